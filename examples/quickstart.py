@@ -1,0 +1,50 @@
+"""The textbook examples of automatic differentiation, run through s2sad.
+
+    python examples/quickstart.py
+"""
+
+import math
+
+import numpy as np
+
+import s2sad
+
+
+def f(x1, x2):
+    return np.log(x1) + x1 * x2
+
+
+def g(x):
+    return x ** 2 / math.cos(x)
+
+
+def loss(w, x, y):
+    prediction = np.tanh(x @ w)
+    return np.mean((prediction - y) ** 2)
+
+
+def main() -> None:
+    df = s2sad.grad(f, argnums=(0, 1))
+    print("f(x1, x2) = ln(x1) + x1*x2 at (2, 5)")
+    print("  gradient by reverse mode:", tuple(float(v) for v in df(2.0, 5.0)))
+    _, tangent1 = s2sad.jvp(f, (2.0, 5.0), (1.0, 0.0))
+    _, tangent2 = s2sad.jvp(f, (2.0, 5.0), (0.0, 1.0))
+    print("  gradient by forward mode:", (float(tangent1), float(tangent2)))
+    print("\nf'(x) of x**2 / cos(x) at pi:", float(s2sad.grad(g)(math.pi)), "  (-2*pi =", -2 * math.pi, ")")
+
+    rng = np.random.default_rng(0)
+    w, x, y = rng.standard_normal(3), rng.standard_normal((5, 3)), rng.standard_normal(5)
+    print("\ngradient of a least-squares loss:", s2sad.grad(loss)(w, x, y))
+
+    print("\nThe Wengert list s2sad builds from f (s2sad show examples/quickstart.py:f --stage ir):\n")
+    from s2sad.cli import render
+
+    print(render(f, "reverse", (0, 1), "ir", True, kinds=("scalar", "scalar")))
+    print("The reverse-mode code it generates for f, specialised to float arguments:\n")
+    print(render(f, "reverse", (0, 1), "final", True, kinds=("scalar", "scalar")))
+    print("And for the loss, on arrays:\n")
+    print(render(loss, "reverse", 0, "final", True, kinds=("array", "array", "array")))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""Stage 3, analyse: which variables carry derivatives.
+
+A variable is *varied* when its value depends on an input being differentiated, *useful* when
+the output depends on it, and *active* when both. Only active variables get tangent or adjoint
+code. The analysis is by name and ignores statement order (a name is varied if any of its
+assignments is), so it is conservative across loops and branches. It returns a side table; it
+never annotates the IR.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from s2sad import ir
+from s2sad.ir import Assign, Call, Var
+from s2sad.rules.registry import lookup
+
+
+@dataclass(frozen=True)
+class Activity:
+    varied: frozenset[str]
+    useful: frozenset[str]
+
+    @property
+    def active(self) -> frozenset[str]:
+        return self.varied & self.useful
+
+    def is_active(self, atom: object) -> bool:
+        return isinstance(atom, Var) and atom.name in self.active
+
+    def format(self) -> str:
+        return (f"varied: {', '.join(sorted(self.varied))}\n"
+                f"useful: {', '.join(sorted(self.useful))}\n"
+                f"active: {', '.join(sorted(self.active))}\n")
+
+
+def carries_derivative(value: ir.Expr) -> bool:
+    """False for calls whose result is never differentiable (comparisons, shapes, floor)."""
+    if isinstance(value, Call):
+        rule = lookup(value.op.value)
+        return not (rule is not None and rule.nondiff)
+    return True
+
+
+def flows(fn: ir.Function) -> list[tuple[str, set[str]]]:
+    """(target, names it is computed from) for every derivative-carrying data flow."""
+    edges = []
+    for stmt in ir.walk(fn.body):
+        if isinstance(stmt, Assign) and carries_derivative(stmt.value):
+            edges.append((stmt.target.name, ir.reads(stmt)))
+        elif isinstance(stmt, ir.For):
+            edges.append((stmt.target.name, ir.reads(stmt)))
+    return edges
+
+
+def analyse(fn: ir.Function, wrt: list[str]) -> Activity:
+    edges = flows(fn)
+    varied = set(wrt)
+    useful = {name for s in ir.walk(fn.body) if isinstance(s, ir.Return) for name in ir.reads(s)}
+    changed = True
+    while changed:
+        changed = False
+        for target, sources in edges:
+            if target not in varied and sources & varied:
+                varied.add(target)
+                changed = True
+            if target in useful and not sources <= useful:
+                useful |= sources
+                changed = True
+    return Activity(frozenset(varied), frozenset(useful))

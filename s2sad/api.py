@@ -1,0 +1,198 @@
+"""The transforms users call: grad, value_and_grad, jvp, vjp, show. Argument checks live here."""
+
+from __future__ import annotations
+
+import functools
+import numbers
+import types
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from s2sad import cache
+from s2sad.errors import ArgnumsError, IntegerArgument, Location, NonScalarOutput
+from s2sad.parse import unwrap
+from s2sad.pipeline import Built, Request
+
+Argnums = int | str | Sequence[int | str]
+
+
+def _params(fun: object) -> list[str]:
+    """The parameters a caller passes: a bound method's `self` is already bound."""
+    names = unwrap(fun).__code__.co_varnames[: unwrap(fun).__code__.co_argcount]
+    return list(names[1:] if isinstance(fun, types.MethodType) else names)
+
+
+def resolve_argnums(fun: object, argnums: Argnums) -> tuple[tuple[str, ...], bool]:
+    """Parameter names to differentiate, and whether a single gradient (not a tuple) is wanted."""
+    params = _params(fun)
+    single = isinstance(argnums, (int, str))
+    items = [argnums] if single else list(argnums)
+    names = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, (int, str)):
+            raise ArgnumsError(f"argnums must be ints or parameter names, got {item!r}")
+        if isinstance(item, int):
+            if not -len(params) <= item < len(params):
+                raise ArgnumsError(f"argnums={item} but {_name(fun)} takes {len(params)} parameters {params}")
+            names.append(params[item])
+        elif item not in params:
+            raise ArgnumsError(f"argnums names {item!r}, which is not a parameter of {_name(fun)} {params}")
+        else:
+            names.append(item)
+    return tuple(names), single
+
+
+def _name(fun: object) -> str:
+    return getattr(fun, "__qualname__", getattr(fun, "__name__", repr(fun)))
+
+
+def _where(fun: object) -> Location:
+    code = unwrap(fun).__code__
+    return Location(code.co_filename, code.co_firstlineno)
+
+
+def _check_float(fun: object, name: str, value: object) -> None:
+    if isinstance(value, (bool, numbers.Integral)) or (
+        isinstance(value, np.ndarray) and not np.issubdtype(value.dtype, np.inexact)
+    ):
+        raise IntegerArgument(
+            f"cannot differentiate {_name(fun)} with respect to {name!r}: it is an integer ({value!r})",
+            _where(fun),
+            hint=f"pass a float (e.g. {name}=float(...)) or leave {name!r} out of argnums",
+        )
+    if np.iscomplexobj(value):
+        raise TypeError(f"{_name(fun)}: complex argument {name!r} is not supported yet")
+
+
+_SCALAR_TYPES = (float, int, np.float64, np.float32)
+
+
+def _kind(value: object) -> str | None:
+    """"scalar", "array" or None: what the generated code may be specialised to."""
+    if type(value) in _SCALAR_TYPES:
+        return "scalar"
+    return "array" if type(value) is np.ndarray else None
+
+
+class Transformed:
+    """A derivative of `fun`: callable, with `.fun`, `.source` and `.show()`."""
+
+    def __init__(self, fun: Callable, mode: str, argnums: Argnums, optimize: bool = True) -> None:
+        self.fun = fun
+        self.mode = mode
+        self.argnums = argnums
+        wrt, single = resolve_argnums(fun, argnums)
+        self.request = Request(mode, wrt, single, optimize)
+        self._bound = fun.__self__ if isinstance(fun, types.MethodType) else None
+        self._positions = [_params(fun).index(n) for n in wrt]
+        self._by_kinds: dict[tuple, Built] = {}
+        functools.update_wrapper(self, fun, updated=())
+
+    def built(self, kinds: tuple | None = None) -> Built:
+        """The compiled derivative, specialised to the kinds of the arguments (None: generic)."""
+        built = self._by_kinds.get(kinds)
+        if built is None or not built.still_valid():
+            built = self._by_kinds[kinds] = cache.get(self.fun, replace(self.request, kinds=kinds))
+        return built
+
+    @property
+    def source(self) -> str:
+        return self.built().source
+
+    @property
+    def __s2sad_source_function__(self) -> types.FunctionType:
+        return self.built().fun
+
+    def show(self) -> str:
+        print(self.source, end="")
+        return self.source
+
+    def _args(self, args: tuple) -> tuple:
+        for pos, name in zip(self._positions, self.request.wrt):
+            if pos < len(args):
+                _check_float(self.fun, name, args[pos])
+        return args if self._bound is None else (self._bound, *args)
+
+    def __call__(self, *args, **kwargs):
+        args = self._args(args)
+        built = self.built(tuple(map(_kind, args)))
+        try:
+            return built.fun(*args, **kwargs)
+        except NonScalarOutput as err:
+            raise NonScalarOutput(err.message, _where(self.fun), err.hint) from None
+
+    def __repr__(self) -> str:
+        return f"<s2sad.{self.mode} of {_name(self.fun)} wrt {', '.join(self.request.wrt)}>"
+
+
+def _decorator(mode: str, fun: Callable | None, **options):
+    if fun is None:
+        return lambda f: Transformed(f, mode, **options)
+    return Transformed(fun, mode, **options)
+
+
+def grad(fun: Callable | None = None, *, argnums: Argnums = 0, optimize: bool = True):
+    """The gradient of a scalar-valued `fun` with respect to the arguments in `argnums`."""
+    return _decorator("grad", fun, argnums=argnums, optimize=optimize)
+
+
+def value_and_grad(fun: Callable | None = None, *, argnums: Argnums = 0, optimize: bool = True):
+    """`(fun(*args), grad(fun)(*args))` in one pass; fits `scipy.optimize.minimize(jac=True)`."""
+    return _decorator("value_and_grad", fun, argnums=argnums, optimize=optimize)
+
+
+def float_positions(primals: Sequence) -> list[int]:
+    """Positions of the arguments that are differentiable (not integers)."""
+    return [i for i, p in enumerate(primals) if not isinstance(p, (bool, numbers.Integral))
+            and not (isinstance(p, np.ndarray) and not np.issubdtype(p.dtype, np.inexact))]
+
+
+def jvp(fun: Callable, primals: Sequence, tangents: Sequence):
+    """Forward mode: `(fun(*primals), J @ tangents)`. Integer primals are constants."""
+    primals, tangents = tuple(primals), tuple(tangents)
+    if len(primals) != len(tangents) or len(primals) != len(_params(fun)):
+        raise TypeError(f"jvp: {_name(fun)} takes {len(_params(fun))} arguments; got "
+                        f"{len(primals)} primals and {len(tangents)} tangents")
+    positions = float_positions(primals)
+    for i, (p, t) in enumerate(zip(primals, tangents)):
+        if i in positions and np.shape(p) != np.shape(t):
+            raise ValueError(f"jvp: tangent {i} has shape {np.shape(t)}, its primal {np.shape(p)}")
+    if not positions:
+        raise IntegerArgument(f"jvp: every primal of {_name(fun)} is an integer; nothing to differentiate")
+    transformed = Transformed(fun, "jvp", tuple(positions))
+    return transformed(*primals, *(tangents[i] for i in positions))
+
+
+def vjp(fun: Callable, *primals):
+    """Reverse mode: `(fun(*primals), pullback)`; `pullback(ct)` gives one cotangent per primal
+    (None for integer primals, which are constants)."""
+    positions = float_positions(primals)
+    if not positions:
+        raise IntegerArgument(f"vjp: every primal of {_name(fun)} is an integer; nothing to differentiate")
+    transformed = Transformed(fun, "vjp", tuple(positions))
+    state = {"gen": transformed(*primals)}
+    out = next(state["gen"])
+
+    def pullback(cotangent):
+        gen = state.pop("gen", None)
+        if gen is None:  # a second pullback: run the primal sweep again
+            gen = transformed(*primals)
+            next(gen)
+        try:
+            gen.send(cotangent)
+        except StopIteration as stop:
+            grads = stop.value
+        found = dict(zip(positions, grads))
+        return tuple(found.get(i) for i in range(len(primals)))
+
+    return out, pullback
+
+
+def show(fun: Callable, *, mode: str = "reverse", argnums: Argnums = 0, optimize: bool = True) -> str:
+    """The generated source of `fun`'s derivative: `mode="reverse"` (grad) or `"forward"` (jvp)."""
+    if mode not in ("reverse", "forward"):
+        raise ValueError(f"show: mode must be 'reverse' or 'forward', not {mode!r}")
+    return Transformed(fun, "grad" if mode == "reverse" else "jvp", argnums, optimize).source
+

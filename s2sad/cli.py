@@ -1,0 +1,129 @@
+"""`s2sad show TARGET`: print the derivative code s2sad generates for a function.
+
+A small tool built on the public API, and a demonstration of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+from s2sad import ir
+from s2sad.api import Transformed
+from s2sad.errors import S2SADError, TargetError
+
+
+def load_target(target: str) -> object:
+    """`package.module:qualname` or `path/to/file.py:qualname` (split on the last colon)."""
+    module_part, sep, qualname = target.rpartition(":")
+    if not sep or not module_part or not qualname:
+        raise TargetError(f"target {target!r} must look like package.module:function or path/file.py:function")
+    module = _load_module(module_part)
+    obj = module
+    for part in qualname.split("."):
+        if not hasattr(obj, part):
+            raise TargetError(f"{module_part} has no {qualname!r} (no attribute {part!r})")
+        obj = getattr(obj, part)
+    return obj
+
+
+def _load_module(spec: str):
+    if spec.endswith(".py") or os.sep in spec or "/" in spec:
+        path = Path(spec).resolve()
+        if not path.is_file():
+            raise TargetError(f"no such file: {spec}")
+        sys.path.insert(0, str(path.parent))
+        name = path.stem
+        module_spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(module_spec)
+        sys.modules[name] = module
+        module_spec.loader.exec_module(module)
+        return module
+    sys.path.insert(0, os.getcwd())
+    try:
+        return importlib.import_module(spec)
+    except ImportError as err:
+        raise TargetError(f"cannot import module {spec!r}: {err}") from None
+
+
+def _argnums(text: str) -> int | str | tuple:
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    values = [int(p) if p.lstrip("-").isdigit() else p for p in parts]
+    return values[0] if len(values) == 1 else tuple(values)
+
+
+def _kinds(text: str | None, fun: object) -> tuple | None:
+    if text is None:
+        return None
+    kinds = tuple(k.strip() for k in text.split(","))
+    bad = [k for k in kinds if k not in ("scalar", "array")]
+    if bad:
+        raise TargetError(f"--kinds takes 'scalar' or 'array' per parameter, not {bad[0]!r}")
+    return kinds
+
+
+def render(fun: object, mode: str, argnums, stage: str, optimize: bool, kinds: tuple | None = None) -> str:
+    """The text `s2sad show` prints. `kinds` ("scalar"/"array" per parameter) specialises the
+    code the way a call with such arguments would; None shows the code that works for any."""
+    transformed = Transformed(fun, "grad" if mode == "reverse" else "jvp", argnums, optimize)
+    built = transformed.built(kinds)
+    if stage == "ir":
+        return ir.format_function(built.primal)
+    if stage == "activity":
+        return built.activity.format()
+    return built.source
+
+
+def colorize(text: str, when: str) -> str:
+    wanted = when == "always" or (when == "auto" and sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
+    if not wanted or os.environ.get("NO_COLOR") and when != "always":
+        return text
+    try:
+        from pygments import highlight
+        from pygments.formatters import TerminalFormatter
+        from pygments.lexers import PythonLexer
+    except ImportError:
+        return text
+    return highlight(text, PythonLexer(), TerminalFormatter())
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="s2sad", description="Source-to-source automatic differentiation.")
+    sub = top.add_subparsers(dest="command", required=True)
+    show = sub.add_parser("show", help="print the derivative code generated for a function")
+    show.add_argument("target", help="package.module:function or path/to/file.py:function")
+    show.add_argument("--mode", choices=("reverse", "forward"), default="reverse")
+    show.add_argument("--argnums", default="0", help="positions or names, comma separated: 0,1 or w,b")
+    show.add_argument("--stage", choices=("ir", "activity", "final"), default="final")
+    show.add_argument("--kinds", default=None,
+                      help="scalar or array per parameter, comma separated (e.g. scalar,array): show the code "
+                           "specialised to such arguments; by default, the code that works for any")
+    show.add_argument("--no-optimize", action="store_true", help="show the code before optimization")
+    show.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        fun = load_target(args.target)
+        kinds = _kinds(args.kinds, fun)
+        text = render(fun, args.mode, _argnums(args.argnums), args.stage, not args.no_optimize, kinds)
+    except S2SADError as err:
+        print(f"s2sad: error: {_one_line(err)}", file=sys.stderr)
+        return 1
+    sys.stdout.write(colorize(text, args.color))
+    return 0
+
+
+def _one_line(err: S2SADError) -> str:
+    text = f"{err.where}: {err.message}" if err.where else err.message
+    return text + (f" (hint: {err.hint})" if err.hint else "")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

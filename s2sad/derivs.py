@@ -1,0 +1,51 @@
+"""What forward and reverse mode share: derivative names, rule lookup with located errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from s2sad import ir
+from s2sad.activity import Activity
+from s2sad.errors import Location, MissingRule
+from s2sad.ir import Call, Var
+from s2sad.naming import Namer
+from s2sad.rules.registry import Rule, lookup
+from s2sad.templates import bind
+
+
+@dataclass
+class Context:
+    fn: ir.Function
+    activity: Activity
+    namer: Namer
+    prefix: str
+    names: dict[str, str] = field(default_factory=dict)
+
+    def dname(self, var: str) -> Var:
+        """The derivative variable of `var`: `dx` (tangent) or `bx` (adjoint), fixed per name."""
+        if var not in self.names:
+            self.names[var] = self.namer.derived(self.prefix, var)
+        return Var(self.names[var])
+
+    def where(self, line: int) -> Location:
+        return Location(self.fn.filename, line, 0, self.fn.lines.get(line, ""))
+
+    def rule_for(self, stmt: ir.Assign, call: Call) -> tuple[Rule, dict[str, ir.Atom]]:
+        rule = lookup(call.op.value)
+        if rule is None:
+            raise MissingRule(
+                f"no derivative rule for {call.op.dotted} (called with active arguments)",
+                self.where(stmt.line),
+                hint=(f"define one with s2sad.defvjp/s2sad.custom_vjp, or wrap the value in "
+                      f"s2sad.stop_gradient if no derivative should flow through {call.op.dotted}"),
+            )
+        return rule, bind(rule, call, self.where(stmt.line))
+
+    def active_params(self, rule: Rule, bindings: dict[str, ir.Atom]) -> list[tuple[str, Var]]:
+        """The differentiable parameters bound to active variables, in signature order."""
+        out = []
+        for param in rule.diff_params:
+            atom = bindings.get(param)
+            if self.activity.is_active(atom):
+                out.append((param, atom))
+        return out

@@ -1,0 +1,172 @@
+"""Stage 6, emit: IR in, Python source text and the namespace it runs in out.
+
+Single-use temporaries are folded back into the expression that reads them, so the output
+reads like hand-written code (`bx = g * np.cos(x)`, not three one-op lines). A provenance
+comment names the user's line above each block of statements that came from it. Text comes
+from `ast.unparse`; names are deterministic, so the same IR always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import types
+from collections import Counter
+from dataclasses import dataclass
+
+from s2sad import ir, runtime
+from s2sad.ir import Assign, Atom, Call, Const, Ref, Var
+from s2sad.syntax import atom_to_ast, expr_to_ast
+
+
+@dataclass
+class Emitted:
+    source: str
+    namespace: dict
+    """The globals the generated code runs in: each root name it spells, bound."""
+
+
+class Emitter:
+    def __init__(self, fn: ir.Function, temps: set[str]) -> None:
+        self.fn = fn
+        self.aliases: dict[int, str] = {}
+        self.namespace: dict = {}
+        self.taken = _all_local_names(fn)
+        self.inline = _inlinable(fn.body, temps)
+        self.pending: dict[str, ast.expr] = {}
+
+    def spell(self, ref: Ref) -> str:
+        root = ref.root if ref.root is not None else ref.value
+        alias = self.aliases.get(id(root))
+        if alias is None:
+            alias = ref.path[0]
+            n = 0
+            while alias in self.taken or (alias in self.namespace and self.namespace[alias] is not root):
+                n += 1
+                alias = f"{ref.path[0]}_{n}"
+            self.aliases[id(root)] = alias
+            self.namespace[alias] = root
+        return ".".join((alias, *ref.path[1:]))
+
+    def atom(self, atom: Atom) -> ast.expr:
+        if isinstance(atom, Var) and atom.name in self.pending:
+            return self.pending.pop(atom.name)
+        return atom_to_ast(atom, self.spell)
+
+    def expr(self, value: ir.Expr) -> ast.expr:
+        if isinstance(value, Call):
+            value = _drop_default_args(value)
+        return expr_to_ast(value, self.spell, self.atom)
+
+    def function(self) -> str:
+        lines = [f"def {self.fn.name}({', '.join(self.fn.params)}):"]
+        lines += self.block(self.fn.body, "    ") or ["    pass"]
+        return "\n".join(lines) + "\n"
+
+    def block(self, body: list[ir.Stmt], indent: str) -> list[str]:
+        out: list[str] = []
+        last_line = None
+        for stmt in body:
+            text = self.stmt(stmt, indent)
+            if not text:
+                continue
+            if stmt.line and stmt.line != last_line and stmt.line in self.fn.lines:
+                out.append(f"{indent}# line {stmt.line}: {self.fn.lines[stmt.line].strip()}")
+            last_line = stmt.line
+            out += text
+        return out
+
+    def stmt(self, stmt: ir.Stmt, indent: str) -> list[str]:
+        if isinstance(stmt, Assign):
+            if stmt.target.name in self.inline:
+                self.pending[stmt.target.name] = self.expr(stmt.value)
+                return []
+            if isinstance(stmt.value, Call) and stmt.value.op.value is runtime.receive:
+                value = ast.Yield(self.atom(stmt.value.args[0]))
+            else:
+                value = self.expr(stmt.value)
+            node = ast.Assign([ast.Name(stmt.target.name, ast.Store())], value, lineno=0)
+            return [indent + ast.unparse(node)]
+        if isinstance(stmt, ir.Return):
+            return [indent + ast.unparse(ast.Return(self.expr(stmt.value)))]
+        raise NotImplementedError(f"emitting {type(stmt).__name__}")
+
+
+def _drop_default_args(call: Call) -> Call:
+    """`unreduce(g, x, None, False)` reads better as `unreduce(g, x)`: drop trailing defaults."""
+    fn = call.op.value
+    if not isinstance(fn, types.FunctionType) or call.kwargs:
+        return call
+    params = list(inspect.signature(fn).parameters.values())
+    args = list(call.args)
+    while args and len(args) <= len(params):
+        default = params[len(args) - 1].default
+        last = args[-1]
+        if default is inspect.Parameter.empty or not isinstance(last, Const) or last.value is not default and not (
+                type(last.value) is type(default) and last.value == default):
+            break
+        args.pop()
+    return Call(call.op, tuple(args), call.kwargs)
+
+
+def _all_local_names(fn: ir.Function) -> set[str]:
+    names = set(fn.params)
+    for stmt in ir.walk(fn.body):
+        names |= ir.reads(stmt)
+        if isinstance(stmt, Assign):
+            names.add(stmt.target.name)
+    return names
+
+
+MAX_INLINED_OPS = 4
+"""Fold at most this many operations into one expression, so lines stay readable."""
+
+
+def _inlinable(body: list[ir.Stmt], temps: set[str]) -> set[str]:
+    """Temporaries read exactly once, later in the same block, with their inputs unchanged."""
+    reads: Counter = Counter(n for s in ir.walk(body) for n in ir.reads(s))
+    out: set[str] = set()
+    size: dict[str, int] = {}
+    for i, stmt in enumerate(body):
+        if not (isinstance(stmt, Assign) and stmt.target.name in temps and reads[stmt.target.name] == 1):
+            continue
+        size[stmt.target.name] = 1 + sum(size.get(n, 0) for n in ir.reads(stmt) if n in out)
+        if size[stmt.target.name] > MAX_INLINED_OPS:
+            continue
+        inputs = _inputs(stmt, body[:i], out)
+        for later in body[i + 1:]:
+            if stmt.target.name in ir.reads(later):
+                if isinstance(later, (Assign, ir.Return)) and not _is_seed(later):
+                    out.add(stmt.target.name)
+                break
+            if isinstance(later, Assign) and later.target.name in inputs:
+                break
+            if not isinstance(later, (Assign, ir.Return)):
+                break
+    return out
+
+
+def _is_seed(stmt: ir.Stmt) -> bool:
+    """The output handed to `seed` or `yield` keeps its name: it is the function's value."""
+    value = stmt.value if isinstance(stmt, Assign) else None
+    return isinstance(value, Call) and value.op.value in (runtime.receive, runtime.seed)
+
+
+def _inputs(stmt: Assign, before: list[ir.Stmt], inlined: set[str]) -> set[str]:
+    """The names an inlined expression reads, through the temporaries inlined into it."""
+    names = set(ir.reads(stmt))
+    defs = {s.target.name: s for s in before if isinstance(s, Assign)}
+    frontier = [n for n in names if n in inlined]
+    while frontier:
+        name = frontier.pop()
+        if name in defs:
+            new = ir.reads(defs[name]) - names
+            names |= new
+            frontier += [n for n in new if n in inlined]
+    return names
+
+
+def emit(fn: ir.Function, temps: set[str]) -> Emitted:
+    emitter = Emitter(fn, temps)
+    source = emitter.function()
+    return Emitted(source, emitter.namespace)

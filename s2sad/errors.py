@@ -1,0 +1,75 @@
+"""Errors s2sad raises. Every one names the user's file and line and suggests a next step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in the user's source."""
+
+    filename: str
+    line: int
+    col: int = 0
+    text: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.filename}:{self.line}:{self.col + 1}"
+
+
+class S2SADError(Exception):
+    """Base class of every error s2sad raises on purpose."""
+
+    def __init__(self, message: str, where: Location | None = None, hint: str = "") -> None:
+        self.message = message
+        self.where = where
+        self.hint = hint
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        text = f"{self.where}: {self.message}" if self.where else self.message
+        if self.where and self.where.text:
+            text += f"\n    {self.where.text.strip()}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+class UnsupportedSyntax(S2SADError, SyntaxError):
+    """A construct the lowering does not handle; a SyntaxError so Python shows a caret."""
+
+    def __init__(self, message: str, where: Location, hint: str = "") -> None:
+        S2SADError.__init__(self, message, where, hint)
+        self.filename = where.filename
+        self.lineno = where.line
+        self.offset = where.col + 1
+        self.text = where.text
+        self.msg = self.args[0]
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+class NoSource(S2SADError, TypeError):
+    """The function has no Python source s2sad can read."""
+
+
+class MissingRule(S2SADError, TypeError):
+    """An active call to a callable that has no derivative rule."""
+
+
+class NonScalarOutput(S2SADError, TypeError):
+    """`grad` of a function whose output is not a scalar."""
+
+
+class IntegerArgument(S2SADError, TypeError):
+    """An integer argument named in `argnums`."""
+
+
+class ArgnumsError(S2SADError, ValueError):
+    """`argnums` names a parameter that does not exist."""
+
+
+class TargetError(S2SADError, LookupError):
+    """The CLI could not find the module, file or function named by a target."""

@@ -1,0 +1,280 @@
+"""The intermediate representation: a Wengert list with structured control flow.
+
+Contract (checked by `verify`):
+
+- A `Function` has parameter names, a body (a list of statements) and a source location.
+- Atoms are `Var` (a local name), `Const` (a literal: number, bool, str, None, Ellipsis,
+  or a tuple/slice of those) and `Ref` (a resolved non-local object plus the dotted path that
+  spells it, e.g. `numpy.sin` spelled `np.sin`).
+- `Assign` binds exactly one `Var` to one expression: an atom (a copy), a `Call` of a `Ref`
+  on atoms (one elementary operation), or a `Pack` (a tuple of atoms).
+- No `Assign` reads the variable it writes (`x = x * 2` is lowered through a temporary), so an
+  adjoint can read the operation's inputs and its output under their own names.
+- `Return` is the last statement of the body and returns an atom or a `Pack` of atoms.
+- `If`, `For` and `While` hold nested statement lists (room for control flow; the
+  lowering produces them once it handles those constructs).
+- Every statement carries `line`, the user's source line it came from (0 for generated code
+  with no user line).
+
+Analyses never annotate these nodes: they return side tables keyed by name or statement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+
+@dataclass(frozen=True)
+class Var:
+    name: str
+
+
+@dataclass(frozen=True)
+class Const:
+    value: object
+
+
+@dataclass(frozen=True, eq=False)
+class Ref:
+    """A resolved object (function, module attribute, global value) and how to spell it.
+
+    `path` spells it from a root name (`("np", "linalg", "norm")`) and `root` is the object
+    that root name is bound to (the `numpy` module); for a one-part path the root is `value`.
+    """
+
+    value: object
+    path: tuple[str, ...]
+    root: object = None
+
+    def __post_init__(self) -> None:
+        if self.root is None and len(self.path) == 1:
+            object.__setattr__(self, "root", self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Ref) and self.value is other.value and self.path == other.path
+
+    def __hash__(self) -> int:
+        return hash((id(self.value), self.path))
+
+    @property
+    def dotted(self) -> str:
+        return ".".join(self.path)
+
+
+Atom = Union[Var, Const, Ref]
+
+
+@dataclass(frozen=True)
+class Call:
+    op: Ref
+    args: tuple[Atom, ...]
+    kwargs: tuple[tuple[str, Atom], ...] = ()
+
+
+@dataclass(frozen=True)
+class Pack:
+    items: tuple[Atom, ...]
+
+
+Expr = Union[Var, Const, Ref, Call, Pack]
+
+
+@dataclass
+class Assign:
+    target: Var
+    value: Expr
+    line: int = 0
+
+
+@dataclass
+class Return:
+    value: Atom | Pack
+    line: int = 0
+
+
+@dataclass
+class If:
+    test: Atom
+    body: list[Stmt]
+    orelse: list[Stmt]
+    line: int = 0
+
+
+@dataclass
+class For:
+    target: Var
+    iter: Atom
+    body: list[Stmt]
+    line: int = 0
+
+
+@dataclass
+class While:
+    test_body: list[Stmt]
+    test: Atom
+    body: list[Stmt]
+    line: int = 0
+
+
+Stmt = Union[Assign, Return, If, For, While]
+
+
+@dataclass
+class Function:
+    name: str
+    params: list[str]
+    body: list[Stmt]
+    filename: str = "<generated>"
+    firstline: int = 1
+    lines: dict[int, str] = field(default_factory=dict)
+    """The user's source text by line number, for provenance comments and errors."""
+    temps: set[str] = field(default_factory=set)
+    """Names s2sad made up (not the user's): emission may fold them into their single use."""
+
+
+class IRError(Exception):
+    """The IR broke its contract: a bug in s2sad, never a user error."""
+
+
+# ---------------------------------------------------------------- traversal helpers
+
+
+def atoms_of(expr: Expr | Atom) -> tuple[Atom, ...]:
+    if isinstance(expr, Call):
+        return expr.args + tuple(a for _, a in expr.kwargs)
+    if isinstance(expr, Pack):
+        return expr.items
+    return (expr,)
+
+
+def reads(stmt: Stmt) -> set[str]:
+    """Names a statement reads directly (not inside nested blocks)."""
+    if isinstance(stmt, Assign):
+        return {a.name for a in atoms_of(stmt.value) if isinstance(a, Var)}
+    if isinstance(stmt, Return):
+        return {a.name for a in atoms_of(stmt.value) if isinstance(a, Var)}
+    if isinstance(stmt, (If, While)):
+        return {stmt.test.name} if isinstance(stmt.test, Var) else set()
+    if isinstance(stmt, For):
+        return {stmt.iter.name} if isinstance(stmt.iter, Var) else set()
+    raise IRError(f"unknown statement {stmt!r}")
+
+
+def walk(body: list[Stmt]):
+    """Every statement, depth first, in source order."""
+    for stmt in body:
+        yield stmt
+        for child in children(stmt):
+            yield from walk(child)
+
+
+def children(stmt: Stmt) -> list[list[Stmt]]:
+    if isinstance(stmt, If):
+        return [stmt.body, stmt.orelse]
+    if isinstance(stmt, For):
+        return [stmt.body]
+    if isinstance(stmt, While):
+        return [stmt.test_body, stmt.body]
+    return []
+
+
+def assigned(body: list[Stmt]) -> set[str]:
+    names: set[str] = set()
+    for stmt in walk(body):
+        if isinstance(stmt, Assign):
+            names.add(stmt.target.name)
+        elif isinstance(stmt, For):
+            names.add(stmt.target.name)
+    return names
+
+
+# ---------------------------------------------------------------- printer
+
+INFIX: dict[str, str] = {}
+"""Maps `operator` function names to their Python spelling; filled by `s2sad.syntax`."""
+
+
+def format_atom(atom: Atom) -> str:
+    if isinstance(atom, Var):
+        return atom.name
+    if isinstance(atom, Ref):
+        return atom.dotted
+    return repr(atom.value)
+
+
+def format_expr(expr: Expr) -> str:
+    from s2sad.syntax import expr_to_source
+
+    return expr_to_source(expr)
+
+
+def format_stmt(stmt: Stmt, indent: str = "") -> list[str]:
+    if isinstance(stmt, Assign):
+        return [f"{indent}{stmt.target.name} = {format_expr(stmt.value)}"]
+    if isinstance(stmt, Return):
+        return [f"{indent}return {format_expr(stmt.value)}"]
+    inner = indent + "    "
+    if isinstance(stmt, If):
+        out = [f"{indent}if {format_atom(stmt.test)}:"]
+        out += [line for s in stmt.body for line in format_stmt(s, inner)] or [f"{inner}pass"]
+        if stmt.orelse:
+            out.append(f"{indent}else:")
+            out += [line for s in stmt.orelse for line in format_stmt(s, inner)]
+        return out
+    if isinstance(stmt, For):
+        out = [f"{indent}for {stmt.target.name} in {format_atom(stmt.iter)}:"]
+        return out + [line for s in stmt.body for line in format_stmt(s, inner)]
+    if isinstance(stmt, While):
+        out = [f"{indent}while True:"]
+        out += [line for s in stmt.test_body for line in format_stmt(s, inner)]
+        out.append(f"{inner}if not {format_atom(stmt.test)}:")
+        out.append(f"{inner}    break")
+        return out + [line for s in stmt.body for line in format_stmt(s, inner)]
+    raise IRError(f"unknown statement {stmt!r}")
+
+
+def format_function(fn: Function) -> str:
+    lines = [f"def {fn.name}({', '.join(fn.params)}):"]
+    for stmt in fn.body:
+        lines += format_stmt(stmt, "    ")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- verify
+
+
+def verify(fn: Function) -> None:
+    """Check the contract in this module's docstring; raise IRError on the first breach."""
+    defined = set(fn.params)
+    _verify_block(fn.body, defined, top=True)
+
+
+def _verify_block(body: list[Stmt], defined: set[str], top: bool) -> None:
+    for i, stmt in enumerate(body):
+        for name in reads(stmt):
+            if name not in defined:
+                raise IRError(f"line {stmt.line}: {name!r} read before assignment")
+        if isinstance(stmt, Assign):
+            _verify_assign(stmt)
+            defined.add(stmt.target.name)
+        elif isinstance(stmt, Return):
+            if top and i != len(body) - 1:
+                raise IRError(f"line {stmt.line}: statements after return")
+        elif isinstance(stmt, For):
+            defined.add(stmt.target.name)
+        for child in children(stmt):
+            _verify_block(child, defined, top=False)
+
+
+def _verify_assign(stmt: Assign) -> None:
+    if not isinstance(stmt.target, Var):
+        raise IRError(f"line {stmt.line}: target {stmt.target!r} is not a Var")
+    value = stmt.value
+    if not isinstance(value, (Var, Const, Ref, Call, Pack)):
+        raise IRError(f"line {stmt.line}: {value!r} is not an expression")
+    for atom in atoms_of(value):
+        if not isinstance(atom, (Var, Const, Ref)):
+            raise IRError(f"line {stmt.line}: {atom!r} is not an atom (nested expression)")
+    if isinstance(value, Call) and stmt.target in atoms_of(value):
+        raise IRError(f"line {stmt.line}: {stmt.target.name} both read and written")

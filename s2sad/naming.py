@@ -1,0 +1,68 @@
+"""Deterministic, readable names: `t1` for temporaries, `dx`/`bx` for derivatives.
+
+No random or uuid parts, so the same input always gives byte-identical source. A name is
+never one the user's function already uses.
+"""
+
+from __future__ import annotations
+
+import keyword
+from collections.abc import Iterable
+
+import numpy as np
+
+from s2sad.ir import Ref
+
+
+class Namer:
+    def __init__(self, taken: Iterable[str] = ()) -> None:
+        self.taken: set[str] = set(taken)
+        self.counters: dict[str, int] = {}
+        self.temps: set[str] = set()
+        """Names made by `temp`: emission may fold them into the expression that reads them."""
+
+    def reserve(self, name: str) -> str:
+        self.taken.add(name)
+        return name
+
+    def fresh(self, base: str) -> str:
+        """`base` itself when free, else `base_1`, `base_2`, ..."""
+        if base not in self.taken and not keyword.iskeyword(base):
+            return self.reserve(base)
+        n = self.counters.get(base, 0)
+        while True:
+            n += 1
+            candidate = f"{base}_{n}"
+            if candidate not in self.taken:
+                self.counters[base] = n
+                return self.reserve(candidate)
+
+    def temp(self, prefix: str = "t") -> str:
+        """A numbered temporary: t1, t2, ..."""
+        n = self.counters.get("#" + prefix, 0)
+        while True:
+            n += 1
+            candidate = f"{prefix}{n}"
+            if candidate not in self.taken:
+                self.counters["#" + prefix] = n
+                self.temps.add(candidate)
+                return self.reserve(candidate)
+
+    def derived(self, prefix: str, name: str) -> str:
+        """`dx` for the tangent of `x`, `bx` for its adjoint (`b_x` style never needed)."""
+        return self.fresh(prefix + name)
+
+
+def numpy_ref(name: str) -> Ref:
+    """A reference to `numpy.<name>` spelled `np.<name>`."""
+    obj = np
+    for part in name.split("."):
+        obj = getattr(obj, part)
+    return Ref(obj, ("np", *name.split(".")), np)
+
+
+def runtime_ref(name: str) -> Ref:
+    """A reference to a helper in `s2sad.runtime`, spelled by its bare name."""
+    from s2sad import runtime
+
+    return Ref(getattr(runtime, name), (name,))

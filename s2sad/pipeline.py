@@ -1,0 +1,123 @@
+"""The whole compiler in one function: `build` calls one stage after another.
+
+    parse -> lower -> analyse -> forward | reverse -> optimize -> emit -> compile
+
+Each stage takes plain data and returns plain data; `cache.get` keeps the result.
+"""
+
+from __future__ import annotations
+
+import types
+from dataclasses import dataclass, field
+
+from s2sad import ir, shapes
+from s2sad.activity import Activity, analyse
+from s2sad.compile import compile_function
+from s2sad.emit import emit
+from s2sad.forward import forward
+from s2sad.lower import all_names, lower
+from s2sad.naming import Namer
+from s2sad.optimize import optimize as run_optimizer
+from s2sad.parse import Parsed, parse
+from s2sad.reverse import reverse
+
+MODES = ("jvp", "grad", "value_and_grad", "vjp")
+
+STATS = {"builds": 0}
+"""How many times the pipeline ran; the cache tests read it."""
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the generated code depends on besides the function itself."""
+
+    mode: str
+    wrt: tuple[str, ...]
+    single: bool = True
+    optimize: bool = True
+    kinds: tuple[str | None, ...] | None = None
+    """Per parameter: "scalar", "array" or None (unknown); the code is specialised to them."""
+
+
+@dataclass
+class Built:
+    fun: types.FunctionType
+    source: str
+    primal: ir.Function
+    derivative: ir.Function
+    activity: Activity
+    deps: tuple[tuple[dict, str, object], ...] = field(default=())
+    """(scope, name, object) for each global or closure name the code resolved."""
+
+    def still_valid(self) -> bool:
+        return all(scope.get(name, _MISSING) is obj for scope, name, obj in self.deps)
+
+
+_MISSING = object()
+
+
+def transform(primal: ir.Function, request: Request, namer: Namer) -> tuple[Activity, ir.Function]:
+    activity = analyse(primal, list(request.wrt))
+    if request.mode == "jvp":
+        derivative = forward(primal, activity, namer, list(request.wrt))
+    else:
+        derivative = reverse(primal, activity, namer, list(request.wrt), request.mode, request.single)
+    ir.verify(derivative)
+    return activity, derivative
+
+
+def build(fun: object, request: Request) -> Built:
+    STATS["builds"] += 1
+    parsed = parse(fun)
+    primal = lower(parsed)
+    namer = Namer(_names(primal, parsed))
+    activity, derivative = transform(primal, request, namer)
+    if request.optimize:
+        derivative = run_optimizer(derivative, _start_classes(primal, derivative, request))
+    emitted = emit(derivative, namer.temps | primal.temps)
+    filename = f"<s2sad {request.mode} of {parsed.fun.__qualname__} ({parsed.filename}:{primal.firstline})>"
+    compiled = compile_function(emitted.source, emitted.namespace, derivative.name, filename)
+    return Built(compiled, emitted.source, primal, derivative, activity, _deps(parsed, primal))
+
+
+def _start_classes(primal: ir.Function, derivative: ir.Function, request: Request) -> dict:
+    """Shape classes of the derivative's parameters; a tangent shares its primal's class."""
+    start = shapes.initial(primal.params, request.kinds)
+    for primal_name, param in zip(request.wrt, derivative.params[len(primal.params):]):
+        start[param] = start.get(primal_name)
+    return start
+
+
+def _names(fn: ir.Function, parsed: Parsed) -> set[str]:
+    """Every name the user's source or its lowering uses: new names must avoid them all."""
+    names = all_names(parsed.tree)
+    for stmt in ir.walk(fn.body):
+        names |= ir.reads(stmt)
+        if isinstance(stmt, (ir.Assign, ir.For)):
+            names.add(stmt.target.name)
+        for atom in _stmt_atoms(stmt):
+            if isinstance(atom, ir.Ref):
+                names.add(atom.path[0])
+    return names
+
+
+def _stmt_atoms(stmt: ir.Stmt) -> tuple:
+    if isinstance(stmt, ir.Assign):
+        value = stmt.value
+        return ir.atoms_of(value) + ((value.op,) if isinstance(value, ir.Call) else ())
+    if isinstance(stmt, ir.Return):
+        return ir.atoms_of(stmt.value)
+    return ()
+
+
+def _deps(parsed: Parsed, fn: ir.Function) -> tuple[tuple[dict, str, object], ...]:
+    roots = {}
+    for stmt in ir.walk(fn.body):
+        for atom in _stmt_atoms(stmt):
+            if isinstance(atom, ir.Ref):
+                roots[atom.path[0]] = atom.root
+    deps = []
+    for name, obj in sorted(roots.items()):
+        if name in parsed.globals and name not in parsed.closure:
+            deps.append((parsed.globals, name, obj))
+    return tuple(deps)

@@ -1,0 +1,167 @@
+"""The rule registry: for each primitive, its tangent and adjoint written side by side.
+
+A rule is a class whose methods are templates, plain Python that reads as the math:
+
+    @define(np.divide, "x, y")
+    class divide:
+        def dx(dx, y):        return dx / y                          # tangent term of x
+        def bx(g, x, y):      return unbroadcast(g / y, x)           # adjoint term of x
+        def dy(dy, y, out):   return -dy * out / y
+        def by(g, y, out):    return unbroadcast(-g * out / y, y)
+
+`d<p>` gives the tangent contribution of parameter `p`, `b<p>` its adjoint contribution. The
+first parameter of a template is the incoming tangent or cotangent; the others are matched by
+name to the op's parameters and to `out`, the op's result. Each input's term stands alone, so
+the transforms drop the terms of inactive inputs when they generate code.
+
+Shorthands cover the common shapes:
+
+- `elementwise(op, "x, y")` on a function returning the partial derivative(s): both directions
+  are built from it (`dout = dx * p`, `bx = unbroadcast(g * p, x)`).
+- `linear(op, "x", adjoint=...)`: the op is its own tangent (`dout = op(dx, ...)`).
+- `nondiff(op, ...)`: the result carries no derivative (comparisons, floor, shape).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from s2sad.ir import Ref
+
+
+@dataclass
+class Rule:
+    op: object
+    path: tuple[str, ...]
+    root: object
+    signature: inspect.Signature
+    tangents: dict[str, Callable] = field(default_factory=dict)
+    adjoints: dict[str, Callable] = field(default_factory=dict)
+    partials: Callable | None = None
+    """For elementwise rules: returns the partial of each differentiable parameter."""
+    linear: tuple[str, ...] = ()
+    """Parameters in which the op is linear and which it is its own tangent for."""
+    nondiff: bool = False
+    shape: str = ""
+    """"elementwise": the result has the broadcast shape of the inputs (used to specialise)."""
+    family: str = ""
+    notes: str = ""
+
+    @property
+    def name(self) -> str:
+        return ".".join(self.path)
+
+    @property
+    def diff_params(self) -> tuple[str, ...]:
+        if self.nondiff:
+            return ()
+        names = set(self.tangents) | set(self.adjoints) | set(self.linear)
+        if self.partials is not None:
+            names |= set(_elementwise_params(self))
+        return tuple(p for p in self.signature.parameters if p in names)
+
+    @property
+    def ref(self) -> Ref:
+        return Ref(self.op, self.path, self.root)
+
+
+RULES: dict[int, Rule] = {}
+"""Rules by `id` of the callable they differentiate."""
+
+_KEEP_ALIVE: list[object] = []
+
+
+def lookup(op: object) -> Rule | None:
+    return RULES.get(id(op))
+
+
+def _signature(params: str) -> inspect.Signature:
+    namespace: dict = {}
+    exec(f"def _signature_of({params}): pass", namespace)  # noqa: S102 - a literal parameter list
+    return inspect.signature(namespace["_signature_of"])
+
+
+def _spelling(op: object, path: str | None) -> tuple[tuple[str, ...], object]:
+    """How generated code spells `op`: numpy as `np.x`, math as `math.x`, others by module."""
+    import importlib
+
+    if path is None:
+        module = getattr(op, "__module__", None) or "numpy"
+        path = f"{module}.{op.__name__}"
+    parts = path.split(".")
+    if parts[0] == "builtins":
+        return (parts[-1],), op
+    aliases = {"numpy": "np"}
+    for cut in range(len(parts) - 1, 0, -1):
+        try:
+            root = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        spelled = [aliases.get(".".join(parts[:cut]), "_".join(parts[:cut]))] + parts[cut:]
+        return tuple(spelled), root
+    return (parts[-1],), op
+
+
+def _register(op: object, params: str, path: str | None, family: str, **fields) -> Rule:
+    spelled, root = _spelling(op, path)
+    rule = Rule(op, spelled, root, _signature(params), family=family, **fields)
+    RULES[id(op)] = rule
+    _KEEP_ALIVE.append(op)
+    return rule
+
+
+def define(op: object, params: str, *, path: str | None = None, family: str = "", also: tuple = (),
+           shape: str = ""):
+    """Register a class of `d<p>` / `b<p>` templates as the rule of `op` (and of `also`)."""
+
+    def decorate(cls: type) -> type:
+        tangents = {n[1:]: f for n, f in vars(cls).items() if n.startswith("d") and callable(f)}
+        adjoints = {n[1:]: f for n, f in vars(cls).items() if n.startswith("b") and callable(f)}
+        for target in (op, *also):
+            _register(target, params, path if target is op else None, family,
+                      tangents=tangents, adjoints=adjoints, shape=shape, notes=inspect.getdoc(cls) or "")
+        return cls
+
+    return decorate
+
+
+def elementwise(op: object, params: str = "x", *, path: str | None = None, family: str = "", also: tuple = ()):
+    """Register a function returning the partial derivative(s) of an elementwise op."""
+
+    def decorate(fn: Callable) -> Callable:
+        for target in (op, *also):
+            _register(target, params, path if target is op else None, family,
+                      partials=fn, shape="elementwise", notes=inspect.getdoc(fn) or "")
+        return fn
+
+    return decorate
+
+
+def linear(op: object, params: str = "x", *, linear_in: str = "x", path: str | None = None,
+           family: str = "", also: tuple = (), shape: str = ""):
+    """Register an op linear in `linear_in`: its tangent is the op itself; the class gives `b<p>`."""
+
+    def decorate(cls: type) -> type:
+        adjoints = {n[1:]: f for n, f in vars(cls).items() if n.startswith("b") and callable(f)}
+        for target in (op, *also):
+            _register(target, params, path if target is op else None, family,
+                      adjoints=adjoints, linear=tuple(linear_in.split(",")), shape=shape,
+                      notes=inspect.getdoc(cls) or "")
+        return cls
+
+    return decorate
+
+
+def nondiff(*ops: object, params: str = "*args, **kwargs", family: str = "nondiff") -> None:
+    """Declare ops whose result carries no derivative."""
+    for op in ops:
+        _register(op, params, None, family, nondiff=True)
+
+
+def _elementwise_params(rule: Rule) -> tuple[str, ...]:
+    """The required positional parameters: one partial derivative each, in order."""
+    sig = rule.signature
+    return tuple(n for n, p in sig.parameters.items() if p.default is inspect.Parameter.empty
+                 and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))

@@ -1,0 +1,123 @@
+"""Helpers that generated code calls. Each has a rule (`s2sad.rules.runtime_rules`) so that
+generated code can be differentiated again. Keep them small and fast: they sit on the hot path.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from s2sad.errors import NonScalarOutput
+
+_SCALARS = (float, int)
+
+
+def unbroadcast(g, like):
+    """Sum `g` down to the shape of `like`, undoing NumPy broadcasting (the adjoint of it)."""
+    if type(like) in _SCALARS:
+        if type(g) is float:
+            return g
+        return float(np.sum(g)) if type(like) is float else np.sum(g)
+    shape = np.shape(like)
+    gshape = np.shape(g)
+    if gshape == shape:
+        return g
+    extra = len(gshape) - len(shape)
+    if extra > 0:
+        g = np.sum(g, axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
+    if axes:
+        g = np.sum(g, axis=axes, keepdims=True)
+    return np.reshape(g, shape) if np.shape(g) != shape else g
+
+
+def broadcast_like(g, like):
+    """Broadcast `g` up to the shape of `like`: the adjoint of `unbroadcast`."""
+    if type(like) is float:
+        return g
+    shape = np.shape(like)
+    if np.shape(g) == shape:
+        return g
+    return np.broadcast_to(g, shape) + np.zeros((), dtype=np.result_type(g))
+
+
+def seed(out, where: str = ""):
+    """The cotangent 1 of a scalar output, of its dtype; a clear error for anything else."""
+    if type(out) is float:
+        return 1.0
+    if np.ndim(out) == 0 and np.size(out) == 1 and not isinstance(out, (tuple, list, dict)):
+        dtype = getattr(out, "dtype", None)
+        if dtype is not None and np.issubdtype(dtype, np.floating):
+            return np.ones((), dtype)[()]
+        return 1.0
+    shape = np.shape(out) if isinstance(out, np.ndarray) else type(out).__name__
+    raise NonScalarOutput(
+        f"grad requires a scalar output, but {where or 'the function'} returned {shape}",
+        hint="use s2sad.jacrev (or jacobian) for a Jacobian, or s2sad.vjp for a vector-Jacobian product",
+    )
+
+
+def zeros_like(x):
+    """A zero (co)tangent with the shape of `x`, floating point even when `x` is an integer."""
+    if type(x) is float or type(x) is int:
+        return 0.0
+    x = np.asarray(x)
+    zero = np.zeros(x.shape, x.dtype if np.issubdtype(x.dtype, np.inexact) else np.float64)
+    return zero if zero.ndim else zero[()]
+
+
+def _axes(axis, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return tuple(a % ndim for a in axes)
+
+
+def unreduce(g, x, axis=None, keepdims=False):
+    """Broadcast the cotangent of a reduction back over the reduced axes (adjoint of sum)."""
+    shape = np.shape(x)
+    if not shape:
+        return g
+    if not keepdims:
+        g = np.expand_dims(g, _axes(axis, len(shape)))
+    return np.broadcast_to(g, shape) + np.zeros((), np.result_type(g))
+
+
+def reduced_size(x, axis=None) -> int:
+    """How many elements a reduction over `axis` combines into one."""
+    shape = np.shape(x)
+    return int(np.prod([shape[a] for a in _axes(axis, len(shape))])) if shape else 1
+
+
+def inverse_axes(axes):
+    """The permutation that undoes `np.transpose(_, axes)`; None stays None."""
+    return None if axes is None else tuple(np.argsort(axes))
+
+
+def matmul_adjoint_x(g, x, y):
+    """Cotangent of `x` in `x @ y` (also `np.dot` for vectors and matrices)."""
+    if np.ndim(x) == 0 or np.ndim(y) == 0:
+        return unbroadcast(g * y, x)
+    if np.ndim(y) == 1:
+        return unbroadcast(g[..., :, None] * y, x) if np.ndim(x) > 1 else g * y
+    if np.ndim(x) == 1:
+        return unbroadcast(np.matmul(y, g[..., None])[..., 0] if np.ndim(g) > 1 else y @ g, x)
+    return unbroadcast(np.matmul(g, np.swapaxes(y, -1, -2)), x)
+
+
+def matmul_adjoint_y(g, x, y):
+    """Cotangent of `y` in `x @ y`."""
+    if np.ndim(x) == 0 or np.ndim(y) == 0:
+        return unbroadcast(x * g, y)
+    if np.ndim(x) == 1:
+        return unbroadcast(x[:, None] * g[..., None, :], y) if np.ndim(y) > 1 else x * g
+    if np.ndim(y) == 1:
+        return unbroadcast(np.matmul(np.swapaxes(x, -1, -2), g[..., None])[..., 0], y)
+    return unbroadcast(np.matmul(np.swapaxes(x, -1, -2), g), y)
+
+
+def receive(out):
+    """Marks where a `vjp` generator yields its output and receives the cotangent.
+
+    Generated code never calls it: emission writes `bout = yield out` in its place.
+    """
+    raise RuntimeError("s2sad.runtime.receive is a marker for code emission and is never called")

@@ -1,0 +1,112 @@
+"""Shape classes: which values are known to be scalars or to share a shape.
+
+Each name gets a class: `SCALAR`, a symbol shared by every value with the same shape (an array
+parameter's own name, propagated through elementwise operations with scalars), or `None`
+(unknown). The classes come from the kinds of the arguments the derivative was built for
+("scalar" or "array"), so that `optimize` can drop `unbroadcast(g, x)` and
+`broadcast_like(g, x)` where `g` and `x` already share a shape: scalar code then runs without
+a single helper call.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from s2sad import ir, runtime
+from s2sad.ir import Assign, Call, Const, Pack, Ref, Var
+from s2sad.rules.registry import lookup
+
+SCALAR = "()"
+_BOTTOM = object()
+_SAME_AS = {id(runtime.unbroadcast): 1, id(runtime.broadcast_like): 1, id(runtime.zeros_like): 0,
+            id(runtime.receive): 0, id(runtime.unreduce): 1}
+_REDUCTIONS = {id(np.sum), id(np.mean)}
+
+
+def initial(params: list[str], kinds: tuple[str | None, ...] | None) -> dict[str, str | None]:
+    """Classes of parameters of the given kinds ("scalar", "array" or None for unknown)."""
+    kinds = kinds or (None,) * len(params)
+    return {p: SCALAR if k == "scalar" else p if k == "array" else None for p, k in zip(params, kinds)}
+
+
+def classes(fn: ir.Function, start: dict[str, str | None]) -> dict[str, str | None]:
+    """The shape class of every name in `fn`, given the classes of its parameters."""
+    table: dict[str, object] = {p: start.get(p) for p in fn.params}
+    assigns = [s for s in ir.walk(fn.body) if isinstance(s, Assign)]
+    loops = [s for s in ir.walk(fn.body) if isinstance(s, ir.For)]
+    for s in loops:
+        table[s.target.name] = None
+    changed = True
+    while changed:
+        changed = False
+        for stmt in assigns:
+            old = table.get(stmt.target.name, _BOTTOM)
+            new = _join(old, _class_of(stmt.value, table))
+            if new != old:
+                table[stmt.target.name] = new
+                changed = True
+    return {k: (None if v is _BOTTOM else v) for k, v in table.items()}
+
+
+def _join(old: object, new: object) -> object:
+    if old is _BOTTOM:
+        return new
+    if new is _BOTTOM:
+        return old
+    return old if old == new else None
+
+
+def atom_class(atom: ir.Atom, table: dict) -> object:
+    if isinstance(atom, Var):
+        return table.get(atom.name, _BOTTOM)
+    value = atom.value
+    if type(value) in (int, float, bool) or isinstance(value, np.floating):
+        return SCALAR
+    return None
+
+
+def _class_of(value: ir.Expr, table: dict) -> object:
+    if isinstance(value, (Var, Const, Ref)):
+        return atom_class(value, table)
+    if isinstance(value, Pack):
+        return None
+    op = value.op.value
+    if id(op) in _SAME_AS:
+        return atom_class(value.args[_SAME_AS[id(op)]], table) if len(value.args) > _SAME_AS[id(op)] else None
+    if op is runtime.seed:
+        return SCALAR
+    if id(op) in _REDUCTIONS and len(value.args) == 1 and not value.kwargs:
+        return SCALAR
+    rule = lookup(op)
+    if rule is not None and rule.shape == "elementwise" and not value.kwargs:
+        return _broadcast([atom_class(a, table) for a in value.args])
+    return None
+
+
+def _broadcast(parts: list[object]) -> object:
+    if any(p is _BOTTOM for p in parts):
+        return _BOTTOM
+    arrays = {p for p in parts if p != SCALAR}
+    if not arrays:
+        return SCALAR
+    if len(arrays) == 1 and None not in arrays:
+        return arrays.pop()
+    return None
+
+
+def simplify(fn: ir.Function, start: dict[str, str | None]) -> list[ir.Stmt]:
+    """Replace `unbroadcast(g, x)` / `broadcast_like(g, x)` by `g` where shapes are known equal."""
+    table = classes(fn, start)
+    return [_simplify(stmt, table) for stmt in fn.body]
+
+
+def _simplify(stmt: ir.Stmt, table: dict) -> ir.Stmt:
+    if not (isinstance(stmt, Assign) and isinstance(stmt.value, Call)):
+        return stmt
+    call = stmt.value
+    if call.op.value in (runtime.unbroadcast, runtime.broadcast_like, runtime.unreduce) and len(call.args) >= 2:
+        g, like = call.args[0], call.args[1]
+        cls = atom_class(g, table)
+        if cls is not None and cls is not _BOTTOM and cls == atom_class(like, table):
+            return Assign(stmt.target, g, stmt.line)
+    return stmt

@@ -1,0 +1,106 @@
+"""Python operators as functions and back: the one table both lowering and emission read."""
+
+from __future__ import annotations
+
+import ast
+import operator
+from collections.abc import Callable
+
+from s2sad.ir import Atom, Call, Const, Expr, Pack, Ref, Var
+
+BINARY: dict[str, Callable] = {
+    "Add": operator.add,
+    "Sub": operator.sub,
+    "Mult": operator.mul,
+    "Div": operator.truediv,
+    "FloorDiv": operator.floordiv,
+    "Mod": operator.mod,
+    "Pow": operator.pow,
+    "MatMult": operator.matmul,
+    "BitAnd": operator.and_,
+    "BitOr": operator.or_,
+    "BitXor": operator.xor,
+    "LShift": operator.lshift,
+    "RShift": operator.rshift,
+}
+UNARY: dict[str, Callable] = {
+    "USub": operator.neg,
+    "UAdd": operator.pos,
+    "Not": operator.not_,
+    "Invert": operator.invert,
+}
+COMPARE: dict[str, Callable] = {
+    "Eq": operator.eq,
+    "NotEq": operator.ne,
+    "Lt": operator.lt,
+    "LtE": operator.le,
+    "Gt": operator.gt,
+    "GtE": operator.ge,
+    "Is": operator.is_,
+    "IsNot": operator.is_not,
+}
+
+_BY_FUNCTION: dict[int, tuple[str, str]] = {}
+for _kind, _table in (("binary", BINARY), ("unary", UNARY), ("compare", COMPARE)):
+    for _name, _fn in _table.items():
+        _BY_FUNCTION[id(_fn)] = (_kind, _name)
+
+OPERATOR_PATHS = {id(fn): ("operator", fn.__name__) for t in (BINARY, UNARY, COMPARE) for fn in t.values()}
+
+
+def operator_ref(fn: Callable) -> Ref:
+    return Ref(fn, OPERATOR_PATHS[id(fn)])
+
+
+def atom_to_ast(atom: Atom, spell: Callable[[Ref], str]) -> ast.expr:
+    if isinstance(atom, Var):
+        return ast.Name(atom.name, ast.Load())
+    if isinstance(atom, Ref):
+        return ast.parse(spell(atom), mode="eval").body
+    return _const_to_ast(atom.value)
+
+
+def _const_to_ast(value: object) -> ast.expr:
+    if isinstance(value, tuple):
+        return ast.Tuple([_const_to_ast(v) for v in value], ast.Load())
+    if isinstance(value, slice):
+        parts = [None if v is None else _const_to_ast(v) for v in (value.start, value.stop, value.step)]
+        return ast.Slice(*parts)
+    if isinstance(value, float) and (value != value or value in (float("inf"), -float("inf"))):
+        return ast.Call(ast.Name("float", ast.Load()), [ast.Constant(repr(value))], [])
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+        return ast.UnaryOp(ast.USub(), ast.Constant(-value))
+    return ast.Constant(value)
+
+
+def expr_to_ast(expr: Expr, spell: Callable[[Ref], str], sub: Callable[[Atom], ast.expr] | None = None) -> ast.expr:
+    """Build the Python expression for an IR expression; `sub` may replace atoms (inlining)."""
+    conv = sub or (lambda a: atom_to_ast(a, spell))
+    if isinstance(expr, Pack):
+        return ast.Tuple([conv(a) for a in expr.items], ast.Load())
+    if not isinstance(expr, Call):
+        return conv(expr)
+    args = [conv(a) for a in expr.args]
+    kind = _BY_FUNCTION.get(id(expr.op.value))
+    if kind and not expr.kwargs:
+        family, name = kind
+        op_node = getattr(ast, name)()
+        if family == "binary" and len(args) == 2:
+            return ast.BinOp(args[0], op_node, args[1])
+        if family == "unary" and len(args) == 1:
+            return ast.UnaryOp(op_node, args[0])
+        if family == "compare" and len(args) == 2:
+            return ast.Compare(args[0], [op_node], [args[1]])
+    if expr.op.value is operator.getitem and len(args) == 2 and not expr.kwargs:
+        return ast.Subscript(args[0], args[1], ast.Load())
+    func = ast.parse(spell(expr.op), mode="eval").body
+    keywords = [ast.keyword(k, conv(a)) for k, a in expr.kwargs]
+    return ast.Call(func, args, keywords)
+
+
+def expr_to_source(expr: Expr) -> str:
+    return ast.unparse(expr_to_ast(expr, lambda r: r.dotted))
+
+
+def is_const(atom: object, value: object) -> bool:
+    return isinstance(atom, Const) and type(atom.value) in (int, float) and atom.value == value

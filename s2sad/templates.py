@@ -1,0 +1,162 @@
+"""Instantiate one rule for one statement: rename the template's names, drop inactive terms.
+
+A template is a plain Python function (see `s2sad.rules.registry`). It is parsed and lowered to
+IR once, by the same lowering as user code, then copied for each statement it serves with its
+parameters replaced by that statement's atoms and its locals given fresh names.
+"""
+
+from __future__ import annotations
+
+import inspect
+import operator
+from collections.abc import Callable
+from functools import cache
+
+from s2sad import ir
+from s2sad.errors import MissingRule
+from s2sad.ir import Assign, Atom, Call, Const, Pack, Ref, Var
+from s2sad.lower import lower
+from s2sad.naming import Namer, runtime_ref
+from s2sad.parse import parse
+from s2sad.rules.registry import Rule, _elementwise_params
+from s2sad.syntax import is_const, operator_ref
+
+
+@cache
+def template_ir(fn: Callable) -> ir.Function:
+    return lower(parse(fn))
+
+
+def instantiate(fn: Callable, bindings: dict[str, Atom], namer: Namer, line: int) -> tuple[list[ir.Stmt], Atom | Pack]:
+    """The template's statements for one use, and the atom (or Pack) holding its result."""
+    tmpl = template_ir(fn)
+    env: dict[str, Atom] = {}
+    for param in tmpl.params:
+        if param not in bindings:
+            raise KeyError(f"template {fn.__qualname__} reads {param!r}, which the rule does not bind")
+        env[param] = bindings[param]
+    out: list[ir.Stmt] = []
+    for stmt in tmpl.body:
+        if isinstance(stmt, ir.Return):
+            return out, _subst(stmt.value, env)
+        if not isinstance(stmt, Assign):
+            raise TypeError(f"template {fn.__qualname__} must be straight-line code")
+        value = _subst(stmt.value, env)
+        if isinstance(value, (Var, Const, Ref)):
+            env[stmt.target.name] = value
+            continue
+        new = Var(namer.temp())
+        env[stmt.target.name] = new
+        out.append(Assign(new, value, line))
+    raise TypeError(f"template {fn.__qualname__} has no return")
+
+
+def _subst(expr, env: dict[str, Atom]):
+    def atom(a: Atom) -> Atom:
+        return env.get(a.name, a) if isinstance(a, Var) else a
+
+    if isinstance(expr, Call):
+        return Call(expr.op, tuple(atom(a) for a in expr.args), tuple((k, atom(a)) for k, a in expr.kwargs))
+    if isinstance(expr, Pack):
+        return Pack(tuple(atom(a) for a in expr.items))
+    return atom(expr)
+
+
+# ------------------------------------------------------------------ binding a call to a rule
+
+
+def bind(rule: Rule, call: Call, where) -> dict[str, Atom]:
+    """Map the rule's parameter names to the call's atoms, defaults filled in."""
+    try:
+        bound = rule.signature.bind(*call.args, **dict(call.kwargs))
+    except TypeError as err:
+        raise MissingRule(f"cannot match the call of {rule.name} to its rule: {err}", where,
+                          hint="pass arguments the way the NumPy documentation shows") from None
+    bound.apply_defaults()
+    out: dict[str, Atom] = {}
+    for name, value in bound.arguments.items():
+        kind = rule.signature.parameters[name].kind
+        if kind is inspect.Parameter.VAR_POSITIONAL:
+            out[name] = Pack(tuple(value))  # type: ignore[assignment]
+        elif kind is inspect.Parameter.VAR_KEYWORD:
+            continue
+        else:
+            out[name] = value if isinstance(value, (Var, Const, Ref, Pack)) else Const(value)
+    return out
+
+
+# ------------------------------------------------------------------ one term of one rule
+
+
+def tangent_term(rule: Rule, param: str, bindings: dict[str, Atom], dparam: Atom, out: Atom,
+                 namer: Namer, line: int) -> tuple[list[ir.Stmt], Atom]:
+    """Statements computing the tangent contribution of `param` to `out`."""
+    env = {**bindings, "out": out}
+    if param in rule.tangents:
+        fn = rule.tangents[param]
+        return _finish(instantiate(fn, {**env, _first(fn): dparam}, namer, line), namer, line)
+    if param in rule.linear:
+        args = dict(bindings)
+        args[param] = dparam
+        value = Call(rule.ref, tuple(args[p] for p in _positional_names(rule, args)), _keywords(rule, args))
+        return _finish(([], value), namer, line)
+    stmts, partial = _partial(rule, param, env, namer, line)
+    return _scale(stmts, dparam, partial, namer, line)
+
+
+def adjoint_term(rule: Rule, param: str, bindings: dict[str, Atom], g: Atom, out: Atom,
+                 namer: Namer, line: int) -> tuple[list[ir.Stmt], Atom]:
+    """Statements computing the adjoint contribution to `param` from the cotangent `g` of `out`."""
+    env = {**bindings, "out": out}
+    if param in rule.adjoints:
+        fn = rule.adjoints[param]
+        return _finish(instantiate(fn, {**env, _first(fn): g}, namer, line), namer, line)
+    if rule.partials is None:
+        raise MissingRule(f"{rule.name} has no adjoint for {param!r}", None)
+    stmts, partial = _partial(rule, param, env, namer, line)
+    stmts, term = _scale(stmts, g, partial, namer, line)
+    if len(_elementwise_params(rule)) > 1:
+        stmts, term = _finish((stmts, Call(runtime_ref("unbroadcast"), (term, bindings[param]))), namer, line)
+    return stmts, term
+
+
+def _partial(rule: Rule, param: str, env: dict[str, Atom], namer: Namer, line: int):
+    stmts, result = instantiate(rule.partials, env, namer, line)
+    if isinstance(result, Pack):
+        result = result.items[_elementwise_params(rule).index(param)]
+    return stmts, result
+
+
+def _scale(stmts: list[ir.Stmt], d: Atom, partial: Atom, namer: Namer, line: int):
+    if is_const(partial, 1):
+        return stmts, d
+    if is_const(partial, -1):
+        return _finish((stmts, Call(operator_ref(operator.neg), (d,))), namer, line)
+    return _finish((stmts, Call(operator_ref(operator.mul), (d, partial))), namer, line)
+
+
+def _finish(result, namer: Namer, line: int) -> tuple[list[ir.Stmt], Atom]:
+    stmts, value = result
+    if isinstance(value, (Var, Const, Ref)):
+        return stmts, value
+    tmp = Var(namer.temp())
+    return stmts + [Assign(tmp, value, line)], tmp
+
+
+def _first(fn: Callable) -> str:
+    return next(iter(inspect.signature(fn).parameters))
+
+
+def _positional_names(rule: Rule, args: dict) -> list[str]:
+    return [n for n, p in rule.signature.parameters.items()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is inspect.Parameter.empty]
+
+
+def _keywords(rule: Rule, args: dict[str, Atom]) -> tuple[tuple[str, Atom], ...]:
+    out = []
+    for n, p in rule.signature.parameters.items():
+        if p.default is not inspect.Parameter.empty and n in args:
+            value = args[n]
+            if not (isinstance(value, Const) and type(value.value) is type(p.default) and value.value == p.default):
+                out.append((n, value))
+    return tuple(out)
