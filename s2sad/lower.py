@@ -17,22 +17,10 @@ import gast
 from s2sad import ir
 from s2sad.errors import UnsupportedSyntax
 from s2sad.ir import Assign, Atom, Call, Const, Expr, Pack, Ref, Var
+from s2sad.methods import ARRAY_ATTRIBUTES, ARRAY_METHODS
 from s2sad.naming import Namer, numpy_ref
 from s2sad.parse import Parsed
 from s2sad.syntax import BINARY, COMPARE, UNARY, operator_ref
-
-ARRAY_METHODS = {
-    "sum": "sum", "mean": "mean", "prod": "prod", "max": "max", "min": "min", "std": "std",
-    "var": "var", "dot": "dot", "reshape": "reshape", "transpose": "transpose",
-    "ravel": "ravel", "flatten": "ravel", "squeeze": "squeeze", "copy": "copy",
-    "cumsum": "cumsum", "cumprod": "cumprod", "clip": "clip", "trace": "trace",
-    "diagonal": "diagonal", "astype": "asarray", "swapaxes": "swapaxes", "repeat": "repeat",
-    "argmax": "argmax", "argmin": "argmin", "round": "round", "conj": "conj",
-}
-"""Array methods and the NumPy function with the same meaning: `x.sum(0)` is `np.sum(x, 0)`."""
-
-ARRAY_ATTRIBUTES = {"T": "transpose", "shape": "shape", "ndim": "ndim", "size": "size", "real": "real"}
-
 
 class Lowerer:
     def __init__(self, parsed: Parsed) -> None:
