@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import numbers
 import types
 from collections.abc import Callable, Sequence
@@ -28,20 +29,32 @@ def resolve_argnums(fun: object, argnums: Argnums) -> tuple[tuple[str, ...], boo
     """Parameter names to differentiate, and whether a single gradient (not a tuple) is wanted."""
     params = _params(fun)
     single = isinstance(argnums, (int, str))
-    items = [argnums] if single else list(argnums)
-    names = []
-    for item in items:
-        if isinstance(item, bool) or not isinstance(item, (int, str)):
-            raise ArgnumsError(f"argnums must be ints or parameter names, got {item!r}")
-        if isinstance(item, int):
-            if not -len(params) <= item < len(params):
-                raise ArgnumsError(f"argnums={item} but {_name(fun)} takes {len(params)} parameters {params}")
-            names.append(params[item])
-        elif item not in params:
-            raise ArgnumsError(f"argnums names {item!r}, which is not a parameter of {_name(fun)} {params}")
-        else:
-            names.append(item)
+    if not single and not isinstance(argnums, Sequence):
+        raise ArgnumsError(f"argnums must be an int, a parameter name or a tuple of those, got {argnums!r}",
+                           _where(fun), hint="e.g. argnums=0, argnums='w' or argnums=(0, 'b')")
+    names = [_argnum_name(fun, params, item) for item in ([argnums] if single else list(argnums))]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ArgnumsError(f"argnums={argnums!r} names {twice[0]!r} twice", _where(fun),
+                           hint="list each parameter once")
     return tuple(names), single
+
+
+def _argnum_name(fun: object, params: list[str], item: object) -> str:
+    if isinstance(item, bool) or not isinstance(item, (int, str)):
+        raise ArgnumsError(f"argnums must be ints or parameter names, got {item!r}", _where(fun))
+    if isinstance(item, str):
+        if item not in params:
+            raise ArgnumsError(f"argnums names {item!r}, which is not a parameter of {_name(fun)} {params}",
+                               _where(fun))
+        return item
+    if not -len(params) <= item < len(params):
+        code = unwrap(fun).__code__
+        starred = code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS) or code.co_kwonlyargcount
+        raise ArgnumsError(f"argnums={item} but {_name(fun)} takes {len(params)} parameters {params}",
+                           _where(fun), hint="s2sad differentiates positional parameters only, not *args, "
+                                             "**kwargs or keyword-only ones" if starred else "")
+    return params[item]
 
 
 def _name(fun: object) -> str:
@@ -109,14 +122,16 @@ class Transformed:
         print(self.source, end="")
         return self.source
 
-    def _args(self, args: tuple) -> tuple:
+    def _args(self, args: tuple, kwargs: dict) -> tuple:
         for pos, name in zip(self._positions, self.request.wrt):
             if pos < len(args):
                 _check_float(self.fun, name, args[pos])
+            elif name in kwargs:
+                _check_float(self.fun, name, kwargs[name])
         return args if self._bound is None else (self._bound, *args)
 
     def __call__(self, *args, **kwargs):
-        args = self._args(args)
+        args = self._args(args, kwargs)
         built = self.built(tuple(map(_kind, args)))
         try:
             return built.fun(*args, **kwargs)

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from s2sad import ir
-from s2sad.api import Transformed
+from s2sad.api import Transformed, _params
 from s2sad.errors import S2SADError, TargetError
 
 
@@ -41,13 +41,24 @@ def _load_module(spec: str):
         module_spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(module_spec)
         sys.modules[name] = module
-        module_spec.loader.exec_module(module)
+        try:
+            module_spec.loader.exec_module(module)
+        except Exception as err:  # noqa: BLE001 - any failure of the user's module is reported
+            del sys.modules[name]
+            raise TargetError(f"cannot load {spec}: {_describe_error(err)}") from None
         return module
     sys.path.insert(0, os.getcwd())
     try:
         return importlib.import_module(spec)
-    except ImportError as err:
-        raise TargetError(f"cannot import module {spec!r}: {err}") from None
+    except Exception as err:  # noqa: BLE001 - any failure of the user's module is reported
+        raise TargetError(f"cannot import module {spec!r}: {_describe_error(err)}") from None
+
+
+def _describe_error(err: Exception) -> str:
+    """One line: the exception's type and message, with the place of a syntax error."""
+    if isinstance(err, SyntaxError):
+        return f"{type(err).__name__} at {err.filename}:{err.lineno}: {err.msg}"
+    return f"{type(err).__name__}: {err}".splitlines()[0]
 
 
 def _argnums(text: str) -> int | str | tuple:
@@ -63,6 +74,10 @@ def _kinds(text: str | None, fun: object) -> tuple | None:
     bad = [k for k in kinds if k not in ("scalar", "array")]
     if bad:
         raise TargetError(f"--kinds takes 'scalar' or 'array' per parameter, not {bad[0]!r}")
+    params = _params(fun)
+    if len(kinds) != len(params):
+        raise TargetError(f"--kinds gives {len(kinds)} kinds but {getattr(fun, '__qualname__', fun)} takes "
+                          f"{len(params)} parameters {params}")
     return kinds
 
 
