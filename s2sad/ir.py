@@ -9,7 +9,10 @@ Contract (checked by `verify`):
 - `Assign` binds exactly one `Var` to one expression: an atom (a copy), a `Call` of a `Ref`
   on atoms (one elementary operation), or a `Pack` (a tuple of atoms).
 - No `Assign` reads the variable it writes (`x = x * 2` is lowered through a temporary), so an
-  adjoint can read the operation's inputs and its output under their own names.
+  adjoint can read the operation's inputs and its output under their own names. The exception
+  is an in-place operation (`is_inplace`: `x[i] = v` is `x = setitem(x, i, v)`,
+  `items.append(v)` is `items = list_append(items, v)`), which mutates its first argument;
+  `v = list_pop(items)` mutates `items` and binds `v`.
 - `Return` is the last statement of the body and returns an atom or a `Pack` of atoms.
 - `If`, `For` and `While` hold nested statement lists (room for control flow; the
   lowering produces them once it handles those constructs).
@@ -161,6 +164,23 @@ def reads(stmt: Stmt) -> set[str]:
     raise IRError(f"unknown statement {stmt!r}")
 
 
+def is_inplace(value: object) -> bool:
+    """True for a call that mutates its first argument (see the contract above)."""
+    return isinstance(value, Call) and getattr(value.op.value, "__s2sad_inplace__", False)
+
+
+def writes(stmt: Stmt) -> set[str]:
+    """Names a statement binds or mutates directly (not inside nested blocks)."""
+    if isinstance(stmt, Assign):
+        out = {stmt.target.name}
+        if is_inplace(stmt.value) and isinstance(stmt.value.args[0], Var):
+            out.add(stmt.value.args[0].name)
+        return out
+    if isinstance(stmt, For):
+        return {stmt.target.name}
+    return set()
+
+
 def walk(body: list[Stmt]):
     """Every statement, depth first, in source order."""
     for stmt in body:
@@ -252,6 +272,8 @@ def verify(fn: Function) -> None:
 
 def _verify_block(body: list[Stmt], defined: set[str], top: bool) -> None:
     for i, stmt in enumerate(body):
+        if isinstance(stmt, While):
+            _verify_block(stmt.test_body, defined, top=False)
         for name in reads(stmt):
             if name not in defined:
                 raise IRError(f"line {stmt.line}: {name!r} read before assignment")
@@ -264,7 +286,8 @@ def _verify_block(body: list[Stmt], defined: set[str], top: bool) -> None:
         elif isinstance(stmt, For):
             defined.add(stmt.target.name)
         for child in children(stmt):
-            _verify_block(child, defined, top=False)
+            if not (isinstance(stmt, While) and child is stmt.test_body):
+                _verify_block(child, defined, top=False)
 
 
 def _verify_assign(stmt: Assign) -> None:
@@ -276,5 +299,5 @@ def _verify_assign(stmt: Assign) -> None:
     for atom in atoms_of(value):
         if not isinstance(atom, (Var, Const, Ref)):
             raise IRError(f"line {stmt.line}: {atom!r} is not an atom (nested expression)")
-    if isinstance(value, Call) and stmt.target in atoms_of(value):
+    if isinstance(value, Call) and stmt.target in atoms_of(value) and not is_inplace(value):
         raise IRError(f"line {stmt.line}: {stmt.target.name} both read and written")

@@ -1,34 +1,43 @@
 """Stage 2, lower: a gast function in, a Wengert-list `ir.Function` out.
 
-Nested expressions are flattened into one operation per statement, augmented assignment
-becomes assignment, tuple assignment is unpacked explicitly, and every name that is not local
-is resolved to the object it denotes now (globals, closure, builtins). This module is the fence:
-any construct it does not handle raises `UnsupportedSyntax` at the user's line and column.
+Nested expressions are flattened into one operation per statement (`lower_expr`), augmented
+assignment becomes assignment, tuple assignment is unpacked explicitly, control flow is brought
+to structured `If`/`For`/`While` (`lower_flow`), and every name that is not local is resolved to
+the object it denotes now (globals, closure, builtins). This module is the fence: any construct
+it does not handle raises `UnsupportedSyntax` at the user's line and column.
 """
 
 from __future__ import annotations
 
 import builtins
-import operator
-import types
+from collections.abc import Callable
 
 import gast
 
 from s2sad import ir
 from s2sad.errors import UnsupportedSyntax
-from s2sad.ir import Assign, Atom, Call, Const, Expr, Pack, Ref, Var
-from s2sad.methods import ARRAY_ATTRIBUTES, ARRAY_METHODS
-from s2sad.naming import Namer, numpy_ref
+from s2sad.ir import Assign, Call, Const, Expr, Pack, Var
+from s2sad.lower_expr import ExprLowering, describe, getitem_ref
+from s2sad.lower_flow import FlowLowering, Loop, _contains
+from s2sad.naming import Namer, runtime_ref
 from s2sad.parse import Parsed
-from s2sad.syntax import BINARY, COMPARE, UNARY, operator_ref
+from s2sad.syntax import BINARY, operator_ref
 
-class Lowerer:
+EFFECT_CALLS = {id(builtins.print)}
+"""Calls allowed as statements for their side effect alone (they carry no derivative)."""
+
+
+class Lowerer(ExprLowering, FlowLowering):
     def __init__(self, parsed: Parsed) -> None:
         self.parsed = parsed
         self.body: list[ir.Stmt] = []
         self.locals = _local_names(parsed.tree)
         self.namer = Namer(all_names(parsed.tree))
         self.line = parsed.tree.lineno
+        self.renames: dict[str, str] = {}
+        self.loops: list[Loop] = []
+        self.loop_returns = False
+        self.ret: tuple[str, str] | None = None
 
     # ------------------------------------------------------------ helpers
 
@@ -39,13 +48,17 @@ class Lowerer:
         self.body.append(Assign(Var(target), value, self.line))
         return Var(target)
 
-    def to_atom(self, node: gast.expr) -> Atom:
-        expr = self.expr(node)
-        if isinstance(expr, (Var, Const, Ref)):
-            return expr
-        return self.emit(self.namer.temp(), expr)
+    def sub_block(self, fill: Callable[[], object]) -> list[ir.Stmt]:
+        """The statements `fill` emits, collected into a nested block."""
+        outer, line = self.body, self.line
+        self.body = []
+        try:
+            fill()
+            return self.body
+        finally:
+            self.body, self.line = outer, line
 
-    # ------------------------------------------------------------ statements
+    # ------------------------------------------------------------ the function
 
     def function(self) -> ir.Function:
         tree = self.parsed.tree
@@ -53,9 +66,16 @@ class Lowerer:
         body = tree.body
         if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value, gast.Constant):
             body = body[1:]  # docstring
-        for stmt in body:
-            self.stmt(stmt)
-        if not self.body or not isinstance(self.body[-1], ir.Return):
+        if _contains(body[:-1], (gast.Return,), into_loops=True) or (
+                body and not isinstance(body[-1], gast.Return) and _contains(body[-1:], (gast.Return,), True)):
+            self.ret = (self.namer.fresh("returned"), self.namer.fresh("result"))
+            self.locals |= set(self.ret)
+            self.set_flag(self.ret[0], False)
+            self.emit(self.ret[1], Const(None))
+        self.stmts(body)
+        if self.ret:
+            self.body.append(ir.Return(Var(self.ret[1]), self.line))
+        elif not self.body or not isinstance(self.body[-1], ir.Return):
             self.body.append(ir.Return(Const(None), self.line))
         return ir.Function(tree.name, params, self.body, self.parsed.filename, tree.lineno, self.parsed.lines,
                            set(self.namer.temps))
@@ -66,13 +86,13 @@ class Lowerer:
             raise self.unsupported(node, "*args, **kwargs or keyword-only parameters")
         return [a.id for a in args.posonlyargs + args.args]
 
+    # ------------------------------------------------------------ simple statements
+
     def stmt(self, node: gast.stmt) -> None:
-        if self.body and isinstance(self.body[-1], ir.Return):
-            raise self.unsupported(node, "statements after `return`")
         self.line = node.lineno
         handler = getattr(self, "stmt_" + type(node).__name__, None)
         if handler is None:
-            raise self.unsupported(node, f"the `{_describe(node)}` statement")
+            raise self.unsupported(node, f"the `{type(node).__name__.lower()}` statement")
         handler(node)
 
     def stmt_Pass(self, node: gast.Pass) -> None:
@@ -81,16 +101,27 @@ class Lowerer:
     def stmt_Expr(self, node: gast.Expr) -> None:
         if isinstance(node.value, gast.Constant):
             return
+        value = self.expr(node.value) if isinstance(node.value, gast.Call) else None
+        if ir.is_inplace(value) and isinstance(value.args[0], Var):
+            self.body.append(Assign(value.args[0], value, self.line))
+            return
+        if isinstance(value, Call) and id(value.op.value) in EFFECT_CALLS:
+            self.emit(self.namer.temp(), value)
+            return
         raise self.unsupported(node, "an expression statement (a call for its side effect)",
                                "assign the result to a name; s2sad differentiates pure computations")
 
     def stmt_Return(self, node: gast.Return) -> None:
         if node.value is None:
-            self.body.append(ir.Return(Const(None), self.line))
+            value: Expr = Const(None)
         elif isinstance(node.value, gast.Tuple):
-            self.body.append(ir.Return(Pack(tuple(self.to_atom(e) for e in node.value.elts)), self.line))
+            value = Pack(tuple(self.to_atom(e) for e in node.value.elts))
         else:
-            self.body.append(ir.Return(self.to_atom(node.value), self.line))
+            value = self.to_atom(node.value)
+        if self.ret:
+            self.nested_return(value)
+        else:
+            self.body.append(ir.Return(value, self.line))
 
     def stmt_Assign(self, node: gast.Assign) -> None:
         if len(node.targets) != 1:
@@ -102,167 +133,67 @@ class Lowerer:
             self.assign(node.target, node.value)
 
     def stmt_AugAssign(self, node: gast.AugAssign) -> None:
-        if not isinstance(node.target, gast.Name):
-            raise self.unsupported(node, "augmented assignment to a subscript or attribute")
-        op = BINARY.get(type(node.op).__name__)
-        value = Call(operator_ref(op), (Var(node.target.id), self.to_atom(node.value)))
-        self.bind(node.target.id, value)
+        op = BINARY[type(node.op).__name__]
+        target = node.target
+        if isinstance(target, gast.Name):
+            name = self.renames.get(target.id, target.id)
+            self.bind(name, Call(operator_ref(op), (Var(name), self.to_atom(node.value))))
+        elif isinstance(target, gast.Subscript):
+            owner, index = self.subscript_target(target)
+            old = self.emit(self.namer.temp(), Call(getitem_ref(), (owner, index)))
+            new = self.emit(self.namer.temp(), Call(operator_ref(op), (old, self.to_atom(node.value))))
+            self.body.append(Assign(owner, Call(runtime_ref("setitem"), (owner, index, new)), self.line))
+        else:
+            raise self.unsupported(node, "augmented assignment to an attribute",
+                                   "compute the new value into a local variable")
 
     def assign(self, target: gast.expr, value: gast.expr) -> None:
         if isinstance(target, gast.Name):
-            self.bind(target.id, self.expr(value))
+            self.bind(self.renames.get(target.id, target.id), self.expr(value))
         elif isinstance(target, (gast.Tuple, gast.List)):
             self.unpack(target, value)
+        elif isinstance(target, gast.Subscript):
+            owner, index = self.subscript_target(target)
+            atom = self.to_atom(value)
+            self.body.append(Assign(owner, Call(runtime_ref("setitem"), (owner, index, atom)), self.line))
         else:
-            raise self.unsupported(target, f"assignment to {_describe(target)}")
+            raise self.unsupported(target, f"assignment to {describe(target)}",
+                                   "assign to a local name or to an item of a local array")
+
+    def subscript_target(self, target: gast.Subscript) -> tuple[Var, object]:
+        if not isinstance(target.value, gast.Name) or target.value.id not in self.locals | set(self.renames):
+            raise self.unsupported(target, f"writing into {describe(target.value)}",
+                                   "write into a local array by name: x[i, j] = v (not x[i][j] = v)")
+        name = self.renames.get(target.value.id, target.value.id)
+        return Var(name), self.index(target.slice)
 
     def bind(self, name: str, value: Expr) -> None:
         """`name = value`, through a temporary when `value` reads `name`."""
-        if isinstance(value, (Call, Pack)) and Var(name) in ir.atoms_of(value):
+        if isinstance(value, (Call, Pack)) and Var(name) in ir.atoms_of(value) and not ir.is_inplace(value):
             value = self.emit(self.namer.temp(), value)
         self.emit(name, value)
 
     def unpack(self, target: gast.Tuple, value: gast.expr) -> None:
-        names = [self.target_name(t) for t in target.elts]
-        if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(names):
+        elts = target.elts
+        if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(elts):
             atoms = [self.to_atom(v) for v in value.elts]
+            names = {n.id for n in gast.walk(target) if isinstance(n, gast.Name)}
             atoms = [self.emit(self.namer.temp(), a) if isinstance(a, Var) and a.name in names else a for a in atoms]
+            for elt, atom in zip(elts, atoms):
+                self.assign_atom(elt, atom)
+            return
+        whole = self.to_atom(value)
+        for i, elt in enumerate(elts):
+            self.assign_atom(elt, self.emit(self.namer.temp(), Call(getitem_ref(), (whole, Const(i)))))
+
+    def assign_atom(self, target: gast.expr, atom) -> None:
+        if isinstance(target, gast.Name):
+            self.bind(self.renames.get(target.id, target.id), atom)
+        elif isinstance(target, (gast.Tuple, gast.List)):
+            for i, elt in enumerate(target.elts):
+                self.assign_atom(elt, self.emit(self.namer.temp(), Call(getitem_ref(), (atom, Const(i)))))
         else:
-            whole = self.to_atom(value)
-            getitem = operator_ref_getitem()
-            atoms = [Call(getitem, (whole, Const(i))) for i in range(len(names))]
-        for name, atom in zip(names, atoms):
-            self.bind(name, atom)
-
-    def target_name(self, node: gast.expr) -> str:
-        if isinstance(node, gast.Name):
-            return node.id
-        raise self.unsupported(node, f"unpacking into {_describe(node)}")
-
-    # ------------------------------------------------------------ expressions
-
-    def expr(self, node: gast.expr) -> Expr:
-        handler = getattr(self, "expr_" + type(node).__name__, None)
-        if handler is None:
-            raise self.unsupported(node, f"the expression `{_describe(node)}`")
-        return handler(node)
-
-    def expr_Constant(self, node: gast.Constant) -> Expr:
-        return Const(node.value)
-
-    def expr_Name(self, node: gast.Name) -> Expr:
-        if node.id in self.locals:
-            return Var(node.id)
-        found, value = self.parsed.lookup(node.id)
-        if not found:
-            raise UnsupportedSyntax(f"name {node.id!r} is not defined", self.parsed.where(node),
-                                    "define it before calling the transformed function")
-        return _global_atom(node.id, value)
-
-    def expr_BinOp(self, node: gast.BinOp) -> Expr:
-        op = BINARY[type(node.op).__name__]
-        return Call(operator_ref(op), (self.to_atom(node.left), self.to_atom(node.right)))
-
-    def expr_UnaryOp(self, node: gast.UnaryOp) -> Expr:
-        operand = self.to_atom(node.operand)
-        if isinstance(node.op, gast.USub) and isinstance(operand, Const) and type(operand.value) in (int, float):
-            return Const(-operand.value)
-        return Call(operator_ref(UNARY[type(node.op).__name__]), (operand,))
-
-    def expr_Compare(self, node: gast.Compare) -> Expr:
-        if len(node.ops) != 1:
-            raise self.unsupported(node, "chained comparison `a < b < c`", "write `a < b and b < c`")
-        op = COMPARE.get(type(node.ops[0]).__name__)
-        if op is None:
-            raise self.unsupported(node, f"the comparison `{type(node.ops[0]).__name__}`")
-        return Call(operator_ref(op), (self.to_atom(node.left), self.to_atom(node.comparators[0])))
-
-    def expr_Tuple(self, node: gast.Tuple) -> Expr:
-        atoms = tuple(self.to_atom(e) for e in node.elts)
-        if all(isinstance(a, Const) for a in atoms):
-            return Const(tuple(a.value for a in atoms))
-        return Pack(atoms)
-
-    def expr_Subscript(self, node: gast.Subscript) -> Expr:
-        return Call(operator_ref_getitem(), (self.to_atom(node.value), self.index(node.slice)))
-
-    def index(self, node: gast.expr) -> Atom:
-        if isinstance(node, gast.Slice):
-            parts = [None if p is None else self.to_atom(p) for p in (node.lower, node.upper, node.step)]
-            if all(p is None or isinstance(p, Const) for p in parts):
-                return Const(slice(*(None if p is None else p.value for p in parts)))
-            atoms = tuple(Const(None) if p is None else p for p in parts)
-            return self.emit(self.namer.temp(), Call(Ref(slice, ("slice",)), atoms))
-        if isinstance(node, gast.Tuple):
-            items = tuple(self.index(e) for e in node.elts)
-            if all(isinstance(a, Const) for a in items):
-                return Const(tuple(a.value for a in items))
-            return self.emit(self.namer.temp(), Pack(items))
-        return self.to_atom(node)
-
-    def expr_Attribute(self, node: gast.Attribute) -> Expr:
-        ref = self.resolve(node)
-        if ref is not None:
-            return ref
-        if node.attr in ARRAY_ATTRIBUTES:
-            return Call(numpy_ref(ARRAY_ATTRIBUTES[node.attr]), (self.to_atom(node.value),))
-        raise self.unsupported(node, f"the attribute `.{node.attr}` on a local value")
-
-    def expr_Call(self, node: gast.Call) -> Expr:
-        func = node.func
-        args = tuple(self.call_arg(a) for a in node.args)
-        kwargs = tuple((k.arg, self.call_arg(k.value)) for k in node.keywords if self.check_keyword(k))
-        ref = self.resolve(func)
-        if ref is None and isinstance(func, gast.Attribute) and func.attr in ARRAY_METHODS:
-            ref = numpy_ref(ARRAY_METHODS[func.attr])
-            if func.attr in ("reshape", "transpose") and len(args) > 1:
-                args = (args[0], self.emit(self.namer.temp(), Pack(args[1:])))
-            args = (self.to_atom(func.value),) + args
-        if ref is None:
-            raise self.unsupported(func, f"calling `{_describe(func)}`",
-                                   "call a module-level function, or an array method s2sad knows")
-        return Call(ref, args, kwargs)
-
-    def call_arg(self, node: gast.expr) -> Atom:
-        if isinstance(node, gast.Starred):
-            raise self.unsupported(node, "`*args` in a call")
-        return self.to_atom(node)
-
-    def check_keyword(self, k: gast.keyword) -> bool:
-        if k.arg is None:
-            raise self.unsupported(k.value, "`**kwargs` in a call")
-        return True
-
-    def resolve(self, node: gast.expr) -> Ref | None:
-        """The object a global name or a dotted module path denotes, or None for a local value."""
-        parts: list[str] = []
-        while isinstance(node, gast.Attribute):
-            parts.insert(0, node.attr)
-            node = node.value
-        if not isinstance(node, gast.Name) or node.id in self.locals:
-            return None
-        found, root = self.parsed.lookup(node.id)
-        if not found:
-            raise UnsupportedSyntax(f"name {node.id!r} is not defined", self.parsed.where(node))
-        value = root
-        for i, part in enumerate(parts):
-            if not hasattr(value, part):
-                if i == len(parts) - 1 and not isinstance(value, types.ModuleType):
-                    return None  # a method of a global object; handled by the caller
-                raise UnsupportedSyntax(f"{'.'.join([node.id, *parts[:i + 1]])!r} does not exist",
-                                        self.parsed.where(node))
-            value = getattr(value, part)
-        return Ref(value, (node.id, *parts), root)
-
-
-def operator_ref_getitem() -> Ref:
-    return Ref(operator.getitem, ("operator", "getitem"), operator)
-
-
-def _global_atom(name: str, value: object) -> Atom:
-    if type(value) in (int, float, bool, str) or value is None:
-        return Ref(value, (name,)) if name not in ("True", "False", "None") else Const(value)
-    return Ref(value, (name,))
+            raise self.unsupported(target, f"unpacking into {describe(target)}")
 
 
 def _local_names(tree: gast.FunctionDef) -> set[str]:
@@ -278,16 +209,10 @@ def all_names(tree: gast.FunctionDef) -> set[str]:
     return names | {tree.name} | set(dir(builtins))
 
 
-def _describe(node: gast.AST) -> str:
-    try:
-        text = gast.unparse(node) if hasattr(gast, "unparse") else ""
-    except Exception:  # noqa: BLE001 - describing is best effort
-        text = ""
-    return (text.splitlines()[0] if text else type(node).__name__.lower())[:60]
-
-
 def lower(parsed: Parsed) -> ir.Function:
     fn = Lowerer(parsed).function()
     ir.verify(fn)
     return fn
 
+
+__all__ = ["lower", "all_names", "Lowerer"]

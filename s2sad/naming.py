@@ -66,3 +66,10 @@ def runtime_ref(name: str) -> Ref:
     from s2sad import runtime
 
     return Ref(getattr(runtime, name), (name,))
+
+
+def builtin_ref(name: str) -> Ref:
+    """A reference to a builtin (`len`, `range`), spelled by its name."""
+    import builtins
+
+    return Ref(getattr(builtins, name), (name,))

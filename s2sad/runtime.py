@@ -4,6 +4,8 @@ generated code can be differentiated again. Keep them small and fast: they sit o
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from s2sad.errors import NonScalarOutput
@@ -57,12 +59,45 @@ def seed(out, where: str = ""):
 
 
 def zeros_like(x):
-    """A zero (co)tangent with the shape of `x`, floating point even when `x` is an integer."""
-    if type(x) is float or type(x) is int:
+    """A zero (co)tangent with the structure and shape of `x`: floats for numbers (an integer
+    array gets a float zero), the same container type for tuples, lists, dicts, namedtuples and
+    dataclasses; None for values that carry no derivative (strings, None, objects)."""
+    kind = type(x)
+    if kind is float or kind is int:
         return 0.0
-    x = np.asarray(x)
-    zero = np.zeros(x.shape, x.dtype if np.issubdtype(x.dtype, np.inexact) else np.float64)
-    return zero if zero.ndim else zero[()]
+    if kind is np.ndarray or isinstance(x, np.generic):
+        zero = np.zeros(np.shape(x), x.dtype if np.issubdtype(x.dtype, np.inexact) else np.float64)
+        return zero if zero.ndim or kind is np.ndarray else zero[()]
+    if kind is bool or x is None or isinstance(x, str):
+        return None
+    return map_structure(zeros_like, x)
+
+
+def map_structure(fn, *trees):
+    """Apply `fn` leaf by leaf to containers of the same structure, keeping the structure."""
+    first = trees[0]
+    if isinstance(first, (list, tuple)):
+        items = [map_structure(fn, *parts) for parts in zip(*trees)]
+        if isinstance(first, list):
+            return items
+        return type(first)(*items) if hasattr(first, "_fields") else tuple(items)
+    if isinstance(first, dict):
+        return {k: map_structure(fn, *(t[k] for t in trees)) for k in first}
+    if dataclasses.is_dataclass(first) and not isinstance(first, type):
+        fields = {f.name: map_structure(fn, *(getattr(t, f.name) for t in trees)) for f in dataclasses.fields(first)}
+        return dataclasses.replace(first, **fields)
+    return fn(*trees)
+
+
+def add(a, b):
+    """`a + b` for (co)tangents: elementwise for containers; None counts as zero."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    if isinstance(a, (list, tuple, dict)) or dataclasses.is_dataclass(a):
+        return map_structure(add, a, b)
+    return a + b
 
 
 def _axes(axis, ndim: int) -> tuple[int, ...]:
@@ -121,3 +156,76 @@ def receive(out):
     Generated code never calls it: emission writes `bout = yield out` in its place.
     """
     raise RuntimeError("s2sad.runtime.receive is a marker for code emission and is never called")
+
+
+# ---------------------------------------------------------------- in-place operations
+# Each mutates its first argument. Generated code writes them as the statements they stand
+# for (`x[i] = v`, `items.append(v)`, `v = items.pop()`); `add_at` is called as it is.
+
+
+def inplace(fn):
+    fn.__s2sad_inplace__ = True
+    return fn
+
+
+@inplace
+def setitem(x, index, value):
+    """`x[index] = value`, returning `x`."""
+    x[index] = value
+    return x
+
+
+@inplace
+def list_append(items, value):
+    """`items.append(value)`, returning `items`."""
+    items.append(value)
+    return items
+
+
+@inplace
+def list_pop(items):
+    """`items.pop()`: the last item, removed."""
+    return items.pop()
+
+
+@inplace
+def add_at(x, index, value):
+    """Accumulate `value` into `x[index]` in place: repeated integer indices add up."""
+    if isinstance(x, np.ndarray):
+        if isinstance(index, (int, slice, np.integer)) or (
+                isinstance(index, tuple) and all(isinstance(i, (int, slice, np.integer)) for i in index)):
+            x[index] += value
+        else:
+            np.add.at(x, index, value)
+    else:
+        x[index] = add(x[index], value)
+    return x
+
+
+def copy_value(x):
+    """A copy that generated code may mutate: arrays and containers are copied, numbers kept."""
+    if isinstance(x, np.ndarray):
+        return x.copy()
+    if isinstance(x, list):
+        return [copy_value(v) for v in x]
+    if isinstance(x, dict):
+        return {k: copy_value(v) for k, v in x.items()}
+    return x
+
+
+def make_list(*items):
+    """`[a, b, ...]`."""
+    return list(items)
+
+
+def make_dict(keys, *values):
+    """`{k1: v1, k2: v2}` with the keys given as one tuple."""
+    return dict(zip(keys, values))
+
+
+def as_sequence(items):
+    """What a `for` loop indexes: arrays, lists and tuples as they are, a dict's keys, or any
+    other iterable as a list."""
+    if isinstance(items, (np.ndarray, list, tuple, range)):
+        return items
+    return list(items)

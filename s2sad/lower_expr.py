@@ -1,0 +1,196 @@
+"""Lowering of expressions: flatten nested expressions into one operation per statement.
+
+A mixin of `lower.Lowerer`; each `expr_<Node>` returns an IR expression whose operands are
+atoms, emitting the statements that compute those atoms first.
+"""
+
+from __future__ import annotations
+
+import builtins
+import operator
+import types
+
+import gast
+
+from s2sad.errors import UnsupportedSyntax
+from s2sad.ir import Atom, Call, Const, Expr, Pack, Ref, Var
+from s2sad.methods import ARRAY_ATTRIBUTES, ARRAY_METHODS
+from s2sad.naming import numpy_ref, runtime_ref
+from s2sad.syntax import BINARY, COMPARE, UNARY, operator_ref
+
+
+def getitem_ref() -> Ref:
+    return Ref(operator.getitem, ("operator", "getitem"), operator)
+
+
+def getattr_ref() -> Ref:
+    return Ref(builtins.getattr, ("getattr",))
+
+
+class ExprLowering:
+    """Needs from the host: parsed, locals, namer, renames, emit(), unsupported(), sub_block()."""
+
+    def to_atom(self, node: gast.expr) -> Atom:
+        expr = self.expr(node)
+        if isinstance(expr, (Var, Const, Ref)):
+            return expr
+        return self.emit(self.namer.temp(), expr)
+
+    def expr(self, node: gast.expr) -> Expr:
+        handler = getattr(self, "expr_" + type(node).__name__, None)
+        if handler is None:
+            raise self.unsupported(node, f"the expression `{describe(node)}`")
+        return handler(node)
+
+    def expr_Constant(self, node: gast.Constant) -> Expr:
+        return Const(node.value)
+
+    def expr_Name(self, node: gast.Name) -> Expr:
+        if node.id in self.renames:
+            return Var(self.renames[node.id])
+        if node.id in self.locals:
+            return Var(node.id)
+        found, value = self.parsed.lookup(node.id)
+        if not found:
+            raise UnsupportedSyntax(f"name {node.id!r} is not defined", self.parsed.where(node),
+                                    "define it before calling the transformed function")
+        return global_atom(node.id, value)
+
+    def expr_BinOp(self, node: gast.BinOp) -> Expr:
+        op = BINARY[type(node.op).__name__]
+        return Call(operator_ref(op), (self.to_atom(node.left), self.to_atom(node.right)))
+
+    def expr_UnaryOp(self, node: gast.UnaryOp) -> Expr:
+        operand = self.to_atom(node.operand)
+        if isinstance(node.op, gast.USub) and isinstance(operand, Const) and type(operand.value) in (int, float):
+            return Const(-operand.value)
+        return Call(operator_ref(UNARY[type(node.op).__name__]), (operand,))
+
+    def expr_Compare(self, node: gast.Compare) -> Expr:
+        if len(node.ops) > 1:
+            return self.chained_compare(node)
+        op = COMPARE.get(type(node.ops[0]).__name__)
+        if op is None:
+            raise self.unsupported(node, f"the comparison `{type(node.ops[0]).__name__}`")
+        return Call(operator_ref(op), (self.to_atom(node.left), self.to_atom(node.comparators[0])))
+
+    def expr_Tuple(self, node: gast.Tuple) -> Expr:
+        atoms = tuple(self.to_atom(e) for e in node.elts)
+        if all(isinstance(a, Const) for a in atoms):
+            return Const(tuple(a.value for a in atoms))
+        return Pack(atoms)
+
+    def expr_List(self, node: gast.List) -> Expr:
+        return Call(runtime_ref("make_list"), tuple(self.to_atom(e) for e in node.elts))
+
+    def expr_Dict(self, node: gast.Dict) -> Expr:
+        keys = [self.to_atom(k) if k is not None else None for k in node.keys]
+        if any(k is None or not isinstance(k, Const) for k in keys):
+            raise self.unsupported(node, "a dict display with computed keys or `**` unpacking",
+                                   "use constant keys, or build the dict with d[k] = v")
+        values = tuple(self.to_atom(v) for v in node.values)
+        return Call(runtime_ref("make_dict"), (Const(tuple(k.value for k in keys)), *values))
+
+    def expr_Subscript(self, node: gast.Subscript) -> Expr:
+        return Call(getitem_ref(), (self.to_atom(node.value), self.index(node.slice)))
+
+    def index(self, node: gast.expr) -> Atom:
+        if isinstance(node, gast.Slice):
+            parts = [None if p is None else self.to_atom(p) for p in (node.lower, node.upper, node.step)]
+            if all(p is None or isinstance(p, Const) for p in parts):
+                return Const(slice(*(None if p is None else p.value for p in parts)))
+            atoms = tuple(Const(None) if p is None else p for p in parts)
+            return self.emit(self.namer.temp(), Call(Ref(slice, ("slice",)), atoms))
+        if isinstance(node, gast.Tuple):
+            items = tuple(self.index(e) for e in node.elts)
+            if all(isinstance(a, Const) for a in items):
+                return Const(tuple(a.value for a in items))
+            return self.emit(self.namer.temp(), Pack(items))
+        return self.to_atom(node)
+
+    def expr_Attribute(self, node: gast.Attribute) -> Expr:
+        ref = self.resolve(node)
+        if ref is not None:
+            return ref
+        if node.attr in ARRAY_ATTRIBUTES:
+            return Call(numpy_ref(ARRAY_ATTRIBUTES[node.attr]), (self.to_atom(node.value),))
+        return Call(getattr_ref(), (self.to_atom(node.value), Const(node.attr)))
+
+    def expr_Call(self, node: gast.Call) -> Expr:
+        func = node.func
+        if len(node.args) == 1 and isinstance(node.args[0], gast.GeneratorExp):
+            node.args = [gast.ListComp(node.args[0].elt, node.args[0].generators)]
+        args = tuple(self.call_arg(a) for a in node.args)
+        kwargs = tuple((k.arg, self.call_arg(k.value)) for k in node.keywords if self.check_keyword(k))
+        ref = self.resolve(func)
+        if ref is None and isinstance(func, gast.Attribute):
+            return self.method_call(func, args, kwargs)
+        if ref is None:
+            raise self.unsupported(func, f"calling `{describe(func)}`",
+                                   "call a module-level function, or an array method s2sad knows")
+        return Call(ref, args, kwargs)
+
+    def method_call(self, func: gast.Attribute, args: tuple, kwargs: tuple) -> Expr:
+        """`x.sum(0)` is `np.sum(x, 0)`; `items.append(v)` / `items.pop()` are list operations."""
+        if func.attr in ("append", "pop") and not kwargs and len(args) == (func.attr == "append"):
+            owner = self.to_atom(func.value)
+            name = "list_append" if func.attr == "append" else "list_pop"
+            return Call(runtime_ref(name), (owner, *args))
+        if func.attr in ("items", "keys", "values") and not args and not kwargs:
+            raise self.unsupported(func, f"`.{func.attr}()` outside a `for` loop header",
+                                   "iterate over it directly: for k, v in d.items()")
+        if func.attr not in ARRAY_METHODS:
+            raise self.unsupported(func, f"the method call `.{func.attr}(...)` on a local value",
+                                   "call a NumPy function instead (np.f(x) rather than x.f())")
+        ref = numpy_ref(ARRAY_METHODS[func.attr])
+        if func.attr in ("reshape", "transpose") and len(args) > 1:
+            args = (self.emit(self.namer.temp(), Pack(args)),)
+        return Call(ref, (self.to_atom(func.value), *args), kwargs)
+
+    def call_arg(self, node: gast.expr) -> Atom:
+        if isinstance(node, gast.Starred):
+            raise self.unsupported(node, "`*args` in a call")
+        return self.to_atom(node)
+
+    def check_keyword(self, k: gast.keyword) -> bool:
+        if k.arg is None:
+            raise self.unsupported(k.value, "`**kwargs` in a call")
+        return True
+
+    def resolve(self, node: gast.expr) -> Ref | None:
+        """The object a global name or a dotted module path denotes, or None for a local value."""
+        parts: list[str] = []
+        while isinstance(node, gast.Attribute):
+            parts.insert(0, node.attr)
+            node = node.value
+        if not isinstance(node, gast.Name) or node.id in self.locals or node.id in self.renames:
+            return None
+        found, root = self.parsed.lookup(node.id)
+        if not found:
+            raise UnsupportedSyntax(f"name {node.id!r} is not defined", self.parsed.where(node))
+        value = root
+        for i, part in enumerate(parts):
+            if not hasattr(value, part):
+                if i == len(parts) - 1 and not isinstance(value, types.ModuleType):
+                    return None  # a method of a global object; handled by the caller
+                raise UnsupportedSyntax(f"{'.'.join([node.id, *parts[:i + 1]])!r} does not exist",
+                                        self.parsed.where(node))
+            value = getattr(value, part)
+        return Ref(value, (node.id, *parts), root)
+
+
+def global_atom(name: str, value: object) -> Atom:
+    if name in ("True", "False", "None"):
+        return Const(value)
+    return Ref(value, (name,))
+
+
+def describe(node: gast.AST) -> str:
+    try:
+        text = gast.unparse(node)
+    except Exception:  # noqa: BLE001 - describing is best effort
+        text = ""
+    return (text.splitlines()[0] if text else type(node).__name__.lower())[:60]
+
+
+__all__ = ["ExprLowering", "describe", "getitem_ref", "getattr_ref", "global_atom"]
