@@ -1,0 +1,183 @@
+"""Transform once, call many times: what the cache keeps, what makes it build again, threads.
+
+`s2sad.pipeline.STATS["builds"]` counts runs of the whole pipeline (parse to compile).
+"""
+
+import math
+import threading
+
+import numpy as np
+import pytest
+
+import s2sad
+from s2sad import cache
+from s2sad.pipeline import STATS
+from s2sad.testing import make_function
+
+
+def builds() -> int:
+    return STATS["builds"]
+
+
+def wave(x):
+    return np.sum(np.sin(x) * x)
+
+
+def dwave(x):
+    return np.cos(x) * x + np.sin(x)
+
+
+def test_second_call_does_not_build(fresh_cache):
+    dw = s2sad.grad(wave)
+    before = builds()
+    assert dw(1.0) == pytest.approx(dwave(1.0))
+    assert builds() == before + 1
+    assert dw(2.0) == pytest.approx(dwave(2.0))
+    assert dw(3.0) == pytest.approx(dwave(3.0))
+    assert builds() == before + 1
+
+
+def test_a_new_transform_of_the_same_function_reuses_the_code(fresh_cache):
+    s2sad.grad(wave)(1.0)
+    before = builds()
+    assert s2sad.grad(wave)(2.0) == pytest.approx(dwave(2.0))
+    assert builds() == before
+
+
+def test_the_cache_key_includes_mode_and_argnums(fresh_cache):
+    def count(fun):
+        before = builds()
+        fun()
+        return builds() - before
+
+    assert count(lambda: s2sad.grad(wave)(1.0)) == 1
+    assert count(lambda: s2sad.value_and_grad(wave)(1.0)) == 1
+    assert count(lambda: s2sad.jvp(wave, (1.0,), (1.0,))) == 1
+    assert count(lambda: s2sad.grad(wave, optimize=False)(1.0)) == 1
+    assert count(lambda: s2sad.grad(wave)(1.0)) == 0
+
+
+def test_one_specialisation_per_argument_kind(fresh_cache):
+    dw = s2sad.grad(wave)
+    before = builds()
+    dw(0.5)
+    dw(np.ones(3))
+    assert builds() == before + 2
+    dw(1.5)
+    dw(np.ones((2, 2)))
+    dw(np.float64(2.0))
+    assert builds() == before + 2
+    scalar, array = dw.built(("scalar",)).source, dw.built(("array",)).source
+    assert scalar != array
+    assert "unreduce" not in scalar and "unreduce" in array
+    np.testing.assert_allclose(dw(np.array([0.5, 1.5])), dwave(np.array([0.5, 1.5])), rtol=1e-14)
+
+
+def test_generic_code_is_built_for_other_kinds(fresh_cache):
+    dw = s2sad.grad(wave)
+    before = builds()
+    assert dw(np.float32(0.5)) == pytest.approx(dwave(0.5), rel=1e-6)  # float32 is a scalar kind
+    values = [0.5, 1.0]
+    assert dw(values) == pytest.approx(dwave(np.array(values)))  # a list: no kind, generic code
+    assert builds() == before + 2
+
+
+SOURCE = "def redefined(x):\n    return x * x\n"
+
+
+def test_redefining_a_function_gives_new_code(fresh_cache):
+    first = make_function(SOURCE)
+    assert s2sad.grad(first)(3.0) == 6.0
+    before = builds()
+    second = make_function(SOURCE.replace("x * x", "x * x * x"))
+    assert second.__code__ is not first.__code__
+    assert s2sad.grad(second)(3.0) == 27.0
+    assert builds() == before + 1
+    assert s2sad.grad(first)(3.0) == 6.0
+    assert builds() == before + 1
+
+
+def test_same_source_new_code_object_builds_again(fresh_cache):
+    first, second = make_function(SOURCE), make_function(SOURCE)
+    before = builds()
+    s2sad.grad(first)(1.0)
+    s2sad.grad(second)(1.0)
+    assert builds() == before + 2
+
+
+def test_rebinding_a_global_helper_gives_new_code(fresh_cache):
+    scope = {"helper": np.sin}
+    fun = make_function("def uses_helper(x):\n    return helper(x) * 2.0\n", scope)
+    dfun = s2sad.grad(fun)
+    assert dfun(0.3) == pytest.approx(2 * math.cos(0.3))
+    assert "np.cos" in dfun.built(("scalar",)).source
+    before = builds()
+    fun.__globals__["helper"] = np.exp
+    assert dfun(0.3) == pytest.approx(2 * math.exp(0.3))
+    assert builds() == before + 1
+    assert "np.cos" not in dfun.built(("scalar",)).source
+    assert dfun(0.4) == pytest.approx(2 * math.exp(0.4))
+    assert builds() == before + 1
+
+
+def test_rebinding_an_unrelated_global_does_not_rebuild(fresh_cache):
+    scope = {"helper": np.sin, "unrelated": 1.0}
+    fun = make_function("def uses_helper(x):\n    return helper(x)\n", scope)
+    dfun = s2sad.grad(fun)
+    dfun(0.3)
+    before = builds()
+    fun.__globals__["unrelated"] = 2.0
+    assert dfun(0.3) == pytest.approx(math.cos(0.3))
+    assert builds() == before
+
+
+def test_threads_share_one_build_and_get_correct_results(fresh_cache):
+    dw = s2sad.grad(wave)
+    n = 8
+    barrier = threading.Barrier(n)
+    results: dict[int, list] = {}
+    failures: list[BaseException] = []
+
+    def work(i: int) -> None:
+        try:
+            barrier.wait()
+            results[i] = [dw(0.1 * i + 0.01 * k) for k in range(20)]
+        except BaseException as err:  # noqa: BLE001 - reported by the main thread
+            failures.append(err)
+
+    before = builds()
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures
+    assert builds() == before + 1
+    for i in range(n):
+        expected = [dwave(0.1 * i + 0.01 * k) for k in range(20)]
+        assert results[i] == pytest.approx(expected, rel=1e-14)
+
+
+def test_threads_with_different_kinds(fresh_cache):
+    dw = s2sad.grad(wave)
+    inputs = [0.3, np.array([0.3, 0.4]), 0.7, np.array([1.0])] * 3
+    out: list = [None] * len(inputs)
+
+    def work(i: int) -> None:
+        out[i] = dw(inputs[i])
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(inputs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for x, got in zip(inputs, out):
+        np.testing.assert_allclose(got, dwave(np.asarray(x)), rtol=1e-14)
+
+
+def test_clear_empties_the_cache():
+    s2sad.grad(wave)(1.0)
+    cache.clear()
+    before = builds()
+    s2sad.grad(wave)(1.0)
+    assert builds() == before + 1

@@ -1,0 +1,203 @@
+"""`s2sad show` through a real subprocess: targets, options, colour, and one-line errors.
+
+Runs `python -m s2sad`, and the `s2sad` console script too when it is on PATH.
+"""
+
+import ast
+import os
+import pty
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT, run_s2sad
+
+RUNNERS = [pytest.param([sys.executable, "-m", "s2sad"], id="python-m")]
+if shutil.which("s2sad"):
+    RUNNERS.append(pytest.param([shutil.which("s2sad")], id="console-script"))
+
+MODULE = "tests.fixtures.textbook"
+PATH = "tests/fixtures/textbook.py"
+
+
+def show(*args: str, **kwargs) -> str:
+    result = run_s2sad("show", *args, **kwargs)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    return result.stdout
+
+
+@pytest.mark.parametrize("command", RUNNERS)
+def test_both_entry_points_print_the_same(command):
+    result = run_s2sad("show", f"{MODULE}:f", "--argnums", "0,1", command=command)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("def f_grad(x1, x2):\n")
+    ast.parse(result.stdout)
+
+
+def test_module_and_path_targets_agree():
+    by_module = show(f"{MODULE}:loss")
+    by_path = show(f"{PATH}:loss")
+    by_absolute_path = show(f"{ROOT / PATH}:loss")
+    assert by_module == by_path == by_absolute_path
+    assert by_module.startswith("def loss_grad(w, x, y):\n")
+
+
+def test_dotted_qualname():
+    text = show(f"{MODULE}:Model.energy", "--argnums", "q,p", "--kinds", "scalar,scalar")
+    assert text.startswith("def energy_grad(q, p):\n")
+    assert "math.sin(q)" in text
+
+
+@pytest.mark.parametrize("options, header", [
+    ((), "def f_grad(x1, x2):"),
+    (("--argnums", "1"), "def f_grad(x1, x2):"),
+    (("--argnums", "0,1"), "def f_grad(x1, x2):"),
+    (("--argnums", "x1,x2"), "def f_grad(x1, x2):"),
+    (("--mode", "forward"), "def f_jvp(x1, x2, dx1):"),
+    (("--mode", "forward", "--argnums", "0,1"), "def f_jvp(x1, x2, dx1, dx2):"),
+    (("--mode", "forward", "--argnums", "x2"), "def f_jvp(x1, x2, dx2):"),
+    (("--stage", "ir"), "def f(x1, x2):"),
+    (("--kinds", "scalar,scalar"), "def f_grad(x1, x2):"),
+    (("--no-optimize",), "def f_grad(x1, x2):"),
+])
+def test_options_give_valid_python(options, header):
+    text = show(f"{MODULE}:f", *options)
+    assert text.splitlines()[0] == header
+    ast.parse(text)
+
+
+def test_argnums_by_position_and_by_name_agree():
+    assert show(f"{MODULE}:layer", "--argnums", "0,1") == show(f"{MODULE}:layer", "--argnums", "w,b")
+    assert show(f"{MODULE}:f", "--argnums", "-1") == show(f"{MODULE}:f", "--argnums", "x2")
+
+
+def test_argnums_tuple_returns_a_tuple():
+    text = show(f"{MODULE}:f", "--argnums", "0,1", "--kinds", "scalar,scalar")
+    returned = ast.parse(text).body[0].body[-1].value
+    assert isinstance(returned, ast.Tuple) and len(returned.elts) == 2
+
+
+def test_kinds_drop_broadcasting_helpers():
+    generic = show(f"{MODULE}:f", "--argnums", "0,1")
+    scalar = show(f"{MODULE}:f", "--argnums", "0,1", "--kinds", "scalar,scalar")
+    assert "unbroadcast" in generic
+    assert "unbroadcast" not in scalar
+    arrays = show(f"{MODULE}:loss", "--kinds", "array,array,array")
+    assert "unreduce" in arrays
+
+
+def test_no_optimize_shows_every_adjoint():
+    plain = show(f"{MODULE}:f", "--argnums", "0,1", "--no-optimize")
+    optimized = show(f"{MODULE}:f", "--argnums", "0,1")
+    assert len(plain.splitlines()) > len(optimized.splitlines())
+    assert "bt3 = bout" in plain
+    assert "bt3" not in optimized
+
+
+def test_activity_stage():
+    activity = show(f"{MODULE}:f", "--stage", "activity")
+    assert activity == "varied: t1, t2, t3, x1\nuseful: t1, t2, t3, x1, x2\nactive: t1, t2, t3, x1\n"
+
+
+def test_help():
+    result = run_s2sad("show", "--help")
+    assert result.returncode == 0
+    for option in ("--mode", "--argnums", "--stage", "--kinds", "--no-optimize", "--color"):
+        assert option in result.stdout
+
+
+# ------------------------------------------------------------------ colour
+
+ESC = "\x1b["
+
+
+def test_color_never_and_no_color_give_plain_text():
+    plain = show(f"{MODULE}:f", "--color", "never")
+    assert ESC not in plain
+    assert show(f"{MODULE}:f", env={"NO_COLOR": "1"}) == plain
+    assert show(f"{MODULE}:f") == plain  # not a terminal: no colour either
+
+
+def test_color_always_colours():
+    coloured = show(f"{MODULE}:f", "--color", "always")
+    assert ESC in coloured
+    assert ESC in show(f"{MODULE}:f", "--color", "always", env={"NO_COLOR": "1"}), "an explicit flag wins"
+
+
+def on_a_terminal(*args: str, env: dict) -> str:
+    """Run `python -m s2sad` with its stdout on a pseudo-terminal and return what it wrote."""
+    leader, follower = pty.openpty()
+    full_env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    full_env.update(env)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "s2sad", *args], cwd=ROOT, env=full_env, stdout=follower,
+                              stderr=subprocess.PIPE, timeout=60)
+        os.close(follower)
+        follower = -1
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the terminal's other side is closed
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(leader)
+        if follower != -1:
+            os.close(follower)
+    assert proc.returncode == 0, proc.stderr
+    return b"".join(chunks).decode()
+
+
+def test_terminal_gets_colour_unless_no_color():
+    assert ESC in on_a_terminal("show", f"{MODULE}:f", env={})
+    assert ESC not in on_a_terminal("show", f"{MODULE}:f", env={"NO_COLOR": "1"})
+    assert ESC not in on_a_terminal("show", f"{MODULE}:f", "--color", "never", env={})
+
+
+# ------------------------------------------------------------------ errors
+
+
+@pytest.mark.parametrize("target, options, words", [
+    ("no_colon_here", (), "must look like"),
+    (f"{MODULE}:", (), "must look like"),
+    (f"{MODULE}:nope", (), "no 'nope'"),
+    (f"{MODULE}:Model.nope", (), "no attribute 'nope'"),
+    ("tests/fixtures/missing.py:f", (), "no such file"),
+    ("tests.fixtures.missing:f", (), "cannot import module"),
+    ("tests/fixtures/bad_syntax.py:f", (), "SyntaxError"),
+    ("tests/fixtures/unsupported.py:chained", (), "chained assignment"),
+    ("tests/fixtures/unsupported.py:no_rule", (), "no derivative rule for opaque"),
+    ("math:sin", (), "'sin' is not a Python function"),
+    (f"{MODULE}:f", ("--argnums", "z"), "'z'"),
+    (f"{MODULE}:f", ("--argnums", "5"), "takes 2 parameters"),
+    (f"{MODULE}:f", ("--kinds", "scalar"), "--kinds gives 1"),
+    (f"{MODULE}:f", ("--kinds", "scalar,matrix"), "not 'matrix'"),
+])
+def test_errors_exit_non_zero_with_one_line(target, options, words):
+    result = run_s2sad("show", target, *options)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("s2sad: error: ")
+    assert words in lines[0]
+
+
+def test_user_errors_name_the_file_and_line():
+    result = run_s2sad("show", "tests/fixtures/unsupported.py:chained")
+    assert f"{ROOT / 'tests/fixtures/unsupported.py'}:12:5:" in result.stderr
+    assert "hint: write two assignments" in result.stderr
+
+
+@pytest.mark.parametrize("options", [("--mode", "sideways"), ("--stage", "everything"), ()])
+def test_usage_errors(options):
+    args = ("show", f"{MODULE}:f", *options) if options else ("show",)
+    result = run_s2sad(*args)
+    assert result.returncode == 2
+    assert "usage: s2sad show" in result.stderr

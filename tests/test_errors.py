@@ -1,0 +1,249 @@
+"""Errors users meet: each is a typed `S2SADError` that names the user's file and line and says
+what to do next. Raised when the transform is built or called, never from generated code."""
+
+import inspect
+import linecache
+import math
+import traceback
+
+import numpy as np
+import pytest
+
+import s2sad
+from s2sad import errors
+
+OPAQUE = np.vectorize(math.erf)
+"""A callable with no derivative rule and no Python source."""
+
+
+def line_of(fun, text: str) -> int:
+    """The file line number of the first line of `fun`'s source containing `text`."""
+    lines, first = inspect.getsourcelines(fun)
+    return first + next(i for i, line in enumerate(lines) if text in line)
+
+
+def where(fun, text: str) -> str:
+    return f"{__file__}:{line_of(fun, text)}:"
+
+
+def test_every_error_is_an_s2sad_error():
+    for cls in (errors.UnsupportedSyntax, errors.NoSource, errors.MissingRule, errors.NonScalarOutput,
+                errors.IntegerArgument, errors.ArgnumsError, errors.TargetError):
+        assert issubclass(cls, s2sad.S2SADError)
+    assert issubclass(s2sad.UnsupportedSyntax, SyntaxError)
+    assert issubclass(s2sad.IntegerArgument, TypeError)
+    assert issubclass(s2sad.ArgnumsError, ValueError)
+
+
+# ------------------------------------------------------------------ no source
+
+
+def test_builtin_has_no_source():
+    with pytest.raises(s2sad.NoSource) as info:
+        s2sad.grad(len)(2.0)
+    assert "'len'" in str(info.value)
+    assert "def" in info.value.hint
+
+
+def test_function_made_by_exec_has_no_source():
+    scope = {}
+    exec("def made(x):\n    return x * x\n", scope)  # noqa: S102 - the point of the test
+    with pytest.raises(s2sad.NoSource) as info:
+        s2sad.grad(scope["made"])(2.0)
+    message = str(info.value)
+    assert "'made'" in message and "<string>:1" in message
+    assert "exec" in info.value.hint
+
+
+def test_function_made_by_exec_with_linecache_works():
+    """The contrast: registering the source in linecache is all s2sad needs."""
+    source = "def made(x):\n    return x * x * x\n"
+    linecache.cache["<made-in-test>"] = (len(source), None, source.splitlines(True), "<made-in-test>")
+    scope = {}
+    exec(compile(source, "<made-in-test>", "exec"), scope)  # noqa: S102
+    assert s2sad.grad(scope["made"])(2.0) == pytest.approx(12.0)
+
+
+# ------------------------------------------------------------------ non-scalar output
+
+
+def elementwise_square(x):
+    return x * x
+
+
+def test_grad_of_a_non_scalar_output():
+    with pytest.raises(s2sad.NonScalarOutput) as info:
+        s2sad.grad(elementwise_square)(np.ones(3))
+    message = str(info.value)
+    assert message.startswith(where(elementwise_square, "def elementwise_square"))
+    assert "(3,)" in message
+    assert "jacrev" in info.value.hint and "vjp" in info.value.hint
+
+
+def test_vjp_of_a_non_scalar_output_is_fine():
+    out, pullback = s2sad.vjp(elementwise_square, np.arange(3.0))
+    np.testing.assert_allclose(pullback(np.ones(3))[0], 2 * np.arange(3.0))
+
+
+# ------------------------------------------------------------------ integer arguments
+
+
+def scale(x, n):
+    return x * n
+
+
+@pytest.mark.parametrize("args, argnums, name", [((2.0, 3), 1, "n"), ((2, 3.0), 0, "x"),
+                                                 ((np.arange(3), 2.0), "x", "x"), ((True, 1.0), 0, "x")])
+def test_integer_argument_in_argnums(args, argnums, name):
+    with pytest.raises(s2sad.IntegerArgument) as info:
+        s2sad.grad(scale, argnums=argnums)(*args)
+    message = str(info.value)
+    assert message.startswith(where(scale, "def scale"))
+    assert f"{name!r}" in message
+    assert "float" in info.value.hint
+
+
+def test_integer_argument_passed_by_keyword():
+    with pytest.raises(s2sad.IntegerArgument, match="'n'"):
+        s2sad.grad(scale, argnums="n")(2.0, n=3)
+
+
+def test_jvp_and_vjp_with_only_integers():
+    with pytest.raises(s2sad.IntegerArgument):
+        s2sad.vjp(scale, 2, 3)
+    with pytest.raises(s2sad.IntegerArgument):
+        s2sad.jvp(scale, (2, 3), (0, 0))
+
+
+# ------------------------------------------------------------------ missing rule
+
+
+def calls_opaque(x):
+    y = x * 2.0
+    return np.sum(OPAQUE(y))
+
+
+def test_missing_rule_names_the_callable():
+    with pytest.raises(s2sad.MissingRule) as info:
+        s2sad.grad(calls_opaque)(np.ones(2))
+    message = str(info.value)
+    assert message.startswith(where(calls_opaque, "OPAQUE(y)"))
+    assert "OPAQUE" in message
+    assert "stop_gradient" in info.value.hint and "vjp" in info.value.hint
+
+
+def opaque_on_constant(x, c):
+    return x * np.sum(OPAQUE(c))
+
+
+def test_no_rule_needed_when_the_value_is_inactive():
+    c = np.array([0.1, 0.2])
+    assert s2sad.grad(opaque_on_constant)(2.0, c) == pytest.approx(np.sum([math.erf(0.1), math.erf(0.2)]))
+
+
+# ------------------------------------------------------------------ unsupported syntax
+
+
+def chained(x):
+    a = b = x
+    return a * b
+
+
+def with_statement(x):
+    with np.errstate(all="ignore"):
+        y = np.log(x)
+    return y
+
+
+def lambda_expression(x):
+    double = lambda t: t * 2  # noqa: E731
+    return double(x)
+
+
+def star_call(x):
+    pair = (x, x)
+    return np.multiply(*pair)
+
+
+SUM_OPTIONS = {"axis": 0}
+
+
+def double_star_call(x):
+    return np.sum(x, **SUM_OPTIONS)
+
+
+def try_statement(x):
+    try:
+        y = np.log(x)
+    except ValueError:
+        y = x
+    return y
+
+
+@pytest.mark.parametrize("fun, marker, construct", [
+    (chained, "a = b = x", "chained assignment"),
+    (with_statement, "with np.errstate", "with"),
+    (lambda_expression, "lambda t", "lambda"),
+    (star_call, "*pair", "*args"),
+    (try_statement, "try:", "try"),
+])
+def test_unsupported_syntax(fun, marker, construct):
+    with pytest.raises(s2sad.UnsupportedSyntax) as info:
+        s2sad.grad(fun)(2.0)
+    err = info.value
+    assert isinstance(err, SyntaxError)
+    assert err.filename == __file__
+    assert err.lineno == line_of(fun, marker)
+    source_line = linecache.getline(__file__, err.lineno)
+    assert err.text.strip() == source_line.strip()
+    assert source_line[err.offset - 1:].startswith(marker), "offset points at the construct"
+    assert construct in str(err)
+    assert str(err).startswith(where(fun, marker))
+
+
+def test_unsupported_keyword_unpacking_in_a_call():
+    with pytest.raises(s2sad.UnsupportedSyntax, match=r"\*\*kwargs") as info:
+        s2sad.grad(double_star_call)(np.ones(2))
+    assert info.value.lineno == line_of(double_star_call, "**SUM_OPTIONS")
+
+
+def test_unsupported_syntax_prints_like_a_syntax_error():
+    with pytest.raises(s2sad.UnsupportedSyntax) as info:
+        s2sad.grad(chained)(2.0)
+    text = "".join(traceback.format_exception_only(info.value))
+    assert f'File "{__file__}", line {line_of(chained, "a = b")}' in text
+    assert "a = b = x" in text and "^" in text
+
+
+# ------------------------------------------------------------------ bad argnums
+
+
+def two(x, y):
+    return x * y
+
+
+@pytest.mark.parametrize("argnums, match", [
+    (2, "takes 2 parameters"), (-3, "takes 2 parameters"), ("z", "'z'"), (1.0, "argnums must be"),
+    (True, "got True"), ((0, 0), "'x' twice"), ((1, "y"), "'y' twice"), ((0, None), "got None"),
+])
+def test_bad_argnums(argnums, match):
+    with pytest.raises(s2sad.ArgnumsError, match=match) as info:
+        s2sad.grad(two, argnums=argnums)
+    assert str(info.value).startswith(where(two, "def two"))
+
+
+def starred_parameters(*xs):
+    return xs[0]
+
+
+def test_argnums_on_starred_parameters_explains():
+    with pytest.raises(s2sad.ArgnumsError) as info:
+        s2sad.grad(starred_parameters)
+    assert "*args" in info.value.hint
+
+
+def test_jvp_argument_count_and_shapes():
+    with pytest.raises(TypeError, match="takes 2 arguments"):
+        s2sad.jvp(two, (1.0,), (1.0,))
+    with pytest.raises(ValueError, match="shape"):
+        s2sad.jvp(two, (np.ones(2), 1.0), (np.ones(3), 1.0))
