@@ -8,7 +8,6 @@ transform; its Wengert list is one operation per line. f(x) = x²/cos(x) at π h
 import ast
 import math
 
-import numpy as np
 import pytest
 
 import s2sad
