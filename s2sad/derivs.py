@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from s2sad import ir
+from s2sad import ir, runtime
 from s2sad.activity import Activity
 from s2sad.errors import Location, MissingRule
 from s2sad.ir import Call, Var
@@ -49,3 +49,28 @@ class Context:
             if self.activity.is_active(atom):
                 out.append((param, atom))
         return out
+
+
+CONSTRUCTORS = ("make_list", "make_dict")
+
+
+def constructor_items(value: ir.Expr) -> tuple[ir.Atom, ...] | None:
+    """The items of a tuple, list or dict display (`Pack`, `make_list`, `make_dict`), else None.
+
+    Their derivatives are the same constructor over the items' derivatives, and the adjoint of
+    an item is the matching slot of the container's adjoint.
+    """
+    if isinstance(value, ir.Pack):
+        return value.items
+    if isinstance(value, Call) and value.op.value is runtime.make_list:
+        return value.args
+    if isinstance(value, Call) and value.op.value is runtime.make_dict:
+        return value.args[1:]
+    return None
+
+
+def constructor_slots(value: ir.Expr) -> list[ir.Atom]:
+    """The index (position or key) of each item of a constructor, as atoms."""
+    if isinstance(value, Call) and value.op.value is runtime.make_dict:
+        return [ir.Const(k) for k in value.args[0].value]
+    return [ir.Const(i) for i in range(len(constructor_items(value)))]

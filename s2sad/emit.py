@@ -32,7 +32,8 @@ class Emitter:
         self.aliases: dict[int, str] = {}
         self.namespace: dict = {}
         self.taken = _all_local_names(fn)
-        self.inline = _inlinable(fn.body, temps)
+        reads: Counter = Counter(n for s in ir.walk(fn.body) for n in ir.reads(s))
+        self.inline = set().union(*(_inlinable(block, temps, reads) for block in _blocks(fn.body)))
         self.pending: dict[str, ast.expr] = {}
 
     def spell(self, ref: Ref) -> str:
@@ -78,18 +79,52 @@ class Emitter:
 
     def stmt(self, stmt: ir.Stmt, indent: str) -> list[str]:
         if isinstance(stmt, Assign):
-            if stmt.target.name in self.inline:
-                self.pending[stmt.target.name] = self.expr(stmt.value)
-                return []
-            if isinstance(stmt.value, Call) and stmt.value.op.value is runtime.receive:
-                value = ast.Yield(self.atom(stmt.value.args[0]))
-            else:
-                value = self.expr(stmt.value)
-            node = ast.Assign([ast.Name(stmt.target.name, ast.Store())], value, lineno=0)
-            return [indent + ast.unparse(node)]
+            return self.assign(stmt, indent)
         if isinstance(stmt, ir.Return):
             return [indent + ast.unparse(ast.Return(self.expr(stmt.value)))]
-        raise NotImplementedError(f"emitting {type(stmt).__name__}")
+        inner = indent + "    "
+        if isinstance(stmt, ir.If):
+            out = [f"{indent}if {ast.unparse(self.atom(stmt.test))}:"] + self.nested(stmt.body, inner)
+            return out + ([f"{indent}else:"] + self.nested(stmt.orelse, inner) if stmt.orelse else [])
+        if isinstance(stmt, ir.For):
+            head = f"{indent}for {stmt.target.name} in {ast.unparse(self.atom(stmt.iter))}:"
+            return [head] + self.nested(stmt.body, inner)
+        return self.while_loop(stmt, indent)
+
+    def nested(self, body: list[ir.Stmt], indent: str) -> list[str]:
+        return self.block(body, indent) or [indent + "pass"]
+
+    def while_loop(self, stmt: ir.While, indent: str) -> list[str]:
+        """`while <test>:` when the test folds into one expression, else `while True:` + break."""
+        inner = indent + "    "
+        test_lines = self.block(stmt.test_body, inner)
+        test = ast.unparse(self.atom(stmt.test))
+        if not test_lines:
+            return [f"{indent}while {test}:"] + self.nested(stmt.body, inner)
+        check = [f"{inner}if not {test}:", f"{inner}    break"]
+        return [f"{indent}while True:"] + test_lines + check + self.block(stmt.body, inner)
+
+    def assign(self, stmt: Assign, indent: str) -> list[str]:
+        name = stmt.target.name
+        if name in self.inline:
+            self.pending[name] = self.expr(stmt.value)
+            return []
+        value = stmt.value
+        op = value.op.value if isinstance(value, Call) else None
+        if op is runtime.setitem:
+            owner, index, item = (self.atom(a) for a in value.args)
+            node: ast.stmt = ast.Assign([ast.Subscript(owner, index, ast.Store())], item, lineno=0)
+        elif op is runtime.list_append:
+            owner, item = (self.atom(a) for a in value.args)
+            node = ast.Expr(ast.Call(ast.Attribute(owner, "append", ast.Load()), [item], []))
+        elif op is runtime.list_pop:
+            call = ast.Call(ast.Attribute(self.atom(value.args[0]), "pop", ast.Load()), [], [])
+            node = ast.Assign([ast.Name(name, ast.Store())], call, lineno=0)
+        elif op is runtime.receive:
+            node = ast.Assign([ast.Name(name, ast.Store())], ast.Yield(self.atom(value.args[0])), lineno=0)
+        else:
+            node = ast.Assign([ast.Name(name, ast.Store())], self.expr(value), lineno=0)
+        return [indent + ast.unparse(node)]
 
 
 def _drop_default_args(call: Call) -> Call:
@@ -122,9 +157,20 @@ MAX_INLINED_OPS = 4
 """Fold at most this many operations into one expression, so lines stay readable."""
 
 
-def _inlinable(body: list[ir.Stmt], temps: set[str]) -> set[str]:
+def _blocks(body: list[ir.Stmt]):
+    """Every statement list: the body and each nested block (a While's test with its body)."""
+    yield body
+    for stmt in body:
+        if isinstance(stmt, ir.While):
+            yield from _blocks(stmt.test_body + [ir.Return(stmt.test)])
+            yield from _blocks(stmt.body)
+        else:
+            for child in ir.children(stmt):
+                yield from _blocks(child)
+
+
+def _inlinable(body: list[ir.Stmt], temps: set[str], reads: Counter) -> set[str]:
     """Temporaries read exactly once, later in the same block, with their inputs unchanged."""
-    reads: Counter = Counter(n for s in ir.walk(body) for n in ir.reads(s))
     out: set[str] = set()
     size: dict[str, int] = {}
     for i, stmt in enumerate(body):
@@ -136,12 +182,10 @@ def _inlinable(body: list[ir.Stmt], temps: set[str]) -> set[str]:
         inputs = _inputs(stmt, body[:i], out)
         for later in body[i + 1:]:
             if stmt.target.name in ir.reads(later):
-                if isinstance(later, (Assign, ir.Return)) and not _is_seed(later):
+                if not _is_seed(later) and not ir.is_inplace(stmt.value):
                     out.add(stmt.target.name)
                 break
-            if isinstance(later, Assign) and later.target.name in inputs:
-                break
-            if not isinstance(later, (Assign, ir.Return)):
+            if ir.writes(later) & inputs or not isinstance(later, (Assign, ir.Return)):
                 break
     return out
 

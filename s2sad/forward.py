@@ -1,36 +1,53 @@
 """Stage 4a, forward mode: each active statement is followed by its tangent statement.
 
-`y = np.sin(x)` gets `dy = dx * np.cos(x)`. Inactive variables have no tangent; a tangent
-known to be zero stays symbolic (no zero arrays are allocated) until a value is needed.
+`y = np.sin(x)` gets `dy = dx * np.cos(x)`. Inactive variables have no tangent; a tangent known
+to be zero stays symbolic (no zero arrays are allocated) until a value is needed: where two
+branches meet or a loop carries it, the zero is materialised with `zeros_like`. Control flow is
+copied as is. A tangent that is written in place (`dx[i] = dv`, `dl.append(dv)`) is first made
+a private copy, so the caller's arrays are never modified.
 """
 
 from __future__ import annotations
 
 import operator
+from dataclasses import dataclass, field
 
-from s2sad import ir
+from s2sad import ir, runtime
 from s2sad.activity import Activity
-from s2sad.derivs import Context
-from s2sad.ir import Assign, Call, Pack, Var
+from s2sad.derivs import Context, constructor_items
+from s2sad.ir import Assign, Atom, Call, Const, Pack, Var
 from s2sad.naming import Namer, runtime_ref
 from s2sad.syntax import operator_ref
 from s2sad.templates import tangent_term
+
+
+@dataclass
+class State:
+    zero: set[str] = field(default_factory=set)
+    """Active names whose tangent is a symbolic zero."""
+    owned: set[str] = field(default_factory=set)
+    """Active names whose tangent is a private array or list that may be mutated in place."""
+    defined: set[str] = field(default_factory=set)
+    """Names that may hold a value here."""
+
+    def copy(self) -> State:
+        return State(set(self.zero), set(self.owned), set(self.defined))
 
 
 class Forward:
     def __init__(self, fn: ir.Function, activity: Activity, namer: Namer, wrt: list[str]) -> None:
         self.ctx = Context(fn, activity, namer, "d")
         self.wrt = wrt
-        self.zero: set[str] = set()
-        """Active names whose tangent is currently a symbolic zero."""
+        self.state = State()
 
     def run(self) -> ir.Function:
         fn = self.ctx.fn
         tangent_params = [self.ctx.dname(x).name for x in self.wrt]
         active = self.ctx.activity.active
-        self.zero = {p for p in fn.params if p in active and p not in self.wrt}
+        self.state = State({p for p in fn.params if p in active and p not in self.wrt}, set(), set(fn.params))
         body = self.block(fn.body)
-        return ir.Function(fn.name + "_jvp", fn.params + tangent_params, body, fn.filename, fn.firstline, fn.lines)
+        return ir.Function(fn.name + "_jvp", fn.params + tangent_params, body, fn.filename, fn.firstline,
+                           fn.lines, set(fn.temps))
 
     def block(self, body: list[ir.Stmt]) -> list[ir.Stmt]:
         out: list[ir.Stmt] = []
@@ -40,50 +57,183 @@ class Forward:
 
     def stmt(self, stmt: ir.Stmt) -> list[ir.Stmt]:
         if isinstance(stmt, Assign):
-            return [stmt] + self.assign(stmt)
+            out = self.assign(stmt)
+            self.state.defined.add(stmt.target.name)
+            return out
         if isinstance(stmt, ir.Return):
             return self.ret(stmt)
-        raise NotImplementedError(f"forward mode of {type(stmt).__name__}")
+        if isinstance(stmt, ir.If):
+            return self.branch(stmt)
+        return self.loop(stmt)
 
-    def tangent(self, atom: ir.Atom) -> Var | None:
+    # ------------------------------------------------------------ helpers
+
+    def active(self, atom: object) -> bool:
+        return self.ctx.activity.is_active(atom)
+
+    def tangent(self, atom: object) -> Var | None:
         """The tangent of an atom, or None when it is (symbolically) zero."""
-        if self.ctx.activity.is_active(atom) and atom.name not in self.zero:
+        if self.active(atom) and atom.name not in self.state.zero:
             return self.ctx.dname(atom.name)
         return None
 
+    def temp(self, value: ir.Expr, stmts: list[ir.Stmt], line: int) -> Var:
+        var = Var(self.ctx.namer.temp())
+        stmts.append(Assign(var, value, line))
+        return var
+
+    def materialize(self, atom: Atom, stmts: list[ir.Stmt], line: int) -> Atom:
+        """The tangent of `atom` as a value: a zero of its shape when symbolically zero."""
+        d = self.tangent(atom)
+        return d if d is not None else self.temp(Call(runtime_ref("zeros_like"), (atom,)), stmts, line)
+
+    def zero_out(self, name: str, line: int) -> Assign:
+        """`dname = zeros_like(name)`: a symbolic zero made real (and private)."""
+        self.state.zero.discard(name)
+        self.state.owned.add(name)
+        return Assign(self.ctx.dname(name), Call(runtime_ref("zeros_like"), (Var(name),)), line)
+
+    def set_tangent(self, target: str, value: Atom | None, line: int, owned: bool = False) -> list[ir.Stmt]:
+        if value is None:
+            self.state.zero.add(target)
+            self.state.owned.discard(target)
+            return []
+        self.state.zero.discard(target)
+        (self.state.owned.add if owned else self.state.owned.discard)(target)
+        return [Assign(self.ctx.dname(target), value, line)]
+
+    # ------------------------------------------------------------ assignments
+
     def assign(self, stmt: Assign) -> list[ir.Stmt]:
         target = stmt.target.name
-        if target not in self.ctx.activity.active:
-            return []
         value = stmt.value
-        stmts: list[ir.Stmt] = []
-        terms: list[ir.Atom] = []
+        if ir.is_inplace(value):
+            return self.inplace(stmt)
+        if target not in self.ctx.activity.active:
+            return [stmt]
+        stmts: list[ir.Stmt] = [stmt]
         if isinstance(value, Var):
-            terms = [t for t in [self.tangent(value)] if t is not None]
-        elif isinstance(value, Call):
-            rule, bindings = self.ctx.rule_for(stmt, value)
-            for param, atom in self.ctx.active_params(rule, bindings):
-                d = self.tangent(atom)
-                if d is not None:
-                    more, term = tangent_term(rule, param, bindings, d, stmt.target, self.ctx.namer, stmt.line)
-                    stmts += more
-                    terms.append(term)
-        elif isinstance(value, Pack):
-            raise NotImplementedError("forward mode of an active tuple")
+            return stmts + self.set_tangent(target, self.tangent(value), stmt.line)
+        items = constructor_items(value)
+        if items is not None:
+            return stmts + self.construct(stmt, items)
+        if not isinstance(value, Call):
+            return stmts + self.set_tangent(target, None, stmt.line)
+        terms = self.terms(stmt, value, stmts)
         return stmts + self.combine(target, terms, stmt.line)
 
-    def combine(self, target: str, terms: list[ir.Atom], line: int) -> list[ir.Stmt]:
+    def terms(self, stmt: Assign, value: Call, stmts: list[ir.Stmt]) -> list[Atom]:
+        rule, bindings = self.ctx.rule_for(stmt, value)
+        terms = []
+        for param, atom in self.ctx.active_params(rule, bindings):
+            d = self.tangent(atom)
+            if d is not None:
+                more, term = tangent_term(rule, param, bindings, d, stmt.target, self.ctx.namer, stmt.line)
+                stmts += more
+                terms.append(term)
+        return terms
+
+    def combine(self, target: str, terms: list[Atom], line: int) -> list[ir.Stmt]:
         if not terms:
-            self.zero.add(target)
-            return []
-        self.zero.discard(target)
-        total = terms[0]
+            return self.set_tangent(target, None, line)
         stmts: list[ir.Stmt] = []
+        total = terms[0]
         for term in terms[1:]:
-            nxt = Var(self.ctx.namer.temp())
-            stmts.append(Assign(nxt, Call(operator_ref(operator.add), (total, term)), line))
-            total = nxt
-        return stmts + [Assign(self.ctx.dname(target), total, line)]
+            total = self.temp(Call(operator_ref(operator.add), (total, term)), stmts, line)
+        return stmts + self.set_tangent(target, total, line)
+
+    def construct(self, stmt: Assign, items: tuple[Atom, ...]) -> list[ir.Stmt]:
+        """`t = (a, b)`, `[a, b]`, `{k: a}`: the same constructor over the items' tangents."""
+        if all(self.tangent(a) is None for a in items):
+            return self.set_tangent(stmt.target.name, None, stmt.line)
+        stmts: list[ir.Stmt] = []
+        tangents = tuple(self.materialize(a, stmts, stmt.line) for a in items)
+        value = stmt.value
+        if isinstance(value, Pack):
+            new: ir.Expr = Pack(tangents)
+        else:
+            fixed = value.args[: len(value.args) - len(items)]
+            new = Call(value.op, fixed + tangents)
+        return stmts + self.set_tangent(stmt.target.name, self.temp(new, stmts, stmt.line), stmt.line, owned=True)
+
+    def inplace(self, stmt: Assign) -> list[ir.Stmt]:
+        """Mutations: the same mutation applied to the (private) tangent of the container."""
+        call = stmt.value
+        container, op = call.args[0], call.op.value
+        if op is runtime.list_pop:
+            d = self.tangent(container)
+            if d is None or not self.active(stmt.target):
+                return [stmt] + self.set_tangent(stmt.target.name, None, stmt.line)
+            self.state.zero.discard(stmt.target.name)
+            return [stmt, Assign(self.ctx.dname(stmt.target.name), Call(call.op, (d,)), stmt.line)]
+        value = call.args[-1]
+        if not self.active(container) or (self.tangent(container) is None and self.tangent(value) is None):
+            return [stmt]
+        stmts = self.own(container.name, stmt.line) + [stmt]
+        dvalue = self.tangent(value)
+        if dvalue is None:
+            dvalue = Const(0.0) if op is not runtime.list_append else self.temp(
+                Call(runtime_ref("zeros_like"), (value,)), stmts, stmt.line)
+        dcontainer = self.ctx.dname(container.name)
+        stmts.append(Assign(dcontainer, Call(call.op, (dcontainer, *call.args[1:-1], dvalue)), stmt.line))
+        return stmts
+
+    def own(self, name: str, line: int) -> list[ir.Stmt]:
+        """Make the tangent of `name` a private value that may be mutated (before the mutation)."""
+        if name in self.state.zero:
+            return [self.zero_out(name, line)]
+        if name not in self.state.owned:
+            self.state.owned.add(name)
+            d = self.ctx.dname(name)
+            return [Assign(d, Call(runtime_ref("copy_value"), (d,)), line)]
+        return []
+
+    # ------------------------------------------------------------ control flow
+
+    def branch(self, stmt: ir.If) -> list[ir.Stmt]:
+        start = self.state.copy()
+        body = self.block(stmt.body)
+        after_body = self.state
+        self.state = start.copy()
+        orelse = self.block(stmt.orelse)
+        after_else = self.state
+        self.state = State(after_body.zero & after_else.zero, after_body.owned & after_else.owned,
+                           after_body.defined | after_else.defined)
+        body += self.reconcile(after_body, stmt.line)
+        orelse += self.reconcile(after_else, stmt.line)
+        return [ir.If(stmt.test, body, orelse, stmt.line)]
+
+    def reconcile(self, branch: State, line: int) -> list[ir.Stmt]:
+        """At the end of a branch, make real the zeros the joined state expects to be real."""
+        return [Assign(self.ctx.dname(n), Call(runtime_ref("zeros_like"), (Var(n),)), line)
+                for n in sorted(branch.zero - self.state.zero) if n in branch.defined]
+
+    def loop(self, stmt: ir.For | ir.While) -> list[ir.Stmt]:
+        """Generate the body until the tangent state at its start and end agree."""
+        before: list[ir.Stmt] = []
+        start = self.state.copy()
+        while True:
+            self.state = start.copy()
+            if isinstance(stmt, ir.For):
+                self.state.defined.add(stmt.target.name)
+            test_body = self.block(stmt.test_body) if isinstance(stmt, ir.While) else []
+            body = self.block(stmt.body)
+            end = self.state
+            carried = sorted(n for n in start.zero - end.zero if n in start.defined)
+            unowned = start.owned - end.owned
+            if not carried and not unowned:
+                break
+            for name in carried:
+                before.append(Assign(self.ctx.dname(name), Call(runtime_ref("zeros_like"), (Var(name),)), stmt.line))
+                start.zero.discard(name)
+                start.owned.add(name)
+            start.owned -= unowned
+        self.state = State(start.zero | end.zero, start.owned & end.owned, start.defined | end.defined)
+        if isinstance(stmt, ir.For):
+            return before + [ir.For(stmt.target, stmt.iter, body, stmt.line)]
+        return before + [ir.While(test_body, stmt.test, body, stmt.line)]
+
+    # ------------------------------------------------------------ return
 
     def ret(self, stmt: ir.Return) -> list[ir.Stmt]:
         """`return out` becomes `return out, dout`; a tuple output gets a tuple of tangents."""
@@ -96,17 +246,6 @@ class Forward:
             out, dout = value, self.materialize(value, stmts, line)
         return stmts + [ir.Return(Pack((out, dout)), line)]
 
-    def materialize(self, atom: ir.Atom, stmts: list[ir.Stmt], line: int) -> ir.Atom:
-        """The tangent of `atom` as a value: a zero of its shape when symbolically zero."""
-        d = self.tangent(atom)
-        return d if d is not None else self.temp(Call(runtime_ref("zeros_like"), (atom,)), stmts, line)
-
-    def temp(self, value: ir.Expr, stmts: list[ir.Stmt], line: int) -> Var:
-        var = Var(self.ctx.namer.temp())
-        stmts.append(Assign(var, value, line))
-        return var
-
 
 def forward(fn: ir.Function, activity: Activity, namer: Namer, wrt: list[str]) -> ir.Function:
     return Forward(fn, activity, namer, wrt).run()
-

@@ -43,6 +43,9 @@ class Rule:
     """For elementwise rules: returns the partial of each differentiable parameter."""
     linear: tuple[str, ...] = ()
     """Parameters in which the op is linear and which it is its own tangent for."""
+    accumulate: dict[str, Callable] = field(default_factory=dict)
+    """`i<p>(bp, g, ...)` templates that add the adjoint of `p` into `bp` in place (for reads
+    like `x[i]` in a loop, where building a whole zero array per read would cost O(n))."""
     nondiff: bool = False
     shape: str = ""
     """"elementwise": the result has the broadcast shape of the inputs (used to specialise)."""
@@ -145,10 +148,11 @@ def linear(op: object, params: str = "x", *, linear_in: str = "x", path: str | N
 
     def decorate(cls: type) -> type:
         adjoints = {n[1:]: f for n, f in vars(cls).items() if n.startswith("b") and callable(f)}
+        accumulate = {n[1:]: f for n, f in vars(cls).items() if n.startswith("i") and callable(f)}
         for target in (op, *also):
             _register(target, params, path if target is op else None, family,
                       adjoints=adjoints, linear=tuple(linear_in.split(",")), shape=shape,
-                      notes=inspect.getdoc(cls) or "")
+                      accumulate=accumulate, notes=inspect.getdoc(cls) or "")
         return cls
 
     return decorate

@@ -1,0 +1,68 @@
+"""Containers and iteration: item and attribute reads, `sum` of a sequence, what a `for` loop
+indexes. Displays (`(a, b)`, `[a, b]`, `{k: v}`) and in-place writes (`x[i] = v`, `append`,
+`pop`) are handled by the transforms themselves: their derivatives are the same operation on
+the derivatives.
+"""
+
+import builtins
+import operator
+
+from s2sad import runtime
+from s2sad.rules.registry import linear, nondiff
+from s2sad.runtime import add_at, as_sequence, attribute_adjoint, getitem_adjoint, sum_adjoint
+
+
+@linear(operator.getitem, "x, index")
+class getitem:
+    """x[index] for arrays, lists, tuples and dicts: the adjoint scatters into the slot read;
+    repeated integer indices add up."""
+
+    def bx(g, x, index):
+        return getitem_adjoint(g, x, index)
+
+    def ix(bx, g, index):
+        return add_at(bx, index, g)
+
+
+@linear(builtins.getattr, "x, name")
+class attribute:
+    """obj.name on namedtuples and dataclasses: the adjoint is a zero structure with g in name."""
+
+    def bx(g, x, name):
+        return attribute_adjoint(g, x, name)
+
+
+@linear(runtime.as_sequence, "x")
+class sequence:
+    def bx(g):
+        return g
+
+
+@linear(builtins.sum, "x, start=0")
+class sum_of_items:
+    """sum(items): every item gets the cotangent (summed down to its shape)."""
+
+    def bx(g, x):
+        return sum_adjoint(g, x)
+
+
+@linear(runtime.getitem_adjoint, "g, x, index", linear_in="g")
+class getitem_adjoint_rule:
+    def bg(c, index):
+        return c[index]
+
+
+@linear(runtime.sum_adjoint, "g, items", linear_in="g")
+class sum_adjoint_rule:
+    def bg(c, g):
+        return runtime.unbroadcast(sum(c), g)
+
+
+nondiff(operator.and_, operator.or_, operator.xor, operator.invert, builtins.len, builtins.range,
+        builtins.isinstance, builtins.print, builtins.bool)
+
+
+@linear(runtime.copy_value, "x")
+class copy_value:
+    def bx(g):
+        return g
