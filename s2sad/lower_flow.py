@@ -67,7 +67,7 @@ class FlowLowering:
             rest = nodes[i + 1:]
             if flags and rest:
                 guard = self.none_set(flags)
-                self.body.append(ir.If(guard, self.sub_block(lambda: self.stmts(rest)), [], self.line))
+                self.body.append(ir.If(guard, self.sub_block(lambda rest=rest: self.stmts(rest)), [], self.line))
                 return
 
     def exit_flags(self, node: gast.stmt) -> list[str]:
@@ -210,7 +210,8 @@ class FlowLowering:
         if exits:
             self.while_over(span, index, loop, node, prologue)
         else:
-            body = self.sub_block(lambda: self.loop_body(node.body, loop, [lambda: p(Var(index)) for p in prologue]))
+            steps = [lambda p=p: p(Var(index)) for p in prologue]
+            body = self.sub_block(lambda: self.loop_body(node.body, loop, steps))
             self.body.append(ir.For(Var(index), span, body, node.lineno))
         self.loops.pop()
         self.loop_else(node.orelse, loop)
@@ -237,7 +238,7 @@ class FlowLowering:
             self.emit(target, Call(_getitem(), (span, Var(position))))
             step = self.emit(self.namer.temp(), Call(operator_ref(operator.add), (Var(position), Const(1))))
             self.emit(position, step)
-            self.loop_body(node.body, loop, [lambda: p(Var(target)) for p in prologue])
+            self.loop_body(node.body, loop, [lambda p=p: p(Var(target)) for p in prologue])
 
         self.body.append(ir.While(test_body, test, self.sub_block(body), node.lineno))
 
@@ -253,8 +254,8 @@ class FlowLowering:
             return self.to_atom(it), []
         if func is not None and func.value in (builtins.enumerate, builtins.zip) and not call.keywords:
             return self.zipped(call, target, func.value is builtins.enumerate)
-        if isinstance(it, gast.Call) and isinstance(it.func, gast.Attribute) and it.func.attr in ("items", "keys", "values") \
-                and not it.args and self.resolve(it.func) is None:
+        view = isinstance(it, gast.Call) and isinstance(it.func, gast.Attribute) and not it.args
+        if view and it.func.attr in ("items", "keys", "values") and self.resolve(it.func) is None:
             return self.dict_view(it, target)
         seq = self.emit(self.namer.temp(), Call(runtime_ref("as_sequence"), (self.to_atom(it),)))
         return self.span_of([seq]), [lambda k: self.bind_target(target, Call(_getitem(), (seq, k)))]

@@ -1,5 +1,4 @@
 """Derivative rules, one module per family. Importing this package registers them all."""
 
-from s2sad.rules import arith, elementwise, linalg, nondiff, reductions, runtime_rules, shape  # noqa: F401
-from s2sad.rules import containers  # noqa: F401,I001  (last: the container rules win)
+from s2sad.rules import arith, containers, elementwise, linalg, nondiff, reductions, runtime_rules, shape  # noqa: F401
 from s2sad.rules.registry import RULES, Rule, define, linear, lookup  # noqa: F401

@@ -9,7 +9,7 @@ import operator
 
 from s2sad import runtime
 from s2sad.rules.registry import linear, nondiff
-from s2sad.runtime import add_at, as_sequence, attribute_adjoint, getitem_adjoint, sum_adjoint
+from s2sad.runtime import add_at, attribute_adjoint, getitem_adjoint, sum_adjoint
 
 
 @linear(operator.getitem, "x, index")
