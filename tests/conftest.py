@@ -6,7 +6,9 @@ them from the current output (then read the diff before committing it).
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import io
 import os
 import subprocess
 import sys
@@ -29,6 +31,27 @@ def run_s2sad(*args: str, env: dict | None = None, command: list[str] | None = N
     full_env.update(env or {})
     cmd = (command or [sys.executable, "-m", "s2sad"]) + list(args)
     return subprocess.run(cmd, cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=60)
+
+
+def run_main(*args: str) -> subprocess.CompletedProcess:
+    """`s2sad ARGS` in this process (no interpreter start-up), from the repository root: what
+    `run_s2sad` gives, for tests about the text rather than the process. Output is never a
+    terminal here, so it is never coloured."""
+    from s2sad import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    saved_path, saved_cwd = list(sys.path), os.getcwd()
+    try:
+        os.chdir(ROOT)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = cli.main(list(args))
+            except SystemExit as exit_:  # argparse usage errors
+                code = exit_.code
+    finally:
+        os.chdir(saved_cwd)
+        sys.path[:] = saved_path
+    return subprocess.CompletedProcess(["s2sad", *args], code, out.getvalue(), err.getvalue())
 
 
 def check_golden(name: str, text: str) -> None:

@@ -61,7 +61,7 @@ def test_source_is_identical_across_processes_and_hash_seeds():
     code = ("import s2sad; from tests.test_compile import model; "
             "print(s2sad.show(model, argnums=(0, 1)) + s2sad.show(model, mode='forward', argnums=(0, 1)))")
     outputs = set()
-    for seed in ("0", "1", "12345"):
+    for seed in ("0", "12345"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
         result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                                 timeout=60)

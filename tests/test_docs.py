@@ -4,8 +4,8 @@
   registered in `linecache` as `<docs/PAGE.md, example N>`, so s2sad can read the functions
   it defines.
 - An ```output block right after a ```python block is what that block prints.
-- In a ```console block, each `$ s2sad ...` line is run (as `python -m s2sad ...` from the
-  repository root) and what it writes, stdout then stderr, must be the lines that follow it.
+- In a ```console block, each `$ s2sad ...` line is run (the CLI's `main`, from the repository
+  root) and what it writes, stdout then stderr, must be the lines that follow it.
 
 When the compiler's output changes on purpose, rewrite the outputs in place and review the diff:
 
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, UPDATE_GOLDEN, run_s2sad
+from tests.conftest import ROOT, UPDATE_GOLDEN, run_main
 
 PAGES = ["docs/how-it-works.md", "docs/api.md"]
 
@@ -78,7 +78,7 @@ def run_console(block: Block) -> list[str]:
             result.append(line)
             args = shlex.split(line[2:])
             assert args[0] == "s2sad", f"console examples run s2sad only: {line}"
-            done = run_s2sad(*args[1:], env={"NO_COLOR": "1"})
+            done = run_main(*args[1:])
             result += (done.stdout + done.stderr).splitlines()
         elif not result:
             raise AssertionError(f"console block must start with a `$ ` command: {line!r}")

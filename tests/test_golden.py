@@ -1,8 +1,9 @@
 """Golden text: `s2sad show` on the fixture functions, byte for byte.
 
-Each case runs `python -m s2sad show TARGET OPTIONS` and compares its output with
-tests/golden/<name>.txt. When a change to the compiler changes the generated code on purpose,
-regenerate the files and review the diff like any other change:
+Each case runs `s2sad show TARGET OPTIONS` (the CLI's `main`, in this process; tests/test_cli.py
+runs the real command) and compares its output with tests/golden/<name>.txt. When a change to
+the compiler changes the generated code on purpose, regenerate the files and review the diff
+like any other change:
 
     S2SAD_UPDATE_GOLDEN=1 python -m pytest tests/test_golden.py
     git diff tests/golden/
@@ -15,7 +16,7 @@ import ast
 
 import pytest
 
-from tests.conftest import run_s2sad
+from tests.conftest import run_main
 
 TEXTBOOK = "tests.fixtures.textbook"
 
@@ -39,7 +40,7 @@ CASES = {
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_show_matches_golden(name, golden):
     target, options = CASES[name]
-    result = run_s2sad("show", target, *options, "--color", "never")
+    result = run_main("show", target, *options, "--color", "never")
     assert result.returncode == 0, result.stderr
     ast.parse(result.stdout)
     golden(f"{name}.txt", result.stdout)
