@@ -42,14 +42,35 @@ def carries_derivative(value: ir.Expr) -> bool:
     return True
 
 
+def sources(value: ir.Expr) -> set[str]:
+    """The names a value's derivative can come from: for a call with a rule, only the names
+    bound to its differentiable parameters (not `x[i]`'s index, not `np.sum`'s axis)."""
+    names = {a.name for a in ir.atoms_of(value) if isinstance(a, Var)}
+    rule = lookup(value.op.value) if isinstance(value, Call) else None
+    if rule is None or ir.is_inplace(value):
+        return names
+    try:
+        bound = rule.signature.bind(*value.args, **dict(value.kwargs)).arguments
+    except TypeError:
+        return names  # reported when the derivative is built
+    found = set()
+    for param in rule.diff_params:
+        atoms = bound.get(param, ())
+        for atom in atoms if isinstance(atoms, tuple) else (atoms,):
+            if isinstance(atom, Var):
+                found.add(atom.name)
+    return found
+
+
 def flows(fn: ir.Function) -> list[tuple[str, set[str]]]:
-    """(target, names it is computed from) for every derivative-carrying data flow."""
+    """(name written, names its derivative comes from) for every derivative-carrying flow.
+
+    An in-place write (`x[i] = v`, `items.append(v)`) flows into the container it mutates."""
     edges = []
     for stmt in ir.walk(fn.body):
         if isinstance(stmt, Assign) and carries_derivative(stmt.value):
-            edges.append((stmt.target.name, ir.reads(stmt)))
-        elif isinstance(stmt, ir.For):
-            edges.append((stmt.target.name, ir.reads(stmt)))
+            for name in ir.writes(stmt):
+                edges.append((name, sources(stmt.value)))
     return edges
 
 

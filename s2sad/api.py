@@ -112,7 +112,13 @@ class Transformed:
 
     @property
     def source(self) -> str:
-        return self.built().source
+        """The code for numeric arguments (floats or arrays of any shape); calls with arguments
+        of known kinds (all floats, say) run code specialised further."""
+        return self.built(self.numeric_kinds()).source
+
+    def numeric_kinds(self) -> tuple[str, ...]:
+        """"array" (a number or an array, not a container) for each parameter."""
+        return ("array",) * (len(_params(self.fun)) + (self._bound is not None))
 
     @property
     def __s2sad_source_function__(self) -> types.FunctionType:

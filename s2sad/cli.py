@@ -85,7 +85,7 @@ def render(fun: object, mode: str, argnums, stage: str, optimize: bool, kinds: t
     """The text `s2sad show` prints. `kinds` ("scalar"/"array" per parameter) specialises the
     code the way a call with such arguments would; None shows the code that works for any."""
     transformed = Transformed(fun, "grad" if mode == "reverse" else "jvp", argnums, optimize)
-    built = transformed.built(kinds)
+    built = transformed.built(kinds or transformed.numeric_kinds())
     if stage == "ir":
         return ir.format_function(built.primal)
     if stage == "activity":

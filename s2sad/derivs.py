@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 
 from s2sad import ir, runtime
@@ -74,3 +75,34 @@ def constructor_slots(value: ir.Expr) -> list[ir.Atom]:
     if isinstance(value, Call) and value.op.value is runtime.make_dict:
         return [ir.Const(k) for k in value.args[0].value]
     return [ir.Const(i) for i in range(len(constructor_items(value)))]
+
+
+def container_names(fn: ir.Function, kinds: tuple[str | None, ...] | None) -> set[str]:
+    """Names that may hold a tuple, list, dict or other structure (their adjoints add up with
+    `runtime.add`, not `+`, which would concatenate lists): displays, list operations, items of
+    such values, and parameters not known to be numbers or arrays."""
+    kinds = kinds or (None,) * len(fn.params)
+    names = {p for p, k in zip(fn.params, kinds) if k not in ("scalar", "array")}
+    names |= set(fn.params[len(kinds):])
+    changed = True
+    while changed:
+        changed = False
+        for stmt in ir.walk(fn.body):
+            if isinstance(stmt, ir.Assign) and stmt.target.name not in names and _structured(stmt.value, names):
+                names.add(stmt.target.name)
+                changed = True
+    return names
+
+
+def _structured(value: ir.Expr, names: set[str]) -> bool:
+    if constructor_items(value) is not None:
+        return True
+    if isinstance(value, ir.Var):
+        return value.name in names
+    if isinstance(value, Call):
+        op = value.op.value
+        if op in (runtime.list_append, runtime.as_sequence, *runtime.POPS):
+            return True
+        first = value.args[0] if value.args else None
+        return op is operator.getitem and isinstance(first, ir.Var) and first.name in names
+    return False

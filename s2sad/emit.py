@@ -117,7 +117,7 @@ class Emitter:
         elif op is runtime.list_append:
             owner, item = (self.atom(a) for a in value.args)
             node = ast.Expr(ast.Call(ast.Attribute(owner, "append", ast.Load()), [item], []))
-        elif op is runtime.list_pop:
+        elif op in runtime.POPS:
             call = ast.Call(ast.Attribute(self.atom(value.args[0]), "pop", ast.Load()), [], [])
             node = ast.Assign([ast.Name(name, ast.Store())], call, lineno=0)
         elif op is runtime.receive:

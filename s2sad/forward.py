@@ -160,7 +160,7 @@ class Forward:
         """Mutations: the same mutation applied to the (private) tangent of the container."""
         call = stmt.value
         container, op = call.args[0], call.op.value
-        if op is runtime.list_pop:
+        if op in runtime.POPS:
             d = self.tangent(container)
             if d is None or not self.active(stmt.target):
                 return [stmt] + self.set_tangent(stmt.target.name, None, stmt.line)
@@ -185,7 +185,8 @@ class Forward:
         if name not in self.state.owned:
             self.state.owned.add(name)
             d = self.ctx.dname(name)
-            return [Assign(d, Call(runtime_ref("copy_value"), (d,)), line)]
+            stmts: list[ir.Stmt] = []
+            return stmts + [Assign(d, self.temp(Call(runtime_ref("copy_value"), (d,)), stmts, line), line)]
         return []
 
     # ------------------------------------------------------------ control flow

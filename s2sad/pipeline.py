@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from s2sad import ir, shapes
 from s2sad.activity import Activity, analyse
 from s2sad.compile import compile_function
+from s2sad.derivs import container_names
 from s2sad.emit import emit
 from s2sad.forward import forward
 from s2sad.lower import all_names, lower
@@ -61,7 +62,10 @@ def transform(primal: ir.Function, request: Request, namer: Namer) -> tuple[Acti
     if request.mode == "jvp":
         derivative = forward(primal, activity, namer, list(request.wrt))
     else:
-        derivative = reverse(primal, activity, namer, list(request.wrt), request.mode, request.single)
+        containers = container_names(primal, request.kinds)
+        start = shapes.initial(primal.params, request.kinds)
+        derivative = reverse(primal, activity, namer, list(request.wrt), request.mode, request.single, containers,
+                             start)
     ir.verify(derivative)
     return activity, derivative
 

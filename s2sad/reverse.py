@@ -1,66 +1,64 @@
 """Stage 4b, reverse mode: a primal sweep, then the adjoint sweep in reverse order.
 
-The adjoint of statement k reads variables as they were right after k ran. A variable that is
-overwritten later is saved before it is overwritten and restored in the adjoint sweep right
-after the adjoint of the overwriting statement, and only when the adjoint actually reads the
-old value (the to-be-recorded analysis, here for straight-line code: a saved local). An
-adjoint is assigned by its first contribution and accumulated after that; zero adjoints stay
-symbolic, so no code is generated for them.
+The adjoint of statement k reads variables as they were right after k ran. So a statement that
+overwrites a variable the adjoint sweep reads first saves the old value (in a local outside
+loops, on a tape list inside them) and the adjoint sweep puts it back right after the adjoint
+of that statement: this is the to-be-recorded analysis, and nothing else is saved. An in-place
+write saves only the slice it overwrites; an append is undone by a pop. A branch replays its
+decision from the test variable (saved like any other when a loop overwrites it); a `for` loop
+replays its range backwards; a `while` loop counts its trips. The tape is a local list, so a
+call is re-entrant and thread-safe, and it is emptied as the adjoint sweep runs.
 
-Three forms share one transform: `grad` (seed 1, return the gradients), `value_and_grad`
-(also return the value) and `vjp` (a generator: `bout = yield out`, then the adjoint sweep).
+Adjoints are assigned by their first contribution and accumulated after that; a zero adjoint
+stays symbolic, and is made real (`zeros_like`) only where a loop carries it or branches meet.
+
+Forms: `grad` (seed 1, return the gradients), `value_and_grad` (also the value) and `vjp`
+(a generator: `bout = yield out`, then the adjoint sweep).
 """
 
 from __future__ import annotations
 
-import operator
-from dataclasses import dataclass
-
-from s2sad import ir
+from s2sad import ir, shapes
 from s2sad.activity import Activity
+from s2sad.adjoints import AdjointStatements, State
 from s2sad.derivs import Context
 from s2sad.ir import Assign, Atom, Call, Const, Pack, Var
-from s2sad.naming import Namer, runtime_ref
-from s2sad.syntax import operator_ref
-from s2sad.templates import adjoint_term
+from s2sad.naming import Namer, builtin_ref, runtime_ref
+from s2sad.recording import Recorder, Restore, Save
 
 FORMS = ("grad", "value_and_grad", "vjp")
 
 
-@dataclass
-class Restore:
-    """Placeholder in the adjoint sweep: put `name` back to the value saved at primal step k."""
-
-    name: str
-    saved: str
-    line: int
-
-
-class Reverse:
-    def __init__(self, fn: ir.Function, activity: Activity, namer: Namer, wrt: list[str], single: bool) -> None:
+class Reverse(AdjointStatements):
+    def __init__(self, fn: ir.Function, activity: Activity, namer: Namer, wrt: list[str], single: bool,
+                 containers: set[str], start: dict[str, str | None]) -> None:
+        self.start = start
         self.ctx = Context(fn, activity, namer, "b")
         self.wrt = wrt
         self.single = single
-        self.adj: dict[str, Var | None] = {}
+        self.state = State()
+        self.containers = containers
+        self.recorder = Recorder(namer, set(fn.params))
 
     # ------------------------------------------------------------ assembling one form
 
     def run(self, form: str) -> ir.Function:
         fn = self.ctx.fn
         *primal, ret = fn.body
-        primal, saves = self.with_saves(primal)
-        stmts: list[ir.Stmt] = []
-        out = self.atom(ret.value, stmts, ret.line)
+        primal = self.recorder.primal(primal)
+        adjoint: list = []
+        out = self.output(ret.value, adjoint, ret.line)
         items = ret.value.items if isinstance(ret.value, Pack) else None
-        stmts += self.seed(form, out, items, ret.line)
-        for stmt in reversed(primal):
-            stmts += self.adjoint(stmt, saves)
-        grads = self.grads(stmts)
+        adjoint += self.seed(form, out, items, ret.line)
+        adjoint += self.block(primal)
+        grads = self.grads(adjoint)
         result = Pack((out, grads)) if form == "value_and_grad" else grads
-        body = self.drop_unused_saves(primal, stmts + [ir.Return(result)], saves)
-        return ir.Function(f"{fn.name}_{form}", list(fn.params), body, fn.filename, fn.firstline, fn.lines)
+        adjoint = self.cleanup(primal, adjoint + [ir.Return(result)])
+        body = self.recorder.finish(primal, adjoint)
+        return ir.Function(f"{fn.name}_{form}", list(fn.params), body, fn.filename, fn.firstline, fn.lines,
+                           set(fn.temps))
 
-    def atom(self, value: Atom | Pack, stmts: list[ir.Stmt], line: int) -> Atom:
+    def output(self, value: Atom | Pack, stmts: list, line: int) -> Atom:
         if isinstance(value, Pack):
             var = Var(self.ctx.namer.temp())
             stmts.append(Assign(var, value, line))
@@ -77,125 +75,132 @@ class Reverse:
             return stmts
         for i, item in enumerate(items):
             if self.ctx.activity.is_active(item):
-                part = Var(self.ctx.namer.temp())
-                stmts.append(Assign(part, Call(_getitem(), (bout, Const(i))), line))
+                part = self.temp(Call(self.getitem(), (bout, Const(i))), stmts, line)
                 self.accumulate(item, part, stmts, line)
         return stmts
 
-    def grads(self, stmts: list[ir.Stmt]) -> Atom:
+    def grads(self, stmts: list) -> Atom:
         found = []
         for name in self.wrt:
-            adj = self.adj.get(name)
+            adj = self.state.adj.get(name)
             if adj is None:
-                adj = Var(self.ctx.namer.temp())
-                stmts.append(Assign(adj, Call(runtime_ref("zeros_like"), (Var(name),))))
+                adj = self.temp(Call(runtime_ref("zeros_like"), (Var(name),)), stmts, 0)
             found.append(adj)
         if self.single:
             return found[0]
-        packed = Var(self.ctx.namer.temp())
-        stmts.append(Assign(packed, Pack(tuple(found))))
-        return packed
+        return self.temp(Pack(tuple(found)), stmts, 0)
 
-    # ------------------------------------------------------------ saves and restores
+    def cleanup(self, primal: list, adjoint: list) -> list:
+        """Before deciding what to record: drop shape helpers the shapes make unnecessary and
+        branches left empty, so that the adjoint reads (and the tape holds) no more than it must."""
+        whole = ir.Function("_", self.ctx.fn.params, strip(primal) + strip(adjoint))
+        return drop_empty(shapes.simplify_block(adjoint, shapes.classes(whole, self.start)))
 
-    def with_saves(self, primal: list[ir.Stmt]) -> tuple[list[ir.Stmt], dict[int, Restore]]:
-        """Insert `v_saved = v` before each statement that overwrites a defined variable."""
-        defined = set(self.ctx.fn.params)
-        out: list[ir.Stmt] = []
-        saves: dict[int, Restore] = {}
-        for stmt in primal:
-            if not isinstance(stmt, Assign):
-                raise NotImplementedError(f"reverse mode of {type(stmt).__name__}")
-            name = stmt.target.name
-            if name in defined:
-                saved = self.ctx.namer.fresh(f"{name}_saved")
-                out.append(Assign(Var(saved), Var(name), stmt.line))
-                saves[id(stmt)] = Restore(name, saved, stmt.line)
-            defined.add(name)
-            out.append(stmt)
-        return out, saves
+    # ------------------------------------------------------------ the adjoint sweep
 
-    def drop_unused_saves(self, primal: list[ir.Stmt], adjoint: list, saves: dict[int, Restore]) -> list[ir.Stmt]:
-        """Keep a save only when the adjoint reads the old value before it is restored again."""
-        needed: set[str] = set()
-        body: list[ir.Stmt] = []
-        for i, stmt in enumerate(adjoint):
-            if not isinstance(stmt, Restore):
-                body.append(stmt)
-                continue
-            if _read_before_restore(adjoint[i + 1:], stmt.name):
-                needed.add(stmt.saved)
-                body.append(Assign(Var(stmt.name), Var(stmt.saved), stmt.line))
-        kept = [s for s in primal if not (isinstance(s.value, Var) and s.target.name in _saved_names(saves) - needed)]
-        return kept + body
-
-    # ------------------------------------------------------------ one statement's adjoint
-
-    def adjoint(self, stmt: ir.Stmt, saves: dict[int, Restore]) -> list:
-        if not isinstance(stmt, Assign):
-            return []
-        stmts: list = []
-        target = stmt.target.name
-        g = self.adj.get(target)
-        terms: list[tuple[Var, Atom]] = []
-        if g is not None:
-            terms = self.terms(stmt, g, stmts)
-        self.adj[target] = None
-        for var, term in terms:
-            self.accumulate(var, term, stmts, stmt.line)
-        if id(stmt) in saves:
-            stmts.append(saves[id(stmt)])
-        return stmts
-
-    def terms(self, stmt: Assign, g: Var, stmts: list) -> list[tuple[Var, Atom]]:
-        value = stmt.value
-        if isinstance(value, Var):
-            return [(value, g)] if self.ctx.activity.is_active(value) else []
-        if isinstance(value, Pack):
-            raise NotImplementedError("reverse mode of an active tuple")
-        if not isinstance(value, Call):
-            return []
-        rule, bindings = self.ctx.rule_for(stmt, value)
-        out = []
-        for param, var in self.ctx.active_params(rule, bindings):
-            more, term = adjoint_term(rule, param, bindings, g, stmt.target, self.ctx.namer, stmt.line)
-            stmts += more
-            out.append((var, term))
+    def block(self, primal: list) -> list:
+        """The adjoint of a primal block (with its save markers), in reverse order."""
+        out: list = []
+        for stmt in reversed(primal):
+            out += self.stmt(stmt)
         return out
 
-    def accumulate(self, var: Atom, term: Atom, stmts: list, line: int) -> None:
-        if not self.ctx.activity.is_active(var):
-            return
-        name = var.name
-        badj = self.ctx.dname(name)
-        current = self.adj.get(name)
-        if current is None:
-            stmts.append(Assign(badj, term, line))
-        else:
-            total = Var(self.ctx.namer.temp())
-            stmts.append(Assign(total, Call(operator_ref(operator.add), (current, term)), line))
-            stmts.append(Assign(badj, total, line))
-        self.adj[name] = badj
+    def stmt(self, stmt) -> list:
+        if isinstance(stmt, Save):
+            return [Restore(stmt)]
+        if isinstance(stmt, ir.If):
+            return self.branch(stmt)
+        if isinstance(stmt, (ir.For, ir.While)):
+            return self.loop(stmt)
+        if isinstance(stmt, Assign):
+            return self.assign(stmt)
+        return []
+
+    def branch(self, stmt: ir.If) -> list:
+        start = self.state.copy()
+        body = self.block(stmt.body)
+        after_body = self.state
+        self.state = start.copy()
+        orelse = self.block(stmt.orelse)
+        after_else = self.state
+        self.state = after_body.join(after_else)
+        body += self.reconcile(after_body, stmt.line)
+        orelse += self.reconcile(after_else, stmt.line)
+        return [ir.If(stmt.test, body, orelse, stmt.line)]
+
+    def reconcile(self, branch: State, line: int) -> list:
+        """At the end of a branch or loop body, make real the adjoints the joined state has."""
+        return [self.zero_out(name, line, None) for name in sorted(self.state.live() - branch.live())]
+
+    def loop(self, stmt: ir.For | ir.While) -> list:
+        """The body's adjoint, generated until the adjoint state at its start and end agree."""
+        before: list = []
+        start = self.state.copy()
+        tried: set[str] = set()
+        while True:
+            self.state = start.copy()
+            self.state.mutated = set()
+            body = self.block(stmt.body)
+            end = self.state
+            carried = sorted(end.live() - start.live())
+            to_own = sorted((end.mutated & start.live()) - start.owned - tried)
+            lost = start.owned - end.owned
+            if not carried and not to_own and not lost:
+                break
+            start.owned -= lost
+            for name in carried:
+                before.append(self.zero_out(name, stmt.line, start))
+            for name in to_own:  # mutated in the body: one private copy before the loop, not one per trip
+                before += self.private_copy(name, stmt.line, start)
+                tried.add(name)
+        start.mutated |= end.mutated
+        self.state = start
+        body += self.reconcile(end, stmt.line)
+        return before + self.replay(stmt, body)
+
+    def replay(self, stmt: ir.For | ir.While, body: list) -> list:
+        """Run the adjoint body as many times as the primal loop ran, in reverse."""
+        line = stmt.line
+        if isinstance(stmt, ir.For):
+            backwards = Var(self.ctx.namer.temp())
+            head = Assign(backwards, Call(builtin_ref("reversed"), (stmt.iter,)), line)
+            return [head, ir.For(stmt.target, backwards, body, line)]
+        trips = Var(self.recorder.counters[id(stmt)])
+        span = Var(self.ctx.namer.temp())
+        head = Assign(span, Call(builtin_ref("range"), (trips,)), line)
+        return [head, ir.For(Var(self.ctx.namer.fresh("_")), span, body, line)]
 
 
-def _getitem() -> ir.Ref:
-    return ir.Ref(operator.getitem, ("operator", "getitem"), operator)
-
-
-def _saved_names(saves: dict[int, Restore]) -> set[str]:
-    return {r.saved for r in saves.values()}
-
-
-def _read_before_restore(rest: list, name: str) -> bool:
-    for stmt in rest:
-        if isinstance(stmt, Restore):
-            if stmt.name == name:
-                return False
+def strip(body: list) -> list[ir.Stmt]:
+    """The statements without save and restore markers."""
+    out = []
+    for stmt in body:
+        if isinstance(stmt, (Save, Restore)):
             continue
-        if name in ir.reads(stmt):
-            return True
-    return False
+        if isinstance(stmt, ir.If):
+            stmt = ir.If(stmt.test, strip(stmt.body), strip(stmt.orelse), stmt.line)
+        elif isinstance(stmt, ir.For):
+            stmt = ir.For(stmt.target, stmt.iter, strip(stmt.body), stmt.line)
+        elif isinstance(stmt, ir.While):
+            stmt = ir.While(strip(stmt.test_body), stmt.test, strip(stmt.body), stmt.line)
+        out.append(stmt)
+    return out
 
 
-def reverse(fn: ir.Function, activity: Activity, namer: Namer, wrt: list[str], form: str, single: bool) -> ir.Function:
-    return Reverse(fn, activity, namer, wrt, single).run(form)
+def drop_empty(body: list) -> list:
+    """Remove `if` statements whose branches hold nothing (their test need not be recorded)."""
+    out = []
+    for stmt in body:
+        if isinstance(stmt, ir.If):
+            stmt = ir.If(stmt.test, drop_empty(stmt.body), drop_empty(stmt.orelse), stmt.line)
+            if not stmt.body and not stmt.orelse:
+                continue
+        elif isinstance(stmt, ir.For):
+            stmt = ir.For(stmt.target, stmt.iter, drop_empty(stmt.body), stmt.line)
+        out.append(stmt)
+    return out
+
+
+def reverse(fn: ir.Function, activity: Activity, namer: Namer, wrt: list[str], form: str, single: bool,
+            containers: set[str] | None = None, start: dict | None = None) -> ir.Function:
+    return Reverse(fn, activity, namer, wrt, single, containers or set(), start or {}).run(form)

@@ -10,6 +10,8 @@ a single helper call.
 
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from s2sad import ir, runtime
@@ -19,7 +21,8 @@ from s2sad.rules.registry import lookup
 SCALAR = "()"
 _BOTTOM = object()
 _SAME_AS = {id(runtime.unbroadcast): 1, id(runtime.broadcast_like): 1, id(runtime.zeros_like): 0,
-            id(runtime.receive): 0, id(runtime.unreduce): 1}
+            id(runtime.receive): 0, id(runtime.unreduce): 1, id(runtime.copy_value): 0,
+            id(runtime.add_at): 0, id(runtime.setitem): 0}
 _REDUCTIONS = {id(np.sum), id(np.mean)}
 
 
@@ -33,9 +36,11 @@ def classes(fn: ir.Function, start: dict[str, str | None]) -> dict[str, str | No
     """The shape class of every name in `fn`, given the classes of its parameters."""
     table: dict[str, object] = {p: start.get(p) for p in fn.params}
     assigns = [s for s in ir.walk(fn.body) if isinstance(s, Assign)]
-    loops = [s for s in ir.walk(fn.body) if isinstance(s, ir.For)]
-    for s in loops:
-        table[s.target.name] = None
+    counted = {s.target.name for s in assigns if _counts_integers(s.value)}
+    for s in ir.walk(fn.body):
+        if isinstance(s, ir.For):
+            scalar = isinstance(s.iter, Var) and s.iter.name in counted
+            table[s.target.name] = _join(table.get(s.target.name, _BOTTOM), SCALAR if scalar else None)
     changed = True
     while changed:
         changed = False
@@ -46,6 +51,11 @@ def classes(fn: ir.Function, start: dict[str, str | None]) -> dict[str, str | No
                 table[stmt.target.name] = new
                 changed = True
     return {k: (None if v is _BOTTOM else v) for k, v in table.items()}
+
+
+def _counts_integers(value: ir.Expr) -> bool:
+    """`range(...)` or `reversed(range(...))`: a loop over it binds integers."""
+    return isinstance(value, Call) and value.op.value in (builtins.range, builtins.reversed)
 
 
 def _join(old: object, new: object) -> object:
@@ -60,6 +70,8 @@ def atom_class(atom: ir.Atom, table: dict) -> object:
     if isinstance(atom, Var):
         return table.get(atom.name, _BOTTOM)
     value = atom.value
+    if value is None:
+        return _BOTTOM  # not yet set (a variable initialised before a loop saves it)
     if type(value) in (int, float, bool) or isinstance(value, np.floating):
         return SCALAR
     return None
@@ -75,6 +87,8 @@ def _class_of(value: ir.Expr, table: dict) -> object:
         return atom_class(value.args[_SAME_AS[id(op)]], table) if len(value.args) > _SAME_AS[id(op)] else None
     if op is runtime.seed:
         return SCALAR
+    if op is runtime.tape_pop:
+        return _BOTTOM  # an earlier value of the same variable: no new information
     if id(op) in _REDUCTIONS and len(value.args) == 1 and not value.kwargs:
         return SCALAR
     rule = lookup(op)
@@ -96,11 +110,20 @@ def _broadcast(parts: list[object]) -> object:
 
 def simplify(fn: ir.Function, start: dict[str, str | None]) -> list[ir.Stmt]:
     """Replace `unbroadcast(g, x)` / `broadcast_like(g, x)` by `g` where shapes are known equal."""
-    table = classes(fn, start)
-    return [_simplify(stmt, table) for stmt in fn.body]
+    return simplify_block(fn.body, classes(fn, start))
 
 
-def _simplify(stmt: ir.Stmt, table: dict) -> ir.Stmt:
+def simplify_block(body: list, table: dict) -> list:
+    return [_simplify(stmt, table) for stmt in body]
+
+
+def _simplify(stmt, table: dict):
+    if isinstance(stmt, ir.If):
+        return ir.If(stmt.test, simplify_block(stmt.body, table), simplify_block(stmt.orelse, table), stmt.line)
+    if isinstance(stmt, ir.For):
+        return ir.For(stmt.target, stmt.iter, simplify_block(stmt.body, table), stmt.line)
+    if isinstance(stmt, ir.While):
+        return ir.While(simplify_block(stmt.test_body, table), stmt.test, simplify_block(stmt.body, table), stmt.line)
     if not (isinstance(stmt, Assign) and isinstance(stmt.value, Call)):
         return stmt
     call = stmt.value

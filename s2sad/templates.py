@@ -120,6 +120,18 @@ def adjoint_term(rule: Rule, param: str, bindings: dict[str, Atom], g: Atom, out
     return stmts, term
 
 
+def accumulate_term(rule: Rule, param: str, bindings: dict[str, Atom], badj: Atom, g: Atom,
+                    namer: Namer, line: int) -> tuple[list[ir.Stmt], ir.Expr]:
+    """Statements adding the cotangent `g` into the private adjoint `badj` of `param`, in place."""
+    fn = rule.accumulate[param]
+    names = list(inspect.signature(fn).parameters)
+    env = {**bindings, names[0]: badj, names[1]: g}
+    stmts, result = instantiate(fn, env, namer, line)
+    if stmts and isinstance(stmts[-1], Assign) and stmts[-1].target == result:
+        return stmts[:-1], stmts[-1].value  # the in-place call itself, to assign to `badj`
+    return stmts, result
+
+
 def _partial(rule: Rule, param: str, env: dict[str, Atom], namer: Namer, line: int):
     stmts, result = instantiate(rule.partials, env, namer, line)
     if isinstance(result, Pack):

@@ -8,7 +8,7 @@ import builtins
 import operator
 
 from s2sad import runtime
-from s2sad.rules.registry import linear, nondiff
+from s2sad.rules.registry import define, linear, nondiff
 from s2sad.runtime import add_at, attribute_adjoint, getitem_adjoint, sum_adjoint
 
 
@@ -66,3 +66,20 @@ nondiff(operator.and_, operator.or_, operator.xor, operator.invert, builtins.len
 class copy_value:
     def bx(g):
         return g
+
+
+@define(runtime.add, "a, b")
+class add:
+    """`a + b` for (co)tangents that may be containers (None counts as zero)."""
+
+    def da(da):
+        return da
+
+    def ba(c):
+        return c
+
+    def db(db):
+        return db
+
+    def bb(c):
+        return c

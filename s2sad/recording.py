@@ -1,0 +1,234 @@
+"""The to-be-recorded analysis: what the primal sweep saves for the adjoint sweep.
+
+`Recorder.primal` puts a `Save` marker before each statement that overwrites something (a
+variable, an array slice, a list's length); the reverse transform answers each with a
+`Restore` marker right after that statement's adjoint. `Recorder.finish` then keeps a pair
+only when the adjoint sweep reads the overwritten value, and writes it as real statements:
+a local slot outside loops, `tape.append` / `tape.pop()` inside them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from s2sad import ir, runtime
+from s2sad.ir import Assign, Call, Const, Var
+from s2sad.naming import Namer, runtime_ref
+
+
+@dataclass
+class Save:
+    name: str
+    """The variable whose value (or whose contents) is about to change."""
+    kind: str
+    """"value": rebinding; "slice": `x[i] = v`; "append": `x.append(v)`; "pop": `v = x.pop()`;
+    "whole": another in-place change (the whole value is copied)."""
+    in_loop: bool
+    line: int
+    stmt: Assign | None = None
+    slot: str = ""
+
+
+@dataclass
+class Restore:
+    save: Save
+
+
+class Recorder:
+    def __init__(self, namer: Namer, params: set[str]) -> None:
+        self.namer = namer
+        self.params = params
+        self.tape = namer.fresh("tape")
+        self.counters: dict[int, str] = {}
+        """Trip-count variable of each `While` (keyed by the id of the primal statement)."""
+
+    # ------------------------------------------------------------ the primal sweep, marked
+
+    def primal(self, body: list[ir.Stmt]) -> list:
+        return self.block(body, set(self.params), in_loop=False)
+
+    def block(self, body: list[ir.Stmt], defined: set[str], in_loop: bool) -> list:
+        out: list = []
+        for stmt in body:
+            out += self.stmt(stmt, defined, in_loop)
+        return out
+
+    def stmt(self, stmt: ir.Stmt, defined: set[str], in_loop: bool) -> list:
+        if isinstance(stmt, ir.If):
+            body = self.block(stmt.body, defined, in_loop)
+            orelse = self.block(stmt.orelse, defined, in_loop)
+            return [ir.If(stmt.test, body, orelse, stmt.line)]
+        if isinstance(stmt, ir.For):
+            saves = self.saves_for(stmt.target.name, "value", None, defined, in_loop, stmt.line)
+            defined.add(stmt.target.name)
+            return saves + [ir.For(stmt.target, stmt.iter, self.block(stmt.body, defined, True), stmt.line)]
+        if isinstance(stmt, ir.While):
+            return self.while_loop(stmt, defined, in_loop)
+        if isinstance(stmt, Assign):
+            return self.assign(stmt, defined, in_loop)
+        return [stmt]
+
+    def assign(self, stmt: Assign, defined: set[str], in_loop: bool) -> list:
+        value, name = stmt.value, stmt.target.name
+        saves: list = []
+        if ir.is_inplace(value):
+            container = value.args[0].name
+            kind = {runtime.setitem: "slice", runtime.list_append: "append", runtime.list_pop: "pop",
+                    runtime.tape_pop: "pop"}
+            saves = [Save(container, kind.get(value.op.value, "whole"), in_loop, stmt.line, stmt)]
+            if value.op.value in runtime.POPS:
+                saves += self.saves_for(name, "value", stmt, defined, in_loop, stmt.line)
+        else:
+            saves = self.saves_for(name, "value", stmt, defined, in_loop, stmt.line)
+        defined.add(name)
+        return saves + [stmt]
+
+    def saves_for(self, name: str, kind: str, stmt, defined: set[str], in_loop: bool, line: int) -> list:
+        if name in defined or in_loop:
+            return [Save(name, kind, in_loop, line, stmt)]
+        return []
+
+    def while_loop(self, stmt: ir.While, defined: set[str], in_loop: bool) -> list:
+        """Count the trips: `n = 0` before the loop, `n = n + 1` at the end of its body."""
+        trips = self.namer.fresh("trips")
+        init = self.assign(Assign(Var(trips), Const(0), stmt.line), defined, in_loop)
+        test_body = self.block(stmt.test_body, defined, True)
+        body = self.block(stmt.body, defined, True)
+        step = Var(self.namer.temp())
+        body += [Assign(step, Call(_add(), (Var(trips), Const(1))), stmt.line), Assign(Var(trips), step, stmt.line)]
+        loop = ir.While(test_body, stmt.test, body, stmt.line)
+        self.counters[id(loop)] = trips
+        return init + [loop]
+
+    # ------------------------------------------------------------ keeping what is read
+
+    def finish(self, primal: list, adjoint: list) -> list[ir.Stmt]:
+        """Real statements for the saves the adjoint needs; the rest of the markers dropped."""
+        read = _reads(adjoint)
+        needed = {id(r.save) for r in _markers(adjoint) if r.save.name in read}
+        for save in _saves(primal):
+            if id(save) in needed:
+                save.slot = self.namer.fresh(f"{save.name}_saved") if not save.in_loop else self.tape
+        prologue = self.prologue(primal, needed)
+        return prologue + self.write_primal(primal, needed) + self.write_adjoint(adjoint, needed)
+
+    def prologue(self, primal: list, needed: set[int]) -> list[ir.Stmt]:
+        saves = [s for s in _saves(primal) if id(s) in needed]
+        out: list[ir.Stmt] = []
+        if any(s.in_loop for s in saves):
+            out.append(Assign(Var(self.tape), Call(runtime_ref("make_list"), ()), 0))
+        for name in sorted({s.name for s in saves if s.in_loop and s.kind == "value"} - self.params):
+            out.append(Assign(Var(name), Const(None), 0))
+        return out
+
+    def write_primal(self, body: list, needed: set[int]) -> list[ir.Stmt]:
+        out: list[ir.Stmt] = []
+        for stmt in body:
+            if isinstance(stmt, Save):
+                out += self.save(stmt) if id(stmt) in needed else []
+            else:
+                out.append(_rebuild(stmt, lambda b: self.write_primal(b, needed)))
+        return out
+
+    def write_adjoint(self, body: list, needed: set[int]) -> list[ir.Stmt]:
+        out: list[ir.Stmt] = []
+        for stmt in body:
+            if isinstance(stmt, Restore):
+                out += self.restore(stmt.save) if id(stmt.save) in needed else []
+            else:
+                out.append(_rebuild(stmt, lambda b: self.write_adjoint(b, needed)))
+        return out
+
+    def save(self, save: Save) -> list[ir.Stmt]:
+        line, name = save.line, Var(save.name)
+        if save.kind in ("append", "pop"):
+            return []
+        stmts: list[ir.Stmt] = []
+        value: ir.Atom = name
+        if save.kind == "slice":
+            part = Var(self.namer.temp())
+            stmts.append(Assign(part, Call(_getitem(), (name, save.stmt.value.args[1])), line))
+            value = self.copy(part, stmts, line)
+        elif save.kind == "whole":
+            value = self.copy(name, stmts, line)
+        return stmts + [self.store(save, value)]
+
+    def copy(self, atom: Var, stmts: list[ir.Stmt], line: int) -> Var:
+        var = Var(self.namer.temp())
+        stmts.append(Assign(var, Call(runtime_ref("copy_value"), (atom,)), line))
+        return var
+
+    def store(self, save: Save, value: ir.Atom) -> Assign:
+        if save.in_loop:
+            return Assign(Var(self.tape), Call(runtime_ref("list_append"), (Var(self.tape), value)), save.line)
+        return Assign(Var(save.slot), value, save.line)
+
+    def load(self, save: Save) -> ir.Expr:
+        if not save.in_loop:
+            return Var(save.slot)
+        return Call(runtime_ref("tape_pop"), (Var(self.tape),))
+
+    def restore(self, save: Save) -> list[ir.Stmt]:
+        line, name = save.line, Var(save.name)
+        stmts: list[ir.Stmt] = []
+        if save.kind == "append":
+            return [Assign(Var(self.namer.temp()), Call(runtime_ref("list_pop"), (name,)), line)]
+        if save.kind == "pop":
+            item = save.stmt.target
+            return [Assign(name, Call(runtime_ref("list_append"), (name, item)), line)]
+        value = self.load(save)
+        if save.kind == "slice":
+            index = save.stmt.value.args[1]
+            if not isinstance(value, Var):
+                value = Var(self.namer.temp())
+                stmts.append(Assign(value, self.load(save), line))
+            return stmts + [Assign(name, Call(runtime_ref("setitem"), (name, index, value)), line)]
+        return stmts + [Assign(name, value, line)]
+
+
+def _add() -> ir.Ref:
+    import operator
+
+    from s2sad.syntax import operator_ref
+
+    return operator_ref(operator.add)
+
+
+def _getitem() -> ir.Ref:
+    from s2sad.lower_expr import getitem_ref
+
+    return getitem_ref()
+
+
+def _rebuild(stmt, fix):
+    if isinstance(stmt, ir.If):
+        return ir.If(stmt.test, fix(stmt.body), fix(stmt.orelse), stmt.line)
+    if isinstance(stmt, ir.For):
+        return ir.For(stmt.target, stmt.iter, fix(stmt.body), stmt.line)
+    if isinstance(stmt, ir.While):
+        return ir.While(fix(stmt.test_body), stmt.test, fix(stmt.body), stmt.line)
+    return stmt
+
+
+def _nodes(body: list):
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, (ir.If, ir.For, ir.While)):
+            for child in ir.children(stmt):
+                yield from _nodes(child)
+
+
+def _saves(body: list) -> list[Save]:
+    return [s for s in _nodes(body) if isinstance(s, Save)]
+
+
+def _markers(body: list) -> list[Restore]:
+    return [s for s in _nodes(body) if isinstance(s, Restore)]
+
+
+def _reads(body: list) -> set[str]:
+    names: set[str] = set()
+    for stmt in _nodes(body):
+        if not isinstance(stmt, (Save, Restore)):
+            names |= ir.reads(stmt)
+    return names
