@@ -1,11 +1,17 @@
-"""Arithmetic: the Python operators and their NumPy spellings."""
+"""Arithmetic: the Python operators, their NumPy spellings and the builtin `pow`.
 
+Division and powers use the strong-zero helpers (`strong_div`, `power_term`, `strong_mul`):
+their partials are inf or NaN at special points (a zero denominator, x = 0 with y < 1), and a
+zero (co)tangent must still contribute exactly zero there (docs/conventions.md).
+"""
+
+import builtins
 import operator
 
 import numpy as np
 
 from s2sad.rules.registry import define, elementwise, linear
-from s2sad.runtime import broadcast_like, unbroadcast
+from s2sad.runtime import broadcast_like, power_term, strong_div, strong_mul, unbroadcast
 
 
 @define(operator.add, "x, y", also=(np.add,), shape="elementwise")
@@ -55,34 +61,90 @@ class mul:
 
 @define(operator.truediv, "x, y", also=(np.divide, np.true_divide), shape="elementwise")
 class truediv:
+    """x / y. At y = 0 the partials are infinite; a zero (co)tangent still contributes 0, so
+    `np.where(y != 0, x / y, 0.0)` has a finite derivative at y = 0."""
+
     def dx(dx, y):
-        return dx / y
+        return strong_div(dx, y)
 
     def bx(g, x, y):
-        return unbroadcast(g / y, x)
+        return unbroadcast(strong_div(g, y), x)
 
     def dy(dy, y, out):
-        return -dy * out / y
+        return strong_div(strong_mul(-dy, out), y)
 
     def by(g, y, out):
-        return unbroadcast(-g * out / y, y)
+        return unbroadcast(strong_div(strong_mul(-g, out), y), y)
 
 
-@define(operator.pow, "x, y", also=(np.power,), shape="elementwise")
+@define(operator.pow, "x, y", also=(np.power, builtins.pow), shape="elementwise")
 class pow:
-    """x ** y: the exponent's term uses log(x), so it is only generated when y is active."""
+    """x ** y. ∂x = y·x^(y−1), taken as 0 where y = 0: x**0 is constant, also at x = 0.
+    ∂y = x^y·ln x, taken as 0 where x^y = 0: 0**y is constant for y > 0. At x = 0 with y < 1,
+    ∂x is inf (IEEE), and a zero (co)tangent contributes 0."""
 
     def dx(dx, x, y):
-        return dx * y * x ** (y - 1)
+        return power_term(dx, x, y)
 
     def bx(g, x, y):
-        return unbroadcast(g * y * x ** (y - 1), x)
+        return unbroadcast(power_term(g, x, y), x)
 
     def dy(dy, x, out):
-        return dy * out * np.log(x)
+        return strong_mul(dy, strong_mul(out, np.log(x)))
 
     def by(g, x, y, out):
-        return unbroadcast(g * out * np.log(x), y)
+        return unbroadcast(strong_mul(g, strong_mul(out, np.log(x))), y)
+
+
+@define(np.float_power, "x, y", shape="elementwise")
+class float_power:
+    """Like `**`, computed in float64 (so a float32 input gets a float64 derivative)."""
+
+    def dx(dx, x, y):
+        return power_term(dx, x, y)
+
+    def bx(g, x, y):
+        return unbroadcast(power_term(g, x, y), x)
+
+    def dy(dy, x, out):
+        return strong_mul(dy, strong_mul(out, np.log(x)))
+
+    def by(g, x, y, out):
+        return unbroadcast(strong_mul(g, strong_mul(out, np.log(x))), y)
+
+
+@define(operator.mod, "x, y", also=(np.mod,), shape="elementwise")
+class mod:
+    """x % y = x − y·⌊x/y⌋: slope 1 in x, −⌊x/y⌋ in y (the jumps are not differentiated)."""
+
+    def dx(dx, out):
+        return broadcast_like(dx, out)
+
+    def bx(g, x):
+        return unbroadcast(g, x)
+
+    def dy(dy, x, y):
+        return -dy * (x // y)
+
+    def by(g, x, y):
+        return unbroadcast(-g * (x // y), y)
+
+
+@define(np.fmod, "x, y", shape="elementwise")
+class fmod:
+    """C's fmod, x − y·trunc(x/y): slope 1 in x, −trunc(x/y) in y."""
+
+    def dx(dx, out):
+        return broadcast_like(dx, out)
+
+    def bx(g, x):
+        return unbroadcast(g, x)
+
+    def dy(dy, x, y):
+        return -dy * np.trunc(x / y)
+
+    def by(g, x, y):
+        return unbroadcast(-g * np.trunc(x / y), y)
 
 
 @linear(operator.neg, "x", also=(np.negative,), shape="elementwise")
@@ -100,3 +162,14 @@ class pos:
 @elementwise(np.square)
 def square(x):
     return 2 * x
+
+
+@define(np.reciprocal, "x", shape="elementwise")
+class reciprocal:
+    """1/x: ∂ = −1/x², −inf at 0."""
+
+    def dx(dx, out):
+        return strong_mul(dx, -out * out)
+
+    def bx(g, out):
+        return strong_mul(g, -out * out)

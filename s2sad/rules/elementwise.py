@@ -1,35 +1,118 @@
-"""Elementwise functions of one argument, NumPy's and the math module's: each is its partial."""
+"""NumPy's elementwise functions: exponentials, logarithms, roots, trigonometry, selections.
 
-import math
+A function whose partial is finite everywhere is written with the `elementwise` shorthand (the
+partial, written with `out` where that is cheaper: exp' = out, tanh' = 1 − out²). One whose
+partial can be inf or NaN at a special point (roots at 0, logarithms at 0, arcsin at ±1) is a
+`define` rule built on `strong_div` / `strong_mul`, so that a zero (co)tangent contributes
+exactly zero there (docs/conventions.md). Constants are Python floats, so float32 stays float32.
+"""
 
 import numpy as np
 
-from s2sad.rules.registry import elementwise
+from s2sad.rules.registry import define, elementwise, linear
+from s2sad.runtime import broadcast_like, clip_weights, strong_div, unbroadcast
+
+LN2 = 0.6931471805599453
+LN10 = 2.302585092994046
+PI = 3.141592653589793
+DEG = PI / 180.0
+"""Radians per degree."""
+
+# ---------------------------------------------------------------- exponentials and logarithms
 
 
-@elementwise(np.exp, also=(math.exp,))
+@elementwise(np.exp)
 def exp(x, out):
     return out
 
 
-@elementwise(np.log)
-def log(x):
-    return 1 / x
+@elementwise(np.exp2)
+def exp2(x, out):
+    return out * LN2
 
 
-@elementwise(math.log)
-def math_log(x):
-    return 1.0 / x
+@elementwise(np.expm1)
+def expm1(x, out):
+    return out + 1
 
 
-@elementwise(np.sqrt)
-def sqrt(x, out):
-    return 0.5 / out
+@define(np.log, "x", shape="elementwise")
+class log:
+    """log'(0) = inf (IEEE: log(0) = −inf); a zero (co)tangent contributes 0 there."""
+
+    def dx(dx, x):
+        return strong_div(dx, x)
+
+    def bx(g, x):
+        return strong_div(g, x)
 
 
-@elementwise(math.sqrt)
-def math_sqrt(x, out):
-    return 0.5 / out
+@define(np.log2, "x", shape="elementwise")
+class log2:
+    def dx(dx, x):
+        return strong_div(dx, x * LN2)
+
+    def bx(g, x):
+        return strong_div(g, x * LN2)
+
+
+@define(np.log10, "x", shape="elementwise")
+class log10:
+    def dx(dx, x):
+        return strong_div(dx, x * LN10)
+
+    def bx(g, x):
+        return strong_div(g, x * LN10)
+
+
+@define(np.log1p, "x", shape="elementwise")
+class log1p:
+    """Infinite slope at x = −1."""
+
+    def dx(dx, x):
+        return strong_div(dx, 1 + x)
+
+    def bx(g, x):
+        return strong_div(g, 1 + x)
+
+
+@elementwise(np.logaddexp, "x, y")
+def logaddexp(x, y, out):
+    """log(eˣ + eʸ): the weights e^(x−out) and e^(y−out) sum to 1 (½ each at x = y)."""
+    return np.exp(x - out), np.exp(y - out)
+
+
+@elementwise(np.logaddexp2, "x, y")
+def logaddexp2(x, y, out):
+    return np.exp2(x - out), np.exp2(y - out)
+
+
+# ---------------------------------------------------------------- roots and powers
+
+
+@define(np.sqrt, "x", shape="elementwise")
+class sqrt:
+    """sqrt'(0) = inf, the limit by continuity; a zero (co)tangent contributes 0 there."""
+
+    def dx(dx, out):
+        return strong_div(dx, 2 * out)
+
+    def bx(g, out):
+        return strong_div(g, 2 * out)
+
+
+@define(np.cbrt, "x", shape="elementwise")
+class cbrt:
+    """cbrt'(0) = inf, like sqrt."""
+
+    def dx(dx, out):
+        return strong_div(dx, 3 * (out * out))
+
+    def bx(g, out):
+        return strong_div(g, 3 * (out * out))
+
+
+# ---------------------------------------------------------------- trigonometric and hyperbolic
 
 
 @elementwise(np.sin)
@@ -37,32 +120,215 @@ def sin(x):
     return np.cos(x)
 
 
-@elementwise(math.sin)
-def math_sin(x):
-    return math.cos(x)
-
-
 @elementwise(np.cos)
 def cos(x):
     return -np.sin(x)
 
 
-@elementwise(math.cos)
-def math_cos(x):
-    return -math.sin(x)
-
-
-@elementwise(np.tan, also=(math.tan,))
+@elementwise(np.tan)
 def tan(x, out):
     return 1 + out * out
 
 
-@elementwise(np.tanh, also=(math.tanh,))
+@define(np.arcsin, "x", shape="elementwise")
+class arcsin:
+    """Infinite slope at ±1."""
+
+    def dx(dx, x):
+        return strong_div(dx, np.sqrt((1 - x) * (1 + x)))
+
+    def bx(g, x):
+        return strong_div(g, np.sqrt((1 - x) * (1 + x)))
+
+
+@define(np.arccos, "x", shape="elementwise")
+class arccos:
+    """Slope −inf at ±1."""
+
+    def dx(dx, x):
+        return strong_div(-dx, np.sqrt((1 - x) * (1 + x)))
+
+    def bx(g, x):
+        return strong_div(-g, np.sqrt((1 - x) * (1 + x)))
+
+
+@elementwise(np.arctan)
+def arctan(x):
+    return 1 / (1 + x * x)
+
+
+@define(np.arctan2, "x, y", shape="elementwise")
+class arctan2:
+    """The angle of the point (y, x) (NumPy's order: arctan2(x1, x2) = atan(x1 / x2)).
+    Discontinuous at the origin; the derivative there is taken as 0."""
+
+    def dx(dx, x, y):
+        return dx * strong_div(y, x * x + y * y)
+
+    def bx(g, x, y):
+        return unbroadcast(g * strong_div(y, x * x + y * y), x)
+
+    def dy(dy, x, y):
+        return dy * strong_div(-x, x * x + y * y)
+
+    def by(g, x, y):
+        return unbroadcast(g * strong_div(-x, x * x + y * y), y)
+
+
+@elementwise(np.sinh)
+def sinh(x):
+    return np.cosh(x)
+
+
+@elementwise(np.cosh)
+def cosh(x):
+    return np.sinh(x)
+
+
+@elementwise(np.tanh)
 def tanh(x, out):
     return 1 - out * out
 
 
-@elementwise(np.abs, also=(np.absolute, abs))
+@elementwise(np.arcsinh)
+def arcsinh(x):
+    return 1 / np.sqrt(x * x + 1)
+
+
+@define(np.arccosh, "x", shape="elementwise")
+class arccosh:
+    """Infinite slope at 1."""
+
+    def dx(dx, x):
+        return strong_div(dx, np.sqrt((x - 1) * (x + 1)))
+
+    def bx(g, x):
+        return strong_div(g, np.sqrt((x - 1) * (x + 1)))
+
+
+@define(np.arctanh, "x", shape="elementwise")
+class arctanh:
+    """Infinite slope at ±1 (where arctanh itself is infinite)."""
+
+    def dx(dx, x):
+        return strong_div(dx, (1 - x) * (1 + x))
+
+    def bx(g, x):
+        return strong_div(g, (1 - x) * (1 + x))
+
+
+@define(np.hypot, "x, y", shape="elementwise")
+class hypot:
+    """√(x² + y²): ∂x = x / out. At the origin both partials are 0 (minimum-norm subgradient)."""
+
+    def dx(dx, x, out):
+        return dx * strong_div(x, out)
+
+    def bx(g, x, out):
+        return unbroadcast(g * strong_div(x, out), x)
+
+    def dy(dy, y, out):
+        return dy * strong_div(y, out)
+
+    def by(g, y, out):
+        return unbroadcast(g * strong_div(y, out), y)
+
+
+@define(np.sinc, "x", shape="elementwise")
+class sinc:
+    """sin(πx)/(πx): sinc'(x) = (cos(πx) − sinc(x)) / x, and sinc'(0) = 0 (the numerator is
+    exactly 0 there). Derivatives of order 2 and up at exactly x = 0 are not the limits."""
+
+    def dx(dx, x, out):
+        return dx * strong_div(np.cos(PI * x) - out, x)
+
+    def bx(g, x, out):
+        return g * strong_div(np.cos(PI * x) - out, x)
+
+
+@linear(np.deg2rad, "x", also=(np.radians,), shape="elementwise")
+class deg2rad:
+    def bx(g):
+        return g * DEG
+
+
+@linear(np.rad2deg, "x", also=(np.degrees,), shape="elementwise")
+class rad2deg:
+    def bx(g):
+        return g / DEG
+
+
+# ---------------------------------------------------------------- kinks: abs, max/min, clip, where
+
+
+@elementwise(np.absolute, also=(np.fabs,))
 def absolute(x):
     """abs'(0) = 0: the minimum-norm subgradient."""
     return np.sign(x)
+
+
+@elementwise(np.maximum, "x, y")
+def maximum(x, y):
+    """Ties split evenly: at x == y each input gets ½ (so relu = maximum(x, 0) has slope ½ at 0)."""
+    return (1 + np.sign(x - y)) / 2, (1 - np.sign(x - y)) / 2
+
+
+@elementwise(np.minimum, "x, y")
+def minimum(x, y):
+    """Ties split evenly: at x == y each input gets ½."""
+    return (1 - np.sign(x - y)) / 2, (1 + np.sign(x - y)) / 2
+
+
+@elementwise(np.fmax, "x, y")
+def fmax(x, y):
+    """Like maximum, but a NaN loses: the other input gets the whole derivative."""
+    wx = np.where(np.isnan(y), 1.0, np.where(np.isnan(x), 0.0, (1 + np.sign(x - y)) / 2))
+    return wx, 1 - wx
+
+
+@elementwise(np.fmin, "x, y")
+def fmin(x, y):
+    """Like minimum, but a NaN loses: the other input gets the whole derivative."""
+    wx = np.where(np.isnan(y), 1.0, np.where(np.isnan(x), 0.0, (1 - np.sign(x - y)) / 2))
+    return wx, 1 - wx
+
+
+@define(np.clip, "x, a_min=None, a_max=None", shape="elementwise")
+class clip:
+    """clip = minimum(maximum(x, a_min), a_max), so ties split evenly: at x == a_min, x and
+    a_min get ½ each (slope ½ in x at a bound). With a_min > a_max the result is a_max."""
+
+    def dx(dx, x, a_min, a_max, out):
+        return broadcast_like(dx * clip_weights(x, a_min, a_max)[0], out)
+
+    def bx(g, x, a_min, a_max):
+        return unbroadcast(g * clip_weights(x, a_min, a_max)[0], x)
+
+    def da_min(da_min, x, a_min, a_max, out):
+        return broadcast_like(da_min * clip_weights(x, a_min, a_max)[1], out)
+
+    def ba_min(g, x, a_min, a_max):
+        return unbroadcast(g * clip_weights(x, a_min, a_max)[1], a_min)
+
+    def da_max(da_max, x, a_min, a_max, out):
+        return broadcast_like(da_max * clip_weights(x, a_min, a_max)[2], out)
+
+    def ba_max(g, x, a_min, a_max):
+        return unbroadcast(g * clip_weights(x, a_min, a_max)[2], a_max)
+
+
+@define(np.where, "condition, x, y", shape="elementwise")
+class where:
+    """The branch not taken gets an exact zero, so inf or NaN computed there cannot leak."""
+
+    def dx(dx, condition, out):
+        return broadcast_like(np.where(condition, dx, 0.0), out)
+
+    def bx(g, condition, x):
+        return unbroadcast(np.where(condition, g, 0.0), x)
+
+    def dy(dy, condition, out):
+        return broadcast_like(np.where(condition, 0.0, dy), out)
+
+    def by(g, condition, y):
+        return unbroadcast(np.where(condition, 0.0, g), y)

@@ -1,5 +1,10 @@
-"""Operations whose result carries no derivative: comparisons, shapes, rounding."""
+"""Operations whose result carries no derivative: comparisons, tests, rounding, sizes.
 
+Each is piecewise constant (or integer-valued), so its derivative is 0 wherever it exists;
+a result computed by one of them is a constant for the transforms, even from active inputs.
+"""
+
+import builtins
 import math
 import operator
 
@@ -8,9 +13,18 @@ import numpy as np
 from s2sad.rules.registry import nondiff
 
 nondiff(
+    # comparisons and logic
     operator.eq, operator.ne, operator.lt, operator.le, operator.gt, operator.ge,
-    operator.is_, operator.is_not, operator.not_, operator.floordiv, operator.mod,
-    np.shape, np.ndim, np.size, np.sign, np.floor, np.ceil, np.argmax, np.argmin,
+    operator.is_, operator.is_not, operator.not_, operator.floordiv,
+    np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal,
+    np.logical_and, np.logical_or, np.logical_not, np.logical_xor, np.isclose, np.allclose,
+    np.isnan, np.isinf, np.isfinite, np.isposinf, np.isneginf, np.signbit, np.floor_divide,
+    # rounding and sign
+    np.sign, np.floor, np.ceil, np.trunc, np.rint, np.round, np.around, np.fix, np.heaviside,
+    # sizes, positions and creation from shapes
+    np.shape, np.ndim, np.size, np.argmax, np.argmin,
     np.zeros, np.ones, np.zeros_like, np.ones_like, np.arange, np.eye,
-    math.floor, math.ceil, len, int, range, slice,
+    # the math module and builtins
+    math.floor, math.ceil, math.trunc, math.isnan, math.isinf, math.isfinite, math.isclose,
+    builtins.round, builtins.bool, len, int, range, slice,
 )

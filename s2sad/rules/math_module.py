@@ -1,0 +1,353 @@
+"""The math module's differentiable functions and the builtins abs, min, max and float.
+
+Written with math functions, so scalar code stays on Python floats (fast). Where the math
+function itself is defined but its partial is infinite (sqrt at 0, asin at ±1, acosh at 1) or
+Python floats would raise, `strong_div` / `power_term` give IEEE results and keep a zero
+(co)tangent exactly zero (docs/conventions.md). Where the math function raises at the special
+point (log at 0, atanh at ±1), a plain division is enough.
+"""
+
+import math
+
+import numpy as np
+
+from s2sad.rules.registry import define, elementwise, linear
+from s2sad.runtime import log_base, power_term, strong_div, strong_mul, ties
+
+LN2 = 0.6931471805599453
+LN10 = 2.302585092994046
+TWO_OVER_SQRT_PI = 1.1283791670955126
+
+# ---------------------------------------------------------------- exponentials and logarithms
+
+
+@elementwise(math.exp)
+def exp(x, out):
+    return out
+
+
+@elementwise(math.exp2)
+def exp2(x, out):
+    return out * LN2
+
+
+@elementwise(math.expm1)
+def expm1(x, out):
+    return out + 1.0
+
+
+@define(math.log, "x, base=None")
+class log:
+    """log(x, base) = ln x / ln base; the base is optional and differentiable too."""
+
+    def dx(dx, x, base):
+        return dx / (x * log_base(base))
+
+    def bx(g, x, base):
+        return g / (x * log_base(base))
+
+    def dbase(dbase, base, out):
+        return -dbase * out / (base * log_base(base))
+
+    def bbase(g, base, out):
+        return -g * out / (base * log_base(base))
+
+
+@elementwise(math.log1p)
+def log1p(x):
+    return 1.0 / (1.0 + x)
+
+
+@elementwise(math.log2)
+def log2(x):
+    return 1.0 / (x * LN2)
+
+
+@elementwise(math.log10)
+def log10(x):
+    return 1.0 / (x * LN10)
+
+
+# ---------------------------------------------------------------- roots and powers
+
+
+@define(math.sqrt, "x")
+class sqrt:
+    """sqrt'(0) = inf; a zero (co)tangent contributes 0 there."""
+
+    def dx(dx, out):
+        return strong_div(dx, 2.0 * out)
+
+    def bx(g, out):
+        return strong_div(g, 2.0 * out)
+
+
+@define(math.cbrt, "x")
+class cbrt:
+    """cbrt'(0) = inf; a zero (co)tangent contributes 0 there."""
+
+    def dx(dx, out):
+        return strong_div(dx, 3.0 * (out * out))
+
+    def bx(g, out):
+        return strong_div(g, 3.0 * (out * out))
+
+
+@define(math.pow, "x, y")
+class pow:
+    """Like `x ** y`: 0 for x**0 (also at x = 0) and for ∂y of 0**y with y > 0."""
+
+    def dx(dx, x, y):
+        return power_term(dx, x, y)
+
+    def bx(g, x, y):
+        return power_term(g, x, y)
+
+    def dy(dy, x, out):
+        return strong_mul(dy, strong_mul(out, np.log(x)))
+
+    def by(g, x, out):
+        return strong_mul(g, strong_mul(out, np.log(x)))
+
+
+# ---------------------------------------------------------------- trigonometric and hyperbolic
+
+
+@elementwise(math.sin)
+def sin(x):
+    return math.cos(x)
+
+
+@elementwise(math.cos)
+def cos(x):
+    return -math.sin(x)
+
+
+@elementwise(math.tan)
+def tan(x, out):
+    return 1.0 + out * out
+
+
+@define(math.asin, "x")
+class asin:
+    """Infinite slope at ±1."""
+
+    def dx(dx, x):
+        return strong_div(dx, math.sqrt((1.0 - x) * (1.0 + x)))
+
+    def bx(g, x):
+        return strong_div(g, math.sqrt((1.0 - x) * (1.0 + x)))
+
+
+@define(math.acos, "x")
+class acos:
+    """Slope −inf at ±1."""
+
+    def dx(dx, x):
+        return strong_div(-dx, math.sqrt((1.0 - x) * (1.0 + x)))
+
+    def bx(g, x):
+        return strong_div(-g, math.sqrt((1.0 - x) * (1.0 + x)))
+
+
+@elementwise(math.atan)
+def atan(x):
+    return 1.0 / (1.0 + x * x)
+
+
+@define(math.atan2, "y, x")
+class atan2:
+    """The angle of the point (x, y). Discontinuous at the origin; the derivative there is 0."""
+
+    def dy(dy, y, x):
+        return dy * strong_div(x, x * x + y * y)
+
+    def by(g, y, x):
+        return g * strong_div(x, x * x + y * y)
+
+    def dx(dx, y, x):
+        return dx * strong_div(-y, x * x + y * y)
+
+    def bx(g, y, x):
+        return g * strong_div(-y, x * x + y * y)
+
+
+@elementwise(math.sinh)
+def sinh(x):
+    return math.cosh(x)
+
+
+@elementwise(math.cosh)
+def cosh(x):
+    return math.sinh(x)
+
+
+@elementwise(math.tanh)
+def tanh(x, out):
+    return 1.0 - out * out
+
+
+@elementwise(math.asinh)
+def asinh(x):
+    return 1.0 / math.sqrt(x * x + 1.0)
+
+
+@define(math.acosh, "x")
+class acosh:
+    """Infinite slope at 1."""
+
+    def dx(dx, x):
+        return strong_div(dx, math.sqrt((x - 1.0) * (x + 1.0)))
+
+    def bx(g, x):
+        return strong_div(g, math.sqrt((x - 1.0) * (x + 1.0)))
+
+
+@elementwise(math.atanh)
+def atanh(x):
+    return 1.0 / ((1.0 - x) * (1.0 + x))
+
+
+@define(math.hypot, "x, y")
+class hypot:
+    """Two coordinates. At the origin both partials are 0 (minimum-norm subgradient)."""
+
+    def dx(dx, x, out):
+        return dx * strong_div(x, out)
+
+    def bx(g, x, out):
+        return g * strong_div(x, out)
+
+    def dy(dy, y, out):
+        return dy * strong_div(y, out)
+
+    def by(g, y, out):
+        return g * strong_div(y, out)
+
+
+@linear(math.degrees, "x")
+class degrees:
+    def bx(g):
+        return math.degrees(g)
+
+
+@linear(math.radians, "x")
+class radians:
+    def bx(g):
+        return math.radians(g)
+
+
+@linear(math.ldexp, "x, i")
+class ldexp:
+    """x · 2**i, linear in x (the integer i carries no derivative)."""
+
+    def bx(g, i):
+        return math.ldexp(g, i)
+
+
+# ---------------------------------------------------------------- special functions, kinks
+
+
+@elementwise(math.erf)
+def erf(x):
+    return TWO_OVER_SQRT_PI * math.exp(-x * x)
+
+
+@elementwise(math.erfc)
+def erfc(x):
+    return -TWO_OVER_SQRT_PI * math.exp(-x * x)
+
+
+@elementwise(math.fabs)
+def fabs(x):
+    """fabs'(0) = 0: the minimum-norm subgradient."""
+    return float(x > 0) - float(x < 0)
+
+
+@define(math.copysign, "x, y")
+class copysign:
+    """|x| with the sign of y: slope ±1 in x (0 at x = 0); y only picks a sign (slope 0)."""
+
+    def dx(dx, x, y):
+        return dx * math.copysign(float(x > 0) - float(x < 0), y)
+
+    def bx(g, x, y):
+        return g * math.copysign(float(x > 0) - float(x < 0), y)
+
+
+@define(math.fmod, "x, y")
+class fmod:
+    """x − y·trunc(x/y): slope 1 in x, −trunc(x/y) in y."""
+
+    def dx(dx):
+        return dx
+
+    def bx(g):
+        return g
+
+    def dy(dy, x, y):
+        return -dy * math.trunc(x / y)
+
+    def by(g, x, y):
+        return -g * math.trunc(x / y)
+
+
+@define(math.remainder, "x, y")
+class remainder:
+    """x − y·n with n = x/y rounded half to even: slope 1 in x, −n in y."""
+
+    def dx(dx):
+        return dx
+
+    def bx(g):
+        return g
+
+    def dy(dy, x, y):
+        return -dy * round(x / y)
+
+    def by(g, x, y):
+        return -g * round(x / y)
+
+
+@elementwise(abs)
+def builtin_abs(x):
+    """abs'(0) = 0: the minimum-norm subgradient (floats and arrays)."""
+    return np.sign(x)
+
+
+@define(max, "x, y, z=None, w=None", also=(min,))
+class builtin_max:
+    """max (and min) of two to four numbers: the derivative goes to the arguments equal to the
+    result, shared evenly when several tie."""
+
+    def dx(dx, x, y, z, w, out):
+        return dx * (x == out) / ties(out, x, y, z, w)
+
+    def bx(g, x, y, z, w, out):
+        return g * (x == out) / ties(out, x, y, z, w)
+
+    def dy(dy, x, y, z, w, out):
+        return dy * (y == out) / ties(out, x, y, z, w)
+
+    def by(g, x, y, z, w, out):
+        return g * (y == out) / ties(out, x, y, z, w)
+
+    def dz(dz, x, y, z, w, out):
+        return dz * (z == out) / ties(out, x, y, z, w)
+
+    def bz(g, x, y, z, w, out):
+        return g * (z == out) / ties(out, x, y, z, w)
+
+    def dw(dw, x, y, z, w, out):
+        return dw * (w == out) / ties(out, x, y, z, w)
+
+    def bw(g, x, y, z, w, out):
+        return g * (w == out) / ties(out, x, y, z, w)
+
+
+@linear(float, "x")
+class builtin_float:
+    """float(x): the identity on numbers (a 0-d array becomes a float)."""
+
+    def bx(g):
+        return g
