@@ -337,10 +337,10 @@ def norm_axes(x, ord=None, axis=None) -> tuple[int, ...]:
     return _axes(axis, ndim)
 
 
-def norm_partial(x, ord, axes, keepdims, out):
-    """The gradient of `out = np.linalg.norm(x, ord, axes, keepdims)` with respect to `x`: 0 at
+def norm_partial(x, ord, axes, keepdims, norm):
+    """The gradient of `norm = np.linalg.norm(x, ord, axes, keepdims)` with respect to `x`: 0 at
     a zero vector (the minimum-norm subgradient); ties in max/min norms share it evenly."""
-    scale = unreduce(out, x, axes, keepdims)
+    scale = unreduce(norm, x, axes, keepdims)
     if len(axes) == 2 and ord not in (None, "fro"):
         return _matrix_norm_partial(x, ord, axes)
     if ord in (None, 2, "fro"):
@@ -370,7 +370,7 @@ def _matrix_norm_partial(x, ord, axes):
     return np.moveaxis(part, (-2, -1), axes)
 
 
-def norm_hvp(x, v, ord, axes, keepdims, out):
+def norm_hvp(x, v, ord, axes, keepdims, norm):
     """The Hessian of the norm at `x` applied to `v` (symmetric, so also its own adjoint):
     zero for the piecewise-linear norms (ord 0, 1, inf, -inf and their matrix forms)."""
     if len(axes) == 2 and ord not in (None, "fro"):
@@ -380,19 +380,39 @@ def norm_hvp(x, v, ord, axes, keepdims, out):
     if ord in (0, 1, np.inf, -np.inf):
         return np.zeros(np.shape(x))
     p = 2.0 if ord in (None, "fro") else float(ord)
-    scale = unreduce(out, x, axes, keepdims)
-    grad = norm_partial(x, ord, axes, keepdims, out)
+    scale = unreduce(norm, x, axes, keepdims)
+    grad = norm_partial(x, ord, axes, keepdims, norm)
     along = unreduce(np.sum(grad * v, axis=axes, keepdims=keepdims), x, axes, keepdims)
     ratio = div_or_zero(np.abs(x), scale) ** (p - 2) if p != 2 else 1.0
     return (p - 1) * div_or_zero(ratio * v - grad * along, scale)
 
 
-def solve_like(a, b, like):
-    """`np.linalg.solve(a, b)`, reading `b` as a vector exactly when `like` is one-dimensional
-    (so that a stack of matrices can solve for a stack of vectors)."""
-    if np.ndim(like) == 1 and np.ndim(b) > 1:
-        return np.linalg.solve(a, b[..., None])[..., 0]
-    return np.linalg.solve(a, b)
+def as_columns(v, like):
+    """`v` as a stack of column matrices when `like` is a vector (how `np.linalg.solve` reads a
+    one-dimensional right-hand side), else `v` itself."""
+    return v[..., None] if np.ndim(like) == 1 else v
+
+
+def from_columns(m, like):
+    """Undo `as_columns`."""
+    return m[..., 0] if np.ndim(like) == 1 else m
+
+
+def dot_adjoint_x(g, x, y):
+    """Cotangent of `x` in `np.dot(x, y)`; for `y` of more than two dimensions np.dot pairs the
+    last axis of `x` with the second-to-last of `y`."""
+    if np.ndim(y) <= 2:
+        return matmul_adjoint_x(g, x, y)
+    adjoint, place = einsum_plan(dot_subscripts(x, y), 0, x, y)
+    return einsum_place(contract(adjoint, g, y), place, x)
+
+
+def dot_adjoint_y(g, x, y):
+    """Cotangent of `y` in `np.dot(x, y)`."""
+    if np.ndim(y) <= 2:
+        return matmul_adjoint_y(g, x, y)
+    adjoint, place = einsum_plan(dot_subscripts(x, y), 1, x, y)
+    return einsum_place(contract(adjoint, g, x), place, y)
 
 
 def diagonal_adjoint(g, x, offset=0, axis1=0, axis2=1):
@@ -558,7 +578,7 @@ def unrepeat(g, x, repeats, axis=None):
     return out
 
 
-_PAD_BY_INDEX = ("constant", "edge", "reflect", "symmetric", "wrap", "empty")
+_PAD_BY_INDEX = ("constant", "edge", "reflect", "symmetric", "wrap")
 
 
 def unpad(g, x, pad_width, mode="constant"):
@@ -568,7 +588,7 @@ def unpad(g, x, pad_width, mode="constant"):
         raise NotImplementedError(f"the derivative of np.pad with mode={mode!r}")
     shape = np.shape(x)
     size = int(np.prod(shape))
-    if mode in ("constant", "empty"):
+    if mode == "constant":
         source = np.pad(np.arange(size).reshape(shape), pad_width, mode="constant", constant_values=-1)
     else:
         source = np.pad(np.arange(size).reshape(shape), pad_width, mode=mode)
@@ -612,29 +632,6 @@ def sort_order(x, axis=-1):
     return np.argsort(x, axis=axis, kind="stable")
 
 
-def getitem_adjoint(g, x, index):
-    """The adjoint of `x[index]`: `g` scatter-added into zeros shaped like `x` (repeated integer
-    indices add up); for a tuple or list `x`, the same container with `g` in the indexed slot and
-    zeros elsewhere."""
-    if isinstance(x, (tuple, list)):
-        slots = [zeros_like(v) for v in x]
-        slots[index] = g
-        return _sequence(slots, x)
-    dtype = x.dtype if isinstance(x, np.ndarray) and np.issubdtype(x.dtype, np.inexact) else np.result_type(g, 1.0)
-    out = np.zeros(np.shape(x), dtype)
-    if _advanced(index):
-        np.add.at(out, index, g)
-    else:
-        out[index] = g
-    return out
-
-
-def _advanced(index) -> bool:
-    """True when an index holds integer arrays, which may repeat positions."""
-    parts = index if isinstance(index, tuple) else (index,)
-    return any(isinstance(p, (list, np.ndarray)) and np.asarray(p).dtype != bool for p in parts)
-
-
 def convert(x, dtype=None):
     """`np.asarray(x, dtype)` for (co)tangents: zeros when `dtype` is not floating point (a
     conversion to integers carries no derivative)."""
@@ -657,58 +654,7 @@ def convert_back(g, x, dtype=None):
     return g
 
 
-# ---------------------------------------------------------------- special points: strong zeros
-# Used only by rules whose local partial can be inf or NaN (sqrt, log, division, power...), so
-# that a zero (co)tangent contributes exactly zero there; see docs/conventions.md.
 
-_REALS = (float, int, np.float64, np.float32)
-
-
-def _strong(t, d):
-    """`t`, with 0 wherever `d == 0` turned `t` into NaN (0 * inf, 0 / 0)."""
-    if not np.isnan(t).any():
-        return t
-    return np.where(np.equal(d, 0), 0.0, t)[()]
-
-
-def strong_mul(d, p):
-    """`d * p`, but exactly 0 where `d == 0` even if `p` is inf or NaN (a "strong zero")."""
-    if type(p) in _REALS and -np.inf < p < np.inf:
-        return d * p
-    return _strong(np.multiply(d, p), d)
-
-
-def strong_div(d, q):
-    """`d / q`, but exactly 0 where `d == 0` even if `q` is 0 or NaN; ±inf (IEEE) where Python
-    floats would raise ZeroDivisionError."""
-    if type(q) in _REALS and q != 0 and q == q:
-        return d / q
-    return _strong(np.divide(d, q), d)
-
-
-def power_term(d, x, y):
-    """`d * y * x ** (y - 1)`, the tangent of `x ** y` along `d`: exactly 0 where `d == 0` or
-    `y == 0` (so x**0 is constant, also at x = 0), IEEE ±inf at x = 0 for y < 1."""
-    if type(y) is int and y >= 1:
-        return d * (y * x ** (y - 1))
-    return strong_mul(d * y, np.power(x, y - 1))
-
-
-def log_base(base):
-    """`ln(base)` for `math.log(x, base)`; 1.0 when the base is omitted (natural log)."""
-    return 1.0 if base is None else float(np.log(base))
-
-
-def ties(out, x, y, z=None, w=None):
-    """How many of the arguments of the builtin `max`/`min` equal its result (they share it)."""
-    return max(sum(1 for v in (x, y, z, w) if v is not None and v == out), 1)
-
-
-def clip_weights(x, a_min, a_max):
-    """(∂x, ∂a_min, ∂a_max) of `np.clip` as `minimum(maximum(x, a_min), a_max)`, ties split
-    evenly; an absent bound (None) gets weight 0."""
-    lo = -np.inf if a_min is None else a_min
-    hi = np.inf if a_max is None else a_max
-    wm = (1 + np.sign(hi - np.maximum(x, lo))) / 2
-    wx = wm * (1 + np.sign(x - lo)) / 2
-    return wx, wm - wx, 1 - wm
+def not_implemented(x, what):
+    """Stands for a derivative s2sad does not implement; raises when it is computed."""
+    raise NotImplementedError(f"s2sad does not implement {what}")

@@ -1,9 +1,28 @@
-"""Shape and layout: transpose, reshape. All linear, so each is its own tangent."""
+"""Shape and layout: reshaping, axes, joining and splitting, tiling, padding, sorting, copies
+and conversions. All are linear in the array (sort is linear for a fixed permutation), so each
+tangent is the op applied to the tangent; the adjoints put the cotangent back where each input
+element went, adding up where one element went to several places.
+
+A sequence argument (`np.concatenate((a, b))`) has a tuple or list of tangents as its tangent
+and a tuple or list of cotangents, one per item, as its cotangent.
+"""
 
 import numpy as np
 
-from s2sad.rules.registry import linear
-from s2sad.runtime import inverse_axes
+from s2sad.rules.registry import define, linear
+from s2sad.runtime import (
+    convert,
+    convert_back,
+    inverse_axes,
+    join,
+    sort_order,
+    take_along_axis_adjoint,
+    unbroadcast,
+    unjoin,
+    unpad,
+    unrepeat,
+    untile,
+)
 
 
 @linear(np.transpose, "x, axes=None")
@@ -16,3 +35,156 @@ class transpose:
 class reshape:
     def bx(g, x):
         return np.reshape(g, np.shape(x))
+
+
+@linear(np.ravel, "x")
+class ravel:
+    def bx(g, x):
+        return np.reshape(g, np.shape(x))
+
+
+@linear(np.ndarray.flatten, "x", path="numpy.ndarray.flatten")
+class flatten:
+    """`x.flatten()`: like ravel, but always a copy (what the array method does)."""
+
+    def bx(g, x):
+        return np.reshape(g, np.shape(x))
+
+
+@linear(np.squeeze, "x, axis=None")
+class squeeze:
+    def bx(g, x):
+        return np.reshape(g, np.shape(x))
+
+
+@linear(np.expand_dims, "x, axis")
+class expand_dims:
+    def bx(g, x):
+        return np.reshape(g, np.shape(x))
+
+
+@linear(np.swapaxes, "x, axis1, axis2")
+class swapaxes:
+    def bx(g, axis1, axis2):
+        return np.swapaxes(g, axis1, axis2)
+
+
+@linear(np.moveaxis, "x, source, destination")
+class moveaxis:
+    def bx(g, source, destination):
+        return np.moveaxis(g, destination, source)
+
+
+@linear(np.broadcast_to, "x, shape")
+class broadcast_to:
+    def bx(g, x):
+        return unbroadcast(g, x)
+
+
+@linear(np.flip, "x, axis=None")
+class flip:
+    def bx(g, axis):
+        return np.flip(g, axis)
+
+
+@linear(np.roll, "x, shift, axis=None")
+class roll:
+    def bx(g, shift, axis):
+        return np.roll(g, np.negative(shift), axis)
+
+
+@linear(np.tile, "x, reps")
+class tile:
+    """Each element of x appears once per tile: its cotangent is the sum over the tiles."""
+
+    def bx(g, x, reps):
+        return untile(g, x, reps)
+
+
+@linear(np.repeat, "x, repeats, axis=None")
+class repeat:
+    def bx(g, x, repeats, axis):
+        return unrepeat(g, x, repeats, axis)
+
+
+@define(np.pad, "x, pad_width, mode='constant', constant_values=0")
+class pad:
+    """Linear in x for the modes that copy elements (constant, edge, reflect, symmetric, wrap);
+    the padding constant carries no derivative."""
+
+    def dx(dx, pad_width, mode):
+        return np.pad(dx, pad_width, mode=mode)
+
+    def bx(g, x, pad_width, mode):
+        return unpad(g, x, pad_width, mode)
+
+
+@linear(np.concatenate, "arrays, axis=0", linear_in="arrays")
+class concatenate:
+    def barrays(g, arrays, axis):
+        return unjoin(g, arrays, axis, "concatenate")
+
+
+@linear(np.stack, "arrays, axis=0", linear_in="arrays")
+class stack:
+    def barrays(g, arrays, axis):
+        return unjoin(g, arrays, axis, "stack")
+
+
+@linear(np.hstack, "arrays", linear_in="arrays")
+class hstack:
+    def barrays(g, arrays):
+        return unjoin(g, arrays, 0, "hstack")
+
+
+@linear(np.vstack, "arrays", linear_in="arrays")
+class vstack:
+    def barrays(g, arrays):
+        return unjoin(g, arrays, 0, "vstack")
+
+
+@linear(np.split, "x, indices_or_sections, axis=0", also=(np.array_split,))
+class split:
+    """A list of pieces; its cotangent is a list of cotangents, joined back along the axis."""
+
+    def bx(g, axis, out):
+        return join(g, out, axis, "concatenate")
+
+
+@define(np.sort, "x, axis=-1, kind=None")
+class sort:
+    """The derivative follows the permutation that sorts x (stable: tied elements keep their
+    order, so each gets the derivative of the place it lands in)."""
+
+    def dx(dx, x, axis):
+        return np.take_along_axis(dx, sort_order(x, axis), axis)
+
+    def bx(g, x, axis):
+        return take_along_axis_adjoint(g, x, sort_order(x, axis), axis)
+
+
+@linear(np.copy, "x")
+class copy:
+    def bx(g):
+        return g
+
+
+@linear(np.real, "x", also=(np.conj, np.conjugate))
+class real:
+    """Real arrays only: the real part and the conjugate of a real array are the array."""
+
+    def bx(g):
+        return g
+
+
+@define(np.asarray, "x, dtype=None, copy=None", also=(np.array,))
+class asarray:
+    """A conversion: the cotangent gets the dtype of x back (float32 stays float32); converting
+    to an integer dtype carries no derivative. A list or tuple x (`np.array([a, b])`) has one
+    cotangent per item."""
+
+    def dx(dx, dtype):
+        return convert(dx, dtype)
+
+    def bx(g, x, dtype):
+        return convert_back(g, x, dtype)

@@ -1,0 +1,172 @@
+"""Reductions: spec table (rule alone and through the pipeline, both modes) and the special
+points: products with zeros, ties in max/min, std of equal values, second derivatives."""
+
+import numpy as np
+import pytest
+
+import s2sad
+from s2sad.testing import check_grads, check_rule, make_function
+from tests.rules.specs import Spec, cases, check_case_pipeline, check_case_rule
+
+CUBE = [((2, 3, 4),)]
+MATRIX = [((3, 4),)]
+AXES = [dict(axis=0), dict(axis=-1), dict(axis=(0, 2)), dict(axis=1, keepdims=True), dict(axis=None, keepdims=True)]
+
+
+def _axis_specs(op, **options) -> list[Spec]:
+    """The op on scalars and arrays (all axes), then over each kind of axis on a 3-d array."""
+    return [Spec(op, **options)] + [Spec(op, shapes=CUBE, kwargs=kw, **options) for kw in AXES]
+
+
+SPECS = [
+    *_axis_specs(np.sum),
+    *_axis_specs(np.mean),
+    *_axis_specs(np.prod),
+    *_axis_specs(np.max),
+    *_axis_specs(np.amax),
+    *_axis_specs(np.min),
+    *_axis_specs(np.amin),
+    *_axis_specs(np.var),
+    Spec(np.var, shapes=CUBE, kwargs=dict(axis=(0, 1), ddof=1), name="var(ddof=1)"),
+    Spec(np.std, shapes=[((3,),), ((2, 3),)]),
+    *[Spec(np.std, shapes=CUBE, kwargs=kw) for kw in AXES],
+    Spec(np.std, shapes=CUBE, kwargs=dict(axis=-1, ddof=1, keepdims=True), name="std(ddof=1)"),
+    Spec(np.average, shapes=[((3,),), ((2, 3),)]),
+    Spec(np.average, shapes=CUBE, kwargs=dict(axis=1)),
+    Spec(np.cumsum, shapes=MATRIX),
+    Spec(np.cumsum, shapes=CUBE, kwargs=dict(axis=1)),
+    Spec(np.cumsum, shapes=CUBE, kwargs=dict(axis=-1)),
+    Spec(np.cumprod, shapes=MATRIX),
+    Spec(np.cumprod, shapes=CUBE, kwargs=dict(axis=0)),
+    Spec(np.cumprod, shapes=CUBE, kwargs=dict(axis=-1)),
+]
+
+
+@pytest.mark.parametrize("case", cases(SPECS), ids=repr)
+def test_rule(case):
+    check_case_rule(case)
+
+
+@pytest.mark.parametrize("case", cases(SPECS), ids=repr)
+def test_pipeline(case):
+    check_case_pipeline(case)
+
+
+def _grad(source: str, *args, argnums=0):
+    return s2sad.grad(make_function(source), argnums=argnums)(*args)
+
+
+def _jvp(source: str, x, dx):
+    return s2sad.jvp(make_function(source), (x,), (dx,))[1]
+
+
+# ---------------------------------------------------------------- products with zeros
+
+
+@pytest.mark.parametrize("x, expected", [
+    ([2.0, 0.0, 3.0], [0.0, 6.0, 0.0]),
+    ([0.0, 0.0, 3.0], [0.0, 0.0, 0.0]),
+    ([0.0], [1.0]),
+    ([1.5, -2.0, 4.0], [-8.0, 6.0, -3.0]),
+])
+def test_prod_with_zeros_closed_form(x, expected):
+    source = "def f(x):\n    return np.prod(x)\n"
+    np.testing.assert_array_equal(_grad(source, np.array(x)), expected)
+    for i, e in enumerate(expected):
+        np.testing.assert_array_equal(_jvp(source, np.array(x), np.eye(len(x))[i]), e)
+
+
+def test_prod_with_zeros_along_axes():
+    x = np.array([[[1.0, 0.0], [2.0, 3.0]], [[0.0, 0.0], [4.0, -1.0]]])
+    for axis in (None, 0, -1, (0, 2)):
+        check_grads(make_function(f"def f(x):\n    return np.prod(x, axis={axis!r})\n"), [x])
+        check_rule(np.prod, {"x": x}, {"axis": axis})
+
+
+def test_cumprod_with_zeros():
+    x = np.array([[2.0, 0.0, 3.0, -1.0], [0.0, 0.0, 1.5, 2.0]])
+    check_grads(make_function("def f(x):\n    return np.cumprod(x, axis=1)\n"), [x])
+    check_grads(make_function("def f(x):\n    return np.cumprod(x)\n"), [x])
+    # d cumprod([2, 0, 3])[2] / dx[1] = 2 * 3, although the result is 0
+    np.testing.assert_array_equal(_jvp("def f(x):\n    return np.cumprod(x)\n", np.array([2.0, 0.0, 3.0]),
+                                       np.array([0.0, 1.0, 0.0])), [0.0, 2.0, 6.0])
+
+
+# ---------------------------------------------------------------- ties and kinks
+
+
+@pytest.mark.parametrize("op", ["max", "amax", "min", "amin"])
+def test_ties_split_evenly(op):
+    x = np.array([1.0, 3.0, 3.0, -2.0]) * (1 if "max" in op else -1)
+    source = f"def f(x):\n    return np.{op}(x)\n"
+    np.testing.assert_allclose(_grad(source, x), [0.0, 0.5, 0.5, 0.0])
+    np.testing.assert_allclose(_jvp(source, x, np.array([0.0, 1.0, 0.0, 0.0])), 0.5)
+    np.testing.assert_allclose(_jvp(source, x, np.array([0.0, 1.0, 1.0, 0.0])), 1.0)
+
+
+def test_ties_per_axis():
+    x = np.array([[1.0, 1.0, 1.0], [0.0, 2.0, -1.0]])
+    grad = _grad("def f(x):\n    return np.sum(np.max(x, axis=1))\n", x)
+    np.testing.assert_allclose(grad, [[1 / 3, 1 / 3, 1 / 3], [0.0, 1.0, 0.0]])
+
+
+def test_std_of_equal_values_has_zero_derivative():
+    x = np.full((2, 3), 1.5)
+    np.testing.assert_array_equal(_grad("def f(x):\n    return np.std(x)\n", x), np.zeros((2, 3)))
+    np.testing.assert_array_equal(_jvp("def f(x):\n    return np.std(x, axis=0)\n", x, np.ones((2, 3))), np.zeros(3))
+
+
+def test_var_closed_form():
+    x = np.array([1.0, 2.0, 4.0])
+    np.testing.assert_allclose(_grad("def f(x):\n    return np.var(x, ddof=1)\n", x), (x - x.mean()) * 2 / 2)
+
+
+@pytest.mark.parametrize("wshape, kwargs", [
+    ((2, 3, 4), {}),
+    ((3,), {"axis": 1}),
+    ((2, 3, 4), {"axis": (0, 2), "keepdims": True}),
+    ((4,), {"axis": -1, "keepdims": True}),
+])
+def test_average_with_weights(wshape, kwargs):
+    rng = np.random.default_rng(2)
+    x, w = rng.uniform(-2, 2, (2, 3, 4)), rng.uniform(0.5, 2, wshape)
+    check_rule(np.average, {"x": x, "weights": w}, kwargs)
+    literals = "".join(f", {k}={v!r}" for k, v in kwargs.items())
+    check_grads(make_function(f"def f(x, w):\n    return np.average(x, weights=w{literals})\n"), [x, w])
+
+
+def test_average_gradient_of_weights_closed_form():
+    x, w = np.array([1.0, 2.0, 4.0]), np.array([1.0, 1.0, 2.0])
+    grad = _grad("def f(x, w):\n    return np.average(x, weights=w)\n", x, w, argnums=1)
+    np.testing.assert_allclose(grad, (x - np.average(x, weights=w)) / w.sum())
+
+
+# ---------------------------------------------------------------- second order
+
+
+def _hessian_vector_check(source: str, x, seed: int = 0) -> None:
+    """jvp of grad (forward over reverse) against central differences of grad."""
+    g = s2sad.grad(make_function(source))
+    v = np.random.default_rng(seed).standard_normal(np.shape(x))
+    _, hv = s2sad.jvp(g, (x,), (v,))
+    eps = 1e-6
+    np.testing.assert_allclose(hv, (g(x + eps * v) - g(x - eps * v)) / (2 * eps), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("body", [
+    "np.sum(np.prod(x, axis=1) ** 2)",
+    "np.prod(x)",
+    "np.sum(np.cumprod(x, axis=1) * np.cos(x))",
+    "np.sum(np.cumsum(x, axis=0) ** 3)",
+    "np.sum(np.max(x, axis=0) ** 2)",
+    "np.var(x, axis=0).sum() * np.mean(x)",
+    "np.std(x) ** 3",
+    "np.sum(np.average(x ** 2, axis=1, weights=np.arange(1.0, 5.0)) ** 2)",
+])
+def test_second_order(body):
+    x = np.random.default_rng(1).uniform(-2, 2, (3, 4))
+    _hessian_vector_check(f"def f(x):\n    return {body}\n", x)
+
+
+def test_second_order_prod_with_zeros():
+    _hessian_vector_check("def f(x):\n    return np.prod(x)\n", np.array([2.0, 0.0, 3.0, 0.0]))

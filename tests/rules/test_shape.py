@@ -1,0 +1,234 @@
+"""Shape and layout: spec table (rule alone and through the pipeline, both modes), joining and
+splitting sequences, `np.array` of active values, conversions, sort, second order."""
+
+import numpy as np
+import pytest
+
+import s2sad
+from s2sad.rules.registry import lookup
+from s2sad.testing import check_grads, make_function
+from tests.rules.specs import Spec, cases, check_case_pipeline, check_case_rule
+
+MATRIX = [((3, 4),)]
+CUBE = [((2, 3, 4),)]
+
+SPECS = [
+    Spec(np.reshape, shapes=MATRIX, extra=((2, 6),)),
+    Spec(np.reshape, shapes=CUBE, extra=((4, -1),)),
+    Spec(np.ravel, shapes=[((),), ((3,),), ((3, 4),)]),
+    Spec(np.ndarray.flatten, shapes=MATRIX),
+    Spec(np.transpose, shapes=MATRIX + CUBE),
+    Spec(np.transpose, shapes=CUBE, kwargs=dict(axes=(2, 0, 1))),
+    Spec(np.squeeze, shapes=[((1, 3, 1),)]),
+    Spec(np.squeeze, shapes=[((1, 3, 1),)], kwargs=dict(axis=-1)),
+    Spec(np.expand_dims, shapes=MATRIX, extra=(1,)),
+    Spec(np.expand_dims, shapes=MATRIX, kwargs=dict(axis=(0, -1))),
+    Spec(np.swapaxes, shapes=CUBE, extra=(0, 2)),
+    Spec(np.moveaxis, shapes=CUBE, extra=(0, -1)),
+    Spec(np.moveaxis, shapes=CUBE, extra=((0, 1), (2, 0))),
+    Spec(np.broadcast_to, shapes=[((3, 1),)], extra=((2, 3, 4),)),
+    Spec(np.broadcast_to, shapes=[((),)], extra=((2,),)),
+    Spec(np.flip, shapes=MATRIX + CUBE),
+    Spec(np.flip, shapes=CUBE, kwargs=dict(axis=(0, 2))),
+    Spec(np.roll, shapes=[((5,),)], extra=(2,)),
+    Spec(np.roll, shapes=MATRIX, extra=(-1,), kwargs=dict(axis=1)),
+    Spec(np.roll, shapes=MATRIX, extra=((1, 2), (0, 1))),
+    Spec(np.tile, shapes=[((3,),)] + MATRIX, extra=(2,)),
+    Spec(np.tile, shapes=MATRIX, extra=((2, 1, 3),)),
+    Spec(np.tile, shapes=CUBE, extra=((2, 1),)),
+    Spec(np.repeat, shapes=[((),), ((3,),)] + MATRIX, extra=(2,)),
+    Spec(np.repeat, shapes=MATRIX, extra=(2,), kwargs=dict(axis=0)),
+    Spec(np.repeat, shapes=MATRIX, extra=([1, 0, 3, 2],), kwargs=dict(axis=-1)),
+    Spec(np.pad, shapes=MATRIX, extra=(1,)),
+    Spec(np.pad, shapes=MATRIX, extra=(((1, 2), (0, 3)),), kwargs=dict(constant_values=5.0)),
+    *[Spec(np.pad, shapes=MATRIX, extra=(((2, 1), (3, 2)),), kwargs=dict(mode=m))
+      for m in ("edge", "reflect", "symmetric", "wrap")],
+    Spec(np.pad, shapes=[((3,),)], extra=(7,), kwargs=dict(mode="reflect"), name="pad(wider than x)"),
+    Spec(np.sort, shapes=[((5,),)] + MATRIX),
+    Spec(np.sort, shapes=CUBE, kwargs=dict(axis=0)),
+    Spec(np.sort, shapes=MATRIX, kwargs=dict(axis=None)),
+    Spec(np.copy, shapes=[((),), ((3,),), ((3, 4),)]),
+    Spec(np.asarray, shapes=[((),), ((3, 4),)]),
+    Spec(np.array, shapes=[((),), ((3, 4),)]),
+    Spec(np.real, shapes=MATRIX),
+    Spec(np.conj, shapes=MATRIX),
+    Spec(np.conjugate, shapes=MATRIX),
+]
+
+CUSTOM_TESTED = (np.concatenate, np.stack, np.hstack, np.vstack, np.split, np.array_split)
+"""Rules of ops taking or returning a sequence of arrays, tested below."""
+
+
+@pytest.mark.parametrize("case", cases(SPECS), ids=repr)
+def test_rule(case):
+    check_case_rule(case)
+
+
+@pytest.mark.parametrize("case", cases(SPECS), ids=repr)
+def test_pipeline(case):
+    check_case_pipeline(case)
+
+
+def _random(*shapes, seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.uniform(-2, 2, s) for s in shapes]
+
+
+# ---------------------------------------------------------------- sequences of arrays
+
+JOINS = [
+    ("np.concatenate((a, b))", (2, 3), (4, 3)),
+    ("np.concatenate([a, b], axis=1)", (2, 3), (2, 1)),
+    ("np.concatenate((a, b), axis=-1)", (2, 3, 2), (2, 3, 4)),
+    ("np.concatenate((a, b), axis=None)", (2, 3), (4,)),
+    ("np.concatenate((a, a * b, b))", (3,), (3,)),
+    ("np.stack((a, b))", (2, 3), (2, 3)),
+    ("np.stack([a, b], axis=-1)", (2, 3), (2, 3)),
+    ("np.stack((a, b), axis=-1)", (), ()),
+    ("np.hstack((a, b))", (3,), (2,)),
+    ("np.hstack((a, b))", (2, 3), (2, 1)),
+    ("np.hstack([a, b])", (), (2,)),
+    ("np.vstack((a, b))", (3,), (3,)),
+    ("np.vstack((a, b))", (3,), (2, 3)),
+    ("np.vstack([a, b])", (2, 3, 2), (1, 3, 2)),
+]
+
+
+@pytest.mark.parametrize("join", JOINS, ids=lambda j: f"{j[0]}{j[1:]}")
+def test_join(join):
+    body, *shapes = join
+    a, b = _random(*shapes)
+    args = [float(a) if a.ndim == 0 else a, float(b) if b.ndim == 0 else b]
+    check_grads(make_function(f"def f(a, b):\n    return {body}\n"), args)
+
+
+def test_join_with_a_constant_piece():
+    fun = make_function("def f(a):\n    return np.concatenate((a, np.ones(2), a ** 2))\n")
+    check_grads(fun, _random((3,)))
+    grad = s2sad.grad(make_function("def f(a):\n    return np.sum(np.stack((np.zeros(3), a)) * 2.0)\n"))
+    np.testing.assert_array_equal(grad(np.ones(3)), 2.0)
+
+
+@pytest.mark.parametrize("body, shape", [
+    ("np.split(x, 3)", (6,)),
+    ("np.split(x, [1, 3], axis=1)", (3, 4)),
+    ("np.array_split(x, 3)", (7,)),
+    ("np.array_split(x, 2, axis=-1)", (2, 5)),
+])
+def test_split(body, shape):
+    x = _random(shape)[0]
+    pieces = eval(body, {"np": np, "x": x})  # noqa: S307 - literals
+    v = [np.random.default_rng(1).standard_normal(p.shape) for p in pieces]
+    fun = make_function(f"def f(x):\n    return {body}\n")
+    dx = np.random.default_rng(2).standard_normal(shape)
+    _, tangent = s2sad.jvp(fun, (x,), (dx,))
+    for t, p in zip(tangent, eval(body, {"np": np, "x": dx})):  # noqa: S307 - split is linear
+        np.testing.assert_allclose(t, p, rtol=1e-12)
+    _, pullback = s2sad.vjp(fun, x)
+    (bx,) = pullback(v)
+    np.testing.assert_allclose(np.sum(bx * dx), sum(np.sum(a * b) for a, b in zip(v, tangent)), rtol=1e-12)
+
+
+def test_split_unpacked():
+    x = _random((4, 6))[0]
+    check_grads(make_function("def f(x):\n    a, b, c = np.split(x, 3, axis=1)\n    return a * c\n"), [x])
+    grad = s2sad.grad(make_function("def f(x):\n    a, b = np.split(x, 2)\n    return np.sum(b)\n"))(x)
+    np.testing.assert_array_equal(grad, np.vstack([np.zeros((2, 6)), np.ones((2, 6))]))
+
+
+def test_split_indexed():
+    x = _random((5,))[0]
+    check_grads(make_function("def f(x):\n    parts = np.split(x, [1, 3])\n    return parts[1] * parts[2][0]\n"), [x])
+
+
+@pytest.mark.parametrize("body, shapes", [
+    ("np.array([a, b])", ((), ())),
+    ("np.array([a, 2.0 * b, 1.0])", ((), ())),
+    ("np.array((a, b))", ((3,), (3,))),
+    ("np.array([[a, b], [b, a]])", ((), ())),
+    ("np.asarray([a, b])", ((2,), (2,))),
+])
+def test_array_of_active_values(body, shapes):
+    a, b = _random(*shapes)
+    args = [float(a) if a.ndim == 0 else a, float(b) if b.ndim == 0 else b]
+    check_grads(make_function(f"def f(a, b):\n    return {body}\n"), args)
+
+
+def test_array_of_scalars_gradient_is_a_float():
+    grad = s2sad.grad(make_function("def f(a, b):\n    return np.sum(np.array([a, b]) ** 2)\n"), argnums=(0, 1))
+    ga, gb = grad(1.5, -2.0)
+    assert (ga, gb) == (3.0, -4.0)
+
+
+# ---------------------------------------------------------------- conversions
+
+
+def test_asarray_keeps_the_gradient_dtype():
+    x = np.linspace(0.5, 1.5, 4, dtype=np.float32)
+    grad = s2sad.grad(make_function("def f(x):\n    return np.sum(np.asarray(x, np.float64) ** 2)\n"))(x)
+    assert grad.dtype == np.float32
+    np.testing.assert_allclose(grad, 2 * x, rtol=1e-6)
+
+
+def test_conversion_to_integers_carries_no_derivative():
+    fun = make_function("def f(x):\n    return np.sum(np.asarray(x * 10.0, int) * x)\n")
+    x = np.array([0.15, 0.27, -0.33])
+    np.testing.assert_allclose(s2sad.grad(fun)(x), np.trunc(x * 10.0))
+    np.testing.assert_allclose(s2sad.jvp(fun, (x,), (np.ones(3),))[1], np.sum(np.trunc(x * 10.0)))
+
+
+# ---------------------------------------------------------------- sort and repeats
+
+
+def test_sort_follows_the_permutation():
+    x = np.array([3.0, -1.0, 2.0])
+    grad = s2sad.grad(make_function("def f(x):\n    return np.sort(x)[0] * 10.0 + np.sort(x)[2]\n"))(x)
+    np.testing.assert_array_equal(grad, [1.0, 10.0, 0.0])
+
+
+def test_tile_and_repeat_add_up_copies():
+    x = np.array([1.0, 2.0])
+    tiled = s2sad.grad(make_function("def f(x):\n    return np.sum(np.tile(x, 3) * np.arange(6.0))\n"))(x)
+    np.testing.assert_array_equal(tiled, [0 + 2 + 4, 1 + 3 + 5])
+    repeated = s2sad.grad(make_function("def f(x):\n    return np.sum(np.repeat(x, [2, 3]) * np.arange(5.0))\n"))(x)
+    np.testing.assert_array_equal(repeated, [0 + 1, 2 + 3 + 4])
+
+
+def test_pad_constant_carries_no_derivative():
+    rule = lookup(np.pad)
+    assert set(rule.diff_params) == {"x"}
+
+
+# ---------------------------------------------------------------- second order
+
+
+def _hessian_vector_check(source: str, x, seed: int = 0) -> None:
+    g = s2sad.grad(make_function(source))
+    v = np.random.default_rng(seed).standard_normal(np.shape(x))
+    _, hv = s2sad.jvp(g, (x,), (v,))
+    eps = 1e-6
+    np.testing.assert_allclose(hv, (g(x + eps * v) - g(x - eps * v)) / (2 * eps), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("body", [
+    "np.sum(np.concatenate([x, x ** 2], axis=1) ** 2)",
+    "np.sum(np.stack([x, np.sin(x)]) ** 3)",
+    "np.sum(np.vstack((x, x ** 2)) ** 3)",
+    "np.sum(np.sort(x ** 2, axis=1) * np.arange(4.0))",
+    "np.sum(np.tile(x, (2, 1)) ** 3)",
+    "np.sum(np.repeat(x, 2, axis=0) ** 3)",
+    "np.sum(np.pad(x, 1, mode='wrap') ** 3)",
+    "np.sum(np.roll(np.flip(x, 0), 1, axis=1) * x ** 2)",
+    "np.sum(np.moveaxis(np.expand_dims(x, 0), 0, -1) ** 3)",
+    "np.sum(np.broadcast_to(x, (2, 3, 4)) ** 3)",
+    "np.sum(np.array([x[0], x[1] ** 2]) ** 2)",
+    "np.sum(np.asarray(x, np.float64) ** 3)",
+])
+def test_second_order(body):
+    x = np.random.default_rng(1).uniform(-2, 2, (3, 4))
+    _hessian_vector_check(f"def f(x):\n    return {body}\n", x)
+
+
+def test_second_order_split():
+    x = np.random.default_rng(1).uniform(-2, 2, (3, 4))
+    _hessian_vector_check("def f(x):\n    a, b = np.split(x, 2, axis=1)\n    return np.sum((a * b) ** 2)\n", x)
