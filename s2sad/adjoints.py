@@ -106,6 +106,8 @@ class AdjointStatements:
     # ------------------------------------------------------------ statements
 
     def assign(self, stmt: Assign) -> list:
+        if id(stmt) in self.calls:
+            return self.user_call(stmt, self.calls[id(stmt)])
         if ir.is_inplace(stmt.value):
             return self.inplace(stmt)
         stmts: list = []
@@ -152,6 +154,19 @@ class AdjointStatements:
         more, result = accumulate_term(rule, param, {**bindings, param: var}, badj, g, self.ctx.namer, line)
         stmts += more
         stmts.append(Assign(badj, result, line))
+
+    def user_call(self, stmt: Assign, call) -> list:
+        """`t = f(...)` of a user function: its own adjoint sweep, `f_bwd(residuals, bt)`."""
+        stmts: list = []
+        g = self.state.adj.get(call.target.name)
+        self.kill(call.target.name)
+        if g is None:
+            return stmts
+        grads = self.temp(Call(call.bwd, (call.residuals, g)), stmts, stmt.line)
+        for i, name in enumerate(call.wrt):
+            part = self.temp(Call(self.getitem(), (grads, Const(i))), stmts, stmt.line)
+            self.accumulate(call.bound[name], part, stmts, stmt.line)
+        return stmts
 
     # ------------------------------------------------------------ in-place writes
 

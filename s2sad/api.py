@@ -193,18 +193,15 @@ def vjp(fun: Callable, *primals):
     if not positions:
         raise IntegerArgument(f"vjp: every primal of {_name(fun)} is an integer; nothing to differentiate")
     transformed = Transformed(fun, "vjp", tuple(positions))
-    state = {"gen": transformed(*primals)}
-    out = next(state["gen"])
+    out, residuals = transformed(*primals)  # the primal sweep: `f_fwd`
+    bwd = transformed.built(tuple(map(_kind, transformed._args(primals, {})))).bwd
+    state = {"residuals": residuals}
 
     def pullback(cotangent):
-        gen = state.pop("gen", None)
-        if gen is None:  # a second pullback: run the primal sweep again
-            gen = transformed(*primals)
-            next(gen)
-        try:
-            gen.send(cotangent)
-        except StopIteration as stop:
-            grads = stop.value
+        saved = state.pop("residuals", None)
+        if saved is None:  # the adjoint sweep consumes its tape: run the primal sweep again
+            saved = transformed(*primals)[1]
+        grads = bwd(saved, cotangent)
         found = dict(zip(positions, grads))
         return tuple(found.get(i) for i in range(len(primals)))
 

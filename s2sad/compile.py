@@ -15,11 +15,17 @@ def register_source(filename: str, source: str) -> None:
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
 
 
-def compile_function(source: str, namespace: dict, name: str, filename: str) -> types.FunctionType:
+def compile_functions(source: str, namespace: dict, names: list[str], filename: str) -> list[types.FunctionType]:
+    """Compile generated source defining `names`, in `namespace`; the functions, in order."""
     register_source(filename, source)
     code = compile(source, filename, "exec")
     scope = dict(namespace)
     exec(code, scope)  # noqa: S102 - our own generated code
-    fun = scope[name]
-    fun.__s2sad_generated__ = True
-    return fun
+    funs = [scope[name] for name in names]
+    for fun in funs:
+        fun.__s2sad_generated__ = True
+    return funs
+
+
+def compile_function(source: str, namespace: dict, name: str, filename: str) -> types.FunctionType:
+    return compile_functions(source, namespace, [name], filename)[0]

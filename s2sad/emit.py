@@ -32,7 +32,7 @@ class Emitter:
         self.aliases: dict[int, str] = {}
         self.namespace: dict = {}
         self.taken = _all_local_names(fn)
-        reads: Counter = Counter(n for s in ir.walk(fn.body) for n in ir.reads(s))
+        reads: Counter = Counter(n for s in ir.walk(fn.body) for n in _read_occurrences(s))
         self.inline = set().union(*(_inlinable(block, temps, reads) for block in _blocks(fn.body)))
         self.pending: dict[str, ast.expr] = {}
 
@@ -60,7 +60,8 @@ class Emitter:
         return expr_to_ast(value, self.spell, self.atom)
 
     def function(self) -> str:
-        lines = [f"def {self.fn.name}({', '.join(self.fn.params)}):"]
+        params = [self.param(p) for p in self.fn.params]
+        lines = [f"def {self.fn.name}({', '.join(params)}):"]
         lines += self.block(self.fn.body, "    ") or ["    pass"]
         return "\n".join(lines) + "\n"
 
@@ -90,6 +91,15 @@ class Emitter:
             head = f"{indent}for {stmt.target.name} in {ast.unparse(self.atom(stmt.iter))}:"
             return [head] + self.nested(stmt.body, inner)
         return self.while_loop(stmt, indent)
+
+    def param(self, name: str) -> str:
+        """`name`, or `name=<default>` (a literal, or a name bound to the default object)."""
+        if name not in self.fn.defaults:
+            return name
+        value = self.fn.defaults[name]
+        if value is None or type(value) in (int, float, bool, str):
+            return f"{name}={value!r}"
+        return f"{name}={self.spell(Ref(value, (f'{self.fn.name}_{name}_default',)))}"
 
     def nested(self, body: list[ir.Stmt], indent: str) -> list[str]:
         return self.block(body, indent) or [indent + "pass"]
@@ -157,6 +167,13 @@ MAX_INLINED_OPS = 4
 """Fold at most this many operations into one expression, so lines stay readable."""
 
 
+def _read_occurrences(stmt: ir.Stmt) -> list[str]:
+    """Every read of a name, counting `t * t` as two."""
+    if isinstance(stmt, (Assign, ir.Return)):
+        return [a.name for a in ir.atoms_of(stmt.value) if isinstance(a, Var)]
+    return list(ir.reads(stmt))
+
+
 def _blocks(body: list[ir.Stmt]):
     """Every statement list: the body and each nested block (a While's test with its body)."""
     yield body
@@ -211,6 +228,17 @@ def _inputs(stmt: Assign, before: list[ir.Stmt], inlined: set[str]) -> set[str]:
 
 
 def emit(fn: ir.Function, temps: set[str]) -> Emitted:
-    emitter = Emitter(fn, temps)
-    source = emitter.function()
-    return Emitted(source, emitter.namespace)
+    return emit_module([fn], temps)
+
+
+def emit_module(fns: list[ir.Function], temps: set[str]) -> Emitted:
+    """Several functions in one source text, sharing one namespace (one alias per object)."""
+    sources = []
+    aliases: dict[int, str] = {}
+    namespace: dict = {}
+    taken = set().union(*(_all_local_names(fn) for fn in fns))
+    for fn in fns:
+        emitter = Emitter(fn, temps)
+        emitter.aliases, emitter.namespace, emitter.taken = aliases, namespace, taken
+        sources.append(emitter.function())
+    return Emitted("\n\n".join(sources), namespace)

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 
 from s2sad import ir, runtime
 from s2sad.activity import Activity
+from s2sad.calls import active_params, callee_ref, derivative, is_user_function, positional_args
 from s2sad.derivs import Context, constructor_items
 from s2sad.ir import Assign, Atom, Call, Const, Pack, Var
+from s2sad.lower_expr import getitem_ref
 from s2sad.naming import Namer, runtime_ref
 from s2sad.syntax import operator_ref
 from s2sad.templates import tangent_term
@@ -119,6 +121,8 @@ class Forward:
             return stmts + self.construct(stmt, items)
         if not isinstance(value, Call):
             return stmts + self.set_tangent(target, None, stmt.line)
+        if is_user_function(value.op.value):
+            return self.user_call(stmt, value)
         terms = self.terms(stmt, value, stmts)
         return stmts + self.combine(target, terms, stmt.line)
 
@@ -132,6 +136,21 @@ class Forward:
                 stmts += more
                 terms.append(term)
         return terms
+
+    def user_call(self, stmt: Assign, call: Call) -> list[ir.Stmt]:
+        """`t = f(...)` of a user function: `t, dt = f_jvp(..., dx=...)`, its own forward mode."""
+        fun = call.op.value
+        wrt, bound = active_params(fun, call, self.active)
+        if not wrt:
+            return [stmt] + self.set_tangent(stmt.target.name, None, stmt.line)
+        jvp, _ = derivative(fun, "jvp", tuple(wrt))
+        stmts: list[ir.Stmt] = []
+        tangents = tuple(self.materialize(bound[w], stmts, stmt.line) for w in wrt)
+        args = positional_args(fun, bound) + tangents
+        pair = self.temp(Call(callee_ref(jvp, fun, "jvp"), args), stmts, stmt.line)
+        stmts.append(Assign(stmt.target, Call(getitem_ref(), (pair, Const(0))), stmt.line))
+        tangent = self.temp(Call(getitem_ref(), (pair, Const(1))), stmts, stmt.line)
+        return stmts + self.set_tangent(stmt.target.name, tangent, stmt.line)
 
     def combine(self, target: str, terms: list[Atom], line: int) -> list[ir.Stmt]:
         if not terms:

@@ -134,6 +134,8 @@ class Function:
     """The user's source text by line number, for provenance comments and errors."""
     temps: set[str] = field(default_factory=set)
     """Names s2sad made up (not the user's): emission may fold them into their single use."""
+    defaults: dict[str, object] = field(default_factory=dict)
+    """Default values of trailing parameters, as the user's function has them."""
 
 
 class IRError(Exception):

@@ -77,8 +77,10 @@ class Lowerer(ExprLowering, FlowLowering):
             self.body.append(ir.Return(Var(self.ret[1]), self.line))
         elif not self.body or not isinstance(self.body[-1], ir.Return):
             self.body.append(ir.Return(Const(None), self.line))
-        return ir.Function(tree.name, params, self.body, self.parsed.filename, tree.lineno, self.parsed.lines,
-                           set(self.namer.temps))
+        fn = ir.Function(tree.name, params, self.body, self.parsed.filename, tree.lineno, self.parsed.lines,
+                         set(self.namer.temps))
+        fn.defaults = _defaults(self.parsed.fun)
+        return fn
 
     def params(self, args: gast.arguments) -> list[str]:
         if args.vararg or args.kwarg or args.kwonlyargs:
@@ -207,6 +209,13 @@ def _local_names(tree: gast.FunctionDef) -> set[str]:
 def all_names(tree: gast.FunctionDef) -> set[str]:
     names = {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)}
     return names | {tree.name} | set(dir(builtins))
+
+
+def _defaults(fun) -> dict[str, object]:
+    import inspect
+
+    return {n: p.default for n, p in inspect.signature(fun).parameters.items()
+            if p.default is not inspect.Parameter.empty}
 
 
 def lower(parsed: Parsed) -> ir.Function:

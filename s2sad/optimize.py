@@ -21,7 +21,7 @@ def optimize(fn: ir.Function, start: dict[str, str | None] | None = None) -> ir.
     before = None
     while before != (text := ir.format_function(fn)):
         before = text
-        fn = ir.Function(fn.name, fn.params, fn.body, fn.filename, fn.firstline, fn.lines)
+        fn = ir.Function(fn.name, fn.params, fn.body, fn.filename, fn.firstline, fn.lines, fn.temps, fn.defaults)
         fn.body = shapes.simplify(fn, start or {})
         fn.body = _fold(fn.body)
         fn.body = _propagate_copies(fn)

@@ -12,15 +12,17 @@ from dataclasses import dataclass, field
 
 from s2sad import ir, shapes
 from s2sad.activity import Activity, analyse
-from s2sad.compile import compile_function
+from s2sad.calls import building
+from s2sad.compile import compile_functions
 from s2sad.derivs import container_names
-from s2sad.emit import emit
+from s2sad.emit import emit_module
 from s2sad.forward import forward
 from s2sad.lower import all_names, lower
 from s2sad.naming import Namer
 from s2sad.optimize import optimize as run_optimizer
 from s2sad.parse import Parsed, parse
 from s2sad.reverse import reverse
+from s2sad.split import split
 
 MODES = ("jvp", "grad", "value_and_grad", "vjp")
 
@@ -49,6 +51,8 @@ class Built:
     activity: Activity
     deps: tuple[tuple[dict, str, object], ...] = field(default=())
     """(scope, name, object) for each global or closure name the code resolved."""
+    bwd: types.FunctionType | None = None
+    """For mode "vjp": the adjoint sweep; `fun` is then the primal sweep (see `split`)."""
 
     def still_valid(self) -> bool:
         return all(scope.get(name, _MISSING) is obj for scope, name, obj in self.deps)
@@ -75,13 +79,23 @@ def build(fun: object, request: Request) -> Built:
     parsed = parse(fun)
     primal = lower(parsed)
     namer = Namer(_names(primal, parsed))
-    activity, derivative = transform(primal, request, namer)
+    with building(cache_key(fun, request)):
+        activity, derivative = transform(primal, request, namer)
+    parts = split(derivative, namer) if request.mode == "vjp" else (derivative,)
     if request.optimize:
-        derivative = run_optimizer(derivative, _start_classes(primal, derivative, request))
-    emitted = emit(derivative, namer.temps | primal.temps)
+        parts = tuple(run_optimizer(part, _start_classes(primal, part, request)) for part in parts)
+    emitted = emit_module(list(parts), namer.temps | primal.temps)
+    source, namespace = emitted.source, emitted.namespace
     filename = f"<s2sad {request.mode} of {parsed.fun.__qualname__} ({parsed.filename}:{primal.firstline})>"
-    compiled = compile_function(emitted.source, emitted.namespace, derivative.name, filename)
-    return Built(compiled, emitted.source, primal, derivative, activity, _deps(parsed, primal))
+    compiled = compile_functions(source, namespace, [p.name for p in parts], filename)
+    bwd = compiled[1] if len(compiled) > 1 else None
+    return Built(compiled[0], source, primal, parts[0], activity, _deps(parsed, primal), bwd)
+
+
+def cache_key(fun: object, request: Request) -> tuple:
+    from s2sad.cache import key
+
+    return key(fun, request)
 
 
 def _start_classes(primal: ir.Function, derivative: ir.Function, request: Request) -> dict:

@@ -21,6 +21,7 @@ from __future__ import annotations
 from s2sad import ir, shapes
 from s2sad.activity import Activity
 from s2sad.adjoints import AdjointStatements, State
+from s2sad.calls import ReverseCall, rewrite_for_reverse
 from s2sad.derivs import Context
 from s2sad.ir import Assign, Atom, Call, Const, Pack, Var
 from s2sad.naming import Namer, builtin_ref, runtime_ref
@@ -39,12 +40,14 @@ class Reverse(AdjointStatements):
         self.state = State()
         self.containers = containers
         self.recorder = Recorder(namer, set(fn.params))
+        self.calls: dict[int, ReverseCall] = {}
 
     # ------------------------------------------------------------ assembling one form
 
     def run(self, form: str) -> ir.Function:
         fn = self.ctx.fn
         *primal, ret = fn.body
+        primal = rewrite_for_reverse(primal, self.active, self.ctx.namer, self.calls)
         primal = self.recorder.primal(primal)
         adjoint: list = []
         out = self.output(ret.value, adjoint, ret.line)
@@ -56,7 +59,7 @@ class Reverse(AdjointStatements):
         adjoint = self.cleanup(primal, adjoint + [ir.Return(result)])
         body = self.recorder.finish(primal, adjoint)
         return ir.Function(f"{fn.name}_{form}", list(fn.params), body, fn.filename, fn.firstline, fn.lines,
-                           set(fn.temps))
+                           set(fn.temps), dict(fn.defaults))
 
     def output(self, value: Atom | Pack, stmts: list, line: int) -> Atom:
         if isinstance(value, Pack):

@@ -714,3 +714,13 @@ def clip_weights(x, a_min, a_max):
 def not_implemented(x, what):
     """Stands for a derivative s2sad does not implement; raises when it is computed."""
     raise NotImplementedError(f"s2sad does not implement {what}")
+
+
+@inplace
+def tape_pop(tape):
+    """`tape.pop()` in the adjoint sweep: a value the primal sweep saved. Like `list_pop`, but
+    shape analysis knows the value is an earlier value of the variable it is assigned to."""
+    return tape.pop()
+
+
+POPS = (list_pop, tape_pop)

@@ -15,6 +15,7 @@ import numpy as np
 
 from s2sad import api
 from s2sad.rules.registry import Rule, lookup
+from s2sad.runtime import map_structure
 
 _made = 0
 
@@ -32,25 +33,51 @@ def make_function(source: str, namespace: dict | None = None) -> Callable:
     return names[-1]
 
 
+def _differentiable(leaf) -> bool:
+    if isinstance(leaf, np.ndarray):
+        return np.issubdtype(leaf.dtype, np.inexact)
+    return isinstance(leaf, (float, np.floating))
+
+
 def _random_like(value, rng: np.random.Generator):
-    v = rng.standard_normal(np.shape(value))
-    if isinstance(value, np.ndarray):
-        return v.astype(value.dtype)
-    return float(v)
+    """A random direction with the structure of `value` (zero for integer leaves)."""
+    def leaf(x):
+        if not _differentiable(x):
+            return 0.0 if isinstance(x, (int, np.integer)) else None
+        v = rng.standard_normal(np.shape(x))
+        return v.astype(x.dtype) if isinstance(x, np.ndarray) else float(v)
+
+    return map_structure(leaf, value)
+
+
+def _leaves(tree) -> list:
+    found: list = []
+    map_structure(lambda x: found.append(x), tree)
+    return found
 
 
 def _inner(a, b) -> float:
-    return float(np.sum(np.asarray(a, dtype=np.float64) * np.asarray(b, dtype=np.float64)))
+    return float(sum(np.sum(np.asarray(x, dtype=np.float64) * np.asarray(y, dtype=np.float64))
+                     for x, y in zip(_leaves(a), _leaves(b)) if x is not None and y is not None))
 
 
 def _float_positions(args: Sequence) -> list[int]:
     return api.float_positions(args)
 
 
+def _step(value, direction, eps: float):
+    return map_structure(lambda x, d: x + eps * d if _differentiable(x) else x, value, direction)
+
+
 def numerical_jvp(fun: Callable, args: Sequence, tangents: dict[int, object], eps: float = 1e-6):
-    plus = [a + eps * tangents[i] if i in tangents else a for i, a in enumerate(args)]
-    minus = [a - eps * tangents[i] if i in tangents else a for i, a in enumerate(args)]
-    return (np.asarray(fun(*plus)) - np.asarray(fun(*minus))) / (2 * eps)
+    plus = [_step(a, tangents[i], eps) if i in tangents else a for i, a in enumerate(args)]
+    minus = [_step(a, tangents[i], -eps) if i in tangents else a for i, a in enumerate(args)]
+    return map_structure(lambda p, m: (np.asarray(p) - np.asarray(m)) / (2 * eps), fun(*plus), fun(*minus))
+
+
+def _close(actual, desired, rtol: float, atol: float, err_msg: str) -> None:
+    for a, d in zip(_leaves(actual), _leaves(desired)):
+        np.testing.assert_allclose(a, d, rtol=rtol, atol=atol, err_msg=err_msg)
 
 
 def check_grads(fun: Callable, args: Sequence, order: int = 1, modes: Sequence[str] = ("fwd", "rev"),
@@ -68,13 +95,13 @@ def check_grads(fun: Callable, args: Sequence, order: int = 1, modes: Sequence[s
     numeric = numerical_jvp(fun, args, tangents, eps)
     all_tangents = [tangents.get(i, np.zeros_like(a) if isinstance(a, np.ndarray) else 0) for i, a in enumerate(args)]
     out, forward = api.jvp(fun, args, all_tangents)
-    np.testing.assert_allclose(out, fun(*args), rtol=1e-12, atol=1e-12, err_msg="jvp value")
+    _close(out, fun(*args), 1e-12, 1e-12, "jvp value")
     if "fwd" in modes:
-        np.testing.assert_allclose(forward, numeric, rtol=rtol, atol=atol, err_msg="jvp vs finite differences")
+        _close(forward, numeric, rtol, atol, "jvp vs finite differences")
     if "rev" in modes:
         cotangent = _random_like(out, rng)
         out2, pullback = api.vjp(fun, *args)
-        np.testing.assert_allclose(out2, out, rtol=1e-12, atol=1e-12, err_msg="vjp value")
+        _close(out2, out, 1e-12, 1e-12, "vjp value")
         grads = pullback(cotangent)
         lhs = _inner(forward, cotangent)
         rhs = sum(_inner(grads[i], tangents[i]) for i in positions)

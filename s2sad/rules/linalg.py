@@ -287,16 +287,16 @@ class cholesky:
     m with its diagonal halved."""
 
     def dx(dx, x, out):
-        half = 0.5 * np.eye(np.shape(x)[-1])
+        diagonal = np.eye(np.shape(x)[-1], dtype=bool)
         sym = np.tril(dx) + np.swapaxes(np.tril(dx, -1), -1, -2)
         inner = np.linalg.solve(out, np.swapaxes(np.linalg.solve(out, sym), -1, -2))
-        return out @ (np.tril(inner) - half * inner)
+        return out @ (np.tril(inner) - 0.5 * (inner * diagonal))
 
     def bx(g, x, out):
-        half = 0.5 * np.eye(np.shape(x)[-1])
+        diagonal = np.eye(np.shape(x)[-1], dtype=bool)
         lt = np.swapaxes(out, -1, -2)
         phi = lt @ g
-        phi = np.tril(phi) - half * phi
+        phi = np.tril(phi) - 0.5 * (phi * diagonal)
         s = np.linalg.solve(lt, np.swapaxes(np.linalg.solve(lt, np.swapaxes(phi, -1, -2)), -1, -2))
         sym = 0.5 * (s + np.swapaxes(s, -1, -2))
         return np.tril(sym) + np.tril(sym, -1)

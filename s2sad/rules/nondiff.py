@@ -2,6 +2,7 @@
 
 Each is piecewise constant (or integer-valued), so its derivative is 0 wherever it exists;
 a result computed by one of them is a constant for the transforms, even from active inputs.
+Creation functions live in `creation`, the builtins len/range/bool/isinstance in `containers`.
 """
 
 import builtins
@@ -21,10 +22,9 @@ nondiff(
     np.isnan, np.isinf, np.isfinite, np.isposinf, np.isneginf, np.signbit, np.floor_divide,
     # rounding and sign
     np.sign, np.floor, np.ceil, np.trunc, np.rint, np.round, np.around, np.fix, np.heaviside,
-    # sizes, positions and creation from shapes
+    # sizes and positions
     np.shape, np.ndim, np.size, np.argmax, np.argmin,
-    np.zeros, np.ones, np.zeros_like, np.ones_like, np.arange, np.eye,
     # the math module and builtins
     math.floor, math.ceil, math.trunc, math.isnan, math.isinf, math.isfinite, math.isclose,
-    builtins.round, builtins.bool, len, int, range, slice,
+    builtins.round, builtins.int, builtins.slice,
 )

@@ -86,7 +86,7 @@ class std:
         return unreduce(scaled, x, axis, keepdims) * centered
 
 
-@define(np.average, "x, axis=None, weights=None, returned=False, keepdims=False")
+@define(np.average, "x, axis=None, weights=None, keepdims=False")
 class average:
     """sum(w * x) / sum(w). Weights may be shaped like x or, with an int axis, one-dimensional
     along it; `expand_weights` broadcasts them to x's shape (ones when None)."""
@@ -127,12 +127,12 @@ class cumprod:
 
     def dx(dx, x, axis, out):
         z = to_last(x, axis)
-        low = np.tri(np.shape(z)[-1])
-        weights = prod_others(np.expand_dims(z, -2) * low + (1.0 - low), -1) * low
+        low = np.tri(np.shape(z)[-1], dtype=bool)
+        weights = prod_others(np.where(low, np.expand_dims(z, -2), 1.0), -1) * low
         return from_last(np.sum(weights * np.expand_dims(to_last(dx, axis), -2), axis=-1), out, axis)
 
     def bx(g, x, axis):
         z = to_last(x, axis)
-        low = np.tri(np.shape(z)[-1])
-        weights = prod_others(np.expand_dims(z, -2) * low + (1.0 - low), -1) * low
+        low = np.tri(np.shape(z)[-1], dtype=bool)
+        weights = prod_others(np.where(low, np.expand_dims(z, -2), 1.0), -1) * low
         return from_last(np.sum(weights * np.expand_dims(to_last(g, axis), -1), axis=-2), x, axis)

@@ -166,14 +166,14 @@ class prod_others_rule:
 
     def dx(dx, x, axis):
         z = to_last(x, axis)
-        off = 1.0 - np.eye(np.shape(z)[-1])
-        pairs = prod_others(np.expand_dims(z, -2) * off + (1.0 - off), -1) * off
+        same = np.eye(np.shape(z)[-1], dtype=bool)
+        pairs = prod_others(np.where(same, 1.0, np.expand_dims(z, -2)), -1) * np.logical_not(same)
         return from_last(np.sum(pairs * np.expand_dims(to_last(dx, axis), -2), axis=-1), x, axis)
 
     def bx(g, x, axis):
         z = to_last(x, axis)
-        off = 1.0 - np.eye(np.shape(z)[-1])
-        pairs = prod_others(np.expand_dims(z, -2) * off + (1.0 - off), -1) * off
+        same = np.eye(np.shape(z)[-1], dtype=bool)
+        pairs = prod_others(np.where(same, 1.0, np.expand_dims(z, -2)), -1) * np.logical_not(same)
         return from_last(np.sum(pairs * np.expand_dims(to_last(g, axis), -2), axis=-1), x, axis)
 
 

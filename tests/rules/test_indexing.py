@@ -133,3 +133,17 @@ def _hessian_vector_check(source: str, x, seed: int = 0) -> None:
 ])
 def test_second_order(body):
     _hessian_vector_check(f"def f(x):\n    return {body}\n", _x((3, 4), seed=1))
+
+
+@pytest.mark.parametrize("body", [
+    'x[[0, 0, 2]] ** 2',
+    'x[x > 1.0] ** 2',
+    'np.take(x, [1, 1]) ** 2',
+    'np.take_along_axis(x, np.argsort(x, 0), 0) ** 2',
+])
+def test_float32_stays_float32(body):
+    """A float32 argument gets a float32 gradient and tangent, also from the second derivative."""
+    x = np.random.default_rng(5).uniform(0.5, 2.0, (3, 3)).astype(np.float32)
+    g = s2sad.grad(make_function(f"def f(x):\n    return np.sum({body})\n"))
+    assert g(x).dtype == np.float32
+    assert s2sad.jvp(g, (x,), (np.ones_like(x),))[1].dtype == np.float32

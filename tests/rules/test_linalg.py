@@ -267,3 +267,28 @@ def test_second_order_of_spectral_norms_is_not_implemented(ord):
     x = _random((3, 4))[0]
     with pytest.raises(NotImplementedError, match="second derivatives"):
         s2sad.jvp(g, (x,), (np.ones((3, 4)),))
+
+
+@pytest.mark.parametrize("body", [
+    'x @ x',
+    'np.dot(x, x)',
+    "np.einsum('ij,jk', x, x)",
+    'np.tensordot(x, x)',
+    'np.inner(x, x)',
+    'np.outer(x, x)',
+    'np.vdot(x, x)',
+    'np.trace(x)',
+    'np.diag(x)',
+    'np.linalg.norm(x)',
+    'np.linalg.norm(x, 3, 1)',
+    'np.linalg.det(x)',
+    'np.linalg.inv(x)',
+    'np.linalg.solve(x, np.sum(x, 0))',
+    'np.linalg.cholesky(x @ x.T)',
+])
+def test_float32_stays_float32(body):
+    """A float32 argument gets a float32 gradient and tangent, also from the second derivative."""
+    x = np.random.default_rng(5).uniform(0.5, 2.0, (3, 3)).astype(np.float32)
+    g = s2sad.grad(make_function(f"def f(x):\n    return np.sum({body})\n"))
+    assert g(x).dtype == np.float32
+    assert s2sad.jvp(g, (x,), (np.ones_like(x),))[1].dtype == np.float32

@@ -170,3 +170,20 @@ def test_second_order(body):
 
 def test_second_order_prod_with_zeros():
     _hessian_vector_check("def f(x):\n    return np.prod(x)\n", np.array([2.0, 0.0, 3.0, 0.0]))
+
+
+@pytest.mark.parametrize("body", [
+    'np.prod(x, 0)',
+    'np.max(x, axis=1)',
+    'np.std(x)',
+    'np.var(x, 0, ddof=1)',
+    'np.cumsum(x, 1)',
+    'np.cumprod(x, 1)',
+    'np.mean(x, (0, 1))',
+])
+def test_float32_stays_float32(body):
+    """A float32 argument gets a float32 gradient and tangent, also from the second derivative."""
+    x = np.random.default_rng(5).uniform(0.5, 2.0, (3, 3)).astype(np.float32)
+    g = s2sad.grad(make_function(f"def f(x):\n    return np.sum({body})\n"))
+    assert g(x).dtype == np.float32
+    assert s2sad.jvp(g, (x,), (np.ones_like(x),))[1].dtype == np.float32

@@ -232,3 +232,23 @@ def test_second_order(body):
 def test_second_order_split():
     x = np.random.default_rng(1).uniform(-2, 2, (3, 4))
     _hessian_vector_check("def f(x):\n    a, b = np.split(x, 2, axis=1)\n    return np.sum((a * b) ** 2)\n", x)
+
+
+@pytest.mark.parametrize("body", [
+    'np.sort(x, 0) ** 2',
+    'np.tile(x, 2) ** 2',
+    'np.repeat(x, 2) ** 2',
+    "np.pad(x, 1, mode='reflect') ** 2",
+    'np.concatenate((x, x ** 2))',
+    'np.stack((x, x ** 2))',
+    'np.roll(x, 1) * x',
+    'np.moveaxis(x, 0, 1) * x',
+    'np.array(x, np.float32) ** 2',
+    'np.ndarray.flatten(x) ** 2',
+])
+def test_float32_stays_float32(body):
+    """A float32 argument gets a float32 gradient and tangent, also from the second derivative."""
+    x = np.random.default_rng(5).uniform(0.5, 2.0, (3, 3)).astype(np.float32)
+    g = s2sad.grad(make_function(f"def f(x):\n    return np.sum({body})\n"))
+    assert g(x).dtype == np.float32
+    assert s2sad.jvp(g, (x,), (np.ones_like(x),))[1].dtype == np.float32

@@ -1,0 +1,37 @@
+"""Split a `vjp`-form derivative into its two sweeps: `f_fwd` and `f_bwd`.
+
+`f_fwd(x, ...)` runs the primal sweep and returns `(out, residuals)`: every value the adjoint
+sweep reads (the tape among them). `f_bwd(residuals, bout)` runs the adjoint sweep and returns
+one cotangent per differentiated parameter. Callers use the pair for calls to user functions,
+and `s2sad.vjp` for its pullback.
+"""
+
+from __future__ import annotations
+
+from s2sad import ir, runtime
+from s2sad.ir import Assign, Call, Const, Pack, Var
+from s2sad.lower_expr import getitem_ref
+from s2sad.naming import Namer
+
+
+def split(fn: ir.Function, namer: Namer) -> tuple[ir.Function, ir.Function]:
+    at = next(i for i, s in enumerate(fn.body) if isinstance(s, Assign) and isinstance(s.value, Call)
+              and s.value.op.value is runtime.receive)
+    prefix, marker, suffix = fn.body[:at], fn.body[at], fn.body[at + 1:]
+    out = marker.value.args[0]
+    defined = set(fn.params) | ir.assigned(prefix)
+    read = {n for s in ir.walk(suffix) for n in ir.reads(s)} | {
+        a.name for s in ir.walk(suffix) if isinstance(s, Assign) for a in ir.atoms_of(s.value) if isinstance(a, Var)}
+    needed = sorted(read & defined)
+    top = {s.target.name for s in prefix if isinstance(s, Assign)} | set(fn.params)
+    residuals = Var(namer.fresh("residuals"))
+    fwd_body = [Assign(Var(n), Const(None)) for n in needed if n not in top]
+    fwd_body += prefix + [Assign(residuals, Pack(tuple(Var(n) for n in needed)) if needed else Const(()))]
+    fwd_body.append(ir.Return(Pack((out, residuals))))
+    base = fn.name.removesuffix("_vjp")
+    fwd = ir.Function(base + "_fwd", list(fn.params), fwd_body, fn.filename, fn.firstline, fn.lines, set(fn.temps),
+                      dict(fn.defaults))
+    unpack = [Assign(Var(n), Call(getitem_ref(), (residuals, Const(i)))) for i, n in enumerate(needed)]
+    bwd = ir.Function(base + "_bwd", [residuals.name, marker.target.name], unpack + suffix, fn.filename,
+                      fn.firstline, fn.lines, set(fn.temps))
+    return fwd, bwd
