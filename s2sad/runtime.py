@@ -661,18 +661,18 @@ def convert_back(g, x, dtype=None):
 _REALS = (float, int, np.float64, np.float32)
 
 
-def _strong(t, d):
-    """`t`, with 0 wherever `d == 0` turned `t` into NaN (0 * inf, 0 / 0)."""
-    if not np.isnan(t).any():
-        return t
-    return np.where(np.equal(d, 0), 0.0, t)[()]
+def _strong(t, zero):
+    """`t` (which holds a NaN) with 0 wherever `zero` holds: 0 * inf and 0 / 0 become 0."""
+    return np.where(zero, 0.0, t)[()]
 
 
 def strong_mul(d, p):
-    """`d * p`, but exactly 0 where `d == 0` even if `p` is inf or NaN (a "strong zero")."""
-    if type(p) in _REALS and -np.inf < p < np.inf:
+    """`d * p`, but exactly 0 where either factor is 0, even if the other is inf or NaN (a
+    "strong zero")."""
+    if type(p) in _REALS and -np.inf < p < np.inf and p != 0:
         return d * p
-    return _strong(np.multiply(d, p), d)
+    t = np.multiply(d, p)
+    return _strong(t, np.equal(d, 0) | np.equal(p, 0)) if np.isnan(t).any() else t
 
 
 def strong_div(d, q):
@@ -680,7 +680,8 @@ def strong_div(d, q):
     floats would raise ZeroDivisionError."""
     if type(q) in _REALS and q != 0 and q == q:
         return d / q
-    return _strong(np.divide(d, q), d)
+    t = np.divide(d, q)
+    return _strong(t, np.equal(d, 0)) if np.isnan(t).any() else t
 
 
 def power_term(d, x, y):

@@ -56,7 +56,7 @@ from s2sad.runtime import power_term, strong_div, strong_mul  # noqa: E402
 
 @define(runtime.strong_mul, "d, p", shape="elementwise")
 class strong_mul_rule:
-    """Bilinear like `d * p`; every term keeps the strong zero of `d`."""
+    """Bilinear like `d * p`; in every term a zero factor wins over an inf or NaN one."""
 
     def dd(dd, p):
         return strong_mul(dd, p)

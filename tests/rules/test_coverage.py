@@ -1,0 +1,78 @@
+"""Every rule is complete, tested and listed.
+
+- docs/operations.md is exactly what `python -m s2sad.rules.catalog` writes (stale docs fail);
+- every registered differentiable op has a tangent and an adjoint for each differentiable
+  parameter;
+- every registered op appears in the `SPECS` of some tests/rules/test_*.py module, or, for an op
+  without derivative, in a `NONDIFF` list (whose tests check zero derivatives in both modes).
+
+The registered ops are read in a fresh interpreter, so rules that tests register for their own
+functions do not count.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+
+from s2sad.rules.registry import lookup
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs" / "operations.md"
+REGENERATE = "python -m s2sad.rules.catalog > docs/operations.md"
+
+
+def catalog(*args: str) -> str:
+    result = subprocess.run([sys.executable, "-m", "s2sad.rules.catalog", *args], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@cache
+def registered() -> tuple[dict, ...]:
+    return tuple(json.loads(catalog("--json")))
+
+
+def tested_ops() -> tuple[set[str], set[str]]:
+    """Names of the ops in some module's SPECS, and of those in some NONDIFF list."""
+    specs: set[str] = set()
+    nondiff: set[str] = set()
+    for path in sorted(Path(__file__).parent.glob("test_*.py")):
+        module = importlib.import_module(f"tests.rules.{path.stem}")
+        for spec in getattr(module, "SPECS", ()):
+            rule = lookup(spec.op)
+            if rule is not None:
+                specs.add(rule.name)
+        for item in getattr(module, "NONDIFF", ()):
+            rule = lookup(getattr(item, "op", item))
+            if rule is not None:
+                nondiff.add(rule.name)
+    return specs, nondiff
+
+
+def test_operations_doc_is_current():
+    expected = catalog()
+    committed = DOCS.read_text() if DOCS.exists() else ""
+    assert committed == expected, f"docs/operations.md is stale; regenerate it with: {REGENERATE}"
+
+
+def test_every_differentiable_op_has_both_directions():
+    incomplete = {op["name"]: op["incomplete"] for op in registered() if op["incomplete"]}
+    assert not incomplete, f"parameters without a tangent or an adjoint: {incomplete}"
+
+
+def test_every_differentiable_op_has_a_spec():
+    specs, _ = tested_ops()
+    missing = sorted(op["name"] for op in registered() if not op["nondiff"] and op["name"] not in specs)
+    assert not missing, f"no SPECS entry in tests/rules/test_*.py for: {', '.join(missing)}"
+
+
+def test_every_op_without_derivative_is_tested():
+    specs, nondiff = tested_ops()
+    missing = sorted(op["name"] for op in registered() if op["nondiff"] and op["name"] not in specs | nondiff)
+    assert not missing, f"no NONDIFF (or SPECS) entry in tests/rules/test_*.py for: {', '.join(missing)}"
