@@ -15,6 +15,7 @@ from s2sad import cache
 from s2sad.errors import ArgnumsError, IntegerArgument, Location, NonScalarOutput
 from s2sad.parse import unwrap
 from s2sad.pipeline import Built, Request
+from s2sad.runtime import map_structure
 
 Argnums = int | str | Sequence[int | str]
 
@@ -75,8 +76,12 @@ def _check_float(fun: object, name: str, value: object) -> None:
             _where(fun),
             hint=f"pass a float (e.g. {name}=float(...)) or leave {name!r} out of argnums",
         )
-    if np.iscomplexobj(value):
-        raise TypeError(f"{_name(fun)}: complex argument {name!r} is not supported yet")
+    leaves: list = []
+    map_structure(leaves.append, value)
+    if any(isinstance(leaf, (complex, np.complexfloating)) or np.iscomplexobj(leaf) for leaf in leaves
+           if isinstance(leaf, (complex, np.ndarray, np.generic))):
+        raise TypeError(f"{_name(fun)}: complex argument {name!r} is not supported yet; "
+                        "differentiate the real and imaginary parts as separate float arguments")
 
 
 _SCALAR_TYPES = (float, int, np.float64, np.float32)
@@ -170,6 +175,15 @@ def float_positions(primals: Sequence) -> list[int]:
             and not (isinstance(p, np.ndarray) and not np.issubdtype(p.dtype, np.inexact))]
 
 
+def _shapes(tree: object) -> object:
+    """The shape of an array or number; for a container, the shapes of its leaves."""
+    if isinstance(tree, (np.ndarray, np.generic, float, int)):
+        return np.shape(tree)
+    leaves: list = []
+    map_structure(lambda leaf: leaves.append(np.shape(leaf) if leaf is not None else None), tree)
+    return leaves
+
+
 def jvp(fun: Callable, primals: Sequence, tangents: Sequence):
     """Forward mode: `(fun(*primals), J @ tangents)`. Integer primals are constants."""
     primals, tangents = tuple(primals), tuple(tangents)
@@ -178,8 +192,8 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence):
                         f"{len(primals)} primals and {len(tangents)} tangents")
     positions = float_positions(primals)
     for i, (p, t) in enumerate(zip(primals, tangents)):
-        if i in positions and np.shape(p) != np.shape(t):
-            raise ValueError(f"jvp: tangent {i} has shape {np.shape(t)}, its primal {np.shape(p)}")
+        if i in positions and _shapes(p) != _shapes(t):
+            raise ValueError(f"jvp: tangent {i} has shape {_shapes(t)}, its primal {_shapes(p)}")
     if not positions:
         raise IntegerArgument(f"jvp: every primal of {_name(fun)} is an integer; nothing to differentiate")
     transformed = Transformed(fun, "jvp", tuple(positions))

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import gast
 
-from s2sad import ir
+from s2sad import aliasing, ir
 from s2sad.errors import UnsupportedSyntax
 from s2sad.ir import Assign, Call, Const, Expr, Pack, Var
 from s2sad.lower_expr import ExprLowering, describe, getitem_ref
@@ -218,8 +218,11 @@ def _defaults(fun) -> dict[str, object]:
             if p.default is not inspect.Parameter.empty}
 
 
-def lower(parsed: Parsed) -> ir.Function:
+def lower(parsed: Parsed, user_code: bool = True) -> ir.Function:
+    """`user_code=False` for rule templates, which mutate their accumulators on purpose."""
     fn = Lowerer(parsed).function()
+    if user_code:
+        fn = aliasing.check(fn)
     ir.verify(fn)
     return fn
 

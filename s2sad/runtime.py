@@ -197,6 +197,10 @@ def add_at(x, index, value):
             x[index] += value
         else:
             np.add.at(x, index, value)
+    elif isinstance(x, tuple):  # immutable: a new tuple (or namedtuple) with the slot updated
+        items = list(x)
+        items[index] = add(items[index], value)
+        return type(x)(*items) if hasattr(x, "_fields") else tuple(items)
     else:
         x[index] = add(x[index], value)
     return x

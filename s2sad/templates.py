@@ -24,7 +24,7 @@ from s2sad.syntax import is_const, operator_ref
 
 @cache
 def template_ir(fn: Callable) -> ir.Function:
-    return lower(parse(fn))
+    return lower(parse(fn), user_code=False)
 
 
 def instantiate(fn: Callable, bindings: dict[str, Atom], namer: Namer, line: int) -> tuple[list[ir.Stmt], Atom | Pack]:
