@@ -64,6 +64,7 @@ ROWS = [
     Row("np.fmax(x, y)", (1.0, 1.0), (0.5, 0.5)),
     Row("np.fmin(x, y)", (1.0, 1.0), (0.5, 0.5)),
     Row("np.maximum(x, 0.0)", (0.0,), (0.5,)),
+    Row("np.maximum(x, x)", (1.0,), (1.0,)),
     Row("max(x, y)", (2.0, 2.0), (0.5, 0.5)),
     Row("min(x, y, z)", (2.0, 2.0, 2.0), (1 / 3, 1 / 3, 1 / 3)),
     Row("max(x, y, z)", (2.0, 2.0, 1.0), (0.5, 0.5, 0.0)),
@@ -208,10 +209,14 @@ def test_a_product_with_an_infinite_factor_follows_ieee():
                                   NAMESPACE))(0.0) == 0.0
 
 
-def test_masking_by_a_zero_factor_in_reverse_mode():
+def test_masking_by_a_zero_factor_is_clean_in_reverse_mode_only():
+    """A zero cotangent reaches sqrt in reverse mode; in forward mode sqrt's tangent is inf and
+    the product with the zero mask is NaN (IEEE; documented: select with np.where)."""
     fun = make_function("def f(x, m):\n    return np.sum(m * np.sqrt(x))\n")
     grad = api.grad(fun)(np.array([0.0, 4.0]), np.array([0.0, 1.0]))
     np.testing.assert_array_equal(grad, [0.0, 0.25])
+    _, tangent = api.jvp(fun, (np.array([0.0, 4.0]), np.array([0.0, 1.0])), (np.ones(2), np.zeros(2)))
+    assert math.isnan(tangent)
 
 
 # ---------------------------------------------------------------- second derivatives
