@@ -82,6 +82,7 @@ def build(fun: object, request: Request) -> Built:
     with building(cache_key(fun, request)):
         activity, derivative = transform(primal, request, namer)
     parts = split(derivative, namer) if request.mode == "vjp" else (derivative,)
+    residual_names = getattr(parts[-1], "residuals", [])
     if request.optimize:
         parts = tuple(run_optimizer(part, _start_classes(primal, part, request)) for part in parts)
     emitted = emit_module(list(parts), namer.temps | primal.temps)
@@ -89,6 +90,8 @@ def build(fun: object, request: Request) -> Built:
     filename = f"<s2sad {request.mode} of {parsed.fun.__qualname__} ({parsed.filename}:{primal.firstline})>"
     compiled = compile_functions(source, namespace, [p.name for p in parts], filename)
     bwd = compiled[1] if len(compiled) > 1 else None
+    if bwd is not None:
+        bwd.__s2sad_residuals__ = residual_names
     return Built(compiled[0], source, primal, parts[0], activity, _deps(parsed, primal), bwd)
 
 

@@ -104,8 +104,7 @@ class Recorder:
 
     def finish(self, primal: list, adjoint: list) -> list[ir.Stmt]:
         """Real statements for the saves the adjoint needs; the rest of the markers dropped."""
-        read = _reads(adjoint)
-        needed = {id(r.save) for r in _markers(adjoint) if r.save.name in read}
+        needed = {id(r.save) for r in _read_later(adjoint, set())}
         for save in _saves(primal):
             if id(save) in needed:
                 save.slot = self.namer.fresh(f"{save.name}_saved") if not save.in_loop else self.tape
@@ -224,6 +223,21 @@ def _saves(body: list) -> list[Save]:
 
 def _markers(body: list) -> list[Restore]:
     return [s for s in _nodes(body) if isinstance(s, Restore)]
+
+
+def _read_later(body: list, later: set[str]) -> list[Restore]:
+    """The restores whose variable the adjoint sweep reads after them: later in the block, in
+    any later trip of an enclosing loop, or after the enclosing statements."""
+    found: list[Restore] = []
+    for i, stmt in enumerate(body):
+        after = _reads(body[i + 1:]) | later
+        if isinstance(stmt, Restore) and stmt.save.name in after:
+            found.append(stmt)
+        if isinstance(stmt, (ir.For, ir.While)):
+            after = after | _reads(ir.children(stmt)[-1])
+        for child in ir.children(stmt) if isinstance(stmt, (ir.If, ir.For, ir.While)) else ():
+            found += _read_later(child, after)
+    return found
 
 
 def _reads(body: list) -> set[str]:

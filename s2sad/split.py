@@ -34,4 +34,5 @@ def split(fn: ir.Function, namer: Namer) -> tuple[ir.Function, ir.Function]:
     unpack = [Assign(Var(n), Call(getitem_ref(), (residuals, Const(i)))) for i, n in enumerate(needed)]
     bwd = ir.Function(base + "_bwd", [residuals.name, marker.target.name], unpack + suffix, fn.filename,
                       fn.firstline, fn.lines, set(fn.temps))
+    bwd.residuals = needed  # type: ignore[attr-defined]  (read by testing.recorded)
     return fwd, bwd

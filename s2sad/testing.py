@@ -112,6 +112,17 @@ def check_grads(fun: Callable, args: Sequence, order: int = 1, modes: Sequence[s
         raise NotImplementedError("check_grads(order=2) arrives with higher-order transforms")
 
 
+def recorded(fun: Callable, *args, argnums=0) -> dict[str, object]:
+    """What reverse mode keeps from the primal sweep for the adjoint sweep, by variable name:
+    the tape (a list, under its own name) and every other residual value. For tests of the
+    to-be-recorded analysis: a loop of T steps should leave O(T) entries only for values the
+    adjoint really reads."""
+    transformed = api.Transformed(fun, "vjp", argnums if isinstance(argnums, tuple) else (argnums,))
+    _, residuals = transformed(*args)
+    bwd = transformed.built(tuple(map(api._kind, transformed._args(args, {})))).bwd
+    return dict(zip(bwd.__s2sad_residuals__, residuals))
+
+
 # ------------------------------------------------------------------ one rule, called with numbers
 
 
@@ -187,4 +198,4 @@ def check_rule(op: Callable, args: dict, kwargs: dict | None = None, rtol: float
                                    err_msg=f"{rule.name}: adjoint of {param} vs tangent (dot product)")
 
 
-__all__ = ["check_grads", "check_rule", "make_function", "numerical_jvp"]
+__all__ = ["check_grads", "check_rule", "make_function", "numerical_jvp", "recorded"]
