@@ -83,7 +83,8 @@ def _kinds(text: str | None, fun: object) -> tuple | None:
 
 def render(fun: object, mode: str, argnums, stage: str, optimize: bool, kinds: tuple | None = None) -> str:
     """The text `s2sad show` prints. `kinds` ("scalar"/"array" per parameter) specialises the
-    code the way a call with such arguments would; None shows the code that works for any."""
+    code the way a call with such arguments would; None shows the code for numeric arguments of any
+    shapes (what `.source` shows)."""
     transformed = Transformed(fun, "grad" if mode == "reverse" else "jvp", argnums, optimize)
     built = transformed.built(kinds or transformed.numeric_kinds())
     if stage == "ir":
@@ -116,7 +117,7 @@ def parser() -> argparse.ArgumentParser:
     show.add_argument("--stage", choices=("ir", "activity", "final"), default="final")
     show.add_argument("--kinds", default=None,
                       help="scalar or array per parameter, comma separated (e.g. scalar,array): show the code "
-                           "specialised to such arguments; by default, the code that works for any")
+                           "specialised to such arguments; by default, the code for floats or arrays of any shapes")
     show.add_argument("--no-optimize", action="store_true", help="show the code before optimization")
     show.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     return top

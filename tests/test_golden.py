@@ -24,7 +24,7 @@ CASES = {
     # name: (target, options)
     "f_reverse_scalar": (f"{TEXTBOOK}:f", ("--argnums", "0,1", "--kinds", "scalar,scalar")),
     "f_forward_scalar": (f"{TEXTBOOK}:f", ("--mode", "forward", "--argnums", "0,1", "--kinds", "scalar,scalar")),
-    "f_reverse_generic": (f"{TEXTBOOK}:f", ("--argnums", "0,1")),
+    "f_reverse_default": (f"{TEXTBOOK}:f", ("--argnums", "0,1")),
     "f_reverse_unoptimized": (f"{TEXTBOOK}:f", ("--argnums", "0,1", "--no-optimize")),
     "g_reverse_scalar": (f"{TEXTBOOK}:g", ("--kinds", "scalar")),
     "g_forward_scalar": (f"{TEXTBOOK}:g", ("--mode", "forward", "--kinds", "scalar")),
