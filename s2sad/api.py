@@ -97,12 +97,13 @@ def _kind(value: object) -> str | None:
 class Transformed:
     """A derivative of `fun`: callable, with `.fun`, `.source` and `.show()`."""
 
-    def __init__(self, fun: Callable, mode: str, argnums: Argnums, optimize: bool = True) -> None:
+    def __init__(self, fun: Callable, mode: str, argnums: Argnums, optimize: bool = True,
+                 has_aux: bool = False) -> None:
         self.fun = fun
         self.mode = mode
         self.argnums = argnums
         wrt, single = resolve_argnums(fun, argnums)
-        self.request = Request(mode, wrt, single, optimize)
+        self.request = Request(mode, wrt, single, optimize, has_aux=has_aux)
         self._bound = fun.__self__ if isinstance(fun, types.MethodType) else None
         self._positions = [_params(fun).index(n) for n in wrt]
         self._by_kinds: dict[tuple, Built] = {}
@@ -159,14 +160,19 @@ def _decorator(mode: str, fun: Callable | None, **options):
     return Transformed(fun, mode, **options)
 
 
-def grad(fun: Callable | None = None, *, argnums: Argnums = 0, optimize: bool = True):
-    """The gradient of a scalar-valued `fun` with respect to the arguments in `argnums`."""
-    return _decorator("grad", fun, argnums=argnums, optimize=optimize)
+def grad(fun: Callable | None = None, *, argnums: Argnums = 0, has_aux: bool = False, optimize: bool = True):
+    """The gradient of a scalar-valued `fun` with respect to the arguments in `argnums`.
+
+    With `has_aux=True`, `fun` returns `(output, aux)` and the result is `(gradient, aux)`."""
+    return _decorator("grad", fun, argnums=argnums, optimize=optimize, has_aux=has_aux)
 
 
-def value_and_grad(fun: Callable | None = None, *, argnums: Argnums = 0, optimize: bool = True):
-    """`(fun(*args), grad(fun)(*args))` in one pass; fits `scipy.optimize.minimize(jac=True)`."""
-    return _decorator("value_and_grad", fun, argnums=argnums, optimize=optimize)
+def value_and_grad(fun: Callable | None = None, *, argnums: Argnums = 0, has_aux: bool = False,
+                   optimize: bool = True):
+    """`(fun(*args), grad(fun)(*args))` in one pass; fits `scipy.optimize.minimize(jac=True)`.
+
+    With `has_aux=True`, `fun` returns `(output, aux)` and the result is `((output, aux), gradient)`."""
+    return _decorator("value_and_grad", fun, argnums=argnums, optimize=optimize, has_aux=has_aux)
 
 
 def float_positions(primals: Sequence) -> list[int]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from s2sad import ir, runtime
 from s2sad.ir import Assign, Atom, Call, Const, Ref, Var
-from s2sad.syntax import atom_to_ast, expr_to_ast
+from s2sad.syntax import atom_to_ast, expr_to_ast, index_to_ast
 
 
 @dataclass
@@ -122,7 +122,8 @@ class Emitter:
         value = stmt.value
         op = value.op.value if isinstance(value, Call) else None
         if op is runtime.setitem:
-            owner, index, item = (self.atom(a) for a in value.args)
+            owner, item = self.atom(value.args[0]), self.atom(value.args[2])
+            index = index_to_ast(value.args[1], self.atom)
             node: ast.stmt = ast.Assign([ast.Subscript(owner, index, ast.Store())], item, lineno=0)
         elif op is runtime.list_append:
             owner, item = (self.atom(a) for a in value.args)

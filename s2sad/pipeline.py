@@ -40,6 +40,8 @@ class Request:
     optimize: bool = True
     kinds: tuple[str | None, ...] | None = None
     """Per parameter: "scalar", "array" or None (unknown); the code is specialised to them."""
+    has_aux: bool = False
+    """The function returns `(output, aux)`; only the output is differentiated."""
 
 
 @dataclass
@@ -61,7 +63,22 @@ class Built:
 _MISSING = object()
 
 
+def pair_output(fn: ir.Function, namer: Namer) -> ir.Function:
+    """For `has_aux`: make the function end in `return (output, aux)` with two atoms."""
+    ret = fn.body[-1]
+    if isinstance(ret.value, ir.Pack):
+        return fn
+    from s2sad.lower_expr import getitem_ref
+
+    parts = [ir.Var(namer.temp()) for _ in range(2)]
+    reads = [ir.Assign(p, ir.Call(getitem_ref(), (ret.value, ir.Const(i))), ret.line) for i, p in enumerate(parts)]
+    body = fn.body[:-1] + reads + [ir.Return(ir.Pack(tuple(parts)), ret.line)]
+    return ir.Function(fn.name, fn.params, body, fn.filename, fn.firstline, fn.lines, fn.temps, fn.defaults)
+
+
 def transform(primal: ir.Function, request: Request, namer: Namer) -> tuple[Activity, ir.Function]:
+    if request.has_aux:
+        primal = pair_output(primal, namer)
     activity = analyse(primal, list(request.wrt))
     if request.mode == "jvp":
         derivative = forward(primal, activity, namer, list(request.wrt))
@@ -69,7 +86,7 @@ def transform(primal: ir.Function, request: Request, namer: Namer) -> tuple[Acti
         containers = container_names(primal, request.kinds)
         start = shapes.initial(primal.params, request.kinds)
         derivative = reverse(primal, activity, namer, list(request.wrt), request.mode, request.single, containers,
-                             start)
+                             start, request.has_aux)
     ir.verify(derivative)
     return activity, derivative
 

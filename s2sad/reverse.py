@@ -44,22 +44,37 @@ class Reverse(AdjointStatements):
 
     # ------------------------------------------------------------ assembling one form
 
-    def run(self, form: str) -> ir.Function:
+    def run(self, form: str, has_aux: bool = False) -> ir.Function:
         fn = self.ctx.fn
         *primal, ret = fn.body
+        value, aux = ret.value, None
+        if has_aux:
+            value, aux = self.split_aux(value, primal, ret.line)
         primal = rewrite_for_reverse(primal, self.active, self.ctx.namer, self.calls)
         primal = self.recorder.primal(primal)
         adjoint: list = []
-        out = self.output(ret.value, adjoint, ret.line)
-        items = ret.value.items if isinstance(ret.value, Pack) else None
+        out = self.output(value, adjoint, ret.line)
+        items = value.items if isinstance(value, Pack) else None
         adjoint += self.seed(form, out, items, ret.line)
         adjoint += self.block(primal)
         grads = self.grads(adjoint)
-        result = Pack((out, grads)) if form == "value_and_grad" else grads
+        result = self.result(form, out, grads, aux, adjoint)
         adjoint = self.cleanup(primal, adjoint + [ir.Return(result)])
         body = self.recorder.finish(primal, adjoint)
         return ir.Function(f"{fn.name}_{form}", list(fn.params), body, fn.filename, fn.firstline, fn.lines,
                            set(fn.temps), dict(fn.defaults))
+
+    def split_aux(self, value: Atom | Pack, primal: list, line: int) -> tuple[Atom, Atom]:
+        """`has_aux`: the function returns `(output, aux)`; only the output is differentiated."""
+        if not isinstance(value, Pack) or len(value.items) != 2:
+            raise TypeError("has_aux=True needs the function to return a pair (output, aux)")
+        return value.items
+
+    def result(self, form: str, out: Atom, grads: Atom, aux: Atom | None, stmts: list) -> Pack | Atom:
+        if form == "value_and_grad":
+            value = out if aux is None else self.temp(Pack((out, aux)), stmts, 0)
+            return Pack((value, grads))
+        return grads if aux is None else Pack((grads, aux))
 
     def output(self, value: Atom | Pack, stmts: list, line: int) -> Atom:
         if isinstance(value, Pack):
@@ -205,5 +220,5 @@ def drop_empty(body: list) -> list:
 
 
 def reverse(fn: ir.Function, activity: Activity, namer: Namer, wrt: list[str], form: str, single: bool,
-            containers: set[str] | None = None, start: dict | None = None) -> ir.Function:
-    return Reverse(fn, activity, namer, wrt, single, containers or set(), start or {}).run(form)
+            containers: set[str] | None = None, start: dict | None = None, has_aux: bool = False) -> ir.Function:
+    return Reverse(fn, activity, namer, wrt, single, containers or set(), start or {}).run(form, has_aux)

@@ -60,12 +60,19 @@ def atom_to_ast(atom: Atom, spell: Callable[[Ref], str]) -> ast.expr:
     return _const_to_ast(atom.value)
 
 
-def _const_to_ast(value: object) -> ast.expr:
+def index_to_ast(atom: Atom, conv: Callable[[Atom], ast.expr]) -> ast.expr:
+    """An index in subscript position, where `a:b` slices may be written as such."""
+    return _const_to_ast(atom.value, index=True) if isinstance(atom, Const) else conv(atom)
+
+
+def _const_to_ast(value: object, index: bool = False) -> ast.expr:
     if isinstance(value, tuple):
-        return ast.Tuple([_const_to_ast(v) for v in value], ast.Load())
+        return ast.Tuple([_const_to_ast(v, index) for v in value], ast.Load())
     if isinstance(value, slice):
         parts = [None if v is None else _const_to_ast(v) for v in (value.start, value.stop, value.step)]
-        return ast.Slice(*parts)
+        if index:
+            return ast.Slice(*parts)
+        return ast.Call(ast.Name("slice", ast.Load()), [p or ast.Constant(None) for p in parts], [])
     if isinstance(value, float) and (value != value or value in (float("inf"), -float("inf"))):
         return ast.Call(ast.Name("float", ast.Load()), [ast.Constant(repr(value))], [])
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
@@ -92,7 +99,7 @@ def expr_to_ast(expr: Expr, spell: Callable[[Ref], str], sub: Callable[[Atom], a
         if family == "compare" and len(args) == 2:
             return ast.Compare(args[0], [op_node], [args[1]])
     if expr.op.value is operator.getitem and len(args) == 2 and not expr.kwargs:
-        return ast.Subscript(args[0], args[1], ast.Load())
+        return ast.Subscript(args[0], index_to_ast(expr.args[1], conv), ast.Load())
     func = ast.parse(spell(expr.op), mode="eval").body
     keywords = [ast.keyword(k, conv(a)) for k, a in expr.kwargs]
     return ast.Call(func, args, keywords)
