@@ -77,28 +77,12 @@ class truediv:
         return unbroadcast(strong_div(strong_mul(-g, out), y), y)
 
 
-@define(operator.pow, "x, y", also=(np.power, builtins.pow), shape="elementwise")
+@define(operator.pow, "x, y", also=(np.power, np.float_power, builtins.pow), shape="elementwise")
 class pow:
     """x ** y. ∂x = y·x^(y−1), taken as 0 where y = 0: x**0 is constant, also at x = 0.
     ∂y = x^y·ln x, taken as 0 where x^y = 0: 0**y is constant for y > 0. At x = 0 with y < 1,
-    ∂x is inf (IEEE), and a zero (co)tangent contributes 0."""
-
-    def dx(dx, x, y):
-        return power_term(dx, x, y)
-
-    def bx(g, x, y):
-        return unbroadcast(power_term(g, x, y), x)
-
-    def dy(dy, x, out):
-        return strong_mul(dy, strong_mul(out, np.log(x)))
-
-    def by(g, x, y, out):
-        return unbroadcast(strong_mul(g, strong_mul(out, np.log(x))), y)
-
-
-@define(np.float_power, "x, y", shape="elementwise")
-class float_power:
-    """Like `**`, computed in float64 (so a float32 input gets a float64 derivative)."""
+    ∂x is inf (IEEE), and a zero (co)tangent contributes 0. (np.float_power computes in
+    float64, and so do its derivatives.)"""
 
     def dx(dx, x, y):
         return power_term(dx, x, y)

@@ -138,8 +138,7 @@ def notes(rule: Rule) -> str:
 
 def _identity(rule: Rule) -> tuple:
     """Rules registered together (`also=`) share their templates: one row."""
-    return (tuple(map(id, _templates(rule))), rule.nondiff, rule.linear, family(rule), rule.notes,
-            str(rule.signature) if rule.nondiff else "")
+    return tuple(map(id, _templates(rule))), rule.linear, family(rule), rule.notes
 
 
 def rows(rules: list[Rule]) -> list[list[str]]:

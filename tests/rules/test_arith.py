@@ -9,6 +9,7 @@ import pytest
 from s2sad import api
 from s2sad.testing import check_grads, make_function
 from tests.rules.specs import Spec, cases, check_case_pipeline, check_case_rule
+from tests.rules.test_elementwise import check_float32
 
 POSITIVE = (0.5, 2.0)
 SCALAR = [((),)]
@@ -48,6 +49,19 @@ def test_rule(case):
 @pytest.mark.parametrize("case", cases(SPECS), ids=repr)
 def test_pipeline(case):
     check_case_pipeline(case)
+
+
+@pytest.mark.parametrize("spec", [s for s in SPECS if s.shapes is None and s.op is not np.float_power],
+                         ids=Spec.label)
+def test_float32_stays_float32(spec):
+    check_float32(spec)
+
+
+def test_float_power_computes_in_float64():
+    fun = make_function("def f(x, y):\n    return np.float_power(x, y)\n")
+    x = np.array([0.5, 1.5], np.float32)
+    _, tangent = api.jvp(fun, (x, x), (np.ones(2, np.float32), np.ones(2, np.float32)))
+    assert tangent.dtype == np.float64
 
 
 @pytest.mark.parametrize("exponent", [3, 2, 1, -1, 0.5, 2.0, -1.5])
