@@ -218,13 +218,19 @@ class norm_partial_rule:
         return norm_hvp(x, g, ord, axes, keepdims, norm)
 
 
-@linear(runtime.norm_hvp, "x, v, ord, axes, keepdims, norm", linear_in="v")
+@_define(runtime.norm_hvp, "x, v, ord, axes, keepdims, norm")
 class norm_hvp_rule:
     """Linear and self-adjoint in v. Its derivative in x (a third derivative of the norm) is not
-    implemented: it raises NotImplementedError when it would be needed."""
+    implemented: it raises NotImplementedError when it would be computed."""
+
+    def dv(dv, x, ord, axes, keepdims, norm):
+        return norm_hvp(x, dv, ord, axes, keepdims, norm)
 
     def bv(c, x, ord, axes, keepdims, norm):
         return norm_hvp(x, c, ord, axes, keepdims, norm)
+
+    def dx(dx, x):
+        return runtime.not_implemented(x, "third derivatives of np.linalg.norm")
 
     def bx(c, x):
         return runtime.not_implemented(x, "third derivatives of np.linalg.norm")

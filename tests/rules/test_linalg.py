@@ -11,12 +11,24 @@ from s2sad import runtime
 from s2sad.rules.registry import lookup
 from s2sad.testing import check_grads, check_rule, make_function, rule_adjoint, rule_tangent
 from tests.rules.specs import Spec, cases, check_case_pipeline, check_case_rule
+from tests.rules.test_creation import Nondiff, check_nondiff
 
 PRODUCT_SHAPES = [((3, 4), (4, 2)), ((4,), (4, 2)), ((3, 4), (4,)), ((4,), (4,)), ((2, 3, 4), (4, 5)),
                   ((2, 3, 4), (1, 4, 2)), ((4,), (2, 4, 3))]
 MATRIX_NORMS = ["fro", "nuc", 1, -1, 2, -2]
+MATMUL_SHAPES = [((3, 2), (3, 4), (4, 2)), ((2,), (4,), (4, 2)), ((3,), (3, 4), (4,)), ((), (4,), (4,)),
+                 ((2, 3, 2), (2, 3, 4), (4, 2)), ((2, 3, 2), (3, 4), (2, 4, 2))]
+"""(g, x, y): the cotangent of x @ y, then x and y."""
+DOT_SHAPES = [((3, 2), (3, 4), (4, 2)), ((3,), (3, 4), (4,)), ((2,), (4,), (4, 2)),
+              ((2, 3, 5, 2), (2, 3, 4), (5, 4, 2))]
 
-SPECS = [
+
+def _like(*shape):
+    """A literal of zeros with this shape, for helpers that read only the shape of an argument."""
+    return np.zeros(shape).tolist()
+
+
+TABLE = [
     Spec(operator.matmul, ("x", "y"), shapes=PRODUCT_SHAPES),
     Spec(np.matmul, ("x", "y"), shapes=PRODUCT_SHAPES),
     Spec(np.dot, ("x", "y"), shapes=[((), (3,)), ((3,), (3,)), ((2, 3), (3,)), ((2, 3), (3, 4)), ((3,), (3, 4)),
@@ -51,20 +63,55 @@ SPECS = [
     Spec(np.linalg.inv, shapes=[((3, 3),), ((2, 3, 3),)]),
     Spec(np.linalg.solve, ("a", "b"), shapes=[((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (3,)),
                                               ((2, 3, 3), (2, 3, 2)), ((3, 3), (2, 3, 2))]),
+    # the runtime helpers the rules above call (their own rules serve higher derivatives)
+    Spec(runtime.as_columns, ("v",), shapes=[((3,),), ((2, 3),)], extra=(_like(3),)),
+    Spec(runtime.as_columns, ("v",), shapes=[((3, 2),)], extra=(_like(3, 2),)),
+    Spec(runtime.from_columns, ("m",), shapes=[((3, 1),), ((2, 3, 1),)], extra=(_like(3),)),
+    Spec(runtime.from_columns, ("m",), shapes=[((3, 2),)], extra=(_like(3, 2),)),
+    Spec(runtime.matmul_adjoint_x, ("g", "x", "y"), shapes=MATMUL_SHAPES),
+    Spec(runtime.matmul_adjoint_y, ("g", "x", "y"), shapes=MATMUL_SHAPES),
+    Spec(runtime.dot_adjoint_x, ("g", "x", "y"), shapes=DOT_SHAPES),
+    Spec(runtime.dot_adjoint_y, ("g", "x", "y"), shapes=DOT_SHAPES),
+    Spec(runtime.diag_adjoint, ("g",), shapes=[((4, 4),)], extra=(_like(3), 1)),
+    Spec(runtime.diag_adjoint, ("g",), shapes=[((3,),)], extra=(_like(3, 4),)),
+    Spec(runtime.diagonal_adjoint, ("g",), shapes=[((3,),)], extra=(_like(3, 4),)),
+    Spec(runtime.diagonal_adjoint, ("g",), shapes=[((4, 3),)], extra=(_like(3, 4, 5), -1, 2, 0)),
+    Spec(runtime.einsum_place, ("r",), shapes=[((3,),)], extra=(("i", "ii", "ii->i"), _like(3, 3))),
+    Spec(runtime.einsum_place, ("r",), shapes=[((3,),)], extra=(("i", "ij", "ij->i"), _like(3, 4))),
+    Spec(runtime.einsum_place, ("r",), shapes=[((4, 3),)], extra=(("ji", "ij", "ij->ji"), _like(3, 4))),
+    Spec(runtime.einsum_place, ("r",), shapes=[((2, 3),)], extra=(("ji", "iij", "iij->ji"), _like(3, 3, 2))),
 ]
 
-CUSTOM_TESTED = (np.einsum, runtime.contract, np.linalg.cholesky, np.linalg.slogdet)
-"""Rules with their own tests below (subscripts first, tuple results, positive definite input)."""
+CUSTOM_TESTED = (np.einsum, runtime.contract, np.linalg.cholesky, np.linalg.slogdet, runtime.norm_partial,
+                 runtime.norm_hvp)
+"""Rules with their own tests below (subscripts first, tuple results, positive definite input,
+an argument that must be the norm of another)."""
+
+SPECS = TABLE + [Spec(op) for op in CUSTOM_TESTED]
+"""Everything this module tests: TABLE through the shared harness, CUSTOM_TESTED below."""
+
+NONDIFF = [
+    Nondiff(runtime.einsum_plan, "len(op('i,i->', 0, x, x)[0]) + 0.5"),
+    Nondiff(runtime.tensordot_subscripts, "len(op(x, x, 1)) + 0.5"),
+    Nondiff(runtime.inner_subscripts, "len(op(x, x)) + 0.5"),
+    Nondiff(runtime.dot_subscripts, "len(op(x, x)) + 0.5"),
+    Nondiff(runtime.norm_axes, "len(op(x, None, None)) + 0.5"),
+]
 
 
-@pytest.mark.parametrize("case", cases(SPECS), ids=repr)
+@pytest.mark.parametrize("case", cases(TABLE), ids=repr)
 def test_rule(case):
     check_case_rule(case)
 
 
-@pytest.mark.parametrize("case", cases(SPECS), ids=repr)
+@pytest.mark.parametrize("case", cases(TABLE), ids=repr)
 def test_pipeline(case):
     check_case_pipeline(case)
+
+
+@pytest.mark.parametrize("item", NONDIFF, ids=lambda item: item.op.__name__)
+def test_nondiff_gives_zero_derivatives(item):
+    check_nondiff(item)
 
 
 def _random(*shapes, seed=0):
@@ -103,8 +150,9 @@ def test_einsum(spec):
     values = _random(*shapes)
     names = ["x", "y", "z"][: len(values)]
     check_rule(runtime.contract, dict(zip(names, values)), {"subscripts": subscripts})
-    fun = make_function(f"def f({', '.join(names)}):\n    return np.einsum({subscripts!r}, {', '.join(names)})\n")
-    check_grads(fun, values)
+    for op in ("np.einsum", "contract"):
+        source = f"def f({', '.join(names)}):\n    return {op}({subscripts!r}, {', '.join(names)})\n"
+        check_grads(make_function(source, {"contract": runtime.contract}), values)
 
 
 def test_einsum_matches_matmul_gradient():
@@ -154,6 +202,29 @@ def test_nuclear_norm_closed_form():
     np.testing.assert_allclose(grad, u @ vt, rtol=1e-12)
 
 
+@pytest.mark.parametrize("ord, axis", [(None, None), (3, 1), ("fro", None), (1, 0), (np.inf, 1), (1.5, 0)])
+def test_norm_helpers(ord, axis):
+    """norm_partial(x, ..., norm) with norm = |x| has the Hessian as its derivative (norm_hvp)."""
+    x, v = _random((3, 4), (3, 4))
+    axes = runtime.norm_axes(x, ord, axis)
+    fun = make_function("def f(x):\n    return norm_partial(x, ord, axes, False, np.linalg.norm(x, ord, axis))\n",
+                        {"norm_partial": runtime.norm_partial, "ord": ord, "axes": axes, "axis": axis})
+    check_grads(fun, [x])
+    fixed = {"x": x, "ord": ord, "axes": axes, "keepdims": False, "norm": np.linalg.norm(x, ord, axis)}
+    check_rule(runtime.norm_hvp, {"v": v}, fixed)
+    hvp = make_function("def f(v):\n    return norm_hvp(x, v, ord, axes, False, norm)\n",
+                        {"norm_hvp": runtime.norm_hvp, **fixed})
+    check_grads(hvp, [v])
+
+
+def test_third_derivative_of_norm_is_not_implemented():
+    x, v = _random((3,), (3,))
+    fun = make_function("def f(x):\n    return np.sum(norm_hvp(x, v, None, (0,), False, np.linalg.norm(x)))\n",
+                        {"norm_hvp": runtime.norm_hvp, "v": v})
+    with pytest.raises(NotImplementedError, match="third derivatives"):
+        s2sad.grad(fun)(x)
+
+
 # ---------------------------------------------------------------- det, slogdet, inv, cholesky
 
 
@@ -179,18 +250,14 @@ def test_slogdet_rule():
         np.testing.assert_allclose(np.sum(adjoint * dx), np.sum(dlogdet * g[1]), rtol=1e-10)
 
 
-def test_slogdet_forward():
-    x = _random((3, 3))[0]
-    check_grads(make_function("def f(x):\n    sign, logdet = np.linalg.slogdet(x)\n    return logdet\n"), [x],
-                modes=("fwd",))
-
-
-@pytest.mark.xfail(reason="core: the cotangent of a namedtuple (SlogdetResult) is built by item assignment "
-                          "(runtime.add_at), which namedtuples do not support")
-def test_slogdet_reverse():
+def test_slogdet_pipeline():
     x = _random((3, 3))[0]
     fun = make_function("def f(x):\n    sign, logdet = np.linalg.slogdet(x)\n    return logdet\n")
     np.testing.assert_allclose(s2sad.grad(fun)(x), np.linalg.inv(x).T, rtol=1e-12)
+    check_grads(fun, [x])
+    both = make_function("def f(x):\n    sign, logdet = np.linalg.slogdet(x)\n    return sign * np.exp(logdet)\n")
+    check_grads(both, [x])
+    np.testing.assert_allclose(s2sad.grad(both)(x), np.linalg.det(x) * np.linalg.inv(x).T, rtol=1e-12)
 
 
 def _positive_definite(n: int, *stack: int, seed: int = 0):

@@ -5,12 +5,18 @@ import numpy as np
 import pytest
 
 import s2sad
+from s2sad import runtime
 from s2sad.testing import check_grads, check_rule, make_function
 from tests.rules.specs import Spec, cases, check_case_pipeline, check_case_rule
+from tests.rules.test_creation import Nondiff, check_nondiff
 
 CUBE = [((2, 3, 4),)]
 MATRIX = [((3, 4),)]
 AXES = [dict(axis=0), dict(axis=-1), dict(axis=(0, 2)), dict(axis=1, keepdims=True), dict(axis=None, keepdims=True)]
+
+
+CUBE_LIKE = np.zeros((2, 3, 4)).tolist()
+"""A literal shaped (2, 3, 4), for helpers that read only the shape of an argument."""
 
 
 def _axis_specs(op, **options) -> list[Spec]:
@@ -39,6 +45,26 @@ SPECS = [
     Spec(np.cumprod, shapes=MATRIX),
     Spec(np.cumprod, shapes=CUBE, kwargs=dict(axis=0)),
     Spec(np.cumprod, shapes=CUBE, kwargs=dict(axis=-1)),
+    # the runtime helpers the rules above call (their own rules serve higher derivatives)
+    Spec(runtime.to_last, shapes=[((3, 4),)] + CUBE),
+    Spec(runtime.to_last, shapes=CUBE, kwargs=dict(axis=(0, 2))),
+    Spec(runtime.to_last, shapes=CUBE, kwargs=dict(axis=-2)),
+    Spec(runtime.from_last, ("y",), shapes=[((3, 8),)], extra=(CUBE_LIKE, (0, 2))),
+    Spec(runtime.from_last, ("y",), shapes=[((24,),)], extra=(CUBE_LIKE,)),
+    Spec(runtime.prod_others, shapes=[((4,),), ((3, 4),)]),
+    Spec(runtime.prod_others, shapes=CUBE, kwargs=dict(axis=(0, 2))),
+    Spec(runtime.div_or_zero, ("num", "den"), domain=(0.5, 2.0)),
+    Spec(runtime.expand_weights, ("weights",), shapes=[((3,),)], extra=(CUBE_LIKE, 1)),
+    Spec(runtime.expand_weights, ("weights",), shapes=[((2, 3, 4),)], extra=(CUBE_LIKE,)),
+    Spec(runtime.collapse_weights, ("c",), shapes=[((2, 3, 4),)], extra=([0.0, 0.0, 0.0], CUBE_LIKE, 1)),
+    Spec(runtime.unreduce, ("g",), shapes=[((3,),)], extra=(CUBE_LIKE, (0, 2))),
+    Spec(runtime.unreduce, ("g",), shapes=[((1, 3, 1),)], extra=(CUBE_LIKE, (0, -1), True)),
+    Spec(runtime.unreduce, ("g",), shapes=[((),)], extra=(CUBE_LIKE,)),
+]
+
+NONDIFF = [
+    Nondiff(runtime.tie_weights, "op(x, np.max(x))"),
+    Nondiff(runtime.reduced_size, "op(x) + 0.5"),
 ]
 
 
@@ -50,6 +76,22 @@ def test_rule(case):
 @pytest.mark.parametrize("case", cases(SPECS), ids=repr)
 def test_pipeline(case):
     check_case_pipeline(case)
+
+
+@pytest.mark.parametrize("item", NONDIFF, ids=lambda item: item.op.__name__)
+def test_nondiff_gives_zero_derivatives(item):
+    check_nondiff(item)
+
+
+def test_div_or_zero_is_zero_where_the_denominator_is():
+    np.testing.assert_array_equal(runtime.div_or_zero(np.array([1.0, 0.0, 2.0]), np.array([0.0, 0.0, 4.0])),
+                                  [0.0, 0.0, 0.5])
+    fun = make_function("def f(x, y):\n    return op(x, y)\n", {"op": runtime.div_or_zero})
+    grads = s2sad.grad(make_function("def f(x, y):\n    return np.sum(op(x, y))\n", {"op": runtime.div_or_zero}),
+                       argnums=(0, 1))(np.array([1.0, 2.0]), np.array([0.0, 4.0]))
+    np.testing.assert_array_equal(grads[0], [0.0, 0.25])
+    np.testing.assert_array_equal(grads[1], [0.0, -0.125])
+    check_grads(fun, [np.array([1.0, 2.0]), np.array([0.5, 4.0])])
 
 
 def _grad(source: str, *args, argnums=0):

@@ -5,14 +5,22 @@ import numpy as np
 import pytest
 
 import s2sad
+from s2sad import runtime
 from s2sad.rules.registry import lookup
 from s2sad.testing import check_grads, make_function
 from tests.rules.specs import Spec, cases, check_case_pipeline, check_case_rule
+from tests.rules.test_creation import Nondiff, check_nondiff
 
 MATRIX = [((3, 4),)]
 CUBE = [((2, 3, 4),)]
 
-SPECS = [
+
+def _like(*shape):
+    """A literal of zeros with this shape, for helpers that read only the shape of an argument."""
+    return np.zeros(shape).tolist()
+
+
+TABLE = [
     Spec(np.reshape, shapes=MATRIX, extra=((2, 6),)),
     Spec(np.reshape, shapes=CUBE, extra=((4, -1),)),
     Spec(np.ravel, shapes=[((),), ((3,),), ((3, 4),)]),
@@ -53,20 +61,45 @@ SPECS = [
     Spec(np.real, shapes=MATRIX),
     Spec(np.conj, shapes=MATRIX),
     Spec(np.conjugate, shapes=MATRIX),
+    # the runtime helpers the rules above call (their own rules serve higher derivatives)
+    Spec(runtime.untile, ("g",), shapes=[((6, 4),)], extra=(_like(3, 2), (2, 2))),
+    Spec(runtime.untile, ("g",), shapes=[((2, 3, 4),)], extra=(_like(3, 2), (2, 1, 2))),
+    Spec(runtime.unrepeat, ("g",), shapes=[((6,),)], extra=(_like(3), 2)),
+    Spec(runtime.unrepeat, ("g",), shapes=[((3, 6),)], extra=(_like(3, 4), [1, 0, 3, 2], 1)),
+    Spec(runtime.unpad, ("g",), shapes=[((5, 6),)], extra=(_like(3, 4), 1)),
+    Spec(runtime.unpad, ("g",), shapes=[((6, 9),)], extra=(_like(3, 4), ((1, 2), (3, 2)), "reflect")),
+    Spec(runtime.convert, shapes=[((),), ((3,),)]),
+    Spec(runtime.convert, shapes=[((3,),)], extra=("float64",)),
+    Spec(runtime.convert_back, ("g",), shapes=[((),)], extra=(0.0,)),
+    Spec(runtime.convert_back, ("g",), shapes=[((),)], extra=(0.0, "int64"), name="convert_back(to int)"),
 ]
 
-CUSTOM_TESTED = (np.concatenate, np.stack, np.hstack, np.vstack, np.split, np.array_split)
+CUSTOM_TESTED = (np.concatenate, np.stack, np.hstack, np.vstack, np.split, np.array_split, runtime.join,
+                 runtime.unjoin)
 """Rules of ops taking or returning a sequence of arrays, tested below."""
 
+SPECS = TABLE + [Spec(op) for op in CUSTOM_TESTED]
+"""Everything this module tests: TABLE through the shared harness, CUSTOM_TESTED below."""
 
-@pytest.mark.parametrize("case", cases(SPECS), ids=repr)
+NONDIFF = [
+    Nondiff(runtime.sort_order, "op(x) * 1.0"),
+    Nondiff(runtime.inverse_axes, "op((1, 0))[0] + 0.5"),
+]
+
+
+@pytest.mark.parametrize("case", cases(TABLE), ids=repr)
 def test_rule(case):
     check_case_rule(case)
 
 
-@pytest.mark.parametrize("case", cases(SPECS), ids=repr)
+@pytest.mark.parametrize("case", cases(TABLE), ids=repr)
 def test_pipeline(case):
     check_case_pipeline(case)
+
+
+@pytest.mark.parametrize("item", NONDIFF, ids=lambda item: item.op.__name__)
+def test_nondiff_gives_zero_derivatives(item):
+    check_nondiff(item)
 
 
 def _random(*shapes, seed=0):
@@ -100,6 +133,31 @@ def test_join(join):
     a, b = _random(*shapes)
     args = [float(a) if a.ndim == 0 else a, float(b) if b.ndim == 0 else b]
     check_grads(make_function(f"def f(a, b):\n    return {body}\n"), args)
+
+
+@pytest.mark.parametrize("how, axis, shapes", [
+    ("concatenate", 0, [(2, 3), (4, 3)]),
+    ("concatenate", None, [(2, 3), (4,)]),
+    ("stack", 1, [(2, 3), (2, 3), (2, 3)]),
+    ("hstack", 0, [(), (3,)]),
+    ("hstack", 0, [(2, 3), (2, 1)]),
+    ("vstack", 0, [(3,), (2, 3)]),
+])
+def test_join_and_unjoin_are_adjoint(how, axis, shapes):
+    """unjoin cuts a cotangent into pieces shaped like the arrays; join puts pieces back: each is
+    linear, the other's adjoint, and has a rule (so joins can be differentiated twice)."""
+    rng = np.random.default_rng(3)
+    arrays = tuple(rng.standard_normal(s) for s in shapes)
+    pieces = tuple(rng.standard_normal(s) for s in shapes)
+    joined = runtime.join(arrays, arrays, axis, how)
+    g = rng.standard_normal(np.shape(joined))
+    cut = runtime.unjoin(g, arrays, axis, how)
+    assert [np.shape(c) for c in cut] == list(shapes)
+    np.testing.assert_allclose(np.sum(runtime.join(pieces, arrays, axis, how) * g),
+                               sum(np.sum(p * c) for p, c in zip(pieces, cut)), rtol=1e-12)
+    fun = make_function("def f(g):\n    return op(g, arrays, axis, how)[-1]\n",
+                        {"op": runtime.unjoin, "arrays": arrays, "axis": axis, "how": how})
+    check_grads(fun, [g])
 
 
 def test_join_with_a_constant_piece():
