@@ -1,6 +1,8 @@
 """`s2sad show` through a real subprocess: targets, options, colour, and one-line errors.
 
-Runs `python -m s2sad`, and the `s2sad` console script too when it is on PATH.
+Runs `python -m s2sad`, and the `s2sad` console script too when it is on PATH. Tests about
+the text of one option combined with another call the CLI's `main` in this process (`inproc`),
+which saves an interpreter start-up each.
 """
 
 import ast
@@ -12,7 +14,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT, run_s2sad
+from tests.conftest import ROOT, run_main, run_s2sad
 
 RUNNERS = [pytest.param([sys.executable, "-m", "s2sad"], id="python-m")]
 if shutil.which("s2sad"):
@@ -24,6 +26,13 @@ PATH = "tests/fixtures/textbook.py"
 
 def show(*args: str, **kwargs) -> str:
     result = run_s2sad("show", *args, **kwargs)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    return result.stdout
+
+
+def inproc(*args: str) -> str:
+    result = run_main("show", *args)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     return result.stdout
@@ -70,35 +79,35 @@ def test_options_give_valid_python(options, header):
 
 
 def test_argnums_by_position_and_by_name_agree():
-    assert show(f"{MODULE}:layer", "--argnums", "0,1") == show(f"{MODULE}:layer", "--argnums", "w,b")
-    assert show(f"{MODULE}:f", "--argnums", "-1") == show(f"{MODULE}:f", "--argnums", "x2")
+    assert inproc(f"{MODULE}:layer", "--argnums", "0,1") == show(f"{MODULE}:layer", "--argnums", "w,b")
+    assert inproc(f"{MODULE}:f", "--argnums", "-1") == inproc(f"{MODULE}:f", "--argnums", "x2")
 
 
 def test_argnums_tuple_returns_a_tuple():
-    text = show(f"{MODULE}:f", "--argnums", "0,1", "--kinds", "scalar,scalar")
+    text = inproc(f"{MODULE}:f", "--argnums", "0,1", "--kinds", "scalar,scalar")
     returned = ast.parse(text).body[0].body[-1].value
     assert isinstance(returned, ast.Tuple) and len(returned.elts) == 2
 
 
 def test_kinds_drop_broadcasting_helpers():
-    generic = show(f"{MODULE}:f", "--argnums", "0,1")
-    scalar = show(f"{MODULE}:f", "--argnums", "0,1", "--kinds", "scalar,scalar")
+    generic = inproc(f"{MODULE}:f", "--argnums", "0,1")
+    scalar = inproc(f"{MODULE}:f", "--argnums", "0,1", "--kinds", "scalar,scalar")
     assert "unbroadcast" in generic
     assert "unbroadcast" not in scalar
-    arrays = show(f"{MODULE}:loss", "--kinds", "array,array,array")
+    arrays = inproc(f"{MODULE}:loss", "--kinds", "array,array,array")
     assert "unreduce" in arrays
 
 
 def test_no_optimize_shows_every_adjoint():
-    plain = show(f"{MODULE}:f", "--argnums", "0,1", "--no-optimize")
-    optimized = show(f"{MODULE}:f", "--argnums", "0,1")
+    plain = inproc(f"{MODULE}:f", "--argnums", "0,1", "--no-optimize")
+    optimized = inproc(f"{MODULE}:f", "--argnums", "0,1")
     assert len(plain.splitlines()) > len(optimized.splitlines())
     assert "bt3 = bout" in plain
     assert "bt3" not in optimized
 
 
 def test_activity_stage():
-    activity = show(f"{MODULE}:f", "--stage", "activity")
+    activity = inproc(f"{MODULE}:f", "--stage", "activity")
     assert activity == "varied: t1, t2, t3, x1\nuseful: t1, t2, t3, x1, x2\nactive: t1, t2, t3, x1\n"
 
 
@@ -163,24 +172,27 @@ def test_terminal_gets_colour_unless_no_color():
 # ------------------------------------------------------------------ errors
 
 
-@pytest.mark.parametrize("target, options, words", [
-    ("no_colon_here", (), "must look like"),
-    (f"{MODULE}:", (), "must look like"),
-    (f"{MODULE}:nope", (), "no 'nope'"),
-    (f"{MODULE}:Model.nope", (), "no attribute 'nope'"),
-    ("tests/fixtures/missing.py:f", (), "no such file"),
-    ("tests.fixtures.missing:f", (), "cannot import module"),
-    ("tests/fixtures/bad_syntax.py:f", (), "SyntaxError"),
-    ("tests/fixtures/unsupported.py:chained", (), "chained assignment"),
-    ("tests/fixtures/unsupported.py:no_rule", (), "no derivative rule for opaque"),
-    ("math:sin", (), "'sin' is not a Python function"),
-    (f"{MODULE}:f", ("--argnums", "z"), "'z'"),
-    (f"{MODULE}:f", ("--argnums", "5"), "takes 2 parameters"),
-    (f"{MODULE}:f", ("--kinds", "scalar"), "--kinds gives 1"),
-    (f"{MODULE}:f", ("--kinds", "scalar,matrix"), "not 'matrix'"),
-])
-def test_errors_exit_non_zero_with_one_line(target, options, words):
-    result = run_s2sad("show", target, *options)
+SUBPROCESS, IN_PROCESS = run_s2sad, run_main
+
+
+@pytest.mark.parametrize("run, target, options, words", [
+    (SUBPROCESS, "no_colon_here", (), "must look like"),
+    (IN_PROCESS, f"{MODULE}:", (), "must look like"),
+    (SUBPROCESS, f"{MODULE}:nope", (), "no 'nope'"),
+    (IN_PROCESS, f"{MODULE}:Model.nope", (), "no attribute 'nope'"),
+    (SUBPROCESS, "tests/fixtures/missing.py:f", (), "no such file"),
+    (SUBPROCESS, "tests.fixtures.missing:f", (), "cannot import module"),
+    (SUBPROCESS, "tests/fixtures/bad_syntax.py:f", (), "SyntaxError"),
+    (SUBPROCESS, "tests/fixtures/unsupported.py:chained", (), "chained assignment"),
+    (IN_PROCESS, "tests/fixtures/unsupported.py:no_rule", (), "no derivative rule for opaque"),
+    (IN_PROCESS, "math:sin", (), "'sin' is not a Python function"),
+    (IN_PROCESS, f"{MODULE}:f", ("--argnums", "z"), "'z'"),
+    (SUBPROCESS, f"{MODULE}:f", ("--argnums", "5"), "takes 2 parameters"),
+    (IN_PROCESS, f"{MODULE}:f", ("--kinds", "scalar"), "--kinds gives 1"),
+    (IN_PROCESS, f"{MODULE}:f", ("--kinds", "scalar,matrix"), "not 'matrix'"),
+], ids=lambda v: v.__name__ if callable(v) else None)
+def test_errors_exit_non_zero_with_one_line(run, target, options, words):
+    result = run("show", target, *options)
     assert result.returncode == 1
     assert result.stdout == ""
     lines = result.stderr.splitlines()
