@@ -263,6 +263,11 @@ def _moved(shape: tuple, axis) -> tuple[list[int], tuple[int, ...]]:
     return [i for i in range(len(shape)) if i not in axes], axes
 
 
+def _zeros(x):
+    """Floating-point zeros shaped like `x` (float32 stays float32)."""
+    return np.zeros(np.shape(x), np.result_type(x, 1.0))
+
+
 def to_last(x, axis=None):
     """`x` with the axes of `axis` moved to the end and merged into one (all axes for None)."""
     x = np.asarray(x)
@@ -288,7 +293,7 @@ def prod_others(x, axis=None):
         return 1.0
     z = to_last(x, axis)
     if z.shape[-1] == 0:
-        return np.zeros(np.shape(x))
+        return _zeros(x)
     ones = np.ones(z.shape[:-1] + (1,), z.dtype)
     before = np.cumprod(np.concatenate([ones, z[..., :-1]], axis=-1), axis=-1)
     after = np.cumprod(np.concatenate([ones, z[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
@@ -317,7 +322,7 @@ def expand_weights(weights, x, axis=None):
         return np.ones(shape)
     if np.shape(weights) == shape:
         return weights
-    keep, axes = _moved(shape, axis)
+    _, axes = _moved(shape, axis)
     placed = [1] * len(shape)
     for a, n in zip(axes, np.shape(weights)):
         placed[a] = n
@@ -329,7 +334,7 @@ def collapse_weights(c, weights, x, axis=None):
     shape = np.shape(weights)
     if np.shape(c) == shape:
         return c
-    keep, axes = _moved(np.shape(x), axis)
+    keep, _ = _moved(np.shape(x), axis)
     return np.reshape(np.sum(c, axis=tuple(keep)), shape)
 
 
@@ -350,7 +355,7 @@ def norm_partial(x, ord, axes, keepdims, norm):
     if ord in (None, 2, "fro"):
         return div_or_zero(x, scale)
     if ord == 0:
-        return np.zeros(np.shape(x))
+        return _zeros(x)
     if ord in (np.inf, -np.inf):
         return np.sign(x) * tie_weights(np.abs(x), scale, axes, True)
     p = float(ord)
@@ -380,9 +385,9 @@ def norm_hvp(x, v, ord, axes, keepdims, norm):
     if len(axes) == 2 and ord not in (None, "fro"):
         if ord in (2, -2, "nuc"):
             raise NotImplementedError(f"second derivatives of np.linalg.norm with ord={ord!r}")
-        return np.zeros(np.shape(x))
+        return _zeros(x)
     if ord in (0, 1, np.inf, -np.inf):
-        return np.zeros(np.shape(x))
+        return _zeros(x)
     p = 2.0 if ord in (None, "fro") else float(ord)
     scale = unreduce(norm, x, axes, keepdims)
     grad = norm_partial(x, ord, axes, keepdims, norm)
