@@ -1,0 +1,183 @@
+"""What reverse mode keeps for the adjoint sweep (`s2sad.testing.recorded`): in a loop of T
+steps, only values the adjoint reads and the loop overwrites are saved, one tape entry per step
+for each of them; a branch saves its decision and a while loop its trip count. The generated
+code does not grow with T. The tape belongs to one call: interleaved pullbacks and threads
+calling the same derivative at once get their own.
+"""
+
+import threading
+
+import numpy as np
+import pytest
+
+import s2sad
+from s2sad import pipeline
+from s2sad.testing import recorded
+
+
+def tape_length(kept: dict) -> int:
+    return sum(len(value) for value in kept.values() if isinstance(value, list))
+
+
+def per_step(fun, *args) -> float:
+    """Tape entries per loop step: `fun(*args, T)` recorded at T = 4 and T = 12."""
+    short, long = recorded(fun, *args, 4), recorded(fun, *args, 12)
+    assert short.keys() == long.keys()
+    return (tape_length(long) - tape_length(short)) / 8
+
+
+def linear_accumulation(x, steps):
+    s = 0.0
+    for i in range(steps):
+        s = s + x * i
+    return s
+
+
+def linear_in_arrays(x, steps):
+    s = x
+    for i in range(steps):
+        s = s + np.sin(x) * i
+    return np.sum(s)
+
+
+def repeated_product(x, steps):
+    s = 1.0
+    for _ in range(steps):
+        s = s * x
+    return s
+
+
+def repeated_sine(x, steps):
+    s = x
+    for _ in range(steps):
+        s = np.sin(s)
+    return s
+
+
+def product_then_sine(x, steps):
+    s = x
+    for _ in range(steps):
+        s = s * x
+        s = np.sin(s)
+    return s
+
+
+def branch_in_loop(x, steps):
+    s = x
+    for _ in range(steps):
+        if s > 0.5:
+            s = s - 0.1 * x
+        else:
+            s = s + 0.2
+    return s
+
+
+@pytest.mark.parametrize(("fun", "x", "expected"), [
+    (linear_accumulation, 0.9, 0),  # the adjoint reads only x and the loop index
+    (linear_in_arrays, np.array([0.5, 1.5]), 0),
+    (repeated_product, 0.9, 1),  # s before each product
+    (repeated_sine, 0.9, 1),  # s before each sine
+    (product_then_sine, 0.9, 2),
+    (branch_in_loop, 0.9, 1),  # the decision
+])
+def test_tape_entries_per_loop_step(fun, x, expected):
+    assert per_step(fun, x) == expected
+
+
+def test_the_tape_holds_what_the_adjoint_reads():
+    kept = recorded(repeated_product, 0.9, 4)
+    assert kept["tape"] == pytest.approx([1.0, 0.9, 0.81, 0.729])
+    decisions = recorded(branch_in_loop, 0.9, 6)["tape"]
+    assert decisions[1:] == [True] * 5  # s = 0.9 0.81 0.72 0.63 0.54; the last (0.45: else) is read first, not taped
+    assert decisions[0] is None  # the value before the first step
+
+
+def grow(x, limit):
+    s = x
+    while s < limit:
+        s = s * 1.5
+    return s * x
+
+
+def test_a_while_loop_records_its_trip_count():
+    short, long = recorded(grow, 0.9, 3.0), recorded(grow, 0.9, 300.0)
+    assert (short["trips"], long["trips"]) == (3, 15)
+    assert tape_length(short) == tape_length(long) == 0
+    assert s2sad.grad(grow)(0.9, 300.0) == pytest.approx(2 * 0.9 * 1.5 ** 15)
+
+
+def fill(x, steps):
+    z = np.zeros(steps)
+    for i in range(steps):
+        z[i] = x * i
+    return np.sum(z * z)
+
+
+@pytest.mark.xfail(strict=True, reason="to-be-recorded: `z[i] = x * i` saves x * i at every step, though the "
+                                       "adjoint reads it only for its shape (unbroadcast(bz[i], t2))")
+def test_item_writes_record_nothing_the_adjoint_does_not_need():
+    assert per_step(fill, 0.5) == 0
+
+
+def test_generated_code_does_not_grow_with_the_trip_count():
+    derivative = s2sad.grad(product_then_sine)
+    assert derivative(0.9, 3) == pytest.approx(_product_then_sine_slope(0.9, 3))
+    source, builds = derivative.source, pipeline.STATS["builds"]
+    assert derivative(0.9, 300) == pytest.approx(_product_then_sine_slope(0.9, 300))
+    assert pipeline.STATS["builds"] == builds
+    assert derivative.source == source and len(source.splitlines()) < 40
+    assert len(recorded(product_then_sine, 0.9, 300)["tape"]) == 600
+
+
+def _product_then_sine_slope(x: float, steps: int) -> float:
+    s, ds = x, 1.0
+    for _ in range(steps):
+        s, ds = s * x, ds * x + s
+        s, ds = np.sin(s), np.cos(s) * ds
+    return ds
+
+
+def test_interleaved_pullbacks_have_their_own_tapes():
+    out1, pullback1 = s2sad.vjp(repeated_sine, 0.9, 5)
+    out2, pullback2 = s2sad.vjp(repeated_sine, -0.4, 7)
+    second = pullback2(1.0)[0]
+    first = pullback1(1.0)[0]
+    assert first == pytest.approx(_sine_slope(0.9, 5)) and second == pytest.approx(_sine_slope(-0.4, 7))
+    assert pullback1(2.0)[0] == pytest.approx(2 * first)  # a pullback can be called again
+
+
+def _sine_slope(x: float, steps: int) -> float:
+    s, ds = x, 1.0
+    for _ in range(steps):
+        s, ds = np.sin(s), np.cos(s) * ds
+    return ds
+
+
+def test_the_tape_is_local_to_a_call_across_threads():
+    derivative = s2sad.grad(branch_in_loop)
+    derivative(0.9, 2)  # built before the threads start
+    cases = [(0.3 + 0.1 * k, 5 + 3 * k) for k in range(8)]
+    expected = [_branch_slope(x, n) for x, n in cases]
+    start = threading.Barrier(len(cases))
+    wrong: list = []
+
+    def work(k: int) -> None:
+        start.wait()
+        for _ in range(200):
+            got = derivative(*cases[k])
+            if got != pytest.approx(expected[k], rel=1e-12):
+                wrong.append((cases[k], got))
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(len(cases))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not wrong
+
+
+def _branch_slope(x: float, steps: int) -> float:
+    s, ds = x, 1.0
+    for _ in range(steps):
+        s, ds = (s - 0.1 * x, ds - 0.1) if s > 0.5 else (s + 0.2, ds)
+    return ds
