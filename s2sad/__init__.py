@@ -2,7 +2,9 @@
 
 from s2sad import rules as _rules  # noqa: F401  (registers the derivative rules)
 from s2sad.api import grad, jvp, show, value_and_grad, vjp
-from s2sad.higher import elementwise_grad, hessian, hvp, jacfwd, jacobian, jacrev
+from s2sad.custom import checkpoint, defjvp, defvjp, stop_gradient
+from s2sad.custom import custom_jvp_decorator as custom_jvp
+from s2sad.custom import custom_vjp_decorator as custom_vjp
 from s2sad.errors import (
     ArgnumsError,
     IntegerArgument,
@@ -12,12 +14,14 @@ from s2sad.errors import (
     S2SADError,
     UnsupportedSyntax,
 )
+from s2sad.higher import elementwise_grad, hessian, hvp, jacfwd, jacobian, jacrev
 
 __version__ = "0.1.0"
 
 __all__ = [
     "grad", "value_and_grad", "jvp", "vjp", "show",
     "jacfwd", "jacrev", "jacobian", "hessian", "hvp", "elementwise_grad",
+    "custom_jvp", "custom_vjp", "defjvp", "defvjp", "stop_gradient", "checkpoint",
     "S2SADError", "UnsupportedSyntax", "NoSource", "MissingRule", "NonScalarOutput",
     "IntegerArgument", "ArgnumsError",
 ]

@@ -162,10 +162,14 @@ class AdjointStatements:
         self.kill(call.target.name)
         if g is None:
             return stmts
-        grads = self.temp(Call(call.bwd, (call.residuals, g)), stmts, stmt.line)
-        for i, name in enumerate(call.wrt):
+        residuals = call.residuals
+        if call.recompute is not None:  # a checkpoint: run the callee's forward sweep again
+            pair = self.temp(call.recompute, stmts, stmt.line)
+            residuals = self.temp(Call(self.getitem(), (pair, Const(1))), stmts, stmt.line)
+        grads = self.temp(Call(call.bwd, (*call.extra, residuals, g)), stmts, stmt.line)
+        for i, atom in call.outputs:
             part = self.temp(Call(self.getitem(), (grads, Const(i))), stmts, stmt.line)
-            self.accumulate(call.bound[name], part, stmts, stmt.line)
+            self.accumulate(atom, part, stmts, stmt.line)
         return stmts
 
     # ------------------------------------------------------------ in-place writes

@@ -26,9 +26,9 @@ def is_user_function(op: object) -> bool:
     """A Python function (or transformed s2sad object) with no rule: its source is differentiated."""
     if lookup(op) is not None:
         return False
-    if isinstance(op, Deferred):
+    if hasattr(op, "nondiff_argnums") or type(op).__name__ == "checkpoint":
         return False
-    internal = (getattr(op, "__module__", None) or "").startswith("s2sad")
+    internal = isinstance(op, types.FunctionType) and (op.__module__ or "").startswith("s2sad")
     if internal and not getattr(op, "__s2sad_generated__", False):
         return False  # s2sad's own helpers: displays and in-place operations the transforms handle
     return isinstance(op, types.FunctionType) or hasattr(op, "__s2sad_source_function__")
@@ -40,12 +40,16 @@ class Deferred:
     def __init__(self, fun: object, request: object, part: str) -> None:
         self.fun, self.request, self.part = fun, request, part
 
-    def __call__(self, *args, **kwargs):
+    @property
+    def __s2sad_source_function__(self):
+        """The derivative it stands for (built by now), so generated code can be differentiated."""
         from s2sad import cache
 
         built = cache.get(self.fun, self.request)
-        target = built.fun if self.part == "fun" else built.bwd
-        return target(*args, **kwargs)
+        return built.fun if self.part == "fun" else built.bwd
+
+    def __call__(self, *args, **kwargs):
+        return self.__s2sad_source_function__(*args, **kwargs)
 
 
 def derivative(fun: object, mode: str, wrt: tuple[str, ...], part: str = "fun") -> tuple[object, object]:
@@ -116,17 +120,30 @@ def callee_ref(obj: object, fun: object, suffix: str) -> Ref:
 
 @dataclass
 class ReverseCall:
-    """`target = fun(...)` rewritten for reverse mode; its adjoint calls `bwd`."""
+    """`target = fun(...)` rewritten for reverse mode: its adjoint is
+    `grads = bwd(*extra, residuals, bt)` (after `residuals = recompute(...)[1]` for a
+    checkpoint), and `grads[i]` flows into `outputs[i]`'s caller atom."""
 
     target: Var
-    residuals: Var
+    residuals: Var | None
     bwd: Ref
-    wrt: list[str]
-    bound: dict[str, ir.Atom]
+    outputs: list[tuple[int, ir.Atom]]
+    extra: tuple[ir.Atom, ...] = ()
+    recompute: Call | None = None
+
+
+def callee_kind(op: object) -> str | None:
+    from s2sad import custom
+
+    for kind, cls in (("custom_jvp", custom.custom_jvp), ("custom_vjp", custom.custom_vjp),
+                      ("checkpoint", custom.checkpoint)):
+        if isinstance(op, cls):
+            return kind
+    return "function" if is_user_function(op) else None
 
 
 def rewrite_for_reverse(body: list[ir.Stmt], is_active, namer: Namer, calls: dict[int, ReverseCall]) -> list:
-    """Replace each active call of a user function by `p = f_fwd(...)`, `r = p[1]`, `t = p[0]`."""
+    """Replace each active call of a user function by its forward sweep (see `ReverseCall`)."""
     out: list[ir.Stmt] = []
     for stmt in body:
         if isinstance(stmt, ir.If):
@@ -134,33 +151,122 @@ def rewrite_for_reverse(body: list[ir.Stmt], is_active, namer: Namer, calls: dic
                          rewrite_for_reverse(stmt.orelse, is_active, namer, calls), stmt.line)
         elif isinstance(stmt, (ir.For, ir.While)):
             stmt = _rebuild_loop(stmt, lambda b: rewrite_for_reverse(b, is_active, namer, calls))
-        elif _active_user_call(stmt, is_active):
-            out += _split_call(stmt, is_active, namer, calls)
-            continue
+        elif isinstance(stmt, Assign) and isinstance(stmt.value, Call) and is_active(stmt.target):
+            kind = callee_kind(stmt.value.op.value)
+            if kind is not None:
+                out += SPLITTERS[kind](stmt, is_active, namer, calls)
+                continue
         out.append(stmt)
     return out
 
 
-def _active_user_call(stmt: ir.Stmt, is_active) -> bool:
-    if not (isinstance(stmt, Assign) and isinstance(stmt.value, Call)):
-        return False
-    return is_user_function(stmt.value.op.value) and is_active(stmt.target)
+def _forward_sweep(stmt: Assign, fwd: Ref, args: tuple, kwargs: tuple, namer: Namer) -> tuple[list, Var]:
+    """`p = fwd(...)`, `r = p[1]`, `target = p[0]` (residuals first: they are restored only after
+    the call's adjoint has used them)."""
+    pair, residuals = Var(namer.temp()), Var(namer.fresh("residuals"))
+    stmts = [Assign(pair, Call(fwd, args, kwargs), stmt.line),
+             Assign(residuals, Call(_getitem(), (pair, Const(1))), stmt.line),
+             Assign(stmt.target, Call(_getitem(), (pair, Const(0))), stmt.line)]
+    return stmts, residuals
 
 
-def _split_call(stmt: Assign, is_active, namer: Namer, calls: dict[int, ReverseCall]) -> list[ir.Stmt]:
-    call = stmt.value
-    fun = call.op.value
+def _split_function(stmt: Assign, is_active, namer: Namer, calls: dict[int, ReverseCall]) -> list:
+    call, fun = stmt.value, stmt.value.op.value
     wrt, bound = active_params(fun, call, is_active)
     fwd, _ = derivative(fun, "vjp", tuple(wrt), "fun")
     bwd, _ = derivative(fun, "vjp", tuple(wrt), "bwd")
-    pair = Var(namer.temp())
-    residuals = Var(namer.fresh("residuals"))
-    getitem = _getitem()
-    first = Assign(pair, Call(callee_ref(fwd, fun, "fwd"), call.args, call.kwargs), stmt.line)
-    value = Assign(stmt.target, Call(getitem, (pair, Const(0))), stmt.line)
-    rest = Assign(residuals, Call(getitem, (pair, Const(1))), stmt.line)
-    calls[id(value)] = ReverseCall(stmt.target, residuals, callee_ref(bwd, fun, "bwd"), wrt, bound)
-    return [first, rest, value]  # residuals first: restored only after the call's adjoint used them
+    stmts, residuals = _forward_sweep(stmt, callee_ref(fwd, fun, "fwd"), call.args, call.kwargs, namer)
+    outputs = [(i, bound[name]) for i, name in enumerate(wrt)]
+    calls[id(stmts[-1])] = ReverseCall(stmt.target, residuals, callee_ref(bwd, fun, "bwd"), outputs)
+    return stmts
+
+
+def _split_checkpoint(stmt: Assign, is_active, namer: Namer, calls: dict[int, ReverseCall]) -> list:
+    """Keep the plain call; the adjoint runs the callee's forward sweep again, then its bwd."""
+    call, fun = stmt.value, stmt.value.op.value.fun
+    wrt, bound = active_params(fun, call, is_active)
+    fwd, _ = derivative(fun, "vjp", tuple(wrt), "fun")
+    bwd, _ = derivative(fun, "vjp", tuple(wrt), "bwd")
+    outputs = [(i, bound[name]) for i, name in enumerate(wrt)]
+    again = Call(callee_ref(fwd, fun, "fwd"), call.args, call.kwargs)
+    calls[id(stmt)] = ReverseCall(stmt.target, None, callee_ref(bwd, fun, "bwd"), outputs, recompute=again)
+    return [stmt]
+
+
+def _split_custom_vjp(stmt: Assign, is_active, namer: Namer, calls: dict[int, ReverseCall]) -> list:
+    call, obj = stmt.value, stmt.value.op.value
+    obj.require_rule()
+    args = positional_args(obj.fun, dict(zip(_param_names(obj.fun), call.args)) | dict(call.kwargs))
+    stmts, residuals = _forward_sweep(stmt, callee_ref(obj.fwd, obj.fun, "fwd"), args, (), namer)
+    extra = tuple(args[i] for i in obj.nondiff_argnums)
+    diff = [a for i, a in enumerate(args) if i not in obj.nondiff_argnums]
+    outputs = [(i, a) for i, a in enumerate(diff) if is_active(a)]
+    calls[id(stmts[-1])] = ReverseCall(stmt.target, residuals, callee_ref(obj.bwd, obj.fun, "bwd"), outputs, extra)
+    return stmts
+
+
+def _split_custom_jvp(stmt: Assign, is_active, namer: Namer, calls: dict[int, ReverseCall]) -> list:
+    """Transpose the custom jvp: reverse mode of its tangent output, which is linear in the tangents."""
+    call, obj = stmt.value, stmt.value.op.value
+    obj.require_rule()
+    args = positional_args(obj.fun, dict(zip(_param_names(obj.fun), call.args)) | dict(call.kwargs))
+    diff = [i for i in range(len(args)) if i not in obj.nondiff_argnums]
+    linear = linearization(obj, len(args))
+    zeros = []
+    out: list[ir.Stmt] = [stmt]
+    for i in diff:
+        zero = Var(namer.temp())
+        out.append(Assign(zero, Call(_runtime("zeros_like"), (args[i],)), stmt.line))
+        zeros.append(zero)
+    wrt = [f"t{i}" for i in diff if is_active(args[i])]
+    fwd, _ = derivative(linear, "vjp", tuple(wrt), "fun")
+    bwd, _ = derivative(linear, "vjp", tuple(wrt), "bwd")
+    pair, residuals = Var(namer.temp()), Var(namer.fresh("residuals"))
+    out.append(Assign(pair, Call(callee_ref(fwd, obj.fun, "linear_fwd"), (*args, *zeros)), stmt.line))
+    out.append(Assign(residuals, Call(_getitem(), (pair, Const(1))), stmt.line))
+    outputs = [(k, args[int(name[1:])]) for k, name in enumerate(wrt)]
+    calls[id(stmt)] = ReverseCall(stmt.target, residuals, callee_ref(bwd, obj.fun, "linear_bwd"), outputs)
+    return out[1:] + [stmt]  # the primal call last: the transposed sweep reads the residuals
+
+
+def linearization(obj, count: int):
+    """`def linear(x0, .., t0, ..): return jvp((x0, ..), (t0, ..))[1]`, made once per arity."""
+    import linecache
+
+    cache = obj.__dict__.setdefault("_s2sad_linear", {})
+    if count in cache:
+        return cache[count]
+    diff = [i for i in range(count) if i not in obj.nondiff_argnums]
+    xs = [f"x{i}" for i in range(count)]
+    ts = [f"t{i}" for i in diff]
+    nd = [xs[i] for i in obj.nondiff_argnums]
+    primals = "(" + "".join(xs[i] + ", " for i in diff) + ")"
+    tangents = "(" + "".join(t + ", " for t in ts) + ")"
+    name = f"{obj.__name__}_linear"
+    source = (f"def {name}({', '.join(xs + ts)}):\n"
+              f"    return rule({''.join(a + ', ' for a in nd)}{primals}, {tangents})[1]\n")
+    filename = f"<s2sad linearization of {obj.__qualname__}/{count}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    scope = {"rule": obj.jvp}
+    exec(compile(source, filename, "exec"), scope)  # noqa: S102 - generated from the arity alone
+    cache[count] = scope[name]
+    return scope[name]
+
+
+def _param_names(fun) -> list[str]:
+    from s2sad.api import _params
+
+    return _params(fun)
+
+
+def _runtime(name: str) -> Ref:
+    from s2sad.naming import runtime_ref
+
+    return runtime_ref(name)
+
+
+SPLITTERS = {"function": _split_function, "checkpoint": _split_checkpoint,
+             "custom_vjp": _split_custom_vjp, "custom_jvp": _split_custom_jvp}
 
 
 def _rebuild_loop(stmt, fix):

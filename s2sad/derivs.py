@@ -78,31 +78,51 @@ def constructor_slots(value: ir.Expr) -> list[ir.Atom]:
 
 
 def container_names(fn: ir.Function, kinds: tuple[str | None, ...] | None) -> set[str]:
-    """Names that may hold a tuple, list, dict or other structure (their adjoints add up with
-    `runtime.add`, not `+`, which would concatenate lists): displays, list operations, items of
-    such values, and parameters not known to be numbers or arrays."""
+    """Names that may hold a tuple, list, dict or other structure: their adjoints add up with
+    `runtime.add` (elementwise, None as zero), not `+`, which would concatenate lists. Only names
+    known to hold numbers or arrays (numeric parameters, results of numeric operations, copies of
+    those) use `+`."""
     kinds = kinds or (None,) * len(fn.params)
-    names = {p for p, k in zip(fn.params, kinds) if k not in ("scalar", "array")}
-    names |= set(fn.params[len(kinds):])
+    numeric = {p for p, k in zip(fn.params, kinds) if k in ("scalar", "array")}
+    assigns = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign)]
+    targets = {s.target.name for s in assigns}
+    candidates = {s.target.name for s in assigns if _numeric(s.value, targets | set(fn.params))}
     changed = True
-    while changed:
+    while changed:  # a name is numeric when every assignment to it is
         changed = False
-        for stmt in ir.walk(fn.body):
-            if isinstance(stmt, ir.Assign) and stmt.target.name not in names and _structured(stmt.value, names):
-                names.add(stmt.target.name)
+        for stmt in assigns:
+            name = stmt.target.name
+            if name in candidates and not _numeric(stmt.value, numeric | (candidates - set(fn.params))):
+                candidates.discard(name)
                 changed = True
-    return names
+    numeric |= candidates - set(fn.params)
+    return (targets | set(fn.params)) - numeric
 
 
-def _structured(value: ir.Expr, names: set[str]) -> bool:
-    if constructor_items(value) is not None:
-        return True
+def _structure_ops() -> set[int]:
+    """Operations whose result may be a container (their adjoints must add up elementwise)."""
+    import builtins
+
+    import numpy as np
+
+    ops = [operator.getitem, getattr, builtins.reversed, builtins.sum, runtime.as_sequence, runtime.add,
+           runtime.zeros_like, runtime.copy_value, runtime.copy_list, *runtime.POPS, runtime.list_append,
+           runtime.add_at, runtime.setitem, runtime.receive, runtime.getitem_adjoint, runtime.attribute_adjoint,
+           runtime.attribute_of, runtime.sum_adjoint, runtime.sequence_adjoint, runtime.reverse_items,
+           runtime.make_list, runtime.make_dict, np.split, np.array_split, np.linalg.slogdet]
+    return {id(op) for op in ops}
+
+
+_STRUCTURAL = _structure_ops()
+
+
+def _numeric(value: ir.Expr, numeric: set[str]) -> bool:
+    """Whether `value` is a number or an array, given the names known to be numeric."""
     if isinstance(value, ir.Var):
-        return value.name in names
-    if isinstance(value, Call):
-        op = value.op.value
-        if op in (runtime.list_append, runtime.as_sequence, *runtime.POPS):
-            return True
-        first = value.args[0] if value.args else None
-        return op is operator.getitem and isinstance(first, ir.Var) and first.name in names
-    return False
+        return value.name in numeric
+    if isinstance(value, ir.Const):
+        return type(value.value) in (int, float, bool)
+    if not isinstance(value, Call) or id(value.op.value) in _STRUCTURAL:
+        return False
+    rule = lookup(value.op.value)
+    return rule is not None and not rule.nondiff

@@ -237,7 +237,7 @@ def emit_module(fns: list[ir.Function], temps: set[str]) -> Emitted:
     sources = []
     aliases: dict[int, str] = {}
     namespace: dict = {}
-    taken = set().union(*(_all_local_names(fn) for fn in fns))
+    taken = set().union(*(_all_local_names(fn) for fn in fns)) | {fn.name for fn in fns}
     for fn in fns:
         emitter = Emitter(fn, temps)
         emitter.aliases, emitter.namespace, emitter.taken = aliases, namespace, taken

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 from s2sad import ir, runtime
 from s2sad.activity import Activity
-from s2sad.calls import active_params, callee_ref, derivative, is_user_function, positional_args
+from s2sad.calls import active_params, callee_kind, callee_ref, derivative, positional_args
 from s2sad.derivs import Context, constructor_items
-from s2sad.ir import Assign, Atom, Call, Const, Pack, Var
+from s2sad.ir import Assign, Atom, Call, Const, Pack, Ref, Var
 from s2sad.lower_expr import getitem_ref
 from s2sad.naming import Namer, runtime_ref
 from s2sad.syntax import operator_ref
@@ -37,8 +37,10 @@ class State:
 
 
 class Forward:
-    def __init__(self, fn: ir.Function, activity: Activity, namer: Namer, wrt: list[str]) -> None:
+    def __init__(self, fn: ir.Function, activity: Activity, namer: Namer, wrt: list[str],
+                 containers: set[str] = frozenset()) -> None:
         self.ctx = Context(fn, activity, namer, "d")
+        self.containers = containers
         self.wrt = wrt
         self.state = State()
 
@@ -121,7 +123,12 @@ class Forward:
             return stmts + self.construct(stmt, items)
         if not isinstance(value, Call):
             return stmts + self.set_tangent(target, None, stmt.line)
-        if is_user_function(value.op.value):
+        kind = callee_kind(value.op.value)
+        if kind == "custom_jvp":
+            return self.custom_jvp_call(stmt, value)
+        if kind in ("custom_vjp", "checkpoint"):  # forward mode differentiates the function itself
+            return self.user_call(stmt, Call(Ref(value.op.value.fun, value.op.path), value.args, value.kwargs))
+        if kind == "function":
             return self.user_call(stmt, value)
         terms = self.terms(stmt, value, stmts)
         return stmts + self.combine(target, terms, stmt.line)
@@ -152,13 +159,30 @@ class Forward:
         tangent = self.temp(Call(getitem_ref(), (pair, Const(1))), stmts, stmt.line)
         return stmts + self.set_tangent(stmt.target.name, tangent, stmt.line)
 
+    def custom_jvp_call(self, stmt: Assign, call: Call) -> list[ir.Stmt]:
+        """`t = f(...)` with a custom jvp: `t, dt = rule(*nondiff, primals, tangents)`."""
+        obj = call.op.value
+        obj.require_rule()
+        args = positional_args(obj.fun, active_params(obj.fun, call, self.active)[1])
+        stmts: list[ir.Stmt] = []
+        diff = [a for i, a in enumerate(args) if i not in obj.nondiff_argnums]
+        primals = self.temp(Pack(tuple(diff)), stmts, stmt.line)
+        tangents = self.temp(Pack(tuple(self.materialize(a, stmts, stmt.line) for a in diff)), stmts, stmt.line)
+        nondiff = tuple(args[i] for i in obj.nondiff_argnums)
+        rule = callee_ref(obj.jvp, obj.fun, "jvp_rule")
+        pair = self.temp(Call(rule, (*nondiff, primals, tangents)), stmts, stmt.line)
+        stmts.append(Assign(stmt.target, Call(getitem_ref(), (pair, Const(0))), stmt.line))
+        tangent = self.temp(Call(getitem_ref(), (pair, Const(1))), stmts, stmt.line)
+        return stmts + self.set_tangent(stmt.target.name, tangent, stmt.line)
+
     def combine(self, target: str, terms: list[Atom], line: int) -> list[ir.Stmt]:
         if not terms:
             return self.set_tangent(target, None, line)
         stmts: list[ir.Stmt] = []
         total = terms[0]
+        op = runtime_ref("add") if target in self.containers else operator_ref(operator.add)
         for term in terms[1:]:
-            total = self.temp(Call(operator_ref(operator.add), (total, term)), stmts, line)
+            total = self.temp(Call(op, (total, term)), stmts, line)
         return stmts + self.set_tangent(target, total, line)
 
     def construct(self, stmt: Assign, items: tuple[Atom, ...]) -> list[ir.Stmt]:
@@ -181,10 +205,13 @@ class Forward:
         container, op = call.args[0], call.op.value
         if op in runtime.POPS:
             d = self.tangent(container)
-            if d is None or not self.active(stmt.target):
+            if d is None:
                 return [stmt] + self.set_tangent(stmt.target.name, None, stmt.line)
+            popped = Call(call.op, (d,))  # popped even when unused: the tangent list stays aligned
+            if not self.active(stmt.target):
+                return [stmt, Assign(Var(self.ctx.namer.temp()), popped, stmt.line)]
             self.state.zero.discard(stmt.target.name)
-            return [stmt, Assign(self.ctx.dname(stmt.target.name), Call(call.op, (d,)), stmt.line)]
+            return [stmt, Assign(self.ctx.dname(stmt.target.name), popped, stmt.line)]
         value = call.args[-1]
         if not self.active(container) or (self.tangent(container) is None and self.tangent(value) is None):
             return [stmt]
@@ -267,5 +294,6 @@ class Forward:
         return stmts + [ir.Return(Pack((out, dout)), line)]
 
 
-def forward(fn: ir.Function, activity: Activity, namer: Namer, wrt: list[str]) -> ir.Function:
-    return Forward(fn, activity, namer, wrt).run()
+def forward(fn: ir.Function, activity: Activity, namer: Namer, wrt: list[str],
+            containers: set[str] = frozenset()) -> ir.Function:
+    return Forward(fn, activity, namer, wrt, containers).run()

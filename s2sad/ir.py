@@ -136,6 +136,8 @@ class Function:
     """Names s2sad made up (not the user's): emission may fold them into their single use."""
     defaults: dict[str, object] = field(default_factory=dict)
     """Default values of trailing parameters, as the user's function has them."""
+    tape: str = ""
+    """In reverse-mode code: the name of the tape list (for splitting the two sweeps)."""
 
 
 class IRError(Exception):

@@ -81,7 +81,7 @@ def transform(primal: ir.Function, request: Request, namer: Namer) -> tuple[Acti
         primal = pair_output(primal, namer)
     activity = analyse(primal, list(request.wrt))
     if request.mode == "jvp":
-        derivative = forward(primal, activity, namer, list(request.wrt))
+        derivative = forward(primal, activity, namer, list(request.wrt), container_names(primal, request.kinds))
     else:
         containers = container_names(primal, request.kinds)
         start = shapes.initial(primal.params, request.kinds)

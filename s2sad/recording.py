@@ -76,8 +76,8 @@ class Recorder:
             kind = {runtime.setitem: "slice", runtime.list_append: "append", runtime.list_pop: "pop",
                     runtime.tape_pop: "pop"}
             saves = [Save(container, kind.get(value.op.value, "whole"), in_loop, stmt.line, stmt)]
-            if value.op.value in runtime.POPS:
-                saves += self.saves_for(name, "value", stmt, defined, in_loop, stmt.line)
+            if value.op.value in runtime.POPS:  # restored after the re-append, which reads the popped value
+                saves = self.saves_for(name, "value", stmt, defined, in_loop, stmt.line) + saves
         else:
             saves = self.saves_for(name, "value", stmt, defined, in_loop, stmt.line)
         defined.add(name)

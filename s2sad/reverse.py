@@ -62,7 +62,7 @@ class Reverse(AdjointStatements):
         adjoint = self.cleanup(primal, adjoint + [ir.Return(result)])
         body = self.recorder.finish(primal, adjoint)
         return ir.Function(f"{fn.name}_{form}", list(fn.params), body, fn.filename, fn.firstline, fn.lines,
-                           set(fn.temps), dict(fn.defaults))
+                           set(fn.temps), dict(fn.defaults), self.recorder.tape)
 
     def split_aux(self, value: Atom | Pack, primal: list, line: int) -> tuple[Atom, Atom]:
         """`has_aux`: the function returns `(output, aux)`; only the output is differentiated."""

@@ -68,9 +68,13 @@ def zeros_like(x):
     if kind is np.ndarray or isinstance(x, np.generic):
         zero = np.zeros(np.shape(x), x.dtype if np.issubdtype(x.dtype, np.inexact) else np.float64)
         return zero if zero.ndim or kind is np.ndarray else zero[()]
-    if kind is bool or x is None or isinstance(x, str):
-        return None
-    return map_structure(zeros_like, x)
+    if isinstance(x, (list, tuple, dict)) or (dataclasses.is_dataclass(x) and not isinstance(x, type)):
+        return map_structure(zeros_like, x)
+    if isinstance(x, range):
+        return [0.0] * len(x)  # indexable like the range, so loops over it differentiate cleanly
+    if kind is bool or isinstance(x, np.bool_):
+        return 0.0
+    return None  # strings, None, other objects: no derivative
 
 
 def map_structure(fn, *trees):
@@ -740,3 +744,25 @@ def tape_pop(tape):
 
 
 POPS = (list_pop, tape_pop)
+
+
+def copy_list(items):
+    """A new list with the same items (a tape the adjoint sweep may pop without consuming the
+    caller's residuals)."""
+    return list(items)
+
+
+def reverse_items(items):
+    """The items in reverse order, as a list (the adjoint of `reversed`)."""
+    return list(reversed(items))
+
+
+def sequence_adjoint(g, items):
+    """The cotangent of `items` in `as_sequence(items)`: `g`, or zero for a dict (whose keys
+    were iterated)."""
+    return zeros_like(items) if isinstance(items, dict) else g
+
+
+def attribute_of(g, name):
+    """`getattr(g, name)`, or None when the structure carries no cotangent there."""
+    return None if g is None else getattr(g, name)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from s2sad import ir, runtime
 from s2sad.ir import Assign, Call, Const, Pack, Var
 from s2sad.lower_expr import getitem_ref
-from s2sad.naming import Namer
+from s2sad.naming import Namer, runtime_ref
 
 
 def split(fn: ir.Function, namer: Namer) -> tuple[ir.Function, ir.Function]:
@@ -32,6 +32,11 @@ def split(fn: ir.Function, namer: Namer) -> tuple[ir.Function, ir.Function]:
     fwd = ir.Function(base + "_fwd", list(fn.params), fwd_body, fn.filename, fn.firstline, fn.lines, set(fn.temps),
                       dict(fn.defaults))
     unpack = [Assign(Var(n), Call(getitem_ref(), (residuals, Const(i)))) for i, n in enumerate(needed)]
+    if fn.tape in needed:  # the adjoint sweep pops its own copy: the residuals stay reusable
+        whole = Var(namer.temp())
+        at = needed.index(fn.tape)
+        unpack[at] = Assign(whole, Call(getitem_ref(), (residuals, Const(at))))
+        unpack.insert(at + 1, Assign(Var(fn.tape), Call(runtime_ref("copy_list"), (whole,))))
     bwd = ir.Function(base + "_bwd", [residuals.name, marker.target.name], unpack + suffix, fn.filename,
                       fn.firstline, fn.lines, set(fn.temps))
     bwd.residuals = needed  # type: ignore[attr-defined]  (read by testing.recorded)

@@ -87,7 +87,9 @@ def expr_to_ast(expr: Expr, spell: Callable[[Ref], str], sub: Callable[[Atom], a
         return ast.Tuple([conv(a) for a in expr.items], ast.Load())
     if not isinstance(expr, Call):
         return conv(expr)
-    args = [conv(a) for a in expr.args]
+    if expr.op.value is operator.getitem and len(expr.args) == 2 and not expr.kwargs:
+        return ast.Subscript(conv(expr.args[0]), index_to_ast(expr.args[1], conv), ast.Load())
+    args = [conv(a) for a in expr.args]  # each atom converted once: `conv` consumes inlined ones
     kind = _BY_FUNCTION.get(id(expr.op.value))
     if kind and not expr.kwargs:
         family, name = kind
@@ -98,8 +100,6 @@ def expr_to_ast(expr: Expr, spell: Callable[[Ref], str], sub: Callable[[Atom], a
             return ast.UnaryOp(op_node, args[0])
         if family == "compare" and len(args) == 2:
             return ast.Compare(args[0], [op_node], [args[1]])
-    if expr.op.value is operator.getitem and len(args) == 2 and not expr.kwargs:
-        return ast.Subscript(args[0], index_to_ast(expr.args[1], conv), ast.Load())
     func = ast.parse(spell(expr.op), mode="eval").body
     keywords = [ast.keyword(k, conv(a)) for k, a in expr.kwargs]
     return ast.Call(func, args, keywords)

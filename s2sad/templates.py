@@ -100,6 +100,9 @@ def tangent_term(rule: Rule, param: str, bindings: dict[str, Atom], dparam: Atom
         args[param] = dparam
         value = Call(rule.ref, tuple(args[p] for p in _positional_names(rule, args)), _keywords(rule, args))
         return _finish(([], value), namer, line)
+    if rule.partials is None:
+        raise MissingRule(f"{rule.name} has no forward-mode rule for its argument {param!r}", None,
+                          hint=f"register one with s2sad.defjvp({rule.name}, ...)")
     stmts, partial = _partial(rule, param, env, namer, line)
     return _scale(stmts, dparam, partial, namer, line)
 
@@ -112,7 +115,8 @@ def adjoint_term(rule: Rule, param: str, bindings: dict[str, Atom], g: Atom, out
         fn = rule.adjoints[param]
         return _finish(instantiate(fn, {**env, _first(fn): g}, namer, line), namer, line)
     if rule.partials is None:
-        raise MissingRule(f"{rule.name} has no adjoint for {param!r}", None)
+        raise MissingRule(f"{rule.name} has no reverse-mode rule for its argument {param!r}", None,
+                          hint=f"register one with s2sad.defvjp({rule.name}, ...)")
     stmts, partial = _partial(rule, param, env, namer, line)
     stmts, term = _scale(stmts, g, partial, namer, line)
     if len(_elementwise_params(rule)) > 1:

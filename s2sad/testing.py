@@ -109,7 +109,18 @@ def check_grads(fun: Callable, args: Sequence, order: int = 1, modes: Sequence[s
         np.testing.assert_allclose(rhs, _inner(numeric, cotangent), rtol=rtol, atol=atol,
                                    err_msg="vjp vs finite differences")
     if order > 1:
-        raise NotImplementedError("check_grads(order=2) arrives with higher-order transforms")
+        _check_second_order(fun, args, positions, out, rng, modes, rtol, atol, eps, seed, order)
+
+
+def _check_second_order(fun, args, positions, out, rng, modes, rtol, atol, eps, seed, order) -> None:
+    """The derivatives of the derivative: `check_grads` on the gradient of <u, fun(args)>."""
+    u = _random_like(out, rng)
+    names = api._params(fun)
+    params = ", ".join(names)
+    inner = make_function(f"def inner_product({params}):\n    return np.sum(u * fun({params}))\n",
+                          {"u": u, "fun": fun})
+    gradient = api.Transformed(inner, "grad", tuple(positions))
+    check_grads(gradient, args, order - 1, modes, rtol, atol, eps, seed + 1)
 
 
 def recorded(fun: Callable, *args, argnums=0) -> dict[str, object]:

@@ -13,7 +13,7 @@ from s2sad.runtime import add_at, attribute_adjoint, getitem_adjoint, sum_adjoin
 
 
 @linear(operator.getitem, "x, index")
-class getitem:
+class getitem_rule:
     """x[index] for arrays, lists, tuples and dicts: the adjoint scatters into the slot read;
     repeated integer indices add up."""
 
@@ -25,7 +25,7 @@ class getitem:
 
 
 @linear(builtins.getattr, "x, name")
-class attribute:
+class attribute_rule:
     """obj.name on namedtuples and dataclasses: the adjoint is a zero structure with g in name."""
 
     def bx(g, x, name):
@@ -33,13 +33,15 @@ class attribute:
 
 
 @linear(runtime.as_sequence, "x")
-class sequence:
-    def bx(g):
-        return g
+class sequence_rule:
+    """What a for loop indexes: the sequence itself (a dict's keys carry no derivative)."""
+
+    def bx(g, x):
+        return runtime.sequence_adjoint(g, x)
 
 
 @linear(builtins.sum, "x, start=0")
-class sum_of_items:
+class sum_of_items_rule:
     """sum(items): every item gets the cotangent (summed down to its shape)."""
 
     def bx(g, x):
@@ -63,13 +65,13 @@ nondiff(operator.and_, operator.or_, operator.xor, operator.invert, builtins.len
 
 
 @linear(runtime.copy_value, "x")
-class copy_value:
+class copy_value_rule:
     def bx(g):
         return g
 
 
 @define(runtime.add, "a, b")
-class add:
+class add_rule:
     """`a + b` for (co)tangents that may be containers (None counts as zero)."""
 
     def da(da):
@@ -83,3 +85,41 @@ class add:
 
     def bb(c):
         return c
+
+
+@linear(runtime.copy_list, "x")
+class copy_list_rule:
+    def bx(g):
+        return g
+
+
+@linear(builtins.reversed, "x")
+class reversed_items_rule:
+    """reversed(seq): the cotangent is reversed back."""
+
+    def bx(g):
+        return runtime.reverse_items(g)
+
+
+@linear(runtime.reverse_items, "x")
+class reverse_items_rule:
+    def bx(g):
+        return runtime.reverse_items(g)
+
+
+@linear(runtime.sequence_adjoint, "g, items", linear_in="g")
+class sequence_adjoint_rule:
+    def bg(c, items):
+        return runtime.sequence_adjoint(c, items)
+
+
+@linear(runtime.attribute_adjoint, "g, obj, name", linear_in="g")
+class attribute_adjoint_rule:
+    def bg(c, name):
+        return runtime.attribute_of(c, name)
+
+
+@linear(runtime.attribute_of, "g, name", linear_in="g")
+class attribute_of_rule:
+    def bg(c, g, name):
+        return runtime.attribute_adjoint(c, g, name)
