@@ -19,7 +19,8 @@ _ENTRIES: dict[tuple, Built] = {}
 
 def key(fun: object, request: Request) -> tuple:
     plain = unwrap(fun)
-    return (plain.__code__, id(plain.__globals__), plain.__closure__, request)
+    cells = tuple(id(cell) for cell in plain.__closure__ or ())  # kept alive by the entry's deps
+    return (plain.__code__, id(plain.__globals__), cells, request)
 
 
 def get(fun: object, request: Request) -> Built:

@@ -57,10 +57,20 @@ class Built:
     """For mode "vjp": the adjoint sweep; `fun` is then the primal sweep (see `split`)."""
 
     def still_valid(self) -> bool:
-        return all(scope.get(name, _MISSING) is obj for scope, name, obj in self.deps)
+        return all(_current(scope, name) is obj for scope, name, obj in self.deps)
 
 
 _MISSING = object()
+
+
+def _current(scope, name: str) -> object:
+    """What a global (scope a dict) or a closure variable (scope a cell) holds now."""
+    if isinstance(scope, dict):
+        return scope.get(name, _MISSING)
+    try:
+        return scope.cell_contents
+    except ValueError:
+        return _MISSING
 
 
 def pair_output(fn: ir.Function, namer: Namer) -> ir.Function:
@@ -154,8 +164,12 @@ def _deps(parsed: Parsed, fn: ir.Function) -> tuple[tuple[dict, str, object], ..
         for atom in _stmt_atoms(stmt):
             if isinstance(atom, ir.Ref):
                 roots[atom.path[0]] = atom.root
+    code = parsed.fun.__code__
+    cells = dict(zip(code.co_freevars, parsed.fun.__closure__ or ()))
     deps = []
     for name, obj in sorted(roots.items()):
-        if name in parsed.globals and name not in parsed.closure:
+        if name in cells:
+            deps.append((cells[name], name, obj))
+        elif name in parsed.globals:
             deps.append((parsed.globals, name, obj))
     return tuple(deps)
