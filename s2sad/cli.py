@@ -95,8 +95,9 @@ def render(fun: object, mode: str, argnums, stage: str, optimize: bool, kinds: t
 
 
 def colorize(text: str, when: str) -> str:
-    wanted = when == "always" or (when == "auto" and sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
-    if not wanted or os.environ.get("NO_COLOR") and when != "always":
+    """Colour with Pygments when asked (`always`) or on a terminal (`auto`); never with NO_COLOR."""
+    wanted = when == "always" or (when == "auto" and sys.stdout.isatty())
+    if not wanted or os.environ.get("NO_COLOR"):
         return text
     try:
         from pygments import highlight

@@ -248,7 +248,7 @@ def format_stmt(stmt: Stmt, indent: str = "") -> list[str]:
         return out
     if isinstance(stmt, For):
         out = [f"{indent}for {stmt.target.name} in {format_atom(stmt.iter)}:"]
-        return out + [line for s in stmt.body for line in format_stmt(s, inner)]
+        return out + ([line for s in stmt.body for line in format_stmt(s, inner)] or [f"{inner}pass"])
     if isinstance(stmt, While):
         out = [f"{indent}while True:"]
         out += [line for s in stmt.test_body for line in format_stmt(s, inner)]
