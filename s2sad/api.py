@@ -94,6 +94,14 @@ def _kind(value: object) -> str | None:
     return "array" if type(value) is np.ndarray else None
 
 
+def _cast(grad, arg):
+    """`grad` in the floating dtype of `arg` (arrays and NumPy scalars; Python floats as is)."""
+    dtype = getattr(arg, "dtype", None)
+    if dtype is None or not np.issubdtype(dtype, np.floating) or getattr(grad, "dtype", dtype) == dtype:
+        return grad
+    return np.asarray(grad, dtype) if isinstance(arg, np.ndarray) else dtype.type(grad)
+
+
 class Transformed:
     """A derivative of `fun`: callable, with `.fun`, `.source` and `.show()`."""
 
@@ -146,9 +154,29 @@ class Transformed:
         args = self._args(args, kwargs)
         built = self.built(tuple(map(_kind, args)))
         try:
-            return built.fun(*args, **kwargs)
+            result = built.fun(*args, **kwargs)
         except NonScalarOutput as err:
             raise NonScalarOutput(err.message, _where(self.fun), err.hint) from None
+        if self.mode in ("grad", "value_and_grad"):
+            return self._match_dtypes(result, args)
+        return result
+
+    def _match_dtypes(self, result, args: tuple):
+        """A gradient has the dtype of its argument (float32 stays float32), leaf by leaf."""
+        offset = self._bound is not None
+        wanted = [args[p + offset] if p + offset < len(args) else None for p in self._positions]
+        if all(type(w) is float for w in wanted):
+            return result
+        grads = result[1] if self.mode == "value_and_grad" else result
+        aux = None
+        if self.request.has_aux and self.mode == "grad":
+            grads, aux = result
+        grads = [grads] if self.request.single else list(grads)
+        grads = [map_structure(_cast, g, w) if w is not None else g for g, w in zip(grads, wanted)]
+        grads = grads[0] if self.request.single else tuple(grads)
+        if self.mode == "value_and_grad":
+            return result[0], grads
+        return (grads, aux) if aux is not None or self.request.has_aux else grads
 
     def __repr__(self) -> str:
         return f"<s2sad.{self.mode} of {_name(self.fun)} wrt {', '.join(self.request.wrt)}>"
