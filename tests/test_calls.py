@@ -1,5 +1,5 @@
 """Calls to the user's own functions, differentiated modularly, both modes: same module,
-another module, default and keyword arguments, tuples returned, bounded and mutual recursion,
+another module, closures, default and keyword arguments, tuples returned, bounded and mutual recursion,
 calls in loops, second order through calls. A callee's derivative is built once per set of
 active parameters and shared by every call site (`pipeline.STATS["builds"]` counts builds).
 """
@@ -174,16 +174,13 @@ def calls_a_closure(x):
     return SCALED_SINE(x) * x
 
 
-CLOSURES = pytest.mark.xfail(strict=True, raises=TypeError,
-                             reason="core bug: cache.key puts fun.__closure__ (a tuple of cells, which are "
-                                    "unhashable) in a dict key: TypeError: unhashable type: 'cell'")
-
-
-@CLOSURES
 def test_differentiating_a_closure():
-    assert s2sad.grad(SCALED_SINE)(0.5) == pytest.approx(1.7 * math.cos(0.85))
+    assert s2sad.grad(SCALED_SINE)(0.5) == pytest.approx(1.7 * math.cos(0.85), rel=1e-14)
+    other = make_scaled_sine(-0.5)  # the same code with another cell: its own derivative
+    assert s2sad.grad(other)(0.5) == pytest.approx(-0.5 * math.cos(-0.25), rel=1e-14)
+    check_grads(SCALED_SINE, [0.5])
 
 
-@CLOSURES
 def test_calling_a_closure():
     check_grads(calls_a_closure, [0.5])
+    assert slopes(calls_a_closure, [0.5]) == pytest.approx((math.sin(0.85) + 0.5 * 1.7 * math.cos(0.85),) * 2)

@@ -343,6 +343,27 @@ def test_pytree_float32_stays_float32():
     assert np.asarray(dscale).dtype == np.float32
 
 
+WEIGHTS = np.array([3.0, 4.0])
+
+
+def mixed_precision(p):
+    return np.sum(p.x * WEIGHTS) * p.y
+
+
+def test_a_float32_leaf_gets_a_float32_gradient_in_float64_arithmetic():
+    p = Point(np.array([1.0, 2.0], np.float32), 0.5)
+    grad = s2sad.grad(mixed_precision)(p)
+    assert grad.x.dtype == np.float32 and type(grad) is Point
+    np.testing.assert_allclose(grad.x, 0.5 * WEIGHTS)
+
+
+@pytest.mark.xfail(strict=True, reason="api: grad and value_and_grad cast each gradient leaf to its argument's "
+                                       "dtype, vjp's pullback does not (a float32 leaf gets a float64 cotangent)")
+def test_a_float32_leaf_gets_a_float32_cotangent_in_float64_arithmetic():
+    _, pullback = s2sad.vjp(mixed_precision, Point(np.array([1.0, 2.0], np.float32), 0.5))
+    assert pullback(1.0)[0].x.dtype == np.float32
+
+
 def test_pytree_tangents_and_cotangents():
     tree, rng = make_tree(), np.random.default_rng(1)
     direction = s2sad.runtime.map_structure(lambda v: rng.standard_normal(np.shape(v)) + 0.0 * v, tree)
