@@ -6,10 +6,10 @@ import operator
 import numpy as np
 import pytest
 
-from s2sad import api
+from s2sad import api, runtime
 from s2sad.testing import check_grads, make_function
-from tests.rules.specs import Spec, cases, check_case_pipeline, check_case_rule
-from tests.rules.test_elementwise import check_float32
+from tests.rules.specs import Spec, cases, check_case_rule
+from tests.rules.test_elementwise import check_float32, check_pipeline
 
 POSITIVE = (0.5, 2.0)
 SCALAR = [((),)]
@@ -38,6 +38,11 @@ SPECS = [
     Spec(np.positive),
     Spec(np.square),
     Spec(np.reciprocal, domain=POSITIVE),
+    # the broadcasting helpers the binary rules are built on
+    Spec(runtime.unbroadcast, ("g",), shapes=[((2, 3),)], extra=(np.zeros(3),), name="unbroadcast to (3,)"),
+    Spec(runtime.unbroadcast, ("g",), shapes=[((2, 3),)], extra=(np.zeros((2, 1)),), name="unbroadcast to (2, 1)"),
+    Spec(runtime.unbroadcast, ("g",), shapes=[((2, 3),)], extra=(0.5,), name="unbroadcast to a float"),
+    Spec(runtime.broadcast_like, ("g",), shapes=[((3,),), ((2, 1),), ((),)], extra=(np.zeros((2, 3)),)),
 ]
 
 
@@ -48,7 +53,7 @@ def test_rule(case):
 
 @pytest.mark.parametrize("case", cases(SPECS), ids=repr)
 def test_pipeline(case):
-    check_case_pipeline(case)
+    check_pipeline(case)
 
 
 @pytest.mark.parametrize("spec", [s for s in SPECS if s.shapes is None and s.op is not np.float_power],
