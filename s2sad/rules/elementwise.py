@@ -51,6 +51,8 @@ class log:
 
 @define(np.log2, "x", shape="elementwise")
 class log2:
+    """log2'(0) = inf, like log."""
+
     def dx(dx, x):
         return strong_div(dx, x * LN2)
 
@@ -60,6 +62,8 @@ class log2:
 
 @define(np.log10, "x", shape="elementwise")
 class log10:
+    """log10'(0) = inf, like log."""
+
     def dx(dx, x):
         return strong_div(dx, x * LN10)
 
