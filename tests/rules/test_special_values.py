@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from scipy import special
 
-from s2sad import api, runtime
+from s2sad import api, runtime, stop_gradient
 from s2sad.testing import make_function
 from tests.rules.specs import Spec, cases, check_case_rule
 from tests.rules.test_elementwise import check_pipeline
@@ -334,6 +334,7 @@ NONDIFF = [
     Nondiff(slice, "x[op(None, 2)] * 0.0 + np.sum(x[op(1, None)] > 0.0)"),
     Nondiff(runtime.ties, "op(x, x, 1.0) + 0.5", 2.0),
     Nondiff(runtime.clip_weights, "op(x, 0.0, 1.0)[0] + 0.5"),
+    Nondiff(stop_gradient, "op(x) * 2.0"),
 ]
 
 
