@@ -38,7 +38,7 @@ def registered() -> tuple[dict, ...]:
     return tuple(json.loads(catalog("--json")))
 
 
-def tested_ops() -> tuple[set[str], set[str]]:
+def covered_ops() -> tuple[set[str], set[str]]:
     """Names of the ops in some module's SPECS, and of those in some NONDIFF list."""
     specs: set[str] = set()
     nondiff: set[str] = set()
@@ -67,12 +67,12 @@ def test_every_differentiable_op_has_both_directions():
 
 
 def test_every_differentiable_op_has_a_spec():
-    specs, _ = tested_ops()
+    specs, _ = covered_ops()
     missing = sorted(op["name"] for op in registered() if not op["nondiff"] and op["name"] not in specs)
     assert not missing, f"no SPECS entry in tests/rules/test_*.py for: {', '.join(missing)}"
 
 
 def test_every_op_without_derivative_is_tested():
-    specs, nondiff = tested_ops()
+    specs, nondiff = covered_ops()
     missing = sorted(op["name"] for op in registered() if op["nondiff"] and op["name"] not in specs | nondiff)
     assert not missing, f"no NONDIFF (or SPECS) entry in tests/rules/test_*.py for: {', '.join(missing)}"
