@@ -5,8 +5,6 @@
 namespace, in signature order.
 """
 
-import inspect
-
 import numpy as np
 import pytest
 
@@ -211,8 +209,8 @@ def test_second_order_of_compositions(source):
     check_grads(api.grad(fun), [1.3])
 
 
-def test_every_spec_op_is_registered():
+def test_every_spec_parameter_is_differentiable():
     for spec in SPECS:
         rule = lookup(spec.op)
         assert rule is not None and not rule.nondiff, spec.label()
-        assert set(spec.params) <= set(inspect.signature(lambda: None).parameters) | set(rule.diff_params)
+        assert set(spec.params) <= set(rule.diff_params), spec.label()
