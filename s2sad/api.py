@@ -243,14 +243,10 @@ def vjp(fun: Callable, *primals):
     transformed = Transformed(fun, "vjp", tuple(positions))
     out, residuals = transformed(*primals)  # the primal sweep: `f_fwd`
     bwd = transformed.built(tuple(map(_kind, transformed._args(primals, {})))).bwd
-    state = {"residuals": residuals}
 
     def pullback(cotangent):
-        saved = state.pop("residuals", None)
-        if saved is None:  # the adjoint sweep consumes its tape: run the primal sweep again
-            saved = transformed(*primals)[1]
-        grads = bwd(saved, cotangent)
-        found = dict(zip(positions, grads))
+        grads = bwd(residuals, cotangent)  # the adjoint sweep pops a copy of the tape: reusable
+        found = {i: map_structure(_cast, g, primals[i]) for i, g in zip(positions, grads)}
         return tuple(found.get(i) for i in range(len(primals)))
 
     return out, pullback

@@ -33,6 +33,13 @@ class Context:
 
     def rule_for(self, stmt: ir.Assign, call: Call) -> tuple[Rule, dict[str, ir.Atom]]:
         rule = lookup(call.op.value)
+        if rule is None and call.op.value is runtime.call_method:
+            method = call.args[1].value
+            raise MissingRule(
+                f"the method call .{method}(...) gets an active argument; s2sad has no rule for it",
+                self.where(stmt.line),
+                hint="call a module-level function instead (methods of your own objects are not followed), "
+                     "or wrap the arguments in s2sad.stop_gradient if no derivative should flow")
         if rule is None:
             raise MissingRule(
                 f"no derivative rule for {call.op.dotted} (called with active arguments)",
@@ -124,5 +131,4 @@ def _numeric(value: ir.Expr, numeric: set[str]) -> bool:
         return type(value.value) in (int, float, bool)
     if not isinstance(value, Call) or id(value.op.value) in _STRUCTURAL:
         return False
-    rule = lookup(value.op.value)
-    return rule is not None and not rule.nondiff
+    return lookup(value.op.value) is not None

@@ -221,9 +221,10 @@ def _defaults(fun) -> dict[str, object]:
 def lower(parsed: Parsed, user_code: bool = True) -> ir.Function:
     """`user_code=False` for rule templates, which mutate their accumulators on purpose. s2sad's
     own generated code is not checked either: it mutates only the tape and private adjoints."""
-    fn = Lowerer(parsed).function()
+    lowerer = Lowerer(parsed)
+    fn = lowerer.function()
     if user_code and not getattr(parsed.fun, "__s2sad_generated__", False):
-        fn = aliasing.check(fn)
+        fn = aliasing.check(fn, lowerer.namer)
     ir.verify(fn)
     return fn
 

@@ -139,9 +139,8 @@ class ExprLowering:
         if func.attr in ("items", "keys", "values") and not args and not kwargs:
             raise self.unsupported(func, f"`.{func.attr}()` outside a `for` loop header",
                                    "iterate over it directly: for k, v in d.items()")
-        if func.attr not in ARRAY_METHODS:
-            raise self.unsupported(func, f"the method call `.{func.attr}(...)` on a local value",
-                                   "call a NumPy function instead (np.f(x) rather than x.f())")
+        if func.attr not in ARRAY_METHODS:  # any other object's method: fine while nothing active flows in
+            return Call(runtime_ref("call_method"), (self.to_atom(func.value), Const(func.attr), *args), kwargs)
         ref = numpy_ref(ARRAY_METHODS[func.attr])
         if func.attr in ("reshape", "transpose") and len(args) > 1:
             args = (self.emit(self.namer.temp(), Pack(args)),)

@@ -230,7 +230,7 @@ class FlowLowering:
         self.emit(position, Const(0))
         less = gast.Compare(gast.Name(position, gast.Load(), None, None), [gast.Lt()],
                             [gast.Name(count.name, gast.Load(), None, None)])
-        self.locals.add(position)
+        self.locals |= {position, count.name}
         test, test_body = self.test_block(less, loop)
         target = index if prologue else self.loop_target(node.target)
 

@@ -54,6 +54,9 @@ class Reverse(AdjointStatements):
         primal = self.recorder.primal(primal)
         adjoint: list = []
         out = self.output(value, adjoint, ret.line)
+        self.value = out  # the function's value, kept before the adjoint sweep restores anything
+        if form == "value_and_grad":
+            self.value = self.temp(Pack((out, aux)) if aux is not None else out, adjoint, ret.line)
         items = value.items if isinstance(value, Pack) else None
         adjoint += self.seed(form, out, items, ret.line)
         adjoint += self.block(primal)
@@ -72,8 +75,7 @@ class Reverse(AdjointStatements):
 
     def result(self, form: str, out: Atom, grads: Atom, aux: Atom | None, stmts: list) -> Pack | Atom:
         if form == "value_and_grad":
-            value = out if aux is None else self.temp(Pack((out, aux)), stmts, 0)
-            return Pack((value, grads))
+            return Pack((self.value, grads))
         return grads if aux is None else Pack((grads, aux))
 
     def output(self, value: Atom | Pack, stmts: list, line: int) -> Atom:

@@ -253,8 +253,12 @@ def attribute_adjoint(g, obj, name):
 
 
 def sum_adjoint(g, items, start=0):
-    """The cotangent of each item in `sum(items)`: `g`, summed down to the item's shape."""
-    return [unbroadcast(g, item) for item in items]
+    """The cotangent of each item in `sum(items)`: `g`, summed down to the item's shape; for
+    an array summed over its first axis, an array."""
+    if isinstance(items, np.ndarray):
+        return np.broadcast_to(unbroadcast(g, items[0]) if len(items) else g, items.shape).copy()
+    parts = [unbroadcast(g, item) for item in items]
+    return tuple(parts) if isinstance(items, tuple) else parts
 
 
 # ---------------------------------------------------------------- reductions, linear algebra,
@@ -766,3 +770,22 @@ def sequence_adjoint(g, items):
 def attribute_of(g, name):
     """`getattr(g, name)`, or None when the structure carries no cotangent there."""
     return None if g is None else getattr(g, name)
+
+
+def reversed_adjoint(g, items):
+    """The cotangent of `items` in `reversed(items)`: `g` in the original order and kind."""
+    if isinstance(items, np.ndarray):
+        return np.asarray(g)[::-1]
+    parts = list(reversed(list(g)))
+    return tuple(parts) if isinstance(items, tuple) else parts
+
+
+def reversed_adjoint_transpose(c, g):
+    """The transpose of `reversed_adjoint` in `g`: `c` reversed, in the kind of `g`."""
+    return reversed_adjoint(c, g)
+
+
+def call_method(obj, name, *args, **kwargs):
+    """`obj.name(*args, **kwargs)` for an object s2sad knows nothing about (a random generator,
+    say). It has no derivative rule: a call with active arguments is reported at transform time."""
+    return getattr(obj, name)(*args, **kwargs)

@@ -379,14 +379,6 @@ def return_from_for(x):
     return x
 
 
-FOR_EXITS = pytest.mark.xfail(
-    strict=True, raises=SyntaxError,
-    reason="core bug: a `for` that can break or return is lowered by lower_flow.while_over, whose test reads "
-           "the temporary holding len(span) by name without adding it to self.locals: UnsupportedSyntax "
-           "\"name 't2' is not defined\" at line 0")
-
-
-@FOR_EXITS
 @pytest.mark.parametrize(("fun", "x"), [(for_with_break, 0.7), (for_break_else, 0.1), (return_from_for, 1.2)])
 def test_break_and_return_inside_for(fun, x):
     check_grads(fun, [x])
@@ -534,9 +526,6 @@ def random_constants_inline(x):
     return np.sum(x * np.random.default_rng(0).normal(size=3))
 
 
-@pytest.mark.xfail(strict=True, raises=SyntaxError,
-                   reason="lowering rejects a method call on a call's result (`.normal(...)` on "
-                          "np.random.default_rng(0)): 'the method call `.normal(...)` on a local value'")
 def test_random_values_drawn_inside_the_function_are_constants():
     x = np.array([0.3, 1.7, 2.2])
     check_grads(random_constants_inline, [x])

@@ -118,11 +118,6 @@ def test_scipy_minimize_logistic_regression_with_grad():
     np.testing.assert_allclose(loss_gradient + 0.1 * w, 0.0, atol=1e-5)  # stationary: the penalty balances
 
 
-VALUE_AFTER_RESTORE = pytest.mark.xfail(
-    strict=True, reason="core bug: value_and_grad returns the output variable after the adjoint sweep restored "
-                        "it from the tape (an earlier value) when the output is overwritten, e.g. in a loop")
-
-
 def product_loop(x):
     s = 1.0
     for _ in range(3):
@@ -130,12 +125,10 @@ def product_loop(x):
     return s
 
 
-@VALUE_AFTER_RESTORE
 def test_value_and_grad_of_an_overwritten_output():
     assert s2sad.value_and_grad(product_loop)(2.0) == pytest.approx((8.0, 12.0))
 
 
-@VALUE_AFTER_RESTORE
 def test_scipy_minimize_with_value_and_grad():
     result = scipy.optimize.minimize(s2sad.value_and_grad(logistic.rosenbrock), np.zeros(4), jac=True,
                                      method="BFGS", options={"gtol": 1e-8})

@@ -40,12 +40,21 @@ class sequence_rule:
         return runtime.sequence_adjoint(g, x)
 
 
-@linear(builtins.sum, "x, start=0")
+@define(builtins.sum, "x, start=0")
 class sum_of_items_rule:
-    """sum(items): every item gets the cotangent (summed down to its shape)."""
+    """sum(items, start): every item, and start, gets the cotangent (summed down to its shape)."""
+
+    def dx(dx):
+        return sum(dx)
 
     def bx(g, x):
         return sum_adjoint(g, x)
+
+    def dstart(dstart):
+        return dstart
+
+    def bstart(g, start):
+        return runtime.unbroadcast(g, start)
 
 
 @linear(runtime.getitem_adjoint, "g, x, index", linear_in="g")
@@ -95,10 +104,10 @@ class copy_list_rule:
 
 @linear(builtins.reversed, "x")
 class reversed_items_rule:
-    """reversed(seq): the cotangent is reversed back."""
+    """reversed(seq): the cotangent is reversed back (an array's as an array)."""
 
-    def bx(g):
-        return runtime.reverse_items(g)
+    def bx(g, x):
+        return runtime.reversed_adjoint(g, x)
 
 
 @linear(runtime.reverse_items, "x")
@@ -123,3 +132,15 @@ class attribute_adjoint_rule:
 class attribute_of_rule:
     def bg(c, g, name):
         return runtime.attribute_adjoint(c, g, name)
+
+
+@linear(runtime.reversed_adjoint, "g, items", linear_in="g")
+class reversed_adjoint_rule:
+    def bg(c, g):
+        return runtime.reversed_adjoint_transpose(c, g)  # reversing is its own transpose
+
+
+@linear(runtime.reversed_adjoint_transpose, "c, g", linear_in="c")
+class reversed_adjoint_transpose_rule:
+    def bc(b, c):
+        return runtime.reversed_adjoint_transpose(b, c)

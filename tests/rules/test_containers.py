@@ -46,6 +46,7 @@ TABLE = [
 ]
 
 CUSTOM_TESTED = (builtins.getattr, builtins.sum, builtins.reversed, runtime.copy_list, runtime.reverse_items,
+                 runtime.reversed_adjoint, runtime.reversed_adjoint_transpose,
                  runtime.attribute_adjoint, runtime.attribute_of, runtime.getitem_adjoint, runtime.sum_adjoint)
 """Ops whose arguments or results are containers: checked below with pytrees."""
 
@@ -142,8 +143,7 @@ TREE_CASES = [
     pytest.param(builtins.getattr, {"x": Box(np.array([1.0, 2.0]), 0.5)}, {"name": "b"}, id="getattr-dataclass"),
     pytest.param(builtins.sum, {"x": [1.5, 0.5, -2.0]}, {}, id="sum-floats"),
     pytest.param(builtins.sum, {"x": [np.array([1.0, 2.0]), 0.5, np.array([3.0, -1.0])]}, {}, id="sum-broadcast"),
-    pytest.param(builtins.sum, {"x": (np.ones((2, 3)), np.full(3, 2.0))}, {}, id="sum-tuple",
-                 marks=pytest.mark.xfail(strict=True, reason="sum_adjoint returns a list for a tuple")),
+    pytest.param(builtins.sum, {"x": (np.ones((2, 3)), np.full(3, 2.0))}, {}, id="sum-tuple"),
     pytest.param(runtime.as_sequence, {"x": [1.5, np.array([1.0, 2.0])]}, {}, id="as_sequence-list"),
     pytest.param(runtime.copy_value, {"x": {"a": [1.5, np.array([1.0, 2.0])], "b": 2.0}}, {}, id="copy_value-tree"),
     pytest.param(runtime.copy_list, {"x": [1.5, np.array([1.0, 2.0])]}, {}, id="copy_list"),
@@ -167,6 +167,12 @@ TREE_CASES = [
     pytest.param(runtime.attribute_adjoint, {"g": 1.5}, {"obj": Box(np.zeros(2), 0.0), "name": "b"},
                  id="attribute_adjoint-dataclass"),
     pytest.param(runtime.attribute_of, {"g": Point(1.5, np.array([1.0, 2.0]))}, {"name": "x"}, id="attribute_of"),
+    pytest.param(runtime.reversed_adjoint, {"g": np.array([1.0, 2.0, 3.0])}, {"items": np.zeros(3)},
+                 id="reversed_adjoint-array"),
+    pytest.param(runtime.reversed_adjoint, {"g": [1.0, np.array([2.0, 3.0])]}, {"items": (0.0, np.zeros(2))},
+                 id="reversed_adjoint-tuple"),
+    pytest.param(runtime.reversed_adjoint_transpose, {"c": (1.0, np.array([2.0, 3.0]))},
+                 {"g": [0.0, np.zeros(2)]}, id="reversed_adjoint_transpose"),
 ]
 
 
@@ -263,9 +269,6 @@ def sum_of_a_tuple(t):
     return np.sum(sum(t) ** 2)
 
 
-@pytest.mark.xfail(strict=True, reason="rule bug: the adjoints of builtin sum (sum_adjoint) and of reversed "
-                                       "(reverse_items) are lists whatever was iterated, so the gradient of an "
-                                       "array or a tuple comes back as a list")
 @pytest.mark.parametrize(("fun", "x"), [(sum_of_rows, np.arange(6.0).reshape(2, 3)),
                                         (reversed_array, np.array([1.0, 2.0, 4.0])),
                                         (sum_of_a_tuple, (np.ones(2), np.ones(2)))],
@@ -278,9 +281,6 @@ def sum_with_start(xs, start):
     return sum(xs, start)
 
 
-@pytest.mark.xfail(strict=True, reason="rule bug: builtin sum is declared linear in x with `start` passed "
-                                       "through, but sum is affine: the tangent adds `start` itself (4.0, 1.0 "
-                                       "instead of (4.0, 0.0)) and `start` gets no gradient")
 def test_sum_with_a_start_value():
     assert s2sad.jvp(sum_with_start, ([1.0, 2.0], 1.0), ([0.0, 0.0], 0.0)) == pytest.approx((4.0, 0.0))
     assert s2sad.grad(sum_with_start, argnums=(0, 1))([1.0, 2.0], 3.0) == pytest.approx(([1.0, 1.0], 1.0))
