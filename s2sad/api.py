@@ -107,6 +107,9 @@ class Transformed:
 
     def __init__(self, fun: Callable, mode: str, argnums: Argnums, optimize: bool = True,
                  has_aux: bool = False) -> None:
+        from s2sad.custom import as_function
+
+        fun = as_function(fun)
         self.fun = fun
         self.mode = mode
         self.argnums = argnums

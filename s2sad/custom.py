@@ -142,3 +142,22 @@ def _define(op: Callable, kind: str, fns: tuple, params: str | None) -> None:
     if rule is None or rule.family != "custom":
         rule = _register(op, ", ".join(names), None, "custom")
     (rule.tangents if kind == "d" else rule.adjoints).update(templates)
+
+
+def as_function(obj: object) -> object:
+    """For `grad(f)` of a custom_jvp / custom_vjp / checkpoint object itself: a plain function
+    that calls it, so its rule is used like at any other call site. Other callables unchanged."""
+    if not isinstance(obj, (custom_jvp, custom_vjp, checkpoint)):
+        return obj
+    if "_s2sad_caller" not in obj.__dict__:
+        import inspect
+
+        params = ", ".join(inspect.signature(obj.fun).parameters)
+        name = obj.fun.__name__
+        source = f"def {name}({params}):\n    return rule({params})\n"
+        filename = f"<s2sad call of {obj.fun.__qualname__}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        scope = {"rule": obj}
+        exec(compile(source, filename, "exec"), scope)  # noqa: S102 - a one-line caller
+        obj.__dict__["_s2sad_caller"] = scope[name]
+    return obj.__dict__["_s2sad_caller"]

@@ -43,6 +43,9 @@ class Parsed:
 
 def unwrap(fun: object) -> types.FunctionType:
     """The plain function behind a decorated, bound or s2sad-transformed callable."""
+    from s2sad.custom import as_function
+
+    fun = as_function(fun)
     inner = getattr(fun, "__s2sad_source_function__", None)
     if inner is not None:
         return inner
