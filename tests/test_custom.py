@@ -15,7 +15,7 @@ import scipy.special
 
 import s2sad
 from s2sad.rules.registry import RULES
-from s2sad.testing import check_grads, make_function
+from s2sad.testing import check_grads
 
 # ---------------------------------------------------------------------------- custom_jvp
 
@@ -360,27 +360,34 @@ def test_custom_jvp_without_defjvp_is_a_missing_rule_in_both_modes(transform):
     assert "@jvp_never_defined.defjvp" in err.value.hint
 
 
-# ---------------------------------------------------------------------------- known bugs
+# ---------------------------------------------------------------------------- the decorated function itself
+
+
+def test_grad_jvp_and_vjp_of_a_custom_jvp_function_itself_use_its_rule():
+    assert s2sad.grad(log1pexp)(800.0) == 1.0
+    assert s2sad.grad(s2sad.grad(log1pexp))(0.0) == 0.25  # the source would give 0
+    assert s2sad.jvp(log1pexp, (0.0,), (2.0,)) == (math.log(2.0), 1.0)
+    assert s2sad.vjp(log1pexp, 0.0)[1](2.0) == (1.0,)
+
+
+def test_grad_of_a_custom_vjp_function_itself_uses_its_rule():
+    x = np.array([0.1, 2.0, -3.0])
+    np.testing.assert_allclose(s2sad.grad(norm_by_loop)(x), x / np.linalg.norm(x), rtol=1e-14)
+    np.testing.assert_array_equal(s2sad.vjp(clip_gradient, x, 0.5)[1](np.array([1.0, -2.0, 0.3]))[0],
+                                  [0.5, -0.5, 0.3])
 
 
 @s2sad.checkpoint
 def checkpointed_square(x):
-    return x * x
+    return np.sin(x) * x
 
 
-@pytest.mark.xfail(strict=True, raises=s2sad.NoSource,
-                   reason="parse.unwrap does not see through custom_jvp/custom_vjp/checkpoint objects: grad(f) "
-                          "of the decorated function itself is NoSource (calls to it from a def work)")
-@pytest.mark.parametrize("fun", [log1pexp, norm_by_loop, checkpointed_square],
-                         ids=["custom_jvp", "custom_vjp", "checkpoint"])
-def test_grad_of_a_decorated_function_itself(fun):
-    x = np.array([0.5, -1.0])
-    expected = s2sad.elementwise_grad(caller_of(fun))(x)
-    np.testing.assert_allclose(s2sad.elementwise_grad(fun)(x), expected, rtol=1e-14)
+def test_grad_of_a_checkpointed_function_itself():
+    assert s2sad.grad(checkpointed_square)(0.5) == pytest.approx(math.sin(0.5) + 0.5 * math.cos(0.5), rel=1e-15)
+    check_grads(checkpointed_square, [0.5], order=2)
 
 
-def caller_of(fun):
-    return make_function("def caller(x):\n    return fun(x)\n", {"fun": fun})
+# ---------------------------------------------------------------------------- known bugs
 
 
 @pytest.mark.xfail(strict=True, reason="custom._define registers a library callable without its module path; a "
