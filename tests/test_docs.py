@@ -26,7 +26,7 @@ import pytest
 
 from tests.conftest import ROOT, UPDATE_GOLDEN, run_main
 
-PAGES = ["docs/how-it-works.md", "docs/api.md"]
+PAGES = ["docs/how-it-works.md", "docs/api.md", "docs/higher-order.md", "docs/custom-rules.md"]
 
 
 @dataclass
