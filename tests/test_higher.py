@@ -111,6 +111,35 @@ def test_third_partials_of_power_in_both_arguments(order, expected):
     assert s2sad.jvp(d2, (X, Y), direction)[1] == pytest.approx(expected, rel=1e-12)
 
 
+def shift(y, x):
+    return x + y
+
+
+def scale(y, x):
+    return x * y
+
+
+shift_slope = s2sad.grad(shift)  # d/dy (x + y) = 1, whatever x
+scale_slope = s2sad.grad(scale)  # d/dy (x y) = x
+
+
+def times_shift_slope(x):
+    return x * shift_slope(1.0, x)
+
+
+def times_scale_slope(x):
+    return x * scale_slope(1.0, x)
+
+
+def test_no_perturbation_confusion():
+    """d/dx (x * d/dy (x + y)) = 1: the inner derivative's tangent is not the outer one's."""
+    assert s2sad.grad(times_shift_slope)(2.0) == 1.0
+    assert s2sad.jvp(times_shift_slope, (2.0,), (1.0,)) == (2.0, 1.0)
+    assert s2sad.grad(times_scale_slope)(2.0) == 4.0  # x ** 2
+    assert s2sad.jvp(times_scale_slope, (2.0,), (1.0,)) == (4.0, 4.0)
+    assert s2sad.grad(s2sad.grad(times_scale_slope))(2.0) == 2.0
+
+
 # ---------------------------------------------------------------------------- Hessians
 
 
