@@ -132,7 +132,7 @@ class AdjointStatements:
             return []
         rule, bindings = self.ctx.rule_for(stmt, value)
         out = []
-        for param, var in self.ctx.active_params(rule, bindings):
+        for param, var in self.ctx.active_params(rule, bindings, stmt.line):
             if param in rule.accumulate:
                 self.accumulate_into(rule, param, bindings, g, var, stmts, stmt.line)
                 continue

@@ -12,6 +12,7 @@ import threading
 
 from s2sad.parse import unwrap
 from s2sad.pipeline import Built, Request, build
+from s2sad.rules.registry import GENERATION
 
 _LOCK = threading.RLock()
 _ENTRIES: dict[tuple, Built] = {}
@@ -20,7 +21,7 @@ _ENTRIES: dict[tuple, Built] = {}
 def key(fun: object, request: Request) -> tuple:
     plain = unwrap(fun)
     cells = tuple(id(cell) for cell in plain.__closure__ or ())  # kept alive by the entry's deps
-    return (plain.__code__, id(plain.__globals__), cells, request)
+    return (plain.__code__, id(plain.__globals__), cells, request, GENERATION[0])
 
 
 def get(fun: object, request: Request) -> Built:

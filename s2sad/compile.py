@@ -11,13 +11,21 @@ import linecache
 import types
 
 
-def register_source(filename: str, source: str) -> None:
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+def register_source(filename: str, source: str) -> str:
+    """Register `source` under `filename` (made unique if another source holds that name, so a
+    derivative read back in is always its own code); the name used."""
+    lines = source.splitlines(True)
+    name, n = filename, 1
+    while name in linecache.cache and linecache.cache[name][2] != lines:
+        n += 1
+        name = f"{filename[:-1]} #{n}>" if filename.endswith(">") else f"{filename} #{n}"
+    linecache.cache[name] = (len(source), None, lines, name)
+    return name
 
 
 def compile_functions(source: str, namespace: dict, names: list[str], filename: str) -> list[types.FunctionType]:
     """Compile generated source defining `names`, in `namespace`; the functions, in order."""
-    register_source(filename, source)
+    filename = register_source(filename, source)
     code = compile(source, filename, "exec")
     scope = dict(namespace)
     exec(code, scope)  # noqa: S102 - our own generated code

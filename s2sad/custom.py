@@ -22,7 +22,7 @@ import linecache
 from collections.abc import Callable
 
 from s2sad.errors import MissingRule, S2SADError
-from s2sad.rules.registry import _register, nondiff
+from s2sad.rules.registry import GENERATION, _register, nondiff
 
 
 class custom_jvp:  # noqa: N801 - a decorator, spelled like the function it makes
@@ -142,6 +142,7 @@ def _define(op: Callable, kind: str, fns: tuple, params: str | None) -> None:
     if rule is None or rule.family != "custom":
         rule = _register(op, ", ".join(names), None, "custom")
     (rule.tangents if kind == "d" else rule.adjoints).update(templates)
+    GENERATION[0] += 1
 
 
 def as_function(obj: object) -> object:

@@ -49,15 +49,28 @@ class Context:
             )
         return rule, bind(rule, call, self.where(stmt.line))
 
-    def active_params(self, rule: Rule, bindings: dict[str, ir.Atom]) -> list[tuple[str, Var]]:
-        """The differentiable parameters bound to active variables, in signature order."""
-        out = []
-        for param in rule.diff_params:
-            atom = bindings.get(param)
+    def active_params(self, rule: Rule, bindings: dict[str, ir.Atom], line: int = 0) -> list[tuple[str, Var]]:
+        """The differentiable parameters bound to active variables, in signature order. An active
+        value in a parameter the rule does not differentiate is an error, not a silent zero."""
+        diff = rule.diff_params
+        internal = (getattr(rule.op, "__module__", None) or "").startswith("s2sad")  # shape-only arguments
+        for param, atom in bindings.items():
+            if internal or param in diff or param in SETTINGS:
+                continue
             if self.activity.is_active(atom):
-                out.append((param, atom))
-        return out
+                raise MissingRule(
+                    f"{rule.name} has no derivative with respect to its argument {param!r}, which depends on "
+                    f"the inputs being differentiated", self.where(line),
+                    hint=f"register one with s2sad.defvjp/defjvp, or pass s2sad.stop_gradient(...) as {param!r} "
+                         "if no derivative should flow through it")
+        return [(p, bindings[p]) for p in diff if self.activity.is_active(bindings.get(p))]
 
+
+SETTINGS = frozenset({"axis", "axes", "keepdims", "dtype", "shape", "newshape", "index", "indices", "name",
+                      "ord", "ddof", "repeats", "reps", "shift", "mode", "order", "kind", "side", "subscripts",
+                      "source", "destination", "k", "n", "condition", "like", "out"})
+"""Parameters that configure an operation (an axis, a shape, an index) rather than feed it values:
+an "active" name there is one derived from the inputs only by name (an integer, a mask)."""
 
 CONSTRUCTORS = ("make_list", "make_dict")
 

@@ -136,7 +136,7 @@ class Forward:
     def terms(self, stmt: Assign, value: Call, stmts: list[ir.Stmt]) -> list[Atom]:
         rule, bindings = self.ctx.rule_for(stmt, value)
         terms = []
-        for param, atom in self.ctx.active_params(rule, bindings):
+        for param, atom in self.ctx.active_params(rule, bindings, stmt.line):
             d = self.tangent(atom)
             if d is not None:
                 more, term = tangent_term(rule, param, bindings, d, stmt.target, self.ctx.namer, stmt.line)

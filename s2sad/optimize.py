@@ -9,6 +9,7 @@ from collections import Counter
 
 from s2sad import ir, runtime, shapes
 from s2sad.ir import Assign, Call, Const, Pack, Var
+from s2sad.syntax import operator_ref
 
 EFFECTFUL = {id(runtime.seed), id(runtime.receive)}
 """Calls kept even when their result is unused: they check or communicate."""
@@ -16,26 +17,68 @@ EFFECTFUL = {id(runtime.seed), id(runtime.receive)}
 _FOLDABLE = {id(f) for f in (operator.add, operator.sub, operator.mul, operator.truediv, operator.pow, operator.neg)}
 
 
-def optimize(fn: ir.Function, start: dict[str, str | None] | None = None) -> ir.Function:
-    """`start`, the shape class of each parameter (see `shapes`), lets shape-only helpers go."""
+def optimize(fn: ir.Function, start: dict[str, str | None] | None = None, namer=None) -> ir.Function:
+    """`start`, the shape class of each parameter (see `shapes`), lets shape-only helpers go;
+    `namer` (for temporaries) lets a helper with constant arguments become plain arithmetic."""
     before = None
     while before != (text := ir.format_function(fn)):
         before = text
         fn = ir.Function(fn.name, fn.params, fn.body, fn.filename, fn.firstline, fn.lines, fn.temps, fn.defaults)
         fn.body = shapes.simplify(fn, start or {})
-        fn.body = _fold(fn.body)
+        fn.body = _fold(fn.body, namer)
         fn.body = _propagate_copies(fn)
         fn.body = _eliminate_dead(fn.body)
     return fn
 
 
-def _fold(body: list[ir.Stmt]) -> list[ir.Stmt]:
-    out = []
+def _fold(body: list[ir.Stmt], namer) -> list[ir.Stmt]:
+    out: list[ir.Stmt] = []
     for stmt in body:
         if isinstance(stmt, Assign) and isinstance(stmt.value, Call):
-            stmt = Assign(stmt.target, _fold_call(stmt.value), stmt.line)
+            value = _fold_call(stmt.value)
+            if isinstance(value, Call) and value.op.value is runtime.power_term and namer is not None:
+                value = _expand_power(value, out, namer, stmt.line)
+            stmt = Assign(stmt.target, value, stmt.line)
+        elif isinstance(stmt, ir.If):
+            stmt = ir.If(stmt.test, _fold(stmt.body, namer), _fold(stmt.orelse, namer), stmt.line)
+        elif isinstance(stmt, ir.For):
+            stmt = ir.For(stmt.target, stmt.iter, _fold(stmt.body, namer), stmt.line)
+        elif isinstance(stmt, ir.While):
+            stmt = ir.While(_fold(stmt.test_body, namer), stmt.test, _fold(stmt.body, namer), stmt.line)
         out.append(stmt)
     return out
+
+
+def _finite_nonzero(atom: object) -> bool:
+    return _number(atom) and atom.value != 0 and abs(atom.value) != float("inf")
+
+
+def _fold_helper(call: Call) -> ir.Expr:
+    """Strong-zero helpers with a constant, finite, nonzero second argument are plain arithmetic."""
+    op = call.op.value
+    if op is runtime.strong_div and len(call.args) == 2 and _finite_nonzero(call.args[1]):
+        return Call(operator_ref(operator.truediv), call.args)
+    if op is runtime.strong_mul and len(call.args) == 2 and _finite_nonzero(call.args[1]):
+        return Call(operator_ref(operator.mul), call.args)
+    if op is runtime.log_base and call.args == (Const(None),):
+        return Const(1.0)
+    return call
+
+
+def _expand_power(call: Call, out: list[ir.Stmt], namer, line: int) -> ir.Expr:
+    """`power_term(d, x, n)` with a constant integer n >= 1 is `d * (n * x ** (n - 1))`."""
+    d, x, n = call.args
+    if not (isinstance(n, Const) and type(n.value) is int and n.value >= 1):
+        return call
+    if n.value == 1:
+        return d
+    base: ir.Atom = x
+    if n.value > 2:
+        base = Var(namer.temp())
+        out.append(Assign(base, Call(operator_ref(operator.pow), (x, Const(n.value - 1))), line))
+    scaled = Var(namer.temp())
+    out.append(Assign(scaled, Call(operator_ref(operator.mul), (Const(n.value), base)), line))
+    return Call(operator_ref(operator.mul), (d, scaled))
 
 
 def _number(atom: object) -> bool:
@@ -44,6 +87,8 @@ def _number(atom: object) -> bool:
 
 def _fold_call(call: Call) -> ir.Expr:
     op = call.op.value
+    if op in (runtime.strong_div, runtime.strong_mul, runtime.log_base):
+        return _fold_helper(call)
     if id(op) not in _FOLDABLE or call.kwargs:
         return call
     if all(_number(a) for a in call.args):

@@ -22,6 +22,7 @@ from s2sad.naming import Namer
 from s2sad.optimize import optimize as run_optimizer
 from s2sad.parse import Parsed, parse
 from s2sad.reverse import reverse
+from s2sad.rules.registry import GENERATION
 from s2sad.split import split
 
 MODES = ("jvp", "grad", "value_and_grad", "vjp")
@@ -56,7 +57,12 @@ class Built:
     bwd: types.FunctionType | None = None
     """For mode "vjp": the adjoint sweep; `fun` is then the primal sweep (see `split`)."""
 
+    generation: int = 0
+    """The rule registry's generation this was built with (see `registry.GENERATION`)."""
+
     def still_valid(self) -> bool:
+        if self.generation != GENERATION[0]:
+            return False
         return all(_current(scope, name) is obj for scope, name, obj in self.deps)
 
 
@@ -111,15 +117,16 @@ def build(fun: object, request: Request) -> Built:
     parts = split(derivative, namer) if request.mode == "vjp" else (derivative,)
     residual_names = getattr(parts[-1], "residuals", [])
     if request.optimize:
-        parts = tuple(run_optimizer(part, _start_classes(primal, part, request)) for part in parts)
+        parts = tuple(run_optimizer(part, _start_classes(primal, part, request), namer) for part in parts)
     emitted = emit_module(list(parts), namer.temps | primal.temps)
     source, namespace = emitted.source, emitted.namespace
-    filename = f"<s2sad {request.mode} of {parsed.fun.__qualname__} ({parsed.filename}:{primal.firstline})>"
+    wrt = ",".join(request.wrt)
+    filename = f"<s2sad {request.mode} of {parsed.fun.__qualname__} wrt {wrt} ({parsed.filename}:{primal.firstline})>"
     compiled = compile_functions(source, namespace, [p.name for p in parts], filename)
     bwd = compiled[1] if len(compiled) > 1 else None
     if bwd is not None:
         bwd.__s2sad_residuals__ = residual_names
-    return Built(compiled[0], source, primal, parts[0], activity, _deps(parsed, primal), bwd)
+    return Built(compiled[0], source, primal, parts[0], activity, _deps(parsed, primal), bwd, GENERATION[0])
 
 
 def cache_key(fun: object, request: Request) -> tuple:

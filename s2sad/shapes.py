@@ -11,6 +11,7 @@ a single helper call.
 from __future__ import annotations
 
 import builtins
+import operator
 
 import numpy as np
 
@@ -24,6 +25,7 @@ _SAME_AS = {id(runtime.unbroadcast): 1, id(runtime.broadcast_like): 1, id(runtim
             id(runtime.receive): 0, id(runtime.unreduce): 1, id(runtime.copy_value): 0,
             id(runtime.add_at): 0, id(runtime.setitem): 0}
 _REDUCTIONS = {id(np.sum), id(np.mean)}
+_COMPARISONS = {id(f) for f in (operator.eq, operator.ne, operator.lt, operator.le, operator.gt, operator.ge)}
 
 
 def initial(params: list[str], kinds: tuple[str | None, ...] | None) -> dict[str, str | None]:
@@ -91,6 +93,10 @@ def _class_of(value: ir.Expr, table: dict) -> object:
         return _BOTTOM  # an earlier value of the same variable: no new information
     if id(op) in _REDUCTIONS and len(value.args) == 1 and not value.kwargs:
         return SCALAR
+    if op in (runtime.strong_div, runtime.strong_mul, runtime.power_term) or id(op) in _COMPARISONS:
+        return _broadcast([atom_class(a, table) for a in value.args])
+    if getattr(op, "__module__", None) == "math":
+        return SCALAR  # the math module works on Python floats
     rule = lookup(op)
     if rule is not None and rule.shape == "elementwise" and not value.kwargs:
         return _broadcast([atom_class(a, table) for a in value.args])

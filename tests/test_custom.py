@@ -390,9 +390,6 @@ def test_grad_of_a_checkpointed_function_itself():
 # ---------------------------------------------------------------------------- known bugs
 
 
-@pytest.mark.xfail(strict=True, reason="custom._define registers a library callable without its module path; a "
-                                       "ufunc has no __module__, so its rule is named (and its missing-rule "
-                                       "message spelled) np.ndtr, which does not exist")
 def test_missing_forward_rule_names_the_callable_as_the_user_wrote_it(no_ndtr_rule):
     s2sad.defvjp(scipy.special.ndtr, normal_pdf_vjp, params="x")
     with pytest.raises(s2sad.MissingRule) as err:

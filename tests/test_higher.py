@@ -450,10 +450,6 @@ def product_for_collision(x, y):
     return x * x * y
 
 
-@pytest.mark.xfail(strict=True, reason="pipeline.build compiles every derivative of a function under one "
-                                       "pseudo-filename per mode, `<s2sad grad of f (file:line)>`, whatever "
-                                       "its argnums and kinds; linecache keeps the last source registered, so "
-                                       "differentiating an older cached derivative again reads another one's code")
 def test_derivatives_wrt_different_arguments_do_not_collide():
     f = product_for_collision
     s2sad.hessian(f, argnums=(0, 1))(0.7, 0.3)  # builds grad(f, argnums=(0, 1))
@@ -471,9 +467,6 @@ def two_cells(w, h):
     return inner_cell(inner_cell(h, w), w)
 
 
-@pytest.mark.xfail(strict=True, raises=IndexError,
-                   reason="the same pseudo-filename collision for a callee: inner_cell's split pair for (h, w) is "
-                          "differentiated again from the source of the one for (h,) built after it")
 def test_callee_derivatives_for_different_active_sets_do_not_collide():
     s2sad.grad(two_cells, argnums=0)(0.5, 0.3)  # inner_cell's derivative with respect to h and w
     s2sad.grad(two_cells, argnums=1)(0.5, 0.3)  # inner_cell's derivative with respect to h only
@@ -484,9 +477,6 @@ def sine_of_product(x, y):
     return np.sum(np.sin(x * y))
 
 
-@pytest.mark.xfail(strict=True, reason="the same pseudo-filename collision across argument kinds: after grad(f) "
-                                       "is called with floats, its generic code is read back as the float-only "
-                                       "code, which has no unbroadcast, so its derivative with an array is wrong")
 def test_derivatives_for_different_argument_kinds_do_not_collide():
     g = s2sad.grad(sine_of_product, argnums=1)
     x = np.array([0.5, 1.0, 2.0])

@@ -73,6 +73,9 @@ class Rule:
 RULES: dict[int, Rule] = {}
 """Rules by `id` of the callable they differentiate."""
 
+GENERATION = [0]
+"""Bumped by every registration, so derivatives built before a rule changed are rebuilt."""
+
 _KEEP_ALIVE: list[object] = []
 
 
@@ -91,7 +94,7 @@ def _spelling(op: object, path: str | None) -> tuple[tuple[str, ...], object]:
     import importlib
 
     if path is None:
-        module = getattr(op, "__module__", None) or "numpy"
+        module = getattr(op, "__module__", None) or _module_holding(op)
         path = f"{module}.{op.__name__}"
     parts = path.split(".")
     if parts[0] == "builtins":
@@ -107,10 +110,22 @@ def _spelling(op: object, path: str | None) -> tuple[tuple[str, ...], object]:
     return (parts[-1],), op
 
 
+def _module_holding(op: object) -> str:
+    """The module a ufunc (which has no `__module__`) is an attribute of: numpy or scipy.special."""
+    import sys
+
+    for name in ("numpy", "scipy.special", "math"):
+        module = sys.modules.get(name)
+        if module is not None and getattr(module, getattr(op, "__name__", ""), None) is op:
+            return name
+    return "numpy"
+
+
 def _register(op: object, params: str, path: str | None, family: str, **fields) -> Rule:
     spelled, root = _spelling(op, path)
     rule = Rule(op, spelled, root, _signature(params), family=family, **fields)
     RULES[id(op)] = rule
+    GENERATION[0] += 1
     _KEEP_ALIVE.append(op)
     return rule
 
