@@ -8,7 +8,7 @@ import numpy as np
 def scalar_loop(x, n):
     """A 1000-step scalar recurrence: the tracing systems' worst case."""
     s = x
-    for i in range(n):
+    for _ in range(n):
         s = s * 0.99 + math.sin(s) * x
     return s
 
