@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 
-from s2sad.parse import unwrap
+from s2sad.parse import self_class, unwrap
 from s2sad.pipeline import Built, Request, build
 from s2sad.rules.registry import GENERATION
 
@@ -21,7 +21,7 @@ _ENTRIES: dict[tuple, Built] = {}
 def key(fun: object, request: Request) -> tuple:
     plain = unwrap(fun)
     cells = tuple(id(cell) for cell in plain.__closure__ or ())  # kept alive by the entry's deps
-    return (plain.__code__, id(plain.__globals__), cells, request, GENERATION[0])
+    return (plain.__code__, id(plain.__globals__), cells, request, GENERATION[0], self_class(fun))
 
 
 def get(fun: object, request: Request) -> Built:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from s2sad import ir
 from s2sad.ir import Assign, Call, Const, Ref, Var
 from s2sad.naming import Namer
+from s2sad.parse import MethodOf
 from s2sad.rules.registry import lookup
 
 _BUILDING = threading.local()
@@ -31,7 +32,7 @@ def is_user_function(op: object) -> bool:
     internal = isinstance(op, types.FunctionType) and (op.__module__ or "").startswith("s2sad")
     if internal and not getattr(op, "__s2sad_generated__", False):
         return False  # s2sad's own helpers: displays and in-place operations the transforms handle
-    return isinstance(op, types.FunctionType) or hasattr(op, "__s2sad_source_function__")
+    return isinstance(op, (types.FunctionType, MethodOf)) or hasattr(op, "__s2sad_source_function__")
 
 
 class Deferred:

@@ -38,6 +38,8 @@ class Lowerer(ExprLowering, FlowLowering):
         self.loops: list[Loop] = []
         self.loop_returns = False
         self.ret: tuple[str, str] | None = None
+        args = parsed.tree.args
+        self.self_name = (args.posonlyargs + args.args)[0].id if parsed.self_class and args.args else None
 
     # ------------------------------------------------------------ helpers
 

@@ -7,6 +7,7 @@ atoms, emitting the statements that compute those atoms first.
 from __future__ import annotations
 
 import builtins
+import inspect
 import operator
 import types
 
@@ -16,6 +17,7 @@ from s2sad.errors import UnsupportedSyntax
 from s2sad.ir import Atom, Call, Const, Expr, Pack, Ref, Var
 from s2sad.methods import ARRAY_ATTRIBUTES, ARRAY_METHODS
 from s2sad.naming import numpy_ref, runtime_ref
+from s2sad.parse import MethodOf
 from s2sad.syntax import BINARY, COMPARE, UNARY, operator_ref
 
 
@@ -123,6 +125,11 @@ class ExprLowering:
         args = tuple(self.call_arg(a) for a in node.args)
         kwargs = tuple((k.arg, self.call_arg(k.value)) for k in node.keywords if self.check_keyword(k))
         ref = self.resolve(func)
+        if ref is not None and _user_bound_method(ref.value):  # `obj.method(x)` on a global object
+            method, owner = ref.value.__func__, ref.value.__self__
+            cls = type(owner)
+            target = Ref(MethodOf(method, cls), (cls.__name__, method.__name__), cls)
+            return Call(target, (Ref(owner, (*ref.path, "__self__"), ref.root), *args), kwargs)
         if ref is None and isinstance(func, gast.Attribute):
             return self.method_call(func, args, kwargs)
         if ref is None:
@@ -139,12 +146,32 @@ class ExprLowering:
         if func.attr in ("items", "keys", "values") and not args and not kwargs:
             raise self.unsupported(func, f"`.{func.attr}()` outside a `for` loop header",
                                    "iterate over it directly: for k, v in d.items()")
+        method = self.user_method(func)
+        if method is not None:
+            return Call(method, (self.to_atom(func.value), *args), kwargs)
         if func.attr not in ARRAY_METHODS:  # any other object's method: fine while nothing active flows in
             return Call(runtime_ref("call_method"), (self.to_atom(func.value), Const(func.attr), *args), kwargs)
         ref = numpy_ref(ARRAY_METHODS[func.attr])
         if func.attr in ("reshape", "transpose") and len(args) > 1:
             args = (self.emit(self.namer.temp(), Pack(args)),)
         return Call(ref, (self.to_atom(func.value), *args), kwargs)
+
+    def user_method(self, func: gast.Attribute) -> Ref | None:
+        """`self.other(x)` in a method (or `obj.method(x)` on a global object) whose class defines
+        `other` as a plain function: the function itself, called with the object first."""
+        owner = func.value
+        cls = None
+        if isinstance(owner, gast.Name) and owner.id == self.self_name and self.parsed.self_class is not None:
+            cls = self.parsed.self_class
+        elif isinstance(owner, gast.Name) and owner.id not in self.locals:
+            found, obj = self.parsed.lookup(owner.id)
+            cls = type(obj) if found and not isinstance(obj, (types.ModuleType, type)) else None
+        if cls is None or cls.__module__ in ("builtins", "numpy") or cls.__module__.startswith("numpy."):
+            return None
+        function = inspect.getattr_static(cls, func.attr, None)
+        if not isinstance(function, types.FunctionType):
+            return None
+        return Ref(MethodOf(function, cls), (cls.__name__, func.attr), cls)
 
     def call_arg(self, node: gast.expr) -> Atom:
         if isinstance(node, gast.Starred):
@@ -176,6 +203,14 @@ class ExprLowering:
                                         self.parsed.where(node))
             value = getattr(value, part)
         return Ref(value, (node.id, *parts), root)
+
+
+def _user_bound_method(value: object) -> bool:
+    """A method bound to an instance of a user class (not a module's, NumPy's or a builtin's)."""
+    if not isinstance(value, types.MethodType) or not isinstance(value.__func__, types.FunctionType):
+        return False
+    module = type(value.__self__).__module__
+    return not isinstance(value.__self__, type) and module != "builtins" and not module.startswith("numpy")
 
 
 def global_atom(name: str, value: object) -> Atom:

@@ -27,6 +27,8 @@ class Parsed:
     """The user's source lines by their real line number."""
     globals: dict
     closure: dict
+    self_class: type | None = None
+    """For a method: the class of `self`, so `self.other(...)` calls can be followed."""
 
     def lookup(self, name: str) -> tuple[bool, object]:
         """Resolve a free name the way Python would: closure, globals, builtins."""
@@ -41,6 +43,34 @@ class Parsed:
         return Location(self.filename, line, col, self.lines.get(line, ""))
 
 
+class MethodOf:
+    """A method of a user class, called with `self` as its first argument: `Cls.method(self, x)`.
+
+    Keeps the class so that the method's own `self.other(...)` calls can be followed too."""
+
+    def __init__(self, function: types.FunctionType, cls: type) -> None:
+        self.function, self.cls = function, cls
+        self.__name__ = function.__name__
+        self.__qualname__ = function.__qualname__
+
+    def __call__(self, *args, **kwargs):
+        return self.function(*args, **kwargs)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MethodOf) and (self.function, self.cls) == (other.function, other.cls)
+
+    def __hash__(self) -> int:
+        return hash((self.function, self.cls))
+
+
+def self_class(fun: object) -> type | None:
+    if isinstance(fun, MethodOf):
+        return fun.cls
+    if isinstance(fun, types.MethodType) and not isinstance(fun.__self__, type):
+        return type(fun.__self__)
+    return None
+
+
 def unwrap(fun: object) -> types.FunctionType:
     """The plain function behind a decorated, bound or s2sad-transformed callable."""
     from s2sad.custom import as_function
@@ -49,6 +79,8 @@ def unwrap(fun: object) -> types.FunctionType:
     inner = getattr(fun, "__s2sad_source_function__", None)
     if inner is not None:
         return inner
+    if isinstance(fun, MethodOf):
+        return fun.function
     if isinstance(fun, types.MethodType):
         return unwrap(fun.__func__)
     if isinstance(fun, types.FunctionType):
@@ -86,7 +118,7 @@ def parse(fun: object) -> Parsed:
         raise NoSource(f"source of {plain.__qualname__!r} is not a function definition", Location(filename, firstline))
     node.decorator_list = []
     lines = {firstline + i: line.rstrip("\n") for i, line in enumerate(source_lines)}
-    return Parsed(plain, node, filename, lines, plain.__globals__, _closure(plain))
+    return Parsed(plain, node, filename, lines, plain.__globals__, _closure(plain), self_class(fun))
 
 
 def _closure(fun: types.FunctionType) -> dict:

@@ -184,3 +184,50 @@ def test_differentiating_a_closure():
 def test_calling_a_closure():
     check_grads(calls_a_closure, [0.5])
     assert slopes(calls_a_closure, [0.5]) == pytest.approx((math.sin(0.85) + 0.5 * 1.7 * math.cos(0.85),) * 2)
+
+
+# ---------------------------------------------------------------------------- methods of user classes
+
+
+class Cell:
+    def __init__(self, scale):
+        self.scale = scale
+        self.w = np.array([[1.0, 2.0], [0.5, -1.0]])
+
+    def act(self, z):
+        return np.tanh(z) * self.scale
+
+    def forward(self, x):
+        return self.act(self.w @ x)
+
+    def loss(self, x):
+        return np.sum(self.forward(x) ** 2)
+
+
+CELL = Cell(2.0)
+
+
+def through_a_global_object(x):
+    return np.sum(CELL.forward(x) * x)
+
+
+def by_hand_loss_gradient(cell, x):
+    z = cell.w @ x
+    h = np.tanh(z) * cell.scale
+    return cell.w.T @ (2 * h * cell.scale * (1 - np.tanh(z) ** 2))
+
+
+def test_self_method_calls_are_followed_in_both_modes():
+    x = np.array([0.3, -0.2])
+    np.testing.assert_allclose(s2sad.grad(CELL.loss)(x), by_hand_loss_gradient(CELL, x), rtol=1e-12)
+    check_grads(CELL.loss, (x,), order=2)
+
+
+def test_methods_of_a_global_object_are_followed():
+    check_grads(through_a_global_object, (np.array([0.3, -0.2]),), order=2)
+
+
+def test_a_method_gets_one_derivative_per_class():
+    other = Cell(0.5)
+    x = np.array([0.1, 0.4])
+    np.testing.assert_allclose(s2sad.grad(other.loss)(x), by_hand_loss_gradient(other, x), rtol=1e-12)
