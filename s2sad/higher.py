@@ -86,6 +86,7 @@ def jacfwd(fun: Callable, argnums: Argnums = 0) -> Callable:
             results.append(_assemble(columns, args[pos], out))
         return results[0] if single else tuple(results)
 
+    jacobian_fwd.__s2sad_jacobian__ = True
     return jacobian_fwd
 
 
@@ -105,6 +106,7 @@ def jacrev(fun: Callable, argnums: Argnums = 0) -> Callable:
         results = [_assemble(columns[pos], args[pos], out) for pos in positions]
         return results[0] if single else tuple(results)
 
+    jacobian_rev.__s2sad_jacobian__ = True
     return jacobian_rev
 
 
@@ -138,6 +140,7 @@ def hvp(fun: Callable, argnums: int | str = 0) -> Callable:
         tangents = [zeros_like(a) if j != position else v for j, a in enumerate(primals)]
         return api.jvp(gradient, primals, tangents)[1]
 
+    hessian_vector_product.__s2sad_jacobian__ = True
     return hessian_vector_product
 
 
@@ -151,4 +154,5 @@ def elementwise_grad(fun: Callable, argnums: Argnums = 0) -> Callable:
         found = [cotangents[p] for p in positions]
         return found[0] if single else tuple(found)
 
+    gradient.__s2sad_jacobian__ = True
     return gradient

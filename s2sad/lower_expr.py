@@ -119,6 +119,9 @@ class ExprLowering:
         return Call(getattr_ref(), (self.to_atom(node.value), Const(node.attr)))
 
     def expr_Call(self, node: gast.Call) -> Expr:
+        inline = self.inline_transform(node)
+        if inline is not None:
+            return inline
         func = node.func
         if len(node.args) == 1 and isinstance(node.args[0], gast.GeneratorExp):
             node.args = [gast.ListComp(node.args[0].elt, node.args[0].generators)]
@@ -155,6 +158,41 @@ class ExprLowering:
         if func.attr in ("reshape", "transpose") and len(args) > 1:
             args = (self.emit(self.namer.temp(), Pack(args)),)
         return Call(ref, (self.to_atom(func.value), *args), kwargs)
+
+    def inline_transform(self, node: gast.Call) -> Expr | None:
+        """`s2sad.grad(f, ...)(x)` and `s2sad.jvp(f, (x,), (v,))` inside a differentiated function:
+        the transformed function is made now (its arguments are constants) and called like any
+        user function, so derivatives of derivatives nest."""
+        from s2sad import api
+
+        func = node.func
+        if isinstance(func, gast.Call) and not func.args[1:] and func.args:
+            maker = self.resolve(func.func) if isinstance(func.func, (gast.Name, gast.Attribute)) else None
+            if maker is not None and maker.value in (api.grad, api.value_and_grad):
+                target = self.constant(func.args[0])
+                options = {k.arg: self.constant(k.value) for k in func.keywords}
+                made = maker.value(target, **options)
+                args = tuple(self.call_arg(a) for a in node.args)
+                return Call(Ref(made, (f"{made.mode}_of_{getattr(target, '__name__', 'f')}",)), args)
+        maker = self.resolve(func) if isinstance(func, (gast.Name, gast.Attribute)) else None
+        if maker is None or maker.value is not api.jvp or len(node.args) != 3:
+            return None
+        target = self.constant(node.args[0])
+        primals, tangents = node.args[1], node.args[2]
+        if not (isinstance(primals, gast.Tuple) and isinstance(tangents, gast.Tuple)):
+            raise self.unsupported(node, "s2sad.jvp with primals or tangents not written as tuples",
+                                   "write s2sad.jvp(f, (x, y), (dx, dy))")
+        made = api.Transformed(target, "jvp", tuple(range(len(primals.elts))))
+        atoms = tuple(self.to_atom(e) for e in primals.elts + tangents.elts)
+        return Call(Ref(made, (f"jvp_of_{getattr(target, '__name__', 'f')}",)), atoms)
+
+    def constant(self, node: gast.expr) -> object:
+        """The value of an argument that must be known when the derivative is built."""
+        atom = self.to_atom(node)
+        if isinstance(atom, Var):
+            raise self.unsupported(node, "a transform of a function held in a local variable",
+                                   "refer to the function by its global name")
+        return atom.value
 
     def user_method(self, func: gast.Attribute) -> Ref | None:
         """`self.other(x)` in a method (or `obj.method(x)` on a global object) whose class defines

@@ -76,6 +76,11 @@ def unwrap(fun: object) -> types.FunctionType:
     from s2sad.custom import as_function
 
     fun = as_function(fun)
+    if getattr(fun, "__s2sad_jacobian__", False):
+        raise NoSource(
+            "a Jacobian function (jacfwd/jacrev/hessian/hvp/elementwise_grad) cannot be differentiated again: "
+            "it builds its result in Python loops, not in generated code",
+            hint="for second derivatives use s2sad.hessian(f), s2sad.hvp(f) or s2sad.jacfwd(s2sad.grad(f))")
     inner = getattr(fun, "__s2sad_source_function__", None)
     if inner is not None:
         return inner
