@@ -138,4 +138,7 @@ def _simplify(stmt, table: dict):
         cls = atom_class(g, table)
         if cls is not None and cls is not _BOTTOM and cls == atom_class(like, table):
             return Assign(stmt.target, g, stmt.line)
+        if call.op.value is runtime.unbroadcast and isinstance(like, Var) and atom_class(like, table) == SCALAR:
+            # only the shape of `like` matters, and it is (): the variable need not be kept for it
+            return Assign(stmt.target, Call(call.op, (g, Const(0.0))), stmt.line)
     return stmt

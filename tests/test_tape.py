@@ -113,8 +113,6 @@ def fill(x, steps):
     return np.sum(z * z)
 
 
-@pytest.mark.xfail(strict=True, reason="to-be-recorded: `z[i] = x * i` saves x * i at every step, though the "
-                                       "adjoint reads it only for its shape (unbroadcast(bz[i], t2))")
 def test_item_writes_record_nothing_the_adjoint_does_not_need():
     assert per_step(fill, 0.5) == 0
 
