@@ -97,7 +97,7 @@ def _kind(value: object) -> str | None:
 def _cast(grad, arg):
     """`grad` in the floating dtype of `arg` (arrays and NumPy scalars; Python floats as is)."""
     dtype = getattr(arg, "dtype", None)
-    if dtype is None or not np.issubdtype(dtype, np.floating) or getattr(grad, "dtype", dtype) == dtype:
+    if dtype is None or grad is None or not np.issubdtype(dtype, np.floating) or getattr(grad, "dtype", None) == dtype:
         return grad
     return np.asarray(grad, dtype) if isinstance(arg, np.ndarray) else dtype.type(grad)
 
