@@ -68,6 +68,9 @@ def _where(fun: object) -> Location:
 
 
 def _check_float(fun: object, name: str, value: object) -> None:
+    kind = type(value)
+    if kind is float or (kind is np.ndarray and value.dtype.kind == "f"):
+        return  # the common cases, checked first: this runs on every call
     if isinstance(value, (bool, numbers.Integral)) or (
         isinstance(value, np.ndarray) and not np.issubdtype(value.dtype, np.inexact)
     ):
@@ -168,8 +171,8 @@ class Transformed:
         """A gradient has the dtype of its argument (float32 stays float32), leaf by leaf."""
         offset = self._bound is not None
         wanted = [args[p + offset] if p + offset < len(args) else None for p in self._positions]
-        if all(type(w) is float for w in wanted):
-            return result
+        if all(type(w) is float or (type(w) is np.ndarray and w.dtype == np.float64) for w in wanted):
+            return result  # float64 in, float64 out: nothing to cast
         grads = result[1] if self.mode == "value_and_grad" else result
         aux = None
         if self.request.has_aux and self.mode == "grad":

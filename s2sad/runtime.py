@@ -116,6 +116,9 @@ def unreduce(g, x, axis=None, keepdims=False):
     shape = np.shape(x)
     if not shape:
         return g
+    if axis is None and np.ndim(g) == 0:  # the common case (a full reduction), fast
+        dtype = getattr(x, "dtype", None)
+        return np.full(shape, g, np.result_type(g, dtype if dtype is not None and dtype.kind == "f" else 1.0))
     if not keepdims:
         g = np.expand_dims(g, _axes(axis, len(shape)))
     return np.broadcast_to(g, shape) + np.zeros((), np.result_type(g))
@@ -123,6 +126,8 @@ def unreduce(g, x, axis=None, keepdims=False):
 
 def reduced_size(x, axis=None) -> int:
     """How many elements a reduction over `axis` combines into one."""
+    if axis is None:
+        return np.size(x)
     shape = np.shape(x)
     return int(np.prod([shape[a] for a in _axes(axis, len(shape))])) if shape else 1
 
