@@ -1,4 +1,6 @@
-"""Derivative rules, one module per family. Importing this package registers them all."""
+"""Derivative rules, one module per family. Importing this package registers them all, but
+for scipy.special's, which are registered when scipy.special is first looked up (importing
+scipy takes longer than everything else here; see `registry.lookup`)."""
 
 from s2sad.rules import (  # noqa: F401,E501
     arith,
@@ -11,7 +13,6 @@ from s2sad.rules import (  # noqa: F401,E501
     nondiff,
     reductions,
     runtime_rules,
-    scipy_special,
     shape,
 )
 from s2sad.rules.registry import RULES, Rule, define, linear, lookup  # noqa: F401

@@ -202,6 +202,7 @@ def facts() -> list[dict]:
 
 def main(argv: list[str] | None = None) -> int:
     import s2sad.rules  # noqa: F401 - registers every rule
+    import s2sad.rules.scipy_special  # noqa: F401 - registered on first use otherwise
 
     args = sys.argv[1:] if argv is None else argv
     if args == ["--json"]:

@@ -80,7 +80,22 @@ _KEEP_ALIVE: list[object] = []
 
 
 def lookup(op: object) -> Rule | None:
-    return RULES.get(id(op))
+    rule = RULES.get(id(op))
+    if rule is None and _from_scipy_special(op):
+        import s2sad.rules.scipy_special  # noqa: F401 - registers its rules on first use
+
+        rule = RULES.get(id(op))
+    return rule
+
+
+def _from_scipy_special(op: object) -> bool:
+    import sys
+
+    special = sys.modules.get("scipy.special")
+    if special is None or "s2sad.rules.scipy_special" in sys.modules:
+        return False
+    name = getattr(op, "__name__", None)
+    return isinstance(name, str) and getattr(special, name, None) is op
 
 
 def _signature(params: str) -> inspect.Signature:
