@@ -97,6 +97,18 @@ def _kind(value: object) -> str | None:
     return "array" if type(value) is np.ndarray else None
 
 
+def _locate(err: BaseException, built: Built) -> None:
+    """Add to an error raised inside generated code the user's line that code came from."""
+    filename = built.fun.__code__.co_filename
+    tb = err.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            where = built.user_line(tb.tb_lineno)
+            if where:
+                err.add_note(f"s2sad: raised in the derivative code for {where}")
+        tb = tb.tb_next
+
+
 def _cast(grad, arg):
     """`grad` in the floating dtype of `arg` (arrays and NumPy scalars; Python floats as is)."""
     dtype = getattr(arg, "dtype", None)
@@ -163,6 +175,9 @@ class Transformed:
             result = built.fun(*args, **kwargs)
         except NonScalarOutput as err:
             raise NonScalarOutput(err.message, _where(self.fun), err.hint) from None
+        except Exception as err:
+            _locate(err, built)
+            raise
         if self.mode in ("grad", "value_and_grad"):
             return self._match_dtypes(result, args)
         return result

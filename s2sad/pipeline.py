@@ -7,6 +7,7 @@ Each stage takes plain data and returns plain data; `cache.get` keeps the result
 
 from __future__ import annotations
 
+import re
 import types
 from dataclasses import dataclass, field
 
@@ -60,6 +61,19 @@ class Built:
     generation: int = 0
     """The rule registry's generation this was built with (see `registry.GENERATION`)."""
 
+    def user_line(self, generated_line: int) -> str | None:
+        """`file:line: text` of the user's line a line of the generated code came from."""
+        line = None
+        for text in self.source.splitlines()[:generated_line]:
+            match = _PROVENANCE.match(text)
+            if match:
+                line = int(match.group(1))
+            elif text.startswith("def "):
+                line = None
+        if line is None:
+            return None
+        return f"{self.primal.filename}:{line}: {self.primal.lines.get(line, '').strip()}"
+
     def still_valid(self) -> bool:
         if self.generation != GENERATION[0]:
             return False
@@ -67,6 +81,7 @@ class Built:
 
 
 _MISSING = object()
+_PROVENANCE = re.compile(r"\s*# line (\d+): ")
 
 
 def _current(scope, name: str) -> object:

@@ -247,3 +247,16 @@ def test_jvp_argument_count_and_shapes():
         s2sad.jvp(two, (1.0,), (1.0,))
     with pytest.raises(ValueError, match="shape"):
         s2sad.jvp(two, (np.ones(2), 1.0), (np.ones(3), 1.0))
+
+
+def log_of_shifted(x):
+    y = x * 2.0
+    z = math.log(y - 2.0)
+    return z * x
+
+
+def test_an_error_inside_generated_code_names_the_users_line():
+    with pytest.raises(ValueError) as caught:
+        s2sad.grad(log_of_shifted)(1.0)
+    notes = "\n".join(getattr(caught.value, "__notes__", []))
+    assert f"{__file__}:" in notes and "z = math.log(y - 2.0)" in notes
