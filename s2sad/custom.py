@@ -101,18 +101,20 @@ nondiff(stop_gradient)
 _ADAPTERS = 0
 
 
-def _adapter(kind: str, index: int, fn: Callable, params: list[str]) -> Callable:
+def _adapter(kind: str, index: int, fn: Callable, params: list[str], op_name: str) -> Callable:
     """A template `d<p>`/`b<p>` whose body calls the user's function (so it reads as a rule)."""
     global _ADAPTERS
     _ADAPTERS += 1
     first = "d" + params[index] if kind == "d" else "g"
     args = ", ".join(params)
-    source = f"def {kind}{params[index]}({first}, out, {args}):\n    return rule({first}, out, {args})\n"
+    callee = fn.__name__ if getattr(fn, "__name__", "").isidentifier() and fn.__name__ not in params else "rule"
+    name = f"{op_name}_{'tangent' if kind == 'd' else 'adjoint'}_{params[index]}"
+    source = f"def {name}({first}, out, {args}):\n    return {callee}({first}, out, {args})\n"
     filename = f"<s2sad custom rule {_ADAPTERS}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    scope = {"rule": fn}
+    scope = {callee: fn}
     exec(compile(source, filename, "exec"), scope)  # noqa: S102 - a two-line adapter
-    return scope[f"{kind}{params[index]}"]
+    return scope[name]
 
 
 def _params_of(op: Callable, count: int, params: str | None) -> list[str]:
@@ -137,7 +139,8 @@ def _define(op: Callable, kind: str, fns: tuple, params: str | None) -> None:
     names = _params_of(op, len(fns), params)
     if len(names) < len(fns):
         raise S2SADError(f"{getattr(op, '__name__', op)!r}: {len(fns)} rules for {len(names)} parameters {names}")
-    templates = {names[i]: _adapter(kind, i, fn, names) for i, fn in enumerate(fns) if fn is not None}
+    op_name = getattr(op, "__name__", "op")
+    templates = {names[i]: _adapter(kind, i, fn, names, op_name) for i, fn in enumerate(fns) if fn is not None}
     rule = lookup(op)
     if rule is None or rule.family != "custom":
         rule = _register(op, ", ".join(names), None, "custom")

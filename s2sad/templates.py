@@ -114,6 +114,8 @@ def adjoint_term(rule: Rule, param: str, bindings: dict[str, Atom], g: Atom, out
     if param in rule.adjoints:
         fn = rule.adjoints[param]
         return _finish(instantiate(fn, {**env, _first(fn): g}, namer, line), namer, line)
+    if param in rule.tangents:
+        return _transposed(rule.tangents[param], env, g, bindings[param], namer, line)
     if rule.partials is None:
         raise MissingRule(f"{rule.name} has no reverse-mode rule for its argument {param!r}", None,
                           hint=f"register one with s2sad.defvjp({rule.name}, ...)")
@@ -122,6 +124,30 @@ def adjoint_term(rule: Rule, param: str, bindings: dict[str, Atom], g: Atom, out
     if len(_elementwise_params(rule)) > 1:
         stmts, term = _finish((stmts, Call(runtime_ref("unbroadcast"), (term, bindings[param]))), namer, line)
     return stmts, term
+
+
+def _transposed(tangent: Callable, env: dict[str, Atom], g: Atom, like: Atom, namer: Namer,
+                line: int) -> tuple[list[ir.Stmt], Atom]:
+    """An adjoint from a tangent rule alone: reverse mode of the rule, which is linear in its
+    first argument (the tangent), taken at a zero tangent: `bx = tangent_rule^T g`."""
+    from s2sad.calls import callee_ref, derivative
+    from s2sad.lower_expr import getitem_ref
+
+    names = list(inspect.signature(tangent).parameters)
+    fwd, _ = derivative(tangent, "vjp", (names[0],), "fun")
+    bwd, _ = derivative(tangent, "vjp", (names[0],), "bwd")
+    stmts: list[ir.Stmt] = []
+
+    def temp(value: ir.Expr) -> Var:
+        var = Var(namer.temp())
+        stmts.append(Assign(var, value, line))
+        return var
+
+    zero = temp(Call(runtime_ref("zeros_like"), (like,)))
+    pair = temp(Call(callee_ref(fwd, tangent, "fwd"), (zero, *(env[n] for n in names[1:]))))
+    residuals = temp(Call(getitem_ref(), (pair, Const(1))))
+    grads = temp(Call(callee_ref(bwd, tangent, "bwd"), (residuals, g)))
+    return stmts, temp(Call(getitem_ref(), (grads, Const(0))))
 
 
 def accumulate_term(rule: Rule, param: str, bindings: dict[str, Atom], badj: Atom, g: Atom,
