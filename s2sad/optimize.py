@@ -62,6 +62,8 @@ def _fold_helper(call: Call) -> ir.Expr:
         return Call(operator_ref(operator.mul), call.args)
     if op is runtime.log_base and call.args == (Const(None),):
         return Const(1.0)
+    if op is runtime.inverse_axes and call.args == (Const(None),):
+        return Const(None)
     return call
 
 
@@ -87,7 +89,7 @@ def _number(atom: object) -> bool:
 
 def _fold_call(call: Call) -> ir.Expr:
     op = call.op.value
-    if op in (runtime.strong_div, runtime.strong_mul, runtime.log_base):
+    if op in (runtime.strong_div, runtime.strong_mul, runtime.log_base, runtime.inverse_axes):
         return _fold_helper(call)
     if id(op) not in _FOLDABLE or call.kwargs:
         return call
