@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import inspect
-import types
 from collections import Counter
 from dataclasses import dataclass
 
@@ -141,9 +140,12 @@ class Emitter:
 def _drop_default_args(call: Call) -> Call:
     """`unreduce(g, x, None, False)` reads better as `unreduce(g, x)`: drop trailing defaults."""
     fn = call.op.value
-    if not isinstance(fn, types.FunctionType) or call.kwargs:
+    if call.kwargs or not call.args or not isinstance(call.args[-1], Const):
         return call
-    params = list(inspect.signature(fn).parameters.values())
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):  # builtins and ufuncs without a signature
+        return call
     args = list(call.args)
     while args and len(args) <= len(params):
         default = params[len(args) - 1].default
