@@ -9,6 +9,7 @@ from collections import Counter
 
 from s2sad import ir, runtime, shapes
 from s2sad.ir import Assign, Call, Const, Pack, Var
+from s2sad.rules.registry import lookup
 from s2sad.syntax import operator_ref
 
 EFFECTFUL = {id(runtime.seed), id(runtime.receive)}
@@ -163,15 +164,29 @@ def _subst_expr(expr, subst):
     return _apply(expr, subst)
 
 
-def _eliminate_dead(body: list[ir.Stmt]) -> list[ir.Stmt]:
-    _, reads = _counts(body)
+def _eliminate_dead(body: list[ir.Stmt], reads: Counter | None = None) -> list[ir.Stmt]:
+    """Drop assignments whose value nothing reads, in nested blocks too (pure operations only)."""
+    if reads is None:
+        _, reads = _counts(body)
     out = []
     for stmt in body:
         if isinstance(stmt, Assign) and reads[stmt.target.name] == 0 and not _effectful(stmt.value):
             continue
+        if isinstance(stmt, ir.If):
+            stmt = ir.If(stmt.test, _eliminate_dead(stmt.body, reads), _eliminate_dead(stmt.orelse, reads), stmt.line)
+        elif isinstance(stmt, ir.For):
+            stmt = ir.For(stmt.target, stmt.iter, _eliminate_dead(stmt.body, reads), stmt.line)
+        elif isinstance(stmt, ir.While):
+            stmt = ir.While(_eliminate_dead(stmt.test_body, reads), stmt.test, _eliminate_dead(stmt.body, reads),
+                            stmt.line)
         out.append(stmt)
     return out
 
 
 def _effectful(value: ir.Expr) -> bool:
-    return isinstance(value, Call) and id(value.op.value) in EFFECTFUL
+    """Calls that must run even when their result is unused: checks, I/O, in-place writes, calls
+    of user functions and of anything without a rule (which may have effects of their own)."""
+    if not isinstance(value, Call):
+        return False
+    op = value.op.value
+    return id(op) in EFFECTFUL or ir.is_inplace(value) or lookup(op) is None

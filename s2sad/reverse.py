@@ -24,7 +24,7 @@ from s2sad.adjoints import AdjointStatements, State
 from s2sad.calls import ReverseCall, rewrite_for_reverse
 from s2sad.derivs import Context
 from s2sad.ir import Assign, Atom, Call, Const, Pack, Var
-from s2sad.naming import Namer, builtin_ref, runtime_ref
+from s2sad.naming import Namer, builtin_ref, numpy_ref, runtime_ref
 from s2sad.recording import Recorder, Restore, Save
 
 FORMS = ("grad", "value_and_grad", "vjp")
@@ -41,6 +41,8 @@ class Reverse(AdjointStatements):
         self.containers = containers
         self.recorder = Recorder(namer, set(fn.params))
         self.calls: dict[int, ReverseCall] = {}
+        self.shape_of: dict[str, str] = {}
+        """Variable -> the variable holding its shape (see `with_shapes`)."""
 
     # ------------------------------------------------------------ assembling one form
 
@@ -51,6 +53,10 @@ class Reverse(AdjointStatements):
         if has_aux:
             value, aux = self.split_aux(value, primal, ret.line)
         primal = rewrite_for_reverse(primal, self.active, self.ctx.namer, self.calls)
+        self.shape_of = {name: self.ctx.namer.fresh(f"{name}_shape") for name in sorted(_looped(primal))
+                         if name in self.ctx.activity.active}
+        primal = [Assign(Var(self.shape_of[p]), Call(numpy_ref("shape"), (Var(p),)), fn.firstline)
+                  for p in fn.params if p in self.shape_of] + self.with_shapes(primal)
         primal = self.recorder.primal(primal)
         adjoint: list = []
         out = self.output(value, adjoint, ret.line)
@@ -112,9 +118,24 @@ class Reverse(AdjointStatements):
 
     def cleanup(self, primal: list, adjoint: list) -> list:
         """Before deciding what to record: drop shape helpers the shapes make unnecessary and
-        branches left empty, so that the adjoint reads (and the tape holds) no more than it must."""
+        branches left empty, and read recorded shapes where only a shape is needed, so that the
+        adjoint reads (and the tape holds) no more than it must."""
         whole = ir.Function("_", self.ctx.fn.params, strip(primal) + strip(adjoint))
-        return drop_empty(shapes.simplify_block(adjoint, shapes.classes(whole, self.start)))
+        simplified = shapes.simplify_block(adjoint, shapes.classes(whole, self.start))
+        return drop_empty(shapes.shapes_only(simplified, self.shape_of))
+
+    def with_shapes(self, body: list) -> list:
+        """After each assignment to an active variable that loops assign, `s = np.shape(t)`:
+        where the adjoint needs only t's shape (to undo broadcasting), the tape keeps s, not t.
+        The ones nothing reads are removed as dead code."""
+        out: list = []
+        for stmt in body:
+            if isinstance(stmt, (ir.For, ir.While, ir.If)):
+                stmt = _rebuild(stmt, self.with_shapes)
+            out.append(stmt)
+            for name in sorted(ir.writes(stmt) & set(self.shape_of)):
+                out.append(Assign(Var(self.shape_of[name]), Call(numpy_ref("shape"), (Var(name),)), stmt.line))
+        return out
 
     # ------------------------------------------------------------ the adjoint sweep
 
@@ -189,6 +210,25 @@ class Reverse(AdjointStatements):
         span = Var(self.ctx.namer.temp())
         head = Assign(span, Call(builtin_ref("range"), (trips,)), line)
         return [head, ir.For(Var(self.ctx.namer.fresh("_")), span, body, line)]
+
+
+def _looped(body: list, in_loop: bool = False) -> set[str]:
+    """Names assigned inside loops."""
+    names: set[str] = set()
+    for stmt in body:
+        if in_loop:
+            names |= ir.writes(stmt)
+        for child in ir.children(stmt):
+            names |= _looped(child, in_loop or isinstance(stmt, (ir.For, ir.While)))
+    return names
+
+
+def _rebuild(stmt, fix):
+    if isinstance(stmt, ir.If):
+        return ir.If(stmt.test, fix(stmt.body), fix(stmt.orelse), stmt.line)
+    if isinstance(stmt, ir.For):
+        return ir.For(stmt.target, stmt.iter, fix(stmt.body), stmt.line)
+    return ir.While(fix(stmt.test_body), stmt.test, fix(stmt.body), stmt.line)
 
 
 def strip(body: list) -> list[ir.Stmt]:

@@ -19,7 +19,11 @@ def unbroadcast(g, like):
         if type(g) is float:
             return g
         return float(np.sum(g)) if type(like) is float else np.sum(g)
-    shape = np.shape(like)
+    return unbroadcast_to(g, np.shape(like))
+
+
+def unbroadcast_to(g, shape: tuple):
+    """Sum `g` down to `shape` (a shape the primal sweep recorded instead of the value)."""
     gshape = np.shape(g)
     if gshape == shape:
         return g

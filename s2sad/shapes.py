@@ -17,6 +17,7 @@ import numpy as np
 
 from s2sad import ir, runtime
 from s2sad.ir import Assign, Call, Const, Pack, Ref, Var
+from s2sad.naming import runtime_ref
 from s2sad.rules.registry import lookup
 
 SCALAR = "()"
@@ -142,3 +143,44 @@ def _simplify(stmt, table: dict):
             # only the shape of `like` matters, and it is (): the variable need not be kept for it
             return Assign(stmt.target, Call(call.op, (g, Const(0.0))), stmt.line)
     return stmt
+
+
+def shapes_only(body: list, shape_of: dict[str, str]) -> list:
+    """`unbroadcast(g, t)` -> `unbroadcast_to(g, t_shape)` where `t_shape` was recorded and the
+    adjoint reads `t` for nothing else (else keeping `t` costs nothing more)."""
+    other = _read_otherwise(body)
+    return _shapes_only(body, {t: s for t, s in shape_of.items() if t not in other})
+
+
+def _read_otherwise(body: list) -> set[str]:
+    """Names the statements read other than as the `like` of an `unbroadcast`."""
+    names: set[str] = set()
+    for stmt in ir.walk([s for s in body if isinstance(s, (Assign, ir.Return, ir.If, ir.For, ir.While))]):
+        value = stmt.value if isinstance(stmt, Assign) else None
+        if isinstance(value, Call) and value.op.value is runtime.unbroadcast:
+            names |= {a.name for a in value.args[:1] if isinstance(a, Var)}
+        elif isinstance(stmt, (Assign, ir.Return, ir.If, ir.For, ir.While)):
+            names |= ir.reads(stmt)
+    return names
+
+
+def _shapes_only(body: list, shape_of: dict[str, str]) -> list:
+    out = []
+    for stmt in body:
+        if isinstance(stmt, (ir.If, ir.For, ir.While)):
+            stmt = _rebuild_block(stmt, lambda b: _shapes_only(b, shape_of))
+        elif isinstance(stmt, Assign) and isinstance(stmt.value, Call) and stmt.value.op.value is runtime.unbroadcast:
+            g, like = stmt.value.args
+            if isinstance(like, Var) and like.name in shape_of:
+                shape = Var(shape_of[like.name])
+                stmt = Assign(stmt.target, Call(runtime_ref("unbroadcast_to"), (g, shape)), stmt.line)
+        out.append(stmt)
+    return out
+
+
+def _rebuild_block(stmt, fix):
+    if isinstance(stmt, ir.If):
+        return ir.If(stmt.test, fix(stmt.body), fix(stmt.orelse), stmt.line)
+    if isinstance(stmt, ir.For):
+        return ir.For(stmt.target, stmt.iter, fix(stmt.body), stmt.line)
+    return ir.While(fix(stmt.test_body), stmt.test, fix(stmt.body), stmt.line)

@@ -13,6 +13,12 @@ class unbroadcast_rule:
         return broadcast_like(c, g)
 
 
+@linear(runtime.unbroadcast_to, "g, shape", linear_in="g")
+class unbroadcast_to_rule:
+    def bg(c, g):
+        return broadcast_like(c, g)
+
+
 @linear(runtime.broadcast_like, "g, like", linear_in="g")
 class broadcast_like_rule:
     def bg(c, g):

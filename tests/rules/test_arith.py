@@ -42,6 +42,8 @@ SPECS = [
     Spec(runtime.unbroadcast, ("g",), shapes=[((2, 3),)], extra=(np.zeros(3),), name="unbroadcast to (3,)"),
     Spec(runtime.unbroadcast, ("g",), shapes=[((2, 3),)], extra=(np.zeros((2, 1)),), name="unbroadcast to (2, 1)"),
     Spec(runtime.unbroadcast, ("g",), shapes=[((2, 3),)], extra=(0.5,), name="unbroadcast to a float"),
+    Spec(runtime.unbroadcast_to, ("g",), shapes=[((2, 3),)], extra=((3,),), name="unbroadcast_to (3,)"),
+    Spec(runtime.unbroadcast_to, ("g",), shapes=[((2, 3),)], extra=((2, 1),), name="unbroadcast_to (2, 1)"),
     Spec(runtime.broadcast_like, ("g",), shapes=[((3,),), ((2, 1),), ((),)], extra=(np.zeros((2, 3)),)),
 ]
 
