@@ -44,49 +44,66 @@ def shared(stmt: Assign) -> bool:
     return isinstance(value, Call) and id(value.op.value) in VIEWS
 
 
-def _view_index(index: ir.Atom, slices: set[str]) -> bool:
-    """Whether `x[index]` may be a view of `x` (basic slicing), not a copy."""
-    if isinstance(index, Var):
-        return index.name in slices
-    value = index.value if isinstance(index, ir.Const) else None
-    parts = value if isinstance(value, tuple) else (value,)
-    return any(isinstance(p, slice) or p is Ellipsis or p is None for p in parts)
-
-
-def copy_views(body: list[ir.Stmt], mutated: set[str], slices: set[str], namer: Namer) -> list[ir.Stmt]:
-    """`t = x[a:b]` of an array later written in place reads a copy: a view would change with x."""
+def copy_views(body: list[ir.Stmt], mutated: set[str], namer: Namer, risky: set[int]) -> list[ir.Stmt]:
+    """`t = x[...]` of an array written in place reads a copy: a view (`x[1:3]`, or a row
+    `x[i]` of a matrix) would change with `x`, which the derivative would not follow. A copy
+    is what the code means while `t` is used before `x` is written again; where `t` is used
+    after that (`risky`), the read is checked when it runs instead: a view is an error."""
     out: list[ir.Stmt] = []
     for stmt in body:
         if isinstance(stmt, ir.If):
-            body, orelse = (copy_views(b, mutated, slices, namer) for b in (stmt.body, stmt.orelse))
+            body, orelse = (copy_views(b, mutated, namer, risky) for b in (stmt.body, stmt.orelse))
             stmt = ir.If(stmt.test, body, orelse, stmt.line)
         elif isinstance(stmt, ir.For):
-            stmt = ir.For(stmt.target, stmt.iter, copy_views(stmt.body, mutated, slices, namer), stmt.line)
+            stmt = ir.For(stmt.target, stmt.iter, copy_views(stmt.body, mutated, namer, risky), stmt.line)
         elif isinstance(stmt, ir.While):
-            stmt = ir.While(copy_views(stmt.test_body, mutated, slices, namer), stmt.test,
-                            copy_views(stmt.body, mutated, slices, namer), stmt.line)
-        elif _reads_view(stmt, mutated, slices):
+            stmt = ir.While(copy_views(stmt.test_body, mutated, namer, risky), stmt.test,
+                            copy_views(stmt.body, mutated, namer, risky), stmt.line)
+        elif _reads_view(stmt, mutated):
             view = Var(namer.temp())
             out.append(Assign(view, stmt.value, stmt.line))
-            stmt = Assign(stmt.target, Call(runtime_ref("copy_value"), (view,)), stmt.line)
+            helper = "not_a_view" if id(stmt) in risky else "copy_value"
+            stmt = Assign(stmt.target, Call(runtime_ref(helper), (view,)), stmt.line)
         out.append(stmt)
     return out
 
 
-def _reads_view(stmt: ir.Stmt, mutated: set[str], slices: set[str]) -> bool:
+def _used_after_writes(body: list[ir.Stmt], mutated: set[str]) -> set[int]:
+    """Reads `t = x[...]` of a written array whose `t` is used after a later write to `x`."""
+    flat = _flatten(body)
+    risky: set[int] = set()
+    for i, (stmt, loops) in enumerate(flat):
+        if not _reads_view(stmt, mutated):
+            continue
+        owner, target = stmt.value.args[0], stmt.target.name
+        span = loops[-1] if loops else (i, i)
+        writes = [w for w, (s, _) in enumerate(flat) if isinstance(s, Assign) and ir.is_inplace(s.value)
+                  and s.value.args[0] == owner and (w > i or span[0] <= w <= span[1])]
+        uses = [u for u, (s, _) in enumerate(flat) if target in _reads_of(s)]
+        if writes and any(u > min(writes) or (loops and span[0] <= u <= span[1] and u != i) for u in uses):
+            risky.add(id(stmt))
+    return risky
+
+
+def _reads_of(stmt) -> set[str]:
+    if isinstance(stmt, Assign):
+        return {a.name for a in ir.atoms_of(stmt.value) if isinstance(a, Var)}
+    return ir.reads(stmt) if isinstance(stmt, (ir.Return, ir.If, ir.For, ir.While)) else set()
+
+
+def _reads_view(stmt: ir.Stmt, mutated: set[str]) -> bool:
     if not (isinstance(stmt, Assign) and isinstance(stmt.value, Call) and stmt.value.op.value is operator.getitem):
         return False
-    owner, index = stmt.value.args[0], stmt.value.args[1]
-    return isinstance(owner, Var) and owner.name in mutated and _view_index(index, slices)
+    owner = stmt.value.args[0]
+    return isinstance(owner, Var) and owner.name in mutated
 
 
 def check(fn: ir.Function, namer: Namer) -> ir.Function:
     """Copy parameters written in place on entry; reject writes through possible aliases; read
     slices of arrays that are written in place as copies."""
     mutated = written_in_place(fn.body)
-    slices = {s.target.name for s in ir.walk(fn.body) if isinstance(s, Assign) and
-              (isinstance(s.value, Call) and s.value.op.value is builtins.slice or isinstance(s.value, ir.Pack))}
-    fn.body = copy_views(fn.body, set(mutated), slices, namer)
+    _check_aliases_before_writes(fn, mutated)
+    fn.body = copy_views(fn.body, set(mutated), namer, _used_after_writes(fn.body, set(mutated)))
     fn.temps |= namer.temps
     for stmt in ir.walk(fn.body):
         if isinstance(stmt, Assign) and stmt.target.name in mutated and not ir.is_inplace(stmt.value):
@@ -102,6 +119,53 @@ def check(fn: ir.Function, namer: Namer) -> ir.Function:
         fn.temps.add(private.name)
     fn.body = copies + fn.body
     return fn
+
+
+def _flatten(body: list[ir.Stmt], loops: tuple = ()) -> list[tuple[ir.Stmt, tuple]]:
+    """Statements in source order, each with the (first, last) positions of its enclosing loops."""
+    out: list[tuple[ir.Stmt, tuple]] = []
+    for stmt in body:
+        out.append((stmt, loops))
+        if isinstance(stmt, (ir.For, ir.While)):
+            start = len(out)
+            inner = [(s, lp) for child in ir.children(stmt) for s, lp in _flatten(child, loops + (None,))]
+            end = start + len(inner) - 1
+            out += [(s, tuple((start, end) if b is None and k == len(loops) else b for k, b in enumerate(lp)))
+                    for s, lp in inner]
+        elif isinstance(stmt, ir.If):
+            out += [(s, lp) for child in ir.children(stmt) for s, lp in _flatten(child, loops)]
+    return out
+
+
+def _check_aliases_before_writes(fn: ir.Function, mutated: dict[str, int]) -> None:
+    """`a = x` (or `(x, y)`, `[x]`) while `x` is still to be written in place: `a` would change
+    with it, which the derivative would not follow."""
+    flat = _flatten(fn.body)
+    writes = {name: [i for i, (s, _) in enumerate(flat) if isinstance(s, Assign) and ir.is_inplace(s.value)
+                     and s.value.args[0] == Var(name)] for name in mutated}
+    for i, (stmt, loops) in enumerate(flat):
+        if not isinstance(stmt, Assign) or ir.is_inplace(stmt.value):
+            continue
+        held = _held(stmt.value) & set(mutated) - {stmt.target.name}
+        for name in sorted(held):
+            later = [w for w in writes[name] if w > i or any(lo <= w <= hi for lo, hi in loops)]
+            if later:
+                line = flat[later[0]][0].line
+                raise UnsupportedSyntax(
+                    f"{stmt.target.name!r} holds {name!r} itself (line {stmt.line}), and {name!r} is written in "
+                    f"place afterwards (line {line}): {stmt.target.name!r} would change too, which the derivative "
+                    "would not follow", Location(fn.filename, stmt.line, 0, fn.lines.get(stmt.line, "")),
+                    hint=f"hold a copy: {name}.copy()")
+
+
+def _held(value: ir.Expr) -> set[str]:
+    """Names whose object `value` is or contains (not a computed result)."""
+    if isinstance(value, Var):
+        return {value.name}
+    if isinstance(value, ir.Pack) or (isinstance(value, Call) and value.op.value in (runtime.make_list,
+                                                                                    runtime.make_dict)):
+        return {a.name for a in ir.atoms_of(value) if isinstance(a, Var)}
+    return set()
 
 
 def _reject(fn: ir.Function, stmt: ir.Stmt, line: int) -> None:

@@ -798,3 +798,16 @@ def call_method(obj, name, *args, **kwargs):
     """`obj.name(*args, **kwargs)` for an object s2sad knows nothing about (a random generator,
     say). It has no derivative rule: a call with active arguments is reported at transform time."""
     return getattr(obj, name)(*args, **kwargs)
+
+
+def not_a_view(value):
+    """`value`, read from an array that is written in place later while `value` is still used:
+    fine for a number or a copy, an error for a view (it would change, unlike its derivative)."""
+    if isinstance(value, np.ndarray) and value.base is not None:
+        from s2sad.errors import S2SADError
+
+        raise S2SADError(
+            "this item of an array that is written in place later is a view of that array: it would change "
+            "with the write, which the derivative would not follow",
+            hint="take a copy where it is read: x[i].copy()")
+    return value

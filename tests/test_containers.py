@@ -380,3 +380,58 @@ def _leaves(tree) -> list:
     found: list = []
     s2sad.runtime.map_structure(found.append, tree)
     return found
+
+
+# ---------------------------------------------------------------------------- aliases and views
+
+
+def alias_then_write(w):
+    x = np.zeros(3)
+    x[0] = w
+    a = x
+    x[1] = 2 * w
+    return np.sum(a)
+
+
+def alias_after_the_writes(w):
+    x = np.zeros(3)
+    x[0] = w
+    x[1] = 2 * w
+    out = x
+    return np.sum(out * out)
+
+
+def row_used_after_a_write(w):
+    m = np.zeros((2, 2))
+    m[0, 0] = w
+    row = m[0]
+    m[0, 1] = 3 * w
+    return np.sum(row * w)
+
+
+def item_used_after_a_write(x):
+    y = np.zeros(4)
+    y[0] = x
+    total = 0.0
+    for i in range(3):
+        previous = y[i]
+        y[i + 1] = previous * x
+        total = total + previous
+    return total
+
+
+def test_an_alias_of_an_array_written_later_is_an_error():
+    with pytest.raises(s2sad.UnsupportedSyntax, match="written in place afterwards"):
+        s2sad.grad(alias_then_write)(1.0)
+    check_grads(alias_after_the_writes, [1.5])
+
+
+def test_a_view_used_after_a_write_to_its_array_is_an_error_at_its_line():
+    with pytest.raises(s2sad.S2SADError, match="view") as caught:
+        s2sad.grad(row_used_after_a_write)(1.5)
+    assert any("row = m[0]" in note for note in caught.value.__notes__)
+
+
+def test_a_number_read_before_a_write_and_used_after_it_is_fine():
+    check_grads(item_used_after_a_write, [0.7])
+    assert s2sad.grad(item_used_after_a_write)(0.7) == pytest.approx(1 + 2 * 0.7 + 3 * 0.7 ** 2)  # x + x**2 + x**3

@@ -46,7 +46,7 @@ TABLE = [
 ]
 
 CUSTOM_TESTED = (builtins.getattr, builtins.sum, builtins.reversed, runtime.copy_list, runtime.reverse_items,
-                 runtime.reversed_adjoint, runtime.reversed_adjoint_transpose,
+                 runtime.reversed_adjoint, runtime.reversed_adjoint_transpose, runtime.not_a_view,
                  runtime.attribute_adjoint, runtime.attribute_of, runtime.getitem_adjoint, runtime.sum_adjoint)
 """Ops whose arguments or results are containers: checked below with pytrees."""
 
@@ -171,6 +171,7 @@ TREE_CASES = [
                  id="reversed_adjoint-array"),
     pytest.param(runtime.reversed_adjoint, {"g": [1.0, np.array([2.0, 3.0])]}, {"items": (0.0, np.zeros(2))},
                  id="reversed_adjoint-tuple"),
+    pytest.param(runtime.not_a_view, {"x": np.array([1.0, 2.0])}, {}, id="not_a_view"),
     pytest.param(runtime.reversed_adjoint_transpose, {"c": (1.0, np.array([2.0, 3.0]))},
                  {"g": [0.0, np.zeros(2)]}, id="reversed_adjoint_transpose"),
 ]
