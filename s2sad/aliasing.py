@@ -51,14 +51,8 @@ def copy_views(body: list[ir.Stmt], mutated: set[str], namer: Namer, risky: set[
     after that (`risky`), the read is checked when it runs instead: a view is an error."""
     out: list[ir.Stmt] = []
     for stmt in body:
-        if isinstance(stmt, ir.If):
-            body, orelse = (copy_views(b, mutated, namer, risky) for b in (stmt.body, stmt.orelse))
-            stmt = ir.If(stmt.test, body, orelse, stmt.line)
-        elif isinstance(stmt, ir.For):
-            stmt = ir.For(stmt.target, stmt.iter, copy_views(stmt.body, mutated, namer, risky), stmt.line)
-        elif isinstance(stmt, ir.While):
-            stmt = ir.While(copy_views(stmt.test_body, mutated, namer, risky), stmt.test,
-                            copy_views(stmt.body, mutated, namer, risky), stmt.line)
+        if isinstance(stmt, (ir.If, ir.For, ir.While)):
+            stmt = ir.rebuild(stmt, lambda block: copy_views(block, mutated, namer, risky))
         elif _reads_view(stmt, mutated):
             view = Var(namer.temp())
             out.append(Assign(view, stmt.value, stmt.line))

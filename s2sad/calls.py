@@ -147,11 +147,8 @@ def rewrite_for_reverse(body: list[ir.Stmt], is_active, namer: Namer, calls: dic
     """Replace each active call of a user function by its forward sweep (see `ReverseCall`)."""
     out: list[ir.Stmt] = []
     for stmt in body:
-        if isinstance(stmt, ir.If):
-            stmt = ir.If(stmt.test, rewrite_for_reverse(stmt.body, is_active, namer, calls),
-                         rewrite_for_reverse(stmt.orelse, is_active, namer, calls), stmt.line)
-        elif isinstance(stmt, (ir.For, ir.While)):
-            stmt = _rebuild_loop(stmt, lambda b: rewrite_for_reverse(b, is_active, namer, calls))
+        if isinstance(stmt, (ir.If, ir.For, ir.While)):
+            stmt = ir.rebuild(stmt, lambda b: rewrite_for_reverse(b, is_active, namer, calls))
         elif isinstance(stmt, Assign) and isinstance(stmt.value, Call) and is_active(stmt.target):
             kind = callee_kind(stmt.value.op.value)
             if kind is not None:
@@ -268,12 +265,6 @@ def _runtime(name: str) -> Ref:
 
 SPLITTERS = {"function": _split_function, "checkpoint": _split_checkpoint,
              "custom_vjp": _split_custom_vjp, "custom_jvp": _split_custom_jvp}
-
-
-def _rebuild_loop(stmt, fix):
-    if isinstance(stmt, ir.For):
-        return ir.For(stmt.target, stmt.iter, fix(stmt.body), stmt.line)
-    return ir.While(fix(stmt.test_body), stmt.test, fix(stmt.body), stmt.line)
 
 
 def _getitem() -> Ref:

@@ -185,6 +185,17 @@ def writes(stmt: Stmt) -> set[str]:
     return set()
 
 
+def rebuild(stmt: Stmt, fix) -> Stmt:
+    """The compound statement with each nested block replaced by `fix(block)`; others as they are."""
+    if isinstance(stmt, If):
+        return If(stmt.test, fix(stmt.body), fix(stmt.orelse), stmt.line)
+    if isinstance(stmt, For):
+        return For(stmt.target, stmt.iter, fix(stmt.body), stmt.line)
+    if isinstance(stmt, While):
+        return While(fix(stmt.test_body), stmt.test, fix(stmt.body), stmt.line)
+    return stmt
+
+
 def walk(body: list[Stmt]):
     """Every statement, depth first, in source order."""
     for stmt in body:

@@ -40,12 +40,8 @@ def _fold(body: list[ir.Stmt], namer) -> list[ir.Stmt]:
             if isinstance(value, Call) and value.op.value is runtime.power_term and namer is not None:
                 value = _expand_power(value, out, namer, stmt.line)
             stmt = Assign(stmt.target, value, stmt.line)
-        elif isinstance(stmt, ir.If):
-            stmt = ir.If(stmt.test, _fold(stmt.body, namer), _fold(stmt.orelse, namer), stmt.line)
-        elif isinstance(stmt, ir.For):
-            stmt = ir.For(stmt.target, stmt.iter, _fold(stmt.body, namer), stmt.line)
-        elif isinstance(stmt, ir.While):
-            stmt = ir.While(_fold(stmt.test_body, namer), stmt.test, _fold(stmt.body, namer), stmt.line)
+        else:
+            stmt = ir.rebuild(stmt, lambda block: _fold(block, namer))
         out.append(stmt)
     return out
 
@@ -172,14 +168,7 @@ def _eliminate_dead(body: list[ir.Stmt], reads: Counter | None = None) -> list[i
     for stmt in body:
         if isinstance(stmt, Assign) and reads[stmt.target.name] == 0 and not _effectful(stmt.value):
             continue
-        if isinstance(stmt, ir.If):
-            stmt = ir.If(stmt.test, _eliminate_dead(stmt.body, reads), _eliminate_dead(stmt.orelse, reads), stmt.line)
-        elif isinstance(stmt, ir.For):
-            stmt = ir.For(stmt.target, stmt.iter, _eliminate_dead(stmt.body, reads), stmt.line)
-        elif isinstance(stmt, ir.While):
-            stmt = ir.While(_eliminate_dead(stmt.test_body, reads), stmt.test, _eliminate_dead(stmt.body, reads),
-                            stmt.line)
-        out.append(stmt)
+        out.append(ir.rebuild(stmt, lambda block: _eliminate_dead(block, reads)))
     return out
 
 

@@ -126,7 +126,7 @@ class Recorder:
             if isinstance(stmt, Save):
                 out += self.save(stmt) if id(stmt) in needed else []
             else:
-                out.append(_rebuild(stmt, lambda b: self.write_primal(b, needed)))
+                out.append(ir.rebuild(stmt, lambda b: self.write_primal(b, needed)))
         return out
 
     def write_adjoint(self, body: list, needed: set[int]) -> list[ir.Stmt]:
@@ -135,7 +135,7 @@ class Recorder:
             if isinstance(stmt, Restore):
                 out += self.restore(stmt.save) if id(stmt.save) in needed else []
             else:
-                out.append(_rebuild(stmt, lambda b: self.write_adjoint(b, needed)))
+                out.append(ir.rebuild(stmt, lambda b: self.write_adjoint(b, needed)))
         return out
 
     def save(self, save: Save) -> list[ir.Stmt]:
@@ -197,16 +197,6 @@ def _getitem() -> ir.Ref:
     from s2sad.lower_expr import getitem_ref
 
     return getitem_ref()
-
-
-def _rebuild(stmt, fix):
-    if isinstance(stmt, ir.If):
-        return ir.If(stmt.test, fix(stmt.body), fix(stmt.orelse), stmt.line)
-    if isinstance(stmt, ir.For):
-        return ir.For(stmt.target, stmt.iter, fix(stmt.body), stmt.line)
-    if isinstance(stmt, ir.While):
-        return ir.While(fix(stmt.test_body), stmt.test, fix(stmt.body), stmt.line)
-    return stmt
 
 
 def _nodes(body: list):

@@ -131,7 +131,7 @@ class Reverse(AdjointStatements):
         out: list = []
         for stmt in body:
             if isinstance(stmt, (ir.For, ir.While, ir.If)):
-                stmt = _rebuild(stmt, self.with_shapes)
+                stmt = ir.rebuild(stmt, self.with_shapes)
             out.append(stmt)
             for name in sorted(ir.writes(stmt) & set(self.shape_of)):
                 out.append(Assign(Var(self.shape_of[name]), Call(numpy_ref("shape"), (Var(name),)), stmt.line))
@@ -223,27 +223,12 @@ def _looped(body: list, in_loop: bool = False) -> set[str]:
     return names
 
 
-def _rebuild(stmt, fix):
-    if isinstance(stmt, ir.If):
-        return ir.If(stmt.test, fix(stmt.body), fix(stmt.orelse), stmt.line)
-    if isinstance(stmt, ir.For):
-        return ir.For(stmt.target, stmt.iter, fix(stmt.body), stmt.line)
-    return ir.While(fix(stmt.test_body), stmt.test, fix(stmt.body), stmt.line)
-
-
 def strip(body: list) -> list[ir.Stmt]:
     """The statements without save and restore markers."""
     out = []
     for stmt in body:
-        if isinstance(stmt, (Save, Restore)):
-            continue
-        if isinstance(stmt, ir.If):
-            stmt = ir.If(stmt.test, strip(stmt.body), strip(stmt.orelse), stmt.line)
-        elif isinstance(stmt, ir.For):
-            stmt = ir.For(stmt.target, stmt.iter, strip(stmt.body), stmt.line)
-        elif isinstance(stmt, ir.While):
-            stmt = ir.While(strip(stmt.test_body), stmt.test, strip(stmt.body), stmt.line)
-        out.append(stmt)
+        if not isinstance(stmt, (Save, Restore)):
+            out.append(ir.rebuild(stmt, strip))
     return out
 
 
@@ -251,13 +236,9 @@ def drop_empty(body: list) -> list:
     """Remove `if` statements whose branches hold nothing (their test need not be recorded)."""
     out = []
     for stmt in body:
-        if isinstance(stmt, ir.If):
-            stmt = ir.If(stmt.test, drop_empty(stmt.body), drop_empty(stmt.orelse), stmt.line)
-            if not stmt.body and not stmt.orelse:
-                continue
-        elif isinstance(stmt, ir.For):
-            stmt = ir.For(stmt.target, stmt.iter, drop_empty(stmt.body), stmt.line)
-        out.append(stmt)
+        stmt = ir.rebuild(stmt, drop_empty) if not isinstance(stmt, Restore) else stmt
+        if not (isinstance(stmt, ir.If) and not stmt.body and not stmt.orelse):
+            out.append(stmt)
     return out
 
 

@@ -125,12 +125,8 @@ def simplify_block(body: list, table: dict) -> list:
 
 
 def _simplify(stmt, table: dict):
-    if isinstance(stmt, ir.If):
-        return ir.If(stmt.test, simplify_block(stmt.body, table), simplify_block(stmt.orelse, table), stmt.line)
-    if isinstance(stmt, ir.For):
-        return ir.For(stmt.target, stmt.iter, simplify_block(stmt.body, table), stmt.line)
-    if isinstance(stmt, ir.While):
-        return ir.While(simplify_block(stmt.test_body, table), stmt.test, simplify_block(stmt.body, table), stmt.line)
+    if isinstance(stmt, (ir.If, ir.For, ir.While)):
+        return ir.rebuild(stmt, lambda block: simplify_block(block, table))
     if not (isinstance(stmt, Assign) and isinstance(stmt.value, Call)):
         return stmt
     call = stmt.value
@@ -168,7 +164,7 @@ def _shapes_only(body: list, shape_of: dict[str, str]) -> list:
     out = []
     for stmt in body:
         if isinstance(stmt, (ir.If, ir.For, ir.While)):
-            stmt = _rebuild_block(stmt, lambda b: _shapes_only(b, shape_of))
+            stmt = ir.rebuild(stmt, lambda b: _shapes_only(b, shape_of))
         elif isinstance(stmt, Assign) and isinstance(stmt.value, Call) and stmt.value.op.value is runtime.unbroadcast:
             g, like = stmt.value.args
             if isinstance(like, Var) and like.name in shape_of:
@@ -176,11 +172,3 @@ def _shapes_only(body: list, shape_of: dict[str, str]) -> list:
                 stmt = Assign(stmt.target, Call(runtime_ref("unbroadcast_to"), (g, shape)), stmt.line)
         out.append(stmt)
     return out
-
-
-def _rebuild_block(stmt, fix):
-    if isinstance(stmt, ir.If):
-        return ir.If(stmt.test, fix(stmt.body), fix(stmt.orelse), stmt.line)
-    if isinstance(stmt, ir.For):
-        return ir.For(stmt.target, stmt.iter, fix(stmt.body), stmt.line)
-    return ir.While(fix(stmt.test_body), stmt.test, fix(stmt.body), stmt.line)
