@@ -1,0 +1,172 @@
+"""In-place operations (each mutates its first argument), container displays and the
+adjoints of item, attribute and sequence reads."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from s2sad.runtime.core import add, unbroadcast, zeros_like
+
+# ---------------------------------------------------------------- in-place operations
+# Each mutates its first argument. Generated code writes them as the statements they stand
+# for (`x[i] = v`, `items.append(v)`, `v = items.pop()`); `add_at` is called as it is.
+
+
+def inplace(fn):
+    fn.__s2sad_inplace__ = True
+    return fn
+
+
+@inplace
+def setitem(x, index, value):
+    """`x[index] = value`, returning `x`."""
+    x[index] = value
+    return x
+
+
+@inplace
+def list_append(items, value):
+    """`items.append(value)`, returning `items`."""
+    items.append(value)
+    return items
+
+
+@inplace
+def list_pop(items):
+    """`items.pop()`: the last item, removed."""
+    return items.pop()
+
+
+@inplace
+def add_at(x, index, value):
+    """Accumulate `value` into `x[index]` in place: repeated integer indices add up."""
+    if isinstance(x, np.ndarray):
+        if isinstance(index, (int, slice, np.integer)) or (
+                isinstance(index, tuple) and all(isinstance(i, (int, slice, np.integer)) for i in index)):
+            x[index] += value
+        else:
+            np.add.at(x, index, value)
+    elif isinstance(x, tuple):  # immutable: a new tuple (or namedtuple) with the slot updated
+        items = list(x)
+        items[index] = add(items[index], value)
+        return type(x)(*items) if hasattr(x, "_fields") else tuple(items)
+    else:
+        x[index] = add(x[index], value)
+    return x
+
+
+def copy_value(x):
+    """A copy that generated code may mutate: arrays and containers are copied, numbers kept."""
+    if isinstance(x, np.ndarray):
+        return x.copy()
+    if isinstance(x, list):
+        return [copy_value(v) for v in x]
+    if isinstance(x, dict):
+        return {k: copy_value(v) for k, v in x.items()}
+    return x
+
+
+def make_list(*items):
+    """`[a, b, ...]`."""
+    return list(items)
+
+
+def make_dict(keys, *values):
+    """`{k1: v1, k2: v2}` with the keys given as one tuple."""
+    return dict(zip(keys, values))
+
+
+def as_sequence(items):
+    """What a `for` loop indexes: arrays, lists and tuples as they are, a dict's keys, or any
+    other iterable as a list."""
+    if isinstance(items, (np.ndarray, list, tuple, range)):
+        return items
+    return list(items)
+
+
+def getitem_adjoint(g, x, index):
+    """The cotangent of `x` in `x[index]`: zeros with `g` added at `index` (repeats add up)."""
+    return add_at(zeros_like(x), index, g)
+
+
+def attribute_adjoint(g, obj, name):
+    """The cotangent of `obj` in `obj.name`: zeros of its structure with `g` in that field."""
+    zero = zeros_like(obj)
+    if hasattr(zero, "_replace"):
+        return zero._replace(**{name: g})
+    return dataclasses.replace(zero, **{name: g})
+
+
+def sum_adjoint(g, items, start=0):
+    """The cotangent of each item in `sum(items)`: `g`, summed down to the item's shape; for
+    an array summed over its first axis, an array."""
+    if isinstance(items, np.ndarray):
+        return np.broadcast_to(unbroadcast(g, items[0]) if len(items) else g, items.shape).copy()
+    parts = [unbroadcast(g, item) for item in items]
+    return tuple(parts) if isinstance(items, tuple) else parts
+
+
+@inplace
+def tape_pop(tape):
+    """`tape.pop()` in the adjoint sweep: a value the primal sweep saved. Like `list_pop`, but
+    shape analysis knows the value is an earlier value of the variable it is assigned to."""
+    return tape.pop()
+
+
+POPS = (list_pop, tape_pop)
+
+
+def copy_list(items):
+    """A new list with the same items (a tape the adjoint sweep may pop without consuming the
+    caller's residuals)."""
+    return list(items)
+
+
+def reverse_items(items):
+    """The items in reverse order, as a list (the adjoint of `reversed`)."""
+    return list(reversed(items))
+
+
+def sequence_adjoint(g, items):
+    """The cotangent of `items` in `as_sequence(items)`: `g`, or zero for a dict (whose keys
+    were iterated)."""
+    return zeros_like(items) if isinstance(items, dict) else g
+
+
+def attribute_of(g, name):
+    """`getattr(g, name)`, or None when the structure carries no cotangent there."""
+    return None if g is None else getattr(g, name)
+
+
+def reversed_adjoint(g, items):
+    """The cotangent of `items` in `reversed(items)`: `g` in the original order and kind."""
+    if isinstance(items, np.ndarray):
+        return np.asarray(g)[::-1]
+    parts = list(reversed(list(g)))
+    return tuple(parts) if isinstance(items, tuple) else parts
+
+
+def reversed_adjoint_transpose(c, g):
+    """The transpose of `reversed_adjoint` in `g`: `c` reversed, in the kind of `g`."""
+    return reversed_adjoint(c, g)
+
+
+def call_method(obj, name, *args, **kwargs):
+    """`obj.name(*args, **kwargs)` for an object s2sad knows nothing about (a random generator,
+    say). It has no derivative rule: a call with active arguments is reported at transform time."""
+    return getattr(obj, name)(*args, **kwargs)
+
+
+def not_a_view(value):
+    """`value`, read from an array that is written in place later while `value` is still used:
+    fine for a number or a copy, an error for a view (it would change, unlike its derivative)."""
+    if isinstance(value, np.ndarray) and value.base is not None:
+        from s2sad.errors import S2SADError
+
+        raise S2SADError(
+            "this item of an array that is written in place later is a view of that array: it would change "
+            "with the write, which the derivative would not follow",
+            hint="take a copy where it is read: x[i].copy()")
+    return value

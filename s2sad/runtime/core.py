@@ -1,0 +1,170 @@
+"""Broadcasting, seeds and zeros, reductions' and products' adjoints: the helpers most
+generated code calls."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from s2sad.errors import NonScalarOutput
+
+_SCALARS = (float, int)
+
+
+def unbroadcast(g, like):
+    """Sum `g` down to the shape of `like`, undoing NumPy broadcasting (the adjoint of it)."""
+    if type(like) in _SCALARS:
+        if type(g) is float:
+            return g
+        return float(np.sum(g)) if type(like) is float else np.sum(g)
+    return unbroadcast_to(g, np.shape(like))
+
+
+def unbroadcast_to(g, shape: tuple):
+    """Sum `g` down to `shape` (a shape the primal sweep recorded instead of the value)."""
+    gshape = np.shape(g)
+    if gshape == shape:
+        return g
+    extra = len(gshape) - len(shape)
+    if extra > 0:
+        g = np.sum(g, axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
+    if axes:
+        g = np.sum(g, axis=axes, keepdims=True)
+    return np.reshape(g, shape) if np.shape(g) != shape else g
+
+
+def broadcast_like(g, like):
+    """Broadcast `g` up to the shape of `like`: the adjoint of `unbroadcast`."""
+    if type(like) is float:
+        return g
+    shape = np.shape(like)
+    if np.shape(g) == shape:
+        return g
+    return np.broadcast_to(g, shape) + np.zeros((), dtype=np.result_type(g))
+
+
+def seed(out, where: str = ""):
+    """The cotangent 1 of a scalar output, of its dtype; a clear error for anything else."""
+    if type(out) is float:
+        return 1.0
+    if np.ndim(out) == 0 and np.size(out) == 1 and not isinstance(out, (tuple, list, dict)):
+        dtype = getattr(out, "dtype", None)
+        if dtype is not None and np.issubdtype(dtype, np.floating):
+            return np.ones((), dtype)[()]
+        return 1.0
+    shape = np.shape(out) if isinstance(out, np.ndarray) else type(out).__name__
+    raise NonScalarOutput(
+        f"grad requires a scalar output, but {where or 'the function'} returned {shape}",
+        hint="use s2sad.jacrev (or jacobian) for a Jacobian, or s2sad.vjp for a vector-Jacobian product",
+    )
+
+
+def zeros_like(x):
+    """A zero (co)tangent with the structure and shape of `x`: floats for numbers (an integer
+    array gets a float zero), the same container type for tuples, lists, dicts, namedtuples and
+    dataclasses; None for values that carry no derivative (strings, None, objects)."""
+    kind = type(x)
+    if kind is float or kind is int:
+        return 0.0
+    if kind is np.ndarray or isinstance(x, np.generic):
+        zero = np.zeros(np.shape(x), x.dtype if np.issubdtype(x.dtype, np.inexact) else np.float64)
+        return zero if zero.ndim or kind is np.ndarray else zero[()]
+    if isinstance(x, (list, tuple, dict)) or (dataclasses.is_dataclass(x) and not isinstance(x, type)):
+        return map_structure(zeros_like, x)
+    if isinstance(x, range):
+        return [0.0] * len(x)  # indexable like the range, so loops over it differentiate cleanly
+    if kind is bool or isinstance(x, np.bool_):
+        return 0.0
+    return None  # strings, None, other objects: no derivative
+
+
+def map_structure(fn, *trees):
+    """Apply `fn` leaf by leaf to containers of the same structure, keeping the structure."""
+    first = trees[0]
+    if isinstance(first, (list, tuple)):
+        items = [map_structure(fn, *parts) for parts in zip(*trees)]
+        if isinstance(first, list):
+            return items
+        return type(first)(*items) if hasattr(first, "_fields") else tuple(items)
+    if isinstance(first, dict):
+        return {k: map_structure(fn, *(t[k] for t in trees)) for k in first}
+    if dataclasses.is_dataclass(first) and not isinstance(first, type):
+        fields = {f.name: map_structure(fn, *(getattr(t, f.name) for t in trees)) for f in dataclasses.fields(first)}
+        return dataclasses.replace(first, **fields)
+    return fn(*trees)
+
+
+def add(a, b):
+    """`a + b` for (co)tangents: elementwise for containers; None counts as zero."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    if isinstance(a, (list, tuple, dict)) or dataclasses.is_dataclass(a):
+        return map_structure(add, a, b)
+    return a + b
+
+
+def _axes(axis, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return tuple(a % ndim for a in axes)
+
+
+def unreduce(g, x, axis=None, keepdims=False):
+    """Broadcast the cotangent of a reduction back over the reduced axes (adjoint of sum)."""
+    shape = np.shape(x)
+    if not shape:
+        return g
+    if axis is None and np.ndim(g) == 0:  # the common case (a full reduction), fast
+        dtype = getattr(x, "dtype", None)
+        return np.full(shape, g, np.result_type(g, dtype if dtype is not None and dtype.kind == "f" else 1.0))
+    if not keepdims:
+        g = np.expand_dims(g, _axes(axis, len(shape)))
+    return np.broadcast_to(g, shape) + np.zeros((), np.result_type(g))
+
+
+def reduced_size(x, axis=None) -> int:
+    """How many elements a reduction over `axis` combines into one."""
+    if axis is None:
+        return np.size(x)
+    shape = np.shape(x)
+    return int(np.prod([shape[a] for a in _axes(axis, len(shape))])) if shape else 1
+
+
+def inverse_axes(axes):
+    """The permutation that undoes `np.transpose(_, axes)`; None stays None."""
+    return None if axes is None else tuple(np.argsort(axes))
+
+
+def matmul_adjoint_x(g, x, y):
+    """Cotangent of `x` in `x @ y` (also `np.dot` for vectors and matrices)."""
+    if np.ndim(x) == 0 or np.ndim(y) == 0:
+        return unbroadcast(g * y, x)
+    if np.ndim(y) == 1:
+        return unbroadcast(g[..., :, None] * y, x) if np.ndim(x) > 1 else g * y
+    if np.ndim(x) == 1:
+        return unbroadcast(np.matmul(y, g[..., None])[..., 0] if np.ndim(g) > 1 else y @ g, x)
+    return unbroadcast(np.matmul(g, np.swapaxes(y, -1, -2)), x)
+
+
+def matmul_adjoint_y(g, x, y):
+    """Cotangent of `y` in `x @ y`."""
+    if np.ndim(x) == 0 or np.ndim(y) == 0:
+        return unbroadcast(x * g, y)
+    if np.ndim(x) == 1:
+        return unbroadcast(x[:, None] * g[..., None, :], y) if np.ndim(y) > 1 else x * g
+    if np.ndim(y) == 1:
+        return unbroadcast(np.matmul(np.swapaxes(x, -1, -2), g[..., None])[..., 0], y)
+    return unbroadcast(np.matmul(np.swapaxes(x, -1, -2), g), y)
+
+
+def receive(out):
+    """Marks where a `vjp` generator yields its output and receives the cotangent.
+
+    Generated code never calls it: emission writes `bout = yield out` in its place.
+    """
+    raise RuntimeError("s2sad.runtime.receive is a marker for code emission and is never called")
