@@ -112,8 +112,8 @@ def _spelling(op: object, path: str | None) -> tuple[tuple[str, ...], object]:
         module = getattr(op, "__module__", None) or _module_holding(op)
         path = f"{module}.{op.__name__}"
     parts = path.split(".")
-    if parts[0] == "builtins":
-        return (parts[-1],), op
+    if parts[0] == "builtins" or path.startswith("s2sad.runtime."):
+        return (parts[-1],), op  # builtins and s2sad's own helpers go by their bare names
     aliases = {"numpy": "np"}
     for cut in range(len(parts) - 1, 0, -1):
         try:
