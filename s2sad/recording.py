@@ -211,10 +211,6 @@ def _saves(body: list) -> list[Save]:
     return [s for s in _nodes(body) if isinstance(s, Save)]
 
 
-def _markers(body: list) -> list[Restore]:
-    return [s for s in _nodes(body) if isinstance(s, Restore)]
-
-
 def _read_later(body: list, later: set[str]) -> list[Restore]:
     """The restores whose variable the adjoint sweep reads after them: later in the block, in
     any later trip of an enclosing loop, or after the enclosing statements."""
