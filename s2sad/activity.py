@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from s2sad import ir
+from s2sad import ir, runtime
 from s2sad.ir import Assign, Call, Var
 from s2sad.rules.registry import lookup
 
@@ -46,6 +46,8 @@ def sources(value: ir.Expr) -> set[str]:
     """The names a value's derivative can come from: for a call with a rule, only the names
     bound to its differentiable parameters (not `x[i]`'s index, not `np.sum`'s axis)."""
     names = {a.name for a in ir.atoms_of(value) if isinstance(a, Var)}
+    if isinstance(value, Call) and value.op.value is runtime.set_attribute:
+        return set()  # attributes of objects carry no derivative (see Context.refuse_active_attribute)
     rule = lookup(value.op.value) if isinstance(value, Call) else None
     if rule is None or ir.is_inplace(value):
         return names

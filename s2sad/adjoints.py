@@ -178,6 +178,9 @@ class AdjointStatements:
         call = stmt.value
         op = call.op.value
         stmts: list = []
+        if op is runtime.set_attribute:
+            self.ctx.refuse_active_attribute(stmt)
+            return stmts
         if op in runtime.POPS:
             return self.pop(stmt)
         container = call.args[0]

@@ -106,7 +106,10 @@ def check(fn: ir.Function, namer: Namer) -> ir.Function:
         if isinstance(stmt, ir.For) and stmt.target.name in mutated:
             _reject(fn, stmt, mutated[stmt.target.name])
     copies: list[ir.Stmt] = []
-    for param in (p for p in fn.params if p in mutated):
+    attributes_only = {n for n in mutated if all(
+        s.value.op.value is runtime.set_attribute for s in ir.walk(fn.body)
+        if isinstance(s, Assign) and ir.is_inplace(s.value) and s.value.args[0] == Var(n))}
+    for param in (p for p in fn.params if p in mutated and p not in attributes_only):
         private = Var(f"{param}_copy")
         copies += [Assign(private, Call(runtime_ref("copy_value"), (Var(param),)), fn.firstline),
                    Assign(Var(param), private, fn.firstline)]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from s2sad import ir, runtime
 from s2sad.activity import Activity
-from s2sad.errors import Location, MissingRule
+from s2sad.errors import Location, MissingRule, UnsupportedSyntax
 from s2sad.ir import Call, Var
 from s2sad.naming import Namer
 from s2sad.rules.registry import Rule, lookup
@@ -48,6 +48,19 @@ class Context:
                       f"s2sad.stop_gradient if no derivative should flow through {call.op.dotted}"),
             )
         return rule, bind(rule, call, self.where(stmt.line))
+
+    def refuse_active_attribute(self, stmt: ir.Assign) -> None:
+        """`obj.name = v` with `v` depending on the inputs, and `obj.name` read again: attributes
+        of objects carry no derivative, so the read would silently lose it. (Storing such a value
+        and not reading it back, to log it say, is fine.)"""
+        owner, name, value = stmt.value.args
+        read_back = any(isinstance(s, ir.Assign) and isinstance(s.value, Call) and s.value.op.value is getattr
+                        and s.value.args[0] == owner and s.value.args[1] == name for s in ir.walk(self.fn.body))
+        if read_back and isinstance(value, Var) and value.name in self.activity.varied:
+            raise UnsupportedSyntax(
+                f"the attribute .{name.value} gets a value that depends on the differentiated inputs and is "
+                "read again: attributes of objects carry no derivative", self.where(stmt.line),
+                hint="keep the value in a local variable (or a dict or list) and use it from there")
 
     def active_params(self, rule: Rule, bindings: dict[str, ir.Atom], line: int = 0) -> list[tuple[str, Var]]:
         """The differentiable parameters bound to active variables, in signature order. An active

@@ -203,6 +203,9 @@ class Forward:
         """Mutations: the same mutation applied to the (private) tangent of the container."""
         call = stmt.value
         container, op = call.args[0], call.op.value
+        if op is runtime.set_attribute:
+            self.ctx.refuse_active_attribute(stmt)
+            return [stmt]
         if op in runtime.POPS:
             d = self.tangent(container)
             if d is None:

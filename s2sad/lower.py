@@ -17,7 +17,7 @@ import gast
 from s2sad import aliasing, ir
 from s2sad.errors import UnsupportedSyntax
 from s2sad.ir import Assign, Call, Const, Expr, Pack, Var
-from s2sad.lower_expr import ExprLowering, describe, getitem_ref
+from s2sad.lower_expr import ExprLowering, describe, getattr_ref, getitem_ref
 from s2sad.lower_flow import FlowLowering, Loop, _contains
 from s2sad.naming import Namer, runtime_ref
 from s2sad.parse import Parsed
@@ -147,9 +147,13 @@ class Lowerer(ExprLowering, FlowLowering):
             old = self.emit(self.namer.temp(), Call(getitem_ref(), (owner, index)))
             new = self.emit(self.namer.temp(), Call(operator_ref(op), (old, self.to_atom(node.value))))
             self.body.append(Assign(owner, Call(runtime_ref("setitem"), (owner, index, new)), self.line))
+        elif isinstance(target, gast.Attribute):
+            owner = self.attribute_owner(target)
+            old = self.emit(self.namer.temp(), Call(getattr_ref(), (owner, Const(target.attr))))
+            new = self.emit(self.namer.temp(), Call(operator_ref(op), (old, self.to_atom(node.value))))
+            self.set_attribute(owner, target.attr, new)
         else:
-            raise self.unsupported(node, "augmented assignment to an attribute",
-                                   "compute the new value into a local variable")
+            raise self.unsupported(node, f"augmented assignment to {describe(target)}")
 
     def assign(self, target: gast.expr, value: gast.expr) -> None:
         if isinstance(target, gast.Name):
@@ -160,9 +164,23 @@ class Lowerer(ExprLowering, FlowLowering):
             owner, index = self.subscript_target(target)
             atom = self.to_atom(value)
             self.body.append(Assign(owner, Call(runtime_ref("setitem"), (owner, index, atom)), self.line))
+        elif isinstance(target, gast.Attribute):
+            owner = self.attribute_owner(target)
+            self.set_attribute(owner, target.attr, self.to_atom(value))
         else:
             raise self.unsupported(target, f"assignment to {describe(target)}",
                                    "assign to a local name or to an item of a local array")
+
+    def attribute_owner(self, target: gast.Attribute) -> Var:
+        if not isinstance(target.value, gast.Name) or target.value.id not in self.locals | set(self.renames):
+            raise self.unsupported(target, f"assigning to {describe(target)}",
+                                   "set attributes of a parameter or local object only (obj.attr = v)")
+        return Var(self.renames.get(target.value.id, target.value.id))
+
+    def set_attribute(self, owner: Var, name: str, value) -> None:
+        """`obj.name = value`: an in-place write (values that carry a derivative are refused by
+        the transforms: attributes of objects have no adjoint)."""
+        self.body.append(Assign(owner, Call(runtime_ref("set_attribute"), (owner, Const(name), value)), self.line))
 
     def subscript_target(self, target: gast.Subscript) -> tuple[Var, object]:
         if not isinstance(target.value, gast.Name) or target.value.id not in self.locals | set(self.renames):

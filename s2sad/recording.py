@@ -74,7 +74,7 @@ class Recorder:
         if ir.is_inplace(value):
             container = value.args[0].name
             kind = {runtime.setitem: "slice", runtime.list_append: "append", runtime.list_pop: "pop",
-                    runtime.tape_pop: "pop"}
+                    runtime.tape_pop: "pop", runtime.set_attribute: "attribute"}
             saves = [Save(container, kind.get(value.op.value, "whole"), in_loop, stmt.line, stmt)]
             if value.op.value in runtime.POPS:  # restored after the re-append, which reads the popped value
                 saves = self.saves_for(name, "value", stmt, defined, in_loop, stmt.line) + saves
@@ -144,9 +144,10 @@ class Recorder:
             return []
         stmts: list[ir.Stmt] = []
         value: ir.Atom = name
-        if save.kind == "slice":
+        if save.kind in ("slice", "attribute"):
+            read = _getitem() if save.kind == "slice" else _getattr()
             part = Var(self.namer.temp())
-            stmts.append(Assign(part, Call(_getitem(), (name, save.stmt.value.args[1])), line))
+            stmts.append(Assign(part, Call(read, (name, save.stmt.value.args[1])), line))
             value = self.copy(part, stmts, line)
         elif save.kind == "whole":
             value = self.copy(name, stmts, line)
@@ -176,12 +177,13 @@ class Recorder:
             item = save.stmt.target
             return [Assign(name, Call(runtime_ref("list_append"), (name, item)), line)]
         value = self.load(save)
-        if save.kind == "slice":
+        if save.kind in ("slice", "attribute"):
             index = save.stmt.value.args[1]
             if not isinstance(value, Var):
                 value = Var(self.namer.temp())
                 stmts.append(Assign(value, self.load(save), line))
-            return stmts + [Assign(name, Call(runtime_ref("setitem"), (name, index, value)), line)]
+            writer = "setitem" if save.kind == "slice" else "set_attribute"
+            return stmts + [Assign(name, Call(runtime_ref(writer), (name, index, value)), line)]
         return stmts + [Assign(name, value, line)]
 
 
@@ -191,6 +193,12 @@ def _add() -> ir.Ref:
     from s2sad.syntax import operator_ref
 
     return operator_ref(operator.add)
+
+
+def _getattr() -> ir.Ref:
+    from s2sad.lower_expr import getattr_ref
+
+    return getattr_ref()
 
 
 def _getitem() -> ir.Ref:

@@ -87,6 +87,9 @@ def expr_to_ast(expr: Expr, spell: Callable[[Ref], str], sub: Callable[[Atom], a
         return ast.Tuple([conv(a) for a in expr.items], ast.Load())
     if not isinstance(expr, Call):
         return conv(expr)
+    name = expr.args[1].value if len(expr.args) == 2 and isinstance(expr.args[1], Const) else None
+    if expr.op.value is getattr and isinstance(name, str) and name.isidentifier() and not expr.kwargs:
+        return ast.Attribute(conv(expr.args[0]), name, ast.Load())
     if expr.op.value is operator.getitem and len(expr.args) == 2 and not expr.kwargs:
         return ast.Subscript(conv(expr.args[0]), index_to_ast(expr.args[1], conv), ast.Load())
     args = [conv(a) for a in expr.args]  # each atom converted once: `conv` consumes inlined ones

@@ -435,3 +435,47 @@ def test_a_view_used_after_a_write_to_its_array_is_an_error_at_its_line():
 def test_a_number_read_before_a_write_and_used_after_it_is_fine():
     check_grads(item_used_after_a_write, [0.7])
     assert s2sad.grad(item_used_after_a_write)(0.7) == pytest.approx(1 + 2 * 0.7 + 3 * 0.7 ** 2)  # x + x**2 + x**3
+
+
+# ---------------------------------------------------------------------------- attributes of objects
+
+
+class Tally:
+    def __init__(self):
+        self.calls = 0
+        self.scale = 2.0
+        self.history = None
+
+    def loss(self, x):
+        self.calls += 1
+        y = np.sum(x ** 2) * self.scale
+        self.scale = self.scale + 0.0
+        return y
+
+
+def keeps_a_record(tally, x):
+    loss = np.sum(x * tally.scale)
+    tally.history = loss  # stored, not read back: the derivative is unaffected
+    tally.calls += 1
+    return loss
+
+
+def stores_a_differentiated_value(tally, x):
+    tally.history = x * 2
+    return np.sum(tally.history)
+
+
+def test_attribute_writes_of_constants_run_as_written():
+    tally = Tally()
+    x = np.array([1.0, 2.0])
+    np.testing.assert_allclose(s2sad.grad(tally.loss)(x), 4.0 * x)
+    assert tally.calls == 1
+    check_grads(tally.loss, [x])
+    fresh = Tally()
+    np.testing.assert_allclose(s2sad.grad(keeps_a_record, argnums=1)(fresh, x), [2.0, 2.0])
+    assert fresh.history == pytest.approx(6.0) and fresh.calls == 1
+
+
+def test_storing_a_differentiated_value_in_an_attribute_is_an_error():
+    with pytest.raises(s2sad.UnsupportedSyntax, match="attribute .history gets a value"):
+        s2sad.grad(stores_a_differentiated_value, argnums=1)(Tally(), np.ones(2))

@@ -170,3 +170,10 @@ def not_a_view(value):
             "with the write, which the derivative would not follow",
             hint="take a copy where it is read: x[i].copy()")
     return value
+
+
+@inplace
+def set_attribute(obj, name, value):
+    """`obj.name = value`, returning `obj`."""
+    setattr(obj, name, value)
+    return obj
