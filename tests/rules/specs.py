@@ -96,3 +96,9 @@ def check_case_pipeline(case: Case) -> None:
     fun = make_function(f"def f({params}):\n    return op({call})\n", {"op": spec.op})
     values = case.values()
     check_grads(fun, [values[p] for p in spec.params], rtol=spec.rtol, atol=spec.atol)
+
+
+def uniform(*shapes, seed: int = 0) -> list[np.ndarray]:
+    """Arrays of the given shapes, uniform on [-2, 2), from a fixed seed."""
+    rng = np.random.default_rng(seed)
+    return [rng.uniform(-2, 2, s) for s in shapes]

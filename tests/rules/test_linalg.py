@@ -10,7 +10,7 @@ import s2sad
 from s2sad import runtime
 from s2sad.rules.registry import lookup
 from s2sad.testing import check_grads, check_rule, make_function, rule_adjoint, rule_tangent
-from tests.rules.specs import Spec, cases, check_case_pipeline, check_case_rule
+from tests.rules.specs import Spec, cases, check_case_pipeline, check_case_rule, uniform
 from tests.rules.test_creation import Nondiff, check_nondiff
 
 PRODUCT_SHAPES = [((3, 4), (4, 2)), ((4,), (4, 2)), ((3, 4), (4,)), ((4,), (4,)), ((2, 3, 4), (4, 5)),
@@ -114,11 +114,6 @@ def test_nondiff_gives_zero_derivatives(item):
     check_nondiff(item)
 
 
-def _random(*shapes, seed=0):
-    rng = np.random.default_rng(seed)
-    return [rng.uniform(-2, 2, s) for s in shapes]
-
-
 # ---------------------------------------------------------------- einsum
 
 EINSUMS = [
@@ -147,7 +142,7 @@ EINSUMS = [
 @pytest.mark.parametrize("spec", EINSUMS, ids=lambda spec: spec[0] or "scalar")
 def test_einsum(spec):
     subscripts, *shapes = spec
-    values = _random(*shapes)
+    values = uniform(*shapes)
     names = ["x", "y", "z"][: len(values)]
     check_rule(runtime.contract, dict(zip(names, values)), {"subscripts": subscripts})
     for op in ("np.einsum", "contract"):
@@ -156,7 +151,7 @@ def test_einsum(spec):
 
 
 def test_einsum_matches_matmul_gradient():
-    x, y = _random((3, 4), (4, 2))
+    x, y = uniform((3, 4), (4, 2))
     by_einsum = s2sad.grad(make_function("def f(x, y):\n    return np.sum(np.einsum('ij,jk->ik', x, y) ** 2)\n"))
     by_matmul = s2sad.grad(make_function("def f(x, y):\n    return np.sum((x @ y) ** 2)\n"))
     np.testing.assert_allclose(by_einsum(x, y), by_matmul(x, y), rtol=1e-12)
@@ -182,7 +177,7 @@ def test_norm_rows_with_a_zero_row():
 @pytest.mark.parametrize("ord, axis", [("np.inf", "None"), ("-np.inf", "None"), ("np.inf", "0"),
                                        ("np.inf", "(0, 1)"), ("-np.inf", "(1, 0)")])
 def test_norm_inf(ord, axis):
-    x = _random((3, 4))[0]
+    x = uniform((3, 4))[0]
     check_grads(make_function(f"def f(x):\n    return np.linalg.norm(x, {ord}, {axis})\n"), [x])
     check_rule(np.linalg.norm, {"x": x}, {"ord": eval(ord), "axis": eval(axis)})  # noqa: S307 - literals
 
@@ -196,7 +191,7 @@ def test_norm_inf_ties_split_evenly():
 
 
 def test_nuclear_norm_closed_form():
-    x = _random((3, 4))[0]
+    x = uniform((3, 4))[0]
     u, _, vt = np.linalg.svd(x, full_matrices=False)
     grad = s2sad.grad(make_function("def f(x):\n    return np.linalg.norm(x, 'nuc')\n"))(x)
     np.testing.assert_allclose(grad, u @ vt, rtol=1e-12)
@@ -205,7 +200,7 @@ def test_nuclear_norm_closed_form():
 @pytest.mark.parametrize("ord, axis", [(None, None), (3, 1), ("fro", None), (1, 0), (np.inf, 1), (1.5, 0)])
 def test_norm_helpers(ord, axis):
     """norm_partial(x, ..., norm) with norm = |x| has the Hessian as its derivative (norm_hvp)."""
-    x, v = _random((3, 4), (3, 4))
+    x, v = uniform((3, 4), (3, 4))
     axes = runtime.norm_axes(x, ord, axis)
     fun = make_function("def f(x):\n    return norm_partial(x, ord, axes, False, np.linalg.norm(x, ord, axis))\n",
                         {"norm_partial": runtime.norm_partial, "ord": ord, "axes": axes, "axis": axis})
@@ -218,7 +213,7 @@ def test_norm_helpers(ord, axis):
 
 
 def test_third_derivative_of_norm_is_not_implemented():
-    x, v = _random((3,), (3,))
+    x, v = uniform((3,), (3,))
     fun = make_function("def f(x):\n    return np.sum(norm_hvp(x, v, None, (0,), False, np.linalg.norm(x)))\n",
                         {"norm_hvp": runtime.norm_hvp, "v": v})
     with pytest.raises(NotImplementedError, match="third derivatives"):
@@ -229,7 +224,7 @@ def test_third_derivative_of_norm_is_not_implemented():
 
 
 def test_det_closed_form():
-    x = _random((3, 3))[0]
+    x = uniform((3, 3))[0]
     grad = s2sad.grad(make_function("def f(x):\n    return np.linalg.det(x)\n"))(x)
     np.testing.assert_allclose(grad, np.linalg.det(x) * np.linalg.inv(x).T, rtol=1e-12)
 
@@ -251,7 +246,7 @@ def test_slogdet_rule():
 
 
 def test_slogdet_pipeline():
-    x = _random((3, 3))[0]
+    x = uniform((3, 3))[0]
     fun = make_function("def f(x):\n    sign, logdet = np.linalg.slogdet(x)\n    return logdet\n")
     np.testing.assert_allclose(s2sad.grad(fun)(x), np.linalg.inv(x).T, rtol=1e-12)
     check_grads(fun, [x])
@@ -331,7 +326,7 @@ def test_second_order_cholesky():
 @pytest.mark.parametrize("ord", ["nuc", 2, -2])
 def test_second_order_of_spectral_norms_is_not_implemented(ord):
     g = s2sad.grad(make_function(f"def f(x):\n    return np.linalg.norm(x, {ord!r})\n"))
-    x = _random((3, 4))[0]
+    x = uniform((3, 4))[0]
     with pytest.raises(NotImplementedError, match="second derivatives"):
         s2sad.jvp(g, (x,), (np.ones((3, 4)),))
 

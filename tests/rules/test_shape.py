@@ -8,7 +8,7 @@ import s2sad
 from s2sad import runtime
 from s2sad.rules.registry import lookup
 from s2sad.testing import check_grads, make_function
-from tests.rules.specs import Spec, cases, check_case_pipeline, check_case_rule
+from tests.rules.specs import Spec, cases, check_case_pipeline, check_case_rule, uniform
 from tests.rules.test_creation import Nondiff, check_nondiff
 
 MATRIX = [((3, 4),)]
@@ -102,11 +102,6 @@ def test_nondiff_gives_zero_derivatives(item):
     check_nondiff(item)
 
 
-def _random(*shapes, seed=0):
-    rng = np.random.default_rng(seed)
-    return [rng.uniform(-2, 2, s) for s in shapes]
-
-
 # ---------------------------------------------------------------- sequences of arrays
 
 JOINS = [
@@ -130,7 +125,7 @@ JOINS = [
 @pytest.mark.parametrize("join", JOINS, ids=lambda j: f"{j[0]}{j[1:]}")
 def test_join(join):
     body, *shapes = join
-    a, b = _random(*shapes)
+    a, b = uniform(*shapes)
     args = [float(a) if a.ndim == 0 else a, float(b) if b.ndim == 0 else b]
     check_grads(make_function(f"def f(a, b):\n    return {body}\n"), args)
 
@@ -162,7 +157,7 @@ def test_join_and_unjoin_are_adjoint(how, axis, shapes):
 
 def test_join_with_a_constant_piece():
     fun = make_function("def f(a):\n    return np.concatenate((a, np.ones(2), a ** 2))\n")
-    check_grads(fun, _random((3,)))
+    check_grads(fun, uniform((3,)))
     grad = s2sad.grad(make_function("def f(a):\n    return np.sum(np.stack((np.zeros(3), a)) * 2.0)\n"))
     np.testing.assert_array_equal(grad(np.ones(3)), 2.0)
 
@@ -174,7 +169,7 @@ def test_join_with_a_constant_piece():
     ("np.array_split(x, 2, axis=-1)", (2, 5)),
 ])
 def test_split(body, shape):
-    x = _random(shape)[0]
+    x = uniform(shape)[0]
     pieces = eval(body, {"np": np, "x": x})  # noqa: S307 - literals
     v = [np.random.default_rng(1).standard_normal(p.shape) for p in pieces]
     fun = make_function(f"def f(x):\n    return {body}\n")
@@ -188,14 +183,14 @@ def test_split(body, shape):
 
 
 def test_split_unpacked():
-    x = _random((4, 6))[0]
+    x = uniform((4, 6))[0]
     check_grads(make_function("def f(x):\n    a, b, c = np.split(x, 3, axis=1)\n    return a * c\n"), [x])
     grad = s2sad.grad(make_function("def f(x):\n    a, b = np.split(x, 2)\n    return np.sum(b)\n"))(x)
     np.testing.assert_array_equal(grad, np.vstack([np.zeros((2, 6)), np.ones((2, 6))]))
 
 
 def test_split_indexed():
-    x = _random((5,))[0]
+    x = uniform((5,))[0]
     check_grads(make_function("def f(x):\n    parts = np.split(x, [1, 3])\n    return parts[1] * parts[2][0]\n"), [x])
 
 
@@ -207,7 +202,7 @@ def test_split_indexed():
     ("np.asarray([a, b])", ((2,), (2,))),
 ])
 def test_array_of_active_values(body, shapes):
-    a, b = _random(*shapes)
+    a, b = uniform(*shapes)
     args = [float(a) if a.ndim == 0 else a, float(b) if b.ndim == 0 else b]
     check_grads(make_function(f"def f(a, b):\n    return {body}\n"), args)
 
