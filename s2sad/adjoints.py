@@ -41,7 +41,8 @@ class State:
 
 
 class AdjointStatements:
-    """Needs from the host: ctx (derivs.Context), state (State), containers (set of names)."""
+    """Needs from the host: ctx (derivs.Context), state (State), containers (set of names),
+    zeroed (a set of names, filled by `zero_out`)."""
 
     def temp(self, value: ir.Expr, stmts: list, line: int) -> Var:
         var = Var(self.ctx.namer.temp())
@@ -81,6 +82,7 @@ class AdjointStatements:
     def zero_out(self, name: str, line: int, state: State | None) -> Assign:
         """`bname = zeros_like(name)`; with a state, record it there as live and private."""
         badj = self.ctx.dname(name)
+        self.zeroed.add(name)
         if state is not None:
             state.adj[name] = badj
             state.owned.add(name)

@@ -259,7 +259,9 @@ class Forward:
                 for n in sorted(branch.zero - self.state.zero) if n in branch.defined]
 
     def loop(self, stmt: ir.For | ir.While) -> list[ir.Stmt]:
-        """Generate the body until the tangent state at its start and end agree."""
+        """Generate the body until the tangent state at its start and end agree. A tangent the
+        body leaves symbolically zero but the start expects real (`t = c` after `t = y * y` in
+        an earlier trip) is made a real zero at the end of the body: the next trip reads it."""
         before: list[ir.Stmt] = []
         start = self.state.copy()
         while True:
@@ -267,6 +269,7 @@ class Forward:
             if isinstance(stmt, ir.For):
                 self.state.defined.add(stmt.target.name)
             test_body = self.block(stmt.test_body) if isinstance(stmt, ir.While) else []
+            after_test = self.state.copy()
             body = self.block(stmt.body)
             end = self.state
             carried = sorted(n for n in start.zero - end.zero if n in start.defined)
@@ -278,10 +281,20 @@ class Forward:
                 start.zero.discard(name)
                 start.owned.add(name)
             start.owned -= unowned
-        self.state = State(start.zero | end.zero, start.owned & end.owned, start.defined | end.defined)
+        body += self.loop_end(start, end, stmt.line)
+        exit_state = after_test if isinstance(stmt, ir.While) else start
+        self.state = State(set(exit_state.zero), exit_state.owned & end.owned, start.defined | end.defined)
         if isinstance(stmt, ir.For):
             return before + [ir.For(stmt.target, stmt.iter, body, stmt.line)]
         return before + [ir.While(test_body, stmt.test, body, stmt.line)]
+
+    def loop_end(self, start: State, end: State, line: int) -> list[ir.Stmt]:
+        """Real zeros, at the end of a loop body, for the tangents `end` has symbolically zero
+        and `start` real (every such name was assigned in the body, so it is defined here)."""
+        names = sorted(end.zero - start.zero)
+        end.zero -= set(names)
+        end.owned |= set(names)
+        return [Assign(self.ctx.dname(n), Call(runtime_ref("zeros_like"), (Var(n),)), line) for n in names]
 
     # ------------------------------------------------------------ return
 

@@ -151,7 +151,11 @@ def cache_key(fun: object, request: Request) -> tuple:
 
 
 def _start_classes(primal: ir.Function, derivative: ir.Function, request: Request) -> dict:
-    """Shape classes of the derivative's parameters; a tangent shares its primal's class."""
+    """Shape classes of the derivative's parameters; a tangent shares its primal's class. The
+    adjoint sweep of a vjp, `f_bwd(residuals, bout)`, gets none: the cotangent has the output's
+    shape, whatever the kinds of the inputs (a float input may give an array output)."""
+    if derivative.params[: len(primal.params)] != list(primal.params):
+        return {}
     start = shapes.initial(primal.params, request.kinds)
     for primal_name, param in zip(request.wrt, derivative.params[len(primal.params):]):
         start[param] = start.get(primal_name)

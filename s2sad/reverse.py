@@ -41,6 +41,8 @@ class Reverse(AdjointStatements):
         self.containers = containers
         self.recorder = Recorder(namer, set(fn.params))
         self.calls: dict[int, ReverseCall] = {}
+        self.zeroed: set[str] = set()
+        """Names whose adjoint `zero_out` made a real zero of (see `predefine`)."""
         self.shape_of: dict[str, str] = {}
         """Variable -> the variable holding its shape (see `with_shapes`)."""
 
@@ -70,8 +72,21 @@ class Reverse(AdjointStatements):
         result = self.result(form, out, grads, aux, adjoint)
         adjoint = self.cleanup(primal, adjoint + [ir.Return(result)])
         body = self.recorder.finish(primal, adjoint)
+        body = self.predefine(primal, body)
         return ir.Function(f"{fn.name}_{form}", list(fn.params), body, fn.filename, fn.firstline, fn.lines,
                            set(fn.temps), dict(fn.defaults), self.recorder.tape)
+
+    def predefine(self, primal: list, body: list) -> list:
+        """`name = None` first for each name whose adjoint is made a real zero (`zeros_like(name)`)
+        but which the primal sweep may leave unassigned (it is assigned only in a branch or a
+        loop): on a path where it never got a value its adjoint is never read, but is made, and
+        `zeros_like(None)` is None where `zeros_like(name)` would raise UnboundLocalError."""
+        always = set(self.ctx.fn.params) | {s.target.name for s in strip(primal) if isinstance(s, Assign)}
+        for stmt in body:
+            if not (isinstance(stmt, Assign) and isinstance(stmt.value, Const) and stmt.value.value is None):
+                break
+            always.add(stmt.target.name)  # the recorder's own `name = None` before loops
+        return [Assign(Var(n), Const(None), 0) for n in sorted(self.zeroed - always)] + body
 
     def split_aux(self, value: Atom | Pack, primal: list, line: int) -> tuple[Atom, Atom]:
         """`has_aux`: the function returns `(output, aux)`; only the output is differentiated."""
