@@ -16,7 +16,6 @@ forward against reverse by the dot-product identity.
 import numpy as np
 import pytest
 
-import s2sad
 from s2sad import grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, value_and_grad, vjp
 
 RTOL, ATOL = 1e-6, 1e-8
@@ -389,3 +388,137 @@ def test_nested_comprehension_closed_form():
     close(grad(grad(through_nested_helper))(0.7), 8.0)
     close(grad(grad(nested_inline))(0.7), 8.0)
     close(hessian(through_nested_helper)(0.7), 8.0)
+
+
+# ---------------------------------------------------------------------------- a dozen small programs
+
+
+def p_accumulate_overwrite(x):
+    s = 0.0
+    for i in range(3):
+        t = np.sin(x) * (i + 1)
+        s = s + t * t
+        t = x
+    return s + t
+
+
+def p_while_break(x):
+    s = x
+    n = 0
+    while True:
+        s = s * np.cos(s) + x
+        n = n + 1
+        if n >= 3:
+            break
+    return s
+
+
+def p_early_return(x):
+    for i in range(4):
+        x = x * 1.1 + np.sin(x)
+        if i == 2:
+            return x * x
+    return x
+
+
+def p_elif(x):
+    if x > 1.0:
+        y = x ** 3
+    elif x > 0.0:
+        y = np.exp(x) * x
+    else:
+        y = -x * x
+    return y * x
+
+
+def p_helper_in_loop(x):
+    s = x
+    for _ in range(2):
+        s = square(s) * 0.5 + np.sin(s)
+    return s
+
+
+def p_list_append(x):
+    values = []
+    for i in range(3):
+        values.append(x * i + np.cos(x))
+    return values[0] * values[2] + values[1]
+
+
+def p_list_pop(x):
+    values = [x, x * x, np.sin(x)]
+    last = values.pop()
+    return last * values[1] + values[0]
+
+
+def p_dict(x):
+    d = {"a": x * x, "b": np.sin(x)}
+    for key in d:
+        d[key] = d[key] * x
+    return d["a"] + d["b"] * d["a"]
+
+
+def p_tuple_swap(x):
+    a, b = x, 2.0 * x
+    for _ in range(3):
+        a, b = b * np.sin(a), a + b
+    return a * b
+
+
+def p_comprehension_branch(x):
+    return sum([x * i if i % 2 else np.sin(x * i) for i in range(4)]) * x
+
+
+def p_array_overwrite(x):
+    y = x
+    for _ in range(2):
+        y = np.tanh(y) * x
+        z = y[::-1]
+    return np.sum(z * y) + np.sum(x ** 3)
+
+
+def p_array_item_writes(x):
+    y = np.zeros(4)
+    for i in range(3):
+        y[i] = np.sum(x[: i + 1] ** 2)
+        t = y * x
+    return np.sum(t * y)
+
+
+def p_array_branch(x):
+    s = np.sum(x)
+    if s > 0:
+        x = x * np.exp(-x)
+    else:
+        x = x ** 2
+    return np.sum(np.sin(x)) * s
+
+
+def p_array_helper_loop(x):
+    acc = 0.0
+    for i in range(2):
+        acc = acc + np.sum(rescale(x, i + 1.0))
+    return acc * acc
+
+
+def rescale(v, k):
+    return np.sin(v * k) / k
+
+
+SCALAR_PROGRAMS = [p_accumulate_overwrite, p_while_break, p_early_return, p_elif, p_helper_in_loop, p_list_append,
+                   p_list_pop, p_dict, p_tuple_swap, p_comprehension_branch]
+ARRAY_PROGRAMS = [p_array_overwrite, p_array_item_writes, p_array_branch, p_array_helper_loop]
+
+
+@pytest.mark.parametrize("x", [-0.8, 0.45, 1.3])
+@pytest.mark.parametrize("fun", SCALAR_PROGRAMS, ids=lambda f: f.__name__)
+def test_second_order_of_small_programs(fun, x):
+    check_second_order(fun, x)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("fun", ARRAY_PROGRAMS, ids=lambda f: f.__name__)
+def test_second_order_of_small_array_programs(fun, seed):
+    x = np.random.default_rng(seed).uniform(-1.0, 1.0, size=4)
+    x = x if seed == 0 else -x
+    check_second_order(fun, x)
