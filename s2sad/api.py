@@ -20,10 +20,30 @@ from s2sad.runtime import map_structure
 Argnums = int | str | Sequence[int | str]
 
 
+def bound_self(fun: object) -> object:
+    """The object a bound method (or a derivative of one) passes as `self`, else `_UNBOUND`."""
+    if isinstance(fun, types.MethodType):
+        return fun.__self__
+    if isinstance(fun, Transformed) and fun._bound is not _UNBOUND:
+        return fun._bound
+    return _UNBOUND
+
+
+_UNBOUND = object()
+
+
 def _params(fun: object) -> list[str]:
-    """The parameters a caller passes: a bound method's `self` is already bound."""
-    names = unwrap(fun).__code__.co_varnames[: unwrap(fun).__code__.co_argcount]
-    return list(names[1:] if isinstance(fun, types.MethodType) else names)
+    """The parameters a caller passes: a bound method's `self` is already bound (also in a
+    derivative of a bound method, whose generated code takes `self` first)."""
+    code = unwrap(fun).__code__
+    names = code.co_varnames[: code.co_argcount]
+    return list(names[1:] if bound_self(fun) is not _UNBOUND else names)
+
+
+def _defaults(fun: object) -> dict[str, object]:
+    """The default values of the parameters a caller may leave out."""
+    signature = inspect.signature(unwrap(fun))
+    return {name: p.default for name, p in signature.parameters.items() if p.default is not inspect.Parameter.empty}
 
 
 def resolve_argnums(fun: object, argnums: Argnums) -> tuple[tuple[str, ...], bool]:
@@ -130,7 +150,7 @@ class Transformed:
         self.argnums = argnums
         wrt, single = resolve_argnums(fun, argnums)
         self.request = Request(mode, wrt, single, optimize, has_aux=has_aux)
-        self._bound = fun.__self__ if isinstance(fun, types.MethodType) else None
+        self._bound = bound_self(fun)
         self._positions = [_params(fun).index(n) for n in wrt]
         self._by_kinds: dict[tuple, Built] = {}
         functools.update_wrapper(self, fun, updated=())
@@ -150,7 +170,7 @@ class Transformed:
 
     def numeric_kinds(self) -> tuple[str, ...]:
         """"array" (a number or an array, not a container) for each parameter."""
-        return ("array",) * (len(_params(self.fun)) + (self._bound is not None))
+        return ("array",) * (len(_params(self.fun)) + (self._bound is not _UNBOUND))
 
     @property
     def __s2sad_source_function__(self) -> types.FunctionType:
@@ -166,7 +186,7 @@ class Transformed:
                 _check_float(self.fun, name, args[pos])
             elif name in kwargs:
                 _check_float(self.fun, name, kwargs[name])
-        return args if self._bound is None else (self._bound, *args)
+        return args if self._bound is _UNBOUND else (self._bound, *args)
 
     def __call__(self, *args, **kwargs):
         args = self._args(args, kwargs)
@@ -184,7 +204,7 @@ class Transformed:
 
     def _match_dtypes(self, result, args: tuple):
         """A gradient has the dtype of its argument (float32 stays float32), leaf by leaf."""
-        offset = self._bound is not None
+        offset = self._bound is not _UNBOUND
         wanted = [args[p + offset] if p + offset < len(args) else None for p in self._positions]
         if all(type(w) is float or (type(w) is np.ndarray and w.dtype == np.float64) for w in wanted):
             return result  # float64 in, float64 out: nothing to cast
@@ -242,10 +262,13 @@ def _shapes(tree: object) -> object:
 def jvp(fun: Callable, primals: Sequence, tangents: Sequence):
     """Forward mode: `(fun(*primals), J @ tangents)`. Integer primals are constants."""
     primals, tangents = tuple(primals), tuple(tangents)
-    if len(primals) != len(tangents) or len(primals) != len(_params(fun)):
-        raise TypeError(f"jvp: {_name(fun)} takes {len(_params(fun))} arguments; got "
+    params, given = _params(fun), len(primals)
+    defaults = _defaults(fun)
+    if len(primals) != len(tangents) or not len(params) - len(defaults) <= given <= len(params):
+        raise TypeError(f"jvp: {_name(fun)} takes {len(params)} arguments; got "
                         f"{len(primals)} primals and {len(tangents)} tangents")
-    positions = float_positions(primals)
+    primals += tuple(defaults[name] for name in params[given:])  # left out: constants, their defaults
+    positions = [i for i in float_positions(primals) if i < given]
     for i, (p, t) in enumerate(zip(primals, tangents)):
         if i in positions and _shapes(p) != _shapes(t):
             raise ValueError(f"jvp: tangent {i} has shape {_shapes(t)}, its primal {_shapes(p)}")

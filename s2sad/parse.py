@@ -71,6 +71,12 @@ def self_class(fun: object) -> type | None:
     return None
 
 
+def defaults_of(plain: types.FunctionType) -> tuple:
+    """The default values generated code bakes in: positional, then keyword-only by name."""
+    keyword = plain.__kwdefaults__ or {}
+    return tuple(plain.__defaults__ or ()) + tuple(keyword[name] for name in sorted(keyword))
+
+
 def unwrap(fun: object) -> types.FunctionType:
     """The plain function behind a decorated, bound or s2sad-transformed callable."""
     from s2sad.custom import as_function

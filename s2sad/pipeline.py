@@ -7,6 +7,7 @@ Each stage takes plain data and returns plain data; `cache.get` keeps the result
 
 from __future__ import annotations
 
+import inspect
 import re
 import types
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from s2sad.forward import forward
 from s2sad.lower import all_names, lower
 from s2sad.naming import Namer
 from s2sad.optimize import optimize as run_optimizer
-from s2sad.parse import Parsed, parse
+from s2sad.parse import MethodOf, Parsed, defaults_of, parse
 from s2sad.reverse import reverse
 from s2sad.rules.registry import GENERATION
 from s2sad.split import split
@@ -60,6 +61,12 @@ class Built:
 
     generation: int = 0
     """The rule registry's generation this was built with (see `registry.GENERATION`)."""
+    origin: types.FunctionType | None = None
+    """The function whose source this was built from (kept alive: the cache key may hold its id)."""
+    defaults: tuple = ()
+    """`origin`'s default values when this was built (baked into the code; compared by identity)."""
+    callees: tuple[Built, ...] = ()
+    """The entries this one was built from (callees' derivatives, an inner transform's code)."""
 
     def user_line(self, generated_line: int) -> str | None:
         """`file:line: text` of the user's line a line of the generated code came from."""
@@ -77,17 +84,28 @@ class Built:
     def still_valid(self) -> bool:
         if self.generation != GENERATION[0]:
             return False
-        return all(_current(scope, name) is obj for scope, name, obj in self.deps)
+        if not all(_current(scope, name) is obj for scope, name, obj in self.deps):
+            return False
+        if self.origin is not None and not _same(defaults_of(self.origin), self.defaults):
+            return False
+        return all(callee.still_valid() for callee in self.callees)
 
 
 _MISSING = object()
 _PROVENANCE = re.compile(r"\s*# line (\d+): ")
 
 
+def _same(now: tuple, then: tuple) -> bool:
+    return len(now) == len(then) and all(a is b for a, b in zip(now, then))
+
+
 def _current(scope, name: str) -> object:
-    """What a global (scope a dict) or a closure variable (scope a cell) holds now."""
+    """What a global (scope a dict), a class attribute (scope a class) or a closure variable
+    (scope a cell) holds now."""
     if isinstance(scope, dict):
         return scope.get(name, _MISSING)
+    if isinstance(scope, type):
+        return inspect.getattr_static(scope, name, _MISSING)
     try:
         return scope.cell_contents
     except ValueError:
@@ -141,7 +159,8 @@ def build(fun: object, request: Request) -> Built:
     bwd = compiled[1] if len(compiled) > 1 else None
     if bwd is not None:
         bwd.__s2sad_residuals__ = residual_names
-    return Built(compiled[0], source, primal, parts[0], activity, _deps(parsed, primal), bwd, GENERATION[0])
+    return Built(compiled[0], source, primal, parts[0], activity, _deps(parsed, primal), bwd, GENERATION[0],
+                 parsed.fun, defaults_of(parsed.fun))
 
 
 def cache_key(fun: object, request: Request) -> tuple:
@@ -186,10 +205,14 @@ def _stmt_atoms(stmt: ir.Stmt) -> tuple:
 
 def _deps(parsed: Parsed, fn: ir.Function) -> tuple[tuple[dict, str, object], ...]:
     roots = {}
+    methods = {}
     for stmt in ir.walk(fn.body):
         for atom in _stmt_atoms(stmt):
             if isinstance(atom, ir.Ref):
                 roots[atom.path[0]] = atom.root
+                value = atom.value
+                if isinstance(value, MethodOf) and _current(value.cls, atom.path[-1]) is value.function:
+                    methods[(id(value.cls), atom.path[-1])] = value  # `self.other(...)`, found on the class
     code = parsed.fun.__code__
     cells = dict(zip(code.co_freevars, parsed.fun.__closure__ or ()))
     deps = []
@@ -198,4 +221,6 @@ def _deps(parsed: Parsed, fn: ir.Function) -> tuple[tuple[dict, str, object], ..
             deps.append((cells[name], name, obj))
         elif name in parsed.globals:
             deps.append((parsed.globals, name, obj))
+    for (_, name), method in sorted(methods.items(), key=lambda item: item[0][1]):
+        deps.append((method.cls, name, method.function))
     return tuple(deps)

@@ -181,3 +181,81 @@ def test_clear_empties_the_cache():
     before = builds()
     s2sad.grad(wave)(1.0)
     assert builds() == before + 1
+
+
+# ---------------------------------------------------------------- what else the key covers
+
+
+def scaled_makers():
+    """Functions sharing one code object, each with its own default `k` (a float, then an array)."""
+    made = []
+    for k in (1.0, 2.0, 3.0, np.array([0.5, -1.5])):
+        def scaled(x, k=k):
+            return np.sum(k * np.sin(x) * x)
+        made.append((scaled, k))
+    return made
+
+
+def test_default_values_are_part_of_the_key_in_every_mode(fresh_cache):
+    x, v = 0.7, 1.0
+    exact = math.cos(x) * x + math.sin(x)
+    second = 2 * math.cos(x) - x * math.sin(x)
+    for fun, k in scaled_makers():
+        scale = float(np.sum(k))
+        value, gradient = s2sad.value_and_grad(fun)(x)
+        assert value == pytest.approx(scale * math.sin(x) * x, rel=1e-13)
+        assert gradient == pytest.approx(scale * exact, rel=1e-13)
+        assert s2sad.grad(fun)(x) == pytest.approx(scale * exact, rel=1e-13)
+        assert s2sad.jvp(fun, (x,), (v,))[1] == pytest.approx(scale * exact * v, rel=1e-13)
+        pullback = s2sad.vjp(fun, x)[1]
+        assert pullback(2.0) == pullback(2.0) == (pytest.approx(2 * scale * exact, rel=1e-13),)
+        assert s2sad.grad(s2sad.grad(fun))(x) == pytest.approx(scale * second, rel=1e-12)
+        assert s2sad.hessian(fun)(x) == pytest.approx(scale * second, rel=1e-12)
+        assert s2sad.hvp(fun)(x, v) == pytest.approx(scale * second * v, rel=1e-12)
+        assert s2sad.jacfwd(fun)(x) == pytest.approx(s2sad.jacrev(fun)(x), rel=1e-13)
+
+
+def test_defaults_reassigned_on_the_same_function_rebuild(fresh_cache):
+    fun = scaled_makers()[0][0]
+    dfun = s2sad.grad(fun)
+    assert dfun(0.3) == pytest.approx(math.cos(0.3) * 0.3 + math.sin(0.3))
+    fun.__defaults__ = (np.array([2.0, 3.0]),)
+    assert dfun(0.3) == pytest.approx(5 * (math.cos(0.3) * 0.3 + math.sin(0.3)))
+    before = builds()
+    assert dfun(0.4) == pytest.approx(5 * (math.cos(0.4) * 0.4 + math.sin(0.4)))
+    assert builds() == before
+
+
+def test_a_callee_whose_defaults_change_rebuilds_its_caller(fresh_cache):
+    scope: dict = {}
+    helper = make_function("def helper(x, w=2.0):\n    return w * x * x\n", scope)
+    caller = make_function("def caller(x):\n    return helper(x) + x\n", {"helper": helper})
+    dcaller = s2sad.grad(caller)
+    assert dcaller(1.5) == pytest.approx(2 * 2.0 * 1.5 + 1)
+    helper.__defaults__ = (5.0,)
+    assert dcaller(1.5) == pytest.approx(2 * 5.0 * 1.5 + 1)
+    assert s2sad.jvp(caller, (1.5,), (1.0,))[1] == pytest.approx(2 * 5.0 * 1.5 + 1)
+
+
+class Scaled:
+    def __init__(self, w):
+        self.w = w
+
+    def inner(self, x):
+        return self.w * x * x
+
+    def loss(self, x):
+        return self.inner(x) + x
+
+
+def cubed(self, x):
+    return self.w * x * x * x
+
+
+def test_a_method_rebound_on_the_class_rebuilds_its_callers(fresh_cache, monkeypatch):
+    model = Scaled(2.0)
+    dloss = s2sad.grad(model.loss)
+    assert dloss(1.5) == pytest.approx(2 * 2.0 * 1.5 + 1)
+    monkeypatch.setattr(Scaled, "inner", cubed)
+    assert dloss(1.5) == pytest.approx(3 * 2.0 * 1.5 ** 2 + 1)
+    assert s2sad.jvp(model.loss, (1.5,), (1.0,))[1] == pytest.approx(3 * 2.0 * 1.5 ** 2 + 1)

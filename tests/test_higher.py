@@ -503,3 +503,35 @@ def test_a_jacobian_of_a_jacobian_says_what_to_use_instead():
         s2sad.jacfwd(s2sad.jacfwd(quartic_form))(x)
     np.testing.assert_allclose(s2sad.jacfwd(s2sad.grad(quartic_form))(x), s2sad.hessian(quartic_form)(x),
                                rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------- bound methods
+
+
+class Potential:
+    def __init__(self, w):
+        self.w = w
+
+    def loss(self, x):
+        return self.w * np.sum(np.sin(x) * x)
+
+    def pair(self, x, y):
+        return self.w * np.sum(np.sin(np.outer(x, y)))
+
+
+def test_second_derivatives_of_a_bound_method_do_not_count_self():
+    model = Potential(1.5)
+    x, v = np.array([0.3, -0.8, 1.1]), np.array([0.4, 0.2, -0.9])
+    exact = np.diag(model.w * (2 * np.cos(x) - x * np.sin(x)))
+    gradient = s2sad.grad(model.loss)
+    np.testing.assert_allclose(s2sad.hessian(model.loss)(x), exact, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(s2sad.hvp(model.loss)(x, v), exact @ v, rtol=1e-12)
+    np.testing.assert_allclose(s2sad.jacfwd(gradient)(x), exact, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(s2sad.jacrev(gradient)(x), exact, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(central_jacobian(gradient, x), exact, rtol=1e-7, atol=1e-9)
+    scalar = Potential(2.0)
+    assert s2sad.grad(s2sad.grad(scalar.loss))(0.6) == pytest.approx(2.0 * (2 * math.cos(0.6) - 0.6 * math.sin(0.6)))
+    assert s2sad.jvp(s2sad.grad(scalar.loss), (0.6,), (1.0,))[1] == pytest.approx(
+        2.0 * (2 * math.cos(0.6) - 0.6 * math.sin(0.6)))
+    third = s2sad.grad(s2sad.grad(s2sad.grad(scalar.loss)))(0.6)
+    assert third == pytest.approx(2.0 * (-3 * math.sin(0.6) - 0.6 * math.cos(0.6)))
