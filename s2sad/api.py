@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import linecache
 import numbers
 import types
 from collections.abc import Callable, Sequence
@@ -12,7 +13,7 @@ from dataclasses import replace
 import numpy as np
 
 from s2sad import cache
-from s2sad.errors import ArgnumsError, IntegerArgument, Location, NonScalarOutput
+from s2sad.errors import ArgnumsError, IntegerArgument, Location, NonScalarOutput, UnsupportedSyntax
 from s2sad.parse import unwrap
 from s2sad.pipeline import Built, Request
 from s2sad.runtime import map_structure
@@ -48,6 +49,7 @@ def _defaults(fun: object) -> dict[str, object]:
 
 def resolve_argnums(fun: object, argnums: Argnums) -> tuple[tuple[str, ...], bool]:
     """Parameter names to differentiate, and whether a single gradient (not a tuple) is wanted."""
+    _refuse_star_wrapper(fun)
     params = _params(fun)
     single = isinstance(argnums, (int, str))
     if not single and not isinstance(argnums, Sequence):
@@ -59,6 +61,22 @@ def resolve_argnums(fun: object, argnums: Argnums) -> tuple[tuple[str, ...], boo
         raise ArgnumsError(f"argnums={argnums!r} names {twice[0]!r} twice", _where(fun),
                            hint="list each parameter once")
     return tuple(names), single
+
+
+def _refuse_star_wrapper(fun: object) -> None:
+    """A decorated function is differentiated as what is called: the decorator's wrapper. One
+    that passes `*args, **kwargs` on cannot be followed (its parameters are not known)."""
+    plain = unwrap(fun)
+    code = plain.__code__
+    starred = code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS)
+    if not starred or getattr(fun, "__wrapped__", None) is None:
+        return
+    where = Location(code.co_filename, code.co_firstlineno, 0, linecache.getline(code.co_filename, code.co_firstlineno))
+    raise UnsupportedSyntax(
+        f"{_name(fun)} is a decorator's wrapper {code.co_name}(*args, **kwargs): s2sad differentiates what is "
+        "called, the wrapper, and cannot follow the *args and **kwargs it passes on", where,
+        hint=f"give the wrapper the parameters of the function it wraps (def {code.co_name}(x): ...), or "
+             f"differentiate {_name(fun)}.__wrapped__ if the decorator does not change the value")
 
 
 def _argnum_name(fun: object, params: list[str], item: object) -> str:
@@ -261,6 +279,7 @@ def _shapes(tree: object) -> object:
 
 def jvp(fun: Callable, primals: Sequence, tangents: Sequence):
     """Forward mode: `(fun(*primals), J @ tangents)`. Integer primals are constants."""
+    _refuse_star_wrapper(fun)
     primals, tangents = tuple(primals), tuple(tangents)
     params, given = _params(fun), len(primals)
     defaults = _defaults(fun)

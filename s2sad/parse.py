@@ -1,8 +1,11 @@
 """Stage 1, parse: a Python function in, its gast tree and the names it can see out.
 
-The source comes from `inspect.getsource` (which also finds s2sad's own generated code,
-registered in `linecache`), is dedented, loses its decorators and keeps the real file name and
-line numbers, so every later error can point at the user's line.
+The source comes from `inspect.getsource` of the code object (which also finds s2sad's own
+generated code, registered in `linecache`), is dedented, loses its decorators and keeps the real
+file name and line numbers, so every later error can point at the user's line. The code object,
+not the function: `inspect` follows a decorator's `__wrapped__` to the undecorated source, but
+what is called, and so what is differentiated, is the wrapper (which calls the wrapped function
+from its closure, a callee like any other).
 """
 
 from __future__ import annotations
@@ -107,7 +110,7 @@ def parse(fun: object) -> Parsed:
     plain = unwrap(fun)
     filename = plain.__code__.co_filename
     try:
-        source_lines, firstline = inspect.getsourcelines(plain)
+        source_lines, firstline = inspect.getsourcelines(plain.__code__)  # not `__wrapped__`'s source
     except (OSError, TypeError) as err:
         raise NoSource(
             f"cannot read the source of {plain.__qualname__!r} ({filename}): {err}",

@@ -4,12 +4,14 @@ Values are checked against closed forms and, through `s2sad.testing.check_grads`
 central finite differences (forward mode) and the dot-product identity (reverse mode).
 """
 
+import functools
 import math
 
 import numpy as np
 import pytest
 
 import s2sad
+from s2sad.errors import UnsupportedSyntax
 from s2sad.testing import check_grads
 
 SCALE = 3.0
@@ -344,3 +346,82 @@ def reshape_positional(x):
 def test_reshape_with_separate_dimensions():
     np.testing.assert_allclose(s2sad.grad(reshape_positional)(np.arange(6.0)), 2 * np.arange(6.0))
     check_grads(reshape_positional, (np.arange(6.0),))
+
+
+# ------------------------------------------------------------------ decorated functions
+
+
+def doubled(fn):
+    @functools.wraps(fn)
+    def wrapper(x):
+        return 2.0 * fn(x)
+    return wrapper
+
+
+def forwarding(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return 2.0 * fn(*args, **kwargs)
+    return wrapper
+
+
+@doubled
+def doubled_wave(x):
+    return np.sum(np.sin(x) * x)
+
+
+@doubled
+@doubled
+def quadrupled_cube(x):
+    return x ** 3
+
+
+def calls_doubled(x):
+    return doubled_wave(x) + np.sum(x)
+
+
+@forwarding
+def forwarded_cube(x):
+    return x ** 3
+
+
+def test_a_decorated_function_is_differentiated_as_the_wrapper_in_every_mode(rng):
+    x, v = rng.uniform(-1, 1, 3), rng.uniform(-1, 1, 3)
+    exact = 2.0 * (np.cos(x) * x + np.sin(x))
+    hess = np.diag(2.0 * (2 * np.cos(x) - x * np.sin(x)))
+    np.testing.assert_allclose(s2sad.grad(doubled_wave)(x), exact, rtol=1e-13)
+    value, gradient = s2sad.value_and_grad(doubled_wave)(x)
+    assert value == pytest.approx(doubled_wave(x), rel=1e-14)
+    np.testing.assert_allclose(gradient, exact, rtol=1e-13)
+    assert s2sad.jvp(doubled_wave, (x,), (v,))[1] == pytest.approx(exact @ v, rel=1e-13)
+    pullback = s2sad.vjp(doubled_wave, x)[1]
+    np.testing.assert_allclose(pullback(1.5)[0], 1.5 * exact, rtol=1e-13)
+    np.testing.assert_array_equal(pullback(1.5)[0], pullback(1.5)[0])
+    np.testing.assert_allclose(s2sad.hessian(doubled_wave)(x), hess, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(s2sad.hvp(doubled_wave)(x, v), hess @ v, rtol=1e-12)
+    np.testing.assert_allclose(s2sad.jacrev(s2sad.grad(doubled_wave))(x), hess, rtol=1e-12, atol=1e-14)
+    eps = 1e-6
+    fd = (doubled_wave(x + eps * v) - doubled_wave(x - eps * v)) / (2 * eps)
+    assert s2sad.grad(doubled_wave)(x) @ v == pytest.approx(fd, rel=1e-8)
+
+
+def test_stacked_decorators_and_a_decorated_callee():
+    assert s2sad.grad(quadrupled_cube)(1.5) == pytest.approx(4 * 3 * 1.5 ** 2)
+    assert s2sad.jvp(quadrupled_cube, (1.5,), (1.0,))[1] == pytest.approx(4 * 3 * 1.5 ** 2)
+    assert s2sad.grad(s2sad.grad(quadrupled_cube))(1.5) == pytest.approx(4 * 6 * 1.5)
+    x = np.array([0.3, -0.4])
+    exact = 2.0 * (np.cos(x) * x + np.sin(x)) + 1.0
+    np.testing.assert_allclose(s2sad.grad(calls_doubled)(x), exact, rtol=1e-13)
+    assert s2sad.jvp(calls_doubled, (x,), (np.ones(2),))[1] == pytest.approx(np.sum(exact), rel=1e-13)
+
+
+@pytest.mark.parametrize("transform", [
+    lambda f: s2sad.grad(f)(1.5), lambda f: s2sad.value_and_grad(f)(1.5),
+    lambda f: s2sad.jvp(f, (1.5,), (1.0,)), lambda f: s2sad.vjp(f, 1.5), lambda f: s2sad.hessian(f)(1.5),
+], ids=["grad", "value_and_grad", "jvp", "vjp", "hessian"])
+def test_a_wrapper_passing_star_args_on_is_refused_at_its_line(transform):
+    with pytest.raises(UnsupportedSyntax) as err:
+        transform(forwarded_cube)
+    assert err.value.where.filename == __file__
+    assert err.value.where.line == forwarding.__code__.co_firstlineno + 1
+    assert "wrapper(*args, **kwargs)" in str(err.value) and "__wrapped__" in err.value.hint
