@@ -125,23 +125,44 @@ def _unwrap(block: np.ndarray):
 
 
 def hessian(fun: Callable, argnums: Argnums = 0) -> Callable:
-    """The Hessian of a scalar function: forward over reverse, `jacfwd(grad(fun))`."""
-    return jacfwd(Transformed(fun, "grad", argnums), argnums)
+    """The Hessian of a scalar function: forward over reverse, `jacfwd(grad(fun))`. With a tuple
+    `argnums`, `H[i][j]` is d²f/dxᵢdxⱼ, of shape `xᵢ.shape + xⱼ.shape`."""
+    by_argument = jacfwd(Transformed(fun, "grad", argnums), argnums)
+    if isinstance(argnums, (int, str)):
+        return by_argument
+
+    def hessian_blocks(*args):
+        columns = by_argument(*args)  # columns[j][i]: the derivative of gradient i along argument j
+        return tuple(tuple(column[i] for column in columns) for i in range(len(columns)))
+
+    hessian_blocks.__s2sad_jacobian__ = True
+    return hessian_blocks
 
 
-def hvp(fun: Callable, argnums: int | str = 0) -> Callable:
+def hvp(fun: Callable, argnums: Argnums = 0) -> Callable:
     """`h(*args, v)`: the Hessian of `fun` times `v`, in one `jvp` of `grad` (vector last, as
-    `scipy.optimize.minimize(..., hessp=h)` calls it for a function of one argument)."""
+    `scipy.optimize.minimize(..., hessp=h)` calls it for a function of one argument). With a
+    tuple `argnums`, `v` is a tuple with one direction per argument in `argnums`, and the
+    result a tuple with one product per argument: `sum_j H[i][j] @ v[j]`."""
     gradient = Transformed(fun, "grad", argnums)
-    (position,), _ = _positions(fun, argnums)
+    positions, single = _positions(fun, argnums)
 
     def hessian_vector_product(*args):
         *primals, v = args
-        tangents = [zeros_like(a) if j != position else v for j, a in enumerate(primals)]
+        directions = (v,) if single else _directions(v, len(positions))
+        along = dict(zip(positions, directions))
+        tangents = [along[j] if j in along else zeros_like(a) for j, a in enumerate(primals)]
         return api.jvp(gradient, primals, tangents)[1]
 
     hessian_vector_product.__s2sad_jacobian__ = True
     return hessian_vector_product
+
+
+def _directions(v, count: int) -> tuple:
+    if not isinstance(v, (tuple, list)) or len(v) != count:
+        raise ValueError(f"hvp: with {count} arguments in argnums, the vector (the last argument) must be a tuple "
+                         f"of {count} directions, one per argument; got {type(v).__name__}")
+    return tuple(v)
 
 
 def elementwise_grad(fun: Callable, argnums: Argnums = 0) -> Callable:

@@ -535,3 +535,49 @@ def test_second_derivatives_of_a_bound_method_do_not_count_self():
         2.0 * (2 * math.cos(0.6) - 0.6 * math.sin(0.6)))
     third = s2sad.grad(s2sad.grad(s2sad.grad(scalar.loss)))(0.6)
     assert third == pytest.approx(2.0 * (-3 * math.sin(0.6) - 0.6 * math.cos(0.6)))
+
+
+# ---------------------------------------------------------------------------- tuple argnums
+
+
+def outer_wave(x, y):
+    return np.sum(np.sin(np.outer(x, y)))
+
+
+def outer_wave_blocks(x, y):
+    """The Hessian blocks of `outer_wave`, by hand: H[i][j] has shape xᵢ.shape + xⱼ.shape."""
+    p = np.outer(x, y)
+    hxx = np.diag(np.sum(-(y * y) * np.sin(p), axis=1))
+    hyy = np.diag(np.sum(-(x * x)[:, None] * np.sin(p), axis=0))
+    hxy = np.cos(p) - p * np.sin(p)
+    return ((hxx, hxy), (hxy.T, hyy))
+
+
+def test_hessian_blocks_with_an_argnums_tuple_are_row_argument_then_column_argument(rng):
+    x, y = rng.uniform(-1, 1, 3), rng.uniform(-1, 1, 2)
+    blocks = s2sad.hessian(outer_wave, argnums=(0, 1))(x, y)
+    exact = outer_wave_blocks(x, y)
+    for i, row in enumerate(exact):
+        for j, block in enumerate(row):
+            assert blocks[i][j].shape == block.shape == ((3, 2)[i], (3, 2)[j])
+            np.testing.assert_allclose(blocks[i][j], block, rtol=1e-12, atol=1e-14)
+    gradient = s2sad.grad(outer_wave, argnums=(0, 1))
+    np.testing.assert_allclose(central_jacobian(lambda y_: gradient(x, y_)[0], y), blocks[0][1], rtol=1e-7, atol=1e-9)
+    reverse = s2sad.jacrev(gradient, argnums=(0, 1))(x, y)  # [argument][output]: the transpose of H's nesting
+    for i in range(2):
+        for j in range(2):
+            np.testing.assert_allclose(reverse[j][i], blocks[i][j], rtol=1e-12, atol=1e-14)
+
+
+def test_hvp_with_an_argnums_tuple_takes_one_direction_per_argument(rng):
+    x, y = rng.uniform(-1, 1, 3), rng.uniform(-1, 1, 2)
+    vx, vy = rng.uniform(-1, 1, 3), rng.uniform(-1, 1, 2)
+    (hxx, hxy), (hyx, hyy) = outer_wave_blocks(x, y)
+    px, py = s2sad.hvp(outer_wave, argnums=(0, 1))(x, y, (vx, vy))
+    np.testing.assert_allclose(px, hxx @ vx + hxy @ vy, rtol=1e-12)
+    np.testing.assert_allclose(py, hyx @ vx + hyy @ vy, rtol=1e-12)
+    (only_y,) = s2sad.hvp(outer_wave, argnums=(1,))(x, y, (vy,))
+    np.testing.assert_allclose(only_y, hyy @ vy, rtol=1e-12)
+    np.testing.assert_allclose(s2sad.hvp(outer_wave, argnums=1)(x, y, vy), hyy @ vy, rtol=1e-12)
+    with pytest.raises(ValueError, match="tuple of 2 directions"):
+        s2sad.hvp(outer_wave, argnums=(0, 1))(x, y, vx)
