@@ -7,6 +7,7 @@ from s2sad.custom import custom_jvp_decorator as custom_jvp
 from s2sad.custom import custom_vjp_decorator as custom_vjp
 from s2sad.errors import (
     ArgnumsError,
+    CotangentError,
     IntegerArgument,
     MissingRule,
     NonScalarOutput,
@@ -23,5 +24,5 @@ __all__ = [
     "jacfwd", "jacrev", "jacobian", "hessian", "hvp", "elementwise_grad",
     "custom_jvp", "custom_vjp", "defjvp", "defvjp", "stop_gradient", "checkpoint",
     "S2SADError", "UnsupportedSyntax", "NoSource", "MissingRule", "NonScalarOutput",
-    "IntegerArgument", "ArgnumsError",
+    "IntegerArgument", "ArgnumsError", "CotangentError",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import linecache
@@ -13,10 +14,11 @@ from dataclasses import replace
 import numpy as np
 
 from s2sad import cache
-from s2sad.errors import ArgnumsError, IntegerArgument, Location, NonScalarOutput, UnsupportedSyntax
+from s2sad.errors import (ArgnumsError, CotangentError, IntegerArgument, Location, NonScalarOutput,
+                          UnsupportedSyntax)
 from s2sad.parse import unwrap
 from s2sad.pipeline import Built, Request
-from s2sad.runtime import map_structure
+from s2sad.runtime import map_structure, zeros_like
 
 Argnums = int | str | Sequence[int | str]
 
@@ -308,11 +310,74 @@ def vjp(fun: Callable, *primals):
     bwd = transformed.built(tuple(map(_kind, transformed._args(primals, {})))).bwd
 
     def pullback(cotangent):
+        cotangent = _check_cotangent(fun, out, cotangent)
         grads = bwd(residuals, cotangent)  # the adjoint sweep pops a copy of the tape: reusable
         found = {i: map_structure(_cast, g, primals[i]) for i, g in zip(positions, grads)}
         return tuple(found.get(i) for i in range(len(primals)))
 
     return out, pullback
+
+
+def _check_cotangent(fun: object, out: object, cotangent: object, path: str = "the cotangent") -> object:
+    """`cotangent` if it has the structure and shapes of `out` (a list of numbers where `out` is
+    an array is made an array; None is a zero anywhere), else a `CotangentError` naming what is expected."""
+    if cotangent is None:
+        return zeros_like(out)
+    expected = _describe(out)
+    problem = None
+    if isinstance(out, (tuple, list, dict)) or (dataclasses.is_dataclass(out) and not isinstance(out, type)):
+        if type(cotangent) is not type(out):
+            problem = f"is {_describe(cotangent)}"
+        elif isinstance(out, dict) and set(cotangent) != set(out):
+            problem = f"has the keys {', '.join(sorted(map(repr, cotangent)))}"
+        elif isinstance(out, (tuple, list)) and len(cotangent) != len(out):
+            problem = f"has {len(cotangent)} items"
+        if problem is None:
+            return _map_pairs(fun, out, cotangent, path)
+    else:
+        numbers = isinstance(cotangent, (tuple, list)) and isinstance(out, np.ndarray) and _all_numbers(cotangent)
+        if numbers and np.shape(cotangent) == out.shape:
+            cotangent = np.asarray(cotangent)
+        if isinstance(cotangent, (tuple, list, dict)) or np.shape(cotangent) != np.shape(out):
+            problem = f"is {_describe(cotangent)}"
+    if problem is not None:
+        where = _where(fun)
+        raise CotangentError(f"pullback of {_name(fun)}: {path} {problem}, but the output is {expected}", where,
+                             hint="pass a cotangent with the structure and shapes of the function's output")
+    return cotangent
+
+
+def _map_pairs(fun: object, out: object, cotangent: object, path: str) -> object:
+    if isinstance(out, dict):
+        return {k: _check_cotangent(fun, out[k], cotangent[k], f"{path}[{k!r}]") for k in out}
+    if isinstance(out, (tuple, list)):
+        items = [_check_cotangent(fun, o, c, f"{path}[{i}]") for i, (o, c) in enumerate(zip(out, cotangent))]
+        if isinstance(out, list):
+            return items
+        return type(out)(*items) if hasattr(out, "_fields") else tuple(items)
+    fields = {f.name: _check_cotangent(fun, getattr(out, f.name), getattr(cotangent, f.name), f"{path}.{f.name}")
+              for f in dataclasses.fields(out)}
+    return dataclasses.replace(cotangent, **fields)
+
+
+def _all_numbers(items: object) -> bool:
+    if isinstance(items, (tuple, list)):
+        return all(_all_numbers(item) for item in items)
+    return isinstance(items, (numbers.Number, np.generic))
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {len(value)} items"
+    if isinstance(value, dict):
+        return f"a dict with the keys {', '.join(sorted(map(repr, value)))}"
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return f"a {type(value).__name__}"
+    if np.shape(value) == ():
+        return f"a number ({type(value).__name__})"
+    return f"a {type(value).__name__} of shape {np.shape(value)}"
 
 
 def show(fun: Callable, *, mode: str = "reverse", argnums: Argnums = 0, optimize: bool = True) -> str:

@@ -71,5 +71,9 @@ class ArgnumsError(S2SADError, ValueError):
     """`argnums` names a parameter that does not exist."""
 
 
+class CotangentError(S2SADError, ValueError):
+    """A pullback called with a cotangent whose structure or shape is not the output's."""
+
+
 class TargetError(S2SADError, LookupError):
     """The CLI could not find the module, file or function named by a target."""

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import s2sad
-from s2sad.errors import UnsupportedSyntax
+from s2sad.errors import CotangentError, UnsupportedSyntax
 from s2sad.testing import check_grads
 
 SCALE = 3.0
@@ -425,3 +425,48 @@ def test_a_wrapper_passing_star_args_on_is_refused_at_its_line(transform):
     assert err.value.where.filename == __file__
     assert err.value.where.line == forwarding.__code__.co_firstlineno + 1
     assert "wrapper(*args, **kwargs)" in str(err.value) and "__wrapped__" in err.value.hint
+
+
+# ------------------------------------------------------------------ pullback cotangents
+
+
+def sine_and_norms(x):
+    return np.sin(x) * 2.0, {"total": np.sum(x * x), "pair": (x[0], x[1] * x[0])}
+
+
+@pytest.mark.parametrize(("cotangent", "message"), [
+    (np.ones(4), r"the cotangent\[0\] is an array of shape \(4,\), but the output is an array of shape \(3,\)"),
+    (np.ones((1, 3)), r"the cotangent\[0\] is an array of shape \(1, 3\)"),
+    ((np.ones(3),), r"the cotangent\[0\] is a tuple of 1 items, but the output is an array of shape \(3,\)"),
+    (1.0, r"the cotangent\[0\] is a number \(float\), but the output is an array of shape \(3,\)"),
+], ids=["longer", "more-axes", "tuple", "number"])
+def test_a_pullback_names_the_expected_shape_of_a_wrong_cotangent(cotangent, message):
+    _, pullback = s2sad.vjp(sine_and_norms, np.array([0.3, 0.5, -0.2]))
+    with pytest.raises(CotangentError, match=message) as err:
+        pullback((cotangent, {"total": 1.0, "pair": (1.0, 1.0)}))
+    assert err.value.where.filename == __file__
+
+
+@pytest.mark.parametrize(("cotangent", "message"), [
+    (np.ones(3), r"the cotangent is an array of shape \(3,\), but the output is a tuple of 2 items"),
+    ([np.ones(3), {}], "the cotangent is a list"),
+    ((np.ones(3),), "the cotangent has 1 items"),
+    ((np.ones(3), {"total": 1.0}), r"the cotangent\[1\] has the keys 'total', but the output is a dict with the keys 'pair', 'total'"),
+    ((np.ones(3), {"total": 1.0, "pair": (1.0, np.ones(2))}),
+     r"the cotangent\[1\]\['pair'\]\[1\] is an array of shape \(2,\), but the output is a number"),
+], ids=["array-for-tuple", "list-for-tuple", "short", "keys", "nested"])
+def test_a_pullback_names_the_expected_structure_of_a_wrong_cotangent(cotangent, message):
+    _, pullback = s2sad.vjp(sine_and_norms, np.array([0.3, 0.5, -0.2]))
+    with pytest.raises(CotangentError, match=message):
+        pullback(cotangent)
+
+
+def test_a_pullback_takes_numbers_for_an_array_and_none_as_zero():
+    x = np.array([0.3, 0.5, -0.2])
+    _, pullback = s2sad.vjp(sine_and_norms, x)
+    (first,) = pullback(([1.0, 0.0, 2.0], {"total": 0.0, "pair": (0.0, 0.0)}))
+    np.testing.assert_allclose(first, 2.0 * np.cos(x) * [1.0, 0.0, 2.0], rtol=1e-14)
+    (second,) = pullback((None, {"total": 1.0, "pair": (None, 0.0)}))
+    np.testing.assert_allclose(second, 2 * x, rtol=1e-14)
+    again = pullback((None, {"total": 1.0, "pair": (None, 0.0)}))
+    np.testing.assert_array_equal(again[0], second)
