@@ -451,7 +451,8 @@ def test_a_pullback_names_the_expected_shape_of_a_wrong_cotangent(cotangent, mes
     (np.ones(3), r"the cotangent is an array of shape \(3,\), but the output is a tuple of 2 items"),
     ([np.ones(3), {}], "the cotangent is a list"),
     ((np.ones(3),), "the cotangent has 1 items"),
-    ((np.ones(3), {"total": 1.0}), r"the cotangent\[1\] has the keys 'total', but the output is a dict with the keys 'pair', 'total'"),
+    ((np.ones(3), {"total": 1.0}),
+     r"the cotangent\[1\] has the keys 'total', but the output is a dict with the keys 'pair', 'total'"),
     ((np.ones(3), {"total": 1.0, "pair": (1.0, np.ones(2))}),
      r"the cotangent\[1\]\['pair'\]\[1\] is an array of shape \(2,\), but the output is a number"),
 ], ids=["array-for-tuple", "list-for-tuple", "short", "keys", "nested"])
