@@ -18,7 +18,7 @@ from s2sad import ir
 from s2sad.ir import Assign, Call, Const, Ref, Var
 from s2sad.naming import Namer
 from s2sad.parse import MethodOf
-from s2sad.rules.registry import lookup
+from s2sad.rules.registry import is_internal, lookup
 
 _BUILDING = threading.local()
 
@@ -29,7 +29,7 @@ def is_user_function(op: object) -> bool:
         return False
     if hasattr(op, "nondiff_argnums") or type(op).__name__ == "checkpoint":
         return False
-    internal = isinstance(op, types.FunctionType) and (op.__module__ or "").startswith("s2sad")
+    internal = isinstance(op, types.FunctionType) and is_internal(op)
     if internal and not getattr(op, "__s2sad_generated__", False):
         return False  # s2sad's own helpers: displays and in-place operations the transforms handle
     return isinstance(op, (types.FunctionType, MethodOf)) or hasattr(op, "__s2sad_source_function__")

@@ -10,7 +10,7 @@ from s2sad.activity import Activity
 from s2sad.errors import Location, MissingRule, UnsupportedSyntax
 from s2sad.ir import Call, Var
 from s2sad.naming import Namer
-from s2sad.rules.registry import Rule, lookup
+from s2sad.rules.registry import Rule, is_internal, lookup
 from s2sad.templates import bind
 
 
@@ -66,7 +66,7 @@ class Context:
         """The differentiable parameters bound to active variables, in signature order. An active
         value in a parameter the rule does not differentiate is an error, not a silent zero."""
         diff = rule.diff_params
-        internal = (getattr(rule.op, "__module__", None) or "").startswith("s2sad")  # shape-only arguments
+        internal = is_internal(rule.op)  # s2sad's own helpers: their other arguments are shapes and settings
         for param, atom in bindings.items():
             if internal or param in diff or param in SETTINGS:
                 continue

@@ -11,6 +11,7 @@ import pytest
 
 import s2sad
 from s2sad import pipeline
+from s2sad.rules.registry import is_internal
 from s2sad.testing import check_grads
 from tests.programs import library, slopes
 
@@ -231,3 +232,36 @@ def test_a_method_gets_one_derivative_per_class():
     other = Cell(0.5)
     x = np.array([0.1, 0.4])
     np.testing.assert_allclose(s2sad.grad(other.loss)(x), by_hand_loss_gradient(other, x), rtol=1e-12)
+
+
+# ------------------------------------------------------------------ modules named like s2sad
+
+PORT_MODULE = '''
+import numpy as np
+
+
+def helper(x):
+    return np.sin(x) * x
+
+
+def model(x):
+    return np.sum(helper(x) * 2.0)
+'''
+
+
+def test_a_user_module_whose_name_starts_with_s2sad_is_user_code(tmp_path, monkeypatch):
+    import importlib
+
+    (tmp_path / "s2sadport_x.py").write_text(PORT_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    port = importlib.import_module("s2sadport_x")
+    monkeypatch.delitem(__import__("sys").modules, "s2sadport_x")
+    x, v = np.array([0.3, -0.6, 1.2]), np.array([0.5, 0.1, -0.4])
+    exact = 2.0 * (np.cos(x) * x + np.sin(x))
+    hess = np.diag(2.0 * (2 * np.cos(x) - x * np.sin(x)))
+    np.testing.assert_allclose(s2sad.grad(port.model)(x), exact, rtol=1e-13)
+    assert s2sad.jvp(port.model, (x,), (v,))[1] == pytest.approx(exact @ v, rel=1e-13)
+    np.testing.assert_allclose(s2sad.vjp(port.model, x)[1](2.0)[0], 2.0 * exact, rtol=1e-13)
+    np.testing.assert_allclose(s2sad.hessian(port.model)(x), hess, rtol=1e-12, atol=1e-14)
+    check_grads(port.model, (x,), order=2)
+    assert not is_internal(port.helper) and is_internal(s2sad.runtime.add) and is_internal(s2sad.grad)

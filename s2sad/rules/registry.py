@@ -70,6 +70,13 @@ class Rule:
         return Ref(self.op, self.path, self.root)
 
 
+def is_internal(op: object) -> bool:
+    """Whether `op` is defined in s2sad itself (the package `s2sad` and its submodules, not a
+    user's module that happens to start with those letters, like `s2sadport`)."""
+    module = getattr(op, "__module__", None) or ""
+    return module == "s2sad" or module.startswith("s2sad.")
+
+
 RULES: dict[int, Rule] = {}
 """Rules by `id` of the callable they differentiate."""
 
