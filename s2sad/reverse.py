@@ -126,6 +126,8 @@ class Reverse(AdjointStatements):
             adj = self.state.adj.get(name)
             if adj is None:
                 adj = self.temp(Call(runtime_ref("zeros_like"), (Var(name),)), stmts, 0)
+            elif name in self.containers:  # may be a list or tuple: its gradient is one too
+                adj = self.temp(Call(runtime_ref("like_structure"), (adj, Var(name))), stmts, 0)
             found.append(adj)
         if self.single:
             return found[0]

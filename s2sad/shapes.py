@@ -24,7 +24,7 @@ SCALAR = "()"
 _BOTTOM = object()
 _SAME_AS = {id(runtime.unbroadcast): 1, id(runtime.broadcast_like): 1, id(runtime.zeros_like): 0,
             id(runtime.receive): 0, id(runtime.unreduce): 1, id(runtime.copy_value): 0,
-            id(runtime.add_at): 0, id(runtime.setitem): 0}
+            id(runtime.add_at): 0, id(runtime.setitem): 0, id(runtime.like_structure): 1}
 _REDUCTIONS = {id(np.sum), id(np.mean)}
 _COMPARISONS = {id(f) for f in (operator.eq, operator.ne, operator.lt, operator.le, operator.gt, operator.ge)}
 
@@ -116,7 +116,8 @@ def _broadcast(parts: list[object]) -> object:
 
 
 def simplify(fn: ir.Function, start: dict[str, str | None]) -> list[ir.Stmt]:
-    """Replace `unbroadcast(g, x)` / `broadcast_like(g, x)` by `g` where shapes are known equal."""
+    """Replace `unbroadcast(g, x)` / `broadcast_like(g, x)` by `g` where shapes are known equal,
+    and `like_structure(g, x)` by `g` where `x` is known to be a number or an array."""
     return simplify_block(fn.body, classes(fn, start))
 
 
@@ -130,6 +131,8 @@ def _simplify(stmt, table: dict):
     if not (isinstance(stmt, Assign) and isinstance(stmt.value, Call)):
         return stmt
     call = stmt.value
+    if call.op.value is runtime.like_structure and atom_class(call.args[1], table) not in (None, _BOTTOM):
+        return Assign(stmt.target, call.args[0], stmt.line)  # a number or an array: no structure to give
     if call.op.value in (runtime.unbroadcast, runtime.broadcast_like, runtime.unreduce) and len(call.args) >= 2:
         g, like = call.args[0], call.args[1]
         cls = atom_class(g, table)

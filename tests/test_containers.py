@@ -479,3 +479,73 @@ def test_attribute_writes_of_constants_run_as_written():
 def test_storing_a_differentiated_value_in_an_attribute_is_an_error():
     with pytest.raises(s2sad.UnsupportedSyntax, match="attribute .history gets a value"):
         s2sad.grad(stores_a_differentiated_value, argnums=1)(Tally(), np.ones(2))
+
+
+# ------------------------------------------------------------------ gradients keep the structure
+
+
+def stacked_energy(xs):
+    """NumPy turns the list (or tuple) into an array: its gradient is still a list (or tuple)."""
+    a = np.asarray(xs)
+    return np.sum(np.sin(a) * a) + np.sum(xs)
+
+
+def stacked_energy_grad(xs):
+    a = np.asarray(xs, dtype=float)
+    return np.cos(a) * a + np.sin(a) + 1.0
+
+
+def two_structures(xs, pair):
+    return np.sum(np.stack(xs) ** 2) * np.sum(np.asarray(pair) ** 2)
+
+
+def assert_same_structure(grad, arg, exact):
+    """`grad` has the containers of `arg` (list stays list, tuple stays tuple) and the values of `exact`."""
+    if isinstance(arg, (list, tuple)):
+        assert type(grad) is type(arg) and len(grad) == len(arg)
+        for g, a, e in zip(grad, arg, exact):
+            assert_same_structure(g, a, e)
+    else:
+        assert np.shape(grad) == np.shape(arg)
+        np.testing.assert_allclose(grad, exact, rtol=1e-13)
+
+
+STRUCTURES = [[0.3, -0.5, 1.1], (0.3, -0.5, 1.1), [np.array([0.3, -0.5]), np.array([1.1, 0.2])],
+              ([0.3, -0.5], [1.1, 0.2]), [(0.3, -0.5), (1.1, 0.2)]]
+
+
+@pytest.mark.parametrize("xs", STRUCTURES, ids=["list", "tuple", "list-of-arrays", "tuple-of-lists",
+                                                "list-of-tuples"])
+def test_a_gradient_has_its_arguments_structure_in_every_reverse_mode(xs):
+    exact = stacked_energy_grad(xs)
+    assert_same_structure(s2sad.grad(stacked_energy)(xs), xs, exact)
+    value, gradient = s2sad.value_and_grad(stacked_energy)(xs)
+    assert value == pytest.approx(stacked_energy(xs), rel=1e-14)
+    assert_same_structure(gradient, xs, exact)
+    out, pullback = s2sad.vjp(stacked_energy, xs)
+    (first,), (second,) = pullback(2.0), pullback(2.0)
+    assert_same_structure(first, xs, 2.0 * exact)
+    assert_same_structure(second, xs, 2.0 * exact)
+    jacobian = s2sad.jacrev(stacked_energy)(xs)
+    assert_same_structure(jacobian, xs, exact)
+    assert_same_structure(s2sad.jacfwd(stacked_energy)(xs), xs, exact)
+    flat = np.ravel(np.asarray(xs, dtype=float))
+    v = np.linspace(-1.0, 1.0, flat.size)
+    eps = 1e-6
+    nudge = lambda s: np.reshape(flat + s * eps * v, np.shape(np.asarray(xs))).tolist()  # noqa: E731
+    fd = (stacked_energy(nudge(1)) - stacked_energy(nudge(-1))) / (2 * eps)
+    assert np.ravel(exact) @ v == pytest.approx(fd, rel=1e-8)
+
+
+def test_gradients_of_two_structured_arguments_and_their_hessian_blocks():
+    xs, pair = [np.array([0.3, -0.5]), np.array([1.1, 0.2])], (0.7, 0.4)
+    gx, gp = s2sad.grad(two_structures, argnums=(0, 1))(xs, pair)
+    scale, total = sum(p * p for p in pair), np.sum(np.stack(xs) ** 2)
+    assert_same_structure(gx, xs, [2 * scale * x for x in xs])
+    assert_same_structure(gp, pair, [2 * total * p for p in pair])
+    (pxs, ppair) = s2sad.vjp(two_structures, xs, pair)[1](1.0)
+    assert_same_structure(pxs, xs, [2 * scale * x for x in xs])
+    assert_same_structure(ppair, pair, [2 * total * p for p in pair])
+    blocks = s2sad.hessian(two_structures, argnums=1)(xs, pair)  # the output's tuple, then the argument's
+    assert type(blocks) is tuple and all(type(row) is tuple for row in blocks)
+    np.testing.assert_allclose(np.array(blocks, dtype=float), 2 * total * np.eye(2), rtol=1e-13)

@@ -96,6 +96,15 @@ class add_rule:
         return c
 
 
+@linear(runtime.like_structure, "g, x", linear_in="g")
+class like_structure_rule:
+    """A gradient in the structure of its argument (a list stays a list): only the containers
+    change, so the transpose puts the cotangent back in the structure of `g`."""
+
+    def bg(c, g):
+        return runtime.like_structure(c, g)
+
+
 @linear(runtime.copy_list, "x")
 class copy_list_rule:
     def bx(g):

@@ -86,6 +86,35 @@ def as_sequence(items):
     return list(items)
 
 
+def like_structure(g, x):
+    """`g`, a (co)tangent of `x`, in the structure of `x`: for a list or tuple (nested too) or a
+    dict, the same container of the leaves' parts (an array made by a NumPy function of the list
+    is split along its first axis; a zero (None) part is a zero of its leaf); for an array, an
+    array. Anything else as it is."""
+    if isinstance(x, (list, tuple)):
+        if isinstance(g, (list, tuple)) and len(g) == len(x) and type(g) is type(x):
+            if all(_same_leaf_kind(a, b) for a, b in zip(g, x)):
+                return g  # the common case: already the structure of x
+        parts = [zeros_like(item) if g is None else like_structure(g[i], item) for i, item in enumerate(x)]
+        if isinstance(x, list):
+            return parts
+        return type(x)(*parts) if hasattr(x, "_fields") else tuple(parts)
+    if isinstance(x, dict) and isinstance(g, dict):
+        return {k: like_structure(g.get(k), v) for k, v in x.items()}
+    if g is None:
+        return zeros_like(x)
+    if isinstance(x, np.ndarray) and isinstance(g, (list, tuple)):
+        return np.asarray(g)
+    return g
+
+
+def _same_leaf_kind(g, x) -> bool:
+    """Whether `g` already has the structure `like_structure(g, x)` would give it."""
+    if isinstance(x, (list, tuple, dict)):
+        return False  # nested: look inside
+    return g is not None and not (isinstance(g, (list, tuple)) and isinstance(x, np.ndarray))
+
+
 def getitem_adjoint(g, x, index):
     """The cotangent of `x` in `x[index]`: zeros with `g` added at `index` (repeats add up)."""
     return add_at(zeros_like(x), index, g)

@@ -47,7 +47,8 @@ TABLE = [
 
 CUSTOM_TESTED = (builtins.getattr, builtins.sum, builtins.reversed, runtime.copy_list, runtime.reverse_items,
                  runtime.reversed_adjoint, runtime.reversed_adjoint_transpose, runtime.not_a_view,
-                 runtime.attribute_adjoint, runtime.attribute_of, runtime.getitem_adjoint, runtime.sum_adjoint)
+                 runtime.attribute_adjoint, runtime.attribute_of, runtime.getitem_adjoint, runtime.sum_adjoint,
+                 runtime.like_structure)
 """Ops whose arguments or results are containers: checked below with pytrees."""
 
 SPECS = TABLE + [Spec(op) for op in CUSTOM_TESTED]
@@ -172,6 +173,13 @@ TREE_CASES = [
     pytest.param(runtime.reversed_adjoint, {"g": [1.0, np.array([2.0, 3.0])]}, {"items": (0.0, np.zeros(2))},
                  id="reversed_adjoint-tuple"),
     pytest.param(runtime.not_a_view, {"x": np.array([1.0, 2.0])}, {}, id="not_a_view"),
+    pytest.param(runtime.like_structure, {"g": np.array([1.0, 2.0])}, {"x": [0.0, 0.0]}, id="like_structure-list"),
+    pytest.param(runtime.like_structure, {"g": np.array([[1.0, 2.0], [3.0, 4.0]])},
+                 {"x": (np.zeros(2), [0.0, 0.0])}, id="like_structure-nested"),
+    pytest.param(runtime.like_structure, {"g": [1.5, np.array([1.0, 2.0])]}, {"x": [0.0, np.zeros(2)]},
+                 id="like_structure-already"),
+    pytest.param(runtime.like_structure, {"g": {"a": np.array([1.0, 2.0])}}, {"x": {"a": [0.0, 0.0]}},
+                 id="like_structure-dict"),
     pytest.param(runtime.reversed_adjoint_transpose, {"c": (1.0, np.array([2.0, 3.0]))},
                  {"g": [0.0, np.zeros(2)]}, id="reversed_adjoint_transpose"),
 ]
