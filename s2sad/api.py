@@ -172,12 +172,15 @@ class Transformed:
         self._bound = bound_self(fun)
         self._positions = [_params(fun).index(n) for n in wrt]
         self._by_kinds: dict[tuple, Built] = {}
+        plain = getattr(fun, "__func__", fun)
+        self._plain = plain if isinstance(plain, types.FunctionType) else None
+        """The function whose source is read, when that is fixed (not an inner transform's code)."""
         functools.update_wrapper(self, fun, updated=())
 
     def built(self, kinds: tuple | None = None) -> Built:
         """The compiled derivative, specialised to the kinds of the arguments (None: generic)."""
         built = self._by_kinds.get(kinds)
-        if built is None or not built.still_valid():
+        if built is None or not built.valid_for(self._plain):
             built = self._by_kinds[kinds] = cache.get(self.fun, replace(self.request, kinds=kinds))
         return built
 

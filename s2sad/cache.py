@@ -13,6 +13,7 @@ is rebuilt. The cache is safe under threads: a lock guards building and storing.
 from __future__ import annotations
 
 import threading
+import types
 
 from s2sad.parse import self_class, unwrap
 from s2sad.pipeline import Built, Request, build
@@ -25,18 +26,21 @@ _USED = threading.local()
 
 
 def key(fun: object, request: Request) -> tuple:
-    plain = unwrap(fun)
+    return _key(unwrap(fun), fun, request)
+
+
+def _key(plain: types.FunctionType, fun: object, request: Request) -> tuple:
     cells = tuple(id(cell) for cell in plain.__closure__ or ())  # kept alive by the entry's deps
     own = id(plain) if plain.__defaults__ or plain.__kwdefaults__ else None  # kept alive by `Built.origin`
     return (plain.__code__, id(plain.__globals__), cells, own, request, GENERATION[0], self_class(fun))
 
 
-def note(built: Built) -> None:
-    """Record that the build in progress on this thread (if any) uses `built`: it is valid only
-    while `built` is."""
+def note(built: Built, plain: types.FunctionType) -> None:
+    """Record that the build in progress on this thread (if any) uses `built`, made for the
+    function `plain`: it is valid only while `built` is valid for `plain` (see `Built.valid_for`)."""
     stack = getattr(_USED, "stack", None)
     if stack:
-        stack[-1].append(built)
+        stack[-1].append((built, plain))
 
 
 class collecting:
@@ -53,7 +57,8 @@ class collecting:
 
 
 def get(fun: object, request: Request) -> Built:
-    k = key(fun, request)
+    plain = unwrap(fun)
+    k = _key(plain, fun, request)
     built = _ENTRIES.get(k)
     if built is None or not built.still_valid():
         with _LOCK:
@@ -61,9 +66,9 @@ def get(fun: object, request: Request) -> Built:
             if built is None or not built.still_valid():
                 with collecting() as used:
                     built = build(fun, request)
-                built.callees = tuple({id(b): b for b in used if b is not built}.values())
+                built.callees = tuple({(id(b), id(f)): (b, f) for b, f in used if b is not built}.values())
                 _ENTRIES[k] = built
-    note(built)
+    note(built, plain)
     return built
 
 

@@ -65,8 +65,9 @@ class Built:
     """The function whose source this was built from (kept alive: the cache key may hold its id)."""
     defaults: tuple = ()
     """`origin`'s default values when this was built (baked into the code; compared by identity)."""
-    callees: tuple[Built, ...] = ()
-    """The entries this one was built from (callees' derivatives, an inner transform's code)."""
+    callees: tuple[tuple[Built, types.FunctionType], ...] = ()
+    """The entries this one was built from (callees' derivatives, an inner transform's code),
+    each with the function it was looked up for."""
 
     def user_line(self, generated_line: int) -> str | None:
         """`file:line: text` of the user's line a line of the generated code came from."""
@@ -88,7 +89,14 @@ class Built:
             return False
         if self.origin is not None and not _same(defaults_of(self.origin), self.defaults):
             return False
-        return all(callee.still_valid() for callee in self.callees)
+        return all(callee.valid_for(fun) for callee, fun in self.callees)
+
+    def valid_for(self, fun: types.FunctionType | None) -> bool:
+        """Still valid, and for `fun`, which may share this entry with `origin` (same code,
+        globals and cells, no defaults when looked up) and have been given defaults since."""
+        if fun is not None and fun is not self.origin and not _same(defaults_of(fun), self.defaults):
+            return False
+        return self.still_valid()
 
 
 _MISSING = object()

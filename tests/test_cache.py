@@ -259,3 +259,24 @@ def test_a_method_rebound_on_the_class_rebuilds_its_callers(fresh_cache, monkeyp
     monkeypatch.setattr(Scaled, "inner", cubed)
     assert dloss(1.5) == pytest.approx(3 * 2.0 * 1.5 ** 2 + 1)
     assert s2sad.jvp(model.loss, (1.5,), (1.0,))[1] == pytest.approx(3 * 2.0 * 1.5 ** 2 + 1)
+
+
+def make_shared():
+    def shared(x, k):
+        return k * x * x
+    return shared
+
+
+def test_functions_sharing_an_entry_until_one_is_given_defaults(fresh_cache):
+    first, second = make_shared(), make_shared()  # one code object, globals, no cells: one entry
+    dfirst, dsecond = s2sad.grad(first), s2sad.grad(second)
+    before = builds()
+    assert dfirst(1.5, 3.0) == dsecond(1.5, 3.0) == pytest.approx(9.0)
+    assert builds() == before + 1
+    assert dfirst.source == dsecond.source and "k=2.0" not in dsecond.source  # built for `first`
+    second.__defaults__ = (2.0,)  # baked into the code for `second` only
+    assert "def shared_grad(x, k=2.0):" in dsecond.source and "k=2.0" not in dfirst.source
+    assert dsecond(1.5) == pytest.approx(6.0)
+    assert dfirst(1.5, 3.0) == pytest.approx(9.0)
+    with pytest.raises(TypeError):
+        dfirst(1.5)
