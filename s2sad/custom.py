@@ -34,6 +34,7 @@ class custom_jvp:  # noqa: N801 - a decorator, spelled like the function it make
 
     def defjvp(self, jvp: Callable) -> Callable:
         self.jvp = jvp
+        GENERATION[0] += 1  # derivatives that called an earlier rule are rebuilt
         return jvp
 
     def require_rule(self) -> None:
@@ -55,6 +56,7 @@ class custom_vjp:  # noqa: N801
 
     def defvjp(self, fwd: Callable, bwd: Callable) -> None:
         self.fwd, self.bwd = fwd, bwd
+        GENERATION[0] += 1  # derivatives that called an earlier rule are rebuilt
 
     def require_rule(self) -> None:
         if self.fwd is None:

@@ -396,3 +396,50 @@ def test_missing_forward_rule_names_the_callable_as_the_user_wrote_it(no_ndtr_ru
     with pytest.raises(s2sad.MissingRule) as err:
         s2sad.jvp(ndtr_weighted, (np.array([0.3]),), (np.ones(1),))
     assert "np.ndtr" not in str(err.value)
+
+
+def redefined_rule_fwd(x):
+    return x * x, x
+
+
+def doubled_rule_bwd(x, g):
+    return (2.0 * g * x,)
+
+
+def tripled_rule_bwd(x, g):
+    return (3.0 * g * x,)
+
+
+def redefined_rule_jvp(primals, tangents):
+    (x,), (t,) = primals, tangents
+    return x * x, 5.0 * x * t
+
+
+def test_a_rule_defined_again_after_use_is_the_one_used():
+    @s2sad.custom_vjp
+    def square(x):
+        return x * x
+
+    def calls_square(x):
+        return square(x) + x
+
+    square.defvjp(redefined_rule_fwd, doubled_rule_bwd)
+    dcalls = s2sad.grad(calls_square)
+    assert dcalls(1.5) == pytest.approx(2 * 1.5 + 1)
+    assert s2sad.vjp(calls_square, 1.5)[1](1.0) == (pytest.approx(2 * 1.5 + 1),)
+    square.defvjp(redefined_rule_fwd, tripled_rule_bwd)
+    assert dcalls(1.5) == pytest.approx(3 * 1.5 + 1)
+    assert s2sad.vjp(calls_square, 1.5)[1](1.0) == (pytest.approx(3 * 1.5 + 1),)
+
+    @s2sad.custom_jvp
+    def cube(x):
+        return x * x
+
+    def calls_cube(x):
+        return cube(x) + x
+
+    cube.defjvp(lambda primals, tangents: (primals[0] ** 2, 2.0 * primals[0] * tangents[0]))
+    assert s2sad.jvp(calls_cube, (1.5,), (1.0,))[1] == pytest.approx(2 * 1.5 + 1)
+    cube.defjvp(redefined_rule_jvp)
+    assert s2sad.jvp(calls_cube, (1.5,), (1.0,))[1] == pytest.approx(5 * 1.5 + 1)
+    assert s2sad.grad(calls_cube)(1.5) == pytest.approx(5 * 1.5 + 1)
