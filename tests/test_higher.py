@@ -581,3 +581,19 @@ def test_hvp_with_an_argnums_tuple_takes_one_direction_per_argument(rng):
     np.testing.assert_allclose(s2sad.hvp(outer_wave, argnums=1)(x, y, vy), hyy @ vy, rtol=1e-12)
     with pytest.raises(ValueError, match="tuple of 2 directions"):
         s2sad.hvp(outer_wave, argnums=(0, 1))(x, y, vx)
+
+
+def test_hessian_blocks_and_hvp_of_a_bound_method_with_an_argnums_tuple(rng):
+    model = Potential(0.5)
+    x, y = rng.uniform(-1, 1, 3), rng.uniform(-1, 1, 2)
+    vx, vy = rng.uniform(-1, 1, 3), rng.uniform(-1, 1, 2)
+    exact = outer_wave_blocks(x, y)
+    blocks = s2sad.hessian(model.pair, argnums=(0, 1))(x, y)
+    for i in range(2):
+        for j in range(2):
+            np.testing.assert_allclose(blocks[i][j], 0.5 * exact[i][j], rtol=1e-12, atol=1e-14)
+    px, py = s2sad.hvp(model.pair, argnums=("x", "y"))(x, y, (vx, vy))
+    np.testing.assert_allclose(px, 0.5 * (exact[0][0] @ vx + exact[0][1] @ vy), rtol=1e-12)
+    np.testing.assert_allclose(py, 0.5 * (exact[1][0] @ vx + exact[1][1] @ vy), rtol=1e-12)
+    forward = s2sad.jacfwd(s2sad.grad(model.pair, argnums=(0, 1)), argnums=(0, 1))(x, y)
+    np.testing.assert_allclose(forward[1][0], blocks[0][1], rtol=1e-12, atol=1e-14)
