@@ -87,7 +87,11 @@ class Lowerer(ExprLowering, FlowLowering):
     def params(self, args: gast.arguments) -> list[str]:
         if args.vararg or args.kwarg or args.kwonlyargs:
             node = args.vararg or args.kwarg or args.kwonlyargs[0]
-            raise self.unsupported(node, "*args, **kwargs or keyword-only parameters")
+            hint = ""
+            if getattr(self.parsed.fun, "__wrapped__", None) is not None:  # what a decorator returned
+                hint = (f"this is a decorator's wrapper of {self.parsed.fun.__qualname__}, and what is called is "
+                        "differentiated: give the wrapper the parameters of the function it wraps")
+            raise self.unsupported(node, "*args, **kwargs or keyword-only parameters", hint)
         return [a.id for a in args.posonlyargs + args.args]
 
     # ------------------------------------------------------------ simple statements

@@ -427,6 +427,18 @@ def test_a_wrapper_passing_star_args_on_is_refused_at_its_line(transform):
     assert "wrapper(*args, **kwargs)" in str(err.value) and "__wrapped__" in err.value.hint
 
 
+def calls_forwarded(x):
+    return forwarded_cube(x) + x
+
+
+def test_a_star_args_wrapper_called_from_differentiated_code_is_refused_at_its_line():
+    with pytest.raises(UnsupportedSyntax, match=r"\*args") as err:
+        s2sad.grad(calls_forwarded)(1.5)
+    assert err.value.where.filename == __file__
+    assert err.value.where.line == forwarding.__code__.co_firstlineno + 2
+    assert "decorator's wrapper of forwarded_cube" in err.value.hint
+
+
 # ------------------------------------------------------------------ pullback cotangents
 
 
