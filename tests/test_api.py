@@ -483,3 +483,15 @@ def test_a_pullback_takes_numbers_for_an_array_and_none_as_zero():
     np.testing.assert_allclose(second, 2 * x, rtol=1e-14)
     again = pullback((None, {"total": 1.0, "pair": (None, 0.0)}))
     np.testing.assert_array_equal(again[0], second)
+
+
+def with_default(x, k=3.0):
+    return k * x * x
+
+
+def test_jvp_leaves_out_defaulted_parameters_as_constants():
+    assert s2sad.jvp(with_default, (1.5,), (1.0,)) == (pytest.approx(6.75), pytest.approx(9.0))
+    assert s2sad.jvp(with_default, (1.5, 2.0), (1.0, 0.0)) == (pytest.approx(4.5), pytest.approx(6.0))
+    assert s2sad.jvp(with_default, (1.5, 2.0), (0.0, 1.0))[1] == pytest.approx(2.25)
+    with pytest.raises(TypeError, match="takes 2 arguments; got 0 primals"):
+        s2sad.jvp(with_default, (), ())
