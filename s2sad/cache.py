@@ -22,7 +22,8 @@ from s2sad.rules.registry import GENERATION
 _LOCK = threading.RLock()
 _ENTRIES: dict[tuple, Built] = {}
 _USED = threading.local()
-"""Per thread, a stack of lists: the entries each build in progress has used."""
+"""Per thread, a stack of lists: the entries (with the functions they were looked up for) each
+build in progress has used."""
 
 
 def key(fun: object, request: Request) -> tuple:
@@ -46,7 +47,7 @@ def note(built: Built, plain: types.FunctionType) -> None:
 class collecting:
     """Context manager collecting the entries a build uses (see `note`)."""
 
-    def __enter__(self) -> list[Built]:
+    def __enter__(self) -> list[tuple[Built, types.FunctionType]]:
         if not hasattr(_USED, "stack"):
             _USED.stack = []
         _USED.stack.append([])

@@ -34,6 +34,7 @@ class custom_jvp:  # noqa: N801 - a decorator, spelled like the function it make
 
     def defjvp(self, jvp: Callable) -> Callable:
         self.jvp = jvp
+        self.__dict__.pop("_s2sad_linear", None)  # the linearizations reverse mode made of an earlier rule
         GENERATION[0] += 1  # derivatives that called an earlier rule are rebuilt
         return jvp
 

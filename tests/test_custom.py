@@ -410,6 +410,11 @@ def tripled_rule_bwd(x, g):
     return (3.0 * g * x,)
 
 
+def doubling_rule_jvp(primals, tangents):
+    (x,), (t,) = primals, tangents
+    return x * x, 2.0 * x * t
+
+
 def redefined_rule_jvp(primals, tangents):
     (x,), (t,) = primals, tangents
     return x * x, 5.0 * x * t
@@ -438,8 +443,9 @@ def test_a_rule_defined_again_after_use_is_the_one_used():
     def calls_cube(x):
         return cube(x) + x
 
-    cube.defjvp(lambda primals, tangents: (primals[0] ** 2, 2.0 * primals[0] * tangents[0]))
+    cube.defjvp(doubling_rule_jvp)
     assert s2sad.jvp(calls_cube, (1.5,), (1.0,))[1] == pytest.approx(2 * 1.5 + 1)
+    assert s2sad.grad(calls_cube)(1.5) == pytest.approx(2 * 1.5 + 1)
     cube.defjvp(redefined_rule_jvp)
     assert s2sad.jvp(calls_cube, (1.5,), (1.0,))[1] == pytest.approx(5 * 1.5 + 1)
     assert s2sad.grad(calls_cube)(1.5) == pytest.approx(5 * 1.5 + 1)
