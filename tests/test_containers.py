@@ -549,3 +549,20 @@ def test_gradients_of_two_structured_arguments_and_their_hessian_blocks():
     blocks = s2sad.hessian(two_structures, argnums=1)(xs, pair)  # the output's tuple, then the argument's
     assert type(blocks) is tuple and all(type(row) is tuple for row in blocks)
     np.testing.assert_allclose(np.array(blocks, dtype=float), 2 * total * np.eye(2), rtol=1e-13)
+
+
+def test_hvp_and_hessian_of_a_list_argument_are_lists():
+    xs, v = [0.3, -0.5, 1.1], [1.0, 0.5, -0.2]
+    a = np.array(xs)
+    hess = np.diag(2 * np.cos(a) - a * np.sin(a))  # d²/da² of sum(sin(a) a)
+    product = s2sad.hvp(list_energy)(xs, v)
+    assert type(product) is list
+    np.testing.assert_allclose(product, hess @ np.array(v), rtol=1e-12)
+    blocks = s2sad.hessian(list_energy)(xs)
+    assert type(blocks) is list and all(type(row) is list for row in blocks)
+    np.testing.assert_allclose(np.array(blocks, dtype=float), hess, rtol=1e-12, atol=1e-14)
+
+
+def list_energy(xs):
+    a = np.asarray(xs)
+    return np.sum(np.sin(a) * a)
