@@ -185,6 +185,17 @@ def writes(stmt: Stmt) -> set[str]:
     return set()
 
 
+def written_into(body: list[Stmt]) -> set[str]:
+    """Names whose object may be written in place: the first argument of each in-place call, and
+    (flow-insensitively) every variable copied into such a name (`y = x`: x's object too)."""
+    names = {s.value.args[0].name for s in walk(body) if isinstance(s, Assign) and is_inplace(s.value)
+             and isinstance(s.value.args[0], Var)}
+    copies = [(s.target.name, s.value.name) for s in walk(body) if isinstance(s, Assign) and isinstance(s.value, Var)]
+    while more := {source for target, source in copies if target in names} - names:
+        names |= more
+    return names
+
+
 def rebuild(stmt: Stmt, fix) -> Stmt:
     """The compound statement with each nested block replaced by `fix(block)`; others as they are."""
     if isinstance(stmt, If):

@@ -31,13 +31,28 @@ def split(fn: ir.Function, namer: Namer) -> tuple[ir.Function, ir.Function]:
     base = fn.name.removesuffix("_vjp")
     fwd = ir.Function(base + "_fwd", list(fn.params), fwd_body, fn.filename, fn.firstline, fn.lines, set(fn.temps),
                       dict(fn.defaults))
+    mutated = ir.written_into(suffix)
     unpack = [Assign(Var(n), Call(getitem_ref(), (residuals, Const(i)))) for i, n in enumerate(needed)]
-    if fn.tape in needed:  # the adjoint sweep pops its own copy: the residuals stay reusable
-        whole = Var(namer.temp())
-        at = needed.index(fn.tape)
-        unpack[at] = Assign(whole, Call(getitem_ref(), (residuals, Const(at))))
-        unpack.insert(at + 1, Assign(Var(fn.tape), Call(runtime_ref("copy_list"), (whole,))))
+    for at, name in reversed(list(enumerate(needed))):
+        if name in mutated:  # the adjoint sweep writes into its own copy: the residuals stay reusable
+            helper = "copy_list" if name == fn.tape else "copy_value"
+            whole = Var(namer.temp())
+            unpack[at:at + 1] = [Assign(whole, Call(getitem_ref(), (residuals, Const(at)))),
+                                 Assign(Var(name), Call(runtime_ref(helper), (whole,)))]
+    suffix = _own_popped(suffix, mutated)
     bwd = ir.Function(base + "_bwd", [residuals.name, marker.target.name], unpack + suffix, fn.filename,
                       fn.firstline, fn.lines, set(fn.temps))
     bwd.residuals = needed  # type: ignore[attr-defined]  (read by testing.recorded)
     return fwd, bwd
+
+
+def _own_popped(body: list[ir.Stmt], mutated: set[str]) -> list[ir.Stmt]:
+    """A value taken back from the tape that the sweep then writes into is copied first: the
+    tape's copy is shallow, and its items belong to the residuals."""
+    out: list[ir.Stmt] = []
+    for stmt in body:
+        out.append(ir.rebuild(stmt, lambda block: _own_popped(block, mutated)))
+        if (isinstance(stmt, Assign) and isinstance(stmt.value, Call) and stmt.value.op.value is runtime.tape_pop
+                and stmt.target.name in mutated):
+            out.append(Assign(stmt.target, Call(runtime_ref("copy_value"), (stmt.target,)), stmt.line))
+    return out
