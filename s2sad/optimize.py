@@ -26,22 +26,26 @@ def optimize(fn: ir.Function, start: dict[str, str | None] | None = None, namer=
         before = text
         fn = ir.Function(fn.name, fn.params, fn.body, fn.filename, fn.firstline, fn.lines, fn.temps, fn.defaults)
         fn.body = shapes.simplify(fn, start or {})
-        fn.body = _fold(fn.body, namer)
+        fn.body = _fold(fn.body, namer, ir.written_into(fn.body))
         fn.body = _propagate_copies(fn)
         fn.body = _eliminate_dead(fn.body)
     return fn
 
 
-def _fold(body: list[ir.Stmt], namer) -> list[ir.Stmt]:
+def _fold(body: list[ir.Stmt], namer, written: set[str]) -> list[ir.Stmt]:
+    """`written`: names whose object is written in place. A fold that would bind one of them to
+    an existing value (`y = x * 1.0` to `y = x`) is not made: the write would reach `x`."""
     out: list[ir.Stmt] = []
     for stmt in body:
         if isinstance(stmt, Assign) and isinstance(stmt.value, Call):
             value = _fold_call(stmt.value)
             if isinstance(value, Call) and value.op.value is runtime.power_term and namer is not None:
                 value = _expand_power(value, out, namer, stmt.line)
+            if isinstance(value, Var) and stmt.target.name in written:
+                value = stmt.value
             stmt = Assign(stmt.target, value, stmt.line)
         else:
-            stmt = ir.rebuild(stmt, lambda block: _fold(block, namer))
+            stmt = ir.rebuild(stmt, lambda block: _fold(block, namer, written))
         out.append(stmt)
     return out
 
