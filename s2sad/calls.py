@@ -143,19 +143,39 @@ def callee_kind(op: object) -> str | None:
     return "function" if is_user_function(op) else None
 
 
-def rewrite_for_reverse(body: list[ir.Stmt], is_active, namer: Namer, calls: dict[int, ReverseCall]) -> list:
-    """Replace each active call of a user function by its forward sweep (see `ReverseCall`)."""
+def rewrite_for_reverse(body: list[ir.Stmt], is_active, namer: Namer, calls: dict[int, ReverseCall],
+                        written: set[str] | None = None) -> list:
+    """Replace each active call of a user function by its forward sweep (see `ReverseCall`).
+    `written`: the names written in place somewhere in the function (default: found in `body`)."""
+    written = ir.written_into(body) if written is None else written
     out: list[ir.Stmt] = []
     for stmt in body:
         if isinstance(stmt, (ir.If, ir.For, ir.While)):
-            stmt = ir.rebuild(stmt, lambda b: rewrite_for_reverse(b, is_active, namer, calls))
+            stmt = ir.rebuild(stmt, lambda b: rewrite_for_reverse(b, is_active, namer, calls, written))
         elif isinstance(stmt, Assign) and isinstance(stmt.value, Call) and is_active(stmt.target):
             kind = callee_kind(stmt.value.op.value)
             if kind is not None:
-                out += SPLITTERS[kind](stmt, is_active, namer, calls)
+                kept = written if kind != "checkpoint" else set()  # a checkpoint reads its arguments again
+                out += SPLITTERS[kind](stmt, is_active, namer, calls, _args_at_call_time(stmt, kept, namer, out))
                 continue
         out.append(stmt)
     return out
+
+
+def _args_at_call_time(stmt: Assign, written: set[str], namer: Namer, out: list[ir.Stmt]) -> dict[str, Var]:
+    """The residuals of a call keep its arguments: an argument the caller writes into in place
+    (later, or on a later trip of a loop) is passed to the forward sweep as a copy, so that the
+    callee's adjoint sees the values it was called with. Returns name -> copy."""
+    copies: dict[str, Var] = {}
+    for atom in ir.atoms_of(stmt.value):
+        if isinstance(atom, Var) and atom.name in written and atom.name not in copies:
+            copies[atom.name] = Var(namer.temp())
+            out.append(Assign(copies[atom.name], Call(_runtime("copy_value"), (atom,)), stmt.line))
+    return copies
+
+
+def _passed(atoms: tuple, copies: dict[str, Var]) -> tuple:
+    return tuple(copies.get(a.name, a) if isinstance(a, Var) else a for a in atoms)
 
 
 def _forward_sweep(stmt: Assign, fwd: Ref, args: tuple, kwargs: tuple, namer: Namer) -> tuple[list, Var]:
@@ -168,18 +188,21 @@ def _forward_sweep(stmt: Assign, fwd: Ref, args: tuple, kwargs: tuple, namer: Na
     return stmts, residuals
 
 
-def _split_function(stmt: Assign, is_active, namer: Namer, calls: dict[int, ReverseCall]) -> list:
+def _split_function(stmt: Assign, is_active, namer: Namer, calls: dict[int, ReverseCall],
+                    copies: dict[str, Var]) -> list:
     call, fun = stmt.value, stmt.value.op.value
     wrt, bound = active_params(fun, call, is_active)
     fwd, _ = derivative(fun, "vjp", tuple(wrt), "fun")
     bwd, _ = derivative(fun, "vjp", tuple(wrt), "bwd")
-    stmts, residuals = _forward_sweep(stmt, callee_ref(fwd, fun, "fwd"), call.args, call.kwargs, namer)
+    kwargs = tuple(zip([k for k, _ in call.kwargs], _passed(tuple(a for _, a in call.kwargs), copies)))
+    stmts, residuals = _forward_sweep(stmt, callee_ref(fwd, fun, "fwd"), _passed(call.args, copies), kwargs, namer)
     outputs = [(i, bound[name]) for i, name in enumerate(wrt)]
     calls[id(stmts[-1])] = ReverseCall(stmt.target, residuals, callee_ref(bwd, fun, "bwd"), outputs)
     return stmts
 
 
-def _split_checkpoint(stmt: Assign, is_active, namer: Namer, calls: dict[int, ReverseCall]) -> list:
+def _split_checkpoint(stmt: Assign, is_active, namer: Namer, calls: dict[int, ReverseCall],
+                      copies: dict[str, Var]) -> list:
     """Keep the plain call; the adjoint runs the callee's forward sweep again, then its bwd."""
     call, fun = stmt.value, stmt.value.op.value.fun
     wrt, bound = active_params(fun, call, is_active)
@@ -191,11 +214,12 @@ def _split_checkpoint(stmt: Assign, is_active, namer: Namer, calls: dict[int, Re
     return [stmt]
 
 
-def _split_custom_vjp(stmt: Assign, is_active, namer: Namer, calls: dict[int, ReverseCall]) -> list:
+def _split_custom_vjp(stmt: Assign, is_active, namer: Namer, calls: dict[int, ReverseCall],
+                      copies: dict[str, Var]) -> list:
     call, obj = stmt.value, stmt.value.op.value
     obj.require_rule()
     args = positional_args(obj.fun, dict(zip(_param_names(obj.fun), call.args)) | dict(call.kwargs))
-    stmts, residuals = _forward_sweep(stmt, callee_ref(obj.fwd, obj.fun, "fwd"), args, (), namer)
+    stmts, residuals = _forward_sweep(stmt, callee_ref(obj.fwd, obj.fun, "fwd"), _passed(args, copies), (), namer)
     extra = tuple(args[i] for i in obj.nondiff_argnums)
     diff = [a for i, a in enumerate(args) if i not in obj.nondiff_argnums]
     outputs = [(i, a) for i, a in enumerate(diff) if is_active(a)]
@@ -203,7 +227,8 @@ def _split_custom_vjp(stmt: Assign, is_active, namer: Namer, calls: dict[int, Re
     return stmts
 
 
-def _split_custom_jvp(stmt: Assign, is_active, namer: Namer, calls: dict[int, ReverseCall]) -> list:
+def _split_custom_jvp(stmt: Assign, is_active, namer: Namer, calls: dict[int, ReverseCall],
+                      copies: dict[str, Var]) -> list:
     """Transpose the custom jvp: reverse mode of its tangent output, which is linear in the tangents."""
     call, obj = stmt.value, stmt.value.op.value
     obj.require_rule()
@@ -220,7 +245,8 @@ def _split_custom_jvp(stmt: Assign, is_active, namer: Namer, calls: dict[int, Re
     fwd, _ = derivative(linear, "vjp", tuple(wrt), "fun")
     bwd, _ = derivative(linear, "vjp", tuple(wrt), "bwd")
     pair, residuals = Var(namer.temp()), Var(namer.fresh("residuals"))
-    out.append(Assign(pair, Call(callee_ref(fwd, obj.fun, "linear_fwd"), (*args, *zeros)), stmt.line))
+    linear_fwd = Call(callee_ref(fwd, obj.fun, "linear_fwd"), (*_passed(args, copies), *zeros))
+    out.append(Assign(pair, linear_fwd, stmt.line))
     out.append(Assign(residuals, Call(_getitem(), (pair, Const(1))), stmt.line))
     outputs = [(k, args[int(name[1:])]) for k, name in enumerate(wrt)]
     calls[id(stmt)] = ReverseCall(stmt.target, residuals, callee_ref(bwd, obj.fun, "linear_bwd"), outputs)
