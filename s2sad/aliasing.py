@@ -9,22 +9,29 @@ modifies the caller's arrays); anything else that may share memory is an error w
 
 from __future__ import annotations
 
-import builtins
-import operator
-
 import numpy as np
 
 from s2sad import ir, runtime
 from s2sad.errors import Location, UnsupportedSyntax
 from s2sad.ir import Assign, Call, Var
 from s2sad.naming import Namer, runtime_ref
+from s2sad.rules.registry import lookup
 
-VIEWS = {id(f) for f in (
-    operator.getitem, builtins.getattr, runtime.as_sequence, np.reshape, np.transpose, np.ravel, np.squeeze,
-    np.expand_dims, np.swapaxes, np.moveaxis, np.broadcast_to, np.asarray, np.diagonal, np.real, np.atleast_1d,
-    np.atleast_2d, runtime.list_pop, runtime.tape_pop,
-)}
-"""Operations whose result may share memory with an argument (or be an item of a container)."""
+ITEMS = {id(f) for f in (runtime.list_pop, runtime.tape_pop)}
+"""Operations that hand out an item a container holds (so the item is shared with it)."""
+
+UNRULED_VIEWS = {id(f) for f in (np.atleast_1d, np.atleast_2d, np.atleast_3d, np.imag, np.rot90, np.fliplr,
+                                 np.flipud)}
+"""View-returning NumPy functions without a rule (they may still be called on constants); every
+op with a rule declares it on the rule instead (`Rule.view`)."""
+
+
+def returns_view(op: object) -> bool:
+    """Whether `op`'s result may share memory with its first argument."""
+    rule = lookup(op)
+    if rule is not None:
+        return rule.view
+    return id(op) in ITEMS or id(op) in UNRULED_VIEWS
 
 
 def written_in_place(body: list[ir.Stmt]) -> dict[str, int]:
@@ -41,14 +48,15 @@ def shared(stmt: Assign) -> bool:
     value = stmt.value
     if isinstance(value, (Var, ir.Ref)):
         return True
-    return isinstance(value, Call) and id(value.op.value) in VIEWS
+    return isinstance(value, Call) and returns_view(value.op.value)
 
 
 def copy_views(body: list[ir.Stmt], mutated: set[str], namer: Namer, risky: set[int]) -> list[ir.Stmt]:
-    """`t = x[...]` of an array written in place reads a copy: a view (`x[1:3]`, or a row
-    `x[i]` of a matrix) would change with `x`, which the derivative would not follow. A copy
-    is what the code means while `t` is used before `x` is written again; where `t` is used
-    after that (`risky`), the read is checked when it runs instead: a view is an error."""
+    """`t = x[...]`, `x.T`, `x.reshape(...)` (any op whose rule says it returns a view) of an
+    array written in place reads a copy: a view (`x[1:3]`, a row `x[i]` of a matrix, `x.T`)
+    would change with `x`, which the derivative would not follow. A copy is what the code means
+    while `t` is used before `x` is written again; where `t` is used after that (`risky`), the
+    read is checked when it runs instead: a view is an error."""
     out: list[ir.Stmt] = []
     for stmt in body:
         if isinstance(stmt, (ir.If, ir.For, ir.While)):
@@ -86,7 +94,8 @@ def _reads_of(stmt) -> set[str]:
 
 
 def _reads_view(stmt: ir.Stmt, mutated: set[str]) -> bool:
-    if not (isinstance(stmt, Assign) and isinstance(stmt.value, Call) and stmt.value.op.value is operator.getitem):
+    if not (isinstance(stmt, Assign) and isinstance(stmt.value, Call) and stmt.value.args
+            and returns_view(stmt.value.op.value)) or ir.is_inplace(stmt.value):
         return False
     owner = stmt.value.args[0]
     return isinstance(owner, Var) and owner.name in mutated
@@ -97,7 +106,11 @@ def check(fn: ir.Function, namer: Namer) -> ir.Function:
     slices of arrays that are written in place as copies."""
     mutated = written_in_place(fn.body)
     _check_aliases_before_writes(fn, mutated)
-    fn.body = copy_views(fn.body, set(mutated), namer, _used_after_writes(fn.body, set(mutated)))
+    attributes_only = {n for n in mutated if all(
+        s.value.op.value is runtime.set_attribute for s in ir.walk(fn.body)
+        if isinstance(s, Assign) and ir.is_inplace(s.value) and s.value.args[0] == Var(n))}
+    contents = set(mutated) - attributes_only  # rebinding an attribute changes no array's contents
+    fn.body = copy_views(fn.body, contents, namer, _used_after_writes(fn.body, contents))
     fn.temps |= namer.temps
     for stmt in ir.walk(fn.body):
         if isinstance(stmt, Assign) and stmt.target.name in mutated and not ir.is_inplace(stmt.value):
@@ -106,9 +119,6 @@ def check(fn: ir.Function, namer: Namer) -> ir.Function:
         if isinstance(stmt, ir.For) and stmt.target.name in mutated:
             _reject(fn, stmt, mutated[stmt.target.name])
     copies: list[ir.Stmt] = []
-    attributes_only = {n for n in mutated if all(
-        s.value.op.value is runtime.set_attribute for s in ir.walk(fn.body)
-        if isinstance(s, Assign) and ir.is_inplace(s.value) and s.value.args[0] == Var(n))}
     for param in (p for p in fn.params if p in mutated and p not in attributes_only):
         private = Var(f"{param}_copy")
         copies += [Assign(private, Call(runtime_ref("copy_value"), (Var(param),)), fn.firstline),

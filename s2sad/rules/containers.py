@@ -12,7 +12,7 @@ from s2sad.rules.registry import define, linear, nondiff
 from s2sad.runtime import add_at, attribute_adjoint, getitem_adjoint, sum_adjoint
 
 
-@linear(operator.getitem, "x, index")
+@linear(operator.getitem, "x, index", view=True)
 class getitem_rule:
     """x[index] for arrays, lists, tuples and dicts: the adjoint scatters into the slot read;
     repeated integer indices add up."""
@@ -24,7 +24,7 @@ class getitem_rule:
         return add_at(bx, index, g)
 
 
-@linear(builtins.getattr, "x, name")
+@linear(builtins.getattr, "x, name", view=True)
 class attribute_rule:
     """obj.name on namedtuples and dataclasses: the adjoint is a zero structure with g in name."""
 
@@ -32,7 +32,7 @@ class attribute_rule:
         return attribute_adjoint(g, x, name)
 
 
-@linear(runtime.as_sequence, "x")
+@linear(runtime.as_sequence, "x", view=True)
 class sequence_rule:
     """What a for loop indexes: the sequence itself (a dict's keys carry no derivative)."""
 

@@ -180,13 +180,13 @@ class trace:
         return diagonal_adjoint(unreduce(g, diagonal, -1), x, offset, axis1, axis2)
 
 
-@linear(np.diagonal, "x, offset=0, axis1=0, axis2=1")
+@linear(np.diagonal, "x, offset=0, axis1=0, axis2=1", view=True)
 class diagonal:
     def bx(g, x, offset, axis1, axis2):
         return diagonal_adjoint(g, x, offset, axis1, axis2)
 
 
-@linear(np.diag, "v, k=0", linear_in="v")
+@linear(np.diag, "v, k=0", linear_in="v", view=True)
 class diag:
     """Builds a matrix from a vector, or reads a matrix's diagonal: each is the other's adjoint."""
 

@@ -49,6 +49,9 @@ class Rule:
     nondiff: bool = False
     shape: str = ""
     """"elementwise": the result has the broadcast shape of the inputs (used to specialise)."""
+    view: bool = False
+    """The result may share memory with the first argument (a view, the array itself, or an
+    item of a container): the aliasing analysis reads it (see `s2sad.aliasing`)."""
     family: str = ""
     notes: str = ""
 
@@ -153,15 +156,17 @@ def _register(op: object, params: str, path: str | None, family: str, **fields) 
 
 
 def define(op: object, params: str, *, path: str | None = None, family: str = "", also: tuple = (),
-           shape: str = ""):
-    """Register a class of `d<p>` / `b<p>` templates as the rule of `op` (and of `also`)."""
+           shape: str = "", view: bool = False):
+    """Register a class of `d<p>` / `b<p>` templates as the rule of `op` (and of `also`);
+    `view`: `op` (not `also`) may return memory of its first argument."""
 
     def decorate(cls: type) -> type:
         tangents = {n[1:]: f for n, f in vars(cls).items() if n.startswith("d") and callable(f)}
         adjoints = {n[1:]: f for n, f in vars(cls).items() if n.startswith("b") and callable(f)}
         for target in (op, *also):
             _register(target, params, path if target is op else None, family,
-                      tangents=tangents, adjoints=adjoints, shape=shape, notes=inspect.getdoc(cls) or "")
+                      tangents=tangents, adjoints=adjoints, shape=shape, view=view and target is op,
+                      notes=inspect.getdoc(cls) or "")
         return cls
 
     return decorate
@@ -180,8 +185,9 @@ def elementwise(op: object, params: str = "x", *, path: str | None = None, famil
 
 
 def linear(op: object, params: str = "x", *, linear_in: str = "x", path: str | None = None,
-           family: str = "", also: tuple = (), shape: str = ""):
-    """Register an op linear in `linear_in`: its tangent is the op itself; the class gives `b<p>`."""
+           family: str = "", also: tuple = (), shape: str = "", view: bool = False):
+    """Register an op linear in `linear_in`: its tangent is the op itself; the class gives `b<p>`.
+    `view`: `op` (not `also`) may return memory of its first argument."""
 
     def decorate(cls: type) -> type:
         adjoints = {n[1:]: f for n, f in vars(cls).items() if n.startswith("b") and callable(f)}
@@ -189,7 +195,7 @@ def linear(op: object, params: str = "x", *, linear_in: str = "x", path: str | N
         for target in (op, *also):
             _register(target, params, path if target is op else None, family,
                       adjoints=adjoints, linear=tuple(linear_in.split(",")), shape=shape,
-                      accumulate=accumulate, notes=inspect.getdoc(cls) or "")
+                      accumulate=accumulate, view=view and target is op, notes=inspect.getdoc(cls) or "")
         return cls
 
     return decorate

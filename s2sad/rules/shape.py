@@ -25,19 +25,19 @@ from s2sad.runtime import (
 )
 
 
-@linear(np.transpose, "x, axes=None")
+@linear(np.transpose, "x, axes=None", view=True)
 class transpose:
     def bx(g, axes):
         return np.transpose(g, inverse_axes(axes))
 
 
-@linear(np.reshape, "x, shape")
+@linear(np.reshape, "x, shape", view=True)
 class reshape:
     def bx(g, x):
         return np.reshape(g, np.shape(x))
 
 
-@linear(np.ravel, "x")
+@linear(np.ravel, "x", view=True)
 class ravel:
     def bx(g, x):
         return np.reshape(g, np.shape(x))
@@ -51,37 +51,37 @@ class flatten:
         return np.reshape(g, np.shape(x))
 
 
-@linear(np.squeeze, "x, axis=None")
+@linear(np.squeeze, "x, axis=None", view=True)
 class squeeze:
     def bx(g, x):
         return np.reshape(g, np.shape(x))
 
 
-@linear(np.expand_dims, "x, axis")
+@linear(np.expand_dims, "x, axis", view=True)
 class expand_dims:
     def bx(g, x):
         return np.reshape(g, np.shape(x))
 
 
-@linear(np.swapaxes, "x, axis1, axis2")
+@linear(np.swapaxes, "x, axis1, axis2", view=True)
 class swapaxes:
     def bx(g, axis1, axis2):
         return np.swapaxes(g, axis1, axis2)
 
 
-@linear(np.moveaxis, "x, source, destination")
+@linear(np.moveaxis, "x, source, destination", view=True)
 class moveaxis:
     def bx(g, source, destination):
         return np.moveaxis(g, destination, source)
 
 
-@linear(np.broadcast_to, "x, shape")
+@linear(np.broadcast_to, "x, shape", view=True)
 class broadcast_to:
     def bx(g, x):
         return unbroadcast(g, x)
 
 
-@linear(np.flip, "x, axis=None")
+@linear(np.flip, "x, axis=None", view=True)
 class flip:
     def bx(g, axis):
         return np.flip(g, axis)
@@ -169,7 +169,7 @@ class copy:
         return g
 
 
-@linear(np.real, "x", also=(np.conj, np.conjugate))
+@linear(np.real, "x", also=(np.conj, np.conjugate), view=True)
 class real:
     """Real arrays only: the real part and the conjugate of a real array are the array."""
 
@@ -177,7 +177,7 @@ class real:
         return g
 
 
-@define(np.asarray, "x, dtype=None, copy=None", also=(np.array,))
+@define(np.asarray, "x, dtype=None, copy=None", also=(np.array,), view=True)
 class asarray:
     """A conversion: the cotangent gets the dtype of x back (float32 stays float32); converting
     to an integer dtype carries no derivative. A list or tuple x (`np.array([a, b])`) has one

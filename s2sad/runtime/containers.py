@@ -195,9 +195,9 @@ def not_a_view(value):
         from s2sad.errors import S2SADError
 
         raise S2SADError(
-            "this item of an array that is written in place later is a view of that array: it would change "
-            "with the write, which the derivative would not follow",
-            hint="take a copy where it is read: x[i].copy()")
+            "this value read from an array that is written in place later (an item, a slice, x.T, a reshape) "
+            "is a view of that array: it would change with the write, which the derivative would not follow",
+            hint="take a copy where it is read: x[i].copy(), x.T.copy()")
     return value
 
 
