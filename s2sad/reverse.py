@@ -62,9 +62,13 @@ class Reverse(AdjointStatements):
         primal = self.recorder.primal(primal)
         adjoint: list = []
         out = self.output(value, adjoint, ret.line)
-        self.value = out  # the function's value, kept before the adjoint sweep restores anything
+        # the function's value and aux, kept before the adjoint sweep restores anything
+        written = ir.written_into(primal)
+        self.value = self.kept(out, written, adjoint, ret.line)
+        if aux is not None:
+            aux = self.kept(aux, written, adjoint, ret.line)
         if form == "value_and_grad":
-            self.value = self.temp(Pack((out, aux)) if aux is not None else out, adjoint, ret.line)
+            self.value = self.temp(Pack((self.value, aux)) if aux is not None else self.value, adjoint, ret.line)
         items = value.items if isinstance(value, Pack) else None
         adjoint += self.seed(form, out, items, ret.line)
         adjoint += self.block(primal)
@@ -93,6 +97,13 @@ class Reverse(AdjointStatements):
         if not isinstance(value, Pack) or len(value.items) != 2:
             raise TypeError("has_aux=True needs the function to return a pair (output, aux)")
         return value.items
+
+    def kept(self, atom: Atom, written: set[str], stmts: list, line: int) -> Atom:
+        """A returned value as it is now: a copy where the adjoint sweep may write into it (an
+        array written in place, whose slices the sweep restores)."""
+        if isinstance(atom, Var) and atom.name in written:
+            return self.temp(Call(runtime_ref("copy_value"), (atom,)), stmts, line)
+        return atom
 
     def result(self, form: str, out: Atom, grads: Atom, aux: Atom | None, stmts: list) -> Pack | Atom:
         if form == "value_and_grad":
