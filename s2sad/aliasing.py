@@ -71,20 +71,44 @@ def copy_views(body: list[ir.Stmt], mutated: set[str], namer: Namer, risky: set[
 
 
 def _used_after_writes(body: list[ir.Stmt], mutated: set[str]) -> set[int]:
-    """Reads `t = x[...]` of a written array whose `t` is used after a later write to `x`."""
+    """Reads `t = x[...]` (or another view) of a written array whose `t` is used after a write
+    to `x` that comes between the read and the use: later in the same pass, or, for a use
+    earlier in a loop body (it sees the previous trip's `t`), from the read to the end of the
+    loop and from its start to the use."""
     flat = _flatten(body)
     risky: set[int] = set()
     for i, (stmt, loops) in enumerate(flat):
         if not _reads_view(stmt, mutated):
             continue
-        owner, target = stmt.value.args[0], stmt.target.name
-        span = loops[-1] if loops else (i, i)
+        owner, names = stmt.value.args[0], _views_of(flat, stmt.target.name)
         writes = [w for w, (s, _) in enumerate(flat) if isinstance(s, Assign) and ir.is_inplace(s.value)
-                  and s.value.args[0] == owner and (w > i or span[0] <= w <= span[1])]
-        uses = [u for u, (s, _) in enumerate(flat) if target in _reads_of(s)]
-        if writes and any(u > min(writes) or (loops and span[0] <= u <= span[1] and u != i) for u in uses):
-            risky.add(id(stmt))
+                  and s.value.args[0] == owner]
+        for u, (use, use_loops) in enumerate(flat):
+            if u == i or not names & _reads_of(use):
+                continue
+            if u > i:
+                between = any(i < w < u for w in writes)
+            else:
+                common = [span for span in loops if span in use_loops]
+                if not common:
+                    continue
+                start, end = common[-1]
+                between = any(i < w <= end or start <= w < u for w in writes)
+            if between:
+                risky.add(id(stmt))
     return risky
+
+
+def _views_of(flat: list, name: str) -> set[str]:
+    """`name` and every name bound to a view of it or to itself (`r = t[0]`, `u = r.T`, `v = u`):
+    a use of any of them is a use of `name`'s memory."""
+    names = {name}
+    while more := {s.target.name for s, _ in flat if isinstance(s, Assign) and s.target.name not in names
+                   and (isinstance(s.value, Var) and s.value.name in names or isinstance(s.value, Call)
+                        and s.value.args and isinstance(s.value.args[0], Var) and s.value.args[0].name in names
+                        and returns_view(s.value.op.value) and not ir.is_inplace(s.value))}:
+        names |= more
+    return names
 
 
 def _reads_of(stmt) -> set[str]:
@@ -128,19 +152,23 @@ def check(fn: ir.Function, namer: Namer) -> ir.Function:
     return fn
 
 
-def _flatten(body: list[ir.Stmt], loops: tuple = ()) -> list[tuple[ir.Stmt, tuple]]:
-    """Statements in source order, each with the (first, last) positions of its enclosing loops."""
+def _flatten(body: list[ir.Stmt], loops: tuple = (), offset: int = 0) -> list[tuple[ir.Stmt, tuple]]:
+    """Statements in source order, each with the (first, last) positions of its enclosing loops
+    (positions in the whole flattened list; `offset` is where `body` starts in it)."""
     out: list[tuple[ir.Stmt, tuple]] = []
     for stmt in body:
         out.append((stmt, loops))
         if isinstance(stmt, (ir.For, ir.While)):
-            start = len(out)
-            inner = [(s, lp) for child in ir.children(stmt) for s, lp in _flatten(child, loops + (None,))]
-            end = start + len(inner) - 1
-            out += [(s, tuple((start, end) if b is None and k == len(loops) else b for k, b in enumerate(lp)))
+            start = offset + len(out)
+            inner: list[tuple[ir.Stmt, tuple]] = []
+            for child in ir.children(stmt):
+                inner += _flatten(child, loops + (None,), start + len(inner))
+            span = (start, start + len(inner) - 1)
+            out += [(s, tuple(span if b is None and k == len(loops) else b for k, b in enumerate(lp)))
                     for s, lp in inner]
         elif isinstance(stmt, ir.If):
-            out += [(s, lp) for child in ir.children(stmt) for s, lp in _flatten(child, loops)]
+            for child in ir.children(stmt):
+                out += _flatten(child, loops, offset + len(out))
     return out
 
 
