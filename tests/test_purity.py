@@ -253,6 +253,74 @@ def argument_written_in_a_loop(x):
     return s
 
 
+@s2sad.checkpoint
+def checkpointed(p):
+    return np.sum(np.sin(p) * p)
+
+
+@s2sad.custom_vjp
+def with_vjp(p):
+    return np.sum(np.sin(p))
+
+
+def with_vjp_fwd(p):
+    return np.sum(np.sin(p)), p
+
+
+def with_vjp_bwd(p, g):
+    return (g * np.cos(p),)
+
+
+with_vjp.defvjp(with_vjp_fwd, with_vjp_bwd)
+
+
+@s2sad.custom_jvp
+def with_jvp(p):
+    return np.sum(np.sin(p))
+
+
+@with_jvp.defjvp
+def with_jvp_rule(primals, tangents):
+    (p,), (dp,) = primals, tangents
+    return np.sum(np.sin(p)), np.sum(np.cos(p) * dp)
+
+
+def checkpoint_argument_written(x):
+    y = np.zeros(3)
+    y[0] = x[0]
+    y[1] = x[1] * x[0]
+    v = checkpointed(y)
+    y[0] = 2.0
+    y[1] = v
+    return v * np.sum(y * x)
+
+
+def custom_vjp_argument_written(x):
+    y = np.zeros(3)
+    y[0] = x[0]
+    y[1] = x[1] * x[0]
+    v = with_vjp(y)
+    y[0] = 2.0
+    y[1] = v
+    return v * np.sum(y * x)
+
+
+def custom_jvp_argument_written(x):
+    y = np.zeros(3)
+    y[0] = x[0]
+    y[1] = x[1] * x[0]
+    v = with_jvp(y)
+    y[0] = 2.0
+    y[1] = v
+    return v * np.sum(y * x)
+
+
+@pytest.mark.parametrize("fun", [checkpoint_argument_written, custom_vjp_argument_written,
+                                 custom_jvp_argument_written], ids=lambda p: p.__name__)
+def test_checkpoints_and_custom_rules_see_their_arguments_as_called(fun):
+    agree(fun, np.array([0.3, 0.5, -0.4]))
+
+
 def test_argument_written_after_a_call_keeps_its_value_at_the_call():
     assert s2sad.grad(argument_written_after_call)(0.4) == pytest.approx(np.cos(0.4), rel=1e-12)
     assert s2sad.jvp(argument_written_after_call, (0.4,), (1.0,))[1] == pytest.approx(np.cos(0.4), rel=1e-12)
