@@ -45,6 +45,9 @@ How to read the columns:
 - **reverse**: the adjoint term of each parameter; the template's first name (`g`, `c`) is the
   incoming cotangent. An elementwise rule gives `g * ∂x` (summed over broadcast axes).
 - *no derivative*: the result is a constant for the transforms (comparisons, rounding, sizes).
+- *view* (in the notes): the result may share memory with the first argument (a view, the
+  array itself, an item of a container). Where that array is written in place afterwards, the
+  result is read as a copy (see "Writing into arrays" in [programs.md](programs.md)).
 
 """
 
@@ -133,12 +136,13 @@ def reverse(rule: Rule) -> str:
 
 
 def notes(rule: Rule) -> str:
-    return " ".join(rule.notes.split()).replace("|", "\\|")
+    text = " ".join(rule.notes.split()).replace("|", "\\|")
+    return ("*view*. " + text).strip() if rule.view else text
 
 
 def _identity(rule: Rule) -> tuple:
     """Rules registered together (`also=`) share their templates: one row."""
-    return tuple(map(id, _templates(rule))), rule.linear, family(rule), rule.notes
+    return tuple(map(id, _templates(rule))), rule.linear, family(rule), rule.notes, rule.view
 
 
 def rows(rules: list[Rule]) -> list[list[str]]:
@@ -197,7 +201,8 @@ def incomplete(rule: Rule) -> list[str]:
 def facts() -> list[dict]:
     """Per registered op: its spelling, family, whether it is differentiable, what is missing."""
     return [{"name": rule.name, "spelling": spelling(rule), "family": family(rule), "nondiff": rule.nondiff,
-             "diff_params": list(rule.diff_params), "incomplete": incomplete(rule)} for rule in RULES.values()]
+             "view": rule.view, "diff_params": list(rule.diff_params), "incomplete": incomplete(rule)}
+            for rule in RULES.values()]
 
 
 def main(argv: list[str] | None = None) -> int:
