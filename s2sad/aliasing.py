@@ -136,9 +136,10 @@ def check(fn: ir.Function, namer: Namer) -> ir.Function:
     contents = set(mutated) - attributes_only  # rebinding an attribute changes no array's contents
     fn.body = copy_views(fn.body, contents, namer, _used_after_writes(fn.body, contents))
     fn.temps |= namer.temps
+    fresh = _fresh_temps(fn)
     for stmt in ir.walk(fn.body):
         if isinstance(stmt, Assign) and stmt.target.name in mutated and not ir.is_inplace(stmt.value):
-            if shared(stmt):
+            if shared(stmt) and not (isinstance(stmt.value, Var) and stmt.value.name in fresh):
                 _reject(fn, stmt, mutated[stmt.target.name])
         if isinstance(stmt, ir.For) and stmt.target.name in mutated:
             _reject(fn, stmt, mutated[stmt.target.name])
@@ -150,6 +151,21 @@ def check(fn: ir.Function, namer: Namer) -> ir.Function:
         fn.temps.add(private.name)
     fn.body = copies + fn.body
     return fn
+
+
+def _fresh_temps(fn: ir.Function) -> set[str]:
+    """Temporaries of the lowering that hold a value computed for them (`t = y * 0.5`, the
+    right-hand side of `y = y * 0.5`) and are read once: binding a name to one shares nothing."""
+    defs: dict[str, list[ir.Expr]] = {}
+    reads: dict[str, int] = {}
+    for stmt in ir.walk(fn.body):
+        if isinstance(stmt, Assign):
+            defs.setdefault(stmt.target.name, []).append(stmt.value)
+        for name in _reads_of(stmt):
+            reads[name] = reads.get(name, 0) + 1
+    return {name for name, values in defs.items() if name in fn.temps and reads.get(name, 0) == 1
+            and all(isinstance(v, Call) and not returns_view(v.op.value) and not ir.is_inplace(v)
+                    and v.op.value not in (runtime.make_list, runtime.make_dict) for v in values)}
 
 
 def _flatten(body: list[ir.Stmt], loops: tuple = (), offset: int = 0) -> list[tuple[ir.Stmt, tuple]]:
@@ -176,6 +192,7 @@ def _check_aliases_before_writes(fn: ir.Function, mutated: dict[str, int]) -> No
     """`a = x` (or `(x, y)`, `[x]`) while `x` is still to be written in place: `a` would change
     with it, which the derivative would not follow."""
     flat = _flatten(fn.body)
+    branches = _branches(fn.body)
     writes = {name: [i for i, (s, _) in enumerate(flat) if isinstance(s, Assign) and ir.is_inplace(s.value)
                      and s.value.args[0] == Var(name)] for name in mutated}
     for i, (stmt, loops) in enumerate(flat):
@@ -183,7 +200,8 @@ def _check_aliases_before_writes(fn: ir.Function, mutated: dict[str, int]) -> No
             continue
         held = _held(stmt.value) & set(mutated) - {stmt.target.name}
         for name in sorted(held):
-            later = [w for w in writes[name] if w > i or any(lo <= w <= hi for lo, hi in loops)]
+            later = [w for w in writes[name] if (w > i or any(lo <= w <= hi for lo, hi in loops))
+                     and not _rebound_between(flat, branches, name, i, w)]
             if later:
                 line = flat[later[0]][0].line
                 raise UnsupportedSyntax(
@@ -191,6 +209,35 @@ def _check_aliases_before_writes(fn: ir.Function, mutated: dict[str, int]) -> No
                     f"place afterwards (line {line}): {stmt.target.name!r} would change too, which the derivative "
                     "would not follow", Location(fn.filename, stmt.line, 0, fn.lines.get(stmt.line, "")),
                     hint=f"hold a copy: {name}.copy()")
+
+
+def _branches(body: list[ir.Stmt], inside: frozenset = frozenset()) -> dict[int, frozenset]:
+    """Each statement's enclosing `if` statements (by id)."""
+    out: dict[int, frozenset] = {}
+    for stmt in body:
+        out[id(stmt)] = inside
+        for child in ir.children(stmt):
+            out.update(_branches(child, inside | {id(stmt)} if isinstance(stmt, ir.If) else inside))
+    return out
+
+
+def _rebound_between(flat: list, branches: dict[int, frozenset], name: str, i: int, w: int) -> bool:
+    """Whether `name` is surely bound to another value on the way from position i to a later
+    write at w (for w < i: through the back edge of the innermost loop holding both): the write
+    then goes into a new object, not the one held at i. A binding counts where it runs whenever
+    the statement at i does: in no loop or branch that does not also hold i."""
+    stmt, loops = flat[i]
+    if w > i:
+        path = range(i + 1, w)
+    else:
+        start, end = [span for span in loops if span in flat[w][1]][-1]
+        path = [*range(i + 1, end + 1), *range(start, w)]
+    for b in path:
+        bound, bound_loops = flat[b]
+        if (isinstance(bound, Assign) and bound.target.name == name and not ir.is_inplace(bound.value)
+                and bound_loops == loops[:len(bound_loops)] and branches[id(bound)] <= branches[id(stmt)]):
+            return True
+    return False
 
 
 def _held(value: ir.Expr) -> set[str]:

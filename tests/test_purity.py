@@ -611,3 +611,63 @@ def test_an_aux_array_is_returned_as_the_function_left_it():
     np.testing.assert_array_equal(got_too, aux)
     assert value == s
     assert gradient == pytest.approx(3 * x * x, rel=1e-12) and again == gradient  # d(x^3)/dx
+
+
+# ------------------------------------------------------------------ rebinding to a new value ends sharing
+
+
+def scaled_then_written(x):
+    Y = np.zeros(3)
+    Y = Y * 0.5 + x
+    Y[0] = x * x
+    return np.sum(np.sin(Y))
+
+
+def scaled_each_trip_then_written(x):
+    Y = np.ones(3)
+    for i in range(3):
+        Y = Y * 0.5
+        Y[i] = np.sin(x) * Y[i - 1] + x
+    return np.sum(Y * Y)
+
+
+def comprehension_rebuilt_each_trip(x):
+    s = 0.0
+    for i in range(2):
+        items = [x * (j + i) for j in range(3)]
+        s = s + sum(items) * items[1]
+    return s
+
+
+@pytest.mark.parametrize("fun", [scaled_then_written, scaled_each_trip_then_written, comprehension_rebuilt_each_trip],
+                         ids=lambda p: p.__name__)
+def test_a_name_bound_to_a_new_value_may_be_written(fun):
+    agree(fun, 0.6)
+
+
+def rebound_only_in_a_branch(x):
+    Y = np.zeros(2)
+    a = Y
+    if x > 0.0:
+        Y = np.ones(2)
+    Y[0] = x
+    return a[0] + Y[0]
+
+
+def rebound_only_in_an_inner_loop(x, n):
+    Y = np.zeros(2)
+    s = 0.0
+    for i in range(2):
+        a = Y
+        for _ in range(n):
+            Y = np.ones(2)
+        Y[i] = x
+        s = s + a[0]
+    return s + Y[0]
+
+
+@pytest.mark.parametrize("fun, args", [(rebound_only_in_a_branch, (0.5,)), (rebound_only_in_an_inner_loop, (0.5, 0))],
+                         ids=["branch", "inner_loop"])
+def test_a_rebinding_that_may_not_run_does_not_end_sharing(fun, args):
+    with pytest.raises(s2sad.UnsupportedSyntax, match="'a' holds 'Y' itself"):
+        s2sad.grad(fun)(*args)
