@@ -27,6 +27,9 @@ class Save:
     line: int
     stmt: Assign | None = None
     slot: str = ""
+    maybe_unbound: bool = False
+    """The variable may have no value yet where it is saved (it is assigned only in a branch or
+    a loop before): the function then starts with `name = None`, so the save reads None."""
 
 
 @dataclass
@@ -41,6 +44,8 @@ class Recorder:
         self.tape = namer.fresh("tape")
         self.counters: dict[int, str] = {}
         """Trip-count variable of each `While` (keyed by the id of the primal statement)."""
+        self.surely: set[str] = set(params)
+        """Names bound on every path to the statement being marked."""
 
     # ------------------------------------------------------------ the primal sweep, marked
 
@@ -54,14 +59,19 @@ class Recorder:
         return out
 
     def stmt(self, stmt: ir.Stmt, defined: set[str], in_loop: bool) -> list:
+        before = set(self.surely)
         if isinstance(stmt, ir.If):
             body = self.block(stmt.body, defined, in_loop)
+            after_body, self.surely = self.surely, set(before)
             orelse = self.block(stmt.orelse, defined, in_loop)
+            self.surely &= after_body
             return [ir.If(stmt.test, body, orelse, stmt.line)]
         if isinstance(stmt, ir.For):
             saves = self.saves_for(stmt.target.name, "value", None, defined, in_loop, stmt.line)
             defined.add(stmt.target.name)
-            return saves + [ir.For(stmt.target, stmt.iter, self.block(stmt.body, defined, True), stmt.line)]
+            loop = ir.For(stmt.target, stmt.iter, self.block(stmt.body, defined, True), stmt.line)
+            self.surely = before  # the loop may run no trip
+            return saves + [loop]
         if isinstance(stmt, ir.While):
             return self.while_loop(stmt, defined, in_loop)
         if isinstance(stmt, Assign):
@@ -81,11 +91,12 @@ class Recorder:
         else:
             saves = self.saves_for(name, "value", stmt, defined, in_loop, stmt.line)
         defined.add(name)
+        self.surely.add(name)
         return saves + [stmt]
 
     def saves_for(self, name: str, kind: str, stmt, defined: set[str], in_loop: bool, line: int) -> list:
         if name in defined or in_loop:
-            return [Save(name, kind, in_loop, line, stmt)]
+            return [Save(name, kind, in_loop, line, stmt, maybe_unbound=name not in self.surely)]
         return []
 
     def while_loop(self, stmt: ir.While, defined: set[str], in_loop: bool) -> list:
@@ -93,7 +104,9 @@ class Recorder:
         trips = self.namer.fresh("trips")
         init = self.assign(Assign(Var(trips), Const(0), stmt.line), defined, in_loop)
         test_body = self.block(stmt.test_body, defined, True)
+        after_test = set(self.surely)  # the test runs at least once, the body maybe never
         body = self.block(stmt.body, defined, True)
+        self.surely = after_test
         step = Var(self.namer.temp())
         body += [Assign(step, Call(_add(), (Var(trips), Const(1))), stmt.line), Assign(Var(trips), step, stmt.line)]
         loop = ir.While(test_body, stmt.test, body, stmt.line)
@@ -116,7 +129,8 @@ class Recorder:
         out: list[ir.Stmt] = []
         if any(s.in_loop for s in saves):
             out.append(Assign(Var(self.tape), Call(runtime_ref("make_list"), ()), 0))
-        for name in sorted({s.name for s in saves if s.in_loop and s.kind == "value"} - self.params):
+        for name in sorted({s.name for s in saves if (s.in_loop or s.maybe_unbound) and s.kind == "value"}
+                           - self.params):
             out.append(Assign(Var(name), Const(None), 0))
         return out
 

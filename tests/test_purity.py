@@ -671,3 +671,37 @@ def rebound_only_in_an_inner_loop(x, n):
 def test_a_rebinding_that_may_not_run_does_not_end_sharing(fun, args):
     with pytest.raises(s2sad.UnsupportedSyntax, match="'a' holds 'Y' itself"):
         s2sad.grad(fun)(*args)
+
+
+# ------------------------------------------------------------------ a saved name that may be unbound yet
+
+
+def sine_weighted(p):
+    return np.sum(np.sin(p) * p)
+
+
+def saved_after_an_untaken_branch(x):
+    s = 0.0
+    if s > 0.1:
+        v = sine_weighted(x)
+        s = s + v * x[0]
+    v = sine_weighted(x)
+    s = s + v * x[0]
+    return x * s
+
+
+def saved_after_an_untaken_branch_scalar(x):
+    s = np.sum(x)
+    if s > 5.0:
+        v = s * s
+        s = s + v * x[0]
+    v = np.sin(s)
+    s = s + v * x[0]
+    return s * v
+
+
+@pytest.mark.parametrize("fun", [saved_after_an_untaken_branch, saved_after_an_untaken_branch_scalar],
+                         ids=lambda p: p.__name__)
+def test_a_name_saved_before_its_first_sure_binding(fun):
+    agree(fun, np.array([0.3, 0.5]))
+    agree(fun, np.array([3.0, 2.5]))  # the branch taken
