@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from s2sad import ir, runtime
 from s2sad.ir import Assign, Call, Var
-from s2sad.rules.registry import lookup
+from s2sad.rules.registry import SETTINGS, is_internal, lookup
 
 
 @dataclass(frozen=True)
@@ -56,12 +56,22 @@ def sources(value: ir.Expr) -> set[str]:
     except TypeError:
         return names  # reported when the derivative is built
     found = set()
-    for param in rule.diff_params:
+    for param in _value_params(rule, bound):
         atoms = bound.get(param, ())
         for atom in atoms if isinstance(atoms, tuple) else (atoms,):
             if isinstance(atom, Var):
                 found.add(atom.name)
     return found
+
+
+def _value_params(rule, bound: dict) -> list[str]:
+    """The parameters a derivative can flow through: the differentiated ones, and (so that an
+    active value there reaches `Context.active_params` and is refused, not dropped) every other
+    one that is not a setting or declared piecewise constant. s2sad's own helpers get shape-only
+    arguments (`like`) in their other parameters."""
+    if is_internal(rule.op):
+        return list(rule.diff_params)
+    return [p for p in bound if p in rule.diff_params or (p not in SETTINGS and p not in rule.constant)]
 
 
 def flows(fn: ir.Function) -> list[tuple[str, set[str]]]:

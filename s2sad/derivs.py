@@ -10,7 +10,7 @@ from s2sad.activity import Activity
 from s2sad.errors import Location, MissingRule, UnsupportedSyntax
 from s2sad.ir import Call, Var
 from s2sad.naming import Namer
-from s2sad.rules.registry import Rule, is_internal, lookup
+from s2sad.rules.registry import SETTINGS, Rule, is_internal, lookup
 from s2sad.templates import bind
 
 
@@ -68,7 +68,7 @@ class Context:
         diff = rule.diff_params
         internal = is_internal(rule.op)  # s2sad's own helpers: their other arguments are shapes and settings
         for param, atom in bindings.items():
-            if internal or param in diff or param in SETTINGS:
+            if internal or param in diff or param in SETTINGS or param in rule.constant:
                 continue
             if self.activity.is_active(atom):
                 raise MissingRule(
@@ -78,12 +78,6 @@ class Context:
                          "if no derivative should flow through it")
         return [(p, bindings[p]) for p in diff if self.activity.is_active(bindings.get(p))]
 
-
-SETTINGS = frozenset({"axis", "axes", "keepdims", "dtype", "shape", "newshape", "index", "indices", "name",
-                      "ord", "ddof", "repeats", "reps", "shift", "mode", "order", "kind", "side", "subscripts",
-                      "source", "destination", "k", "n", "condition", "like", "out"})
-"""Parameters that configure an operation (an axis, a shape, an index) rather than feed it values:
-an "active" name there is one derived from the inputs only by name (an integer, a mask)."""
 
 CONSTRUCTORS = ("make_list", "make_dict")
 

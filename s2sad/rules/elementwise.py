@@ -281,6 +281,19 @@ def minimum(x, y):
     return (1 - np.sign(x - y)) / 2, (1 + np.sign(x - y)) / 2
 
 
+@define(np.copysign, "x, y", shape="elementwise", constant="y")
+class copysign:
+    """|x| with the sign of y: ∂x = sign(x)·s(y), where s(y) = copysign(1, y) is ±1 (−1 for
+    y = −0.0), computed as sign(x)·sign(out); 0 at x = 0, the kink of |x| (minimum-norm
+    subgradient). y only picks a sign (slope 0)."""
+
+    def dx(dx, x, out):
+        return dx * (np.sign(x) * np.sign(out))
+
+    def bx(g, x, out):
+        return unbroadcast(g * (np.sign(x) * np.sign(out)), x)
+
+
 @elementwise(np.fmax, "x, y")
 def fmax(x, y):
     """Like maximum, but a NaN loses: the other input gets the whole derivative."""

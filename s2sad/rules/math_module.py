@@ -264,15 +264,17 @@ def fabs(x):
     return float(x > 0) - float(x < 0)
 
 
-@define(math.copysign, "x, y")
+@define(math.copysign, "x, y", constant="y")
 class copysign:
-    """|x| with the sign of y: slope ±1 in x (0 at x = 0); y only picks a sign (slope 0)."""
+    """|x| with the sign of y: ∂x = sign(x)·s(y), where s(y) = copysign(1, y) is ±1 (−1 for
+    y = −0.0); 0 at x = 0, the kink of |x| (minimum-norm subgradient). y only picks a sign
+    (slope 0)."""
 
     def dx(dx, x, y):
-        return dx * math.copysign(float(x > 0) - float(x < 0), y)
+        return dx * ((float(x > 0) - float(x < 0)) * math.copysign(1.0, y))
 
     def bx(g, x, y):
-        return g * math.copysign(float(x > 0) - float(x < 0), y)
+        return g * ((float(x > 0) - float(x < 0)) * math.copysign(1.0, y))
 
 
 @define(math.fmod, "x, y")

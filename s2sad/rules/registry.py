@@ -47,6 +47,10 @@ class Rule:
     """`i<p>(bp, g, ...)` templates that add the adjoint of `p` into `bp` in place (for reads
     like `x[i]` in a loop, where building a whole zero array per read would cost O(n))."""
     nondiff: bool = False
+    constant: tuple[str, ...] = ()
+    """Parameters the result is piecewise constant in (copysign's sign source): an active value
+    there has derivative 0. Any other parameter that is neither differentiated nor a setting
+    (see `derivs.SETTINGS`) refuses an active value with MissingRule."""
     shape: str = ""
     """"elementwise": the result has the broadcast shape of the inputs (used to specialise)."""
     view: bool = False
@@ -78,6 +82,13 @@ def is_internal(op: object) -> bool:
     user's module that happens to start with those letters, like `s2sadport`)."""
     module = getattr(op, "__module__", None) or ""
     return module == "s2sad" or module.startswith("s2sad.")
+
+
+SETTINGS = frozenset({"axis", "axes", "keepdims", "dtype", "shape", "newshape", "index", "indices", "name",
+                      "ord", "ddof", "repeats", "reps", "shift", "mode", "order", "kind", "side", "subscripts",
+                      "source", "destination", "k", "n", "condition", "like", "out"})
+"""Parameters that configure an operation (an axis, a shape, an index) rather than feed it values:
+an "active" name there is one derived from the inputs only by name (an integer, a mask)."""
 
 
 RULES: dict[int, Rule] = {}
@@ -156,9 +167,10 @@ def _register(op: object, params: str, path: str | None, family: str, **fields) 
 
 
 def define(op: object, params: str, *, path: str | None = None, family: str = "", also: tuple = (),
-           shape: str = "", view: bool = False):
+           shape: str = "", view: bool = False, constant: str = ""):
     """Register a class of `d<p>` / `b<p>` templates as the rule of `op` (and of `also`);
-    `view`: `op` (not `also`) may return memory of its first argument."""
+    `view`: `op` (not `also`) may return memory of its first argument; `constant`: parameters
+    the result is piecewise constant in."""
 
     def decorate(cls: type) -> type:
         tangents = {n[1:]: f for n, f in vars(cls).items() if n.startswith("d") and callable(f)}
@@ -166,7 +178,7 @@ def define(op: object, params: str, *, path: str | None = None, family: str = ""
         for target in (op, *also):
             _register(target, params, path if target is op else None, family,
                       tangents=tangents, adjoints=adjoints, shape=shape, view=view and target is op,
-                      notes=inspect.getdoc(cls) or "")
+                      notes=inspect.getdoc(cls) or "", constant=_names(constant))
         return cls
 
     return decorate
@@ -199,6 +211,10 @@ def linear(op: object, params: str = "x", *, linear_in: str = "x", path: str | N
         return cls
 
     return decorate
+
+
+def _names(params: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in params.split(",") if p.strip())
 
 
 def nondiff(*ops: object, params: str = "*args, **kwargs", family: str = "nondiff") -> None:

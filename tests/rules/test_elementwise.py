@@ -55,6 +55,8 @@ SPECS = [
     Spec(np.maximum, ("x", "y")),
     Spec(np.minimum, ("x", "y")),
     Spec(np.fmax, ("x", "y")),
+    Spec(np.copysign, ("x",), extra=(-1.5,)),
+    Spec(np.copysign, ("x",), extra=(1.0,), domain=(-2.0, -0.5), name="np.copysign of a negative x"),
     Spec(np.fmin, ("x", "y")),
     Spec(np.clip, ("x", "a_min", "a_max")),
     Spec(np.clip, ("x",), extra=(-0.5, 0.7), name="clip by constants"),

@@ -55,6 +55,8 @@ SPECS = [
     scalar(math.erfc),
     scalar(math.fabs),
     scalar(math.copysign, ("x",), extra=(-2.0,)),
+    scalar(math.copysign, ("x",), extra=(1.0,), domain=(-2.0, -0.5), name="math.copysign of a negative x"),
+    scalar(math.copysign, ("x",), extra=(-0.0,), domain=(-2.0, -0.5), name="math.copysign of a negative x by -0.0"),
     scalar(math.fmod, ("x", "y"), domain=POSITIVE),
     scalar(math.remainder, ("x", "y"), domain=POSITIVE),
     Spec(abs),
