@@ -136,7 +136,8 @@ def _structure_ops() -> set[int]:
            runtime.zeros_like, runtime.copy_value, runtime.copy_list, *runtime.POPS, runtime.list_append,
            runtime.add_at, runtime.setitem, runtime.receive, runtime.getitem_adjoint, runtime.attribute_adjoint,
            runtime.attribute_of, runtime.sum_adjoint, runtime.sequence_adjoint, runtime.reverse_items,
-           runtime.make_list, runtime.make_dict, np.split, np.array_split, np.linalg.slogdet]
+           runtime.make_list, runtime.make_dict, np.split, np.array_split, np.linalg.slogdet,
+           np.linspace]
     return {id(op) for op in ops}
 
 

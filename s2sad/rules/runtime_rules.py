@@ -346,3 +346,67 @@ class convert_back_rule:
 
 nondiff(runtime.tie_weights, runtime.norm_axes, runtime.einsum_plan, runtime.tensordot_subscripts,
         runtime.inner_subscripts, runtime.dot_subscripts, runtime.sort_order)
+
+
+# ---------------------------------------------------------------- creation and padding values
+
+from s2sad.runtime import (  # noqa: E402
+    arange_part,
+    arange_part_adjoint,
+    fill_adjoint,
+    fill_tangent,
+    linspace_part,
+    linspace_part_adjoint,
+    pad_value,
+    pad_value_adjoint,
+)
+
+
+@linear(runtime.fill_tangent, "d, like", linear_in="d")
+class fill_tangent_rule:
+    def bd(c, d, like):
+        return fill_adjoint(c, d, like)
+
+
+@linear(runtime.fill_adjoint, "g, value, like", linear_in="g")
+class fill_adjoint_rule:
+    def bg(c, like):
+        return fill_tangent(c, like)
+
+
+@linear(runtime.linspace_part, "d, other, num=50, endpoint=True, retstep=False, dtype=None, axis=0, which=0",
+        linear_in="d")
+class linspace_part_rule:
+    def bd(c, d, other, num, endpoint, retstep, dtype, axis, which):
+        return linspace_part_adjoint(c, d, other, num, endpoint, retstep, dtype, axis, which)
+
+
+@linear(runtime.linspace_part_adjoint,
+        "g, like, other, num=50, endpoint=True, retstep=False, dtype=None, axis=0, which=0", linear_in="g")
+class linspace_part_adjoint_rule:
+    def bg(c, other, num, endpoint, retstep, dtype, axis, which):
+        return linspace_part(c, other, num, endpoint, retstep, dtype, axis, which)
+
+
+@linear(runtime.arange_part, "d, samples, stop, which='start'", linear_in="d")
+class arange_part_rule:
+    def bd(c, d, samples, stop, which):
+        return arange_part_adjoint(c, d, samples, stop, which)
+
+
+@linear(runtime.arange_part_adjoint, "g, like, samples, stop, which='start'", linear_in="g")
+class arange_part_adjoint_rule:
+    def bg(c, samples, stop, which):
+        return arange_part(c, samples, stop, which)
+
+
+@linear(runtime.pad_value, "d, x, pad_width, mode='constant'", linear_in="d")
+class pad_value_rule:
+    def bd(c, d, x, pad_width, mode):
+        return pad_value_adjoint(c, x, pad_width, d, mode)
+
+
+@linear(runtime.pad_value_adjoint, "g, x, pad_width, value, mode='constant'", linear_in="g")
+class pad_value_adjoint_rule:
+    def bg(c, x, pad_width, mode):
+        return pad_value(c, x, pad_width, mode)

@@ -15,6 +15,8 @@ from s2sad.runtime import (
     convert_back,
     inverse_axes,
     join,
+    pad_value,
+    pad_value_adjoint,
     sort_order,
     take_along_axis_adjoint,
     unbroadcast,
@@ -110,13 +112,20 @@ class repeat:
 @define(np.pad, "x, pad_width, mode='constant', constant_values=0")
 class pad:
     """Linear in x for the modes that copy elements (constant, edge, reflect, symmetric, wrap);
-    the padding constant carries no derivative."""
+    in mode constant also linear in the padding value, which fills the padded cells (each entry
+    of a per-axis value the cells it fills; the other modes ignore it)."""
 
     def dx(dx, pad_width, mode):
         return np.pad(dx, pad_width, mode=mode)
 
     def bx(g, x, pad_width, mode):
         return unpad(g, x, pad_width, mode)
+
+    def dconstant_values(dconstant_values, x, pad_width, mode):
+        return pad_value(dconstant_values, x, pad_width, mode)
+
+    def bconstant_values(g, x, pad_width, constant_values, mode):
+        return pad_value_adjoint(g, x, pad_width, constant_values, mode)
 
 
 @linear(np.concatenate, "arrays, axis=0", linear_in="arrays")

@@ -8,4 +8,5 @@ from s2sad.runtime.arrays import *  # noqa: F403
 from s2sad.runtime.containers import *  # noqa: F403
 from s2sad.runtime.core import *  # noqa: F403
 from s2sad.runtime.core import _axes  # noqa: F401
+from s2sad.runtime.creation import *  # noqa: F403
 from s2sad.runtime.special import *  # noqa: F403

@@ -1,4 +1,5 @@
-"""Creation of arrays: the results are constants, even when an argument is active.
+"""Creation of arrays: zeros, ones, eye... make constants, even from an active argument; full,
+full_like, linspace and arange are differentiated in the values they put in.
 
 `Nondiff` and `check_nondiff` also serve the `NONDIFF` lists of the other family modules (ops and
 runtime helpers whose result carries no derivative)."""
@@ -9,8 +10,10 @@ import numpy as np
 import pytest
 
 import s2sad
+from s2sad import runtime
 from s2sad.rules.registry import lookup
 from s2sad.testing import check_grads, make_function
+from tests.rules.specs import Spec, cases, check_case_pipeline, check_case_rule
 
 
 @dataclass
@@ -30,23 +33,59 @@ def check_nondiff(item: Nondiff) -> None:
     (cotangent,) = pullback(np.ones_like(out))
     np.testing.assert_array_equal(cotangent, np.zeros_like(item.x))
 
-CREATION = [np.zeros, np.ones, np.full, np.empty, np.zeros_like, np.ones_like, np.full_like, np.empty_like,
-            np.eye, np.identity, np.tri, np.arange, np.linspace]
+CREATION = [np.zeros, np.ones, np.empty, np.zeros_like, np.ones_like, np.empty_like, np.eye, np.identity, np.tri]
 
-SPECS = []
-"""No differentiable ops here: every creation op is declared non-differentiable."""
+
+def _like(*shape):
+    return np.zeros(shape).tolist()
+
+
+RULE_ONLY = [
+    Spec(np.full, ("fill_value",), shapes=[((),), ((3,),)], extra=((2, 3),)),
+    Spec(np.full_like, ("fill_value",), shapes=[((),), ((3,),)], extra=(np.ones((2, 3)),)),
+    Spec(np.arange, ("start", "step"), shapes=[((), ())], domain=(0.4, 0.6), kwargs=dict(stop=3.1)),
+]
+"""Specs checked by the rule harness only (their differentiated parameter is not the first one);
+the pipeline tests below call them."""
+
+TABLE = [
+    Spec(np.linspace, ("start", "stop"), extra=(5,)),
+    Spec(np.linspace, ("start", "stop"), shapes=[((3,), (2, 3))], extra=(4, False), kwargs=dict(axis=1)),
+    Spec(np.linspace, ("start", "stop"), shapes=[((2, 1), (3,))], extra=(4,), kwargs=dict(axis=-1)),
+    Spec(np.linspace, ("start", "stop"), shapes=[((), ())], extra=(1,), name="linspace of one sample"),
+    Spec(np.arange, ("start",), shapes=[((),)], domain=(0.2, 0.4), extra=(4.5,)),
+    Spec(runtime.fill_tangent, ("d",), shapes=[((),), ((3,),)], extra=(_like(2, 3),)),
+    Spec(runtime.fill_adjoint, ("g",), shapes=[((2, 3),)], extra=(0.0, _like(2, 3))),
+    Spec(runtime.linspace_part, ("d",), shapes=[((3,),)], extra=(_like(2, 3), 4, True, False, None, 1, 1)),
+    Spec(runtime.linspace_part_adjoint, ("g",), shapes=[((2, 4, 3),)],
+         extra=(0.0, _like(2, 3), 4, True, False, None, 1, 0)),
+    Spec(runtime.arange_part, ("d",), shapes=[((),)], extra=([0.0, 1.0, 2.0, 3.0], None, "start")),
+    Spec(runtime.arange_part, ("d",), shapes=[((),)], extra=([0.0, 1.0, 2.0, 3.0], 4.0, "step")),
+    Spec(runtime.arange_part_adjoint, ("g",), shapes=[((4,),)], extra=(0.0, [0.0, 1.0, 2.0, 3.0], 4.0, "step")),
+    Spec(runtime.pad_value, ("d",), shapes=[((),), ((2,),), ((2, 2),)], extra=(_like(2, 3), ((1, 2), (0, 1)))),
+    Spec(runtime.pad_value_adjoint, ("g",), shapes=[((5, 4),)], extra=(_like(2, 3), ((1, 2), (0, 1)), 0.0)),
+    Spec(runtime.pad_value_adjoint, ("g",), shapes=[((5, 4),)], extra=(_like(2, 3), ((1, 2), (0, 1)), _like(2))),
+]
+
+SPECS = RULE_ONLY + TABLE
 
 NONDIFF = [
     *[Nondiff(op, "op(np.shape(x)) + 0.5") for op in (np.zeros, np.ones)],
-    Nondiff(np.full, "op(np.shape(x), x[0])"),
     Nondiff(np.empty, "np.shape(op(np.shape(x)))[0] + 0.5"),
     *[Nondiff(op, "op(x) + 0.5") for op in (np.zeros_like, np.ones_like)],
-    Nondiff(np.full_like, "op(x, x[1])"),
     Nondiff(np.empty_like, "np.shape(op(x))[0] + 0.5"),
     *[Nondiff(op, "op(np.size(x)) + 0.5") for op in (np.eye, np.identity, np.tri)],
-    Nondiff(np.arange, "op(x[1], 3.0)"),
-    Nondiff(np.linspace, "op(x[0], x[2], 4)"),
 ]
+
+
+@pytest.mark.parametrize("case", cases(SPECS), ids=repr)
+def test_rule(case):
+    check_case_rule(case)
+
+
+@pytest.mark.parametrize("case", cases(TABLE), ids=repr)
+def test_pipeline(case):
+    check_case_pipeline(case)
 
 
 @pytest.mark.parametrize("item", NONDIFF, ids=lambda item: item.op.__name__)
@@ -80,14 +119,50 @@ def test_constant_factors(body, expected):
     check_grads(fun, [x])
 
 
-@pytest.mark.parametrize("body", [
-    "np.sum(np.full(3, x))",
-    "np.sum(np.full_like(np.ones(3), x))",
-    "np.sum(np.linspace(x, 2.0 * x, 4))",
-    "np.sum(np.arange(x, 5.0))",
+@pytest.mark.parametrize("body, expected", [
+    ("np.sum(np.full(3, x) * np.arange(3.0))", lambda x: 3.0),
+    ("np.sum(np.full((2, 2), x * x))", lambda x: 8 * x),
+    ("np.sum(np.full_like(np.ones(3), x) ** 2)", lambda x: 6 * x),
+    ("np.sum(np.full_like(np.ones(3), x, dtype=int))", lambda x: 0.0),
+    ("np.sum(np.full_like(np.arange(3), x))", lambda x: 0.0),
+    ("np.sum(np.linspace(x, 2.0 * x, 4))", lambda x: 6.0),
+    ("np.sum(np.linspace(0.0, x, 5, endpoint=False))", lambda x: 2.0),
+    ("np.sum(np.linspace(x, 1.0, 3) ** 2)", lambda x: 2 * x + (x + 1) / 2),
+    ("np.sum(np.arange(x, 5.0))", lambda x: 4.0),
+    ("np.sum(np.arange(1.0, 9.0, x))", lambda x: 0 + 1 + 2 + 3 + 4 + 5),
+    ("np.sum(np.arange(x))", lambda x: 0.0),
 ])
-def test_active_arguments_carry_no_derivative(body):
-    """By convention the result of a creation op is a constant, even from an active argument."""
+def test_values_put_in_are_differentiated(body, expected):
+    """full and full_like in the fill value, linspace in start and stop, arange in start and
+    step (stop, and a lone argument, only set how many elements there are)."""
     fun = make_function(f"def f(x):\n    return x + {body}\n")
-    assert s2sad.grad(fun)(0.5) == 1.0
-    assert s2sad.jvp(fun, (0.5,), (1.0,))[1] == 1.0
+    x = 1.5
+    value, grad = s2sad.value_and_grad(fun)(x)
+    assert value == fun(x)
+    assert grad == pytest.approx(1.0 + expected(x), rel=1e-12)
+    assert s2sad.jvp(fun, (x,), (1.0,))[1] == pytest.approx(grad, rel=1e-12)
+    assert s2sad.vjp(fun, x)[1](1.0)[0] == pytest.approx(grad, rel=1e-12)
+    check_grads(fun, [x], order=2)
+
+
+@pytest.mark.parametrize("body", [
+    "np.full((2, 3), x) * np.arange(6.0).reshape(2, 3)",
+    "np.full_like(np.ones((2, 3)), x[::-1]) ** 2",
+    "np.linspace(x, x[::-1] * 2.0, 4, axis=1) ** 2",
+    "np.linspace(x, 2.0, 4, axis=-1, endpoint=False) ** 2",
+    "np.sin(np.arange(x[0], 3.0, x[1] + 2.0))",
+])
+def test_creation_from_array_values(body):
+    fun = make_function(f"def f(x):\n    return np.sum({body})\n")
+    check_grads(fun, [np.array([0.3, -1.2, 2.5])], order=2)
+
+
+def test_linspace_with_retstep():
+    fun = make_function("def f(a, b):\n    s, step = np.linspace(a, b, 5, retstep=True)\n"
+                        "    return np.sum(s ** 2) + step * step\n")
+    ga, gb = s2sad.grad(fun, argnums=(0, 1))(0.5, 2.0)
+    t = np.linspace(0.0, 1.0, 5)
+    s = 0.5 * (1 - t) + 2.0 * t
+    assert ga == pytest.approx(np.sum(2 * s * (1 - t)) - 2 * (2.0 - 0.5) / 16)
+    assert gb == pytest.approx(np.sum(2 * s * t) + 2 * (2.0 - 0.5) / 16)
+    check_grads(fun, [0.5, 2.0], order=2)

@@ -6,7 +6,6 @@ import pytest
 
 import s2sad
 from s2sad import runtime
-from s2sad.rules.registry import lookup
 from s2sad.testing import check_grads, make_function
 from tests.rules.specs import Spec, cases, check_case_pipeline, check_case_rule, uniform
 from tests.rules.test_creation import Nondiff, check_nondiff
@@ -247,9 +246,26 @@ def test_tile_and_repeat_add_up_copies():
     np.testing.assert_array_equal(repeated, [0 + 1, 2 + 3 + 4])
 
 
-def test_pad_constant_carries_no_derivative():
-    rule = lookup(np.pad)
-    assert set(rule.diff_params) == {"x"}
+@pytest.mark.parametrize("call, count", [
+    ("np.pad(x, 1, constant_values=v)", 4 * 5 - 6),
+    ("np.pad(x, ((1, 0), (2, 1)), constant_values=v)", 3 * 6 - 6),
+    ("np.pad(x, 1, constant_values=(v, 2.0 * v))", (3 + 4) + 2.0 * (3 + 4)),  # rows of 3, then columns of 4
+    ("np.pad(x, 1, mode='edge') + 0.0 * v", 0),
+])
+def test_pad_value_is_differentiated(call, count):
+    """Each padded cell holds the padding value: its derivative counts the cells (an entry of a
+    (before, after) value the cells it fills; corners belong to the last axis)."""
+    fun = make_function(f"def f(x, v):\n    return np.sum({call})\n")
+    x = np.arange(6.0).reshape(2, 3)
+    assert s2sad.grad(fun, argnums=1)(x, 1.5) == count
+    assert s2sad.jvp(fun, (x, 1.5), (np.zeros_like(x), 1.0))[1] == count
+    check_grads(make_function(f"def f(x, v):\n    return np.sum(np.sin({call}))\n"), [x, 1.5], order=2)
+
+
+def test_pad_value_per_axis():
+    fun = make_function("def f(x, v):\n    return np.sum(np.cos(np.pad(x, ((1, 2), (0, 1)), constant_values=v)))\n")
+    x = np.arange(6.0).reshape(2, 3)
+    check_grads(fun, [x, np.array([[0.5, -1.0], [2.0, 0.3]])], order=2)
 
 
 # ---------------------------------------------------------------- second order
