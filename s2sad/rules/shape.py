@@ -4,7 +4,8 @@ tangent is the op applied to the tangent; the adjoints put the cotangent back wh
 element went, adding up where one element went to several places.
 
 A sequence argument (`np.concatenate((a, b))`) has a tuple or list of tangents as its tangent
-and a tuple or list of cotangents, one per item, as its cotangent.
+and a tuple or list of cotangents, one per item, as its cotangent. One array joined as the
+sequence of its rows (`np.vstack(x)`, `np.concatenate(x)`) has an array cotangent.
 """
 
 import numpy as np
@@ -150,6 +151,20 @@ class hstack:
 class vstack:
     def barrays(g, arrays):
         return unjoin(g, arrays, 0, "vstack")
+
+
+@linear(np.column_stack, "arrays", linear_in="arrays")
+class column_stack:
+    """1-D arrays become columns; the cotangent of each is its columns of g."""
+
+    def barrays(g, arrays):
+        return unjoin(g, arrays, 1, "column_stack")
+
+
+@linear(np.dstack, "arrays", linear_in="arrays")
+class dstack:
+    def barrays(g, arrays):
+        return unjoin(g, arrays, 2, "dstack")
 
 
 @linear(np.split, "x, indices_or_sections, axis=0", also=(np.array_split,))

@@ -280,22 +280,47 @@ def dot_subscripts(a, b) -> str:
 
 
 def _sequence(items, like):
+    """Pieces in the structure of `like`: a list, a tuple, or (for one array joined as the
+    sequence of its rows, `np.vstack(x)`) an array of like's shape."""
+    if isinstance(like, np.ndarray):
+        pieces = list(items)
+        return np.stack(pieces) if pieces else np.zeros(np.shape(like))
     return list(items) if isinstance(like, list) else tuple(items)
 
 
+JOIN_NDMIN = {"concatenate": 1, "hstack": 1, "vstack": 2, "column_stack": 2, "dstack": 3}
+
+
+def _promoted(shape: tuple, how: str) -> tuple:
+    """The shape an array of `shape` takes inside the join `how` (atleast_1d, _2d, _3d; a 1-D
+    array is a column in column_stack)."""
+    ndmin = JOIN_NDMIN[how]
+    if len(shape) >= ndmin:
+        return shape
+    if how == "column_stack":
+        return (1, 1) if not shape else (shape[0], 1)
+    if how == "dstack":
+        return (1, *shape, 1) if len(shape) == 1 else (*shape, 1) if shape else (1, 1, 1)
+    return (1,) * (ndmin - len(shape)) + shape
+
+
 def unjoin(g, arrays, axis=0, how="concatenate"):
-    """The adjoint of joining `arrays` (`how`: concatenate, stack, hstack or vstack): `g` cut
-    back into one piece per array, each shaped like it."""
+    """The adjoint of joining `arrays` (`how`: concatenate, stack, hstack, vstack, column_stack
+    or dstack): `g` cut back into one piece per array, each shaped like it. `arrays` may be one
+    array, joined as the sequence of its rows; the cotangent is then one array too."""
     shapes = [np.shape(a) for a in arrays]
     if how == "stack":
         return _sequence((np.take(g, i, axis=axis) for i in range(len(shapes))), arrays)
     if how == "concatenate" and axis is None:
         sizes, axis, g = [int(np.prod(s)) for s in shapes], 0, np.ravel(g)
     else:
-        ndmin = {"concatenate": 1, "hstack": 1, "vstack": 2}[how]
-        promoted = [(1,) * (ndmin - len(s)) + s if len(s) < ndmin else s for s in shapes]
+        promoted = [_promoted(s, how) for s in shapes]
         if how == "hstack":
             axis = 0 if len(promoted[0]) == 1 else 1
+        elif how == "column_stack":
+            axis = 1
+        elif how == "dstack":
+            axis = 2
         sizes = [p[axis] for p in promoted]
     pieces = np.split(g, np.cumsum(sizes)[:-1], axis=axis)
     return _sequence((np.reshape(p, s) for p, s in zip(pieces, shapes)), arrays)
@@ -306,10 +331,8 @@ def join(c, arrays, axis=0, how="concatenate"):
     pieces = [zeros_like(a) if p is None else p for p, a in zip(c, arrays)]
     if how == "stack":
         return np.stack(pieces, axis=axis)
-    if how == "hstack":
-        return np.hstack(pieces)
-    if how == "vstack":
-        return np.vstack(pieces)
+    if how in ("hstack", "vstack", "column_stack", "dstack"):
+        return getattr(np, how)(pieces)
     return np.concatenate([np.ravel(p) for p in pieces] if axis is None else pieces, axis=axis)
 
 

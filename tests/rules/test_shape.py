@@ -73,7 +73,7 @@ TABLE = [
     Spec(runtime.convert_back, ("g",), shapes=[((),)], extra=(0.0, "int64"), name="convert_back(to int)"),
 ]
 
-CUSTOM_TESTED = (np.concatenate, np.stack, np.hstack, np.vstack, np.split, np.array_split, runtime.join,
+CUSTOM_TESTED = (np.concatenate, np.stack, np.hstack, np.vstack, np.column_stack, np.dstack, np.split, np.array_split, runtime.join,
                  runtime.unjoin)
 """Rules of ops taking or returning a sequence of arrays, tested below."""
 
@@ -118,6 +118,10 @@ JOINS = [
     ("np.vstack((a, b))", (3,), (3,)),
     ("np.vstack((a, b))", (3,), (2, 3)),
     ("np.vstack([a, b])", (2, 3, 2), (1, 3, 2)),
+    ("np.column_stack((a, b))", (3,), (3, 2)),
+    ("np.column_stack([a, b])", (), ()),
+    ("np.dstack((a, b))", (3,), (3,)),
+    ("np.dstack((a, b))", (2, 3), (2, 3, 2)),
 ]
 
 
@@ -136,6 +140,8 @@ def test_join(join):
     ("hstack", 0, [(), (3,)]),
     ("hstack", 0, [(2, 3), (2, 1)]),
     ("vstack", 0, [(3,), (2, 3)]),
+    ("column_stack", 1, [(3,), (3, 2)]),
+    ("dstack", 2, [(3,), (1, 3, 2)]),
 ])
 def test_join_and_unjoin_are_adjoint(how, axis, shapes):
     """unjoin cuts a cotangent into pieces shaped like the arrays; join puts pieces back: each is
@@ -152,6 +158,25 @@ def test_join_and_unjoin_are_adjoint(how, axis, shapes):
     fun = make_function("def f(g):\n    return op(g, arrays, axis, how)[-1]\n",
                         {"op": runtime.unjoin, "arrays": arrays, "axis": axis, "how": how})
     check_grads(fun, [g])
+
+
+@pytest.mark.parametrize("join", ["vstack", "hstack", "stack", "concatenate", "column_stack", "dstack"])
+@pytest.mark.parametrize("shape", [(3,), (2, 3), (2, 3, 2)], ids=str)
+def test_join_of_one_array_has_an_array_gradient(join, shape):
+    """`np.vstack(x)` of one array joins its rows: the gradient is one array shaped like x (it
+    was a tuple of rows)."""
+    if len(shape) == 1 and join in ("stack", "concatenate"):
+        shape = (2, 3)  # the rows of a 1-D array are scalars, which these do not join
+    fun = make_function(f"def f(x):\n    return np.sum(np.{join}(x) * np.{join}(x))\n")
+    x = uniform(shape)[0]
+    grad = s2sad.grad(fun)(x)
+    assert type(grad) is np.ndarray and grad.shape == shape
+    np.testing.assert_allclose(grad, 2 * x, rtol=1e-15)
+    value, grad2 = s2sad.value_and_grad(fun)(x)
+    assert value == pytest.approx(np.sum(x * x)) and np.array_equal(grad2, grad)
+    (cotangent,) = s2sad.vjp(make_function(f"def f(x):\n    return np.{join}(x)\n"), x)[1](getattr(np, join)(x))
+    assert type(cotangent) is np.ndarray and cotangent.shape == shape
+    check_grads(make_function(f"def f(x):\n    return np.sum(np.sin(np.{join}(x)))\n"), [x], order=2)
 
 
 def test_join_with_a_constant_piece():
