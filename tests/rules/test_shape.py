@@ -73,8 +73,8 @@ TABLE = [
     Spec(runtime.convert_back, ("g",), shapes=[((),)], extra=(0.0, "int64"), name="convert_back(to int)"),
 ]
 
-CUSTOM_TESTED = (np.concatenate, np.stack, np.hstack, np.vstack, np.column_stack, np.dstack, np.split, np.array_split, runtime.join,
-                 runtime.unjoin)
+CUSTOM_TESTED = (np.concatenate, np.stack, np.hstack, np.vstack, np.column_stack, np.dstack, np.split,
+                 np.array_split, runtime.join, runtime.unjoin)
 """Rules of ops taking or returning a sequence of arrays, tested below."""
 
 SPECS = TABLE + [Spec(op) for op in CUSTOM_TESTED]
