@@ -94,7 +94,24 @@ class ExprLowering:
         return Call(runtime_ref("make_dict"), (Const(tuple(k.value for k in keys)), *values))
 
     def expr_Subscript(self, node: gast.Subscript) -> Expr:
+        joined = self.index_concat(node)
+        if joined is not None:
+            return joined
         return Call(getitem_ref(), (self.to_atom(node.value), self.index(node.slice)))
+
+    def index_concat(self, node: gast.Subscript) -> Expr | None:
+        """`np.r_[a, 0:3, b]` and `np.c_[a, b]`: a call of `index_concat`, which has a rule (a
+        subscript of the np.r_ object would take the items for an index and drop them)."""
+        import numpy as np
+
+        ref = self.resolve(node.value) if isinstance(node.value, (gast.Name, gast.Attribute)) else None
+        if ref is None or not any(ref.value is helper for helper in (np.r_, np.c_)):
+            return None
+        parts = node.slice.elts if isinstance(node.slice, gast.Tuple) else [node.slice]
+        items = tuple(self.index(p) for p in parts)
+        packed = Const(tuple(a.value for a in items)) if all(isinstance(a, Const) for a in items) else \
+            self.emit(self.namer.temp(), Pack(items))
+        return Call(runtime_ref("index_concat"), (Const("r_" if ref.value is np.r_ else "c_"), packed))
 
     def index(self, node: gast.expr) -> Atom:
         if isinstance(node, gast.Slice):

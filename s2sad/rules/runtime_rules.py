@@ -410,3 +410,32 @@ class pad_value_rule:
 class pad_value_adjoint_rule:
     def bg(c, x, pad_width, mode):
         return pad_value(c, x, pad_width, mode)
+
+
+# ---------------------------------------------------------------- np.r_[...] and np.c_[...]
+
+from s2sad.runtime import index_concat, index_concat_adjoint, index_concat_tangent  # noqa: E402
+
+
+@define(runtime.index_concat, "how, items")
+class index_concat_rule:
+    """`np.r_[a, b]`, `np.c_[a, b]` (lowered to this call): linear in the array items; the
+    tangent puts each item's tangent where its elements went, the adjoint takes them back."""
+
+    def ditems(ditems, how, items):
+        return index_concat_tangent(ditems, how, items)
+
+    def bitems(g, how, items):
+        return index_concat_adjoint(g, how, items)
+
+
+@linear(runtime.index_concat_tangent, "ditems, how, items", linear_in="ditems")
+class index_concat_tangent_rule:
+    def bditems(c, how, items):
+        return index_concat_adjoint(c, how, items)
+
+
+@linear(runtime.index_concat_adjoint, "g, how, items", linear_in="g")
+class index_concat_adjoint_rule:
+    def bg(c, how, items):
+        return index_concat_tangent(c, how, items)

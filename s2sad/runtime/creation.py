@@ -106,3 +106,65 @@ def pad_value_adjoint(g, x, pad_width, value, mode="constant"):
                 hot[axis, side] = 1.0
                 table[axis, side] = np.sum(g * np.pad(zero, pad_width, constant_values=hot))
     return unbroadcast(table, value)
+
+
+# ---------------------------------------------------------------- np.r_[...] and np.c_[...]
+
+
+def index_concat(how, items):
+    """`np.r_[items]` (how="r_") or `np.c_[items]` (how="c_"), as a call s2sad has a rule for."""
+    return getattr(np, how)[tuple(items)]
+
+
+def _numeric(item) -> bool:
+    return not isinstance(item, (str, slice))
+
+
+def _layout(how, items) -> tuple[np.ndarray, list[int]]:
+    """Where each element of each array item lands: the result of the same np.r_/np.c_ over
+    the items' element numbers (−1 where a slice makes elements), flattened, and the items' sizes."""
+    tagged, sizes, offset = [], [], 0
+    for item in items:
+        if _numeric(item):
+            size = int(np.size(item))
+            tagged.append(np.arange(offset, offset + size, dtype=float).reshape(np.shape(item)))
+            sizes.append(size)
+            offset += size
+        elif isinstance(item, slice):
+            tagged.append(np.full(np.size(np.r_[item]), -1.0))
+            sizes.append(0)
+        else:
+            tagged.append(item)
+            sizes.append(0)
+    return np.ravel(getattr(np, how)[tuple(tagged)]).astype(np.int64), sizes
+
+
+def index_concat_tangent(ditems, how, items):
+    """The tangent of `index_concat(how, items)`: each item's tangent put where its elements
+    went (0 where a slice made elements)."""
+    flat, _ = _layout(how, items)
+    sources = [np.ravel(d if d is not None else np.zeros(np.shape(item)))
+               for d, item in zip(ditems, items) if _numeric(item)]
+    source = np.concatenate(sources) if sources else np.zeros(0)
+    out = np.zeros(flat.shape, np.result_type(source, 0.0))
+    placed = flat >= 0
+    out[placed] = source[flat[placed]]
+    return np.reshape(out, np.shape(index_concat(how, [np.zeros(np.shape(i)) if _numeric(i) else i for i in items])))
+
+
+def index_concat_adjoint(g, how, items):
+    """The cotangent of each item of `index_concat(how, items)`: the elements of `g` where its
+    elements went, shaped like it (a float for a float item, None for slices and strings)."""
+    flat, sizes = _layout(how, items)
+    gathered = np.zeros(sum(sizes), np.result_type(g, 0.0))
+    placed = flat >= 0
+    gathered[flat[placed]] = np.ravel(g)[placed]
+    pieces, start = [], 0
+    for item, size in zip(items, sizes):
+        if not _numeric(item):
+            pieces.append(None)
+            continue
+        piece = np.reshape(gathered[start:start + size], np.shape(item))
+        pieces.append(float(piece) if type(item) in (float, int) else piece)
+        start += size
+    return list(pieces) if isinstance(items, list) else tuple(pieces)

@@ -12,7 +12,12 @@ import numpy as np
 import pytest
 
 import s2sad
+from s2sad import runtime
 from s2sad.testing import check_grads, make_function
+from tests.rules.specs import Spec, uniform
+
+SPECS = [Spec(runtime.index_concat), Spec(runtime.index_concat_tangent), Spec(runtime.index_concat_adjoint)]
+"""The helpers np.r_[...] and np.c_[...] are lowered to: tested below (their items are tuples)."""
 
 # ---------------------------------------------------------------- copysign
 
@@ -39,3 +44,52 @@ def test_copysign_in_arrays_and_second_order():
     scalar = make_function("def f(x):\n    return math.copysign(x, -1.0) ** 2\n", {"math": math})
     assert s2sad.grad(s2sad.grad(scalar))(-1.3) == 2.0
     assert s2sad.grad(scalar)(-1.3) == pytest.approx(-2.6)
+
+
+# ---------------------------------------------------------------- np.r_ and np.c_
+
+
+@pytest.mark.parametrize("body, shape", [
+    ("np.r_[x, x] ** 2", (2,)),
+    ("np.sin(np.r_[x, 2.0 * x, 0:3])", (2,)),
+    ("np.sin(np.r_[x[0], x, 3.0, -1])", (3,)),
+    ("np.sin(np.r_[x, x * x]) * np.arange(4.0).reshape(4, 1)", (2, 3)),
+    ("np.sin(np.r_['0,2', x, x[::-1]]) * np.arange(4.0).reshape(2, 2)", (2,)),
+    ("np.sin(np.r_['-1', x, x])", (2, 3)),
+    ("np.sin(np.c_[x, np.ones(2)])", (2,)),
+    ("np.sin(np.c_[x, x * x, 0:2])", (2,)),
+    ("np.sin(np.c_[x, x[:, :1]]) * np.arange(8.0).reshape(2, 4)", (2, 3)),
+])
+def test_index_concat_is_differentiated(body, shape):
+    fun = make_function(f"def f(x):\n    return np.sum({body})\n")
+    check_grads(fun, uniform(shape), order=2)
+
+
+def test_index_concat_closed_form():
+    fun = make_function("def f(x, c):\n    return np.sum(np.r_[x, 3.0 * x] * np.c_[c, x][:, 1].sum())\n")
+    x, c = np.array([0.5, -1.0]), np.array([2.0, 4.0])
+    gx, gc = s2sad.grad(fun, argnums=(0, 1))(x, c)
+    np.testing.assert_allclose(gx, 4 * np.sum(x) + 4 * np.sum(x), rtol=1e-15)
+    np.testing.assert_array_equal(gc, [0.0, 0.0])
+    scalar = make_function("def f(a):\n    return np.sum(np.r_[a, 2.0 * a, 0:2] ** 2)\n")
+    value, grad = s2sad.value_and_grad(scalar)(1.5)
+    assert value == pytest.approx(5 * 1.5 ** 2 + 1) and grad == pytest.approx(10 * 1.5)
+    assert type(grad) is float
+    assert s2sad.jvp(scalar, (1.5,), (1.0,))[1] == pytest.approx(15.0)
+
+
+def test_index_concat_tangent_and_adjoint_are_transposes():
+    rng = np.random.default_rng(5)
+    cases = [("c_", (rng.standard_normal((2, 3)), slice(0, 2), rng.standard_normal((2, 1)))),
+             ("r_", ("0,2", rng.standard_normal(3), rng.standard_normal((2, 3)))),
+             ("r_", (1.5, slice(0, 3), rng.standard_normal(2)))]
+    for how, items_here in cases:
+        out = runtime.index_concat(how, items_here)
+        tangents = tuple(rng.standard_normal(np.shape(i)) if runtime.creation._numeric(i) else None
+                         for i in items_here)
+        g = rng.standard_normal(np.shape(out))
+        forward = runtime.index_concat_tangent(tangents, how, items_here)
+        back = runtime.index_concat_adjoint(g, how, items_here)
+        lhs = np.sum(forward * g)
+        rhs = sum(np.sum(t * b) for t, b in zip(tangents, back) if t is not None)
+        assert lhs == pytest.approx(rhs, rel=1e-12)
