@@ -414,7 +414,7 @@ class pad_value_adjoint_rule:
 
 # ---------------------------------------------------------------- np.r_[...] and np.c_[...]
 
-from s2sad.runtime import index_concat, index_concat_adjoint, index_concat_tangent  # noqa: E402
+from s2sad.runtime import index_concat_adjoint, index_concat_tangent  # noqa: E402
 
 
 @define(runtime.index_concat, "how, items")
