@@ -142,9 +142,11 @@ class ExprLowering:
         func = node.func
         if len(node.args) == 1 and isinstance(node.args[0], gast.GeneratorExp):
             node.args = [gast.ListComp(node.args[0].elt, node.args[0].generators)]
+        ref = self.resolve(func)
+        if ref is not None and ref.value is _numpy().einsum:
+            node.args = self.einsum_subscripts(node)
         args = tuple(self.call_arg(a) for a in node.args)
         kwargs = tuple((k.arg, self.call_arg(k.value)) for k in node.keywords if self.check_keyword(k))
-        ref = self.resolve(func)
         if ref is not None and _user_bound_method(ref.value):  # `obj.method(x)` on a global object
             method, owner = ref.value.__func__, ref.value.__self__
             cls = type(owner)
@@ -156,6 +158,38 @@ class ExprLowering:
             raise self.unsupported(func, f"calling `{describe(func)}`",
                                    "call a module-level function, or an array method s2sad knows")
         return Call(ref, args, kwargs)
+
+    def einsum_subscripts(self, node: gast.Call) -> list[gast.expr]:
+        """`np.einsum(a, [0, 1], b, [1, 2], [0, 2])`, the sublist form, as the subscripts form
+        `np.einsum('ab,bc->ac', a, b)` (whose rule differentiates every operand)."""
+        args = list(node.args)
+        if not args or (isinstance(args[0], gast.Constant) and isinstance(args[0].value, str)):
+            return args
+        if any(isinstance(a, gast.Starred) for a in args):
+            return args
+        pairs, output = args[: len(args) // 2 * 2], args[len(args) // 2 * 2:]
+        operands = pairs[0::2]
+        labels = [self.einsum_labels(sub) for sub in pairs[1::2]]
+        text = ",".join(labels) + ("->" + self.einsum_labels(output[0]) if output else "")
+        return [gast.Constant(value=text, kind=None), *operands]
+
+    def einsum_labels(self, node: gast.expr) -> str:
+        letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"  # NumPy's order: 0 is A, 26 is a
+        items = node.elts if isinstance(node, (gast.List, gast.Tuple)) else None
+        out = []
+        for item in items or ():
+            value = item.value if isinstance(item, gast.Constant) else None
+            if value is Ellipsis or (isinstance(item, gast.Name) and item.id == "Ellipsis"):
+                out.append("...")
+            elif type(value) is int and 0 <= value < len(letters):
+                out.append(letters[value])
+            else:
+                items = None
+                break
+        if items is None:
+            raise self.unsupported(node, "np.einsum's sublist form with subscripts that are not a literal list of "
+                                   "integers", "write the subscripts as a string: np.einsum('ij,jk->ik', a, b)")
+        return "".join(out)
 
     def method_call(self, func: gast.Attribute, args: tuple, kwargs: tuple) -> Expr:
         """`x.sum(0)` is `np.sum(x, 0)`; `items.append(v)` / `items.pop()` are list operations."""
@@ -258,6 +292,12 @@ class ExprLowering:
                                         self.parsed.where(node))
             value = getattr(value, part)
         return Ref(value, (node.id, *parts), root)
+
+
+def _numpy():
+    import numpy
+
+    return numpy
 
 
 def _user_bound_method(value: object) -> bool:

@@ -145,7 +145,8 @@ class tensordot:
 @define(np.einsum, "subscripts, x, y=None, z=None, optimize=False", also=(runtime.contract,))
 class einsum:
     """One to three operands; subscripts explicit ('ij,jk->ik') or implicit ('ij,jk'), with
-    '...' allowed. The adjoint of an operand is the einsum of the cotangent with the other
+    '...' allowed; the sublist form (`np.einsum(a, [0, 1], b, [1, 2])`) is rewritten to the
+    subscripts form when lowered. The adjoint of an operand is the einsum of the cotangent with the other
     operands, placed back into the operand's shape (and summed where it was broadcast)."""
 
     def dx(dx, subscripts, y, z):
