@@ -101,17 +101,39 @@ class ExprLowering:
 
     def index_concat(self, node: gast.Subscript) -> Expr | None:
         """`np.r_[a, 0:3, b]` and `np.c_[a, b]`: a call of `index_concat`, which has a rule (a
-        subscript of the np.r_ object would take the items for an index and drop them)."""
+        subscript of the np.r_ object would take the items for an index and drop them). A slice
+        item with computed bounds is an `np.arange` (`np.linspace` for a literal complex step),
+        differentiated in its bounds. `np.mgrid`/`np.ogrid` with computed bounds are refused."""
         import numpy as np
 
         ref = self.resolve(node.value) if isinstance(node.value, (gast.Name, gast.Attribute)) else None
-        if ref is None or not any(ref.value is helper for helper in (np.r_, np.c_)):
+        if ref is None or not any(ref.value is helper for helper in (np.r_, np.c_, np.mgrid, np.ogrid)):
             return None
         parts = node.slice.elts if isinstance(node.slice, gast.Tuple) else [node.slice]
-        items = tuple(self.index(p) for p in parts)
+        if ref.value is np.mgrid or ref.value is np.ogrid:
+            if not all(isinstance(self.index(p), Const) for p in parts):
+                raise self.unsupported(node, "np.mgrid or np.ogrid with computed bounds",
+                                       "build the grid from np.linspace or np.arange and broadcasting")
+            return None
+        items = tuple(self.concat_item(p) for p in parts)
         packed = Const(tuple(a.value for a in items)) if all(isinstance(a, Const) for a in items) else \
             self.emit(self.namer.temp(), Pack(items))
         return Call(runtime_ref("index_concat"), (Const("r_" if ref.value is np.r_ else "c_"), packed))
+
+    def concat_item(self, node: gast.expr) -> Atom:
+        """One item of np.r_[...]: a constant slice stays a slice, a computed one becomes the
+        np.arange or np.linspace it stands for."""
+        if not isinstance(node, gast.Slice):
+            return self.index(node)
+        start, stop, step = (Const(None) if p is None else self.to_atom(p) for p in (node.lower, node.upper, node.step))
+        if all(isinstance(p, Const) for p in (start, stop, step)):
+            return Const(slice(start.value, stop.value, step.value))
+        start = Const(0) if start == Const(None) else start
+        if isinstance(step, Const) and isinstance(step.value, complex):
+            call = Call(numpy_ref("linspace"), (start, stop, Const(int(abs(step.value)))))
+        else:
+            call = Call(numpy_ref("arange"), (start, stop, Const(1) if step == Const(None) else step))
+        return self.emit(self.namer.temp(), call)
 
     def index(self, node: gast.expr) -> Atom:
         if isinstance(node, gast.Slice):

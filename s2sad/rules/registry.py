@@ -85,10 +85,11 @@ def is_internal(op: object) -> bool:
 
 
 SETTINGS = frozenset({"axis", "axes", "keepdims", "dtype", "shape", "newshape", "index", "indices", "name",
-                      "ord", "ddof", "repeats", "reps", "shift", "mode", "order", "kind", "side", "subscripts",
+                      "repeats", "reps", "shift", "mode", "order", "kind", "side", "subscripts",
                       "source", "destination", "k", "n", "condition", "like", "out"})
-"""Parameters that configure an operation (an axis, a shape, an index) rather than feed it values:
-an "active" name there is one derived from the inputs only by name (an integer, a mask)."""
+"""Parameters that configure an operation (an axis, a shape, an index, a mask) rather than feed it
+values: integers, strings, booleans, on which the result depends piecewise constantly. (A norm's
+`ord` and a variance's `ddof` are not among them: the result depends smoothly on a float there.)"""
 
 
 RULES: dict[int, Rule] = {}

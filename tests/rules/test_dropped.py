@@ -131,3 +131,102 @@ def test_einsum_sublists_that_are_not_literals_are_refused():
     with pytest.raises(s2sad.UnsupportedSyntax, match="sublist form") as info:
         s2sad.grad(fun)(np.ones((2, 2)))
     assert info.value.lineno == 3 and "np.einsum('ij,jk->ik'" in str(info.value)
+
+
+# ---------------------------------------------------------------- every rule's other parameters
+
+
+def _registered_rules():
+    import s2sad.rules.scipy_special  # noqa: F401 - registered on first use otherwise
+    from s2sad.rules.registry import RULES
+
+    return [r for r in RULES.values() if not (getattr(r.op, "__module__", None) or "").startswith("s2sad")]
+
+
+def _undifferentiated_params() -> list[tuple[object, str]]:
+    """(rule, parameter) for every parameter of a differentiable rule that is neither
+    differentiated, nor a setting (axis, shape, dtype, index...), nor declared piecewise constant."""
+    from s2sad.rules.registry import SETTINGS
+
+    found = []
+    for rule in _registered_rules():
+        if rule.nondiff:
+            continue
+        for name, param in rule.signature.parameters.items():
+            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+                continue
+            if name not in rule.diff_params and name not in SETTINGS and name not in rule.constant:
+                found.append((rule, name))
+    return found
+
+
+UNDIFFERENTIATED = _undifferentiated_params()
+
+
+def test_the_audit_finds_the_parameters_it_should():
+    names = {(rule.name, param) for rule, param in UNDIFFERENTIATED}
+    assert {("np.pad", "pad_width"), ("math.ldexp", "i"), ("np.trace", "offset"), ("np.var", "ddof"),
+            ("numpy_linalg.norm", "ord")} <= names
+    assert ("np.pad", "constant_values") not in names and ("np.full", "fill_value") not in names
+
+
+@pytest.mark.parametrize("rule, param", UNDIFFERENTIATED, ids=lambda v: getattr(v, "name", v))
+def test_an_active_value_in_an_undifferentiated_parameter_is_refused(rule, param):
+    """Walk the registry: an active float passed to a parameter the rule does not differentiate
+    is a MissingRule at transform time, naming the line (it was a silent zero when no other
+    argument was active). The other arguments are placeholders: the call never runs."""
+    required = [n for n, p in rule.signature.parameters.items()
+                if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and n != param]
+    args = ", ".join([f"{n}=1.0" for n in required] + [f"{param}=v * 2.0"])
+    fun = make_function(f"def f(v):\n    return op({args})\n", {"op": rule.op})
+    with pytest.raises(s2sad.MissingRule, match=f"no derivative with respect to its argument '{param}'") as info:
+        s2sad.vjp(fun, 1.5)
+    assert info.value.where.line == 2
+    with pytest.raises(s2sad.MissingRule):
+        s2sad.jvp(fun, (1.5,), (1.0,))
+
+
+def test_ops_without_derivative_are_piecewise_constant():
+    """Ops registered without a derivative are comparisons, rounding, sizes, index searches and
+    constant-making creation ops; none of the ops that put float values into their result."""
+    nondiff = {rule.op for rule in _registered_rules() if rule.nondiff}
+    for op in (np.full, np.full_like, np.linspace, np.arange, np.pad, np.r_, np.c_, np.copysign, math.copysign):
+        assert op not in nondiff
+    assert {np.zeros_like, np.ones, np.eye, np.sign, np.floor, np.argmax, np.greater} <= nondiff
+
+
+@pytest.mark.parametrize("call, param", [("np.linalg.norm(x, ord=p)", "ord"), ("np.var(x, ddof=p - 1.5)", "ddof"),
+                                         ("np.std(x, ddof=p - 1.5)", "ddof")])
+def test_norm_ord_and_var_ddof_are_refused_when_active(call, param):
+    """The result depends smoothly on a float ord or ddof: not a setting, so an active one is
+    refused (a constant one is fine)."""
+    fun = make_function(f"def f(x, p):\n    return {call}\n")
+    x = np.array([1.0, 2.0, 3.0])
+    with pytest.raises(s2sad.MissingRule, match=f"'{param}'"):
+        s2sad.grad(fun, argnums=(0, 1))(x, 2.0)
+    check_grads(make_function(f"def f(x):\n    p = 2.0\n    return {call}\n"), [x])
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("np.sum(np.r_[x, 0.0:x:4j])", lambda x: 1.0 + 0 + 1 / 3 + 2 / 3 + 1),
+    ("np.sum(np.r_[1.0, x:4.0])", lambda x: 3.0),
+    ("np.sum(np.r_[0.5:4.0:x] ** 2)", lambda x: np.sum(2 * np.arange(0.5, 4.0, x) * np.arange(3))),
+])
+def test_index_concat_slice_with_computed_bounds(body, expected):
+    """A slice item with computed bounds is the np.linspace (complex step) or np.arange it
+    makes, differentiated in its bounds."""
+    fun = make_function(f"def f(x):\n    return {body}\n")
+    x = 1.25
+    value, grad = s2sad.value_and_grad(fun)(x)
+    assert value == pytest.approx(fun(x)) and grad == pytest.approx(expected(x), rel=1e-12)
+    assert s2sad.jvp(fun, (x,), (1.0,))[1] == pytest.approx(grad, rel=1e-12)
+    check_grads(fun, [x], order=2)
+
+
+def test_mgrid_with_computed_bounds_is_refused():
+    fun = make_function("def f(x):\n    return np.sum(np.mgrid[0.0:x:3j, 0:2])\n")
+    with pytest.raises(s2sad.UnsupportedSyntax, match="np.mgrid") as info:
+        s2sad.grad(fun)(1.0)
+    assert info.value.lineno == 2
+    constant = make_function("def f(x):\n    return np.sum(np.mgrid[0:2, 0:3] * x)\n")
+    assert s2sad.grad(constant)(1.0) == np.sum(np.mgrid[0:2, 0:3])
