@@ -271,3 +271,39 @@ def test_cholesky(shape, seed):
     x = m @ np.swapaxes(m, -1, -2) + shape[-1] * np.eye(shape[-1])
     check_rule(np.linalg.cholesky, {"x": x}, seed=seed)
     check_function(make_function("def f(x):\n    return np.linalg.cholesky(x)\n"), [x], seed)
+
+
+# ---------------------------------------------------------------- named broadcasting pairs
+
+PAIRS = [((3, 1), (1, 4)), ((), (2, 3)), ((2, 3), ()), ((4, 1), (3,)), ((2, 1, 3), (4, 1))]
+"""Broadcasting pairs every binary elementwise op meets, whatever the draws above were."""
+
+
+def _broadcasts(spec: Spec, shapes: tuple) -> bool:
+    constants = [np.shape(c) for c in spec.extra if isinstance(c, np.ndarray)]
+    try:
+        np.broadcast_shapes(*shapes, *constants)
+    except ValueError:
+        return False
+    return True
+
+
+BINARY = [pytest.param(item, pair, id=f"{_label(item)}{pair}", marks=_marks(item[1]))
+          for item in DRAWN if item[1].shapes is None and len(item[1].params) == 2
+          for pair in PAIRS if _broadcasts(item[1], pair)]
+
+
+def first_case_in_domain(spec: Spec, shapes: tuple) -> DrawnCase:
+    for seed in range(100):
+        case = DrawnCase(spec, shapes, seed)
+        if strategies.in_domain(spec, case.values()):
+            return case
+    raise AssertionError(f"no point of {spec.label()} on {shapes} inside the domain in 100 seeds")
+
+
+@pytest.mark.parametrize("item, shapes", BINARY)
+def test_broadcasting_pair(item, shapes):
+    family, spec = item
+    case = first_case_in_domain(spec, shapes)
+    check_drawn_rule(family, case)
+    check_drawn_pipeline(case)
