@@ -10,6 +10,8 @@ Each rule family's test module (tests/rules/test_<family>.py) defines `SPECS`, a
   both modes (jvp against finite differences, vjp against jvp).
 
 `tests/rules/test_coverage.py` fails when a registered differentiable op has no spec.
+`tests/rules/test_hypothesis.py` draws every spec again on random shapes (broadcasting ones for
+the elementwise ops) and random points of its domain (strategies in `tests/rules/strategies.py`).
 """
 
 from __future__ import annotations

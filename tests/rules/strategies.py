@@ -204,3 +204,15 @@ def square_stacks(draw, max_side: int = 4) -> tuple[int, ...]:
     """The shape of a square matrix or of a stack of them."""
     n = draw(st.integers(1, max_side))
     return (*draw(st.lists(st.integers(1, 3), max_size=1)), n, n)
+
+
+@st.composite
+def axes(draw, ndim: int, tuples: bool = True) -> int | tuple[int, ...] | None:
+    """None, one axis or (with `tuples`) distinct axes in any order, each maybe counted from the end."""
+    kinds = ["none", "int", "tuple"] if tuples else ["none", "int"]
+    kind = draw(st.sampled_from(kinds))
+    if kind == "none":
+        return None
+    chosen = draw(st.lists(st.integers(0, ndim - 1), unique=True, min_size=1, max_size=ndim if tuples else 1))
+    signed = [a - ndim if draw(st.booleans()) else a for a in chosen]
+    return signed[0] if kind == "int" else tuple(signed)

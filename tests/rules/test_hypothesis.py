@@ -8,6 +8,10 @@ parameters, domain, constants, tolerances); `tests/rules/strategies.py` draws th
   in a random direction, each adjoint against the tangent by <J u, v> = <u, J^T v>.
 - `test_pipeline`: a one-op function through s2sad: jvp against a central difference, and grad of
   <w, f> against the jvp by the same identity.
+- `test_broadcasting_pair`: the binary elementwise rules on named pairs ((3, 1) with (1, 4), ...).
+- `test_joins`, `test_splits`, `test_einsum`, `test_take_along_axis`, `test_slogdet`,
+  `test_cholesky`: the ops a spec table cannot draw (sequences, subscripts, indices, structure).
+- `test_any_axis`: reductions and their kin with any axis argument and keepdims.
 - `test_every_rule_is_drawn`: each registered rule is drawn here or listed in `EXCLUDED`, with
   its reason.
 
@@ -24,6 +28,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from scipy import special
 
 import s2sad
 from s2sad import runtime
@@ -206,7 +211,16 @@ CUSTOM_DRAWN = (np.concatenate, np.stack, np.hstack, np.vstack, np.split, np.arr
 """Ops taking or returning sequences, subscripts or integer indices, or needing structured points:
 drawn by the tests below."""
 
+AXIS_OPS = [(np.sum, True, True), (np.mean, True, True), (np.prod, True, True), (np.max, True, True),
+            (np.amax, True, True), (np.min, True, True), (np.amin, True, True), (np.var, True, True),
+            (np.std, True, True), (np.average, True, True), (np.cumsum, False, False), (np.cumprod, False, False),
+            (np.sort, False, False), (np.flip, True, False), (np.linalg.norm, False, True),
+            (special.logsumexp, True, True), (special.softmax, True, False), (special.log_softmax, True, False)]
+"""(op, takes a tuple of axes, takes keepdims): drawn with any axis argument on any shape."""
+
 SEEDS = st.integers(0, 2**32 - 1)
+AXIS_SETTINGS = settings(derandomize=True, database=None, max_examples=20, deadline=None,
+                         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 CUSTOM_SETTINGS = settings(derandomize=True, database=None, max_examples=50, deadline=None,
                            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
@@ -307,3 +321,21 @@ def test_broadcasting_pair(item, shapes):
     case = first_case_in_domain(spec, shapes)
     check_drawn_rule(family, case)
     check_drawn_pipeline(case)
+
+
+@pytest.mark.parametrize("op, tuples, keepdims", AXIS_OPS, ids=lambda v: getattr(v, "__name__", ""))
+@AXIS_SETTINGS
+@given(data=st.data(), seed=SEEDS)
+def test_any_axis(op, tuples, keepdims, data, seed):
+    """Reductions and their kin on 1- to 3-d shapes with any axis argument (None, negative, tuples
+    in any order) and keepdims either way."""
+    shape = tuple(data.draw(st.lists(strategies.sides, min_size=1, max_size=3), label="shape"))
+    kwargs = {"axis": data.draw(strategies.axes(len(shape), tuples), label="axis")}
+    if keepdims:
+        kwargs["keepdims"] = data.draw(st.booleans(), label="keepdims")
+    (x,) = strategies.points(seed, shape)
+    assume(strategies.in_domain(Spec(op), {"x": x}))
+    name = next(iter(lookup(op).signature.parameters))
+    check_rule(op, {name: np.asarray(x)}, kwargs, seed=seed)
+    literals = "".join(f", {k}={v!r}" for k, v in kwargs.items())
+    check_function(make_function(f"def f(x):\n    return op(x{literals})\n", {"op": op}), [x], seed)
