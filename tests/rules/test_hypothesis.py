@@ -174,6 +174,7 @@ EXCLUDED = {
     "reversed_adjoint": CONTAINERS,
     "reversed_adjoint_transpose": CONTAINERS,
     "not_a_view": CONTAINERS,
+    "like_structure": CONTAINERS,
     "join": "runtime helper taking a sequence of arrays and of their shapes; its rule only serves second "
             "derivatives of the joins drawn below; adjoint pair with unjoin in test_shape.py",
     "unjoin": "runtime helper returning a tuple of pieces; drawn indirectly as the adjoint of the joins "
