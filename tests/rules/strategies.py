@@ -139,9 +139,15 @@ def points(seed: int, *shapes: tuple[int, ...], lo: float = -2.0, hi: float = 2.
 @st.composite
 def joins(draw) -> tuple[str, list[tuple[int, ...]]]:
     """A call joining 2 or 3 arrays (`a`, `b`, `c`) and shapes that it accepts."""
-    how = draw(st.sampled_from(["concatenate", "concatenate None", "stack", "hstack", "vstack"]))
+    how = draw(st.sampled_from(["concatenate", "concatenate None", "stack", "hstack", "vstack", "column_stack",
+                                "dstack"]))
     count = draw(st.integers(2, 3))
     names = ", ".join("abc"[:count])
+    if how in ("column_stack", "dstack"):
+        ndim, axis = (draw(st.integers(1, 2)), 1) if how == "column_stack" else (3, 2)
+        base = draw(st.lists(sides, min_size=ndim, max_size=ndim))
+        shapes = [tuple(draw(sides) if i == axis else n for i, n in enumerate(base)) for _ in range(count)]
+        return f"np.{how}(({names}))", [tuple(base)] * count if ndim == 1 else shapes
     if how == "concatenate None":
         shapes = [tuple(draw(st.lists(sides, max_size=3))) for _ in range(count)]
         return f"np.concatenate(({names}), axis=None)", shapes

@@ -21,7 +21,6 @@ Derandomized (the same examples on every run) and without an example database.
 from __future__ import annotations
 
 import importlib
-import math
 from types import ModuleType
 
 import numpy as np
@@ -41,7 +40,7 @@ from tests.rules.test_coverage import registered
 from tests.rules.test_elementwise import call_source
 from tests.rules.test_linalg import EINSUMS
 
-FAMILIES = ("arith", "containers", "elementwise", "indexing", "linalg", "math_module", "reductions",
+FAMILIES = ("arith", "containers", "creation", "elementwise", "indexing", "linalg", "math_module", "reductions",
             "scipy_special", "shape", "special_values")
 POSITIONAL = ("math_module",)
 """Families whose ops take no keywords (math.log, builtin max): their rules are called positionally."""
@@ -53,6 +52,8 @@ def _module(family: str) -> ModuleType:
 
 def _harness(module: ModuleType) -> list[Spec]:
     """The specs a module runs through the shared harness (TABLE where it also has custom tests)."""
+    if module.__name__.endswith("creation"):
+        return list(module.SPECS)  # its TABLE is the part of SPECS that also runs end to end
     return list(getattr(module, "TABLE", None) or getattr(module, "SPECS", []))
 
 
@@ -66,21 +67,8 @@ def _label(item: tuple[str, Spec]) -> str:
     return f"{family}:{spec.label()}[{shapes}]{kw}"
 
 
-KNOWN_BUGS = {
-    math.copysign: "math.copysign's slope in x is sign(x) * sign(y), the rule gives sign(y) * |sign(x)| "
-                   "(wrong for x < 0): fixed separately",
-}
-"""Rules these draws find wrong, until their fix lands; strict, so a fixed rule fails here until
-its entry is removed."""
-
-
-def _marks(spec: Spec) -> list:
-    reason = KNOWN_BUGS.get(spec.op)
-    return [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
-
-
 def _params(items: list[tuple[str, Spec]]) -> list:
-    return [pytest.param(item, id=_label(item), marks=_marks(item[1])) for item in items]
+    return [pytest.param(item, id=_label(item)) for item in items]
 
 
 RULE_SETTINGS = settings(derandomize=True, database=None, max_examples=25, deadline=None,
@@ -160,6 +148,8 @@ def test_pipeline(item, data):
 
 # ---------------------------------------------------------------- every rule is drawn or excluded
 
+INDEX_CONCAT = ("np.r_ / np.c_ lowered: takes a layout of items, slices and directive strings, not free points; "
+                "tested in test_dropped.py (finite differences, closed form, tangent/adjoint transposes)")
 CONTAINERS = "takes or returns a container (list, tuple, dict, object): pytree tests in test_containers.py"
 EXCLUDED = {
     "getattr": CONTAINERS,
@@ -179,6 +169,9 @@ EXCLUDED = {
             "derivatives of the joins drawn below; adjoint pair with unjoin in test_shape.py",
     "unjoin": "runtime helper returning a tuple of pieces; drawn indirectly as the adjoint of the joins "
               "below; adjoint pair with join in test_shape.py",
+    "index_concat": INDEX_CONCAT,
+    "index_concat_tangent": INDEX_CONCAT,
+    "index_concat_adjoint": INDEX_CONCAT,
     "norm_partial": "its argument must be the norm of the other (not a free point); drawn indirectly by "
                     "np.linalg.norm, second order in test_linalg.py",
     "norm_hvp": "its arguments must be a norm and its partial (not free points); second order of "
@@ -206,7 +199,8 @@ def test_exclusions_are_current():
 
 # ---------------------------------------------------------------- ops the spec tables cannot draw
 
-CUSTOM_DRAWN = (np.concatenate, np.stack, np.hstack, np.vstack, np.split, np.array_split, np.einsum,
+CUSTOM_DRAWN = (np.concatenate, np.stack, np.hstack, np.vstack, np.column_stack, np.dstack, np.split,
+                np.array_split, np.einsum,
                 runtime.contract, np.take_along_axis, runtime.take_along_axis_adjoint, np.linalg.slogdet,
                 np.linalg.cholesky)
 """Ops taking or returning sequences, subscripts or integer indices, or needing structured points:
@@ -303,7 +297,7 @@ def _broadcasts(spec: Spec, shapes: tuple) -> bool:
     return True
 
 
-BINARY = [pytest.param(item, pair, id=f"{_label(item)}{pair}", marks=_marks(item[1]))
+BINARY = [pytest.param(item, pair, id=f"{_label(item)}{pair}")
           for item in DRAWN if item[1].shapes is None and len(item[1].params) == 2
           for pair in PAIRS if _broadcasts(item[1], pair)]
 
