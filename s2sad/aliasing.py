@@ -125,9 +125,12 @@ def _reads_view(stmt: ir.Stmt, mutated: set[str]) -> bool:
     return isinstance(owner, Var) and owner.name in mutated
 
 
-def check(fn: ir.Function, namer: Namer) -> ir.Function:
+def check(fn: ir.Function, namer: Namer, augmented: dict[int, tuple] | None = None) -> ir.Function:
     """Copy parameters written in place on entry; reject writes through possible aliases; read
-    slices of arrays that are written in place as copies."""
+    slices of arrays that are written in place as copies; guard `y += v` where `y` may share
+    memory (see `guard_augmented`)."""
+    if augmented:
+        fn.body = guard_augmented(fn, augmented, namer)
     mutated = written_in_place(fn.body)
     _check_aliases_before_writes(fn, mutated)
     attributes_only = {n for n in mutated if all(
@@ -258,3 +261,96 @@ def _reject(fn: ir.Function, stmt: ir.Stmt, line: int) -> None:
         Location(fn.filename, line, 0, fn.lines.get(line, "")),
         hint=f"write into a copy: {name} = {name}.copy() (or build it with np.zeros / np.array)",
     )
+
+
+# ---------------------------------------------------------------- `y += v` on a name
+
+
+def guard_augmented(fn: ir.Function, augmented: dict[int, tuple], namer: Namer) -> list[ir.Stmt]:
+    """`y += v` is lowered as `y = y + v`: what Python does for numbers and tuples, and for an
+    array or list no other name holds. Where `y` may share memory with another name that is
+    read afterwards (`y` was bound to it, to a view of it, to a global or a loop item, or it
+    holds `y`), Python would write into the shared object, which the derivative would not
+    follow: `y + v` then reads `y` through `rebindable`, which lets numbers and tuples through
+    and refuses an array or a list at the user's line (its kind is only known when it runs)."""
+    flat = _flatten(fn.body)
+    sources = _sources(fn)
+    risky = set()
+    for w, (stmt, loops) in enumerate(flat):
+        if id(stmt) not in augmented:
+            continue
+        name = stmt.value.args[0].name
+        others = sources(name, frozenset())
+        if others is not None:
+            others |= _holders(flat, w, loops, name)
+        if others is None or _read_after(flat, w, loops, others):
+            risky.add(id(stmt))
+    return _guard(fn.body, augmented, risky, namer)
+
+
+def _guard(body: list[ir.Stmt], augmented: dict[int, tuple], risky: set[int], namer: Namer) -> list[ir.Stmt]:
+    out: list[ir.Stmt] = []
+    for stmt in body:
+        if isinstance(stmt, (ir.If, ir.For, ir.While)):
+            stmt = ir.rebuild(stmt, lambda block: _guard(block, augmented, risky, namer))
+        elif id(stmt) in risky:
+            call = stmt.value
+            checked = Var(namer.temp())
+            out.append(Assign(checked, Call(runtime_ref("rebindable"), (call.args[0], ir.Const(augmented[id(stmt)]))),
+                              stmt.line))
+            stmt = Assign(stmt.target, Call(call.op, (checked, *call.args[1:]), call.kwargs), stmt.line)
+        out.append(stmt)
+    return out
+
+
+def _sources(fn: ir.Function):
+    """`sources(name)`: the user names whose object `name` may be (a copy of the name, a view of
+    it; s2sad's temporaries looked through), or None when it may be a global or a loop item."""
+    bindings: dict[str, list[ir.Expr]] = {}
+    loop_targets = set()
+    for stmt in ir.walk(fn.body):
+        if isinstance(stmt, Assign) and not ir.is_inplace(stmt.value):
+            bindings.setdefault(stmt.target.name, []).append(stmt.value)
+        elif isinstance(stmt, ir.For):
+            loop_targets.add(stmt.target.name)
+
+    def sources(name: str, seen: frozenset) -> set[str] | None:
+        if name in loop_targets:
+            return None
+        found: set[str] = set()
+        for value in bindings.get(name, ()):
+            if isinstance(value, Call) and returns_view(value.op.value):
+                value = value.args[0]
+            elif not isinstance(value, (Var, ir.Ref)):
+                continue
+            if isinstance(value, ir.Ref):
+                return None
+            if isinstance(value, Var) and value.name not in seen:
+                more = sources(value.name, seen | {name})
+                if more is None:
+                    return None
+                found |= more | ({value.name} if value.name not in fn.temps else set())
+        return found
+
+    return sources
+
+
+def _holders(flat: list, w: int, loops: tuple, name: str) -> set[str]:
+    """Names that hold `name`'s object (`a = name`, `(name, 1)`, `items.append(name)`) when
+    the statement at `w` runs: bound before it, or anywhere in the same loop."""
+    out = set()
+    for i, (stmt, _) in enumerate(flat):
+        if not isinstance(stmt, Assign) or not (i < w or any(lo <= i <= hi for lo, hi in loops)):
+            continue
+        if ir.is_inplace(stmt.value):
+            if any(a == Var(name) for a in stmt.value.args[1:]) and isinstance(stmt.value.args[0], Var):
+                out.add(stmt.value.args[0].name)
+        elif name in _held(stmt.value) and stmt.target.name != name:
+            out.add(stmt.target.name)
+    return out
+
+
+def _read_after(flat: list, w: int, loops: tuple, names: set[str]) -> bool:
+    """Whether one of `names` is read after the statement at `w` (or anywhere in its loop)."""
+    return any(_reads_of(stmt) & names for i, (stmt, _) in enumerate(flat)
+               if i > w or any(lo <= i <= hi for lo, hi in loops))
