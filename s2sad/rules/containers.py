@@ -136,8 +136,14 @@ class reverse_items_rule:
 
 @linear(runtime.sequence_adjoint, "g, items", linear_in="g")
 class sequence_adjoint_rule:
-    def bg(c, items):
-        return runtime.sequence_adjoint(c, items)
+    def bg(c, g, items):
+        return runtime.sequence_adjoint_transpose(c, g, items)
+
+
+@linear(runtime.sequence_adjoint_transpose, "c, g, items", linear_in="c")
+class sequence_adjoint_transpose_rule:
+    def bc(b, items):
+        return runtime.sequence_adjoint(b, items)
 
 
 @linear(runtime.attribute_adjoint, "g, obj, name", linear_in="g")

@@ -175,6 +175,12 @@ def sequence_adjoint(g, items):
     return zeros_like(items) if isinstance(items, dict) else g
 
 
+def sequence_adjoint_transpose(c, g, items):
+    """The transpose of `sequence_adjoint(g, items)`: `c`, or zeros the shape of `g` (the keys
+    iterated) for a dict."""
+    return zeros_like(g) if isinstance(items, dict) else c
+
+
 def attribute_of(g, name):
     """`getattr(g, name)`, or None when the structure carries no cotangent there."""
     return None if g is None else getattr(g, name)

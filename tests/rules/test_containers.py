@@ -50,7 +50,8 @@ CUSTOM_TESTED = (builtins.getattr, builtins.sum, builtins.reversed, runtime.copy
                  runtime.attribute_adjoint, runtime.attribute_of, runtime.getitem_adjoint, runtime.sum_adjoint,
                  runtime.like_structure,
                  runtime.concat, runtime.repeat_items, runtime.head, runtime.tail, runtime.pad_head, runtime.pad_tail,
-                 runtime.fold_repeats, runtime.unfold_repeats, runtime.sequence_tangent, runtime.rebindable)
+                 runtime.fold_repeats, runtime.unfold_repeats, runtime.sequence_tangent, runtime.rebindable,
+                 runtime.sequence_adjoint_transpose)
 """Ops whose arguments or results are containers: checked below with pytrees."""
 
 SPECS = TABLE + [Spec(op) for op in CUSTOM_TESTED]
@@ -199,6 +200,10 @@ TREE_CASES = [
                  id="sequence_tangent-list"),
     pytest.param(runtime.sequence_tangent, {"dx": {2.0: 1.5, 3.0: np.array([1.0, 2.0])}},
                  {"x": {2.0: 0.0, 3.0: np.zeros(2)}}, id="sequence_tangent-dict-keys"),
+    pytest.param(runtime.sequence_adjoint_transpose, {"c": [1.0, np.array([2.0, 3.0])]},
+                 {"g": [0.0, np.zeros(2)], "items": [0.0, np.zeros(2)]}, id="sequence_adjoint_transpose"),
+    pytest.param(runtime.sequence_adjoint_transpose, {"c": {"a": 1.0, "b": np.array([2.0, 3.0])}},
+                 {"g": [0.0, 0.0], "items": {"a": 0.0, "b": np.zeros(2)}}, id="sequence_adjoint_transpose-dict"),
     pytest.param(runtime.rebindable, {"x": (1.5, 2.5)}, {"where": ("f.py", 1, 0, "")}, id="rebindable-tuple"),
     pytest.param(runtime.reversed_adjoint_transpose, {"c": (1.0, np.array([2.0, 3.0]))},
                  {"g": [0.0, np.zeros(2)]}, id="reversed_adjoint_transpose"),
