@@ -165,10 +165,12 @@ def _numeric(value: ir.Expr, numeric: set[str]) -> bool:
 
 
 def sequence_ops(fn: ir.Function) -> ir.Function:
-    """`a + b` and `a * n` where an operand is known to be a tuple or list (a display, a
-    constant tuple, or a name every assignment binds to one) become `concat(a, b)` and
-    `repeat_items(a, n)`, whose derivatives are those of concatenation and repetition, not of
-    elementwise arithmetic."""
+    """`a + b` where both operands are known to be tuples or lists (a display, a constant
+    tuple, or a name every assignment binds to one) becomes `concat(a, b)`, and `a * n` or
+    `n * a` with `a` one and `n` an integer constant `repeat_items(a, n)`: their derivatives are
+    those of concatenation and repetition, not of elementwise arithmetic. (With an array on the
+    other side, `+` and `*` are NumPy's elementwise ones; sequences s2sad cannot see, such as a
+    helper's parameters, are refused when the derivative code meets them: `unbroadcast`.)"""
     sequences = _sequence_names(fn)
 
     def known(atom: ir.Atom) -> bool:
@@ -196,11 +198,17 @@ def _as_sequence_op(call: Call, known) -> Call | None:
     from s2sad.naming import runtime_ref
 
     a, b = call.args
-    if call.op.value is operator.add and (known(a) or known(b)):
+    if call.op.value is operator.add and known(a) and known(b):
         return Call(runtime_ref("concat"), (a, b))
-    if call.op.value is operator.mul and (known(a) or known(b)):
-        return Call(runtime_ref("repeat_items"), (a, b) if known(a) else (b, a))
+    if call.op.value is operator.mul and known(a) and _count(b):
+        return Call(runtime_ref("repeat_items"), (a, b))
+    if call.op.value is operator.mul and known(b) and _count(a):
+        return Call(runtime_ref("repeat_items"), (b, a))
     return None
+
+
+def _count(atom: ir.Atom) -> bool:
+    return isinstance(atom, ir.Const) and type(atom.value) is int
 
 
 def _sequence_names(fn: ir.Function) -> set[str]:
@@ -232,6 +240,9 @@ def _sequence_value(value: ir.Expr, names: set[str]) -> bool:
         return True
     if op is runtime.rebindable:
         return _sequence_value(value.args[0], names)
+    if op not in (operator.add, operator.mul) or len(value.args) != 2:
+        return False
     seq = [isinstance(a, ir.Var) and a.name in names or isinstance(a, ir.Const) and isinstance(a.value, (tuple, list))
-           for a in value.args[:2]]
-    return (op is operator.add or op is operator.mul) and len(value.args) == 2 and any(seq)
+           for a in value.args]
+    counts = [_count(a) for a in value.args]
+    return all(seq) if op is operator.add else (seq[0] and counts[1]) or (seq[1] and counts[0])

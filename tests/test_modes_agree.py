@@ -297,9 +297,37 @@ def joins_in_a_helper(a):
 
 
 def test_joining_tuples_s2sad_cannot_see_are_tuples_is_refused_by_both_modes():
+    line = joins_in_a_helper.__code__.co_firstlineno + 1
     for call in each_mode(joins_in_a_helper, 0.5):
-        with pytest.raises(UnsupportedValue, match="joined tuples or lists"):
+        with pytest.raises(UnsupportedValue, match="joined tuples or lists") as info:
             call()
+        assert any(f"{__file__}:{line}:" in note for note in info.value.__notes__)
+
+
+def times_a_list(x, a):
+    return np.sum(x * [a, 2.0 * a])
+
+
+def plus_a_list(x, a):
+    return np.sum(x + [a, a * a])
+
+
+def list_times_an_array(x, a):
+    w = [a, 2.0 * a]
+    return np.sum(w * x)
+
+
+@pytest.mark.parametrize(("fun", "slopes"), [
+    (times_a_list, lambda x, a: (np.array([a, 2 * a]), x[0] + 2 * x[1])),
+    (plus_a_list, lambda x, a: (np.ones(2), 1 + 2 * a)),
+    (list_times_an_array, lambda x, a: (np.array([a, 2 * a]), x[0] + 2 * x[1])),
+])
+def test_a_list_and_an_array_add_and_multiply_elementwise(fun, slopes):
+    x, a = np.array([0.5, -1.0]), 0.7
+    gx, ga = s2sad.grad(fun, argnums=(0, 1))(x, a)
+    np.testing.assert_allclose(gx, slopes(x, a)[0], rtol=1e-12)
+    assert ga == pytest.approx(slopes(x, a)[1], rel=1e-12)
+    check_grads(fun, [x, a], order=2)
 
 
 # ---------------------------------------------------------------------------- ragged lists in loops
