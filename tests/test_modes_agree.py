@@ -370,3 +370,28 @@ def test_lists_of_arrays_of_different_lengths_in_loops_with_and_without_the_opti
         assert value == pytest.approx(fun(x), rel=1e-12)
         np.testing.assert_allclose(grad, expected, rtol=1e-7)
     check_grads(fun, [x], order=2)
+
+
+def grows_a_tuple_then_a_list(x):
+    t = ()
+    for i in range(3):
+        t = t + (x * i,)
+    items = []
+    for v in t:
+        items += [v * v]
+    return t[2] * items[1] + sum(items)
+
+
+def test_tuples_and_lists_grown_in_loops():
+    x = 0.7  # 2 x^3 + 5 x^2
+    first, second = all_modes(grows_a_tuple_then_a_list, x)
+    assert first == pytest.approx([6 * x * x + 10 * x] * 4, rel=1e-12)
+    assert second == pytest.approx([12 * x + 10] * 4, rel=1e-12)
+    check_grads(grows_a_tuple_then_a_list, [x], order=2)  # through a callee built for any kind of argument
+
+
+def test_adding_cotangents_where_none_stands_for_a_whole_subtree():
+    from s2sad import runtime
+
+    assert runtime.add([[1.0, 2.0], None], [None, (3.0,)]) == [[1.0, 2.0], (3.0,)]
+    assert runtime.add({"a": [None, 1.0]}, {"a": [2.0, None]}) == {"a": [2.0, 1.0]}

@@ -126,8 +126,21 @@ def add(a, b):
     if b is None:
         return a
     if isinstance(a, (list, tuple, dict)) or dataclasses.is_dataclass(a):
-        return map_structure(add, a, b)
+        return _map_children(add, a, b)  # add again at each level: None may stand for a whole subtree
     return a + b
+
+
+def _map_children(fn, a, b):
+    """`fn` on each pair of children of two containers of the same kind, keeping the kind."""
+    if isinstance(a, (list, tuple)):
+        items = [fn(x, y) for x, y in zip(a, b)]
+        if isinstance(a, list):
+            return items
+        return type(a)(*items) if hasattr(a, "_fields") else tuple(items)
+    if isinstance(a, dict):
+        return {k: fn(a[k], b[k]) for k in a}
+    fields = {f.name: fn(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a)}
+    return dataclasses.replace(a, **fields)
 
 
 def _axes(axis, ndim: int) -> tuple[int, ...]:
