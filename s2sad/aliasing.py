@@ -243,14 +243,38 @@ def _rebound_between(flat: list, branches: dict[int, frozenset], name: str, i: i
     return False
 
 
-def _held(value: ir.Expr) -> set[str]:
-    """Names whose object `value` is or contains (not a computed result)."""
+def _held(value: ir.Expr, sequences: frozenset[str] = frozenset()) -> set[str]:
+    """Names whose object `value` is or contains (not a computed result); with `sequences`,
+    the names that may hold a tuple or list, also those that `a + b` or `a * n` joins."""
     if isinstance(value, Var):
         return {value.name}
     if isinstance(value, ir.Pack) or (isinstance(value, Call) and value.op.value in (runtime.make_list,
                                                                                     runtime.make_dict)):
         return {a.name for a in ir.atoms_of(value) if isinstance(a, Var)}
+    if isinstance(value, Call) and value.op.value in (operator.add, operator.mul, runtime.copy_list):
+        return {a.name for a in value.args if isinstance(a, Var) and a.name in sequences}
     return set()
+
+
+def _sequences(fn: ir.Function) -> frozenset[str]:
+    """Names that may hold a tuple or list: bound to a display, a constant tuple, or a join of those."""
+    values = [(s.target.name, s.value) for s in ir.walk(fn.body) if isinstance(s, Assign)]
+    found: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for name, value in values:
+            if name not in found and (_held(value, frozenset(found)) & found or _a_sequence(value)):
+                found.add(name)
+                changed = True
+    return frozenset(found)
+
+
+def _a_sequence(value: ir.Expr) -> bool:
+    if isinstance(value, ir.Const):
+        return isinstance(value.value, (tuple, list))
+    return isinstance(value, ir.Pack) or (isinstance(value, Call) and value.op.value in (
+        runtime.make_list, runtime.copy_list))
 
 
 def _reject(fn: ir.Function, stmt: ir.Stmt, line: int) -> None:
@@ -275,6 +299,7 @@ def guard_augmented(fn: ir.Function, augmented: dict[int, tuple], namer: Namer) 
     and refuses an array or a list at the user's line (its kind is only known when it runs)."""
     flat = _flatten(fn.body)
     sources = _sources(fn)
+    sequences = _sequences(fn)
     risky = set()
     for w, (stmt, loops) in enumerate(flat):
         if id(stmt) not in augmented:
@@ -282,7 +307,7 @@ def guard_augmented(fn: ir.Function, augmented: dict[int, tuple], namer: Namer) 
         name = stmt.value.args[0].name
         others = sources(name, frozenset())
         if others is not None:
-            others |= _holders(flat, w, loops, name)
+            others = _held_by(flat, w, loops, others | {name}, (sequences, set(augmented))) - {name}
         if others is None or _read_after(flat, w, loops, others):
             risky.add(id(stmt))
     return _guard(fn.body, augmented, risky, namer)
@@ -335,19 +360,33 @@ def _sources(fn: ir.Function):
     return sources
 
 
-def _holders(flat: list, w: int, loops: tuple, name: str) -> set[str]:
+def _holders(flat: list, w: int, loops: tuple, name: str, context: tuple) -> set[str]:
     """Names that hold `name`'s object (`a = name`, `(name, 1)`, `items.append(name)`) when
     the statement at `w` runs: bound before it, or anywhere in the same loop."""
+    sequences, augmented = context
     out = set()
     for i, (stmt, _) in enumerate(flat):
         if not isinstance(stmt, Assign) or not (i < w or any(lo <= i <= hi for lo, hi in loops)):
             continue
+        if id(stmt) in augmented:
+            continue  # `t = y + v` of a `y += v`: `t` becomes `y` itself
         if ir.is_inplace(stmt.value):
             if any(a == Var(name) for a in stmt.value.args[1:]) and isinstance(stmt.value.args[0], Var):
                 out.add(stmt.value.args[0].name)
-        elif name in _held(stmt.value) and stmt.target.name != name:
+        elif name in _held(stmt.value, sequences) and stmt.target.name != name:
             out.add(stmt.target.name)
     return out
+
+
+def _held_by(flat: list, w: int, loops: tuple, names: set[str], context: tuple) -> set[str]:
+    """`names` and every name or container that holds one of them (`t = (x, 1.0)`, `u = t`);
+    `context` is (names that may be tuples or lists, ids of the `y += v` statements)."""
+    found, todo = set(names), list(names)
+    while todo:
+        for holder in _holders(flat, w, loops, todo.pop(), context) - found:
+            found.add(holder)
+            todo.append(holder)
+    return found
 
 
 def _read_after(flat: list, w: int, loops: tuple, names: set[str]) -> bool:

@@ -205,8 +205,32 @@ def accumulates_from_a_parameter(x):
     return np.sum(s * x)
 
 
+def adds_into_an_array_a_tuple_holds(x):
+    t = (x, 1.0)
+    y = x
+    y += 1.0
+    return np.sum(t[0] * y)
+
+
+def adds_into_an_array_nested_lists_hold(x):
+    t = [x]
+    u = [t]
+    y = x
+    y += 1.0
+    return np.sum(u[0][0] * y)
+
+
+def adds_into_an_array_a_joined_tuple_holds(x):
+    s = x * 2.0
+    t = (x, s) + (x * x,)
+    s += x
+    return np.sum(s + t[1])
+
+
 @pytest.mark.parametrize("fun", [adds_into_an_alias, adds_into_a_view, adds_into_a_parameter_alias,
-                                 adds_into_a_held_array, accumulates_from_a_parameter])
+                                 adds_into_a_held_array, accumulates_from_a_parameter,
+                                 adds_into_an_array_a_tuple_holds, adds_into_an_array_nested_lists_hold,
+                                 adds_into_an_array_a_joined_tuple_holds])
 def test_augmented_assignment_into_a_shared_array_is_refused_at_its_line(fun):
     source = open(__file__).read().splitlines()
     line = next(i for i in range(fun.__code__.co_firstlineno, len(source)) if "+= " in source[i - 1])
