@@ -9,6 +9,8 @@ modifies the caller's arrays); anything else that may share memory is an error w
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from s2sad import ir, runtime
