@@ -14,6 +14,7 @@ from s2sad.errors import (
     NoSource,
     S2SADError,
     UnsupportedSyntax,
+    UnsupportedValue,
 )
 from s2sad.higher import elementwise_grad, hessian, hvp, jacfwd, jacobian, jacrev
 
@@ -24,5 +25,5 @@ __all__ = [
     "jacfwd", "jacrev", "jacobian", "hessian", "hvp", "elementwise_grad",
     "custom_jvp", "custom_vjp", "defjvp", "defvjp", "stop_gradient", "checkpoint",
     "S2SADError", "UnsupportedSyntax", "NoSource", "MissingRule", "NonScalarOutput",
-    "IntegerArgument", "ArgnumsError", "CotangentError",
+    "IntegerArgument", "ArgnumsError", "CotangentError", "UnsupportedValue",
 ]

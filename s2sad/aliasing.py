@@ -9,6 +9,8 @@ modifies the caller's arrays); anything else that may share memory is an error w
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from s2sad import ir, runtime
@@ -125,9 +127,12 @@ def _reads_view(stmt: ir.Stmt, mutated: set[str]) -> bool:
     return isinstance(owner, Var) and owner.name in mutated
 
 
-def check(fn: ir.Function, namer: Namer) -> ir.Function:
+def check(fn: ir.Function, namer: Namer, augmented: dict[int, tuple] | None = None) -> ir.Function:
     """Copy parameters written in place on entry; reject writes through possible aliases; read
-    slices of arrays that are written in place as copies."""
+    slices of arrays that are written in place as copies; guard `y += v` where `y` may share
+    memory (see `guard_augmented`)."""
+    if augmented:
+        fn.body = guard_augmented(fn, augmented, namer)
     mutated = written_in_place(fn.body)
     _check_aliases_before_writes(fn, mutated)
     attributes_only = {n for n in mutated if all(
@@ -240,14 +245,38 @@ def _rebound_between(flat: list, branches: dict[int, frozenset], name: str, i: i
     return False
 
 
-def _held(value: ir.Expr) -> set[str]:
-    """Names whose object `value` is or contains (not a computed result)."""
+def _held(value: ir.Expr, sequences: frozenset[str] = frozenset()) -> set[str]:
+    """Names whose object `value` is or contains (not a computed result); with `sequences`,
+    the names that may hold a tuple or list, also those that `a + b` or `a * n` joins."""
     if isinstance(value, Var):
         return {value.name}
     if isinstance(value, ir.Pack) or (isinstance(value, Call) and value.op.value in (runtime.make_list,
                                                                                     runtime.make_dict)):
         return {a.name for a in ir.atoms_of(value) if isinstance(a, Var)}
+    if isinstance(value, Call) and value.op.value in (operator.add, operator.mul, runtime.copy_list):
+        return {a.name for a in value.args if isinstance(a, Var) and a.name in sequences}
     return set()
+
+
+def _sequences(fn: ir.Function) -> frozenset[str]:
+    """Names that may hold a tuple or list: bound to a display, a constant tuple, or a join of those."""
+    values = [(s.target.name, s.value) for s in ir.walk(fn.body) if isinstance(s, Assign)]
+    found: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for name, value in values:
+            if name not in found and (_held(value, frozenset(found)) & found or _a_sequence(value)):
+                found.add(name)
+                changed = True
+    return frozenset(found)
+
+
+def _a_sequence(value: ir.Expr) -> bool:
+    if isinstance(value, ir.Const):
+        return isinstance(value.value, (tuple, list))
+    return isinstance(value, ir.Pack) or (isinstance(value, Call) and value.op.value in (
+        runtime.make_list, runtime.copy_list))
 
 
 def _reject(fn: ir.Function, stmt: ir.Stmt, line: int) -> None:
@@ -258,3 +287,111 @@ def _reject(fn: ir.Function, stmt: ir.Stmt, line: int) -> None:
         Location(fn.filename, line, 0, fn.lines.get(line, "")),
         hint=f"write into a copy: {name} = {name}.copy() (or build it with np.zeros / np.array)",
     )
+
+
+# ---------------------------------------------------------------- `y += v` on a name
+
+
+def guard_augmented(fn: ir.Function, augmented: dict[int, tuple], namer: Namer) -> list[ir.Stmt]:
+    """`y += v` is lowered as `y = y + v`: what Python does for numbers and tuples, and for an
+    array or list no other name holds. Where `y` may share memory with another name that is
+    read afterwards (`y` was bound to it, to a view of it, to a global or a loop item, or it
+    holds `y`), Python would write into the shared object, which the derivative would not
+    follow: `y + v` then reads `y` through `rebindable`, which lets numbers and tuples through
+    and refuses an array or a list at the user's line (its kind is only known when it runs)."""
+    flat = _flatten(fn.body)
+    sources = _sources(fn)
+    sequences = _sequences(fn)
+    risky = set()
+    for w, (stmt, loops) in enumerate(flat):
+        if id(stmt) not in augmented:
+            continue
+        name = stmt.value.args[0].name
+        others = sources(name, frozenset())
+        if others is not None:
+            others = _held_by(flat, w, loops, others | {name}, (sequences, set(augmented))) - {name}
+        if others is None or _read_after(flat, w, loops, others):
+            risky.add(id(stmt))
+    return _guard(fn.body, augmented, risky, namer)
+
+
+def _guard(body: list[ir.Stmt], augmented: dict[int, tuple], risky: set[int], namer: Namer) -> list[ir.Stmt]:
+    out: list[ir.Stmt] = []
+    for stmt in body:
+        if isinstance(stmt, (ir.If, ir.For, ir.While)):
+            stmt = ir.rebuild(stmt, lambda block: _guard(block, augmented, risky, namer))
+        elif id(stmt) in risky:
+            call = stmt.value
+            checked = Var(namer.temp())
+            out.append(Assign(checked, Call(runtime_ref("rebindable"), (call.args[0], ir.Const(augmented[id(stmt)]))),
+                              stmt.line))
+            stmt = Assign(stmt.target, Call(call.op, (checked, *call.args[1:]), call.kwargs), stmt.line)
+        out.append(stmt)
+    return out
+
+
+def _sources(fn: ir.Function):
+    """`sources(name)`: the user names whose object `name` may be (a copy of the name, a view of
+    it; s2sad's temporaries looked through), or None when it may be a global or a loop item."""
+    bindings: dict[str, list[ir.Expr]] = {}
+    loop_targets = set()
+    for stmt in ir.walk(fn.body):
+        if isinstance(stmt, Assign) and not ir.is_inplace(stmt.value):
+            bindings.setdefault(stmt.target.name, []).append(stmt.value)
+        elif isinstance(stmt, ir.For):
+            loop_targets.add(stmt.target.name)
+
+    def sources(name: str, seen: frozenset) -> set[str] | None:
+        if name in loop_targets:
+            return None
+        found: set[str] = set()
+        for value in bindings.get(name, ()):
+            if isinstance(value, Call) and returns_view(value.op.value):
+                value = value.args[0]
+            elif not isinstance(value, (Var, ir.Ref)):
+                continue
+            if isinstance(value, ir.Ref):
+                return None
+            if isinstance(value, Var) and value.name not in seen:
+                more = sources(value.name, seen | {name})
+                if more is None:
+                    return None
+                found |= more | ({value.name} if value.name not in fn.temps else set())
+        return found
+
+    return sources
+
+
+def _holders(flat: list, w: int, loops: tuple, name: str, context: tuple) -> set[str]:
+    """Names that hold `name`'s object (`a = name`, `(name, 1)`, `items.append(name)`) when
+    the statement at `w` runs: bound before it, or anywhere in the same loop."""
+    sequences, augmented = context
+    out = set()
+    for i, (stmt, _) in enumerate(flat):
+        if not isinstance(stmt, Assign) or not (i < w or any(lo <= i <= hi for lo, hi in loops)):
+            continue
+        if id(stmt) in augmented:
+            continue  # `t = y + v` of a `y += v`: `t` becomes `y` itself
+        if ir.is_inplace(stmt.value):
+            if any(a == Var(name) for a in stmt.value.args[1:]) and isinstance(stmt.value.args[0], Var):
+                out.add(stmt.value.args[0].name)
+        elif name in _held(stmt.value, sequences) and stmt.target.name != name:
+            out.add(stmt.target.name)
+    return out
+
+
+def _held_by(flat: list, w: int, loops: tuple, names: set[str], context: tuple) -> set[str]:
+    """`names` and every name or container that holds one of them (`t = (x, 1.0)`, `u = t`);
+    `context` is (names that may be tuples or lists, ids of the `y += v` statements)."""
+    found, todo = set(names), list(names)
+    while todo:
+        for holder in _holders(flat, w, loops, todo.pop(), context) - found:
+            found.add(holder)
+            todo.append(holder)
+    return found
+
+
+def _read_after(flat: list, w: int, loops: tuple, names: set[str]) -> bool:
+    """Whether one of `names` is read after the statement at `w` (or anywhere in its loop)."""
+    return any(_reads_of(stmt) & names for i, (stmt, _) in enumerate(flat)
+               if i > w or any(lo <= i <= hi for lo, hi in loops))

@@ -309,11 +309,15 @@ def vjp(fun: Callable, *primals):
         raise IntegerArgument(f"vjp: every primal of {_name(fun)} is an integer; nothing to differentiate")
     transformed = Transformed(fun, "vjp", tuple(positions))
     out, residuals = transformed(*primals)  # the primal sweep: `f_fwd`
-    bwd = transformed.built(tuple(map(_kind, transformed._args(primals, {})))).bwd
+    built = transformed.built(tuple(map(_kind, transformed._args(primals, {}))))
 
     def pullback(cotangent):
         cotangent = _check_cotangent(fun, out, cotangent)
-        grads = bwd(residuals, cotangent)  # the adjoint sweep pops a copy of the tape: reusable
+        try:
+            grads = built.bwd(residuals, cotangent)  # the adjoint sweep pops a copy of the tape: reusable
+        except Exception as err:
+            _locate(err, built)
+            raise
         found = {i: map_structure(_cast, g, primals[i]) for i, g in zip(positions, grads)}
         return tuple(found.get(i) for i in range(len(primals)))
 

@@ -92,6 +92,24 @@ def active_params(fun: object, call: Call, is_active) -> tuple[list[str], dict[s
     return [p for p in params if p in bound and is_active(bound[p])], bound
 
 
+def require_positional(fun: object) -> None:
+    """Refuse a custom rule's function with `*args`, `**kwargs` or keyword-only parameters: its
+    arguments are passed to the rule by position (the same refusal as the lowering's)."""
+    import inspect
+
+    from s2sad.errors import Location, UnsupportedSyntax
+    from s2sad.parse import unwrap
+
+    code = unwrap(fun).__code__
+    if code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS) or code.co_kwonlyargcount:
+        import linecache
+
+        text = linecache.getline(code.co_filename, code.co_firstlineno)
+        raise UnsupportedSyntax("s2sad does not support *args, **kwargs or keyword-only parameters yet",
+                                Location(code.co_filename, code.co_firstlineno, 0, text),
+                                f"give {getattr(fun, '__name__', 'the function')} named positional parameters")
+
+
 def positional_args(fun: object, bound: dict[str, ir.Atom]) -> tuple[ir.Atom, ...]:
     """Every parameter of the callee in order: the caller's atoms, defaults where omitted."""
     import inspect
@@ -218,6 +236,7 @@ def _split_custom_vjp(stmt: Assign, is_active, namer: Namer, calls: dict[int, Re
                       copies: dict[str, Var]) -> list:
     call, obj = stmt.value, stmt.value.op.value
     obj.require_rule()
+    require_positional(obj.fun)
     args = positional_args(obj.fun, dict(zip(_param_names(obj.fun), call.args)) | dict(call.kwargs))
     stmts, residuals = _forward_sweep(stmt, callee_ref(obj.fwd, obj.fun, "fwd"), _passed(args, copies), (), namer)
     extra = tuple(args[i] for i in obj.nondiff_argnums)
@@ -232,6 +251,7 @@ def _split_custom_jvp(stmt: Assign, is_active, namer: Namer, calls: dict[int, Re
     """Transpose the custom jvp: reverse mode of its tangent output, which is linear in the tangents."""
     call, obj = stmt.value, stmt.value.op.value
     obj.require_rule()
+    require_positional(obj.fun)
     args = positional_args(obj.fun, dict(zip(_param_names(obj.fun), call.args)) | dict(call.kwargs))
     diff = [i for i in range(len(args)) if i not in obj.nondiff_argnums]
     linear = linearization(obj, len(args))

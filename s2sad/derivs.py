@@ -135,7 +135,11 @@ def _structure_ops() -> set[int]:
     ops = [operator.getitem, getattr, builtins.reversed, builtins.sum, runtime.as_sequence, runtime.add,
            runtime.zeros_like, runtime.copy_value, runtime.copy_list, *runtime.POPS, runtime.list_append,
            runtime.add_at, runtime.setitem, runtime.receive, runtime.getitem_adjoint, runtime.attribute_adjoint,
-           runtime.attribute_of, runtime.sum_adjoint, runtime.sequence_adjoint, runtime.reverse_items,
+           runtime.attribute_of, runtime.sum_adjoint, runtime.sequence_adjoint, runtime.sequence_adjoint_transpose,
+           runtime.sequence_tangent,
+           runtime.keys_of, runtime.rebindable, runtime.reverse_items, runtime.concat, runtime.repeat_items,
+           runtime.head, runtime.tail, runtime.pad_head, runtime.pad_tail, runtime.fold_repeats,
+           runtime.unfold_repeats,
            runtime.make_list, runtime.make_dict, np.split, np.array_split, np.linalg.slogdet,
            np.linspace]
     return {id(op) for op in ops}
@@ -153,3 +157,87 @@ def _numeric(value: ir.Expr, numeric: set[str]) -> bool:
     if not isinstance(value, Call) or id(value.op.value) in _STRUCTURAL:
         return False
     return lookup(value.op.value) is not None
+
+
+def sequence_ops(fn: ir.Function) -> ir.Function:
+    """`a + b` where both operands are known to be tuples or lists (a display, a constant
+    tuple, or a name every assignment binds to one) becomes `concat(a, b)`, and `a * n` or
+    `n * a` with `a` one and `n` an integer constant `repeat_items(a, n)`: their derivatives are
+    those of concatenation and repetition, not of elementwise arithmetic. (With an array on the
+    other side, `+` and `*` are NumPy's elementwise ones; sequences s2sad cannot see, such as a
+    helper's parameters, are refused when the derivative code meets them: `unbroadcast`.)"""
+    sequences = _sequence_names(fn)
+
+    def known(atom: ir.Atom) -> bool:
+        if isinstance(atom, ir.Const):
+            return isinstance(atom.value, (tuple, list))
+        return isinstance(atom, ir.Var) and atom.name in sequences
+
+    def fix(body: list[ir.Stmt]) -> list[ir.Stmt]:
+        out = []
+        for stmt in body:
+            if isinstance(stmt, (ir.If, ir.For, ir.While)):
+                stmt = ir.rebuild(stmt, fix)
+            elif isinstance(stmt, ir.Assign) and isinstance(stmt.value, Call) and len(stmt.value.args) == 2:
+                value = _as_sequence_op(stmt.value, known)
+                if value is not None:
+                    stmt = ir.Assign(stmt.target, value, stmt.line)
+            out.append(stmt)
+        return out
+
+    return ir.Function(fn.name, fn.params, fix(fn.body), fn.filename, fn.firstline, fn.lines, fn.temps,
+                       fn.defaults, fn.tape)
+
+
+def _as_sequence_op(call: Call, known) -> Call | None:
+    from s2sad.naming import runtime_ref
+
+    a, b = call.args
+    if call.op.value is operator.add and known(a) and known(b):
+        return Call(runtime_ref("concat"), (a, b))
+    if call.op.value is operator.mul and known(a) and _count(b):
+        return Call(runtime_ref("repeat_items"), (a, b))
+    if call.op.value is operator.mul and known(b) and _count(a):
+        return Call(runtime_ref("repeat_items"), (b, a))
+    return None
+
+
+def _count(atom: ir.Atom) -> bool:
+    return isinstance(atom, ir.Const) and type(atom.value) is int
+
+
+def _sequence_names(fn: ir.Function) -> set[str]:
+    """Names every (non in-place) assignment binds to a tuple or list."""
+    assigns = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and not ir.is_inplace(s.value)]
+    loop_targets = {s.target.name for s in ir.walk(fn.body) if isinstance(s, ir.For)}
+    names = {s.target.name for s in assigns} - set(fn.params) - loop_targets
+    changed = True
+    while changed:
+        changed = False
+        for stmt in assigns:
+            if stmt.target.name in names and not _sequence_value(stmt.value, names):
+                names.discard(stmt.target.name)
+                changed = True
+    return names
+
+
+def _sequence_value(value: ir.Expr, names: set[str]) -> bool:
+    if isinstance(value, ir.Pack):
+        return True
+    if isinstance(value, ir.Const):
+        return isinstance(value.value, (tuple, list))
+    if isinstance(value, ir.Var):
+        return value.name in names
+    if not isinstance(value, Call):
+        return False
+    op = value.op.value
+    if op is runtime.make_list or op is runtime.copy_list:
+        return True
+    if op is runtime.rebindable:
+        return _sequence_value(value.args[0], names)
+    if op not in (operator.add, operator.mul) or len(value.args) != 2:
+        return False
+    seq = [isinstance(a, ir.Var) and a.name in names or isinstance(a, ir.Const) and isinstance(a.value, (tuple, list))
+           for a in value.args]
+    counts = [_count(a) for a in value.args]
+    return all(seq) if op is operator.add else (seq[0] and counts[1]) or (seq[1] and counts[0])

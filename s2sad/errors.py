@@ -77,3 +77,7 @@ class CotangentError(S2SADError, ValueError):
 
 class TargetError(S2SADError, LookupError):
     """The CLI could not find the module, file or function named by a target."""
+
+
+class UnsupportedValue(S2SADError, TypeError):
+    """A value of a kind the derivative code was not built for (seen when the code runs)."""

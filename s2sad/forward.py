@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from s2sad import ir, runtime
 from s2sad.activity import Activity
-from s2sad.calls import active_params, callee_kind, callee_ref, derivative, positional_args
+from s2sad.calls import active_params, callee_kind, callee_ref, derivative, positional_args, require_positional
 from s2sad.derivs import Context, constructor_items
 from s2sad.ir import Assign, Atom, Call, Const, Pack, Ref, Var
 from s2sad.lower_expr import getitem_ref
@@ -148,7 +148,7 @@ class Forward:
         """`t = f(...)` of a user function: `t, dt = f_jvp(..., dx=...)`, its own forward mode."""
         fun = call.op.value
         wrt, bound = active_params(fun, call, self.active)
-        if not wrt:
+        if not any(self.tangent(a) is not None for a in ir.atoms_of(call)):
             return [stmt] + self.set_tangent(stmt.target.name, None, stmt.line)
         jvp, _ = derivative(fun, "jvp", tuple(wrt))
         stmts: list[ir.Stmt] = []
@@ -163,6 +163,7 @@ class Forward:
         """`t = f(...)` with a custom jvp: `t, dt = rule(*nondiff, primals, tangents)`."""
         obj = call.op.value
         obj.require_rule()
+        require_positional(obj.fun)
         args = positional_args(obj.fun, active_params(obj.fun, call, self.active)[1])
         stmts: list[ir.Stmt] = []
         diff = [a for i, a in enumerate(args) if i not in obj.nondiff_argnums]

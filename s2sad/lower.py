@@ -38,6 +38,8 @@ class Lowerer(ExprLowering, FlowLowering):
         self.loops: list[Loop] = []
         self.loop_returns = False
         self.ret: tuple[str, str] | None = None
+        self.augmented: dict[int, tuple] = {}
+        """`y += v` on a name: the statement computing `y + v`, by id, and where the user wrote it."""
         args = parsed.tree.args
         self.self_name = (args.posonlyargs + args.args)[0].id if parsed.self_class and args.args else None
 
@@ -145,7 +147,11 @@ class Lowerer(ExprLowering, FlowLowering):
         target = node.target
         if isinstance(target, gast.Name):
             name = self.renames.get(target.id, target.id)
-            self.bind(name, Call(operator_ref(op), (Var(name), self.to_atom(node.value))))
+            value = self.to_atom(node.value)
+            new = self.emit(self.namer.temp(), Call(operator_ref(op), (Var(name), value)))
+            where = self.parsed.where(node)
+            self.augmented[id(self.body[-1])] = (where.filename, where.line, where.col, where.text)
+            self.emit(name, new)
         elif isinstance(target, gast.Subscript):
             owner, index = self.subscript_target(target)
             old = self.emit(self.namer.temp(), Call(getitem_ref(), (owner, index)))
@@ -248,7 +254,7 @@ def lower(parsed: Parsed, user_code: bool = True) -> ir.Function:
     lowerer = Lowerer(parsed)
     fn = lowerer.function()
     if user_code and not getattr(parsed.fun, "__s2sad_generated__", False):
-        fn = aliasing.check(fn, lowerer.namer)
+        fn = aliasing.check(fn, lowerer.namer, lowerer.augmented)
     ir.verify(fn)
     return fn
 

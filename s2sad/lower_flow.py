@@ -283,7 +283,7 @@ class FlowLowering:
 
     def dict_view(self, it: gast.Call, target: gast.expr) -> tuple[Atom, list]:
         mapping = self.to_atom(it.func.value)
-        keys = self.emit(self.namer.temp(), Call(runtime_ref("as_sequence"), (mapping,)))
+        keys = self.emit(self.namer.temp(), Call(runtime_ref("keys_of"), (mapping,)))
         kind = it.func.attr
 
         def prologue(k: Atom) -> None:

@@ -16,7 +16,7 @@ from s2sad import ir, shapes
 from s2sad.activity import Activity, analyse
 from s2sad.calls import building
 from s2sad.compile import compile_functions
-from s2sad.derivs import container_names
+from s2sad.derivs import container_names, sequence_ops
 from s2sad.emit import emit_module
 from s2sad.forward import forward
 from s2sad.lower import all_names, lower
@@ -136,6 +136,7 @@ def pair_output(fn: ir.Function, namer: Namer) -> ir.Function:
 def transform(primal: ir.Function, request: Request, namer: Namer) -> tuple[Activity, ir.Function]:
     if request.has_aux:
         primal = pair_output(primal, namer)
+    primal = sequence_ops(primal)
     activity = analyse(primal, list(request.wrt))
     if request.mode == "jvp":
         derivative = forward(primal, activity, namer, list(request.wrt), container_names(primal, request.kinds))

@@ -57,7 +57,7 @@ class Reverse(AdjointStatements):
         primal = rewrite_for_reverse(primal, self.active, self.ctx.namer, self.calls)
         self.shape_of = {name: self.ctx.namer.fresh(f"{name}_shape") for name in sorted(_looped(primal))
                          if name in self.ctx.activity.active}
-        primal = [Assign(Var(self.shape_of[p]), Call(numpy_ref("shape"), (Var(p),)), fn.firstline)
+        primal = [Assign(Var(self.shape_of[p]), self.shape_call(p), fn.firstline)
                   for p in fn.params if p in self.shape_of] + self.with_shapes(primal)
         primal = self.recorder.primal(primal)
         adjoint: list = []
@@ -162,8 +162,15 @@ class Reverse(AdjointStatements):
                 stmt = ir.rebuild(stmt, self.with_shapes)
             out.append(stmt)
             for name in sorted(ir.writes(stmt) & set(self.shape_of)):
-                out.append(Assign(Var(self.shape_of[name]), Call(numpy_ref("shape"), (Var(name),)), stmt.line))
+                out.append(Assign(Var(self.shape_of[name]), self.shape_call(name), stmt.line))
         return out
+
+    def shape_call(self, name: str) -> Call:
+        """`np.shape(name)`; for a name that may hold a container, `shape_of(name)`, which does
+        not fail on a list of arrays of different shapes (only a number's or array's shape is read)."""
+        if name in self.containers:
+            return Call(runtime_ref("shape_of"), (Var(name),))
+        return Call(numpy_ref("shape"), (Var(name),))
 
     # ------------------------------------------------------------ the adjoint sweep
 

@@ -32,11 +32,20 @@ class attribute_rule:
         return attribute_adjoint(g, x, name)
 
 
-@linear(runtime.as_sequence, "x", view=True)
+@define(runtime.as_sequence, "x", view=True)
 class sequence_rule:
     """What a for loop indexes: the sequence itself (a dict's keys carry no derivative)."""
 
+    def dx(dx, x):
+        return runtime.sequence_tangent(dx, x)
+
     def bx(g, x):
+        return runtime.sequence_adjoint(g, x)
+
+
+@linear(runtime.sequence_tangent, "dx, x", linear_in="dx")
+class sequence_tangent_rule:
+    def bdx(g, x):
         return runtime.sequence_adjoint(g, x)
 
 
@@ -70,7 +79,7 @@ class sum_adjoint_rule:
 
 
 nondiff(operator.and_, operator.or_, operator.xor, operator.invert, builtins.len, builtins.range,
-        builtins.isinstance, builtins.print, builtins.bool)
+        builtins.isinstance, builtins.print, builtins.bool, runtime.keys_of)
 
 
 @linear(runtime.copy_value, "x")
@@ -127,8 +136,14 @@ class reverse_items_rule:
 
 @linear(runtime.sequence_adjoint, "g, items", linear_in="g")
 class sequence_adjoint_rule:
-    def bg(c, items):
-        return runtime.sequence_adjoint(c, items)
+    def bg(c, g, items):
+        return runtime.sequence_adjoint_transpose(c, g, items)
+
+
+@linear(runtime.sequence_adjoint_transpose, "c, g, items", linear_in="c")
+class sequence_adjoint_transpose_rule:
+    def bc(b, items):
+        return runtime.sequence_adjoint(b, items)
 
 
 @linear(runtime.attribute_adjoint, "g, obj, name", linear_in="g")
@@ -153,6 +168,78 @@ class reversed_adjoint_rule:
 class reversed_adjoint_transpose_rule:
     def bc(b, c):
         return runtime.reversed_adjoint_transpose(b, c)
+
+
+@define(runtime.concat, "x, y")
+class concat_rule:
+    """`x + y` on tuples or lists: each side's (co)tangent is its own slice of the result's."""
+
+    def dx(dx, y):
+        return runtime.concat(dx, runtime.zeros_like(y))
+
+    def bx(g, x):
+        return runtime.head(g, x)
+
+    def dy(dy, x):
+        return runtime.concat(runtime.zeros_like(x), dy)
+
+    def by(g, y):
+        return runtime.tail(g, y)
+
+
+@linear(runtime.repeat_items, "x, count")
+class repeat_items_rule:
+    """`x * count` on a tuple or list: the cotangents of the copies add up."""
+
+    def bx(g, x):
+        return runtime.fold_repeats(g, x)
+
+
+@linear(runtime.head, "g, x", linear_in="g")
+class head_rule:
+    def bg(c, g):
+        return runtime.pad_tail(c, g)
+
+
+@linear(runtime.tail, "g, y", linear_in="g")
+class tail_rule:
+    def bg(c, g):
+        return runtime.pad_head(c, g)
+
+
+@linear(runtime.pad_tail, "c, g", linear_in="c")
+class pad_tail_rule:
+    def bc(b, c):
+        return runtime.head(b, c)
+
+
+@linear(runtime.pad_head, "c, g", linear_in="c")
+class pad_head_rule:
+    def bc(b, c):
+        return runtime.tail(b, c)
+
+
+@linear(runtime.fold_repeats, "g, x", linear_in="g")
+class fold_repeats_rule:
+    def bg(c, g):
+        return runtime.unfold_repeats(c, g)
+
+
+@linear(runtime.unfold_repeats, "c, g", linear_in="c")
+class unfold_repeats_rule:
+    def bc(b, c):
+        return runtime.fold_repeats(b, c)
+
+
+@define(runtime.rebindable, "x, where")
+class rebindable_rule:
+    """The identity on numbers and tuples (an array or a list is refused when it runs)."""
+
+    def dx(dx):
+        return dx
+
+    def bx(g):
+        return g
 
 
 @linear(runtime.not_a_view, "x")

@@ -51,7 +51,7 @@ class matmul_adjoint_y_rule:
         return matmul_adjoint_x(g, x, c)
 
 
-nondiff(runtime.seed, runtime.zeros_like, runtime.reduced_size, runtime.inverse_axes)
+nondiff(runtime.seed, runtime.zeros_like, runtime.reduced_size, runtime.inverse_axes, runtime.shape_of)
 
 
 # ---------------------------------------------------------------- special points (strong zeros)

@@ -115,6 +115,17 @@ def _same_leaf_kind(g, x) -> bool:
     return g is not None and not (isinstance(g, (list, tuple)) and isinstance(x, np.ndarray))
 
 
+def sequence_tangent(dx, x):
+    """The tangent of `as_sequence(x)`: the items of `dx`, or zeros for a dict's keys (keys are
+    never differentiable)."""
+    return zeros_like(list(x)) if isinstance(x, dict) else as_sequence(dx)
+
+
+def keys_of(mapping):
+    """The keys of a dict, as a list (what `for k in d.keys()` and `d.items()` iterate)."""
+    return list(mapping)
+
+
 def getitem_adjoint(g, x, index):
     """The cotangent of `x` in `x[index]`: zeros with `g` added at `index` (repeats add up)."""
     return add_at(zeros_like(x), index, g)
@@ -164,6 +175,12 @@ def sequence_adjoint(g, items):
     return zeros_like(items) if isinstance(items, dict) else g
 
 
+def sequence_adjoint_transpose(c, g, items):
+    """The transpose of `sequence_adjoint(g, items)`: `c`, or zeros the shape of `g` (the keys
+    iterated) for a dict."""
+    return zeros_like(g) if isinstance(items, dict) else c
+
+
 def attribute_of(g, name):
     """`getattr(g, name)`, or None when the structure carries no cotangent there."""
     return None if g is None else getattr(g, name)
@@ -198,6 +215,72 @@ def not_a_view(value):
             "this value read from an array that is written in place later (an item, a slice, x.T, a reshape) "
             "is a view of that array: it would change with the write, which the derivative would not follow",
             hint="take a copy where it is read: x[i].copy(), x.T.copy()")
+    return value
+
+
+# ---------------------------------------------------------------- `+` and `*` on tuples and lists
+
+
+def concat(x, y):
+    """`x + y` on tuples or lists: concatenation."""
+    return x + y
+
+
+def repeat_items(x, count):
+    """`x * count` (or `count * x`) on a tuple or list: `count` copies of its items."""
+    return x * count
+
+
+def head(g, x):
+    """The first `len(x)` items of `g`, as `x`'s kind: the cotangent of `x` in `x + y`."""
+    return _like(x, g[: len(x)])
+
+
+def tail(g, y):
+    """The last `len(y)` items of `g`, as `y`'s kind: the cotangent of `y` in `x + y`."""
+    return _like(y, g[len(g) - len(y):])
+
+
+def pad_tail(c, g):
+    """`c` followed by zeros for the rest of `g`: the transpose of `head`."""
+    return _like(g, list(c) + list(zeros_like(g[len(c):])))
+
+
+def pad_head(c, g):
+    """Zeros for the start of `g`, then `c`: the transpose of `tail`."""
+    return _like(g, list(zeros_like(g[: len(g) - len(c)])) + list(c))
+
+
+def fold_repeats(g, x):
+    """The cotangent of `x` in `x * count`: the `count` slices of `g` the size of `x`, added up."""
+    n = len(x)
+    total = zeros_like(x)
+    for start in range(0, len(g) if n else 0, n):
+        total = add(total, _like(x, g[start:start + n]))
+    return total
+
+
+def unfold_repeats(c, g):
+    """`c` repeated to the length of `g`: the transpose of `fold_repeats`."""
+    return _like(g, list(c) * (len(g) // len(c) if len(c) else 0))
+
+
+def _like(kind, items):
+    return tuple(items) if isinstance(kind, tuple) else list(items)
+
+
+def rebindable(value, where):
+    """`value` in `y += v` where `y` may share memory: a number or tuple (for which `+=` makes a
+    new value), or an error for an array or list (for which Python would write into the object
+    that other names hold too, which the derivative would not follow)."""
+    if isinstance(value, (np.ndarray, list)):
+        from s2sad.errors import Location, UnsupportedSyntax
+
+        kind = "an array" if isinstance(value, np.ndarray) else "a list"
+        raise UnsupportedSyntax(
+            f"`+=` (or another augmented assignment) on {kind} that another name may hold too: Python writes "
+            "into it in place, which the derivative would not follow", Location(*where),
+            hint="make a new value (y = y + v), or copy first (y = y.copy())")
     return value
 
 

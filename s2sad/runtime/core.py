@@ -7,7 +7,7 @@ import dataclasses
 
 import numpy as np
 
-from s2sad.errors import NonScalarOutput
+from s2sad.errors import NonScalarOutput, UnsupportedValue
 
 _SCALARS = (float, int)
 
@@ -18,7 +18,18 @@ def unbroadcast(g, like):
         if type(g) is float:
             return g
         return float(np.sum(g)) if type(like) is float else np.sum(g)
+    if isinstance(g, (tuple, list)):
+        _joined_sequences()
     return unbroadcast_to(g, np.shape(like))
+
+
+def _joined_sequences():
+    """Arithmetic never returns a tuple or list: `+` or `*` joined sequences here."""
+    raise UnsupportedValue(
+        "`+` or `*` joined tuples or lists that s2sad could not tell were tuples or lists when it built "
+        "the derivative (they come from parameters); their derivative would be wrong",
+        hint="join them where they are made (a display such as (a, b) + (c,) is seen as a tuple), or build "
+             "the result as a display: (t[0], t[1], u[0])")
 
 
 def unbroadcast_to(g, shape: tuple):
@@ -35,10 +46,22 @@ def unbroadcast_to(g, shape: tuple):
     return np.reshape(g, shape) if np.shape(g) != shape else g
 
 
+def shape_of(x):
+    """`np.shape(x)`, or None for a list or tuple whose items have different shapes (it has none)."""
+    if isinstance(x, (list, tuple)):
+        try:
+            return np.shape(x)
+        except ValueError:
+            return None
+    return np.shape(x)
+
+
 def broadcast_like(g, like):
     """Broadcast `g` up to the shape of `like`: the adjoint of `unbroadcast`."""
     if type(like) is float:
         return g
+    if isinstance(like, (tuple, list)):
+        _joined_sequences()
     shape = np.shape(like)
     if np.shape(g) == shape:
         return g
@@ -103,8 +126,21 @@ def add(a, b):
     if b is None:
         return a
     if isinstance(a, (list, tuple, dict)) or dataclasses.is_dataclass(a):
-        return map_structure(add, a, b)
+        return _map_children(add, a, b)  # add again at each level: None may stand for a whole subtree
     return a + b
+
+
+def _map_children(fn, a, b):
+    """`fn` on each pair of children of two containers of the same kind, keeping the kind."""
+    if isinstance(a, (list, tuple)):
+        items = [fn(x, y) for x, y in zip(a, b)]
+        if isinstance(a, list):
+            return items
+        return type(a)(*items) if hasattr(a, "_fields") else tuple(items)
+    if isinstance(a, dict):
+        return {k: fn(a[k], b[k]) for k in a}
+    fields = {f.name: fn(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a)}
+    return dataclasses.replace(a, **fields)
 
 
 def _axes(axis, ndim: int) -> tuple[int, ...]:

@@ -48,7 +48,10 @@ TABLE = [
 CUSTOM_TESTED = (builtins.getattr, builtins.sum, builtins.reversed, runtime.copy_list, runtime.reverse_items,
                  runtime.reversed_adjoint, runtime.reversed_adjoint_transpose, runtime.not_a_view,
                  runtime.attribute_adjoint, runtime.attribute_of, runtime.getitem_adjoint, runtime.sum_adjoint,
-                 runtime.like_structure)
+                 runtime.like_structure,
+                 runtime.concat, runtime.repeat_items, runtime.head, runtime.tail, runtime.pad_head, runtime.pad_tail,
+                 runtime.fold_repeats, runtime.unfold_repeats, runtime.sequence_tangent, runtime.rebindable,
+                 runtime.sequence_adjoint_transpose)
 """Ops whose arguments or results are containers: checked below with pytrees."""
 
 SPECS = TABLE + [Spec(op) for op in CUSTOM_TESTED]
@@ -63,6 +66,8 @@ NONDIFF = [
     Nondiff(builtins.bool, "op(x[0]) * 1.0"),
     Nondiff(runtime.zeros_like, "op(x) + 0.5"),
     Nondiff(runtime.seed, "op(x[0]) + 0.5"),
+    Nondiff(runtime.keys_of, "op({2.0: x})[0] * 1.0"),
+    Nondiff(runtime.shape_of, "(op([x, x[1:]]) is None) + 0.5"),
 ]
 
 
@@ -180,6 +185,26 @@ TREE_CASES = [
                  id="like_structure-already"),
     pytest.param(runtime.like_structure, {"g": {"a": np.array([1.0, 2.0])}}, {"x": {"a": [0.0, 0.0]}},
                  id="like_structure-dict"),
+    pytest.param(runtime.concat, {"x": [1.5, np.array([1.0, 2.0])], "y": [0.5]}, {}, id="concat-list"),
+    pytest.param(runtime.concat, {"x": (1.5,), "y": (np.array([1.0, 2.0]), -0.5)}, {}, id="concat-tuple"),
+    pytest.param(runtime.repeat_items, {"x": (1.5, np.array([1.0, 2.0]))}, {"count": 3}, id="repeat_items"),
+    pytest.param(runtime.head, {"g": [1.0, np.array([2.0, 3.0]), 4.0]}, {"x": [0.0, np.zeros(2)]}, id="head"),
+    pytest.param(runtime.tail, {"g": (1.0, np.array([2.0, 3.0]), 4.0)}, {"y": (0.0,)}, id="tail"),
+    pytest.param(runtime.pad_tail, {"c": [1.0]}, {"g": [0.0, np.zeros(2)]}, id="pad_tail"),
+    pytest.param(runtime.pad_head, {"c": [np.array([1.0, 2.0])]}, {"g": [0.0, np.zeros(2)]}, id="pad_head"),
+    pytest.param(runtime.fold_repeats, {"g": [1.0, np.array([2.0, 3.0]), 4.0, np.array([5.0, 6.0])]},
+                 {"x": [0.0, np.zeros(2)]}, id="fold_repeats"),
+    pytest.param(runtime.unfold_repeats, {"c": [1.0, np.array([2.0, 3.0])]},
+                 {"g": [0.0, np.zeros(2), 0.0, np.zeros(2)]}, id="unfold_repeats"),
+    pytest.param(runtime.sequence_tangent, {"dx": [1.5, np.array([1.0, 2.0])]}, {"x": [0.0, np.zeros(2)]},
+                 id="sequence_tangent-list"),
+    pytest.param(runtime.sequence_tangent, {"dx": {2.0: 1.5, 3.0: np.array([1.0, 2.0])}},
+                 {"x": {2.0: 0.0, 3.0: np.zeros(2)}}, id="sequence_tangent-dict-keys"),
+    pytest.param(runtime.sequence_adjoint_transpose, {"c": [1.0, np.array([2.0, 3.0])]},
+                 {"g": [0.0, np.zeros(2)], "items": [0.0, np.zeros(2)]}, id="sequence_adjoint_transpose"),
+    pytest.param(runtime.sequence_adjoint_transpose, {"c": {"a": 1.0, "b": np.array([2.0, 3.0])}},
+                 {"g": [0.0, 0.0], "items": {"a": 0.0, "b": np.zeros(2)}}, id="sequence_adjoint_transpose-dict"),
+    pytest.param(runtime.rebindable, {"x": (1.5, 2.5)}, {"where": ("f.py", 1, 0, "")}, id="rebindable-tuple"),
     pytest.param(runtime.reversed_adjoint_transpose, {"c": (1.0, np.array([2.0, 3.0]))},
                  {"g": [0.0, np.zeros(2)]}, id="reversed_adjoint_transpose"),
 ]
