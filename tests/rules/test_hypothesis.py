@@ -165,6 +165,17 @@ EXCLUDED = {
     "reversed_adjoint_transpose": CONTAINERS,
     "not_a_view": CONTAINERS,
     "like_structure": CONTAINERS,
+    "concat": CONTAINERS,
+    "fold_repeats": CONTAINERS,
+    "head": CONTAINERS,
+    "pad_head": CONTAINERS,
+    "pad_tail": CONTAINERS,
+    "rebindable": CONTAINERS,
+    "repeat_items": CONTAINERS,
+    "sequence_adjoint_transpose": CONTAINERS,
+    "sequence_tangent": CONTAINERS,
+    "tail": CONTAINERS,
+    "unfold_repeats": CONTAINERS,
     "join": "runtime helper taking a sequence of arrays and of their shapes; its rule only serves second "
             "derivatives of the joins drawn below; adjoint pair with unjoin in test_shape.py",
     "unjoin": "runtime helper returning a tuple of pieces; drawn indirectly as the adjoint of the joins "
