@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from s2sad import ir, runtime
 from s2sad.ir import Assign, Call, Var
-from s2sad.rules.registry import SETTINGS, is_internal, lookup
+from s2sad.rules.registry import is_internal, lookup
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def _value_params(rule, bound: dict) -> list[str]:
     arguments (`like`) in their other parameters."""
     if is_internal(rule.op):
         return list(rule.diff_params)
-    return [p for p in bound if p in rule.diff_params or (p not in SETTINGS and p not in rule.constant)]
+    return [p for p in bound if p in rule.diff_params or (p not in rule.settings and p not in rule.constant)]
 
 
 def flows(fn: ir.Function) -> list[tuple[str, set[str]]]:

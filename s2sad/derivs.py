@@ -10,7 +10,7 @@ from s2sad.activity import Activity
 from s2sad.errors import Location, MissingRule, UnsupportedSyntax
 from s2sad.ir import Call, Var
 from s2sad.naming import Namer
-from s2sad.rules.registry import SETTINGS, Rule, is_internal, lookup
+from s2sad.rules.registry import Rule, is_internal, lookup
 from s2sad.templates import bind
 
 
@@ -68,7 +68,7 @@ class Context:
         diff = rule.diff_params
         internal = is_internal(rule.op)  # s2sad's own helpers: their other arguments are shapes and settings
         for param, atom in bindings.items():
-            if internal or param in diff or param in SETTINGS or param in rule.constant:
+            if internal or param in diff or param in rule.settings or param in rule.constant:
                 continue
             if self.activity.is_active(atom):
                 raise MissingRule(

@@ -302,6 +302,38 @@ def test_defjvp_alone_gives_both_modes():
     np.testing.assert_allclose(gq, 1.0 - p / q, rtol=1e-14)
 
 
+def offset(x, shift):
+    return x + shift
+
+
+def offset_by_square(x):
+    return np.sum(offset(x, x * x))
+
+
+@pytest.fixture
+def no_offset_rule():
+    yield
+    RULES.pop(id(offset), None)
+
+
+@pytest.mark.parametrize("define", ["defvjp", "defjvp"])
+def test_a_user_rule_without_a_term_for_an_active_argument_is_refused_whatever_its_name(no_offset_rule, define):
+    """`shift` names a setting of np.roll, but a user's rule declares no settings: an active value
+    there is refused in both modes (it was silently dropped by reverse mode)."""
+    getattr(s2sad, define)(offset, lambda g, ans, x, shift: g, params="x, shift")
+    x = np.array([1.0, 2.0])
+    for run in (lambda: s2sad.grad(offset_by_square)(x), lambda: s2sad.jvp(offset_by_square, (x,), (x,)),
+                lambda: s2sad.vjp(offset_by_square, x)):
+        with pytest.raises(s2sad.MissingRule, match="offset"):
+            run()
+
+
+def test_a_user_rule_for_every_argument_is_used(no_offset_rule):
+    s2sad.defvjp(offset, lambda g, ans, x, shift: g, lambda g, ans, x, shift: g)
+    x = np.array([1.0, 2.0])
+    np.testing.assert_allclose(s2sad.grad(offset_by_square)(x), 1.0 + 2.0 * x, rtol=1e-15)
+
+
 # ---------------------------------------------------------------------------- stop_gradient
 
 

@@ -73,6 +73,13 @@ class Rule:
         return tuple(p for p in self.signature.parameters if p in names)
 
     @property
+    def settings(self) -> frozenset[str]:
+        """The parameters that configure the op: `SETTINGS` by name for s2sad's own rules; none
+        for a user's rule (defjvp/defvjp), where an active value in a parameter without a rule is
+        refused whatever its name."""
+        return frozenset() if self.family == "custom" else SETTINGS
+
+    @property
     def ref(self) -> Ref:
         return Ref(self.op, self.path, self.root)
 
