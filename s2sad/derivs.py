@@ -207,8 +207,9 @@ def _count(atom: ir.Atom) -> bool:
 
 
 def _sequence_names(fn: ir.Function) -> set[str]:
-    """Names every (non in-place) assignment binds to a tuple or list."""
-    assigns = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and not ir.is_inplace(s.value)]
+    """Names every assignment binds to a tuple or list. (An in-place write `x = setitem(x, ...)`
+    keeps what `x` is; `v = list_pop(items)` binds an item, which is not known to be one.)"""
+    assigns = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and not _keeps_kind(s)]
     loop_targets = {s.target.name for s in ir.walk(fn.body) if isinstance(s, ir.For)}
     names = {s.target.name for s in assigns} - set(fn.params) - loop_targets
     changed = True
@@ -219,6 +220,12 @@ def _sequence_names(fn: ir.Function) -> set[str]:
                 names.discard(stmt.target.name)
                 changed = True
     return names
+
+
+def _keeps_kind(stmt: ir.Assign) -> bool:
+    """An in-place write that rebinds the name it mutates (`x = setitem(x, i, v)`)."""
+    value = stmt.value
+    return ir.is_inplace(value) and value.args[0] == stmt.target
 
 
 def _sequence_value(value: ir.Expr, names: set[str]) -> bool:

@@ -419,3 +419,32 @@ def test_adding_cotangents_where_none_stands_for_a_whole_subtree():
 
     assert runtime.add([[1.0, 2.0], None], [None, (3.0,)]) == [[1.0, 2.0], (3.0,)]
     assert runtime.add({"a": [None, 1.0]}, {"a": [2.0, None]}) == {"a": [2.0, 1.0]}
+
+
+# ---------------------------------------------------------------------------- items of lists are not lists
+
+
+def doubles_an_item_popped_from_a_list(x):
+    items = []
+    items.append(x)
+    v = items.pop()
+    v += v
+    return np.sum(v * v)
+
+
+def doubles_an_item_read_from_a_list(x):
+    items = [x, x * 2.0]
+    v = items[1]
+    v = v + v
+    return np.sum(v * x)
+
+
+@pytest.mark.parametrize("fun", [doubles_an_item_popped_from_a_list, doubles_an_item_read_from_a_list])
+def test_an_item_taken_from_a_list_is_added_as_a_number(fun):
+    """`v + v` with `v` popped from (or read out of) a list is arithmetic, not concatenation (it
+    was taken for a list and its adjoint crashed)."""
+    first, second = all_modes(fun, 0.5)
+    np.testing.assert_allclose(first, [8.0 * 0.5] * 4, rtol=1e-14)
+    np.testing.assert_allclose(second, [8.0] * 4, rtol=1e-14)
+    if fun is doubles_an_item_read_from_a_list:  # (the other writes into its argument, as Python would)
+        check_grads(fun, [np.array([0.5, -1.5])], order=2)
