@@ -203,15 +203,18 @@ class AdjointStatements:
         return stmts
 
     def overwritten(self, name: str, index: Atom, value: Atom, stmts: list, line: int) -> None:
-        """`x[i] = v`: v's adjoint is the slot of x's; that slot's adjoint is then zero."""
+        """`x[i] = v`: v's adjoint is the slot of x's; that slot's adjoint is then zero. The slot is
+        zeroed before v's adjoint is added, as v may be x itself (`x[:] = x`)."""
         g = self.ctx.dname(name)
+        part = None
         if self.active(value):
             part = self.temp(Call(self.getitem(), (g, index)), stmts, line)
             part = self.temp(Call(runtime_ref("copy_value"), (part,)), stmts, line)
-            self.accumulate(value, self.temp(Call(runtime_ref("unbroadcast"), (part, value)), stmts, line),
-                            stmts, line)
         badj = self.own(name, stmts, line)
         stmts.append(Assign(badj, Call(runtime_ref("setitem"), (badj, index, Const(0.0))), line))
+        if part is not None:
+            self.accumulate(value, self.temp(Call(runtime_ref("unbroadcast"), (part, value)), stmts, line),
+                            stmts, line)
 
     def pop(self, stmt: Assign) -> list:
         """`v = x.pop()`: push v's adjoint (or a zero) back onto x's."""

@@ -117,7 +117,7 @@ class Recorder:
 
     def finish(self, primal: list, adjoint: list) -> list[ir.Stmt]:
         """Real statements for the saves the adjoint needs; the rest of the markers dropped."""
-        needed = {id(r.save) for r in _read_later(adjoint, set())}
+        needed = _needed(adjoint)
         for save in _saves(primal):
             if id(save) in needed:
                 save.slot = self.namer.fresh(f"{save.name}_saved") if not save.in_loop else self.tape
@@ -233,24 +233,48 @@ def _saves(body: list) -> list[Save]:
     return [s for s in _nodes(body) if isinstance(s, Save)]
 
 
-def _read_later(body: list, later: set[str]) -> list[Restore]:
+def _needed(adjoint: list) -> set[int]:
+    """The saves (by id) whose restore the adjoint sweep needs. A kept restore reads too (the
+    index of the slice it writes back, the item it re-appends), so the values it reads must be
+    restored in their turn: grown until nothing more is needed."""
+    needed: set[int] = set()
+    while True:
+        more = {id(r.save) for r in _read_later(adjoint, set(), needed)}
+        if more <= needed:
+            return needed
+        needed |= more
+
+
+def restore_reads(save: Save) -> set[str]:
+    """The names a restore reads, other than the variable it restores."""
+    if save.kind in ("slice", "attribute"):
+        index = save.stmt.value.args[1]
+        return {a.name for a in ir.atoms_of(index) if isinstance(a, Var)}
+    if save.kind == "pop":
+        return {save.stmt.target.name}
+    return set()
+
+
+def _read_later(body: list, later: set[str], needed: set[int]) -> list[Restore]:
     """The restores whose variable the adjoint sweep reads after them: later in the block, in
     any later trip of an enclosing loop, or after the enclosing statements."""
     found: list[Restore] = []
     for i, stmt in enumerate(body):
-        after = _reads(body[i + 1:]) | later
+        after = _reads(body[i + 1:], needed) | later
         if isinstance(stmt, Restore) and stmt.save.name in after:
             found.append(stmt)
         if isinstance(stmt, (ir.For, ir.While)):
-            after = after | _reads(ir.children(stmt)[-1])
+            after = after | _reads(ir.children(stmt)[-1], needed)
         for child in ir.children(stmt) if isinstance(stmt, (ir.If, ir.For, ir.While)) else ():
-            found += _read_later(child, after)
+            found += _read_later(child, after, needed)
     return found
 
 
-def _reads(body: list) -> set[str]:
+def _reads(body: list, needed: set[int]) -> set[str]:
     names: set[str] = set()
     for stmt in _nodes(body):
-        if not isinstance(stmt, (Save, Restore)):
+        if isinstance(stmt, Restore):
+            names |= restore_reads(stmt.save) if id(stmt.save) in needed else set()
+        elif not isinstance(stmt, Save):
             names |= ir.reads(stmt)
     return names
