@@ -209,7 +209,7 @@ def self_assignment_in_a_loop(x):
 
 
 def found_by_the_random_tester(x):
-    v2 = (x[:, 2] - (np.array([x[0, 1], 0.8])) / (1.0 + ((x[:, 0] - x[:, 1])) ** 2))
+    v2 = x[:, 2] - np.array([x[0, 1], 0.8]) / (1.0 + (x[:, 0] - x[:, 1]) ** 2)
     v2[:] = v2
     v2[1] = v2[0]
     v2[0:2] += v2
