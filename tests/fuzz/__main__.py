@@ -43,12 +43,12 @@ def main(argv: list[str] | None = None) -> int:
                 print("# " + result.detail.replace("\n", "\n# "))
         if result.status == "failed":
             failures.append(result)
-            print(f"seed {result.seed}: {result.kind}", file=sys.stderr)
+            print(f"seed {result.seed}: {result.kind}", file=sys.stderr, flush=True)
     if failures and args.shrink > 0:
         for result in shrink_many(failures, args.jobs, args.shrink):
             last = (result.detail.splitlines() or [""])[-1][:200]
             print(f"# ---- seed {result.seed}, shrunk: {result.kind}\n# {last}")
-            print(result.shrunk)
+            print(result.shrunk, flush=True)
             if args.out:
                 write_failure(result, args.out)
     if args.out:

@@ -32,7 +32,7 @@ class Result:
     refused_higher: list[str] = field(default_factory=list)
 
 
-class _Timeout(Exception):
+class _Timeout(BaseException):  # not an Exception: nothing on the way may swallow it
     pass
 
 
@@ -70,7 +70,7 @@ def run_seed(seed: int, shrink_failures: bool = True, timeout_s: int = 60) -> Re
     return result
 
 
-def shrink_seed(seed: int, kind: str, budget_s: float = 45.0) -> str:
+def shrink_seed(seed: int, kind: str, budget_s: float = 30.0) -> str:
     """The shrunk source of the program of `seed`, still failing with `kind`."""
     try:
         return shrink(generate(seed), kind, _directory(), budget_s=budget_s).source

@@ -4,6 +4,7 @@ expressions by one of their parts, for as long as the program still fails with t
 from __future__ import annotations
 
 import ast
+import signal
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -93,7 +94,7 @@ def candidates(source: str) -> Iterator[str]:
                 continue
 
 
-def shrink(program: Program, kind: str, directory: Path, budget_s: float = 90.0, max_tests: int = 600) -> Program:
+def shrink(program: Program, kind: str, directory: Path, budget_s: float = 40.0, max_tests: int = 600) -> Program:
     """A smaller program that fails with the same `kind` (the smallest found within the budget)."""
     start = time.monotonic()
     tests = 0
@@ -126,9 +127,27 @@ def shrink(program: Program, kind: str, directory: Path, budget_s: float = 90.0,
     return current
 
 
-def _fails_same(program: Program, kind: str, directory: Path) -> bool:
+class _Hang(BaseException):  # not an Exception: nothing on the way may swallow it
+    pass
+
+
+def _hang(signum, frame):
+    raise _Hang
+
+
+def _fails_same(program: Program, kind: str, directory: Path, timeout_s: int = 10) -> bool:
+    """Whether `program` fails with `kind`; a candidate that hangs (a `while` loop that lost its
+    counter, say) does not."""
+    alarm = hasattr(signal, "SIGALRM")
+    if alarm:
+        previous = signal.signal(signal.SIGALRM, _hang)
+        signal.alarm(timeout_s)
     try:
         outcome = run_program(program, directory, only=kind)
-    except Exception:
+    except (Exception, _Hang):
         return False
+    finally:
+        if alarm:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, previous)
     return outcome.status == "failed" and outcome.kind == kind
