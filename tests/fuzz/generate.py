@@ -296,7 +296,7 @@ class Generator:
     def assign(self, scope: Scope) -> list[str]:
         shape = self.rng.choice(SHAPES)
         name = self.fresh()
-        value = self.expr(shape, scope, 3)
+        value = self._unshared(self.expr(shape, scope, 3), shape)
         self._bind(scope, name, value, Var("arr", shape))
         return [f"{name} = {value}"]
 
@@ -313,12 +313,19 @@ class Generator:
             value = self.expr(rhs_shape, scope, 2)
             if op == "*=":
                 value = f"(0.8 + 0.3 * np.tanh({value}))"
-            if shape and name not in scope.writable and name not in scope.params:
+            if shape and name not in scope.writable:
                 return [f"{name} = {name} {op[0]} {value}"]
             return [f"{name} {op} {value}"]
-        value = self.expr(shape, scope, 2)
+        value = self._unshared(self.expr(shape, scope, 2), shape)
         self._bind(scope, name, value, Var("arr", shape))
         return [f"{name} = {value}"]
+
+    def _unshared(self, value: str, shape: Shape) -> str:
+        """Inside a loop, a name bound to another array (or a view of one) would hold it while a
+        write earlier in the body changes it on the next trip, which s2sad refuses: bind a copy."""
+        if self.loop_depth > 0 and shape and VIEW.match(value):
+            return f"{value}.copy()"
+        return value
 
     def array_writes(self, scope: Scope) -> list[str]:
         rng = self.rng
