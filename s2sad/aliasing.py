@@ -10,6 +10,7 @@ modifies the caller's arrays); anything else that may share memory is an error w
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 
 import numpy as np
 
@@ -53,16 +54,24 @@ def shared(stmt: Assign) -> bool:
     return isinstance(value, Call) and returns_view(value.op.value)
 
 
-def copy_views(body: list[ir.Stmt], mutated: set[str], namer: Namer, risky: set[int]) -> list[ir.Stmt]:
+def copy_views(body: list[ir.Stmt], mutated: set[str], namer: Namer, risky: set[int],
+               where: Callable[[int], tuple]) -> list[ir.Stmt]:
     """`t = x[...]`, `x.T`, `x.reshape(...)` (any op whose rule says it returns a view) of an
     array written in place reads a copy: a view (`x[1:3]`, a row `x[i]` of a matrix, `x.T`)
     would change with `x`, which the derivative would not follow. A copy is what the code means
     while `t` is used before `x` is written again; where `t` is used after that (`risky`), the
-    read is checked when it runs instead: a view is an error."""
+    read is checked when it runs instead: a view is an error. The sequence a `for` loop
+    iterates over is `x` itself, not a view: if the loop writes into it, an array or a list is
+    refused when the loop starts (`where(line)` locates the error)."""
     out: list[ir.Stmt] = []
     for stmt in body:
         if isinstance(stmt, (ir.If, ir.For, ir.While)):
-            stmt = ir.rebuild(stmt, lambda block: copy_views(block, mutated, namer, risky))
+            stmt = ir.rebuild(stmt, lambda block: copy_views(block, mutated, namer, risky, where))
+        elif id(stmt) in risky and stmt.value.op.value is runtime.as_sequence:
+            checked = Var(namer.temp())
+            out.append(Assign(checked, Call(runtime_ref("unwritten_sequence"),
+                                            (stmt.value.args[0], ir.Const(where(stmt.line)))), stmt.line))
+            stmt = Assign(stmt.target, Call(stmt.value.op, (checked,)), stmt.line)
         elif _reads_view(stmt, mutated):
             view = Var(namer.temp())
             out.append(Assign(view, stmt.value, stmt.line))
@@ -89,7 +98,10 @@ def _used_after_writes(body: list[ir.Stmt], mutated: set[str]) -> set[int]:
             if u == i or not names & _reads_of(use):
                 continue
             if u > i:
-                between = any(i < w < u for w in writes)
+                # a use in a loop the read is not in sees, from the second trip on, the writes
+                # that come after it in that loop
+                outer = [span for span in use_loops if span not in loops]
+                between = any(i < w < u or outer and u < w <= outer[0][1] for w in writes)
             else:
                 common = [span for span in loops if span in use_loops]
                 if not common:
@@ -139,7 +151,8 @@ def check(fn: ir.Function, namer: Namer, augmented: dict[int, tuple] | None = No
         s.value.op.value is runtime.set_attribute for s in ir.walk(fn.body)
         if isinstance(s, Assign) and ir.is_inplace(s.value) and s.value.args[0] == Var(n))}
     contents = set(mutated) - attributes_only  # rebinding an attribute changes no array's contents
-    fn.body = copy_views(fn.body, contents, namer, _used_after_writes(fn.body, contents))
+    fn.body = copy_views(fn.body, contents, namer, _used_after_writes(fn.body, contents),
+                         lambda line: _where(fn, line))
     fn.temps |= namer.temps
     fresh = _fresh_temps(fn)
     for stmt in ir.walk(fn.body):
@@ -156,6 +169,12 @@ def check(fn: ir.Function, namer: Namer, augmented: dict[int, tuple] | None = No
         fn.temps.add(private.name)
     fn.body = copies + fn.body
     return fn
+
+
+def _where(fn: ir.Function, line: int) -> tuple:
+    """The user's (file, line, column, text) of a statement that starts at `line`."""
+    text = fn.lines.get(line, "")
+    return (fn.filename, line, len(text) - len(text.lstrip()), text)
 
 
 def _fresh_temps(fn: ir.Function) -> set[str]:
@@ -363,8 +382,8 @@ def _sources(fn: ir.Function):
 
 
 def _holders(flat: list, w: int, loops: tuple, name: str, context: tuple) -> set[str]:
-    """Names that hold `name`'s object (`a = name`, `(name, 1)`, `items.append(name)`) when
-    the statement at `w` runs: bound before it, or anywhere in the same loop."""
+    """Names that hold `name`'s object (`a = name`, `(name, 1)`, `items.append(name)`) or a view
+    of it (`a = name.T`) when the statement at `w` runs: bound before it, or anywhere in the same loop."""
     sequences, augmented = context
     out = set()
     for i, (stmt, _) in enumerate(flat):
@@ -375,9 +394,23 @@ def _holders(flat: list, w: int, loops: tuple, name: str, context: tuple) -> set
         if ir.is_inplace(stmt.value):
             if any(a == Var(name) for a in stmt.value.args[1:]) and isinstance(stmt.value.args[0], Var):
                 out.add(stmt.value.args[0].name)
-        elif name in _held(stmt.value, sequences) and stmt.target.name != name:
+        elif (name in _held(stmt.value, sequences) or _a_view_of(stmt.value, name)) and stmt.target.name != name:
             out.add(stmt.target.name)
     return out
+
+
+def _a_view_of(value: ir.Expr, name: str) -> bool:
+    """Whether `value` may be a view of `name`'s memory (`name.T`, `name[1:]`, `name.reshape(-1)`:
+    any op whose rule says it returns a view), which a write into `name` changes too."""
+    if not (isinstance(value, Call) and value.args and value.args[0] == Var(name) and returns_view(value.op.value)
+            and not ir.is_inplace(value)):
+        return False
+    return value.op.value is not getattr or value.args[1] in ARRAY_VIEW_ATTRIBUTES
+
+
+ARRAY_VIEW_ATTRIBUTES = tuple(ir.Const(a) for a in ("T", "mT", "real", "imag", "flat"))
+"""The attributes of an array that share its memory (`x.shape`, `x.ndim`, `x.dtype` are new
+values); an attribute of another object (a namedtuple's field) is one of its items, not a view."""
 
 
 def _held_by(flat: list, w: int, loops: tuple, names: set[str], context: tuple) -> set[str]:

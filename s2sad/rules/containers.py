@@ -242,6 +242,18 @@ class rebindable_rule:
         return g
 
 
+@define(runtime.unwritten_sequence, "x, where", view=True)
+class unwritten_sequence_rule:
+    """The identity on what a for loop may iterate over while writing into it (a dict, a tuple);
+    an array or a list is refused when it runs."""
+
+    def dx(dx):
+        return dx
+
+    def bx(g):
+        return g
+
+
 @linear(runtime.not_a_view, "x")
 class not_a_view_rule:
     def bx(g):

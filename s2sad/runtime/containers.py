@@ -284,6 +284,24 @@ def rebindable(value, where):
     return value
 
 
+def unwritten_sequence(items, where):
+    """`items`, which a `for` loop iterates over while the loop writes into it in place: fine
+    for a dict (the loop runs over a list of its keys) or a tuple, an error for an array or a
+    list (Python's loop would see the writes, or the items appended, which the loop over what
+    the sequence held when it started would not)."""
+    if isinstance(items, (np.ndarray, list)):
+        from s2sad.errors import Location, UnsupportedSyntax
+
+        kind = "an array" if isinstance(items, np.ndarray) else "a list"
+        raise UnsupportedSyntax(
+            f"this loop iterates over {kind} that its body writes into in place (or appends to): Python's "
+            "loop sees the new rows or items, which s2sad's loop over the items it started with would not",
+            Location(*where),
+            hint="loop over the indices and read the current item: for i in range(len(x)): r = x[i] "
+                 "(or iterate over a copy, for r in x.copy(), if the loop should not see its writes)")
+    return items
+
+
 @inplace
 def set_attribute(obj, name, value):
     """`obj.name = value`, returning `obj`."""

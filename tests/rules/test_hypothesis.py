@@ -171,6 +171,7 @@ EXCLUDED = {
     "pad_head": CONTAINERS,
     "pad_tail": CONTAINERS,
     "rebindable": CONTAINERS,
+    "unwritten_sequence": CONTAINERS,
     "repeat_items": CONTAINERS,
     "sequence_adjoint_transpose": CONTAINERS,
     "sequence_tangent": CONTAINERS,
