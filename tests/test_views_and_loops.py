@@ -92,7 +92,8 @@ def writes_the_list_it_iterates(x):
                                            (writes_the_list_it_iterates, "list")])
 def test_a_loop_over_what_it_writes_into_is_refused_at_the_for_line(fun, kind):
     x = np.arange(6.0).reshape(2, 3) / 10 + 0.1
-    _refused_at(fun, x, "for ", f"iterates over {'an array' if kind == 'array' else 'a list'} that its body writes into")
+    what = "an array" if kind == "array" else "a list"
+    _refused_at(fun, x, "for ", f"iterates over {what} that its body writes into")
     with pytest.raises(UnsupportedSyntax, match="for i in range"):
         s2sad.grad(fun)(x)
 
@@ -161,7 +162,7 @@ def test_a_loop_may_write_the_dict_it_iterates():
 def reads_a_view_before_the_loop_and_writes_in_it(x):
     x = x * 1.0
     v = x[0:1]
-    for i in range(2):
+    for _ in range(2):
         s = np.sum(v)
         x[0] = x[0] * s
     return np.sum(x)
@@ -178,9 +179,11 @@ def iterates_a_transpose_and_writes(x):
 def test_a_view_read_before_a_loop_that_writes_its_array_is_checked(fun):
     """The view is used on the next trip, after the write: it would change, so it is refused."""
     x = np.array([[0.3, -0.7, 1.1], [0.5, 0.2, -0.4]])
+    line = _line_of(fun, "v = x[0:1]" if fun is reads_a_view_before_the_loop_and_writes_in_it else "for r in x.T")
     for call in each_mode(fun, x):
-        with pytest.raises(S2SADError, match="is a view of that array"):
+        with pytest.raises(S2SADError, match="is a view of that array") as info:
             call()
+        assert any(f"{__file__}:{line}:" in note for note in info.value.__notes__)
 
 
 # ------------------------------------------------------------------ `y += v` where v is a view of y
