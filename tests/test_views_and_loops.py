@@ -137,8 +137,19 @@ def enumerates_the_indices_written(x):
     return out
 
 
+def iterates_in_an_outer_loop_that_writes(x):
+    x = x * 1.0
+    s = 0.0
+    for i in range(2):
+        for r in x:
+            s = s + np.sum(np.sin(r) * r)
+        x[i] = x[1 - i] * s
+    return s + np.sum(x)
+
+
 @pytest.mark.parametrize("fun", [iterates_then_writes, iterates_over_indices_and_writes,
-                                 iterates_over_a_copy_and_writes, enumerates_the_indices_written])
+                                 iterates_over_a_copy_and_writes, enumerates_the_indices_written,
+                                 iterates_in_an_outer_loop_that_writes])
 def test_loops_that_do_not_write_what_they_iterate_are_exact(fun):
     x = np.array([[0.3, -0.7, 1.1], [0.5, 0.2, -0.4]])
     assert np.allclose(s2sad.jvp(fun, (x,), (np.ones_like(x),))[0], fun(x.copy()))
