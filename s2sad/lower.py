@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import gast
 
-from s2sad import aliasing, ir
+from s2sad import aliasing, helper_writes, ir
 from s2sad.errors import UnsupportedSyntax
 from s2sad.ir import Assign, Call, Const, Expr, Pack, Var
 from s2sad.lower_expr import ExprLowering, describe, getattr_ref, getitem_ref
@@ -119,7 +119,9 @@ class Lowerer(ExprLowering, FlowLowering):
             self.emit(self.namer.temp(), value)
             return
         raise self.unsupported(node, "an expression statement (a call for its side effect)",
-                               "assign the result to a name; s2sad differentiates pure computations")
+                               "s2sad differentiates pure computations: a function that changes its argument should "
+                               "return the new value, assigned by the caller (`out = fill(out, x)` with `return out` "
+                               "in fill)")
 
     def stmt_Return(self, node: gast.Return) -> None:
         if node.value is None:
@@ -254,6 +256,7 @@ def lower(parsed: Parsed, user_code: bool = True) -> ir.Function:
     lowerer = Lowerer(parsed)
     fn = lowerer.function()
     if user_code and not getattr(parsed.fun, "__s2sad_generated__", False):
+        fn.body = helper_writes.check_calls(fn, lowerer.augmented, lowerer.namer)
         fn = aliasing.check(fn, lowerer.namer, lowerer.augmented)
     ir.verify(fn)
     return fn

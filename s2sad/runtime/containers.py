@@ -272,11 +272,14 @@ def _like(kind, items):
 def rebindable(value, where):
     """`value` in `y += v` where `y` may share memory: a number or tuple (for which `+=` makes a
     new value), or an error for an array or list (for which Python would write into the object
-    that other names hold too, which the derivative would not follow)."""
+    that other names hold too, which the derivative would not follow). `where` is the location,
+    and for an argument of a call, the refusal's message and hint (see `s2sad.helper_writes`)."""
     if isinstance(value, (np.ndarray, list)):
         from s2sad.errors import Location, UnsupportedSyntax
 
         kind = "an array" if isinstance(value, np.ndarray) else "a list"
+        if len(where) > 4:
+            raise UnsupportedSyntax(f"{where[4]} (it is {kind} here)", Location(*where[:4]), hint=where[5])
         raise UnsupportedSyntax(
             f"`+=` (or another augmented assignment) on {kind} that another name may hold too: Python writes "
             "into it in place, which the derivative would not follow", Location(*where),
