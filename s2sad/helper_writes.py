@@ -47,7 +47,8 @@ def check_calls(fn: ir.Function, augmented: dict[int, tuple], namer: Namer) -> l
                 reason = _observable(fn, flat, branches, sources, context, i, arg.name)
             else:
                 continue
-            message, hint = _refusal(fun, param, line, only_augmented, reason or "")
+            shown = _shown(fn, sources, arg, param)
+            message, hint = _refusal(fun, param, shown, line, only_augmented, reason or "")
             where = Location(fn.filename, stmt.line, 0, fn.lines.get(stmt.line, ""))
             if reason is not None and not only_augmented:
                 raise UnsupportedSyntax(message, where, hint=hint)
@@ -138,6 +139,15 @@ def _rebound_before(flat: list, branches: dict[int, frozenset], name: str, w: in
     return False
 
 
+def _shown(fn: ir.Function, sources, arg: ir.Atom, param: str) -> str:
+    """The caller's name for the argument, for the hint (a temporary's user name where it has one)."""
+    if not isinstance(arg, Var):
+        return param
+    names = [arg.name] if arg.name not in fn.temps else sorted(
+        n for n in sources(arg.name, frozenset()) or () if n not in fn.temps)
+    return names[0] if names else param
+
+
 def _swap(call: Call, copies: dict[str, Var]) -> Call:
     def swap(a: ir.Atom) -> ir.Atom:
         return copies.get(a.name, a) if isinstance(a, Var) else a
@@ -176,14 +186,14 @@ def _reads(stmt: ir.Stmt) -> set[str]:
     return ir.reads(stmt) if isinstance(stmt, (ir.Return, ir.If, ir.For, ir.While)) else set()
 
 
-def _refusal(fun: object, param: str, line: int, only_augmented: bool, reason: str) -> tuple[str, str]:
+def _refusal(fun: object, param: str, arg: str, line: int, only_augmented: bool, reason: str) -> tuple[str, str]:
     name = getattr(fun, "__name__", "the function")
     how = "with `+=` (in place on an array or a list)" if only_augmented else "in place"
     message = (f"{name}() writes into its parameter {param!r} {how} (its line {line}), and the caller can see "
                f"the argument after the call: {reason}. s2sad passes it a copy, so the value and the derivative "
                "would not follow the write")
-    hint = (f"return the new value and assign it, e.g. `out = {name}(out, ...)` with `return out` in {name}, "
-            f"or pass a copy: `{name}(w.copy())`")
+    hint = (f"return the new value and assign it, e.g. `{arg} = {name}({arg}, ...)` with `return {param}` in "
+            f"{name}, or pass a copy: `{name}({arg}.copy(), ...)`")
     return message, hint
 
 
