@@ -165,18 +165,21 @@ def _observable(fn: ir.Function, flat: list, branches: dict, sources, context: t
     group = {name} | found
     for owner in list(group):
         group |= _views_of(flat, owner)
+    joins = {s.target.name for s, _ in flat if isinstance(s, Assign) and id(s) in context[1]}
     for param in sorted(group & set(fn.params)):
-        if not _rebound_before(flat, branches, param, i, set()):
+        if not _rebound_before(flat, branches, param, i, joins):
             return f"{param!r} is a parameter of {fn.name}, so its caller would see the write"
     holders = _held_by(flat, i, loops, group, context) - group
     if holders:
-        return f"it is held by {sorted(holders)[0]!r}"
+        users = sorted(holders - fn.temps)
+        return f"it is held by {users[0]!r}" if users else "a container holds it"
     for u, (use, use_loops) in enumerate(flat):
         if u == i or not (u > i or any(span in use_loops for span in loops)):
             continue
         for seen in sorted(_reads(use) & group - {stmt.target.name}):
             if not _rebound_between(flat, branches, seen, i, u):
-                return f"{seen!r} is read afterwards (line {use.line})"
+                what = f"{seen!r} is" if seen not in fn.temps else "it (or an array it is a view of) is"
+                return f"{what} read afterwards (line {use.line})"
     return None
 
 

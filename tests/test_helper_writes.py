@@ -89,6 +89,24 @@ def list_read_after(x):
     return items[0] + items[-1]
 
 
+def fill_and_return(out, x):
+    out[0] = x * x
+    return out
+
+
+def augmented_parameter_passed_on(x):
+    x += 1.0
+    return np.sum(fill_and_return(x, 2.0))
+
+
+def loop_item_passed(x):
+    rows = [x * 1.0, x * 2.0]
+    s = 0.0
+    for r in rows:
+        s = s + np.sum(fill_and_return(r, 1.0))
+    return s
+
+
 def line_of(fun, text: str) -> int:
     lines, first = inspect.getsourcelines(fun)
     return first + next(k for k, line in enumerate(lines) if text in line)
@@ -115,6 +133,9 @@ REFUSED = [
     (held_by_a_list, [0.1, 0.2], "_ = h1(w)", "h1() writes", "held by"),
     (read_earlier_in_the_loop, [0.1, 0.2], "_ = fill(w, x[0])", "fill() writes", "'w' is read"),
     (nested_writer, 0.4, "_ = writes_through(out, x)", "writes_through() writes into its parameter 'a'", "'out'"),
+    (augmented_parameter_passed_on, [0.1, 0.2], "fill_and_return(x, 2.0)", "fill_and_return() writes",
+     "'x' is a parameter of augmented_parameter_passed_on"),
+    (loop_item_passed, [0.1, 0.2], "fill_and_return(r, 1.0)", "fill_and_return() writes", "read afterwards"),
     (list_read_after, 0.4, "_ = appends(items, x * x)", "appends() writes into its parameter 'items'", "'items'"),
 ]
 
