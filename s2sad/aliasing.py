@@ -146,7 +146,7 @@ def check(fn: ir.Function, namer: Namer, augmented: dict[int, tuple] | None = No
     if augmented:
         fn.body = guard_augmented(fn, augmented, namer)
     mutated = written_in_place(fn.body)
-    _check_aliases_before_writes(fn, mutated)
+    fn.body = _check_aliases_before_writes(fn, mutated, namer)
     attributes_only = {n for n in mutated if all(
         s.value.op.value is runtime.set_attribute for s in ir.walk(fn.body)
         if isinstance(s, Assign) and ir.is_inplace(s.value) and s.value.args[0] == Var(n))}
@@ -154,13 +154,7 @@ def check(fn: ir.Function, namer: Namer, augmented: dict[int, tuple] | None = No
     fn.body = copy_views(fn.body, contents, namer, _used_after_writes(fn.body, contents),
                          lambda line: _where(fn, line))
     fn.temps |= namer.temps
-    fresh = _fresh_temps(fn)
-    for stmt in ir.walk(fn.body):
-        if isinstance(stmt, Assign) and stmt.target.name in mutated and not ir.is_inplace(stmt.value):
-            if shared(stmt) and not (isinstance(stmt.value, Var) and stmt.value.name in fresh):
-                _reject(fn, stmt, mutated[stmt.target.name])
-        if isinstance(stmt, ir.For) and stmt.target.name in mutated:
-            _reject(fn, stmt, mutated[stmt.target.name])
+    _check_writes_through_shared(fn, mutated)
     copies: list[ir.Stmt] = []
     for param in (p for p in fn.params if p in mutated and p not in attributes_only):
         private = Var(f"{param}_copy")
@@ -177,9 +171,36 @@ def _where(fn: ir.Function, line: int) -> tuple:
     return (fn.filename, line, len(text) - len(text.lstrip()), text)
 
 
-def _fresh_temps(fn: ir.Function) -> set[str]:
-    """Temporaries of the lowering that hold a value computed for them (`t = y * 0.5`, the
-    right-hand side of `y = y * 0.5`) and are read once: binding a name to one shares nothing."""
+def _check_writes_through_shared(fn: ir.Function, mutated: dict[str, int]) -> None:
+    """Reject a binding of a written name to a value that may share memory (`y = x`, `y = x[1:]`,
+    a loop item) from which an in-place write of the name can be reached before it is bound
+    again: the write would go into the shared object. A binding after the last such write is
+    harmless."""
+    fresh = _fresh_temps(fn)
+    flat = _flatten(fn.body)
+    branches = _branches(fn.body)
+    for b, (stmt, loops) in enumerate(flat):
+        if isinstance(stmt, Assign) and stmt.target.name in mutated and not ir.is_inplace(stmt.value):
+            if not shared(stmt) or isinstance(stmt.value, Var) and (
+                    fresh.get(stmt.value.name, {stmt.value.name}) <= {stmt.target.name}):
+                continue  # `y = t` of a computed `t`, or `y = y`: nothing new is shared
+        elif not (isinstance(stmt, ir.For) and stmt.target.name in mutated):
+            continue
+        name = stmt.target.name
+        for w, (write, _) in enumerate(flat):
+            if not (isinstance(write, Assign) and ir.is_inplace(write.value) and write.value.args[0] == Var(name)):
+                continue
+            inside = isinstance(stmt, ir.For) and _loop_holds(flat, b, w)
+            if inside or (w > b or any(lo <= w <= hi for lo, hi in loops)) and not _rebound_between(
+                    flat, branches, name, b, w):
+                _reject(fn, stmt, write.line)
+
+
+def _fresh_temps(fn: ir.Function) -> dict[str, set[str]]:
+    """Temporaries of the lowering that are read once and hold a value computed for them
+    (`t = y * 0.5`, the right-hand side of `y = y * 0.5`) or, as the branches of
+    `(a if c else b)` are lowered, another such temporary or a name: each with the names it may
+    be. Binding a name to one shares nothing beyond those names."""
     defs: dict[str, list[ir.Expr]] = {}
     reads: dict[str, int] = {}
     for stmt in ir.walk(fn.body):
@@ -187,9 +208,30 @@ def _fresh_temps(fn: ir.Function) -> set[str]:
             defs.setdefault(stmt.target.name, []).append(stmt.value)
         for name in _reads_of(stmt):
             reads[name] = reads.get(name, 0) + 1
-    return {name for name, values in defs.items() if name in fn.temps and reads.get(name, 0) == 1
-            and all(isinstance(v, Call) and not returns_view(v.op.value) and not ir.is_inplace(v)
-                    and v.op.value not in (runtime.make_list, runtime.make_dict) for v in values)}
+    fresh = {name: set() for name in defs if name in fn.temps and reads.get(name, 0) == 1}
+    changed = True
+    while changed:
+        changed = False
+        for name in list(fresh):
+            held = [_computed_or_names(v, fresh) for v in defs[name]]
+            if any(h is None for h in held):
+                del fresh[name]
+                changed = True
+            elif (joined := set().union(*held)) != fresh[name]:
+                fresh[name] = joined
+                changed = True
+    return fresh
+
+
+def _computed_or_names(value: ir.Expr, fresh: dict[str, set[str]]) -> set[str] | None:
+    """The names `value` may be: none for a computed result, those of a fresh temporary, the
+    name itself for another; None for anything else that may share memory."""
+    if isinstance(value, Var):
+        return fresh[value.name] if value.name in fresh else {value.name}
+    if isinstance(value, Call) and not returns_view(value.op.value) and not ir.is_inplace(value) \
+            and value.op.value not in (runtime.make_list, runtime.make_dict):
+        return set()
+    return None
 
 
 def _flatten(body: list[ir.Stmt], loops: tuple = (), offset: int = 0) -> list[tuple[ir.Stmt, tuple]]:
@@ -212,27 +254,122 @@ def _flatten(body: list[ir.Stmt], loops: tuple = (), offset: int = 0) -> list[tu
     return out
 
 
-def _check_aliases_before_writes(fn: ir.Function, mutated: dict[str, int]) -> None:
+def _check_aliases_before_writes(fn: ir.Function, mutated: dict[str, int], namer: Namer) -> list[ir.Stmt]:
     """`a = x` (or `(x, y)`, `[x]`) while `x` is still to be written in place: `a` would change
-    with it, which the derivative would not follow."""
+    with it, which the derivative would not follow (nor would the reverse sweep, which may keep
+    `a` for later). Where `a` (and whatever holds it) is only read before that write and never
+    written into itself, Python's `a` holds what a copy would (`(x if c else y)[0]`, `[x, y]`
+    handed to `np.stack`): `a` is made to hold a copy of `x`. Anything else is an error."""
     flat = _flatten(fn.body)
     branches = _branches(fn.body)
+    sequences = _sequences(fn)
     writes = {name: [i for i, (s, _) in enumerate(flat) if isinstance(s, Assign) and ir.is_inplace(s.value)
                      and s.value.args[0] == Var(name)] for name in mutated}
+    copies: dict[int, set[str]] = {}
     for i, (stmt, loops) in enumerate(flat):
         if not isinstance(stmt, Assign) or ir.is_inplace(stmt.value):
             continue
         held = _held(stmt.value) & set(mutated) - {stmt.target.name}
         for name in sorted(held):
-            later = [w for w in writes[name] if (w > i or any(lo <= w <= hi for lo, hi in loops))
-                     and not _rebound_between(flat, branches, name, i, w)]
-            if later:
-                line = flat[later[0]][0].line
-                raise UnsupportedSyntax(
-                    f"{stmt.target.name!r} holds {name!r} itself (line {stmt.line}), and {name!r} is written in "
-                    f"place afterwards (line {line}): {stmt.target.name!r} would change too, which the derivative "
-                    "would not follow", Location(fn.filename, stmt.line, 0, fn.lines.get(stmt.line, "")),
-                    hint=f"hold a copy: {name}.copy()")
+            holders = _holders_of(flat, stmt.target.name, name, sequences)
+            for w in writes[name]:
+                if not (w > i or any(lo <= w <= hi for lo, hi in loops)) or _rebound_between(
+                        flat, branches, name, i, w):
+                    continue
+                use = _read_after_write(flat, branches, holders, w)
+                if use is not None or holders & set(mutated):
+                    _reject_alias(fn, stmt, name, flat[w][0].line, use)
+                copies.setdefault(id(stmt), set()).add(name)
+    return _hold_copies(fn.body, copies, namer)
+
+
+def _hold_copies(body: list[ir.Stmt], copies: dict[int, set[str]], namer: Namer) -> list[ir.Stmt]:
+    """Each statement in `copies` holds a copy of the names given instead of the names."""
+    out: list[ir.Stmt] = []
+    for stmt in body:
+        if isinstance(stmt, (ir.If, ir.For, ir.While)):
+            stmt = ir.rebuild(stmt, lambda block: _hold_copies(block, copies, namer))
+        elif id(stmt) in copies:
+            fresh: dict[str, Var] = {}
+            for name in sorted(copies[id(stmt)]):
+                fresh[name] = Var(namer.temp())
+                out.append(Assign(fresh[name], Call(runtime_ref("copy_value"), (Var(name),)), stmt.line))
+            stmt = Assign(stmt.target, _replace_atoms(stmt.value, fresh), stmt.line)
+        out.append(stmt)
+    return out
+
+
+def _replace_atoms(value: ir.Expr, fresh: dict[str, Var]) -> ir.Expr:
+    def swap(atom):
+        return fresh.get(atom.name, atom) if isinstance(atom, Var) else atom
+    if isinstance(value, Var):
+        return swap(value)
+    if isinstance(value, ir.Pack):
+        return ir.Pack(tuple(map(swap, value.items)))
+    if isinstance(value, Call):
+        return Call(value.op, tuple(map(swap, value.args)), tuple((k, swap(a)) for k, a in value.kwargs))
+    return value
+
+
+def _reject_alias(fn: ir.Function, stmt: Assign, name: str, line: int, use: int | None) -> None:
+    alias = stmt.target.name
+    why = f"before {alias!r} is read (line {use})" if use is not None else f"and {alias!r} is written into"
+    raise UnsupportedSyntax(
+        f"{alias!r} holds {name!r} itself (line {stmt.line}), and {name!r} is written in place afterwards "
+        f"(line {line}) {why}: {alias!r} would change too, which the derivative would not follow",
+        Location(fn.filename, stmt.line, 0, fn.lines.get(stmt.line, "")), hint=f"hold a copy: {name}.copy()")
+
+
+def _holders_of(flat: list, alias: str, owner: str, sequences: frozenset[str]) -> set[str]:
+    """`alias` and every name that may hold its object or a part of it, anywhere in the function
+    (`b = alias`, `(alias, 1)`, `alias[1:]`, `items.append(alias)`, `for e in alias`); not `owner`."""
+    names = {alias}
+    todo = [alias]
+    while todo:
+        name = todo.pop()
+        for stmt, _ in flat:
+            found = _holder(stmt, name, sequences)
+            if found is not None and found != owner and found not in names:
+                names.add(found)
+                todo.append(found)
+    return names
+
+
+def _holder(stmt: ir.Stmt, name: str, sequences: frozenset[str]) -> str | None:
+    """The name `stmt` makes hold `name`'s object (or a part of it), if any."""
+    if isinstance(stmt, ir.For):
+        return stmt.target.name if stmt.iter == Var(name) else None
+    if not isinstance(stmt, Assign):
+        return None
+    value = stmt.value
+    if ir.is_inplace(value):
+        held = Var(name) in value.args[1:] and isinstance(value.args[0], Var)
+        return value.args[0].name if held else None
+    if name in _held(value, sequences):
+        return stmt.target.name
+    if isinstance(value, Call) and value.args and value.args[0] == Var(name) and returns_view(value.op.value):
+        return stmt.target.name
+    return None
+
+
+def _read_after_write(flat: list, branches: dict[int, frozenset], names: set[str], w: int) -> int | None:
+    """The line of a read of one of `names` that may run after the write at `w` and before the
+    name is bound again (later in the same pass, or through the back edge of a loop holding both);
+    a loop that reads one of them in its header and holds `w` counts too. None where there is none."""
+    for u, (stmt, _) in enumerate(flat):
+        for name in sorted(_reads_of(stmt) & names):
+            if isinstance(stmt, (ir.For, ir.While)) and _loop_holds(flat, u, w):
+                return stmt.line
+            if u <= w and not [span for span in flat[w][1] if span in flat[u][1]]:
+                continue
+            if not _rebound_between(flat, branches, name, w, u):
+                return stmt.line
+    return None
+
+
+def _loop_holds(flat: list, u: int, w: int) -> bool:
+    """Whether the loop statement at `u` holds position `w`."""
+    return any(span[0] == u + 1 and span[0] <= w <= span[1] for span in flat[w][1])
 
 
 def _branches(body: list[ir.Stmt], inside: frozenset = frozenset()) -> dict[int, frozenset]:
@@ -258,9 +395,19 @@ def _rebound_between(flat: list, branches: dict[int, frozenset], name: str, i: i
         path = [*range(i + 1, end + 1), *range(start, w)]
     for b in path:
         bound, bound_loops = flat[b]
-        if (isinstance(bound, Assign) and bound.target.name == name and not ir.is_inplace(bound.value)
-                and bound_loops == loops[:len(bound_loops)] and branches[id(bound)] <= branches[id(stmt)]):
+        if (_binds(bound, name) and bound_loops == loops[:len(bound_loops)]
+                and branches[id(bound)] <= branches[id(stmt)]):
             return True
+    return False
+
+
+def _binds(stmt: ir.Stmt, name: str) -> bool:
+    """Whether `stmt` surely binds `name` to another value: an assignment, or an `if` each of
+    whose branches does (as `t = (x if c else y)` is lowered)."""
+    if isinstance(stmt, Assign):
+        return stmt.target.name == name and not ir.is_inplace(stmt.value)
+    if isinstance(stmt, ir.If):
+        return all(any(_binds(s, name) for s in block) for block in (stmt.body, stmt.orelse))
     return False
 
 
