@@ -2,8 +2,8 @@
 `(x if c else y)`) is refused only where the array is written in place after the alias is made
 and before the alias is read, or where the alias is written into (otherwise the alias is made
 to hold a copy, which is what Python's alias holds while it is read); a binding of a written
-name to shared memory (`w = v`, a view, `x = x`) only where an in-place write of the name can follow it. Each program here was refused
-before (most were found by the random-program tester, tests/fuzz/) and is checked now in every
+name to shared memory (`w = v`, a view, `x = x`) only where an in-place write of the name can
+follow it. Each program here was refused before (most were found by the random-program tester, tests/fuzz/) and is checked now in every
 mode: the value, grad and value_and_grad against central differences, jvp and vjp against
 differences and each other (dot-product identity), and the second order (hessian, grad of grad)
 through `check_grads(order=2)`. (The arrays written in place are made inside the programs:
