@@ -1,14 +1,15 @@
-"""The aliasing fence refuses only real hazards: an alias of an array (`a = x`, `[x, y]`,
+"""The aliasing fence refuses only real hazards. An alias of an array (`a = x`, `[x, y]`,
 `(x if c else y)`) is refused only where the array is written in place after the alias is made
-and before the alias is read, or where the alias is written into (otherwise the alias is made
-to hold a copy, which is what Python's alias holds while it is read); a binding of a written
-name to shared memory (`w = v`, a view, `x = x`) only where an in-place write of the name can
-follow it. Each program here was refused before (most were found by the random-program tester, tests/fuzz/) and is checked now in every
-mode: the value, grad and value_and_grad against central differences, jvp and vjp against
-differences and each other (dot-product identity), and the second order (hessian, grad of grad)
-through `check_grads(order=2)`. (The arrays written in place are made inside the programs:
-`check_grads` calls the plain function on its arguments, which a write into a parameter changes.)
-The real hazards next to them stay refused at the user's line."""
+and before the alias is read, or where the alias is written into; otherwise the alias is made to
+hold a copy, which is what Python's alias holds while it is read. A binding of a written name to
+shared memory (`w = v`, a view, `x = x`) is refused only where an in-place write of the name can
+follow it. Each program here was refused before (most were found by the random-program tester,
+tests/fuzz/) and is checked now in every mode: the value, grad and value_and_grad against
+central differences, jvp and vjp against differences and each other (dot-product identity), and
+the second order (hessian, grad of grad) through `check_grads(order=2)`. The arrays written in
+place are made inside the programs: `check_grads` calls the plain function on its arguments,
+which a write into a parameter changes. The real hazards next to them stay refused at the
+user's line."""
 
 import inspect
 
