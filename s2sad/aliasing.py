@@ -349,6 +349,8 @@ def _holder(stmt: ir.Stmt, name: str, sequences: frozenset[str]) -> str | None:
         return stmt.target.name
     if isinstance(value, Call) and value.args and value.args[0] == Var(name) and returns_view(value.op.value):
         return stmt.target.name
+    if isinstance(value, Call) and lookup(value.op.value) is None and Var(name) in ir.atoms_of(value):
+        return stmt.target.name  # a function of the user's (or another without a rule) may return it
     return None
 
 
@@ -393,10 +395,11 @@ def _rebound_between(flat: list, branches: dict[int, frozenset], name: str, i: i
     else:
         start, end = [span for span in loops if span in flat[w][1]][-1]
         path = [*range(i + 1, end + 1), *range(start, w)]
+    target = flat[w][0]
     for b in path:
         bound, bound_loops = flat[b]
         if (_binds(bound, name) and bound_loops == loops[:len(bound_loops)]
-                and branches[id(bound)] <= branches[id(stmt)]):
+                and branches[id(bound)] <= branches[id(stmt)] and id(bound) not in branches[id(target)]):
             return True
     return False
 

@@ -211,3 +211,38 @@ def test_a_binding_a_later_trip_writes_through_is_still_refused():
     assert caught.value.where.filename == __file__
     with pytest.raises(s2sad.UnsupportedSyntax, match="'w' may share memory"):
         s2sad.jvp(rebinds_to_a_view_inside_the_loop, (0.7,), (1.0,))
+
+
+def _same(a):
+    return a
+
+
+def returned_by_a_helper_after_the_write(x):
+    w = np.array([x, 1.0, 2.0])
+    t = (w if x > 0.0 else w * 2.0)
+    u = _same(t)
+    w[0] = x * x
+    return np.sum(u)
+
+
+def read_inside_a_branch_that_rebinds_it(x):
+    w = np.array([x, 1.0, 2.0])
+    t = w * 1.0
+    s = 0.0
+    for i in range(2):
+        if x > 0.0:
+            s = s + np.sum(t)
+            t = w
+        else:
+            t = w
+        w[i] = x * i
+    return s
+
+
+@pytest.mark.parametrize("fun, alias, use", [(returned_by_a_helper_after_the_write, "u", "return np.sum(u)"),
+                                             (read_inside_a_branch_that_rebinds_it, "t", "s = s + np.sum(t)")])
+def test_a_read_through_a_call_or_before_a_rebinding_in_a_branch_is_still_refused(fun, alias, use):
+    with pytest.raises(s2sad.UnsupportedSyntax, match=f"holds 'w' itself .* \\(line {line_of(fun, use)}\\)"):
+        s2sad.grad(fun)(0.7)
+    with pytest.raises(s2sad.UnsupportedSyntax, match="holds 'w' itself"):
+        s2sad.jvp(fun, (0.7,), (1.0,))
