@@ -81,17 +81,18 @@ def copy_views(body: list[ir.Stmt], mutated: set[str], namer: Namer, risky: set[
     return out
 
 
-def _used_after_writes(body: list[ir.Stmt], mutated: set[str]) -> set[int]:
+def _used_after_writes(body: list[ir.Stmt], mutated: set[str], result: str | None = None) -> set[int]:
     """Reads `t = x[...]` (or another view) of a written array whose `t` is used after a write
     to `x` that comes between the read and the use: later in the same pass, or, for a use
     earlier in a loop body (it sees the previous trip's `t`), from the read to the end of the
-    loop and from its start to the use."""
+    loop and from its start to the use. `result` holds what an early `return` returns: nothing
+    after its binding runs, so it is no later use."""
     flat = _flatten(body)
     risky: set[int] = set()
     for i, (stmt, loops) in enumerate(flat):
         if not _reads_view(stmt, mutated):
             continue
-        owner, names = stmt.value.args[0], _views_of(flat, stmt.target.name)
+        owner, names = stmt.value.args[0], _views_of(flat, stmt.target.name) - {result}
         writes = [w for w, (s, _) in enumerate(flat) if isinstance(s, Assign) and ir.is_inplace(s.value)
                   and s.value.args[0] == owner]
         for u, (use, use_loops) in enumerate(flat):
@@ -139,19 +140,20 @@ def _reads_view(stmt: ir.Stmt, mutated: set[str]) -> bool:
     return isinstance(owner, Var) and owner.name in mutated
 
 
-def check(fn: ir.Function, namer: Namer, augmented: dict[int, tuple] | None = None) -> ir.Function:
+def check(fn: ir.Function, namer: Namer, augmented: dict[int, tuple] | None = None,
+          result: str | None = None) -> ir.Function:
     """Copy parameters written in place on entry; reject writes through possible aliases; read
     slices of arrays that are written in place as copies; guard `y += v` where `y` may share
-    memory (see `guard_augmented`)."""
+    memory (see `guard_augmented`). `result`: the name an early `return` binds, if any."""
     if augmented:
         fn.body = guard_augmented(fn, augmented, namer)
     mutated = written_in_place(fn.body)
-    fn.body = _check_aliases_before_writes(fn, mutated, namer)
+    fn.body = _check_aliases_before_writes(fn, mutated, namer, result)
     attributes_only = {n for n in mutated if all(
         s.value.op.value is runtime.set_attribute for s in ir.walk(fn.body)
         if isinstance(s, Assign) and ir.is_inplace(s.value) and s.value.args[0] == Var(n))}
     contents = set(mutated) - attributes_only  # rebinding an attribute changes no array's contents
-    fn.body = copy_views(fn.body, contents, namer, _used_after_writes(fn.body, contents),
+    fn.body = copy_views(fn.body, contents, namer, _used_after_writes(fn.body, contents, result),
                          lambda line: _where(fn, line))
     fn.temps |= namer.temps
     _check_writes_through_shared(fn, mutated)
@@ -254,7 +256,8 @@ def _flatten(body: list[ir.Stmt], loops: tuple = (), offset: int = 0) -> list[tu
     return out
 
 
-def _check_aliases_before_writes(fn: ir.Function, mutated: dict[str, int], namer: Namer) -> list[ir.Stmt]:
+def _check_aliases_before_writes(fn: ir.Function, mutated: dict[str, int], namer: Namer,
+                                 result: str | None = None) -> list[ir.Stmt]:
     """`a = x` (or `(x, y)`, `[x]`) while `x` is still to be written in place: `a` would change
     with it, which the derivative would not follow (nor would the reverse sweep, which may keep
     `a` for later). Where `a` (and whatever holds it) is only read before that write and never
@@ -271,7 +274,7 @@ def _check_aliases_before_writes(fn: ir.Function, mutated: dict[str, int], namer
             continue
         held = _held(stmt.value) & set(mutated) - {stmt.target.name}
         for name in sorted(held):
-            holders = _holders_of(flat, stmt.target.name, name, sequences)
+            holders = _holders_of(flat, stmt.target.name, name, sequences) - {result}
             for w in writes[name]:
                 if not (w > i or any(lo <= w <= hi for lo, hi in loops)) or _rebound_between(
                         flat, branches, name, i, w):

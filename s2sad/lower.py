@@ -257,7 +257,7 @@ def lower(parsed: Parsed, user_code: bool = True) -> ir.Function:
     fn = lowerer.function()
     if user_code and not getattr(parsed.fun, "__s2sad_generated__", False):
         fn.body = helper_writes.check_calls(fn, lowerer.augmented, lowerer.namer)
-        fn = aliasing.check(fn, lowerer.namer, lowerer.augmented)
+        fn = aliasing.check(fn, lowerer.namer, lowerer.augmented, lowerer.ret[1] if lowerer.ret else None)
     ir.verify(fn)
     return fn
 

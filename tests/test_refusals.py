@@ -246,3 +246,36 @@ def test_a_read_through_a_call_or_before_a_rebinding_in_a_branch_is_still_refuse
         s2sad.grad(fun)(0.7)
     with pytest.raises(s2sad.UnsupportedSyntax, match="holds 'w' itself"):
         s2sad.jvp(fun, (0.7,), (1.0,))
+
+
+# ------------------------------------------------------------- an early return
+
+
+def returns_a_row_early(x, y):
+    x = x * y
+    if y < 0.0:
+        return x[0]
+    x[0] = np.sin(x[1])
+    return x[1] * x[0]
+
+
+def returns_a_choice_early(x, y):
+    x = x * y
+    if y < 0.0:
+        return (x if y < -1.0 else x * 2.0)[1]
+    x[0] = np.sin(x[1])
+    return x[1] * x[0]
+
+
+@pytest.mark.parametrize("fun", [returns_a_row_early, returns_a_choice_early], ids=["row", "choice"])
+@pytest.mark.parametrize("y", [-0.5, 0.5])
+def test_a_view_or_alias_returned_early_is_accepted(fun, y):
+    x = np.array([[0.3, -0.4, 0.8], [0.1, 0.5, -0.2]])
+    check_grads(fun, [x.copy(), y], order=2)
+    np.testing.assert_allclose(s2sad.jacobian(fun, argnums=(0, 1))(x.copy(), y)[0],
+                               s2sad.jacfwd(fun, argnums=(0, 1))(x.copy(), y)[0], rtol=1e-12)
+    cotangent = np.array([0.2, -0.7, 1.1])
+    expected = central_gradient(lambda a, b: float(np.sum(fun(a, b) * cotangent)), [x, y])
+    got = s2sad.vjp(fun, x.copy(), y)[1](cotangent)
+    np.testing.assert_allclose(got[0], expected[0], rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(got[1], expected[1], rtol=1e-6, atol=1e-8)
