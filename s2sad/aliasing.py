@@ -156,6 +156,7 @@ def check(fn: ir.Function, namer: Namer, augmented: dict[int, tuple] | None = No
     fn.body = copy_views(fn.body, contents, namer, _used_after_writes(fn.body, contents, result),
                          lambda line: _where(fn, line))
     fn.temps |= namer.temps
+    fn.body = _copy_fresh_bindings(fn, mutated)
     _check_writes_through_shared(fn, mutated)
     copies: list[ir.Stmt] = []
     for param in (p for p in fn.params if p in mutated and p not in attributes_only):
@@ -165,6 +166,26 @@ def check(fn: ir.Function, namer: Namer, augmented: dict[int, tuple] | None = No
         fn.temps.add(private.name)
     fn.body = copies + fn.body
     return fn
+
+
+def _copy_fresh_bindings(fn: ir.Function, mutated: dict[str, int]) -> list[ir.Stmt]:
+    """`y = t`, with `t` a temporary computed for it and `y` written in place later, binds `y` to
+    a copy of `t`: `t` is the output of an op whose adjoint may read it (`t = np.exp(y)`, or a
+    branch of `a if c else b`), and a write into `y` must not change it."""
+    fresh = _fresh_temps(fn)
+
+    def fix(body: list[ir.Stmt]) -> list[ir.Stmt]:
+        out = []
+        for stmt in body:
+            if isinstance(stmt, (ir.If, ir.For, ir.While)):
+                stmt = ir.rebuild(stmt, fix)
+            elif (isinstance(stmt, Assign) and stmt.target.name in mutated and isinstance(stmt.value, Var)
+                  and stmt.value.name in fresh):
+                stmt = Assign(stmt.target, Call(runtime_ref("copy_value"), (stmt.value,)), stmt.line)
+            out.append(stmt)
+        return out
+
+    return fix(fn.body)
 
 
 def _where(fn: ir.Function, line: int) -> tuple:
@@ -378,12 +399,13 @@ def _loop_holds(flat: list, u: int, w: int) -> bool:
 
 
 def _branches(body: list[ir.Stmt], inside: frozenset = frozenset()) -> dict[int, frozenset]:
-    """Each statement's enclosing `if` statements (by id)."""
+    """Each statement's enclosing `if` arms, as (id of the `if`, 0 for its body or 1 for its
+    `else`): a statement in one arm does not run before one in the other."""
     out: dict[int, frozenset] = {}
     for stmt in body:
         out[id(stmt)] = inside
-        for child in ir.children(stmt):
-            out.update(_branches(child, inside | {id(stmt)} if isinstance(stmt, ir.If) else inside))
+        for arm, child in enumerate(ir.children(stmt)):
+            out.update(_branches(child, inside | {(id(stmt), arm)} if isinstance(stmt, ir.If) else inside))
     return out
 
 
@@ -402,7 +424,8 @@ def _rebound_between(flat: list, branches: dict[int, frozenset], name: str, i: i
     for b in path:
         bound, bound_loops = flat[b]
         if (_binds(bound, name) and bound_loops == loops[:len(bound_loops)]
-                and branches[id(bound)] <= branches[id(stmt)] and id(bound) not in branches[id(target)]):
+                and branches[id(bound)] <= branches[id(stmt)]
+                and all(owner != id(bound) for owner, _ in branches[id(target)])):
             return True
     return False
 

@@ -107,6 +107,18 @@ def loop_item_passed(x):
     return s
 
 
+def rebinds_in_one_arm(a0, a1):
+    if a1 > 10.0:
+        a0 = a0 * 1.0
+    else:
+        a0 -= a0  # the other arm's rebinding does not run first (found by tests/fuzz)
+    return a1
+
+
+def written_in_the_other_arm(x):
+    return rebinds_in_one_arm(x, 0.5) + np.sum(x)
+
+
 def line_of(fun, text: str) -> int:
     lines, first = inspect.getsourcelines(fun)
     return first + next(k for k, line in enumerate(lines) if text in line)
@@ -137,6 +149,8 @@ REFUSED = [
      "'x' is a parameter of augmented_parameter_passed_on"),
     (loop_item_passed, [0.1, 0.2], "fill_and_return(r, 1.0)", "fill_and_return() writes", "read afterwards"),
     (list_read_after, 0.4, "_ = appends(items, x * x)", "appends() writes into its parameter 'items'", "'items'"),
+    (written_in_the_other_arm, [0.1, 0.2], "return rebinds_in_one_arm(x, 0.5)", "rebinds_in_one_arm() writes",
+     "'x' is a parameter of written_in_the_other_arm"),
 ]
 
 

@@ -173,7 +173,47 @@ def dict_written(x):
     return d["a"] * d["b"]
 
 
+def chosen_then_written(x):
+    """The branch's result `t` and the name `v` it is joined into are one array; the adjoint of
+    the division reads it under `t`, the sweep restores it under `v` (found by tests/fuzz)."""
+    v = np.mean(x, axis=1) if x[0, 2] >= 0.2 else x[0, 1] / x[:, 0]
+    r = v[0]
+    v[0:2] = 1.0
+    return r * np.ones(3)
+
+
+def chosen_then_written_scalar(x):
+    v = np.mean(x, axis=1) if x[0, 2] >= 0.2 else x[0, 1] / x[:, 0]
+    r = v[0] * v[1]
+    v[0:2] = 1.0
+    return r + np.sum(v)
+
+
+def exp_then_written(x):
+    """`y = np.exp(y)` binds `y` to the exp's output, which its adjoint reads: the write into `y`
+    must not reach it."""
+    y = x * 1.0
+    y = np.exp(y)
+    r = y[0] * 2.0
+    y[0] = 0.0
+    return r + np.sum(y)
+
+
+def chosen_exp_then_written(x):
+    y = np.exp(x) if x[0] > 0 else np.exp(2.0 * x)
+    r = y[0] * y[1]
+    y[0:2] = 0.0
+    return r + np.sum(y)
+
+
 @pytest.mark.parametrize("fun, x", [
+    (exp_then_written, np.array([0.3, 0.5])),
+    (chosen_exp_then_written, np.array([0.3, 0.5, -0.2])),
+    (chosen_exp_then_written, np.array([-0.3, 0.5, -0.2])),
+    (chosen_then_written, np.array([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]])),
+    (chosen_then_written, -np.array([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]])),
+    (chosen_then_written_scalar, np.array([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]])),
+    (chosen_then_written_scalar, -np.array([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]])),
     (written_then_read, np.array([0.3, 0.5, 0.7])),
     (written_then_read_scalar, np.array([0.3, -0.5, 0.7])),
     (written_in_a_loop, 0.7),
