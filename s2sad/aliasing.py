@@ -180,7 +180,7 @@ def _copy_fresh_bindings(fn: ir.Function, mutated: dict[str, int]) -> list[ir.St
             if isinstance(stmt, (ir.If, ir.For, ir.While)):
                 stmt = ir.rebuild(stmt, fix)
             elif (isinstance(stmt, Assign) and stmt.target.name in mutated and isinstance(stmt.value, Var)
-                  and stmt.value.name in fresh):
+                  and fresh.get(stmt.value.name, {""}) <= {stmt.target.name}):  # (a branch `x` stays shared)
                 stmt = Assign(stmt.target, Call(runtime_ref("copy_value"), (stmt.value,)), stmt.line)
             out.append(stmt)
         return out

@@ -152,6 +152,31 @@ def test_an_alias_written_into_is_still_refused():
     assert caught.value.where.line == line_of(writes_into_the_alias, "t = (w if")
 
 
+def chooses_the_parameter_then_writes(x):
+    v = x if np.mean(x) <= 0.38 else x * 2.0
+    v[:] += v
+    return x.sum()
+
+
+def chooses_the_parameter_then_writes_items(x):
+    v = x if np.sum(x) > 0.0 else np.zeros(3)
+    for i in range(2):
+        v[i] += 0.72
+    return np.sum(x * x)
+
+
+@pytest.mark.parametrize("fun", [chooses_the_parameter_then_writes, chooses_the_parameter_then_writes_items])
+def test_a_branch_that_chooses_a_parameter_and_is_written_is_refused_in_every_mode(fun):
+    """`v = x if c else ...` holds the caller's `x` when `c` holds: a write into `v` is a write into
+    `x`, which Python's caller sees (found by tests/fuzz)."""
+    x = np.array([0.1, 0.2, 0.3])
+    for run in (lambda: s2sad.grad(fun)(x), lambda: s2sad.value_and_grad(fun)(x),
+                lambda: s2sad.jvp(fun, (x,), (np.ones(3),)), lambda: s2sad.vjp(fun, x)):
+        with pytest.raises(s2sad.UnsupportedSyntax, match="may share memory"):
+            run()
+    np.testing.assert_array_equal(x, [0.1, 0.2, 0.3])
+
+
 # ------------------------------------------- a shared binding after the last write
 
 
