@@ -38,9 +38,12 @@ class Restore:
 
 
 class Recorder:
-    def __init__(self, namer: Namer, params: set[str]) -> None:
+    def __init__(self, namer: Namer, params: set[str], dicts: set[str] = frozenset()) -> None:
         self.namer = namer
         self.params = params
+        self.dicts = dicts
+        """Names that may hold a dict: an item write may add a key, so its save reads
+        `item_or_missing` (restoring MISSING removes the key)."""
         self.tape = namer.fresh("tape")
         self.counters: dict[int, str] = {}
         """Trip-count variable of each `While` (keyed by the id of the primal statement)."""
@@ -160,6 +163,8 @@ class Recorder:
         value: ir.Atom = name
         if save.kind in ("slice", "attribute"):
             read = _getitem() if save.kind == "slice" else _getattr()
+            if save.kind == "slice" and save.name in self.dicts:
+                read = runtime_ref("item_or_missing")
             part = Var(self.namer.temp())
             stmts.append(Assign(part, Call(read, (name, save.stmt.value.args[1])), line))
             value = self.copy(part, stmts, line)

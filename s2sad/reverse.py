@@ -18,7 +18,7 @@ Forms: `grad` (seed 1, return the gradients), `value_and_grad` (also the value) 
 
 from __future__ import annotations
 
-from s2sad import ir, shapes
+from s2sad import ir, runtime, shapes
 from s2sad.activity import Activity
 from s2sad.adjoints import AdjointStatements, State
 from s2sad.calls import ReverseCall, rewrite_for_reverse
@@ -39,7 +39,7 @@ class Reverse(AdjointStatements):
         self.single = single
         self.state = State()
         self.containers = containers
-        self.recorder = Recorder(namer, set(fn.params))
+        self.recorder = Recorder(namer, set(fn.params), _maybe_dicts(fn))
         self.calls: dict[int, ReverseCall] = {}
         self.zeroed: set[str] = set()
         """Names whose adjoint `zero_out` made a real zero of (see `predefine`)."""
@@ -280,3 +280,10 @@ def drop_empty(body: list) -> list:
 def reverse(fn: ir.Function, activity: Activity, namer: Namer, wrt: list[str], form: str, single: bool,
             containers: set[str] | None = None, start: dict | None = None, has_aux: bool = False) -> ir.Function:
     return Reverse(fn, activity, namer, wrt, single, containers or set(), start or {}).run(form, has_aux)
+
+
+def _maybe_dicts(fn: ir.Function) -> set[str]:
+    """Names that may hold a dict: bound by a dict display, or parameters (a container argument)."""
+    displays = {s.target.name for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and isinstance(s.value, ir.Call)
+                and s.value.op.value is runtime.make_dict}
+    return displays | set(fn.params)

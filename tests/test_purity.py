@@ -206,7 +206,19 @@ def chosen_exp_then_written(x):
     return r + np.sum(y)
 
 
+def dict_key_added_in_a_loop(y):
+    """Each trip builds a dict and adds a key: the save before the write finds no item, and the
+    restore removes the key again (found by tests/fuzz: KeyError in the adjoint sweep)."""
+    for _ in range(2):
+        d = {"c": y * 2.0}
+        d["a"] = y * d["c"]
+        y = np.sin(d["a"])
+    return np.sum(y)
+
+
 @pytest.mark.parametrize("fun, x", [
+    (dict_key_added_in_a_loop, np.array([0.3, -0.5])),
+    (dict_key_added_in_a_loop, 0.4),
     (exp_then_written, np.array([0.3, 0.5])),
     (chosen_exp_then_written, np.array([0.3, 0.5, -0.2])),
     (chosen_exp_then_written, np.array([-0.3, 0.5, -0.2])),

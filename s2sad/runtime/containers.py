@@ -19,10 +19,31 @@ def inplace(fn):
     return fn
 
 
+class _Missing:
+    """What `item_or_missing` gives for a key a dict does not have yet."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING = _Missing()
+
+
+def item_or_missing(x, index):
+    """`x[index]`, or MISSING for a key a dict does not have (what a write that adds the key
+    overwrote: restoring MISSING removes the key again)."""
+    if isinstance(x, dict):
+        return x.get(index, MISSING)
+    return x[index]
+
+
 @inplace
 def setitem(x, index, value):
-    """`x[index] = value`, returning `x`."""
-    x[index] = value
+    """`x[index] = value`, returning `x` (MISSING removes a dict's key)."""
+    if value is MISSING:
+        del x[index]
+    else:
+        x[index] = value
     return x
 
 
