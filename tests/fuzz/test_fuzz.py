@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.fuzz.checks import run_program, validate
+from tests.fuzz.checks import fd_agrees, run_program, validate
 from tests.fuzz.generate import Program, generate
 from tests.fuzz.runner import Summary, run_many
 from tests.fuzz.shrink import shrink
@@ -104,3 +104,13 @@ def test_a_wrong_derivative_is_caught_and_shrunk():
         assert len(small.source) < len(program.source)
         assert "if " not in small.source and "bent(x)" in small.source
         assert run_program(small, Path(tmp)).kind == "wrong:grad-vs-fd"
+
+
+def test_differences_decide_only_where_they_converge():
+    args, u = (np.array([0.3, -0.2]),), (np.array([1.0, 0.5]),)
+    smooth = lambda a: float(np.sum(np.sin(a[0])))
+    right = float(np.cos(args[0]) @ u[0])
+    assert fd_agrees(right, smooth, args, u)[0]
+    assert not fd_agrees(1.01 * right, smooth, args, u)[0]
+    fast = lambda a: float(np.sum(np.cos(3e5 * a[0])))  # varies faster than the step resolves
+    assert fd_agrees(123.0, fast, args, u)[0]
