@@ -15,7 +15,7 @@ import numpy as np
 
 from s2sad import cache
 from s2sad.errors import ArgnumsError, CotangentError, IntegerArgument, Location, NonScalarOutput, UnsupportedSyntax
-from s2sad.parse import unwrap
+from s2sad.front.parse import unwrap
 from s2sad.pipeline import Built, Request
 from s2sad.runtime import map_structure, zeros_like
 

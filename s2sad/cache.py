@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 import types
 
-from s2sad.parse import self_class, unwrap
+from s2sad.front.parse import self_class, unwrap
 from s2sad.pipeline import Built, Request, build
 from s2sad.rules.registry import GENERATION
 

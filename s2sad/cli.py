@@ -12,8 +12,8 @@ import os
 import sys
 from pathlib import Path
 
-from s2sad import ir
 from s2sad.api import Transformed, _params
+from s2sad.core import ir
 from s2sad.errors import S2SADError, TargetError
 
 

@@ -12,20 +12,21 @@ import re
 import types
 from dataclasses import dataclass, field
 
-from s2sad import ir, shapes
-from s2sad.activity import Activity, analyse
-from s2sad.calls import building
-from s2sad.compile import compile_functions
-from s2sad.derivs import container_names, sequence_ops
-from s2sad.emit import emit_module
-from s2sad.forward import forward
-from s2sad.lower import all_names, lower
-from s2sad.naming import Namer
-from s2sad.optimize import optimize as run_optimizer
-from s2sad.parse import MethodOf, Parsed, defaults_of, parse
-from s2sad.reverse import reverse
+from s2sad.analyses import shapes
+from s2sad.analyses.activity import Activity, analyse
+from s2sad.back.compile import compile_functions
+from s2sad.back.emit import emit_module
+from s2sad.back.optimize import optimize as run_optimizer
+from s2sad.core import ir
+from s2sad.core.naming import Namer
+from s2sad.front.lower import all_names, lower
+from s2sad.front.parse import MethodOf, Parsed, defaults_of, parse
 from s2sad.rules.registry import GENERATION
-from s2sad.split import split
+from s2sad.transforms.calls import building
+from s2sad.transforms.derivs import container_names, sequence_ops
+from s2sad.transforms.forward import forward
+from s2sad.transforms.reverse import reverse
+from s2sad.transforms.split import split
 
 MODES = ("jvp", "grad", "value_and_grad", "vjp")
 
@@ -125,7 +126,7 @@ def pair_output(fn: ir.Function, namer: Namer) -> ir.Function:
     ret = fn.body[-1]
     if isinstance(ret.value, ir.Pack):
         return fn
-    from s2sad.lower_expr import getitem_ref
+    from s2sad.front.lower_expr import getitem_ref
 
     parts = [ir.Var(namer.temp()) for _ in range(2)]
     reads = [ir.Assign(p, ir.Call(getitem_ref(), (ret.value, ir.Const(i))), ret.line) for i, p in enumerate(parts)]

@@ -17,7 +17,7 @@ import pytest
 
 import s2sad
 from s2sad import cache
-from s2sad.compile import compile_function
+from s2sad.back.compile import compile_function
 from tests.conftest import ROOT
 
 

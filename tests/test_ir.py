@@ -1,4 +1,4 @@
-"""The IR contract (`s2sad.ir` docstring): `verify` accepts what lowering and the transforms
+"""The IR contract (`s2sad.core.ir` docstring): `verify` accepts what lowering and the transforms
 produce and rejects each kind of breach; the printer writes the IR as Python."""
 
 import ast
@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 import s2sad
-from s2sad import ir
-from s2sad.ir import Assign, Call, Const, Function, Pack, Ref, Return, Var
-from s2sad.lower import lower
-from s2sad.parse import parse
-from s2sad.syntax import operator_ref
+from s2sad.core import ir
+from s2sad.core.ir import Assign, Call, Const, Function, Pack, Ref, Return, Var
+from s2sad.core.syntax import operator_ref
+from s2sad.front.lower import lower
+from s2sad.front.parse import parse
 
 SIN = Ref(np.sin, ("np", "sin"), np)
 SUM = Ref(np.sum, ("np", "sum"), np)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import s2sad
-from s2sad.methods import ARRAY_ATTRIBUTES, ARRAY_METHODS
-from s2sad.naming import numpy_ref
+from s2sad.core.naming import numpy_ref
+from s2sad.front.methods import ARRAY_ATTRIBUTES, ARRAY_METHODS
 from s2sad.rules.registry import lookup
 from s2sad.testing import check_grads, make_function
 

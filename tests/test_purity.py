@@ -580,7 +580,7 @@ def test_a_view_used_after_its_base_is_written_is_an_error(fun):
 
 
 def test_the_rules_declare_which_ops_return_views():
-    from s2sad.aliasing import returns_view
+    from s2sad.front.aliasing import returns_view
 
     for op in (np.transpose, np.reshape, np.ravel, np.squeeze, np.expand_dims, np.swapaxes, np.moveaxis,
                np.broadcast_to, np.flip, np.real, np.diagonal, np.asarray, np.atleast_2d):

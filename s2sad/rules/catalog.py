@@ -17,8 +17,8 @@ import sys
 import textwrap
 from collections.abc import Callable
 
+from s2sad.core.syntax import BINARY, COMPARE, UNARY
 from s2sad.rules.registry import RULES, Rule, _elementwise_params
-from s2sad.syntax import BINARY, COMPARE, UNARY
 
 PREFIXES = {"_operator.": "operator.", "scipy_special.": "scipy.special.", "numpy_linalg.": "np.linalg.",
             "s2sad_runtime.": "s2sad.runtime."}

@@ -28,7 +28,7 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from s2sad.ir import Ref
+from s2sad.core.ir import Ref
 
 
 @dataclass
@@ -55,7 +55,7 @@ class Rule:
     """"elementwise": the result has the broadcast shape of the inputs (used to specialise)."""
     view: bool = False
     """The result may share memory with the first argument (a view, the array itself, or an
-    item of a container): the aliasing analysis reads it (see `s2sad.aliasing`)."""
+    item of a container): the aliasing analysis reads it (see `s2sad.front.aliasing`)."""
     family: str = ""
     notes: str = ""
 

@@ -294,7 +294,7 @@ def rebindable(value, where):
     """`value` in `y += v` where `y` may share memory: a number or tuple (for which `+=` makes a
     new value), or an error for an array or list (for which Python would write into the object
     that other names hold too, which the derivative would not follow). `where` is the location,
-    and for an argument of a call, the refusal's message and hint (see `s2sad.helper_writes`)."""
+    and for an argument of a call, the refusal's message and hint (see `s2sad.front.helper_writes`)."""
     if isinstance(value, (np.ndarray, list)):
         from s2sad.errors import Location, UnsupportedSyntax
 

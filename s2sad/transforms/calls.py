@@ -14,10 +14,10 @@ import threading
 import types
 from dataclasses import dataclass
 
-from s2sad import ir
-from s2sad.ir import Assign, Call, Const, Ref, Var
-from s2sad.naming import Namer
-from s2sad.parse import MethodOf
+from s2sad.core import ir
+from s2sad.core.ir import Assign, Call, Const, Ref, Var
+from s2sad.core.naming import Namer
+from s2sad.front.parse import MethodOf
 from s2sad.rules.registry import is_internal, lookup
 
 _BUILDING = threading.local()
@@ -98,7 +98,7 @@ def require_positional(fun: object) -> None:
     import inspect
 
     from s2sad.errors import Location, UnsupportedSyntax
-    from s2sad.parse import unwrap
+    from s2sad.front.parse import unwrap
 
     code = unwrap(fun).__code__
     if code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS) or code.co_kwonlyargcount:
@@ -115,7 +115,7 @@ def positional_args(fun: object, bound: dict[str, ir.Atom]) -> tuple[ir.Atom, ..
     import inspect
 
     from s2sad.api import _params
-    from s2sad.parse import unwrap
+    from s2sad.front.parse import unwrap
 
     signature = inspect.signature(unwrap(fun))
     out = []
@@ -304,7 +304,7 @@ def _param_names(fun) -> list[str]:
 
 
 def _runtime(name: str) -> Ref:
-    from s2sad.naming import runtime_ref
+    from s2sad.core.naming import runtime_ref
 
     return runtime_ref(name)
 
@@ -314,6 +314,6 @@ SPLITTERS = {"function": _split_function, "checkpoint": _split_checkpoint,
 
 
 def _getitem() -> Ref:
-    from s2sad.lower_expr import getitem_ref
+    from s2sad.front.lower_expr import getitem_ref
 
     return getitem_ref()

@@ -14,10 +14,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from s2sad import ir, runtime
+from s2sad import runtime
+from s2sad.core import ir
+from s2sad.core.ir import Assign, Call, Var
+from s2sad.core.naming import Namer, runtime_ref
 from s2sad.errors import Location, UnsupportedSyntax
-from s2sad.ir import Assign, Call, Var
-from s2sad.naming import Namer, runtime_ref
 from s2sad.rules.registry import lookup
 
 ITEMS = {id(f) for f in (runtime.list_pop, runtime.tape_pop)}

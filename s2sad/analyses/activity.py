@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from s2sad import ir, runtime
-from s2sad.ir import Assign, Call, Var
+from s2sad import runtime
+from s2sad.core import ir
+from s2sad.core.ir import Assign, Call, Var
 from s2sad.rules.registry import is_internal, lookup
 
 

@@ -15,9 +15,10 @@ import operator
 
 import numpy as np
 
-from s2sad import ir, runtime
-from s2sad.ir import Assign, Call, Const, Pack, Ref, Var
-from s2sad.naming import runtime_ref
+from s2sad import runtime
+from s2sad.core import ir
+from s2sad.core.ir import Assign, Call, Const, Pack, Ref, Var
+from s2sad.core.naming import runtime_ref
 from s2sad.rules.registry import lookup
 
 SCALAR = "()"

@@ -13,9 +13,10 @@ import inspect
 from collections import Counter
 from dataclasses import dataclass
 
-from s2sad import ir, runtime
-from s2sad.ir import Assign, Atom, Call, Const, Ref, Var
-from s2sad.syntax import atom_to_ast, expr_to_ast, index_to_ast
+from s2sad import runtime
+from s2sad.core import ir
+from s2sad.core.ir import Assign, Atom, Call, Const, Ref, Var
+from s2sad.core.syntax import atom_to_ast, expr_to_ast, index_to_ast
 
 
 @dataclass

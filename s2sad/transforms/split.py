@@ -8,10 +8,11 @@ and `s2sad.vjp` for its pullback.
 
 from __future__ import annotations
 
-from s2sad import ir, runtime
-from s2sad.ir import Assign, Call, Const, Pack, Var
-from s2sad.lower_expr import getitem_ref
-from s2sad.naming import Namer, runtime_ref
+from s2sad import runtime
+from s2sad.core import ir
+from s2sad.core.ir import Assign, Call, Const, Pack, Var
+from s2sad.core.naming import Namer, runtime_ref
+from s2sad.front.lower_expr import getitem_ref
 
 
 def split(fn: ir.Function, namer: Namer) -> tuple[ir.Function, ir.Function]:

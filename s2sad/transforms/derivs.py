@@ -5,13 +5,14 @@ from __future__ import annotations
 import operator
 from dataclasses import dataclass, field
 
-from s2sad import ir, runtime
-from s2sad.activity import Activity
+from s2sad import runtime
+from s2sad.analyses.activity import Activity
+from s2sad.core import ir
+from s2sad.core.ir import Call, Var
+from s2sad.core.naming import Namer
 from s2sad.errors import Location, MissingRule, UnsupportedSyntax
-from s2sad.ir import Call, Var
-from s2sad.naming import Namer
 from s2sad.rules.registry import Rule, is_internal, lookup
-from s2sad.templates import bind
+from s2sad.transforms.templates import bind
 
 
 @dataclass
@@ -191,7 +192,7 @@ def sequence_ops(fn: ir.Function) -> ir.Function:
 
 
 def _as_sequence_op(call: Call, known) -> Call | None:
-    from s2sad.naming import runtime_ref
+    from s2sad.core.naming import runtime_ref
 
     a, b = call.args
     if call.op.value is operator.add and known(a) and known(b):

@@ -12,15 +12,23 @@ from __future__ import annotations
 import operator
 from dataclasses import dataclass, field
 
-from s2sad import ir, runtime
-from s2sad.activity import Activity
-from s2sad.calls import active_params, callee_kind, callee_ref, derivative, positional_args, require_positional
-from s2sad.derivs import Context, constructor_items
-from s2sad.ir import Assign, Atom, Call, Const, Pack, Ref, Var
-from s2sad.lower_expr import getitem_ref
-from s2sad.naming import Namer, runtime_ref
-from s2sad.syntax import operator_ref
-from s2sad.templates import tangent_term
+from s2sad import runtime
+from s2sad.analyses.activity import Activity
+from s2sad.core import ir
+from s2sad.core.ir import Assign, Atom, Call, Const, Pack, Ref, Var
+from s2sad.core.naming import Namer, runtime_ref
+from s2sad.core.syntax import operator_ref
+from s2sad.front.lower_expr import getitem_ref
+from s2sad.transforms.calls import (
+    active_params,
+    callee_kind,
+    callee_ref,
+    derivative,
+    positional_args,
+    require_positional,
+)
+from s2sad.transforms.derivs import Context, constructor_items
+from s2sad.transforms.templates import tangent_term
 
 
 @dataclass

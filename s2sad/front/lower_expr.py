@@ -13,12 +13,12 @@ import types
 
 import gast
 
+from s2sad.core.ir import Atom, Call, Const, Expr, Pack, Ref, Var
+from s2sad.core.naming import numpy_ref, runtime_ref
+from s2sad.core.syntax import BINARY, COMPARE, UNARY, operator_ref
 from s2sad.errors import UnsupportedSyntax
-from s2sad.ir import Atom, Call, Const, Expr, Pack, Ref, Var
-from s2sad.methods import ARRAY_ATTRIBUTES, ARRAY_METHODS
-from s2sad.naming import numpy_ref, runtime_ref
-from s2sad.parse import MethodOf
-from s2sad.syntax import BINARY, COMPARE, UNARY, operator_ref
+from s2sad.front.methods import ARRAY_ATTRIBUTES, ARRAY_METHODS
+from s2sad.front.parse import MethodOf
 
 
 def getitem_ref() -> Ref:

@@ -238,7 +238,7 @@ def assigned(body: list[Stmt]) -> set[str]:
 # ---------------------------------------------------------------- printer
 
 INFIX: dict[str, str] = {}
-"""Maps `operator` function names to their Python spelling; filled by `s2sad.syntax`."""
+"""Maps `operator` function names to their Python spelling; filled by `s2sad.core.syntax`."""
 
 
 def format_atom(atom: Atom) -> str:
@@ -250,7 +250,7 @@ def format_atom(atom: Atom) -> str:
 
 
 def format_expr(expr: Expr) -> str:
-    from s2sad.syntax import expr_to_source
+    from s2sad.core.syntax import expr_to_source
 
     return expr_to_source(expr)
 

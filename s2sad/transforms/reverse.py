@@ -18,14 +18,16 @@ Forms: `grad` (seed 1, return the gradients), `value_and_grad` (also the value) 
 
 from __future__ import annotations
 
-from s2sad import ir, runtime, shapes
-from s2sad.activity import Activity
-from s2sad.adjoints import AdjointStatements, State
-from s2sad.calls import ReverseCall, rewrite_for_reverse
-from s2sad.derivs import Context
-from s2sad.ir import Assign, Atom, Call, Const, Pack, Var
-from s2sad.naming import Namer, builtin_ref, numpy_ref, runtime_ref
-from s2sad.recording import Recorder, Restore, Save
+from s2sad import runtime
+from s2sad.analyses import shapes
+from s2sad.analyses.activity import Activity
+from s2sad.analyses.recording import Recorder, Restore, Save
+from s2sad.core import ir
+from s2sad.core.ir import Assign, Atom, Call, Const, Pack, Var
+from s2sad.core.naming import Namer, builtin_ref, numpy_ref, runtime_ref
+from s2sad.transforms.adjoints import AdjointStatements, State
+from s2sad.transforms.calls import ReverseCall, rewrite_for_reverse
+from s2sad.transforms.derivs import Context
 
 FORMS = ("grad", "value_and_grad", "vjp")
 

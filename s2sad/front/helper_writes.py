@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import types
 
-from s2sad import ir
-from s2sad.aliasing import _branches, _flatten, _held_by, _rebound_between, _sequences, _sources, _views_of
+from s2sad.core import ir
+from s2sad.core.ir import Assign, Call, Var
+from s2sad.core.naming import Namer, runtime_ref
 from s2sad.errors import Location, S2SADError, UnsupportedSyntax
-from s2sad.ir import Assign, Call, Var
-from s2sad.naming import Namer, runtime_ref
+from s2sad.front.aliasing import _branches, _flatten, _held_by, _rebound_between, _sequences, _sources, _views_of
 
 Writes = dict[str, tuple[int, bool]]
 """Parameter -> (the callee's line writing into it, whether only by `p += v`)."""
@@ -91,8 +91,8 @@ def param_writes(fun: object, memo: dict[int, Writes] | None = None, stack: froz
 
 
 def _writes_of(fun: object, memo: dict[int, Writes], stack: frozenset) -> Writes:
-    from s2sad.lower import Lowerer
-    from s2sad.parse import parse
+    from s2sad.front.lower import Lowerer
+    from s2sad.front.parse import parse
 
     try:
         lowerer = Lowerer(parse(fun))
@@ -201,7 +201,7 @@ def _refusal(fun: object, param: str, arg: str, line: int, only_augmented: bool,
 
 
 def _callee(stmt: ir.Stmt) -> object | None:
-    from s2sad.calls import is_user_function
+    from s2sad.transforms.calls import is_user_function
 
     if not (isinstance(stmt, Assign) and isinstance(stmt.value, Call)) or ir.is_inplace(stmt.value):
         return None
@@ -210,7 +210,7 @@ def _callee(stmt: ir.Stmt) -> object | None:
 
 
 def _lowerable(fun: object) -> bool:
-    from s2sad.parse import MethodOf
+    from s2sad.front.parse import MethodOf
 
     return isinstance(fun, (types.FunctionType, MethodOf)) and not getattr(fun, "__s2sad_generated__", False)
 

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 
 import gast
 
-from s2sad import ir
-from s2sad.ir import Atom, Call, Const, Expr, Var
-from s2sad.naming import builtin_ref, runtime_ref
-from s2sad.syntax import operator_ref
+from s2sad.core import ir
+from s2sad.core.ir import Atom, Call, Const, Expr, Var
+from s2sad.core.naming import builtin_ref, runtime_ref
+from s2sad.core.syntax import operator_ref
 
 
 @dataclass
@@ -357,6 +357,6 @@ def _located(node: gast.AST, line: int) -> gast.AST:
 
 
 def _getitem():
-    from s2sad.lower_expr import getitem_ref
+    from s2sad.front.lower_expr import getitem_ref
 
     return getitem_ref()

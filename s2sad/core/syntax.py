@@ -6,7 +6,7 @@ import ast
 import operator
 from collections.abc import Callable
 
-from s2sad.ir import Atom, Call, Const, Expr, Pack, Ref, Var
+from s2sad.core.ir import Atom, Call, Const, Expr, Pack, Ref, Var
 
 BINARY: dict[str, Callable] = {
     "Add": operator.add,

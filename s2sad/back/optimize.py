@@ -7,10 +7,12 @@ from __future__ import annotations
 import operator
 from collections import Counter
 
-from s2sad import ir, runtime, shapes
-from s2sad.ir import Assign, Call, Const, Pack, Var
+from s2sad import runtime
+from s2sad.analyses import shapes
+from s2sad.core import ir
+from s2sad.core.ir import Assign, Call, Const, Pack, Var
+from s2sad.core.syntax import operator_ref
 from s2sad.rules.registry import lookup
-from s2sad.syntax import operator_ref
 
 EFFECTFUL = {id(runtime.seed), id(runtime.receive)}
 """Calls kept even when their result is unused: they check or communicate."""

@@ -14,14 +14,15 @@ from collections.abc import Callable
 
 import gast
 
-from s2sad import aliasing, helper_writes, ir
+from s2sad.core import ir
+from s2sad.core.ir import Assign, Call, Const, Expr, Pack, Var
+from s2sad.core.naming import Namer, runtime_ref
+from s2sad.core.syntax import BINARY, operator_ref
 from s2sad.errors import UnsupportedSyntax
-from s2sad.ir import Assign, Call, Const, Expr, Pack, Var
-from s2sad.lower_expr import ExprLowering, describe, getattr_ref, getitem_ref
-from s2sad.lower_flow import FlowLowering, Loop, _contains
-from s2sad.naming import Namer, runtime_ref
-from s2sad.parse import Parsed
-from s2sad.syntax import BINARY, operator_ref
+from s2sad.front import aliasing, helper_writes
+from s2sad.front.lower_expr import ExprLowering, describe, getattr_ref, getitem_ref
+from s2sad.front.lower_flow import FlowLowering, Loop, _contains
+from s2sad.front.parse import Parsed
 
 EFFECT_CALLS = {id(builtins.print)}
 """Calls allowed as statements for their side effect alone (they carry no derivative)."""

@@ -11,13 +11,14 @@ from __future__ import annotations
 import operator
 from dataclasses import dataclass, field
 
-from s2sad import ir, runtime
-from s2sad.derivs import constructor_items, constructor_slots
-from s2sad.ir import Assign, Atom, Call, Const, Var
-from s2sad.lower_expr import getitem_ref
-from s2sad.naming import runtime_ref
-from s2sad.syntax import operator_ref
-from s2sad.templates import accumulate_term, adjoint_term
+from s2sad import runtime
+from s2sad.core import ir
+from s2sad.core.ir import Assign, Atom, Call, Const, Var
+from s2sad.core.naming import runtime_ref
+from s2sad.core.syntax import operator_ref
+from s2sad.front.lower_expr import getitem_ref
+from s2sad.transforms.derivs import constructor_items, constructor_slots
+from s2sad.transforms.templates import accumulate_term, adjoint_term
 
 
 @dataclass

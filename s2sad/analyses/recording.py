@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from s2sad import ir, runtime
-from s2sad.ir import Assign, Call, Const, Var
-from s2sad.naming import Namer, runtime_ref
+from s2sad import runtime
+from s2sad.core import ir
+from s2sad.core.ir import Assign, Call, Const, Var
+from s2sad.core.naming import Namer, runtime_ref
 
 
 @dataclass
@@ -209,19 +210,19 @@ class Recorder:
 def _add() -> ir.Ref:
     import operator
 
-    from s2sad.syntax import operator_ref
+    from s2sad.core.syntax import operator_ref
 
     return operator_ref(operator.add)
 
 
 def _getattr() -> ir.Ref:
-    from s2sad.lower_expr import getattr_ref
+    from s2sad.front.lower_expr import getattr_ref
 
     return getattr_ref()
 
 
 def _getitem() -> ir.Ref:
-    from s2sad.lower_expr import getitem_ref
+    from s2sad.front.lower_expr import getitem_ref
 
     return getitem_ref()
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from s2sad.ir import Ref
+from s2sad.core.ir import Ref
 
 
 class Namer:

@@ -1,0 +1,1 @@
+"""Side tables over the IR: activity, what reverse mode records, shape classes."""

@@ -1,0 +1,1 @@
+"""Derivative IR to a Python function: the optimizer, the emitter, compilation."""
