@@ -171,7 +171,7 @@ def test_printer_structured_statements():
 
 
 def test_cli_ir_stage_is_the_printer(cli):
-    result = cli("show", "tests/test_ir.py:nested", "--stage", "ir")
+    result = cli("show", "tests/core/test_ir.py:nested", "--stage", "ir")
     assert result.returncode == 0, result.stderr
     assert result.stdout == ir.format_function(lower(parse(nested)))
     assert s2sad.grad(nested).built().primal.body == lower(parse(nested)).body

@@ -58,7 +58,7 @@ def test_same_input_gives_byte_identical_source(mode):
 
 
 def test_source_is_identical_across_processes_and_hash_seeds():
-    code = ("import s2sad; from tests.test_compile import model; "
+    code = ("import s2sad; from tests.back.test_compile import model; "
             "print(s2sad.show(model, argnums=(0, 1)) + s2sad.show(model, mode='forward', argnums=(0, 1)))")
     outputs = set()
     for seed in ("0", "12345"):
