@@ -58,6 +58,7 @@ def check_golden(name: str, text: str) -> None:
     """Compare `text` with tests/golden/<name>; rewrite the file instead when S2SAD_UPDATE_GOLDEN=1."""
     path = GOLDEN / name
     if UPDATE_GOLDEN:
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
         return
     if not path.exists():
