@@ -31,3 +31,8 @@ CASES = {
 def test_adjoint_ir(name, golden):
     src, wrt, form = CASES[name]
     golden(f"stages/reverse/{name}.txt", ir.format_function(stages.reverse_ir(src, wrt, form)))
+
+
+def test_square_has_adjoint_two_x_by():
+    text = ir.format_function(stages.reverse_ir(CASES["square"][0]))
+    assert "by * x" in text and "x * by" in text  # one term per factor, both into bx
