@@ -90,7 +90,9 @@ class Emitter:
         if isinstance(stmt, ir.For):
             head = f"{indent}for {stmt.target.name} in {ast.unparse(self.atom(stmt.iter))}:"
             return [head] + self.nested(stmt.body, inner)
-        return self.while_loop(stmt, indent)
+        if isinstance(stmt, ir.While):
+            return self.while_loop(stmt, indent)
+        raise ir.unknown(stmt, "emission")
 
     def param(self, name: str) -> str:
         """`name`, or `name=<default>` (a literal, or a name bound to the default object)."""
