@@ -10,10 +10,14 @@ their `sid`.
 
 from __future__ import annotations
 
+import operator
+
 from s2sad import runtime
 from s2sad.core import ir
 from s2sad.core.ir import Assign, Call, Const, Restore, Save, Var
 from s2sad.core.naming import Namer, runtime_ref
+from s2sad.core.syntax import operator_ref
+from s2sad.front.lower_expr import getattr_ref, getitem_ref
 
 
 class Recorder:
@@ -190,22 +194,14 @@ class Recorder:
 
 
 def _add() -> ir.Ref:
-    import operator
-
-    from s2sad.core.syntax import operator_ref
-
     return operator_ref(operator.add)
 
 
 def _getattr() -> ir.Ref:
-    from s2sad.front.lower_expr import getattr_ref
-
     return getattr_ref()
 
 
 def _getitem() -> ir.Ref:
-    from s2sad.front.lower_expr import getitem_ref
-
     return getitem_ref()
 
 
