@@ -26,7 +26,8 @@ Contract (checked by `verify`):
 - Every statement carries `sid`, a number the IR gives it when it is made, unique in the
   process and never reused; it takes no part in equality (two statements with the same fields
   are equal). Side tables about statements are keyed by `sid`, never by `id()`: a statement
-  rebuilt (`rebuild`) is a new statement with a new `sid`.
+  rebuilt (`rebuild`) is a new statement with a new `sid`. Statements are made with their
+  constructors only: a `copy.copy` or `dataclasses.replace` would keep the `sid`.
 
 Analyses never annotate these nodes: they return side tables keyed by name or `sid`. A stage
 that meets a statement kind it does not handle raises `InternalError` (`unknown`).
@@ -346,6 +347,8 @@ def _verify_block(body: list[Stmt], defined: set[str], top: bool, saves: set[int
     for i, stmt in enumerate(body):
         if isinstance(stmt, While):
             _verify_block(stmt.test_body, defined, top=False, saves=saves)
+        if isinstance(stmt, (Save, Restore)):
+            _verify_marker(stmt, saves)
         for name in reads(stmt):
             if name not in defined:
                 raise IRError(f"line {stmt.line}: {name!r} read before assignment")
@@ -357,8 +360,6 @@ def _verify_block(body: list[Stmt], defined: set[str], top: bool, saves: set[int
                 raise IRError(f"line {stmt.line}: statements after return")
         elif isinstance(stmt, For):
             defined.add(stmt.target.name)
-        elif isinstance(stmt, (Save, Restore)):
-            _verify_marker(stmt, saves)
         for child in children(stmt):
             if not (isinstance(stmt, While) and child is stmt.test_body):
                 _verify_block(child, defined, top=False, saves=saves)
