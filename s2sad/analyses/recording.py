@@ -37,11 +37,11 @@ class Recorder:
 
     # ------------------------------------------------------------ the primal sweep, marked
 
-    def primal(self, body: list[ir.Stmt]) -> list:
+    def primal(self, body: list[ir.Stmt]) -> list[ir.Stmt]:
         return self.block(body, set(self.params), in_loop=False)
 
-    def block(self, body: list[ir.Stmt], defined: set[str], in_loop: bool) -> list:
-        out: list = []
+    def block(self, body: list[ir.Stmt], defined: set[str], in_loop: bool) -> list[ir.Stmt]:
+        out: list[ir.Stmt] = []
         for stmt in body:
             out += self.stmt(stmt, defined, in_loop)
         return out

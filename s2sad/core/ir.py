@@ -229,7 +229,8 @@ def atoms_of(expr: Expr | Atom) -> tuple[Atom, ...]:
 
 
 def reads(stmt: Stmt) -> set[str]:
-    """Names a statement reads directly (not inside nested blocks)."""
+    """Names a statement reads directly (not inside nested blocks). A `Save` reads its variable
+    (unless it may be unbound there); a `Restore`, what it needs besides (`restore_reads`)."""
     if isinstance(stmt, Assign):
         return {a.name for a in atoms_of(stmt.value) if isinstance(a, Var)}
     if isinstance(stmt, Return):

@@ -7,10 +7,21 @@ make the state at the end of one arm the joined one.
 
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 from s2sad.core import ir
 
 
-def branch(sweep, stmt: ir.If) -> list[ir.Stmt]:
+class Sweep(Protocol):
+    state: Any
+    """The sweep's state at this point (`forward.State`, `adjoints.State`)."""
+
+    def block(self, body: list[ir.Stmt]) -> list[ir.Stmt]: ...
+
+    def reconcile(self, arm: Any, line: int) -> list[ir.Stmt]: ...
+
+
+def branch(sweep: Sweep, stmt: ir.If) -> list[ir.Stmt]:
     """Both arms from the state before the `if`; after it, the join of the two arms' states,
     and each arm ends with what its own state lacks of the join."""
     start = sweep.state.copy()
