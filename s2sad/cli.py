@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from s2sad.api import Transformed, _params
-from s2sad.core import ir
+from s2sad.core import printer
 from s2sad.errors import S2SADError, TargetError
 
 
@@ -88,7 +88,7 @@ def render(fun: object, mode: str, argnums, stage: str, optimize: bool, kinds: t
     transformed = Transformed(fun, "grad" if mode == "reverse" else "jvp", argnums, optimize)
     built = transformed.built(kinds or transformed.numeric_kinds())
     if stage == "ir":
-        return ir.format_function(built.primal)
+        return printer.format_function(built.primal)
     if stage == "activity":
         return built.activity.format()
     return built.source

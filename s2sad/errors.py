@@ -81,3 +81,11 @@ class TargetError(S2SADError, LookupError):
 
 class UnsupportedValue(S2SADError, TypeError):
     """A value of a kind the derivative code was not built for (seen when the code runs)."""
+
+
+class InternalError(Exception):
+    """A bug in s2sad, never a user error: a stage met IR it does not handle, or IR that breaks
+    its contract (`s2sad.core.ir`). Please report it with the function that caused it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"{message} (this is a bug in s2sad, please report it)")

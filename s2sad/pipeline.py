@@ -8,7 +8,6 @@ Each stage takes plain data and returns plain data; `cache.get` keeps the result
 from __future__ import annotations
 
 import inspect
-import re
 import types
 from dataclasses import dataclass, field
 
@@ -69,16 +68,14 @@ class Built:
     callees: tuple[tuple[Built, types.FunctionType], ...] = ()
     """The entries this one was built from (callees' derivatives, an inner transform's code),
     each with the function it was looked up for."""
+    lines: dict[int, int] = field(default_factory=dict)
+    """Line of `source` -> the user's line it came from (the emitter's line map)."""
+    residuals: tuple[str, ...] = ()
+    """For mode "vjp": the names of the values the primal sweep hands the adjoint sweep."""
 
     def user_line(self, generated_line: int) -> str | None:
         """`file:line: text` of the user's line a line of the generated code came from."""
-        line = None
-        for text in self.source.splitlines()[:generated_line]:
-            match = _PROVENANCE.match(text)
-            if match:
-                line = int(match.group(1))
-            elif text.startswith("def "):
-                line = None
+        line = self.lines.get(generated_line)
         if line is None:
             return None
         return f"{self.primal.filename}:{line}: {self.primal.lines.get(line, '').strip()}"
@@ -101,7 +98,6 @@ class Built:
 
 
 _MISSING = object()
-_PROVENANCE = re.compile(r"\s*# line (\d+): ")
 
 
 def _same(now: tuple, then: tuple) -> bool:
@@ -154,23 +150,31 @@ def build(fun: object, request: Request) -> Built:
     STATS["builds"] += 1
     parsed = parse(fun)
     primal = lower(parsed)
+    ir.verify(primal)
     namer = Namer(_names(primal, parsed))
     with building(cache_key(fun, request)):
         activity, derivative = transform(primal, request, namer)
-    parts = split(derivative, namer) if request.mode == "vjp" else (derivative,)
-    residual_names = getattr(parts[-1], "residuals", [])
+    parts, residuals = (derivative,), ()
+    if request.mode == "vjp":
+        sweeps = split(derivative, namer)
+        parts, residuals = (sweeps.fwd, sweeps.bwd), sweeps.residuals
+        _verify(parts)
     if request.optimize:
         parts = tuple(run_optimizer(part, _start_classes(primal, part, request), namer) for part in parts)
+        _verify(parts)
     emitted = emit_module(list(parts), namer.temps | primal.temps)
     source, namespace = emitted.source, emitted.namespace
     wrt = ",".join(request.wrt)
     filename = f"<s2sad {request.mode} of {parsed.fun.__qualname__} wrt {wrt} ({parsed.filename}:{primal.firstline})>"
     compiled = compile_functions(source, namespace, [p.name for p in parts], filename)
     bwd = compiled[1] if len(compiled) > 1 else None
-    if bwd is not None:
-        bwd.__s2sad_residuals__ = residual_names
     return Built(compiled[0], source, primal, parts[0], activity, _deps(parsed, primal), bwd, GENERATION[0],
-                 parsed.fun, defaults_of(parsed.fun))
+                 parsed.fun, defaults_of(parsed.fun), lines=emitted.lines, residuals=residuals)
+
+
+def _verify(parts: tuple[ir.Function, ...]) -> None:
+    for part in parts:
+        ir.verify(part)
 
 
 def cache_key(fun: object, request: Request) -> tuple:

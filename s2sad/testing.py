@@ -141,8 +141,8 @@ def recorded(fun: Callable, *args, argnums=0) -> dict[str, object]:
     adjoint really reads."""
     transformed = api.Transformed(fun, "vjp", argnums if isinstance(argnums, tuple) else (argnums,))
     _, residuals = transformed(*args)
-    bwd = transformed.built(tuple(map(api._kind, transformed._args(args, {})))).bwd
-    return dict(zip(bwd.__s2sad_residuals__, residuals))
+    built = transformed.built(tuple(map(api._kind, transformed._args(args, {}))))
+    return dict(zip(built.residuals, residuals))
 
 
 # ------------------------------------------------------------------ one rule, called with numbers

@@ -1,41 +1,23 @@
-"""The to-be-recorded analysis: what the primal sweep saves for the adjoint sweep.
+"""Analysis, to be recorded: what the primal sweep saves for the adjoint sweep.
 
-`Recorder.primal` puts a `Save` marker before each statement that overwrites something (a
-variable, an array slice, a list's length); the reverse transform answers each with a
-`Restore` marker right after that statement's adjoint. `Recorder.finish` then keeps a pair
-only when the adjoint sweep reads the overwritten value, and writes it as real statements:
-a local slot outside loops, `tape.append` / `tape.pop()` inside them.
+`Recorder.primal` puts an `ir.Save` before each statement that overwrites something (a
+variable, an array slice, a list's length); the reverse transform answers each with an
+`ir.Restore` right after that statement's adjoint. `Recorder.finish` then keeps a pair
+only when the adjoint sweep reads the overwritten value, and writes it as plain statements:
+a local slot outside loops, `tape.append` / `tape.pop()` inside them. Saves are known by
+their `sid`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import operator
 
 from s2sad import runtime
 from s2sad.core import ir
-from s2sad.core.ir import Assign, Call, Const, Var
+from s2sad.core.ir import Assign, Call, Const, Restore, Save, Var
 from s2sad.core.naming import Namer, runtime_ref
-
-
-@dataclass
-class Save:
-    name: str
-    """The variable whose value (or whose contents) is about to change."""
-    kind: str
-    """"value": rebinding; "slice": `x[i] = v`; "append": `x.append(v)`; "pop": `v = x.pop()`;
-    "whole": another in-place change (the whole value is copied)."""
-    in_loop: bool
-    line: int
-    stmt: Assign | None = None
-    slot: str = ""
-    maybe_unbound: bool = False
-    """The variable may have no value yet where it is saved (it is assigned only in a branch or
-    a loop before): the function then starts with `name = None`, so the save reads None."""
-
-
-@dataclass
-class Restore:
-    save: Save
+from s2sad.core.syntax import operator_ref
+from s2sad.front.lower_expr import getattr_ref, getitem_ref
 
 
 class Recorder:
@@ -47,17 +29,19 @@ class Recorder:
         `item_or_missing` (restoring MISSING removes the key)."""
         self.tape = namer.fresh("tape")
         self.counters: dict[int, str] = {}
-        """Trip-count variable of each `While` (keyed by the id of the primal statement)."""
+        """Trip-count variable of each `While` (keyed by the `sid` of the primal statement)."""
+        self.slots: dict[int, str] = {}
+        """Where each kept save outside loops keeps its value (by the save's `sid`)."""
         self.surely: set[str] = set(params)
         """Names bound on every path to the statement being marked."""
 
     # ------------------------------------------------------------ the primal sweep, marked
 
-    def primal(self, body: list[ir.Stmt]) -> list:
+    def primal(self, body: list[ir.Stmt]) -> list[ir.Stmt]:
         return self.block(body, set(self.params), in_loop=False)
 
-    def block(self, body: list[ir.Stmt], defined: set[str], in_loop: bool) -> list:
-        out: list = []
+    def block(self, body: list[ir.Stmt], defined: set[str], in_loop: bool) -> list[ir.Stmt]:
+        out: list[ir.Stmt] = []
         for stmt in body:
             out += self.stmt(stmt, defined, in_loop)
         return out
@@ -80,7 +64,9 @@ class Recorder:
             return self.while_loop(stmt, defined, in_loop)
         if isinstance(stmt, Assign):
             return self.assign(stmt, defined, in_loop)
-        return [stmt]
+        if isinstance(stmt, ir.Return):
+            return [stmt]
+        raise ir.unknown(stmt, "recording")
 
     def assign(self, stmt: Assign, defined: set[str], in_loop: bool) -> list:
         value, name = stmt.value, stmt.target.name
@@ -114,7 +100,7 @@ class Recorder:
         step = Var(self.namer.temp())
         body += [Assign(step, Call(_add(), (Var(trips), Const(1))), stmt.line), Assign(Var(trips), step, stmt.line)]
         loop = ir.While(test_body, stmt.test, body, stmt.line)
-        self.counters[id(loop)] = trips
+        self.counters[loop.sid] = trips
         return init + [loop]
 
     # ------------------------------------------------------------ keeping what is read
@@ -123,13 +109,13 @@ class Recorder:
         """Real statements for the saves the adjoint needs; the rest of the markers dropped."""
         needed = _needed(adjoint)
         for save in _saves(primal):
-            if id(save) in needed:
-                save.slot = self.namer.fresh(f"{save.name}_saved") if not save.in_loop else self.tape
+            if save.sid in needed and not save.in_loop:
+                self.slots[save.sid] = self.namer.fresh(f"{save.name}_saved")
         prologue = self.prologue(primal, needed)
         return prologue + self.write_primal(primal, needed) + self.write_adjoint(adjoint, needed)
 
     def prologue(self, primal: list, needed: set[int]) -> list[ir.Stmt]:
-        saves = [s for s in _saves(primal) if id(s) in needed]
+        saves = [s for s in _saves(primal) if s.sid in needed]
         out: list[ir.Stmt] = []
         if any(s.in_loop for s in saves):
             out.append(Assign(Var(self.tape), Call(runtime_ref("make_list"), ()), 0))
@@ -142,7 +128,7 @@ class Recorder:
         out: list[ir.Stmt] = []
         for stmt in body:
             if isinstance(stmt, Save):
-                out += self.save(stmt) if id(stmt) in needed else []
+                out += self.save(stmt) if stmt.sid in needed else []
             else:
                 out.append(ir.rebuild(stmt, lambda b: self.write_primal(b, needed)))
         return out
@@ -151,7 +137,7 @@ class Recorder:
         out: list[ir.Stmt] = []
         for stmt in body:
             if isinstance(stmt, Restore):
-                out += self.restore(stmt.save) if id(stmt.save) in needed else []
+                out += self.restore(stmt.save) if stmt.save.sid in needed else []
             else:
                 out.append(ir.rebuild(stmt, lambda b: self.write_adjoint(b, needed)))
         return out
@@ -181,11 +167,11 @@ class Recorder:
     def store(self, save: Save, value: ir.Atom) -> Assign:
         if save.in_loop:
             return Assign(Var(self.tape), Call(runtime_ref("list_append"), (Var(self.tape), value)), save.line)
-        return Assign(Var(save.slot), value, save.line)
+        return Assign(Var(self.slots[save.sid]), value, save.line)
 
     def load(self, save: Save) -> ir.Expr:
         if not save.in_loop:
-            return Var(save.slot)
+            return Var(self.slots[save.sid])
         return Call(runtime_ref("tape_pop"), (Var(self.tape),))
 
     def restore(self, save: Save) -> list[ir.Stmt]:
@@ -208,57 +194,31 @@ class Recorder:
 
 
 def _add() -> ir.Ref:
-    import operator
-
-    from s2sad.core.syntax import operator_ref
-
     return operator_ref(operator.add)
 
 
 def _getattr() -> ir.Ref:
-    from s2sad.front.lower_expr import getattr_ref
-
     return getattr_ref()
 
 
 def _getitem() -> ir.Ref:
-    from s2sad.front.lower_expr import getitem_ref
-
     return getitem_ref()
 
 
-def _nodes(body: list):
-    for stmt in body:
-        yield stmt
-        if isinstance(stmt, (ir.If, ir.For, ir.While)):
-            for child in ir.children(stmt):
-                yield from _nodes(child)
-
-
 def _saves(body: list) -> list[Save]:
-    return [s for s in _nodes(body) if isinstance(s, Save)]
+    return [s for s in ir.walk(body) if isinstance(s, Save)]
 
 
 def _needed(adjoint: list) -> set[int]:
-    """The saves (by id) whose restore the adjoint sweep needs. A kept restore reads too (the
+    """The saves (by `sid`) whose restore the adjoint sweep needs. A kept restore reads too (the
     index of the slice it writes back, the item it re-appends), so the values it reads must be
     restored in their turn: grown until nothing more is needed."""
     needed: set[int] = set()
     while True:
-        more = {id(r.save) for r in _read_later(adjoint, set(), needed)}
+        more = {r.save.sid for r in _read_later(adjoint, set(), needed)}
         if more <= needed:
             return needed
         needed |= more
-
-
-def restore_reads(save: Save) -> set[str]:
-    """The names a restore reads, other than the variable it restores."""
-    if save.kind in ("slice", "attribute"):
-        index = save.stmt.value.args[1]
-        return {a.name for a in ir.atoms_of(index) if isinstance(a, Var)}
-    if save.kind == "pop":
-        return {save.stmt.target.name}
-    return set()
 
 
 def _read_later(body: list, later: set[str], needed: set[int]) -> list[Restore]:
@@ -271,16 +231,16 @@ def _read_later(body: list, later: set[str], needed: set[int]) -> list[Restore]:
             found.append(stmt)
         if isinstance(stmt, (ir.For, ir.While)):
             after = after | _reads(ir.children(stmt)[-1], needed)
-        for child in ir.children(stmt) if isinstance(stmt, (ir.If, ir.For, ir.While)) else ():
+        for child in ir.children(stmt):
             found += _read_later(child, after, needed)
     return found
 
 
 def _reads(body: list, needed: set[int]) -> set[str]:
     names: set[str] = set()
-    for stmt in _nodes(body):
+    for stmt in ir.walk(body):
         if isinstance(stmt, Restore):
-            names |= restore_reads(stmt.save) if id(stmt.save) in needed else set()
+            names |= ir.restore_reads(stmt.save) if stmt.save.sid in needed else set()
         elif not isinstance(stmt, Save):
             names |= ir.reads(stmt)
     return names

@@ -127,8 +127,10 @@ def simplify_block(body: list, table: dict) -> list:
 
 
 def _simplify(stmt, table: dict):
-    if isinstance(stmt, (ir.If, ir.For, ir.While)):
+    if isinstance(stmt, ir.COMPOUND):
         return ir.rebuild(stmt, lambda block: simplify_block(block, table))
+    if not isinstance(stmt, ir.SIMPLE):
+        raise ir.unknown(stmt, "shape simplification")
     if not (isinstance(stmt, Assign) and isinstance(stmt.value, Call)):
         return stmt
     call = stmt.value
@@ -155,11 +157,11 @@ def shapes_only(body: list, shape_of: dict[str, str]) -> list:
 def _read_otherwise(body: list) -> set[str]:
     """Names the statements read other than as the `like` of an `unbroadcast`."""
     names: set[str] = set()
-    for stmt in ir.walk([s for s in body if isinstance(s, (Assign, ir.Return, ir.If, ir.For, ir.While))]):
+    for stmt in ir.walk(body):
         value = stmt.value if isinstance(stmt, Assign) else None
         if isinstance(value, Call) and value.op.value is runtime.unbroadcast:
             names |= {a.name for a in value.args[:1] if isinstance(a, Var)}
-        elif isinstance(stmt, (Assign, ir.Return, ir.If, ir.For, ir.While)):
+        elif not isinstance(stmt, (ir.Save, ir.Restore)):  # what a kept restore reads is never a shape
             names |= ir.reads(stmt)
     return names
 
@@ -167,12 +169,14 @@ def _read_otherwise(body: list) -> set[str]:
 def _shapes_only(body: list, shape_of: dict[str, str]) -> list:
     out = []
     for stmt in body:
-        if isinstance(stmt, (ir.If, ir.For, ir.While)):
+        if isinstance(stmt, ir.COMPOUND):
             stmt = ir.rebuild(stmt, lambda b: _shapes_only(b, shape_of))
         elif isinstance(stmt, Assign) and isinstance(stmt.value, Call) and stmt.value.op.value is runtime.unbroadcast:
             g, like = stmt.value.args
             if isinstance(like, Var) and like.name in shape_of:
                 shape = Var(shape_of[like.name])
                 stmt = Assign(stmt.target, Call(runtime_ref("unbroadcast_to"), (g, shape)), stmt.line)
+        elif not isinstance(stmt, ir.SIMPLE):
+            raise ir.unknown(stmt, "shape simplification")
         out.append(stmt)
     return out

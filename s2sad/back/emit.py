@@ -1,9 +1,11 @@
-"""Stage 6, emit: IR in, Python source text and the namespace it runs in out.
+"""Stage 6, emit: IR in; Python source text, the namespace it runs in and a line map out.
 
 Single-use temporaries are folded back into the expression that reads them, so the output
 reads like hand-written code (`bx = g * np.cos(x)`, not three one-op lines). A provenance
-comment names the user's line above each block of statements that came from it. Text comes
-from `ast.unparse`; names are deterministic, so the same IR always gives the same bytes.
+comment names the user's line above each block of statements that came from it, and the line
+map says the same as data: each generated line under such a comment (up to the next one in the
+same function) maps to the user's line it names. Text comes from `ast.unparse`; names are
+deterministic, so the same IR always gives the same bytes.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import ast
 import inspect
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from s2sad import runtime
 from s2sad.core import ir
@@ -24,6 +26,19 @@ class Emitted:
     source: str
     namespace: dict
     """The globals the generated code runs in: each root name it spells, bound."""
+    lines: dict[int, int] = field(default_factory=dict)
+    """Generated line number (from 1) -> the user's line it came from, for lines that have one."""
+
+
+class _Provenance(str):
+    """A provenance comment's text, knowing the user's line it names."""
+
+    line: int
+
+    def __new__(cls, text: str, line: int) -> _Provenance:
+        comment = super().__new__(cls, text)
+        comment.line = line
+        return comment
 
 
 class Emitter:
@@ -59,11 +74,11 @@ class Emitter:
             value = _drop_default_args(value)
         return expr_to_ast(value, self.spell, self.atom)
 
-    def function(self) -> str:
+    def function(self) -> list[str]:
+        """The function's lines; the provenance comments among them are `_Provenance`."""
         params = [self.param(p) for p in self.fn.params]
         lines = [f"def {self.fn.name}({', '.join(params)}):"]
-        lines += self.block(self.fn.body, "    ") or ["    pass"]
-        return "\n".join(lines) + "\n"
+        return lines + (self.block(self.fn.body, "    ") or ["    pass"])
 
     def block(self, body: list[ir.Stmt], indent: str) -> list[str]:
         out: list[str] = []
@@ -73,7 +88,7 @@ class Emitter:
             if not text:
                 continue
             if stmt.line and stmt.line != last_line and stmt.line in self.fn.lines:
-                out.append(f"{indent}# line {stmt.line}: {self.fn.lines[stmt.line].strip()}")
+                out.append(_Provenance(f"{indent}# line {stmt.line}: {self.fn.lines[stmt.line].strip()}", stmt.line))
             last_line = stmt.line
             out += text
         return out
@@ -90,7 +105,9 @@ class Emitter:
         if isinstance(stmt, ir.For):
             head = f"{indent}for {stmt.target.name} in {ast.unparse(self.atom(stmt.iter))}:"
             return [head] + self.nested(stmt.body, inner)
-        return self.while_loop(stmt, indent)
+        if isinstance(stmt, ir.While):
+            return self.while_loop(stmt, indent)
+        raise ir.unknown(stmt, "emission")
 
     def param(self, name: str) -> str:
         """`name`, or `name=<default>` (a literal, or a name bound to the default object)."""
@@ -244,8 +261,27 @@ def emit_module(fns: list[ir.Function], temps: set[str]) -> Emitted:
     aliases: dict[int, str] = {}
     namespace: dict = {}
     taken = set().union(*(_all_local_names(fn) for fn in fns)) | {fn.name for fn in fns}
+    line_map: dict[int, int] = {}
+    first = 1
     for fn in fns:
         emitter = Emitter(fn, temps)
         emitter.aliases, emitter.namespace, emitter.taken = aliases, namespace, taken
-        sources.append(emitter.function())
-    return Emitted("\n\n".join(sources), namespace)
+        lines = emitter.function()
+        first = _map_lines(lines, first, line_map) + 3  # two blank lines between functions
+        sources.append("\n".join(lines) + "\n")
+    return Emitted("\n\n".join(sources), namespace, line_map)
+
+
+def _map_lines(lines: list[str], first: int, line_map: dict[int, int]) -> int:
+    """Enter in `line_map` the user line of each of one function's `lines`, the first of which
+    is generated line `first`: the one named by the last provenance comment above it. The
+    number of the function's last line."""
+    number, user = first - 1, None
+    for text in lines:
+        if isinstance(text, _Provenance):
+            user = text.line
+        for _ in range(text.count("\n") + 1):
+            number += 1
+            if user is not None:
+                line_map[number] = user
+    return number

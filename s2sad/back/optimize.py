@@ -9,7 +9,7 @@ from collections import Counter
 
 from s2sad import runtime
 from s2sad.analyses import shapes
-from s2sad.core import ir
+from s2sad.core import ir, printer
 from s2sad.core.ir import Assign, Call, Const, Pack, Var
 from s2sad.core.syntax import operator_ref
 from s2sad.rules.registry import lookup
@@ -24,7 +24,7 @@ def optimize(fn: ir.Function, start: dict[str, str | None] | None = None, namer=
     """`start`, the shape class of each parameter (see `shapes`), lets shape-only helpers go;
     `namer` (for temporaries) lets a helper with constant arguments become plain arithmetic."""
     before = None
-    while before != (text := ir.format_function(fn)):
+    while before != (text := printer.format_function(fn)):
         before = text
         fn = ir.Function(fn.name, fn.params, fn.body, fn.filename, fn.firstline, fn.lines, fn.temps, fn.defaults)
         fn.body = shapes.simplify(fn, start or {})

@@ -1,4 +1,4 @@
-"""The intermediate representation: a Wengert list with structured control flow.
+"""Core: the intermediate representation, a Wengert list with structured control flow.
 
 Contract (checked by `verify`):
 
@@ -14,18 +14,32 @@ Contract (checked by `verify`):
   `items.append(v)` is `items = list_append(items, v)`), which mutates its first argument;
   `v = list_pop(items)` mutates `items` and binds `v`.
 - `Return` is the last statement of the body and returns an atom or a `Pack` of atoms.
-- `If`, `For` and `While` hold nested statement lists (room for control flow; the
-  lowering produces them once it handles those constructs).
+- `If`, `For` and `While` hold nested statement lists; `COMPOUND` names them, and `children`
+  and `rebuild` are the one place that knows their blocks.
+- `Save` and `Restore` exist only inside reverse mode, between its primal-sweep marking and
+  `Recorder.finish`, which turns the ones the adjoint sweep needs into plain statements: a
+  `Save` (before the statement that overwrites a variable) keeps the old value, and the
+  `Restore` that answers it (after that statement's adjoint) puts it back. A `Restore` follows
+  its `Save` in the function.
 - Every statement carries `line`, the user's source line it came from (0 for generated code
   with no user line).
+- Every statement carries `sid`, a number the IR gives it when it is made, unique in the
+  process and never reused; it takes no part in equality (two statements with the same fields
+  are equal). Side tables about statements are keyed by `sid`, never by `id()`: a statement
+  rebuilt (`rebuild`) is a new statement with a new `sid`. Statements are made with their
+  constructors only: a `copy.copy` or `dataclasses.replace` would keep the `sid`.
 
-Analyses never annotate these nodes: they return side tables keyed by name or statement.
+Analyses never annotate these nodes: they return side tables keyed by name or `sid`. A stage
+that meets a statement kind it does not handle raises `InternalError` (`unknown`).
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Union
+
+from s2sad.errors import InternalError
 
 
 @dataclass(frozen=True)
@@ -83,17 +97,30 @@ class Pack:
 Expr = Union[Var, Const, Ref, Call, Pack]
 
 
+_SIDS = itertools.count(1)
+
+
+def _sid() -> int:
+    return next(_SIDS)
+
+
+def _sid_field():  # a dataclass field: numbered when made, not compared, not shown
+    return field(default_factory=_sid, compare=False, repr=False, kw_only=True)
+
+
 @dataclass
 class Assign:
     target: Var
     value: Expr
     line: int = 0
+    sid: int = _sid_field()
 
 
 @dataclass
 class Return:
     value: Atom | Pack
     line: int = 0
+    sid: int = _sid_field()
 
 
 @dataclass
@@ -102,6 +129,7 @@ class If:
     body: list[Stmt]
     orelse: list[Stmt]
     line: int = 0
+    sid: int = _sid_field()
 
 
 @dataclass
@@ -110,6 +138,7 @@ class For:
     iter: Atom
     body: list[Stmt]
     line: int = 0
+    sid: int = _sid_field()
 
 
 @dataclass
@@ -118,9 +147,48 @@ class While:
     test: Atom
     body: list[Stmt]
     line: int = 0
+    sid: int = _sid_field()
 
 
-Stmt = Union[Assign, Return, If, For, While]
+@dataclass
+class Save:
+    """Reverse mode: the value of `name` before the statement after this one changes it."""
+
+    name: str
+    """The variable whose value (or whose contents) is about to change."""
+    kind: str
+    """"value": rebinding; "slice": `x[i] = v`; "attribute": `x.a = v`; "append":
+    `x.append(v)`; "pop": `v = x.pop()`; "whole": another in-place change (the whole value is
+    copied)."""
+    in_loop: bool
+    line: int = 0
+    stmt: Assign | None = None
+    """The statement that overwrites (for the index of a slice, the item of a pop)."""
+    maybe_unbound: bool = False
+    """The variable may have no value yet where it is saved (it is assigned only in a branch or
+    a loop before): the function then starts with `name = None`, so the save reads None."""
+    sid: int = _sid_field()
+
+
+SAVE_KINDS = ("value", "slice", "attribute", "append", "pop", "whole")
+NEEDS_STMT = ("slice", "attribute", "pop")
+"""Save kinds whose restore reads the overwriting statement (its index, its popped item)."""
+
+
+@dataclass
+class Restore:
+    """Reverse mode: put back what `save` kept, right after the adjoint of the statement it
+    came before."""
+
+    save: Save
+    line: int = 0
+    sid: int = _sid_field()
+
+
+Stmt = Union[Assign, Return, If, For, While, Save, Restore]
+
+COMPOUND = (If, For, While)
+"""The statements that hold nested statement lists."""
 
 
 @dataclass
@@ -140,8 +208,13 @@ class Function:
     """In reverse-mode code: the name of the tape list (for splitting the two sweeps)."""
 
 
-class IRError(Exception):
+class IRError(InternalError):
     """The IR broke its contract: a bug in s2sad, never a user error."""
+
+
+def unknown(stmt: object, stage: str) -> InternalError:
+    """The error a stage raises for a statement kind it does not handle."""
+    return InternalError(f"{stage} does not handle the statement kind {type(stmt).__name__}")
 
 
 # ---------------------------------------------------------------- traversal helpers
@@ -156,7 +229,8 @@ def atoms_of(expr: Expr | Atom) -> tuple[Atom, ...]:
 
 
 def reads(stmt: Stmt) -> set[str]:
-    """Names a statement reads directly (not inside nested blocks)."""
+    """Names a statement reads directly (not inside nested blocks). A `Save` reads its variable
+    (unless it may be unbound there); a `Restore`, what it needs besides (`restore_reads`)."""
     if isinstance(stmt, Assign):
         return {a.name for a in atoms_of(stmt.value) if isinstance(a, Var)}
     if isinstance(stmt, Return):
@@ -165,7 +239,21 @@ def reads(stmt: Stmt) -> set[str]:
         return {stmt.test.name} if isinstance(stmt.test, Var) else set()
     if isinstance(stmt, For):
         return {stmt.iter.name} if isinstance(stmt.iter, Var) else set()
-    raise IRError(f"unknown statement {stmt!r}")
+    if isinstance(stmt, Save):
+        return set() if stmt.maybe_unbound else {stmt.name}
+    if isinstance(stmt, Restore):
+        return restore_reads(stmt.save)
+    raise unknown(stmt, "ir.reads")
+
+
+def restore_reads(save: Save) -> set[str]:
+    """The names a restore reads, other than the variable it restores."""
+    if save.kind in ("slice", "attribute"):
+        index = save.stmt.value.args[1]
+        return {a.name for a in atoms_of(index) if isinstance(a, Var)}
+    if save.kind == "pop":
+        return {save.stmt.target.name}
+    return set()
 
 
 def is_inplace(value: object) -> bool:
@@ -182,7 +270,11 @@ def writes(stmt: Stmt) -> set[str]:
         return out
     if isinstance(stmt, For):
         return {stmt.target.name}
-    return set()
+    if isinstance(stmt, Restore):
+        return {stmt.save.name}
+    if isinstance(stmt, (Return, If, While, Save)):
+        return set()
+    raise unknown(stmt, "ir.writes")
 
 
 def written_into(body: list[Stmt]) -> set[str]:
@@ -204,7 +296,9 @@ def rebuild(stmt: Stmt, fix) -> Stmt:
         return For(stmt.target, stmt.iter, fix(stmt.body), stmt.line)
     if isinstance(stmt, While):
         return While(fix(stmt.test_body), stmt.test, fix(stmt.body), stmt.line)
-    return stmt
+    if isinstance(stmt, SIMPLE):
+        return stmt
+    raise unknown(stmt, "ir.rebuild")
 
 
 def walk(body: list[Stmt]):
@@ -222,7 +316,13 @@ def children(stmt: Stmt) -> list[list[Stmt]]:
         return [stmt.body]
     if isinstance(stmt, While):
         return [stmt.test_body, stmt.body]
-    return []
+    if isinstance(stmt, SIMPLE):
+        return []
+    raise unknown(stmt, "ir.children")
+
+
+SIMPLE = (Assign, Return, Save, Restore)
+"""The statements without nested blocks."""
 
 
 def assigned(body: list[Stmt]) -> set[str]:
@@ -235,71 +335,21 @@ def assigned(body: list[Stmt]) -> set[str]:
     return names
 
 
-# ---------------------------------------------------------------- printer
-
-INFIX: dict[str, str] = {}
-"""Maps `operator` function names to their Python spelling; filled by `s2sad.core.syntax`."""
-
-
-def format_atom(atom: Atom) -> str:
-    if isinstance(atom, Var):
-        return atom.name
-    if isinstance(atom, Ref):
-        return atom.dotted
-    return repr(atom.value)
-
-
-def format_expr(expr: Expr) -> str:
-    from s2sad.core.syntax import expr_to_source
-
-    return expr_to_source(expr)
-
-
-def format_stmt(stmt: Stmt, indent: str = "") -> list[str]:
-    if isinstance(stmt, Assign):
-        return [f"{indent}{stmt.target.name} = {format_expr(stmt.value)}"]
-    if isinstance(stmt, Return):
-        return [f"{indent}return {format_expr(stmt.value)}"]
-    inner = indent + "    "
-    if isinstance(stmt, If):
-        out = [f"{indent}if {format_atom(stmt.test)}:"]
-        out += [line for s in stmt.body for line in format_stmt(s, inner)] or [f"{inner}pass"]
-        if stmt.orelse:
-            out.append(f"{indent}else:")
-            out += [line for s in stmt.orelse for line in format_stmt(s, inner)]
-        return out
-    if isinstance(stmt, For):
-        out = [f"{indent}for {stmt.target.name} in {format_atom(stmt.iter)}:"]
-        return out + ([line for s in stmt.body for line in format_stmt(s, inner)] or [f"{inner}pass"])
-    if isinstance(stmt, While):
-        out = [f"{indent}while True:"]
-        out += [line for s in stmt.test_body for line in format_stmt(s, inner)]
-        out.append(f"{inner}if not {format_atom(stmt.test)}:")
-        out.append(f"{inner}    break")
-        return out + [line for s in stmt.body for line in format_stmt(s, inner)]
-    raise IRError(f"unknown statement {stmt!r}")
-
-
-def format_function(fn: Function) -> str:
-    lines = [f"def {fn.name}({', '.join(fn.params)}):"]
-    for stmt in fn.body:
-        lines += format_stmt(stmt, "    ")
-    return "\n".join(lines) + "\n"
-
-
 # ---------------------------------------------------------------- verify
 
 
 def verify(fn: Function) -> None:
     """Check the contract in this module's docstring; raise IRError on the first breach."""
     defined = set(fn.params)
-    _verify_block(fn.body, defined, top=True)
+    _verify_block(fn.body, defined, top=True, saves=set())
 
 
-def _verify_block(body: list[Stmt], defined: set[str], top: bool) -> None:
+def _verify_block(body: list[Stmt], defined: set[str], top: bool, saves: set[int]) -> None:
     for i, stmt in enumerate(body):
         if isinstance(stmt, While):
-            _verify_block(stmt.test_body, defined, top=False)
+            _verify_block(stmt.test_body, defined, top=False, saves=saves)
+        if isinstance(stmt, (Save, Restore)):
+            _verify_marker(stmt, saves)
         for name in reads(stmt):
             if name not in defined:
                 raise IRError(f"line {stmt.line}: {name!r} read before assignment")
@@ -313,7 +363,21 @@ def _verify_block(body: list[Stmt], defined: set[str], top: bool) -> None:
             defined.add(stmt.target.name)
         for child in children(stmt):
             if not (isinstance(stmt, While) and child is stmt.test_body):
-                _verify_block(child, defined, top=False)
+                _verify_block(child, defined, top=False, saves=saves)
+
+
+def _verify_marker(stmt: Save | Restore, saves: set[int]) -> None:
+    if isinstance(stmt, Restore):
+        if not isinstance(stmt.save, Save):
+            raise IRError(f"line {stmt.line}: restore of {stmt.save!r}, which is not a Save")
+        if stmt.save.sid not in saves:
+            raise IRError(f"line {stmt.line}: restore of {stmt.save.name} before its save")
+        return
+    if stmt.kind not in SAVE_KINDS:
+        raise IRError(f"line {stmt.line}: save of {stmt.name} has unknown kind {stmt.kind!r}")
+    if stmt.kind in NEEDS_STMT and not isinstance(stmt.stmt, Assign):
+        raise IRError(f"line {stmt.line}: {stmt.kind} save of {stmt.name} without the statement it saves for")
+    saves.add(stmt.sid)
 
 
 def _verify_assign(stmt: Assign) -> None:

@@ -6,11 +6,13 @@ never one the user's function already uses.
 
 from __future__ import annotations
 
+import builtins
 import keyword
 from collections.abc import Iterable
 
 import numpy as np
 
+from s2sad import runtime
 from s2sad.core.ir import Ref
 
 
@@ -63,13 +65,9 @@ def numpy_ref(name: str) -> Ref:
 
 def runtime_ref(name: str) -> Ref:
     """A reference to a helper in `s2sad.runtime`, spelled by its bare name."""
-    from s2sad import runtime
-
     return Ref(getattr(runtime, name), (name,))
 
 
 def builtin_ref(name: str) -> Ref:
     """A reference to a builtin (`len`, `range`), spelled by its name."""
-    import builtins
-
     return Ref(getattr(builtins, name), (name,))

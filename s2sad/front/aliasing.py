@@ -66,7 +66,7 @@ def copy_views(body: list[ir.Stmt], mutated: set[str], namer: Namer, risky: set[
     refused when the loop starts (`where(line)` locates the error)."""
     out: list[ir.Stmt] = []
     for stmt in body:
-        if isinstance(stmt, (ir.If, ir.For, ir.While)):
+        if isinstance(stmt, ir.COMPOUND):
             stmt = ir.rebuild(stmt, lambda block: copy_views(block, mutated, namer, risky, where))
         elif id(stmt) in risky and stmt.value.op.value is runtime.as_sequence:
             checked = Var(namer.temp())
@@ -130,7 +130,7 @@ def _views_of(flat: list, name: str) -> set[str]:
 def _reads_of(stmt) -> set[str]:
     if isinstance(stmt, Assign):
         return {a.name for a in ir.atoms_of(stmt.value) if isinstance(a, Var)}
-    return ir.reads(stmt) if isinstance(stmt, (ir.Return, ir.If, ir.For, ir.While)) else set()
+    return ir.reads(stmt) if isinstance(stmt, (ir.Return, *ir.COMPOUND)) else set()
 
 
 def _reads_view(stmt: ir.Stmt, mutated: set[str]) -> bool:
@@ -178,7 +178,7 @@ def _copy_fresh_bindings(fn: ir.Function, mutated: dict[str, int]) -> list[ir.St
     def fix(body: list[ir.Stmt]) -> list[ir.Stmt]:
         out = []
         for stmt in body:
-            if isinstance(stmt, (ir.If, ir.For, ir.While)):
+            if isinstance(stmt, ir.COMPOUND):
                 stmt = ir.rebuild(stmt, fix)
             elif (isinstance(stmt, Assign) and stmt.target.name in mutated and isinstance(stmt.value, Var)
                   and fresh.get(stmt.value.name, {""}) <= {stmt.target.name}):  # (a branch `x` stays shared)
@@ -312,7 +312,7 @@ def _hold_copies(body: list[ir.Stmt], copies: dict[int, set[str]], namer: Namer)
     """Each statement in `copies` holds a copy of the names given instead of the names."""
     out: list[ir.Stmt] = []
     for stmt in body:
-        if isinstance(stmt, (ir.If, ir.For, ir.While)):
+        if isinstance(stmt, ir.COMPOUND):
             stmt = ir.rebuild(stmt, lambda block: _hold_copies(block, copies, namer))
         elif id(stmt) in copies:
             fresh: dict[str, Var] = {}
@@ -514,7 +514,7 @@ def guard_augmented(fn: ir.Function, augmented: dict[int, tuple], namer: Namer) 
 def _guard(body: list[ir.Stmt], augmented: dict[int, tuple], risky: set[int], namer: Namer) -> list[ir.Stmt]:
     out: list[ir.Stmt] = []
     for stmt in body:
-        if isinstance(stmt, (ir.If, ir.For, ir.While)):
+        if isinstance(stmt, ir.COMPOUND):
             stmt = ir.rebuild(stmt, lambda block: _guard(block, augmented, risky, namer))
         elif id(stmt) in risky:
             call = stmt.value

@@ -56,18 +56,18 @@ def check_calls(fn: ir.Function, augmented: dict[int, tuple], namer: Namer) -> l
                 # `p += v` in the callee makes a new value from a number or tuple: refused when it runs
                 # if an array or a list comes (Python would write into it)
                 guard = (where.filename, where.line, where.col, where.text, message, hint)
-                copied.setdefault(id(stmt), {})[arg.name] = guard if reason is not None else None
+                copied.setdefault(stmt.sid, {})[arg.name] = guard if reason is not None else None
     return _copy_arguments(fn.body, copied, namer)
 
 
 def _copy_arguments(body: list[ir.Stmt], copied: dict[int, dict[str, tuple | None]], namer: Namer) -> list[ir.Stmt]:
     out: list[ir.Stmt] = []
     for stmt in body:
-        if isinstance(stmt, (ir.If, ir.For, ir.While)):
+        if isinstance(stmt, ir.COMPOUND):
             stmt = ir.rebuild(stmt, lambda block: _copy_arguments(block, copied, namer))
-        elif id(stmt) in copied:
+        elif stmt.sid in copied:
             copies = {}
-            for name, guard in sorted(copied[id(stmt)].items()):
+            for name, guard in sorted(copied[stmt.sid].items()):
                 copies[name] = Var(namer.temp())
                 args = (Var(name),) if guard is None else (Var(name), ir.Const(guard))
                 helper = "copy_value" if guard is None else "rebindable"
@@ -186,7 +186,7 @@ def _observable(fn: ir.Function, flat: list, branches: dict, sources, context: t
 def _reads(stmt: ir.Stmt) -> set[str]:
     if isinstance(stmt, Assign):
         return {a.name for a in ir.atoms_of(stmt.value) if isinstance(a, Var)}
-    return ir.reads(stmt) if isinstance(stmt, (ir.Return, ir.If, ir.For, ir.While)) else set()
+    return ir.reads(stmt) if isinstance(stmt, (ir.Return, *ir.COMPOUND)) else set()
 
 
 def _refusal(fun: object, param: str, arg: str, line: int, only_augmented: bool, reason: str) -> tuple[str, str]:

@@ -109,8 +109,8 @@ class AdjointStatements:
     # ------------------------------------------------------------ statements
 
     def assign(self, stmt: Assign) -> list:
-        if id(stmt) in self.calls:
-            return self.user_call(stmt, self.calls[id(stmt)])
+        if stmt.sid in self.calls:
+            return self.user_call(stmt, self.calls[stmt.sid])
         if ir.is_inplace(stmt.value):
             return self.inplace(stmt)
         stmts: list = []

@@ -168,7 +168,7 @@ def rewrite_for_reverse(body: list[ir.Stmt], is_active, namer: Namer, calls: dic
     written = ir.written_into(body) if written is None else written
     out: list[ir.Stmt] = []
     for stmt in body:
-        if isinstance(stmt, (ir.If, ir.For, ir.While)):
+        if isinstance(stmt, ir.COMPOUND):
             stmt = ir.rebuild(stmt, lambda b: rewrite_for_reverse(b, is_active, namer, calls, written))
         elif isinstance(stmt, Assign) and isinstance(stmt.value, Call) and is_active(stmt.target):
             kind = callee_kind(stmt.value.op.value)
@@ -215,7 +215,7 @@ def _split_function(stmt: Assign, is_active, namer: Namer, calls: dict[int, Reve
     kwargs = tuple(zip([k for k, _ in call.kwargs], _passed(tuple(a for _, a in call.kwargs), copies)))
     stmts, residuals = _forward_sweep(stmt, callee_ref(fwd, fun, "fwd"), _passed(call.args, copies), kwargs, namer)
     outputs = [(i, bound[name]) for i, name in enumerate(wrt)]
-    calls[id(stmts[-1])] = ReverseCall(stmt.target, residuals, callee_ref(bwd, fun, "bwd"), outputs)
+    calls[stmts[-1].sid] = ReverseCall(stmt.target, residuals, callee_ref(bwd, fun, "bwd"), outputs)
     return stmts
 
 
@@ -228,7 +228,7 @@ def _split_checkpoint(stmt: Assign, is_active, namer: Namer, calls: dict[int, Re
     bwd, _ = derivative(fun, "vjp", tuple(wrt), "bwd")
     outputs = [(i, bound[name]) for i, name in enumerate(wrt)]
     again = Call(callee_ref(fwd, fun, "fwd"), call.args, call.kwargs)
-    calls[id(stmt)] = ReverseCall(stmt.target, None, callee_ref(bwd, fun, "bwd"), outputs, recompute=again)
+    calls[stmt.sid] = ReverseCall(stmt.target, None, callee_ref(bwd, fun, "bwd"), outputs, recompute=again)
     return [stmt]
 
 
@@ -242,7 +242,7 @@ def _split_custom_vjp(stmt: Assign, is_active, namer: Namer, calls: dict[int, Re
     extra = tuple(args[i] for i in obj.nondiff_argnums)
     diff = [a for i, a in enumerate(args) if i not in obj.nondiff_argnums]
     outputs = [(i, a) for i, a in enumerate(diff) if is_active(a)]
-    calls[id(stmts[-1])] = ReverseCall(stmt.target, residuals, callee_ref(obj.bwd, obj.fun, "bwd"), outputs, extra)
+    calls[stmts[-1].sid] = ReverseCall(stmt.target, residuals, callee_ref(obj.bwd, obj.fun, "bwd"), outputs, extra)
     return stmts
 
 
@@ -269,7 +269,7 @@ def _split_custom_jvp(stmt: Assign, is_active, namer: Namer, calls: dict[int, Re
     out.append(Assign(pair, linear_fwd, stmt.line))
     out.append(Assign(residuals, Call(_getitem(), (pair, Const(1))), stmt.line))
     outputs = [(k, args[int(name[1:])]) for k, name in enumerate(wrt)]
-    calls[id(stmt)] = ReverseCall(stmt.target, residuals, callee_ref(bwd, obj.fun, "linear_bwd"), outputs)
+    calls[stmt.sid] = ReverseCall(stmt.target, residuals, callee_ref(bwd, obj.fun, "linear_bwd"), outputs)
     return out[1:] + [stmt]  # the primal call last: the transposed sweep reads the residuals
 
 

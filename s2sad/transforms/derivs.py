@@ -178,7 +178,7 @@ def sequence_ops(fn: ir.Function) -> ir.Function:
     def fix(body: list[ir.Stmt]) -> list[ir.Stmt]:
         out = []
         for stmt in body:
-            if isinstance(stmt, (ir.If, ir.For, ir.While)):
+            if isinstance(stmt, ir.COMPOUND):
                 stmt = ir.rebuild(stmt, fix)
             elif isinstance(stmt, ir.Assign) and isinstance(stmt.value, Call) and len(stmt.value.args) == 2:
                 value = _as_sequence_op(stmt.value, known)

@@ -27,6 +27,7 @@ from s2sad.transforms.calls import (
     positional_args,
     require_positional,
 )
+from s2sad.transforms.control import branch
 from s2sad.transforms.derivs import Context, constructor_items
 from s2sad.transforms.templates import tangent_term
 
@@ -42,6 +43,10 @@ class State:
 
     def copy(self) -> State:
         return State(set(self.zero), set(self.owned), set(self.defined))
+
+    def join(self, other: State) -> State:
+        """Where two branches meet: zero or owned on both paths, defined on either."""
+        return State(self.zero & other.zero, self.owned & other.owned, self.defined | other.defined)
 
 
 class Forward:
@@ -75,8 +80,10 @@ class Forward:
         if isinstance(stmt, ir.Return):
             return self.ret(stmt)
         if isinstance(stmt, ir.If):
-            return self.branch(stmt)
-        return self.loop(stmt)
+            return branch(self, stmt)
+        if isinstance(stmt, (ir.For, ir.While)):
+            return self.loop(stmt)
+        raise ir.unknown(stmt, "the forward transform")
 
     # ------------------------------------------------------------ helpers
 
@@ -248,19 +255,6 @@ class Forward:
         return []
 
     # ------------------------------------------------------------ control flow
-
-    def branch(self, stmt: ir.If) -> list[ir.Stmt]:
-        start = self.state.copy()
-        body = self.block(stmt.body)
-        after_body = self.state
-        self.state = start.copy()
-        orelse = self.block(stmt.orelse)
-        after_else = self.state
-        self.state = State(after_body.zero & after_else.zero, after_body.owned & after_else.owned,
-                           after_body.defined | after_else.defined)
-        body += self.reconcile(after_body, stmt.line)
-        orelse += self.reconcile(after_else, stmt.line)
-        return [ir.If(stmt.test, body, orelse, stmt.line)]
 
     def reconcile(self, branch: State, line: int) -> list[ir.Stmt]:
         """At the end of a branch, make real the zeros the joined state expects to be real."""

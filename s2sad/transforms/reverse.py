@@ -21,15 +21,14 @@ from __future__ import annotations
 from s2sad import runtime
 from s2sad.analyses import shapes
 from s2sad.analyses.activity import Activity
-from s2sad.analyses.recording import Recorder, Restore, Save
+from s2sad.analyses.recording import Recorder
 from s2sad.core import ir
-from s2sad.core.ir import Assign, Atom, Call, Const, Pack, Var
+from s2sad.core.ir import Assign, Atom, Call, Const, Pack, Restore, Save, Var
 from s2sad.core.naming import Namer, builtin_ref, numpy_ref, runtime_ref
 from s2sad.transforms.adjoints import AdjointStatements, State
 from s2sad.transforms.calls import ReverseCall, rewrite_for_reverse
+from s2sad.transforms.control import branch
 from s2sad.transforms.derivs import Context
-
-FORMS = ("grad", "value_and_grad", "vjp")
 
 
 class Reverse(AdjointStatements):
@@ -160,7 +159,7 @@ class Reverse(AdjointStatements):
         The ones nothing reads are removed as dead code."""
         out: list = []
         for stmt in body:
-            if isinstance(stmt, (ir.For, ir.While, ir.If)):
+            if isinstance(stmt, ir.COMPOUND):
                 stmt = ir.rebuild(stmt, self.with_shapes)
             out.append(stmt)
             for name in sorted(ir.writes(stmt) & set(self.shape_of)):
@@ -185,26 +184,14 @@ class Reverse(AdjointStatements):
 
     def stmt(self, stmt) -> list:
         if isinstance(stmt, Save):
-            return [Restore(stmt)]
+            return [Restore(stmt, stmt.line)]
         if isinstance(stmt, ir.If):
-            return self.branch(stmt)
+            return branch(self, stmt)
         if isinstance(stmt, (ir.For, ir.While)):
             return self.loop(stmt)
         if isinstance(stmt, Assign):
             return self.assign(stmt)
-        return []
-
-    def branch(self, stmt: ir.If) -> list:
-        start = self.state.copy()
-        body = self.block(stmt.body)
-        after_body = self.state
-        self.state = start.copy()
-        orelse = self.block(stmt.orelse)
-        after_else = self.state
-        self.state = after_body.join(after_else)
-        body += self.reconcile(after_body, stmt.line)
-        orelse += self.reconcile(after_else, stmt.line)
-        return [ir.If(stmt.test, body, orelse, stmt.line)]
+        raise ir.unknown(stmt, "the reverse transform")
 
     def reconcile(self, branch: State, line: int) -> list:
         """At the end of a branch or loop body, make real the adjoints the joined state has."""
@@ -243,7 +230,7 @@ class Reverse(AdjointStatements):
             backwards = Var(self.ctx.namer.temp())
             head = Assign(backwards, Call(builtin_ref("reversed"), (stmt.iter,)), line)
             return [head, ir.For(stmt.target, backwards, body, line)]
-        trips = Var(self.recorder.counters[id(stmt)])
+        trips = Var(self.recorder.counters[stmt.sid])
         span = Var(self.ctx.namer.temp())
         head = Assign(span, Call(builtin_ref("range"), (trips,)), line)
         return [head, ir.For(Var(self.ctx.namer.fresh("_")), span, body, line)]
@@ -273,7 +260,7 @@ def drop_empty(body: list) -> list:
     """Remove `if` statements whose branches hold nothing (their test need not be recorded)."""
     out = []
     for stmt in body:
-        stmt = ir.rebuild(stmt, drop_empty) if not isinstance(stmt, Restore) else stmt
+        stmt = ir.rebuild(stmt, drop_empty)
         if not (isinstance(stmt, ir.If) and not stmt.body and not stmt.orelse):
             out.append(stmt)
     return out

@@ -8,6 +8,8 @@ and `s2sad.vjp` for its pullback.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from s2sad import runtime
 from s2sad.core import ir
 from s2sad.core.ir import Assign, Call, Const, Pack, Var
@@ -15,7 +17,19 @@ from s2sad.core.naming import Namer, runtime_ref
 from s2sad.front.lower_expr import getitem_ref
 
 
-def split(fn: ir.Function, namer: Namer) -> tuple[ir.Function, ir.Function]:
+@dataclass(frozen=True)
+class Sweeps:
+    """A `vjp`-form derivative split in two."""
+
+    fwd: ir.Function
+    """`f_fwd(x, ...) -> (out, residuals)`: the primal sweep."""
+    bwd: ir.Function
+    """`f_bwd(residuals, bout)`: the adjoint sweep."""
+    residuals: tuple[str, ...]
+    """The names of the values in `residuals`, in order (the tape among them)."""
+
+
+def split(fn: ir.Function, namer: Namer) -> Sweeps:
     at = next(i for i, s in enumerate(fn.body) if isinstance(s, Assign) and isinstance(s.value, Call)
               and s.value.op.value is runtime.receive)
     prefix, marker, suffix = fn.body[:at], fn.body[at], fn.body[at + 1:]
@@ -40,20 +54,23 @@ def split(fn: ir.Function, namer: Namer) -> tuple[ir.Function, ir.Function]:
             whole = Var(namer.temp())
             unpack[at:at + 1] = [Assign(whole, Call(getitem_ref(), (residuals, Const(at)))),
                                  Assign(Var(name), Call(runtime_ref(helper), (whole,)))]
-    suffix = _own_popped(suffix, mutated)
+    suffix = _own_popped(suffix, mutated, namer)
     bwd = ir.Function(base + "_bwd", [residuals.name, marker.target.name], unpack + suffix, fn.filename,
                       fn.firstline, fn.lines, set(fn.temps))
-    bwd.residuals = needed  # type: ignore[attr-defined]  (read by testing.recorded)
-    return fwd, bwd
+    return Sweeps(fwd, bwd, tuple(needed))
 
 
-def _own_popped(body: list[ir.Stmt], mutated: set[str]) -> list[ir.Stmt]:
+def _own_popped(body: list[ir.Stmt], mutated: set[str], namer: Namer) -> list[ir.Stmt]:
     """A value taken back from the tape that the sweep then writes into is copied first: the
-    tape's copy is shallow, and its items belong to the residuals."""
+    tape's copy is shallow, and its items belong to the residuals. (`t_popped = tape.pop()`,
+    `t = copy_value(t_popped)`: no statement reads the name it writes.)"""
     out: list[ir.Stmt] = []
     for stmt in body:
-        out.append(ir.rebuild(stmt, lambda block: _own_popped(block, mutated)))
         if (isinstance(stmt, Assign) and isinstance(stmt.value, Call) and stmt.value.op.value is runtime.tape_pop
                 and stmt.target.name in mutated):
-            out.append(Assign(stmt.target, Call(runtime_ref("copy_value"), (stmt.target,)), stmt.line))
+            popped = Var(namer.fresh(f"{stmt.target.name}_popped"))
+            out += [Assign(popped, stmt.value, stmt.line),
+                    Assign(stmt.target, Call(runtime_ref("copy_value"), (popped,)), stmt.line)]
+            continue
+        out.append(ir.rebuild(stmt, lambda block: _own_popped(block, mutated, namer)))
     return out

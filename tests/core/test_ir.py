@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import s2sad
-from s2sad.core import ir
+from s2sad.core import ir, printer
 from s2sad.core.ir import Assign, Call, Const, Function, Pack, Ref, Return, Var
 from s2sad.core.syntax import operator_ref
 from s2sad.front.lower import lower
@@ -110,7 +110,7 @@ def test_printer_writes_one_operation_per_line():
         "    t6 = np.sum(t5, axis=0)\n"
         "    return t6\n"
     )
-    assert ir.format_function(lower(parse(nested))) == expected
+    assert printer.format_function(lower(parse(nested))) == expected
 
 
 def test_printer_unpacking_and_augmented_assignment():
@@ -123,13 +123,13 @@ def test_printer_unpacking_and_augmented_assignment():
         "    a = t2\n"
         "    return (a, b)\n"
     )
-    assert ir.format_function(lower(parse(unpacking))) == expected
+    assert printer.format_function(lower(parse(unpacking))) == expected
 
 
 def test_printed_ir_is_python_that_computes_the_same():
     lowered = lower(parse(nested))
     scope = {"np": np}
-    exec(ir.format_function(lowered), scope)  # noqa: S102 - our own printed IR
+    exec(printer.format_function(lowered), scope)  # noqa: S102 - our own printed IR
     x, y = np.array([0.5, 1.5]), np.array([2.0, 3.0])
     np.testing.assert_allclose(scope["nested"](x, y), nested(x, y), rtol=1e-15)
 
@@ -147,7 +147,7 @@ def test_printed_ir_is_python_that_computes_the_same():
     (SIN, "np.sin"),
 ])
 def test_printer_expressions(expr, text):
-    assert ir.format_expr(expr) == text
+    assert printer.format_expr(expr) == text
     ast.parse(text)
 
 
@@ -167,11 +167,11 @@ def test_printer_structured_statements():
         "        y = 0.0\n"
         "    return y\n"
     )
-    assert ir.format_function(fn) == expected
+    assert printer.format_function(fn) == expected
 
 
 def test_cli_ir_stage_is_the_printer(cli):
     result = cli("show", "tests/core/test_ir.py:nested", "--stage", "ir")
     assert result.returncode == 0, result.stderr
-    assert result.stdout == ir.format_function(lower(parse(nested)))
+    assert result.stdout == printer.format_function(lower(parse(nested)))
     assert s2sad.grad(nested).built().primal.body == lower(parse(nested)).body
