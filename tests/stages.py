@@ -22,12 +22,12 @@ import types
 from pathlib import Path
 
 from s2sad import pipeline
-from s2sad.analyses import shapes
+from s2sad.analyses import recording, shapes
 from s2sad.analyses.activity import Activity, analyse
-from s2sad.analyses.recording import Recorder, Save
+from s2sad.analyses.recording import Recorder
 from s2sad.back.emit import emit_module
 from s2sad.back.optimize import optimize
-from s2sad.core import ir
+from s2sad.core import ir, printer
 from s2sad.core.naming import Namer
 from s2sad.front.lower import lower
 from s2sad.front.parse import parse
@@ -97,7 +97,7 @@ def lowered(src: str) -> ir.Function:
 
 
 def lowered_text(src: str) -> str:
-    return ir.format_function(lowered(src))
+    return printer.format_function(lowered(src))
 
 
 # ------------------------------------------------------------------ analyses
@@ -116,7 +116,7 @@ def activity_text(src: str, wrt: str | None = None) -> str:
     """The IR the analysis read, then its table (varied, useful, active)."""
     fn = _analysed_ir(src)
     table = analyse(fn, list(_wrt(function(src), wrt)))
-    return ir.format_function(fn) + "\n" + table.format()
+    return printer.format_function(fn) + "\n" + table.format()
 
 
 def shapes_text(src: str, kinds: str | None) -> str:
@@ -125,7 +125,7 @@ def shapes_text(src: str, kinds: str | None) -> str:
     fn = _analysed_ir(src)
     table = shapes.classes(fn, shapes.initial(fn.params, _kinds(kinds)))
     rows = [f"{name}: {'?' if cls is None else cls}" for name, cls in sorted(table.items())]
-    return ir.format_function(fn) + "\n" + "\n".join(rows) + "\n"
+    return printer.format_function(fn) + "\n" + "\n".join(rows) + "\n"
 
 
 def recorded_text(src: str, wrt: str | None = None, form: str = "grad") -> str:
@@ -139,38 +139,38 @@ def recorded_text(src: str, wrt: str | None = None, form: str = "grad") -> str:
     build_reverse(src, wrt, form, capture=captured)
     recorder, primal = captured["recorder"], captured["primal"]
     lines = [f"def {captured['name']}({', '.join(captured['params'])}):"]
-    lines += _marked(primal, "    ")
+    lines += _marked(primal, "    ", captured["slots"])
     counters = sorted(recorder.counters.values())
     lines.append(f"# while-loop trip counters: {', '.join(counters) if counters else '(none)'}")
     return "\n".join(lines) + "\n"
 
 
-def _marked(body: list, indent: str) -> list[str]:
+def _marked(body: list, indent: str, slots: dict[int, str]) -> list[str]:
     out: list[str] = []
     for stmt in body:
-        if isinstance(stmt, Save):
-            where = f"-> {stmt.slot}" if stmt.slot else "dropped"
+        if isinstance(stmt, ir.Save):
+            where = f"-> {slots[stmt.sid]}" if stmt.sid in slots else "dropped"
             loop = ", in loop" if stmt.in_loop else ""
             out.append(f"{indent}save {stmt.name} ({stmt.kind}{loop}) {where}")
-        elif isinstance(stmt, (ir.If, ir.For, ir.While)):
-            out += _compound(stmt, indent)
+        elif isinstance(stmt, ir.COMPOUND):
+            out += _compound(stmt, indent, slots)
         else:
-            out += ir.format_stmt(stmt, indent)
+            out += printer.format_stmt(stmt, indent)
     return out
 
 
-def _compound(stmt: ir.Stmt, indent: str) -> list[str]:
+def _compound(stmt: ir.Stmt, indent: str, slots: dict[int, str]) -> list[str]:
     """A compound statement printed like `ir.format_stmt`, its blocks with their markers."""
     inner = indent + "    "
     if isinstance(stmt, ir.If):
-        out = [f"{indent}if {ir.format_atom(stmt.test)}:"] + (_marked(stmt.body, inner) or [f"{inner}pass"])
-        return out + ([f"{indent}else:"] + _marked(stmt.orelse, inner) if stmt.orelse else [])
+        out = [f"{indent}if {printer.format_atom(stmt.test)}:"] + (_marked(stmt.body, inner, slots) or [f"{inner}pass"])
+        return out + ([f"{indent}else:"] + _marked(stmt.orelse, inner, slots) if stmt.orelse else [])
     if isinstance(stmt, ir.For):
-        head = f"{indent}for {stmt.target.name} in {ir.format_atom(stmt.iter)}:"
-        return [head] + (_marked(stmt.body, inner) or [f"{inner}pass"])
-    out = [f"{indent}while True:"] + _marked(stmt.test_body, inner)
-    out += [f"{inner}if not {ir.format_atom(stmt.test)}:", f"{inner}    break"]
-    return out + _marked(stmt.body, inner)
+        head = f"{indent}for {stmt.target.name} in {printer.format_atom(stmt.iter)}:"
+        return [head] + (_marked(stmt.body, inner, slots) or [f"{inner}pass"])
+    out = [f"{indent}while True:"] + _marked(stmt.test_body, inner, slots)
+    out += [f"{inner}if not {printer.format_atom(stmt.test)}:", f"{inner}    break"]
+    return out + _marked(stmt.body, inner, slots)
 
 
 # ------------------------------------------------------------------ transforms
@@ -204,7 +204,9 @@ def build_reverse(src: str, wrt: str | None, form: str, capture: dict) -> ir.Fun
     class Capturing(Recorder):
         def finish(self, primal: list, adjoint: list) -> list[ir.Stmt]:
             body = super().finish(primal, adjoint)
-            capture.update(recorder=self, primal=primal)
+            needed = recording._needed(adjoint)
+            slots = {sid: "tape" for sid in needed} | self.slots
+            capture.update(recorder=self, primal=primal, slots=slots)
             return body
 
     fun = function(src)
@@ -228,8 +230,8 @@ def template_text(op: object, direction: str, param: str, names: dict[str, str] 
     incoming = ir.Var("d" + param if direction == "tangent" else "g")
     term = templates.tangent_term if direction == "tangent" else templates.adjoint_term
     stmts, result = term(rule, param, bindings, incoming, ir.Var("out"), namer, 0)
-    lines = [line for stmt in stmts for line in ir.format_stmt(stmt)]
-    return "\n".join(lines + [f"-> {ir.format_expr(result)}"]) + "\n"
+    lines = [line for stmt in stmts for line in printer.format_stmt(stmt)]
+    return "\n".join(lines + [f"-> {printer.format_expr(result)}"]) + "\n"
 
 
 def _positional(rule) -> list[str]:
@@ -246,8 +248,8 @@ def optimized_text(src: str, mode: str = "grad", wrt: str | None = None, kinds: 
     as the pipeline builds it (mode "jvp", "grad" or "value_and_grad")."""
     if mode == "primal":
         fn = lowered(src)
-        return ir.format_function(optimize(fn, {}, Namer(ir.assigned(fn.body) | set(fn.params))))
-    return ir.format_function(built(src, mode, wrt, kinds).derivative)
+        return printer.format_function(optimize(fn, {}, Namer(ir.assigned(fn.body) | set(fn.params))))
+    return printer.format_function(built(src, mode, wrt, kinds).derivative)
 
 
 def emitted(src: str, mode: str = "grad", wrt: str | None = None, kinds: str | None = None) -> str:

@@ -8,7 +8,7 @@ by `ir.verify`.
 
 import pytest
 
-from s2sad.core import ir
+from s2sad.core import printer
 from tests import stages
 from tests.stages import SNIPPETS
 
@@ -23,9 +23,9 @@ CASES = {
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_tangent_ir(name, golden):
     src, wrt = CASES[name]
-    golden(f"stages/forward/{name}.txt", ir.format_function(stages.forward_ir(src, wrt)))
+    golden(f"stages/forward/{name}.txt", printer.format_function(stages.forward_ir(src, wrt)))
 
 
 def test_square_has_tangent_two_x_dx():
-    text = ir.format_function(stages.forward_ir("def f(x):\n    return x * x\n"))
+    text = printer.format_function(stages.forward_ir("def f(x):\n    return x * x\n"))
     assert "dx * x" in text and "x * dx" in text  # the product rule, one term per factor

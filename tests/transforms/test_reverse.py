@@ -8,7 +8,7 @@ of each statement in reverse order, and the gradients returned. Every case is ch
 
 import pytest
 
-from s2sad.core import ir
+from s2sad.core import printer
 from tests import stages
 from tests.stages import SNIPPETS
 
@@ -30,9 +30,9 @@ CASES = {
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_adjoint_ir(name, golden):
     src, wrt, form = CASES[name]
-    golden(f"stages/reverse/{name}.txt", ir.format_function(stages.reverse_ir(src, wrt, form)))
+    golden(f"stages/reverse/{name}.txt", printer.format_function(stages.reverse_ir(src, wrt, form)))
 
 
 def test_square_has_adjoint_two_x_by():
-    text = ir.format_function(stages.reverse_ir(CASES["square"][0]))
+    text = printer.format_function(stages.reverse_ir(CASES["square"][0]))
     assert "by * x" in text and "x * by" in text  # one term per factor, both into bx
