@@ -2,8 +2,8 @@
 
 Written with math functions, so scalar code stays on Python floats (fast). Where the math
 function itself is defined but its partial is infinite (sqrt at 0, asin at ±1, acosh at 1) or
-Python floats would raise, `strong_div` / `power_term` give IEEE results and keep a zero
-(co)tangent exactly zero (docs/conventions.md). Where the math function raises at the special
+Python floats would raise, `strong_div` (the elementwise shorthand's `strong="div"`) and
+`power_term` give IEEE results and keep a zero (co)tangent exactly zero (docs/conventions.md). Where the math function raises at the special
 point (log at 0, atanh at ±1), a plain division is enough.
 """
 
@@ -71,26 +71,16 @@ def log10(x):
 # ---------------------------------------------------------------- roots and powers
 
 
-@define(math.sqrt, "x")
-class sqrt:
+@elementwise(math.sqrt, strong="div")
+def sqrt(x, out):
     """sqrt'(0) = inf; a zero (co)tangent contributes 0 there."""
-
-    def dx(dx, out):
-        return strong_div(dx, 2.0 * out)
-
-    def bx(g, out):
-        return strong_div(g, 2.0 * out)
+    return 2.0 * out
 
 
-@define(math.cbrt, "x")
-class cbrt:
+@elementwise(math.cbrt, strong="div")
+def cbrt(x, out):
     """cbrt'(0) = inf; a zero (co)tangent contributes 0 there."""
-
-    def dx(dx, out):
-        return strong_div(dx, 3.0 * (out * out))
-
-    def bx(g, out):
-        return strong_div(g, 3.0 * (out * out))
+    return 3.0 * (out * out)
 
 
 @define(math.pow, "x, y")
@@ -128,15 +118,10 @@ def tan(x, out):
     return 1.0 + out * out
 
 
-@define(math.asin, "x")
-class asin:
+@elementwise(math.asin, strong="div")
+def asin(x):
     """Infinite slope at ±1."""
-
-    def dx(dx, x):
-        return strong_div(dx, math.sqrt((1.0 - x) * (1.0 + x)))
-
-    def bx(g, x):
-        return strong_div(g, math.sqrt((1.0 - x) * (1.0 + x)))
+    return math.sqrt((1.0 - x) * (1.0 + x))
 
 
 @define(math.acos, "x")
@@ -192,15 +177,10 @@ def asinh(x):
     return 1.0 / math.sqrt(x * x + 1.0)
 
 
-@define(math.acosh, "x")
-class acosh:
+@elementwise(math.acosh, strong="div")
+def acosh(x):
     """Infinite slope at 1."""
-
-    def dx(dx, x):
-        return strong_div(dx, math.sqrt((x - 1.0) * (x + 1.0)))
-
-    def bx(g, x):
-        return strong_div(g, math.sqrt((x - 1.0) * (x + 1.0)))
+    return math.sqrt((x - 1.0) * (x + 1.0))
 
 
 @elementwise(math.atanh)

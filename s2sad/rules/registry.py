@@ -17,7 +17,10 @@ the transforms drop the terms of inactive inputs when they generate code.
 Shorthands cover the common shapes:
 
 - `elementwise(op, "x, y")` on a function returning the partial derivative(s): both directions
-  are built from it (`dout = dx * p`, `bx = unbroadcast(g * p, x)`).
+  are built from it (`dout = dx * p`, `bx = unbroadcast(g * p, x)`). Its strong-zero form, for a
+  partial that is infinite at a special point: `strong="div"` on a function returning the divisor
+  q (`dout = strong_div(dx, q)`), `strong="mul"` on one returning p (`strong_mul(dx, p)`), so a
+  zero (co)tangent contributes exactly zero there (docs/conventions.md).
 - `linear(op, "x", adjoint=...)`: the op is its own tangent (`dout = op(dx, ...)`).
 - `nondiff(op, ...)`: the result carries no derivative (comparisons, floor, shape).
 
@@ -78,6 +81,10 @@ class Rule:
     adjoints: dict[str, Callable] = field(default_factory=dict)
     partials: Callable | None = None
     """For elementwise rules: returns the partial of each differentiable parameter."""
+    strong: str = ""
+    """For elementwise rules, how a (co)tangent meets what `partials` returns: "" multiplies,
+    "mul" multiplies with `strong_mul`, "div" divides by it with `strong_div` (a zero (co)tangent
+    contributes exactly zero where the partial is infinite)."""
     linear: tuple[str, ...] = ()
     """Parameters in which the op is linear and which it is its own tangent for."""
     accumulate: dict[str, Callable] = field(default_factory=dict)
@@ -260,14 +267,15 @@ def define(op: object, params: str, *, path: str | None = None, family: str = ""
 
 
 def elementwise(op: object, params: str = "x", *, path: str | None = None, family: str = "", also: tuple = (),
-                **facts: object):
-    """Register a function returning the partial derivative(s) of an elementwise op; `facts` as
-    for `define`."""
+                strong: str = "", **facts: object):
+    """Register a function returning the partial derivative(s) of an elementwise op (with
+    `strong="div"`, the divisor(s) instead; see `Rule.strong`); `facts` as for `define`."""
+    assert strong in ("", "mul", "div"), strong
 
     def decorate(fn: Callable) -> Callable:
         for target in (op, *also):
             _register(target, params, path if target is op else None, family, facts=_facts(facts, target is op),
-                      partials=fn, shape="elementwise", notes=inspect.getdoc(fn) or "")
+                      partials=fn, strong=strong, shape="elementwise", notes=inspect.getdoc(fn) or "")
         return fn
 
     return decorate
