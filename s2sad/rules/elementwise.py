@@ -8,6 +8,8 @@ are `strong_div(dx, q)`), so that a zero (co)tangent contributes exactly zero th
 (docs/conventions.md). Constants are Python floats, so float32 stays float32.
 """
 
+import math
+
 import numpy as np
 
 from s2sad.rules.registry import define, elementwise, linear
@@ -24,17 +26,17 @@ SINC1, SINC3, SINC5 = -PI ** 2 / 3, PI ** 4 / 30, -PI ** 6 / 840
 # ---------------------------------------------------------------- exponentials and logarithms
 
 
-@elementwise(np.exp)
+@elementwise(np.exp, also=(math.exp,))
 def exp(x, out):
     return out
 
 
-@elementwise(np.exp2)
+@elementwise(np.exp2, also=(math.exp2,))
 def exp2(x, out):
     return out * LN2
 
 
-@elementwise(np.expm1)
+@elementwise(np.expm1, also=(math.expm1,))
 def expm1(x, out):
     return out + 1
 
@@ -77,13 +79,13 @@ def logaddexp2(x, y, out):
 # ---------------------------------------------------------------- roots and powers
 
 
-@elementwise(np.sqrt, strong="div")
+@elementwise(np.sqrt, strong="div", also=(math.sqrt,))
 def sqrt(x, out):
     """sqrt'(0) = inf, the limit by continuity; a zero (co)tangent contributes 0 there."""
     return 2 * out
 
 
-@elementwise(np.cbrt, strong="div")
+@elementwise(np.cbrt, strong="div", also=(math.cbrt,))
 def cbrt(x, out):
     """cbrt'(0) = inf, like sqrt."""
     return 3 * (out * out)
@@ -102,7 +104,7 @@ def cos(x):
     return -np.sin(x)
 
 
-@elementwise(np.tan)
+@elementwise(np.tan, also=(math.tan,))
 def tan(x, out):
     return 1 + out * out
 
@@ -124,7 +126,7 @@ class arccos:
         return strong_div(-g, np.sqrt((1 - x) * (1 + x)))
 
 
-@elementwise(np.arctan)
+@elementwise(np.arctan, also=(math.atan,))
 def arctan(x):
     return 1 / (1 + x * x)
 
@@ -157,7 +159,7 @@ def cosh(x):
     return np.sinh(x)
 
 
-@elementwise(np.tanh)
+@elementwise(np.tanh, also=(math.tanh,))
 def tanh(x, out):
     return 1 - out * out
 
