@@ -94,7 +94,7 @@ class Rule:
     constant: tuple[str, ...] = ()
     """Parameters the result is piecewise constant in (copysign's sign source): an active value
     there has derivative 0. Any other parameter that is neither differentiated nor a setting
-    (see `derivs.SETTINGS`) refuses an active value with MissingRule."""
+    (see `settings`) refuses an active value with MissingRule."""
     settings: frozenset[str] = frozenset()
     """The parameters that configure the op (see `SETTINGS`): an active value there carries no
     derivative and is no error. A user's rule (defjvp/defvjp) declares none: there an active value
@@ -102,6 +102,7 @@ class Rule:
     shape: str = ""
     """"elementwise": the result has the broadcast shape of the inputs (used to specialise)."""
     facts: Facts = NO_FACTS
+    """What the stages need to know about the op besides its derivative (see `Facts`)."""
     family: str = ""
     notes: str = ""
 
@@ -120,6 +121,7 @@ class Rule:
 
     @property
     def view(self) -> bool:
+        """The result may share memory with the first argument (`Facts.view`)."""
         return self.facts.view
 
     @property
