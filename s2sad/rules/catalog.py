@@ -216,6 +216,8 @@ def facts() -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Lazy on purpose: the script lists every rule, scipy's too (importing scipy is slow), while
+    # a caller of `markdown` or `facts` lists the rules it has registered.
     import s2sad.rules  # noqa: F401 - registers every rule
     import s2sad.rules.scipy_special  # noqa: F401 - registered on first use otherwise
 
