@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from s2sad import api
+from s2sad import api, runtime
 from s2sad.rules.registry import Rule, lookup
 from s2sad.runtime import map_structure
 
@@ -156,7 +156,7 @@ def rule_tangent(rule: Rule, param: str, values: dict, dparam, out):
         return _call_template(fn, env, dparam)
     if param in rule.linear:
         return _call_op(rule, {**values, param: dparam})
-    return dparam * _partial(rule, param, env)
+    return _times_partial(rule, dparam, _partial(rule, param, env))
 
 
 def rule_adjoint(rule: Rule, param: str, values: dict, g, out):
@@ -166,8 +166,13 @@ def rule_adjoint(rule: Rule, param: str, values: dict, g, out):
     env = {**values, "out": out}
     if param in rule.adjoints:
         return _call_template(rule.adjoints[param], env, g)
-    term = g * _partial(rule, param, env)
+    term = _times_partial(rule, g, _partial(rule, param, env))
     return unbroadcast(term, values[param])
+
+
+def _times_partial(rule: Rule, d, partial):
+    """`d` times the partial, the way the rule's elementwise shorthand says (`Rule.strong`)."""
+    return getattr(runtime, "strong_" + rule.strong)(d, partial) if rule.strong else d * partial
 
 
 def _call_template(fn: Callable, env: dict, first):

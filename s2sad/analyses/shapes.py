@@ -11,7 +11,6 @@ a single helper call.
 from __future__ import annotations
 
 import builtins
-import operator
 
 import numpy as np
 
@@ -19,15 +18,10 @@ from s2sad import runtime
 from s2sad.core import ir
 from s2sad.core.ir import Assign, Call, Const, Pack, Ref, Var
 from s2sad.core.naming import runtime_ref
-from s2sad.rules.registry import lookup
+from s2sad.rules.registry import facts, lookup
 
 SCALAR = "()"
 _BOTTOM = object()
-_SAME_AS = {id(runtime.unbroadcast): 1, id(runtime.broadcast_like): 1, id(runtime.zeros_like): 0,
-            id(runtime.receive): 0, id(runtime.unreduce): 1, id(runtime.copy_value): 0,
-            id(runtime.add_at): 0, id(runtime.setitem): 0, id(runtime.like_structure): 1}
-_REDUCTIONS = {id(np.sum), id(np.mean)}
-_COMPARISONS = {id(f) for f in (operator.eq, operator.ne, operator.lt, operator.le, operator.gt, operator.ge)}
 
 
 def initial(params: list[str], kinds: tuple[str | None, ...] | None) -> dict[str, str | None]:
@@ -87,15 +81,16 @@ def _class_of(value: ir.Expr, table: dict) -> object:
     if isinstance(value, Pack):
         return None
     op = value.op.value
-    if id(op) in _SAME_AS:
-        return atom_class(value.args[_SAME_AS[id(op)]], table) if len(value.args) > _SAME_AS[id(op)] else None
+    known = facts(op)
+    if known.same_shape_as is not None:
+        return atom_class(value.args[known.same_shape_as], table) if len(value.args) > known.same_shape_as else None
     if op is runtime.seed:
         return SCALAR
     if op is runtime.tape_pop:
         return _BOTTOM  # an earlier value of the same variable: no new information
-    if id(op) in _REDUCTIONS and len(value.args) == 1 and not value.kwargs:
+    if known.reduction and len(value.args) == 1 and not value.kwargs:
         return SCALAR
-    if op in (runtime.strong_div, runtime.strong_mul, runtime.power_term) or id(op) in _COMPARISONS:
+    if known.broadcasts:
         return _broadcast([atom_class(a, table) for a in value.args])
     if getattr(op, "__module__", None) == "math":
         return SCALAR  # the math module works on Python floats

@@ -12,12 +12,7 @@ from s2sad.analyses import shapes
 from s2sad.core import ir, printer
 from s2sad.core.ir import Assign, Call, Const, Pack, Var
 from s2sad.core.syntax import operator_ref
-from s2sad.rules.registry import lookup
-
-EFFECTFUL = {id(runtime.seed), id(runtime.receive)}
-"""Calls kept even when their result is unused: they check or communicate."""
-
-_FOLDABLE = {id(f) for f in (operator.add, operator.sub, operator.mul, operator.truediv, operator.pow, operator.neg)}
+from s2sad.rules.registry import facts, lookup
 
 
 def optimize(fn: ir.Function, start: dict[str, str | None] | None = None, namer=None) -> ir.Function:
@@ -94,7 +89,7 @@ def _fold_call(call: Call) -> ir.Expr:
     op = call.op.value
     if op in (runtime.strong_div, runtime.strong_mul, runtime.log_base, runtime.inverse_axes):
         return _fold_helper(call)
-    if id(op) not in _FOLDABLE or call.kwargs:
+    if not facts(op).foldable or call.kwargs:
         return call
     if all(_number(a) for a in call.args):
         try:
@@ -184,4 +179,4 @@ def _effectful(value: ir.Expr) -> bool:
     if not isinstance(value, Call):
         return False
     op = value.op.value
-    return id(op) in EFFECTFUL or ir.is_inplace(value) or lookup(op) is None
+    return facts(op).effects or ir.is_inplace(value) or lookup(op) is None

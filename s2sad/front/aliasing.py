@@ -12,30 +12,18 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 
-import numpy as np
-
 from s2sad import runtime
 from s2sad.core import ir
 from s2sad.core.ir import Assign, Call, Var
 from s2sad.core.naming import Namer, runtime_ref
 from s2sad.errors import Location, UnsupportedSyntax
-from s2sad.rules.registry import lookup
-
-ITEMS = {id(f) for f in (runtime.list_pop, runtime.tape_pop)}
-"""Operations that hand out an item a container holds (so the item is shared with it)."""
-
-UNRULED_VIEWS = {id(f) for f in (np.atleast_1d, np.atleast_2d, np.atleast_3d, np.imag, np.rot90, np.fliplr,
-                                 np.flipud)}
-"""View-returning NumPy functions without a rule (they may still be called on constants); every
-op with a rule declares it on the rule instead (`Rule.view`)."""
+from s2sad.rules.registry import facts, lookup
 
 
 def returns_view(op: object) -> bool:
-    """Whether `op`'s result may share memory with its first argument."""
-    rule = lookup(op)
-    if rule is not None:
-        return rule.view
-    return id(op) in ITEMS or id(op) in UNRULED_VIEWS
+    """Whether `op`'s result may share memory with its first argument: the op's rule says so
+    (`Facts.view`)."""
+    return facts(op).view
 
 
 def written_in_place(body: list[ir.Stmt]) -> dict[str, int]:

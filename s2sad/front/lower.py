@@ -23,9 +23,7 @@ from s2sad.front import aliasing, helper_writes
 from s2sad.front.lower_expr import ExprLowering, describe, getattr_ref, getitem_ref
 from s2sad.front.lower_flow import FlowLowering, Loop, _contains
 from s2sad.front.parse import Parsed
-
-EFFECT_CALLS = {id(builtins.print)}
-"""Calls allowed as statements for their side effect alone (they carry no derivative)."""
+from s2sad.rules.registry import facts
 
 
 class Lowerer(ExprLowering, FlowLowering):
@@ -116,7 +114,7 @@ class Lowerer(ExprLowering, FlowLowering):
         if ir.is_inplace(value) and isinstance(value.args[0], Var):
             self.body.append(Assign(value.args[0], value, self.line))
             return
-        if isinstance(value, Call) and id(value.op.value) in EFFECT_CALLS:
+        if isinstance(value, Call) and facts(value.op.value).statement:
             self.emit(self.namer.temp(), value)
             return
         raise self.unsupported(node, "an expression statement (a call for its side effect)",

@@ -15,4 +15,4 @@ from s2sad.rules import (  # noqa: F401,E501
     runtime_rules,
     shape,
 )
-from s2sad.rules.registry import RULES, Rule, define, linear, lookup  # noqa: F401
+from s2sad.rules.registry import RULES, Facts, Rule, declare, define, facts, linear, lookup  # noqa: F401

@@ -14,7 +14,7 @@ from s2sad.rules.registry import define, elementwise, linear
 from s2sad.runtime import broadcast_like, power_term, strong_div, strong_mul, unbroadcast
 
 
-@define(operator.add, "x, y", also=(np.add,), shape="elementwise")
+@define(operator.add, "x, y", also=(np.add,), shape="elementwise", foldable=True)
 class add:
     def dx(dx, out):
         return broadcast_like(dx, out)
@@ -29,7 +29,7 @@ class add:
         return unbroadcast(g, y)
 
 
-@define(operator.sub, "x, y", also=(np.subtract,), shape="elementwise")
+@define(operator.sub, "x, y", also=(np.subtract,), shape="elementwise", foldable=True)
 class sub:
     def dx(dx, out):
         return broadcast_like(dx, out)
@@ -44,7 +44,7 @@ class sub:
         return unbroadcast(-g, y)
 
 
-@define(operator.mul, "x, y", also=(np.multiply,), shape="elementwise")
+@define(operator.mul, "x, y", also=(np.multiply,), shape="elementwise", foldable=True)
 class mul:
     def dx(dx, y):
         return dx * y
@@ -59,7 +59,7 @@ class mul:
         return unbroadcast(x * g, y)
 
 
-@define(operator.truediv, "x, y", also=(np.divide, np.true_divide), shape="elementwise")
+@define(operator.truediv, "x, y", also=(np.divide, np.true_divide), shape="elementwise", foldable=True)
 class truediv:
     """x / y. At y = 0 the partials are infinite; a zero (co)tangent still contributes 0, so
     `np.where(y != 0, x / y, 0.0)` has a finite derivative at y = 0."""
@@ -77,7 +77,8 @@ class truediv:
         return unbroadcast(strong_div(strong_mul(-g, out), y), y)
 
 
-@define(operator.pow, "x, y", also=(np.power, np.float_power, builtins.pow), shape="elementwise")
+@define(operator.pow, "x, y", also=(np.power, np.float_power, builtins.pow), shape="elementwise",
+        foldable=True)
 class pow:
     """x ** y. ∂x = y·x^(y−1), taken as 0 where y = 0: x**0 is constant, also at x = 0.
     ∂y = x^y·ln x, taken as 0 where x^y = 0: 0**y is constant for y > 0. At x = 0 with y < 1,
@@ -131,7 +132,7 @@ class fmod:
         return unbroadcast(-g * np.trunc(x / y), y)
 
 
-@linear(operator.neg, "x", also=(np.negative,), shape="elementwise")
+@linear(operator.neg, "x", also=(np.negative,), shape="elementwise", foldable=True)
 class neg:
     def bx(g):
         return -g
@@ -148,12 +149,7 @@ def square(x):
     return 2 * x
 
 
-@define(np.reciprocal, "x", shape="elementwise")
-class reciprocal:
+@elementwise(np.reciprocal, strong="mul")
+def reciprocal(x, out):
     """1/x: ∂ = −1/x², −inf at 0."""
-
-    def dx(dx, out):
-        return strong_mul(dx, -out * out)
-
-    def bx(g, out):
-        return strong_mul(g, -out * out)
+    return -out * out

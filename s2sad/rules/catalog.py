@@ -41,7 +41,9 @@ How to read the columns:
 - **forward**: the tangent term of each differentiable parameter. A template's first name is
   the incoming tangent (`dx` for `x`), `out` is the operation's result. *linear*: the operation
   itself applied to the tangent. *elementwise*: `dx * ∂x`, with the partial derivative ∂ shown
-  (a tuple of partials for several parameters).
+  (a tuple of partials for several parameters); where ∂ is infinite at a special point,
+  `strong_div(dx, q)` with its divisor q (or `strong_mul(dx, ∂)`), so that a zero tangent
+  contributes exactly 0 there.
 - **reverse**: the adjoint term of each parameter; the template's first name (`g`, `c`) is the
   incoming cotangent. An elementwise rule gives `g * ∂x` (summed over broadcast axes).
 - *no derivative*: the result is a constant for the transforms (comparisons, rounding, sizes).
@@ -110,9 +112,16 @@ def forward(rule: Rule) -> str:
             terms[param] = f"*linear*: the op of {_code('d' + param)}"
         elif rule.partials is not None:
             terms[param] = "*elementwise*"
+    if rule.partials is not None and rule.strong:
+        return f"*elementwise*, {_code(f'strong_{rule.strong}(dx, {_STRONG[rule.strong]})')}, " \
+               f"{_STRONG[rule.strong]} = {_code(template_text(rule.partials))}" + _partial_order(rule)
     if rule.partials is not None:
         return f"*elementwise*, ∂ = {_code(template_text(rule.partials))}" + _partial_order(rule)
     return _per_param(terms)
+
+
+_STRONG = {"mul": "∂", "div": "q"}
+"""What an elementwise rule's strong-zero form names the function's result: ∂, or its divisor q."""
 
 
 def _partial_order(rule: Rule) -> str:
@@ -129,7 +138,8 @@ def reverse(rule: Rule) -> str:
             terms[param] = _code(template_text(rule.adjoints[param]))
         elif rule.partials is not None:
             several = len(_elementwise_params(rule)) > 1
-            terms[param] = _code(f"unbroadcast(g * ∂{param}, {param})" if several else "g * ∂" + param)
+            term = f"strong_{rule.strong}(g, {_STRONG[rule.strong]}{param})" if rule.strong else f"g * ∂{param}"
+            terms[param] = _code(f"unbroadcast({term}, {param})" if several else term)
         else:
             terms[param] = "**missing**"
     return _per_param(terms)
@@ -206,6 +216,8 @@ def facts() -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Lazy on purpose: the script lists every rule, scipy's too (importing scipy is slow), while
+    # a caller of `markdown` or `facts` lists the rules it has registered.
     import s2sad.rules  # noqa: F401 - registers every rule
     import s2sad.rules.scipy_special  # noqa: F401 - registered on first use otherwise
 

@@ -8,11 +8,11 @@ import builtins
 import operator
 
 from s2sad import runtime
-from s2sad.rules.registry import define, linear, nondiff
+from s2sad.rules.registry import declare, define, linear, nondiff
 from s2sad.runtime import add_at, attribute_adjoint, getitem_adjoint, sum_adjoint
 
 
-@linear(operator.getitem, "x, index", view=True, also=(runtime.item_or_missing,))
+@linear(operator.getitem, "x, index", view=True, structural=True, also=(runtime.item_or_missing,))
 class getitem_rule:
     """x[index] for arrays, lists, tuples and dicts: the adjoint scatters into the slot read;
     repeated integer indices add up."""
@@ -24,7 +24,7 @@ class getitem_rule:
         return add_at(bx, index, g)
 
 
-@linear(builtins.getattr, "x, name", view=True)
+@linear(builtins.getattr, "x, name", view=True, structural=True)
 class attribute_rule:
     """obj.name on namedtuples and dataclasses: the adjoint is a zero structure with g in name."""
 
@@ -32,7 +32,7 @@ class attribute_rule:
         return attribute_adjoint(g, x, name)
 
 
-@define(runtime.as_sequence, "x", view=True)
+@define(runtime.as_sequence, "x", view=True, structural=True)
 class sequence_rule:
     """What a for loop indexes: the sequence itself (a dict's keys carry no derivative)."""
 
@@ -43,13 +43,13 @@ class sequence_rule:
         return runtime.sequence_adjoint(g, x)
 
 
-@linear(runtime.sequence_tangent, "dx, x", linear_in="dx")
+@linear(runtime.sequence_tangent, "dx, x", linear_in="dx", structural=True)
 class sequence_tangent_rule:
     def bdx(g, x):
         return runtime.sequence_adjoint(g, x)
 
 
-@define(builtins.sum, "x, start=0")
+@define(builtins.sum, "x, start=0", structural=True)
 class sum_of_items_rule:
     """sum(items, start): every item, and start, gets the cotangent (summed down to its shape)."""
 
@@ -66,29 +66,38 @@ class sum_of_items_rule:
         return runtime.unbroadcast(g, start)
 
 
-@linear(runtime.getitem_adjoint, "g, x, index", linear_in="g")
+@linear(runtime.getitem_adjoint, "g, x, index", linear_in="g", structural=True)
 class getitem_adjoint_rule:
     def bg(c, index):
         return c[index]
 
 
-@linear(runtime.sum_adjoint, "g, items", linear_in="g")
+@linear(runtime.sum_adjoint, "g, items", linear_in="g", structural=True)
 class sum_adjoint_rule:
     def bg(c, g):
         return runtime.unbroadcast(sum(c), g)
 
 
 nondiff(operator.and_, operator.or_, operator.xor, operator.invert, builtins.len, builtins.range,
-        builtins.isinstance, builtins.print, builtins.bool, runtime.keys_of)
+        builtins.isinstance)
+nondiff(builtins.print, statement=True)
+nondiff(builtins.bool)
+nondiff(runtime.keys_of, structural=True)
+declare(runtime.make_list, runtime.make_dict, runtime.list_append, structural=True)
+"""Containers built or grown in place: their derivatives are built item by item (see `derivs`)."""
+declare(runtime.list_pop, runtime.tape_pop, view=True, structural=True)
+"""They hand out an item the container holds (so the item is shared with it)."""
+declare(runtime.setitem, runtime.add_at, structural=True, same_shape_as=0)
+"""In-place writes (s2sad's own helpers): the result is the container or array written."""
 
 
-@linear(runtime.copy_value, "x")
+@linear(runtime.copy_value, "x", structural=True, same_shape_as=0)
 class copy_value_rule:
     def bx(g):
         return g
 
 
-@define(runtime.add, "a, b")
+@define(runtime.add, "a, b", structural=True)
 class add_rule:
     """`a + b` for (co)tangents that may be containers (None counts as zero)."""
 
@@ -105,7 +114,7 @@ class add_rule:
         return c
 
 
-@linear(runtime.like_structure, "g, x", linear_in="g")
+@linear(runtime.like_structure, "g, x", linear_in="g", same_shape_as=1)
 class like_structure_rule:
     """A gradient in the structure of its argument (a list stays a list): only the containers
     change, so the transpose puts the cotangent back in the structure of `g`."""
@@ -114,13 +123,13 @@ class like_structure_rule:
         return runtime.like_structure(c, g)
 
 
-@linear(runtime.copy_list, "x")
+@linear(runtime.copy_list, "x", structural=True)
 class copy_list_rule:
     def bx(g):
         return g
 
 
-@linear(builtins.reversed, "x")
+@linear(builtins.reversed, "x", structural=True)
 class reversed_items_rule:
     """reversed(seq): the cotangent is reversed back (an array's as an array)."""
 
@@ -128,31 +137,31 @@ class reversed_items_rule:
         return runtime.reversed_adjoint(g, x)
 
 
-@linear(runtime.reverse_items, "x")
+@linear(runtime.reverse_items, "x", structural=True)
 class reverse_items_rule:
     def bx(g):
         return runtime.reverse_items(g)
 
 
-@linear(runtime.sequence_adjoint, "g, items", linear_in="g")
+@linear(runtime.sequence_adjoint, "g, items", linear_in="g", structural=True)
 class sequence_adjoint_rule:
     def bg(c, g, items):
         return runtime.sequence_adjoint_transpose(c, g, items)
 
 
-@linear(runtime.sequence_adjoint_transpose, "c, g, items", linear_in="c")
+@linear(runtime.sequence_adjoint_transpose, "c, g, items", linear_in="c", structural=True)
 class sequence_adjoint_transpose_rule:
     def bc(b, items):
         return runtime.sequence_adjoint(b, items)
 
 
-@linear(runtime.attribute_adjoint, "g, obj, name", linear_in="g")
+@linear(runtime.attribute_adjoint, "g, obj, name", linear_in="g", structural=True)
 class attribute_adjoint_rule:
     def bg(c, name):
         return runtime.attribute_of(c, name)
 
 
-@linear(runtime.attribute_of, "g, name", linear_in="g")
+@linear(runtime.attribute_of, "g, name", linear_in="g", structural=True)
 class attribute_of_rule:
     def bg(c, g, name):
         return runtime.attribute_adjoint(c, g, name)
@@ -170,7 +179,7 @@ class reversed_adjoint_transpose_rule:
         return runtime.reversed_adjoint_transpose(b, c)
 
 
-@define(runtime.concat, "x, y")
+@define(runtime.concat, "x, y", structural=True)
 class concat_rule:
     """`x + y` on tuples or lists: each side's (co)tangent is its own slice of the result's."""
 
@@ -187,7 +196,7 @@ class concat_rule:
         return runtime.tail(g, y)
 
 
-@linear(runtime.repeat_items, "x, count")
+@linear(runtime.repeat_items, "x, count", structural=True)
 class repeat_items_rule:
     """`x * count` on a tuple or list: the cotangents of the copies add up."""
 
@@ -195,43 +204,43 @@ class repeat_items_rule:
         return runtime.fold_repeats(g, x)
 
 
-@linear(runtime.head, "g, x", linear_in="g")
+@linear(runtime.head, "g, x", linear_in="g", structural=True)
 class head_rule:
     def bg(c, g):
         return runtime.pad_tail(c, g)
 
 
-@linear(runtime.tail, "g, y", linear_in="g")
+@linear(runtime.tail, "g, y", linear_in="g", structural=True)
 class tail_rule:
     def bg(c, g):
         return runtime.pad_head(c, g)
 
 
-@linear(runtime.pad_tail, "c, g", linear_in="c")
+@linear(runtime.pad_tail, "c, g", linear_in="c", structural=True)
 class pad_tail_rule:
     def bc(b, c):
         return runtime.head(b, c)
 
 
-@linear(runtime.pad_head, "c, g", linear_in="c")
+@linear(runtime.pad_head, "c, g", linear_in="c", structural=True)
 class pad_head_rule:
     def bc(b, c):
         return runtime.tail(b, c)
 
 
-@linear(runtime.fold_repeats, "g, x", linear_in="g")
+@linear(runtime.fold_repeats, "g, x", linear_in="g", structural=True)
 class fold_repeats_rule:
     def bg(c, g):
         return runtime.unfold_repeats(c, g)
 
 
-@linear(runtime.unfold_repeats, "c, g", linear_in="c")
+@linear(runtime.unfold_repeats, "c, g", linear_in="c", structural=True)
 class unfold_repeats_rule:
     def bc(b, c):
         return runtime.fold_repeats(b, c)
 
 
-@define(runtime.rebindable, "x, where")
+@define(runtime.rebindable, "x, where", structural=True)
 class rebindable_rule:
     """The identity on numbers and tuples (an array or a list is refused when it runs)."""
 
@@ -242,7 +251,7 @@ class rebindable_rule:
         return g
 
 
-@define(runtime.unwritten_sequence, "x, where", view=True)
+@define(runtime.unwritten_sequence, "x, where", view=True, structural=True)
 class unwritten_sequence_rule:
     """The identity on what a for loop may iterate over while writing into it (a dict, a tuple);
     an array or a list is refused when it runs."""

@@ -51,7 +51,7 @@ class full_like:
 
 
 @define(np.linspace, "start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0", family="creation",
-        constant="num, endpoint, retstep")
+        constant="num, endpoint, retstep", structural=True)
 class linspace:
     """Linear in (start, stop): sample k = start·(1 − t_k) + stop·t_k, t_k = k/(num − 1) (k/num
     without the endpoint); with retstep the step (stop − start)/(num − 1) too."""

@@ -2,10 +2,13 @@
 
 A function whose partial is finite everywhere is written with the `elementwise` shorthand (the
 partial, written with `out` where that is cheaper: exp' = out, tanh' = 1 − out²). One whose
-partial can be inf or NaN at a special point (roots at 0, logarithms at 0, arcsin at ±1) is a
-`define` rule built on `strong_div` / `strong_mul`, so that a zero (co)tangent contributes
-exactly zero there (docs/conventions.md). Constants are Python floats, so float32 stays float32.
+partial can be inf or NaN at a special point (roots at 0, logarithms at 0, arcsin at ±1) uses
+the shorthand's strong-zero form (`strong="div"`: the function gives the divisor, and the terms
+are `strong_div(dx, q)`), so that a zero (co)tangent contributes exactly zero there
+(docs/conventions.md). Constants are Python floats, so float32 stays float32.
 """
+
+import math
 
 import numpy as np
 
@@ -23,63 +26,43 @@ SINC1, SINC3, SINC5 = -PI ** 2 / 3, PI ** 4 / 30, -PI ** 6 / 840
 # ---------------------------------------------------------------- exponentials and logarithms
 
 
-@elementwise(np.exp)
+@elementwise(np.exp, also=(math.exp,))
 def exp(x, out):
     return out
 
 
-@elementwise(np.exp2)
+@elementwise(np.exp2, also=(math.exp2,))
 def exp2(x, out):
     return out * LN2
 
 
-@elementwise(np.expm1)
+@elementwise(np.expm1, also=(math.expm1,))
 def expm1(x, out):
     return out + 1
 
 
-@define(np.log, "x", shape="elementwise")
-class log:
+@elementwise(np.log, strong="div")
+def log(x):
     """log'(0) = inf (IEEE: log(0) = −inf); a zero (co)tangent contributes 0 there."""
-
-    def dx(dx, x):
-        return strong_div(dx, x)
-
-    def bx(g, x):
-        return strong_div(g, x)
+    return x
 
 
-@define(np.log2, "x", shape="elementwise")
-class log2:
+@elementwise(np.log2, strong="div")
+def log2(x):
     """log2'(0) = inf, like log."""
-
-    def dx(dx, x):
-        return strong_div(dx, x * LN2)
-
-    def bx(g, x):
-        return strong_div(g, x * LN2)
+    return x * LN2
 
 
-@define(np.log10, "x", shape="elementwise")
-class log10:
+@elementwise(np.log10, strong="div")
+def log10(x):
     """log10'(0) = inf, like log."""
-
-    def dx(dx, x):
-        return strong_div(dx, x * LN10)
-
-    def bx(g, x):
-        return strong_div(g, x * LN10)
+    return x * LN10
 
 
-@define(np.log1p, "x", shape="elementwise")
-class log1p:
+@elementwise(np.log1p, strong="div")
+def log1p(x):
     """Infinite slope at x = −1."""
-
-    def dx(dx, x):
-        return strong_div(dx, 1 + x)
-
-    def bx(g, x):
-        return strong_div(g, 1 + x)
+    return 1 + x
 
 
 @elementwise(np.logaddexp, "x, y")
@@ -96,26 +79,16 @@ def logaddexp2(x, y, out):
 # ---------------------------------------------------------------- roots and powers
 
 
-@define(np.sqrt, "x", shape="elementwise")
-class sqrt:
+@elementwise(np.sqrt, strong="div", also=(math.sqrt,))
+def sqrt(x, out):
     """sqrt'(0) = inf, the limit by continuity; a zero (co)tangent contributes 0 there."""
-
-    def dx(dx, out):
-        return strong_div(dx, 2 * out)
-
-    def bx(g, out):
-        return strong_div(g, 2 * out)
+    return 2 * out
 
 
-@define(np.cbrt, "x", shape="elementwise")
-class cbrt:
+@elementwise(np.cbrt, strong="div", also=(math.cbrt,))
+def cbrt(x, out):
     """cbrt'(0) = inf, like sqrt."""
-
-    def dx(dx, out):
-        return strong_div(dx, 3 * (out * out))
-
-    def bx(g, out):
-        return strong_div(g, 3 * (out * out))
+    return 3 * (out * out)
 
 
 # ---------------------------------------------------------------- trigonometric and hyperbolic
@@ -131,20 +104,15 @@ def cos(x):
     return -np.sin(x)
 
 
-@elementwise(np.tan)
+@elementwise(np.tan, also=(math.tan,))
 def tan(x, out):
     return 1 + out * out
 
 
-@define(np.arcsin, "x", shape="elementwise")
-class arcsin:
+@elementwise(np.arcsin, strong="div")
+def arcsin(x):
     """Infinite slope at ±1."""
-
-    def dx(dx, x):
-        return strong_div(dx, np.sqrt((1 - x) * (1 + x)))
-
-    def bx(g, x):
-        return strong_div(g, np.sqrt((1 - x) * (1 + x)))
+    return np.sqrt((1 - x) * (1 + x))
 
 
 @define(np.arccos, "x", shape="elementwise")
@@ -158,7 +126,7 @@ class arccos:
         return strong_div(-g, np.sqrt((1 - x) * (1 + x)))
 
 
-@elementwise(np.arctan)
+@elementwise(np.arctan, also=(math.atan,))
 def arctan(x):
     return 1 / (1 + x * x)
 
@@ -191,7 +159,7 @@ def cosh(x):
     return np.sinh(x)
 
 
-@elementwise(np.tanh)
+@elementwise(np.tanh, also=(math.tanh,))
 def tanh(x, out):
     return 1 - out * out
 
@@ -201,26 +169,16 @@ def arcsinh(x):
     return 1 / np.sqrt(x * x + 1)
 
 
-@define(np.arccosh, "x", shape="elementwise")
-class arccosh:
+@elementwise(np.arccosh, strong="div")
+def arccosh(x):
     """Infinite slope at 1."""
-
-    def dx(dx, x):
-        return strong_div(dx, np.sqrt((x - 1) * (x + 1)))
-
-    def bx(g, x):
-        return strong_div(g, np.sqrt((x - 1) * (x + 1)))
+    return np.sqrt((x - 1) * (x + 1))
 
 
-@define(np.arctanh, "x", shape="elementwise")
-class arctanh:
+@elementwise(np.arctanh, strong="div")
+def arctanh(x):
     """Infinite slope at ±1 (where arctanh itself is infinite)."""
-
-    def dx(dx, x):
-        return strong_div(dx, (1 - x) * (1 + x))
-
-    def bx(g, x):
-        return strong_div(g, (1 - x) * (1 + x))
+    return (1 - x) * (1 + x)
 
 
 @define(np.hypot, "x, y", shape="elementwise")

@@ -238,7 +238,7 @@ class det:
         return np.expand_dims(g * out, (-2, -1)) * np.swapaxes(np.linalg.inv(x), -1, -2)
 
 
-@define(np.linalg.slogdet, "x")
+@define(np.linalg.slogdet, "x", structural=True)
 class slogdet:
     """(sign, log|det|): the sign is piecewise constant (derivative 0), d logdet = trace(x^-1 dx).
     The tangent and the cotangent are pairs like the result."""

@@ -1,8 +1,12 @@
 """The math module's differentiable functions and the builtins abs, min, max and float.
 
-Written with math functions, so scalar code stays on Python floats (fast). Where the math
-function itself is defined but its partial is infinite (sqrt at 0, asin at ±1, acosh at 1) or
-Python floats would raise, `strong_div` / `power_term` give IEEE results and keep a zero
+A math function whose derivative calls no other function (exp, exp2, expm1, sqrt, cbrt, tan,
+atan, tanh) is a second spelling of NumPy's rule (`also=` in `s2sad.rules.elementwise`): one
+definition, the same partial. The others here call the math function of their partial (cos for
+sin), so scalar code stays on Python floats (fast); the generated code spells the functions the
+template names, so they cannot share NumPy's template. Where the math function itself is defined
+but its partial is infinite (asin at ±1, acosh at 1) or Python floats would raise, `strong_div`
+(the elementwise shorthand's `strong="div"`) and `power_term` give IEEE results and keep a zero
 (co)tangent exactly zero (docs/conventions.md). Where the math function raises at the special
 point (log at 0, atanh at ±1), a plain division is enough.
 """
@@ -19,21 +23,6 @@ LN10 = 2.302585092994046
 TWO_OVER_SQRT_PI = 1.1283791670955126
 
 # ---------------------------------------------------------------- exponentials and logarithms
-
-
-@elementwise(math.exp)
-def exp(x, out):
-    return out
-
-
-@elementwise(math.exp2)
-def exp2(x, out):
-    return out * LN2
-
-
-@elementwise(math.expm1)
-def expm1(x, out):
-    return out + 1.0
 
 
 @define(math.log, "x, base=None")
@@ -71,28 +60,6 @@ def log10(x):
 # ---------------------------------------------------------------- roots and powers
 
 
-@define(math.sqrt, "x")
-class sqrt:
-    """sqrt'(0) = inf; a zero (co)tangent contributes 0 there."""
-
-    def dx(dx, out):
-        return strong_div(dx, 2.0 * out)
-
-    def bx(g, out):
-        return strong_div(g, 2.0 * out)
-
-
-@define(math.cbrt, "x")
-class cbrt:
-    """cbrt'(0) = inf; a zero (co)tangent contributes 0 there."""
-
-    def dx(dx, out):
-        return strong_div(dx, 3.0 * (out * out))
-
-    def bx(g, out):
-        return strong_div(g, 3.0 * (out * out))
-
-
 @define(math.pow, "x, y")
 class pow:
     """Like `x ** y`: 0 for x**0 (also at x = 0) and for ∂y of 0**y with y > 0."""
@@ -123,20 +90,10 @@ def cos(x):
     return -math.sin(x)
 
 
-@elementwise(math.tan)
-def tan(x, out):
-    return 1.0 + out * out
-
-
-@define(math.asin, "x")
-class asin:
+@elementwise(math.asin, strong="div")
+def asin(x):
     """Infinite slope at ±1."""
-
-    def dx(dx, x):
-        return strong_div(dx, math.sqrt((1.0 - x) * (1.0 + x)))
-
-    def bx(g, x):
-        return strong_div(g, math.sqrt((1.0 - x) * (1.0 + x)))
+    return math.sqrt((1.0 - x) * (1.0 + x))
 
 
 @define(math.acos, "x")
@@ -148,11 +105,6 @@ class acos:
 
     def bx(g, x):
         return strong_div(-g, math.sqrt((1.0 - x) * (1.0 + x)))
-
-
-@elementwise(math.atan)
-def atan(x):
-    return 1.0 / (1.0 + x * x)
 
 
 @define(math.atan2, "y, x")
@@ -182,25 +134,15 @@ def cosh(x):
     return math.sinh(x)
 
 
-@elementwise(math.tanh)
-def tanh(x, out):
-    return 1.0 - out * out
-
-
 @elementwise(math.asinh)
 def asinh(x):
     return 1.0 / math.sqrt(x * x + 1.0)
 
 
-@define(math.acosh, "x")
-class acosh:
+@elementwise(math.acosh, strong="div")
+def acosh(x):
     """Infinite slope at 1."""
-
-    def dx(dx, x):
-        return strong_div(dx, math.sqrt((x - 1.0) * (x + 1.0)))
-
-    def bx(g, x):
-        return strong_div(g, math.sqrt((x - 1.0) * (x + 1.0)))
+    return math.sqrt((x - 1.0) * (x + 1.0))
 
 
 @elementwise(math.atanh)

@@ -13,9 +13,10 @@ import numpy as np
 
 from s2sad.rules.registry import nondiff
 
+# comparisons: the result has the broadcast shape of the operands
+nondiff(operator.eq, operator.ne, operator.lt, operator.le, operator.gt, operator.ge, broadcasts=True)
 nondiff(
     # comparisons and logic
-    operator.eq, operator.ne, operator.lt, operator.le, operator.gt, operator.ge,
     operator.is_, operator.is_not, operator.not_, operator.floordiv,
     np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal,
     np.logical_and, np.logical_or, np.logical_not, np.logical_xor, np.isclose, np.allclose,

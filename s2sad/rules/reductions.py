@@ -21,13 +21,13 @@ from s2sad.runtime import (
 )
 
 
-@linear(np.sum, "x, axis=None, dtype=None, keepdims=False")
+@linear(np.sum, "x, axis=None, dtype=None, keepdims=False", reduction=True)
 class sum:
     def bx(g, x, axis, keepdims):
         return unreduce(g, x, axis, keepdims)
 
 
-@linear(np.mean, "x, axis=None, dtype=None, keepdims=False")
+@linear(np.mean, "x, axis=None, dtype=None, keepdims=False", reduction=True)
 class mean:
     def bx(g, x, axis, keepdims):
         return unreduce(g, x, axis, keepdims) / reduced_size(x, axis)

@@ -17,9 +17,18 @@ the transforms drop the terms of inactive inputs when they generate code.
 Shorthands cover the common shapes:
 
 - `elementwise(op, "x, y")` on a function returning the partial derivative(s): both directions
-  are built from it (`dout = dx * p`, `bx = unbroadcast(g * p, x)`).
+  are built from it (`dout = dx * p`, `bx = unbroadcast(g * p, x)`). Its strong-zero form, for a
+  partial that is infinite at a special point: `strong="div"` on a function returning the divisor
+  q (`dout = strong_div(dx, q)`), `strong="mul"` on one returning p (`strong_mul(dx, p)`), so a
+  zero (co)tangent contributes exactly zero there (docs/conventions.md).
 - `linear(op, "x", adjoint=...)`: the op is its own tangent (`dout = op(dx, ...)`).
 - `nondiff(op, ...)`: the result carries no derivative (comparisons, floor, shape).
+
+Facts about an op that the stages need besides its derivative (it returns a view, it has
+effects, its result has the shape of an argument, ...) are declared on its rule too, as keyword
+arguments of the same `define` / shorthand call (see `Facts`); an op with facts but no
+derivative rule (np.atleast_1d, s2sad's `make_list`) declares them with `declare`. The stages ask `facts(op)`
+and keep no lists of ops of their own.
 """
 
 from __future__ import annotations
@@ -29,6 +38,37 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from s2sad.core.ir import Ref
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the stages need to know about an op besides its derivative. Declared where the op's
+    rule is defined (keyword arguments of `define`, `elementwise`, `linear`, `nondiff`) or, for an
+    op without a derivative rule, with `declare`; read with `facts(op)`."""
+
+    view: bool = False
+    """The result may share memory with the first argument (a view, the array itself, or an
+    item of a container): the aliasing analysis reads it (see `s2sad.front.aliasing`)."""
+    structural: bool = False
+    """The result may be a container (a list, tuple or dict), not a number or an array: its
+    adjoint adds up item by item."""
+    effects: bool = False
+    """A call of it does something besides computing its result (checks, communicates): the
+    optimizer keeps it when its result is unused."""
+    statement: bool = False
+    """A call of it may stand as a statement of its own, for a side effect that the derivative
+    code does without (print: the function prints, its derivative does not)."""
+    foldable: bool = False
+    """Arithmetic that the optimizer may compute at build time when its arguments are constants."""
+    same_shape_as: int | None = None
+    """The result has the shape class (scalar or array) of the positional argument at this index."""
+    reduction: bool = False
+    """Called with the one argument alone, the result is a scalar (np.sum(x), np.mean(x))."""
+    broadcasts: bool = False
+    """The result has the broadcast shape class of all its arguments, keywords or not."""
+
+
+NO_FACTS = Facts()
 
 
 @dataclass
@@ -41,6 +81,10 @@ class Rule:
     adjoints: dict[str, Callable] = field(default_factory=dict)
     partials: Callable | None = None
     """For elementwise rules: returns the partial of each differentiable parameter."""
+    strong: str = ""
+    """For elementwise rules, how a (co)tangent meets what `partials` returns: "" multiplies,
+    "mul" multiplies with `strong_mul`, "div" divides by it with `strong_div` (a zero (co)tangent
+    contributes exactly zero where the partial is infinite)."""
     linear: tuple[str, ...] = ()
     """Parameters in which the op is linear and which it is its own tangent for."""
     accumulate: dict[str, Callable] = field(default_factory=dict)
@@ -50,12 +94,15 @@ class Rule:
     constant: tuple[str, ...] = ()
     """Parameters the result is piecewise constant in (copysign's sign source): an active value
     there has derivative 0. Any other parameter that is neither differentiated nor a setting
-    (see `derivs.SETTINGS`) refuses an active value with MissingRule."""
+    (see `settings`) refuses an active value with MissingRule."""
+    settings: frozenset[str] = frozenset()
+    """The parameters that configure the op (see `SETTINGS`): an active value there carries no
+    derivative and is no error. A user's rule (defjvp/defvjp) declares none: there an active value
+    in a parameter without a rule is refused whatever its name."""
     shape: str = ""
     """"elementwise": the result has the broadcast shape of the inputs (used to specialise)."""
-    view: bool = False
-    """The result may share memory with the first argument (a view, the array itself, or an
-    item of a container): the aliasing analysis reads it (see `s2sad.front.aliasing`)."""
+    facts: Facts = NO_FACTS
+    """What the stages need to know about the op besides its derivative (see `Facts`)."""
     family: str = ""
     notes: str = ""
 
@@ -73,11 +120,9 @@ class Rule:
         return tuple(p for p in self.signature.parameters if p in names)
 
     @property
-    def settings(self) -> frozenset[str]:
-        """The parameters that configure the op: `SETTINGS` by name for s2sad's own rules; none
-        for a user's rule (defjvp/defvjp), where an active value in a parameter without a rule is
-        refused whatever its name."""
-        return frozenset() if self.family == "custom" else SETTINGS
+    def view(self) -> bool:
+        """The result may share memory with the first argument (`Facts.view`)."""
+        return self.facts.view
 
     @property
     def ref(self) -> Ref:
@@ -96,7 +141,9 @@ SETTINGS = frozenset({"axis", "axes", "keepdims", "dtype", "shape", "newshape", 
                       "source", "destination", "k", "n", "condition", "like", "out"})
 """Parameters that configure an operation (an axis, a shape, an index, a mask) rather than feed it
 values: integers, strings, booleans, on which the result depends piecewise constantly. (A norm's
-`ord` and a variance's `ddof` are not among them: the result depends smoothly on a float there.)"""
+`ord` and a variance's `ddof` are not among them: the result depends smoothly on a float there.)
+A rule's settings are those of its parameters that have one of these names, unless it declares
+its own (`settings=`)."""
 
 
 RULES: dict[int, Rule] = {}
@@ -107,14 +154,38 @@ GENERATION = [0]
 
 _KEEP_ALIVE: list[object] = []
 
+DECLARED: dict[int, Facts] = {}
+"""Facts of ops that have no derivative rule (`declare`), by `id` of the op."""
+
 
 def lookup(op: object) -> Rule | None:
     rule = RULES.get(id(op))
     if rule is None and _from_scipy_special(op):
+        # Lazy on purpose: importing scipy takes longer than all the rest of s2sad, so its rules
+        # are registered when a program first calls a scipy.special function.
         import s2sad.rules.scipy_special  # noqa: F401 - registers its rules on first use
 
         rule = RULES.get(id(op))
     return rule
+
+
+def facts(op: object) -> Facts:
+    """What the stages need to know about `op`: the facts on its rule, else those `declare`d for
+    it, else none (`NO_FACTS`)."""
+    rule = lookup(op)
+    if rule is not None:
+        return rule.facts
+    return DECLARED.get(id(op), NO_FACTS)
+
+
+def declare(*ops: object, **facts: object) -> None:
+    """Declare facts (see `Facts`) of ops that have no derivative rule: a call of one on an active
+    value is still refused, but the stages know what it does (np.atleast_1d returns a view,
+    `list_pop` hands out an item its list holds)."""
+    for op in ops:
+        DECLARED[id(op)] = Facts(**facts)
+        _KEEP_ALIVE.append(op)
+    GENERATION[0] += 1
 
 
 def _from_scipy_special(op: object) -> bool:
@@ -165,9 +236,13 @@ def _module_holding(op: object) -> str:
     return "numpy"
 
 
-def _register(op: object, params: str, path: str | None, family: str, **fields) -> Rule:
+def _register(op: object, params: str, path: str | None, family: str, settings: tuple[str, ...] | None = None,
+              **fields) -> Rule:
     spelled, root = _spelling(op, path)
-    rule = Rule(op, spelled, root, _signature(params), family=family, **fields)
+    signature = _signature(params)
+    if settings is None:
+        settings = () if family == "custom" else tuple(p for p in signature.parameters if p in SETTINGS)
+    rule = Rule(op, spelled, root, signature, family=family, settings=frozenset(settings), **fields)
     RULES[id(op)] = rule
     GENERATION[0] += 1
     _KEEP_ALIVE.append(op)
@@ -175,60 +250,70 @@ def _register(op: object, params: str, path: str | None, family: str, **fields) 
 
 
 def define(op: object, params: str, *, path: str | None = None, family: str = "", also: tuple = (),
-           shape: str = "", view: bool = False, constant: str = ""):
+           shape: str = "", constant: str = "", settings: str | None = None, **facts: object):
     """Register a class of `d<p>` / `b<p>` templates as the rule of `op` (and of `also`);
-    `view`: `op` (not `also`) may return memory of its first argument; `constant`: parameters
-    the result is piecewise constant in."""
+    `constant`: parameters the result is piecewise constant in; `settings`: the parameters that
+    configure the op, if not those named in `SETTINGS`; `facts`: what else the stages need to know
+    about `op` (the fields of `Facts`; they describe `op`, not the `also` spellings)."""
 
     def decorate(cls: type) -> type:
         tangents = {n[1:]: f for n, f in vars(cls).items() if n.startswith("d") and callable(f)}
         adjoints = {n[1:]: f for n, f in vars(cls).items() if n.startswith("b") and callable(f)}
         for target in (op, *also):
-            _register(target, params, path if target is op else None, family,
-                      tangents=tangents, adjoints=adjoints, shape=shape, view=view and target is op,
+            _register(target, params, path if target is op else None, family, _names(settings),
+                      tangents=tangents, adjoints=adjoints, shape=shape, facts=_facts(facts, target is op),
                       notes=inspect.getdoc(cls) or "", constant=_names(constant))
         return cls
 
     return decorate
 
 
-def elementwise(op: object, params: str = "x", *, path: str | None = None, family: str = "", also: tuple = ()):
-    """Register a function returning the partial derivative(s) of an elementwise op."""
+def elementwise(op: object, params: str = "x", *, path: str | None = None, family: str = "", also: tuple = (),
+                strong: str = "", **facts: object):
+    """Register a function returning the partial derivative(s) of an elementwise op (with
+    `strong="div"`, the divisor(s) instead; see `Rule.strong`); `facts` as for `define`."""
+    assert strong in ("", "mul", "div"), strong
 
     def decorate(fn: Callable) -> Callable:
         for target in (op, *also):
-            _register(target, params, path if target is op else None, family,
-                      partials=fn, shape="elementwise", notes=inspect.getdoc(fn) or "")
+            _register(target, params, path if target is op else None, family, facts=_facts(facts, target is op),
+                      partials=fn, strong=strong, shape="elementwise", notes=inspect.getdoc(fn) or "")
         return fn
 
     return decorate
 
 
 def linear(op: object, params: str = "x", *, linear_in: str = "x", path: str | None = None,
-           family: str = "", also: tuple = (), shape: str = "", view: bool = False):
+           family: str = "", also: tuple = (), shape: str = "", settings: str | None = None, **facts: object):
     """Register an op linear in `linear_in`: its tangent is the op itself; the class gives `b<p>`.
-    `view`: `op` (not `also`) may return memory of its first argument."""
+    `settings` and `facts` as for `define`."""
 
     def decorate(cls: type) -> type:
         adjoints = {n[1:]: f for n, f in vars(cls).items() if n.startswith("b") and callable(f)}
         accumulate = {n[1:]: f for n, f in vars(cls).items() if n.startswith("i") and callable(f)}
         for target in (op, *also):
-            _register(target, params, path if target is op else None, family,
-                      adjoints=adjoints, linear=tuple(linear_in.split(",")), shape=shape,
-                      accumulate=accumulate, view=view and target is op, notes=inspect.getdoc(cls) or "")
+            _register(target, params, path if target is op else None, family, _names(settings),
+                      adjoints=adjoints, linear=tuple(linear_in.split(",")), shape=shape, accumulate=accumulate,
+                      facts=_facts(facts, target is op), notes=inspect.getdoc(cls) or "")
         return cls
 
     return decorate
 
 
-def _names(params: str) -> tuple[str, ...]:
+def _facts(facts: dict, declared: bool) -> Facts:
+    return Facts(**facts) if declared and facts else NO_FACTS
+
+
+def _names(params: str | None) -> tuple[str, ...] | None:
+    if params is None:
+        return None
     return tuple(p.strip() for p in params.split(",") if p.strip())
 
 
-def nondiff(*ops: object, params: str = "*args, **kwargs", family: str = "nondiff") -> None:
-    """Declare ops whose result carries no derivative."""
+def nondiff(*ops: object, params: str = "*args, **kwargs", family: str = "nondiff", **facts: object) -> None:
+    """Declare ops whose result carries no derivative; `facts` (see `Facts`) hold for each."""
     for op in ops:
-        _register(op, params, None, family, nondiff=True)
+        _register(op, params, None, family, nondiff=True, facts=_facts(facts, True))
 
 
 def _elementwise_params(rule: Rule) -> tuple[str, ...]:

@@ -3,11 +3,11 @@
 import numpy as np
 
 from s2sad import runtime
-from s2sad.rules.registry import linear, nondiff
+from s2sad.rules.registry import declare, linear, nondiff
 from s2sad.runtime import broadcast_like, matmul_adjoint_x, matmul_adjoint_y, unbroadcast
 
 
-@linear(runtime.unbroadcast, "g, like", linear_in="g")
+@linear(runtime.unbroadcast, "g, like", linear_in="g", same_shape_as=1)
 class unbroadcast_rule:
     def bg(c, g):
         return broadcast_like(c, g)
@@ -19,13 +19,13 @@ class unbroadcast_to_rule:
         return broadcast_like(c, g)
 
 
-@linear(runtime.broadcast_like, "g, like", linear_in="g")
+@linear(runtime.broadcast_like, "g, like", linear_in="g", same_shape_as=1)
 class broadcast_like_rule:
     def bg(c, g):
         return unbroadcast(c, g)
 
 
-@linear(runtime.unreduce, "g, x, axis=None, keepdims=False", linear_in="g")
+@linear(runtime.unreduce, "g, x, axis=None, keepdims=False", linear_in="g", same_shape_as=1)
 class unreduce_rule:
     def bg(c, axis, keepdims):
         return np.sum(c, axis=axis, keepdims=keepdims)
@@ -51,7 +51,11 @@ class matmul_adjoint_y_rule:
         return matmul_adjoint_x(g, x, c)
 
 
-nondiff(runtime.seed, runtime.zeros_like, runtime.reduced_size, runtime.inverse_axes, runtime.shape_of)
+nondiff(runtime.seed, effects=True)
+nondiff(runtime.zeros_like, structural=True, same_shape_as=0)
+nondiff(runtime.reduced_size, runtime.inverse_axes, runtime.shape_of)
+declare(runtime.receive, effects=True, structural=True, same_shape_as=0)
+"""Where a callee's adjoint hands its result back (see `transforms.calls`)."""
 
 
 # ---------------------------------------------------------------- special points (strong zeros)
@@ -60,7 +64,7 @@ from s2sad.rules.registry import define  # noqa: E402
 from s2sad.runtime import power_term, strong_div, strong_mul  # noqa: E402
 
 
-@define(runtime.strong_mul, "d, p", shape="elementwise")
+@define(runtime.strong_mul, "d, p", shape="elementwise", broadcasts=True)
 class strong_mul_rule:
     """Bilinear like `d * p`; in every term a zero factor wins over an inf or NaN one."""
 
@@ -77,7 +81,7 @@ class strong_mul_rule:
         return unbroadcast(strong_mul(d, c), p)
 
 
-@define(runtime.strong_div, "d, q", shape="elementwise")
+@define(runtime.strong_div, "d, q", shape="elementwise", broadcasts=True)
 class strong_div_rule:
     """Like `d / q`; the `q` term is zero where `d` or the (co)tangent is zero."""
 
@@ -94,7 +98,7 @@ class strong_div_rule:
         return unbroadcast(strong_div(strong_mul(-c, out), q), q)
 
 
-@define(runtime.power_term, "d, x, y", shape="elementwise")
+@define(runtime.power_term, "d, x, y", shape="elementwise", broadcasts=True)
 class power_term_rule:
     """d·y·x^(y−1): linear in d; in x it is the next power term; in y, d·x^(y−1)·(1 + y ln x)."""
 

@@ -23,15 +23,10 @@ if special is not None:
     def expit(x, out):
         return out * (1 - out)
 
-    @define(special.logit, "x", path="scipy.special.logit", shape="elementwise")
-    class logit:
+    @elementwise(special.logit, path="scipy.special.logit", strong="div")
+    def logit(x):
         """log(x / (1 − x)): infinite slope at 0 and 1."""
-
-        def dx(dx, x):
-            return strong_div(dx, x * (1 - x))
-
-        def bx(g, x):
-            return strong_div(g, x * (1 - x))
+        return x * (1 - x)
 
     @elementwise(special.erf, path="scipy.special.erf")
     def erf(x):

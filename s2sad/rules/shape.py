@@ -10,7 +10,7 @@ sequence of its rows (`np.vstack(x)`, `np.concatenate(x)`) has an array cotangen
 
 import numpy as np
 
-from s2sad.rules.registry import define, linear
+from s2sad.rules.registry import declare, define, linear
 from s2sad.runtime import (
     convert,
     convert_back,
@@ -90,6 +90,10 @@ class flip:
         return np.flip(g, axis)
 
 
+declare(np.atleast_1d, np.atleast_2d, np.atleast_3d, np.imag, np.rot90, np.fliplr, np.flipud, view=True)
+"""Views without a derivative rule (they may still be called on constants)."""
+
+
 @linear(np.roll, "x, shift, axis=None")
 class roll:
     def bx(g, shift, axis):
@@ -167,7 +171,8 @@ class dstack:
         return unjoin(g, arrays, 2, "dstack")
 
 
-@linear(np.split, "x, indices_or_sections, axis=0", also=(np.array_split,))
+@linear(np.array_split, "x, indices_or_sections, axis=0", structural=True)
+@linear(np.split, "x, indices_or_sections, axis=0", structural=True)
 class split:
     """A list of pieces; its cotangent is a list of cotangents, joined back along the axis."""
 

@@ -11,7 +11,7 @@ from s2sad.core import ir
 from s2sad.core.ir import Call, Var
 from s2sad.core.naming import Namer
 from s2sad.errors import Location, MissingRule, UnsupportedSyntax
-from s2sad.rules.registry import Rule, is_internal, lookup
+from s2sad.rules.registry import Rule, facts, is_internal, lookup
 from s2sad.transforms.templates import bind
 
 
@@ -80,9 +80,6 @@ class Context:
         return [(p, bindings[p]) for p in diff if self.activity.is_active(bindings.get(p))]
 
 
-CONSTRUCTORS = ("make_list", "make_dict")
-
-
 def constructor_items(value: ir.Expr) -> tuple[ir.Atom, ...] | None:
     """The items of a tuple, list or dict display (`Pack`, `make_list`, `make_dict`), else None.
 
@@ -127,36 +124,13 @@ def container_names(fn: ir.Function, kinds: tuple[str | None, ...] | None) -> se
     return (targets | set(fn.params)) - numeric
 
 
-def _structure_ops() -> set[int]:
-    """Operations whose result may be a container (their adjoints must add up elementwise)."""
-    import builtins
-
-    import numpy as np
-
-    ops = [operator.getitem, getattr, builtins.reversed, builtins.sum, runtime.as_sequence, runtime.add,
-           runtime.zeros_like, runtime.copy_value, runtime.copy_list, *runtime.POPS, runtime.list_append,
-           runtime.add_at, runtime.setitem, runtime.receive, runtime.getitem_adjoint, runtime.attribute_adjoint,
-           runtime.attribute_of, runtime.sum_adjoint, runtime.sequence_adjoint, runtime.sequence_adjoint_transpose,
-           runtime.sequence_tangent,
-           runtime.keys_of, runtime.rebindable, runtime.unwritten_sequence, runtime.reverse_items, runtime.concat,
-           runtime.repeat_items,
-           runtime.head, runtime.tail, runtime.pad_head, runtime.pad_tail, runtime.fold_repeats,
-           runtime.unfold_repeats,
-           runtime.make_list, runtime.make_dict, np.split, np.array_split, np.linalg.slogdet,
-           np.linspace]
-    return {id(op) for op in ops}
-
-
-_STRUCTURAL = _structure_ops()
-
-
 def _numeric(value: ir.Expr, numeric: set[str]) -> bool:
     """Whether `value` is a number or an array, given the names known to be numeric."""
     if isinstance(value, ir.Var):
         return value.name in numeric
     if isinstance(value, ir.Const):
         return type(value.value) in (int, float, bool)
-    if not isinstance(value, Call) or id(value.op.value) in _STRUCTURAL:
+    if not isinstance(value, Call) or facts(value.op.value).structural:
         return False
     return lookup(value.op.value) is not None
 

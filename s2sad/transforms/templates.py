@@ -104,7 +104,7 @@ def tangent_term(rule: Rule, param: str, bindings: dict[str, Atom], dparam: Atom
         raise MissingRule(f"{rule.name} has no forward-mode rule for its argument {param!r}", None,
                           hint=f"register one with s2sad.defjvp({rule.name}, ...)")
     stmts, partial = _partial(rule, param, env, namer, line)
-    return _scale(stmts, dparam, partial, namer, line)
+    return _scale(stmts, dparam, partial, namer, line, rule.strong)
 
 
 def adjoint_term(rule: Rule, param: str, bindings: dict[str, Atom], g: Atom, out: Atom,
@@ -120,7 +120,7 @@ def adjoint_term(rule: Rule, param: str, bindings: dict[str, Atom], g: Atom, out
         raise MissingRule(f"{rule.name} has no reverse-mode rule for its argument {param!r}", None,
                           hint=f"register one with s2sad.defvjp({rule.name}, ...)")
     stmts, partial = _partial(rule, param, env, namer, line)
-    stmts, term = _scale(stmts, g, partial, namer, line)
+    stmts, term = _scale(stmts, g, partial, namer, line, rule.strong)
     if len(_elementwise_params(rule)) > 1:
         stmts, term = _finish((stmts, Call(runtime_ref("unbroadcast"), (term, bindings[param]))), namer, line)
     return stmts, term
@@ -169,7 +169,9 @@ def _partial(rule: Rule, param: str, env: dict[str, Atom], namer: Namer, line: i
     return stmts, result
 
 
-def _scale(stmts: list[ir.Stmt], d: Atom, partial: Atom, namer: Namer, line: int):
+def _scale(stmts: list[ir.Stmt], d: Atom, partial: Atom, namer: Namer, line: int, strong: str = ""):
+    if strong:  # strong_mul(d, p) or strong_div(d, q): see `Rule.strong`
+        return _finish((stmts, Call(runtime_ref("strong_" + strong), (d, partial))), namer, line)
     if is_const(partial, 1):
         return stmts, d
     if is_const(partial, -1):

@@ -1,7 +1,7 @@
 """Spec tables for rule tests: one `Spec` per op drives every test of that op.
 
 Each rule family's test module (tests/rules/test_<family>.py) defines `SPECS`, a list of
-`Spec`, and parametrizes two tests over `cases(SPECS)`:
+`Spec`, and imports the shared tests of `tests/rules/family.py`, which run over `cases(SPECS)`:
 
 - `check_case_rule(case)`: the rule alone, called with numbers (no transform): each
   differentiable parameter's tangent against a central difference in a random direction and

@@ -8,7 +8,8 @@ import pytest
 
 from s2sad import api, runtime
 from s2sad.testing import check_grads, make_function
-from tests.rules.specs import Spec, cases, check_case_rule
+from tests.rules.family import test_pipeline, test_rule  # noqa: F401
+from tests.rules.specs import Spec
 from tests.rules.test_elementwise import check_float32, check_pipeline
 
 POSITIVE = (0.5, 2.0)
@@ -47,15 +48,8 @@ SPECS = [
     Spec(runtime.broadcast_like, ("g",), shapes=[((3,),), ((2, 1),), ((),)], extra=(np.zeros((2, 3)),)),
 ]
 
-
-@pytest.mark.parametrize("case", cases(SPECS), ids=repr)
-def test_rule(case):
-    check_case_rule(case)
-
-
-@pytest.mark.parametrize("case", cases(SPECS), ids=repr)
-def test_pipeline(case):
-    check_pipeline(case)
+CHECK_PIPELINE = check_pipeline
+"""Ops with constant arguments first go through the elementwise harness."""
 
 
 @pytest.mark.parametrize("spec", [s for s in SPECS if s.shapes is None and s.op is not np.float_power],

@@ -23,8 +23,8 @@ from s2sad import runtime
 from s2sad.rules.registry import lookup
 from s2sad.runtime import map_structure
 from s2sad.testing import check_grads, make_function, rule_adjoint, rule_tangent
-from tests.rules.specs import Spec, cases, check_case_pipeline, check_case_rule
-from tests.rules.test_creation import Nondiff, check_nondiff
+from tests.rules.family import Nondiff, test_nondiff_gives_zero_derivatives, test_pipeline, test_rule  # noqa: F401
+from tests.rules.specs import Spec
 
 Point = namedtuple("Point", "x y")
 
@@ -56,6 +56,8 @@ CUSTOM_TESTED = (builtins.getattr, builtins.sum, builtins.reversed, runtime.copy
 """Ops whose arguments or results are containers: checked below with pytrees."""
 
 SPECS = TABLE + [Spec(op) for op in CUSTOM_TESTED]
+RULE_SPECS = TABLE
+"""The shared tests run TABLE; the ops of CUSTOM_TESTED have tests of their own below."""
 
 NONDIFF = [
     *[Nondiff(op, "op(x > 0.0, x < 2.0) * 1.0") for op in (operator.and_, operator.or_, operator.xor)],
@@ -70,21 +72,6 @@ NONDIFF = [
     Nondiff(runtime.keys_of, "op({2.0: x})[0] * 1.0"),
     Nondiff(runtime.shape_of, "(op([x, x[1:]]) is None) + 0.5"),
 ]
-
-
-@pytest.mark.parametrize("case", cases(TABLE), ids=repr)
-def test_rule(case):
-    check_case_rule(case)
-
-
-@pytest.mark.parametrize("case", cases(TABLE), ids=repr)
-def test_pipeline(case):
-    check_case_pipeline(case)
-
-
-@pytest.mark.parametrize("item", NONDIFF, ids=lambda item: item.op.__name__)
-def test_nondiff_gives_zero_derivatives(item):
-    check_nondiff(item)
 
 
 # ---------------------------------------------------------------------------- rules on pytrees

@@ -1,10 +1,8 @@
 """Creation of arrays: zeros, ones, eye... make constants, even from an active argument; full,
 full_like, linspace and arange are differentiated in the values they put in.
 
-`Nondiff` and `check_nondiff` also serve the `NONDIFF` lists of the other family modules (ops and
-runtime helpers whose result carries no derivative)."""
-
-from dataclasses import dataclass, field
+The `NONDIFF` lists (here and in the other family modules) name ops and runtime helpers whose
+result carries no derivative (`tests.rules.family.Nondiff`)."""
 
 import numpy as np
 import pytest
@@ -13,25 +11,8 @@ import s2sad
 from s2sad import runtime
 from s2sad.rules.registry import lookup
 from s2sad.testing import check_grads, make_function
-from tests.rules.specs import Spec, cases, check_case_pipeline, check_case_rule
-
-
-@dataclass
-class Nondiff:
-    op: object
-    source: str
-    """An expression of x calling the op as `op`; its value is a float or an array of floats."""
-    x: object = field(default_factory=lambda: np.array([0.3, -1.2, 2.5]))
-
-
-def check_nondiff(item: Nondiff) -> None:
-    """The expression's derivative is exactly zero, in both modes."""
-    fun = make_function(f"def f(x):\n    return {item.source}\n", {"op": item.op})
-    out, tangent = s2sad.jvp(fun, (item.x,), (np.ones_like(item.x),))
-    np.testing.assert_array_equal(tangent, np.zeros_like(out))
-    _, pullback = s2sad.vjp(fun, item.x)
-    (cotangent,) = pullback(np.ones_like(out))
-    np.testing.assert_array_equal(cotangent, np.zeros_like(item.x))
+from tests.rules.family import Nondiff, test_nondiff_gives_zero_derivatives, test_pipeline, test_rule  # noqa: F401
+from tests.rules.specs import Spec
 
 CREATION = [np.zeros, np.ones, np.empty, np.zeros_like, np.ones_like, np.empty_like, np.eye, np.identity, np.tri]
 
@@ -68,6 +49,8 @@ TABLE = [
 ]
 
 SPECS = RULE_ONLY + TABLE
+PIPELINE_SPECS = TABLE
+"""RULE_ONLY's ops run end to end in the tests below."""
 
 NONDIFF = [
     *[Nondiff(op, "op(np.shape(x)) + 0.5") for op in (np.zeros, np.ones)],
@@ -76,21 +59,6 @@ NONDIFF = [
     Nondiff(np.empty_like, "np.shape(op(x))[0] + 0.5"),
     *[Nondiff(op, "op(np.size(x)) + 0.5") for op in (np.eye, np.identity, np.tri)],
 ]
-
-
-@pytest.mark.parametrize("case", cases(SPECS), ids=repr)
-def test_rule(case):
-    check_case_rule(case)
-
-
-@pytest.mark.parametrize("case", cases(TABLE), ids=repr)
-def test_pipeline(case):
-    check_case_pipeline(case)
-
-
-@pytest.mark.parametrize("item", NONDIFF, ids=lambda item: item.op.__name__)
-def test_nondiff_gives_zero_derivatives(item):
-    check_nondiff(item)
 
 
 @pytest.mark.parametrize("op", CREATION, ids=lambda op: op.__name__)

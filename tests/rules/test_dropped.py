@@ -146,8 +146,6 @@ def _registered_rules():
 def _undifferentiated_params() -> list[tuple[object, str]]:
     """(rule, parameter) for every parameter of a differentiable rule that is neither
     differentiated, nor a setting (axis, shape, dtype, index...), nor declared piecewise constant."""
-    from s2sad.rules.registry import SETTINGS
-
     found = []
     for rule in _registered_rules():
         if rule.nondiff:
@@ -155,7 +153,7 @@ def _undifferentiated_params() -> list[tuple[object, str]]:
         for name, param in rule.signature.parameters.items():
             if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
                 continue
-            if name not in rule.diff_params and name not in SETTINGS and name not in rule.constant:
+            if name not in rule.diff_params and name not in rule.settings and name not in rule.constant:
                 found.append((rule, name))
     return found
 

@@ -11,7 +11,8 @@ import pytest
 from s2sad import api
 from s2sad.rules.registry import lookup
 from s2sad.testing import check_grads, make_function
-from tests.rules.specs import Case, Spec, cases, check_case_rule
+from tests.rules.family import test_pipeline, test_rule  # noqa: F401
+from tests.rules.specs import Case, Spec
 
 POSITIVE = (0.5, 2.0)
 UNIT = (-0.9, 0.9)
@@ -97,14 +98,7 @@ def check_pipeline(case: Case) -> None:
     check_grads(fun, [values[p] for p in spec.params], rtol=spec.rtol, atol=spec.atol)
 
 
-@pytest.mark.parametrize("case", cases(SPECS), ids=repr)
-def test_rule(case):
-    check_case_rule(case)
-
-
-@pytest.mark.parametrize("case", cases(SPECS), ids=repr)
-def test_pipeline(case):
-    check_pipeline(case)
+CHECK_PIPELINE = check_pipeline
 
 
 def float32_case(spec: Spec) -> tuple[object, list[np.ndarray]]:

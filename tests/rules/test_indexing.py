@@ -9,8 +9,8 @@ import pytest
 import s2sad
 from s2sad import runtime
 from s2sad.testing import check_grads, check_rule, make_function
-from tests.rules.specs import Spec, cases, check_case_pipeline, check_case_rule
-from tests.rules.test_creation import Nondiff, check_nondiff
+from tests.rules.family import Nondiff, test_nondiff_gives_zero_derivatives, test_pipeline, test_rule  # noqa: F401
+from tests.rules.specs import Spec
 
 LIKE = np.zeros((3, 4)).tolist()
 """A literal shaped (3, 4), for helpers that read only the shape of an argument."""
@@ -28,6 +28,8 @@ CUSTOM_TESTED = (operator.getitem, np.take_along_axis, runtime.take_along_axis_a
 
 SPECS = TABLE + [Spec(op) for op in CUSTOM_TESTED]
 """Everything this module tests: TABLE through the shared harness, CUSTOM_TESTED below."""
+RULE_SPECS = TABLE
+"""The shared tests run TABLE; the ops of CUSTOM_TESTED have tests of their own below."""
 
 NONDIFF = [
     *[Nondiff(op, "op(x) * 1.0") for op in (np.argsort, np.flatnonzero)],
@@ -36,21 +38,6 @@ NONDIFF = [
     Nondiff(np.searchsorted, "op(np.sort(x), x) * 1.0"),
 ]
 
-
-
-@pytest.mark.parametrize("case", cases(TABLE), ids=repr)
-def test_rule(case):
-    check_case_rule(case)
-
-
-@pytest.mark.parametrize("case", cases(TABLE), ids=repr)
-def test_pipeline(case):
-    check_case_pipeline(case)
-
-
-@pytest.mark.parametrize("item", NONDIFF, ids=lambda item: item.op.__name__)
-def test_nondiff_gives_zero_derivatives(item):
-    check_nondiff(item)
 
 
 def _x(shape=(4, 5), seed=0):

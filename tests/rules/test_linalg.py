@@ -10,8 +10,8 @@ import s2sad
 from s2sad import runtime
 from s2sad.rules.registry import lookup
 from s2sad.testing import check_grads, check_rule, make_function, rule_adjoint, rule_tangent
-from tests.rules.specs import Spec, cases, check_case_pipeline, check_case_rule, uniform
-from tests.rules.test_creation import Nondiff, check_nondiff
+from tests.rules.family import Nondiff, test_nondiff_gives_zero_derivatives, test_pipeline, test_rule  # noqa: F401
+from tests.rules.specs import Spec, uniform
 
 PRODUCT_SHAPES = [((3, 4), (4, 2)), ((4,), (4, 2)), ((3, 4), (4,)), ((4,), (4,)), ((2, 3, 4), (4, 5)),
                   ((2, 3, 4), (1, 4, 2)), ((4,), (2, 4, 3))]
@@ -89,6 +89,8 @@ an argument that must be the norm of another)."""
 
 SPECS = TABLE + [Spec(op) for op in CUSTOM_TESTED]
 """Everything this module tests: TABLE through the shared harness, CUSTOM_TESTED below."""
+RULE_SPECS = TABLE
+"""The shared tests run TABLE; the ops of CUSTOM_TESTED have tests of their own below."""
 
 NONDIFF = [
     Nondiff(runtime.einsum_plan, "len(op('i,i->', 0, x, x)[0]) + 0.5"),
@@ -97,21 +99,6 @@ NONDIFF = [
     Nondiff(runtime.dot_subscripts, "len(op(x, x)) + 0.5"),
     Nondiff(runtime.norm_axes, "len(op(x, None, None)) + 0.5"),
 ]
-
-
-@pytest.mark.parametrize("case", cases(TABLE), ids=repr)
-def test_rule(case):
-    check_case_rule(case)
-
-
-@pytest.mark.parametrize("case", cases(TABLE), ids=repr)
-def test_pipeline(case):
-    check_case_pipeline(case)
-
-
-@pytest.mark.parametrize("item", NONDIFF, ids=lambda item: item.op.__name__)
-def test_nondiff_gives_zero_derivatives(item):
-    check_nondiff(item)
 
 
 # ---------------------------------------------------------------- einsum

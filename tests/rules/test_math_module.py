@@ -8,7 +8,8 @@ import pytest
 from s2sad import api
 from s2sad.rules.registry import lookup
 from s2sad.testing import check_grads, make_function, rule_adjoint, rule_tangent
-from tests.rules.specs import Case, Spec, cases, check_case_rule
+from tests.rules.family import test_pipeline, test_rule  # noqa: F401
+from tests.rules.specs import Case, Spec, check_case_rule
 from tests.rules.test_elementwise import check_pipeline, check_second_order
 
 SCALAR = [((),)]
@@ -89,17 +90,15 @@ def check_rule_positionally(case: Case, eps: float = 1e-6) -> None:
         assert rule_adjoint(rule, param, env, 0.7, out) == pytest.approx(0.7 * tangent, rel=1e-12), param
 
 
-@pytest.mark.parametrize("case", cases(SPECS), ids=repr)
-def test_rule(case):
+def check_math_rule(case: Case) -> None:
     if lookup(case.spec.op).linear:
         check_case_rule(case)
     else:
         check_rule_positionally(case)
 
 
-@pytest.mark.parametrize("case", cases(SPECS), ids=repr)
-def test_pipeline(case):
-    check_pipeline(case)
+CHECK_RULE = check_math_rule
+CHECK_PIPELINE = check_pipeline
 
 
 @pytest.mark.parametrize("spec", [s for s in SPECS if s.op is not float], ids=Spec.label)

@@ -7,8 +7,8 @@ import pytest
 import s2sad
 from s2sad import runtime
 from s2sad.testing import check_grads, check_rule, make_function
-from tests.rules.specs import Spec, cases, check_case_pipeline, check_case_rule
-from tests.rules.test_creation import Nondiff, check_nondiff
+from tests.rules.family import Nondiff, test_nondiff_gives_zero_derivatives, test_pipeline, test_rule  # noqa: F401
+from tests.rules.specs import Spec
 
 CUBE = [((2, 3, 4),)]
 MATRIX = [((3, 4),)]
@@ -66,21 +66,6 @@ NONDIFF = [
     Nondiff(runtime.tie_weights, "op(x, np.max(x))"),
     Nondiff(runtime.reduced_size, "op(x) + 0.5"),
 ]
-
-
-@pytest.mark.parametrize("case", cases(SPECS), ids=repr)
-def test_rule(case):
-    check_case_rule(case)
-
-
-@pytest.mark.parametrize("case", cases(SPECS), ids=repr)
-def test_pipeline(case):
-    check_case_pipeline(case)
-
-
-@pytest.mark.parametrize("item", NONDIFF, ids=lambda item: item.op.__name__)
-def test_nondiff_gives_zero_derivatives(item):
-    check_nondiff(item)
 
 
 def test_div_or_zero_is_zero_where_the_denominator_is():

@@ -9,7 +9,8 @@ from scipy import special
 
 from s2sad import api
 from s2sad.testing import make_function
-from tests.rules.specs import Spec, cases, check_case_rule
+from tests.rules.family import test_pipeline, test_rule  # noqa: F401
+from tests.rules.specs import Spec
 from tests.rules.test_elementwise import check_float32, check_pipeline, check_second_order
 
 POSITIVE = (0.5, 2.0)
@@ -38,15 +39,7 @@ SPECS = [
     Spec(special.log_softmax, shapes=CUBE, kwargs={"axis": (0, 1)}, name="log_softmax axes (0, 1)"),
 ]
 
-
-@pytest.mark.parametrize("case", cases(SPECS), ids=repr)
-def test_rule(case):
-    check_case_rule(case)
-
-
-@pytest.mark.parametrize("case", cases(SPECS), ids=repr)
-def test_pipeline(case):
-    check_pipeline(case)
+CHECK_PIPELINE = check_pipeline
 
 
 @pytest.mark.parametrize("spec", [s for s in SPECS if s.shapes is None], ids=Spec.label)

@@ -7,8 +7,8 @@ import pytest
 import s2sad
 from s2sad import runtime
 from s2sad.testing import check_grads, make_function
-from tests.rules.specs import Spec, cases, check_case_pipeline, check_case_rule, uniform
-from tests.rules.test_creation import Nondiff, check_nondiff
+from tests.rules.family import Nondiff, test_nondiff_gives_zero_derivatives, test_pipeline, test_rule  # noqa: F401
+from tests.rules.specs import Spec, uniform
 
 MATRIX = [((3, 4),)]
 CUBE = [((2, 3, 4),)]
@@ -79,26 +79,13 @@ CUSTOM_TESTED = (np.concatenate, np.stack, np.hstack, np.vstack, np.column_stack
 
 SPECS = TABLE + [Spec(op) for op in CUSTOM_TESTED]
 """Everything this module tests: TABLE through the shared harness, CUSTOM_TESTED below."""
+RULE_SPECS = TABLE
+"""The shared tests run TABLE; the ops of CUSTOM_TESTED have tests of their own below."""
 
 NONDIFF = [
     Nondiff(runtime.sort_order, "op(x) * 1.0"),
     Nondiff(runtime.inverse_axes, "op((1, 0))[0] + 0.5"),
 ]
-
-
-@pytest.mark.parametrize("case", cases(TABLE), ids=repr)
-def test_rule(case):
-    check_case_rule(case)
-
-
-@pytest.mark.parametrize("case", cases(TABLE), ids=repr)
-def test_pipeline(case):
-    check_case_pipeline(case)
-
-
-@pytest.mark.parametrize("item", NONDIFF, ids=lambda item: item.op.__name__)
-def test_nondiff_gives_zero_derivatives(item):
-    check_nondiff(item)
 
 
 # ---------------------------------------------------------------- sequences of arrays

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import operator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -22,6 +22,7 @@ from scipy import special
 
 from s2sad import api, runtime, stop_gradient
 from s2sad.testing import make_function
+from tests.rules.family import Nondiff, test_nondiff_gives_zero_derivatives  # noqa: F401
 from tests.rules.specs import Spec, cases, check_case_rule
 from tests.rules.test_elementwise import check_pipeline
 
@@ -305,14 +306,6 @@ def test_clip_weights_sum_to_one():
 # ---------------------------------------------------------------- no derivative
 
 
-@dataclass
-class Nondiff:
-    op: object
-    source: str
-    """An expression of x calling the op as `op`; its value is a float or an array of floats."""
-    x: object = field(default_factory=lambda: np.array([0.3, -1.2, 2.5]))
-
-
 NONDIFF = [
     *[Nondiff(op, "op(x, 0.3) + 0.5") for op in (
         operator.eq, operator.ne, operator.lt, operator.le, operator.gt, operator.ge,
@@ -336,13 +329,3 @@ NONDIFF = [
     Nondiff(runtime.clip_weights, "op(x, 0.0, 1.0)[0] + 0.5"),
     Nondiff(stop_gradient, "op(x) * 2.0"),
 ]
-
-
-@pytest.mark.parametrize("item", NONDIFF, ids=lambda item: f"{getattr(item.op, '__name__', item.op)}")
-def test_nondiff_gives_zero_derivatives(item):
-    fun = make_function(f"def f(x):\n    return {item.source}\n", {"op": item.op})
-    out, tangent = api.jvp(fun, (item.x,), (np.ones_like(item.x),))
-    np.testing.assert_array_equal(tangent, np.zeros_like(out))
-    _, pullback = api.vjp(fun, item.x)
-    (cotangent,) = pullback(np.ones_like(out))
-    np.testing.assert_array_equal(cotangent, np.zeros_like(item.x))
