@@ -1,4 +1,4 @@
-"""Stage 1, parse: a Python function in, its gast tree and the names it can see out.
+"""Stage 1, parse: a target (`core.targets.Target`) in, its gast tree and the names it can see out.
 
 The source comes from `inspect.getsource` of the code object (which also finds s2sad's own
 generated code, registered in `linecache`), is dedented, loses its decorators and keeps the real
@@ -6,6 +6,9 @@ file name and line numbers, so every later error can point at the user's line. T
 not the function: `inspect` follows a decorator's `__wrapped__` to the undecorated source, but
 what is called, and so what is differentiated, is the wrapper (which calls the wrapped function
 from its closure, a callee like any other).
+
+`is_user_function` says which callees are differentiated from their own source (a function
+with no rule), so the lowering's fence and the transforms agree on them.
 """
 
 from __future__ import annotations
