@@ -14,44 +14,26 @@ from dataclasses import replace
 import numpy as np
 
 from s2sad import cache
+from s2sad.core.modes import DIRECTIONS, GRAD, GRADIENTS, JVP, REVERSE, VALUE_AND_GRAD, VJP
+from s2sad.core.targets import UNBOUND, Target, register_face, target_of
 from s2sad.errors import ArgnumsError, CotangentError, IntegerArgument, Location, NonScalarOutput, UnsupportedSyntax
-from s2sad.front.parse import unwrap
 from s2sad.pipeline import Built, Request
 from s2sad.runtime import map_structure, zeros_like
 
 Argnums = int | str | Sequence[int | str]
 
 
-def bound_self(fun: object) -> object:
-    """The object a bound method (or a derivative of one) passes as `self`, else `_UNBOUND`."""
-    if isinstance(fun, types.MethodType):
-        return fun.__self__
-    if isinstance(fun, Transformed) and fun._bound is not _UNBOUND:
-        return fun._bound
-    return _UNBOUND
-
-
-_UNBOUND = object()
-
-
-def _params(fun: object) -> list[str]:
-    """The parameters a caller passes: a bound method's `self` is already bound (also in a
-    derivative of a bound method, whose generated code takes `self` first)."""
-    code = unwrap(fun).__code__
-    names = code.co_varnames[: code.co_argcount]
-    return list(names[1:] if bound_self(fun) is not _UNBOUND else names)
-
-
-def _defaults(fun: object) -> dict[str, object]:
+def _defaults(target: Target) -> dict[str, object]:
     """The default values of the parameters a caller may leave out."""
-    signature = inspect.signature(unwrap(fun))
+    signature = inspect.signature(target.plain)
     return {name: p.default for name, p in signature.parameters.items() if p.default is not inspect.Parameter.empty}
 
 
 def resolve_argnums(fun: object, argnums: Argnums) -> tuple[tuple[str, ...], bool]:
     """Parameter names to differentiate, and whether a single gradient (not a tuple) is wanted."""
+    fun = target_of(fun)
     _refuse_star_wrapper(fun)
-    params = _params(fun)
+    params = list(fun.params)
     single = isinstance(argnums, (int, str))
     if not single and not isinstance(argnums, Sequence):
         raise ArgnumsError(f"argnums must be an int, a parameter name or a tuple of those, got {argnums!r}",
@@ -64,11 +46,11 @@ def resolve_argnums(fun: object, argnums: Argnums) -> tuple[tuple[str, ...], boo
     return tuple(names), single
 
 
-def _refuse_star_wrapper(fun: object) -> None:
+def _refuse_star_wrapper(target: Target) -> None:
     """A decorated function is differentiated as what is called: the decorator's wrapper. One
     that passes `*args, **kwargs` on cannot be followed (its parameters are not known)."""
-    plain = unwrap(fun)
-    code = plain.__code__
+    fun = target.fun
+    code = target.plain.__code__
     starred = code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS)
     if not starred or getattr(fun, "__wrapped__", None) is None:
         return
@@ -89,7 +71,7 @@ def _argnum_name(fun: object, params: list[str], item: object) -> str:
                                _where(fun))
         return item
     if not -len(params) <= item < len(params):
-        code = unwrap(fun).__code__
+        code = target_of(fun).plain.__code__
         starred = code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS) or code.co_kwonlyargcount
         raise ArgnumsError(f"argnums={item} but {_name(fun)} takes {len(params)} parameters {params}",
                            _where(fun), hint="s2sad differentiates positional parameters only, not *args, "
@@ -98,11 +80,12 @@ def _argnum_name(fun: object, params: list[str], item: object) -> str:
 
 
 def _name(fun: object) -> str:
+    fun = fun.fun if isinstance(fun, Target) else fun
     return getattr(fun, "__qualname__", getattr(fun, "__name__", repr(fun)))
 
 
 def _where(fun: object) -> Location:
-    code = unwrap(fun).__code__
+    code = target_of(fun).plain.__code__
     return Location(code.co_filename, code.co_firstlineno)
 
 
@@ -159,18 +142,16 @@ def _cast(grad, arg):
 class Transformed:
     """A derivative of `fun`: callable, with `.fun`, `.source` and `.show()`."""
 
-    def __init__(self, fun: Callable, mode: str, argnums: Argnums, optimize: bool = True,
+    def __init__(self, fun: Callable | Target, mode: str, argnums: Argnums, optimize: bool = True,
                  has_aux: bool = False) -> None:
-        from s2sad.custom import as_function
-
-        fun = as_function(fun)
-        self.fun = fun
+        self.target = target = target_of(fun)
+        self.fun = fun = target.fun
         self.mode = mode
         self.argnums = argnums
-        wrt, single = resolve_argnums(fun, argnums)
+        wrt, single = resolve_argnums(target, argnums)
         self.request = Request(mode, wrt, single, optimize, has_aux=has_aux)
-        self._bound = bound_self(fun)
-        self._positions = [_params(fun).index(n) for n in wrt]
+        self._bound = target.bound
+        self._positions = [target.params.index(n) for n in wrt]
         self._by_kinds: dict[tuple, Built] = {}
         plain = getattr(fun, "__func__", fun)
         self._plain = plain if isinstance(plain, types.FunctionType) else None
@@ -181,7 +162,7 @@ class Transformed:
         """The compiled derivative, specialised to the kinds of the arguments (None: generic)."""
         built = self._by_kinds.get(kinds)
         if built is None or not built.valid_for(self._plain):
-            built = self._by_kinds[kinds] = cache.get(self.fun, replace(self.request, kinds=kinds))
+            built = self._by_kinds[kinds] = cache.get(self.target, replace(self.request, kinds=kinds))
         return built
 
     @property
@@ -192,11 +173,16 @@ class Transformed:
 
     def numeric_kinds(self) -> tuple[str, ...]:
         """"array" (a number or an array, not a container) for each parameter."""
-        return ("array",) * (len(_params(self.fun)) + (self._bound is not _UNBOUND))
+        return ("array",) * (len(self.target.params) + (self._bound is not UNBOUND))
 
     @property
     def __s2sad_source_function__(self) -> types.FunctionType:
         return self.built().fun
+
+    @property
+    def __s2sad_bound__(self) -> object:
+        """The `self` of a derivative of a bound method (its generated code takes it first)."""
+        return self._bound
 
     def show(self) -> str:
         print(self.source, end="")
@@ -205,10 +191,10 @@ class Transformed:
     def _args(self, args: tuple, kwargs: dict) -> tuple:
         for pos, name in zip(self._positions, self.request.wrt):
             if pos < len(args):
-                _check_float(self.fun, name, args[pos])
+                _check_float(self.target, name, args[pos])
             elif name in kwargs:
-                _check_float(self.fun, name, kwargs[name])
-        return args if self._bound is _UNBOUND else (self._bound, *args)
+                _check_float(self.target, name, kwargs[name])
+        return args if self._bound is UNBOUND else (self._bound, *args)
 
     def __call__(self, *args, **kwargs):
         args = self._args(args, kwargs)
@@ -216,28 +202,28 @@ class Transformed:
         try:
             result = built.fun(*args, **kwargs)
         except NonScalarOutput as err:
-            raise NonScalarOutput(err.message, _where(self.fun), err.hint) from None
+            raise NonScalarOutput(err.message, _where(self.target), err.hint) from None
         except Exception as err:
             _locate(err, built)
             raise
-        if self.mode in ("grad", "value_and_grad"):
+        if self.mode in GRADIENTS:
             return self._match_dtypes(result, args)
         return result
 
     def _match_dtypes(self, result, args: tuple):
         """A gradient has the dtype of its argument (float32 stays float32), leaf by leaf."""
-        offset = self._bound is not _UNBOUND
+        offset = self._bound is not UNBOUND
         wanted = [args[p + offset] if p + offset < len(args) else None for p in self._positions]
         if all(type(w) is float or (type(w) is np.ndarray and w.dtype == np.float64) for w in wanted):
             return result  # float64 in, float64 out: nothing to cast
-        grads = result[1] if self.mode == "value_and_grad" else result
+        grads = result[1] if self.mode == VALUE_AND_GRAD else result
         aux = None
-        if self.request.has_aux and self.mode == "grad":
+        if self.request.has_aux and self.mode == GRAD:
             grads, aux = result
         grads = [grads] if self.request.single else list(grads)
         grads = [map_structure(_cast, g, w) if w is not None else g for g, w in zip(grads, wanted)]
         grads = grads[0] if self.request.single else tuple(grads)
-        if self.mode == "value_and_grad":
+        if self.mode == VALUE_AND_GRAD:
             return result[0], grads
         return (grads, aux) if aux is not None or self.request.has_aux else grads
 
@@ -255,7 +241,7 @@ def grad(fun: Callable | None = None, *, argnums: Argnums = 0, has_aux: bool = F
     """The gradient of a scalar-valued `fun` with respect to the arguments in `argnums`.
 
     With `has_aux=True`, `fun` returns `(output, aux)` and the result is `(gradient, aux)`."""
-    return _decorator("grad", fun, argnums=argnums, optimize=optimize, has_aux=has_aux)
+    return _decorator(GRAD, fun, argnums=argnums, optimize=optimize, has_aux=has_aux)
 
 
 def value_and_grad(fun: Callable | None = None, *, argnums: Argnums = 0, has_aux: bool = False,
@@ -263,7 +249,7 @@ def value_and_grad(fun: Callable | None = None, *, argnums: Argnums = 0, has_aux
     """`(fun(*args), grad(fun)(*args))` in one pass; fits `scipy.optimize.minimize(jac=True)`.
 
     With `has_aux=True`, `fun` returns `(output, aux)` and the result is `((output, aux), gradient)`."""
-    return _decorator("value_and_grad", fun, argnums=argnums, optimize=optimize, has_aux=has_aux)
+    return _decorator(VALUE_AND_GRAD, fun, argnums=argnums, optimize=optimize, has_aux=has_aux)
 
 
 def float_positions(primals: Sequence) -> list[int]:
@@ -283,10 +269,11 @@ def _shapes(tree: object) -> object:
 
 def jvp(fun: Callable, primals: Sequence, tangents: Sequence):
     """Forward mode: `(fun(*primals), J @ tangents)`. Integer primals are constants."""
-    _refuse_star_wrapper(fun)
+    target = target_of(fun)
+    _refuse_star_wrapper(target)
     primals, tangents = tuple(primals), tuple(tangents)
-    params, given = _params(fun), len(primals)
-    defaults = _defaults(fun)
+    params, given = list(target.params), len(primals)
+    defaults = _defaults(target)
     if len(primals) != len(tangents) or not len(params) - len(defaults) <= given <= len(params):
         raise TypeError(f"jvp: {_name(fun)} takes {len(params)} arguments; got "
                         f"{len(primals)} primals and {len(tangents)} tangents")
@@ -297,7 +284,7 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence):
             raise ValueError(f"jvp: tangent {i} has shape {_shapes(t)}, its primal {_shapes(p)}")
     if not positions:
         raise IntegerArgument(f"jvp: every primal of {_name(fun)} is an integer; nothing to differentiate")
-    transformed = Transformed(fun, "jvp", tuple(positions))
+    transformed = Transformed(target, JVP, tuple(positions))
     return transformed(*primals, *(tangents[i] for i in positions))
 
 
@@ -307,7 +294,7 @@ def vjp(fun: Callable, *primals):
     positions = float_positions(primals)
     if not positions:
         raise IntegerArgument(f"vjp: every primal of {_name(fun)} is an integer; nothing to differentiate")
-    transformed = Transformed(fun, "vjp", tuple(positions))
+    transformed = Transformed(fun, VJP, tuple(positions))
     out, residuals = transformed(*primals)  # the primal sweep: `f_fwd`
     built = transformed.built(tuple(map(_kind, transformed._args(primals, {}))))
 
@@ -386,9 +373,12 @@ def _describe(value: object) -> str:
     return f"a {type(value).__name__} of shape {np.shape(value)}"
 
 
-def show(fun: Callable, *, mode: str = "reverse", argnums: Argnums = 0, optimize: bool = True) -> str:
+def show(fun: Callable, *, mode: str = REVERSE, argnums: Argnums = 0, optimize: bool = True) -> str:
     """The generated source of `fun`'s derivative: `mode="reverse"` (grad) or `"forward"` (jvp)."""
-    if mode not in ("reverse", "forward"):
+    if mode not in DIRECTIONS:
         raise ValueError(f"show: mode must be 'reverse' or 'forward', not {mode!r}")
-    return Transformed(fun, "grad" if mode == "reverse" else "jvp", argnums, optimize).source
+    return Transformed(fun, DIRECTIONS[mode], argnums, optimize).source
+
+
+register_face({GRAD: grad, VALUE_AND_GRAD: value_and_grad, JVP: jvp}, Transformed)
 

@@ -1,4 +1,4 @@
-"""Stage 8, cache: transform once, call many times.
+"""Stage 8, cache: transform once, call many times; and the lookup of callees' derivatives.
 
 The key covers what can change the generated code: the function's code object, its globals,
 closure cells and default values, the class of a bound `self`, and the request (mode,
@@ -8,6 +8,10 @@ be arrays, which have no value to hash. Each entry also remembers the global and
 it resolved and the objects they were bound to, the defaults it was built with and the entries
 of the callees (and inner derivatives) it was built from; an entry any of those changed under
 is rebuilt. The cache is safe under threads: a lock guards building and storing.
+
+`derive` is what the cache hands the pipeline for calls to user functions: it looks up (or
+builds) a callee's derivative, and while a derivative is being built on this thread, a call
+to it (recursion) gets a `Deferred` stub that looks it up when first called.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from __future__ import annotations
 import threading
 import types
 
-from s2sad.front.parse import self_class, unwrap
+from s2sad.core.modes import FUN
+from s2sad.core.targets import Target, target_of
 from s2sad.pipeline import Built, Request, build
 from s2sad.rules.registry import GENERATION
 
@@ -24,16 +29,19 @@ _ENTRIES: dict[tuple, Built] = {}
 _USED = threading.local()
 """Per thread, a stack of lists: the entries (with the functions they were looked up for) each
 build in progress has used."""
+_BUILDING = threading.local()
+"""Per thread, the keys of the entries being built (a call to one of them is recursion)."""
 
 
-def key(fun: object, request: Request) -> tuple:
-    return _key(unwrap(fun), fun, request)
+def key(fun: Target | object, request: Request) -> tuple:
+    target = target_of(fun)
+    return _key(target, target.plain, request)
 
 
-def _key(plain: types.FunctionType, fun: object, request: Request) -> tuple:
+def _key(target: Target, plain: types.FunctionType, request: Request) -> tuple:
     cells = tuple(id(cell) for cell in plain.__closure__ or ())  # kept alive by the entry's deps
     own = id(plain) if plain.__defaults__ or plain.__kwdefaults__ else None  # kept alive by `Built.origin`
-    return (plain.__code__, id(plain.__globals__), cells, own, request, GENERATION[0], self_class(fun))
+    return (plain.__code__, id(plain.__globals__), cells, own, request, GENERATION[0], target.self_class)
 
 
 def note(built: Built, plain: types.FunctionType) -> None:
@@ -44,7 +52,7 @@ def note(built: Built, plain: types.FunctionType) -> None:
         stack[-1].append((built, plain))
 
 
-class collecting:
+class collecting:  # noqa: N801 - a context manager, used like a function
     """Context manager collecting the entries a build uses (see `note`)."""
 
     def __enter__(self) -> list[tuple[Built, types.FunctionType]]:
@@ -57,20 +65,68 @@ class collecting:
         _USED.stack.pop()
 
 
-def get(fun: object, request: Request) -> Built:
-    plain = unwrap(fun)
-    k = _key(plain, fun, request)
+class building:  # noqa: N801
+    """Context manager: marks a cache key as being built on this thread."""
+
+    def __init__(self, key: tuple) -> None:
+        self.key = key
+
+    def __enter__(self) -> None:
+        if not hasattr(_BUILDING, "keys"):
+            _BUILDING.keys = set()
+        _BUILDING.keys.add(self.key)
+
+    def __exit__(self, *exc) -> None:
+        _BUILDING.keys.discard(self.key)
+
+
+def get(fun: Target | object, request: Request) -> Built:
+    target = target_of(fun)
+    plain = target.plain
+    return _get(target, plain, _key(target, plain, request), request)
+
+
+def _get(target: Target, plain: types.FunctionType, k: tuple, request: Request) -> Built:
     built = _ENTRIES.get(k)
     if built is None or not built.still_valid():
         with _LOCK:
             built = _ENTRIES.get(k)
             if built is None or not built.still_valid():
-                with collecting() as used:
-                    built = build(fun, request)
+                with collecting() as used, building(k):
+                    built = build(target, request, derive)
                 built.callees = tuple({(id(b), id(f)): (b, f) for b, f in used if b is not built}.values())
                 _ENTRIES[k] = built
     note(built, plain)
     return built
+
+
+def derive(fun: object, mode: str, wrt: tuple[str, ...], part: str = FUN) -> tuple[object, Built | None]:
+    """The compiled derivative of callee `fun` (its `part`: "fun", or "bwd" for a vjp's adjoint
+    sweep) and its entry; a `Deferred` stub and None while it is being built on this thread."""
+    target = target_of(fun)
+    plain = target.plain
+    request = Request(mode, wrt, single=False)
+    k = _key(target, plain, request)
+    if k in getattr(_BUILDING, "keys", set()):
+        return Deferred(target, request, part), None
+    built = _get(target, plain, k, request)
+    return (built.fun if part == FUN else built.bwd), built
+
+
+class Deferred:
+    """Stands for a derivative that is being built (a recursive call): built on first call."""
+
+    def __init__(self, target: Target, request: Request, part: str) -> None:
+        self.target, self.request, self.part = target, request, part
+
+    @property
+    def __s2sad_source_function__(self):
+        """The derivative it stands for (built by now), so generated code can be differentiated."""
+        built = get(self.target, self.request)
+        return built.fun if self.part == FUN else built.bwd
+
+    def __call__(self, *args, **kwargs):
+        return self.__s2sad_source_function__(*args, **kwargs)
 
 
 def clear() -> None:

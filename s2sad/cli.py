@@ -12,8 +12,10 @@ import os
 import sys
 from pathlib import Path
 
-from s2sad.api import Transformed, _params
+from s2sad.api import Transformed
 from s2sad.core import printer
+from s2sad.core.modes import DIRECTIONS, REVERSE
+from s2sad.core.targets import params_of
 from s2sad.errors import S2SADError, TargetError
 
 
@@ -74,7 +76,7 @@ def _kinds(text: str | None, fun: object) -> tuple | None:
     bad = [k for k in kinds if k not in ("scalar", "array")]
     if bad:
         raise TargetError(f"--kinds takes 'scalar' or 'array' per parameter, not {bad[0]!r}")
-    params = _params(fun)
+    params = params_of(fun)
     if len(kinds) != len(params):
         raise TargetError(f"--kinds gives {len(kinds)} kinds but {getattr(fun, '__qualname__', fun)} takes "
                           f"{len(params)} parameters {params}")
@@ -85,7 +87,7 @@ def render(fun: object, mode: str, argnums, stage: str, optimize: bool, kinds: t
     """The text `s2sad show` prints. `kinds` ("scalar"/"array" per parameter) specialises the
     code the way a call with such arguments would; None shows the code for numeric arguments of any
     shapes (what `.source` shows)."""
-    transformed = Transformed(fun, "grad" if mode == "reverse" else "jvp", argnums, optimize)
+    transformed = Transformed(fun, DIRECTIONS[mode], argnums, optimize)
     built = transformed.built(kinds or transformed.numeric_kinds())
     if stage == "ir":
         return printer.format_function(built.primal)
@@ -113,7 +115,7 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True)
     show = sub.add_parser("show", help="print the derivative code generated for a function")
     show.add_argument("target", help="package.module:function or path/to/file.py:function")
-    show.add_argument("--mode", choices=("reverse", "forward"), default="reverse")
+    show.add_argument("--mode", choices=tuple(DIRECTIONS), default=REVERSE)
     show.add_argument("--argnums", default="0", help="positions or names, comma separated: 0,1 or w,b")
     show.add_argument("--stage", choices=("ir", "activity", "final"), default="final")
     show.add_argument("--kinds", default=None,

@@ -18,14 +18,19 @@ library callables, stop_gradient, and checkpoint.
 from __future__ import annotations
 
 import functools
-import linecache
 from collections.abc import Callable
 
+from s2sad.core.source import define
+from s2sad.core.targets import as_function
 from s2sad.errors import MissingRule, S2SADError
-from s2sad.rules.registry import GENERATION, _register, nondiff
+from s2sad.rules.registry import GENERATION, _register, lookup, nondiff
+
+__all__ = ["as_function", "checkpoint", "custom_jvp", "custom_vjp", "defjvp", "defvjp", "stop_gradient"]
 
 
 class custom_jvp:  # noqa: N801 - a decorator, spelled like the function it makes
+    __s2sad_rule__ = "custom_jvp"
+
     def __init__(self, fun: Callable, nondiff_argnums: tuple[int, ...] = ()) -> None:
         self.fun = fun
         self.nondiff_argnums = tuple(nondiff_argnums)
@@ -48,6 +53,8 @@ class custom_jvp:  # noqa: N801 - a decorator, spelled like the function it make
 
 
 class custom_vjp:  # noqa: N801
+    __s2sad_rule__ = "custom_vjp"
+
     def __init__(self, fun: Callable, nondiff_argnums: tuple[int, ...] = ()) -> None:
         self.fun = fun
         self.nondiff_argnums = tuple(nondiff_argnums)
@@ -70,6 +77,8 @@ class custom_vjp:  # noqa: N801
 
 class checkpoint:  # noqa: N801
     """Calls to `checkpoint(fun)` are recomputed in the adjoint sweep instead of recorded."""
+
+    __s2sad_rule__ = "checkpoint"
 
     def __init__(self, fun: Callable) -> None:
         self.fun = fun
@@ -113,11 +122,7 @@ def _adapter(kind: str, index: int, fn: Callable, params: list[str], op_name: st
     callee = fn.__name__ if getattr(fn, "__name__", "").isidentifier() and fn.__name__ not in params else "rule"
     name = f"{op_name}_{'tangent' if kind == 'd' else 'adjoint'}_{params[index]}"
     source = f"def {name}({first}, out, {args}):\n    return {callee}({first}, out, {args})\n"
-    filename = f"<s2sad custom rule {_ADAPTERS}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    scope = {callee: fn}
-    exec(compile(source, filename, "exec"), scope)  # noqa: S102 - a two-line adapter
-    return scope[name]
+    return define(source, f"<s2sad custom rule {_ADAPTERS}>", {callee: fn}, [name])[0]
 
 
 def _params_of(op: Callable, count: int, params: str | None) -> list[str]:
@@ -137,8 +142,6 @@ def defvjp(op: Callable, *vjps: Callable | None, params: str | None = None) -> N
 
 
 def _define(op: Callable, kind: str, fns: tuple, params: str | None) -> None:
-    from s2sad.rules.registry import lookup
-
     names = _params_of(op, len(fns), params)
     if len(names) < len(fns):
         raise S2SADError(f"{getattr(op, '__name__', op)!r}: {len(fns)} rules for {len(names)} parameters {names}")
@@ -149,22 +152,3 @@ def _define(op: Callable, kind: str, fns: tuple, params: str | None) -> None:
         rule = _register(op, ", ".join(names), None, "custom")
     (rule.tangents if kind == "d" else rule.adjoints).update(templates)
     GENERATION[0] += 1
-
-
-def as_function(obj: object) -> object:
-    """For `grad(f)` of a custom_jvp / custom_vjp / checkpoint object itself: a plain function
-    that calls it, so its rule is used like at any other call site. Other callables unchanged."""
-    if not isinstance(obj, (custom_jvp, custom_vjp, checkpoint)):
-        return obj
-    if "_s2sad_caller" not in obj.__dict__:
-        import inspect
-
-        params = ", ".join(inspect.signature(obj.fun).parameters)
-        name = obj.fun.__name__
-        source = f"def {name}({params}):\n    return rule({params})\n"
-        filename = f"<s2sad call of {obj.fun.__qualname__}>"
-        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-        scope = {"rule": obj}
-        exec(compile(source, filename, "exec"), scope)  # noqa: S102 - a one-line caller
-        obj.__dict__["_s2sad_caller"] = scope[name]
-    return obj.__dict__["_s2sad_caller"]

@@ -14,6 +14,8 @@ import numpy as np
 
 from s2sad import api
 from s2sad.api import Argnums, Transformed
+from s2sad.core.modes import GRAD
+from s2sad.core.targets import target_of
 from s2sad.runtime import map_structure, zeros_like
 
 
@@ -46,9 +48,9 @@ def _basis(tree):
 
 
 def _positions(fun: Callable, argnums: Argnums) -> tuple[list[int], bool]:
-    names, single = api.resolve_argnums(fun, argnums)
-    params = api._params(fun)
-    return [params.index(n) for n in names], single
+    target = target_of(fun)
+    names, single = api.resolve_argnums(target, argnums)
+    return [target.params.index(n) for n in names], single
 
 
 def _stack(columns: list, leaves_in: list, out_tree, order: str):
@@ -127,7 +129,7 @@ def _unwrap(block: np.ndarray):
 def hessian(fun: Callable, argnums: Argnums = 0) -> Callable:
     """The Hessian of a scalar function: forward over reverse, `jacfwd(grad(fun))`. With a tuple
     `argnums`, `H[i][j]` is d²f/dxᵢdxⱼ, of shape `xᵢ.shape + xⱼ.shape`."""
-    by_argument = jacfwd(Transformed(fun, "grad", argnums), argnums)
+    by_argument = jacfwd(Transformed(fun, GRAD, argnums), argnums)
     if isinstance(argnums, (int, str)):
         return by_argument
 
@@ -144,7 +146,7 @@ def hvp(fun: Callable, argnums: Argnums = 0) -> Callable:
     `scipy.optimize.minimize(..., hessp=h)` calls it for a function of one argument). With a
     tuple `argnums`, `v` is a tuple with one direction per argument in `argnums`, and the
     result a tuple with one product per argument: `sum_j H[i][j] @ v[j]`."""
-    gradient = Transformed(fun, "grad", argnums)
+    gradient = Transformed(fun, GRAD, argnums)
     positions, single = _positions(fun, argnums)
 
     def hessian_vector_product(*args):

@@ -1,8 +1,11 @@
 """The whole compiler in one function: `build` calls one stage after another.
 
-    parse -> lower -> analyse -> forward | reverse -> optimize -> emit -> compile
+    parse -> lower -> analyse -> TRANSFORMS[mode] -> (split) -> optimize -> emit -> compile
 
-Each stage takes plain data and returns plain data; `cache.get` keeps the result.
+Each stage takes plain data and returns plain data; `cache.get` keeps the result. The pipeline
+sits above every stage: it imports them, none imports it. It receives the normalised target
+(`core.targets.Target`) and `derive`, the cache's lookup of a callee's derivative, which it
+hands to the transform (see `transforms.base`).
 """
 
 from __future__ import annotations
@@ -17,34 +20,32 @@ from s2sad.back.compile import compile_functions
 from s2sad.back.emit import emit_module
 from s2sad.back.optimize import optimize as run_optimizer
 from s2sad.core import ir
+from s2sad.core.modes import GRAD, JVP, VALUE_AND_GRAD, VJP
 from s2sad.core.naming import Namer
+from s2sad.core.targets import Target, target_of
 from s2sad.front.lower import all_names, lower
+from s2sad.front.lower_expr import getitem_ref
 from s2sad.front.parse import MethodOf, Parsed, defaults_of, parse
 from s2sad.rules.registry import GENERATION
-from s2sad.transforms.calls import building
+from s2sad.transforms import forward, reverse
+from s2sad.transforms.base import Derive, Request, Transform, TransformContext, deriving
 from s2sad.transforms.derivs import container_names, sequence_ops
-from s2sad.transforms.forward import forward
-from s2sad.transforms.reverse import reverse
 from s2sad.transforms.split import split
 
-MODES = ("jvp", "grad", "value_and_grad", "vjp")
+__all__ = ["TRANSFORMS", "Built", "Request", "build"]
+
+TRANSFORMS: dict[str, Transform] = {
+    JVP: forward.transform,
+    GRAD: reverse.transform,
+    VALUE_AND_GRAD: reverse.transform,
+    VJP: reverse.transform,
+}
+"""The transform each mode runs (see `transforms.base` for what a transform receives)."""
+SPLIT = (VJP,)
+"""The modes whose derivative is split into a primal sweep and an adjoint sweep."""
 
 STATS = {"builds": 0}
 """How many times the pipeline ran; the cache tests read it."""
-
-
-@dataclass(frozen=True)
-class Request:
-    """What the generated code depends on besides the function itself."""
-
-    mode: str
-    wrt: tuple[str, ...]
-    single: bool = True
-    optimize: bool = True
-    kinds: tuple[str | None, ...] | None = None
-    """Per parameter: "scalar", "array" or None (unknown); the code is specialised to them."""
-    has_aux: bool = False
-    """The function returns `(output, aux)`; only the output is differentiated."""
 
 
 @dataclass
@@ -57,7 +58,7 @@ class Built:
     deps: tuple[tuple[dict, str, object], ...] = field(default=())
     """(scope, name, object) for each global or closure name the code resolved."""
     bwd: types.FunctionType | None = None
-    """For mode "vjp": the adjoint sweep; `fun` is then the primal sweep (see `split`)."""
+    """For a mode in SPLIT ("vjp"): the adjoint sweep; `fun` is then the primal sweep (see `split`)."""
 
     generation: int = 0
     """The rule registry's generation this was built with (see `registry.GENERATION`)."""
@@ -122,40 +123,37 @@ def pair_output(fn: ir.Function, namer: Namer) -> ir.Function:
     ret = fn.body[-1]
     if isinstance(ret.value, ir.Pack):
         return fn
-    from s2sad.front.lower_expr import getitem_ref
-
     parts = [ir.Var(namer.temp()) for _ in range(2)]
     reads = [ir.Assign(p, ir.Call(getitem_ref(), (ret.value, ir.Const(i))), ret.line) for i, p in enumerate(parts)]
     body = fn.body[:-1] + reads + [ir.Return(ir.Pack(tuple(parts)), ret.line)]
     return ir.Function(fn.name, fn.params, body, fn.filename, fn.firstline, fn.lines, fn.temps, fn.defaults)
 
 
-def transform(primal: ir.Function, request: Request, namer: Namer) -> tuple[Activity, ir.Function]:
+def transform(primal: ir.Function, request: Request, namer: Namer, derive: Derive) -> tuple[Activity, ir.Function]:
+    """Prepare the primal (aux paired, sequence ops explicit), analyse it, and run the mode's
+    transform from TRANSFORMS; the activity table and the derivative."""
     if request.has_aux:
         primal = pair_output(primal, namer)
     primal = sequence_ops(primal)
     activity = analyse(primal, list(request.wrt))
-    if request.mode == "jvp":
-        derivative = forward(primal, activity, namer, list(request.wrt), container_names(primal, request.kinds))
-    else:
-        containers = container_names(primal, request.kinds)
-        start = shapes.initial(primal.params, request.kinds)
-        derivative = reverse(primal, activity, namer, list(request.wrt), request.mode, request.single, containers,
-                             start, request.has_aux)
+    containers = frozenset(container_names(primal, request.kinds))
+    ctx = TransformContext(request, activity, namer, containers, derive)
+    with deriving(derive):
+        derivative = TRANSFORMS[request.mode](primal, ctx)
     ir.verify(derivative)
     return activity, derivative
 
 
-def build(fun: object, request: Request) -> Built:
+def build(fun: Target | object, request: Request, derive: Derive) -> Built:
+    """Build the derivative code `request` asks for; `derive` looks up callees' derivatives."""
     STATS["builds"] += 1
-    parsed = parse(fun)
+    parsed = parse(target_of(fun))
     primal = lower(parsed)
     ir.verify(primal)
     namer = Namer(_names(primal, parsed))
-    with building(cache_key(fun, request)):
-        activity, derivative = transform(primal, request, namer)
+    activity, derivative = transform(primal, request, namer, derive)
     parts, residuals = (derivative,), ()
-    if request.mode == "vjp":
+    if request.mode in SPLIT:
         sweeps = split(derivative, namer)
         parts, residuals = (sweeps.fwd, sweeps.bwd), sweeps.residuals
         _verify(parts)
@@ -175,12 +173,6 @@ def build(fun: object, request: Request) -> Built:
 def _verify(parts: tuple[ir.Function, ...]) -> None:
     for part in parts:
         ir.verify(part)
-
-
-def cache_key(fun: object, request: Request) -> tuple:
-    from s2sad.cache import key
-
-    return key(fun, request)
 
 
 def _start_classes(primal: ir.Function, derivative: ir.Function, request: Request) -> dict:

@@ -8,13 +8,15 @@ rounding error, so it is checked tightly.
 from __future__ import annotations
 
 import inspect
-import linecache
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from s2sad import api, runtime
-from s2sad.rules.registry import Rule, lookup
+from s2sad.core.modes import GRAD, VJP
+from s2sad.core.source import define
+from s2sad.core.targets import params_of
+from s2sad.rules.registry import Rule, _elementwise_params, lookup
 from s2sad.runtime import map_structure
 
 _made = 0
@@ -24,13 +26,9 @@ def make_function(source: str, namespace: dict | None = None) -> Callable:
     """Define a function from source text that s2sad can read (registered in linecache)."""
     global _made
     _made += 1
-    filename = f"<s2sad-test-{_made}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     scope = dict(namespace or {})
     scope.setdefault("np", np)
-    exec(compile(source, filename, "exec"), scope)  # noqa: S102 - test sources
-    names = [v for k, v in scope.items() if inspect.isfunction(v) and v.__code__.co_filename == filename]
-    return names[-1]
+    return define(source, f"<s2sad-test-{_made}>", scope)[-1]
 
 
 def _differentiable(leaf) -> bool:
@@ -115,13 +113,13 @@ def check_grads(fun: Callable, args: Sequence, order: int = 1, modes: Sequence[s
 
 def _check_second_order(fun, args, positions, out, rng, modes, rtol, atol, eps, seed, order) -> None:
     """The derivatives of the derivative: `check_grads` on the gradient of <u, fun(args)>."""
-    params = ", ".join(api._params(fun))
+    params = ", ".join(params_of(fun))
     paths = _leaf_paths(out)
     weights = {f"u{i}": _random_like(leaf, rng) for i, (_, leaf) in enumerate(paths)}
     terms = " + ".join(f"np.sum(u{i} * out{path})" for i, (path, _) in enumerate(paths)) or "0.0"
     source = f"def inner_product({params}):\n    out = fun({params})\n    return {terms}\n"
     inner = make_function(source, {**weights, "fun": fun})
-    gradient = api.Transformed(inner, "grad", tuple(positions))
+    gradient = api.Transformed(inner, GRAD, tuple(positions))
     check_grads(gradient, args, order - 1, modes, rtol, atol, eps, seed + 1)
 
 
@@ -139,7 +137,7 @@ def recorded(fun: Callable, *args, argnums=0) -> dict[str, object]:
     the tape (a list, under its own name) and every other residual value. For tests of the
     to-be-recorded analysis: a loop of T steps should leave O(T) entries only for values the
     adjoint really reads."""
-    transformed = api.Transformed(fun, "vjp", argnums if isinstance(argnums, tuple) else (argnums,))
+    transformed = api.Transformed(fun, VJP, argnums if isinstance(argnums, tuple) else (argnums,))
     _, residuals = transformed(*args)
     built = transformed.built(tuple(map(api._kind, transformed._args(args, {}))))
     return dict(zip(built.residuals, residuals))
@@ -181,8 +179,6 @@ def _call_template(fn: Callable, env: dict, first):
 
 
 def _partial(rule: Rule, param: str, env: dict):
-    from s2sad.rules.registry import _elementwise_params
-
     names = list(inspect.signature(rule.partials).parameters)
     result = rule.partials(*(env[n] for n in names))
     if isinstance(result, tuple):

@@ -21,7 +21,7 @@ import textwrap
 import types
 from pathlib import Path
 
-from s2sad import pipeline
+from s2sad import cache, pipeline
 from s2sad.analyses import recording, shapes
 from s2sad.analyses.activity import Activity, analyse
 from s2sad.analyses.recording import Recorder
@@ -34,7 +34,6 @@ from s2sad.front.parse import parse
 from s2sad.rules.registry import lookup
 from s2sad.transforms import reverse as reverse_stage
 from s2sad.transforms import templates
-from s2sad.transforms.calls import building
 from s2sad.transforms.derivs import sequence_ops
 
 HEADER = "import math\n\nimport numpy as np\n\n\n"
@@ -182,8 +181,8 @@ def _derive(src: str, mode: str, wrt: str | None, kinds: str | None) -> ir.Funct
     parsed = parse(fun)
     primal = lower(parsed)
     namer = Namer(pipeline._names(primal, parsed))
-    with building(pipeline.cache_key(fun, request)):
-        _, derivative = pipeline.transform(primal, request, namer)
+    with cache.building(cache.key(fun, request)):
+        _, derivative = pipeline.transform(primal, request, namer, cache.derive)
     return derivative
 
 
@@ -263,7 +262,7 @@ def emitted(src: str, mode: str = "grad", wrt: str | None = None, kinds: str | N
 def built(src: str, mode: str, wrt: str | None = None, kinds: str | None = None) -> pipeline.Built:
     """The pipeline's whole result for the snippet's `f` (not cached)."""
     fun = function(src)
-    return pipeline.build(fun, _request(fun, mode, wrt, kinds))
+    return pipeline.build(fun, _request(fun, mode, wrt, kinds), cache.derive)
 
 
 def _request(fun: types.FunctionType, mode: str, wrt: str | None, kinds: str | None) -> pipeline.Request:

@@ -12,18 +12,26 @@ copy semantics then equal Python's.
 from __future__ import annotations
 
 import types
+from collections.abc import Callable
 
+from s2sad import runtime
 from s2sad.core import ir
 from s2sad.core.ir import Assign, Call, Var
 from s2sad.core.naming import Namer, runtime_ref
+from s2sad.core.targets import params_of
 from s2sad.errors import Location, S2SADError, UnsupportedSyntax
 from s2sad.front.aliasing import _branches, _flatten, _held_by, _rebound_between, _sequences, _sources, _views_of
+from s2sad.front.parse import MethodOf, is_user_function
 
 Writes = dict[str, tuple[int, bool]]
 """Parameter -> (the callee's line writing into it, whether only by `p += v`)."""
 
 
-def check_calls(fn: ir.Function, augmented: dict[int, tuple], namer: Namer) -> list[ir.Stmt]:
+LowerCallee = Callable[[object], tuple[ir.Function, dict[int, tuple]]]
+"""The lowering (`front.lower` hands it in): a callee's IR and its augmented assignments."""
+
+
+def check_calls(fn: ir.Function, augmented: dict[int, tuple], namer: Namer, lower_callee: LowerCallee) -> list[ir.Stmt]:
     """Refuse a call to a user's function that writes into an argument the caller can observe;
     pass the others a copy (what an active call's derivative does on entry anyway), so that an
     inactive call, which runs the user's own function, leaves the caller's value as the
@@ -39,7 +47,7 @@ def check_calls(fn: ir.Function, augmented: dict[int, tuple], namer: Namer) -> l
         if fun is None:
             continue
         bound = _bound(fun, stmt.value)
-        for param, (line, only_augmented) in sorted(param_writes(fun, memo).items()):
+        for param, (line, only_augmented) in sorted(param_writes(fun, lower_callee, memo).items()):
             arg = bound.get(param)
             if isinstance(arg, ir.Ref):
                 reason = f"{arg.path[0]!r} is a global the caller can see"
@@ -77,7 +85,8 @@ def _copy_arguments(body: list[ir.Stmt], copied: dict[int, dict[str, tuple | Non
     return out
 
 
-def param_writes(fun: object, memo: dict[int, Writes] | None = None, stack: frozenset = frozenset()) -> Writes:
+def param_writes(fun: object, lower_callee: LowerCallee, memo: dict[int, Writes] | None = None,
+                 stack: frozenset = frozenset()) -> Writes:
     """The parameters `fun` writes into in place while they still hold the caller's object:
     item and slice writes, `append`/`pop`/`extend`..., `p += v` (in place on an array or a list),
     and passing the parameter (or a view of it) on to another function that writes into it."""
@@ -86,23 +95,19 @@ def param_writes(fun: object, memo: dict[int, Writes] | None = None, stack: froz
     if code is None or id(code) in stack or not _lowerable(fun):
         return {}
     if id(code) not in memo:
-        memo[id(code)] = _writes_of(fun, memo, stack | {id(code)})
+        memo[id(code)] = _writes_of(fun, lower_callee, memo, stack | {id(code)})
     return memo[id(code)]
 
 
-def _writes_of(fun: object, memo: dict[int, Writes], stack: frozenset) -> Writes:
-    from s2sad.front.lower import Lowerer
-    from s2sad.front.parse import parse
-
+def _writes_of(fun: object, lower_callee: LowerCallee, memo: dict[int, Writes], stack: frozenset) -> Writes:
     try:
-        lowerer = Lowerer(parse(fun))
-        fn = lowerer.function()
+        fn, augmented = lower_callee(fun)
     except S2SADError:
         return {}  # not lowerable: its own build reports that where it is differentiated
     flat = _flatten(fn.body)
     branches = _branches(fn.body)
     sources = _sources(fn)
-    joins = {s.target.name for s in ir.walk(fn.body) if isinstance(s, Assign) and id(s) in lowerer.augmented}
+    joins = {s.target.name for s in ir.walk(fn.body) if isinstance(s, Assign) and id(s) in augmented}
     params = set(fn.params)
     out: Writes = {}
     for w, (stmt, _) in enumerate(flat):
@@ -111,11 +116,11 @@ def _writes_of(fun: object, memo: dict[int, Writes], stack: frozenset) -> Writes
         written: list[tuple[ir.Atom, bool]] = []
         if ir.is_inplace(stmt.value) and stmt.value.op.value is not _set_attribute():
             written.append((stmt.value.args[0], False))
-        elif id(stmt) in lowerer.augmented:
+        elif id(stmt) in augmented:
             written.append((stmt.value.args[0], True))
         elif (inner := _callee(stmt)) is not None:
             bound = _bound(inner, stmt.value)
-            written += [(bound.get(q), aug) for q, (_, aug) in param_writes(inner, memo, stack).items()]
+            written += [(bound.get(q), aug) for q, (_, aug) in param_writes(inner, lower_callee, memo, stack).items()]
         for atom, aug in written:
             if not isinstance(atom, Var):
                 continue
@@ -201,8 +206,6 @@ def _refusal(fun: object, param: str, arg: str, line: int, only_augmented: bool,
 
 
 def _callee(stmt: ir.Stmt) -> object | None:
-    from s2sad.transforms.calls import is_user_function
-
     if not (isinstance(stmt, Assign) and isinstance(stmt.value, Call)) or ir.is_inplace(stmt.value):
         return None
     op = stmt.value.op.value
@@ -210,20 +213,14 @@ def _callee(stmt: ir.Stmt) -> object | None:
 
 
 def _lowerable(fun: object) -> bool:
-    from s2sad.front.parse import MethodOf
-
     return isinstance(fun, (types.FunctionType, MethodOf)) and not getattr(fun, "__s2sad_generated__", False)
 
 
 def _bound(fun: object, call: Call) -> dict[str, ir.Atom]:
-    from s2sad.api import _params
-
-    bound: dict[str, ir.Atom] = dict(zip(_params(fun), call.args))
+    bound: dict[str, ir.Atom] = dict(zip(params_of(fun), call.args))
     bound.update(dict(call.kwargs))
     return bound
 
 
 def _set_attribute():
-    from s2sad import runtime
-
     return runtime.set_attribute

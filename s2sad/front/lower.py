@@ -22,7 +22,7 @@ from s2sad.errors import UnsupportedSyntax
 from s2sad.front import aliasing, helper_writes
 from s2sad.front.lower_expr import ExprLowering, describe, getattr_ref, getitem_ref
 from s2sad.front.lower_flow import FlowLowering, Loop, _contains
-from s2sad.front.parse import Parsed
+from s2sad.front.parse import Parsed, parse
 from s2sad.rules.registry import facts
 
 
@@ -255,10 +255,16 @@ def lower(parsed: Parsed, user_code: bool = True) -> ir.Function:
     lowerer = Lowerer(parsed)
     fn = lowerer.function()
     if user_code and not getattr(parsed.fun, "__s2sad_generated__", False):
-        fn.body = helper_writes.check_calls(fn, lowerer.augmented, lowerer.namer)
+        fn.body = helper_writes.check_calls(fn, lowerer.augmented, lowerer.namer, _lower_callee)
         fn = aliasing.check(fn, lowerer.namer, lowerer.augmented, lowerer.ret[1] if lowerer.ret else None)
     ir.verify(fn)
     return fn
+
+
+def _lower_callee(fun: object) -> tuple[ir.Function, dict[int, tuple]]:
+    """A callee's IR, unchecked, and its augmented assignments (what `helper_writes` reads)."""
+    lowerer = Lowerer(parse(fun))
+    return lowerer.function(), lowerer.augmented
 
 
 __all__ = ["lower", "all_names", "Lowerer"]

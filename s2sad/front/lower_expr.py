@@ -14,8 +14,10 @@ import types
 import gast
 
 from s2sad.core.ir import Atom, Call, Const, Expr, Pack, Ref, Var
+from s2sad.core.modes import GRADIENTS, JVP
 from s2sad.core.naming import numpy_ref, runtime_ref
 from s2sad.core.syntax import BINARY, COMPARE, UNARY, operator_ref
+from s2sad.core.targets import face_mode, make_derivative
 from s2sad.errors import UnsupportedSyntax
 from s2sad.front.methods import ARRAY_ATTRIBUTES, ARRAY_METHODS
 from s2sad.front.parse import MethodOf
@@ -236,26 +238,24 @@ class ExprLowering:
         """`s2sad.grad(f, ...)(x)` and `s2sad.jvp(f, (x,), (v,))` inside a differentiated function:
         the transformed function is made now (its arguments are constants) and called like any
         user function, so derivatives of derivatives nest."""
-        from s2sad import api
-
         func = node.func
         if isinstance(func, gast.Call) and not func.args[1:] and func.args:
             maker = self.resolve(func.func) if isinstance(func.func, (gast.Name, gast.Attribute)) else None
-            if maker is not None and maker.value in (api.grad, api.value_and_grad):
+            if maker is not None and face_mode(maker.value) in GRADIENTS:
                 target = self.constant(func.args[0])
                 options = {k.arg: self.constant(k.value) for k in func.keywords}
                 made = maker.value(target, **options)
                 args = tuple(self.call_arg(a) for a in node.args)
                 return Call(Ref(made, (f"{made.mode}_of_{getattr(target, '__name__', 'f')}",)), args)
         maker = self.resolve(func) if isinstance(func, (gast.Name, gast.Attribute)) else None
-        if maker is None or maker.value is not api.jvp or len(node.args) != 3:
+        if maker is None or face_mode(maker.value) != JVP or len(node.args) != 3:
             return None
         target = self.constant(node.args[0])
         primals, tangents = node.args[1], node.args[2]
         if not (isinstance(primals, gast.Tuple) and isinstance(tangents, gast.Tuple)):
             raise self.unsupported(node, "s2sad.jvp with primals or tangents not written as tuples",
                                    "write s2sad.jvp(f, (x, y), (dx, dy))")
-        made = api.Transformed(target, "jvp", tuple(range(len(primals.elts))))
+        made = make_derivative(target, JVP, tuple(range(len(primals.elts))))
         atoms = tuple(self.to_atom(e) for e in primals.elts + tangents.elts)
         return Call(Ref(made, (f"jvp_of_{getattr(target, '__name__', 'f')}",)), atoms)
 

@@ -1,4 +1,4 @@
-"""Stage 1, parse: a Python function in, its gast tree and the names it can see out.
+"""Stage 1, parse: a target (`core.targets.Target`) in, its gast tree and the names it can see out.
 
 The source comes from `inspect.getsource` of the code object (which also finds s2sad's own
 generated code, registered in `linecache`), is dedented, loses its decorators and keeps the real
@@ -6,6 +6,9 @@ file name and line numbers, so every later error can point at the user's line. T
 not the function: `inspect` follows a decorator's `__wrapped__` to the undecorated source, but
 what is called, and so what is differentiated, is the wrapper (which calls the wrapped function
 from its closure, a callee like any other).
+
+`is_user_function` says which callees are differentiated from their own source (a function
+with no rule), so the lowering's fence and the transforms agree on them.
 """
 
 from __future__ import annotations
@@ -18,7 +21,11 @@ from dataclasses import dataclass
 
 import gast
 
+from s2sad.core.targets import MethodOf, Target, defaults_of, rule_kind, self_class, target_of
 from s2sad.errors import Location, NoSource
+from s2sad.rules.registry import is_internal, lookup
+
+__all__ = ["MethodOf", "Parsed", "defaults_of", "is_user_function", "parse", "self_class"]
 
 
 @dataclass
@@ -46,68 +53,22 @@ class Parsed:
         return Location(self.filename, line, col, self.lines.get(line, ""))
 
 
-class MethodOf:
-    """A method of a user class, called with `self` as its first argument: `Cls.method(self, x)`.
-
-    Keeps the class so that the method's own `self.other(...)` calls can be followed too."""
-
-    def __init__(self, function: types.FunctionType, cls: type) -> None:
-        self.function, self.cls = function, cls
-        self.__name__ = function.__name__
-        self.__qualname__ = function.__qualname__
-
-    def __call__(self, *args, **kwargs):
-        return self.function(*args, **kwargs)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, MethodOf) and (self.function, self.cls) == (other.function, other.cls)
-
-    def __hash__(self) -> int:
-        return hash((self.function, self.cls))
+def is_user_function(op: object) -> bool:
+    """A Python function (or transformed s2sad object) with no rule: its source is differentiated."""
+    if lookup(op) is not None:
+        return False
+    if hasattr(op, "nondiff_argnums") or rule_kind(op) == "checkpoint":
+        return False
+    internal = isinstance(op, types.FunctionType) and is_internal(op)
+    if internal and not getattr(op, "__s2sad_generated__", False):
+        return False  # s2sad's own helpers: displays and in-place operations the transforms handle
+    return isinstance(op, (types.FunctionType, MethodOf)) or hasattr(op, "__s2sad_source_function__")
 
 
-def self_class(fun: object) -> type | None:
-    if isinstance(fun, MethodOf):
-        return fun.cls
-    if isinstance(fun, types.MethodType) and not isinstance(fun.__self__, type):
-        return type(fun.__self__)
-    return None
-
-
-def defaults_of(plain: types.FunctionType) -> tuple:
-    """The default values generated code bakes in: positional, then keyword-only by name."""
-    keyword = plain.__kwdefaults__ or {}
-    return tuple(plain.__defaults__ or ()) + tuple(keyword[name] for name in sorted(keyword))
-
-
-def unwrap(fun: object) -> types.FunctionType:
-    """The plain function behind a decorated, bound or s2sad-transformed callable."""
-    from s2sad.custom import as_function
-
-    fun = as_function(fun)
-    if getattr(fun, "__s2sad_jacobian__", False):
-        raise NoSource(
-            "a Jacobian function (jacfwd/jacrev/hessian/hvp/elementwise_grad) cannot be differentiated again: "
-            "it builds its result in Python loops, not in generated code",
-            hint="for second derivatives use s2sad.hessian(f), s2sad.hvp(f) or s2sad.jacfwd(s2sad.grad(f))")
-    inner = getattr(fun, "__s2sad_source_function__", None)
-    if inner is not None:
-        return inner
-    if isinstance(fun, MethodOf):
-        return fun.function
-    if isinstance(fun, types.MethodType):
-        return unwrap(fun.__func__)
-    if isinstance(fun, types.FunctionType):
-        return fun
-    what = getattr(fun, "__name__", type(fun).__name__)
-    raise NoSource(
-        f"{what!r} is not a Python function s2sad can read the source of",
-        hint="pass a function defined with `def` in a file, or register a rule with s2sad.defvjp",
-    )
-
-
-def parse(fun: object) -> Parsed:
-    plain = unwrap(fun)
+def parse(fun: Target | object) -> Parsed:
+    """Parse the target's source (a plain callable is made a target first)."""
+    target = target_of(fun)
+    plain = target.plain
     filename = plain.__code__.co_filename
     try:
         source_lines, firstline = inspect.getsourcelines(plain.__code__)  # not `__wrapped__`'s source
@@ -132,7 +93,7 @@ def parse(fun: object) -> Parsed:
         raise NoSource(f"source of {plain.__qualname__!r} is not a function definition", Location(filename, firstline))
     node.decorator_list = []
     lines = {firstline + i: line.rstrip("\n") for i, line in enumerate(source_lines)}
-    return Parsed(plain, node, filename, lines, plain.__globals__, _closure(plain), self_class(fun))
+    return Parsed(plain, node, filename, lines, plain.__globals__, _closure(plain), target.self_class)
 
 
 def _closure(fun: types.FunctionType) -> dict:

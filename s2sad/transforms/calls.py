@@ -1,6 +1,7 @@
 """Calls to the user's own functions, differentiated modularly.
 
-A callee gets its own derivative, built once through the cache and shared by every caller:
+A callee gets its own derivative, looked up through the `derive` the pipeline hands down (the
+cache builds it once and shares it with every caller):
 forward mode calls its `jvp` (`out, dout = f_jvp(x, dx)`); reverse mode calls its split pair,
 `f_fwd` in the primal sweep (the value and the residuals its adjoint needs) and `f_bwd` in the
 adjoint sweep (`bx = f_bwd(residuals, bout)`). So the generated code stays proportional to the
@@ -10,83 +11,33 @@ a stub that looks it up when first called.
 
 from __future__ import annotations
 
-import threading
-import types
+import inspect
+import linecache
 from dataclasses import dataclass
 
 from s2sad.core import ir
 from s2sad.core.ir import Assign, Call, Const, Ref, Var
-from s2sad.core.naming import Namer
-from s2sad.front.parse import MethodOf
-from s2sad.rules.registry import is_internal, lookup
+from s2sad.core.modes import BWD, FUN, VJP
+from s2sad.core.naming import Namer, runtime_ref
+from s2sad.core.source import define
+from s2sad.core.targets import params_of, plain_function, rule_kind, target_of
+from s2sad.errors import Location, UnsupportedSyntax
+from s2sad.front.lower_expr import getitem_ref
+from s2sad.front.parse import is_user_function
+from s2sad.transforms.base import current_derive
 
-_BUILDING = threading.local()
-
-
-def is_user_function(op: object) -> bool:
-    """A Python function (or transformed s2sad object) with no rule: its source is differentiated."""
-    if lookup(op) is not None:
-        return False
-    if hasattr(op, "nondiff_argnums") or type(op).__name__ == "checkpoint":
-        return False
-    internal = isinstance(op, types.FunctionType) and is_internal(op)
-    if internal and not getattr(op, "__s2sad_generated__", False):
-        return False  # s2sad's own helpers: displays and in-place operations the transforms handle
-    return isinstance(op, (types.FunctionType, MethodOf)) or hasattr(op, "__s2sad_source_function__")
+__all__ = ["ReverseCall", "callee_kind", "derivative", "is_user_function", "rewrite_for_reverse"]
 
 
-class Deferred:
-    """Stands for a derivative that is being built (a recursive call): built on first call."""
-
-    def __init__(self, fun: object, request: object, part: str) -> None:
-        self.fun, self.request, self.part = fun, request, part
-
-    @property
-    def __s2sad_source_function__(self):
-        """The derivative it stands for (built by now), so generated code can be differentiated."""
-        from s2sad import cache
-
-        built = cache.get(self.fun, self.request)
-        return built.fun if self.part == "fun" else built.bwd
-
-    def __call__(self, *args, **kwargs):
-        return self.__s2sad_source_function__(*args, **kwargs)
-
-
-def derivative(fun: object, mode: str, wrt: tuple[str, ...], part: str = "fun") -> tuple[object, object]:
-    """The compiled derivative of a callee (or a stub while it is being built) and its Built."""
-    from s2sad import cache
-    from s2sad.pipeline import Request
-
-    request = Request(mode, wrt, single=False)
-    key = cache.key(fun, request)
-    building = getattr(_BUILDING, "keys", set())
-    if key in building:
-        return Deferred(fun, request, part), None
-    built = cache.get(fun, request)
-    return (built.fun if part == "fun" else built.bwd), built
-
-
-class building:
-    """Context manager: marks a cache key as being built on this thread."""
-
-    def __init__(self, key: tuple) -> None:
-        self.key = key
-
-    def __enter__(self) -> None:
-        if not hasattr(_BUILDING, "keys"):
-            _BUILDING.keys = set()
-        _BUILDING.keys.add(self.key)
-
-    def __exit__(self, *exc) -> None:
-        _BUILDING.keys.discard(self.key)
+def derivative(fun: object, mode: str, wrt: tuple[str, ...], part: str = FUN) -> tuple[object, object]:
+    """The compiled derivative of a callee (or a stub while it is being built) and its Built,
+    from the `derive` the pipeline handed down (see `transforms.base`)."""
+    return current_derive()(fun, mode, wrt, part)
 
 
 def active_params(fun: object, call: Call, is_active) -> tuple[list[str], dict[str, ir.Atom]]:
     """The callee's parameter names bound to active atoms, and every bound parameter."""
-    from s2sad.api import _params
-
-    params = _params(fun)
+    params = params_of(fun)
     bound: dict[str, ir.Atom] = dict(zip(params, call.args))
     bound.update(dict(call.kwargs))
     return [p for p in params if p in bound and is_active(bound[p])], bound
@@ -95,15 +46,8 @@ def active_params(fun: object, call: Call, is_active) -> tuple[list[str], dict[s
 def require_positional(fun: object) -> None:
     """Refuse a custom rule's function with `*args`, `**kwargs` or keyword-only parameters: its
     arguments are passed to the rule by position (the same refusal as the lowering's)."""
-    import inspect
-
-    from s2sad.errors import Location, UnsupportedSyntax
-    from s2sad.front.parse import unwrap
-
-    code = unwrap(fun).__code__
+    code = plain_function(fun).__code__
     if code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS) or code.co_kwonlyargcount:
-        import linecache
-
         text = linecache.getline(code.co_filename, code.co_firstlineno)
         raise UnsupportedSyntax("s2sad does not support *args, **kwargs or keyword-only parameters yet",
                                 Location(code.co_filename, code.co_firstlineno, 0, text),
@@ -112,14 +56,10 @@ def require_positional(fun: object) -> None:
 
 def positional_args(fun: object, bound: dict[str, ir.Atom]) -> tuple[ir.Atom, ...]:
     """Every parameter of the callee in order: the caller's atoms, defaults where omitted."""
-    import inspect
-
-    from s2sad.api import _params
-    from s2sad.front.parse import unwrap
-
-    signature = inspect.signature(unwrap(fun))
+    target = target_of(fun)
+    signature = inspect.signature(target.plain)
     out = []
-    for name in _params(fun):
+    for name in target.params:
         if name in bound:
             out.append(bound[name])
             continue
@@ -152,13 +92,9 @@ class ReverseCall:
 
 
 def callee_kind(op: object) -> str | None:
-    from s2sad import custom
-
-    for kind, cls in (("custom_jvp", custom.custom_jvp), ("custom_vjp", custom.custom_vjp),
-                      ("checkpoint", custom.checkpoint)):
-        if isinstance(op, cls):
-            return kind
-    return "function" if is_user_function(op) else None
+    """"custom_jvp", "custom_vjp", "checkpoint" (a custom-rule object), "function" (a user
+    function, differentiated from its source) or None (an op with a rule)."""
+    return rule_kind(op) or ("function" if is_user_function(op) else None)
 
 
 def rewrite_for_reverse(body: list[ir.Stmt], is_active, namer: Namer, calls: dict[int, ReverseCall],
@@ -210,8 +146,8 @@ def _split_function(stmt: Assign, is_active, namer: Namer, calls: dict[int, Reve
                     copies: dict[str, Var]) -> list:
     call, fun = stmt.value, stmt.value.op.value
     wrt, bound = active_params(fun, call, is_active)
-    fwd, _ = derivative(fun, "vjp", tuple(wrt), "fun")
-    bwd, _ = derivative(fun, "vjp", tuple(wrt), "bwd")
+    fwd, _ = derivative(fun, VJP, tuple(wrt), FUN)
+    bwd, _ = derivative(fun, VJP, tuple(wrt), BWD)
     kwargs = tuple(zip([k for k, _ in call.kwargs], _passed(tuple(a for _, a in call.kwargs), copies)))
     stmts, residuals = _forward_sweep(stmt, callee_ref(fwd, fun, "fwd"), _passed(call.args, copies), kwargs, namer)
     outputs = [(i, bound[name]) for i, name in enumerate(wrt)]
@@ -224,8 +160,8 @@ def _split_checkpoint(stmt: Assign, is_active, namer: Namer, calls: dict[int, Re
     """Keep the plain call; the adjoint runs the callee's forward sweep again, then its bwd."""
     call, fun = stmt.value, stmt.value.op.value.fun
     wrt, bound = active_params(fun, call, is_active)
-    fwd, _ = derivative(fun, "vjp", tuple(wrt), "fun")
-    bwd, _ = derivative(fun, "vjp", tuple(wrt), "bwd")
+    fwd, _ = derivative(fun, VJP, tuple(wrt), FUN)
+    bwd, _ = derivative(fun, VJP, tuple(wrt), BWD)
     outputs = [(i, bound[name]) for i, name in enumerate(wrt)]
     again = Call(callee_ref(fwd, fun, "fwd"), call.args, call.kwargs)
     calls[stmt.sid] = ReverseCall(stmt.target, None, callee_ref(bwd, fun, "bwd"), outputs, recompute=again)
@@ -237,7 +173,7 @@ def _split_custom_vjp(stmt: Assign, is_active, namer: Namer, calls: dict[int, Re
     call, obj = stmt.value, stmt.value.op.value
     obj.require_rule()
     require_positional(obj.fun)
-    args = positional_args(obj.fun, dict(zip(_param_names(obj.fun), call.args)) | dict(call.kwargs))
+    args = positional_args(obj.fun, dict(zip(params_of(obj.fun), call.args)) | dict(call.kwargs))
     stmts, residuals = _forward_sweep(stmt, callee_ref(obj.fwd, obj.fun, "fwd"), _passed(args, copies), (), namer)
     extra = tuple(args[i] for i in obj.nondiff_argnums)
     diff = [a for i, a in enumerate(args) if i not in obj.nondiff_argnums]
@@ -252,7 +188,7 @@ def _split_custom_jvp(stmt: Assign, is_active, namer: Namer, calls: dict[int, Re
     call, obj = stmt.value, stmt.value.op.value
     obj.require_rule()
     require_positional(obj.fun)
-    args = positional_args(obj.fun, dict(zip(_param_names(obj.fun), call.args)) | dict(call.kwargs))
+    args = positional_args(obj.fun, dict(zip(params_of(obj.fun), call.args)) | dict(call.kwargs))
     diff = [i for i in range(len(args)) if i not in obj.nondiff_argnums]
     linear = linearization(obj, len(args))
     zeros = []
@@ -262,8 +198,8 @@ def _split_custom_jvp(stmt: Assign, is_active, namer: Namer, calls: dict[int, Re
         out.append(Assign(zero, Call(_runtime("zeros_like"), (args[i],)), stmt.line))
         zeros.append(zero)
     wrt = [f"t{i}" for i in diff if is_active(args[i])]
-    fwd, _ = derivative(linear, "vjp", tuple(wrt), "fun")
-    bwd, _ = derivative(linear, "vjp", tuple(wrt), "bwd")
+    fwd, _ = derivative(linear, VJP, tuple(wrt), FUN)
+    bwd, _ = derivative(linear, VJP, tuple(wrt), BWD)
     pair, residuals = Var(namer.temp()), Var(namer.fresh("residuals"))
     linear_fwd = Call(callee_ref(fwd, obj.fun, "linear_fwd"), (*_passed(args, copies), *zeros))
     out.append(Assign(pair, linear_fwd, stmt.line))
@@ -275,8 +211,6 @@ def _split_custom_jvp(stmt: Assign, is_active, namer: Namer, calls: dict[int, Re
 
 def linearization(obj, count: int):
     """`def linear(x0, .., t0, ..): return jvp((x0, ..), (t0, ..))[1]`, made once per arity."""
-    import linecache
-
     cache = obj.__dict__.setdefault("_s2sad_linear", {})
     if count in cache:
         return cache[count]
@@ -290,22 +224,11 @@ def linearization(obj, count: int):
     source = (f"def {name}({', '.join(xs + ts)}):\n"
               f"    return rule({''.join(a + ', ' for a in nd)}{primals}, {tangents})[1]\n")
     filename = f"<s2sad linearization of {obj.__qualname__}/{count}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    scope = {"rule": obj.jvp}
-    exec(compile(source, filename, "exec"), scope)  # noqa: S102 - generated from the arity alone
-    cache[count] = scope[name]
-    return scope[name]
-
-
-def _param_names(fun) -> list[str]:
-    from s2sad.api import _params
-
-    return _params(fun)
+    cache[count] = define(source, filename, {"rule": obj.jvp}, [name])[0]
+    return cache[count]
 
 
 def _runtime(name: str) -> Ref:
-    from s2sad.core.naming import runtime_ref
-
     return runtime_ref(name)
 
 
@@ -314,6 +237,4 @@ SPLITTERS = {"function": _split_function, "checkpoint": _split_checkpoint,
 
 
 def _getitem() -> Ref:
-    from s2sad.front.lower_expr import getitem_ref
-
     return getitem_ref()

@@ -16,9 +16,11 @@ from s2sad import runtime
 from s2sad.analyses.activity import Activity
 from s2sad.core import ir
 from s2sad.core.ir import Assign, Atom, Call, Const, Pack, Ref, Var
+from s2sad.core.modes import JVP
 from s2sad.core.naming import Namer, runtime_ref
 from s2sad.core.syntax import operator_ref
 from s2sad.front.lower_expr import getitem_ref
+from s2sad.transforms.base import TransformContext
 from s2sad.transforms.calls import (
     active_params,
     callee_kind,
@@ -165,7 +167,7 @@ class Forward:
         wrt, bound = active_params(fun, call, self.active)
         if not any(self.tangent(a) is not None for a in ir.atoms_of(call)):
             return [stmt] + self.set_tangent(stmt.target.name, None, stmt.line)
-        jvp, _ = derivative(fun, "jvp", tuple(wrt))
+        jvp, _ = derivative(fun, JVP, tuple(wrt))
         stmts: list[ir.Stmt] = []
         tangents = tuple(self.materialize(bound[w], stmts, stmt.line) for w in wrt)
         args = positional_args(fun, bound) + tangents
@@ -313,6 +315,6 @@ class Forward:
         return stmts + [ir.Return(Pack((out, dout)), line)]
 
 
-def forward(fn: ir.Function, activity: Activity, namer: Namer, wrt: list[str],
-            containers: set[str] = frozenset()) -> ir.Function:
-    return Forward(fn, activity, namer, wrt, containers).run()
+def transform(primal: ir.Function, ctx: TransformContext) -> ir.Function:
+    """Forward mode of `primal` (see `transforms.base`): `f_jvp(*params, *tangents)`."""
+    return Forward(primal, ctx.activity, ctx.namer, list(ctx.request.wrt), set(ctx.containers)).run()

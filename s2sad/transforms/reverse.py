@@ -24,8 +24,10 @@ from s2sad.analyses.activity import Activity
 from s2sad.analyses.recording import Recorder
 from s2sad.core import ir
 from s2sad.core.ir import Assign, Atom, Call, Const, Pack, Restore, Save, Var
+from s2sad.core.modes import VALUE_AND_GRAD, VJP
 from s2sad.core.naming import Namer, builtin_ref, numpy_ref, runtime_ref
 from s2sad.transforms.adjoints import AdjointStatements, State
+from s2sad.transforms.base import TransformContext
 from s2sad.transforms.calls import ReverseCall, rewrite_for_reverse
 from s2sad.transforms.control import branch
 from s2sad.transforms.derivs import Context
@@ -68,7 +70,7 @@ class Reverse(AdjointStatements):
         self.value = self.kept(out, written, adjoint, ret.line)
         if aux is not None:
             aux = self.kept(aux, written, adjoint, ret.line)
-        if form == "value_and_grad":
+        if form == VALUE_AND_GRAD:
             self.value = self.temp(Pack((self.value, aux)) if aux is not None else self.value, adjoint, ret.line)
         items = value.items if isinstance(value, Pack) else None
         adjoint += self.seed(form, out, items, ret.line)
@@ -107,7 +109,7 @@ class Reverse(AdjointStatements):
         return atom
 
     def result(self, form: str, out: Atom, grads: Atom, aux: Atom | None, stmts: list) -> Pack | Atom:
-        if form == "value_and_grad":
+        if form == VALUE_AND_GRAD:
             return Pack((self.value, grads))
         return grads if aux is None else Pack((grads, aux))
 
@@ -121,7 +123,7 @@ class Reverse(AdjointStatements):
     def seed(self, form: str, out: Atom, items: tuple[Atom, ...] | None, line: int) -> list[ir.Stmt]:
         """The output's cotangent: 1 for `grad`, received from the caller for `vjp`."""
         bout = Var(self.ctx.namer.fresh("bout"))
-        helper = "receive" if form == "vjp" else "seed"
+        helper = "receive" if form == VJP else "seed"
         stmts: list[ir.Stmt] = [Assign(bout, Call(runtime_ref(helper), (out,)), line)]
         if items is None:
             self.accumulate(out, bout, stmts, line)
@@ -266,9 +268,13 @@ def drop_empty(body: list) -> list:
     return out
 
 
-def reverse(fn: ir.Function, activity: Activity, namer: Namer, wrt: list[str], form: str, single: bool,
-            containers: set[str] | None = None, start: dict | None = None, has_aux: bool = False) -> ir.Function:
-    return Reverse(fn, activity, namer, wrt, single, containers or set(), start or {}).run(form, has_aux)
+def transform(primal: ir.Function, ctx: TransformContext) -> ir.Function:
+    """Reverse mode of `primal` (see `transforms.base`) in the request's form: `grad`,
+    `value_and_grad` or `vjp` (which the pipeline then splits into its two sweeps)."""
+    request = ctx.request
+    start = shapes.initial(primal.params, request.kinds)
+    reverse = Reverse(primal, ctx.activity, ctx.namer, list(request.wrt), request.single, set(ctx.containers), start)
+    return reverse.run(request.mode, request.has_aux)
 
 
 def _maybe_dicts(fn: ir.Function) -> set[str]:

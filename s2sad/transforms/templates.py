@@ -14,12 +14,15 @@ from functools import cache
 
 from s2sad.core import ir
 from s2sad.core.ir import Assign, Atom, Call, Const, Pack, Ref, Var
+from s2sad.core.modes import BWD, FUN, VJP
 from s2sad.core.naming import Namer, runtime_ref
 from s2sad.core.syntax import is_const, operator_ref
 from s2sad.errors import MissingRule
 from s2sad.front.lower import lower
+from s2sad.front.lower_expr import getitem_ref
 from s2sad.front.parse import parse
 from s2sad.rules.registry import Rule, _elementwise_params
+from s2sad.transforms.calls import callee_ref, derivative
 
 
 @cache
@@ -130,12 +133,9 @@ def _transposed(tangent: Callable, env: dict[str, Atom], g: Atom, like: Atom, na
                 line: int) -> tuple[list[ir.Stmt], Atom]:
     """An adjoint from a tangent rule alone: reverse mode of the rule, which is linear in its
     first argument (the tangent), taken at a zero tangent: `bx = tangent_rule^T g`."""
-    from s2sad.front.lower_expr import getitem_ref
-    from s2sad.transforms.calls import callee_ref, derivative
-
     names = list(inspect.signature(tangent).parameters)
-    fwd, _ = derivative(tangent, "vjp", (names[0],), "fun")
-    bwd, _ = derivative(tangent, "vjp", (names[0],), "bwd")
+    fwd, _ = derivative(tangent, VJP, (names[0],), FUN)
+    bwd, _ = derivative(tangent, VJP, (names[0],), BWD)
     stmts: list[ir.Stmt] = []
 
     def temp(value: ir.Expr) -> Var:

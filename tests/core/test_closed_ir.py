@@ -14,10 +14,11 @@ from s2sad.back.emit import Emitter, emit
 from s2sad.back.optimize import optimize
 from s2sad.core import ir, printer
 from s2sad.core.ir import Assign, Call, Const, Function, Ref, Restore, Return, Save, Var
+from s2sad.core.modes import GRAD, JVP
 from s2sad.core.naming import Namer
 from s2sad.errors import InternalError
-from s2sad.transforms.forward import forward
-from s2sad.transforms.reverse import reverse
+from s2sad.transforms import forward, reverse
+from s2sad.transforms.base import Request, TransformContext
 
 SIN = Ref(np.sin, ("np", "sin"), np)
 
@@ -118,14 +119,23 @@ def strange_function() -> Function:
 
 ACTIVE = Activity(frozenset({"x", "y"}), frozenset({"x", "y"}))
 
+def _context(mode: str) -> TransformContext:
+    """What the pipeline hands a transform, for `f(x, y)` differentiated in `x`."""
+    return TransformContext(Request(mode, ("x",)), ACTIVE, Namer({"x", "y"}), frozenset(), _no_callees)
+
+
+def _no_callees(fun, mode, wrt, part):
+    raise AssertionError("no callee here")
+
+
 STAGES = {
     "verify": lambda fn: ir.verify(fn),
     "printer": lambda fn: printer.format_function(fn),
     "walk": lambda fn: list(ir.walk(fn.body)),
     "activity": lambda fn: analyse(fn, ["x"]),
     "recording": lambda fn: Recorder(Namer({"x", "y"}), {"x"}).primal(fn.body),
-    "forward": lambda fn: forward(fn, ACTIVE, Namer({"x", "y"}), ["x"]),
-    "reverse": lambda fn: reverse(fn, ACTIVE, Namer({"x", "y"}), ["x"], "grad", True),
+    "forward": lambda fn: forward.transform(fn, _context(JVP)),
+    "reverse": lambda fn: reverse.transform(fn, _context(GRAD)),
     "shapes": lambda fn: shapes.simplify(fn, {}),
     "shapes_only": lambda fn: shapes.shapes_only(fn.body, {}),
     "optimize": lambda fn: optimize(fn),
@@ -141,7 +151,7 @@ def test_a_stage_refuses_a_statement_kind_it_does_not_know(stage):
 
 def test_the_forward_transform_does_not_take_an_unknown_statement_for_a_loop():
     with pytest.raises(InternalError, match="the forward transform does not handle the statement kind Strange"):
-        forward(strange_function(), ACTIVE, Namer({"x", "y"}), ["x"])
+        forward.transform(strange_function(), _context(JVP))
 
 
 def test_emission_does_not_take_an_unknown_statement_for_a_while():
