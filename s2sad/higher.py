@@ -17,7 +17,6 @@ Keyword arguments are passed through to the function, as constants.
 from __future__ import annotations
 
 import functools
-import weakref
 from collections.abc import Callable
 
 import numpy as np
@@ -71,22 +70,20 @@ def _positions(fun: object, argnums: Argnums) -> tuple[list[int], bool]:
     return [target.params.index(n) for n in names], single
 
 
-_FORWARD: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-"""The jvp derivative objects of each function, by the positions differentiated."""
+Forwards = dict
+"""The jvp derivative objects a derivative made, by (id of the function, positions): made once
+per function and kept with the function (which keeps the id valid)."""
 
 
-def _forward(fun: object, positions: tuple[int, ...]) -> Transformed:
+def _forward(fun: object, positions: tuple[int, ...], made: Forwards) -> Transformed:
     """`fun`'s jvp code as a function `(*args, *tangents) -> (out, tangent)`, made once."""
-    try:
-        table = _FORWARD.setdefault(fun, {})
-    except TypeError:  # not weakly referable: made each time (the cache keeps the code)
-        return Transformed(fun, JVP, positions)
-    if positions not in table:
-        table[positions] = Transformed(fun, JVP, positions)
-    return table[positions]
+    key = (id(fun), positions)
+    if key not in made:
+        made[key] = (fun, Transformed(fun, JVP, positions))
+    return made[key][1]
 
 
-def tangent(fun: object, args: tuple, kwargs: dict, directions: list[Direction]):
+def tangent(fun: object, args: tuple, kwargs: dict, directions: list[Direction], made: Forwards):
     """The derivative of `fun(*args, **kwargs)` along each of `directions` in turn (with none,
     the value): one direction is a `jvp`, two a `jvp` of the jvp's code, and so on."""
     if isinstance(fun, Derivative):
@@ -96,7 +93,7 @@ def tangent(fun: object, args: tuple, kwargs: dict, directions: list[Direction])
     first, rest = directions[0], directions[1:]
     order = tuple(sorted(first))
     args = api.complete(_target(fun), args)
-    return tangent(_forward(fun, order), (*args, *(first[p] for p in order)), kwargs, rest)[1]
+    return tangent(_forward(fun, order, made), (*args, *(first[p] for p in order)), kwargs, rest, made)[1]
 
 
 def _entries(tree, leaf_i: int, index: tuple) -> list:
@@ -145,6 +142,7 @@ class Derivative:
         self.target = target if target is not None else _target(base)
         self.argnums = argnums
         self.positions, self.single = _positions(self.target, argnums)
+        self.made: Forwards = {}
         functools.update_wrapper(self, self.target.fun, updated=())
 
     def __call__(self, *args, **kwargs):
@@ -166,10 +164,10 @@ class Derivative:
         one forward derivative per element of that argument."""
         columns, out = [], None
         for leaf_i, index, direction in _basis(args[pos]):
-            out = tangent(self.base, args, kwargs, [{pos: direction}, *directions])
+            out = tangent(self.base, args, kwargs, [{pos: direction}, *directions], self.made)
             columns += _entries(out, leaf_i, index)
         if out is None:  # an argument with no elements: the output's structure from its value
-            out = tangent(self.base, args, kwargs, directions)
+            out = tangent(self.base, args, kwargs, directions, self.made)
         return _assemble(columns, args[pos], out)
 
     def __repr__(self) -> str:
@@ -215,7 +213,7 @@ class ElementwiseGrad(Derivative):
         leaves, rebuild = flatten(args[pos])
         sums = [np.zeros(np.shape(leaf), np.result_type(leaf, 1.0)) for leaf in leaves]
         for leaf_i, index, direction in _basis(args[pos]):
-            out = tangent(self.base, args, kwargs, [{pos: direction}, *directions])
+            out = tangent(self.base, args, kwargs, [{pos: direction}, *directions], self.made)
             sums[leaf_i][index] = sum(np.sum(t) for t in flatten(out)[0])
         return rebuild([_unwrap(s) for s in sums])
 
@@ -265,6 +263,7 @@ class Hvp:
         self.gradient = Transformed(fun, GRAD, argnums)
         self.positions, self.single = _positions(self.target, argnums)
         self.vector_first = vector_first
+        self.made: Forwards = {}
         functools.update_wrapper(self, self.target.fun, updated=())
 
     def __call__(self, *args, **kwargs):
@@ -278,7 +277,7 @@ class Hvp:
             *args, v = args
         args, kwargs = api.bind(self.target, tuple(args), kwargs)
         directions = (v,) if self.single else _directions(v, len(self.positions))
-        return tangent(self.gradient, args, kwargs, [dict(zip(self.positions, directions))])
+        return tangent(self.gradient, args, kwargs, [dict(zip(self.positions, directions))], self.made)
 
 
 def hvp(fun: Callable, argnums: Argnums = 0) -> Callable:

@@ -216,3 +216,28 @@ def test_grad_of_a_jacobian_is_refused_with_what_works():
     with pytest.raises(s2sad.NoSource, match="jacfwd, jacrev, elementwise_grad or jvp") as info:
         s2sad.grad(s2sad.jacfwd(field))(X)
     assert "hessian" in info.value.hint
+
+
+def scalar_energy(x):
+    return np.sum(np.sin(x) * x)
+
+
+def test_hessian_of_a_jacobian_and_a_jacobian_of_hvp_are_refused():
+    with pytest.raises(s2sad.NoSource, match="no generated code"):
+        s2sad.hessian(s2sad.jacrev(scalar_energy))(X)
+    with pytest.raises(s2sad.NoSource, match="no generated code"):
+        s2sad.jacfwd(s2sad.hvp(scalar_energy))(X, X)
+
+
+class Spring:
+    def __init__(self, k):
+        self.k = k
+
+    def force(self, x):
+        return -self.k * np.sin(x) * x[0]
+
+
+def test_nested_jacobians_of_a_bound_method():
+    spring = Spring(2.0)
+    nested = s2sad.jacfwd(s2sad.jacrev(spring.force))(X)
+    np.testing.assert_allclose(nested, central(s2sad.jacrev(spring.force), X), rtol=1e-6, atol=1e-8)
