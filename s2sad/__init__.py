@@ -16,13 +16,13 @@ from s2sad.errors import (
     UnsupportedSyntax,
     UnsupportedValue,
 )
-from s2sad.higher import elementwise_grad, hessian, hvp, jacfwd, jacobian, jacrev
+from s2sad.higher import elementwise_grad, hessian, hessp, hvp, jacfwd, jacobian, jacrev
 
 __version__ = "0.1.0"
 
 __all__ = [
     "grad", "value_and_grad", "jvp", "vjp", "show",
-    "jacfwd", "jacrev", "jacobian", "hessian", "hvp", "elementwise_grad",
+    "jacfwd", "jacrev", "jacobian", "hessian", "hvp", "hessp", "elementwise_grad",
     "custom_jvp", "custom_vjp", "defjvp", "defvjp", "stop_gradient", "checkpoint",
     "S2SADError", "UnsupportedSyntax", "NoSource", "MissingRule", "NonScalarOutput",
     "IntegerArgument", "ArgnumsError", "CotangentError", "UnsupportedValue",

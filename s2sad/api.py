@@ -237,14 +237,15 @@ def _decorator(mode: str, fun: Callable | None, **options):
     return Transformed(fun, mode, **options)
 
 
-def grad(fun: Callable | None = None, *, argnums: Argnums = 0, has_aux: bool = False, optimize: bool = True):
-    """The gradient of a scalar-valued `fun` with respect to the arguments in `argnums`.
+def grad(fun: Callable | None = None, argnums: Argnums = 0, *, has_aux: bool = False, optimize: bool = True):
+    """The gradient of a scalar-valued `fun` with respect to the arguments in `argnums`
+    (`grad(f, 1)` or `grad(f, argnums=1)`).
 
     With `has_aux=True`, `fun` returns `(output, aux)` and the result is `(gradient, aux)`."""
     return _decorator(GRAD, fun, argnums=argnums, optimize=optimize, has_aux=has_aux)
 
 
-def value_and_grad(fun: Callable | None = None, *, argnums: Argnums = 0, has_aux: bool = False,
+def value_and_grad(fun: Callable | None = None, argnums: Argnums = 0, *, has_aux: bool = False,
                    optimize: bool = True):
     """`(fun(*args), grad(fun)(*args))` in one pass; fits `scipy.optimize.minimize(jac=True)`.
 
@@ -269,6 +270,9 @@ def _shapes(tree: object) -> object:
 
 def jvp(fun: Callable, primals: Sequence, tangents: Sequence):
     """Forward mode: `(fun(*primals), J @ tangents)`. Integer primals are constants."""
+    along = getattr(fun, "__s2sad_along__", None)
+    if along is not None:  # a Jacobian s2sad built in Python: its own forward mode
+        return along(tuple(primals), tuple(tangents))
     target = target_of(fun)
     _refuse_star_wrapper(target)
     primals, tangents = tuple(primals), tuple(tangents)
@@ -291,12 +295,17 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence):
 def vjp(fun: Callable, *primals):
     """Reverse mode: `(fun(*primals), pullback)`; `pullback(ct)` gives one cotangent per primal
     (None for integer primals, which are constants)."""
+    return vjp_with(fun, primals, {})
+
+
+def vjp_with(fun: Callable, primals: tuple, kwargs: dict):
+    """`vjp(fun, *primals)` with keyword arguments `kwargs` passed to `fun` (constants)."""
     positions = float_positions(primals)
     if not positions:
         raise IntegerArgument(f"vjp: every primal of {_name(fun)} is an integer; nothing to differentiate")
     transformed = Transformed(fun, VJP, tuple(positions))
-    out, residuals = transformed(*primals)  # the primal sweep: `f_fwd`
-    built = transformed.built(tuple(map(_kind, transformed._args(primals, {}))))
+    out, residuals = transformed(*primals, **kwargs)  # the primal sweep: `f_fwd`
+    built = transformed.built(tuple(map(_kind, transformed._args(primals, kwargs))))
 
     def pullback(cotangent):
         cotangent = _check_cotangent(fun, out, cotangent)
@@ -309,6 +318,33 @@ def vjp(fun: Callable, *primals):
         return tuple(found.get(i) for i in range(len(primals)))
 
     return out, pullback
+
+
+def bind(target: Target, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    """The call `fun(*args, **kwargs)` with the keywords that name positional parameters moved
+    into place (a parameter left out before one given by keyword takes its default), and the
+    keywords left (keyword-only parameters)."""
+    params = target.params
+    named = [i for i, name in enumerate(params) if i >= len(args) and name in kwargs]
+    if not named:
+        return tuple(args), kwargs
+    args, kwargs = list(args), dict(kwargs)
+    for name in params[len(args): max(named) + 1]:
+        args.append(kwargs.pop(name) if name in kwargs else _default(target, name))
+    return tuple(args), kwargs
+
+
+def complete(target: Target, args: tuple) -> tuple:
+    """`args` with the parameters left out at the end given their defaults (the generated code
+    of a jvp takes the tangents after every primal)."""
+    return tuple(args) + tuple(_default(target, name) for name in target.params[len(args):])
+
+
+def _default(target: Target, name: str) -> object:
+    defaults = _defaults(target)
+    if name not in defaults:
+        raise TypeError(f"{_name(target)}() missing the argument {name!r}")
+    return defaults[name]
 
 
 def _check_cotangent(fun: object, out: object, cotangent: object, path: str = "the cotangent") -> object:

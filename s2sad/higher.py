@@ -4,19 +4,31 @@ Generated derivative code is ordinary Python made of operations that have rules,
 compositions: `hessian` is forward over reverse (`jacfwd(grad(f))`), `hvp` one `jvp` of `grad`.
 Arguments and outputs may be pytrees; a Jacobian has, for each output leaf and each input leaf,
 an array of shape `out.shape + in.shape`, nested output structure outside, input inside.
+
+A Jacobian is assembled in Python from directional derivatives of its function, so it is
+differentiated again the same way: `tangent(fun, args, kwargs, directions)` is the derivative
+of `fun` along each direction given (a `jvp` of `fun`'s code, then a `jvp` of that jvp's code,
+and so on), and the derivative of a Jacobian along a direction is the Jacobian assembled from
+those second derivatives. So `jacfwd(jacrev(f))`, `jacrev(jacrev(f))`,
+`elementwise_grad(elementwise_grad(f))` and `jvp` of any of them nest, to any order.
+Keyword arguments are passed through to the function, as constants.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
 
 from s2sad import api
 from s2sad.api import Argnums, Transformed
-from s2sad.core.modes import GRAD
-from s2sad.core.targets import target_of
+from s2sad.core.modes import GRAD, JVP
+from s2sad.core.targets import Target, target_of
 from s2sad.runtime import map_structure, zeros_like
+
+Direction = dict
+"""A direction in the space of a function's arguments: {position: tangent of that argument}."""
 
 
 def flatten(tree) -> tuple[list, Callable[[list], object]]:
@@ -47,13 +59,50 @@ def _basis(tree):
             yield i, index, rebuild(direction)
 
 
-def _positions(fun: Callable, argnums: Argnums) -> tuple[list[int], bool]:
-    target = target_of(fun)
+def _target(fun: object) -> Target:
+    """The user's function behind `fun` (for a Jacobian, the function it differentiates)."""
+    return fun.target if isinstance(fun, Derivative) else target_of(fun)
+
+
+def _positions(fun: object, argnums: Argnums) -> tuple[list[int], bool]:
+    target = _target(fun)
     names, single = api.resolve_argnums(target, argnums)
     return [target.params.index(n) for n in names], single
 
 
-def _stack(columns: list, leaves_in: list, out_tree, order: str):
+Forwards = dict
+"""The jvp derivative objects a derivative made, by (id of the function, positions): made once
+per function and kept with the function (which keeps the id valid)."""
+
+
+def _forward(fun: object, positions: tuple[int, ...], made: Forwards) -> Transformed:
+    """`fun`'s jvp code as a function `(*args, *tangents) -> (out, tangent)`, made once."""
+    key = (id(fun), positions)
+    if key not in made:
+        made[key] = (fun, Transformed(fun, JVP, positions))
+    return made[key][1]
+
+
+def tangent(fun: object, args: tuple, kwargs: dict, directions: list[Direction], made: Forwards):
+    """The derivative of `fun(*args, **kwargs)` along each of `directions` in turn (with none,
+    the value): one direction is a `jvp`, two a `jvp` of the jvp's code, and so on."""
+    if isinstance(fun, Derivative):
+        return fun.derivative(args, kwargs, directions)
+    if not directions:
+        return fun(*args, **kwargs)
+    first, rest = directions[0], directions[1:]
+    order = tuple(sorted(first))
+    args = api.complete(_target(fun), args)
+    return tangent(_forward(fun, order, made), (*args, *(first[p] for p in order)), kwargs, rest, made)[1]
+
+
+def _entries(tree, leaf_i: int, index: tuple) -> list:
+    """The columns of one input element: ((leaf_i, index, output leaf, output index), value)."""
+    return [((leaf_i, index, leaf_o, out_index), np.asarray(t)[out_index])
+            for leaf_o, t in enumerate(flatten(tree)[0]) for out_index in np.ndindex(np.shape(t))]
+
+
+def _stack(columns: list, leaves_in: list, out_tree):
     """Assemble per-direction results into `out.shape + in.shape` arrays per leaf pair."""
     out_leaves, rebuild_out = flatten(out_tree)
     result = []
@@ -69,95 +118,179 @@ def _stack(columns: list, leaves_in: list, out_tree, order: str):
     return result, rebuild_out
 
 
-def jacfwd(fun: Callable, argnums: Argnums = 0) -> Callable:
-    """The Jacobian by forward mode: one `jvp` per input element (best for few inputs)."""
-
-    def jacobian_fwd(*args):
-        positions, single = _positions(fun, argnums)
-        results = []
-        for pos in positions:
-            out = None
-            columns = []
-            for leaf_i, index, direction in _basis(args[pos]):
-                tangents = [zeros_like(a) if j != pos else direction for j, a in enumerate(args)]
-                out, tangent = api.jvp(fun, args, tangents)
-                for leaf_o, t in enumerate(flatten(tangent)[0]):
-                    for out_index in np.ndindex(np.shape(t)):
-                        columns.append(((leaf_i, index, leaf_o, out_index), np.asarray(t)[out_index]))
-            out = fun(*args) if out is None else out
-            results.append(_assemble(columns, args[pos], out))
-        return results[0] if single else tuple(results)
-
-    jacobian_fwd.__s2sad_jacobian__ = True
-    return jacobian_fwd
-
-
-def jacrev(fun: Callable, argnums: Argnums = 0) -> Callable:
-    """The Jacobian by reverse mode: one pullback per output element (best for few outputs)."""
-
-    def jacobian_rev(*args):
-        positions, single = _positions(fun, argnums)
-        out, pullback = api.vjp(fun, *args)
-        columns: dict[int, list] = {pos: [] for pos in positions}
-        for leaf_o, out_index, direction in _basis(out):
-            cotangents = pullback(direction)
-            for pos in positions:
-                for leaf_i, g in enumerate(flatten(cotangents[pos])[0]):
-                    for index in np.ndindex(np.shape(g)):
-                        columns[pos].append(((leaf_i, index, leaf_o, out_index), np.asarray(g)[index]))
-        results = [_assemble(columns[pos], args[pos], out) for pos in positions]
-        return results[0] if single else tuple(results)
-
-    jacobian_rev.__s2sad_jacobian__ = True
-    return jacobian_rev
-
-
-jacobian = jacrev
-
-
 def _assemble(columns: list, arg, out):
     leaves_in, rebuild_in = flatten(arg)
-    blocks, rebuild_out = _stack(columns, leaves_in, out, "")
+    blocks, rebuild_out = _stack(columns, leaves_in, out)
     nested = [rebuild_in([_unwrap(b) for b in per_in]) for per_in in blocks]
     return rebuild_out(nested)
 
 
 def _unwrap(block: np.ndarray):
+    block = block + 0.0  # -0.0 (a zero derivative times a negative number) printed as 0.0
     return block[()] if block.ndim == 0 else block
+
+
+class Derivative:
+    """A derivative of `base` assembled in Python (a Jacobian, an elementwise gradient): called
+    like `base`, keyword arguments included, and differentiable again along any direction."""
+
+    __s2sad_jacobian__ = True
+    """What `target_of` refuses: there is no generated code to read (for grad and vjp of it)."""
+
+    def __init__(self, base: object, argnums: Argnums, target: Target | None = None) -> None:
+        self.base = base
+        self.target = target if target is not None else _target(base)
+        self.argnums = argnums
+        self.positions, self.single = _positions(self.target, argnums)
+        self.made: Forwards = {}
+        functools.update_wrapper(self, self.target.fun, updated=())
+
+    def __call__(self, *args, **kwargs):
+        args, kwargs = api.bind(self.target, args, kwargs)
+        return self.derivative(args, kwargs, [])
+
+    def __s2sad_along__(self, primals: tuple, tangents: tuple):
+        """`jvp` of this derivative: its value and its derivative along `tangents`."""
+        along = {i: tangents[i] for i in api.float_positions(primals)}
+        return self(*primals), self.derivative(primals, {}, [along])
+
+    def derivative(self, args: tuple, kwargs: dict, directions: list[Direction]):
+        """The value (no directions) or the derivative along `directions` of this function."""
+        found = [self.block(args, kwargs, directions, pos) for pos in self.positions]
+        return found[0] if self.single else tuple(found)
+
+    def block(self, args: tuple, kwargs: dict, directions: list[Direction], pos: int):
+        """The Jacobian (differentiated along `directions`) with respect to argument `pos`, by
+        one forward derivative per element of that argument."""
+        columns, out = [], None
+        for leaf_i, index, direction in _basis(args[pos]):
+            out = tangent(self.base, args, kwargs, [{pos: direction}, *directions], self.made)
+            columns += _entries(out, leaf_i, index)
+        if out is None:  # an argument with no elements: the output's structure from its value
+            out = tangent(self.base, args, kwargs, directions, self.made)
+        return _assemble(columns, args[pos], out)
+
+    def __repr__(self) -> str:
+        return f"<s2sad.{type(self).__name__.lower()} of {api._name(self.target)} wrt {self.argnums!r}>"
+
+
+class Jacfwd(Derivative):
+    """The Jacobian by forward mode: one `jvp` per input element (see `jacfwd`)."""
+
+
+class Jacrev(Derivative):
+    """The Jacobian by reverse mode: one pullback per output element (see `jacrev`). Its own
+    derivatives, and the Jacobian of a Jacobian, are taken in forward mode."""
+
+    def derivative(self, args: tuple, kwargs: dict, directions: list[Direction]):
+        if directions or isinstance(self.base, Derivative):
+            return super().derivative(args, kwargs, directions)
+        out, pullback = api.vjp_with(self.base, args, kwargs)
+        columns: dict[int, list] = {pos: [] for pos in self.positions}
+        for leaf_o, out_index, direction in _basis(out):
+            cotangents = pullback(direction)
+            for pos in self.positions:
+                for leaf_i, g in enumerate(flatten(cotangents[pos])[0]):
+                    for index in np.ndindex(np.shape(g)):
+                        columns[pos].append(((leaf_i, index, leaf_o, out_index), np.asarray(g)[index]))
+        found = [_assemble(columns[pos], args[pos], out) for pos in self.positions]
+        return found[0] if self.single else tuple(found)
+
+
+class ElementwiseGrad(Derivative):
+    """The gradient of `sum(fun(*args))` (see `elementwise_grad`): one pullback of ones; its
+    derivatives sum the forward derivatives over the output's elements."""
+
+    def derivative(self, args: tuple, kwargs: dict, directions: list[Direction]):
+        if directions or isinstance(self.base, Derivative):
+            return super().derivative(args, kwargs, directions)
+        out, pullback = api.vjp_with(self.base, args, kwargs)
+        cotangents = pullback(map_structure(lambda o: np.ones_like(o) if isinstance(o, np.ndarray) else 1.0, out))
+        found = [cotangents[p] for p in self.positions]
+        return found[0] if self.single else tuple(found)
+
+    def block(self, args: tuple, kwargs: dict, directions: list[Direction], pos: int):
+        leaves, rebuild = flatten(args[pos])
+        sums = [np.zeros(np.shape(leaf), np.result_type(leaf, 1.0)) for leaf in leaves]
+        for leaf_i, index, direction in _basis(args[pos]):
+            out = tangent(self.base, args, kwargs, [{pos: direction}, *directions], self.made)
+            sums[leaf_i][index] = sum(np.sum(t) for t in flatten(out)[0])
+        return rebuild([_unwrap(s) for s in sums])
+
+
+class Hessian(Jacfwd):
+    """`jacfwd(grad(fun))`; for a tuple `argnums`, the blocks `H[i][j]` (see `hessian`)."""
+
+    def derivative(self, args: tuple, kwargs: dict, directions: list[Direction]):
+        columns = super().derivative(args, kwargs, directions)
+        if self.single:
+            return columns
+        # columns[j][i]: the derivative of gradient i along argument j
+        return tuple(tuple(column[i] for column in columns) for i in range(len(columns)))
+
+
+def jacfwd(fun: Callable, argnums: Argnums = 0) -> Callable:
+    """The Jacobian by forward mode: one `jvp` per input element (best for few inputs)."""
+    return Jacfwd(fun, argnums)
+
+
+def jacrev(fun: Callable, argnums: Argnums = 0) -> Callable:
+    """The Jacobian by reverse mode: one pullback per output element (best for few outputs)."""
+    return Jacrev(fun, argnums)
+
+
+jacobian = jacrev
 
 
 def hessian(fun: Callable, argnums: Argnums = 0) -> Callable:
     """The Hessian of a scalar function: forward over reverse, `jacfwd(grad(fun))`. With a tuple
     `argnums`, `H[i][j]` is d²f/dxᵢdxⱼ, of shape `xᵢ.shape + xⱼ.shape`."""
-    by_argument = jacfwd(Transformed(fun, GRAD, argnums), argnums)
-    if isinstance(argnums, (int, str)):
-        return by_argument
+    return Hessian(Transformed(fun, GRAD, argnums), argnums, target_of(fun))
 
-    def hessian_blocks(*args):
-        columns = by_argument(*args)  # columns[j][i]: the derivative of gradient i along argument j
-        return tuple(tuple(column[i] for column in columns) for i in range(len(columns)))
 
-    hessian_blocks.__s2sad_jacobian__ = True
-    return hessian_blocks
+def elementwise_grad(fun: Callable, argnums: Argnums = 0) -> Callable:
+    """The gradient of `sum(fun(*args))`: for elementwise functions, each output's derivative."""
+    return ElementwiseGrad(fun, argnums)
+
+
+class Hvp:
+    """The Hessian of `fun` times a vector (see `hvp` and `hessp`)."""
+
+    __s2sad_jacobian__ = True
+
+    def __init__(self, fun: Callable, argnums: Argnums, vector_first: bool) -> None:
+        self.target = target_of(fun)
+        self.gradient = Transformed(fun, GRAD, argnums)
+        self.positions, self.single = _positions(self.target, argnums)
+        self.vector_first = vector_first
+        self.made: Forwards = {}
+        functools.update_wrapper(self, self.target.fun, updated=())
+
+    def __call__(self, *args, **kwargs):
+        if self.vector_first:  # hessp(x, p, *args)
+            if len(args) < 2:
+                raise TypeError(f"hessp: call it as hessp(x, p, *args); got {len(args)} arguments")
+            v, args = args[1], (args[0], *args[2:])
+        else:  # h(*args, v)
+            if not args:
+                raise TypeError("hvp: call it as h(*args, v); got no arguments")
+            *args, v = args
+        args, kwargs = api.bind(self.target, tuple(args), kwargs)
+        directions = (v,) if self.single else _directions(v, len(self.positions))
+        return tangent(self.gradient, args, kwargs, [dict(zip(self.positions, directions))], self.made)
 
 
 def hvp(fun: Callable, argnums: Argnums = 0) -> Callable:
-    """`h(*args, v)`: the Hessian of `fun` times `v`, in one `jvp` of `grad` (vector last, as
-    `scipy.optimize.minimize(..., hessp=h)` calls it for a function of one argument). With a
+    """`h(*args, v)`: the Hessian of `fun` times `v`, in one `jvp` of `grad` (vector last). With a
     tuple `argnums`, `v` is a tuple with one direction per argument in `argnums`, and the
     result a tuple with one product per argument: `sum_j H[i][j] @ v[j]`."""
-    gradient = Transformed(fun, GRAD, argnums)
-    positions, single = _positions(fun, argnums)
+    return Hvp(fun, argnums, vector_first=False)
 
-    def hessian_vector_product(*args):
-        *primals, v = args
-        directions = (v,) if single else _directions(v, len(positions))
-        along = dict(zip(positions, directions))
-        tangents = [along[j] if j in along else zeros_like(a) for j, a in enumerate(primals)]
-        return api.jvp(gradient, primals, tangents)[1]
 
-    hessian_vector_product.__s2sad_jacobian__ = True
-    return hessian_vector_product
+def hessp(fun: Callable) -> Callable:
+    """`hessp(x, p, *args)`: the Hessian of `fun(x, *args)` in `x` times `p`, the signature
+    `scipy.optimize.minimize(fun, x0, args=args, hessp=...)` calls."""
+    return Hvp(fun, 0, vector_first=True)
 
 
 def _directions(v, count: int) -> tuple:
@@ -165,17 +298,3 @@ def _directions(v, count: int) -> tuple:
         raise ValueError(f"hvp: with {count} arguments in argnums, the vector (the last argument) must be a tuple "
                          f"of {count} directions, one per argument; got {type(v).__name__}")
     return tuple(v)
-
-
-def elementwise_grad(fun: Callable, argnums: Argnums = 0) -> Callable:
-    """The gradient of `sum(fun(*args))`: for elementwise functions, each output's derivative."""
-
-    def gradient(*args):
-        positions, single = _positions(fun, argnums)
-        out, pullback = api.vjp(fun, *args)
-        cotangents = pullback(map_structure(lambda o: np.ones_like(o) if isinstance(o, np.ndarray) else 1.0, out))
-        found = [cotangents[p] for p in positions]
-        return found[0] if single else tuple(found)
-
-    gradient.__s2sad_jacobian__ = True
-    return gradient

@@ -93,9 +93,10 @@ def plain_function(fun: object) -> types.FunctionType:
 def _plain(fun: object) -> types.FunctionType:
     if getattr(fun, "__s2sad_jacobian__", False):
         raise NoSource(
-            "a Jacobian function (jacfwd/jacrev/hessian/hvp/elementwise_grad) cannot be differentiated again: "
-            "it builds its result in Python loops, not in generated code",
-            hint="for second derivatives use s2sad.hessian(f), s2sad.hvp(f) or s2sad.jacfwd(s2sad.grad(f))")
+            "a Jacobian function (jacfwd/jacrev/hessian/hvp/elementwise_grad) has no generated code to read: it "
+            "builds its result in Python loops, so grad, vjp and hessian cannot differentiate it",
+            hint="differentiate it with jacfwd, jacrev, elementwise_grad or jvp (forward mode over it), or use "
+                 "s2sad.hessian(f), s2sad.hvp(f) or s2sad.jacfwd(s2sad.grad(f))")
     inner = getattr(fun, "__s2sad_source_function__", None)
     if inner is not None:
         return inner

@@ -69,7 +69,8 @@ def broadcast_like(g, like):
 
 
 def seed(out, where: str = ""):
-    """The cotangent 1 of a scalar output, of its dtype; a clear error for anything else."""
+    """The cotangent 1 of a scalar output (or of an array holding one number), of its dtype; a
+    clear error for anything else."""
     if type(out) is float:
         return 1.0
     if np.ndim(out) == 0 and np.size(out) == 1 and not isinstance(out, (tuple, list, dict)):
@@ -77,6 +78,8 @@ def seed(out, where: str = ""):
         if dtype is not None and np.issubdtype(dtype, np.floating):
             return np.ones((), dtype)[()]
         return 1.0
+    if type(out) is np.ndarray and out.size == 1 and np.issubdtype(out.dtype, np.floating):
+        return np.ones(out.shape, out.dtype)  # shape (1,) or (1, 1): one number, as autograd takes it
     shape = np.shape(out) if isinstance(out, np.ndarray) else type(out).__name__
     raise NonScalarOutput(
         f"grad requires a scalar output, but {where or 'the function'} returned {shape}",
