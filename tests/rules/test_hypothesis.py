@@ -150,6 +150,8 @@ def test_pipeline(item, data):
 
 INDEX_CONCAT = ("np.r_ / np.c_ lowered: takes a layout of items, slices and directive strings, not free points; "
                 "tested in test_dropped.py (finite differences, closed form, tangent/adjoint transposes)")
+SPLITS = ("np.split along a fixed axis (np.split is drawn below); returns a list of pieces: "
+          "test_split_along_a_fixed_axis in test_shape.py")
 CONTAINERS = "takes or returns a container (list, tuple, dict, object): pytree tests in test_containers.py"
 EXCLUDED = {
     "getattr": CONTAINERS,
@@ -184,6 +186,12 @@ EXCLUDED = {
     "index_concat": INDEX_CONCAT,
     "index_concat_tangent": INDEX_CONCAT,
     "index_concat_adjoint": INDEX_CONCAT,
+    "np.vsplit": SPLITS,
+    "np.hsplit": SPLITS,
+    "np.dsplit": SPLITS,
+    "np.append": "joins two arrays as np.concatenate does (drawn below); test_append in test_shape.py",
+    **({"np.row_stack": "np.vstack's deprecated name (np.vstack is drawn below); test_row_stack in test_shape.py"}
+       if hasattr(np, "row_stack") else {}),
     "norm_partial": "its argument must be the norm of the other (not a free point); drawn indirectly by "
                     "np.linalg.norm, second order in test_linalg.py",
     "norm_hvp": "its arguments must be a norm and its partial (not free points); second order of "

@@ -54,6 +54,20 @@ TABLE = [
     Spec(np.sort, shapes=[((5,),)] + MATRIX),
     Spec(np.sort, shapes=CUBE, kwargs=dict(axis=0)),
     Spec(np.sort, shapes=MATRIX, kwargs=dict(axis=None)),
+    Spec(np.atleast_1d, shapes=[((),), ((3,),), ((3, 4),)]),
+    Spec(np.atleast_2d, shapes=[((),), ((3,),), ((3, 4),)]),
+    Spec(np.atleast_3d, shapes=[((),), ((3,),), ((3, 4),), ((2, 3, 4),)]),
+    Spec(np.flipud, shapes=[((3,),)] + MATRIX + CUBE),
+    Spec(np.fliplr, shapes=MATRIX + CUBE),
+    Spec(np.rot90, shapes=MATRIX + CUBE),
+    Spec(np.rot90, shapes=CUBE, extra=(3, (2, 0))),
+    Spec(np.rot90, shapes=MATRIX, kwargs=dict(k=-2)),
+    Spec(np.rollaxis, shapes=CUBE, extra=(2,)),
+    Spec(np.rollaxis, shapes=CUBE, extra=(0, 3)),
+    Spec(np.rollaxis, shapes=CUBE, extra=(-1, -2)),
+    Spec(np.partition, shapes=[((5,),)] + MATRIX, extra=(2,)),
+    Spec(np.partition, shapes=CUBE, extra=((0, 1),), kwargs=dict(axis=0)),
+    Spec(np.partition, shapes=MATRIX, extra=(5,), kwargs=dict(axis=None)),
     Spec(np.copy, shapes=[((),), ((3,),), ((3, 4),)]),
     Spec(np.asarray, shapes=[((),), ((3, 4),)]),
     Spec(np.array, shapes=[((),), ((3, 4),)]),
@@ -74,7 +88,8 @@ TABLE = [
 ]
 
 CUSTOM_TESTED = (np.concatenate, np.stack, np.hstack, np.vstack, np.column_stack, np.dstack, np.split,
-                 np.array_split, runtime.join, runtime.unjoin)
+                 np.array_split, np.vsplit, np.hsplit, np.dsplit, np.append, runtime.join, runtime.unjoin,
+                 *((np.row_stack,) if hasattr(np, "row_stack") else ()))
 """Rules of ops taking or returning a sequence of arrays, tested below."""
 
 SPECS = TABLE + [Spec(op) for op in CUSTOM_TESTED]
@@ -85,6 +100,9 @@ RULE_SPECS = TABLE
 NONDIFF = [
     Nondiff(runtime.sort_order, "op(x) * 1.0"),
     Nondiff(runtime.inverse_axes, "op((1, 0))[0] + 0.5"),
+    Nondiff(np.argpartition, "op(x, 1) * 1.0"),
+    Nondiff(runtime.rolled_to, "op(np.ones((2, 2)) * x[0], 1) * 1.0"),
+    Nondiff(runtime.split_axis, "op(x, 1) * 1.0"),
 ]
 
 
@@ -191,6 +209,48 @@ def test_split(body, shape):
     _, pullback = s2sad.vjp(fun, x)
     (bx,) = pullback(v)
     np.testing.assert_allclose(np.sum(bx * dx), sum(np.sum(a * b) for a, b in zip(v, tangent)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("body, shape", [
+    ("np.vsplit(x, 2)", (4, 3)),
+    ("np.vsplit(x, [1])", (3, 2, 2)),
+    ("np.hsplit(x, 3)", (2, 6)),
+    ("np.hsplit(x, [2, 3])", (5,)),
+    ("np.dsplit(x, 2)", (2, 1, 4)),
+])
+def test_split_along_a_fixed_axis(body, shape):
+    test_split(body, shape)
+
+
+@pytest.mark.parametrize("body, shapes", [
+    ("np.append(a, b)", ((2, 3), (4,))),
+    ("np.append(a, b, axis=0)", ((2, 3), (1, 3))),
+    ("np.append(a, b, axis=-1)", ((2, 3), (2, 2))),
+    ("np.append(a, b)", ((), (3,))),
+])
+def test_append(body, shapes):
+    a, b = uniform(*shapes)
+    args = [float(a) if a.ndim == 0 else a, float(b) if b.ndim == 0 else b]
+    check_grads(make_function(f"def f(a, b):\n    return {body}\n"), args)
+    check_grads(make_function(f"def f(a, b):\n    return np.sum(np.sin({body}))\n"), args, order=2)
+
+
+def test_append_a_constant():
+    grad = s2sad.grad(make_function("def f(a):\n    return np.sum(np.append(a, [1.0, 2.0]) ** 2)\n"))
+    np.testing.assert_array_equal(grad(np.array([3.0, -1.0])), [6.0, -2.0])
+
+
+@pytest.mark.skipif(not hasattr(np, "row_stack"), reason="np.row_stack is absent from this NumPy")
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_row_stack():
+    a, b = uniform((3,), (2, 3))
+    check_grads(make_function("def f(a, b):\n    return np.row_stack((a, b))\n"), [a, b])
+
+
+def test_partition_follows_the_permutation():
+    x = np.array([3.0, -1.0, 2.0, 0.5])
+    grad = s2sad.grad(make_function("def f(x):\n    return np.partition(x, 1)[1] * 10.0\n"))(x)
+    np.testing.assert_array_equal(grad, [0.0, 0.0, 0.0, 10.0])
 
 
 def test_split_unpacked():
@@ -304,6 +364,11 @@ def _hessian_vector_check(source: str, x, seed: int = 0) -> None:
     "np.sum(np.broadcast_to(x, (2, 3, 4)) ** 3)",
     "np.sum(np.array([x[0], x[1] ** 2]) ** 2)",
     "np.sum(np.asarray(x, np.float64) ** 3)",
+    "np.sum(np.rot90(x) * np.fliplr(x).T ** 2)",
+    "np.sum(np.flipud(x) * np.atleast_3d(x)[:, :, 0] ** 2)",
+    "np.sum(np.rollaxis(np.atleast_3d(x), 2) ** 3)",
+    "np.sum(np.partition(x ** 2, 2, axis=1) * np.arange(4.0))",
+    "np.sum(np.vstack(np.hsplit(x, 2)) ** 3)",
 ])
 def test_second_order(body):
     x = np.random.default_rng(1).uniform(-2, 2, (3, 4))
