@@ -25,9 +25,12 @@ def _edges(n: int, ndim: int, axis: int, front: int, back: int) -> list[tuple[in
 # ---------------------------------------------------------------- np.diff
 
 
-def diff_adjoint(g, n=1, axis=-1):
+def diff_adjoint(g, n=1, axis=-1, x=None):
     """The adjoint of `np.diff(x, n, axis)`: each difference x[i+1] - x[i] sends its cotangent
-    +1 to x[i+1] and -1 to x[i]; applied n times."""
+    +1 to x[i+1] and -1 to x[i]; applied n times. (With n above the length of x the result is
+    empty: zeros shaped like x.)"""
+    if x is not None and n > np.shape(x)[axis]:
+        return np.zeros(np.shape(x))
     for _ in range(n):
         g = -np.diff(np.pad(g, _edges(1, np.ndim(g), axis, 1, 1)), axis=axis)
     return g
