@@ -10,7 +10,7 @@ over the reduced axes; `reduced_size(x, axis)` is the number of elements combine
 import numpy as np
 
 from s2sad import runtime
-from s2sad.rules.registry import define, linear
+from s2sad.rules.registry import define, linear, nondiff
 from s2sad.runtime import (
     broadcast_like,
     collapse_weights,
@@ -295,3 +295,10 @@ class interp_slope_rule:
 class interp_slope_adjoint_rule:
     def bc(e, c, x, xp, left, right, period):
         return broadcast_like(interp_slope(x, xp, e, left, right, period), c)
+
+
+nondiff(np.digitize, np.bincount, family="reductions")
+nondiff(np.histogram, family="reductions", structural=True)
+"""Counts and bin indices: piecewise constant in the values, so an active input gives zero
+derivative. (np.histogram's edges, when computed from the range of the values, move with them;
+they are constants here: pass `range=` or explicit bins if that matters.)"""

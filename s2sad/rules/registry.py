@@ -159,7 +159,12 @@ DECLARED: dict[int, Facts] = {}
 
 
 def lookup(op: object) -> Rule | None:
+    """The rule of `op`. A method bound to an object (`rng.normal`, a new object at each
+    attribute access) has the rule of its class's function (`np.random.Generator.normal`),
+    registered with the parameters after `self`."""
     rule = RULES.get(id(op))
+    if rule is None and _bound_to_an_object(op):
+        rule = RULES.get(id(op.__func__))
     if rule is None and _from_scipy_special(op):
         # Lazy on purpose: importing scipy takes longer than all the rest of s2sad, so its rules
         # are registered when a program first calls a scipy.special function.
@@ -188,6 +193,31 @@ def declare(*ops: object, **facts: object) -> None:
     GENERATION[0] += 1
 
 
+REFUSED: dict[int, tuple[str, str]] = {}
+"""Ops that cannot be differentiated, by `id`: why, and the fix to write instead (`refuse`)."""
+
+
+def refuse(*ops: object, reason: str, hint: str) -> None:
+    """Declare ops that have no derivative rule and will not get one as they are: a call of one
+    on an active value is refused at the user's line with `reason` and the fix `hint`."""
+    for op in ops:
+        REFUSED[id(op)] = (reason, hint)
+        _KEEP_ALIVE.append(op)
+    GENERATION[0] += 1
+
+
+def refusal(op: object) -> tuple[str, str] | None:
+    """Why `op` cannot be differentiated and what to write instead, if it was `refuse`d."""
+    return REFUSED.get(id(op))
+
+
+def _bound_to_an_object(op: object) -> bool:
+    import types
+
+    owner = getattr(op, "__self__", None)
+    return hasattr(op, "__func__") and not isinstance(owner, (type, types.ModuleType)) and owner is not None
+
+
 def _from_scipy_special(op: object) -> bool:
     import sys
 
@@ -214,7 +244,7 @@ def _spelling(op: object, path: str | None) -> tuple[tuple[str, ...], object]:
     parts = path.split(".")
     if parts[0] == "builtins" or path.startswith("s2sad.runtime."):
         return (parts[-1],), op  # builtins and s2sad's own helpers go by their bare names
-    aliases = {"numpy": "np"}
+    aliases = {"numpy": "np", "numpy.random": "np.random"}
     for cut in range(len(parts) - 1, 0, -1):
         try:
             root = importlib.import_module(".".join(parts[:cut]))

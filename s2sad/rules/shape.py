@@ -10,8 +10,10 @@ sequence of its rows (`np.vstack(x)`, `np.concatenate(x)`) has an array cotangen
 
 import numpy as np
 
-from s2sad.rules.registry import declare, define, linear, nondiff
+from s2sad import runtime
+from s2sad.rules.registry import declare, define, elementwise, linear, nondiff, refuse
 from s2sad.runtime import (
+    broadcast_like,
     convert,
     convert_back,
     inverse_axes,
@@ -19,6 +21,9 @@ from s2sad.runtime import (
     pad_value,
     pad_value_adjoint,
     rolled_to,
+    select_adjoint,
+    select_none,
+    select_tangent,
     sort_order,
     split_axis,
     take_along_axis_adjoint,
@@ -295,6 +300,49 @@ class partition:
 
 
 nondiff(np.argpartition, rolled_to, split_axis, family="shape")
+
+
+@elementwise(np.nan_to_num, "x, copy=True, nan=0.0, posinf=None, neginf=None")
+def nan_to_num(x):
+    """Slope 1 where x is finite (kept as it is), 0 where a NaN or an infinity is replaced by a
+    constant. The replacement values are constants (an active one is refused)."""
+    return np.isfinite(x) * 1.0
+
+
+@define(np.select, "condlist, choicelist, default=0")
+class select:
+    """Each element comes from the first choice whose condition holds there, else from the
+    default: linear in the choices and the default, piecewise constant in the conditions."""
+
+    def dchoicelist(dchoicelist, condlist, choicelist):
+        return select_tangent(dchoicelist, condlist, choicelist)
+
+    def bchoicelist(g, condlist, choicelist):
+        return select_adjoint(g, condlist, choicelist)
+
+    def ddefault(ddefault, condlist, choicelist):
+        return np.where(select_none(condlist, choicelist), ddefault, 0.0)
+
+    def bdefault(g, condlist, choicelist, default):
+        return unbroadcast(np.where(select_none(condlist, choicelist), g, 0.0), default)
+
+
+@linear(runtime.select_tangent, "d, condlist, choicelist", linear_in="d")
+class select_tangent_rule:
+    def bd(c, condlist, choicelist):
+        return select_adjoint(c, condlist, choicelist)
+
+
+@linear(runtime.select_adjoint, "g, condlist, choicelist", linear_in="g", structural=True)
+class select_adjoint_rule:
+    def bg(c, g, condlist, choicelist):
+        return broadcast_like(select_tangent(c, condlist, choicelist), g)
+
+
+nondiff(runtime.select_none, family="shape")
+refuse(np.piecewise, reason="NumPy calls its functions itself, out of s2sad's sight",
+       hint="compute each piece and pick with np.select([x < 0, x >= 0], [f(x), g(x)]) or "
+            "np.where(x < 0, f(x), g(x))")
 
 
 @linear(np.copy, "x")

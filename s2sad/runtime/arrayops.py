@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from s2sad.errors import S2SADError
+from s2sad.runtime.core import unbroadcast
+
 
 def _along(v, ndim: int, axis: int):
     """A 1-D `v` shaped to broadcast along `axis` of an array with `ndim` dimensions."""
@@ -103,6 +106,14 @@ def select_none(condlist, choicelist):
                            if len(condlist) else np.ones(shape, bool), shape)
 
 
+def select_tangent(d, condlist, choicelist):
+    """The tangent of `np.select(condlist, choicelist)` in its choices: np.select of the choices'
+    tangents `d` (None for a constant choice), each broadcast to the result."""
+    shape = np.broadcast_shapes(*(np.shape(c) for c in condlist), *(np.shape(c) for c in choicelist))
+    pieces = [np.zeros(shape) if t is None else np.broadcast_to(t, shape) for t in d]
+    return np.select([np.broadcast_to(c, shape) for c in condlist], pieces, 0.0)
+
+
 def select_adjoint(g, condlist, choicelist):
     """The adjoint of `np.select(condlist, choicelist)` in its choices: each choice gets the
     cotangent where it was taken (the first condition that holds), summed to its shape."""
@@ -111,14 +122,8 @@ def select_adjoint(g, condlist, choicelist):
     for cond, choice in zip(condlist, choicelist):
         here = np.broadcast_to(cond, np.shape(g)) & ~taken
         taken = taken | here
-        out.append(_unbroadcast(np.where(here, g, 0.0), choice))
+        out.append(unbroadcast(np.where(here, g, 0.0), choice))
     return type(choicelist)(out) if isinstance(choicelist, (list, tuple)) else out
-
-
-def _unbroadcast(g, like):
-    from s2sad.runtime.core import unbroadcast
-
-    return unbroadcast(g, like)
 
 
 # ---------------------------------------------------------------- np.interp
@@ -138,8 +143,6 @@ def _bracket(x, xp):
 
 def _no_period(period) -> None:
     if period is not None:
-        from s2sad.errors import S2SADError
-
         raise S2SADError("np.interp with a period has no derivative rule in s2sad; map x into one period "
                          "first (x % period, with xp and fp covering it) and call np.interp without it")
 

@@ -7,6 +7,7 @@ import pytest
 import s2sad
 from s2sad import runtime
 from s2sad.testing import check_grads, make_function
+from tests.rules.endtoend import check_every_mode
 from tests.rules.family import Nondiff, test_nondiff_gives_zero_derivatives, test_pipeline, test_rule  # noqa: F401
 from tests.rules.specs import Spec, uniform
 
@@ -68,6 +69,7 @@ TABLE = [
     Spec(np.partition, shapes=[((5,),)] + MATRIX, extra=(2,)),
     Spec(np.partition, shapes=CUBE, extra=((0, 1),), kwargs=dict(axis=0)),
     Spec(np.partition, shapes=MATRIX, extra=(5,), kwargs=dict(axis=None)),
+    Spec(np.nan_to_num, shapes=[((),), ((3,),), ((3, 4),)]),
     Spec(np.copy, shapes=[((),), ((3,),), ((3, 4),)]),
     Spec(np.asarray, shapes=[((),), ((3, 4),)]),
     Spec(np.array, shapes=[((),), ((3, 4),)]),
@@ -87,7 +89,8 @@ TABLE = [
     Spec(runtime.convert_back, ("g",), shapes=[((),)], extra=(0.0, "int64"), name="convert_back(to int)"),
 ]
 
-CUSTOM_TESTED = (np.concatenate, np.stack, np.hstack, np.vstack, np.column_stack, np.dstack, np.split,
+CUSTOM_TESTED = (np.select, runtime.select_tangent, runtime.select_adjoint,
+                 np.concatenate, np.stack, np.hstack, np.vstack, np.column_stack, np.dstack, np.split,
                  np.array_split, np.vsplit, np.hsplit, np.dsplit, np.append, runtime.join, runtime.unjoin,
                  *((np.row_stack,) if hasattr(np, "row_stack") else ()))
 """Rules of ops taking or returning a sequence of arrays, tested below."""
@@ -103,6 +106,7 @@ NONDIFF = [
     Nondiff(np.argpartition, "op(x, 1) * 1.0"),
     Nondiff(runtime.rolled_to, "op(np.ones((2, 2)) * x[0], 1) * 1.0"),
     Nondiff(runtime.split_axis, "op(x, 1) * 1.0"),
+    Nondiff(runtime.select_none, "op([x < 0.0, x > 2.0], [x, x]) * 1.0"),
 ]
 
 
@@ -398,3 +402,52 @@ def test_float32_stays_float32(body):
     g = s2sad.grad(make_function(f"def f(x):\n    return np.sum({body})\n"))
     assert g(x).dtype == np.float32
     assert s2sad.jvp(g, (x,), (np.ones_like(x),))[1].dtype == np.float32
+
+
+# ---------------------------------------------------------------- selections and replacements
+
+SELECTS = [
+    "np.select([x < 0, x < 1], [x ** 2, np.sin(x)], default=x * 3.0)",
+    "np.select([x < 0, x > 1.5], [x ** 2, 2.0], 0.5)",
+    "np.select([x < 0], [np.cos(x)], default=y)",
+    "np.select([x < 0, x < 1], [y * x, y], default=np.exp(y))",
+]
+
+
+@pytest.mark.parametrize("body", SELECTS)
+def test_select_in_every_mode(body):
+    x = np.array([-1.5, -0.3, 0.4, 1.2, 2.0])
+    y = np.array([0.7, -0.2, 1.1, 0.4, -0.9])
+    check_every_mode(f"def f(x, y):\n    return {body} + 0.0 * y\n", [x, y])
+
+
+def test_select_closed_form():
+    """The first condition that holds picks; a constant choice and the default get nothing."""
+    fun = make_function("def f(x):\n    return np.sum(np.select([x > 0, x > -1], [2.0 * x, x ** 2], 0.0))\n")
+    np.testing.assert_array_equal(s2sad.grad(fun)(np.array([1.0, -0.5, -2.0])), [2.0, -1.0, 0.0])
+
+
+def test_select_helpers_are_adjoint():
+    rng = np.random.default_rng(3)
+    cond = [rng.uniform(size=(2, 3)) < 0.4, rng.uniform(size=(3,)) < 0.5]
+    choices = [rng.standard_normal((2, 3)), rng.standard_normal((3,))]
+    d = [rng.standard_normal((2, 3)), rng.standard_normal((3,))]
+    g = rng.standard_normal((2, 3))
+    back = runtime.select_adjoint(g, cond, choices)
+    np.testing.assert_allclose(np.sum(runtime.select_tangent(d, cond, choices) * g),
+                               sum(np.sum(a * b) for a, b in zip(d, back)), rtol=1e-12)
+
+
+def test_nan_to_num_in_every_mode_and_at_replaced_values():
+    check_every_mode("def f(x):\n    return np.nan_to_num(np.sin(x) * x)\n", [np.array([0.3, -1.2, 2.5])])
+    fun = make_function("def f(x):\n    return np.sum(np.nan_to_num(np.log(x), neginf=-50.0) * 2.0)\n")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        np.testing.assert_array_equal(s2sad.grad(fun)(np.array([0.5, 0.0, -1.0, 2.0])), [4.0, 0.0, -0.0, 1.0])
+
+
+def test_piecewise_is_refused_with_the_fix():
+    fun = make_function("def f(x):\n    return np.piecewise(x, [x < 0, x >= 0], [neg, pos])\n",
+                        {"neg": np.negative, "pos": np.positive})
+    with pytest.raises(s2sad.MissingRule, match="np.piecewise cannot be differentiated") as info:
+        s2sad.grad(make_function("def g(x):\n    return np.sum(f(x))\n", {"f": fun}))(np.ones(3))
+    assert "np.select" in str(info.value) and "np.where" in str(info.value)
