@@ -20,6 +20,8 @@ from s2sad.runtime import (
     div_or_zero,
     expand_weights,
     from_last,
+    gradient_adjoint,
+    gradient_along,
     interp_slope,
     interp_slope_adjoint,
     interp_values,
@@ -295,6 +297,32 @@ class interp_slope_rule:
 class interp_slope_adjoint_rule:
     def bc(e, c, x, xp, left, right, period):
         return broadcast_like(interp_slope(x, xp, e, left, right, period), c)
+
+
+@define(np.gradient, "f, spacing=None, *, axis=None, edge_order=1", structural=True)
+class gradient:
+    """Central differences inside, one-sided ones at the ends (of order edge_order): linear in f,
+    one array per axis (a tuple of them for several axes). One spacing (a number, or the
+    coordinates along a single axis) is a constant; several spacings, one per axis, have no
+    rule (the call is refused: differentiate per axis with `axis=`)."""
+
+    def df(df, spacing, axis, edge_order):
+        return gradient_along(df, spacing, axis, edge_order)
+
+    def bf(g, f, spacing, axis, edge_order):
+        return gradient_adjoint(g, f, spacing, axis, edge_order)
+
+
+@linear(runtime.gradient_along, "f, spacing=None, axis=None, edge_order=1", linear_in="f", structural=True)
+class gradient_along_rule:
+    def bf(c, f, spacing, axis, edge_order):
+        return gradient_adjoint(c, f, spacing, axis, edge_order)
+
+
+@linear(runtime.gradient_adjoint, "g, f, spacing=None, axis=None, edge_order=1", linear_in="g", same_shape_as=1)
+class gradient_adjoint_rule:
+    def bg(c, f, spacing, axis, edge_order):
+        return gradient_along(c, spacing, axis, edge_order)
 
 
 nondiff(np.digitize, np.bincount, family="reductions")

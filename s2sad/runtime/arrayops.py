@@ -217,3 +217,40 @@ def rolled_to(x, axis, start=0):
 def split_axis(x, axis):
     """The axis np.hsplit (axis 1) splits along: axis 0 for a 1-D array."""
     return axis if np.ndim(x) > 1 else 0
+
+
+# ---------------------------------------------------------------- np.gradient
+
+
+def _gradient_axes(f, axis) -> tuple[int, ...]:
+    ndim = np.ndim(f)
+    if axis is None:
+        return tuple(range(ndim))
+    return tuple(a % ndim for a in (axis if isinstance(axis, (tuple, list)) else (axis,)))
+
+
+def _gradient_matrix(n: int, spacing, edge_order: int) -> np.ndarray:
+    """The n-by-n matrix of np.gradient along one axis of length n (column j: the gradient of
+    the j-th unit vector)."""
+    return np.stack([np.gradient(e, *spacing, edge_order=edge_order) for e in np.eye(n)], axis=-1)
+
+
+def gradient_along(f, spacing=None, axis=None, edge_order=1):
+    """`np.gradient(f, spacing, axis=axis, edge_order=edge_order)` (no spacing argument for
+    None): the tangent of np.gradient in f (it is linear in f)."""
+    return np.gradient(f, *(() if spacing is None else (spacing,)), axis=axis, edge_order=edge_order)
+
+
+def gradient_adjoint(g, f, spacing=None, axis=None, edge_order=1):
+    """The adjoint of np.gradient in f: each axis's derivative matrix applied transposed along
+    that axis, summed over the axes (`g` holds one cotangent per axis when there are several;
+    None for one not used)."""
+    axes = _gradient_axes(f, axis)
+    pieces = (g,) if len(axes) == 1 else tuple(g)
+    out = np.zeros(np.shape(f))
+    for a, piece in zip(axes, pieces):
+        if piece is None:
+            continue
+        matrix = _gradient_matrix(np.shape(f)[a], () if spacing is None else (spacing,), edge_order)
+        out = out + np.moveaxis(np.tensordot(matrix.T, np.moveaxis(piece, a, 0), axes=1), 0, a)
+    return out

@@ -47,7 +47,16 @@ SAMPLES = [
     Spec(np.interp, ("x", "fp"), shapes=[((), (5,)), ((7,), (5,)), ((2, 3), (5,))], extra=(XP,)),
     Spec(np.interp, ("x", "fp"), shapes=[((7,), (5,))], extra=(XP,), kwargs=dict(left=-3.0, right=3.0)),
     Spec(np.interp, ("x",), shapes=[((7,),)], extra=(XP, VECTOR), kwargs=dict(left=-3.0)),
+    Spec(np.gradient, ("f",), shapes=[((5,),)]),
+    # (np.gradient's spacings and edge_order=2: in SAMPLE_PROGRAMS; the harness calls an op by its rule's
+    # parameter names, and np.gradient takes its spacings as *varargs)
+    Spec(np.gradient, ("f",), shapes=CUBE, kwargs=dict(axis=1)),
+    Spec(np.gradient, ("f",), shapes=CUBE, kwargs=dict(axis=-1)),
     # the runtime helpers the rules above call (their own rules serve higher derivatives)
+    Spec(runtime.gradient_along, ("f",), shapes=[((5,),)]),
+    Spec(runtime.gradient_along, ("f",), shapes=CUBE, extra=(0.5, -1, 2)),
+    Spec(runtime.gradient_adjoint, ("g",), shapes=[((5,),)], extra=(np.zeros(5),)),
+    Spec(runtime.gradient_adjoint, ("g",), shapes=[((3, 4),)], extra=(np.zeros((3, 4)), 0.5, 1, 2)),
     Spec(runtime.diff_adjoint, ("g",), shapes=[((4,),), ((3, 2),)]),
     Spec(runtime.diff_adjoint, ("g",), shapes=CUBE, kwargs=dict(n=2, axis=0)),
     Spec(runtime.trapezoid_weights, ("x",), shapes=[((5,),)], extra=(VECTOR,)),
@@ -281,6 +290,9 @@ SAMPLE_PROGRAMS = [
     ("def f(signal, kernel):\n    return np.convolve(np.tanh(signal), kernel, 'same') ** 2\n", [(7,), (3,)], True),
     ("def f(a, v):\n    return np.correlate(a, v * a[:3], 'full')\n", [(5,), (3,)], True),
     ("def f(a, v):\n    return np.correlate(a ** 2, v, 'valid') + np.convolve(v, a, 'valid')[0]\n", [(6,), (2,)], True),
+    ("def f(x):\n    return np.gradient(np.sin(x), 0.5, edge_order=2) * np.gradient(x ** 2, axis=0)\n", [(6,)], True),
+    ("def f(x):\n    return np.gradient(x ** 3, np.cumsum(np.arange(1.0, 7.0)))\n", [(6,)], True),
+    ("def f(x):\n    gy, gx = np.gradient(x ** 3)\n    return gy * np.cos(gx)\n", [(3, 4)], True),
     ("def f(x, fp):\n    return np.interp(x, XP, fp) * np.interp(x ** 2, XP, fp ** 2, left=0.0)\n",
      [(6,), (5,)], False),
 ]
@@ -326,3 +338,21 @@ def test_interp_with_a_period_is_refused():
     fun = make_function("def f(x):\n    return np.sum(np.interp(x, [0.0, 1.0], [1.0, 2.0], period=2.0))\n")
     with pytest.raises(s2sad.S2SADError, match="period"):
         s2sad.grad(fun)(np.array([0.5]))
+
+
+def test_gradient_of_several_axes():
+    """A tuple of one array per axis (the spec table checks one axis at a time)."""
+    rng = np.random.default_rng(0)
+    f, d = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    g = (rng.standard_normal((3, 4)), rng.standard_normal((3, 4)))
+    tangent = runtime.gradient_along(d, None, (0, 1))
+    np.testing.assert_allclose(sum(np.sum(a * b) for a, b in zip(tangent, g)),
+                               np.sum(runtime.gradient_adjoint(g, f, None, (0, 1)) * d), rtol=1e-12)
+    check_every_mode("def f(x):\n    gy, gx = np.gradient(x ** 2, 0.5, axis=(0, 1))\n    return gy - gx\n",
+                     [rng.standard_normal((3, 4))])
+
+
+def test_gradient_with_a_spacing_per_axis_is_refused():
+    fun = make_function("def f(x):\n    return np.sum(np.gradient(x, 0.5, 2.0)[0])\n")
+    with pytest.raises(s2sad.MissingRule, match="np.gradient"):
+        s2sad.grad(fun)(np.ones((3, 4)))
