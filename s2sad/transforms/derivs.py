@@ -40,7 +40,9 @@ class Context:
                 f"the method call .{method}(...) gets an active argument; s2sad has no rule for it",
                 self.where(stmt.line),
                 hint="call a module-level function instead (methods of your own objects are not followed), "
-                     "or wrap the arguments in s2sad.stop_gradient if no derivative should flow")
+                     "or wrap the arguments in s2sad.stop_gradient if no derivative should flow; for a random "
+                     "generator made here, scale standard draws (mu + sigma * rng.standard_normal(n)) or draw "
+                     "from a generator defined at module level")
         if rule is None and refusal(call.op.value) is not None:
             reason, hint = refusal(call.op.value)
             raise MissingRule(f"{call.op.dotted} cannot be differentiated: {reason}", self.where(stmt.line), hint=hint)

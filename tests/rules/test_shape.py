@@ -451,3 +451,37 @@ def test_piecewise_is_refused_with_the_fix():
     with pytest.raises(s2sad.MissingRule, match="np.piecewise cannot be differentiated") as info:
         s2sad.grad(make_function("def g(x):\n    return np.sum(f(x))\n", {"f": fun}))(np.ones(3))
     assert "np.select" in str(info.value) and "np.where" in str(info.value)
+
+
+# ---------------------------------------------------------------- small programs, every transform
+
+LAYOUT_PROGRAMS = [
+    "np.atleast_2d(np.sum(x * x)) * np.atleast_3d(x)[..., 0]",
+    "np.atleast_1d(x[0, 0] ** 2) + np.ravel(np.flipud(np.sin(x)))[:1]",
+    "np.rot90(np.fliplr(x) ** 2, 3) @ np.ones(2)",
+    "np.rollaxis(np.atleast_3d(x ** 3), 2, 1)",
+    "np.concatenate((np.vsplit(np.sin(x), 2)[1], np.hsplit(x ** 2, 3)[2], np.dsplit(np.atleast_3d(x), 1)[0]), "
+    "axis=None)",
+    "np.append(x ** 2, np.cos(x[0]), axis=None)",
+    "np.partition(np.sin(x).ravel(), 3)[3:] * x[1, 1]",
+]
+
+
+@pytest.mark.parametrize("body", LAYOUT_PROGRAMS)
+def test_layout_programs_in_every_mode(body):
+    x = np.random.default_rng(2).uniform(-1.5, 1.5, (2, 3))
+    check_every_mode(f"def f(x):\n    return {body}\n", [x])
+
+
+@pytest.mark.skipif(not hasattr(np, "row_stack"), reason="np.row_stack is absent from this NumPy")
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_row_stack_in_every_mode():
+    x = np.random.default_rng(2).uniform(-1.5, 1.5, (2, 3))
+    check_every_mode("def f(x):\n    return np.row_stack((x ** 2, np.sin(x[0])))\n", [x])
+
+
+@pytest.mark.parametrize("op", ["atleast_1d", "atleast_2d", "atleast_3d", "flipud", "fliplr", "rot90", "rollaxis"])
+def test_views_keep_the_view_fact(op):
+    from s2sad.rules.registry import facts
+
+    assert facts(getattr(np, op)).view
