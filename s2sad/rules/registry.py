@@ -27,8 +27,10 @@ Shorthands cover the common shapes:
 Facts about an op that the stages need besides its derivative (it returns a view, it has
 effects, its result has the shape of an argument, ...) are declared on its rule too, as keyword
 arguments of the same `define` / shorthand call (see `Facts`); an op with facts but no
-derivative rule (np.atleast_1d, s2sad's `make_list`) declares them with `declare`. The stages ask `facts(op)`
-and keep no lists of ops of their own.
+derivative rule (np.imag, s2sad's `make_list`) declares them with `declare`. The stages ask `facts(op)`
+and keep no lists of ops of their own. An op that will not be differentiated as it is (np.fft.rfft,
+whose result is complex) is declared with `refuse`: a call on an active value is refused at the
+user's line with the reason and the fix.
 """
 
 from __future__ import annotations
@@ -185,7 +187,7 @@ def facts(op: object) -> Facts:
 
 def declare(*ops: object, **facts: object) -> None:
     """Declare facts (see `Facts`) of ops that have no derivative rule: a call of one on an active
-    value is still refused, but the stages know what it does (np.atleast_1d returns a view,
+    value is still refused, but the stages know what it does (np.imag returns a view,
     `list_pop` hands out an item its list holds)."""
     for op in ops:
         DECLARED[id(op)] = Facts(**facts)
