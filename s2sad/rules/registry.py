@@ -27,8 +27,10 @@ Shorthands cover the common shapes:
 Facts about an op that the stages need besides its derivative (it returns a view, it has
 effects, its result has the shape of an argument, ...) are declared on its rule too, as keyword
 arguments of the same `define` / shorthand call (see `Facts`); an op with facts but no
-derivative rule (np.atleast_1d, s2sad's `make_list`) declares them with `declare`. The stages ask `facts(op)`
-and keep no lists of ops of their own.
+derivative rule (np.imag, s2sad's `make_list`) declares them with `declare`. The stages ask `facts(op)`
+and keep no lists of ops of their own. An op that will not be differentiated as it is (np.fft.rfft,
+whose result is complex) is declared with `refuse`: a call on an active value is refused at the
+user's line with the reason and the fix.
 """
 
 from __future__ import annotations
@@ -159,7 +161,12 @@ DECLARED: dict[int, Facts] = {}
 
 
 def lookup(op: object) -> Rule | None:
+    """The rule of `op`. A method bound to an object (`rng.normal`, a new object at each
+    attribute access) has the rule of its class's function (`np.random.Generator.normal`),
+    registered with the parameters after `self`."""
     rule = RULES.get(id(op))
+    if rule is None and _bound_to_an_object(op):
+        rule = RULES.get(id(op.__func__))
     if rule is None and _from_scipy_special(op):
         # Lazy on purpose: importing scipy takes longer than all the rest of s2sad, so its rules
         # are registered when a program first calls a scipy.special function.
@@ -180,12 +187,37 @@ def facts(op: object) -> Facts:
 
 def declare(*ops: object, **facts: object) -> None:
     """Declare facts (see `Facts`) of ops that have no derivative rule: a call of one on an active
-    value is still refused, but the stages know what it does (np.atleast_1d returns a view,
+    value is still refused, but the stages know what it does (np.imag returns a view,
     `list_pop` hands out an item its list holds)."""
     for op in ops:
         DECLARED[id(op)] = Facts(**facts)
         _KEEP_ALIVE.append(op)
     GENERATION[0] += 1
+
+
+REFUSED: dict[int, tuple[str, str]] = {}
+"""Ops that cannot be differentiated, by `id`: why, and the fix to write instead (`refuse`)."""
+
+
+def refuse(*ops: object, reason: str, hint: str) -> None:
+    """Declare ops that have no derivative rule and will not get one as they are: a call of one
+    on an active value is refused at the user's line with `reason` and the fix `hint`."""
+    for op in ops:
+        REFUSED[id(op)] = (reason, hint)
+        _KEEP_ALIVE.append(op)
+    GENERATION[0] += 1
+
+
+def refusal(op: object) -> tuple[str, str] | None:
+    """Why `op` cannot be differentiated and what to write instead, if it was `refuse`d."""
+    return REFUSED.get(id(op))
+
+
+def _bound_to_an_object(op: object) -> bool:
+    import types
+
+    owner = getattr(op, "__self__", None)
+    return hasattr(op, "__func__") and not isinstance(owner, (type, types.ModuleType)) and owner is not None
 
 
 def _from_scipy_special(op: object) -> bool:
@@ -214,7 +246,7 @@ def _spelling(op: object, path: str | None) -> tuple[tuple[str, ...], object]:
     parts = path.split(".")
     if parts[0] == "builtins" or path.startswith("s2sad.runtime."):
         return (parts[-1],), op  # builtins and s2sad's own helpers go by their bare names
-    aliases = {"numpy": "np"}
+    aliases = {"numpy": "np", "numpy.random": "np.random"}
     for cut in range(len(parts) - 1, 0, -1):
         try:
             root = importlib.import_module(".".join(parts[:cut]))

@@ -10,15 +10,22 @@ sequence of its rows (`np.vstack(x)`, `np.concatenate(x)`) has an array cotangen
 
 import numpy as np
 
-from s2sad.rules.registry import declare, define, linear
+from s2sad import runtime
+from s2sad.rules.registry import declare, define, elementwise, linear, nondiff, refuse
 from s2sad.runtime import (
+    broadcast_like,
     convert,
     convert_back,
     inverse_axes,
     join,
     pad_value,
     pad_value_adjoint,
+    rolled_to,
+    select_adjoint,
+    select_none,
+    select_tangent,
     sort_order,
+    split_axis,
     take_along_axis_adjoint,
     unbroadcast,
     unjoin,
@@ -90,8 +97,45 @@ class flip:
         return np.flip(g, axis)
 
 
-declare(np.atleast_1d, np.atleast_2d, np.atleast_3d, np.imag, np.rot90, np.fliplr, np.flipud, view=True)
-"""Views without a derivative rule (they may still be called on constants)."""
+declare(np.imag, view=True)
+"""A view without a derivative rule (it may still be called on constants)."""
+
+
+@linear(np.atleast_3d, "x", view=True)
+@linear(np.atleast_2d, "x", view=True)
+@linear(np.atleast_1d, "x", view=True)
+class atleast_1d:
+    """One array: a view of x with axes of length 1 added (several arrays give a tuple and have
+    no rule: call it once per array)."""
+
+    def bx(g, x):
+        return np.reshape(g, np.shape(x))
+
+
+@linear(np.flipud, "x", view=True)
+class flipud:
+    def bx(g):
+        return np.flipud(g)
+
+
+@linear(np.fliplr, "x", view=True)
+class fliplr:
+    def bx(g):
+        return np.fliplr(g)
+
+
+@linear(np.rot90, "x, k=1, axes=(0, 1)", view=True)
+class rot90:
+    def bx(g, k, axes):
+        return np.rot90(g, np.negative(k), axes)
+
+
+@linear(np.rollaxis, "x, axis, start=0", view=True)
+class rollaxis:
+    """The same permutation as moving `axis` to where it lands (see `rolled_to`)."""
+
+    def bx(g, x, axis, start):
+        return np.moveaxis(g, rolled_to(x, axis, start), axis)
 
 
 @linear(np.roll, "x, shift, axis=None")
@@ -157,6 +201,15 @@ class vstack:
         return unjoin(g, arrays, 0, "vstack")
 
 
+if hasattr(np, "row_stack"):  # a deprecated name of np.vstack (NumPy 2.0), absent from later versions
+    @linear(np.row_stack, "arrays", linear_in="arrays")
+    class row_stack:
+        """np.vstack under its old name."""
+
+        def barrays(g, arrays):
+            return unjoin(g, arrays, 0, "vstack")
+
+
 @linear(np.column_stack, "arrays", linear_in="arrays")
 class column_stack:
     """1-D arrays become columns; the cotangent of each is its columns of g."""
@@ -180,6 +233,48 @@ class split:
         return join(g, out, axis, "concatenate")
 
 
+@linear(np.vsplit, "x, indices_or_sections", structural=True)
+class vsplit:
+    """np.split along axis 0."""
+
+    def bx(g, out):
+        return join(g, out, 0, "concatenate")
+
+
+@linear(np.hsplit, "x, indices_or_sections", structural=True)
+class hsplit:
+    """np.split along axis 1 (along axis 0 for a 1-D array)."""
+
+    def bx(g, x, out):
+        return join(g, out, split_axis(x, 1), "concatenate")
+
+
+@linear(np.dsplit, "x, indices_or_sections", structural=True)
+class dsplit:
+    """np.split along axis 2."""
+
+    def bx(g, out):
+        return join(g, out, 2, "concatenate")
+
+
+@define(np.append, "arr, values, axis=None")
+class append:
+    """np.concatenate((arr, values), axis) (with axis None both are flattened first): each part
+    of the cotangent goes back to the array it came from."""
+
+    def darr(darr, arr, values, axis):
+        return join((darr, None), (arr, values), axis, "concatenate")
+
+    def barr(g, arr, values, axis):
+        return unjoin(g, (arr, values), axis, "concatenate")[0]
+
+    def dvalues(dvalues, arr, values, axis):
+        return join((None, dvalues), (arr, values), axis, "concatenate")
+
+    def bvalues(g, arr, values, axis):
+        return unjoin(g, (arr, values), axis, "concatenate")[1]
+
+
 @define(np.sort, "x, axis=-1, kind=None")
 class sort:
     """The derivative follows the permutation that sorts x (stable: tied elements keep their
@@ -190,6 +285,64 @@ class sort:
 
     def bx(g, x, axis):
         return take_along_axis_adjoint(g, x, sort_order(x, axis), axis)
+
+
+@define(np.partition, "x, kth, axis=-1, kind='introselect', order=None")
+class partition:
+    """Like sort: the derivative follows the permutation that np.argpartition finds (the one
+    np.partition applies), each element taking the derivative of the place it lands in."""
+
+    def dx(dx, x, kth, axis):
+        return np.take_along_axis(dx, np.argpartition(x, kth, axis), axis)
+
+    def bx(g, x, kth, axis):
+        return take_along_axis_adjoint(g, x, np.argpartition(x, kth, axis), axis)
+
+
+nondiff(np.argpartition, rolled_to, split_axis, family="shape")
+
+
+@elementwise(np.nan_to_num, "x, copy=True, nan=0.0, posinf=None, neginf=None")
+def nan_to_num(x):
+    """Slope 1 where x is finite (kept as it is), 0 where a NaN or an infinity is replaced by a
+    constant. The replacement values are constants (an active one is refused)."""
+    return np.isfinite(x) * 1.0
+
+
+@define(np.select, "condlist, choicelist, default=0")
+class select:
+    """Each element comes from the first choice whose condition holds there, else from the
+    default: linear in the choices and the default, piecewise constant in the conditions."""
+
+    def dchoicelist(dchoicelist, condlist, choicelist):
+        return select_tangent(dchoicelist, condlist, choicelist)
+
+    def bchoicelist(g, condlist, choicelist):
+        return select_adjoint(g, condlist, choicelist)
+
+    def ddefault(ddefault, condlist, choicelist):
+        return np.where(select_none(condlist, choicelist), ddefault, 0.0)
+
+    def bdefault(g, condlist, choicelist, default):
+        return unbroadcast(np.where(select_none(condlist, choicelist), g, 0.0), default)
+
+
+@linear(runtime.select_tangent, "d, condlist, choicelist", linear_in="d")
+class select_tangent_rule:
+    def bd(c, condlist, choicelist):
+        return select_adjoint(c, condlist, choicelist)
+
+
+@linear(runtime.select_adjoint, "g, condlist, choicelist", linear_in="g", structural=True)
+class select_adjoint_rule:
+    def bg(c, g, condlist, choicelist):
+        return broadcast_like(select_tangent(c, condlist, choicelist), g)
+
+
+nondiff(runtime.select_none, family="shape")
+refuse(np.piecewise, reason="NumPy calls its functions itself, out of s2sad's sight",
+       hint="compute each piece and pick with np.select([x < 0, x >= 0], [f(x), g(x)]) or "
+            "np.where(x < 0, f(x), g(x))")
 
 
 @linear(np.copy, "x")

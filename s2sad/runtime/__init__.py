@@ -4,6 +4,7 @@ again. Keep them small and fast: they sit on the hot path. Generated code names 
 (`unbroadcast(g, x)`); this package gathers them from its modules by kind.
 """
 
+from s2sad.runtime.arrayops import *  # noqa: F403
 from s2sad.runtime.arrays import *  # noqa: F403
 from s2sad.runtime.containers import *  # noqa: F403
 from s2sad.runtime.core import *  # noqa: F403

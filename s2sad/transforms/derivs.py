@@ -11,7 +11,7 @@ from s2sad.core import ir
 from s2sad.core.ir import Call, Var
 from s2sad.core.naming import Namer
 from s2sad.errors import Location, MissingRule, UnsupportedSyntax
-from s2sad.rules.registry import Rule, facts, is_internal, lookup
+from s2sad.rules.registry import Rule, facts, is_internal, lookup, refusal
 from s2sad.transforms.templates import bind
 
 
@@ -40,7 +40,12 @@ class Context:
                 f"the method call .{method}(...) gets an active argument; s2sad has no rule for it",
                 self.where(stmt.line),
                 hint="call a module-level function instead (methods of your own objects are not followed), "
-                     "or wrap the arguments in s2sad.stop_gradient if no derivative should flow")
+                     "or wrap the arguments in s2sad.stop_gradient if no derivative should flow; for a random "
+                     "generator made here, scale standard draws (mu + sigma * rng.standard_normal(n)) or draw "
+                     "from a generator defined at module level")
+        if rule is None and refusal(call.op.value) is not None:
+            reason, hint = refusal(call.op.value)
+            raise MissingRule(f"{call.op.dotted} cannot be differentiated: {reason}", self.where(stmt.line), hint=hint)
         if rule is None:
             raise MissingRule(
                 f"no derivative rule for {call.op.dotted} (called with active arguments)",

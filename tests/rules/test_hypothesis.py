@@ -40,8 +40,8 @@ from tests.rules.test_coverage import registered
 from tests.rules.test_elementwise import call_source
 from tests.rules.test_linalg import EINSUMS
 
-FAMILIES = ("arith", "containers", "creation", "elementwise", "indexing", "linalg", "math_module", "reductions",
-            "scipy_special", "shape", "special_values")
+FAMILIES = ("arith", "containers", "creation", "elementwise", "fft", "indexing", "linalg", "math_module",
+            "reductions", "scipy_special", "shape", "special_values")
 POSITIONAL = ("math_module",)
 """Families whose ops take no keywords (math.log, builtin max): their rules are called positionally."""
 
@@ -150,6 +150,12 @@ def test_pipeline(item, data):
 
 INDEX_CONCAT = ("np.r_ / np.c_ lowered: takes a layout of items, slices and directive strings, not free points; "
                 "tested in test_dropped.py (finite differences, closed form, tangent/adjoint transposes)")
+SPLITS = ("np.split along a fixed axis (np.split is drawn below); returns a list of pieces: "
+          "test_split_along_a_fixed_axis in test_shape.py")
+DRAWS = ("a random draw: no two calls alike, so no finite differences on free points; exact pathwise "
+         "identities and seeded programs in test_random.py")
+SELECTS = ("takes a list of conditions and a list of choices (sequences of arrays): test_select_in_every_mode "
+           "and test_select_helpers_are_adjoint in test_shape.py")
 CONTAINERS = "takes or returns a container (list, tuple, dict, object): pytree tests in test_containers.py"
 EXCLUDED = {
     "getattr": CONTAINERS,
@@ -184,6 +190,17 @@ EXCLUDED = {
     "index_concat": INDEX_CONCAT,
     "index_concat_tangent": INDEX_CONCAT,
     "index_concat_adjoint": INDEX_CONCAT,
+    "np.vsplit": SPLITS,
+    "np.hsplit": SPLITS,
+    "np.dsplit": SPLITS,
+    "np.append": "joins two arrays as np.concatenate does (drawn below); test_append in test_shape.py",
+    **({"np.row_stack": "np.vstack's deprecated name (np.vstack is drawn below); test_row_stack in test_shape.py"}
+       if hasattr(np, "row_stack") else {}),
+    **{f"np.random.{owner}.{name}": DRAWS for owner in ("Generator", "RandomState")
+       for name in ("normal", "laplace", "logistic", "gumbel", "uniform", "exponential", "lognormal")},
+    "np.select": SELECTS,
+    "select_tangent": SELECTS,
+    "select_adjoint": SELECTS,
     "norm_partial": "its argument must be the norm of the other (not a free point); drawn indirectly by "
                     "np.linalg.norm, second order in test_linalg.py",
     "norm_hvp": "its arguments must be a norm and its partial (not free points); second order of "

@@ -7,8 +7,10 @@ import pytest
 import s2sad
 from s2sad import runtime
 from s2sad.testing import check_grads, check_rule, make_function
+from tests.rules.endtoend import check_every_mode
 from tests.rules.family import Nondiff, test_nondiff_gives_zero_derivatives, test_pipeline, test_rule  # noqa: F401
 from tests.rules.specs import Spec
+from tests.rules.test_elementwise import check_pipeline
 
 CUBE = [((2, 3, 4),)]
 MATRIX = [((3, 4),)]
@@ -23,6 +25,60 @@ def _axis_specs(op, **options) -> list[Spec]:
     """The op on scalars and arrays (all axes), then over each kind of axis on a 3-d array."""
     return [Spec(op, **options)] + [Spec(op, shapes=CUBE, kwargs=kw, **options) for kw in AXES]
 
+
+XP = np.array([-1.5, -0.5, 0.2, 1.0, 1.6])
+"""Sample points for np.interp: some query points on (-2, 2) fall outside them."""
+VECTOR = np.array([0.3, -1.2, 0.8, 1.9, -0.4])
+"""Constant values for the helpers' other arguments."""
+PAIRS_1D = [((5,), (3,)), ((2,), (4,)), ((1,), (3,)), ((4,), (4,))]
+
+SAMPLES = [
+    Spec(np.diff, shapes=[((5,),)] + MATRIX),
+    Spec(np.diff, shapes=MATRIX, kwargs=dict(axis=0)),
+    Spec(np.diff, shapes=CUBE, kwargs=dict(n=2, axis=-1)),
+    Spec(np.diff, shapes=CUBE, kwargs=dict(n=2, axis=1)),
+    Spec(np.diff, shapes=[((2,),)], kwargs=dict(n=3), name="diff(n above the length)"),
+    Spec(np.trapezoid, ("y",), shapes=[((5,),)] + MATRIX),
+    Spec(np.trapezoid, ("y",), shapes=CUBE, kwargs=dict(dx=0.5, axis=0)),
+    Spec(np.trapezoid, ("y", "x"), shapes=[((5,), (5,)), ((3, 4), (4,)), ((3, 4), (3, 4))]),
+    Spec(np.trapezoid, ("y", "x"), shapes=[((4, 3), (4,)), ((2, 4, 3), (2, 4, 3))], kwargs=dict(axis=-2)),
+    *[Spec(np.convolve, ("a", "v"), shapes=PAIRS_1D, kwargs=dict(mode=m)) for m in ("full", "same", "valid")],
+    *[Spec(np.correlate, ("a", "v"), shapes=PAIRS_1D, kwargs=dict(mode=m)) for m in ("full", "same", "valid")],
+    Spec(np.interp, ("x", "fp"), shapes=[((), (5,)), ((7,), (5,)), ((2, 3), (5,))], extra=(XP,)),
+    Spec(np.interp, ("x", "fp"), shapes=[((7,), (5,))], extra=(XP,), kwargs=dict(left=-3.0, right=3.0)),
+    Spec(np.interp, ("x",), shapes=[((7,),)], extra=(XP, VECTOR), kwargs=dict(left=-3.0)),
+    Spec(np.gradient, ("f",), shapes=[((5,),)]),
+    # (np.gradient's spacings and edge_order=2: in SAMPLE_PROGRAMS; the harness calls an op by its rule's
+    # parameter names, and np.gradient takes its spacings as *varargs)
+    Spec(np.gradient, ("f",), shapes=CUBE, kwargs=dict(axis=1)),
+    Spec(np.gradient, ("f",), shapes=CUBE, kwargs=dict(axis=-1)),
+    # the runtime helpers the rules above call (their own rules serve higher derivatives)
+    Spec(runtime.gradient_along, ("f",), shapes=[((5,),)]),
+    Spec(runtime.gradient_along, ("f",), shapes=CUBE, extra=(0.5, -1, 2)),
+    Spec(runtime.gradient_adjoint, ("g",), shapes=[((5,),)], extra=(np.zeros(5),)),
+    Spec(runtime.gradient_adjoint, ("g",), shapes=[((3, 4),)], extra=(np.zeros((3, 4)), 0.5, 1, 2)),
+    Spec(runtime.diff_adjoint, ("g",), shapes=[((4,),), ((3, 2),)]),
+    Spec(runtime.diff_adjoint, ("g",), shapes=CUBE, kwargs=dict(n=2, axis=0)),
+    Spec(runtime.trapezoid_weights, ("x",), shapes=[((5,),)], extra=(VECTOR,)),
+    Spec(runtime.trapezoid_weights, ("x",), shapes=[((5,),)], extra=(np.zeros((3, 5)),)),
+    Spec(runtime.trapezoid_weights, ("x",), shapes=[((5, 3),)], extra=(np.zeros((5, 3)),), kwargs=dict(axis=0)),
+    Spec(runtime.trapezoid_weights_adjoint, ("c",), shapes=[((3, 5),)], extra=(np.zeros((3, 5)), VECTOR)),
+    Spec(runtime.trapezoid_weights_adjoint, ("c",), shapes=[((1, 5),)], extra=(np.zeros((3, 5)), VECTOR)),
+    Spec(runtime.trapezoid_weights_adjoint, ("c",), shapes=[((5, 3),)], extra=(np.zeros((5, 3)), np.zeros((5, 3))),
+         kwargs=dict(axis=0)),
+    *[Spec(runtime.conv_embed, ("g",), shapes=[((n,),)], extra=(np.zeros(5), np.zeros(3), m, how))
+      for how in ("convolve", "correlate") for m, n in (("full", 7), ("same", 5), ("valid", 3))],
+    Spec(runtime.conv_embed, ("g",), shapes=[((4,),)], extra=(np.zeros(2), np.zeros(4), "same", "correlate")),
+    *[Spec(runtime.conv_cut, ("c",), shapes=[((7,),)], extra=(np.zeros(5), np.zeros(3), m, how))
+      for how in ("convolve", "correlate") for m in ("full", "same", "valid")],
+    Spec(runtime.interp_values, ("dfp",), shapes=[((5,),)], extra=(VECTOR * 1.5, XP)),
+    Spec(runtime.interp_values, ("dfp",), shapes=[((5,),)], extra=(VECTOR * 1.5, XP, 1.0, 2.0)),
+    Spec(runtime.interp_values_adjoint, ("g",), shapes=[((5,),)], extra=(VECTOR * 1.5, XP, np.zeros(5))),
+    Spec(runtime.interp_values_adjoint, ("g",), shapes=[((5,),)], extra=(VECTOR * 1.5, XP, np.zeros(5), None, 2.0)),
+    Spec(runtime.interp_slope, ("fp",), shapes=[((5,),)], extra=(VECTOR * 1.5, XP)),
+    Spec(runtime.interp_slope_adjoint, ("c",), shapes=[((5,),)], extra=(VECTOR * 1.5, XP, np.zeros(5))),
+]
+"""Calculus on samples: differences, the trapezoid rule, filters, interpolation."""
 
 SPECS = [
     *_axis_specs(np.sum),
@@ -60,11 +116,18 @@ SPECS = [
     Spec(runtime.unreduce, ("g",), shapes=[((3,),)], extra=(CUBE_LIKE, (0, 2))),
     Spec(runtime.unreduce, ("g",), shapes=[((1, 3, 1),)], extra=(CUBE_LIKE, (0, -1), True)),
     Spec(runtime.unreduce, ("g",), shapes=[((),)], extra=(CUBE_LIKE,)),
+    *SAMPLES,
 ]
+
+CHECK_PIPELINE = check_pipeline
+"""By name: np.interp's differentiable x and fp have the constant xp between them."""
 
 NONDIFF = [
     Nondiff(runtime.tie_weights, "op(x, np.max(x))"),
     Nondiff(runtime.reduced_size, "op(x) + 0.5"),
+    Nondiff(np.digitize, "op(x, [0.0, 1.0]) * 1.0"),
+    Nondiff(np.bincount, "op(np.digitize(x, [0.0, 1.0])) * 1.0"),
+    Nondiff(np.histogram, "op(x, 3, range=(-2.0, 3.0))[0] * 1.0"),
 ]
 
 
@@ -214,3 +277,82 @@ def test_float32_stays_float32(body):
     g = s2sad.grad(make_function(f"def f(x):\n    return np.sum({body})\n"))
     assert g(x).dtype == np.float32
     assert s2sad.jvp(g, (x,), (np.ones_like(x),))[1].dtype == np.float32
+
+
+# ---------------------------------------------------------------- calculus on samples
+
+
+SAMPLE_PROGRAMS = [
+    ("def f(x):\n    return np.diff(np.sin(x), 2) * np.diff(x ** 2)[1:]\n", [(6,)], True),
+    ("def f(x):\n    return np.diff(x, axis=0) ** 2\n", [(3, 4)], True),
+    ("def f(y, t):\n    return np.trapezoid(np.exp(-y * t), t, axis=-1)\n", [(2, 5), (5,)], True),
+    ("def f(y):\n    return np.trapezoid(y ** 3, dx=0.25, axis=0)\n", [(4, 3)], True),
+    ("def f(signal, kernel):\n    return np.convolve(np.tanh(signal), kernel, 'same') ** 2\n", [(7,), (3,)], True),
+    ("def f(a, v):\n    return np.correlate(a, v * a[:3], 'full')\n", [(5,), (3,)], True),
+    ("def f(a, v):\n    return np.correlate(a ** 2, v, 'valid') + np.convolve(v, a, 'valid')[0]\n", [(6,), (2,)], True),
+    ("def f(x):\n    return np.gradient(np.sin(x), 0.5, edge_order=2) * np.gradient(x ** 2, axis=0)\n", [(6,)], True),
+    ("def f(x):\n    return np.gradient(x ** 3, np.cumsum(np.arange(1.0, 7.0)))\n", [(6,)], True),
+    ("def f(x):\n    gy, gx = np.gradient(x ** 3)\n    return gy * np.cos(gx)\n", [(3, 4)], True),
+    ("def f(x, fp):\n    return np.interp(x, XP, fp) * np.interp(x ** 2, XP, fp ** 2, left=0.0)\n",
+     [(6,), (5,)], False),
+]
+
+
+def _body(value) -> str:
+    return str(value).split("\n")[1].strip() if "\n" in str(value) else ""
+
+
+@pytest.mark.parametrize("source, shapes, smooth", SAMPLE_PROGRAMS, ids=_body)
+def test_sample_programs_in_every_mode(source, shapes, smooth):
+    rng = np.random.default_rng(4)
+    args = [rng.uniform(-1.2, 1.2, s) for s in shapes]
+    check_every_mode(source, args, smooth=smooth, namespace={"XP": XP})
+
+
+def test_diff_and_trapezoid_closed_forms():
+    x = np.array([1.0, 4.0, 2.0, 7.0])
+    np.testing.assert_array_equal(_grad("def f(x):\n    return np.sum(np.diff(x) * np.arange(3.0))\n", x),
+                                  [0.0, -1.0, -1.0, 2.0])
+    t = np.array([0.0, 0.5, 2.0])
+    y = np.array([1.0, 3.0, -1.0])
+    np.testing.assert_allclose(_grad("def f(y, t):\n    return np.trapezoid(y, t)\n", y, t), [0.25, 1.0, 0.75])
+    # d/dt of sum of (t[i+1] - t[i]) (y[i] + y[i+1]) / 2
+    np.testing.assert_allclose(_grad("def f(y, t):\n    return np.trapezoid(y, t)\n", y, t, argnums=1),
+                               [-2.0, 1.0, 1.0])
+
+
+def test_interp_closed_form_and_kinks():
+    xp, fp = np.array([0.0, 1.0, 3.0]), np.array([0.0, 2.0, 1.0])
+    source = "def f(x, fp):\n    return np.sum(np.interp(x, xp, fp))\n"
+    fun = make_function(source, {"xp": xp})
+    x = np.array([0.5, 2.0, -1.0, 4.0, 1.0])
+    gx, gfp = s2sad.grad(fun, argnums=(0, 1))(x, fp)
+    # slopes 2 and -1/2 inside, 0 outside; at the sample 1.0 the slopes have opposite signs: 0
+    np.testing.assert_array_equal(gx, [2.0, -0.5, 0.0, 0.0, 0.0])
+    np.testing.assert_allclose(gfp, [0.5 + 1.0, 0.5 + 0.5 + 1.0, 0.5 + 1.0])
+    same_sign = make_function(source, {"xp": xp})
+    assert s2sad.grad(same_sign)(np.array([1.0]), np.array([0.0, 2.0, 3.0]))[0] == 0.5
+
+
+def test_interp_with_a_period_is_refused():
+    fun = make_function("def f(x):\n    return np.sum(np.interp(x, [0.0, 1.0], [1.0, 2.0], period=2.0))\n")
+    with pytest.raises(s2sad.S2SADError, match="period"):
+        s2sad.grad(fun)(np.array([0.5]))
+
+
+def test_gradient_of_several_axes():
+    """A tuple of one array per axis (the spec table checks one axis at a time)."""
+    rng = np.random.default_rng(0)
+    f, d = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    g = (rng.standard_normal((3, 4)), rng.standard_normal((3, 4)))
+    tangent = runtime.gradient_along(d, None, (0, 1))
+    np.testing.assert_allclose(sum(np.sum(a * b) for a, b in zip(tangent, g)),
+                               np.sum(runtime.gradient_adjoint(g, f, None, (0, 1)) * d), rtol=1e-12)
+    check_every_mode("def f(x):\n    gy, gx = np.gradient(x ** 2, 0.5, axis=(0, 1))\n    return gy - gx\n",
+                     [rng.standard_normal((3, 4))])
+
+
+def test_gradient_with_a_spacing_per_axis_is_refused():
+    fun = make_function("def f(x):\n    return np.sum(np.gradient(x, 0.5, 2.0)[0])\n")
+    with pytest.raises(s2sad.MissingRule, match="np.gradient"):
+        s2sad.grad(fun)(np.ones((3, 4)))

@@ -7,6 +7,7 @@ import pytest
 import s2sad
 from s2sad import runtime
 from s2sad.testing import check_grads, make_function
+from tests.rules.endtoend import check_every_mode
 from tests.rules.family import Nondiff, test_nondiff_gives_zero_derivatives, test_pipeline, test_rule  # noqa: F401
 from tests.rules.specs import Spec, uniform
 
@@ -54,6 +55,21 @@ TABLE = [
     Spec(np.sort, shapes=[((5,),)] + MATRIX),
     Spec(np.sort, shapes=CUBE, kwargs=dict(axis=0)),
     Spec(np.sort, shapes=MATRIX, kwargs=dict(axis=None)),
+    Spec(np.atleast_1d, shapes=[((),), ((3,),), ((3, 4),)]),
+    Spec(np.atleast_2d, shapes=[((),), ((3,),), ((3, 4),)]),
+    Spec(np.atleast_3d, shapes=[((),), ((3,),), ((3, 4),), ((2, 3, 4),)]),
+    Spec(np.flipud, shapes=[((3,),)] + MATRIX + CUBE),
+    Spec(np.fliplr, shapes=MATRIX + CUBE),
+    Spec(np.rot90, shapes=MATRIX + CUBE),
+    Spec(np.rot90, shapes=CUBE, extra=(3, (2, 0))),
+    Spec(np.rot90, shapes=MATRIX, kwargs=dict(k=-2)),
+    Spec(np.rollaxis, shapes=CUBE, extra=(2,)),
+    Spec(np.rollaxis, shapes=CUBE, extra=(0, 3)),
+    Spec(np.rollaxis, shapes=CUBE, extra=(-1, -2)),
+    Spec(np.partition, shapes=[((5,),)] + MATRIX, extra=(2,)),
+    Spec(np.partition, shapes=CUBE, extra=((0, 1),), kwargs=dict(axis=0)),
+    Spec(np.partition, shapes=MATRIX, extra=(5,), kwargs=dict(axis=None)),
+    Spec(np.nan_to_num, shapes=[((),), ((3,),), ((3, 4),)]),
     Spec(np.copy, shapes=[((),), ((3,),), ((3, 4),)]),
     Spec(np.asarray, shapes=[((),), ((3, 4),)]),
     Spec(np.array, shapes=[((),), ((3, 4),)]),
@@ -73,8 +89,10 @@ TABLE = [
     Spec(runtime.convert_back, ("g",), shapes=[((),)], extra=(0.0, "int64"), name="convert_back(to int)"),
 ]
 
-CUSTOM_TESTED = (np.concatenate, np.stack, np.hstack, np.vstack, np.column_stack, np.dstack, np.split,
-                 np.array_split, runtime.join, runtime.unjoin)
+CUSTOM_TESTED = (np.select, runtime.select_tangent, runtime.select_adjoint,
+                 np.concatenate, np.stack, np.hstack, np.vstack, np.column_stack, np.dstack, np.split,
+                 np.array_split, np.vsplit, np.hsplit, np.dsplit, np.append, runtime.join, runtime.unjoin,
+                 *((np.row_stack,) if hasattr(np, "row_stack") else ()))
 """Rules of ops taking or returning a sequence of arrays, tested below."""
 
 SPECS = TABLE + [Spec(op) for op in CUSTOM_TESTED]
@@ -85,6 +103,10 @@ RULE_SPECS = TABLE
 NONDIFF = [
     Nondiff(runtime.sort_order, "op(x) * 1.0"),
     Nondiff(runtime.inverse_axes, "op((1, 0))[0] + 0.5"),
+    Nondiff(np.argpartition, "op(x, 1) * 1.0"),
+    Nondiff(runtime.rolled_to, "op(np.ones((2, 2)) * x[0], 1) * 1.0"),
+    Nondiff(runtime.split_axis, "op(x, 1) * 1.0"),
+    Nondiff(runtime.select_none, "op([x < 0.0, x > 2.0], [x, x]) * 1.0"),
 ]
 
 
@@ -191,6 +213,48 @@ def test_split(body, shape):
     _, pullback = s2sad.vjp(fun, x)
     (bx,) = pullback(v)
     np.testing.assert_allclose(np.sum(bx * dx), sum(np.sum(a * b) for a, b in zip(v, tangent)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("body, shape", [
+    ("np.vsplit(x, 2)", (4, 3)),
+    ("np.vsplit(x, [1])", (3, 2, 2)),
+    ("np.hsplit(x, 3)", (2, 6)),
+    ("np.hsplit(x, [2, 3])", (5,)),
+    ("np.dsplit(x, 2)", (2, 1, 4)),
+])
+def test_split_along_a_fixed_axis(body, shape):
+    test_split(body, shape)
+
+
+@pytest.mark.parametrize("body, shapes", [
+    ("np.append(a, b)", ((2, 3), (4,))),
+    ("np.append(a, b, axis=0)", ((2, 3), (1, 3))),
+    ("np.append(a, b, axis=-1)", ((2, 3), (2, 2))),
+    ("np.append(a, b)", ((), (3,))),
+])
+def test_append(body, shapes):
+    a, b = uniform(*shapes)
+    args = [float(a) if a.ndim == 0 else a, float(b) if b.ndim == 0 else b]
+    check_grads(make_function(f"def f(a, b):\n    return {body}\n"), args)
+    check_grads(make_function(f"def f(a, b):\n    return np.sum(np.sin({body}))\n"), args, order=2)
+
+
+def test_append_a_constant():
+    grad = s2sad.grad(make_function("def f(a):\n    return np.sum(np.append(a, [1.0, 2.0]) ** 2)\n"))
+    np.testing.assert_array_equal(grad(np.array([3.0, -1.0])), [6.0, -2.0])
+
+
+@pytest.mark.skipif(not hasattr(np, "row_stack"), reason="np.row_stack is absent from this NumPy")
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_row_stack():
+    a, b = uniform((3,), (2, 3))
+    check_grads(make_function("def f(a, b):\n    return np.row_stack((a, b))\n"), [a, b])
+
+
+def test_partition_follows_the_permutation():
+    x = np.array([3.0, -1.0, 2.0, 0.5])
+    grad = s2sad.grad(make_function("def f(x):\n    return np.partition(x, 1)[1] * 10.0\n"))(x)
+    np.testing.assert_array_equal(grad, [0.0, 0.0, 0.0, 10.0])
 
 
 def test_split_unpacked():
@@ -304,6 +368,11 @@ def _hessian_vector_check(source: str, x, seed: int = 0) -> None:
     "np.sum(np.broadcast_to(x, (2, 3, 4)) ** 3)",
     "np.sum(np.array([x[0], x[1] ** 2]) ** 2)",
     "np.sum(np.asarray(x, np.float64) ** 3)",
+    "np.sum(np.rot90(x) * np.fliplr(x).T ** 2)",
+    "np.sum(np.flipud(x) * np.atleast_3d(x)[:, :, 0] ** 2)",
+    "np.sum(np.rollaxis(np.atleast_3d(x), 2) ** 3)",
+    "np.sum(np.partition(x ** 2, 2, axis=1) * np.arange(4.0))",
+    "np.sum(np.vstack(np.hsplit(x, 2)) ** 3)",
 ])
 def test_second_order(body):
     x = np.random.default_rng(1).uniform(-2, 2, (3, 4))
@@ -333,3 +402,86 @@ def test_float32_stays_float32(body):
     g = s2sad.grad(make_function(f"def f(x):\n    return np.sum({body})\n"))
     assert g(x).dtype == np.float32
     assert s2sad.jvp(g, (x,), (np.ones_like(x),))[1].dtype == np.float32
+
+
+# ---------------------------------------------------------------- selections and replacements
+
+SELECTS = [
+    "np.select([x < 0, x < 1], [x ** 2, np.sin(x)], default=x * 3.0)",
+    "np.select([x < 0, x > 1.5], [x ** 2, 2.0], 0.5)",
+    "np.select([x < 0], [np.cos(x)], default=y)",
+    "np.select([x < 0, x < 1], [y * x, y], default=np.exp(y))",
+]
+
+
+@pytest.mark.parametrize("body", SELECTS)
+def test_select_in_every_mode(body):
+    x = np.array([-1.5, -0.3, 0.4, 1.2, 2.0])
+    y = np.array([0.7, -0.2, 1.1, 0.4, -0.9])
+    check_every_mode(f"def f(x, y):\n    return {body} + 0.0 * y\n", [x, y])
+
+
+def test_select_closed_form():
+    """The first condition that holds picks; a constant choice and the default get nothing."""
+    fun = make_function("def f(x):\n    return np.sum(np.select([x > 0, x > -1], [2.0 * x, x ** 2], 0.0))\n")
+    np.testing.assert_array_equal(s2sad.grad(fun)(np.array([1.0, -0.5, -2.0])), [2.0, -1.0, 0.0])
+
+
+def test_select_helpers_are_adjoint():
+    rng = np.random.default_rng(3)
+    cond = [rng.uniform(size=(2, 3)) < 0.4, rng.uniform(size=(3,)) < 0.5]
+    choices = [rng.standard_normal((2, 3)), rng.standard_normal((3,))]
+    d = [rng.standard_normal((2, 3)), rng.standard_normal((3,))]
+    g = rng.standard_normal((2, 3))
+    back = runtime.select_adjoint(g, cond, choices)
+    np.testing.assert_allclose(np.sum(runtime.select_tangent(d, cond, choices) * g),
+                               sum(np.sum(a * b) for a, b in zip(d, back)), rtol=1e-12)
+
+
+def test_nan_to_num_in_every_mode_and_at_replaced_values():
+    check_every_mode("def f(x):\n    return np.nan_to_num(np.sin(x) * x)\n", [np.array([0.3, -1.2, 2.5])])
+    fun = make_function("def f(x):\n    return np.sum(np.nan_to_num(np.log(x), neginf=-50.0) * 2.0)\n")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        np.testing.assert_array_equal(s2sad.grad(fun)(np.array([0.5, 0.0, -1.0, 2.0])), [4.0, 0.0, -0.0, 1.0])
+
+
+def test_piecewise_is_refused_with_the_fix():
+    fun = make_function("def f(x):\n    return np.piecewise(x, [x < 0, x >= 0], [neg, pos])\n",
+                        {"neg": np.negative, "pos": np.positive})
+    with pytest.raises(s2sad.MissingRule, match="np.piecewise cannot be differentiated") as info:
+        s2sad.grad(make_function("def g(x):\n    return np.sum(f(x))\n", {"f": fun}))(np.ones(3))
+    assert "np.select" in str(info.value) and "np.where" in str(info.value)
+
+
+# ---------------------------------------------------------------- small programs, every transform
+
+LAYOUT_PROGRAMS = [
+    "np.atleast_2d(np.sum(x * x)) * np.atleast_3d(x)[..., 0]",
+    "np.atleast_1d(x[0, 0] ** 2) + np.ravel(np.flipud(np.sin(x)))[:1]",
+    "np.rot90(np.fliplr(x) ** 2, 3) @ np.ones(2)",
+    "np.rollaxis(np.atleast_3d(x ** 3), 2, 1)",
+    "np.concatenate((np.vsplit(np.sin(x), 2)[1], np.hsplit(x ** 2, 3)[2], np.dsplit(np.atleast_3d(x), 1)[0]), "
+    "axis=None)",
+    "np.append(x ** 2, np.cos(x[0]), axis=None)",
+    "np.partition(np.sin(x).ravel(), 3)[3:] * x[1, 1]",
+]
+
+
+@pytest.mark.parametrize("body", LAYOUT_PROGRAMS)
+def test_layout_programs_in_every_mode(body):
+    x = np.random.default_rng(2).uniform(-1.5, 1.5, (2, 3))
+    check_every_mode(f"def f(x):\n    return {body}\n", [x])
+
+
+@pytest.mark.skipif(not hasattr(np, "row_stack"), reason="np.row_stack is absent from this NumPy")
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_row_stack_in_every_mode():
+    x = np.random.default_rng(2).uniform(-1.5, 1.5, (2, 3))
+    check_every_mode("def f(x):\n    return np.row_stack((x ** 2, np.sin(x[0])))\n", [x])
+
+
+@pytest.mark.parametrize("op", ["atleast_1d", "atleast_2d", "atleast_3d", "flipud", "fliplr", "rot90", "rollaxis"])
+def test_views_keep_the_view_fact(op):
+    from s2sad.rules.registry import facts
+
+    assert facts(getattr(np, op)).view
