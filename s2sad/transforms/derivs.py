@@ -36,11 +36,15 @@ class Context:
         rule = lookup(call.op.value)
         if rule is None and call.op.value is runtime.call_method:
             method = call.args[1].value
+            frozen = ""
+            if method in _DISTRIBUTION_METHODS:
+                frozen = (" (of a frozen scipy.stats distribution? call the distribution's method with its "
+                          f"parameters, like scipy.stats.norm.{method}(x, loc, scale))")
             raise MissingRule(
                 f"the method call .{method}(...) gets an active argument; s2sad has no rule for it",
                 self.where(stmt.line),
                 hint="call a module-level function instead (methods of your own objects are not followed), "
-                     "or wrap the arguments in s2sad.stop_gradient if no derivative should flow")
+                     f"or wrap the arguments in s2sad.stop_gradient if no derivative should flow{frozen}")
         if rule is None:
             raise MissingRule(
                 f"no derivative rule for {call.op.dotted} (called with active arguments)",
@@ -78,6 +82,11 @@ class Context:
                     hint=f"register one with s2sad.defvjp/defjvp, or pass s2sad.stop_gradient(...) as {param!r} "
                          "if no derivative should flow through it")
         return [(p, bindings[p]) for p in diff if self.activity.is_active(bindings.get(p))]
+
+
+_DISTRIBUTION_METHODS = frozenset({"logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "logpmf", "pmf"})
+"""Methods of scipy.stats distributions: called on a frozen one (`norm(loc, scale).logpdf(x)`),
+they are refused with the call that has a rule."""
 
 
 def constructor_items(value: ir.Expr) -> tuple[ir.Atom, ...] | None:

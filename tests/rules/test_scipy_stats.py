@@ -1,0 +1,205 @@
+"""Spec table for scipy.stats (scipy is a test dependency; s2sad itself runs without it).
+
+A distribution's parameters share one drawn domain per spec, so the constants (`extra`) are
+chosen to keep each point inside the support: gamma needs x > loc, beta 0 < (x − loc)/scale < 1.
+"""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import s2sad
+from s2sad.errors import MissingRule
+from s2sad.rules.registry import lookup
+from s2sad.testing import check_grads, check_rule, make_function
+from tests.rules.family import test_pipeline, test_rule  # noqa: F401
+from tests.rules.specs import Case, Spec
+from tests.rules.test_elementwise import call_source, check_second_order
+
+POSITIVE = (0.5, 2.0)
+UNIT = (0.1, 0.9)
+TAILS = ("cdf", "logcdf", "sf", "logsf")
+DENSITIES = ("logpdf", "pdf")
+
+
+def _methods(dist, names):
+    return [getattr(dist, name) for name in names]
+
+
+TABLE = [
+    *[Spec(op, ("x", "loc", "scale"), domain=POSITIVE) for op in _methods(stats.norm, DENSITIES + TAILS)],
+    *[Spec(op, ("x", "df", "loc", "scale"), domain=POSITIVE) for op in _methods(stats.t, DENSITIES)],
+    *[Spec(op, ("x", "loc", "scale"), extra=(3.5,), domain=POSITIVE) for op in _methods(stats.t, TAILS)],
+    *[Spec(op, ("x", "a", "scale"), extra=(-0.5,), domain=POSITIVE) for op in _methods(stats.gamma, DENSITIES)],
+    *[Spec(op, ("loc",), extra=(3.0, 1.5), domain=POSITIVE, name=f"gamma.{op.__name__} in loc")
+      for op in _methods(stats.gamma, DENSITIES)],
+    *[Spec(op, ("x",), extra=(1.5,), domain=POSITIVE) for op in _methods(stats.gamma, TAILS)],
+    *[Spec(op, ("loc", "scale"), extra=(3.0, 1.5), domain=POSITIVE, name=f"gamma.{op.__name__} in loc, scale")
+      for op in _methods(stats.gamma, TAILS)],
+    *[Spec(op, ("x", "a", "b"), domain=UNIT) for op in _methods(stats.beta, DENSITIES)],
+    *[Spec(op, ("x",), extra=(1.5, 2.5), domain=UNIT) for op in _methods(stats.beta, TAILS)],
+    *[Spec(op, ("loc", "scale"), extra=(2.5, 1.5, 2.5), domain=(1.5, 2.0), name=f"beta.{op.__name__} in loc, scale")
+      for op in _methods(stats.beta, DENSITIES + TAILS)],
+    *[Spec(op, ("mu",), extra=(3,), domain=POSITIVE) for op in _methods(stats.poisson, ("logpmf", "pmf") + TAILS)],
+]
+"""The specs drawn again by tests/rules/test_hypothesis.py (any point of one domain will do)."""
+
+MVN_SHAPES = [((3,), (3,), (3, 3)), ((4, 3), (3,), (3, 3)), ((2,), (2,), (2, 2))]
+SPECS = [*TABLE, Spec(stats.multivariate_normal.logpdf, ("x", "mean", "cov"), shapes=MVN_SHAPES)]
+
+
+def _values(case: Case, seed: int = 0) -> dict:
+    """The case's point; a `cov` made symmetric positive definite."""
+    values = case.values(seed)
+    if "cov" in values:
+        a = values["cov"]
+        values["cov"] = a @ a.T + np.eye(len(a))
+    return values
+
+
+def check_stats_rule(case: Case) -> None:
+    spec = case.spec
+    values = _values(case)
+    constants = dict(zip([n for n in _signature(spec) if n not in spec.params], spec.extra))
+    check_rule(spec.op, values, constants, rtol=spec.rtol, atol=spec.atol)
+
+
+def _signature(spec: Spec) -> list[str]:
+    return list(lookup(spec.op).signature.parameters)
+
+
+def check_stats_pipeline(case: Case) -> None:
+    spec = case.spec
+    call, namespace = call_source(spec)
+    fun = make_function(f"def f({', '.join(spec.params)}):\n    return {call}\n", namespace)
+    values = _values(case)
+    check_grads(fun, [values[p] for p in spec.params], rtol=spec.rtol, atol=spec.atol)
+
+
+CHECK_RULE = check_stats_rule
+CHECK_PIPELINE = check_stats_pipeline
+
+
+@pytest.mark.parametrize("spec", [s for s in TABLE if s.shapes is None], ids=Spec.label)
+def test_second_order(spec):
+    check_second_order(spec)
+
+
+def test_second_order_of_multivariate_normal():
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((3, 3))
+    cov = a @ a.T + np.eye(3)
+    x, mean = rng.standard_normal((4, 3)), rng.standard_normal(3)
+
+    def f(x, mean, cov):
+        return np.sum(stats.multivariate_normal.logpdf(x, mean, cov))
+
+    check_grads(f, [x, mean, cov], order=2, rtol=1e-5, atol=1e-6)
+
+
+# ---------------------------------------------------------------- closed forms
+
+
+def test_norm_cdf_gradient_is_the_pdf():
+    x = np.array([-1.5, 0.2, 2.0])
+    fun = make_function("def f(x):\n    return np.sum(stats.norm.cdf(x, 0.5, 2.0))\n", {"stats": stats})
+    np.testing.assert_allclose(s2sad.grad(fun)(x), stats.norm.pdf(x, 0.5, 2.0), rtol=1e-12)
+
+
+def test_norm_logpdf_score_in_loc_and_scale():
+    x = np.array([-1.5, 0.2, 2.0])
+    fun = make_function("def f(m, s):\n    return np.sum(stats.norm.logpdf(x, m, s))\n", {"stats": stats, "x": x})
+    dm, ds = s2sad.grad(fun, argnums=(0, 1))(0.5, 2.0)
+    z = (x - 0.5) / 2.0
+    np.testing.assert_allclose(dm, np.sum(z / 2.0), rtol=1e-12)
+    np.testing.assert_allclose(ds, np.sum((z**2 - 1) / 2.0), rtol=1e-12)
+
+
+def test_poisson_cdf_derivative_telescopes():
+    fun = make_function("def f(mu):\n    return stats.poisson.cdf(4, mu)\n", {"stats": stats})
+    np.testing.assert_allclose(s2sad.grad(fun)(2.5), -stats.poisson.pmf(4, 2.5), rtol=1e-12)
+
+
+def test_poisson_logpmf_second_derivative():
+    fun = make_function("def f(mu):\n    return stats.poisson.logpmf(3, mu)\n", {"stats": stats})
+    np.testing.assert_allclose(s2sad.hessian(fun)(1.7), -3 / 1.7**2, rtol=1e-12)
+
+
+# ---------------------------------------------------------------- refusals at the user's line
+
+
+def _refusal(source: str, *args) -> MissingRule:
+    fun = make_function(source, {"stats": stats})
+    with pytest.raises(MissingRule) as info:
+        s2sad.grad(fun)(*args)
+    return info.value
+
+
+def test_cdf_in_a_shape_parameter_is_refused_naming_it():
+    err = _refusal("def f(df):\n    return stats.t.cdf(0.3, df)\n", 3.0)
+    assert "'df'" in str(err) and "scipy_stats.t.cdf" in str(err)
+    assert "return stats.t.cdf(0.3, df)" in str(err)
+
+
+def test_a_library_function_without_rule_is_refused_not_read():
+    err = _refusal("def f(x):\n    return stats.norm.ppf(x)\n", 0.3)
+    assert "stats.norm.ppf" in str(err) and "return stats.norm.ppf(x)" in str(err)
+
+
+def test_a_library_python_function_without_rule_is_refused_not_read():
+    from scipy import stats as library
+
+    err = _refusal("def f(x):\n    return stats.zscore(x)[0]\n", np.array([0.3, 1.0, 2.0]))
+    assert "stats.zscore" in str(err) and library is stats
+
+
+def test_a_frozen_distribution_is_refused_with_the_fix():
+    err = _refusal("def f(x):\n    return stats.norm(0.0, 2.0).logpdf(x)\n", 0.3)
+    assert ".logpdf" in str(err) and "stats.norm(0.0, 2.0).logpdf(x)" in str(err)
+    assert "scipy.stats.norm.logpdf(x, loc, scale)" in str(err)
+
+
+def test_poisson_k_carries_no_derivative():
+    fun = make_function("def f(k, mu):\n    return stats.poisson.logpmf(k, mu)\n", {"stats": stats})
+    assert s2sad.grad(fun, argnums=1)(3, 1.5) == pytest.approx(3 / 1.5 - 1, rel=1e-12)
+
+
+# ---------------------------------------------------------------- a realistic program
+
+ELBO_DRAWS = np.random.default_rng(7).standard_normal(64)
+DATA = np.array([0.8, 1.3, 0.4, 1.9, 1.1])
+
+
+def elbo(mu, log_sigma):
+    """The evidence lower bound of a Gaussian approximation q = N(mu, sigma) to the posterior of
+    the mean of DATA under a N(0, 2) prior and a N(theta, 1) likelihood, by reparameterised
+    draws theta = mu + sigma·eps from a fixed seed."""
+    sigma = np.exp(log_sigma)
+    theta = mu + sigma * ELBO_DRAWS
+    prior = stats.norm.logpdf(theta, 0.0, 2.0)
+    likelihood = np.sum(stats.norm.logpdf(DATA[:, None], theta, 1.0), axis=0)
+    entropy = stats.norm.logpdf(theta, mu, sigma)
+    return np.mean(prior + likelihood - entropy)
+
+
+def test_elbo_gradient_in_both_modes():
+    check_grads(elbo, [0.4, -0.7], order=2, rtol=1e-5, atol=1e-7)
+    value, (dmu, dlog_sigma) = s2sad.value_and_grad(elbo, argnums=(0, 1))(0.4, -0.7)
+    assert value == pytest.approx(elbo(0.4, -0.7), rel=1e-12)
+    eps = 1e-6
+    assert dmu == pytest.approx((elbo(0.4 + eps, -0.7) - elbo(0.4 - eps, -0.7)) / (2 * eps), rel=1e-6)
+    assert dlog_sigma == pytest.approx((elbo(0.4, -0.7 + eps) - elbo(0.4, -0.7 - eps)) / (2 * eps), rel=1e-6)
+
+
+def test_gaussian_mixture_log_likelihood_with_jacobians():
+    """A per-point log likelihood of a two-component mixture in its means and scales: jacrev and
+    jacfwd agree and match finite differences."""
+
+    def loglik(params):
+        means, scales = params[:2], np.exp(params[2:])
+        dens = 0.3 * stats.norm.pdf(DATA, means[0], scales[0]) + 0.7 * stats.norm.pdf(DATA, means[1], scales[1])
+        return np.log(dens)
+
+    p = np.array([0.5, 1.5, -0.2, 0.1])
+    check_grads(loglik, [p], modes=("fwd", "rev"))
+    np.testing.assert_allclose(s2sad.jacrev(loglik)(p), s2sad.jacfwd(loglik)(p), rtol=1e-10)
