@@ -203,3 +203,44 @@ def test_gaussian_mixture_log_likelihood_with_jacobians():
     p = np.array([0.5, 1.5, -0.2, 0.1])
     check_grads(loglik, [p], modes=("fwd", "rev"))
     np.testing.assert_allclose(s2sad.jacrev(loglik)(p), s2sad.jacfwd(loglik)(p), rtol=1e-10)
+
+
+# ---------------------------------------------------------------- finding the rule of a bound method
+
+
+def test_a_distribution_method_is_found_at_every_attribute_access():
+    assert stats.norm.logpdf is not stats.norm.logpdf
+    assert lookup(stats.norm.logpdf) is lookup(stats.norm.logpdf) is not None
+    assert lookup(stats.norm.logpdf) is not lookup(stats.t.logpdf)  # one function, two instances
+    assert lookup(stats.norm.ppf) is None
+
+
+class Scaler:
+    def __init__(self, factor):
+        self.factor = factor
+
+    def apply(self, x):
+        return self.factor * x
+
+
+def test_a_rule_registered_for_a_class_serves_each_instance():
+    import types
+
+    from s2sad.rules.registry import RULES, define, method_key
+
+    @define(types.MethodType(Scaler.apply, Scaler), "x", path="tests.rules.test_scipy_stats.Scaler.apply")
+    class apply:
+        def dx(dx):
+            return 3.0 * dx
+
+        def bx(g, x):
+            return 3.0 * g
+
+    try:
+        assert lookup(Scaler(3.0).apply) is lookup(Scaler(5.0).apply) is not None
+        method = types.MethodType(np.random.Generator.random, np.random.Generator)
+        define(method, "size=None")(type("random", (), {}))
+        assert lookup(np.random.default_rng(0).random) is not None
+    finally:
+        RULES.pop(method_key(Scaler, Scaler.apply), None)
+        RULES.pop(method_key(np.random.Generator, np.random.Generator.random), None)
