@@ -14,7 +14,7 @@ value there is refused with MissingRule naming the parameter.
 
 import numpy as np
 
-from s2sad.rules.registry import define
+from s2sad.rules.registry import define, linear
 from s2sad.runtime import unbroadcast
 
 try:
@@ -914,37 +914,74 @@ if stats is not None:
     @define(stats.multivariate_normal.logpdf, "x, mean=0.0, cov=1.0, allow_singular=False",
             path="scipy.stats.multivariate_normal.logpdf")
     class multivariate_normal_logpdf:
-        """−(d·log 2π + log det cov + rᵀ cov⁻¹ r)/2 for each row r = x − mean of x (d,) or (n, d).
-        With α = cov⁻¹ r: ∂x = −α, ∂mean = α, ∂cov = (α αᵀ − cov⁻¹)/2 summed over the rows.
-        cov must be a (d, d) matrix (pass np.diag(v) for a diagonal one). scipy reads only the
-        lower triangle of cov (like np.linalg.cholesky): a tangent's upper triangle is ignored (it
-        is mirrored from the lower one) and the cotangent is lower triangular."""
+        """−(d·log 2π + log det C + rᵀ C⁻¹ r)/2 for each row r = x − mean of x (d,) or (n, d), where
+        C is cov as a matrix (a scalar is cov·I, a vector the diagonal: `covariance_matrix`).
+        With α = C⁻¹ r: ∂x = −α, ∂mean = α, ∂C = (α αᵀ − C⁻¹)/2 summed over the rows. scipy reads
+        only the lower triangle of a matrix cov (like np.linalg.cholesky): a tangent's upper
+        triangle is ignored (it is mirrored from the lower one) and the cotangent is lower
+        triangular."""
 
         def dx(dx, x, mean, cov):
-            alpha = np.transpose(np.linalg.solve(cov, np.transpose(x - mean)))
+            alpha = np.transpose(np.linalg.solve(covariance_matrix(cov, x), np.transpose(x - mean)))
             return -np.sum(alpha * dx, axis=-1)
 
         def bx(g, x, mean, cov):
-            alpha = np.transpose(np.linalg.solve(cov, np.transpose(x - mean)))
+            alpha = np.transpose(np.linalg.solve(covariance_matrix(cov, x), np.transpose(x - mean)))
             return unbroadcast(-np.expand_dims(g, -1) * alpha, x)
 
         def dmean(dmean, x, mean, cov):
-            alpha = np.transpose(np.linalg.solve(cov, np.transpose(x - mean)))
+            alpha = np.transpose(np.linalg.solve(covariance_matrix(cov, x), np.transpose(x - mean)))
             return np.sum(alpha * dmean, axis=-1)
 
         def bmean(g, x, mean, cov):
-            alpha = np.transpose(np.linalg.solve(cov, np.transpose(x - mean)))
+            alpha = np.transpose(np.linalg.solve(covariance_matrix(cov, x), np.transpose(x - mean)))
             return unbroadcast(np.expand_dims(g, -1) * alpha, mean)
 
         def dcov(dcov, x, mean, cov):
-            alpha = np.transpose(np.linalg.solve(cov, np.transpose(x - mean)))
-            sym = np.tril(dcov) + np.transpose(np.tril(dcov, -1))
+            matrix = covariance_matrix(cov, x)
+            alpha = np.transpose(np.linalg.solve(matrix, np.transpose(x - mean)))
+            lower = covariance_matrix(dcov, x)
+            sym = np.tril(lower) + np.transpose(np.tril(lower, -1))
             quadratic = np.sum(alpha * np.transpose(sym @ np.transpose(alpha)), axis=-1)
-            return (quadratic - np.trace(np.linalg.solve(cov, sym))) / 2
+            return (quadratic - np.trace(np.linalg.solve(matrix, sym))) / 2
 
         def bcov(g, x, mean, cov):
-            alpha = np.transpose(np.linalg.solve(cov, np.transpose(x - mean)))
-            rows = np.reshape(alpha, (-1, np.shape(cov)[0]))
+            matrix = covariance_matrix(cov, x)
+            alpha = np.transpose(np.linalg.solve(matrix, np.transpose(x - mean)))
+            rows = np.reshape(alpha, (-1, np.shape(matrix)[0]))
             weighted = rows * np.reshape(g, (-1, 1))
-            full = (np.transpose(weighted) @ rows - np.sum(g) * np.linalg.inv(cov)) / 2
-            return np.tril(full) + np.tril(np.transpose(full), -1)
+            full = (np.transpose(weighted) @ rows - np.sum(g) * np.linalg.inv(matrix)) / 2
+            return covariance_adjoint(np.tril(full) + np.tril(np.transpose(full), -1), cov)
+
+
+def covariance_matrix(cov, x):
+    """cov as the (d, d) matrix scipy reads, d the last axis of x: a scalar is cov·I, a vector
+    the diagonal, a matrix itself. Linear in cov."""
+    if np.ndim(cov) == 2:
+        return cov
+    if np.ndim(cov) == 1:
+        return np.diag(cov)
+    return cov * np.eye(np.shape(x)[-1])
+
+
+def covariance_adjoint(g, cov):
+    """The adjoint of `covariance_matrix` for a (d, d) cotangent g: g itself, its diagonal or its
+    trace, as cov is a matrix, a vector or a scalar."""
+    if np.ndim(cov) == 2:
+        return g
+    if np.ndim(cov) == 1:
+        return np.diagonal(g).copy()
+    return np.trace(g)
+
+
+if stats is not None:
+
+    @linear(covariance_matrix, "cov, x", linear_in="cov", path="covariance_matrix")
+    class covariance_matrix_rule:
+        def bcov(g, cov):
+            return covariance_adjoint(g, cov)
+
+    @linear(covariance_adjoint, "g, cov", linear_in="g", path="covariance_adjoint")
+    class covariance_adjoint_rule:
+        def bg(h, g):
+            return covariance_matrix(h, g)

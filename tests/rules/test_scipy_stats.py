@@ -11,6 +11,7 @@ from scipy import stats
 import s2sad
 from s2sad.errors import MissingRule
 from s2sad.rules.registry import lookup
+from s2sad.rules.scipy_stats import covariance_adjoint, covariance_matrix
 from s2sad.testing import check_grads, check_rule, make_function
 from tests.rules.family import test_pipeline, test_rule  # noqa: F401
 from tests.rules.specs import Case, Spec
@@ -44,16 +45,25 @@ TABLE = [
 ]
 """The specs drawn again by tests/rules/test_hypothesis.py (any point of one domain will do)."""
 
-MVN_SHAPES = [((3,), (3,), (3, 3)), ((4, 3), (3,), (3, 3)), ((2,), (2,), (2, 2))]
+TABLE += [
+    Spec(covariance_matrix, ("cov",), shapes=[((),), ((3,),), ((3, 3),)], extra=(np.zeros(3),)),
+    Spec(covariance_adjoint, ("g",), shapes=[((3, 3),)], extra=(np.zeros(3),), name="covariance_adjoint of a vector"),
+    Spec(covariance_adjoint, ("g",), shapes=[((3, 3),)], extra=(0.0,), name="covariance_adjoint of a scalar"),
+    Spec(covariance_adjoint, ("g",), shapes=[((3, 3),)], extra=(np.zeros((3, 3)),), name="covariance_adjoint"),
+]
+
+MVN_SHAPES = [((3,), (3,), (3, 3)), ((4, 3), (3,), (3, 3)), ((2,), (2,), (2, 2)), ((4, 3), (3,), (3,)),
+              ((3,), (3,), ())]
 SPECS = [*TABLE, Spec(stats.multivariate_normal.logpdf, ("x", "mean", "cov"), shapes=MVN_SHAPES)]
 
 
 def _values(case: Case, seed: int = 0) -> dict:
-    """The case's point; a `cov` made symmetric positive definite."""
+    """The case's point; a `cov` made symmetric positive definite (positive as a scalar or a
+    diagonal)."""
     values = case.values(seed)
-    if "cov" in values:
+    if "cov" in values and case.spec.op is not covariance_matrix:
         a = values["cov"]
-        values["cov"] = a @ a.T + np.eye(len(a))
+        values["cov"] = a @ a.T + np.eye(len(a)) if np.ndim(a) == 2 else np.abs(a) + 0.5
     return values
 
 
@@ -95,6 +105,8 @@ def test_second_order_of_multivariate_normal():
         return np.sum(stats.multivariate_normal.logpdf(x, mean, cov))
 
     check_grads(f, [x, mean, cov], order=2, rtol=1e-5, atol=1e-6)
+    check_grads(f, [x, mean, np.array([0.5, 1.0, 2.0])], order=2, rtol=1e-5, atol=1e-6)
+    check_grads(f, [x, mean, 1.5], order=2, rtol=1e-5, atol=1e-6)
 
 
 # ---------------------------------------------------------------- closed forms
@@ -244,3 +256,10 @@ def test_a_rule_registered_for_a_class_serves_each_instance():
     finally:
         RULES.pop(method_key(Scaler, Scaler.apply), None)
         RULES.pop(method_key(np.random.Generator, np.random.Generator.random), None)
+
+
+def test_multivariate_normal_with_the_default_cov_is_the_standard_score():
+    x = np.array([[0.3, -1.0, 2.0], [1.0, 0.5, -0.2]])
+    source = "def f(x):\n    return np.sum(stats.multivariate_normal.logpdf(x, np.zeros(3)))\n"
+    fun = make_function(source, {"stats": stats})
+    np.testing.assert_allclose(s2sad.grad(fun)(x), -x, rtol=1e-12)
