@@ -263,3 +263,79 @@ def test_multivariate_normal_with_the_default_cov_is_the_standard_score():
     source = "def f(x):\n    return np.sum(stats.multivariate_normal.logpdf(x, np.zeros(3)))\n"
     fun = make_function(source, {"stats": stats})
     np.testing.assert_allclose(s2sad.grad(fun)(x), -x, rtol=1e-12)
+
+
+# ---------------------------------------------------------------- small models, every mode
+
+Y = np.array([0.8, 1.3, 0.4, 1.9, 1.1, 2.6])
+X = np.array([0.1, 0.5, -0.3, 1.2, 0.4, 1.6])
+COUNTS = np.array([0.0, 2.0, 1.0, 4.0, 2.0, 6.0])
+UNIT_Y = np.array([0.2, 0.45, 0.3, 0.7, 0.55, 0.85])
+LABELS = np.array([0.0, 1.0, 0.0, 1.0, 1.0, 1.0])
+
+
+def student_t_regression(theta):
+    """Robust regression: residuals t-distributed, in slope, log scale and log df."""
+    return stats.t.logpdf(Y, np.exp(theta[2]), theta[0] * X, np.exp(theta[1]))
+
+
+def gamma_survival(theta):
+    """Gamma lifetimes, the last two censored (their log survival), in log a and log scale."""
+    a, scale = np.exp(theta[0]), np.exp(theta[1])
+    observed = stats.gamma.logpdf(Y[:4], a, 0.0, scale)
+    censored = stats.gamma.logsf(Y[4:], 2.0, 0.0, scale) + stats.gamma.logcdf(Y[4:], 2.0, -0.1, scale)
+    return np.concatenate([observed, censored])
+
+
+def beta_proportions(theta):
+    """Proportions under Beta(a, b): logpdf, pdf, cdf and sf, in log a and log b."""
+    a, b = np.exp(theta[0]), np.exp(theta[1])
+    return (stats.beta.logpdf(UNIT_Y, a, b) + np.log(stats.beta.pdf(UNIT_Y, a, b))
+            + stats.beta.cdf(UNIT_Y, 2.0, 3.0, -0.1 * theta[0], 1.2)
+            + stats.beta.sf(UNIT_Y, 2.0, 3.0, 0.0, 1.1 + theta[1]))
+
+
+def poisson_regression(theta):
+    """Counts with rate exp(c + s·x): logpmf, pmf, cdf and sf of the Poisson, in c and s."""
+    mu = np.exp(theta[0] + theta[1] * X)
+    return (stats.poisson.logpmf(COUNTS, mu) + stats.poisson.pmf(COUNTS, mu) + stats.poisson.cdf(COUNTS, mu)
+            + stats.poisson.logcdf(COUNTS, mu) - stats.poisson.sf(COUNTS, mu) + stats.poisson.logsf(COUNTS, mu))
+
+
+def probit(theta):
+    """Probit classification: log Φ(z) for the ones, log(1 − Φ(z)) for the zeros, and t and norm
+    tails, in intercept and slope."""
+    z = theta[0] + theta[1] * X
+    return (LABELS * stats.norm.logcdf(z) + (1 - LABELS) * stats.norm.logsf(z) + stats.norm.cdf(z, 0.1, 2.0)
+            - stats.norm.sf(z) + stats.t.cdf(z, 4.0) + stats.t.logcdf(z, 4.0, 0.5) + stats.t.sf(z, 3.0)
+            + stats.t.logsf(z, 3.0, 0.0, 1.5) + stats.norm.pdf(z) + stats.t.pdf(z, 5.0) + stats.gamma.cdf(z + 2.0, 1.5)
+            + stats.gamma.pdf(z + 2.0, 1.5) + stats.gamma.sf(z + 2.0, 1.5)
+            + stats.beta.logcdf(0.5, 2.0, 2.0, 0.0, 1.5 + z) + stats.beta.logsf(0.5, 2.0, 2.0, 0.0, 1.5 + z))
+
+
+def gaussian_process(theta):
+    """Marginal log likelihood of a squared-exponential Gaussian process, in log length scale,
+    log noise and the mean."""
+    length, noise = np.exp(theta[0]), np.exp(theta[1])
+    cov = np.exp(-0.5 * (X[:, None] - X[None, :]) ** 2 / length**2) + noise * np.eye(6)
+    return np.reshape(stats.multivariate_normal.logpdf(Y, theta[2] * np.ones(6), cov), (1,))
+
+
+MODELS = [(student_t_regression, [0.9, -0.5, 1.2]), (gamma_survival, [0.4, -0.2]), (beta_proportions, [0.5, 0.8]),
+          (poisson_regression, [0.2, 0.6]), (probit, [0.1, 0.7]), (gaussian_process, [-0.2, -1.0, 1.1])]
+
+
+@pytest.mark.parametrize("model, theta", MODELS, ids=lambda v: getattr(v, "__name__", ""))
+def test_models_in_every_mode(model, theta):
+    """jvp and vjp (check_grads, to second order), jacrev against jacfwd, and grad,
+    value_and_grad and hessian of the total."""
+    theta = np.array(theta)
+    check_grads(model, [theta], order=2, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(s2sad.jacrev(model)(theta), s2sad.jacfwd(model)(theta), rtol=1e-9, atol=1e-12)
+    total = make_function("def total(theta):\n    return np.sum(model(theta))\n", {"model": model})
+    value, grad = s2sad.value_and_grad(total)(theta)
+    assert value == pytest.approx(np.sum(model(theta)), rel=1e-12)
+    np.testing.assert_allclose(grad, s2sad.grad(total)(theta), rtol=1e-12)
+    hess = s2sad.hessian(total)(theta)
+    np.testing.assert_allclose(hess, np.transpose(hess), rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(hess @ theta, s2sad.jvp(s2sad.grad(total), (theta,), (theta,))[1], rtol=1e-8)
