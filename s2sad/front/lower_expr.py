@@ -20,7 +20,8 @@ from s2sad.core.syntax import BINARY, COMPARE, UNARY, operator_ref
 from s2sad.core.targets import face_mode, make_derivative
 from s2sad.errors import UnsupportedSyntax
 from s2sad.front.methods import ARRAY_ATTRIBUTES, ARRAY_METHODS
-from s2sad.front.parse import MethodOf
+from s2sad.front.parse import MethodOf, in_library
+from s2sad.rules.registry import lookup
 
 
 def getitem_ref() -> Ref:
@@ -327,6 +328,8 @@ def _user_bound_method(value: object) -> bool:
     if not isinstance(value, types.MethodType) or not isinstance(value.__func__, types.FunctionType):
         return False
     module = type(value.__self__).__module__
+    if lookup(value) is not None or in_library(value):
+        return False  # a library's method (scipy.stats.norm.logpdf): called as it is, by its rule
     return not isinstance(value.__self__, type) and module != "builtins" and not module.startswith("numpy")
 
 

@@ -14,7 +14,10 @@ with no rule), so the lowering's fence and the transforms agree on them.
 from __future__ import annotations
 
 import builtins
+import functools
 import inspect
+import os
+import sysconfig
 import textwrap
 import types
 from dataclasses import dataclass
@@ -25,7 +28,7 @@ from s2sad.core.targets import MethodOf, Target, defaults_of, rule_kind, self_cl
 from s2sad.errors import Location, NoSource
 from s2sad.rules.registry import is_internal, lookup
 
-__all__ = ["MethodOf", "Parsed", "defaults_of", "is_user_function", "parse", "self_class"]
+__all__ = ["MethodOf", "Parsed", "defaults_of", "in_library", "is_user_function", "parse", "self_class"]
 
 
 @dataclass
@@ -62,7 +65,24 @@ def is_user_function(op: object) -> bool:
     internal = isinstance(op, types.FunctionType) and is_internal(op)
     if internal and not getattr(op, "__s2sad_generated__", False):
         return False  # s2sad's own helpers: displays and in-place operations the transforms handle
+    if in_library(op):
+        return False  # an installed library's function without a rule: refused at the call (MissingRule)
     return isinstance(op, (types.FunctionType, MethodOf)) or hasattr(op, "__s2sad_source_function__")
+
+
+def in_library(op: object) -> bool:
+    """Whether `op` (a function, or a method of a class) is defined in an installed library or
+    the standard library, not in the user's project: such a callee is not followed into its
+    source, so a call of it with no rule is refused at the user's line."""
+    fun = op.function if isinstance(op, MethodOf) else getattr(op, "__func__", op)
+    code = getattr(fun, "__code__", None)
+    return code is not None and code.co_filename.startswith(_library_folders())
+
+
+@functools.cache
+def _library_folders() -> tuple[str, ...]:
+    paths = sysconfig.get_paths()
+    return tuple(os.path.join(paths[name], "") for name in ("stdlib", "platstdlib", "purelib", "platlib"))
 
 
 def parse(fun: Target | object) -> Parsed:

@@ -220,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     # a caller of `markdown` or `facts` lists the rules it has registered.
     import s2sad.rules  # noqa: F401 - registers every rule
     import s2sad.rules.scipy_special  # noqa: F401 - registered on first use otherwise
+    import s2sad.rules.scipy_stats  # noqa: F401
 
     args = sys.argv[1:] if argv is None else argv
     if args == ["--json"]:

@@ -35,7 +35,10 @@ user's line with the reason and the fix.
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import sys
+import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -148,8 +151,9 @@ A rule's settings are those of its parameters that have one of these names, unle
 its own (`settings=`)."""
 
 
-RULES: dict[int, Rule] = {}
-"""Rules by `id` of the callable they differentiate."""
+RULES: dict[object, Rule] = {}
+"""Rules by `id` of the callable they differentiate; a bound method's by `method_key` (see
+`lookup`)."""
 
 GENERATION = [0]
 """Bumped by every registration, so derivatives built before a rule changed are rebuilt."""
@@ -161,19 +165,57 @@ DECLARED: dict[int, Facts] = {}
 
 
 def lookup(op: object) -> Rule | None:
-    """The rule of `op`. A method bound to an object (`rng.normal`, a new object at each
-    attribute access) has the rule of its class's function (`np.random.Generator.normal`),
-    registered with the parameters after `self`."""
-    rule = RULES.get(id(op))
-    if rule is None and _bound_to_an_object(op):
-        rule = RULES.get(id(op.__func__))
-    if rule is None and _from_scipy_special(op):
+    """The rule of `op`. A bound method (`scipy.stats.norm.logpdf`, `rng.normal`) is a new object
+    at each attribute access, so its rule is found by what it binds: first (its instance, its
+    function), then (the instance's class, its function), see `method_key`; then, for a method
+    bound to an object, the rule of its class's function (`np.random.Generator.normal`,
+    registered with the parameters after `self`)."""
+    rule = _find(op)
+    family = _scipy_family(op) if rule is None else None
+    if family is not None:
         # Lazy on purpose: importing scipy takes longer than all the rest of s2sad, so its rules
-        # are registered when a program first calls a scipy.special function.
-        import s2sad.rules.scipy_special  # noqa: F401 - registers its rules on first use
-
-        rule = RULES.get(id(op))
+        # are registered when a program first calls a scipy.special or scipy.stats function.
+        importlib.import_module(family)
+        rule = _find(op)
     return rule
+
+
+def _find(op: object) -> Rule | None:
+    rule = RULES.get(id(op))
+    if rule is None and _bound(op):
+        owner, function = op.__self__, _function_of(op)
+        rule = RULES.get(method_key(owner, function)) or RULES.get(method_key(type(owner), function))
+        if rule is None and not isinstance(owner, type):
+            rule = RULES.get(id(function))
+    return rule
+
+
+def method_key(owner: object, function: object) -> tuple[int, int]:
+    """The key of the rule of `function` bound to `owner`: an instance (the rule of that instance's
+    method, like `scipy.stats.norm.logpdf`) or a class (the rule of the method of each of its
+    instances). A rule registered for a bound method (`define(scipy.stats.norm.logpdf, ...)`)
+    goes under the key of its instance; `define(types.MethodType(function, cls), ...)` registers
+    the method of every instance of `cls`."""
+    return (id(owner), id(function))
+
+
+def _bound(op: object) -> bool:
+    """A method bound to an object (not a module's function, whose `__self__` is the module)."""
+    owner = getattr(op, "__self__", None)
+    return owner is not None and not isinstance(owner, types.ModuleType) and _function_of(op) is not None
+
+
+def _function_of(op: object) -> object:
+    """The function a bound method calls: a Python method's `__func__`, else (a method of a
+    compiled class) the class attribute of its name."""
+    function = getattr(op, "__func__", None)
+    if function is None:
+        function = inspect.getattr_static(type(op.__self__), getattr(op, "__name__", ""), None)
+    return function
+
+
+def _key(op: object) -> object:
+    return method_key(op.__self__, _function_of(op)) if _bound(op) else id(op)
 
 
 def facts(op: object) -> Facts:
@@ -213,21 +255,18 @@ def refusal(op: object) -> tuple[str, str] | None:
     return REFUSED.get(id(op))
 
 
-def _bound_to_an_object(op: object) -> bool:
-    import types
-
-    owner = getattr(op, "__self__", None)
-    return hasattr(op, "__func__") and not isinstance(owner, (type, types.ModuleType)) and owner is not None
-
-
-def _from_scipy_special(op: object) -> bool:
-    import sys
-
+def _scipy_family(op: object) -> str | None:
+    """The rule module of a scipy.special function or of a method of a scipy.stats distribution,
+    if it is not imported yet."""
     special = sys.modules.get("scipy.special")
-    if special is None or "s2sad.rules.scipy_special" in sys.modules:
-        return False
     name = getattr(op, "__name__", None)
-    return isinstance(name, str) and getattr(special, name, None) is op
+    if special is not None and isinstance(name, str) and getattr(special, name, None) is op:
+        family = "s2sad.rules.scipy_special"
+    elif "scipy.stats" in sys.modules and type(getattr(op, "__self__", None)).__module__.startswith("scipy.stats"):
+        family = "s2sad.rules.scipy_stats"
+    else:
+        return None
+    return None if family in sys.modules else family
 
 
 def _signature(params: str) -> inspect.Signature:
@@ -275,7 +314,7 @@ def _register(op: object, params: str, path: str | None, family: str, settings: 
     if settings is None:
         settings = () if family == "custom" else tuple(p for p in signature.parameters if p in SETTINGS)
     rule = Rule(op, spelled, root, signature, family=family, settings=frozenset(settings), **fields)
-    RULES[id(op)] = rule
+    RULES[_key(op)] = rule
     GENERATION[0] += 1
     _KEEP_ALIVE.append(op)
     return rule

@@ -1,5 +1,5 @@
-"""scipy.special: expit, logit, erf, erfc, gammaln, digamma, zeta, xlogy, logsumexp, softmax,
-log_softmax.
+"""scipy.special: expit, logit, erf, erfc, gammaln, digamma, betaln, zeta, xlogy, xlog1py, entr,
+logsumexp, softmax, log_softmax.
 
 scipy is optional: without it this module registers nothing. The reductions take `axis` as
 None, an int or a tuple (and `keepdims` where scipy has it).
@@ -46,6 +46,18 @@ if special is not None:
         """digamma' is the trigamma function, zeta(2, x)."""
         return special.zeta(2.0, x)
 
+    @elementwise(special.betaln, "a, b", path="scipy.special.betaln")
+    def betaln(a, b):
+        """log|B(a, b)| = log Γ(a) + log Γ(b) − log Γ(a + b)."""
+        both = special.digamma(a + b)
+        return special.digamma(a) - both, special.digamma(b) - both
+
+    @elementwise(special.entr, path="scipy.special.entr", strong="mul")
+    def entr(x):
+        """−x·log x for x > 0, 0 at x = 0 (−inf for x < 0). ∂ = −(log x + 1) is +inf at 0 (the
+        limit from the right); a zero (co)tangent contributes 0 there."""
+        return -(np.log(x) + 1)
+
     @define(special.zeta, "x, q", path="scipy.special.zeta", shape="elementwise")
     class zeta:
         """Hurwitz zeta(x, q), differentiable in q: ∂q = −x·zeta(x + 1, q). The exponent x has no
@@ -74,16 +86,40 @@ if special is not None:
         def by(g, x, y):
             return unbroadcast(strong_div(g * x, y), y)
 
-    @define(special.logsumexp, "a, axis=None, keepdims=False", path="scipy.special.logsumexp")
+    @define(special.xlog1py, "x, y", path="scipy.special.xlog1py", shape="elementwise")
+    class xlog1py:
+        """x·log(1 + y), defined as 0 where x = 0 (for every y, so ∂y = 0 there). ∂x = log(1 + y)
+        is −inf at y = −1; a zero (co)tangent contributes 0."""
+
+        def dx(dx, y):
+            return strong_mul(dx, np.log1p(y))
+
+        def bx(g, x, y):
+            return unbroadcast(strong_mul(g, np.log1p(y)), x)
+
+        def dy(dy, x, y):
+            return strong_div(dy * x, 1 + y)
+
+        def by(g, x, y):
+            return unbroadcast(strong_div(g * x, 1 + y), y)
+
+    @define(special.logsumexp, "a, axis=None, b=1.0, keepdims=False", path="scipy.special.logsumexp")
     class logsumexp:
-        """log Σ exp(a) over `axis`: the weights of `a` are softmax(a) along it. Weights `b` and
-        `return_sign` have no rule."""
+        """log Σ b·exp(a) over `axis`: ∂a = b·exp(a − out) (softmax(a) when b is 1), ∂b =
+        exp(a − out). `b` is omitted or an array that broadcasts to the shape of `a` (not None).
+        `return_sign=True` (a (value, sign) pair) has no rule: the call is refused."""
 
-        def da(da, a, axis, keepdims, out):
-            return np.sum(da * np.exp(a - unreduce(out, a, axis, keepdims)), axis=axis, keepdims=keepdims)
+        def da(da, a, axis, b, keepdims, out):
+            return np.sum(da * b * np.exp(a - unreduce(out, a, axis, keepdims)), axis=axis, keepdims=keepdims)
 
-        def ba(g, a, axis, keepdims, out):
-            return unreduce(g, a, axis, keepdims) * np.exp(a - unreduce(out, a, axis, keepdims))
+        def ba(g, a, axis, b, keepdims, out):
+            return unbroadcast(unreduce(g, a, axis, keepdims) * b * np.exp(a - unreduce(out, a, axis, keepdims)), a)
+
+        def db(db, a, axis, keepdims, out):
+            return np.sum(db * np.exp(a - unreduce(out, a, axis, keepdims)), axis=axis, keepdims=keepdims)
+
+        def bb(g, a, axis, b, keepdims, out):
+            return unbroadcast(unreduce(g, a, axis, keepdims) * np.exp(a - unreduce(out, a, axis, keepdims)), b)
 
     @define(special.softmax, "x, axis=None", path="scipy.special.softmax")
     class softmax:

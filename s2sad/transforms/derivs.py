@@ -36,13 +36,17 @@ class Context:
         rule = lookup(call.op.value)
         if rule is None and call.op.value is runtime.call_method:
             method = call.args[1].value
+            frozen = ""
+            if method in _DISTRIBUTION_METHODS:
+                frozen = (" (of a frozen scipy.stats distribution? call the distribution's method with its "
+                          f"parameters, like scipy.stats.norm.{method}(x, loc, scale))")
             raise MissingRule(
                 f"the method call .{method}(...) gets an active argument; s2sad has no rule for it",
                 self.where(stmt.line),
                 hint="call a module-level function instead (methods of your own objects are not followed), "
                      "or wrap the arguments in s2sad.stop_gradient if no derivative should flow; for a random "
                      "generator made here, scale standard draws (mu + sigma * rng.standard_normal(n)) or draw "
-                     "from a generator defined at module level")
+                     f"from a generator defined at module level{frozen}")
         if rule is None and refusal(call.op.value) is not None:
             reason, hint = refusal(call.op.value)
             raise MissingRule(f"{call.op.dotted} cannot be differentiated: {reason}", self.where(stmt.line), hint=hint)
@@ -83,6 +87,11 @@ class Context:
                     hint=f"register one with s2sad.defvjp/defjvp, or pass s2sad.stop_gradient(...) as {param!r} "
                          "if no derivative should flow through it")
         return [(p, bindings[p]) for p in diff if self.activity.is_active(bindings.get(p))]
+
+
+_DISTRIBUTION_METHODS = frozenset({"logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "logpmf", "pmf"})
+"""Methods of scipy.stats distributions: called on a frozen one (`norm(loc, scale).logpdf(x)`),
+they are refused with the call that has a rule."""
 
 
 def constructor_items(value: ir.Expr) -> tuple[ir.Atom, ...] | None:

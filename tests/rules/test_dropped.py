@@ -138,6 +138,7 @@ def test_einsum_sublists_that_are_not_literals_are_refused():
 
 def _registered_rules():
     import s2sad.rules.scipy_special  # noqa: F401 - registered on first use otherwise
+    import s2sad.rules.scipy_stats  # noqa: F401
     from s2sad.rules.registry import RULES, is_internal
 
     return [r for r in RULES.values() if not is_internal(r.op)]

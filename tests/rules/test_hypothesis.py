@@ -41,7 +41,7 @@ from tests.rules.test_elementwise import call_source
 from tests.rules.test_linalg import EINSUMS
 
 FAMILIES = ("arith", "containers", "creation", "elementwise", "fft", "indexing", "linalg", "math_module",
-            "reductions", "scipy_special", "shape", "special_values")
+            "reductions", "scipy_special", "scipy_stats", "shape", "special_values")
 POSITIONAL = ("math_module",)
 """Families whose ops take no keywords (math.log, builtin max): their rules are called positionally."""
 
@@ -205,6 +205,8 @@ EXCLUDED = {
                     "np.linalg.norm, second order in test_linalg.py",
     "norm_hvp": "its arguments must be a norm and its partial (not free points); second order of "
                 "np.linalg.norm in test_linalg.py",
+    "scipy_stats.multivariate_normal.logpdf": "its cov must be symmetric positive definite (not a free point): "
+                                              "test_scipy_stats.py draws one per case, to second order",
 }
 """Differentiable rules not drawn here, each with the reason and where it is tested instead.
 Rules without a derivative are tested by the NONDIFF lists of the family modules."""
