@@ -22,11 +22,12 @@ from s2sad.errors import UnsupportedSyntax
 from s2sad.front import aliasing, helper_writes
 from s2sad.front.lower_expr import ExprLowering, describe, getattr_ref, getitem_ref
 from s2sad.front.lower_flow import FlowLowering, Loop, _contains
+from s2sad.front.lower_stmts import StatementLowering
 from s2sad.front.parse import Parsed, parse
 from s2sad.rules.registry import facts
 
 
-class Lowerer(ExprLowering, FlowLowering):
+class Lowerer(ExprLowering, FlowLowering, StatementLowering):
     def __init__(self, parsed: Parsed) -> None:
         self.parsed = parsed
         self.body: list[ir.Stmt] = []
@@ -136,8 +137,9 @@ class Lowerer(ExprLowering, FlowLowering):
 
     def stmt_Assign(self, node: gast.Assign) -> None:
         if len(node.targets) != 1:
-            raise self.unsupported(node, "chained assignment `a = b = ...`", "write two assignments")
-        self.assign(node.targets[0], node.value)
+            self.chained_assign(node.targets, node.value)
+        else:
+            self.assign(node.targets[0], node.value)
 
     def stmt_AnnAssign(self, node: gast.AnnAssign) -> None:
         if node.value is not None:
@@ -208,6 +210,9 @@ class Lowerer(ExprLowering, FlowLowering):
 
     def unpack(self, target: gast.Tuple, value: gast.expr) -> None:
         elts = target.elts
+        if any(isinstance(e, gast.Starred) for e in elts):
+            self.starred_unpack(elts, self.to_atom(value))
+            return
         if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(elts):
             atoms = [self.to_atom(v) for v in value.elts]
             names = {n.id for n in gast.walk(target) if isinstance(n, gast.Name)}
@@ -222,6 +227,8 @@ class Lowerer(ExprLowering, FlowLowering):
     def assign_atom(self, target: gast.expr, atom) -> None:
         if isinstance(target, gast.Name):
             self.bind(self.renames.get(target.id, target.id), atom)
+        elif isinstance(target, (gast.Tuple, gast.List)) and any(isinstance(e, gast.Starred) for e in target.elts):
+            self.starred_unpack(target.elts, atom)
         elif isinstance(target, (gast.Tuple, gast.List)):
             for i, elt in enumerate(target.elts):
                 self.assign_atom(elt, self.emit(self.namer.temp(), Call(getitem_ref(), (atom, Const(i)))))

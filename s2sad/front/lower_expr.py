@@ -13,7 +13,7 @@ import types
 
 import gast
 
-from s2sad.core.ir import Atom, Call, Const, Expr, Pack, Ref, Var
+from s2sad.core.ir import Assign, Atom, Call, Const, Expr, For, If, Pack, Ref, Var
 from s2sad.core.modes import GRADIENTS, JVP
 from s2sad.core.naming import numpy_ref, runtime_ref
 from s2sad.core.syntax import BINARY, COMPARE, UNARY, operator_ref
@@ -88,12 +88,51 @@ class ExprLowering:
         return Call(runtime_ref("make_list"), tuple(self.to_atom(e) for e in node.elts))
 
     def expr_Dict(self, node: gast.Dict) -> Expr:
-        keys = [self.to_atom(k) if k is not None else None for k in node.keys]
-        if any(k is None or not isinstance(k, Const) for k in keys):
-            raise self.unsupported(node, "a dict display with computed keys or `**` unpacking",
-                                   "use constant keys, or build the dict with d[k] = v")
+        if not all(isinstance(k, gast.Constant) for k in node.keys):
+            return self.built_dict(node)
+        keys = [self.to_atom(k) for k in node.keys]
         values = tuple(self.to_atom(v) for v in node.values)
         return Call(runtime_ref("make_dict"), (Const(tuple(k.value for k in keys)), *values))
+
+    def built_dict(self, node: gast.Dict) -> Expr:
+        """`{k: v, **other}` with a computed key or `**`: a new dict written item by item, keys
+        and values evaluated in the order Python evaluates them."""
+        out = Var(self.fresh_local("d"))
+        self.emit(out.name, Call(runtime_ref("make_dict"), (Const(()),)))
+        for key, value in zip(node.keys, node.values):
+            if key is None:
+                self.merge_into(out, self.to_atom(value))
+                continue
+            pair = (self.to_atom(key), self.to_atom(value))
+            self.body.append(Assign(out, Call(runtime_ref("setitem"), (out, *pair)), self.line))
+        return out
+
+    def merge_into(self, out: Var, other: Atom) -> None:
+        """`**other` in a dict display: each of its items in turn."""
+        other = self.emit(self.fresh_local("other"), other)
+        keys = self.emit(self.namer.temp(), Call(runtime_ref("keys_of"), (other,)))
+        count = self.emit(self.namer.temp(), Call(Ref(builtins.len, ("len",)), (keys,)))
+        span = self.emit(self.namer.temp(), Call(Ref(builtins.range, ("range",)), (count,)))
+        k = Var(self.fresh_local("k"))
+
+        def body() -> None:
+            key = self.emit(self.namer.temp(), Call(getitem_ref(), (keys, k)))
+            value = self.emit(self.namer.temp(), Call(getitem_ref(), (other, key)))
+            self.body.append(Assign(out, Call(runtime_ref("setitem"), (out, key, value)), self.line))
+
+        self.body.append(For(k, span, self.sub_block(body), self.line))
+
+    def dict_get(self, owner: gast.expr, key: Atom, default: Atom | None = None) -> Expr:
+        """`d.get(k, default)`: `d[k] if k in d else default` (the default computed first, as an
+        argument is)."""
+        mapping = self.to_atom(owner)
+        found = self.emit(self.namer.temp(), Call(Ref(operator.contains, ("operator", "contains"), operator),
+                                                  (mapping, key)))
+        out = self.fresh_local()
+        read = self.sub_block(lambda: self.emit(out, Call(getitem_ref(), (mapping, key))))
+        missing = self.sub_block(lambda: self.emit(out, Const(None) if default is None else default))
+        self.body.append(If(found, read, missing, self.line))
+        return Var(out)
 
     def expr_Subscript(self, node: gast.Subscript) -> Expr:
         joined = self.index_concat(node)
@@ -164,9 +203,14 @@ class ExprLowering:
         if inline is not None:
             return inline
         func = node.func
+        if self.is_iteration(node) and isinstance(func, gast.Attribute):
+            return self.dict_view_value(node)
         if len(node.args) == 1 and isinstance(node.args[0], gast.GeneratorExp):
             node.args = [gast.ListComp(node.args[0].elt, node.args[0].generators)]
         ref = self.resolve(func)
+        made = self.iteration_value(node, ref.value) if ref is not None else None
+        if made is not None:
+            return made
         if ref is not None and ref.value is _numpy().einsum:
             node.args = self.einsum_subscripts(node)
         args = tuple(self.call_arg(a) for a in node.args)
@@ -221,12 +265,11 @@ class ExprLowering:
             owner = self.to_atom(func.value)
             name = "list_append" if func.attr == "append" else "list_pop"
             return Call(runtime_ref(name), (owner, *args))
-        if func.attr in ("items", "keys", "values") and not args and not kwargs:
-            raise self.unsupported(func, f"`.{func.attr}()` outside a `for` loop header",
-                                   "iterate over it directly: for k, v in d.items()")
         method = self.user_method(func)
         if method is not None:
             return Call(method, (self.to_atom(func.value), *args), kwargs)
+        if func.attr == "get" and len(args) in (1, 2) and not kwargs:
+            return self.dict_get(func.value, *args)
         if func.attr not in ARRAY_METHODS:  # any other object's method: fine while nothing active flows in
             return Call(runtime_ref("call_method"), (self.to_atom(func.value), Const(func.attr), *args), kwargs)
         ref = numpy_ref(ARRAY_METHODS[func.attr])

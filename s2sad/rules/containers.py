@@ -5,7 +5,9 @@ the derivatives.
 """
 
 import builtins
+import logging
 import operator
+import warnings
 
 from s2sad import runtime
 from s2sad.rules.registry import declare, define, linear, nondiff
@@ -80,7 +82,11 @@ class sum_adjoint_rule:
 
 nondiff(operator.and_, operator.or_, operator.xor, operator.invert, builtins.len, builtins.range,
         builtins.isinstance)
-nondiff(builtins.print, statement=True)
+nondiff(builtins.print, logging.debug, logging.info, logging.warning, logging.error, logging.critical,
+        logging.exception, logging.log, warnings.warn, statement=True, effects=True)
+"""Calls for their output alone: they run in the primal sweep as in Python, and have no derivative."""
+nondiff(operator.contains)
+nondiff(runtime.assertion_failed, effects=True)
 nondiff(builtins.bool)
 nondiff(runtime.keys_of, structural=True)
 declare(runtime.make_list, runtime.make_dict, runtime.list_append, structural=True)

@@ -1,0 +1,98 @@
+"""Stage 2, lower: statements that the IR has no node for, rewritten into those it has.
+
+A mixin of `lower.Lowerer`:
+
+- `assert test, message` is `if not test: assertion_failed(message)`, the message computed only
+  when the test fails (as in Python); under `python -O` it is dropped, as Python drops it.
+- `a = b = v` computes `v` once and assigns it to each target from left to right.
+- `first, *rest = xs` reads the items before and after the star by index and gives `rest` a
+  new list of the items between, as Python does (a list, also when `xs` is an array).
+- `del name` ends nothing the derivative needs: reading the name afterwards is an error in
+  Python already, so the statement is dropped. `del x[i]` and `del obj.attr` are refused.
+"""
+
+from __future__ import annotations
+
+import gast
+
+from s2sad.core import ir
+from s2sad.core.ir import Atom, Call, Const
+from s2sad.core.naming import runtime_ref
+from s2sad.core.syntax import operator_ref
+from s2sad.front.lower_expr import describe, getitem_ref
+
+
+class StatementLowering:
+    """Needs from the host: body, namer, line, emit(), to_atom(), sub_block(), condition(),
+    assign_atom(), bind(), subscript_target(), attribute_owner(), set_attribute(), unsupported()."""
+
+    def stmt_Assert(self, node: gast.Assert) -> None:
+        if not __debug__:  # pragma: no cover - python -O drops asserts, and so do we
+            return
+        import operator
+
+        test = self.condition(node.test)
+        failed = self.emit(self.namer.temp(), Call(operator_ref(operator.not_), (test,)))
+
+        def fail() -> None:
+            message = (self.to_atom(node.msg),) if node.msg is not None else ()
+            self.emit(self.namer.temp(), Call(runtime_ref("assertion_failed"), message))
+
+        self.body.append(ir.If(failed, self.sub_block(fail), [], node.lineno))
+
+    def stmt_Delete(self, node: gast.Delete) -> None:
+        for target in node.targets:
+            if not isinstance(target, gast.Name):
+                raise self.unsupported(node, f"`del {describe(target)}`",
+                                       "build the container without the item (a new list or dict), or set the "
+                                       "item to a value: x[i] = 0.0")
+
+    def chained_assign(self, targets: list[gast.expr], value: gast.expr) -> None:
+        """`a = b = v`: `v` once, then each target in turn, left to right as Python assigns."""
+        atom = self.to_atom(value)
+        for target in targets:
+            self.store(target, atom)
+
+    def store(self, target: gast.expr, atom: Atom) -> None:
+        """Assign an already computed atom to any assignment target."""
+        if isinstance(target, gast.Subscript):
+            owner, index = self.subscript_target(target)
+            self.body.append(ir.Assign(owner, Call(runtime_ref("setitem"), (owner, index, atom)), self.line))
+        elif isinstance(target, gast.Attribute):
+            self.set_attribute(self.attribute_owner(target), target.attr, atom)
+        else:
+            self.assign_atom(target, atom)
+
+    def starred_unpack(self, elts: list[gast.expr], whole: Atom) -> None:
+        """`a, *rest, z = whole`: items by index from either end, the middle as a new list."""
+        star = next(i for i, e in enumerate(elts) if isinstance(e, gast.Starred))
+        if sum(isinstance(e, gast.Starred) for e in elts) > 1:
+            raise self.unsupported(elts[star], "two starred targets in one assignment")
+        seq = self.emit(self.fresh_local("seq"), Call(runtime_ref("as_sequence"), (whole,)))
+        after = len(elts) - star - 1
+        for i, elt in enumerate(elts):
+            if i == star:
+                continue
+            index = Const(i) if i < star else Const(i - len(elts))
+            self.store(elt, self.emit(self.namer.temp(), Call(getitem_ref(), (seq, index))))
+        middle = gast.Subscript(_name(seq.name), gast.Slice(gast.Constant(star, None),
+                                                            gast.Constant(-after, None) if after else None, None),
+                                gast.Load())
+        item = self.fresh_local("item")
+        rest = gast.ListComp(_name(item), [gast.comprehension(gast.Name(item, gast.Store(), None, None), middle,
+                                                              [], 0)])
+        self.store(elts[star].value, self.to_atom(_located(rest, self.line)))
+
+
+def _name(name: str) -> gast.Name:
+    return gast.Name(name, gast.Load(), None, None)
+
+
+def _located(node: gast.AST, line: int) -> gast.AST:
+    for child in gast.walk(node):
+        if "lineno" in child._attributes and getattr(child, "lineno", None) is None:
+            child.lineno, child.col_offset = line, 0
+    return node
+
+
+__all__ = ["StatementLowering"]
