@@ -150,12 +150,6 @@ def deletes(x):
     return items[0]
 
 
-def with_statement(x):
-    with np.errstate(all="ignore"):
-        y = np.log(x)
-    return y
-
-
 def lambda_expression(x):
     double = lambda t: t * 2  # noqa: E731
     return double(x)
@@ -183,7 +177,6 @@ def try_statement(x):
 
 @pytest.mark.parametrize("fun, marker, construct", [
     (deletes, "del items[0]", "`del items[0]`"),
-    (with_statement, "with np.errstate", "with"),
     (lambda_expression, "lambda t", "lambda"),
     (star_call, "*pair", "*args"),
     (try_statement, "try:", "try"),

@@ -1,12 +1,14 @@
 """Statements the IR has no node for, lowered into those it has: `assert`, chained assignment,
 starred unpacking, `pass`, `del name`, `enumerate` with a start, `zip`/`enumerate`/dict views
 and `.get` used as values, dict displays with computed keys and `dict(...)`, repetition, and
-calls made for their output (`print`, `logging`). Each is differentiated in every mode (checked
+calls made for their output (`print`, `logging`), `with` blocks. Each is differentiated in every mode (checked
 against finite differences) and runs as Python runs it; what stays out of reach is refused at
 the user's line.
 """
 
+import contextlib
 import logging
+import warnings
 
 import numpy as np
 import pytest
@@ -216,3 +218,100 @@ def test_print_and_logging_run_in_the_primal_sweep(capsys, caplog):
     out, dx = s2sad.jvp(talks, (2.0,), (1.0,))
     assert (out, dx) == (4.0, 4.0)
     assert capsys.readouterr().out == "x is 2.0\n"
+
+
+# ------------------------------------------------------------------ with
+
+
+class Counting:
+    """A user's manager: counts enters and exits, hands out a scale."""
+
+    def __init__(self):
+        self.entered = self.exited = 0
+
+    def __enter__(self):
+        self.entered += 1
+        return 2.0
+
+    def __exit__(self, *exc):
+        self.exited += 1
+        return False
+
+
+COUNTER = Counting()
+
+
+def managed(x):
+    with np.errstate(divide="ignore", invalid="ignore"), COUNTER as scale:
+        y = np.log(x) * scale
+    with contextlib.suppress(KeyError):
+        z = y * y
+    return np.sum(z)
+
+
+def returns_inside(x):
+    total = 0.0
+    for i in range(4):
+        with COUNTER:
+            if i == 2:
+                break
+            total = total + x * i
+    with COUNTER:
+        return total * x
+
+
+@pytest.mark.parametrize("fun, args", [
+    (managed, [np.array([0.5, 2.0])]),
+    (returns_inside, [1.5]),
+], ids=lambda v: v.__name__ if callable(v) else "")
+def test_with_blocks_are_differentiated_as_straight_code(fun, args):
+    check_grads(fun, args, order=2)
+    assert s2sad.value_and_grad(fun)(*args)[0] == pytest.approx(fun(*args))
+
+
+def test_the_manager_runs_in_the_primal_sweep_once_per_call():
+    counter = Counting()
+
+    def scaled(x):
+        with counter as scale:
+            y = x * scale
+        return y * y
+
+    assert s2sad.grad(scaled)(1.5) == 12.0
+    assert (counter.entered, counter.exited) == (1, 1)
+    out, pullback = s2sad.vjp(scaled, 1.5)
+    assert (counter.entered, counter.exited) == (2, 2)
+    assert pullback(1.0) == (12.0,) and counter.exited == 2  # the adjoint sweep runs without it
+
+
+def test_errstate_silences_the_primal_sweep():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_allclose(s2sad.grad(managed)(np.array([0.0, 1.0]))[1], 0.0)
+
+
+def raising(x):
+    with np.errstate(all="raise"):
+        y = np.log(x)
+    return np.sum(y)
+
+
+def test_a_raising_body_exits_its_manager():
+    before = np.geterr()
+    with pytest.raises(FloatingPointError):
+        s2sad.grad(raising)(np.array([-1.0]))
+    assert np.geterr() == before
+    np.testing.assert_allclose(s2sad.grad(raising)(np.array([2.0])), [0.5])
+
+
+def swallowing(x):
+    y = x[0]
+    with contextlib.suppress(IndexError):
+        y = x[5]
+    return y
+
+
+def test_a_manager_that_would_swallow_the_error_is_reported():
+    with pytest.raises(IndexError) as info:
+        s2sad.grad(swallowing)(np.ones(2))
+    assert any("would suppress this error" in note for note in info.value.__notes__)

@@ -7,6 +7,8 @@ A mixin of `lower.Lowerer`:
 - `a = b = v` computes `v` once and assigns it to each target from left to right.
 - `first, *rest = xs` reads the items before and after the star by index and gives `rest` a
   new list of the items between, as Python does (a list, also when `xs` is an array).
+- `with m as v: body` enters and exits the managers around the body, in the primal sweep
+  (`s2sad.runtime.contexts`: the face exits those a raising body left open).
 - `del name` ends nothing the derivative needs: reading the name afterwards is an error in
   Python already, so the statement is dropped. `del x[i]` and `del obj.attr` are refused.
 """
@@ -39,6 +41,22 @@ class StatementLowering:
             self.emit(self.namer.temp(), Call(runtime_ref("assertion_failed"), message))
 
         self.body.append(ir.If(failed, self.sub_block(fail), [], node.lineno))
+
+    def stmt_With(self, node: gast.With) -> None:
+        """`with m as v: body`: `v = enter_context(m)`, the body, `exit_context(m)`, for each
+        manager in turn (exits in reverse). The enter and exit run where Python runs them, in
+        the primal sweep; the adjoint sweep of the body runs without the manager."""
+        managers = []
+        for item in node.items:
+            manager = self.emit(self.fresh_local("manager"), self.to_atom(item.context_expr))
+            value = self.emit(self.namer.temp(), Call(runtime_ref("enter_context"), (manager,)))
+            if item.optional_vars is not None:
+                self.store(item.optional_vars, value)
+            managers.append(manager)
+        self.stmts(node.body)
+        self.line = node.lineno
+        for manager in reversed(managers):
+            self.emit(self.namer.temp(), Call(runtime_ref("exit_context"), (manager,)))
 
     def stmt_Delete(self, node: gast.Delete) -> None:
         for target in node.targets:

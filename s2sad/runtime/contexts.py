@@ -1,0 +1,50 @@
+"""`with` blocks in generated code: the manager's enter and exit, run in the primal sweep.
+
+The lowering writes `with m as v: body` as `v = enter_context(m)`, the body, `exit_context(m)`.
+Generated code has no `try`, so a manager whose body raises is left open there; the face calls
+`unwind_contexts` with the error before passing it on, which exits each open manager with it
+(innermost first), as Python's `with` would. A manager that would swallow the error
+(`contextlib.suppress`) cannot make the derivative code go on after the block: the error keeps
+propagating, with a note that says so.
+"""
+
+from __future__ import annotations
+
+import threading
+
+_open = threading.local()
+
+
+def _stack() -> list:
+    stack = getattr(_open, "stack", None)
+    if stack is None:
+        stack = _open.stack = []
+    return stack
+
+
+def enter_context(manager):
+    """`manager.__enter__()`, remembering the manager until `exit_context`."""
+    value = type(manager).__enter__(manager)
+    _stack().append(manager)
+    return value
+
+
+def exit_context(manager):
+    """`manager.__exit__(None, None, None)` at the end of the block."""
+    stack = _stack()
+    if stack and stack[-1] is manager:
+        stack.pop()
+    type(manager).__exit__(manager, None, None, None)
+
+
+def unwind_contexts(err: BaseException) -> None:
+    """Exit every manager still open (the block raised `err`), innermost first."""
+    stack = _stack()
+    while stack:
+        manager = stack.pop()
+        if type(manager).__exit__(manager, type(err), err, err.__traceback__):
+            err.add_note(f"s2sad: the `with` block's manager {type(manager).__name__} would suppress this error "
+                         "in Python; the derivative code cannot go on after the block, so it is raised")
+
+
+__all__ = ["enter_context", "exit_context", "unwind_contexts"]
