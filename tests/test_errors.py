@@ -167,19 +167,10 @@ def double_star_call(x):
     return np.sum(x, **SUM_OPTIONS)
 
 
-def try_statement(x):
-    try:
-        y = np.log(x)
-    except ValueError:
-        y = x
-    return y
-
-
 @pytest.mark.parametrize("fun, marker, construct", [
     (deletes, "del items[0]", "`del items[0]`"),
     (lambda_expression, "lambda t", "lambda"),
     (star_call, "*pair", "*args"),
-    (try_statement, "try:", "try"),
 ])
 def test_unsupported_syntax(fun, marker, construct):
     with pytest.raises(s2sad.UnsupportedSyntax) as info:

@@ -1,9 +1,9 @@
 """Statements the IR has no node for, lowered into those it has: `assert`, chained assignment,
 starred unpacking, `pass`, `del name`, `enumerate` with a start, `zip`/`enumerate`/dict views
-and `.get` used as values, dict displays with computed keys and `dict(...)`, repetition, and
-calls made for their output (`print`, `logging`), `with` blocks. Each is differentiated in every mode (checked
-against finite differences) and runs as Python runs it; what stays out of reach is refused at
-the user's line.
+and `.get` used as values, dict displays with computed keys and `dict(...)`, repetition, calls
+made for their output (`print`, `logging`), `with` blocks, `try` and `raise`. Each is
+differentiated in every mode (checked against finite differences) and runs as Python runs it;
+what stays out of reach is refused at the user's line.
 """
 
 import contextlib
@@ -315,3 +315,89 @@ def test_a_manager_that_would_swallow_the_error_is_reported():
     with pytest.raises(IndexError) as info:
         s2sad.grad(swallowing)(np.ones(2))
     assert any("would suppress this error" in note for note in info.value.__notes__)
+
+
+# ------------------------------------------------------------------ try and raise
+
+
+def guarded(x, i):
+    try:
+        y = np.log(x[i])
+    except (IndexError, KeyError):
+        y = x[0]
+    else:
+        y = y * 2.0
+    finally:
+        z = np.exp(x[0])
+    if x[0] < 0:
+        raise ValueError("x[0] must not be negative")
+    return y * z
+
+
+def returns_in_try(x):
+    total = x
+    for i in range(3):
+        try:
+            if i == 1:
+                continue
+            total = total * x
+        except ZeroDivisionError:
+            total = 0.0
+        else:
+            total = total + 1.0
+        finally:
+            total = total * 2.0
+    try:
+        return total * x
+    finally:
+        total = 0.0
+
+
+@pytest.mark.parametrize("fun, args", [
+    (guarded, [np.array([1.5, 2.0]), 1]),
+    (returns_in_try, [0.7]),
+], ids=lambda v: v.__name__ if callable(v) else "")
+def test_try_follows_the_path_on_which_the_block_raises_nothing(fun, args):
+    check_grads(fun, args, order=2)
+    assert s2sad.value_and_grad(fun)(*args)[0] == pytest.approx(fun(*args))
+
+
+def test_raise_raises_what_python_raises():
+    with pytest.raises(ValueError, match="must not be negative"):
+        s2sad.grad(guarded)(np.array([-1.0, 2.0]), 1)
+
+
+def test_an_error_that_an_except_would_catch_is_reported_at_the_try():
+    with pytest.raises(IndexError) as info:
+        s2sad.grad(guarded)(np.array([1.5, 2.0]), 5)
+    note = f"`except` of the `try` at {__file__}:{line_of(guarded, 'try:')}"
+    assert any(note in n for n in info.value.__notes__)
+
+
+def test_an_error_no_except_catches_propagates_and_names_the_skipped_finally():
+    def unguarded(x):
+        try:
+            y = x[3]
+        except KeyError:
+            y = x
+        finally:
+            pass
+        return y
+
+    with pytest.raises(IndexError) as info:
+        s2sad.grad(unguarded)(np.ones(2))
+    notes = info.value.__notes__
+    assert not any("`except`" in n for n in notes)
+    assert any("`finally` block of the `try`" in n for n in notes)
+
+
+def test_return_in_finally_is_refused_at_its_line():
+    def swallows(x):
+        try:
+            x = x * 2.0
+        finally:
+            return x  # noqa: B012 - the construct under test
+
+    with pytest.raises(s2sad.UnsupportedSyntax, match="in a `finally` block") as info:
+        s2sad.grad(swallows)(1.0)
+    assert info.value.lineno == line_of(swallows, "return x")

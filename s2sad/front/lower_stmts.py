@@ -18,10 +18,11 @@ from __future__ import annotations
 import gast
 
 from s2sad.core import ir
-from s2sad.core.ir import Atom, Call, Const
+from s2sad.core.ir import Atom, Call, Const, Pack
 from s2sad.core.naming import runtime_ref
 from s2sad.core.syntax import operator_ref
 from s2sad.front.lower_expr import describe, getitem_ref
+from s2sad.front.lower_flow import _contains
 
 
 class StatementLowering:
@@ -57,6 +58,51 @@ class StatementLowering:
         self.line = node.lineno
         for manager in reversed(managers):
             self.emit(self.namer.temp(), Call(runtime_ref("exit_context"), (manager,)))
+
+    def stmt_Raise(self, node: gast.Raise) -> None:
+        if node.exc is None:
+            raise self.unsupported(node, "a bare `raise` outside an `except` block")
+        atoms = (self.to_atom(node.exc),) + ((self.to_atom(node.cause),) if node.cause is not None else ())
+        self.emit(self.namer.temp(), Call(runtime_ref("raise_error"), atoms))
+
+    def stmt_Try(self, node: gast.Try) -> None:
+        """`try`: the path on which the block raises nothing, which is exact whenever it runs:
+        the block inside a `try_block` manager (an error that an `except` would catch gets a
+        note naming the `try`), then `else` unless the block left the function or the loop,
+        then `finally`. The `except` blocks are not lowered."""
+        for final in node.finalbody:
+            if _contains([final], (gast.Return, gast.Break, gast.Continue), into_loops=False):
+                raise self.unsupported(final, "`return`, `break` or `continue` in a `finally` block",
+                                       "move it after the `try` statement")
+        where = self.parsed.where(node)
+        handled = self.handled_types(node.handlers)
+        marker = self.emit(self.fresh_local("attempt"), Call(runtime_ref("try_block"), (
+            Const((where.filename, where.line, where.col, where.text)), handled, Const(bool(node.finalbody)))))
+        self.emit(self.namer.temp(), Call(runtime_ref("enter_context"), (marker,)))
+        self.stmts(node.body)
+        self.line = node.lineno
+        self.emit(self.namer.temp(), Call(runtime_ref("exit_context"), (marker,)))
+        flags = self.exit_flags(gast.If(gast.Constant(True, None), node.body, []))
+        if node.orelse and flags:
+            guard = self.none_set(flags)
+            self.body.append(ir.If(guard, self.sub_block(lambda: self.stmts(node.orelse)), [], self.line))
+        else:
+            self.stmts(node.orelse)
+        self.stmts(node.finalbody)
+
+    def handled_types(self, handlers: list[gast.ExceptHandler]) -> Atom:
+        """The exception classes the `except` clauses name, as one tuple (bare `except`: all)."""
+        atoms = []
+        for handler in handlers:
+            if handler.type is None:
+                atoms.append(Const(BaseException))
+            elif isinstance(handler.type, gast.Tuple):
+                atoms.extend(self.to_atom(t) for t in handler.type.elts)
+            else:
+                atoms.append(self.to_atom(handler.type))
+        if all(isinstance(a, Const) for a in atoms):
+            return Const(tuple(a.value for a in atoms))
+        return self.emit(self.namer.temp(), Pack(tuple(atoms)))
 
     def stmt_Delete(self, node: gast.Delete) -> None:
         for target in node.targets:

@@ -86,7 +86,8 @@ nondiff(builtins.print, logging.debug, logging.info, logging.warning, logging.er
         logging.exception, logging.log, warnings.warn, statement=True, effects=True)
 """Calls for their output alone: they run in the primal sweep as in Python, and have no derivative."""
 nondiff(operator.contains)
-nondiff(runtime.assertion_failed, runtime.enter_context, runtime.exit_context, effects=True)
+nondiff(runtime.assertion_failed, runtime.enter_context, runtime.exit_context, runtime.raise_error, effects=True)
+nondiff(runtime.try_block)
 nondiff(builtins.bool)
 nondiff(runtime.keys_of, structural=True)
 declare(runtime.make_list, runtime.make_dict, runtime.list_append, structural=True)

@@ -47,4 +47,39 @@ def unwind_contexts(err: BaseException) -> None:
                          "in Python; the derivative code cannot go on after the block, so it is raised")
 
 
-__all__ = ["enter_context", "exit_context", "unwind_contexts"]
+class TryBlock:
+    """The manager the lowering puts around the block of a `try` (see `s2sad.front.lower_stmts`):
+    the derivative code follows the path on which the block raises nothing. An error raised in
+    it propagates, as Python's would when no `except` matches it; where one matches, or a
+    `finally` block was skipped, the error gets a note naming the `try` line."""
+
+    def __init__(self, where: tuple, handled: tuple = (), final: bool = False):
+        self.where, self.handled, self.final = where, handled, final
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, err, traceback) -> bool:
+        filename, line = self.where[:2]
+        if err is not None and isinstance(err, self.handled):
+            err.add_note(f"s2sad: Python would handle this error in an `except` of the `try` at {filename}:{line}; "
+                         "s2sad differentiates a `try` whose block raises nothing (check before the call "
+                         "that could raise, with an `if`)")
+        elif err is not None and self.final:
+            err.add_note(f"s2sad: the `finally` block of the `try` at {filename}:{line} did not run in the "
+                         "derivative code")
+        return False
+
+
+def try_block(where: tuple, handled: tuple = (), final: bool = False) -> TryBlock:
+    return TryBlock(where, handled, final)
+
+
+def raise_error(error, *cause):
+    """`raise error` (`raise error from cause`, the cause given) in generated code."""
+    if cause:
+        raise error from cause[0]
+    raise error
+
+
+__all__ = ["TryBlock", "enter_context", "exit_context", "raise_error", "try_block", "unwind_contexts"]
