@@ -20,7 +20,7 @@ from s2sad.core.syntax import BINARY, COMPARE, UNARY, operator_ref
 from s2sad.core.targets import face_mode, make_derivative
 from s2sad.errors import UnsupportedSyntax
 from s2sad.front.methods import ARRAY_ATTRIBUTES, ARRAY_METHODS
-from s2sad.front.parse import MethodOf
+from s2sad.front.parse import MethodOf, is_user_function
 
 
 def getitem_ref() -> Ref:
@@ -213,6 +213,9 @@ class ExprLowering:
             return made
         if ref is not None and ref.value is _numpy().einsum:
             node.args = self.einsum_subscripts(node)
+        node.args, node.keywords = _spread_displays(node.args, node.keywords)
+        if any(isinstance(a, gast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+            return self.unpacking_call(node, ref)
         args = tuple(self.call_arg(a) for a in node.args)
         kwargs = tuple((k.arg, self.call_arg(k.value)) for k in node.keywords if self.check_keyword(k))
         if ref is not None and _user_bound_method(ref.value):  # `obj.method(x)` on a global object
@@ -226,6 +229,41 @@ class ExprLowering:
             raise self.unsupported(func, f"calling `{describe(func)}`",
                                    "call a module-level function, or an array method s2sad knows")
         return Call(ref, args, kwargs)
+
+    def unpacking_call(self, node: gast.Call, ref: Ref | None) -> Expr:
+        """`f(*xs)` or `f(**opts)` with items not written out: a user function whose parameters
+        are all positional gets `xs[0], xs[1], ...` (their number checked when it runs); any
+        other call goes through `call_unpacking`, which runs on constants only."""
+        fixed = _positional_count(ref.value) if ref is not None and is_user_function(ref.value) else None
+        starred = [a for a in node.args if isinstance(a, gast.Starred)]
+        if fixed is not None and len(starred) == 1 and node.args[-1] is starred[0] and not node.keywords:
+            args = [self.to_atom(a) for a in node.args[:-1]]
+            items = self.to_atom(starred[0].value)
+            count = fixed - len(args)
+            self.check_count(items, count, ref)
+            args += [self.emit(self.namer.temp(), Call(getitem_ref(), (items, Const(i)))) for i in range(count)]
+            return Call(ref, tuple(args))
+        spec, values = [], []
+        for arg in node.args:
+            spec.append("*" if isinstance(arg, gast.Starred) else "")
+            values.append(self.to_atom(arg.value if isinstance(arg, gast.Starred) else arg))
+        for k in node.keywords:
+            spec.append("**" if k.arg is None else k.arg)
+            values.append(self.to_atom(k.value))
+        return Call(runtime_ref("call_unpacking"), (self.to_atom(node.func), Const(tuple(spec)), *values))
+
+    def check_count(self, items: Atom, count: int, ref: Ref) -> None:
+        """`if len(items) != count: raise TypeError(...)`, what Python's call would raise."""
+        length = self.emit(self.namer.temp(), Call(Ref(builtins.len, ("len",)), (items,)))
+        wrong = self.emit(self.namer.temp(), Call(operator_ref(operator.ne), (length, Const(count))))
+        name = getattr(ref.value, "__name__", "the function")
+        message = f"{name}() needs {count} items from `*` (a different number came)"
+        error = Call(Ref(TypeError, ("TypeError",)), (Const(message),))
+
+        def fail() -> None:
+            self.emit(self.namer.temp(), Call(runtime_ref("raise_error"), (self.emit(self.namer.temp(), error),)))
+
+        self.body.append(If(wrong, self.sub_block(fail), [], self.line))
 
     def einsum_subscripts(self, node: gast.Call) -> list[gast.expr]:
         """`np.einsum(a, [0, 1], b, [1, 2], [0, 2])`, the sublist form, as the subscripts form
@@ -357,6 +395,37 @@ class ExprLowering:
                                         self.parsed.where(node))
             value = getattr(value, part)
         return Ref(value, (node.id, *parts), root)
+
+
+def _spread_displays(args: list, keywords: list) -> tuple[list, list]:
+    """`f(*(a, b), **{"k": v})` as `f(a, b, k=v)`."""
+    out = []
+    for arg in args:
+        if isinstance(arg, gast.Starred) and isinstance(arg.value, (gast.Tuple, gast.List)):
+            out.extend(arg.value.elts)
+        else:
+            out.append(arg)
+    named = []
+    for k in keywords:
+        value = k.value
+        if k.arg is None and isinstance(value, gast.Dict) and all(
+                isinstance(key, gast.Constant) and isinstance(key.value, str) for key in value.keys):
+            named.extend(gast.keyword(key.value, v) for key, v in zip(value.keys, value.values))
+        else:
+            named.append(k)
+    return out, named
+
+
+def _positional_count(fun: object) -> int | None:
+    """How many parameters a user function takes, when all are plain positional ones."""
+    try:
+        params = inspect.signature(fun).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    if not all(p.kind in kinds and p.default is inspect.Parameter.empty for p in params):
+        return None
+    return len(params)
 
 
 def _numpy():

@@ -104,6 +104,17 @@ class StatementLowering:
             return Const(tuple(a.value for a in atoms))
         return self.emit(self.namer.temp(), Pack(tuple(atoms)))
 
+    def stmt_Global(self, node: gast.Global) -> None:
+        """`global n` (`nonlocal n`) for reading `n`: the name is resolved as any free name is
+        (its value now). Writing it would change state outside the function: refused."""
+        written = [name for name in node.names if name in self.locals]
+        if written:
+            kind = "global" if isinstance(node, gast.Global) else "nonlocal"
+            raise self.unsupported(node, f"assigning to the {kind} name {written[0]!r}",
+                                   f"return the new value and assign it where {written[0]!r} lives")
+
+    stmt_Nonlocal = stmt_Global
+
     def stmt_Delete(self, node: gast.Delete) -> None:
         for target in node.targets:
             if not isinstance(target, gast.Name):

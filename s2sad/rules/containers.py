@@ -88,6 +88,9 @@ nondiff(builtins.print, logging.debug, logging.info, logging.warning, logging.er
 nondiff(operator.contains)
 nondiff(runtime.assertion_failed, runtime.enter_context, runtime.exit_context, runtime.raise_error, effects=True)
 nondiff(runtime.try_block)
+declare(runtime.call_unpacking)
+"""`f(*xs, **opts)` whose items s2sad cannot list when it builds the derivative: it runs on
+constants (`np.random.randn(*shape)`); on a differentiated value it is refused."""
 nondiff(builtins.bool)
 nondiff(runtime.keys_of, structural=True)
 declare(runtime.make_list, runtime.make_dict, runtime.list_append, structural=True)

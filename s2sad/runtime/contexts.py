@@ -82,4 +82,20 @@ def raise_error(error, *cause):
     raise error
 
 
-__all__ = ["TryBlock", "enter_context", "exit_context", "raise_error", "try_block", "unwind_contexts"]
+def call_unpacking(fn, spec, *values):
+    """`fn(a, *xs, k=v, **opts)`: `spec` says what each value is: "" a positional argument, "*"
+    items to spread, "**" a mapping to spread, else a keyword's name."""
+    args, kwargs = [], {}
+    for kind, value in zip(spec, values):
+        if kind == "":
+            args.append(value)
+        elif kind == "*":
+            args.extend(value)
+        elif kind == "**":
+            kwargs.update(value)
+        else:
+            kwargs[kind] = value
+    return fn(*args, **kwargs)
+
+
+__all__ = ["call_unpacking", "TryBlock", "enter_context", "exit_context", "raise_error", "try_block", "unwind_contexts"]
