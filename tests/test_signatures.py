@@ -94,3 +94,47 @@ def test_global_writes_are_refused_at_the_line():
     with pytest.raises(s2sad.UnsupportedSyntax, match="assigning to the global name 'SCALE'") as info:
         s2sad.grad(writes_global)(1.0)
     assert info.value.lineno == line_of(writes_global, "global SCALE")
+
+
+# ------------------------------------------------------------------ keyword-only and positional-only
+
+
+def shifted(x, *, shift, scale=2.0):
+    return x * scale + shift
+
+
+def keyword_only(x, /, y, *, w, k=3):
+    return shifted(x, shift=y, scale=w) * k + shifted(y, shift=x)
+
+
+def calls_keyword_only(x, y, w):
+    return keyword_only(x, y, w=w) + keyword_only(w, x, w=y, k=1)
+
+
+def test_keyword_only_parameters_of_a_helper():
+    check_grads(calls_keyword_only, [1.5, 2.0, 0.5], order=2)
+
+
+def test_keyword_only_parameters_are_differentiated_by_name():
+    grads = s2sad.grad(keyword_only, argnums=(0, 1, "w"))(1.5, 2.0, w=0.5)
+    assert grads == pytest.approx((3 * 0.5 + 1, 3 + 2, 3 * 1.5))
+    value, dw = s2sad.value_and_grad(keyword_only, argnums="w")(1.5, 2.0, w=0.5, k=2)
+    assert (value, dw) == (pytest.approx(keyword_only(1.5, 2.0, w=0.5, k=2)), pytest.approx(3.0))
+
+
+def test_a_keyword_only_parameter_without_a_default_after_one_with_a_default_is_refused():
+    def late(x, y=1.0, *, z):
+        return x * y * z
+
+    with pytest.raises(s2sad.UnsupportedSyntax, match="keyword-only parameter without a default") as info:
+        s2sad.grad(late)(1.0, z=2.0)
+    assert "give 'z' a default" in str(info.value)
+
+
+def test_star_args_parameters_are_refused_at_the_def_line():
+    def gathers(x, *rest):
+        return x * rest[0]
+
+    with pytest.raises(s2sad.UnsupportedSyntax, match=r"\*args or \*\*kwargs parameters") as info:
+        s2sad.grad(gathers)(1.0, 2.0)
+    assert info.value.lineno == line_of(gathers, "def gathers")

@@ -173,8 +173,8 @@ def dict_builders(x, y):
 
 def repeated(x, n):
     items = [x] * 3
-    pair = (x, x * x) * n
-    return items[0] * items[2] + sum(pair)
+    pair = 2 * (x, x * x)
+    return items[0] * items[2] + sum(pair) * n
 
 
 @pytest.mark.parametrize("fun, args", [

@@ -87,14 +87,20 @@ class Lowerer(ExprLowering, FlowLowering, StatementLowering):
         return fn
 
     def params(self, args: gast.arguments) -> list[str]:
-        if args.vararg or args.kwarg or args.kwonlyargs:
-            node = args.vararg or args.kwarg or args.kwonlyargs[0]
+        if args.vararg or args.kwarg:
+            node = args.vararg or args.kwarg
             hint = ""
             if getattr(self.parsed.fun, "__wrapped__", None) is not None:  # what a decorator returned
                 hint = (f"this is a decorator's wrapper of {self.parsed.fun.__qualname__}, and what is called is "
                         "differentiated: give the wrapper the parameters of the function it wraps")
-            raise self.unsupported(node, "*args, **kwargs or keyword-only parameters", hint)
-        return [a.id for a in args.posonlyargs + args.args]
+            raise self.unsupported(node, "*args or **kwargs parameters", hint)
+        positional = args.posonlyargs + args.args
+        keyword = [a for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is None]
+        if keyword and args.defaults:
+            raise self.unsupported(keyword[0], "a keyword-only parameter without a default after a parameter with one",
+                                   f"give {keyword[0].id!r} a default, or make it positional")
+        keyword += [a for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+        return [a.id for a in positional + keyword]  # the order of `Target.params`
 
     # ------------------------------------------------------------ simple statements
 

@@ -7,7 +7,7 @@ import dataclasses
 
 import numpy as np
 
-from s2sad.runtime.core import _joined_sequences, add, unbroadcast, zeros_like
+from s2sad.runtime.core import add, unbroadcast, zeros_like
 
 # ---------------------------------------------------------------- in-place operations
 # Each mutates its first argument. Generated code writes them as the statements they stand
@@ -254,8 +254,6 @@ def concat(x, y):
 
 def repeat_items(x, count):
     """`x * count` (or `count * x`) on a tuple or list: `count` copies of its items."""
-    if not hasattr(count, "__index__"):  # an array: NumPy would multiply elementwise
-        _joined_sequences()
     return x * count
 
 

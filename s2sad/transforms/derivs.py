@@ -146,7 +146,7 @@ def _numeric(value: ir.Expr, numeric: set[str]) -> bool:
 def sequence_ops(fn: ir.Function) -> ir.Function:
     """`a + b` where both operands are known to be tuples or lists (a display, a constant
     tuple, or a name every assignment binds to one) becomes `concat(a, b)`, and `a * n` or
-    `n * a` with `a` one and `n` an integer constant or a name `repeat_items(a, n)`: their derivatives are
+    `n * a` with `a` one and `n` an integer constant `repeat_items(a, n)`: their derivatives are
     those of concatenation and repetition, not of elementwise arithmetic. (With an array on the
     other side, `+` and `*` are NumPy's elementwise ones; sequences s2sad cannot see, such as a
     helper's parameters, are refused when the derivative code meets them: `unbroadcast`.)"""
@@ -187,8 +187,7 @@ def _as_sequence_op(call: Call, known) -> Call | None:
 
 
 def _count(atom: ir.Atom) -> bool:
-    """An integer constant, or a name (its value an integer: `repeat_items` checks)."""
-    return isinstance(atom, ir.Var) or (isinstance(atom, ir.Const) and type(atom.value) is int)
+    return isinstance(atom, ir.Const) and type(atom.value) is int
 
 
 def _sequence_names(fn: ir.Function) -> set[str]:
