@@ -401,3 +401,51 @@ def test_return_in_finally_is_refused_at_its_line():
     with pytest.raises(s2sad.UnsupportedSyntax, match="in a `finally` block") as info:
         s2sad.grad(swallows)(1.0)
     assert info.value.lineno == line_of(swallows, "return x")
+
+
+# ------------------------------------------------------------------ writes into an item of an item
+
+
+def item_of_item(x):
+    m = np.zeros((3, 2, 2))
+    for i in range(3):
+        m[i][0] = x * i
+        m[i][1][1] = x[0] * x[1]
+        m[i][0][1] += x[1] ** 2
+    m[1:][0][1] = np.sin(x)
+    return np.sum(m * m)
+
+
+def writes_a_parameter(x):
+    x[0][1] = x[1][0] * 2.0
+    return np.sum(x * x)
+
+
+@pytest.mark.parametrize("fun, args", [
+    (item_of_item, [np.array([0.5, -1.5])]),
+    (writes_a_parameter, [np.array([[1.0, 2.0], [3.0, 4.0]])]),
+], ids=lambda v: v.__name__ if callable(v) else "")
+def test_writes_into_an_item_of_an_array_item(fun, args):
+    check_grads(fun, args, order=2 if fun is item_of_item else 1)  # grad of grad calls fun from a helper
+    before = [a.copy() for a in args]
+    assert s2sad.value_and_grad(fun)(*args)[0] == pytest.approx(fun(*[b.copy() for b in before]))
+    np.testing.assert_array_equal(args[0], before[0])  # the caller's array is not written
+
+
+def into_a_list_item(x):
+    rows = [np.zeros(2), np.zeros(2)]
+    rows[0][1] = x
+    return rows[0][1] * x
+
+
+def through_a_mask(x):
+    m = np.zeros((2, 2))
+    m[np.array([0, 1])][0] = x  # writes into a copy: Python drops it
+    return np.sum(m) + x
+
+
+@pytest.mark.parametrize("fun", [into_a_list_item, through_a_mask])
+def test_writes_into_a_list_item_or_through_an_index_array_are_refused(fun):
+    with pytest.raises(s2sad.UnsupportedValue, match=r"x\[i\]\[j\] = v writes into an item") as info:
+        s2sad.grad(fun)(1.5)
+    assert any("raised in the derivative code" in note for note in info.value.__notes__)

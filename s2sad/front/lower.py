@@ -162,10 +162,11 @@ class Lowerer(ExprLowering, FlowLowering, StatementLowering):
             self.augmented[id(self.body[-1])] = (where.filename, where.line, where.col, where.text)
             self.emit(name, new)
         elif isinstance(target, gast.Subscript):
-            owner, index = self.subscript_target(target)
-            old = self.emit(self.namer.temp(), Call(getitem_ref(), (owner, index)))
-            new = self.emit(self.namer.temp(), Call(operator_ref(op), (old, self.to_atom(node.value))))
-            self.body.append(Assign(owner, Call(runtime_ref("setitem"), (owner, index, new)), self.line))
+            def updated(owner: Var, index) -> Var:
+                old = self.emit(self.namer.temp(), Call(getitem_ref(), (owner, index)))
+                return self.emit(self.namer.temp(), Call(operator_ref(op), (old, self.to_atom(node.value))))
+
+            self.write_item(target, updated)
         elif isinstance(target, gast.Attribute):
             owner = self.attribute_owner(target)
             old = self.emit(self.namer.temp(), Call(getattr_ref(), (owner, Const(target.attr))))
@@ -180,9 +181,8 @@ class Lowerer(ExprLowering, FlowLowering, StatementLowering):
         elif isinstance(target, (gast.Tuple, gast.List)):
             self.unpack(target, value)
         elif isinstance(target, gast.Subscript):
-            owner, index = self.subscript_target(target)
             atom = self.to_atom(value)
-            self.body.append(Assign(owner, Call(runtime_ref("setitem"), (owner, index, atom)), self.line))
+            self.write_item(target, lambda owner, index: atom)
         elif isinstance(target, gast.Attribute):
             owner = self.attribute_owner(target)
             self.set_attribute(owner, target.attr, self.to_atom(value))
@@ -201,10 +201,28 @@ class Lowerer(ExprLowering, FlowLowering, StatementLowering):
         the transforms: attributes of objects have no adjoint)."""
         self.body.append(Assign(owner, Call(runtime_ref("set_attribute"), (owner, Const(name), value)), self.line))
 
+    def write_item(self, target: gast.Subscript, value: Callable[[Var, object], object]) -> None:
+        """`x[i] = value(x, i)`; for `x[i][j] = ...`, `row = item_to_write(x, i)` (a copy of the
+        view, checked when it runs), the write into `row`, then `x[i] = row`."""
+        if not isinstance(target.value, gast.Subscript):
+            owner, index = self.subscript_target(target)
+            new = value(owner, index)
+            self.body.append(Assign(owner, Call(runtime_ref("setitem"), (owner, index, new)), self.line))
+            return
+
+        def row_written(owner: Var, index) -> Var:
+            row = self.emit(self.fresh_local("row"), Call(runtime_ref("item_to_write"), (owner, index)))
+            inner = self.index(target.slice)
+            new = value(row, inner)
+            self.body.append(Assign(row, Call(runtime_ref("setitem"), (row, inner, new)), self.line))
+            return row
+
+        self.write_item(target.value, row_written)
+
     def subscript_target(self, target: gast.Subscript) -> tuple[Var, object]:
         if not isinstance(target.value, gast.Name) or target.value.id not in self.locals | set(self.renames):
             raise self.unsupported(target, f"writing into {describe(target.value)}",
-                                   "write into a local array by name: x[i, j] = v (not x[i][j] = v)")
+                                   "write into a local array by name: x[i, j] = v")
         name = self.renames.get(target.value.id, target.value.id)
         return Var(name), self.index(target.slice)
 

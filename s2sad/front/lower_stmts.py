@@ -131,8 +131,7 @@ class StatementLowering:
     def store(self, target: gast.expr, atom: Atom) -> None:
         """Assign an already computed atom to any assignment target."""
         if isinstance(target, gast.Subscript):
-            owner, index = self.subscript_target(target)
-            self.body.append(ir.Assign(owner, Call(runtime_ref("setitem"), (owner, index, atom)), self.line))
+            self.write_item(target, lambda owner, index: atom)
         elif isinstance(target, gast.Attribute):
             self.set_attribute(self.attribute_owner(target), target.attr, atom)
         else:

@@ -14,7 +14,7 @@ from s2sad.rules.registry import declare, define, linear, nondiff
 from s2sad.runtime import add_at, attribute_adjoint, getitem_adjoint, sum_adjoint
 
 
-@linear(operator.getitem, "x, index", view=True, structural=True, also=(runtime.item_or_missing,))
+@linear(operator.getitem, "x, index", view=True, structural=True, also=(runtime.item_or_missing, runtime.item_to_write))
 class getitem_rule:
     """x[index] for arrays, lists, tuples and dicts: the adjoint scatters into the slot read;
     repeated integer indices add up."""
