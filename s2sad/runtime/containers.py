@@ -7,6 +7,7 @@ import dataclasses
 
 import numpy as np
 
+from s2sad.errors import UnsupportedValue
 from s2sad.runtime.core import add, unbroadcast, zeros_like
 
 # ---------------------------------------------------------------- in-place operations
@@ -45,8 +46,6 @@ def item_to_write(x, index):
     object other names may hold) is refused."""
     if isinstance(x, np.ndarray) and _basic_index(index):
         return x[index].copy()
-    from s2sad.errors import UnsupportedValue
-
     raise UnsupportedValue(
         "x[i][j] = v writes into an item of a list or dict, or into an array indexed by an array: Python "
         "changes that object itself (which other names may hold) or a copy it then drops; s2sad cannot follow "
