@@ -18,7 +18,7 @@ from s2sad.core.modes import DIRECTIONS, GRAD, GRADIENTS, JVP, REVERSE, VALUE_AN
 from s2sad.core.targets import UNBOUND, Target, register_face, target_of
 from s2sad.errors import ArgnumsError, CotangentError, IntegerArgument, Location, NonScalarOutput, UnsupportedSyntax
 from s2sad.pipeline import Built, Request
-from s2sad.runtime import map_structure, zeros_like
+from s2sad.runtime import map_structure, unwind_contexts, zeros_like
 
 Argnums = int | str | Sequence[int | str]
 
@@ -120,7 +120,9 @@ def _kind(value: object) -> str | None:
 
 
 def _locate(err: BaseException, built: Built) -> None:
-    """Add to an error raised inside generated code the user's line that code came from."""
+    """Add to an error raised inside generated code the user's line that code came from (and
+    exit the `with` blocks it left open)."""
+    unwind_contexts(err)
     filename = built.fun.__code__.co_filename
     tb = err.__traceback__
     while tb is not None:

@@ -144,25 +144,15 @@ def test_no_rule_needed_when_the_value_is_inactive():
 # ------------------------------------------------------------------ unsupported syntax
 
 
-def chained(x):
-    a = b = x
-    return a * b
-
-
-def with_statement(x):
-    with np.errstate(all="ignore"):
-        y = np.log(x)
-    return y
+def deletes(x):
+    items = [x, x]
+    del items[0]
+    return items[0]
 
 
 def lambda_expression(x):
     double = lambda t: t * 2  # noqa: E731
     return double(x)
-
-
-def star_call(x):
-    pair = (x, x)
-    return np.multiply(*pair)
 
 
 SUM_OPTIONS = {"axis": 0}
@@ -172,20 +162,9 @@ def double_star_call(x):
     return np.sum(x, **SUM_OPTIONS)
 
 
-def try_statement(x):
-    try:
-        y = np.log(x)
-    except ValueError:
-        y = x
-    return y
-
-
 @pytest.mark.parametrize("fun, marker, construct", [
-    (chained, "a = b = x", "chained assignment"),
-    (with_statement, "with np.errstate", "with"),
+    (deletes, "del items[0]", "`del items[0]`"),
     (lambda_expression, "lambda t", "lambda"),
-    (star_call, "*pair", "*args"),
-    (try_statement, "try:", "try"),
 ])
 def test_unsupported_syntax(fun, marker, construct):
     with pytest.raises(s2sad.UnsupportedSyntax) as info:
@@ -201,18 +180,18 @@ def test_unsupported_syntax(fun, marker, construct):
     assert str(err).startswith(where(fun, marker))
 
 
-def test_unsupported_keyword_unpacking_in_a_call():
-    with pytest.raises(s2sad.UnsupportedSyntax, match=r"\*\*kwargs") as info:
+def test_keyword_unpacking_of_differentiated_values_in_a_library_call():
+    with pytest.raises(s2sad.MissingRule, match=r"the call of np.sum spreads values") as info:
         s2sad.grad(double_star_call)(np.ones(2))
-    assert info.value.lineno == line_of(double_star_call, "**SUM_OPTIONS")
+    assert str(info.value).startswith(where(double_star_call, "**SUM_OPTIONS"))
 
 
 def test_unsupported_syntax_prints_like_a_syntax_error():
     with pytest.raises(s2sad.UnsupportedSyntax) as info:
-        s2sad.grad(chained)(2.0)
+        s2sad.grad(deletes)(2.0)
     text = "".join(traceback.format_exception_only(info.value))
-    assert f'File "{__file__}", line {line_of(chained, "a = b")}' in text
-    assert "a = b = x" in text and "^" in text
+    assert f'File "{__file__}", line {line_of(deletes, "del items")}' in text
+    assert "del items[0]" in text and "^" in text
 
 
 # ------------------------------------------------------------------ bad argnums

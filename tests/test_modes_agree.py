@@ -47,14 +47,6 @@ def sums_through_star_args(x):
     return _sum_all(x * x, x)
 
 
-def _scaled(a, *, k=2.0):
-    return a * k
-
-
-def scales_by_keyword_only(x):
-    return _scaled(1.0, k=x)
-
-
 def _first_squared(a, *rest):
     return a * a
 
@@ -63,11 +55,11 @@ def passes_into_star_args(x):
     return _first_squared(2.0, x)
 
 
-@pytest.mark.parametrize(("fun", "helper"), [(sums_through_star_args, _sum_all), (scales_by_keyword_only, _scaled),
+@pytest.mark.parametrize(("fun", "helper"), [(sums_through_star_args, _sum_all),
                                              (passes_into_star_args, _first_squared)])
 def test_a_helper_with_star_args_is_refused_by_every_mode(fun, helper):
     for call in each_mode(fun, 1.5):
-        with pytest.raises(UnsupportedSyntax, match=r"\*args, \*\*kwargs or keyword-only") as info:
+        with pytest.raises(UnsupportedSyntax, match=r"\*args or \*\*kwargs parameters") as info:
             call()
         assert info.value.lineno == helper.__code__.co_firstlineno
         assert info.value.filename == __file__
@@ -100,7 +92,7 @@ def calls_custom_jvp(x):
 @pytest.mark.parametrize("fun", [calls_custom_vjp, calls_custom_jvp])
 def test_a_custom_rule_with_star_args_is_refused_by_every_mode(fun):
     for call in each_mode(fun, 1.5):
-        with pytest.raises(UnsupportedSyntax, match=r"\*args, \*\*kwargs or keyword-only"):
+        with pytest.raises(UnsupportedSyntax, match=r"\*args,? (or )?\*\*kwargs"):
             call()
 
 

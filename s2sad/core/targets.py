@@ -65,7 +65,8 @@ class Target:
     bound: object
     """The object a bound method passes as `self`, else `UNBOUND`."""
     params: tuple[str, ...]
-    """The parameters a caller passes (a bound method's `self` is already bound)."""
+    """The parameters a caller passes (a bound method's `self` is already bound): the positional
+    ones, then the keyword-only ones, those without a default first."""
 
     @property
     def plain(self) -> types.FunctionType:
@@ -81,7 +82,10 @@ def target_of(fun: object) -> Target:
     inner = fun.__func__ if isinstance(fun, types.MethodType) else fun
     fixed = None if hasattr(type(inner), "__s2sad_source_function__") else plain
     bound = bound_self(fun)
-    names = plain.__code__.co_varnames[: plain.__code__.co_argcount]
+    code = plain.__code__
+    keyword = code.co_varnames[code.co_argcount: code.co_argcount + code.co_kwonlyargcount]
+    with_default = plain.__kwdefaults__ or {}
+    names = code.co_varnames[: code.co_argcount] + tuple(sorted(keyword, key=lambda n: n in with_default))
     return Target(fun, fixed, self_class(fun), bound, tuple(names[1:] if bound is not UNBOUND else names))
 
 

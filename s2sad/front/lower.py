@@ -22,11 +22,12 @@ from s2sad.errors import UnsupportedSyntax
 from s2sad.front import aliasing, helper_writes
 from s2sad.front.lower_expr import ExprLowering, describe, getattr_ref, getitem_ref
 from s2sad.front.lower_flow import FlowLowering, Loop, _contains
+from s2sad.front.lower_stmts import StatementLowering
 from s2sad.front.parse import Parsed, parse
 from s2sad.rules.registry import facts
 
 
-class Lowerer(ExprLowering, FlowLowering):
+class Lowerer(ExprLowering, FlowLowering, StatementLowering):
     def __init__(self, parsed: Parsed) -> None:
         self.parsed = parsed
         self.body: list[ir.Stmt] = []
@@ -86,14 +87,20 @@ class Lowerer(ExprLowering, FlowLowering):
         return fn
 
     def params(self, args: gast.arguments) -> list[str]:
-        if args.vararg or args.kwarg or args.kwonlyargs:
-            node = args.vararg or args.kwarg or args.kwonlyargs[0]
+        if args.vararg or args.kwarg:
+            node = args.vararg or args.kwarg
             hint = ""
             if getattr(self.parsed.fun, "__wrapped__", None) is not None:  # what a decorator returned
                 hint = (f"this is a decorator's wrapper of {self.parsed.fun.__qualname__}, and what is called is "
                         "differentiated: give the wrapper the parameters of the function it wraps")
-            raise self.unsupported(node, "*args, **kwargs or keyword-only parameters", hint)
-        return [a.id for a in args.posonlyargs + args.args]
+            raise self.unsupported(node, "*args or **kwargs parameters", hint)
+        positional = args.posonlyargs + args.args
+        keyword = [a for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is None]
+        if keyword and args.defaults:
+            raise self.unsupported(keyword[0], "a keyword-only parameter without a default after a parameter with one",
+                                   f"give {keyword[0].id!r} a default, or make it positional")
+        keyword += [a for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+        return [a.id for a in positional + keyword]  # the order of `Target.params`
 
     # ------------------------------------------------------------ simple statements
 
@@ -136,8 +143,9 @@ class Lowerer(ExprLowering, FlowLowering):
 
     def stmt_Assign(self, node: gast.Assign) -> None:
         if len(node.targets) != 1:
-            raise self.unsupported(node, "chained assignment `a = b = ...`", "write two assignments")
-        self.assign(node.targets[0], node.value)
+            self.chained_assign(node.targets, node.value)
+        else:
+            self.assign(node.targets[0], node.value)
 
     def stmt_AnnAssign(self, node: gast.AnnAssign) -> None:
         if node.value is not None:
@@ -154,10 +162,11 @@ class Lowerer(ExprLowering, FlowLowering):
             self.augmented[id(self.body[-1])] = (where.filename, where.line, where.col, where.text)
             self.emit(name, new)
         elif isinstance(target, gast.Subscript):
-            owner, index = self.subscript_target(target)
-            old = self.emit(self.namer.temp(), Call(getitem_ref(), (owner, index)))
-            new = self.emit(self.namer.temp(), Call(operator_ref(op), (old, self.to_atom(node.value))))
-            self.body.append(Assign(owner, Call(runtime_ref("setitem"), (owner, index, new)), self.line))
+            def updated(owner: Var, index) -> Var:
+                old = self.emit(self.namer.temp(), Call(getitem_ref(), (owner, index)))
+                return self.emit(self.namer.temp(), Call(operator_ref(op), (old, self.to_atom(node.value))))
+
+            self.write_item(target, updated)
         elif isinstance(target, gast.Attribute):
             owner = self.attribute_owner(target)
             old = self.emit(self.namer.temp(), Call(getattr_ref(), (owner, Const(target.attr))))
@@ -172,9 +181,8 @@ class Lowerer(ExprLowering, FlowLowering):
         elif isinstance(target, (gast.Tuple, gast.List)):
             self.unpack(target, value)
         elif isinstance(target, gast.Subscript):
-            owner, index = self.subscript_target(target)
             atom = self.to_atom(value)
-            self.body.append(Assign(owner, Call(runtime_ref("setitem"), (owner, index, atom)), self.line))
+            self.write_item(target, lambda owner, index: atom)
         elif isinstance(target, gast.Attribute):
             owner = self.attribute_owner(target)
             self.set_attribute(owner, target.attr, self.to_atom(value))
@@ -193,10 +201,28 @@ class Lowerer(ExprLowering, FlowLowering):
         the transforms: attributes of objects have no adjoint)."""
         self.body.append(Assign(owner, Call(runtime_ref("set_attribute"), (owner, Const(name), value)), self.line))
 
+    def write_item(self, target: gast.Subscript, value: Callable[[Var, object], object]) -> None:
+        """`x[i] = value(x, i)`; for `x[i][j] = ...`, `row = item_to_write(x, i)` (a copy of the
+        view, checked when it runs), the write into `row`, then `x[i] = row`."""
+        if not isinstance(target.value, gast.Subscript):
+            owner, index = self.subscript_target(target)
+            new = value(owner, index)
+            self.body.append(Assign(owner, Call(runtime_ref("setitem"), (owner, index, new)), self.line))
+            return
+
+        def row_written(owner: Var, index) -> Var:
+            row = self.emit(self.fresh_local("row"), Call(runtime_ref("item_to_write"), (owner, index)))
+            inner = self.index(target.slice)
+            new = value(row, inner)
+            self.body.append(Assign(row, Call(runtime_ref("setitem"), (row, inner, new)), self.line))
+            return row
+
+        self.write_item(target.value, row_written)
+
     def subscript_target(self, target: gast.Subscript) -> tuple[Var, object]:
         if not isinstance(target.value, gast.Name) or target.value.id not in self.locals | set(self.renames):
             raise self.unsupported(target, f"writing into {describe(target.value)}",
-                                   "write into a local array by name: x[i, j] = v (not x[i][j] = v)")
+                                   "write into a local array by name: x[i, j] = v")
         name = self.renames.get(target.value.id, target.value.id)
         return Var(name), self.index(target.slice)
 
@@ -208,6 +234,9 @@ class Lowerer(ExprLowering, FlowLowering):
 
     def unpack(self, target: gast.Tuple, value: gast.expr) -> None:
         elts = target.elts
+        if any(isinstance(e, gast.Starred) for e in elts):
+            self.starred_unpack(elts, self.to_atom(value))
+            return
         if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(elts):
             atoms = [self.to_atom(v) for v in value.elts]
             names = {n.id for n in gast.walk(target) if isinstance(n, gast.Name)}
@@ -222,6 +251,8 @@ class Lowerer(ExprLowering, FlowLowering):
     def assign_atom(self, target: gast.expr, atom) -> None:
         if isinstance(target, gast.Name):
             self.bind(self.renames.get(target.id, target.id), atom)
+        elif isinstance(target, (gast.Tuple, gast.List)) and any(isinstance(e, gast.Starred) for e in target.elts):
+            self.starred_unpack(target.elts, atom)
         elif isinstance(target, (gast.Tuple, gast.List)):
             for i, elt in enumerate(target.elts):
                 self.assign_atom(elt, self.emit(self.namer.temp(), Call(getitem_ref(), (atom, Const(i)))))

@@ -13,14 +13,14 @@ import types
 
 import gast
 
-from s2sad.core.ir import Atom, Call, Const, Expr, Pack, Ref, Var
+from s2sad.core.ir import Assign, Atom, Call, Const, Expr, For, If, Pack, Ref, Var
 from s2sad.core.modes import GRADIENTS, JVP
 from s2sad.core.naming import numpy_ref, runtime_ref
 from s2sad.core.syntax import BINARY, COMPARE, UNARY, operator_ref
 from s2sad.core.targets import face_mode, make_derivative
 from s2sad.errors import UnsupportedSyntax
 from s2sad.front.methods import ARRAY_ATTRIBUTES, ARRAY_METHODS
-from s2sad.front.parse import MethodOf, in_library
+from s2sad.front.parse import MethodOf, in_library, is_user_function
 from s2sad.rules.registry import lookup
 
 
@@ -89,12 +89,51 @@ class ExprLowering:
         return Call(runtime_ref("make_list"), tuple(self.to_atom(e) for e in node.elts))
 
     def expr_Dict(self, node: gast.Dict) -> Expr:
-        keys = [self.to_atom(k) if k is not None else None for k in node.keys]
-        if any(k is None or not isinstance(k, Const) for k in keys):
-            raise self.unsupported(node, "a dict display with computed keys or `**` unpacking",
-                                   "use constant keys, or build the dict with d[k] = v")
+        if not all(isinstance(k, gast.Constant) for k in node.keys):
+            return self.built_dict(node)
+        keys = [self.to_atom(k) for k in node.keys]
         values = tuple(self.to_atom(v) for v in node.values)
         return Call(runtime_ref("make_dict"), (Const(tuple(k.value for k in keys)), *values))
+
+    def built_dict(self, node: gast.Dict) -> Expr:
+        """`{k: v, **other}` with a computed key or `**`: a new dict written item by item, keys
+        and values evaluated in the order Python evaluates them."""
+        out = Var(self.fresh_local("d"))
+        self.emit(out.name, Call(runtime_ref("make_dict"), (Const(()),)))
+        for key, value in zip(node.keys, node.values):
+            if key is None:
+                self.merge_into(out, self.to_atom(value))
+                continue
+            pair = (self.to_atom(key), self.to_atom(value))
+            self.body.append(Assign(out, Call(runtime_ref("setitem"), (out, *pair)), self.line))
+        return out
+
+    def merge_into(self, out: Var, other: Atom) -> None:
+        """`**other` in a dict display: each of its items in turn."""
+        other = self.emit(self.fresh_local("other"), other)
+        keys = self.emit(self.namer.temp(), Call(runtime_ref("keys_of"), (other,)))
+        count = self.emit(self.namer.temp(), Call(Ref(builtins.len, ("len",)), (keys,)))
+        span = self.emit(self.namer.temp(), Call(Ref(builtins.range, ("range",)), (count,)))
+        k = Var(self.fresh_local("k"))
+
+        def body() -> None:
+            key = self.emit(self.namer.temp(), Call(getitem_ref(), (keys, k)))
+            value = self.emit(self.namer.temp(), Call(getitem_ref(), (other, key)))
+            self.body.append(Assign(out, Call(runtime_ref("setitem"), (out, key, value)), self.line))
+
+        self.body.append(For(k, span, self.sub_block(body), self.line))
+
+    def dict_get(self, owner: gast.expr, key: Atom, default: Atom | None = None) -> Expr:
+        """`d.get(k, default)`: `d[k] if k in d else default` (the default computed first, as an
+        argument is)."""
+        mapping = self.to_atom(owner)
+        found = self.emit(self.namer.temp(), Call(Ref(operator.contains, ("operator", "contains"), operator),
+                                                  (mapping, key)))
+        out = self.fresh_local()
+        read = self.sub_block(lambda: self.emit(out, Call(getitem_ref(), (mapping, key))))
+        missing = self.sub_block(lambda: self.emit(out, Const(None) if default is None else default))
+        self.body.append(If(found, read, missing, self.line))
+        return Var(out)
 
     def expr_Subscript(self, node: gast.Subscript) -> Expr:
         joined = self.index_concat(node)
@@ -165,11 +204,19 @@ class ExprLowering:
         if inline is not None:
             return inline
         func = node.func
+        if self.is_iteration(node) and isinstance(func, gast.Attribute):
+            return self.dict_view_value(node)
         if len(node.args) == 1 and isinstance(node.args[0], gast.GeneratorExp):
             node.args = [gast.ListComp(node.args[0].elt, node.args[0].generators)]
         ref = self.resolve(func)
+        made = self.iteration_value(node, ref.value) if ref is not None else None
+        if made is not None:
+            return made
         if ref is not None and ref.value is _numpy().einsum:
             node.args = self.einsum_subscripts(node)
+        node.args, node.keywords = _spread_displays(node.args, node.keywords)
+        if any(isinstance(a, gast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+            return self.unpacking_call(node, ref)
         args = tuple(self.call_arg(a) for a in node.args)
         kwargs = tuple((k.arg, self.call_arg(k.value)) for k in node.keywords if self.check_keyword(k))
         if ref is not None and _user_bound_method(ref.value):  # `obj.method(x)` on a global object
@@ -183,6 +230,41 @@ class ExprLowering:
             raise self.unsupported(func, f"calling `{describe(func)}`",
                                    "call a module-level function, or an array method s2sad knows")
         return Call(ref, args, kwargs)
+
+    def unpacking_call(self, node: gast.Call, ref: Ref | None) -> Expr:
+        """`f(*xs)` or `f(**opts)` with items not written out: a user function whose parameters
+        are all positional gets `xs[0], xs[1], ...` (their number checked when it runs); any
+        other call goes through `call_unpacking`, which runs on constants only."""
+        fixed = _positional_count(ref.value) if ref is not None and is_user_function(ref.value) else None
+        starred = [a for a in node.args if isinstance(a, gast.Starred)]
+        if fixed is not None and len(starred) == 1 and node.args[-1] is starred[0] and not node.keywords:
+            args = [self.to_atom(a) for a in node.args[:-1]]
+            items = self.to_atom(starred[0].value)
+            count = fixed - len(args)
+            self.check_count(items, count, ref)
+            args += [self.emit(self.namer.temp(), Call(getitem_ref(), (items, Const(i)))) for i in range(count)]
+            return Call(ref, tuple(args))
+        spec, values = [], []
+        for arg in node.args:
+            spec.append("*" if isinstance(arg, gast.Starred) else "")
+            values.append(self.to_atom(arg.value if isinstance(arg, gast.Starred) else arg))
+        for k in node.keywords:
+            spec.append("**" if k.arg is None else k.arg)
+            values.append(self.to_atom(k.value))
+        return Call(runtime_ref("call_unpacking"), (self.to_atom(node.func), Const(tuple(spec)), *values))
+
+    def check_count(self, items: Atom, count: int, ref: Ref) -> None:
+        """`if len(items) != count: raise TypeError(...)`, what Python's call would raise."""
+        length = self.emit(self.namer.temp(), Call(Ref(builtins.len, ("len",)), (items,)))
+        wrong = self.emit(self.namer.temp(), Call(operator_ref(operator.ne), (length, Const(count))))
+        name = getattr(ref.value, "__name__", "the function")
+        message = f"{name}() needs {count} items from `*` (a different number came)"
+        error = Call(Ref(TypeError, ("TypeError",)), (Const(message),))
+
+        def fail() -> None:
+            self.emit(self.namer.temp(), Call(runtime_ref("raise_error"), (self.emit(self.namer.temp(), error),)))
+
+        self.body.append(If(wrong, self.sub_block(fail), [], self.line))
 
     def einsum_subscripts(self, node: gast.Call) -> list[gast.expr]:
         """`np.einsum(a, [0, 1], b, [1, 2], [0, 2])`, the sublist form, as the subscripts form
@@ -222,12 +304,11 @@ class ExprLowering:
             owner = self.to_atom(func.value)
             name = "list_append" if func.attr == "append" else "list_pop"
             return Call(runtime_ref(name), (owner, *args))
-        if func.attr in ("items", "keys", "values") and not args and not kwargs:
-            raise self.unsupported(func, f"`.{func.attr}()` outside a `for` loop header",
-                                   "iterate over it directly: for k, v in d.items()")
         method = self.user_method(func)
         if method is not None:
             return Call(method, (self.to_atom(func.value), *args), kwargs)
+        if func.attr == "get" and len(args) in (1, 2) and not kwargs:
+            return self.dict_get(func.value, *args)
         if func.attr not in ARRAY_METHODS:  # any other object's method: fine while nothing active flows in
             return Call(runtime_ref("call_method"), (self.to_atom(func.value), Const(func.attr), *args), kwargs)
         ref = numpy_ref(ARRAY_METHODS[func.attr])
@@ -315,6 +396,37 @@ class ExprLowering:
                                         self.parsed.where(node))
             value = getattr(value, part)
         return Ref(value, (node.id, *parts), root)
+
+
+def _spread_displays(args: list, keywords: list) -> tuple[list, list]:
+    """`f(*(a, b), **{"k": v})` as `f(a, b, k=v)`."""
+    out = []
+    for arg in args:
+        if isinstance(arg, gast.Starred) and isinstance(arg.value, (gast.Tuple, gast.List)):
+            out.extend(arg.value.elts)
+        else:
+            out.append(arg)
+    named = []
+    for k in keywords:
+        value = k.value
+        if k.arg is None and isinstance(value, gast.Dict) and all(
+                isinstance(key, gast.Constant) and isinstance(key.value, str) for key in value.keys):
+            named.extend(gast.keyword(key.value, v) for key, v in zip(value.keys, value.values))
+        else:
+            named.append(k)
+    return out, named
+
+
+def _positional_count(fun: object) -> int | None:
+    """How many parameters a user function takes, when all are plain positional ones."""
+    try:
+        params = inspect.signature(fun).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    if not all(p.kind in kinds and p.default is inspect.Parameter.empty for p in params):
+        return None
+    return len(params)
 
 
 def _numpy():

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import gast
 
 from s2sad.core import ir
-from s2sad.core.ir import Atom, Call, Const, Expr, Var
+from s2sad.core.ir import Atom, Call, Const, Expr, Pack, Var
 from s2sad.core.naming import builtin_ref, runtime_ref
 from s2sad.core.syntax import operator_ref
 
@@ -252,8 +252,10 @@ class FlowLowering:
         func = self.resolve(call.func) if call is not None and not isinstance(call.func, gast.Attribute) else None
         if func is not None and func.value is builtins.range:
             return self.to_atom(it), []
-        if func is not None and func.value in (builtins.enumerate, builtins.zip) and not call.keywords:
-            return self.zipped(call, target, func.value is builtins.enumerate)
+        if func is not None and func.value is builtins.enumerate and _enumerate_call(call):
+            return self.zipped(call, target, True)
+        if func is not None and func.value is builtins.zip and not call.keywords:
+            return self.zipped(call, target, False)
         view = isinstance(it, gast.Call) and isinstance(it.func, gast.Attribute) and not it.args
         if view and it.func.attr in ("items", "keys", "values") and self.resolve(it.func) is None:
             return self.dict_view(it, target)
@@ -266,16 +268,16 @@ class FlowLowering:
         return self.emit(self.namer.temp(), Call(builtin_ref("range"), (n,)))
 
     def zipped(self, call: gast.Call, target: gast.expr, enumerate_: bool) -> tuple[Atom, list]:
-        if enumerate_ and len(call.args) != 1:
-            raise self.unsupported(call, "enumerate with a start")
-        seqs = [self.emit(self.namer.temp(), Call(runtime_ref("as_sequence"), (self.to_atom(a),))) for a in call.args]
+        args = call.args[:1] if enumerate_ else call.args
+        seqs = [self.emit(self.namer.temp(), Call(runtime_ref("as_sequence"), (self.to_atom(a),))) for a in args]
+        start = [self.to_atom(a) for a in call.args[1:] + [k.value for k in call.keywords]] if enumerate_ else []
         if not isinstance(target, gast.Tuple) or len(target.elts) != len(seqs) + enumerate_:
             raise self.unsupported(target, "this loop target", "unpack every element: for i, (a, b) in ...")
         elts = target.elts
 
         def prologue(k: Atom) -> None:
             if enumerate_:
-                self.bind_target(elts[0], k)
+                self.bind_target(elts[0], Call(operator_ref(operator.add), (k, start[0])) if start else k)
             for elt, seq in zip(elts[enumerate_:], seqs):
                 self.bind_target(elt, Call(_getitem(), (seq, k)))
 
@@ -297,6 +299,8 @@ class FlowLowering:
             elif isinstance(target, gast.Tuple) and len(target.elts) == 2:
                 self.bind_target(target.elts[0], key)
                 self.bind_target(target.elts[1], value)
+            elif isinstance(target, gast.Name):
+                self.bind_target(target, Pack((key, self.emit(self.namer.temp(), value))))
             else:
                 raise self.unsupported(target, "this loop target", "unpack the pair: for k, v in d.items()")
 
@@ -348,12 +352,84 @@ class FlowLowering:
         self.renames = saved
 
 
+    # ------------------------------------------------------------ iteration as a value
+
+    def iteration_value(self, node: gast.Call, value: object) -> Expr | None:
+        """`zip(...)`, `enumerate(...)` and `list(...)` of them (or of a generator) outside a
+        `for` header: a new list of the tuples a loop over them would bind. (Python gives a
+        one-shot iterator; a list holds the same items.) None for any other call."""
+        if value is builtins.list and len(node.args) == 1 and not node.keywords:
+            arg = node.args[0]
+            if isinstance(arg, (gast.ListComp, gast.GeneratorExp)) or self.is_iteration(arg):
+                return self.expr(gast.ListComp(arg.elt, arg.generators) if isinstance(arg, gast.GeneratorExp) else arg)
+            return None
+        if value is builtins.zip and node.args and not node.keywords:
+            return self.listed(node, len(node.args))
+        if value is builtins.enumerate and _enumerate_call(node):
+            return self.listed(node, 2)
+        if value is builtins.dict and not node.args:
+            return self.expr(gast.Dict([None if k.arg is None else gast.Constant(k.arg, None) for k in node.keywords],
+                                       [k.value for k in node.keywords]))
+        if value is builtins.dict and len(node.args) == 1 and not node.keywords:
+            arg = node.args[0]
+            if isinstance(arg, gast.Dict):
+                return self.expr(arg)
+            if isinstance(arg, (gast.ListComp, gast.GeneratorExp)) or self.is_iteration(arg):
+                key, item = _name(self.fresh_local("key")), _name(self.fresh_local("item"))
+                target = gast.Tuple([_stored(key), _stored(item)], gast.Store())
+                pairs = self.expr(arg) if not self.is_iteration(arg) else None
+                source = arg if pairs is None else _name(self.emit(self.fresh_local("pairs"), pairs).name)
+                return self.expr(_located(gast.DictComp(key, item, [gast.comprehension(target, source, [], 0)]),
+                                          self.line))
+        return None
+
+    def is_iteration(self, node: gast.expr) -> bool:
+        """A call that a `for` header takes apart: zip, enumerate, or a dict's items/keys/values."""
+        if not isinstance(node, gast.Call):
+            return False
+        if isinstance(node.func, gast.Attribute):
+            return node.func.attr in ("items", "keys", "values") and not node.args and not node.keywords \
+                and self.resolve(node.func) is None
+        func = self.resolve(node.func) if isinstance(node.func, gast.Name) else None
+        return func is not None and func.value in (builtins.zip, builtins.enumerate)
+
+    def listed(self, node: gast.Call, width: int) -> Expr:
+        """`[(a, b) for a, b in node]`: the items a loop over `node` binds, as a new list."""
+        names = [self.fresh_local("item") for _ in range(width)]
+        target = gast.Tuple([gast.Name(n, gast.Store(), None, None) for n in names], gast.Store())
+        element = gast.Tuple([_name(n) for n in names], gast.Load())
+        return self.expr(_located(gast.ListComp(element, [gast.comprehension(target, node, [], 0)]), self.line))
+
+    def dict_view_value(self, node: gast.Call) -> Expr:
+        """`d.items()`, `d.keys()`, `d.values()` outside a `for` header: a new list of what a loop
+        over them binds, as it is at that line (Python's view would follow later writes)."""
+        if node.func.attr == "items":
+            return self.listed(node, 2)
+        item = self.fresh_local("item")
+        return self.expr(_located(gast.ListComp(_name(item), [gast.comprehension(
+            gast.Name(item, gast.Store(), None, None), node, [], 0)]), self.line))
+
+
+def _name(name: str) -> gast.Name:
+    return gast.Name(name, gast.Load(), None, None)
+
+
+def _stored(name: gast.Name) -> gast.Name:
+    return gast.Name(name.id, gast.Store(), None, None)
+
+
 def _located(node: gast.AST, line: int) -> gast.AST:
     node = copy.copy(node)
     for child in gast.walk(node):
         if "lineno" in child._attributes and getattr(child, "lineno", None) is None:
             child.lineno, child.col_offset = line, 0
     return node
+
+
+def _enumerate_call(call: gast.Call) -> bool:
+    """`enumerate(xs)`, `enumerate(xs, start)` or `enumerate(xs, start=s)`."""
+    keywords = [k.arg for k in call.keywords]
+    return len(call.args) + len(keywords) in (1, 2) and bool(call.args) and keywords in ([], ["start"])
 
 
 def _getitem():

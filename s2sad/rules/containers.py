@@ -5,14 +5,16 @@ the derivatives.
 """
 
 import builtins
+import logging
 import operator
+import warnings
 
 from s2sad import runtime
 from s2sad.rules.registry import declare, define, linear, nondiff
 from s2sad.runtime import add_at, attribute_adjoint, getitem_adjoint, sum_adjoint
 
 
-@linear(operator.getitem, "x, index", view=True, structural=True, also=(runtime.item_or_missing,))
+@linear(operator.getitem, "x, index", view=True, structural=True, also=(runtime.item_or_missing, runtime.item_to_write))
 class getitem_rule:
     """x[index] for arrays, lists, tuples and dicts: the adjoint scatters into the slot read;
     repeated integer indices add up."""
@@ -80,7 +82,15 @@ class sum_adjoint_rule:
 
 nondiff(operator.and_, operator.or_, operator.xor, operator.invert, builtins.len, builtins.range,
         builtins.isinstance)
-nondiff(builtins.print, statement=True)
+nondiff(builtins.print, logging.debug, logging.info, logging.warning, logging.error, logging.critical,
+        logging.exception, logging.log, warnings.warn, statement=True, effects=True)
+"""Calls for their output alone: they run in the primal sweep as in Python, and have no derivative."""
+nondiff(operator.contains)
+nondiff(runtime.assertion_failed, runtime.enter_context, runtime.exit_context, runtime.raise_error, effects=True)
+nondiff(runtime.try_block)
+declare(runtime.call_unpacking)
+"""`f(*xs, **opts)` whose items s2sad cannot list when it builds the derivative: it runs on
+constants (`np.random.randn(*shape)`); on a differentiated value it is refused."""
 nondiff(builtins.bool)
 nondiff(runtime.keys_of, structural=True)
 declare(runtime.make_list, runtime.make_dict, runtime.list_append, structural=True)

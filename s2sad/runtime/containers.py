@@ -7,6 +7,7 @@ import dataclasses
 
 import numpy as np
 
+from s2sad.errors import UnsupportedValue
 from s2sad.runtime.core import add, unbroadcast, zeros_like
 
 # ---------------------------------------------------------------- in-place operations
@@ -35,6 +36,27 @@ def item_or_missing(x, index):
     if isinstance(x, dict):
         return x.get(index, MISSING)
     return x[index]
+
+
+def item_to_write(x, index):
+    """A copy of `x[index]`, for `x[index][j] = v`, which the lowering writes as
+    `row = item_to_write(x, index); row[j] = v; x[index] = row`. That is exact for an array
+    indexed by integers and slices (where `x[index]` is a view, written through); an array
+    indexed by an array (a copy, whose write Python drops) or a list's or dict's item (an
+    object other names may hold) is refused."""
+    if isinstance(x, np.ndarray) and _basic_index(index):
+        return x[index].copy()
+    raise UnsupportedValue(
+        "x[i][j] = v writes into an item of a list or dict, or into an array indexed by an array: Python "
+        "changes that object itself (which other names may hold) or a copy it then drops; s2sad cannot follow "
+        "the write", hint="write into the array by one index, x[i, j] = v, or rebuild the item: "
+                          "row = x[i].copy(); row[j] = v; x[i] = row")
+
+
+def _basic_index(index) -> bool:
+    items = index if isinstance(index, tuple) else (index,)
+    return all(item is None or item is Ellipsis or isinstance(item, slice)
+               or (isinstance(item, (int, np.integer)) and not isinstance(item, bool)) for item in items)
 
 
 @inplace
@@ -87,6 +109,11 @@ def copy_value(x):
     if isinstance(x, dict):
         return {k: copy_value(v) for k, v in x.items()}
     return x
+
+
+def assertion_failed(*message):
+    """`assert test, message` where the test failed: raise what Python raises."""
+    raise AssertionError(*message)
 
 
 def make_list(*items):

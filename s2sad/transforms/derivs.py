@@ -50,6 +50,14 @@ class Context:
         if rule is None and refusal(call.op.value) is not None:
             reason, hint = refusal(call.op.value)
             raise MissingRule(f"{call.op.dotted} cannot be differentiated: {reason}", self.where(stmt.line), hint=hint)
+        if rule is None and call.op.value is runtime.call_unpacking:
+            fn = call.args[0]
+            name = fn.dotted if isinstance(fn, ir.Ref) else "a callable"
+            raise MissingRule(
+                f"the call of {name} spreads values that carry a derivative with `*` or `**`; s2sad cannot "
+                "list them when it builds the derivative",
+                self.where(stmt.line),
+                hint="write the arguments out, f(xs[0], xs[1], axis=opts['axis']), or spread a display: f(*(a, b))")
         if rule is None:
             raise MissingRule(
                 f"no derivative rule for {call.op.dotted} (called with active arguments)",

@@ -11,7 +11,9 @@ the tangent by the dot-product identity, and the adjoint with the structure of i
 
 import builtins
 import inspect
+import logging
 import operator
+import warnings
 from collections import namedtuple
 from dataclasses import dataclass
 
@@ -40,6 +42,7 @@ TABLE = [
     Spec(operator.getitem, shapes=[((3, 4),)], extra=((1, slice(None, 2)),)),
     Spec(operator.getitem, shapes=[((5,),)], extra=([0, 3, 3],)),
     Spec(runtime.item_or_missing, shapes=[((3, 4),)], extra=((1, slice(None, 2)),)),
+    Spec(runtime.item_to_write, shapes=[((3, 4),)], extra=((1, slice(None, 2)),)),
     Spec(runtime.as_sequence, shapes=[((3,),), ((2, 3),)]),
     Spec(runtime.copy_value),
     Spec(runtime.add, ("a", "b"), shapes=[((), ()), ((3,), (3,)), ((2, 3), (2, 3))]),
@@ -71,6 +74,16 @@ NONDIFF = [
     Nondiff(runtime.seed, "op(x[0]) + 0.5"),
     Nondiff(runtime.keys_of, "op({2.0: x})[0] * 1.0"),
     Nondiff(runtime.shape_of, "(op([x, x[1:]]) is None) + 0.5"),
+    Nondiff(operator.contains, "op(x, x[0]) * 1.0"),
+    *[Nondiff(op, "(op('%s', x) is None) + 0.5") for op in (logging.debug, logging.info)],
+    *[Nondiff(op, "(x[0] > 1e9 and op('never')) * 1.0 + 0.5")  # they warn or raise: not taken
+      for op in (logging.warning, logging.error, logging.critical, logging.exception, warnings.warn,
+                 runtime.assertion_failed)],
+    Nondiff(logging.log, "(x[0] > 1e9 and op(50, 'never')) * 1.0 + 0.5"),
+    Nondiff(runtime.raise_error, "(x[0] > 1e9 and op(ValueError('never'))) * 1.0 + 0.5"),
+    Nondiff(runtime.enter_context, "(op(__import__('contextlib').nullcontext()) is None) + 0.5"),
+    Nondiff(runtime.exit_context, "(op(__import__('contextlib').nullcontext()) is None) + 0.5"),
+    Nondiff(runtime.try_block, "(op(('f.py', 1, 0, ''), (KeyError,)).handled == (KeyError,)) + x * 0.0"),
 ]
 
 

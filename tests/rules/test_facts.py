@@ -51,6 +51,7 @@ FACTS = [
                                         operator.neg)],
     # the lowering: calls that may stand as statements
     (builtins.print, "statement", True),
+    (builtins.print, "effects", True),  # it runs in the primal sweep of the derivative code
 ]
 
 
@@ -60,11 +61,11 @@ def test_each_op_the_stages_listed_has_the_fact_on_its_rule(op, fact, value):
 
 
 @pytest.mark.parametrize("op, fact", [(np.add, "foldable"), (np.array, "view"),
-                                      (np.equal, "broadcasts"), (np.sin, "structural"), (print, "effects"),
+                                      (np.equal, "broadcasts"), (np.sin, "structural"), (operator.contains, "effects"),
                                       (runtime.item_or_missing, "structural")])
 def test_facts_describe_one_spelling_not_the_others_of_its_rule(op, fact):
     """np.add shares operator.add's derivative, not its folding; np.array is np.asarray's other
-    spelling, but a copy; print stands as a statement, but its derivative code drops it."""
+    spelling, but a copy; `in` has no effects, unlike print (both without derivative)."""
     assert not getattr(facts(op), fact)
 
 

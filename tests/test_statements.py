@@ -1,0 +1,451 @@
+"""Statements the IR has no node for, lowered into those it has: `assert`, chained assignment,
+starred unpacking, `pass`, `del name`, `enumerate` with a start, `zip`/`enumerate`/dict views
+and `.get` used as values, dict displays with computed keys and `dict(...)`, repetition, calls
+made for their output (`print`, `logging`), `with` blocks, `try` and `raise`. Each is
+differentiated in every mode (checked against finite differences) and runs as Python runs it;
+what stays out of reach is refused at the user's line.
+"""
+
+import contextlib
+import logging
+import warnings
+
+import numpy as np
+import pytest
+
+import s2sad
+from s2sad.testing import check_grads
+from tests.test_errors import line_of
+
+# ------------------------------------------------------------------ assert
+
+
+def asserts(x):
+    assert np.all(x > 0), "x must be positive"
+    assert x.shape == (3,)
+    return np.sum(np.log(x) * x)
+
+
+def test_assert_runs_and_has_no_derivative():
+    x = np.array([0.5, 1.5, 2.0])
+    check_grads(asserts, [x], order=2)
+    np.testing.assert_allclose(s2sad.grad(asserts)(x), np.log(x) + 1.0)
+
+
+@pytest.mark.parametrize("transform", [s2sad.grad, s2sad.jacfwd, lambda f: (lambda x: s2sad.vjp(f, x))])
+def test_a_failing_assert_raises_what_python_raises(transform):
+    with pytest.raises(AssertionError, match="x must be positive"):
+        transform(asserts)(np.array([0.5, -1.0, 2.0]))
+    with pytest.raises(AssertionError) as info:
+        transform(asserts)(np.ones(4))
+    assert info.value.args == ()
+
+
+def lazy_message(x):
+    assert x > 0, x[None]  # the message is computed only when the test fails, as in Python
+    return x * x
+
+
+def test_an_assert_message_is_computed_only_when_the_test_fails():
+    assert s2sad.grad(lazy_message)(3.0) == 6.0
+
+
+# ------------------------------------------------------------------ assignment forms
+
+
+def chained(x):
+    a = b = np.sin(x)
+    return a * b + a
+
+
+def chained_items(x):
+    m = np.zeros((2, 2))
+    m[0, 1] = m[1, 0] = x * 2.0
+    d = {}
+    d["a"] = first = x
+    return np.sum(m * m) + d["a"] * first
+
+
+def chained_tuple(x, y):
+    p, q = pair = (x * y, y)
+    return p * q + pair[0]
+
+
+def starred(xs):
+    first, *rest = xs
+    *init, last = xs
+    a, *middle, z = xs
+    return first * sum(rest) + last * len(init) + a * z * sum(middle)
+
+
+def starred_list(x, y):
+    head, *tail = [x, y, x * y]
+    return head * tail[0] * tail[1] + len(tail)
+
+
+def passes_and_deletes(x):
+    y = x * 2.0
+    if x > 0:
+        pass
+    else:
+        pass
+    scratch = np.exp(x)
+    del scratch
+    for _ in range(2):
+        pass
+    del y
+    return x * x
+
+
+@pytest.mark.parametrize("fun, args", [
+    (chained, [0.7]),
+    (chained_items, [1.3]),
+    (chained_tuple, [0.4, 1.5]),
+    (starred, [np.array([1.0, 2.0, 3.0, 4.0])]),
+    (starred, [[1.0, 2.0, 3.0]]),
+    (starred_list, [0.5, 2.0]),
+    (passes_and_deletes, [1.5]),
+], ids=lambda v: v.__name__ if callable(v) else "")
+def test_assignment_forms(fun, args):
+    check_grads(fun, args, order=2)
+    assert s2sad.value_and_grad(fun)(*args)[0] == pytest.approx(fun(*args))
+
+
+def test_starred_target_is_a_list_as_in_python():
+    def rest_twice(xs):
+        _, *rest = xs
+        return len(rest * 2) * xs[0]
+
+    assert s2sad.grad(rest_twice)(np.array([2.0, 3.0, 4.0]))[0] == 4.0
+
+
+def test_del_of_an_item_is_refused_at_its_line():
+    def del_item(x):
+        items = [x, x]
+        del items[0]
+        return items[0]
+
+    with pytest.raises(s2sad.UnsupportedSyntax, match=r"`del items\[0\]`") as info:
+        s2sad.grad(del_item)(1.0)
+    assert info.value.lineno == line_of(del_item, "del items")
+    assert "build the container without the item" in str(info.value)
+
+
+# ------------------------------------------------------------------ iteration as a value
+
+
+def enumerate_from_one(xs):
+    total = 0.0
+    for i, v in enumerate(xs, 1):
+        total = total + i * v
+    for i, v in enumerate(xs, start=-2):
+        total = total + i * v * v
+    return total
+
+
+def zipped_values(a, b):
+    pairs = list(zip(a, b))
+    numbered = list(enumerate(b, 2))
+    walk = zip(a, b)
+    return pairs[0][0] * pairs[1][1] + numbered[1][0] * numbered[1][1] + sum(x * y for x, y in walk)
+
+
+def dict_views(x, y):
+    d = {"a": x, "b": y * y}
+    keys = list(d.keys())
+    return sum(d.values()) * len(keys) + sum(k_v[1] for k_v in d.items())
+
+
+def dict_gets(x, y):
+    d = {"a": x}
+    return d.get("a", 0.0) * d.get("b", y) + (d.get("c") is None)
+
+
+def dict_builders(x, y):
+    key = "k" + str(1)
+    computed = {key: x * y, "c": x}
+    named = dict(a=x, b=y * x, **computed)
+    merged = {**named, "a": y}
+    paired = dict(zip(["p", "q"], [x, y]))
+    from_items = dict(merged.items())
+    return computed["k1"] + named["b"] * named["k1"] + merged["a"] * paired["q"] + from_items["c"] + len(merged)
+
+
+def repeated(x, n):
+    items = [x] * 3
+    pair = 2 * (x, x * x)
+    return items[0] * items[2] + sum(pair) * n
+
+
+@pytest.mark.parametrize("fun, args", [
+    (enumerate_from_one, [np.array([0.5, 1.5, -2.0])]),
+    (zipped_values, [np.array([1.0, 2.0]), np.array([0.5, -1.0])]),
+    (dict_views, [0.3, 1.7]),
+    (dict_gets, [0.3, 1.7]),
+    (dict_builders, [0.3, 1.7]),
+    (repeated, [0.6, 2]),
+], ids=lambda v: v.__name__ if callable(v) else "")
+def test_iteration_and_dicts_as_values(fun, args):
+    check_grads(fun, args, order=2)
+    assert s2sad.value_and_grad(fun)(*args)[0] == pytest.approx(fun(*args))
+
+
+def test_dict_argument_read_by_get_and_views():
+    def loss(params):
+        return params.get("w", 1.0) * sum(params.values())
+
+    grads = s2sad.grad(loss)({"w": 2.0, "b": 3.0})
+    assert grads == pytest.approx({"w": 7.0, "b": 2.0})
+
+
+# ------------------------------------------------------------------ calls for their output
+
+LOG = logging.getLogger("tests.statements")
+
+
+def talks(x):
+    print("x is", x)
+    logging.info("x is %s", x)
+    logging.warning("square %s", x * x)
+    return x * x
+
+
+def test_print_and_logging_run_in_the_primal_sweep(capsys, caplog):
+    caplog.set_level(logging.INFO)
+    assert s2sad.grad(talks)(3.0) == 6.0
+    assert capsys.readouterr().out == "x is 3.0\n"
+    assert [r.getMessage() for r in caplog.records] == ["x is 3.0", "square 9.0"]
+    out, dx = s2sad.jvp(talks, (2.0,), (1.0,))
+    assert (out, dx) == (4.0, 4.0)
+    assert capsys.readouterr().out == "x is 2.0\n"
+
+
+# ------------------------------------------------------------------ with
+
+
+class Counting:
+    """A user's manager: counts enters and exits, hands out a scale."""
+
+    def __init__(self):
+        self.entered = self.exited = 0
+
+    def __enter__(self):
+        self.entered += 1
+        return 2.0
+
+    def __exit__(self, *exc):
+        self.exited += 1
+        return False
+
+
+COUNTER = Counting()
+
+
+def managed(x):
+    with np.errstate(divide="ignore", invalid="ignore"), COUNTER as scale:
+        y = np.log(x) * scale
+    with contextlib.suppress(KeyError):
+        z = y * y
+    return np.sum(z)
+
+
+def returns_inside(x):
+    total = 0.0
+    for i in range(4):
+        with COUNTER:
+            if i == 2:
+                break
+            total = total + x * i
+    with COUNTER:
+        return total * x
+
+
+@pytest.mark.parametrize("fun, args", [
+    (managed, [np.array([0.5, 2.0])]),
+    (returns_inside, [1.5]),
+], ids=lambda v: v.__name__ if callable(v) else "")
+def test_with_blocks_are_differentiated_as_straight_code(fun, args):
+    check_grads(fun, args, order=2)
+    assert s2sad.value_and_grad(fun)(*args)[0] == pytest.approx(fun(*args))
+
+
+def test_the_manager_runs_in_the_primal_sweep_once_per_call():
+    counter = Counting()
+
+    def scaled(x):
+        with counter as scale:
+            y = x * scale
+        return y * y
+
+    assert s2sad.grad(scaled)(1.5) == 12.0
+    assert (counter.entered, counter.exited) == (1, 1)
+    out, pullback = s2sad.vjp(scaled, 1.5)
+    assert (counter.entered, counter.exited) == (2, 2)
+    assert pullback(1.0) == (12.0,) and counter.exited == 2  # the adjoint sweep runs without it
+
+
+def test_errstate_silences_the_primal_sweep():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_allclose(s2sad.grad(managed)(np.array([0.0, 1.0]))[1], 0.0)
+
+
+def raising(x):
+    with np.errstate(all="raise"):
+        y = np.log(x)
+    return np.sum(y)
+
+
+def test_a_raising_body_exits_its_manager():
+    before = np.geterr()
+    with pytest.raises(FloatingPointError):
+        s2sad.grad(raising)(np.array([-1.0]))
+    assert np.geterr() == before
+    np.testing.assert_allclose(s2sad.grad(raising)(np.array([2.0])), [0.5])
+
+
+def swallowing(x):
+    y = x[0]
+    with contextlib.suppress(IndexError):
+        y = x[5]
+    return y
+
+
+def test_a_manager_that_would_swallow_the_error_is_reported():
+    with pytest.raises(IndexError) as info:
+        s2sad.grad(swallowing)(np.ones(2))
+    assert any("would suppress this error" in note for note in info.value.__notes__)
+
+
+# ------------------------------------------------------------------ try and raise
+
+
+def guarded(x, i):
+    try:
+        y = np.log(x[i])
+    except (IndexError, KeyError):
+        y = x[0]
+    else:
+        y = y * 2.0
+    finally:
+        z = np.exp(x[0])
+    if x[0] < 0:
+        raise ValueError("x[0] must not be negative")
+    return y * z
+
+
+def returns_in_try(x):
+    total = x
+    for i in range(3):
+        try:
+            if i == 1:
+                continue
+            total = total * x
+        except ZeroDivisionError:
+            total = 0.0
+        else:
+            total = total + 1.0
+        finally:
+            total = total * 2.0
+    try:
+        return total * x
+    finally:
+        total = 0.0
+
+
+@pytest.mark.parametrize("fun, args", [
+    (guarded, [np.array([1.5, 2.0]), 1]),
+    (returns_in_try, [0.7]),
+], ids=lambda v: v.__name__ if callable(v) else "")
+def test_try_follows_the_path_on_which_the_block_raises_nothing(fun, args):
+    check_grads(fun, args, order=2)
+    assert s2sad.value_and_grad(fun)(*args)[0] == pytest.approx(fun(*args))
+
+
+def test_raise_raises_what_python_raises():
+    with pytest.raises(ValueError, match="must not be negative"):
+        s2sad.grad(guarded)(np.array([-1.0, 2.0]), 1)
+
+
+def test_an_error_that_an_except_would_catch_is_reported_at_the_try():
+    with pytest.raises(IndexError) as info:
+        s2sad.grad(guarded)(np.array([1.5, 2.0]), 5)
+    note = f"`except` of the `try` at {__file__}:{line_of(guarded, 'try:')}"
+    assert any(note in n for n in info.value.__notes__)
+
+
+def test_an_error_no_except_catches_propagates_and_names_the_skipped_finally():
+    def unguarded(x):
+        try:
+            y = x[3]
+        except KeyError:
+            y = x
+        finally:
+            pass
+        return y
+
+    with pytest.raises(IndexError) as info:
+        s2sad.grad(unguarded)(np.ones(2))
+    notes = info.value.__notes__
+    assert not any("`except`" in n for n in notes)
+    assert any("`finally` block of the `try`" in n for n in notes)
+
+
+def test_return_in_finally_is_refused_at_its_line():
+    def swallows(x):
+        try:
+            x = x * 2.0
+        finally:
+            return x  # noqa: B012 - the construct under test
+
+    with pytest.raises(s2sad.UnsupportedSyntax, match="in a `finally` block") as info:
+        s2sad.grad(swallows)(1.0)
+    assert info.value.lineno == line_of(swallows, "return x")
+
+
+# ------------------------------------------------------------------ writes into an item of an item
+
+
+def item_of_item(x):
+    m = np.zeros((3, 2, 2))
+    for i in range(3):
+        m[i][0] = x * i
+        m[i][1][1] = x[0] * x[1]
+        m[i][0][1] += x[1] ** 2
+    m[1:][0][1] = np.sin(x)
+    return np.sum(m * m)
+
+
+def writes_a_parameter(x):
+    x[0][1] = x[1][0] * 2.0
+    return np.sum(x * x)
+
+
+@pytest.mark.parametrize("fun, args", [
+    (item_of_item, [np.array([0.5, -1.5])]),
+    (writes_a_parameter, [np.array([[1.0, 2.0], [3.0, 4.0]])]),
+], ids=lambda v: v.__name__ if callable(v) else "")
+def test_writes_into_an_item_of_an_array_item(fun, args):
+    check_grads(fun, args, order=2 if fun is item_of_item else 1)  # grad of grad calls fun from a helper
+    before = [a.copy() for a in args]
+    assert s2sad.value_and_grad(fun)(*args)[0] == pytest.approx(fun(*[b.copy() for b in before]))
+    np.testing.assert_array_equal(args[0], before[0])  # the caller's array is not written
+
+
+def into_a_list_item(x):
+    rows = [np.zeros(2), np.zeros(2)]
+    rows[0][1] = x
+    return rows[0][1] * x
+
+
+def through_a_mask(x):
+    m = np.zeros((2, 2))
+    m[np.array([0, 1])][0] = x  # writes into a copy: Python drops it
+    return np.sum(m) + x
+
+
+@pytest.mark.parametrize("fun", [into_a_list_item, through_a_mask])
+def test_writes_into_a_list_item_or_through_an_index_array_are_refused(fun):
+    with pytest.raises(s2sad.UnsupportedValue, match=r"x\[i\]\[j\] = v writes into an item") as info:
+        s2sad.grad(fun)(1.5)
+    assert any("raised in the derivative code" in note for note in info.value.__notes__)
