@@ -141,6 +141,14 @@ def adds_into_a_slice_in_a_loop(x):
     return np.sum(y ** 2)
 
 
+def reads_a_slice_after_adding_into_it(x):
+    y = np.zeros(3)
+    for _ in range(3):
+        y[0:2] += x
+        t = y[1:]
+    return np.sum(y ** 2) + np.sum(t * t)
+
+
 def moves_a_local_alias(x):
     """`w = v` where `v` is never read again: `w` may take `v`'s object."""
     v = np.sin(x)
@@ -166,7 +174,8 @@ def augments_after_a_view_is_used(y):
 
 ACCEPTED = [fresh_buffer_per_step, writes_the_moved_buffer, copies_then_moves, rebinds_after_a_write,
             rebinds_after_a_write_then_writes, pops_a_comprehension, sets_an_item_of_a_comprehension,
-            pops_and_keeps_the_item, adds_into_a_slice_in_a_loop, moves_a_local_alias, takes_a_row_of_a_dead_matrix,
+            pops_and_keeps_the_item, adds_into_a_slice_in_a_loop, reads_a_slice_after_adding_into_it,
+            moves_a_local_alias, takes_a_row_of_a_dead_matrix,
             augments_after_a_view_is_used]
 SCALAR = {rebinds_after_a_write, rebinds_after_a_write_then_writes, pops_a_comprehension,
           sets_an_item_of_a_comprehension, pops_and_keeps_the_item}
@@ -175,7 +184,7 @@ SCALAR = {rebinds_after_a_write, rebinds_after_a_write_then_writes, pops_a_compr
 @pytest.mark.parametrize("fun", ACCEPTED, ids=lambda f: f.__name__)
 def test_fresh_arrays_and_rebinding_are_exact_in_every_mode(fun):
     x = 0.7 if fun in SCALAR else np.array([0.3, -0.5, 0.9, 0.4])
-    if fun is adds_into_a_slice_in_a_loop:
+    if fun in (adds_into_a_slice_in_a_loop, reads_a_slice_after_adding_into_it):
         x = np.array([0.3, -0.5])
     if fun is takes_a_row_of_a_dead_matrix or fun is augments_after_a_view_is_used:
         x = np.array([0.3, -0.5, 0.9])
@@ -306,3 +315,36 @@ def test_a_write_another_name_sees_is_still_refused_in_every_mode(fun, bound):
         with pytest.raises(s2sad.UnsupportedSyntax, match="may share memory") as caught:
             run()
         assert f"bound at line {line_of(fun, bound)}" in str(caught.value)
+
+
+# ------------------------------------------------------------------ the other arm of a branch
+
+
+def _fill_first(a, v):
+    a[0] = v
+    return np.sum(a * a)
+
+
+def calls_a_writer_in_one_arm(x):
+    """The call writes into `w`; only the other arm reads it, which never runs after the call."""
+    w = np.sin(x)
+    return _fill_first(w, x[1]) if x[0] > 0.0 else np.sum(w)
+
+
+def calls_a_writer_in_one_arm_of_a_loop(x):
+    w = np.sin(x)
+    total = 0.0
+    for k in range(2):
+        total = total + (_fill_first(w, x[1]) if x[0] > 0.1 * k else np.sum(w))
+    return total
+
+
+def test_a_read_in_the_other_arm_is_not_a_read_after_the_call():
+    check_every_mode(calls_a_writer_in_one_arm, np.array([0.3, -0.5, 0.9]))
+    check_every_mode(calls_a_writer_in_one_arm, np.array([-0.3, -0.5, 0.9]))
+
+
+def test_a_read_in_the_other_arm_on_a_later_trip_is_still_refused():
+    with pytest.raises(s2sad.UnsupportedSyntax, match="'w' is read afterwards") as caught:
+        s2sad.grad(calls_a_writer_in_one_arm_of_a_loop)(np.array([0.3, -0.5, 0.9]))
+    assert caught.value.where.line == line_of(calls_a_writer_in_one_arm_of_a_loop, "total = total +")

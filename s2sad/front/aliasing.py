@@ -224,7 +224,7 @@ def _writes_through(flat: list, branches: dict[int, frozenset], b: int) -> list[
             continue
         inside = isinstance(stmt, ir.For) and _loop_holds(flat, b, w)
         if inside or (w > b or any(lo <= w <= hi for lo, hi in loops)) and not _rebound_between(
-                flat, branches, name, b, w):
+                flat, branches, name, b, w) and not _exclusive(flat, branches, b, w):
             out.append(w)
     return out
 
@@ -247,12 +247,10 @@ def _moves(fn: ir.Function, flat: list, branches: dict[int, frozenset], b: int, 
     owners |= {value.name}
     if owners & set(fn.params):
         return False
-    seen = {stmt.target.name}
-    for owner in owners:
-        seen |= _holders_of([(s, lp) for k, (s, lp) in enumerate(flat) if k != b], owner,
-                            stmt.target.name, sequences)
-    seen -= {stmt.target.name}
-    return all(_read_after_write(flat, branches, seen, w) is None for w in writes)
+    elsewhere = [(s, lp) for k, (s, lp) in enumerate(flat) if k != b]
+    others = set().union(*(_holders_of(elsewhere, owner, stmt.target.name, sequences) for owner in owners))
+    others.discard(stmt.target.name)
+    return all(_read_after_write(flat, branches, others, w) is None for w in writes)
 
 
 def _bind_copies(body: list[ir.Stmt], moved: set[int], namer: Namer) -> list[ir.Stmt]:
@@ -438,11 +436,20 @@ def _read_after_write(flat: list, branches: dict[int, frozenset], names: set[str
         for name in sorted(_reads_of(stmt) & names):
             if isinstance(stmt, (ir.For, ir.While)) and _loop_holds(flat, u, w):
                 return stmt.line
-            if u <= w and not [span for span in flat[w][1] if span in flat[u][1]]:
+            if u <= w and not [span for span in flat[w][1] if span in flat[u][1]] or _exclusive(flat, branches, w, u):
                 continue
             if not _rebound_between(flat, branches, name, w, u):
                 return stmt.line
     return None
+
+
+def _exclusive(flat: list, branches: dict[int, frozenset], a: int, b: int) -> bool:
+    """Whether the statements at `a` and `b` are in different arms of one `if` (as the branches
+    of `(f(x) if c else x)` are) that no loop holding both runs again: one never runs after the other."""
+    arms_a, arms_b = branches[id(flat[a][0])], branches[id(flat[b][0])]
+    if not any((owner, 1 - arm) in arms_b for owner, arm in arms_a):
+        return False
+    return not [span for span in flat[a][1] if span in flat[b][1]]
 
 
 def _loop_holds(flat: list, u: int, w: int) -> bool:
