@@ -348,3 +348,34 @@ def test_a_read_in_the_other_arm_on_a_later_trip_is_still_refused():
     with pytest.raises(s2sad.UnsupportedSyntax, match="'w' is read afterwards") as caught:
         s2sad.grad(calls_a_writer_in_one_arm_of_a_loop)(np.array([0.3, -0.5, 0.9]))
     assert caught.value.where.line == line_of(calls_a_writer_in_one_arm_of_a_loop, "total = total +")
+
+
+# ------------------------------------------------------------------ values copied into an array
+
+
+def augments_after_copying_into_a_row(x):
+    """`w[0, 1:] = y[1:]` copies values into the array `w` (no list or dict takes that index):
+    `w` holds nothing of `y`, and `y -= v` changes only `y`."""
+    y = np.sin(x)
+    w = np.zeros((2, 3))
+    w[0, 1:] = y[1:]
+    y -= 0.5 * x
+    return np.sum(w * w) + np.sum(y * y)
+
+
+def augments_after_storing_a_view_in_a_list(x):
+    y = np.sin(x)
+    w = [0.0, 0.0]
+    w[0] = y[1:]
+    y -= 0.5 * x
+    return np.sum(w[0] * w[0]) + np.sum(y * y)
+
+
+def test_an_array_written_from_a_view_holds_no_view():
+    check_every_mode(augments_after_copying_into_a_row, np.array([0.3, -0.5, 0.9]))
+
+
+def test_a_list_holding_a_view_is_still_refused_when_it_runs():
+    with pytest.raises(s2sad.UnsupportedSyntax, match="another name may hold too") as caught:
+        s2sad.grad(augments_after_storing_a_view_in_a_list)(np.array([0.3, -0.5, 0.9]))
+    assert caught.value.where.line == line_of(augments_after_storing_a_view_in_a_list, "y -= 0.5 * x")

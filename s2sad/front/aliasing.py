@@ -417,7 +417,7 @@ def _holder(stmt: ir.Stmt, name: str, sequences: frozenset[str]) -> str | None:
         return None
     value = stmt.value
     if ir.is_inplace(value):
-        held = Var(name) in value.args[1:] and isinstance(value.args[0], Var)
+        held = Var(name) in value.args[1:] and isinstance(value.args[0], Var) and not _into_an_array(value)
         return value.args[0].name if held else None
     if name in _held(value, sequences):
         return stmt.target.name
@@ -426,6 +426,14 @@ def _holder(stmt: ir.Stmt, name: str, sequences: frozenset[str]) -> str | None:
     if isinstance(value, Call) and lookup(value.op.value) is None and Var(name) in ir.atoms_of(value):
         return stmt.target.name  # a function of the user's (or another without a rule) may return it
     return None
+
+
+def _into_an_array(value: Call) -> bool:
+    """Whether the in-place write `value` surely copies its values into an array: `w[0, 1:] = v`,
+    whose index (a tuple holding a slice) no list or dict takes; the array holds no object of `v`."""
+    index = value.args[1] if value.op.value is runtime.setitem and len(value.args) > 2 else None
+    return isinstance(index, ir.Const) and isinstance(index.value, tuple) and any(
+        isinstance(item, slice) for item in index.value)
 
 
 def _read_after_write(flat: list, branches: dict[int, frozenset], names: set[str], w: int) -> int | None:
@@ -632,7 +640,8 @@ def _holders(flat: list, w: int, loops: tuple, name: str, context: tuple) -> set
         if id(stmt) in augmented:
             continue  # `t = y + v` of a `y += v`: `t` becomes `y` itself
         if ir.is_inplace(stmt.value):
-            if any(a == Var(name) for a in stmt.value.args[1:]) and isinstance(stmt.value.args[0], Var):
+            if any(a == Var(name) for a in stmt.value.args[1:]) and isinstance(stmt.value.args[0], Var) \
+                    and not _into_an_array(stmt.value):
                 out.add(stmt.value.args[0].name)
         elif (name in _held(stmt.value, sequences) or _a_view_of(stmt.value, name)) and stmt.target.name != name:
             out.add(stmt.target.name)
