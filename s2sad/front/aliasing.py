@@ -146,7 +146,8 @@ def check(fn: ir.Function, namer: Namer, augmented: dict[int, tuple] | None = No
                          lambda line: _where(fn, line))
     fn.temps |= namer.temps
     fn.body = _copy_fresh_bindings(fn, mutated)
-    _check_writes_through_shared(fn, mutated)
+    fn.body = _check_writes_through_shared(fn, mutated, namer)
+    fn.temps |= namer.temps
     copies: list[ir.Stmt] = []
     for param in (p for p in fn.params if p in mutated and p not in attributes_only):
         private = Var(f"{param}_copy")
@@ -183,29 +184,89 @@ def _where(fn: ir.Function, line: int) -> tuple:
     return (fn.filename, line, len(text) - len(text.lstrip()), text)
 
 
-def _check_writes_through_shared(fn: ir.Function, mutated: dict[str, int]) -> None:
-    """Reject a binding of a written name to a value that may share memory (`y = x`, `y = x[1:]`,
-    a loop item) from which an in-place write of the name can be reached before it is bound
-    again: the write would go into the shared object. A binding after the last such write is
-    harmless."""
+def _check_writes_through_shared(fn: ir.Function, mutated: dict[str, int], namer: Namer) -> list[ir.Stmt]:
+    """A binding of a written name to a value that may share memory (`y = x`, `y = x[1:]`, a
+    loop item) from which an in-place write of the name can be reached before it is bound again
+    writes into the shared object. Where no other name can see that object afterwards (`u =
+    u_new` in a time step whose `u_new` is made anew before it is read again: the binding moves,
+    nothing is shared), the name is bound to a copy, which is what Python's name holds; where
+    another name (or the caller, or a later trip of the loop) may see the write, it is an error.
+    A binding after the last such write is harmless."""
     fresh = _fresh_temps(fn)
     flat = _flatten(fn.body)
     branches = _branches(fn.body)
-    for b, (stmt, loops) in enumerate(flat):
+    context = (_sources(fn), _sequences(fn))
+    moved: set[int] = set()
+    for b, (stmt, _) in enumerate(flat):
         if isinstance(stmt, Assign) and stmt.target.name in mutated and not ir.is_inplace(stmt.value):
             if not shared(stmt) or isinstance(stmt.value, Var) and (
                     fresh.get(stmt.value.name, {stmt.value.name}) <= {stmt.target.name}):
                 continue  # `y = t` of a computed `t`, or `y = y`: nothing new is shared
         elif not (isinstance(stmt, ir.For) and stmt.target.name in mutated):
             continue
-        name = stmt.target.name
-        for w, (write, _) in enumerate(flat):
-            if not (isinstance(write, Assign) and ir.is_inplace(write.value) and write.value.args[0] == Var(name)):
-                continue
-            inside = isinstance(stmt, ir.For) and _loop_holds(flat, b, w)
-            if inside or (w > b or any(lo <= w <= hi for lo, hi in loops)) and not _rebound_between(
-                    flat, branches, name, b, w):
-                _reject(fn, stmt, write.line)
+        writes = _writes_through(flat, branches, b)
+        if not writes:
+            continue
+        if isinstance(stmt, ir.For) or not _moves(fn, flat, branches, b, writes, context):
+            _reject(fn, stmt, flat[writes[0]][0].line)
+        moved.add(id(stmt))
+    return _bind_copies(fn.body, moved, namer)
+
+
+def _writes_through(flat: list, branches: dict[int, frozenset], b: int) -> list[int]:
+    """The in-place writes of the name the statement at `b` binds that can follow it before the
+    name is bound again (for a loop's target: any write in the loop)."""
+    stmt, loops = flat[b]
+    name = stmt.target.name
+    out = []
+    for w, (write, _) in enumerate(flat):
+        if not (isinstance(write, Assign) and ir.is_inplace(write.value) and write.value.args[0] == Var(name)):
+            continue
+        inside = isinstance(stmt, ir.For) and _loop_holds(flat, b, w)
+        if inside or (w > b or any(lo <= w <= hi for lo, hi in loops)) and not _rebound_between(
+                flat, branches, name, b, w) and not _exclusive(flat, branches, b, w):
+            out.append(w)
+    return out
+
+
+def _moves(fn: ir.Function, flat: list, branches: dict[int, frozenset], b: int, writes: list[int],
+           context: tuple) -> bool:
+    """Whether the binding at `b` may take a copy: it binds a name or a view of one (not a global),
+    whose object is no parameter's (the caller would see the write) and no loop item's, the
+    writes change an array's or a list's contents (not an object's attribute), and no other name
+    that may hold the object, or a part of it, is read after a write before it is bound again."""
+    sources, sequences = context
+    stmt = flat[b][0]
+    value = stmt.value.args[0] if isinstance(stmt.value, Call) else stmt.value
+    if not isinstance(value, Var) or any(
+            flat[w][0].value.op.value is runtime.set_attribute for w in writes):
+        return False
+    owners = sources(value.name, frozenset())
+    if owners is None:
+        return False
+    owners |= {value.name}
+    if owners & set(fn.params):
+        return False
+    elsewhere = [(s, lp) for k, (s, lp) in enumerate(flat) if k != b]
+    others = set().union(*(_holders_of(elsewhere, owner, stmt.target.name, sequences) for owner in owners))
+    others.discard(stmt.target.name)
+    return all(_read_after_write(flat, branches, others, w) is None for w in writes)
+
+
+def _bind_copies(body: list[ir.Stmt], moved: set[int], namer: Namer) -> list[ir.Stmt]:
+    """Each binding in `moved` binds a copy of its value (a view is read first, then copied)."""
+    out: list[ir.Stmt] = []
+    for stmt in body:
+        if isinstance(stmt, (ir.If, ir.For, ir.While)):
+            stmt = ir.rebuild(stmt, lambda block: _bind_copies(block, moved, namer))
+        elif id(stmt) in moved:
+            value = stmt.value
+            if isinstance(value, Call):
+                value = Var(namer.temp())
+                out.append(Assign(value, stmt.value, stmt.line))
+            stmt = Assign(stmt.target, Call(runtime_ref("copy_value"), (value,)), stmt.line)
+        out.append(stmt)
+    return out
 
 
 def _fresh_temps(fn: ir.Function) -> dict[str, set[str]]:
@@ -356,7 +417,7 @@ def _holder(stmt: ir.Stmt, name: str, sequences: frozenset[str]) -> str | None:
         return None
     value = stmt.value
     if ir.is_inplace(value):
-        held = Var(name) in value.args[1:] and isinstance(value.args[0], Var)
+        held = Var(name) in value.args[1:] and isinstance(value.args[0], Var) and not _into_an_array(value)
         return value.args[0].name if held else None
     if name in _held(value, sequences):
         return stmt.target.name
@@ -367,6 +428,14 @@ def _holder(stmt: ir.Stmt, name: str, sequences: frozenset[str]) -> str | None:
     return None
 
 
+def _into_an_array(value: Call) -> bool:
+    """Whether the in-place write `value` surely copies its values into an array: `w[0, 1:] = v`,
+    whose index (a tuple holding a slice) no list or dict takes; the array holds no object of `v`."""
+    index = value.args[1] if value.op.value is runtime.setitem and len(value.args) > 2 else None
+    return isinstance(index, ir.Const) and isinstance(index.value, tuple) and any(
+        isinstance(item, slice) for item in index.value)
+
+
 def _read_after_write(flat: list, branches: dict[int, frozenset], names: set[str], w: int) -> int | None:
     """The line of a read of one of `names` that may run after the write at `w` and before the
     name is bound again (later in the same pass, or through the back edge of a loop holding both);
@@ -375,11 +444,20 @@ def _read_after_write(flat: list, branches: dict[int, frozenset], names: set[str
         for name in sorted(_reads_of(stmt) & names):
             if isinstance(stmt, (ir.For, ir.While)) and _loop_holds(flat, u, w):
                 return stmt.line
-            if u <= w and not [span for span in flat[w][1] if span in flat[u][1]]:
+            if u <= w and not [span for span in flat[w][1] if span in flat[u][1]] or _exclusive(flat, branches, w, u):
                 continue
             if not _rebound_between(flat, branches, name, w, u):
                 return stmt.line
     return None
+
+
+def _exclusive(flat: list, branches: dict[int, frozenset], a: int, b: int) -> bool:
+    """Whether the statements at `a` and `b` are in different arms of one `if` (as the branches
+    of `(f(x) if c else x)` are) that no loop holding both runs again: one never runs after the other."""
+    arms_a, arms_b = branches[id(flat[a][0])], branches[id(flat[b][0])]
+    if not any((owner, 1 - arm) in arms_b for owner, arm in arms_a):
+        return False
+    return not [span for span in flat[a][1] if span in flat[b][1]]
 
 
 def _loop_holds(flat: list, u: int, w: int) -> bool:
@@ -402,8 +480,11 @@ def _rebound_between(flat: list, branches: dict[int, frozenset], name: str, i: i
     """Whether `name` is surely bound to another value on the way from position i to a later
     write at w (for w < i: through the back edge of the innermost loop holding both): the write
     then goes into a new object, not the one held at i. A binding counts where it runs whenever
-    the statement at i does: in no loop or branch that does not also hold i."""
+    the statements at i and w both do: in no loop that holds neither i nor w, and in no branch
+    that holds neither (a loop or branch that holds w, the binding before w, runs it before w on
+    the same trip; `u = u0` then a loop whose body rebinds `u` before writing into it)."""
     stmt, loops = flat[i]
+    target_loops = flat[w][1]
     if w > i:
         path = range(i + 1, w)
     else:
@@ -412,8 +493,9 @@ def _rebound_between(flat: list, branches: dict[int, frozenset], name: str, i: i
     target = flat[w][0]
     for b in path:
         bound, bound_loops = flat[b]
-        if (_binds(bound, name) and bound_loops == loops[:len(bound_loops)]
-                and branches[id(bound)] <= branches[id(stmt)]
+        if (_binds(bound, name) and (bound_loops == loops[:len(bound_loops)]
+                                     or b < w and bound_loops == target_loops[:len(bound_loops)])
+                and branches[id(bound)] <= branches[id(stmt)] | branches[id(target)]
                 and all(owner != id(bound) for owner, _ in branches[id(target)])):
             return True
     return False
@@ -484,6 +566,7 @@ def guard_augmented(fn: ir.Function, augmented: dict[int, tuple], namer: Namer) 
     follow: `y + v` then reads `y` through `rebindable`, which lets numbers and tuples through
     and refuses an array or a list at the user's line (its kind is only known when it runs)."""
     flat = _flatten(fn.body)
+    branches = _branches(fn.body)
     sources = _sources(fn)
     sequences = _sequences(fn)
     risky = set()
@@ -494,7 +577,7 @@ def guard_augmented(fn: ir.Function, augmented: dict[int, tuple], namer: Namer) 
         others = sources(name, frozenset())
         if others is not None:
             others = _held_by(flat, w, loops, others | {name}, (sequences, set(augmented))) - {name}
-        if others is None or _read_after(flat, w, loops, others):
+        if others is None or _read_after_write(flat, branches, others, w) is not None:
             risky.add(id(stmt))
     return _guard(fn.body, augmented, risky, namer)
 
@@ -557,7 +640,8 @@ def _holders(flat: list, w: int, loops: tuple, name: str, context: tuple) -> set
         if id(stmt) in augmented:
             continue  # `t = y + v` of a `y += v`: `t` becomes `y` itself
         if ir.is_inplace(stmt.value):
-            if any(a == Var(name) for a in stmt.value.args[1:]) and isinstance(stmt.value.args[0], Var):
+            if any(a == Var(name) for a in stmt.value.args[1:]) and isinstance(stmt.value.args[0], Var) \
+                    and not _into_an_array(stmt.value):
                 out.add(stmt.value.args[0].name)
         elif (name in _held(stmt.value, sequences) or _a_view_of(stmt.value, name)) and stmt.target.name != name:
             out.add(stmt.target.name)
@@ -587,9 +671,3 @@ def _held_by(flat: list, w: int, loops: tuple, names: set[str], context: tuple) 
             found.add(holder)
             todo.append(holder)
     return found
-
-
-def _read_after(flat: list, w: int, loops: tuple, names: set[str]) -> bool:
-    """Whether one of `names` is read after the statement at `w` (or anywhere in its loop)."""
-    return any(_reads_of(stmt) & names for i, (stmt, _) in enumerate(flat)
-               if i > w or any(lo <= i <= hi for lo, hi in loops))

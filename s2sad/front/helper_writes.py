@@ -20,7 +20,16 @@ from s2sad.core.ir import Assign, Call, Var
 from s2sad.core.naming import Namer, runtime_ref
 from s2sad.core.targets import params_of
 from s2sad.errors import Location, S2SADError, UnsupportedSyntax
-from s2sad.front.aliasing import _branches, _flatten, _held_by, _rebound_between, _sequences, _sources, _views_of
+from s2sad.front.aliasing import (
+    _branches,
+    _exclusive,
+    _flatten,
+    _held_by,
+    _rebound_between,
+    _sequences,
+    _sources,
+    _views_of,
+)
 from s2sad.front.parse import MethodOf, is_user_function
 
 Writes = dict[str, tuple[int, bool]]
@@ -179,7 +188,7 @@ def _observable(fn: ir.Function, flat: list, branches: dict, sources, context: t
         users = sorted(holders - fn.temps)
         return f"it is held by {users[0]!r}" if users else "a container holds it"
     for u, (use, use_loops) in enumerate(flat):
-        if u == i or not (u > i or any(span in use_loops for span in loops)):
+        if u == i or not (u > i or any(span in use_loops for span in loops)) or _exclusive(flat, branches, i, u):
             continue
         for seen in sorted(_reads(use) & group - {stmt.target.name}):
             if not _rebound_between(flat, branches, seen, i, u):

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import gast
 
+from s2sad import runtime
 from s2sad.core import ir
 from s2sad.core.ir import Assign, Call, Const, Expr, Pack, Var
 from s2sad.core.naming import Namer, runtime_ref
@@ -118,8 +119,11 @@ class Lowerer(ExprLowering, FlowLowering, StatementLowering):
         if isinstance(node.value, gast.Constant):
             return
         value = self.expr(node.value) if isinstance(node.value, gast.Call) else None
-        if ir.is_inplace(value) and isinstance(value.args[0], Var):
+        if ir.is_inplace(value) and isinstance(value.args[0], Var) and value.op.value is not runtime.list_pop:
             self.body.append(Assign(value.args[0], value, self.line))
+            return
+        if ir.is_inplace(value):  # `items.pop()` for its effect: the item is bound to a temporary
+            self.emit(self.namer.temp(), value)
             return
         if isinstance(value, Call) and facts(value.op.value).statement:
             self.emit(self.namer.temp(), value)

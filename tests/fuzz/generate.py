@@ -267,7 +267,7 @@ class Generator:
         if pick < 0.32:
             return self.reassign(scope)
         if pick < 0.44:
-            return self.array_writes(scope)
+            return self.time_step(scope) if self.chance(0.25) else self.array_writes(scope)
         if pick < 0.56:
             return self.if_stmt(scope, depth, ret, in_while)
         if pick < 0.68:
@@ -345,6 +345,32 @@ class Generator:
         for _ in range(rng.randint(1, 3)):
             lines += self._write(name, shape, scope)
         return lines
+
+    def time_step(self, scope: Scope) -> list[str]:
+        """A loop that steps an array with a fresh buffer per step: `w = np.zeros_like(u)`,
+        writes into `w`, `u = w` (the binding moves), then writes into `u`, which go into `w`'s
+        object; `w` is made anew before it is read again, and not read after the loop."""
+        rng = self.rng
+        names = [n for n, v in scope.vars.items() if v.kind == "arr" and v.shape]
+        if not names:
+            return self.array_writes(scope)
+        name = rng.choice(names)
+        shape = scope.vars[name].shape
+        i, buffer = self.fresh("i"), self.fresh("w")
+        inner = scope.child()
+        inner.vars[i] = Var("int")
+        inner.vars[buffer] = Var("arr", shape)
+        inner.writable.add(buffer)
+        self.loop_depth += 1
+        body = [f"{buffer} = np.zeros_like({name})"]
+        for _ in range(rng.randint(1, 2)):
+            body += self._write(buffer, shape, inner)
+        body.append(f"{name} = {buffer}")
+        del inner.vars[buffer]  # a read of the old name after a write into `name` would see the write
+        inner.writable.add(name)
+        body += self._write(name, shape, inner)
+        self.loop_depth -= 1
+        return [f"for {i} in range({rng.randint(1, 3)}):", *_indent(body)]
 
     def _write(self, name: str, shape: Shape, scope: Scope) -> list[str]:
         rng = self.rng
@@ -449,11 +475,21 @@ class Generator:
             i = self.fresh("i")
             inner = scope.child()
             inner.vars[i] = Var("int")
-            lines = [f"{name} = []", f"for {i} in range({n}):", f"    {name}.append({self.expr(shape, inner, 2)})"]
+            item = self.expr(shape, inner, 2)
+            if self.chance(0.3):  # a comprehension makes a fresh list, which may be written into
+                self._freeze(scope, [item])
+                lines = [f"{name} = [{item} for {i} in range({n})]"]
+                if self.chance(0.5):
+                    lines.append(f"{name}[{rng.randrange(n)}] = {self.expr(shape, scope, 2)}")
+            else:
+                lines = [f"{name} = []", f"for {i} in range({n}):", f"    {name}.append({item})"]
             if self.chance(0.4):
                 p = self.fresh()
-                lines.append(f"{p} = {name}.pop()")
-                scope.vars[p] = Var("arr", shape)
+                if self.chance(0.7):
+                    lines.append(f"{p} = {name}.pop()")
+                    scope.vars[p] = Var("arr", shape)
+                else:
+                    lines.append(f"{name}.pop()")
                 n -= 1
             scope.vars[name] = Var("list", shape, length=n)
             return lines
