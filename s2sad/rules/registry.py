@@ -138,7 +138,8 @@ def is_internal(op: object) -> bool:
 
 SETTINGS = frozenset({"axis", "axes", "keepdims", "dtype", "shape", "newshape", "index", "indices", "name",
                       "repeats", "reps", "shift", "mode", "order", "kind", "side", "subscripts",
-                      "source", "destination", "k", "n", "condition", "like", "out"})
+                      "source", "destination", "k", "n", "condition", "like", "out",
+                      "UPLO"})
 """Parameters that configure an operation (an axis, a shape, an index, a mask) rather than feed it
 values: integers, strings, booleans, on which the result depends piecewise constantly. (A norm's
 `ord` and a variance's `ddof` are not among them: the result depends smoothly on a float there.)

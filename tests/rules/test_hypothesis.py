@@ -37,11 +37,12 @@ from tests.rules import strategies
 from tests.rules.specs import Spec
 from tests.rules.strategies import DrawnCase, cases_of
 from tests.rules.test_coverage import registered
+from tests.rules.test_decompositions import check_tuple_rule
 from tests.rules.test_elementwise import call_source
 from tests.rules.test_linalg import EINSUMS
 
-FAMILIES = ("arith", "containers", "creation", "elementwise", "indexing", "linalg", "math_module", "reductions",
-            "scipy_special", "shape", "special_values")
+FAMILIES = ("arith", "containers", "creation", "decompositions", "elementwise", "indexing", "linalg", "math_module",
+            "reductions", "scipy_special", "shape", "special_values")
 POSITIONAL = ("math_module",)
 """Families whose ops take no keywords (math.log, builtin max): their rules are called positionally."""
 
@@ -194,7 +195,8 @@ Rules without a derivative are tested by the NONDIFF lists of the family modules
 
 
 def drawn_ops() -> set[str]:
-    return {lookup(spec.op).name for _, spec in DRAWN} | {lookup(op).name for op in CUSTOM_DRAWN}
+    custom = CUSTOM_DRAWN + DECOMPOSITIONS_DRAWN
+    return {lookup(spec.op).name for _, spec in DRAWN} | {lookup(op).name for op in custom}
 
 
 def test_every_rule_is_drawn():
@@ -346,3 +348,38 @@ def test_any_axis(op, tuples, keepdims, data, seed):
     check_rule(op, {name: np.asarray(x)}, kwargs, seed=seed)
     literals = "".join(f", {k}={v!r}" for k, v in kwargs.items())
     check_function(make_function(f"def f(x):\n    return op(x{literals})\n", {"op": op}), [x], seed)
+
+
+# ---------------------------------------------------------------- decompositions: tuple results, structured points
+
+DECOMPOSITIONS_DRAWN = (np.linalg.eigh, np.linalg.eig)
+"""Decompositions (tuple results, points away from tied eigenvalues): drawn by the tests below."""
+MIN_GAP = 1e-2
+"""Least gap between eigenvalues of a drawn point: eigenvector derivatives divide by it."""
+
+
+def _apart(values) -> bool:
+    values = np.sort(np.asarray(values), axis=-1)
+    return bool(np.all(np.diff(values, axis=-1) > MIN_GAP)) if values.shape[-1] > 1 else True
+
+
+@CUSTOM_SETTINGS
+@given(shape=strategies.square_stacks(), uplo=st.sampled_from("LU"), seed=SEEDS)
+def test_eigh(shape, uplo, seed):
+    """Any matrix: eigh reads one triangle of it."""
+    x = np.asarray(strategies.points(seed, shape)[0])
+    assume(_apart(np.linalg.eigvalsh(x, uplo)))
+    check_tuple_rule(np.linalg.eigh, {"a": x}, {"UPLO": uplo}, seed=seed)
+    check_function(make_function(f"def f(x):\n    return np.linalg.eigh(x, {uplo!r})\n"), [x], seed)
+
+
+@CUSTOM_SETTINGS
+@given(shape=strategies.square_stacks(), seed=SEEDS)
+def test_eig(shape, seed):
+    """On symmetric matrices (real eigenvalues)."""
+    m = np.asarray(strategies.points(seed, shape)[0])
+    x = m + np.swapaxes(m, -1, -2)
+    assume(_apart(np.linalg.eigvalsh(x)))
+    check_tuple_rule(np.linalg.eig, {"a": x}, seed=seed)
+    check_function(make_function("def f(x):\n    return np.linalg.eig(x)\n"), [x], seed)
+

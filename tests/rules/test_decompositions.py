@@ -1,0 +1,187 @@
+"""Decompositions: spec table (rule alone and through the pipeline, both
+modes), the rules with tuple results checked with numbers, closed forms, special points (tied
+eigenvalues), refusals, second order, and one small program per op through
+grad, value_and_grad, jvp, vjp, jacobian (jacrev against jacfwd) and hessian."""
+
+import numpy as np
+import pytest
+import scipy.linalg
+
+import s2sad
+from s2sad import runtime
+from s2sad.errors import UnsupportedValue
+from s2sad.rules.registry import lookup
+from s2sad.testing import check_grads, make_function, rule_adjoint, rule_tangent
+from tests.rules.family import Nondiff, test_nondiff_gives_zero_derivatives, test_pipeline, test_rule  # noqa: F401
+from tests.rules.specs import Spec
+
+TABLE = [
+    Spec(np.linalg.eigvalsh, ("a",), shapes=[((3, 3),), ((2, 4, 4),)]),
+    Spec(np.linalg.eigvalsh, ("a",), shapes=[((3, 3),)], kwargs=dict(UPLO="U")),
+    # `extra` (axisa=-1) keeps the vectors' 3 components as written when hypothesis renames sides
+    # the runtime helpers the rules call (their rules serve higher derivatives)
+    Spec(runtime.mirror_triangle, ("d",), shapes=[((3, 3),), ((2, 3, 3),)], extra=("L",)),
+    Spec(runtime.mirror_triangle, ("d",), shapes=[((3, 3),)], extra=("U",)),
+    Spec(runtime.fold_triangle, ("c",), shapes=[((3, 3),), ((2, 3, 3),)], extra=("L",)),
+    Spec(runtime.fold_triangle, ("c",), shapes=[((3, 3),)], extra=("U",)),
+]
+"""Ops whose spec hypothesis can draw on renamed sides (tests/rules/test_hypothesis.py)."""
+
+EVEN = [
+]
+"""Helpers that read a matrix of even side (two blocks): drawn by test_hypothesis's own block."""
+
+TUPLES = [
+    np.linalg.eigh,
+    np.linalg.eig,
+]
+"""Rules with tuple results or arguments: their own tests below."""
+
+RULE_SPECS = TABLE + EVEN
+SPECS = RULE_SPECS + [Spec(op) for op in TUPLES]
+
+NONDIFF = [
+    Nondiff(runtime.equal_pairs, "np.sum(op(x)) + 0.5"),
+    Nondiff(runtime.real_pairs, "np.sum(op(x)) + 0.5"),
+]
+
+
+def _rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+def symmetric(n, *stack, seed=0):
+    m = _rng(seed).standard_normal((*stack, n, n))
+    return m + np.swapaxes(m, -1, -2)
+
+
+def real_spectrum(n, seed=0):
+    """A matrix that is not symmetric but has real, distinct eigenvalues."""
+    rng = _rng(seed)
+    p = rng.standard_normal((n, n)) + n * np.eye(n)
+    return p @ np.diag(np.arange(1.0, n + 1) * 0.7 - 1.3) @ np.linalg.inv(p)
+
+
+# ---------------------------------------------------------------- tuple results, with numbers
+
+
+def _pieces(value):
+    return list(value) if isinstance(value, tuple) else [value]
+
+
+def check_tuple_rule(op, args: dict, kwargs=None, seed=0, eps=1e-6, rtol=1e-5, atol=1e-7):
+    """`check_rule` for an op with a tuple result: each piece's tangent against a central
+    difference, each adjoint against the tangents by the dot-product identity."""
+    rule, rng, kwargs = lookup(op), _rng(seed), kwargs or {}
+    out = op(**args, **kwargs)
+    values = {**{n: p.default for n, p in rule.signature.parameters.items()}, **args, **kwargs}
+    for name, value in args.items():
+        d = rng.standard_normal(np.shape(value))
+        plus, minus = op(**{**args, name: value + eps * d}, **kwargs), op(**{**args, name: value - eps * d}, **kwargs)
+        tangent = rule_tangent(rule, name, values, d, out)
+        for t, p, m in zip(_pieces(tangent), _pieces(plus), _pieces(minus), strict=True):
+            np.testing.assert_allclose(t, (np.asarray(p) - m) / (2 * eps), rtol=rtol, atol=atol)
+        g = tuple(rng.standard_normal(np.shape(piece)) for piece in _pieces(out))
+        g = g if isinstance(out, tuple) else g[0]
+        adjoint = rule_adjoint(rule, name, values, g, out)
+        assert np.shape(adjoint) == np.shape(value)
+        lhs = sum(float(np.sum(t * c)) for t, c in zip(_pieces(tangent), _pieces(g)))
+        np.testing.assert_allclose(float(np.sum(adjoint * d)), lhs, rtol=1e-9, atol=1e-11)
+
+
+@pytest.mark.parametrize("stack", [(), (2,)])
+@pytest.mark.parametrize("uplo", ["L", "U"])
+def test_eigh_rule(stack, uplo):
+    """Any matrix: eigh reads one triangle, so the directions need not be symmetric."""
+    x = _rng(1).standard_normal((*stack, 4, 4))
+    check_tuple_rule(np.linalg.eigh, {"a": x}, {"UPLO": uplo})
+
+
+def test_eig_rule():
+    check_tuple_rule(np.linalg.eig, {"a": symmetric(4)})
+    check_tuple_rule(np.linalg.eig, {"a": real_spectrum(4)})
+
+
+# ---------------------------------------------------------------- closed forms
+
+
+def test_eigvalsh_closed_forms():
+    x = symmetric(4)
+    trace = s2sad.grad(make_function("def f(x):\n    return np.sum(np.linalg.eigvalsh(x))\n"))(x)
+    np.testing.assert_allclose(trace, np.eye(4), atol=1e-12)  # the sum of eigenvalues is the trace
+    w, v = np.linalg.eigh(x)
+    top = s2sad.grad(make_function("def f(x):\n    return np.linalg.eigvalsh(x)[-1]\n"))(x)
+    # d w = v^T dx v on the symmetric matrix the lower triangle stands for: entries below the
+    # diagonal count twice, the upper triangle not at all
+    projector = np.outer(v[:, -1], v[:, -1])
+    np.testing.assert_allclose(top, 2 * np.tril(projector, -1) + np.diag(np.diag(projector)), atol=1e-12)
+
+
+# ---------------------------------------------------------------- special points and refusals
+
+
+def test_eigh_at_repeated_eigenvalues():
+    """Eigenvalue sums stay exact; eigenvectors of a tied pair do not change within their plane
+    (F is 0 there), so the derivative stays finite."""
+    x = np.diag([1.0, 1.0, 2.0])
+    total = s2sad.grad(make_function("def f(x):\n    w, v = np.linalg.eigh(x)\n    return np.sum(w ** 2)\n"))(x)
+    np.testing.assert_allclose(total, np.tril(2 * x), atol=1e-12)
+    vectors = make_function("def f(x):\n    w, v = np.linalg.eigh(x)\n    return v\n")
+    _, tangent = s2sad.jvp(vectors, (x,), (np.ones((3, 3)),))
+    np.testing.assert_allclose(tangent[:2, :2], 0.0, atol=1e-12)
+    assert np.all(np.isfinite(tangent))
+    grad = s2sad.grad(make_function("def f(x):\n    w, v = np.linalg.eigh(x)\n    return np.sum(v * x)\n"))(x)
+    assert np.all(np.isfinite(grad))
+
+
+@pytest.mark.parametrize("body, x, match", [
+    ("w, v = np.linalg.eig(x)\n    return np.sum(w.real)", np.array([[0.0, 1.0], [-1.0, 0.0]]), "complex eigenvalues"),
+])
+def test_refusals_name_the_construct_and_the_line(body, x, match):
+    fun = make_function(f"def f(x):\n    {body}\n")
+    for run in (lambda: s2sad.grad(fun)(x), lambda: s2sad.jvp(fun, (x,), (np.ones_like(x),))):
+        with pytest.raises(UnsupportedValue, match=match) as error:
+            run()
+        notes = getattr(error.value, "__notes__", ())
+        assert any(":2: " + body.split("\n")[0] in note for note in notes), notes
+
+
+# ---------------------------------------------------------------- one small program per op, every mode
+
+PROGRAMS = {
+    "eigh": ("def f(x):\n    w, v = np.linalg.eigh(x @ x.T + np.eye(3))\n"
+             "    return np.sum(np.log(w)) + np.sum(v[:, -1] ** 2 * np.arange(3.0))\n", (3, 3)),
+    "eigvalsh": ("def f(x):\n    return np.sum(np.linalg.eigvalsh(x + x.T) ** 3)\n", (3, 3)),
+    "eig": ("def f(x):\n    w, v = np.linalg.eig(x + x.T)\n    return np.sum(w ** 2) + np.sum(v[0] * v[1])\n", (3, 3)),
+}
+
+
+@pytest.mark.parametrize("name", PROGRAMS)
+def test_program_in_every_mode(name):
+    source, shape = PROGRAMS[name]
+    fun = make_function(source, {"expm": scipy.linalg.expm})
+    x = _rng(20).uniform(-1, 1, shape) + np.eye(*shape)
+    check_grads(fun, [x], order=2)
+    value, grad = s2sad.value_and_grad(fun)(x)
+    assert value == pytest.approx(fun(x), rel=1e-12)
+    np.testing.assert_allclose(grad, s2sad.grad(fun)(x), rtol=1e-12)
+    vector = make_function(source.replace("return np.sum(", "return (", 1), {"expm": scipy.linalg.expm})
+    np.testing.assert_allclose(s2sad.jacrev(vector)(x), s2sad.jacfwd(vector)(x), rtol=1e-8, atol=1e-10)
+    hessian = s2sad.hessian(fun)(x)
+    v = _rng(21).standard_normal(shape)
+    eps = 1e-6
+    numeric = (s2sad.grad(fun)(x + eps * v) - s2sad.grad(fun)(x - eps * v)) / (2 * eps)
+    np.testing.assert_allclose(np.tensordot(hessian, v, axes=v.ndim), numeric, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("body", [
+    "np.linalg.eigvalsh(x)",
+    "np.linalg.eigh(x)[1]",
+    "np.linalg.eig(x + x.T)[1]",
+])
+def test_float32_stays_float32(body):
+    """A float32 argument gets a float32 gradient and tangent, also from the second derivative."""
+    x = (_rng(5).uniform(0.5, 2.0, (3, 3)) + 2 * np.eye(3)).astype(np.float32)
+    g = s2sad.grad(make_function(f"def f(x):\n    return np.sum({body})\n", {"expm": scipy.linalg.expm}))
+    assert g(x).dtype == np.float32
+    assert s2sad.jvp(g, (x,), (np.ones_like(x),))[1].dtype == np.float32
