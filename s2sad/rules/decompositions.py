@@ -1,10 +1,11 @@
-"""Matrix decompositions: `np.linalg` eigh, eigvalsh and eig.
+"""Matrix decompositions: `np.linalg` eigh, eigvalsh, eig, svd, qr, pinv and lstsq.
 
-A decomposition returns a tuple (eigh -> (w, v)); like slogdet's, its tangent is a tuple of the
-same form and its cotangent `g` arrives as one, zeros in the places the program did not read.
-The formulas are those of the decomposition's defining identity differentiated
-(A V = V diag(w)): for eigenvectors they divide by the gaps between eigenvalues; a tied pair
-(`equal_pairs`) contributes 0 there, where no derivative exists (docs/conventions.md).
+A decomposition returns a tuple (eigh -> (w, v), svd -> (u, s, vh), qr -> (q, r)); like
+slogdet's, its tangent is a tuple of the same form and its cotangent `g` arrives as one, zeros
+in the places the program did not read. The formulas are those of the decomposition's
+defining identity differentiated (A V = V diag(w), A = U S Vh, A = Q R): for eigenvectors and
+singular vectors they divide by the gaps between eigenvalues (squared singular values); a tied
+pair (`equal_pairs`) contributes 0 there, where no derivative exists (docs/conventions.md).
 """
 
 import numpy as np
@@ -12,10 +13,18 @@ import numpy as np
 from s2sad import runtime
 from s2sad.rules.registry import define, linear, nondiff
 from s2sad.runtime import (
+    as_columns,
     equal_pairs,
+    fit_to,
     fold_triangle,
+    from_columns,
     mirror_triangle,
     real_pairs,
+    square_r,
+    svd_cotangent,
+    svd_pairs,
+    uv_or_s,
+    zeros_like,
 )
 
 # ---------------------------------------------------------------- symmetric eigenproblems
@@ -90,7 +99,144 @@ class eig:
 # ---------------------------------------------------------------- singular values
 
 
+@define(np.linalg.svd, "a, full_matrices=True, compute_uv=True, hermitian=False", structural=True)
+class svd:
+    """(u, s, vh) with a = u diag(s) vh, or s alone (compute_uv=False); the singular vectors
+    need full_matrices=False on a matrix that is not square (the vectors full_matrices adds are
+    any orthonormal completion). With p = u^T da v: ds = diag(p); du = u (F * (p S + S p^T))
+    + (1 - u u^T) da v S^-1, dv likewise with a^T, F[i, j] = 1 / (s[j]^2 - s[i]^2) off the
+    diagonal, 0 for tied singular values (as for eigh). A zero singular value has 1/s read as 0."""
+
+    def da(da, a, full_matrices, compute_uv):
+        usv = np.linalg.svd(a, full_matrices=False)
+        u = usv[0]
+        s = usv[1]
+        v = np.swapaxes(usv[2], -1, -2)
+        squares = s * s
+        gap = np.expand_dims(squares, -2) - np.expand_dims(squares, -1)
+        f = gap / (gap * gap + svd_pairs(s, a, full_matrices, compute_uv))
+        inverse = np.expand_dims(s / (squares + (s == 0)), -2)
+        dav = da @ v
+        daut = np.swapaxes(da, -1, -2) @ u
+        p = np.swapaxes(u, -1, -2) @ dav
+        ps = p * np.expand_dims(s, -2)
+        sp = np.expand_dims(s, -1) * p
+        du = u @ (f * (ps + np.swapaxes(ps, -1, -2))) + (dav - u @ (np.swapaxes(u, -1, -2) @ dav)) * inverse
+        dv = v @ (f * (sp + np.swapaxes(sp, -1, -2))) + (daut - v @ (usv[2] @ daut)) * inverse
+        return uv_or_s((du, np.diagonal(p, 0, -2, -1), np.swapaxes(dv, -1, -2)), compute_uv)
+
+    def ba(g, a, full_matrices, compute_uv):
+        usv = np.linalg.svd(a, full_matrices=False)
+        u = usv[0]
+        s = usv[1]
+        vh = usv[2]
+        squares = s * s
+        gap = np.expand_dims(squares, -2) - np.expand_dims(squares, -1)
+        f = gap / (gap * gap + svd_pairs(s, a, full_matrices, compute_uv))
+        inverse = s / (squares + (s == 0))
+        c = svd_cotangent(g, usv, compute_uv)
+        ut = np.swapaxes(u, -1, -2)
+        j = f * (ut @ c[0])
+        k = f * (vh @ np.swapaxes(c[2], -1, -2))
+        middle = (j + np.swapaxes(j, -1, -2)) * np.expand_dims(s, -2)
+        middle = middle + np.expand_dims(s, -1) * (k + np.swapaxes(k, -1, -2))
+        gu = (c[0] - u @ (ut @ c[0])) * np.expand_dims(inverse, -2)
+        gvh = np.expand_dims(inverse, -1) * (c[2] - (c[2] @ np.swapaxes(vh, -1, -2)) @ vh)
+        diagonal = np.expand_dims(c[1], -1) * vh
+        return u @ (middle @ vh + diagonal) + gu @ vh + u @ gvh
+
+
 # ---------------------------------------------------------------- QR, pseudo-inverse, least squares
+
+
+@define(np.linalg.qr, "a, mode='reduced'", structural=True)
+class qr:
+    """(q, r) with a = q r, for a matrix at least as tall as wide (r square and invertible);
+    wider matrices and the modes 'r' and 'raw' are refused when the derivative runs. With
+    m = q^T da r^-1 and o = tril(m, -1) - tril(m, -1)^T: dq = q (o - m) + da r^-1, dr = (m - o) r."""
+
+    def da(da, a, mode, out):
+        r = square_r(out[1], mode)
+        q = out[0]
+        da_rinv = np.swapaxes(np.linalg.solve(np.swapaxes(r, -1, -2), np.swapaxes(da, -1, -2)), -1, -2)
+        m = np.swapaxes(q, -1, -2) @ da_rinv
+        low = np.tril(m, -1)
+        o = low - np.swapaxes(low, -1, -2)
+        return q @ (o - m) + da_rinv, (m - o) @ r
+
+    def ba(g, a, mode, out):
+        r = square_r(out[1], mode)
+        q = out[0]
+        d = np.swapaxes(q, -1, -2) @ g[0] - g[1] @ np.swapaxes(r, -1, -2)
+        bm = np.tril(d - np.swapaxes(d, -1, -2), -1) - d
+        return np.swapaxes(np.linalg.solve(r, np.swapaxes(g[0] + q @ bm, -1, -2)), -1, -2)
+
+
+@define(np.linalg.pinv, "a, rcond=None, hermitian=False, rtol=None")
+class pinv:
+    """x = a^+: dx = -x da x + x x^T da^T (1 - a x) + (1 - x a) da^T x^T x, the derivative at
+    constant rank (where the rank changes, at a singular value crossing the cutoff, there is
+    none)."""
+
+    def da(da, a, out):
+        dat = np.swapaxes(da, -1, -2)
+        xt = np.swapaxes(out, -1, -2)
+        left = out @ (xt @ dat)
+        right = dat @ (xt @ out)
+        return -(out @ da @ out) + left - (left @ a) @ out + right - out @ (a @ right)
+
+    def ba(g, a, out):
+        gt = np.swapaxes(g, -1, -2)
+        xt = np.swapaxes(out, -1, -2)
+        left = gt @ (out @ xt)
+        right = (xt @ out) @ gt
+        return -(xt @ g @ xt) + left - a @ (out @ left) + right - (right @ out) @ a
+
+
+@define(np.linalg.lstsq, "a, b, rcond=None", structural=True)
+class lstsq:
+    """(x, residuals, rank, sv): x = a^+ b, the least-squares solution of least norm, with the
+    derivative of the pseudo-inverse at constant rank; residuals = |b - a x|^2 per column (empty
+    unless a is tall and of full rank), d residuals = 2 r . (db - da x) with r = b - a x (since
+    a^T r = 0); the rank is an integer (derivative 0); sv are a's singular values (as for svd)."""
+
+    def da(da, a, b, out):
+        x = as_columns(out[0], b)
+        r = as_columns(b, b) - a @ x
+        p = np.linalg.pinv(a)
+        pt = np.swapaxes(p, -1, -2)
+        dax = da @ x
+        right = np.swapaxes(da, -1, -2) @ (pt @ x)
+        dx = -(p @ dax) + p @ (pt @ (np.swapaxes(da, -1, -2) @ r)) + right - p @ (a @ right)
+        usv = np.linalg.svd(a, full_matrices=False)
+        dsv = np.sum(usv[0] * (da @ np.swapaxes(usv[2], -1, -2)), axis=-2)
+        dres = fit_to(-2 * np.sum(r * dax, axis=0), out[1])
+        return from_columns(dx, b), dres, zeros_like(out[2]), dsv
+
+    def ba(g, a, b, out):
+        x = as_columns(out[0], b)
+        xt = np.swapaxes(x, -1, -2)
+        r = as_columns(b, b) - a @ x
+        p = np.linalg.pinv(a)
+        pt = np.swapaxes(p, -1, -2)
+        gx = as_columns(g[0], b)
+        gxt = np.swapaxes(gx, -1, -2)
+        gr = fit_to(g[1], np.sum(r, axis=0))
+        z = pt @ (x @ gxt)
+        usv = np.linalg.svd(a, full_matrices=False)
+        bsv = (usv[0] * np.expand_dims(g[3], -2)) @ usv[2]
+        return -(pt @ gx) @ xt + r @ (gxt @ (p @ pt)) + z - (z @ p) @ a - 2 * (r * gr) @ xt + bsv
+
+    def db(db, a, b, out):
+        r = as_columns(b, b) - a @ as_columns(out[0], b)
+        dres = fit_to(2 * np.sum(r * as_columns(db, b), axis=0), out[1])
+        dx = from_columns(np.linalg.pinv(a) @ as_columns(db, b), b)
+        return dx, dres, zeros_like(out[2]), zeros_like(out[3])
+
+    def bb(g, a, b, out):
+        r = as_columns(b, b) - a @ as_columns(out[0], b)
+        gr = fit_to(g[1], np.sum(r, axis=0))
+        return from_columns(np.swapaxes(np.linalg.pinv(a), -1, -2) @ as_columns(g[0], b) + 2 * r * gr, b)
 
 
 # ---------------------------------------------------------------- matrix functions and products
@@ -98,7 +244,35 @@ class eig:
 
 # ---------------------------------------------------------------- the helpers the rules above call
 
-nondiff(runtime.equal_pairs, runtime.real_pairs)
+nondiff(runtime.equal_pairs, runtime.real_pairs, runtime.svd_pairs)
+
+
+@linear(runtime.uv_or_s, "t, compute_uv", linear_in="t", structural=True)
+class uv_or_s_rule:
+    def bt(c, t, compute_uv):
+        return svd_cotangent(c, t, compute_uv)
+
+
+@linear(runtime.svd_cotangent, "g, like, compute_uv", linear_in="g", structural=True)
+class svd_cotangent_rule:
+    """Reads only the shapes of `like`."""
+
+    def bg(c, compute_uv):
+        return uv_or_s(c, compute_uv)
+
+
+@linear(runtime.square_r, "r, mode", linear_in="r")
+class square_r_rule:
+    def br(c):
+        return c
+
+
+@linear(runtime.fit_to, "t, like", linear_in="t")
+class fit_to_rule:
+    """Reads only the shape of `like`."""
+
+    def bt(c, t):
+        return fit_to(c, t)
 
 
 @linear(runtime.mirror_triangle, "d, UPLO", linear_in="d")

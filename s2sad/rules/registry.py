@@ -139,9 +139,10 @@ def is_internal(op: object) -> bool:
 SETTINGS = frozenset({"axis", "axes", "keepdims", "dtype", "shape", "newshape", "index", "indices", "name",
                       "repeats", "reps", "shift", "mode", "order", "kind", "side", "subscripts",
                       "source", "destination", "k", "n", "condition", "like", "out",
-                      "UPLO"})
+                      "UPLO", "full_matrices", "compute_uv", "hermitian", "rcond", "rtol"})
 """Parameters that configure an operation (an axis, a shape, an index, a mask) rather than feed it
-values: integers, strings, booleans, on which the result depends piecewise constantly. (A norm's
+values: integers, strings, booleans, on which the result depends piecewise constantly (a rank
+cutoff such as `rcond` is a float, but the result is piecewise constant in it too). (A norm's
 `ord` and a variance's `ddof` are not among them: the result depends smoothly on a float there.)
 A rule's settings are those of its parameters that have one of these names, unless it declares
 its own (`settings=`)."""

@@ -1,5 +1,5 @@
-"""Helpers of the decomposition rules (`s2sad.rules.decompositions`): which eigenvalues are
-tied, the check that refuses complex ones, and the symmetric matrix a triangle stands for."""
+"""Helpers of the decomposition rules (`s2sad.rules.decompositions`): which eigenvalues or
+singular values are tied, and the checks that refuse what has no derivative."""
 
 from __future__ import annotations
 
@@ -27,6 +27,50 @@ def real_pairs(w):
             hint="for a symmetric matrix call np.linalg.eigh (or np.linalg.eigvalsh); otherwise wrap the "
                  "computation in s2sad.custom_vjp with a rule of your own")
     return equal_pairs(w)
+
+
+def svd_pairs(s, a, full_matrices, compute_uv):
+    """`equal_pairs` of the singular values, refusing full_matrices=True on a matrix that is not
+    square (the added singular vectors are any orthonormal completion: no derivative)."""
+    shape = np.shape(a)
+    if compute_uv and full_matrices and shape[-1] != shape[-2]:
+        raise UnsupportedValue(
+            f"np.linalg.svd with full_matrices=True on a {shape[-2]}x{shape[-1]} matrix: the singular "
+            "vectors it adds are any orthonormal completion, so they have no derivative",
+            hint="call np.linalg.svd(a, full_matrices=False)")
+    return equal_pairs(s)
+
+
+def uv_or_s(t, compute_uv):
+    """The triple (u, s, vh) itself, or its singular values alone (np.linalg.svd's compute_uv)."""
+    return t if compute_uv else t[1]
+
+
+def svd_cotangent(g, like, compute_uv):
+    """The cotangent of np.linalg.svd as a triple: zeros shaped like u and vh of the triple
+    `like` when only s was computed (the adjoint of `uv_or_s`)."""
+    if compute_uv:
+        return g
+    return np.zeros_like(like[0]), g, np.zeros_like(like[2])
+
+
+def square_r(r, mode):
+    """R of np.linalg.qr, refusing what has no derivative: modes other than 'reduced' and
+    'complete', and an R that is not square (a matrix wider than tall, or mode='complete' on a
+    taller one)."""
+    if mode not in ("reduced", "complete") or np.shape(r)[-1] != np.shape(r)[-2]:
+        shape = np.shape(r)
+        raise UnsupportedValue(
+            f"np.linalg.qr with mode={mode!r} giving R of shape {shape}: s2sad differentiates the QR "
+            "decomposition of a matrix at least as tall as wide, in mode 'reduced'",
+            hint="factor the transpose (np.linalg.qr(a.T)) or use mode='reduced' on a tall matrix")
+    return r
+
+
+def fit_to(t, like):
+    """`t` where it has the shape of `like`, else zeros of that shape: the residuals of
+    np.linalg.lstsq are empty unless the matrix is tall and of full rank."""
+    return t if np.shape(t) == np.shape(like) else np.zeros(np.shape(like), np.result_type(t, 0.0))
 
 
 def mirror_triangle(d, UPLO):

@@ -1,6 +1,6 @@
 """Decompositions: spec table (rule alone and through the pipeline, both
 modes), the rules with tuple results checked with numbers, closed forms, special points (tied
-eigenvalues), refusals, second order, and one small program per op through
+eigenvalues, rank deficiency), refusals, second order, and one small program per op through
 grad, value_and_grad, jvp, vjp, jacobian (jacrev against jacfwd) and hessian."""
 
 import numpy as np
@@ -18,12 +18,16 @@ from tests.rules.specs import Spec
 TABLE = [
     Spec(np.linalg.eigvalsh, ("a",), shapes=[((3, 3),), ((2, 4, 4),)]),
     Spec(np.linalg.eigvalsh, ("a",), shapes=[((3, 3),)], kwargs=dict(UPLO="U")),
-    # `extra` (axisa=-1) keeps the vectors' 3 components as written when hypothesis renames sides
+    Spec(np.linalg.svd, ("a",), shapes=[((4, 3),), ((3, 5),), ((2, 3, 3),)], kwargs=dict(compute_uv=False)),
+    Spec(np.linalg.pinv, ("a",), shapes=[((4, 2),), ((2, 5),), ((2, 4, 3),)]),
     # the runtime helpers the rules call (their rules serve higher derivatives)
     Spec(runtime.mirror_triangle, ("d",), shapes=[((3, 3),), ((2, 3, 3),)], extra=("L",)),
     Spec(runtime.mirror_triangle, ("d",), shapes=[((3, 3),)], extra=("U",)),
     Spec(runtime.fold_triangle, ("c",), shapes=[((3, 3),), ((2, 3, 3),)], extra=("L",)),
     Spec(runtime.fold_triangle, ("c",), shapes=[((3, 3),)], extra=("U",)),
+    Spec(runtime.fit_to, ("t",), shapes=[((3,),)], extra=([0.0, 0.0, 0.0],)),
+    Spec(runtime.fit_to, ("t",), shapes=[((3,),)], extra=([],)),
+    Spec(runtime.square_r, ("r",), shapes=[((3, 3),), ((2, 3, 3),)], extra=("reduced",)),
 ]
 """Ops whose spec hypothesis can draw on renamed sides (tests/rules/test_hypothesis.py)."""
 
@@ -34,6 +38,11 @@ EVEN = [
 TUPLES = [
     np.linalg.eigh,
     np.linalg.eig,
+    np.linalg.svd,
+    np.linalg.qr,
+    np.linalg.lstsq,
+    runtime.uv_or_s,
+    runtime.svd_cotangent,
 ]
 """Rules with tuple results or arguments: their own tests below."""
 
@@ -43,6 +52,7 @@ SPECS = RULE_SPECS + [Spec(op) for op in TUPLES]
 NONDIFF = [
     Nondiff(runtime.equal_pairs, "np.sum(op(x)) + 0.5"),
     Nondiff(runtime.real_pairs, "np.sum(op(x)) + 0.5"),
+    Nondiff(runtime.svd_pairs, "np.sum(op(x, np.eye(3), False, True)) + 0.5"),
 ]
 
 
@@ -102,6 +112,35 @@ def test_eig_rule():
     check_tuple_rule(np.linalg.eig, {"a": real_spectrum(4)})
 
 
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (4, 4), (2, 4, 3)])
+def test_svd_rule(shape):
+    x = _rng(2).standard_normal(shape)
+    check_tuple_rule(np.linalg.svd, {"a": x}, {"full_matrices": False})
+    check_tuple_rule(np.linalg.svd, {"a": x}, {"compute_uv": False})
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 3), (2, 4, 3)])
+def test_qr_rule(shape):
+    check_tuple_rule(np.linalg.qr, {"a": _rng(3).standard_normal(shape)})
+
+
+@pytest.mark.parametrize("a, b", [((5, 3), (5,)), ((5, 3), (5, 2)), ((3, 5), (3,)), ((3, 5), (3, 2)), ((4, 4), (4,))])
+def test_lstsq_rule(a, b):
+    rng = _rng(4)
+    check_tuple_rule(np.linalg.lstsq, {"a": rng.standard_normal(a), "b": rng.standard_normal(b)})
+
+
+def test_svd_helpers_are_each_others_adjoint():
+    usv = np.linalg.svd(_rng(5).standard_normal((4, 3)), full_matrices=False)
+    c = _rng(6).standard_normal(3)
+    assert runtime.uv_or_s(usv, True) is usv
+    np.testing.assert_array_equal(runtime.uv_or_s(usv, False), usv[1])
+    spread = runtime.svd_cotangent(c, usv, False)
+    assert [np.shape(p) for p in spread] == [np.shape(p) for p in usv]
+    assert np.sum(spread[1] * usv[1]) == np.sum(c * runtime.uv_or_s(usv, False))
+    assert runtime.svd_cotangent(usv, usv, True) is usv
+
+
 # ---------------------------------------------------------------- closed forms
 
 
@@ -115,6 +154,39 @@ def test_eigvalsh_closed_forms():
     # diagonal count twice, the upper triangle not at all
     projector = np.outer(v[:, -1], v[:, -1])
     np.testing.assert_allclose(top, 2 * np.tril(projector, -1) + np.diag(np.diag(projector)), atol=1e-12)
+
+
+def test_svd_closed_forms():
+    x = _rng(7).standard_normal((5, 3))
+    u, s, vh = np.linalg.svd(x, full_matrices=False)
+    nuclear = s2sad.grad(make_function("def f(x):\n    return np.sum(np.linalg.svd(x, compute_uv=False))\n"))(x)
+    np.testing.assert_allclose(nuclear, u @ vh, rtol=1e-12)
+    frobenius = s2sad.grad(make_function(
+        "def f(x):\n    u, s, vh = np.linalg.svd(x, full_matrices=False)\n    return np.sum(s ** 2)\n"))(x)
+    np.testing.assert_allclose(frobenius, 2 * x, rtol=1e-12)
+
+
+def test_pinv_of_an_invertible_matrix_is_the_inverse():
+    x = _rng(8).standard_normal((3, 3)) + 3 * np.eye(3)
+    by_pinv = s2sad.grad(make_function("def f(x):\n    return np.sum(np.sin(np.linalg.pinv(x)))\n"))(x)
+    by_inv = s2sad.grad(make_function("def f(x):\n    return np.sum(np.sin(np.linalg.inv(x)))\n"))(x)
+    np.testing.assert_allclose(by_pinv, by_inv, rtol=1e-9)
+
+
+def test_lstsq_matches_the_normal_equations():
+    a, b = _rng(9).standard_normal((6, 3)), _rng(10).standard_normal(6)
+    fit = make_function("def f(a, b):\n    return np.sum(np.linalg.lstsq(a, b)[0] ** 2)\n")
+    normal = make_function("def f(a, b):\n    return np.sum(np.linalg.solve(a.T @ a, a.T @ b) ** 2)\n")
+    for argnums in (0, 1):
+        np.testing.assert_allclose(s2sad.grad(fit, argnums=argnums)(a, b), s2sad.grad(normal, argnums=argnums)(a, b),
+                                   rtol=1e-9)
+
+
+def test_qr_of_a_square_matrix_against_its_definition():
+    x = _rng(11).standard_normal((4, 4))
+    fun = make_function("def f(x):\n    q, r = np.linalg.qr(x)\n    return q @ r\n")
+    _, tangent = s2sad.jvp(fun, (x,), (np.eye(4),))
+    np.testing.assert_allclose(tangent, np.eye(4), atol=1e-12)
 
 
 # ---------------------------------------------------------------- special points and refusals
@@ -134,8 +206,17 @@ def test_eigh_at_repeated_eigenvalues():
     assert np.all(np.isfinite(grad))
 
 
+def test_svd_of_a_rank_deficient_matrix_is_finite():
+    x = np.outer([1.0, 2.0, 3.0], [1.0, -1.0])
+    grad = s2sad.grad(make_function(
+        "def f(x):\n    u, s, vh = np.linalg.svd(x, full_matrices=False)\n    return np.sum(u) + np.sum(s)\n"))(x)
+    assert np.all(np.isfinite(grad))
+
+
 @pytest.mark.parametrize("body, x, match", [
     ("w, v = np.linalg.eig(x)\n    return np.sum(w.real)", np.array([[0.0, 1.0], [-1.0, 0.0]]), "complex eigenvalues"),
+    ("u, s, vh = np.linalg.svd(x)\n    return np.sum(s)", np.ones((3, 2)), "full_matrices=False"),
+    ("q, r = np.linalg.qr(x)\n    return np.sum(r)", np.ones((2, 3)), "at least as tall as wide"),
 ])
 def test_refusals_name_the_construct_and_the_line(body, x, match):
     fun = make_function(f"def f(x):\n    {body}\n")
@@ -153,6 +234,14 @@ PROGRAMS = {
              "    return np.sum(np.log(w)) + np.sum(v[:, -1] ** 2 * np.arange(3.0))\n", (3, 3)),
     "eigvalsh": ("def f(x):\n    return np.sum(np.linalg.eigvalsh(x + x.T) ** 3)\n", (3, 3)),
     "eig": ("def f(x):\n    w, v = np.linalg.eig(x + x.T)\n    return np.sum(w ** 2) + np.sum(v[0] * v[1])\n", (3, 3)),
+    "svd": ("def f(x):\n    u, s, vh = np.linalg.svd(x, full_matrices=False)\n"
+            "    return np.sum(s ** 3) + np.sum(u[0] * vh[:, 0])\n", (4, 3)),
+    "svdvals": ("def f(x):\n    return np.sum(np.linalg.svd(x, compute_uv=False) ** 2"
+                " * np.arange(1.0, 4.0))\n", (3, 4)),
+    "pinv": ("def f(x):\n    return np.sum(np.sin(np.linalg.pinv(x)))\n", (4, 3)),
+    "lstsq": ("def f(x):\n    sol, res, rank, sv = np.linalg.lstsq(x, np.arange(5.0))\n"
+              "    return np.sum(np.sin(sol)) + np.sum(res) + np.sum(sv ** 2)\n", (5, 3)),
+    "qr": ("def f(x):\n    q, r = np.linalg.qr(x)\n    return np.sum(np.sin(q)) + np.sum(np.diag(r) ** 2)\n", (4, 3)),
 }
 
 
@@ -178,6 +267,11 @@ def test_program_in_every_mode(name):
     "np.linalg.eigvalsh(x)",
     "np.linalg.eigh(x)[1]",
     "np.linalg.eig(x + x.T)[1]",
+    "np.linalg.svd(x, full_matrices=False)[0]",
+    "np.linalg.svd(x, compute_uv=False)",
+    "np.linalg.pinv(x)",
+    "np.linalg.qr(x)[0]",
+    "np.linalg.lstsq(x, x[0])[0]",
 ])
 def test_float32_stays_float32(body):
     """A float32 argument gets a float32 gradient and tangent, also from the second derivative."""

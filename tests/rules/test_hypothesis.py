@@ -352,15 +352,27 @@ def test_any_axis(op, tuples, keepdims, data, seed):
 
 # ---------------------------------------------------------------- decompositions: tuple results, structured points
 
-DECOMPOSITIONS_DRAWN = (np.linalg.eigh, np.linalg.eig)
+DECOMPOSITIONS_DRAWN = (np.linalg.eigh, np.linalg.eig, np.linalg.svd, np.linalg.qr, np.linalg.lstsq)
 """Decompositions (tuple results, points away from tied eigenvalues): drawn by the tests below."""
+EXCLUDED.update({
+    "uv_or_s": CONTAINERS + "; drawn as part of np.linalg.svd below, adjoint pair in test_decompositions.py",
+    "svd_cotangent": CONTAINERS + "; drawn as part of np.linalg.svd below, adjoint pair in test_decompositions.py",
+})
 MIN_GAP = 1e-2
-"""Least gap between eigenvalues of a drawn point: eigenvector derivatives divide by it."""
+"""Least gap between eigenvalues (singular values) of a drawn point: eigenvector derivatives divide by it."""
 
 
 def _apart(values) -> bool:
     values = np.sort(np.asarray(values), axis=-1)
     return bool(np.all(np.diff(values, axis=-1) > MIN_GAP)) if values.shape[-1] > 1 else True
+
+
+@st.composite
+def rectangles(draw, tall: bool = False) -> tuple[int, ...]:
+    """The shape of a matrix (at least as tall as wide with `tall`) or of a stack of them."""
+    m, n = draw(strategies.sides), draw(strategies.sides)
+    m, n = (max(m, n), min(m, n)) if tall else (m, n)
+    return (*draw(st.lists(st.integers(1, 3), max_size=1)), m, n)
 
 
 @CUSTOM_SETTINGS
@@ -382,4 +394,37 @@ def test_eig(shape, seed):
     assume(_apart(np.linalg.eigvalsh(x)))
     check_tuple_rule(np.linalg.eig, {"a": x}, seed=seed)
     check_function(make_function("def f(x):\n    return np.linalg.eig(x)\n"), [x], seed)
+
+
+@CUSTOM_SETTINGS
+@given(shape=rectangles(), compute_uv=st.booleans(), seed=SEEDS)
+def test_svd(shape, compute_uv, seed):
+    x = np.asarray(strategies.points(seed, shape)[0])
+    s = np.linalg.svd(x, compute_uv=False)
+    assume(_apart(s) and np.all(s > MIN_GAP))
+    kwargs = {"full_matrices": False, "compute_uv": compute_uv}
+    check_tuple_rule(np.linalg.svd, {"a": x}, kwargs, seed=seed)
+    call = f"np.linalg.svd(x, full_matrices=False, compute_uv={compute_uv})"
+    check_function(make_function(f"def f(x):\n    return {call}\n"), [x], seed)
+
+
+@CUSTOM_SETTINGS
+@given(shape=rectangles(tall=True), seed=SEEDS)
+def test_qr(shape, seed):
+    x = np.asarray(strategies.points(seed, shape)[0])
+    assume(np.all(np.linalg.cond(x) < strategies.MAX_CONDITION))
+    check_tuple_rule(np.linalg.qr, {"a": x}, seed=seed)
+    check_function(make_function("def f(x):\n    return np.linalg.qr(x)\n"), [x], seed)
+
+
+@CUSTOM_SETTINGS
+@given(shape=rectangles(), columns=st.integers(0, 2), seed=SEEDS)
+def test_lstsq(shape, columns, seed):
+    """One matrix (no stack) and a right-hand side of one (a vector) or more columns."""
+    m, n = shape[-2:]
+    a, b = strategies.points(seed, (m, n), (m,) if columns == 0 else (m, columns))
+    a = np.asarray(a)
+    assume(np.linalg.cond(a) < strategies.MAX_CONDITION and _apart(np.linalg.svd(a, compute_uv=False)))
+    check_tuple_rule(np.linalg.lstsq, {"a": a, "b": b}, seed=seed)
+    check_function(make_function("def f(a, b):\n    return np.linalg.lstsq(a, b)\n"), [a, b], seed)
 
