@@ -1,4 +1,5 @@
-"""Matrix decompositions: `np.linalg` eigh, eigvalsh, eig, svd, qr, pinv and lstsq.
+"""Matrix decompositions and matrix functions: `np.linalg` eigh, eigvalsh, eig, svd, qr, pinv,
+lstsq and matrix_power, with np.kron and np.cross (scipy.linalg.expm is in `scipy_linalg`).
 
 A decomposition returns a tuple (eigh -> (w, v), svd -> (u, s, vh), qr -> (q, r)); like
 slogdet's, its tangent is a tuple of the same form and its cotangent `g` arrives as one, zeros
@@ -14,15 +15,21 @@ from s2sad import runtime
 from s2sad.rules.registry import define, linear, nondiff
 from s2sad.runtime import (
     as_columns,
+    contract,
+    diagonal_blocks,
     equal_pairs,
     fit_to,
     fold_triangle,
+    frechet_block,
     from_columns,
+    kron_plan,
     mirror_triangle,
     real_pairs,
     square_r,
     svd_cotangent,
     svd_pairs,
+    unbroadcast,
+    upper_right,
     uv_or_s,
     zeros_like,
 )
@@ -242,9 +249,60 @@ class lstsq:
 # ---------------------------------------------------------------- matrix functions and products
 
 
+@define(np.linalg.matrix_power, "a, n")
+class matrix_power:
+    """a^n for an integer n (negative: powers of the inverse). The derivative in direction e is
+    the upper right block of [[a, e], [0, a]]^n, and the adjoint of g that of [[a^T, g], [0, a^T]]^n."""
+
+    def da(da, a, n):
+        return upper_right(np.linalg.matrix_power(frechet_block(a, da), n))
+
+    def ba(g, a, n):
+        return upper_right(np.linalg.matrix_power(frechet_block(np.swapaxes(a, -1, -2), g), n))
+
+
+@define(np.kron, "a, b")
+class kron:
+    """Bilinear: out[i*p + k, j*q + l] = a[i, j] b[k, l] (any number of axes; the operand with
+    fewer is read with leading axes of 1). The adjoint reads the cotangent with the axes of a and
+    b interleaved and contracts it with the other factor (`kron_plan`)."""
+
+    def da(da, b):
+        return np.kron(da, b)
+
+    def ba(g, a, b):
+        plan = kron_plan(a, b)
+        return np.reshape(contract(plan[1], np.reshape(g, plan[0]), b), np.shape(a))
+
+    def db(db, a):
+        return np.kron(a, db)
+
+    def bb(g, a, b):
+        plan = kron_plan(a, b)
+        return np.reshape(contract(plan[2], np.reshape(g, plan[0]), a), np.shape(b))
+
+
+@define(np.cross, "a, b, axisa=-1, axisb=-1, axisc=-1, axis=None")
+class cross:
+    """The cross product of 3-vectors (bilinear): <g, a x b> = <a, b x g> = <b, g x a>, each
+    summed where it was broadcast."""
+
+    def da(da, b, axisa, axisb, axisc, axis):
+        return np.cross(da, b, axisa, axisb, axisc, axis)
+
+    def ba(g, a, b, axisa, axisb, axisc, axis):
+        return unbroadcast(np.cross(b, g, axisb, axisc, axisa, axis), a)
+
+    def db(db, a, axisa, axisb, axisc, axis):
+        return np.cross(a, db, axisa, axisb, axisc, axis)
+
+    def bb(g, a, b, axisa, axisb, axisc, axis):
+        return unbroadcast(np.cross(g, a, axisc, axisa, axisb, axis), b)
+
+
 # ---------------------------------------------------------------- the helpers the rules above call
 
-nondiff(runtime.equal_pairs, runtime.real_pairs, runtime.svd_pairs)
+nondiff(runtime.equal_pairs, runtime.real_pairs, runtime.svd_pairs, runtime.kron_plan)
 
 
 @linear(runtime.uv_or_s, "t, compute_uv", linear_in="t", structural=True)
@@ -285,3 +343,32 @@ class mirror_triangle_rule:
 class fold_triangle_rule:
     def bc(h, UPLO):
         return mirror_triangle(h, UPLO)
+
+
+@define(runtime.frechet_block, "x, e")
+class frechet_block_rule:
+    """Linear in (x, e) together: each tangent term keeps the other block at zero."""
+
+    def dx(dx):
+        return frechet_block(dx, np.zeros_like(dx))
+
+    def bx(g):
+        return diagonal_blocks(g)
+
+    def de(de):
+        return frechet_block(np.zeros_like(de), de)
+
+    def be(g):
+        return upper_right(g)
+
+
+@linear(runtime.upper_right, "m", linear_in="m")
+class upper_right_rule:
+    def bm(c):
+        return frechet_block(np.zeros_like(c), c)
+
+
+@linear(runtime.diagonal_blocks, "m", linear_in="m")
+class diagonal_blocks_rule:
+    def bm(c):
+        return frechet_block(c, np.zeros_like(c))

@@ -139,7 +139,7 @@ def is_internal(op: object) -> bool:
 SETTINGS = frozenset({"axis", "axes", "keepdims", "dtype", "shape", "newshape", "index", "indices", "name",
                       "repeats", "reps", "shift", "mode", "order", "kind", "side", "subscripts",
                       "source", "destination", "k", "n", "condition", "like", "out",
-                      "UPLO", "full_matrices", "compute_uv", "hermitian", "rcond", "rtol"})
+                      "UPLO", "full_matrices", "compute_uv", "hermitian", "rcond", "rtol", "axisa", "axisb", "axisc"})
 """Parameters that configure an operation (an axis, a shape, an index, a mask) rather than feed it
 values: integers, strings, booleans, on which the result depends piecewise constantly (a rank
 cutoff such as `rcond` is a float, but the result is piecewise constant in it too). (A norm's
@@ -168,6 +168,10 @@ def lookup(op: object) -> Rule | None:
         import s2sad.rules.scipy_special  # noqa: F401 - registers its rules on first use
 
         rule = RULES.get(id(op))
+    if rule is None and _from_scipy(op, "scipy.linalg", "s2sad.rules.scipy_linalg"):
+        import s2sad.rules.scipy_linalg  # noqa: F401 - the same, for scipy.linalg (expm)
+
+        rule = RULES.get(id(op))
     return rule
 
 
@@ -191,13 +195,19 @@ def declare(*ops: object, **facts: object) -> None:
 
 
 def _from_scipy_special(op: object) -> bool:
+    return _from_scipy(op, "scipy.special", "s2sad.rules.scipy_special")
+
+
+def _from_scipy(op: object, module_name: str, rules_module: str) -> bool:
+    """Whether `op` is a function of the scipy module `module_name`, already imported, whose
+    rules (in `rules_module`) are not registered yet."""
     import sys
 
-    special = sys.modules.get("scipy.special")
-    if special is None or "s2sad.rules.scipy_special" in sys.modules:
+    module = sys.modules.get(module_name)
+    if module is None or rules_module in sys.modules:
         return False
     name = getattr(op, "__name__", None)
-    return isinstance(name, str) and getattr(special, name, None) is op
+    return isinstance(name, str) and getattr(module, name, None) is op
 
 
 def _signature(params: str) -> inspect.Signature:

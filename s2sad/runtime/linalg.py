@@ -1,5 +1,6 @@
 """Helpers of the decomposition rules (`s2sad.rules.decompositions`): which eigenvalues or
-singular values are tied, and the checks that refuse what has no derivative."""
+singular values are tied, the checks that refuse what has no derivative, the block matrix of a
+Fréchet derivative, and the plan of np.kron's adjoint."""
 
 from __future__ import annotations
 
@@ -85,3 +86,38 @@ def fold_triangle(c, UPLO):
     if UPLO.upper() == "L":
         return np.tril(c) + np.tril(np.swapaxes(c, -1, -2), -1)
     return np.triu(c) + np.triu(np.swapaxes(c, -1, -2), 1)
+
+
+def frechet_block(x, e):
+    """[[x, e], [0, x]] over the last two axes: f of it has the derivative of f at x in the
+    direction e as its upper right block, for a matrix function f."""
+    top = np.concatenate([x, e], axis=-1)
+    bottom = np.concatenate([np.zeros_like(x), x], axis=-1)
+    return np.concatenate([top, bottom], axis=-2)
+
+
+def upper_right(m):
+    """The upper right block of a matrix of twice the size (see `frechet_block`)."""
+    half = np.shape(m)[-1] // 2
+    return m[..., :half, half:]
+
+
+def diagonal_blocks(m):
+    """The sum of the two diagonal blocks of a matrix of twice the size (see `frechet_block`)."""
+    half = np.shape(m)[-1] // 2
+    return m[..., :half, :half] + m[..., half:, half:]
+
+
+def kron_plan(a, b):
+    """How np.kron's adjoint reads its cotangent: the shape that interleaves the axes of `a` and
+    `b` (each padded with leading ones to the larger number of axes), and the einsum subscripts
+    that contract it with `b` (for `a`) and with `a` (for `b`)."""
+    na, nb = np.ndim(a), np.ndim(b)
+    nd = max(na, nb)
+    sa = (1,) * (nd - na) + np.shape(a)
+    sb = (1,) * (nd - nb) + np.shape(b)
+    first = "abcdefghijklm"[:nd]
+    second = "nopqrstuvwxyz"[:nd]
+    g = "".join(i + j for i, j in zip(first, second))
+    shape = tuple(n for pair in zip(sa, sb) for n in pair)
+    return shape, f"{g},{second[nd - nb:]}->{first[nd - na:]}", f"{g},{first[nd - na:]}->{second[nd - nb:]}"

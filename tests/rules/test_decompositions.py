@@ -1,7 +1,12 @@
-"""Decompositions: spec table (rule alone and through the pipeline, both
+"""Decompositions and matrix functions: spec table (rule alone and through the pipeline, both
 modes), the rules with tuple results checked with numbers, closed forms, special points (tied
 eigenvalues, rank deficiency), refusals, second order, and one small program per op through
 grad, value_and_grad, jvp, vjp, jacobian (jacrev against jacfwd) and hessian."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,16 +20,26 @@ from s2sad.testing import check_grads, make_function, rule_adjoint, rule_tangent
 from tests.rules.family import Nondiff, test_nondiff_gives_zero_derivatives, test_pipeline, test_rule  # noqa: F401
 from tests.rules.specs import Spec
 
+ROOT = Path(__file__).resolve().parents[2]
+
 TABLE = [
     Spec(np.linalg.eigvalsh, ("a",), shapes=[((3, 3),), ((2, 4, 4),)]),
     Spec(np.linalg.eigvalsh, ("a",), shapes=[((3, 3),)], kwargs=dict(UPLO="U")),
     Spec(np.linalg.svd, ("a",), shapes=[((4, 3),), ((3, 5),), ((2, 3, 3),)], kwargs=dict(compute_uv=False)),
     Spec(np.linalg.pinv, ("a",), shapes=[((4, 2),), ((2, 5),), ((2, 4, 3),)]),
+    Spec(np.linalg.matrix_power, ("a",), shapes=[((3, 3),), ((2, 3, 3),)], kwargs=dict(n=3)),
+    Spec(np.linalg.matrix_power, ("a",), shapes=[((3, 3),)], kwargs=dict(n=1)),
+    Spec(np.kron, ("a", "b"), shapes=[((2, 3), (3, 2)), ((3,), (2,)), ((2,), (2, 3)), ((2, 1, 3), (2, 2))]),
+    # `extra` (axisa=-1) keeps the vectors' 3 components as written when hypothesis renames sides
+    Spec(np.cross, ("a", "b"), shapes=[((3,), (3,)), ((4, 3), (3,)), ((2, 1, 3), (4, 3))], extra=(-1,)),
+    Spec(np.cross, ("a", "b"), shapes=[((3, 4), (3, 4))], extra=(0,), kwargs=dict(axis=0)),
+    Spec(scipy.linalg.expm, ("A",), shapes=[((3, 3),), ((2, 3, 3),)], domain=(-0.7, 0.7)),
     # the runtime helpers the rules call (their rules serve higher derivatives)
     Spec(runtime.mirror_triangle, ("d",), shapes=[((3, 3),), ((2, 3, 3),)], extra=("L",)),
     Spec(runtime.mirror_triangle, ("d",), shapes=[((3, 3),)], extra=("U",)),
     Spec(runtime.fold_triangle, ("c",), shapes=[((3, 3),), ((2, 3, 3),)], extra=("L",)),
     Spec(runtime.fold_triangle, ("c",), shapes=[((3, 3),)], extra=("U",)),
+    Spec(runtime.frechet_block, ("x", "e"), shapes=[((3, 3), (3, 3)), ((2, 3, 3), (2, 3, 3))]),
     Spec(runtime.fit_to, ("t",), shapes=[((3,),)], extra=([0.0, 0.0, 0.0],)),
     Spec(runtime.fit_to, ("t",), shapes=[((3,),)], extra=([],)),
     Spec(runtime.square_r, ("r",), shapes=[((3, 3),), ((2, 3, 3),)], extra=("reduced",)),
@@ -32,6 +47,8 @@ TABLE = [
 """Ops whose spec hypothesis can draw on renamed sides (tests/rules/test_hypothesis.py)."""
 
 EVEN = [
+    Spec(runtime.upper_right, ("m",), shapes=[((4, 4),), ((2, 6, 6),)]),
+    Spec(runtime.diagonal_blocks, ("m",), shapes=[((4, 4),), ((2, 6, 6),)]),
 ]
 """Helpers that read a matrix of even side (two blocks): drawn by test_hypothesis's own block."""
 
@@ -53,6 +70,7 @@ NONDIFF = [
     Nondiff(runtime.equal_pairs, "np.sum(op(x)) + 0.5"),
     Nondiff(runtime.real_pairs, "np.sum(op(x)) + 0.5"),
     Nondiff(runtime.svd_pairs, "np.sum(op(x, np.eye(3), False, True)) + 0.5"),
+    Nondiff(runtime.kron_plan, "len(op(x, x)[1]) + 0.5"),
 ]
 
 
@@ -189,6 +207,25 @@ def test_qr_of_a_square_matrix_against_its_definition():
     np.testing.assert_allclose(tangent, np.eye(4), atol=1e-12)
 
 
+def test_expm_and_matrix_power_of_diagonal_matrices():
+    d = np.diag([0.3, -0.5, 1.1])
+    expm = s2sad.grad(make_function("def f(x):\n    return np.trace(expm(x))\n", {"expm": scipy.linalg.expm}))(d)
+    np.testing.assert_allclose(expm, np.diag(np.exp([0.3, -0.5, 1.1])), atol=1e-12)
+    power = s2sad.grad(make_function("def f(x):\n    return np.trace(np.linalg.matrix_power(x, 4))\n"))(d)
+    np.testing.assert_allclose(power, np.diag(4 * np.array([0.3, -0.5, 1.1]) ** 3), atol=1e-12)
+    inverse = s2sad.grad(make_function("def f(x):\n    return np.trace(np.linalg.matrix_power(x, -1))\n"))(d)
+    np.testing.assert_allclose(inverse, -np.linalg.inv(d).T @ np.linalg.inv(d).T, atol=1e-12)
+
+
+def test_kron_and_cross_closed_forms():
+    a, b = _rng(12).standard_normal((2, 3)), _rng(13).standard_normal((3, 2))
+    grad = s2sad.grad(make_function("def f(a, b):\n    return np.sum(np.kron(a, b))\n"))(a, b)
+    np.testing.assert_allclose(grad, np.full((2, 3), np.sum(b)), rtol=1e-12)
+    u, v = _rng(14).standard_normal(3), _rng(15).standard_normal(3)
+    triple = make_function("def f(u, v):\n    return np.dot(np.cross(u, v), w)\n", {"w": np.array([1.0, 2.0, 3.0])})
+    np.testing.assert_allclose(s2sad.grad(triple)(u, v), np.cross(v, [1.0, 2.0, 3.0]), rtol=1e-12)
+
+
 # ---------------------------------------------------------------- special points and refusals
 
 
@@ -242,6 +279,11 @@ PROGRAMS = {
     "lstsq": ("def f(x):\n    sol, res, rank, sv = np.linalg.lstsq(x, np.arange(5.0))\n"
               "    return np.sum(np.sin(sol)) + np.sum(res) + np.sum(sv ** 2)\n", (5, 3)),
     "qr": ("def f(x):\n    q, r = np.linalg.qr(x)\n    return np.sum(np.sin(q)) + np.sum(np.diag(r) ** 2)\n", (4, 3)),
+    "matrix_power": ("def f(x):\n    return np.sum(np.linalg.matrix_power(x, 3)"
+                     " - np.linalg.matrix_power(x + 3 * np.eye(3), -2))\n", (3, 3)),
+    "expm": ("def f(x):\n    return np.sum(np.sin(expm(0.5 * x)))\n", (3, 3)),
+    "kron": ("def f(x):\n    return np.sum(np.kron(x, x[:2]) ** 2)\n", (3, 2)),
+    "cross": ("def f(x):\n    return np.sum(np.cross(x, x[::-1] ** 2) ** 2)\n", (4, 3)),
 }
 
 
@@ -263,6 +305,21 @@ def test_program_in_every_mode(name):
     np.testing.assert_allclose(np.tensordot(hessian, v, axes=v.ndim), numeric, rtol=1e-5, atol=1e-6)
 
 
+def test_expm_rule_is_registered_on_first_use(tmp_path):
+    """Importing s2sad imports no scipy; a program calling scipy.linalg.expm finds its rule."""
+    code = ("import sys, numpy as np, s2sad\n"
+            "assert 'scipy' not in sys.modules and 's2sad.rules.scipy_linalg' not in sys.modules\n"
+            "from scipy.linalg import expm\n"
+            "def f(x):\n    return np.trace(expm(x))\n"
+            "print(s2sad.grad(f)(np.diag([0.0, 1.0]))[1, 1])\n")
+    program = tmp_path / "program.py"
+    program.write_text(code)
+    result = subprocess.run([sys.executable, str(program)], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr
+    assert float(result.stdout) == pytest.approx(np.e, rel=1e-12)
+
+
 @pytest.mark.parametrize("body", [
     "np.linalg.eigvalsh(x)",
     "np.linalg.eigh(x)[1]",
@@ -272,6 +329,10 @@ def test_program_in_every_mode(name):
     "np.linalg.pinv(x)",
     "np.linalg.qr(x)[0]",
     "np.linalg.lstsq(x, x[0])[0]",
+    "np.linalg.matrix_power(x, 3)",
+    "expm(x * 0.1)",
+    "np.kron(x, x)",
+    "np.cross(x, x[0] ** 2)",
 ])
 def test_float32_stays_float32(body):
     """A float32 argument gets a float32 gradient and tangent, also from the second derivative."""

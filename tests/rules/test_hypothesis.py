@@ -352,8 +352,10 @@ def test_any_axis(op, tuples, keepdims, data, seed):
 
 # ---------------------------------------------------------------- decompositions: tuple results, structured points
 
-DECOMPOSITIONS_DRAWN = (np.linalg.eigh, np.linalg.eig, np.linalg.svd, np.linalg.qr, np.linalg.lstsq)
-"""Decompositions (tuple results, points away from tied eigenvalues): drawn by the tests below."""
+DECOMPOSITIONS_DRAWN = (np.linalg.eigh, np.linalg.eig, np.linalg.svd, np.linalg.qr, np.linalg.lstsq,
+                        runtime.upper_right, runtime.diagonal_blocks)
+"""Decompositions (tuple results, points away from tied eigenvalues) and the block helpers (even
+sides): drawn by the tests below."""
 EXCLUDED.update({
     "uv_or_s": CONTAINERS + "; drawn as part of np.linalg.svd below, adjoint pair in test_decompositions.py",
     "svd_cotangent": CONTAINERS + "; drawn as part of np.linalg.svd below, adjoint pair in test_decompositions.py",
@@ -428,3 +430,12 @@ def test_lstsq(shape, columns, seed):
     check_tuple_rule(np.linalg.lstsq, {"a": a, "b": b}, seed=seed)
     check_function(make_function("def f(a, b):\n    return np.linalg.lstsq(a, b)\n"), [a, b], seed)
 
+
+@CUSTOM_SETTINGS
+@given(op=st.sampled_from([runtime.upper_right, runtime.diagonal_blocks]), shape=strategies.square_stacks(), seed=SEEDS)
+def test_blocks(op, shape, seed):
+    """The blocks of a matrix of even side."""
+    doubled = (*shape[:-2], 2 * shape[-1], 2 * shape[-1])
+    m = np.asarray(strategies.points(seed, doubled)[0])
+    check_rule(op, {"m": m}, seed=seed)
+    check_function(make_function("def f(m):\n    return op(m)\n", {"op": op}), [m], seed)
