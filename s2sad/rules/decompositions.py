@@ -112,10 +112,12 @@ class svd:
     need full_matrices=False on a matrix that is not square (the vectors full_matrices adds are
     any orthonormal completion). With p = u^T da v: ds = diag(p); du = u (F * (p S + S p^T))
     + (1 - u u^T) da v S^-1, dv likewise with a^T, F[i, j] = 1 / (s[j]^2 - s[i]^2) off the
-    diagonal, 0 for tied singular values (as for eigh). A zero singular value has 1/s read as 0."""
+    diagonal, 0 for tied singular values (as for eigh). A zero singular value has 1/s read as 0.
+    With hermitian=True NumPy reads the lower triangle only (as eigh does), and so does the rule."""
 
-    def da(da, a, full_matrices, compute_uv):
-        usv = np.linalg.svd(a, full_matrices=False)
+    def da(da, a, full_matrices, compute_uv, hermitian):
+        usv = np.linalg.svd(a, full_matrices=False, hermitian=hermitian)
+        da = mirror_triangle(da, hermitian)
         u = usv[0]
         s = usv[1]
         v = np.swapaxes(usv[2], -1, -2)
@@ -132,8 +134,8 @@ class svd:
         dv = v @ (f * (sp + np.swapaxes(sp, -1, -2))) + (daut - v @ (usv[2] @ daut)) * inverse
         return uv_or_s((du, np.diagonal(p, 0, -2, -1), np.swapaxes(dv, -1, -2)), compute_uv)
 
-    def ba(g, a, full_matrices, compute_uv):
-        usv = np.linalg.svd(a, full_matrices=False)
+    def ba(g, a, full_matrices, compute_uv, hermitian):
+        usv = np.linalg.svd(a, full_matrices=False, hermitian=hermitian)
         u = usv[0]
         s = usv[1]
         vh = usv[2]
@@ -150,7 +152,7 @@ class svd:
         gu = (c[0] - u @ (ut @ c[0])) * np.expand_dims(inverse, -2)
         gvh = np.expand_dims(inverse, -1) * (c[2] - (c[2] @ np.swapaxes(vh, -1, -2)) @ vh)
         diagonal = np.expand_dims(c[1], -1) * vh
-        return u @ (middle @ vh + diagonal) + gu @ vh + u @ gvh
+        return fold_triangle(u @ (middle @ vh + diagonal) + gu @ vh + u @ gvh, hermitian)
 
 
 # ---------------------------------------------------------------- QR, pseudo-inverse, least squares
@@ -183,21 +185,24 @@ class qr:
 class pinv:
     """x = a^+: dx = -x da x + x x^T da^T (1 - a x) + (1 - x a) da^T x^T x, the derivative at
     constant rank (where the rank changes, at a singular value crossing the cutoff, there is
-    none)."""
+    none). With hermitian=True NumPy reads the lower triangle only, and so does the rule."""
 
-    def da(da, a, out):
+    def da(da, a, hermitian, out):
+        a = mirror_triangle(a, hermitian)
+        da = mirror_triangle(da, hermitian)
         dat = np.swapaxes(da, -1, -2)
         xt = np.swapaxes(out, -1, -2)
         left = out @ (xt @ dat)
         right = dat @ (xt @ out)
         return -(out @ da @ out) + left - (left @ a) @ out + right - out @ (a @ right)
 
-    def ba(g, a, out):
+    def ba(g, a, hermitian, out):
+        a = mirror_triangle(a, hermitian)
         gt = np.swapaxes(g, -1, -2)
         xt = np.swapaxes(out, -1, -2)
         left = gt @ (out @ xt)
         right = (xt @ out) @ gt
-        return -(xt @ g @ xt) + left - a @ (out @ left) + right - (right @ out) @ a
+        return fold_triangle(-(xt @ g @ xt) + left - a @ (out @ left) + right - (right @ out) @ a, hermitian)
 
 
 @define(np.linalg.lstsq, "a, b, rcond=None", structural=True)

@@ -75,15 +75,22 @@ def fit_to(t, like):
 
 
 def mirror_triangle(d, UPLO):
-    """The symmetric matrix that the lower (UPLO='L') or upper triangle of `d` stands for."""
-    if UPLO.upper() == "L":
+    """The symmetric matrix that the lower (UPLO='L') or upper ('U') triangle of `d` stands for.
+    UPLO may also be the `hermitian` flag of np.linalg.svd and pinv: True reads the lower
+    triangle (they call eigh), False the whole matrix (`d` itself)."""
+    if UPLO is False:
+        return d
+    if UPLO is True or UPLO.upper() == "L":
         return np.tril(d) + np.swapaxes(np.tril(d, -1), -1, -2)
     return np.triu(d) + np.swapaxes(np.triu(d, 1), -1, -2)
 
 
 def fold_triangle(c, UPLO):
-    """The adjoint of `mirror_triangle`: the lower (or upper) triangle of c + c^T, diagonal once."""
-    if UPLO.upper() == "L":
+    """The adjoint of `mirror_triangle`: the lower (or upper) triangle of c + c^T, diagonal once
+    (`c` itself for UPLO=False)."""
+    if UPLO is False:
+        return c
+    if UPLO is True or UPLO.upper() == "L":
         return np.tril(c) + np.tril(np.swapaxes(c, -1, -2), -1)
     return np.triu(c) + np.triu(np.swapaxes(c, -1, -2), 1)
 

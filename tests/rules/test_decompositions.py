@@ -16,7 +16,7 @@ import s2sad
 from s2sad import runtime
 from s2sad.errors import UnsupportedValue
 from s2sad.rules.registry import lookup
-from s2sad.testing import check_grads, make_function, rule_adjoint, rule_tangent
+from s2sad.testing import check_grads, check_rule, make_function, rule_adjoint, rule_tangent
 from tests.rules.family import Nondiff, test_nondiff_gives_zero_derivatives, test_pipeline, test_rule  # noqa: F401
 from tests.rules.specs import Spec
 
@@ -39,6 +39,8 @@ TABLE = [
     Spec(runtime.mirror_triangle, ("d",), shapes=[((3, 3),)], extra=("U",)),
     Spec(runtime.fold_triangle, ("c",), shapes=[((3, 3),), ((2, 3, 3),)], extra=("L",)),
     Spec(runtime.fold_triangle, ("c",), shapes=[((3, 3),)], extra=("U",)),
+    *[Spec(op, (p,), shapes=[((3, 3),), ((2, 3, 3),)], extra=(hermitian,))
+      for op, p in ((runtime.mirror_triangle, "d"), (runtime.fold_triangle, "c")) for hermitian in (True, False)],
     Spec(runtime.frechet_block, ("x", "e"), shapes=[((3, 3), (3, 3)), ((2, 3, 3), (2, 3, 3))]),
     Spec(runtime.fit_to, ("t",), shapes=[((3,),)], extra=([0.0, 0.0, 0.0],)),
     Spec(runtime.fit_to, ("t",), shapes=[((3,),)], extra=([],)),
@@ -146,6 +148,19 @@ def test_qr_rule(shape):
 def test_lstsq_rule(a, b):
     rng = _rng(4)
     check_tuple_rule(np.linalg.lstsq, {"a": rng.standard_normal(a), "b": rng.standard_normal(b)})
+
+
+def test_hermitian_svd_and_pinv_read_the_lower_triangle():
+    """hermitian=True: NumPy factors the symmetric matrix the lower triangle stands for."""
+    x = _rng(16).standard_normal((4, 4))
+    check_tuple_rule(np.linalg.svd, {"a": x}, {"hermitian": True})
+    check_tuple_rule(np.linalg.svd, {"a": x}, {"hermitian": True, "compute_uv": False})
+    check_rule(np.linalg.pinv, {"a": x}, {"hermitian": True})
+    for body in ["u, s, vh = np.linalg.svd(x, hermitian=True)\n    return np.sum(s ** 3) + np.sum(u[0] * vh[:, 0])",
+                 "return np.sum(np.sin(np.linalg.pinv(x, hermitian=True)))"]:
+        fun = make_function(f"def f(x):\n    {body}\n")
+        check_grads(fun, [x], order=2)
+        np.testing.assert_array_equal(np.triu(s2sad.grad(fun)(x), 1), 0.0)
 
 
 def test_svd_helpers_are_each_others_adjoint():
