@@ -15,6 +15,7 @@ from s2sad import runtime
 from s2sad.rules.registry import define, linear, nondiff
 from s2sad.runtime import (
     as_columns,
+    at_rank,
     contract,
     diagonal_blocks,
     equal_pairs,
@@ -23,6 +24,7 @@ from s2sad.runtime import (
     frechet_block,
     from_columns,
     kron_plan,
+    lstsq_cutoff,
     mirror_triangle,
     real_pairs,
     square_r,
@@ -185,10 +187,12 @@ class qr:
 class pinv:
     """x = a^+: dx = -x da x + x x^T da^T (1 - a x) + (1 - x a) da^T x^T x, the derivative at
     constant rank (where the rank changes, at a singular value crossing the cutoff, there is
-    none). With hermitian=True NumPy reads the lower triangle only, and so does the rule."""
+    none). A cutoff (rcond, rtol) that drops singular values that are not zero is refused when
+    the derivative runs (`at_rank`). With hermitian=True NumPy reads the lower triangle only, and
+    so does the rule."""
 
     def da(da, a, hermitian, out):
-        a = mirror_triangle(a, hermitian)
+        a = at_rank(mirror_triangle(a, hermitian), out, "np.linalg.pinv")
         da = mirror_triangle(da, hermitian)
         dat = np.swapaxes(da, -1, -2)
         xt = np.swapaxes(out, -1, -2)
@@ -197,7 +201,7 @@ class pinv:
         return -(out @ da @ out) + left - (left @ a) @ out + right - out @ (a @ right)
 
     def ba(g, a, hermitian, out):
-        a = mirror_triangle(a, hermitian)
+        a = at_rank(mirror_triangle(a, hermitian), out, "np.linalg.pinv")
         gt = np.swapaxes(g, -1, -2)
         xt = np.swapaxes(out, -1, -2)
         left = gt @ (out @ xt)
@@ -210,12 +214,15 @@ class lstsq:
     """(x, residuals, rank, sv): x = a^+ b, the least-squares solution of least norm, with the
     derivative of the pseudo-inverse at constant rank; residuals = |b - a x|^2 per column (empty
     unless a is tall and of full rank), d residuals = 2 r . (db - da x) with r = b - a x (since
-    a^T r = 0); the rank is an integer (derivative 0); sv are a's singular values (as for svd)."""
+    a^T r = 0); the rank is an integer (derivative 0); sv are a's singular values (as for svd).
+    The pseudo-inverse has lstsq's cutoff (`rcond`): a rank-deficient a keeps its rank, and a
+    cutoff that drops singular values that are not zero is refused, as for pinv."""
 
-    def da(da, a, b, out):
+    def da(da, a, b, rcond, out):
+        p = np.linalg.pinv(a, lstsq_cutoff(a, rcond))
+        a = at_rank(a, p, "np.linalg.lstsq")
         x = as_columns(out[0], b)
         r = as_columns(b, b) - a @ x
-        p = np.linalg.pinv(a)
         pt = np.swapaxes(p, -1, -2)
         dax = da @ x
         right = np.swapaxes(da, -1, -2) @ (pt @ x)
@@ -225,11 +232,12 @@ class lstsq:
         dres = fit_to(-2 * np.sum(r * dax, axis=0), out[1])
         return from_columns(dx, b), dres, zeros_like(out[2]), dsv
 
-    def ba(g, a, b, out):
+    def ba(g, a, b, rcond, out):
+        p = np.linalg.pinv(a, lstsq_cutoff(a, rcond))
+        a = at_rank(a, p, "np.linalg.lstsq")
         x = as_columns(out[0], b)
         xt = np.swapaxes(x, -1, -2)
         r = as_columns(b, b) - a @ x
-        p = np.linalg.pinv(a)
         pt = np.swapaxes(p, -1, -2)
         gx = as_columns(g[0], b)
         gxt = np.swapaxes(gx, -1, -2)
@@ -239,16 +247,17 @@ class lstsq:
         bsv = (usv[0] * np.expand_dims(g[3], -2)) @ usv[2]
         return -(pt @ gx) @ xt + r @ (gxt @ (p @ pt)) + z - (z @ p) @ a - 2 * (r * gr) @ xt + bsv
 
-    def db(db, a, b, out):
+    def db(db, a, b, rcond, out):
         r = as_columns(b, b) - a @ as_columns(out[0], b)
         dres = fit_to(2 * np.sum(r * as_columns(db, b), axis=0), out[1])
-        dx = from_columns(np.linalg.pinv(a) @ as_columns(db, b), b)
+        dx = from_columns(np.linalg.pinv(a, lstsq_cutoff(a, rcond)) @ as_columns(db, b), b)
         return dx, dres, zeros_like(out[2]), zeros_like(out[3])
 
-    def bb(g, a, b, out):
+    def bb(g, a, b, rcond, out):
         r = as_columns(b, b) - a @ as_columns(out[0], b)
         gr = fit_to(g[1], np.sum(r, axis=0))
-        return from_columns(np.swapaxes(np.linalg.pinv(a), -1, -2) @ as_columns(g[0], b) + 2 * r * gr, b)
+        pt = np.swapaxes(np.linalg.pinv(a, lstsq_cutoff(a, rcond)), -1, -2)
+        return from_columns(pt @ as_columns(g[0], b) + 2 * r * gr, b)
 
 
 # ---------------------------------------------------------------- matrix functions and products
@@ -307,7 +316,7 @@ class cross:
 
 # ---------------------------------------------------------------- the helpers the rules above call
 
-nondiff(runtime.equal_pairs, runtime.real_pairs, runtime.svd_pairs, runtime.kron_plan)
+nondiff(runtime.equal_pairs, runtime.real_pairs, runtime.svd_pairs, runtime.kron_plan, runtime.lstsq_cutoff)
 
 
 @linear(runtime.uv_or_s, "t, compute_uv", linear_in="t", structural=True)
@@ -328,6 +337,18 @@ class svd_cotangent_rule:
 class square_r_rule:
     def br(c):
         return c
+
+
+@define(runtime.at_rank, "a, like, name")
+class at_rank_rule:
+    """The identity in `a`; reads `like` (a pseudo-inverse of `a`) only to check the rank, so its
+    tangent is the tangent itself (not at_rank of it, which would check the tangent)."""
+
+    def da(da):
+        return da
+
+    def ba(g):
+        return g
 
 
 @linear(runtime.fit_to, "t, like", linear_in="t")

@@ -74,6 +74,27 @@ def fit_to(t, like):
     return t if np.shape(t) == np.shape(like) else np.zeros(np.shape(like), np.result_type(t, 0.0))
 
 
+def lstsq_cutoff(a, rcond):
+    """The relative cutoff below which np.linalg.lstsq treats singular values of `a` as zero,
+    as np.linalg.pinv's `rcond` (lstsq's default rcond=None is eps * max(m, n), in float64)."""
+    return np.finfo(np.float64).eps * max(np.shape(a)[-2:]) if rcond is None else rcond
+
+
+def at_rank(a, like, name):
+    """`a` itself, refusing a pseudo-inverse `like` whose cutoff dropped singular values of `a`
+    that are not zero: its derivative (of the truncated pseudo-inverse) is not implemented."""
+    a = np.asarray(a)
+    dropped = np.linalg.norm(a - a @ like @ a, axis=(-2, -1))
+    eps = np.finfo(np.result_type(a, like, np.float32)).eps
+    if np.any(dropped > np.sqrt(eps) * np.linalg.norm(a, axis=(-2, -1))):
+        raise UnsupportedValue(
+            f"{name} dropped singular values that are not zero (its cutoff, rcond or rtol): s2sad "
+            "differentiates the pseudo-inverse at the rank of the matrix, not a truncated one",
+            hint="lower the cutoff, or build the truncated pseudo-inverse from "
+                 "np.linalg.svd(a, full_matrices=False), whose derivative s2sad has")
+    return a
+
+
 def mirror_triangle(d, UPLO):
     """The symmetric matrix that the lower (UPLO='L') or upper ('U') triangle of `d` stands for.
     UPLO may also be the `hermitian` flag of np.linalg.svd and pinv: True reads the lower

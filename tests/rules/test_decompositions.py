@@ -62,8 +62,10 @@ TUPLES = [
     np.linalg.lstsq,
     runtime.uv_or_s,
     runtime.svd_cotangent,
+    runtime.at_rank,
 ]
-"""Rules with tuple results or arguments: their own tests below."""
+"""Rules with tuple results or arguments, or an argument tied to another (at_rank's pseudo-inverse):
+their own tests below."""
 
 RULE_SPECS = TABLE + EVEN
 SPECS = RULE_SPECS + [Spec(op) for op in TUPLES]
@@ -73,6 +75,7 @@ NONDIFF = [
     Nondiff(runtime.real_pairs, "np.sum(op(x)) + 0.5"),
     Nondiff(runtime.svd_pairs, "np.sum(op(x, np.eye(3), False, True)) + 0.5"),
     Nondiff(runtime.kron_plan, "len(op(x, x)[1]) + 0.5"),
+    Nondiff(runtime.lstsq_cutoff, "op(np.outer(x, x), None) + op(x, 0.25)"),
 ]
 
 
@@ -163,6 +166,18 @@ def test_hermitian_svd_and_pinv_read_the_lower_triangle():
         np.testing.assert_array_equal(np.triu(s2sad.grad(fun)(x), 1), 0.0)
 
 
+def test_at_rank_rule():
+    """The identity in `a` (its `like` must be a pseudo-inverse of `a`)."""
+    a, d = _rng(19).standard_normal((4, 3)), _rng(20).standard_normal((4, 3))
+    values = {"a": a, "like": np.linalg.pinv(a), "name": "np.linalg.pinv"}
+    rule = lookup(runtime.at_rank)
+    np.testing.assert_array_equal(rule_tangent(rule, "a", values, d, a), d)
+    np.testing.assert_array_equal(rule_adjoint(rule, "a", values, d, a), d)
+    fun = make_function("def f(a):\n    return at_rank(a, np.linalg.pinv(a), 'np.linalg.pinv') ** 2\n",
+                        {"at_rank": runtime.at_rank})
+    check_grads(fun, [a], order=2)
+
+
 def test_svd_helpers_are_each_others_adjoint():
     usv = np.linalg.svd(_rng(5).standard_normal((4, 3)), full_matrices=False)
     c = _rng(6).standard_normal(3)
@@ -204,6 +219,30 @@ def test_pinv_of_an_invertible_matrix_is_the_inverse():
     by_pinv = s2sad.grad(make_function("def f(x):\n    return np.sum(np.sin(np.linalg.pinv(x)))\n"))(x)
     by_inv = s2sad.grad(make_function("def f(x):\n    return np.sum(np.sin(np.linalg.inv(x)))\n"))(x)
     np.testing.assert_allclose(by_pinv, by_inv, rtol=1e-9)
+
+
+def test_lstsq_of_a_rank_deficient_matrix_keeps_its_cutoff():
+    """The derivative at constant rank: of a matrix of rank 2 (columns 0 and 2 equal) along
+    directions that keep it so; a cutoff (rcond=0.5) that drops a nonzero singular value is refused."""
+    rng = _rng(17)
+    a, b = rng.standard_normal((5, 3)), rng.standard_normal(5)
+    a[:, 2] = a[:, 0]
+    d = rng.standard_normal((5, 3))
+    d[:, 2] = d[:, 0]
+    fun = make_function("def f(a, b):\n    return np.sin(np.linalg.lstsq(a, b)[0])\n")
+    _, tangent = s2sad.jvp(fun, (a, b), (d, np.zeros(5)))
+    eps = 1e-6
+    np.testing.assert_allclose(tangent, (fun(a + eps * d, b) - fun(a - eps * d, b)) / (2 * eps), rtol=1e-6)
+    _, pullback = s2sad.vjp(fun, a, b)
+    w = rng.standard_normal(3)
+    np.testing.assert_allclose(np.sum(pullback(w)[0] * d), np.sum(w * tangent), rtol=1e-10)
+    q1, _ = np.linalg.qr(rng.standard_normal((5, 3)))
+    q2, _ = np.linalg.qr(rng.standard_normal((3, 3)))
+    spread = q1 @ np.diag([3.0, 2.0, 0.5]) @ q2  # a cutoff of 0.5 * 3 drops the singular value 0.5
+    for call in ("np.linalg.lstsq(a, b, 0.5)[0]", "np.linalg.pinv(a, 0.5) @ b"):
+        truncated = make_function(f"def f(a, b):\n    return np.sum(np.sin({call}))\n")
+        with pytest.raises(UnsupportedValue, match="dropped singular values that are not zero"):
+            s2sad.grad(truncated)(spread, b)
 
 
 def test_lstsq_matches_the_normal_equations():

@@ -359,6 +359,8 @@ sides): drawn by the tests below."""
 EXCLUDED.update({
     "uv_or_s": CONTAINERS + "; drawn as part of np.linalg.svd below, adjoint pair in test_decompositions.py",
     "svd_cotangent": CONTAINERS + "; drawn as part of np.linalg.svd below, adjoint pair in test_decompositions.py",
+    "at_rank": "its argument must be a pseudo-inverse of the other (not a free point); drawn as part of "
+               "np.linalg.pinv and lstsq, tested in test_decompositions.py",
 })
 MIN_GAP = 1e-2
 """Least gap between eigenvalues (singular values) of a drawn point: eigenvector derivatives divide by it."""
