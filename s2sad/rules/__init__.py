@@ -6,6 +6,7 @@ from s2sad.rules import (  # noqa: F401,E501
     arith,
     containers,
     creation,
+    decompositions,
     elementwise,
     fft,
     indexing,

@@ -21,7 +21,7 @@ from s2sad.core.syntax import BINARY, COMPARE, UNARY
 from s2sad.rules.registry import RULES, Rule, _elementwise_params
 
 PREFIXES = {"_operator.": "operator.", "scipy_special.": "scipy.special.", "numpy_linalg.": "np.linalg.",
-            "s2sad_runtime.": "s2sad.runtime."}
+            "s2sad_runtime.": "s2sad.runtime.", "scipy_linalg.": "scipy.linalg."}
 
 SYMBOLS = {"Add": "+", "Sub": "-", "Mult": "*", "Div": "/", "FloorDiv": "//", "Mod": "%", "Pow": "**",
            "MatMult": "@", "BitAnd": "&", "BitOr": "|", "BitXor": "^", "LShift": "<<", "RShift": ">>",
@@ -219,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     # Lazy on purpose: the script lists every rule, scipy's too (importing scipy is slow), while
     # a caller of `markdown` or `facts` lists the rules it has registered.
     import s2sad.rules  # noqa: F401 - registers every rule
+    import s2sad.rules.scipy_linalg  # noqa: F401 - registered on first use otherwise
     import s2sad.rules.scipy_special  # noqa: F401 - registered on first use otherwise
     import s2sad.rules.scipy_stats  # noqa: F401
 

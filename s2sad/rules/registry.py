@@ -143,9 +143,11 @@ def is_internal(op: object) -> bool:
 
 SETTINGS = frozenset({"axis", "axes", "keepdims", "dtype", "shape", "newshape", "index", "indices", "name",
                       "repeats", "reps", "shift", "mode", "order", "kind", "side", "subscripts",
-                      "source", "destination", "k", "n", "condition", "like", "out"})
+                      "source", "destination", "k", "n", "condition", "like", "out",
+                      "UPLO", "full_matrices", "compute_uv", "hermitian", "rcond", "rtol", "axisa", "axisb", "axisc"})
 """Parameters that configure an operation (an axis, a shape, an index, a mask) rather than feed it
-values: integers, strings, booleans, on which the result depends piecewise constantly. (A norm's
+values: integers, strings, booleans, on which the result depends piecewise constantly (a rank
+cutoff such as `rcond` is a float, but the result is piecewise constant in it too). (A norm's
 `ord` and a variance's `ddof` are not among them: the result depends smoothly on a float there.)
 A rule's settings are those of its parameters that have one of these names, unless it declares
 its own (`settings=`)."""
@@ -174,7 +176,8 @@ def lookup(op: object) -> Rule | None:
     family = _scipy_family(op) if rule is None else None
     if family is not None:
         # Lazy on purpose: importing scipy takes longer than all the rest of s2sad, so its rules
-        # are registered when a program first calls a scipy.special or scipy.stats function.
+        # are registered when a program first calls a scipy.special, scipy.stats or scipy.linalg
+        # function.
         importlib.import_module(family)
         rule = _find(op)
     return rule
@@ -255,18 +258,23 @@ def refusal(op: object) -> tuple[str, str] | None:
     return REFUSED.get(id(op))
 
 
+_SCIPY_FUNCTIONS = {"scipy.special": "s2sad.rules.scipy_special", "scipy.linalg": "s2sad.rules.scipy_linalg"}
+"""scipy modules whose functions have rules, with the module of s2sad that registers them."""
+
+
 def _scipy_family(op: object) -> str | None:
-    """The rule module of a scipy.special function or of a method of a scipy.stats distribution,
-    if it is not imported yet."""
-    special = sys.modules.get("scipy.special")
+    """The rule module of a function of scipy.special or scipy.linalg, or of a method of a
+    scipy.stats distribution, if it is not imported yet."""
     name = getattr(op, "__name__", None)
-    if special is not None and isinstance(name, str) and getattr(special, name, None) is op:
-        family = "s2sad.rules.scipy_special"
-    elif "scipy.stats" in sys.modules and type(getattr(op, "__self__", None)).__module__.startswith("scipy.stats"):
-        family = "s2sad.rules.scipy_stats"
-    else:
-        return None
-    return None if family in sys.modules else family
+    family = None
+    for module_name, rules_module in _SCIPY_FUNCTIONS.items():
+        module = sys.modules.get(module_name)
+        if module is not None and isinstance(name, str) and getattr(module, name, None) is op:
+            family = rules_module
+    if family is None and "scipy.stats" in sys.modules:
+        if type(getattr(op, "__self__", None)).__module__.startswith("scipy.stats"):
+            family = "s2sad.rules.scipy_stats"
+    return None if family is None or family in sys.modules else family
 
 
 def _signature(params: str) -> inspect.Signature:

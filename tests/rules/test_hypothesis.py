@@ -37,11 +37,12 @@ from tests.rules import strategies
 from tests.rules.specs import Spec
 from tests.rules.strategies import DrawnCase, cases_of
 from tests.rules.test_coverage import registered
+from tests.rules.test_decompositions import check_tuple_rule
 from tests.rules.test_elementwise import call_source
 from tests.rules.test_linalg import EINSUMS
 
-FAMILIES = ("arith", "containers", "creation", "elementwise", "fft", "indexing", "linalg", "math_module",
-            "reductions", "scipy_special", "scipy_stats", "shape", "special_values")
+FAMILIES = ("arith", "containers", "creation", "decompositions", "elementwise", "fft", "indexing", "linalg",
+            "math_module", "reductions", "scipy_special", "scipy_stats", "shape", "special_values")
 POSITIONAL = ("math_module",)
 """Families whose ops take no keywords (math.log, builtin max): their rules are called positionally."""
 
@@ -213,7 +214,8 @@ Rules without a derivative are tested by the NONDIFF lists of the family modules
 
 
 def drawn_ops() -> set[str]:
-    return {lookup(spec.op).name for _, spec in DRAWN} | {lookup(op).name for op in CUSTOM_DRAWN}
+    custom = CUSTOM_DRAWN + DECOMPOSITIONS_DRAWN
+    return {lookup(spec.op).name for _, spec in DRAWN} | {lookup(op).name for op in custom}
 
 
 def test_every_rule_is_drawn():
@@ -365,3 +367,96 @@ def test_any_axis(op, tuples, keepdims, data, seed):
     check_rule(op, {name: np.asarray(x)}, kwargs, seed=seed)
     literals = "".join(f", {k}={v!r}" for k, v in kwargs.items())
     check_function(make_function(f"def f(x):\n    return op(x{literals})\n", {"op": op}), [x], seed)
+
+
+# ---------------------------------------------------------------- decompositions: tuple results, structured points
+
+DECOMPOSITIONS_DRAWN = (np.linalg.eigh, np.linalg.eig, np.linalg.svd, np.linalg.qr, np.linalg.lstsq,
+                        runtime.upper_right, runtime.diagonal_blocks)
+"""Decompositions (tuple results, points away from tied eigenvalues) and the block helpers (even
+sides): drawn by the tests below."""
+EXCLUDED.update({
+    "uv_or_s": CONTAINERS + "; drawn as part of np.linalg.svd below, adjoint pair in test_decompositions.py",
+    "svd_cotangent": CONTAINERS + "; drawn as part of np.linalg.svd below, adjoint pair in test_decompositions.py",
+    "at_rank": "its argument must be a pseudo-inverse of the other (not a free point); drawn as part of "
+               "np.linalg.pinv and lstsq, tested in test_decompositions.py",
+})
+MIN_GAP = 1e-2
+"""Least gap between eigenvalues (singular values) of a drawn point: eigenvector derivatives divide by it."""
+
+
+def _apart(values) -> bool:
+    values = np.sort(np.asarray(values), axis=-1)
+    return bool(np.all(np.diff(values, axis=-1) > MIN_GAP)) if values.shape[-1] > 1 else True
+
+
+@st.composite
+def rectangles(draw, tall: bool = False) -> tuple[int, ...]:
+    """The shape of a matrix (at least as tall as wide with `tall`) or of a stack of them."""
+    m, n = draw(strategies.sides), draw(strategies.sides)
+    m, n = (max(m, n), min(m, n)) if tall else (m, n)
+    return (*draw(st.lists(st.integers(1, 3), max_size=1)), m, n)
+
+
+@CUSTOM_SETTINGS
+@given(shape=strategies.square_stacks(), uplo=st.sampled_from("LU"), seed=SEEDS)
+def test_eigh(shape, uplo, seed):
+    """Any matrix: eigh reads one triangle of it."""
+    x = np.asarray(strategies.points(seed, shape)[0])
+    assume(_apart(np.linalg.eigvalsh(x, uplo)))
+    check_tuple_rule(np.linalg.eigh, {"a": x}, {"UPLO": uplo}, seed=seed)
+    check_function(make_function(f"def f(x):\n    return np.linalg.eigh(x, {uplo!r})\n"), [x], seed)
+
+
+@CUSTOM_SETTINGS
+@given(shape=strategies.square_stacks(), seed=SEEDS)
+def test_eig(shape, seed):
+    """On symmetric matrices (real eigenvalues)."""
+    m = np.asarray(strategies.points(seed, shape)[0])
+    x = m + np.swapaxes(m, -1, -2)
+    assume(_apart(np.linalg.eigvalsh(x)))
+    check_tuple_rule(np.linalg.eig, {"a": x}, seed=seed)
+    check_function(make_function("def f(x):\n    return np.linalg.eig(x)\n"), [x], seed)
+
+
+@CUSTOM_SETTINGS
+@given(shape=rectangles(), compute_uv=st.booleans(), seed=SEEDS)
+def test_svd(shape, compute_uv, seed):
+    x = np.asarray(strategies.points(seed, shape)[0])
+    s = np.linalg.svd(x, compute_uv=False)
+    assume(_apart(s) and np.all(s > MIN_GAP))
+    kwargs = {"full_matrices": False, "compute_uv": compute_uv}
+    check_tuple_rule(np.linalg.svd, {"a": x}, kwargs, seed=seed)
+    call = f"np.linalg.svd(x, full_matrices=False, compute_uv={compute_uv})"
+    check_function(make_function(f"def f(x):\n    return {call}\n"), [x], seed)
+
+
+@CUSTOM_SETTINGS
+@given(shape=rectangles(tall=True), seed=SEEDS)
+def test_qr(shape, seed):
+    x = np.asarray(strategies.points(seed, shape)[0])
+    assume(np.all(np.linalg.cond(x) < strategies.MAX_CONDITION))
+    check_tuple_rule(np.linalg.qr, {"a": x}, seed=seed)
+    check_function(make_function("def f(x):\n    return np.linalg.qr(x)\n"), [x], seed)
+
+
+@CUSTOM_SETTINGS
+@given(shape=rectangles(), columns=st.integers(0, 2), seed=SEEDS)
+def test_lstsq(shape, columns, seed):
+    """One matrix (no stack) and a right-hand side of one (a vector) or more columns."""
+    m, n = shape[-2:]
+    a, b = strategies.points(seed, (m, n), (m,) if columns == 0 else (m, columns))
+    a = np.asarray(a)
+    assume(np.linalg.cond(a) < strategies.MAX_CONDITION and _apart(np.linalg.svd(a, compute_uv=False)))
+    check_tuple_rule(np.linalg.lstsq, {"a": a, "b": b}, seed=seed)
+    check_function(make_function("def f(a, b):\n    return np.linalg.lstsq(a, b)\n"), [a, b], seed)
+
+
+@CUSTOM_SETTINGS
+@given(op=st.sampled_from([runtime.upper_right, runtime.diagonal_blocks]), shape=strategies.square_stacks(), seed=SEEDS)
+def test_blocks(op, shape, seed):
+    """The blocks of a matrix of even side."""
+    doubled = (*shape[:-2], 2 * shape[-1], 2 * shape[-1])
+    m = np.asarray(strategies.points(seed, doubled)[0])
+    check_rule(op, {"m": m}, seed=seed)
+    check_function(make_function("def f(m):\n    return op(m)\n", {"op": op}), [m], seed)
