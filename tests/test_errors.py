@@ -157,7 +157,7 @@ def with_statement(x):
 
 def lambda_expression(x):
     double = lambda t: t * 2  # noqa: E731
-    return double(x)
+    return double  # a value
 
 
 def star_call(x):
@@ -183,7 +183,7 @@ def try_statement(x):
 @pytest.mark.parametrize("fun, marker, construct", [
     (chained, "a = b = x", "chained assignment"),
     (with_statement, "with np.errstate", "with"),
-    (lambda_expression, "lambda t", "lambda"),
+    (lambda_expression, "double  # a value", "nested function"),
     (star_call, "*pair", "*args"),
     (try_statement, "try:", "try"),
 ])
