@@ -358,3 +358,15 @@ def test_function_returned_by_a_factory():
     check_grads(lambda y0, theta: integrate(STIFF, y0, theta), [X, 0.7], order=2)
     np.testing.assert_allclose(s2sad.grad(integrate, argnums=2)(STIFF, X, 0.7),
                                s2sad.grad(integrate, argnums=2)(make_rhs(3.0), X, 0.7), rtol=1e-12)
+
+
+def calls_a_factory_result(y0, theta):
+    rhs = make_rhs(theta)
+    return np.sum(rhs(y0, 1.0))
+
+
+def test_a_function_known_only_when_the_code_runs_is_refused_at_the_call():
+    with pytest.raises(UnsupportedSyntax, match="known only when the code runs") as err:
+        s2sad.grad(calls_a_factory_result)(X, 0.7)
+    assert err.value.text.strip() == "return np.sum(rhs(y0, 1.0))"
+    assert "pass the function as an argument" in str(err.value)

@@ -214,8 +214,9 @@ class ExprLowering(StaticValues, Unrolling, LocalFunctions):
         if ref is None and isinstance(func, gast.Attribute):
             return self.method_call(func, args, kwargs)
         if ref is None:
-            raise self.unsupported(func, f"calling `{describe(func)}`",
-                                   "call a module-level function, or an array method s2sad knows")
+            raise self.unsupported(func, f"calling `{describe(func)}` (a function known only when the code runs)",
+                                   "call a module-level function or an array method s2sad knows, pass the function "
+                                   "as an argument, or pick it from a global dict or list at a constant key")
         return Call(ref, args, kwargs)
 
     def one_iterable(self, node: gast.Call) -> bool:
