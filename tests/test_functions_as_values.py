@@ -370,3 +370,37 @@ def test_a_function_known_only_when_the_code_runs_is_refused_at_the_call():
         s2sad.grad(calls_a_factory_result)(X, 0.7)
     assert err.value.text.strip() == "return np.sum(rhs(y0, 1.0))"
     assert "pass the function as an argument" in str(err.value)
+
+
+def vector_field(x):
+    return ACTIVATIONS["tanh"](x) * LAYERS[0].act(x[0])
+
+
+VALUE_TARGETS = [
+    ("lambda", lambda x: np.sum(np.sin(x) * x), lambda x: np.cos(x) * x + np.sin(x)),
+    ("partial", functools.partial(scaled, a=3.0), lambda x: 3 * np.cos(x)),
+    ("callable object", Model(3.0), lambda x: 6 * x),
+    ("rk4 with a known rhs", integrate_decay, None),
+    ("dict of activations", lambda x: activate(x, "sin"), lambda x: np.sin(x) + x * np.cos(x)),
+]
+
+
+@pytest.mark.parametrize("name, fun, closed", VALUE_TARGETS, ids=[t[0] for t in VALUE_TARGETS])
+def test_value_and_grad_vjp_and_jacobians_agree(name, fun, closed):
+    args = (X, 0.7) if name.startswith("rk4") else (X,)
+    value, gradient = s2sad.value_and_grad(fun)(*args)
+    assert value == pytest.approx(fun(*args), rel=1e-12)
+    np.testing.assert_allclose(gradient, s2sad.grad(fun)(*args), rtol=1e-12)
+    out, pullback = s2sad.vjp(fun, *args)
+    np.testing.assert_allclose(pullback(1.0)[0], gradient, rtol=1e-12)
+    np.testing.assert_allclose(s2sad.jacfwd(fun)(*args), gradient, rtol=1e-10)
+    np.testing.assert_allclose(s2sad.hessian(fun)(*args), s2sad.jacrev(s2sad.grad(fun))(*args), rtol=1e-8, atol=1e-12)
+    if closed is not None:
+        np.testing.assert_allclose(gradient, closed(X), rtol=1e-12)
+
+
+def test_jacobians_of_a_vector_function_calling_picked_functions():
+    expected = np.diag((1 - np.tanh(X) ** 2) * np.tanh(X[0]))
+    expected[:, 0] += np.tanh(X) * (1 - np.tanh(X[0]) ** 2)
+    np.testing.assert_allclose(s2sad.jacfwd(vector_field)(X), expected, rtol=1e-12)
+    np.testing.assert_allclose(s2sad.jacrev(vector_field)(X), expected, rtol=1e-12)
