@@ -15,7 +15,7 @@ import numpy as np
 
 from s2sad import cache
 from s2sad.core.modes import DIRECTIONS, GRAD, GRADIENTS, JVP, REVERSE, VALUE_AND_GRAD, VJP
-from s2sad.core.targets import UNBOUND, Target, register_face, target_of
+from s2sad.core.targets import UNBOUND, Target, register_face, target_of, trailing_kinds, value_kind
 from s2sad.errors import ArgnumsError, CotangentError, IntegerArgument, Location, NonScalarOutput, UnsupportedSyntax
 from s2sad.pipeline import Built, Request
 from s2sad.runtime import map_structure, unwind_contexts, zeros_like
@@ -112,11 +112,12 @@ def _check_float(fun: object, name: str, value: object) -> None:
 _SCALAR_TYPES = (float, int, np.float64, np.float32)
 
 
-def _kind(value: object) -> str | None:
-    """"scalar", "array" or None: what the generated code may be specialised to."""
+def _kind(value: object) -> str | tuple | None:
+    """"scalar", "array", a function value's `("value", f)` or None: what the generated code
+    may be specialised to."""
     if type(value) in _SCALAR_TYPES:
         return "scalar"
-    return "array" if type(value) is np.ndarray else None
+    return "array" if type(value) is np.ndarray else value_kind(value)
 
 
 def _locate(err: BaseException, built: Built) -> None:
@@ -200,7 +201,7 @@ class Transformed:
 
     def __call__(self, *args, **kwargs):
         args = self._args(args, kwargs)
-        built = self.built(tuple(map(_kind, args)))
+        built = self.built(tuple(map(_kind, args)) + trailing_kinds(self.target, len(args), kwargs))
         try:
             result = built.fun(*args, **kwargs)
         except NonScalarOutput as err:

@@ -41,7 +41,8 @@ def key(fun: Target | object, request: Request) -> tuple:
 def _key(target: Target, plain: types.FunctionType, request: Request) -> tuple:
     cells = tuple(id(cell) for cell in plain.__closure__ or ())  # kept alive by the entry's deps
     own = id(plain) if plain.__defaults__ or plain.__kwdefaults__ else None  # kept alive by `Built.origin`
-    return (plain.__code__, id(plain.__globals__), cells, own, request, GENERATION[0], target.self_class)
+    return (plain.__code__, id(plain.__globals__), cells, own, request, GENERATION[0], target.self_class,
+            target.known)
 
 
 def note(built: Built, plain: types.FunctionType) -> None:

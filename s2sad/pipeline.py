@@ -22,7 +22,7 @@ from s2sad.back.optimize import optimize as run_optimizer
 from s2sad.core import ir
 from s2sad.core.modes import GRAD, JVP, VALUE_AND_GRAD, VJP
 from s2sad.core.naming import Namer
-from s2sad.core.targets import Target, target_of
+from s2sad.core.targets import Target, target_of, with_value_kinds
 from s2sad.front.lower import all_names, lower
 from s2sad.front.lower_expr import getitem_ref
 from s2sad.front.parse import MethodOf, Parsed, defaults_of, parse
@@ -147,7 +147,7 @@ def transform(primal: ir.Function, request: Request, namer: Namer, derive: Deriv
 def build(fun: Target | object, request: Request, derive: Derive) -> Built:
     """Build the derivative code `request` asks for; `derive` looks up callees' derivatives."""
     STATS["builds"] += 1
-    parsed = parse(target_of(fun))
+    parsed = parse(with_value_kinds(target_of(fun), request.kinds))
     primal = lower(parsed)
     ir.verify(primal)
     namer = Namer(_names(primal, parsed))
@@ -229,4 +229,4 @@ def _deps(parsed: Parsed, fn: ir.Function) -> tuple[tuple[dict, str, object], ..
             deps.append((parsed.globals, name, obj))
     for (_, name), method in sorted(methods.items(), key=lambda item: item[0][1]):
         deps.append((method.cls, name, method.function))
-    return tuple(deps)
+    return tuple(deps) + tuple(parsed.static_deps)

@@ -152,7 +152,7 @@ def deletes(x):
 
 def lambda_expression(x):
     double = lambda t: t * 2  # noqa: E731
-    return double(x)
+    return double  # a value
 
 
 SUM_OPTIONS = {"axis": 0}
@@ -164,7 +164,7 @@ def double_star_call(x):
 
 @pytest.mark.parametrize("fun, marker, construct", [
     (deletes, "del items[0]", "`del items[0]`"),
-    (lambda_expression, "lambda t", "lambda"),
+    (lambda_expression, "double  # a value", "nested function"),
 ])
 def test_unsupported_syntax(fun, marker, construct):
     with pytest.raises(s2sad.UnsupportedSyntax) as info:

@@ -71,3 +71,11 @@ def runtime_ref(name: str) -> Ref:
 def builtin_ref(name: str) -> Ref:
     """A reference to a builtin (`len`, `range`), spelled by its name."""
     return Ref(getattr(builtins, name), (name,))
+
+
+def spelled_name(obj: object) -> str:
+    """A function's `__name__` where it is an identifier (`<lambda>` is spelled `lambda_`)."""
+    name = getattr(obj, "__name__", "f")
+    if not isinstance(name, str) or not name.isidentifier():
+        return "lambda_" if name == "<lambda>" else "f"
+    return name

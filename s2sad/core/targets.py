@@ -16,11 +16,13 @@ derivative met in differentiated code (`s2sad.grad(f)(x)`) without importing the
 
 from __future__ import annotations
 
+import functools
 import inspect
 import types
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from s2sad.core.naming import spelled_name
 from s2sad.core.source import define
 from s2sad.errors import NoSource
 
@@ -67,6 +69,9 @@ class Target:
     params: tuple[str, ...]
     """The parameters a caller passes (a bound method's `self` is already bound): the positional
     ones, then the keyword-only ones, those without a default first."""
+    known: tuple[tuple[str, object], ...] = ()
+    """Parameters whose value is fixed where the code is built (a function passed as a value,
+    a string naming one): the code is specialised to them, like to an argument's kind."""
 
     @property
     def plain(self) -> types.FunctionType:
@@ -77,6 +82,8 @@ def target_of(fun: object) -> Target:
     """Normalise `fun` (a `Target` is returned as is)."""
     if isinstance(fun, Target):
         return fun
+    if isinstance(fun, Specialised):
+        return replace(target_of(fun.fun), known=fun.known)
     fun = as_function(fun)
     plain = _plain(fun)
     inner = fun.__func__ if isinstance(fun, types.MethodType) else fun
@@ -87,6 +94,74 @@ def target_of(fun: object) -> Target:
     with_default = plain.__kwdefaults__ or {}
     names = code.co_varnames[: code.co_argcount] + tuple(sorted(keyword, key=lambda n: n in with_default))
     return Target(fun, fixed, self_class(fun), bound, tuple(names[1:] if bound is not UNBOUND else names))
+
+
+class Specialised:
+    """A user function called with some parameters bound to values known where the caller's
+    code is built (`rk4(rhs, y, h)` with `rhs` a function): its own derivative is specialised to
+    them (see `Target.known`). Called, it calls the function."""
+
+    def __init__(self, fun: object, known: tuple[tuple[str, object], ...]) -> None:
+        self.fun, self.known = fun, known
+        self.__name__ = getattr(fun, "__name__", "f")
+        self.__qualname__ = getattr(fun, "__qualname__", self.__name__)
+
+    def __call__(self, *args, **kwargs):
+        return self.fun(*args, **kwargs)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Specialised) and (self.fun, self.known) == (other.fun, other.known)
+
+    def __hash__(self) -> int:
+        return hash((self.fun, self.known))
+
+
+def is_function_value(value: object) -> bool:
+    """A value the code may be specialised to: a callable that is not a class or an array (a
+    function, a method, a NumPy ufunc, a partial, an object with `__call__`) or a string."""
+    if isinstance(value, str):
+        return True
+    if not callable(value) or isinstance(value, type) or hasattr(value, "__array__"):
+        return False
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def known_of(names: tuple[str, ...], values: tuple) -> tuple[tuple[str, object], ...]:
+    """The pairs (name, value) of `values` the code is specialised to (see `is_function_value`)."""
+    return tuple((n, v) for n, v in zip(names, values) if is_function_value(v))
+
+
+def value_kind(value: object) -> tuple[str, object] | None:
+    """The kind of an argument the code is specialised to by value: `("value", value)`."""
+    return ("value", value) if is_function_value(value) else None
+
+
+def trailing_kinds(target: Target, given: int, kwargs: dict) -> tuple:
+    """Kinds of the parameters after the `given` positional arguments that are function values
+    (passed by keyword, or a default like `nonlinearity=np.tanh`): `()` when there are none."""
+    signature = inspect.signature(target.plain)
+    params = list(signature.parameters.values())[given:]
+    values = [kwargs.get(p.name, None if p.default is p.empty else p.default) for p in params]
+    kinds = tuple(value_kind(v) for v in values)
+    return kinds if any(kinds) else ()
+
+
+def with_value_kinds(target: Target, kinds: tuple | None) -> Target:
+    """`target` specialised to the arguments of kind `("value", v)` in `kinds` (one per
+    parameter, a bound method's `self` first), see `value_kind`."""
+    code = target.plain.__code__
+    names = code.co_varnames[: code.co_argcount]
+    known = tuple((n, k[1]) for n, k in zip(names, kinds or ()) if isinstance(k, tuple) and k[:1] == ("value",))
+    if not known:
+        return target
+    inner = getattr(target.fun, "built", None)
+    if target.fixed is None and callable(inner):  # a derivative's code, itself specialised to them
+        return replace(target, fixed=inner(tuple(kinds[: len(names)])).fun, known=target.known + known)
+    return replace(target, known=target.known + known)
 
 
 def plain_function(fun: object) -> types.FunctionType:
@@ -150,7 +225,13 @@ def defaults_of(plain: types.FunctionType) -> tuple:
 
 def as_function(obj: object) -> object:
     """For `grad(f)` of a custom_jvp / custom_vjp / checkpoint object itself: a plain function
-    that calls it, so its rule is used like at any other call site. Other callables unchanged."""
+    that calls it, so its rule is used like at any other call site. A `functools.partial` is a
+    plain function that calls its function with the bound arguments (see `partial_caller`), an
+    object with `__call__` its bound `__call__` method. Other callables unchanged."""
+    if isinstance(obj, functools.partial):
+        return partial_caller(obj)
+    if callable_object(obj):
+        return types.MethodType(type(obj).__call__, obj)
     if rule_kind(obj) is None:
         return obj
     if "_s2sad_caller" not in obj.__dict__:
@@ -160,6 +241,45 @@ def as_function(obj: object) -> object:
         filename = f"<s2sad call of {obj.fun.__qualname__}>"
         obj.__dict__["_s2sad_caller"] = define(source, filename, {"rule": obj}, [name])[0]
     return obj.__dict__["_s2sad_caller"]
+
+
+def callable_object(obj: object) -> bool:
+    """An instance of a user class whose `__call__` is a plain function (not s2sad's own objects)."""
+    if isinstance(obj, (type, types.FunctionType, types.MethodType, MethodOf)) or rule_kind(obj) is not None:
+        return False
+    if any(inspect.getattr_static(obj, name, None) is not None  # static: the property would build code
+           for name in ("__s2sad_source_function__", "__s2sad_jacobian__")):
+        return False
+    module = type(obj).__module__ or ""
+    if module.split(".")[0] in ("builtins", "numpy", "scipy", "functools", "s2sad"):
+        return False  # a library's callable (np.vectorize, ...): called as itself, with its rule if it has one
+    return isinstance(inspect.getattr_static(type(obj), "__call__", None), types.FunctionType)
+
+
+def partial_caller(part: functools.partial) -> types.FunctionType:
+    """`functools.partial(f, a0, k=v)` as `def f(x, y=d): return partial_fun(partial_arg0, x, y, k=partial_k)`:
+    the parameters left are those of `f` not bound by the partial (keyword-bound ones are fixed),
+    the bound values are constants of the caller. Made once per partial object."""
+    if "_s2sad_caller" in part.__dict__:
+        return part.__dict__["_s2sad_caller"]
+    fun = as_function(part.func)
+    inner = inspect.signature(fun).parameters
+    left = [p for p in list(inner.values())[len(part.args):] if p.name not in part.keywords]
+    if any(p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in left):
+        raise NoSource(f"a functools.partial of {getattr(fun, '__qualname__', fun)!r} leaves *args, **kwargs or "
+                       "keyword-only parameters", hint="give the function named positional parameters")
+    scope: dict = {"partial_fun": fun}
+    scope.update({f"partial_arg{i}": a for i, a in enumerate(part.args)})
+    scope.update({f"partial_{k}": v for k, v in part.keywords.items()})
+    scope.update({f"partial_default_{p.name}": p.default for p in left if p.default is not p.empty})
+    params = [p.name + (f"=partial_default_{p.name}" if p.default is not p.empty else "") for p in left]
+    passed = ([f"partial_arg{i}" for i in range(len(part.args))] + [p.name for p in left]
+              + [f"{k}=partial_{k}" for k in part.keywords])
+    name = spelled_name(fun)
+    source = f"def {name}({', '.join(params)}):\n    return partial_fun({', '.join(passed)})\n"
+    filename = f"<s2sad partial of {getattr(fun, '__qualname__', name)}>"
+    part.__dict__["_s2sad_caller"] = define(source, filename, scope, [name])[0]
+    return part.__dict__["_s2sad_caller"]
 
 
 # ------------------------------------------------------------------ what the face registers

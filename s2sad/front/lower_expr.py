@@ -7,6 +7,7 @@ atoms, emitting the statements that compute those atoms first.
 from __future__ import annotations
 
 import builtins
+import functools
 import inspect
 import operator
 import types
@@ -15,10 +16,21 @@ import gast
 
 from s2sad.core.ir import Assign, Atom, Call, Const, Expr, For, If, Pack, Ref, Var
 from s2sad.core.modes import GRADIENTS, JVP
-from s2sad.core.naming import numpy_ref, runtime_ref
+from s2sad.core.naming import numpy_ref, runtime_ref, spelled_name
 from s2sad.core.syntax import BINARY, COMPARE, UNARY, operator_ref
-from s2sad.core.targets import face_mode, make_derivative
+from s2sad.core.targets import (
+    Specialised,
+    as_function,
+    callable_object,
+    face_mode,
+    is_function_value,
+    make_derivative,
+    params_of,
+    rule_kind,
+)
 from s2sad.errors import UnsupportedSyntax
+from s2sad.front.callees import NOT_STATIC, StaticValues, Unrolling
+from s2sad.front.local_functions import LocalFunctions
 from s2sad.front.methods import ARRAY_ATTRIBUTES, ARRAY_METHODS
 from s2sad.front.parse import MethodOf, in_library, is_user_function
 from s2sad.rules.registry import lookup
@@ -32,7 +44,7 @@ def getattr_ref() -> Ref:
     return Ref(builtins.getattr, ("getattr",))
 
 
-class ExprLowering:
+class ExprLowering(StaticValues, Unrolling, LocalFunctions):
     """Needs from the host: parsed, locals, namer, renames, emit(), unsupported(), sub_block()."""
 
     def to_atom(self, node: gast.expr) -> Atom:
@@ -54,6 +66,11 @@ class ExprLowering:
         if node.id in self.renames:
             return Var(self.renames[node.id])
         if node.id in self.locals:
+            value = self.static_value(node)
+            if isinstance(value, str) and self.known_param(node.id) is value:
+                return Const(value)
+            if value is not NOT_STATIC and is_function_value(value) and not isinstance(value, str):
+                return Ref(value, (node.id,))
             return Var(node.id)
         found, value = self.parsed.lookup(node.id)
         if not found:
@@ -200,10 +217,19 @@ class ExprLowering:
         return Call(getattr_ref(), (self.to_atom(node.value), Const(node.attr)))
 
     def expr_Call(self, node: gast.Call) -> Expr:
+        local = self.local_function(node.func)
+        if local is not None:
+            return self.inline_call(local, node)
         inline = self.inline_transform(node)
         if inline is not None:
             return inline
         func = node.func
+        if self.is_map_into_list(node):
+            return self.lower_map(node.args[0])  # `list(map(f, xs))`: the map is a list already
+        if self.is_taker(func):
+            taker = self.resolve(func).value
+            lowering = {builtins.map: self.lower_map, builtins.sorted: self.lower_sorted}.get(taker, self.lower_reduce)
+            return lowering(node)
         if self.is_iteration(node) and isinstance(func, gast.Attribute):
             return self.dict_view_value(node)
         if len(node.args) == 1 and isinstance(node.args[0], gast.GeneratorExp):
@@ -212,23 +238,32 @@ class ExprLowering:
         made = self.iteration_value(node, ref.value) if ref is not None else None
         if made is not None:
             return made
+        if ref is not None and (ref.value is builtins.max or ref.value is builtins.min) and self.one_iterable(node):
+            items = self.emit(self.namer.temp(), Call(numpy_ref("array"), (self.to_atom(node.args[0]),)))
+            return Call(numpy_ref("max" if ref.value is builtins.max else "min"), (items,))
         if ref is not None and ref.value is _numpy().einsum:
             node.args = self.einsum_subscripts(node)
         node.args, node.keywords = _spread_displays(node.args, node.keywords)
+        if ref is None:
+            ref = self.static_callee(func)
         if any(isinstance(a, gast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
             return self.unpacking_call(node, ref)
         args = tuple(self.call_arg(a) for a in node.args)
         kwargs = tuple((k.arg, self.call_arg(k.value)) for k in node.keywords if self.check_keyword(k))
+        if ref is not None:
+            ref = specialised(called(ref), args, kwargs)
         if ref is not None and _user_bound_method(ref.value):  # `obj.method(x)` on a global object
             method, owner = ref.value.__func__, ref.value.__self__
             cls = type(owner)
             target = Ref(MethodOf(method, cls), (cls.__name__, method.__name__), cls)
-            return Call(target, (Ref(owner, (*ref.path, "__self__"), ref.root), *args), kwargs)
+            args = (Ref(owner, (*ref.path, "__self__"), ref.root), *args)
+            return Call(specialised(target, args, kwargs), args, kwargs)
         if ref is None and isinstance(func, gast.Attribute):
             return self.method_call(func, args, kwargs)
         if ref is None:
-            raise self.unsupported(func, f"calling `{describe(func)}`",
-                                   "call a module-level function, or an array method s2sad knows")
+            raise self.unsupported(func, f"calling `{describe(func)}` (a function known only when the code runs)",
+                                   "call a module-level function or an array method s2sad knows, pass the function "
+                                   "as an argument, or pick it from a global dict or list at a constant key")
         return Call(ref, args, kwargs)
 
     def unpacking_call(self, node: gast.Call, ref: Ref | None) -> Expr:
@@ -265,6 +300,18 @@ class ExprLowering:
             self.emit(self.namer.temp(), Call(runtime_ref("raise_error"), (self.emit(self.namer.temp(), error),)))
 
         self.body.append(If(wrong, self.sub_block(fail), [], self.line))
+
+    def one_iterable(self, node: gast.Call) -> bool:
+        """`max(xi ** 2 for xi in x)`: one iterable, no `key=` or `default=` (then `np.max` of it)."""
+        return len(node.args) == 1 and not node.keywords and not isinstance(node.args[0], gast.Starred)
+
+    def static_callee(self, func: gast.expr) -> Ref | None:
+        """What a callee expression that is no global name denotes, when that is known where the
+        code is built (see `front.callees`)."""
+        value = self.static_value(func)
+        if value is NOT_STATIC or not callable(value) or isinstance(value, str):
+            return None
+        return Ref(value, (_spelling(func),))
 
     def einsum_subscripts(self, node: gast.Call) -> list[gast.expr]:
         """`np.einsum(a, [0, 1], b, [1, 2], [0, 2])`, the sublist form, as the subscripts form
@@ -328,7 +375,7 @@ class ExprLowering:
                 options = {k.arg: self.constant(k.value) for k in func.keywords}
                 made = maker.value(target, **options)
                 args = tuple(self.call_arg(a) for a in node.args)
-                return Call(Ref(made, (f"{made.mode}_of_{getattr(target, '__name__', 'f')}",)), args)
+                return Call(Ref(made, (f"{made.mode}_of_{spelled_name(target)}",)), args)
         maker = self.resolve(func) if isinstance(func, (gast.Name, gast.Attribute)) else None
         if maker is None or face_mode(maker.value) != JVP or len(node.args) != 3:
             return None
@@ -339,7 +386,7 @@ class ExprLowering:
                                    "write s2sad.jvp(f, (x, y), (dx, dy))")
         made = make_derivative(target, JVP, tuple(range(len(primals.elts))))
         atoms = tuple(self.to_atom(e) for e in primals.elts + tangents.elts)
-        return Call(Ref(made, (f"jvp_of_{getattr(target, '__name__', 'f')}",)), atoms)
+        return Call(Ref(made, (f"jvp_of_{spelled_name(target)}",)), atoms)
 
     def constant(self, node: gast.expr) -> object:
         """The value of an argument that must be known when the derivative is built."""
@@ -427,6 +474,55 @@ def _positional_count(fun: object) -> int | None:
     if not all(p.kind in kinds and p.default is inspect.Parameter.empty for p in params):
         return None
     return len(params)
+
+
+def called(ref: Ref) -> Ref:
+    """A partial or an object with `__call__` is called through the function `as_function`
+    makes of it (a bound `__call__` is then a method call on the object)."""
+    if lookup(ref.value) is None and (isinstance(ref.value, functools.partial) or callable_object(ref.value)):
+        return Ref(as_function(ref.value), (f"{ref.path[-1]}_call",))
+    return ref
+
+
+def specialised(ref: Ref, args: tuple, kwargs: tuple) -> Ref:
+    """A call of a user function passing it function values (or strings) known here calls its
+    derivative specialised to them (`core.targets.Specialised`)."""
+    fun = ref.value
+    if isinstance(fun, Specialised) or not is_user_function(fun) or rule_kind(fun) is not None:
+        return ref
+    try:
+        params = params_of(fun)
+    except Exception:  # noqa: BLE001 - no readable signature: not specialised
+        return ref
+    values = [*zip(params, args), *kwargs]
+    known = tuple((name, _atom_value(a)) for name, a in values if _atom_value(a) is not NOT_STATIC)
+    if isinstance(fun, MethodOf) and args and isinstance(args[0], Ref) and _hashable(args[0].value):
+        known = ((params[0], args[0].value), *known)  # a method of a known object: `self.act(x)` is known too
+    if not known:
+        return ref
+    return Ref(Specialised(fun, known), ref.path, ref.root if len(ref.path) > 1 else None)
+
+
+def _atom_value(atom: Atom) -> object:
+    if isinstance(atom, (Ref, Const)) and is_function_value(atom.value):
+        return atom.value
+    return NOT_STATIC
+
+
+def _hashable(value: object) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return not isinstance(value, types.ModuleType)
+
+
+def _spelling(func: gast.expr) -> str:
+    """A name for a callee expression in generated code: `ACTIVATIONS['tanh']` -> `ACTIVATIONS_tanh`."""
+    text = "".join(c if c.isalnum() else "_" for c in describe(func)).strip("_")
+    while "__" in text:
+        text = text.replace("__", "_")
+    return text if text and not text[0].isdigit() else "callee"
 
 
 def _numpy():

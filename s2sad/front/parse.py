@@ -16,16 +16,18 @@ from __future__ import annotations
 import builtins
 import functools
 import inspect
+import linecache
 import os
 import sysconfig
 import textwrap
 import types
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import gast
 
-from s2sad.core.targets import MethodOf, Target, defaults_of, rule_kind, self_class, target_of
-from s2sad.errors import Location, NoSource
+from s2sad.core.targets import MethodOf, Specialised, Target, defaults_of, rule_kind, self_class, target_of
+from s2sad.errors import Location, NoSource, UnsupportedSyntax
+from s2sad.front.lambdas import is_lambda, lambda_def
 from s2sad.rules.registry import is_internal, lookup
 
 __all__ = ["MethodOf", "Parsed", "defaults_of", "in_library", "is_user_function", "parse", "self_class"]
@@ -42,6 +44,11 @@ class Parsed:
     closure: dict
     self_class: type | None = None
     """For a method: the class of `self`, so `self.other(...)` calls can be followed."""
+    known: dict = field(default_factory=dict)
+    """Parameters whose value the code is specialised to (see `Target.known`)."""
+    static_deps: list = field(default_factory=list)
+    """(scope, key, value) for each item the lowering read where it resolved a callee (see
+    `front.callees`); the cache rebuilds the code when one is rebound."""
 
     def lookup(self, name: str) -> tuple[bool, object]:
         """Resolve a free name the way Python would: closure, globals, builtins."""
@@ -67,7 +74,7 @@ def is_user_function(op: object) -> bool:
         return False  # s2sad's own helpers: displays and in-place operations the transforms handle
     if in_library(op):
         return False  # an installed library's function without a rule: refused at the call (MissingRule)
-    return isinstance(op, (types.FunctionType, MethodOf)) or hasattr(op, "__s2sad_source_function__")
+    return isinstance(op, (types.FunctionType, MethodOf, Specialised)) or hasattr(op, "__s2sad_source_function__")
 
 
 def in_library(op: object) -> bool:
@@ -90,6 +97,11 @@ def parse(fun: Target | object) -> Parsed:
     target = target_of(fun)
     plain = target.plain
     filename = plain.__code__.co_filename
+    if is_lambda(plain):
+        node = lambda_def(plain)
+        lines = {n: linecache.getline(filename, n).rstrip("\n") for n in range(node.lineno, node.end_lineno + 1)}
+        return Parsed(plain, node, filename, lines, plain.__globals__, _closure(plain), target.self_class,
+                      dict(target.known))
     try:
         source_lines, firstline = inspect.getsourcelines(plain.__code__)  # not `__wrapped__`'s source
     except (OSError, TypeError) as err:
@@ -99,6 +111,11 @@ def parse(fun: Target | object) -> Parsed:
             hint="define the function in a .py file (not exec, a lambda at a prompt, or a builtin)",
         ) from None
     firstline = max(firstline, 1)
+    if plain.__code__.co_flags & (inspect.CO_GENERATOR | inspect.CO_ASYNC_GENERATOR | inspect.CO_COROUTINE):
+        raise UnsupportedSyntax(
+            f"s2sad does not support a generator function yet ({plain.__qualname__!r} uses `yield`)",
+            Location(filename, firstline, 0, source_lines[0].rstrip("\n")),
+            hint="return a list of the values instead of yielding them (`out.append(v)` ... `return out`)")
     text = textwrap.dedent("".join(source_lines))
     tree = gast.parse(text)
     gast.increment_lineno(tree, firstline - 1)
@@ -113,7 +130,8 @@ def parse(fun: Target | object) -> Parsed:
         raise NoSource(f"source of {plain.__qualname__!r} is not a function definition", Location(filename, firstline))
     node.decorator_list = []
     lines = {firstline + i: line.rstrip("\n") for i, line in enumerate(source_lines)}
-    return Parsed(plain, node, filename, lines, plain.__globals__, _closure(plain), target.self_class)
+    return Parsed(plain, node, filename, lines, plain.__globals__, _closure(plain), target.self_class,
+                  dict(target.known))
 
 
 def _closure(fun: types.FunctionType) -> dict:

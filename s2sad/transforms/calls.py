@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from s2sad.core import ir
 from s2sad.core.ir import Assign, Call, Const, Ref, Var
 from s2sad.core.modes import BWD, FUN, VJP
-from s2sad.core.naming import Namer, runtime_ref
+from s2sad.core.naming import Namer, runtime_ref, spelled_name
 from s2sad.core.source import define
 from s2sad.core.targets import params_of, plain_function, rule_kind, target_of
 from s2sad.errors import Location, UnsupportedSyntax
@@ -65,12 +65,12 @@ def positional_args(fun: object, bound: dict[str, ir.Atom]) -> tuple[ir.Atom, ..
             continue
         default = signature.parameters[name].default
         literal = default is None or type(default) in (int, float, bool, str)
-        out.append(Const(default) if literal else Ref(default, (f"{getattr(fun, '__name__', 'f')}_{name}",)))
+        out.append(Const(default) if literal else Ref(default, (f"{spelled_name(fun)}_{name}",)))
     return tuple(out)
 
 
 def callee_ref(obj: object, fun: object, suffix: str) -> Ref:
-    name = getattr(fun, "__name__", "f") + "_" + suffix
+    name = spelled_name(fun) + "_" + suffix
     return Ref(obj, (name,))
 
 

@@ -1,0 +1,237 @@
+"""Stage 2, lower (a helper): nested `def` and `lambda`, `map` and `functools.reduce`.
+
+A function defined inside the differentiated function is inlined where it is called: its
+parameters become fresh locals bound to the arguments, its own locals get fresh names, and its
+body is lowered in place. Its free names read the enclosing function's locals as they are at the
+call, which is what Python's closures do (late binding), so a closure over a differentiated
+local is differentiated through. Such a function may be called, mapped (`map(f, xs)` is
+`[f(v) for v in xs]`) and folded (`functools.reduce(f, xs[, start])` is a loop); used as a value
+any other way (returned, stored, passed to another function) it is refused at its line.
+"""
+
+from __future__ import annotations
+
+import builtins
+import copy
+import functools
+
+import gast
+
+from s2sad.core.ir import Call, Const, Expr
+from s2sad.core.naming import numpy_ref
+
+Local = gast.FunctionDef | gast.Lambda
+
+TAKERS = (builtins.map, functools.reduce, builtins.sorted)
+"""Calls that may be given a nested function (it is inlined in their lowering)."""
+
+
+def _name(name: str, ctx: type = gast.Load) -> gast.Name:
+    return gast.Name(name, ctx(), None, None)
+
+
+def _call(func: gast.expr, args: list[gast.expr]) -> gast.Call:
+    return gast.Call(func, args, [])
+
+
+def _located(node: gast.AST, line: int) -> gast.AST:
+    node = copy.copy(node)
+    for child in gast.walk(node):
+        if "lineno" in child._attributes and getattr(child, "lineno", None) is None:
+            child.lineno, child.col_offset = line, 0
+    return node
+
+
+class LocalFunctions:
+    """Needs from the host: parsed, locals, renames, namer, line, emit(), expr(), to_atom(),
+    stmts(), fresh_local(), unsupported(), resolve(), written()."""
+
+    def local_function(self, node: gast.expr) -> Local | None:
+        """The nested function a callee expression denotes: a lambda written there, a name
+        given to one inside the function (`def g` or `g = lambda ...`, its only binding)."""
+        if isinstance(node, gast.Lambda):
+            return node
+        if not isinstance(node, gast.Name) or node.id in self.renames:
+            return None
+        made = getattr(self, "made_functions", {})
+        if node.id in made:
+            return made[node.id]
+        writes = self.written().get(node.id, [])
+        if len(writes) != 1:
+            return None
+        write = writes[0]
+        if isinstance(write, gast.FunctionDef):
+            return write
+        return write.value if isinstance(write, gast.Assign) and isinstance(write.value, gast.Lambda) else None
+
+    def stmt_FunctionDef(self, node: gast.FunctionDef) -> None:
+        """A nested `def`: nothing runs here; it is inlined where it is called."""
+        self.check_only_called(node.name, node)
+
+    def expr_Lambda(self, node: gast.Lambda) -> Expr:
+        """`g = lambda ...`: nothing to compute (calls of `g` are inlined); elsewhere refused."""
+        for name, writes in self.written().items():
+            if len(writes) == 1 and isinstance(writes[0], gast.Assign) and writes[0].value is node:
+                self.check_only_called(name, node)
+                return Const(None)
+        raise self.unsupported(node, "a lambda used as a value here",
+                               "call it, map it, or give it a name with `g = lambda ...` and call g")
+
+    def check_only_called(self, name: str, node: gast.AST) -> None:
+        """Refuse a nested function used other than called (or given to map/reduce)."""
+        allowed = set()
+        for call in gast.walk(self.parsed.tree):
+            if isinstance(call, gast.Call):
+                allowed.add(id(call.func))
+                if call.args and self.is_taker(call.func):
+                    allowed |= {id(call.args[0])} | {id(k.value) for k in call.keywords if k.arg == "key"}
+        for use in gast.walk(self.parsed.tree):
+            loaded = isinstance(use, gast.Name) and use.id == name and isinstance(use.ctx, gast.Load)
+            if loaded and id(use) not in allowed:
+                raise self.unsupported(use, f"the nested function {name!r} used as a value (returned, stored or "
+                                       "passed on)", "call it where it is defined, or define it at module level "
+                                       "and pass it (functions passed as arguments are supported)")
+
+    def is_taker(self, func: gast.expr) -> bool:
+        try:
+            ref = self.resolve(func) if isinstance(func, (gast.Name, gast.Attribute)) else None
+        except SyntaxError:
+            return False
+        return ref is not None and any(ref.value is t for t in TAKERS)
+
+    def is_map_into_list(self, node: gast.Call) -> bool:
+        if len(node.args) != 1 or node.keywords or not isinstance(node.args[0], gast.Call):
+            return False
+        ref = self.resolve(node.func) if isinstance(node.func, gast.Name) else None
+        inner = node.args[0].func
+        return ref is not None and ref.value is builtins.list and self.is_taker(inner) and \
+            self.resolve(inner).value is builtins.map
+
+    # ------------------------------------------------------------ inlining
+
+    def inline_call(self, fun: Local, node: gast.Call) -> Expr:
+        """The value of calling the nested function `fun` (see the module docstring)."""
+        args = fun.args
+        if args.vararg or args.kwarg or args.kwonlyargs or any(isinstance(a, gast.Starred) for a in node.args):
+            raise self.unsupported(node, "*args, **kwargs or keyword-only parameters in a nested function")
+        inlining = self.__dict__.setdefault("inlining", set())
+        if id(fun) in inlining:
+            raise self.unsupported(node, "a recursive nested function", "define it at module level")
+        params = [a.id for a in args.posonlyargs + args.args]
+        bound = self.bind_arguments(fun, params, node)
+        body = [gast.Return(fun.body)] if isinstance(fun, gast.Lambda) else list(fun.body)
+        if any(isinstance(n, gast.Return) for s in body[:-1] for n in gast.walk(s)) or \
+                any(isinstance(n, (gast.Yield, gast.YieldFrom, gast.Nonlocal, gast.Global)) for n in gast.walk(fun)):
+            raise self.unsupported(node, "a nested function that returns before its last statement, yields, or "
+                                   "writes `nonlocal`/`global` names", "define it at module level")
+        saved = dict(self.renames)
+        inlining.add(id(fun))
+        try:
+            for name, atom in bound.items():
+                self.renames[name] = self.emit(self.fresh_local(name), atom).name
+            for name in _stored(body):
+                self.renames[name] = self.fresh_local(name)
+            return self.inline_body(body)
+        finally:
+            self.renames = saved
+            inlining.discard(id(fun))
+
+    def bind_arguments(self, fun: Local, params: list[str], node: gast.Call) -> dict:
+        defaults = dict(zip(params[len(params) - len(fun.args.defaults):], fun.args.defaults))
+        given = dict(zip(params, node.args)) | {k.arg: k.value for k in node.keywords}
+        if len(node.args) > len(params) or set(given) - set(params) or set(params) - set(given) - set(defaults):
+            raise self.unsupported(node, "this call of a nested function (its arguments do not match its parameters)")
+        return {p: self.to_atom(given[p] if p in given else defaults[p]) for p in params}
+
+    def inline_body(self, body: list[gast.stmt]) -> Expr:
+        last = body[-1]
+        if isinstance(last, gast.Return):
+            self.stmts(body[:-1])
+            return self.expr(last.value) if last.value is not None else Const(None)
+        self.stmts(body)
+        return Const(None)
+
+    # ------------------------------------------------------------ map and reduce
+
+    def callee_name(self, func: gast.expr) -> gast.expr:
+        """A name to call `func` by in rewritten code (a lambda written in place gets one)."""
+        if isinstance(func, gast.Lambda):
+            name = self.namer.temp("fn")
+            self.__dict__.setdefault("made_functions", {})[name] = func
+            return _name(name)
+        return func
+
+    def lower_map(self, node: gast.Call) -> Expr:
+        """`map(f, xs, ys)` as `[f(a, b) for a, b in zip(xs, ys)]` (a list where Python gives an
+        iterator: every use s2sad supports, `list(...)`, `sum(...)`, a `for`, reads it once)."""
+        if len(node.args) < 2 or node.keywords:
+            raise self.unsupported(node, "map without a function and an iterable")
+        func, iters = self.callee_name(node.args[0]), node.args[1:]
+        names = [self.namer.temp("item") for _ in iters]
+        target = _name(names[0], gast.Store) if len(iters) == 1 else \
+            gast.Tuple([_name(n, gast.Store) for n in names], gast.Store())
+        source = iters[0] if len(iters) == 1 else _call(_name("zip"), list(iters))
+        elt = _call(func, [_name(n) for n in names])
+        comp = gast.ListComp(elt, [gast.comprehension(target, source, [], 0)])
+        return self.expr(_located(comp, self.line))
+
+    def lower_sorted(self, node: gast.Call) -> Expr:
+        """`sorted(xs, key=f, reverse=r)` as `[xs[i] for i in np.argsort(keys, kind="stable")]`
+        with `keys = [f(v) for v in xs]` (negated for `reverse=True`): the order is a constant
+        of the values, the items keep their derivatives."""
+        options = {k.arg: k.value for k in node.keywords}
+        if len(node.args) != 1 or set(options) - {"key", "reverse"}:
+            raise self.unsupported(node, "sorted with more than an iterable, key= and reverse=")
+        seq, item, index = (self.fresh_local(n) for n in ("seq", "item", "i"))
+        self.stmts([_located(gast.Assign([_name(seq, gast.Store)], node.args[0], None), self.line)])
+        keys: gast.expr = _name(seq)
+        if "key" in options:
+            elt = _call(self.callee_name(options["key"]), [_name(item)])
+            keys = gast.ListComp(elt, [gast.comprehension(_name(item, gast.Store), _name(seq), [], 0)])
+        reverse = options.get("reverse", gast.Constant(False, None))
+        if not isinstance(reverse, gast.Constant):
+            raise self.unsupported(reverse, "sorted with a computed reverse=", "write reverse=True or reverse=False")
+        key_atom = self.to_atom(_located(keys, self.line))
+        if reverse.value:
+            key_atom = self.emit(self.namer.temp(), Call(numpy_ref("negative"), (key_atom,)))
+        argsort = Call(numpy_ref("argsort"), (key_atom,), (("kind", Const("stable")),))
+        order = self.emit(self.fresh_local("order"), argsort)
+        pick = gast.Subscript(_name(seq), _name(index), gast.Load())
+        comp = gast.ListComp(pick, [gast.comprehension(_name(index, gast.Store), _name(order.name), [], 0)])
+        return self.expr(_located(comp, self.line))
+
+    def lower_reduce(self, node: gast.Call) -> Expr:
+        """`functools.reduce(f, xs[, start])` as `acc = start; for v in xs: acc = f(acc, v)`
+        (without a start, from `xs[0]` over `xs[1:]`)."""
+        if len(node.args) not in (2, 3) or node.keywords:
+            raise self.unsupported(node, "functools.reduce without a function and an iterable")
+        func = self.callee_name(node.args[0])
+        acc, item, seq = (self.fresh_local(n) for n in ("acc", "item", "seq"))
+        stmts = [gast.Assign([_name(seq, gast.Store)], node.args[1], None)]
+        source: gast.expr = _name(seq)
+        if len(node.args) == 3:
+            stmts.append(gast.Assign([_name(acc, gast.Store)], node.args[2], None))
+        else:
+            stmts.append(gast.Assign([_name(acc, gast.Store)], gast.Subscript(_name(seq), gast.Constant(0, None),
+                                                                              gast.Load()), None))
+            source = gast.Subscript(_name(seq), gast.Slice(gast.Constant(1, None), None, None), gast.Load())
+        step = gast.Assign([_name(acc, gast.Store)], _call(func, [_name(acc), _name(item)]), None)
+        stmts.append(gast.For(_name(item, gast.Store), source, [step], [], None))
+        self.stmts([_located(s, self.line) for s in stmts])
+        return self.expr(_name(acc))
+
+
+def _stored(body: list[gast.stmt]) -> list[str]:
+    """The names a nested function's body binds (not those of functions nested in it)."""
+    out: list[str] = []
+    todo: list[gast.AST] = list(body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (gast.FunctionDef, gast.Lambda)):
+            if isinstance(node, gast.FunctionDef):
+                out.append(node.name)
+            continue
+        if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Del)) and node.id not in out:
+            out.append(node.id)
+        todo.extend(gast.iter_child_nodes(node))
+    return out
