@@ -56,7 +56,7 @@ def copy_views(body: list[ir.Stmt], mutated: set[str], namer: Namer, risky: set[
     for stmt in body:
         if isinstance(stmt, ir.COMPOUND):
             stmt = ir.rebuild(stmt, lambda block: copy_views(block, mutated, namer, risky, where))
-        elif id(stmt) in risky and stmt.value.op.value is runtime.as_sequence:
+        elif stmt.sid in risky and stmt.value.op.value is runtime.as_sequence:
             checked = Var(namer.temp())
             out.append(Assign(checked, Call(runtime_ref("unwritten_sequence"),
                                             (stmt.value.args[0], ir.Const(where(stmt.line)))), stmt.line))
@@ -64,7 +64,7 @@ def copy_views(body: list[ir.Stmt], mutated: set[str], namer: Namer, risky: set[
         elif _reads_view(stmt, mutated):
             view = Var(namer.temp())
             out.append(Assign(view, stmt.value, stmt.line))
-            helper = "not_a_view" if id(stmt) in risky else "copy_value"
+            helper = "not_a_view" if stmt.sid in risky else "copy_value"
             stmt = Assign(stmt.target, Call(runtime_ref(helper), (view,)), stmt.line)
         out.append(stmt)
     return out
@@ -99,7 +99,7 @@ def _used_after_writes(body: list[ir.Stmt], mutated: set[str], result: str | Non
                 start, end = common[-1]
                 between = any(i < w <= end or start <= w < u for w in writes)
             if between:
-                risky.add(id(stmt))
+                risky.add(stmt.sid)
     return risky
 
 
@@ -209,7 +209,7 @@ def _check_writes_through_shared(fn: ir.Function, mutated: dict[str, int], namer
             continue
         if isinstance(stmt, ir.For) or not _moves(fn, flat, branches, b, writes, context):
             _reject(fn, stmt, flat[writes[0]][0].line)
-        moved.add(id(stmt))
+        moved.add(stmt.sid)
     return _bind_copies(fn.body, moved, namer)
 
 
@@ -259,7 +259,7 @@ def _bind_copies(body: list[ir.Stmt], moved: set[int], namer: Namer) -> list[ir.
     for stmt in body:
         if isinstance(stmt, (ir.If, ir.For, ir.While)):
             stmt = ir.rebuild(stmt, lambda block: _bind_copies(block, moved, namer))
-        elif id(stmt) in moved:
+        elif stmt.sid in moved:
             value = stmt.value
             if isinstance(value, Call):
                 value = Var(namer.temp())
@@ -353,7 +353,7 @@ def _check_aliases_before_writes(fn: ir.Function, mutated: dict[str, int], namer
                 use = _read_after_write(flat, branches, holders, w)
                 if use is not None or holders & set(mutated):
                     _reject_alias(fn, stmt, name, flat[w][0].line, use)
-                copies.setdefault(id(stmt), set()).add(name)
+                copies.setdefault(stmt.sid, set()).add(name)
     return _hold_copies(fn.body, copies, namer)
 
 
@@ -363,9 +363,9 @@ def _hold_copies(body: list[ir.Stmt], copies: dict[int, set[str]], namer: Namer)
     for stmt in body:
         if isinstance(stmt, ir.COMPOUND):
             stmt = ir.rebuild(stmt, lambda block: _hold_copies(block, copies, namer))
-        elif id(stmt) in copies:
+        elif stmt.sid in copies:
             fresh: dict[str, Var] = {}
-            for name in sorted(copies[id(stmt)]):
+            for name in sorted(copies[stmt.sid]):
                 fresh[name] = Var(namer.temp())
                 out.append(Assign(fresh[name], Call(runtime_ref("copy_value"), (Var(name),)), stmt.line))
             stmt = Assign(stmt.target, _replace_atoms(stmt.value, fresh), stmt.line)
@@ -454,7 +454,7 @@ def _read_after_write(flat: list, branches: dict[int, frozenset], names: set[str
 def _exclusive(flat: list, branches: dict[int, frozenset], a: int, b: int) -> bool:
     """Whether the statements at `a` and `b` are in different arms of one `if` (as the branches
     of `(f(x) if c else x)` are) that no loop holding both runs again: one never runs after the other."""
-    arms_a, arms_b = branches[id(flat[a][0])], branches[id(flat[b][0])]
+    arms_a, arms_b = branches[flat[a][0].sid], branches[flat[b][0].sid]
     if not any((owner, 1 - arm) in arms_b for owner, arm in arms_a):
         return False
     return not [span for span in flat[a][1] if span in flat[b][1]]
@@ -470,9 +470,9 @@ def _branches(body: list[ir.Stmt], inside: frozenset = frozenset()) -> dict[int,
     `else`): a statement in one arm does not run before one in the other."""
     out: dict[int, frozenset] = {}
     for stmt in body:
-        out[id(stmt)] = inside
+        out[stmt.sid] = inside
         for arm, child in enumerate(ir.children(stmt)):
-            out.update(_branches(child, inside | {(id(stmt), arm)} if isinstance(stmt, ir.If) else inside))
+            out.update(_branches(child, inside | {(stmt.sid, arm)} if isinstance(stmt, ir.If) else inside))
     return out
 
 
@@ -495,8 +495,8 @@ def _rebound_between(flat: list, branches: dict[int, frozenset], name: str, i: i
         bound, bound_loops = flat[b]
         if (_binds(bound, name) and (bound_loops == loops[:len(bound_loops)]
                                      or b < w and bound_loops == target_loops[:len(bound_loops)])
-                and branches[id(bound)] <= branches[id(stmt)] | branches[id(target)]
-                and all(owner != id(bound) for owner, _ in branches[id(target)])):
+                and branches[bound.sid] <= branches[stmt.sid] | branches[target.sid]
+                and all(owner != bound.sid for owner, _ in branches[target.sid])):
             return True
     return False
 
@@ -571,14 +571,14 @@ def guard_augmented(fn: ir.Function, augmented: dict[int, tuple], namer: Namer) 
     sequences = _sequences(fn)
     risky = set()
     for w, (stmt, loops) in enumerate(flat):
-        if id(stmt) not in augmented:
+        if stmt.sid not in augmented:
             continue
         name = stmt.value.args[0].name
         others = sources(name, frozenset())
         if others is not None:
             others = _held_by(flat, w, loops, others | {name}, (sequences, set(augmented))) - {name}
         if others is None or _read_after_write(flat, branches, others, w) is not None:
-            risky.add(id(stmt))
+            risky.add(stmt.sid)
     return _guard(fn.body, augmented, risky, namer)
 
 
@@ -587,10 +587,10 @@ def _guard(body: list[ir.Stmt], augmented: dict[int, tuple], risky: set[int], na
     for stmt in body:
         if isinstance(stmt, ir.COMPOUND):
             stmt = ir.rebuild(stmt, lambda block: _guard(block, augmented, risky, namer))
-        elif id(stmt) in risky:
+        elif stmt.sid in risky:
             call = stmt.value
             checked = Var(namer.temp())
-            out.append(Assign(checked, Call(runtime_ref("rebindable"), (call.args[0], ir.Const(augmented[id(stmt)]))),
+            out.append(Assign(checked, Call(runtime_ref("rebindable"), (call.args[0], ir.Const(augmented[stmt.sid]))),
                               stmt.line))
             stmt = Assign(stmt.target, Call(call.op, (checked, *call.args[1:]), call.kwargs), stmt.line)
         out.append(stmt)
@@ -637,7 +637,7 @@ def _holders(flat: list, w: int, loops: tuple, name: str, context: tuple) -> set
     for i, (stmt, _) in enumerate(flat):
         if not isinstance(stmt, Assign) or not (i < w or any(lo <= i <= hi for lo, hi in loops)):
             continue
-        if id(stmt) in augmented:
+        if stmt.sid in augmented:
             continue  # `t = y + v` of a `y += v`: `t` becomes `y` itself
         if ir.is_inplace(stmt.value):
             if any(a == Var(name) for a in stmt.value.args[1:]) and isinstance(stmt.value.args[0], Var) \

@@ -116,7 +116,7 @@ def _writes_of(fun: object, lower_callee: LowerCallee, memo: dict[int, Writes], 
     flat = _flatten(fn.body)
     branches = _branches(fn.body)
     sources = _sources(fn)
-    joins = {s.target.name for s in ir.walk(fn.body) if isinstance(s, Assign) and id(s) in augmented}
+    joins = {s.target.name for s in ir.walk(fn.body) if isinstance(s, Assign) and s.sid in augmented}
     params = set(fn.params)
     out: Writes = {}
     for w, (stmt, _) in enumerate(flat):
@@ -125,7 +125,7 @@ def _writes_of(fun: object, lower_callee: LowerCallee, memo: dict[int, Writes], 
         written: list[tuple[ir.Atom, bool]] = []
         if ir.is_inplace(stmt.value) and stmt.value.op.value is not _set_attribute():
             written.append((stmt.value.args[0], False))
-        elif id(stmt) in augmented:
+        elif stmt.sid in augmented:
             written.append((stmt.value.args[0], True))
         elif (inner := _callee(stmt)) is not None:
             bound = _bound(inner, stmt.value)
@@ -148,7 +148,7 @@ def _rebound_before(flat: list, branches: dict[int, frozenset], name: str, w: in
         stmt, loops = flat[b]
         if (isinstance(stmt, Assign) and stmt.target.name == name and not ir.is_inplace(stmt.value)
                 and not (isinstance(stmt.value, Var) and stmt.value.name in joins)
-                and loops == target_loops[:len(loops)] and branches[id(stmt)] <= branches[id(target)]):
+                and loops == target_loops[:len(loops)] and branches[stmt.sid] <= branches[target.sid]):
             return True
     return False
 
@@ -179,7 +179,7 @@ def _observable(fn: ir.Function, flat: list, branches: dict, sources, context: t
     group = {name} | found
     for owner in list(group):
         group |= _views_of(flat, owner)
-    joins = {s.target.name for s, _ in flat if isinstance(s, Assign) and id(s) in context[1]}
+    joins = {s.target.name for s, _ in flat if isinstance(s, Assign) and s.sid in context[1]}
     for param in sorted(group & set(fn.params)):
         if not _rebound_before(flat, branches, param, i, joins):
             return f"{param!r} is a parameter of {fn.name}, so its caller would see the write"

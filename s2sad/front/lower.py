@@ -163,7 +163,7 @@ class Lowerer(ExprLowering, FlowLowering, StatementLowering):
             value = self.to_atom(node.value)
             new = self.emit(self.namer.temp(), Call(operator_ref(op), (Var(name), value)))
             where = self.parsed.where(node)
-            self.augmented[id(self.body[-1])] = (where.filename, where.line, where.col, where.text)
+            self.augmented[self.body[-1].sid] = (where.filename, where.line, where.col, where.text)
             self.emit(name, new)
         elif isinstance(target, gast.Subscript):
             def updated(owner: Var, index) -> Var:

@@ -27,6 +27,7 @@ from s2sad.core import ir
 from s2sad.core.ir import Atom, Call, Const, Expr, Pack, Var
 from s2sad.core.naming import builtin_ref, runtime_ref
 from s2sad.core.syntax import operator_ref
+from s2sad.front.lower_expr import getitem_ref
 
 
 @dataclass
@@ -237,7 +238,7 @@ class FlowLowering:
         target = index if prologue else self.loop_target(node.target)
 
         def body() -> None:
-            self.emit(target, Call(_getitem(), (span, Var(position))))
+            self.emit(target, Call(getitem_ref(), (span, Var(position))))
             step = self.emit(self.namer.temp(), Call(operator_ref(operator.add), (Var(position), Const(1))))
             self.emit(position, step)
             self.loop_body(node.body, loop, [lambda p=p: p(Var(target)) for p in prologue])
@@ -262,7 +263,7 @@ class FlowLowering:
         if view and it.func.attr in ("items", "keys", "values") and self.resolve(it.func) is None:
             return self.dict_view(it, target)
         seq = self.emit(self.namer.temp(), Call(runtime_ref("as_sequence"), (self.to_atom(it),)))
-        return self.span_of([seq]), [lambda k: self.bind_target(target, Call(_getitem(), (seq, k)))]
+        return self.span_of([seq]), [lambda k: self.bind_target(target, Call(getitem_ref(), (seq, k)))]
 
     def span_of(self, seqs: list[Atom]) -> Atom:
         lengths = [self.emit(self.namer.temp(), Call(builtin_ref("len"), (s,))) for s in seqs]
@@ -281,7 +282,7 @@ class FlowLowering:
             if enumerate_:
                 self.bind_target(elts[0], Call(operator_ref(operator.add), (k, start[0])) if start else k)
             for elt, seq in zip(elts[enumerate_:], seqs):
-                self.bind_target(elt, Call(_getitem(), (seq, k)))
+                self.bind_target(elt, Call(getitem_ref(), (seq, k)))
 
         return self.span_of(seqs), [prologue]
 
@@ -291,11 +292,11 @@ class FlowLowering:
         kind = it.func.attr
 
         def prologue(k: Atom) -> None:
-            key = self.emit(self.namer.temp(), Call(_getitem(), (keys, k)))
+            key = self.emit(self.namer.temp(), Call(getitem_ref(), (keys, k)))
             if kind == "keys":
                 self.bind_target(target, key)
                 return
-            value = Call(_getitem(), (mapping, key))
+            value = Call(getitem_ref(), (mapping, key))
             if kind == "values":
                 self.bind_target(target, value)
             elif isinstance(target, gast.Tuple) and len(target.elts) == 2:
@@ -315,7 +316,7 @@ class FlowLowering:
         if isinstance(target, gast.Tuple):
             whole = value if isinstance(value, Var) else self.emit(self.namer.temp(), value)
             for i, elt in enumerate(target.elts):
-                self.bind_target(elt, Call(_getitem(), (whole, Const(i))))
+                self.bind_target(elt, Call(getitem_ref(), (whole, Const(i))))
             return
         raise self.unsupported(target, "this loop target")
 
@@ -434,7 +435,3 @@ def _enumerate_call(call: gast.Call) -> bool:
     return len(call.args) + len(keywords) in (1, 2) and bool(call.args) and keywords in ([], ["start"])
 
 
-def _getitem():
-    from s2sad.front.lower_expr import getitem_ref
-
-    return getitem_ref()
