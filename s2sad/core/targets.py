@@ -143,6 +143,9 @@ def value_kind(value: object) -> tuple[str, object] | None:
 def trailing_kinds(target: Target, given: int, kwargs: dict) -> tuple:
     """Kinds of the parameters after the `given` positional arguments that are function values
     (passed by keyword, or a default like `nonlinearity=np.tanh`): `()` when there are none."""
+    code = target.plain.__code__
+    if not kwargs and given >= code.co_argcount + code.co_kwonlyargcount:
+        return ()  # every parameter given by position: the call's hot path reads no signature
     signature = inspect.signature(target.plain)
     params = list(signature.parameters.values())[given:]
     values = [kwargs.get(p.name, None if p.default is p.empty else p.default) for p in params]
