@@ -34,7 +34,8 @@ def _call(func: gast.expr, args: list[gast.expr]) -> gast.Call:
     return gast.Call(func, args, [])
 
 
-def _located(node: gast.AST, line: int) -> gast.AST:
+def located(node: gast.AST, line: int) -> gast.AST:
+    """A copy of `node` whose nodes without a line get `line` (for code written by the lowering)."""
     node = copy.copy(node)
     for child in gast.walk(node):
         if "lineno" in child._attributes and getattr(child, "lineno", None) is None:
@@ -173,7 +174,7 @@ class LocalFunctions:
         source = iters[0] if len(iters) == 1 else _call(_name("zip"), list(iters))
         elt = _call(func, [_name(n) for n in names])
         comp = gast.ListComp(elt, [gast.comprehension(target, source, [], 0)])
-        return self.expr(_located(comp, self.line))
+        return self.expr(located(comp, self.line))
 
     def lower_sorted(self, node: gast.Call) -> Expr:
         """`sorted(xs, key=f, reverse=r)` as `[xs[i] for i in np.argsort(keys, kind="stable")]`
@@ -183,7 +184,7 @@ class LocalFunctions:
         if len(node.args) != 1 or set(options) - {"key", "reverse"}:
             raise self.unsupported(node, "sorted with more than an iterable, key= and reverse=")
         seq, item, index = (self.fresh_local(n) for n in ("seq", "item", "i"))
-        self.stmts([_located(gast.Assign([_name(seq, gast.Store)], node.args[0], None), self.line)])
+        self.stmts([located(gast.Assign([_name(seq, gast.Store)], node.args[0], None), self.line)])
         keys: gast.expr = _name(seq)
         if "key" in options:
             elt = _call(self.callee_name(options["key"]), [_name(item)])
@@ -191,14 +192,14 @@ class LocalFunctions:
         reverse = options.get("reverse", gast.Constant(False, None))
         if not isinstance(reverse, gast.Constant):
             raise self.unsupported(reverse, "sorted with a computed reverse=", "write reverse=True or reverse=False")
-        key_atom = self.to_atom(_located(keys, self.line))
+        key_atom = self.to_atom(located(keys, self.line))
         if reverse.value:
             key_atom = self.emit(self.namer.temp(), Call(numpy_ref("negative"), (key_atom,)))
         argsort = Call(numpy_ref("argsort"), (key_atom,), (("kind", Const("stable")),))
         order = self.emit(self.fresh_local("order"), argsort)
         pick = gast.Subscript(_name(seq), _name(index), gast.Load())
         comp = gast.ListComp(pick, [gast.comprehension(_name(index, gast.Store), _name(order.name), [], 0)])
-        return self.expr(_located(comp, self.line))
+        return self.expr(located(comp, self.line))
 
     def lower_reduce(self, node: gast.Call) -> Expr:
         """`functools.reduce(f, xs[, start])` as `acc = start; for v in xs: acc = f(acc, v)`
@@ -217,7 +218,7 @@ class LocalFunctions:
             source = gast.Subscript(_name(seq), gast.Slice(gast.Constant(1, None), None, None), gast.Load())
         step = gast.Assign([_name(acc, gast.Store)], _call(func, [_name(acc), _name(item)]), None)
         stmts.append(gast.For(_name(item, gast.Store), source, [step], [], None))
-        self.stmts([_located(s, self.line) for s in stmts])
+        self.stmts([located(s, self.line) for s in stmts])
         return self.expr(_name(acc))
 
 

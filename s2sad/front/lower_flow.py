@@ -17,7 +17,6 @@ A mixin of `lower.Lowerer`. The IR has structured `If`, `For` (over a `range` ob
 from __future__ import annotations
 
 import builtins
-import copy
 import operator
 from dataclasses import dataclass
 
@@ -27,6 +26,7 @@ from s2sad.core import ir
 from s2sad.core.ir import Atom, Call, Const, Expr, Pack, Var
 from s2sad.core.naming import builtin_ref, runtime_ref
 from s2sad.core.syntax import operator_ref
+from s2sad.front.local_functions import located as _located
 from s2sad.front.lower_expr import getitem_ref
 
 
@@ -419,14 +419,6 @@ def _name(name: str) -> gast.Name:
 
 def _stored(name: gast.Name) -> gast.Name:
     return gast.Name(name.id, gast.Store(), None, None)
-
-
-def _located(node: gast.AST, line: int) -> gast.AST:
-    node = copy.copy(node)
-    for child in gast.walk(node):
-        if "lineno" in child._attributes and getattr(child, "lineno", None) is None:
-            child.lineno, child.col_offset = line, 0
-    return node
 
 
 def _enumerate_call(call: gast.Call) -> bool:
