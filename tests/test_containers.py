@@ -566,3 +566,18 @@ def test_hvp_and_hessian_of_a_list_argument_are_lists():
 def list_energy(xs):
     a = np.asarray(xs)
     return np.sum(np.sin(a) * a)
+
+
+def dict_item_list_then_array(x, y):
+    c = {"b": [0.21, 0.78], "a": [y, x, y]}
+    c["a"] = x
+    return c["a"].sum()
+
+
+@pytest.mark.xfail(strict=True, raises=TypeError, reason="random-program tester seed 2286: the adjoint of "
+                   "c['a'] = x zeroes the slot with 0.0, and the adjoint of the display then reads it as the "
+                   "list it held before (a crash inside generated code, in every reverse mode)")
+def test_a_dict_item_that_held_a_list_overwritten_by_an_array():
+    x, y = np.array([[-0.88, 0.13, -0.19], [0.02, -0.86, 1.08]]), 0.445
+    bx, by = s2sad.grad(dict_item_list_then_array, argnums=(0, 1))(x, y)
+    assert np.array_equal(bx, np.ones_like(x)) and by == 0.0
