@@ -91,9 +91,12 @@ def tangent(fun: object, args: tuple, kwargs: dict, directions: list[Direction],
     if not directions:
         return fun(*args, **kwargs)
     first, rest = directions[0], directions[1:]
-    order = tuple(sorted(first))
     args = api.complete(_target(fun), args)
-    return tangent(_forward(fun, order, made), (*args, *(first[p] for p in order)), kwargs, rest, made)[1]
+    # Every differentiable argument moves, the others along zero (a jvp in fewer arguments
+    # crashed in forward-over-reverse code: the tester's seed 3207).
+    order = tuple(sorted(set(first) | set(api.float_positions(args))))
+    moves = tuple(first[p] if p in first else zeros_like(args[p]) for p in order)
+    return tangent(_forward(fun, order, made), (*args, *moves), kwargs, rest, made)[1]
 
 
 def _entries(tree, leaf_i: int, index: tuple) -> list:

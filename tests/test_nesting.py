@@ -241,3 +241,24 @@ def test_nested_jacobians_of_a_bound_method():
     spring = Spring(2.0)
     nested = s2sad.jacfwd(s2sad.jacrev(spring.force))(X)
     np.testing.assert_allclose(nested, central(s2sad.jacrev(spring.force), X), rtol=1e-6, atol=1e-8)
+
+
+def dict_row_times_row(x, y):
+    c = {"c": y, "b": x}
+    c["a"] = x[1]
+    return c["a"] @ y[0]
+
+
+def test_hessian_in_two_arguments_moves_every_argument():
+    """The tester's seed 3207: a Jacobian taken one argument at a time ran a jvp in that argument
+    alone, which crashed in the forward-over-reverse code; x[1] @ y[0] has the closed form
+    d2/dx[1]dy[0] = I and zero second derivatives within x or within y."""
+    x = np.array([[-0.977, 0.817, -0.481], [0.282, 1.194, 0.458]])
+    y = np.array([[0.624, -0.209, -0.284], [0.498, -0.334, -0.328]])
+    h = s2sad.hessian(dict_row_times_row, argnums=(0, 1))(x, y)
+    expected_xy = np.zeros((2, 3, 2, 3))
+    expected_xy[1, :, 0, :] = np.eye(3)
+    assert np.allclose(h[0][1], expected_xy) and np.allclose(h[1][0], expected_xy.transpose(2, 3, 0, 1))
+    assert np.allclose(h[0][0], 0.0) and np.allclose(h[1][1], 0.0)
+    jf = s2sad.jacfwd(s2sad.grad(dict_row_times_row, argnums=1), argnums=0)(x, y)
+    assert np.allclose(jf, expected_xy.transpose(2, 3, 0, 1))
