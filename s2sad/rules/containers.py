@@ -74,6 +74,14 @@ class getitem_adjoint_rule:
         return c[index]
 
 
+@linear(runtime.zero_item, "adjoint, index, x", linear_in="adjoint", structural=True)
+class zero_item_rule:
+    """A projection (one slot set to zero): its own adjoint."""
+
+    def badjoint(c, index, x):
+        return runtime.zero_item(c, index, x)
+
+
 @linear(runtime.sum_adjoint, "g, items", linear_in="g", structural=True)
 class sum_adjoint_rule:
     def bg(c, g):

@@ -42,8 +42,8 @@ class State:
 
 
 class AdjointStatements:
-    """Needs from the host: ctx (derivs.Context), state (State), containers (set of names),
-    zeroed (a set of names, filled by `zero_out`)."""
+    """Needs from the host: ctx (derivs.Context), state (State), containers and structured
+    (sets of names), zeroed (a set of names, filled by `zero_out`)."""
 
     def temp(self, value: ir.Expr, stmts: list, line: int) -> Var:
         var = Var(self.ctx.namer.temp())
@@ -216,6 +216,20 @@ class AdjointStatements:
         if part is not None:
             self.accumulate(value, self.temp(Call(runtime_ref("unbroadcast"), (part, value)), stmts, line),
                             stmts, line)
+
+    def zero_restored_item(self, save: ir.Save) -> list:
+        """After `x[i] = v`'s adjoint and x's restore, for an x that may be a list or dict: the
+        slot's adjoint becomes a zero shaped like the item x holds again (`zero_item`), so a
+        list there, overwritten by an array, gets back a list of zeros, not `0.0`."""
+        name = save.name
+        if save.kind != "slice" or name not in self.structured or self.state.adj.get(name) is None:
+            return []
+        stmts: list = []
+        badj = self.own(name, stmts, save.line)
+        index = save.stmt.value.args[1]
+        zeroed = self.temp(Call(runtime_ref("zero_item"), (badj, index, Var(name))), stmts, save.line)
+        stmts.append(Assign(badj, zeroed, save.line))
+        return stmts
 
     def pop(self, stmt: Assign) -> list:
         """`v = x.pop()`: push v's adjoint (or a zero) back onto x's."""

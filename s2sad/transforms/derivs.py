@@ -124,30 +124,34 @@ def constructor_slots(value: ir.Expr) -> list[ir.Atom]:
     return [ir.Const(i) for i in range(len(constructor_items(value)))]
 
 
-def container_names(fn: ir.Function, kinds: tuple[str | None, ...] | None) -> set[str]:
+def container_names(fn: ir.Function, kinds: tuple[str | None, ...] | None, writes_keep_kind: bool = False) -> set[str]:
     """Names that may hold a tuple, list, dict or other structure: their adjoints add up with
     `runtime.add` (elementwise, None as zero), not `+`, which would concatenate lists. Only names
     known to hold numbers or arrays (numeric parameters, results of numeric operations, copies of
-    those) use `+`."""
+    those) use `+`. With `writes_keep_kind`, an item write `y[i] = v` leaves an array an array
+    (the names that may hold a list or dict, whose items may themselves be structures)."""
     kinds = kinds or (None,) * len(fn.params)
     numeric = {p for p, k in zip(fn.params, kinds) if k in ("scalar", "array")}
     assigns = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign)]
     targets = {s.target.name for s in assigns}
-    candidates = {s.target.name for s in assigns if _numeric(s.value, targets | set(fn.params))}
+    candidates = {s.target.name for s in assigns if _numeric(s.value, targets | set(fn.params), writes_keep_kind)}
     changed = True
     while changed:  # a name is numeric when every assignment to it is
         changed = False
         for stmt in assigns:
             name = stmt.target.name
-            if name in candidates and not _numeric(stmt.value, numeric | (candidates - set(fn.params))):
+            known = numeric | (candidates - set(fn.params))
+            if name in candidates and not _numeric(stmt.value, known, writes_keep_kind):
                 candidates.discard(name)
                 changed = True
     numeric |= candidates - set(fn.params)
     return (targets | set(fn.params)) - numeric
 
 
-def _numeric(value: ir.Expr, numeric: set[str]) -> bool:
+def _numeric(value: ir.Expr, numeric: set[str], writes_keep_kind: bool = False) -> bool:
     """Whether `value` is a number or an array, given the names known to be numeric."""
+    if writes_keep_kind and isinstance(value, Call) and value.op.value is runtime.setitem:
+        return _numeric(value.args[0], numeric)
     if isinstance(value, ir.Var):
         return value.name in numeric
     if isinstance(value, ir.Const):

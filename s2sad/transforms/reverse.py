@@ -30,13 +30,16 @@ from s2sad.transforms.adjoints import AdjointStatements, State
 from s2sad.transforms.base import TransformContext
 from s2sad.transforms.calls import ReverseCall, rewrite_for_reverse
 from s2sad.transforms.control import branch
-from s2sad.transforms.derivs import Context
+from s2sad.transforms.derivs import Context, container_names
 
 
 class Reverse(AdjointStatements):
     def __init__(self, fn: ir.Function, activity: Activity, namer: Namer, wrt: list[str], single: bool,
-                 containers: set[str], start: dict[str, str | None]) -> None:
+                 containers: set[str], start: dict[str, str | None], structured: set[str] = frozenset()) -> None:
         self.start = start
+        self.structured = structured
+        """Names that may hold a list or dict (not an array written in place): an item write
+        may replace a structure, whose adjoint slot is then a zero of that structure."""
         self.ctx = Context(fn, activity, namer, "b")
         self.wrt = wrt
         self.single = single
@@ -186,7 +189,7 @@ class Reverse(AdjointStatements):
 
     def stmt(self, stmt) -> list:
         if isinstance(stmt, Save):
-            return [Restore(stmt, stmt.line)]
+            return [Restore(stmt, stmt.line)] + self.zero_restored_item(stmt)
         if isinstance(stmt, ir.If):
             return branch(self, stmt)
         if isinstance(stmt, (ir.For, ir.While)):
@@ -273,7 +276,9 @@ def transform(primal: ir.Function, ctx: TransformContext) -> ir.Function:
     `value_and_grad` or `vjp` (which the pipeline then splits into its two sweeps)."""
     request = ctx.request
     start = shapes.initial(primal.params, request.kinds)
-    reverse = Reverse(primal, ctx.activity, ctx.namer, list(request.wrt), request.single, set(ctx.containers), start)
+    structured = container_names(primal, request.kinds, writes_keep_kind=True)
+    reverse = Reverse(primal, ctx.activity, ctx.namer, list(request.wrt), request.single, set(ctx.containers), start,
+                      structured)
     return reverse.run(request.mode, request.has_aux)
 
 

@@ -55,7 +55,7 @@ CUSTOM_TESTED = (builtins.getattr, builtins.sum, builtins.reversed, runtime.copy
                  runtime.like_structure,
                  runtime.concat, runtime.repeat_items, runtime.head, runtime.tail, runtime.pad_head, runtime.pad_tail,
                  runtime.fold_repeats, runtime.unfold_repeats, runtime.sequence_tangent, runtime.rebindable,
-                 runtime.sequence_adjoint_transpose, runtime.unwritten_sequence)
+                 runtime.sequence_adjoint_transpose, runtime.unwritten_sequence, runtime.zero_item)
 """Ops whose arguments or results are containers: checked below with pytrees."""
 
 SPECS = TABLE + [Spec(op) for op in CUSTOM_TESTED]
@@ -170,6 +170,12 @@ TREE_CASES = [
     pytest.param(runtime.sum_adjoint, {"g": np.array([1.0, 2.0])}, {"items": [0.0, np.zeros(2)]},
                  id="sum_adjoint-broadcast"),
     pytest.param(runtime.sum_adjoint, {"g": 1.5}, {"items": [0.0, 0.0, 0.0]}, id="sum_adjoint-floats"),
+    pytest.param(runtime.zero_item, {"adjoint": {"a": [1.0, np.array([1.0, 2.0])], "b": 1.5}},
+                 {"index": "a", "x": {"a": [0.5, np.ones(2)], "b": 2.0}}, id="zero_item-dict"),
+    pytest.param(runtime.zero_item, {"adjoint": [(1.0, -2.0), 1.5]}, {"index": 0, "x": [(0.5, 1.0), 2.0]},
+                 id="zero_item-list"),
+    pytest.param(runtime.zero_item, {"adjoint": [np.array([1.0, 2.0]), 1.5]}, {"index": 0, "x": [np.ones(2), 2.0]},
+                 id="zero_item-array-slot-kept"),
     pytest.param(runtime.sequence_adjoint, {"g": [1.0, 2.0]}, {"items": [0.0, 0.0]}, id="sequence_adjoint"),
     pytest.param(runtime.attribute_adjoint, {"g": np.array([1.0, 2.0])},
                  {"obj": Point(0.0, np.zeros(2)), "name": "y"}, id="attribute_adjoint-namedtuple"),

@@ -164,6 +164,7 @@ EXCLUDED = {
     "reversed": CONTAINERS,
     "getitem_adjoint": CONTAINERS,
     "sum_adjoint": CONTAINERS,
+    "zero_item": CONTAINERS,
     "copy_list": CONTAINERS,
     "reverse_items": CONTAINERS,
     "attribute_adjoint": CONTAINERS,
