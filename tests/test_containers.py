@@ -587,7 +587,15 @@ def dict_key_added_over_a_list(x, y):
     return np.sum(c["a"]) + np.sum(c["a"] * c["b"])
 
 
-OVERWRITTEN_STRUCTURES = [dict_item_list_then_array, list_item_list_then_array, dict_key_added_over_a_list]
+def dict_item_array_then_other_shape(x, y):
+    """Seed 2286 again, shrunk further by the tester: the slot held an array of another shape."""
+    c = {"b": [0.21, 0.78, 0.77], "c": y, "a": np.array([y, x[:, 0][1], y])}
+    c["a"] = x
+    return c["a"].sum() + c["c"] * np.sum(c["a"][0])
+
+
+OVERWRITTEN_STRUCTURES = [dict_item_list_then_array, list_item_list_then_array, dict_key_added_over_a_list,
+                          dict_item_array_then_other_shape]
 
 
 @pytest.mark.parametrize("fun", OVERWRITTEN_STRUCTURES)

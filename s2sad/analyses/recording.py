@@ -34,6 +34,9 @@ class Recorder:
         """Where each kept save outside loops keeps its value (by the save's `sid`)."""
         self.surely: set[str] = set(params)
         """Names bound on every path to the statement being marked."""
+        self.counters_unsaved: set[str] = set()
+        """The counters of the guarded blocks being marked: the adjoint reads a counter only as
+        the whole block left it, which the save before the block's `counter = 0` keeps."""
 
     # ------------------------------------------------------------ the primal sweep, marked
 
@@ -62,6 +65,12 @@ class Recorder:
             return saves + [loop]
         if isinstance(stmt, ir.While):
             return self.while_loop(stmt, defined, in_loop)
+        if isinstance(stmt, ir.Guard):
+            self.counters_unsaved.add(stmt.counter.name)
+            body = self.block(stmt.body, defined, in_loop)
+            self.counters_unsaved.discard(stmt.counter.name)
+            self.surely = before  # the block may stop before any of its statements
+            return [ir.Guard(stmt.manager, stmt.counter, body, stmt.line)]
         if isinstance(stmt, Assign):
             return self.assign(stmt, defined, in_loop)
         if isinstance(stmt, ir.Return):
@@ -78,7 +87,7 @@ class Recorder:
             saves = [Save(container, kind.get(value.op.value, "whole"), in_loop, stmt.line, stmt)]
             if value.op.value in runtime.POPS:  # restored after the re-append, which reads the popped value
                 saves = self.saves_for(name, "value", stmt, defined, in_loop, stmt.line) + saves
-        else:
+        elif name not in self.counters_unsaved:
             saves = self.saves_for(name, "value", stmt, defined, in_loop, stmt.line)
         defined.add(name)
         self.surely.add(name)

@@ -107,6 +107,8 @@ class Emitter:
             return [head] + self.nested(stmt.body, inner)
         if isinstance(stmt, ir.While):
             return self.while_loop(stmt, indent)
+        if isinstance(stmt, ir.Guard):
+            return [f"{indent}with {stmt.manager.name}:"] + self.nested(stmt.body, inner)
         raise ir.unknown(stmt, "emission")
 
     def param(self, name: str) -> str:
@@ -222,8 +224,8 @@ def _inlinable(body: list[ir.Stmt], temps: set[str], reads: Counter) -> set[str]
             continue
         inputs = _inputs(stmt, body[:i], out)
         for later in body[i + 1:]:
-            if stmt.target.name in ir.reads(later):
-                if not _is_seed(later) and not ir.is_inplace(stmt.value):
+            if stmt.target.name in ir.reads(later):  # (a guard's manager keeps its name: `with attempt:`)
+                if not _is_seed(later) and not ir.is_inplace(stmt.value) and not isinstance(later, ir.Guard):
                     out.add(stmt.target.name)
                 break
             if ir.writes(later) & inputs or not isinstance(later, (Assign, ir.Return)):

@@ -14,8 +14,9 @@ Contract (checked by `verify`):
   `items.append(v)` is `items = list_append(items, v)`), which mutates its first argument;
   `v = list_pop(items)` mutates `items` and binds `v`.
 - `Return` is the last statement of the body and returns an atom or a `Pack` of atoms.
-- `If`, `For` and `While` hold nested statement lists; `COMPOUND` names them, and `children`
-  and `rebuild` are the one place that knows their blocks.
+- `If`, `For`, `While` and `Guard` (a `try` block that may stop early) hold nested statement
+  lists; `COMPOUND` names them, and `children` and `rebuild` are the one place that knows their
+  blocks.
 - `Save` and `Restore` exist only inside reverse mode, between its primal-sweep marking and
   `Recorder.finish`, which turns the ones the adjoint sweep needs into plain statements: a
   `Save` (before the statement that overwrites a variable) keeps the old value, and the
@@ -151,6 +152,21 @@ class While:
 
 
 @dataclass
+class Guard:
+    """The block of a `try`, run as `with manager: body` (`runtime.TryBlock` as the manager):
+    an error an `except` of the `try` catches stops the body where it was raised, and the code
+    after the block goes on. `counter` counts the body's top-level statements that finished
+    (the lowering assigns it after each one; before a compound one, minus its number), so that
+    the adjoint sweep undoes exactly the statements that ran."""
+
+    manager: Var
+    counter: Var
+    body: list[Stmt]
+    line: int = 0
+    sid: int = _sid_field()
+
+
+@dataclass
 class Save:
     """Reverse mode: the value of `name` before the statement after this one changes it."""
 
@@ -185,9 +201,9 @@ class Restore:
     sid: int = _sid_field()
 
 
-Stmt = Union[Assign, Return, If, For, While, Save, Restore]
+Stmt = Union[Assign, Return, If, For, While, Guard, Save, Restore]
 
-COMPOUND = (If, For, While)
+COMPOUND = (If, For, While, Guard)
 """The statements that hold nested statement lists."""
 
 
@@ -239,6 +255,8 @@ def reads(stmt: Stmt) -> set[str]:
         return {stmt.test.name} if isinstance(stmt.test, Var) else set()
     if isinstance(stmt, For):
         return {stmt.iter.name} if isinstance(stmt.iter, Var) else set()
+    if isinstance(stmt, Guard):
+        return {stmt.manager.name}
     if isinstance(stmt, Save):
         return set() if stmt.maybe_unbound else {stmt.name}
     if isinstance(stmt, Restore):
@@ -272,7 +290,7 @@ def writes(stmt: Stmt) -> set[str]:
         return {stmt.target.name}
     if isinstance(stmt, Restore):
         return {stmt.save.name}
-    if isinstance(stmt, (Return, If, While, Save)):
+    if isinstance(stmt, (Return, If, While, Guard, Save)):
         return set()
     raise unknown(stmt, "ir.writes")
 
@@ -296,6 +314,8 @@ def rebuild(stmt: Stmt, fix) -> Stmt:
         return For(stmt.target, stmt.iter, fix(stmt.body), stmt.line)
     if isinstance(stmt, While):
         return While(fix(stmt.test_body), stmt.test, fix(stmt.body), stmt.line)
+    if isinstance(stmt, Guard):
+        return Guard(stmt.manager, stmt.counter, fix(stmt.body), stmt.line)
     if isinstance(stmt, SIMPLE):
         return stmt
     raise unknown(stmt, "ir.rebuild")
@@ -316,6 +336,8 @@ def children(stmt: Stmt) -> list[list[Stmt]]:
         return [stmt.body]
     if isinstance(stmt, While):
         return [stmt.test_body, stmt.body]
+    if isinstance(stmt, Guard):
+        return [stmt.body]
     if isinstance(stmt, SIMPLE):
         return []
     raise unknown(stmt, "ir.children")

@@ -12,6 +12,7 @@ from s2sad.core.ir import (
     Expr,
     For,
     Function,
+    Guard,
     If,
     Ref,
     Restore,
@@ -64,6 +65,8 @@ def _format_compound(stmt: Stmt, indent: str) -> list[str]:
     if isinstance(stmt, For):
         out = [f"{indent}for {stmt.target.name} in {format_atom(stmt.iter)}:"]
         return out + (_block(stmt.body, inner) or [f"{inner}pass"])
+    if isinstance(stmt, Guard):
+        return [f"{indent}with {stmt.manager.name}:"] + (_block(stmt.body, inner) or [f"{inner}pass"])
     if isinstance(stmt, While):
         out = [f"{indent}while True:"] + _block(stmt.test_body, inner)
         out += [f"{inner}if not {format_atom(stmt.test)}:", f"{inner}    break"]

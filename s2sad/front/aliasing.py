@@ -257,7 +257,7 @@ def _bind_copies(body: list[ir.Stmt], moved: set[int], namer: Namer) -> list[ir.
     """Each binding in `moved` binds a copy of its value (a view is read first, then copied)."""
     out: list[ir.Stmt] = []
     for stmt in body:
-        if isinstance(stmt, (ir.If, ir.For, ir.While)):
+        if isinstance(stmt, ir.COMPOUND):
             stmt = ir.rebuild(stmt, lambda block: _bind_copies(block, moved, namer))
         elif stmt.sid in moved:
             value = stmt.value
@@ -321,7 +321,7 @@ def _flatten(body: list[ir.Stmt], loops: tuple = (), offset: int = 0) -> list[tu
             span = (start, start + len(inner) - 1)
             out += [(s, tuple(span if b is None and k == len(loops) else b for k, b in enumerate(lp)))
                     for s, lp in inner]
-        elif isinstance(stmt, ir.If):
+        elif isinstance(stmt, (ir.If, ir.Guard)):
             for child in ir.children(stmt):
                 out += _flatten(child, loops, offset + len(out))
     return out
@@ -472,7 +472,8 @@ def _branches(body: list[ir.Stmt], inside: frozenset = frozenset()) -> dict[int,
     for stmt in body:
         out[stmt.sid] = inside
         for arm, child in enumerate(ir.children(stmt)):
-            out.update(_branches(child, inside | {(stmt.sid, arm)} if isinstance(stmt, ir.If) else inside))
+            arms = isinstance(stmt, (ir.If, ir.Guard))  # a guarded block may stop before any statement
+            out.update(_branches(child, inside | {(stmt.sid, arm)} if arms else inside))
     return out
 
 

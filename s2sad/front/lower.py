@@ -39,6 +39,8 @@ class Lowerer(ExprLowering, FlowLowering, StatementLowering):
         self.loops: list[Loop] = []
         self.loop_returns = False
         self.ret: tuple[str, str] | None = None
+        self.handling: list[ir.Atom] = []
+        """The `try_block` of each `except` block being lowered, innermost last (a bare `raise`)."""
         self.augmented: dict[int, tuple] = {}
         """`y += v` on a name: the statement computing `y + v`, by id, and where the user wrote it."""
         args = parsed.tree.args

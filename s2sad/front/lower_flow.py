@@ -48,6 +48,7 @@ def _contains(nodes: list, kinds: tuple, into_loops: bool) -> bool:
                 return True
             continue
         children = [c for c in gast.iter_child_nodes(node) if isinstance(c, gast.stmt)]
+        children += [s for c in gast.iter_child_nodes(node) if isinstance(c, gast.ExceptHandler) for s in c.body]
         if _contains(children, kinds, into_loops):
             return True
     return False

@@ -15,10 +15,13 @@ A mixin of `lower.Lowerer`:
 
 from __future__ import annotations
 
+import itertools
+import operator
+
 import gast
 
 from s2sad.core import ir
-from s2sad.core.ir import Atom, Call, Const, Pack
+from s2sad.core.ir import Atom, Call, Const, Pack, Var
 from s2sad.core.naming import runtime_ref
 from s2sad.core.syntax import operator_ref
 from s2sad.front.lower_expr import describe, getitem_ref
@@ -32,8 +35,6 @@ class StatementLowering:
     def stmt_Assert(self, node: gast.Assert) -> None:
         if not __debug__:  # pragma: no cover - python -O drops asserts, and so do we
             return
-        import operator
-
         test = self.condition(node.test)
         failed = self.emit(self.namer.temp(), Call(operator_ref(operator.not_), (test,)))
 
@@ -46,7 +47,15 @@ class StatementLowering:
     def stmt_With(self, node: gast.With) -> None:
         """`with m as v: body`: `v = enter_context(m)`, the body, `exit_context(m)`, for each
         manager in turn (exits in reverse). The enter and exit run where Python runs them, in
-        the primal sweep; the adjoint sweep of the body runs without the manager."""
+        the primal sweep; the adjoint sweep of the body runs without the manager. (`with attempt:`
+        on a `try_block`, in derivative code being differentiated again, is a `try` block.)"""
+        attempt = self.try_manager(node)
+        if attempt is not None:
+            counter = self.emit(self.fresh_local("done"), Const(0))
+            body = self.sub_block(lambda: self.stmts(node.body))
+            self.line = node.lineno
+            self.body.append(ir.Guard(attempt, counter, _counted(body, counter), node.lineno))
+            return
         managers = []
         for item in node.items:
             manager = self.emit(self.fresh_local("manager"), self.to_atom(item.context_expr))
@@ -59,36 +68,89 @@ class StatementLowering:
         for manager in reversed(managers):
             self.emit(self.namer.temp(), Call(runtime_ref("exit_context"), (manager,)))
 
+    def try_manager(self, node: gast.With) -> Var | None:
+        """The variable of `with attempt:` where `attempt` is bound by a `try_block(...)` call
+        (as derivative code spells a `try` block), else None."""
+        if len(node.items) != 1 or node.items[0].optional_vars is not None:
+            return None
+        name = node.items[0].context_expr
+        if not isinstance(name, gast.Name):
+            return None
+        for assign in gast.walk(self.parsed.tree):
+            if (isinstance(assign, gast.Assign) and isinstance(assign.value, gast.Call)
+                    and any(isinstance(t, gast.Name) and t.id == name.id for t in assign.targets)
+                    and self.resolve(assign.value.func) == runtime_ref("try_block")):
+                atom = self.to_atom(name)
+                return atom if isinstance(atom, Var) else None
+        return None
+
     def stmt_Raise(self, node: gast.Raise) -> None:
+        if node.exc is None and self.handling:  # `raise` in an `except`: the error it caught, again
+            error = self.emit(self.namer.temp(), Call(runtime_ref("caught_error"), (self.handling[-1],)))
+            self.emit(self.namer.temp(), Call(runtime_ref("raise_error"), (error,)))
+            return
         if node.exc is None:
             raise self.unsupported(node, "a bare `raise` outside an `except` block")
         atoms = (self.to_atom(node.exc),) + ((self.to_atom(node.cause),) if node.cause is not None else ())
         self.emit(self.namer.temp(), Call(runtime_ref("raise_error"), atoms))
 
     def stmt_Try(self, node: gast.Try) -> None:
-        """`try`: the path on which the block raises nothing, which is exact whenever it runs:
-        the block inside a `try_block` manager (an error that an `except` would catch gets a
-        note naming the `try`), then `else` unless the block left the function or the loop,
-        then `finally`. The `except` blocks are not lowered."""
+        """`try`: the block as an `ir.Guard` (`with attempt:` in generated code, a
+        `runtime.TryBlock` that swallows what an `except` catches), a counter of the block's
+        statements that finished, then the `except` that caught the error (`try_outcome`
+        says which) or `else`, then `finally`. The derivative follows the path that ran."""
         for final in node.finalbody:
             if _contains([final], (gast.Return, gast.Break, gast.Continue), into_loops=False):
                 raise self.unsupported(final, "`return`, `break` or `continue` in a `finally` block",
                                        "move it after the `try` statement")
         where = self.parsed.where(node)
-        handled = self.handled_types(node.handlers)
-        marker = self.emit(self.fresh_local("attempt"), Call(runtime_ref("try_block"), (
+        handled = self.handler_types(node.handlers)
+        attempt = self.emit(self.fresh_local("attempt"), Call(runtime_ref("try_block"), (
             Const((where.filename, where.line, where.col, where.text)), handled, Const(bool(node.finalbody)))))
-        self.emit(self.namer.temp(), Call(runtime_ref("enter_context"), (marker,)))
-        self.stmts(node.body)
+        counter = self.emit(self.fresh_local("done"), Const(0))
+        body = self.sub_block(lambda: self.stmts(node.body))
         self.line = node.lineno
-        self.emit(self.namer.temp(), Call(runtime_ref("exit_context"), (marker,)))
+        self.body.append(ir.Guard(attempt, counter, _counted(body, counter), node.lineno))
+        caught = self.emit(self.fresh_local("caught"), Call(runtime_ref("try_outcome"), (attempt, counter)))
+        self.handlers(node, attempt, caught, 0)
+        self.stmts(node.finalbody)
+
+    def handlers(self, node: gast.Try, attempt: Atom, caught: Atom, i: int) -> None:
+        """`if caught == 1: <first except> else: if caught == 2: ... else: <else block>`."""
+        if i == len(node.handlers):
+            self.try_else(node)
+            return
+        handler = node.handlers[i]
+        test = self.emit(self.namer.temp(), Call(operator_ref(operator.eq), (caught, Const(i + 1))))
+
+        def handle() -> None:
+            if handler.name is not None:
+                self.store(handler.name, self.emit(self.namer.temp(), Call(runtime_ref("caught_error"), (attempt,))))
+            self.handling.append(attempt)
+            try:
+                self.stmts(handler.body)
+            finally:
+                self.handling.pop()
+
+        body = self.sub_block(handle)
+        orelse = self.sub_block(lambda: self.handlers(node, attempt, caught, i + 1))
+        self.body.append(ir.If(test, body, orelse, handler.lineno))
+
+    def try_else(self, node: gast.Try) -> None:
+        """The `else` block: when the block raised nothing and did not leave the function or loop."""
         flags = self.exit_flags(gast.If(gast.Constant(True, None), node.body, []))
         if node.orelse and flags:
             guard = self.none_set(flags)
             self.body.append(ir.If(guard, self.sub_block(lambda: self.stmts(node.orelse)), [], self.line))
         else:
             self.stmts(node.orelse)
-        self.stmts(node.finalbody)
+
+    def handler_types(self, handlers: list[gast.ExceptHandler]) -> Atom:
+        """The exception classes each `except` clause names: a tuple of tuples, one per clause."""
+        atoms = [self.handled_types([handler]) for handler in handlers]
+        if all(isinstance(a, Const) for a in atoms):
+            return Const(tuple(a.value for a in atoms))
+        return self.emit(self.namer.temp(), Pack(tuple(atoms)))
 
     def handled_types(self, handlers: list[gast.ExceptHandler]) -> Atom:
         """The exception classes the `except` clauses name, as one tuple (bare `except`: all)."""
@@ -156,6 +218,28 @@ class StatementLowering:
         rest = gast.ListComp(_name(item), [gast.comprehension(gast.Name(item, gast.Store(), None, None), middle,
                                                               [], 0)])
         self.store(elts[star].value, self.to_atom(_located(rest, self.line)))
+
+
+def _counted(body: list[ir.Stmt], counter: Var) -> list[ir.Stmt]:
+    """The block of a `try` with its statements counted, in the order they run (see `_count`)."""
+    return _count(body, counter, itertools.count(1))
+
+
+def _count(body: list[ir.Stmt], counter: Var, numbers) -> list[ir.Stmt]:
+    """`counter = k` after each plain statement (it finished), before each `if` (it was entered;
+    its branches are counted inside), and around each loop: `-k` before, `k` after (an error
+    raised inside a loop is told apart, and refused)."""
+    out: list[ir.Stmt] = []
+    for stmt in body:
+        if isinstance(stmt, ir.If):
+            out.append(ir.Assign(counter, Const(next(numbers)), stmt.line))
+            out.append(ir.rebuild(stmt, lambda block: _count(block, counter, numbers)))
+        elif isinstance(stmt, ir.COMPOUND):
+            k = next(numbers)
+            out += [ir.Assign(counter, Const(-k), stmt.line), stmt, ir.Assign(counter, Const(k), stmt.line)]
+        else:
+            out += [stmt, ir.Assign(counter, Const(next(numbers)), stmt.line)]
+    return out
 
 
 def _name(name: str) -> gast.Name:

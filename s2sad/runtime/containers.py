@@ -41,10 +41,11 @@ def item_or_missing(x, index):
 def zero_item(adjoint, index, x):
     """The adjoint of a list or dict after the adjoint of `x[index] = v` and x's restore: the
     slot (zeroed with 0.0) becomes a zero shaped like the item x holds again where that item is
-    a structure (a list that `x[index] = array` replaced). A new container where anything
-    changes, so that it differentiates as a function. (A key the write added keeps its 0.0.)"""
+    an array or a structure (a list, or an array of another shape, that `x[index] = v`
+    replaced). A new container where anything changes, so that it differentiates as a function.
+    (A key the write added keeps its 0.0.)"""
     old = item_or_missing(x, index)
-    if isinstance(old, (list, tuple, dict)) and isinstance(adjoint, (list, dict)):
+    if isinstance(old, (list, tuple, dict, np.ndarray)) and isinstance(adjoint, (list, dict)):
         adjoint = adjoint.copy()
         adjoint[index] = zeros_like(old)
     return adjoint

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import threading
 
+from s2sad.errors import UnsupportedValue
+
 _open = threading.local()
 
 
@@ -48,31 +50,55 @@ def unwind_contexts(err: BaseException) -> None:
 
 
 class TryBlock:
-    """The manager the lowering puts around the block of a `try` (see `s2sad.front.lower_stmts`):
-    the derivative code follows the path on which the block raises nothing. An error raised in
-    it propagates, as Python's would when no `except` matches it; where one matches, or a
-    `finally` block was skipped, the error gets a note naming the `try` line."""
+    """The manager of a `try` block in generated code (`with attempt:`, see
+    `s2sad.front.lower_stmts`). An error that an `except` clause catches is swallowed, as Python
+    would, and remembered: `caught` is the number of the clause (1 for the first; 0 when the
+    block raised nothing) and `error` the error. Any other error propagates, with a note where a
+    `finally` block is skipped by it."""
 
-    def __init__(self, where: tuple, handled: tuple = (), final: bool = False):
-        self.where, self.handled, self.final = where, handled, final
+    def __init__(self, where: tuple, handlers: tuple = (), final: bool = False):
+        self.where, self.handlers, self.final = where, handlers, final
+        self.caught, self.error = 0, None
 
     def __enter__(self):
         return self
 
     def __exit__(self, kind, err, traceback) -> bool:
-        filename, line = self.where[:2]
-        if err is not None and isinstance(err, self.handled):
-            err.add_note(f"s2sad: Python would handle this error in an `except` of the `try` at {filename}:{line}; "
-                         "s2sad differentiates a `try` whose block raises nothing (check before the call "
-                         "that could raise, with an `if`)")
-        elif err is not None and self.final:
+        if err is None:
+            return False
+        for number, types in enumerate(self.handlers, 1):
+            if isinstance(err, types):
+                self.caught, self.error = number, err
+                return True
+        if self.final:
+            filename, line = self.where[:2]
             err.add_note(f"s2sad: the `finally` block of the `try` at {filename}:{line} did not run in the "
                          "derivative code")
         return False
 
 
-def try_block(where: tuple, handled: tuple = (), final: bool = False) -> TryBlock:
-    return TryBlock(where, handled, final)
+def try_block(where: tuple, handlers: tuple = (), final: bool = False) -> TryBlock:
+    """The manager for one run of a `try` statement: `handlers` holds, for each `except`
+    clause, the tuple of exception classes it names."""
+    return TryBlock(where, handlers, final)
+
+
+def try_outcome(attempt: TryBlock, done: int) -> int:
+    """Which `except` clause caught an error in the block (0: none). An error raised inside a
+    loop of the block (`done` < 0: the loop started and did not finish) left part of it run,
+    which the derivative cannot follow: refused."""
+    if attempt.caught and done < 0:
+        filename, line = attempt.where[:2]
+        raise UnsupportedValue(
+            f"an error that an `except` catches was raised inside a loop in the block of the `try` at "
+            f"{filename}:{line}: s2sad follows a `try` block that stops outside loops (put the `try` inside the "
+            "loop, around the statement that raises)")
+    return attempt.caught
+
+
+def caught_error(attempt: TryBlock) -> BaseException:
+    """The error the `except` block handles (`except E as err`; a bare `raise` raises it again)."""
+    return attempt.error
 
 
 def raise_error(error, *cause):
@@ -98,4 +124,5 @@ def call_unpacking(fn, spec, *values):
     return fn(*args, **kwargs)
 
 
-__all__ = ["call_unpacking", "TryBlock", "enter_context", "exit_context", "raise_error", "try_block", "unwind_contexts"]
+__all__ = ["call_unpacking", "TryBlock", "caught_error", "enter_context", "exit_context", "raise_error", "try_block",
+           "try_outcome", "unwind_contexts"]

@@ -56,6 +56,8 @@ class Forward:
                  containers: set[str] = frozenset()) -> None:
         self.ctx = Context(fn, activity, namer, "d")
         self.containers = containers
+        self.guarded: list[set[str]] = []
+        """For each `try` block the sweep is in, the active names it assigns."""
         self.wrt = wrt
         self.state = State()
 
@@ -78,13 +80,15 @@ class Forward:
         if isinstance(stmt, Assign):
             out = self.assign(stmt)
             self.state.defined.add(stmt.target.name)
-            return out
+            return out + (self.real_zeros(set().union(*self.guarded), stmt.line) if self.guarded else [])
         if isinstance(stmt, ir.Return):
             return self.ret(stmt)
         if isinstance(stmt, ir.If):
             return branch(self, stmt)
         if isinstance(stmt, (ir.For, ir.While)):
             return self.loop(stmt)
+        if isinstance(stmt, ir.Guard):
+            return self.guard(stmt)
         raise ir.unknown(stmt, "the forward transform")
 
     # ------------------------------------------------------------ helpers
@@ -300,6 +304,24 @@ class Forward:
         end.zero -= set(names)
         end.owned |= set(names)
         return [Assign(self.ctx.dname(n), Call(runtime_ref("zeros_like"), (Var(n),)), line) for n in names]
+
+    def guard(self, stmt: ir.Guard) -> list[ir.Stmt]:
+        """A `try` block may stop after any of its statements: each tangent the block assigns is
+        real before it and after each of its assignments (never a symbolic zero the code after
+        the block could not tell from a stale value), and the tangent code runs in the guard."""
+        names = ir.assigned(stmt.body) & self.ctx.activity.active
+        before = self.real_zeros(names, stmt.line)
+        start = self.state.copy()
+        self.guarded.append(names)
+        try:
+            body = self.block(stmt.body)
+        finally:
+            self.guarded.pop()
+        self.state = self.state.join(start)
+        return before + [ir.Guard(stmt.manager, stmt.counter, body, stmt.line)]
+
+    def real_zeros(self, names: set[str], line: int) -> list[ir.Stmt]:
+        return [self.zero_out(n, line) for n in sorted(names & self.state.zero & self.state.defined)]
 
     # ------------------------------------------------------------ return
 

@@ -18,6 +18,8 @@ Forms: `grad` (seed 1, return the gradients), `value_and_grad` (also the value) 
 
 from __future__ import annotations
 
+import operator
+
 from s2sad import runtime
 from s2sad.analyses import shapes
 from s2sad.analyses.activity import Activity
@@ -26,6 +28,7 @@ from s2sad.core import ir
 from s2sad.core.ir import Assign, Atom, Call, Const, Pack, Restore, Save, Var
 from s2sad.core.modes import VALUE_AND_GRAD, VJP
 from s2sad.core.naming import Namer, builtin_ref, numpy_ref, runtime_ref
+from s2sad.core.syntax import operator_ref
 from s2sad.transforms.adjoints import AdjointStatements, State
 from s2sad.transforms.base import TransformContext
 from s2sad.transforms.calls import ReverseCall, rewrite_for_reverse
@@ -47,6 +50,8 @@ class Reverse(AdjointStatements):
         self.containers = containers
         self.recorder = Recorder(namer, set(fn.params), _maybe_dicts(fn))
         self.calls: dict[int, ReverseCall] = {}
+        self.guards: list[Var] = []
+        """The counter of each `try` block the sweep is in, innermost last."""
         self.zeroed: set[str] = set()
         """Names whose adjoint `zero_out` made a real zero of (see `predefine`)."""
         self.shape_of: dict[str, str] = {}
@@ -181,7 +186,12 @@ class Reverse(AdjointStatements):
     # ------------------------------------------------------------ the adjoint sweep
 
     def block(self, primal: list) -> list:
-        """The adjoint of a primal block (with its save markers), in reverse order."""
+        """The adjoint of a primal block (with its save markers), in reverse order; in a `try`
+        block, piece by piece as far as the block got (`guarded`)."""
+        if self.guards:
+            pieces = _segments(primal, self.guards[-1])
+            if pieces:
+                return self.guarded(pieces, self.guards[-1], 0)
         out: list = []
         for stmt in reversed(primal):
             out += self.stmt(stmt)
@@ -194,9 +204,35 @@ class Reverse(AdjointStatements):
             return branch(self, stmt)
         if isinstance(stmt, (ir.For, ir.While)):
             return self.loop(stmt)
+        if isinstance(stmt, ir.Guard):
+            self.guards.append(stmt.counter)
+            try:
+                return self.block(stmt.body)
+            finally:
+                self.guards.pop()
         if isinstance(stmt, Assign):
             return self.assign(stmt)
         raise ir.unknown(stmt, "the reverse transform")
+
+    def guarded(self, pieces: list[tuple[int, list]], counter: Var, i: int) -> list:
+        """A `try` block's adjoint: each counted piece's adjoint runs where the block got that far
+        (`counter >= k`; see `front.lower_stmts._count`), as nested branches, so a block that
+        stopped early is undone from where it stopped. Each test reads the counter as the block
+        left it (nothing in the block saves it)."""
+        if i == len(pieces):
+            return []
+        k, piece = pieces[i]
+        line = piece[-1].line
+        out: list = []
+        test = self.temp(Call(operator_ref(operator.ge), (counter, Const(k))), out, line)
+        start = self.state.copy()
+        body = self.guarded(pieces, counter, i + 1)
+        for stmt in reversed(piece):  # (the branches of an `if` in it are cut again, by `block`)
+            body += self.stmt(stmt)
+        ran = self.state
+        self.state = ran.join(start)
+        body += self.reconcile(ran, line)
+        return out + [ir.If(test, body, self.reconcile(start, line), line)]
 
     def reconcile(self, branch: State, line: int) -> list:
         """At the end of a branch or loop body, make real the adjoints the joined state has."""
@@ -239,6 +275,35 @@ class Reverse(AdjointStatements):
         span = Var(self.ctx.namer.temp())
         head = Assign(span, Call(builtin_ref("range"), (trips,)), line)
         return [head, ir.For(Var(self.ctx.namer.fresh("_")), span, body, line)]
+
+
+def _segments(body: list, counter: Var) -> list[tuple[int, list]]:
+    """A counted block cut into pieces, each with the count that says it ran: a plain statement
+    with the `counter = k` after it, an `if` with the `counter = k` before it. Empty where the
+    block has no counts of its own (a loop's body)."""
+    pieces: list[tuple[int, list]] = []
+    current: list = []
+    key = None
+    for i, stmt in enumerate(body):
+        current.append(stmt)
+        count = _count_of(stmt, counter)
+        if count is not None and count > 0:
+            key = count
+            if not (i + 1 < len(body) and isinstance(body[i + 1], ir.If)):
+                pieces.append((key, current))
+                current, key = [], None
+        elif isinstance(stmt, ir.If) and key is not None:
+            pieces.append((key, current))
+            current, key = [], None
+    if current and pieces:
+        pieces[-1][1].extend(current)
+    return pieces
+
+
+def _count_of(stmt, counter: Var) -> int | None:
+    if isinstance(stmt, Assign) and stmt.target == counter and isinstance(stmt.value, Const):
+        return stmt.value.value
+    return None
 
 
 def _looped(body: list, in_loop: bool = False) -> set[str]:

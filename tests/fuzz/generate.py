@@ -76,6 +76,7 @@ class Generator:
         self.counter = 0
         self.helpers: list[Helper] = []
         self.loop_depth = 0
+        self.uses_checked = False
 
     # ---- names and choices -------------------------------------------------------------
     def fresh(self, prefix: str = "v") -> str:
@@ -281,7 +282,30 @@ class Generator:
             return [f"if {c}:", f"    return {self.expr(ret, scope, 2)}"]
         if pick < 0.92 and in_while:
             return [f"if {self.condition(scope, 1)}:", f"    {rng.choice(['break', 'continue'])}"]
+        if pick >= 0.95:
+            return self.try_stmt(scope, depth, ret, in_while)
         return self.assign(scope)
+
+    def try_stmt(self, scope: Scope, depth: int, ret: Shape | None, in_while: bool) -> list[str]:
+        """`try` whose block calls `checked(v, limit)`, which raises ValueError where v > limit
+        (at the top of the block or in an `if` of it), with an `except` and maybe `else`/`finally`.
+        Names the block binds are not used after it (they may be unbound there)."""
+        rng = self.rng
+        self.uses_checked = True
+        body_scope = scope.child()
+        lines = self.block(body_scope, rng.randint(0, 1), depth - 1, ret, in_while)
+        check = [f"{self.fresh()} = checked({self.expr((), body_scope, 2)}, {_lit(rng, -0.8, 0.8)})"]
+        if self.chance(0.3):
+            check = [f"if {self.condition(body_scope, 1)}:", *_indent(check)]
+        lines = [line for line in lines if line != "pass"] + check
+        after = self.block(body_scope, rng.randint(0, 1), depth - 1, ret, in_while)
+        lines += [line for line in after if line != "pass"]
+        out = ["try:", *_indent(lines), "except ValueError:"]
+        out += _indent(self.block(scope.child(), rng.randint(1, 2), depth - 1, ret, in_while))
+        for clause in ("else", "finally"):
+            if self.chance(0.3):
+                out += [f"{clause}:", *_indent(self.block(scope.child(), 1, depth - 1, ret, in_while))]
+        return out
 
     def _bind(self, scope: Scope, name: str, value: str, var: Var) -> None:
         """Record `name = value`; a value that may share memory with another name makes both read-only."""
@@ -587,11 +611,17 @@ class Generator:
         out = rng.choice([(3,), (2,), (2, 3)]) if vector else ()
         names = ["x", "y", "z"][: len(shapes)]
         chunks.append(self.function("f", list(zip(names, shapes)), out, rng.randint(2, 6)))
+        if self.uses_checked:
+            chunks.insert(0, CHECKED)
         source = "import math\n\nimport numpy as np\n\n\n" + "\n\n\n".join("\n".join(c) for c in chunks) + "\n"
         nrng = np.random.default_rng(self.seed)
         args = tuple(float(round(nrng.uniform(-1.2, 1.2), 3)) if s == () else np.round(nrng.uniform(-1.2, 1.2, s), 3)
                      for s in shapes)
         return Program(self.seed, source, args, vector)
+
+
+CHECKED = ["def checked(v, limit):", "    if v > limit:", "        raise ValueError('over the limit')", "    return v"]
+"""The helper a generated `try` block calls: it raises where its value is over the limit."""
 
 
 def _indent(lines: list[str]) -> list[str]:

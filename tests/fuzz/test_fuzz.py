@@ -62,10 +62,11 @@ def test_programs_are_deterministic():
 
 
 def test_generator_covers_the_constructs():
-    text = "\n".join(generate(seed).source for seed in range(60))
+    text = "\n".join(generate(seed).source for seed in range(80))
     for construct in ("if ", "elif ", "else:", "for ", "while ", "break", "continue", "return", "enumerate(",
                       "zip(", ".append(", ".pop()", "] = ", "] += ", "{'", " for ", "np.sum(", "axis=", " @ ",
-                      "[1:]", "def h0(", "(p, n - 1)", "math.", "np.where("):
+                      "[1:]", "def h0(", "(p, n - 1)", "math.", "np.where(", "try:", "except ValueError:",
+                      "finally:"):
         assert construct in text, construct
 
 

@@ -83,7 +83,9 @@ NONDIFF = [
     Nondiff(runtime.raise_error, "(x[0] > 1e9 and op(ValueError('never'))) * 1.0 + 0.5"),
     Nondiff(runtime.enter_context, "(op(__import__('contextlib').nullcontext()) is None) + 0.5"),
     Nondiff(runtime.exit_context, "(op(__import__('contextlib').nullcontext()) is None) + 0.5"),
-    Nondiff(runtime.try_block, "(op(('f.py', 1, 0, ''), (KeyError,)).handled == (KeyError,)) + x * 0.0"),
+    Nondiff(runtime.try_block, "(op(('f.py', 1, 0, ''), ((KeyError,),)).handlers == ((KeyError,),)) + x * 0.0"),
+    Nondiff(runtime.try_outcome, "op(__import__('s2sad').runtime.try_block(('f.py', 1, 0, '')), 2) + x * 0.0"),
+    Nondiff(runtime.caught_error, "(op(__import__('s2sad').runtime.try_block(('f.py', 1, 0, ''))) is None) + x * 0.0"),
 ]
 
 
