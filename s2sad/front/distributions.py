@@ -24,6 +24,7 @@ import sys
 import gast
 
 from s2sad.core.ir import Assign, Atom, Call, Const, Expr, Ref, Var
+from s2sad.front.callees import NOT_STATIC
 from s2sad.rules.registry import lookup
 
 METHODS = frozenset({"logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "logpmf", "pmf"})
@@ -67,8 +68,8 @@ def frozen_constants(value: object) -> tuple[object, tuple, dict] | None:
 
 
 class FrozenDistributions:
-    """Needs from the host: parsed, locals, renames, namer, emit(), to_atom(), call_arg(),
-    check_keyword(), resolve(), fresh_local(), written(), unsupported()."""
+    """Needs from the host: parsed, locals, renames, namer, body, line, call_arg(), check_keyword(),
+    resolve(), static_value(), fresh_local(), written(), unsupported()."""
 
     def frozen_call(self, node: gast.Call) -> Expr | None:
         """`norm(mu, s).logpdf(x)` (and the other forms, see the module docstring) as
@@ -109,13 +110,13 @@ class FrozenDistributions:
             return known
         if not isinstance(owner, (gast.Name, gast.Attribute)):
             return None
-        ref = self.resolve(owner)
-        constants = None if ref is None else frozen_constants(ref.value)
+        value = self.static_value(owner)  # records the global, cell or attribute read: rebinding it rebuilds the code
+        constants = None if value is NOT_STATIC else frozen_constants(value)
         if constants is None:
             return None
         dist, args, kwds = constants
         spelled = Ref(dist, ("scipy_stats", _name_of(dist)), sys.modules["scipy.stats"])
-        prefix = "_".join(ref.path)
+        prefix = _spelling(owner)
         args = tuple(_constant(a, f"{prefix}_arg{i}") for i, a in enumerate(args))
         return spelled, args, tuple((k, _constant(v, f"{prefix}_{k}")) for k, v in kwds.items())
 
@@ -192,6 +193,15 @@ def _constant(value: object, name: str) -> Atom:
     if value is None or type(value) in (bool, int, float, str):
         return Const(value)
     return Ref(value, (name,))
+
+
+def _spelling(owner: gast.expr) -> str:
+    """`MODEL.prior` as `MODEL_prior`: the start of the names its parameters get."""
+    parts = []
+    while isinstance(owner, gast.Attribute):
+        parts.insert(0, owner.attr)
+        owner = owner.value
+    return "_".join([getattr(owner, "id", "frozen"), *parts])
 
 
 def _spreads(call: gast.Call) -> bool:

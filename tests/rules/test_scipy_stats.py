@@ -263,6 +263,15 @@ def test_a_distribution_frozen_outside_reads_its_parameters():
     assert dx == pytest.approx(closed, rel=1e-10)
 
 
+def test_rebinding_a_global_frozen_distribution_rebuilds_the_derivative():
+    namespace = {"stats": stats, "D": stats.gamma(2.0)}
+    fun = make_function("def f(x):\n    return np.sum(D.logpdf(x))\n", namespace)
+    grad, x = s2sad.grad(fun), np.array([0.5, 1.5])
+    np.testing.assert_allclose(grad(x), (2.0 - 1) / x - 1, rtol=1e-12)
+    fun.__globals__["D"] = stats.gamma(3.0, scale=2.0)
+    np.testing.assert_allclose(grad(x), ((3.0 - 1) / (x / 2.0) - 1) / 2.0, rtol=1e-12)
+
+
 def test_frozen_multivariate_normal_made_in_place():
     def f(mean, x):
         return stats.multivariate_normal(mean, np.eye(2) * 2.0).logpdf(x)
