@@ -86,6 +86,7 @@ class LocalFunctions:
                 allowed.add(id(call.func))
                 if call.args and self.is_taker(call.func):
                     allowed |= {id(call.args[0])} | {id(k.value) for k in call.keywords if k.arg == "key"}
+                allowed |= self.piece_functions(call)
         for use in gast.walk(self.parsed.tree):
             loaded = isinstance(use, gast.Name) and use.id == name and isinstance(use.ctx, gast.Load)
             if loaded and id(use) not in allowed:

@@ -30,9 +30,11 @@ from s2sad.core.targets import (
 )
 from s2sad.errors import UnsupportedSyntax
 from s2sad.front.callees import NOT_STATIC, StaticValues, Unrolling
+from s2sad.front.distributions import FrozenDistributions
 from s2sad.front.local_functions import LocalFunctions
 from s2sad.front.methods import ARRAY_ATTRIBUTES, ARRAY_METHODS
 from s2sad.front.parse import MethodOf, in_library, is_user_function
+from s2sad.front.piecewise import Piecewise
 from s2sad.rules.registry import lookup
 
 
@@ -44,7 +46,7 @@ def getattr_ref() -> Ref:
     return Ref(builtins.getattr, ("getattr",))
 
 
-class ExprLowering(StaticValues, Unrolling, LocalFunctions):
+class ExprLowering(StaticValues, Unrolling, LocalFunctions, FrozenDistributions, Piecewise):
     """Needs from the host: parsed, locals, namer, renames, emit(), unsupported(), sub_block()."""
 
     def to_atom(self, node: gast.expr) -> Atom:
@@ -223,6 +225,12 @@ class ExprLowering(StaticValues, Unrolling, LocalFunctions):
         inline = self.inline_transform(node)
         if inline is not None:
             return inline
+        frozen = self.frozen_call(node)
+        if frozen is not None:
+            return frozen
+        pieces = self.lower_piecewise(node) if self.is_piecewise(node) else None
+        if pieces is not None:
+            return pieces
         func = node.func
         if self.is_map_into_list(node):
             return self.lower_map(node.args[0])  # `list(map(f, xs))`: the map is a list already

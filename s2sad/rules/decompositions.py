@@ -17,6 +17,10 @@ from s2sad.runtime import (
     as_columns,
     at_rank,
     contract,
+    cross_drop,
+    cross_lift,
+    cross_pad,
+    cross_unpad,
     diagonal_blocks,
     equal_pairs,
     fit_to,
@@ -26,8 +30,8 @@ from s2sad.runtime import (
     kron_plan,
     lstsq_cutoff,
     mirror_triangle,
+    qr_r,
     real_pairs,
-    square_r,
     svd_cotangent,
     svd_pairs,
     unbroadcast,
@@ -162,25 +166,37 @@ class svd:
 
 @define(np.linalg.qr, "a, mode='reduced'", structural=True)
 class qr:
-    """(q, r) with a = q r, for a matrix at least as tall as wide (r square and invertible);
-    wider matrices and the modes 'r' and 'raw' are refused when the derivative runs. With
-    m = q^T da r^-1 and o = tril(m, -1) - tril(m, -1)^T: dq = q (o - m) + da r^-1, dr = (m - o) r."""
+    """(q, r) with a = q r. For an m x n matrix, k = min(m, n) and a = [a1 a2] with a1 its first
+    k columns: (q, r1) is the QR of a1 (r1 square and invertible) and r2 = q^T a2 (a2 and r2 are
+    empty unless the matrix is wider than tall). With m = q^T da1 r1^-1 and
+    o = tril(m, -1) - tril(m, -1)^T: dq = q (o - m) + da1 r1^-1, dr1 = (m - o) r1 and
+    dr2 = dq^T a2 + q^T da2. The modes 'r' and 'raw', and 'complete' on a taller matrix, are
+    refused when the derivative runs."""
 
     def da(da, a, mode, out):
-        r = square_r(out[1], mode)
+        r = qr_r(out[1], mode)
         q = out[0]
-        da_rinv = np.swapaxes(np.linalg.solve(np.swapaxes(r, -1, -2), np.swapaxes(da, -1, -2)), -1, -2)
+        k = np.shape(q)[-1]
+        r1 = r[..., :, :k]
+        da_rinv = np.swapaxes(np.linalg.solve(np.swapaxes(r1, -1, -2), np.swapaxes(da[..., :, :k], -1, -2)), -1, -2)
         m = np.swapaxes(q, -1, -2) @ da_rinv
         low = np.tril(m, -1)
         o = low - np.swapaxes(low, -1, -2)
-        return q @ (o - m) + da_rinv, (m - o) @ r
+        dq = q @ (o - m) + da_rinv
+        dr2 = np.swapaxes(dq, -1, -2) @ a[..., :, k:] + np.swapaxes(q, -1, -2) @ da[..., :, k:]
+        return dq, np.concatenate([(m - o) @ r1, dr2], axis=-1)
 
     def ba(g, a, mode, out):
-        r = square_r(out[1], mode)
+        r = qr_r(out[1], mode)
         q = out[0]
-        d = np.swapaxes(q, -1, -2) @ g[0] - g[1] @ np.swapaxes(r, -1, -2)
+        k = np.shape(q)[-1]
+        r1 = r[..., :, :k]
+        gr2 = g[1][..., :, k:]
+        gq = g[0] + a[..., :, k:] @ np.swapaxes(gr2, -1, -2)
+        d = np.swapaxes(q, -1, -2) @ gq - g[1][..., :, :k] @ np.swapaxes(r1, -1, -2)
         bm = np.tril(d - np.swapaxes(d, -1, -2), -1) - d
-        return np.swapaxes(np.linalg.solve(r, np.swapaxes(g[0] + q @ bm, -1, -2)), -1, -2)
+        ga1 = np.swapaxes(np.linalg.solve(r1, np.swapaxes(gq + q @ bm, -1, -2)), -1, -2)
+        return np.concatenate([ga1, q @ gr2], axis=-1)
 
 
 @define(np.linalg.pinv, "a, rcond=None, hermitian=False, rtol=None")
@@ -298,20 +314,24 @@ class kron:
 
 @define(np.cross, "a, b, axisa=-1, axisb=-1, axisc=-1, axis=None")
 class cross:
-    """The cross product of 3-vectors (bilinear): <g, a x b> = <a, b x g> = <b, g x a>, each
-    summed where it was broadcast."""
+    """The cross product (bilinear): of 3-vectors, <g, a x b> = <a, b x g> = <b, g x a>, each
+    summed where it was broadcast. A 2-vector is a 3-vector with a zero third component
+    (`cross_pad`), and of two 2-vectors the result is the scalar a0 b1 - a1 b0, the third
+    component, whose cotangent g is the vector (0, 0, g) (`cross_lift`)."""
 
     def da(da, b, axisa, axisb, axisc, axis):
         return np.cross(da, b, axisa, axisb, axisc, axis)
 
     def ba(g, a, b, axisa, axisb, axisc, axis):
-        return unbroadcast(np.cross(b, g, axisb, axisc, axisa, axis), a)
+        h = np.cross(cross_pad(b, axisb, axis), cross_lift(g, a, b, axisa, axisb, axisc, axis))
+        return unbroadcast(cross_unpad(h, a, axisa, axis), a)
 
     def db(db, a, axisa, axisb, axisc, axis):
         return np.cross(a, db, axisa, axisb, axisc, axis)
 
     def bb(g, a, b, axisa, axisb, axisc, axis):
-        return unbroadcast(np.cross(g, a, axisc, axisa, axisb, axis), b)
+        h = np.cross(cross_lift(g, a, b, axisa, axisb, axisc, axis), cross_pad(a, axisa, axis))
+        return unbroadcast(cross_unpad(h, b, axisb, axis), b)
 
 
 # ---------------------------------------------------------------- the helpers the rules above call
@@ -333,10 +353,40 @@ class svd_cotangent_rule:
         return uv_or_s(c, compute_uv)
 
 
-@linear(runtime.square_r, "r, mode", linear_in="r")
-class square_r_rule:
+@linear(runtime.qr_r, "r, mode", linear_in="r")
+class qr_r_rule:
     def br(c):
         return c
+
+
+@linear(runtime.cross_pad, "v, axisv, axis", linear_in="v")
+class cross_pad_rule:
+    def bv(c, v, axisv, axis):
+        return cross_unpad(c, v, axisv, axis)
+
+
+@linear(runtime.cross_unpad, "g, v, axisv, axis", linear_in="g")
+class cross_unpad_rule:
+    """Reads only the shape of `v`."""
+
+    def bg(c, axisv, axis):
+        return cross_pad(c, axisv, axis)
+
+
+@linear(runtime.cross_lift, "g, a, b, axisa, axisb, axisc, axis", linear_in="g")
+class cross_lift_rule:
+    """Reads only the shapes of `a` and `b`."""
+
+    def bg(c, a, b, axisa, axisb, axisc, axis):
+        return cross_drop(c, a, b, axisa, axisb, axisc, axis)
+
+
+@linear(runtime.cross_drop, "h, a, b, axisa, axisb, axisc, axis", linear_in="h")
+class cross_drop_rule:
+    """Reads only the shapes of `a` and `b`."""
+
+    def bh(c, a, b, axisa, axisb, axisc, axis):
+        return cross_lift(c, a, b, axisa, axisb, axisc, axis)
 
 
 @define(runtime.at_rank, "a, like, name")

@@ -9,8 +9,14 @@ The continuous distributions are location-scale families: with z = (x − loc)/s
 F(x) = F0(z) and log f(x) = log f0(z) − log scale, so ∂loc = −∂x and ∂scale = −z·∂x (− 1/scale for
 log f). The cdf's derivative in x is the pdf. The cdf (logcdf, sf, logsf) of t, gamma and beta has
 no closed-form derivative in the shape parameters (df, a, b): they have no rule, and an active
-value there is refused with MissingRule naming the parameter.
+value there is refused with MissingRule naming the parameter. So each family states only its
+pieces (`FAMILIES`: the score ∂z log f0 and the partials in its shape parameters), and
+`register_family` writes the six rules of its methods from them.
 """
+
+import linecache
+import textwrap
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -22,829 +28,120 @@ try:
 except ImportError:  # scipy is optional
     special = stats = None
 
+
+@dataclass(frozen=True)
+class Family:
+    """A location-scale family of scipy.stats, with z = (x − loc)/scale: its shape parameters,
+    log f0(z) (written for the docs), the score s = ∂z log f0 and the partial of log f0 in each
+    shape parameter (Python expressions in z and the parameters), and its support in z."""
+
+    shapes: tuple[str, ...]
+    density: str
+    score: str
+    partials: dict[str, str] = field(default_factory=dict)
+    support: str = ""
+
+
+def register_family(name: str, family: Family) -> None:
+    """Define the rules of the six methods of `scipy.stats.<name>` from its pieces. Each rule is
+    written as source (a class of templates, the form every rule has) and compiled under a name
+    of its own that `linecache` holds, so the templates are read and printed like any others."""
+    params = ("x", *family.shapes, "loc", "scale")
+    signature = ", ".join(("x", *family.shapes, "loc=0", "scale=1"))
+    for method in ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"):
+        filename = f"<s2sad.rules.scipy_stats {name}.{method}>"
+        text = _rule_source(name, family, method, params)
+        linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
+        namespace = {"__name__": __name__, "np": np, "special": special, "stats": stats, "unbroadcast": unbroadcast}
+        exec(compile(text, filename, "exec"), namespace)  # noqa: S102 - source written from FAMILIES
+        rule = namespace[f"{name}_{method}"]
+        define(getattr(getattr(stats, name), method), signature, path=f"scipy.stats.{name}.{method}")(rule)
+
+
+def _rule_source(name: str, family: Family, method: str, params: tuple[str, ...]) -> str:
+    density = method in ("logpdf", "pdf")
+    out = ", out" if method in ("pdf", "logcdf", "logsf") else ""  # the templates that read the result
+    methods = []
+    for param in params if density else ("x", "loc", "scale"):
+        tangent, adjoint = (_density_terms if density else _tail_terms)(name, family, method, param, params)
+        args = ", ".join(params) + out
+        methods.append(f"    def d{param}(d{param}, {args}):\n{tangent.replace('TANGENT', f'd{param}')}")
+        methods.append(f"    def b{param}(g, {args}):\n{adjoint}")
+    doc = textwrap.fill(_doc(name, family, method), 100, initial_indent="    \"\"\"", subsequent_indent="    ")
+    return f"class {name}_{method}:\n{doc}\"\"\"\n\n" + "\n".join(methods)
+
+
+def _density_terms(name: str, family: Family, method: str, param: str, params: tuple) -> tuple[str, str]:
+    """logpdf: ∂x = s/scale, ∂loc = −s/scale, ∂scale = −(s·z + 1)/scale, a shape its partial;
+    pdf: the same times f (`out`)."""
+    factor = " * out" if method == "pdf" else ""
+    lines = "        z = (x - loc) / scale\n"
+    if param in family.partials and "\n" in family.partials[param]:  # a long partial gets a name
+        lines += f"        partial = {family.partials[param]}\n"
+        term = "partial"
+    elif param in family.partials:
+        term = f"({family.partials[param]})"
+    else:
+        lines += f"        s = {family.score}\n"
+        term = {"x": "s / scale", "loc": "-s / scale", "scale": "(-(s * z + 1) / scale)"}[param]
+    return (f"{lines}        return TANGENT{factor} * {term}\n",
+            f"{lines}        return unbroadcast(g{factor} * {term}, {param})\n")
+
+
+def _tail_terms(name: str, family: Family, method: str, param: str, params: tuple) -> tuple[str, str]:
+    """F (cdf) and S (sf): ∂x = ±f, ∂loc = ∓f, ∂scale = ∓f·z; their logs divide by F or S
+    (f/F = exp(logpdf − log F))."""
+    call = ", ".join(params)
+    f = f"stats.{name}.pdf({call})" if method in ("cdf", "sf") else f"np.exp(stats.{name}.logpdf({call}) - out)"
+    sign = 1 if method in ("cdf", "logcdf") else -1
+    term = {("x", 1): "f", ("x", -1): "(-f)", ("loc", 1): "(-f)", ("loc", -1): "f",
+            ("scale", 1): "(-f * (x - loc) / scale)", ("scale", -1): "(f * (x - loc) / scale)"}[(param, sign)]
+    lines = f"        f = {f}\n"
+    return f"{lines}        return TANGENT * {term}\n", f"{lines}        return unbroadcast(g * {term}, {param})\n"
+
+
+_TAIL_DOCS = {
+    "cdf": "F = cdf: ∂x F = f (the pdf), ∂loc F = −f, ∂scale F = −f·z, z = (x − loc)/scale.",
+    "logcdf": "log F: ∂x = f/F = exp(logpdf − log F), ∂loc = −∂x, ∂scale = −∂x·z.",
+    "sf": "S = 1 − cdf: ∂x S = −f (the pdf), ∂loc S = f, ∂scale S = f·z, z = (x − loc)/scale.",
+    "logsf": "log S: ∂x = −f/S = −exp(logpdf − log S), ∂loc = −∂x, ∂scale = −∂x·z.",
+}
+
+
+def _doc(name: str, family: Family, method: str) -> str:
+    support = (f" On the support {family.support}; outside it logpdf is −inf and its derivative nan."
+               if family.support else "")
+    if method == "logpdf":
+        where = f", {family.support}" if family.support else ""
+        return (f"log f = {family.density} − log scale{where}, with z = (x − loc)/scale. With s = ∂z log f0 = "
+                f"{family.score}: ∂x = s/scale, ∂loc = −s/scale, ∂scale = −(s·z + 1)/scale.{support}")
+    if method == "pdf":
+        return f"f = exp(logpdf): ∂f = f·∂logpdf (see {name}_logpdf).{support}"
+    shapes = " and ".join(family.shapes)
+    refused = f" No rule for {shapes} (no closed form): an active value there is refused." if shapes else ""
+    return _TAIL_DOCS[method] + refused
+
+
+FAMILIES = {
+    "norm": Family((), "−z²/2 − log(2π)/2", "-z"),
+    "t": Family(("df",), "log Γ((df+1)/2) − log Γ(df/2) − log(df·π)/2 − (df+1)/2·log(1 + z²/df)",
+                "-(df + 1) * z / (df + z**2)",
+                {"df": "(special.digamma((df + 1) / 2) - special.digamma(df / 2) - 1 / df - np.log1p(z**2 / df)\n"
+                       "           + (df + 1) * z**2 / (df * (df + z**2))) / 2"}),
+    "gamma": Family(("a",), "(a−1)·log z − z − log Γ(a)", "(a - 1) / z - 1",
+                    {"a": "np.log(z) - special.digamma(a)"}, "z > 0"),
+    "beta": Family(("a", "b"), "(a−1)·log z + (b−1)·log(1−z) − log B(a, b)", "(a - 1) / z - (b - 1) / (1 - z)",
+                   {"a": "np.log(z) - special.digamma(a) + special.digamma(a + b)",
+                    "b": "np.log1p(-z) - special.digamma(b) + special.digamma(a + b)"}, "0 < z < 1"),
+}
+"""The location-scale families: each states its pieces once, and `register_family` writes the
+rules of its logpdf, pdf, cdf, logcdf, sf and logsf from them."""
+
 if stats is not None:
+    for _name, _family in FAMILIES.items():
+        register_family(_name, _family)
 
-    # ---------------------------------------------------------------- norm
-
-    @define(stats.norm.logpdf, "x, loc=0, scale=1", path="scipy.stats.norm.logpdf")
-    class norm_logpdf:
-        """log f = −z²/2 − log(2π)/2 − log scale, with z = (x − loc)/scale. With s = ∂z log f0 = -z: ∂x =
-        s/scale, ∂loc = −s/scale, ∂scale = −(s·z + 1)/scale."""
-
-        def dx(dx, x, loc, scale):
-            z = (x - loc) / scale
-            s = -z
-            return dx * s / scale
-
-        def bx(g, x, loc, scale):
-            z = (x - loc) / scale
-            s = -z
-            return unbroadcast(g * s / scale, x)
-
-        def dloc(dloc, x, loc, scale):
-            z = (x - loc) / scale
-            s = -z
-            return dloc * -s / scale
-
-        def bloc(g, x, loc, scale):
-            z = (x - loc) / scale
-            s = -z
-            return unbroadcast(g * -s / scale, loc)
-
-        def dscale(dscale, x, loc, scale):
-            z = (x - loc) / scale
-            s = -z
-            return dscale * (-(s * z + 1) / scale)
-
-        def bscale(g, x, loc, scale):
-            z = (x - loc) / scale
-            s = -z
-            return unbroadcast(g * (-(s * z + 1) / scale), scale)
-
-    @define(stats.norm.pdf, "x, loc=0, scale=1", path="scipy.stats.norm.pdf")
-    class norm_pdf:
-        """f = exp(logpdf): ∂f = f·∂logpdf (see norm_logpdf)."""
-
-        def dx(dx, x, loc, scale, out):
-            z = (x - loc) / scale
-            s = -z
-            return dx * out * s / scale
-
-        def bx(g, x, loc, scale, out):
-            z = (x - loc) / scale
-            s = -z
-            return unbroadcast(g * out * s / scale, x)
-
-        def dloc(dloc, x, loc, scale, out):
-            z = (x - loc) / scale
-            s = -z
-            return dloc * out * -s / scale
-
-        def bloc(g, x, loc, scale, out):
-            z = (x - loc) / scale
-            s = -z
-            return unbroadcast(g * out * -s / scale, loc)
-
-        def dscale(dscale, x, loc, scale, out):
-            z = (x - loc) / scale
-            s = -z
-            return dscale * out * (-(s * z + 1) / scale)
-
-        def bscale(g, x, loc, scale, out):
-            z = (x - loc) / scale
-            s = -z
-            return unbroadcast(g * out * (-(s * z + 1) / scale), scale)
-
-    @define(stats.norm.cdf, "x, loc=0, scale=1", path="scipy.stats.norm.cdf")
-    class norm_cdf:
-        """F = cdf: ∂x F = f (the pdf), ∂loc F = −f, ∂scale F = −f·z, z = (x − loc)/scale."""
-
-        def dx(dx, x, loc, scale):
-            f = stats.norm.pdf(x, loc, scale)
-            return dx * f
-
-        def bx(g, x, loc, scale):
-            f = stats.norm.pdf(x, loc, scale)
-            return unbroadcast(g * f, x)
-
-        def dloc(dloc, x, loc, scale):
-            f = stats.norm.pdf(x, loc, scale)
-            return dloc * (-f)
-
-        def bloc(g, x, loc, scale):
-            f = stats.norm.pdf(x, loc, scale)
-            return unbroadcast(g * (-f), loc)
-
-        def dscale(dscale, x, loc, scale):
-            f = stats.norm.pdf(x, loc, scale)
-            return dscale * (-f * (x - loc) / scale)
-
-        def bscale(g, x, loc, scale):
-            f = stats.norm.pdf(x, loc, scale)
-            return unbroadcast(g * (-f * (x - loc) / scale), scale)
-
-    @define(stats.norm.logcdf, "x, loc=0, scale=1", path="scipy.stats.norm.logcdf")
-    class norm_logcdf:
-        """log F: ∂x = f/F = exp(logpdf − log F), ∂loc = −∂x, ∂scale = −∂x·z."""
-
-        def dx(dx, x, loc, scale, out):
-            f = np.exp(stats.norm.logpdf(x, loc, scale) - out)
-            return dx * f
-
-        def bx(g, x, loc, scale, out):
-            f = np.exp(stats.norm.logpdf(x, loc, scale) - out)
-            return unbroadcast(g * f, x)
-
-        def dloc(dloc, x, loc, scale, out):
-            f = np.exp(stats.norm.logpdf(x, loc, scale) - out)
-            return dloc * (-f)
-
-        def bloc(g, x, loc, scale, out):
-            f = np.exp(stats.norm.logpdf(x, loc, scale) - out)
-            return unbroadcast(g * (-f), loc)
-
-        def dscale(dscale, x, loc, scale, out):
-            f = np.exp(stats.norm.logpdf(x, loc, scale) - out)
-            return dscale * (-f * (x - loc) / scale)
-
-        def bscale(g, x, loc, scale, out):
-            f = np.exp(stats.norm.logpdf(x, loc, scale) - out)
-            return unbroadcast(g * (-f * (x - loc) / scale), scale)
-
-    @define(stats.norm.sf, "x, loc=0, scale=1", path="scipy.stats.norm.sf")
-    class norm_sf:
-        """S = 1 − cdf: ∂x S = −f (the pdf), ∂loc S = f, ∂scale S = f·z, z = (x − loc)/scale."""
-
-        def dx(dx, x, loc, scale):
-            f = stats.norm.pdf(x, loc, scale)
-            return dx * (-f)
-
-        def bx(g, x, loc, scale):
-            f = stats.norm.pdf(x, loc, scale)
-            return unbroadcast(g * (-f), x)
-
-        def dloc(dloc, x, loc, scale):
-            f = stats.norm.pdf(x, loc, scale)
-            return dloc * f
-
-        def bloc(g, x, loc, scale):
-            f = stats.norm.pdf(x, loc, scale)
-            return unbroadcast(g * f, loc)
-
-        def dscale(dscale, x, loc, scale):
-            f = stats.norm.pdf(x, loc, scale)
-            return dscale * (f * (x - loc) / scale)
-
-        def bscale(g, x, loc, scale):
-            f = stats.norm.pdf(x, loc, scale)
-            return unbroadcast(g * (f * (x - loc) / scale), scale)
-
-    @define(stats.norm.logsf, "x, loc=0, scale=1", path="scipy.stats.norm.logsf")
-    class norm_logsf:
-        """log S: ∂x = −f/S = −exp(logpdf − log S), ∂loc = −∂x, ∂scale = −∂x·z."""
-
-        def dx(dx, x, loc, scale, out):
-            f = np.exp(stats.norm.logpdf(x, loc, scale) - out)
-            return dx * (-f)
-
-        def bx(g, x, loc, scale, out):
-            f = np.exp(stats.norm.logpdf(x, loc, scale) - out)
-            return unbroadcast(g * (-f), x)
-
-        def dloc(dloc, x, loc, scale, out):
-            f = np.exp(stats.norm.logpdf(x, loc, scale) - out)
-            return dloc * f
-
-        def bloc(g, x, loc, scale, out):
-            f = np.exp(stats.norm.logpdf(x, loc, scale) - out)
-            return unbroadcast(g * f, loc)
-
-        def dscale(dscale, x, loc, scale, out):
-            f = np.exp(stats.norm.logpdf(x, loc, scale) - out)
-            return dscale * (f * (x - loc) / scale)
-
-        def bscale(g, x, loc, scale, out):
-            f = np.exp(stats.norm.logpdf(x, loc, scale) - out)
-            return unbroadcast(g * (f * (x - loc) / scale), scale)
-
-    # ---------------------------------------------------------------- t
-
-    @define(stats.t.logpdf, "x, df, loc=0, scale=1", path="scipy.stats.t.logpdf")
-    class t_logpdf:
-        """log f = log Γ((df+1)/2) − log Γ(df/2) − log(df·π)/2 − (df+1)/2·log(1 + z²/df) − log scale, with z =
-        (x − loc)/scale. With s = ∂z log f0 = -(df + 1) * z / (df + z**2): ∂x = s/scale, ∂loc = −s/scale,
-        ∂scale = −(s·z + 1)/scale."""
-
-        def dx(dx, x, df, loc, scale):
-            z = (x - loc) / scale
-            s = -(df + 1) * z / (df + z**2)
-            return dx * s / scale
-
-        def bx(g, x, df, loc, scale):
-            z = (x - loc) / scale
-            s = -(df + 1) * z / (df + z**2)
-            return unbroadcast(g * s / scale, x)
-
-        def ddf(ddf, x, df, loc, scale):
-            z = (x - loc) / scale
-            partial = (special.digamma((df + 1) / 2) - special.digamma(df / 2) - 1 / df - np.log1p(z**2 / df)
-                     + (df + 1) * z**2 / (df * (df + z**2))) / 2
-            return ddf * partial
-
-        def bdf(g, x, df, loc, scale):
-            z = (x - loc) / scale
-            partial = (special.digamma((df + 1) / 2) - special.digamma(df / 2) - 1 / df - np.log1p(z**2 / df)
-                     + (df + 1) * z**2 / (df * (df + z**2))) / 2
-            return unbroadcast(g * partial, df)
-
-        def dloc(dloc, x, df, loc, scale):
-            z = (x - loc) / scale
-            s = -(df + 1) * z / (df + z**2)
-            return dloc * -s / scale
-
-        def bloc(g, x, df, loc, scale):
-            z = (x - loc) / scale
-            s = -(df + 1) * z / (df + z**2)
-            return unbroadcast(g * -s / scale, loc)
-
-        def dscale(dscale, x, df, loc, scale):
-            z = (x - loc) / scale
-            s = -(df + 1) * z / (df + z**2)
-            return dscale * (-(s * z + 1) / scale)
-
-        def bscale(g, x, df, loc, scale):
-            z = (x - loc) / scale
-            s = -(df + 1) * z / (df + z**2)
-            return unbroadcast(g * (-(s * z + 1) / scale), scale)
-
-    @define(stats.t.pdf, "x, df, loc=0, scale=1", path="scipy.stats.t.pdf")
-    class t_pdf:
-        """f = exp(logpdf): ∂f = f·∂logpdf (see t_logpdf)."""
-
-        def dx(dx, x, df, loc, scale, out):
-            z = (x - loc) / scale
-            s = -(df + 1) * z / (df + z**2)
-            return dx * out * s / scale
-
-        def bx(g, x, df, loc, scale, out):
-            z = (x - loc) / scale
-            s = -(df + 1) * z / (df + z**2)
-            return unbroadcast(g * out * s / scale, x)
-
-        def ddf(ddf, x, df, loc, scale, out):
-            z = (x - loc) / scale
-            partial = (special.digamma((df + 1) / 2) - special.digamma(df / 2) - 1 / df - np.log1p(z**2 / df)
-                     + (df + 1) * z**2 / (df * (df + z**2))) / 2
-            return ddf * out * partial
-
-        def bdf(g, x, df, loc, scale, out):
-            z = (x - loc) / scale
-            partial = (special.digamma((df + 1) / 2) - special.digamma(df / 2) - 1 / df - np.log1p(z**2 / df)
-                     + (df + 1) * z**2 / (df * (df + z**2))) / 2
-            return unbroadcast(g * out * partial, df)
-
-        def dloc(dloc, x, df, loc, scale, out):
-            z = (x - loc) / scale
-            s = -(df + 1) * z / (df + z**2)
-            return dloc * out * -s / scale
-
-        def bloc(g, x, df, loc, scale, out):
-            z = (x - loc) / scale
-            s = -(df + 1) * z / (df + z**2)
-            return unbroadcast(g * out * -s / scale, loc)
-
-        def dscale(dscale, x, df, loc, scale, out):
-            z = (x - loc) / scale
-            s = -(df + 1) * z / (df + z**2)
-            return dscale * out * (-(s * z + 1) / scale)
-
-        def bscale(g, x, df, loc, scale, out):
-            z = (x - loc) / scale
-            s = -(df + 1) * z / (df + z**2)
-            return unbroadcast(g * out * (-(s * z + 1) / scale), scale)
-
-    @define(stats.t.cdf, "x, df, loc=0, scale=1", path="scipy.stats.t.cdf")
-    class t_cdf:
-        """F = cdf: ∂x F = f (the pdf), ∂loc F = −f, ∂scale F = −f·z, z = (x − loc)/scale. No rule for df (no
-        closed form): an active value there is refused."""
-
-        def dx(dx, x, df, loc, scale):
-            f = stats.t.pdf(x, df, loc, scale)
-            return dx * f
-
-        def bx(g, x, df, loc, scale):
-            f = stats.t.pdf(x, df, loc, scale)
-            return unbroadcast(g * f, x)
-
-        def dloc(dloc, x, df, loc, scale):
-            f = stats.t.pdf(x, df, loc, scale)
-            return dloc * (-f)
-
-        def bloc(g, x, df, loc, scale):
-            f = stats.t.pdf(x, df, loc, scale)
-            return unbroadcast(g * (-f), loc)
-
-        def dscale(dscale, x, df, loc, scale):
-            f = stats.t.pdf(x, df, loc, scale)
-            return dscale * (-f * (x - loc) / scale)
-
-        def bscale(g, x, df, loc, scale):
-            f = stats.t.pdf(x, df, loc, scale)
-            return unbroadcast(g * (-f * (x - loc) / scale), scale)
-
-    @define(stats.t.logcdf, "x, df, loc=0, scale=1", path="scipy.stats.t.logcdf")
-    class t_logcdf:
-        """log F: ∂x = f/F = exp(logpdf − log F), ∂loc = −∂x, ∂scale = −∂x·z. No rule for df (no closed form):
-        an active value there is refused."""
-
-        def dx(dx, x, df, loc, scale, out):
-            f = np.exp(stats.t.logpdf(x, df, loc, scale) - out)
-            return dx * f
-
-        def bx(g, x, df, loc, scale, out):
-            f = np.exp(stats.t.logpdf(x, df, loc, scale) - out)
-            return unbroadcast(g * f, x)
-
-        def dloc(dloc, x, df, loc, scale, out):
-            f = np.exp(stats.t.logpdf(x, df, loc, scale) - out)
-            return dloc * (-f)
-
-        def bloc(g, x, df, loc, scale, out):
-            f = np.exp(stats.t.logpdf(x, df, loc, scale) - out)
-            return unbroadcast(g * (-f), loc)
-
-        def dscale(dscale, x, df, loc, scale, out):
-            f = np.exp(stats.t.logpdf(x, df, loc, scale) - out)
-            return dscale * (-f * (x - loc) / scale)
-
-        def bscale(g, x, df, loc, scale, out):
-            f = np.exp(stats.t.logpdf(x, df, loc, scale) - out)
-            return unbroadcast(g * (-f * (x - loc) / scale), scale)
-
-    @define(stats.t.sf, "x, df, loc=0, scale=1", path="scipy.stats.t.sf")
-    class t_sf:
-        """S = 1 − cdf: ∂x S = −f (the pdf), ∂loc S = f, ∂scale S = f·z, z = (x − loc)/scale. No rule for df
-        (no closed form): an active value there is refused."""
-
-        def dx(dx, x, df, loc, scale):
-            f = stats.t.pdf(x, df, loc, scale)
-            return dx * (-f)
-
-        def bx(g, x, df, loc, scale):
-            f = stats.t.pdf(x, df, loc, scale)
-            return unbroadcast(g * (-f), x)
-
-        def dloc(dloc, x, df, loc, scale):
-            f = stats.t.pdf(x, df, loc, scale)
-            return dloc * f
-
-        def bloc(g, x, df, loc, scale):
-            f = stats.t.pdf(x, df, loc, scale)
-            return unbroadcast(g * f, loc)
-
-        def dscale(dscale, x, df, loc, scale):
-            f = stats.t.pdf(x, df, loc, scale)
-            return dscale * (f * (x - loc) / scale)
-
-        def bscale(g, x, df, loc, scale):
-            f = stats.t.pdf(x, df, loc, scale)
-            return unbroadcast(g * (f * (x - loc) / scale), scale)
-
-    @define(stats.t.logsf, "x, df, loc=0, scale=1", path="scipy.stats.t.logsf")
-    class t_logsf:
-        """log S: ∂x = −f/S = −exp(logpdf − log S), ∂loc = −∂x, ∂scale = −∂x·z. No rule for df (no closed
-        form): an active value there is refused."""
-
-        def dx(dx, x, df, loc, scale, out):
-            f = np.exp(stats.t.logpdf(x, df, loc, scale) - out)
-            return dx * (-f)
-
-        def bx(g, x, df, loc, scale, out):
-            f = np.exp(stats.t.logpdf(x, df, loc, scale) - out)
-            return unbroadcast(g * (-f), x)
-
-        def dloc(dloc, x, df, loc, scale, out):
-            f = np.exp(stats.t.logpdf(x, df, loc, scale) - out)
-            return dloc * f
-
-        def bloc(g, x, df, loc, scale, out):
-            f = np.exp(stats.t.logpdf(x, df, loc, scale) - out)
-            return unbroadcast(g * f, loc)
-
-        def dscale(dscale, x, df, loc, scale, out):
-            f = np.exp(stats.t.logpdf(x, df, loc, scale) - out)
-            return dscale * (f * (x - loc) / scale)
-
-        def bscale(g, x, df, loc, scale, out):
-            f = np.exp(stats.t.logpdf(x, df, loc, scale) - out)
-            return unbroadcast(g * (f * (x - loc) / scale), scale)
-
-    # ---------------------------------------------------------------- gamma
-
-    @define(stats.gamma.logpdf, "x, a, loc=0, scale=1", path="scipy.stats.gamma.logpdf")
-    class gamma_logpdf:
-        """log f = (a−1)·log z − z − log Γ(a) − log scale, z > 0, with z = (x − loc)/scale. With s = ∂z log f0
-        = (a - 1) / z - 1: ∂x = s/scale, ∂loc = −s/scale, ∂scale = −(s·z + 1)/scale. On the support z > 0;
-        outside it logpdf is −inf and its derivative nan."""
-
-        def dx(dx, x, a, loc, scale):
-            z = (x - loc) / scale
-            s = (a - 1) / z - 1
-            return dx * s / scale
-
-        def bx(g, x, a, loc, scale):
-            z = (x - loc) / scale
-            s = (a - 1) / z - 1
-            return unbroadcast(g * s / scale, x)
-
-        def da(da, x, a, loc, scale):
-            z = (x - loc) / scale
-            return da * (np.log(z) - special.digamma(a))
-
-        def ba(g, x, a, loc, scale):
-            z = (x - loc) / scale
-            return unbroadcast(g * (np.log(z) - special.digamma(a)), a)
-
-        def dloc(dloc, x, a, loc, scale):
-            z = (x - loc) / scale
-            s = (a - 1) / z - 1
-            return dloc * -s / scale
-
-        def bloc(g, x, a, loc, scale):
-            z = (x - loc) / scale
-            s = (a - 1) / z - 1
-            return unbroadcast(g * -s / scale, loc)
-
-        def dscale(dscale, x, a, loc, scale):
-            z = (x - loc) / scale
-            s = (a - 1) / z - 1
-            return dscale * (-(s * z + 1) / scale)
-
-        def bscale(g, x, a, loc, scale):
-            z = (x - loc) / scale
-            s = (a - 1) / z - 1
-            return unbroadcast(g * (-(s * z + 1) / scale), scale)
-
-    @define(stats.gamma.pdf, "x, a, loc=0, scale=1", path="scipy.stats.gamma.pdf")
-    class gamma_pdf:
-        """f = exp(logpdf): ∂f = f·∂logpdf (see gamma_logpdf). On the support z > 0; outside it logpdf is −inf
-        and its derivative nan."""
-
-        def dx(dx, x, a, loc, scale, out):
-            z = (x - loc) / scale
-            s = (a - 1) / z - 1
-            return dx * out * s / scale
-
-        def bx(g, x, a, loc, scale, out):
-            z = (x - loc) / scale
-            s = (a - 1) / z - 1
-            return unbroadcast(g * out * s / scale, x)
-
-        def da(da, x, a, loc, scale, out):
-            z = (x - loc) / scale
-            return da * out * (np.log(z) - special.digamma(a))
-
-        def ba(g, x, a, loc, scale, out):
-            z = (x - loc) / scale
-            return unbroadcast(g * out * (np.log(z) - special.digamma(a)), a)
-
-        def dloc(dloc, x, a, loc, scale, out):
-            z = (x - loc) / scale
-            s = (a - 1) / z - 1
-            return dloc * out * -s / scale
-
-        def bloc(g, x, a, loc, scale, out):
-            z = (x - loc) / scale
-            s = (a - 1) / z - 1
-            return unbroadcast(g * out * -s / scale, loc)
-
-        def dscale(dscale, x, a, loc, scale, out):
-            z = (x - loc) / scale
-            s = (a - 1) / z - 1
-            return dscale * out * (-(s * z + 1) / scale)
-
-        def bscale(g, x, a, loc, scale, out):
-            z = (x - loc) / scale
-            s = (a - 1) / z - 1
-            return unbroadcast(g * out * (-(s * z + 1) / scale), scale)
-
-    @define(stats.gamma.cdf, "x, a, loc=0, scale=1", path="scipy.stats.gamma.cdf")
-    class gamma_cdf:
-        """F = cdf: ∂x F = f (the pdf), ∂loc F = −f, ∂scale F = −f·z, z = (x − loc)/scale. No rule for a (no
-        closed form): an active value there is refused."""
-
-        def dx(dx, x, a, loc, scale):
-            f = stats.gamma.pdf(x, a, loc, scale)
-            return dx * f
-
-        def bx(g, x, a, loc, scale):
-            f = stats.gamma.pdf(x, a, loc, scale)
-            return unbroadcast(g * f, x)
-
-        def dloc(dloc, x, a, loc, scale):
-            f = stats.gamma.pdf(x, a, loc, scale)
-            return dloc * (-f)
-
-        def bloc(g, x, a, loc, scale):
-            f = stats.gamma.pdf(x, a, loc, scale)
-            return unbroadcast(g * (-f), loc)
-
-        def dscale(dscale, x, a, loc, scale):
-            f = stats.gamma.pdf(x, a, loc, scale)
-            return dscale * (-f * (x - loc) / scale)
-
-        def bscale(g, x, a, loc, scale):
-            f = stats.gamma.pdf(x, a, loc, scale)
-            return unbroadcast(g * (-f * (x - loc) / scale), scale)
-
-    @define(stats.gamma.logcdf, "x, a, loc=0, scale=1", path="scipy.stats.gamma.logcdf")
-    class gamma_logcdf:
-        """log F: ∂x = f/F = exp(logpdf − log F), ∂loc = −∂x, ∂scale = −∂x·z. No rule for a (no closed form):
-        an active value there is refused."""
-
-        def dx(dx, x, a, loc, scale, out):
-            f = np.exp(stats.gamma.logpdf(x, a, loc, scale) - out)
-            return dx * f
-
-        def bx(g, x, a, loc, scale, out):
-            f = np.exp(stats.gamma.logpdf(x, a, loc, scale) - out)
-            return unbroadcast(g * f, x)
-
-        def dloc(dloc, x, a, loc, scale, out):
-            f = np.exp(stats.gamma.logpdf(x, a, loc, scale) - out)
-            return dloc * (-f)
-
-        def bloc(g, x, a, loc, scale, out):
-            f = np.exp(stats.gamma.logpdf(x, a, loc, scale) - out)
-            return unbroadcast(g * (-f), loc)
-
-        def dscale(dscale, x, a, loc, scale, out):
-            f = np.exp(stats.gamma.logpdf(x, a, loc, scale) - out)
-            return dscale * (-f * (x - loc) / scale)
-
-        def bscale(g, x, a, loc, scale, out):
-            f = np.exp(stats.gamma.logpdf(x, a, loc, scale) - out)
-            return unbroadcast(g * (-f * (x - loc) / scale), scale)
-
-    @define(stats.gamma.sf, "x, a, loc=0, scale=1", path="scipy.stats.gamma.sf")
-    class gamma_sf:
-        """S = 1 − cdf: ∂x S = −f (the pdf), ∂loc S = f, ∂scale S = f·z, z = (x − loc)/scale. No rule for a
-        (no closed form): an active value there is refused."""
-
-        def dx(dx, x, a, loc, scale):
-            f = stats.gamma.pdf(x, a, loc, scale)
-            return dx * (-f)
-
-        def bx(g, x, a, loc, scale):
-            f = stats.gamma.pdf(x, a, loc, scale)
-            return unbroadcast(g * (-f), x)
-
-        def dloc(dloc, x, a, loc, scale):
-            f = stats.gamma.pdf(x, a, loc, scale)
-            return dloc * f
-
-        def bloc(g, x, a, loc, scale):
-            f = stats.gamma.pdf(x, a, loc, scale)
-            return unbroadcast(g * f, loc)
-
-        def dscale(dscale, x, a, loc, scale):
-            f = stats.gamma.pdf(x, a, loc, scale)
-            return dscale * (f * (x - loc) / scale)
-
-        def bscale(g, x, a, loc, scale):
-            f = stats.gamma.pdf(x, a, loc, scale)
-            return unbroadcast(g * (f * (x - loc) / scale), scale)
-
-    @define(stats.gamma.logsf, "x, a, loc=0, scale=1", path="scipy.stats.gamma.logsf")
-    class gamma_logsf:
-        """log S: ∂x = −f/S = −exp(logpdf − log S), ∂loc = −∂x, ∂scale = −∂x·z. No rule for a (no closed
-        form): an active value there is refused."""
-
-        def dx(dx, x, a, loc, scale, out):
-            f = np.exp(stats.gamma.logpdf(x, a, loc, scale) - out)
-            return dx * (-f)
-
-        def bx(g, x, a, loc, scale, out):
-            f = np.exp(stats.gamma.logpdf(x, a, loc, scale) - out)
-            return unbroadcast(g * (-f), x)
-
-        def dloc(dloc, x, a, loc, scale, out):
-            f = np.exp(stats.gamma.logpdf(x, a, loc, scale) - out)
-            return dloc * f
-
-        def bloc(g, x, a, loc, scale, out):
-            f = np.exp(stats.gamma.logpdf(x, a, loc, scale) - out)
-            return unbroadcast(g * f, loc)
-
-        def dscale(dscale, x, a, loc, scale, out):
-            f = np.exp(stats.gamma.logpdf(x, a, loc, scale) - out)
-            return dscale * (f * (x - loc) / scale)
-
-        def bscale(g, x, a, loc, scale, out):
-            f = np.exp(stats.gamma.logpdf(x, a, loc, scale) - out)
-            return unbroadcast(g * (f * (x - loc) / scale), scale)
-
-    # ---------------------------------------------------------------- beta
-
-    @define(stats.beta.logpdf, "x, a, b, loc=0, scale=1", path="scipy.stats.beta.logpdf")
-    class beta_logpdf:
-        """log f = (a−1)·log z + (b−1)·log(1−z) − log B(a, b) − log scale, 0 < z < 1, with z = (x −
-        loc)/scale. With s = ∂z log f0 = (a - 1) / z - (b - 1) / (1 - z): ∂x = s/scale, ∂loc = −s/scale,
-        ∂scale = −(s·z + 1)/scale. On the support 0 < z < 1; outside it logpdf is −inf and its derivative
-        nan."""
-
-        def dx(dx, x, a, b, loc, scale):
-            z = (x - loc) / scale
-            s = (a - 1) / z - (b - 1) / (1 - z)
-            return dx * s / scale
-
-        def bx(g, x, a, b, loc, scale):
-            z = (x - loc) / scale
-            s = (a - 1) / z - (b - 1) / (1 - z)
-            return unbroadcast(g * s / scale, x)
-
-        def da(da, x, a, b, loc, scale):
-            z = (x - loc) / scale
-            return da * (np.log(z) - special.digamma(a) + special.digamma(a + b))
-
-        def ba(g, x, a, b, loc, scale):
-            z = (x - loc) / scale
-            return unbroadcast(g * (np.log(z) - special.digamma(a) + special.digamma(a + b)), a)
-
-        def db(db, x, a, b, loc, scale):
-            z = (x - loc) / scale
-            return db * (np.log1p(-z) - special.digamma(b) + special.digamma(a + b))
-
-        def bb(g, x, a, b, loc, scale):
-            z = (x - loc) / scale
-            return unbroadcast(g * (np.log1p(-z) - special.digamma(b) + special.digamma(a + b)), b)
-
-        def dloc(dloc, x, a, b, loc, scale):
-            z = (x - loc) / scale
-            s = (a - 1) / z - (b - 1) / (1 - z)
-            return dloc * -s / scale
-
-        def bloc(g, x, a, b, loc, scale):
-            z = (x - loc) / scale
-            s = (a - 1) / z - (b - 1) / (1 - z)
-            return unbroadcast(g * -s / scale, loc)
-
-        def dscale(dscale, x, a, b, loc, scale):
-            z = (x - loc) / scale
-            s = (a - 1) / z - (b - 1) / (1 - z)
-            return dscale * (-(s * z + 1) / scale)
-
-        def bscale(g, x, a, b, loc, scale):
-            z = (x - loc) / scale
-            s = (a - 1) / z - (b - 1) / (1 - z)
-            return unbroadcast(g * (-(s * z + 1) / scale), scale)
-
-    @define(stats.beta.pdf, "x, a, b, loc=0, scale=1", path="scipy.stats.beta.pdf")
-    class beta_pdf:
-        """f = exp(logpdf): ∂f = f·∂logpdf (see beta_logpdf). On the support 0 < z < 1; outside it logpdf is
-        −inf and its derivative nan."""
-
-        def dx(dx, x, a, b, loc, scale, out):
-            z = (x - loc) / scale
-            s = (a - 1) / z - (b - 1) / (1 - z)
-            return dx * out * s / scale
-
-        def bx(g, x, a, b, loc, scale, out):
-            z = (x - loc) / scale
-            s = (a - 1) / z - (b - 1) / (1 - z)
-            return unbroadcast(g * out * s / scale, x)
-
-        def da(da, x, a, b, loc, scale, out):
-            z = (x - loc) / scale
-            return da * out * (np.log(z) - special.digamma(a) + special.digamma(a + b))
-
-        def ba(g, x, a, b, loc, scale, out):
-            z = (x - loc) / scale
-            return unbroadcast(g * out * (np.log(z) - special.digamma(a) + special.digamma(a + b)), a)
-
-        def db(db, x, a, b, loc, scale, out):
-            z = (x - loc) / scale
-            return db * out * (np.log1p(-z) - special.digamma(b) + special.digamma(a + b))
-
-        def bb(g, x, a, b, loc, scale, out):
-            z = (x - loc) / scale
-            return unbroadcast(g * out * (np.log1p(-z) - special.digamma(b) + special.digamma(a + b)), b)
-
-        def dloc(dloc, x, a, b, loc, scale, out):
-            z = (x - loc) / scale
-            s = (a - 1) / z - (b - 1) / (1 - z)
-            return dloc * out * -s / scale
-
-        def bloc(g, x, a, b, loc, scale, out):
-            z = (x - loc) / scale
-            s = (a - 1) / z - (b - 1) / (1 - z)
-            return unbroadcast(g * out * -s / scale, loc)
-
-        def dscale(dscale, x, a, b, loc, scale, out):
-            z = (x - loc) / scale
-            s = (a - 1) / z - (b - 1) / (1 - z)
-            return dscale * out * (-(s * z + 1) / scale)
-
-        def bscale(g, x, a, b, loc, scale, out):
-            z = (x - loc) / scale
-            s = (a - 1) / z - (b - 1) / (1 - z)
-            return unbroadcast(g * out * (-(s * z + 1) / scale), scale)
-
-    @define(stats.beta.cdf, "x, a, b, loc=0, scale=1", path="scipy.stats.beta.cdf")
-    class beta_cdf:
-        """F = cdf: ∂x F = f (the pdf), ∂loc F = −f, ∂scale F = −f·z, z = (x − loc)/scale. No rule for a and b
-        (no closed form): an active value there is refused."""
-
-        def dx(dx, x, a, b, loc, scale):
-            f = stats.beta.pdf(x, a, b, loc, scale)
-            return dx * f
-
-        def bx(g, x, a, b, loc, scale):
-            f = stats.beta.pdf(x, a, b, loc, scale)
-            return unbroadcast(g * f, x)
-
-        def dloc(dloc, x, a, b, loc, scale):
-            f = stats.beta.pdf(x, a, b, loc, scale)
-            return dloc * (-f)
-
-        def bloc(g, x, a, b, loc, scale):
-            f = stats.beta.pdf(x, a, b, loc, scale)
-            return unbroadcast(g * (-f), loc)
-
-        def dscale(dscale, x, a, b, loc, scale):
-            f = stats.beta.pdf(x, a, b, loc, scale)
-            return dscale * (-f * (x - loc) / scale)
-
-        def bscale(g, x, a, b, loc, scale):
-            f = stats.beta.pdf(x, a, b, loc, scale)
-            return unbroadcast(g * (-f * (x - loc) / scale), scale)
-
-    @define(stats.beta.logcdf, "x, a, b, loc=0, scale=1", path="scipy.stats.beta.logcdf")
-    class beta_logcdf:
-        """log F: ∂x = f/F = exp(logpdf − log F), ∂loc = −∂x, ∂scale = −∂x·z. No rule for a and b (no closed
-        form): an active value there is refused."""
-
-        def dx(dx, x, a, b, loc, scale, out):
-            f = np.exp(stats.beta.logpdf(x, a, b, loc, scale) - out)
-            return dx * f
-
-        def bx(g, x, a, b, loc, scale, out):
-            f = np.exp(stats.beta.logpdf(x, a, b, loc, scale) - out)
-            return unbroadcast(g * f, x)
-
-        def dloc(dloc, x, a, b, loc, scale, out):
-            f = np.exp(stats.beta.logpdf(x, a, b, loc, scale) - out)
-            return dloc * (-f)
-
-        def bloc(g, x, a, b, loc, scale, out):
-            f = np.exp(stats.beta.logpdf(x, a, b, loc, scale) - out)
-            return unbroadcast(g * (-f), loc)
-
-        def dscale(dscale, x, a, b, loc, scale, out):
-            f = np.exp(stats.beta.logpdf(x, a, b, loc, scale) - out)
-            return dscale * (-f * (x - loc) / scale)
-
-        def bscale(g, x, a, b, loc, scale, out):
-            f = np.exp(stats.beta.logpdf(x, a, b, loc, scale) - out)
-            return unbroadcast(g * (-f * (x - loc) / scale), scale)
-
-    @define(stats.beta.sf, "x, a, b, loc=0, scale=1", path="scipy.stats.beta.sf")
-    class beta_sf:
-        """S = 1 − cdf: ∂x S = −f (the pdf), ∂loc S = f, ∂scale S = f·z, z = (x − loc)/scale. No rule for a
-        and b (no closed form): an active value there is refused."""
-
-        def dx(dx, x, a, b, loc, scale):
-            f = stats.beta.pdf(x, a, b, loc, scale)
-            return dx * (-f)
-
-        def bx(g, x, a, b, loc, scale):
-            f = stats.beta.pdf(x, a, b, loc, scale)
-            return unbroadcast(g * (-f), x)
-
-        def dloc(dloc, x, a, b, loc, scale):
-            f = stats.beta.pdf(x, a, b, loc, scale)
-            return dloc * f
-
-        def bloc(g, x, a, b, loc, scale):
-            f = stats.beta.pdf(x, a, b, loc, scale)
-            return unbroadcast(g * f, loc)
-
-        def dscale(dscale, x, a, b, loc, scale):
-            f = stats.beta.pdf(x, a, b, loc, scale)
-            return dscale * (f * (x - loc) / scale)
-
-        def bscale(g, x, a, b, loc, scale):
-            f = stats.beta.pdf(x, a, b, loc, scale)
-            return unbroadcast(g * (f * (x - loc) / scale), scale)
-
-    @define(stats.beta.logsf, "x, a, b, loc=0, scale=1", path="scipy.stats.beta.logsf")
-    class beta_logsf:
-        """log S: ∂x = −f/S = −exp(logpdf − log S), ∂loc = −∂x, ∂scale = −∂x·z. No rule for a and b (no closed
-        form): an active value there is refused."""
-
-        def dx(dx, x, a, b, loc, scale, out):
-            f = np.exp(stats.beta.logpdf(x, a, b, loc, scale) - out)
-            return dx * (-f)
-
-        def bx(g, x, a, b, loc, scale, out):
-            f = np.exp(stats.beta.logpdf(x, a, b, loc, scale) - out)
-            return unbroadcast(g * (-f), x)
-
-        def dloc(dloc, x, a, b, loc, scale, out):
-            f = np.exp(stats.beta.logpdf(x, a, b, loc, scale) - out)
-            return dloc * f
-
-        def bloc(g, x, a, b, loc, scale, out):
-            f = np.exp(stats.beta.logpdf(x, a, b, loc, scale) - out)
-            return unbroadcast(g * f, loc)
-
-        def dscale(dscale, x, a, b, loc, scale, out):
-            f = np.exp(stats.beta.logpdf(x, a, b, loc, scale) - out)
-            return dscale * (f * (x - loc) / scale)
-
-        def bscale(g, x, a, b, loc, scale, out):
-            f = np.exp(stats.beta.logpdf(x, a, b, loc, scale) - out)
-            return unbroadcast(g * (f * (x - loc) / scale), scale)
+if stats is not None:
 
     # ---------------------------------------------------------------- poisson
 

@@ -340,8 +340,10 @@ class select_adjoint_rule:
 
 
 nondiff(runtime.select_none, family="shape")
-refuse(np.piecewise, reason="NumPy calls its functions itself, out of s2sad's sight",
-       hint="compute each piece and pick with np.select([x < 0, x >= 0], [f(x), g(x)]) or "
+refuse(np.piecewise, reason="NumPy calls its functions itself, out of s2sad's sight, when the function list is "
+                            "not known where the derivative is built",
+       hint="write the list in the call, np.piecewise(x, [x < 0, x >= 0], [f, g]) (then s2sad writes out "
+            "NumPy's loop), or compute each piece and pick with np.select([x < 0, x >= 0], [f(x), g(x)]) or "
             "np.where(x < 0, f(x), g(x))")
 
 

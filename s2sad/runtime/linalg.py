@@ -55,17 +55,57 @@ def svd_cotangent(g, like, compute_uv):
     return np.zeros_like(like[0]), g, np.zeros_like(like[2])
 
 
-def square_r(r, mode):
+def qr_r(r, mode):
     """R of np.linalg.qr, refusing what has no derivative: modes other than 'reduced' and
-    'complete', and an R that is not square (a matrix wider than tall, or mode='complete' on a
-    taller one)."""
-    if mode not in ("reduced", "complete") or np.shape(r)[-1] != np.shape(r)[-2]:
+    'complete', and mode='complete' on a matrix taller than wide (whose Q has columns that are
+    any orthonormal completion)."""
+    if mode not in ("reduced", "complete") or np.shape(r)[-2] > np.shape(r)[-1]:
         shape = np.shape(r)
         raise UnsupportedValue(
             f"np.linalg.qr with mode={mode!r} giving R of shape {shape}: s2sad differentiates the QR "
-            "decomposition of a matrix at least as tall as wide, in mode 'reduced'",
-            hint="factor the transpose (np.linalg.qr(a.T)) or use mode='reduced' on a tall matrix")
+            "decomposition in mode 'reduced' (or 'complete' on a matrix at most as tall as wide)",
+            hint="call np.linalg.qr(a) (mode='reduced'), and take R alone from its result")
     return r
+
+
+def cross_pad(v, axisv, axis):
+    """The vectors of `v` (along `axisv`, or `axis` if given, as np.cross reads them) along the
+    last axis as 3-vectors: a 2-vector gets a zero third component."""
+    v = np.moveaxis(np.asarray(v), axisv if axis is None else axis, -1)
+    if v.shape[-1] == 2:
+        v = np.concatenate([v, np.zeros_like(v[..., :1])], axis=-1)
+    return v
+
+
+def cross_unpad(g, v, axisv, axis):
+    """The adjoint of `cross_pad` in `v`: the first components of the 3-vectors of `g` that
+    `v`'s vectors have, moved back to their axis."""
+    axisv = axisv if axis is None else axis
+    return np.moveaxis(np.asarray(g)[..., : np.shape(v)[axisv]], -1, axisv)
+
+
+def cross_planar(a, b, axisa, axisb, axis):
+    """Whether np.cross(a, b) multiplies 2-vectors (its result is then their scalar z-component)."""
+    axisa, axisb = (axisa, axisb) if axis is None else (axis, axis)
+    return np.shape(a)[axisa] == 2 and np.shape(b)[axisb] == 2
+
+
+def cross_lift(g, a, b, axisa, axisb, axisc, axis):
+    """A cotangent of np.cross(a, b) as 3-vectors along the last axis: (0, 0, g) for the
+    scalar result of 2-vectors."""
+    g = np.asarray(g)
+    if cross_planar(a, b, axisa, axisb, axis):
+        return np.stack([np.zeros_like(g), np.zeros_like(g), g], axis=-1)
+    return np.moveaxis(g, axisc if axis is None else axis, -1)
+
+
+def cross_drop(h, a, b, axisa, axisb, axisc, axis):
+    """The adjoint of `cross_lift` in g: the z-components of `h` for 2-vectors, else `h` with
+    its vectors moved back to np.cross's result axis."""
+    h = np.asarray(h)
+    if cross_planar(a, b, axisa, axisb, axis):
+        return h[..., 2]
+    return np.moveaxis(h, -1, axisc if axis is None else axis)
 
 
 def fit_to(t, like):

@@ -11,6 +11,7 @@ from s2sad.core import ir
 from s2sad.core.ir import Call, Var
 from s2sad.core.naming import Namer
 from s2sad.errors import Location, MissingRule, UnsupportedSyntax
+from s2sad.front.distributions import METHODS, distribution
 from s2sad.rules.registry import Rule, facts, is_internal, lookup, refusal
 from s2sad.transforms.templates import bind
 
@@ -38,8 +39,10 @@ class Context:
             method = call.args[1].value
             frozen = ""
             if method in _DISTRIBUTION_METHODS:
-                frozen = (" (of a frozen scipy.stats distribution? call the distribution's method with its "
-                          f"parameters, like scipy.stats.norm.{method}(x, loc, scale))")
+                frozen = (f" (a frozen scipy.stats distribution? d.{method}(x) is differentiated as "
+                          f"scipy.stats.norm.{method}(x, loc, scale) when d is made inside the function, "
+                          "d = norm(loc, scale), and used only to call logpdf, pdf, cdf, logcdf, sf, logsf, "
+                          "logpmf or pmf; or call the distribution's method with its parameters yourself)")
             raise MissingRule(
                 f"the method call .{method}(...) gets an active argument; s2sad has no rule for it",
                 self.where(stmt.line),
@@ -58,6 +61,14 @@ class Context:
                 "list them when it builds the derivative",
                 self.where(stmt.line),
                 hint="write the arguments out, f(xs[0], xs[1], axis=opts['axis']), or spread a display: f(*(a, b))")
+        if rule is None and distribution(call.op.value) is call.op.value:
+            raise MissingRule(
+                f"{call.op.dotted}(...) freezes parameters that carry a derivative into an object that is used "
+                "other than by calling its methods logpdf, pdf, cdf, logcdf, sf, logsf, logpmf or pmf",
+                self.where(stmt.line),
+                hint=f"call its methods only (d.logpdf(x)), or the distribution's own: {call.op.dotted}.logpdf(x, "
+                     "loc, scale); use its other methods (d.mean()) on a distribution frozen with s2sad.stop_gradient"
+                     " parameters")
         if rule is None:
             raise MissingRule(
                 f"no derivative rule for {call.op.dotted} (called with active arguments)",
@@ -97,9 +108,10 @@ class Context:
         return [(p, bindings[p]) for p in diff if self.activity.is_active(bindings.get(p))]
 
 
-_DISTRIBUTION_METHODS = frozenset({"logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "logpmf", "pmf"})
-"""Methods of scipy.stats distributions: called on a frozen one (`norm(loc, scale).logpdf(x)`),
-they are refused with the call that has a rule."""
+_DISTRIBUTION_METHODS = METHODS
+"""Methods of scipy.stats distributions: called on a frozen one that the lowering could not
+write as the distribution's call (one passed in as an argument), they are refused with the
+call that has a rule (see `s2sad.front.distributions`)."""
 
 
 def constructor_items(value: ir.Expr) -> tuple[ir.Atom, ...] | None:

@@ -44,7 +44,7 @@ TABLE = [
     Spec(runtime.frechet_block, ("x", "e"), shapes=[((3, 3), (3, 3)), ((2, 3, 3), (2, 3, 3))]),
     Spec(runtime.fit_to, ("t",), shapes=[((3,),)], extra=([0.0, 0.0, 0.0],)),
     Spec(runtime.fit_to, ("t",), shapes=[((3,),)], extra=([],)),
-    Spec(runtime.square_r, ("r",), shapes=[((3, 3),), ((2, 3, 3),)], extra=("reduced",)),
+    Spec(runtime.qr_r, ("r",), shapes=[((3, 3),), ((2, 3, 3),), ((2, 4),)], extra=("reduced",)),
 ]
 """Ops whose spec hypothesis can draw on renamed sides (tests/rules/test_hypothesis.py)."""
 
@@ -53,6 +53,24 @@ EVEN = [
     Spec(runtime.diagonal_blocks, ("m",), shapes=[((4, 4),), ((2, 6, 6),)]),
 ]
 """Helpers that read a matrix of even side (two blocks): drawn by test_hypothesis's own block."""
+
+def _zeros(*shape):
+    return np.zeros(shape).tolist()
+
+
+CROSS_HELPERS = [
+    Spec(runtime.cross_pad, ("v",), shapes=[((4, 2),), ((3,),)], extra=(-1, None)),
+    Spec(runtime.cross_pad, ("v",), shapes=[((2, 4),)], extra=(-1, 0)),
+    Spec(runtime.cross_unpad, ("g",), shapes=[((4, 3),)], extra=(_zeros(4, 2), -1, None)),
+    Spec(runtime.cross_unpad, ("g",), shapes=[((4, 3),)], extra=(_zeros(3, 4), 5, 0)),
+    Spec(runtime.cross_lift, ("g",), shapes=[((4,),)], extra=(_zeros(4, 2), _zeros(2), -1, -1, -1, None)),
+    Spec(runtime.cross_lift, ("g",), shapes=[((3, 4),)], extra=(_zeros(4, 2), _zeros(3), -1, -1, 0, None)),
+    Spec(runtime.cross_drop, ("h",), shapes=[((4, 3),)], extra=(_zeros(4, 2), _zeros(2), -1, -1, -1, None)),
+    Spec(runtime.cross_drop, ("h",), shapes=[((4, 3),)], extra=(_zeros(2, 4), _zeros(3, 4), 0, 0, 0, 0)),
+]
+"""np.cross's helpers read the shapes of their other arguments (lists here: the pipeline test
+writes them as literals), which must match the vectors: not drawn by test_hypothesis (its
+EXCLUDED says why)."""
 
 TUPLES = [
     np.linalg.eigh,
@@ -67,7 +85,7 @@ TUPLES = [
 """Rules with tuple results or arguments, or an argument tied to another (at_rank's pseudo-inverse):
 their own tests below."""
 
-RULE_SPECS = TABLE + EVEN
+RULE_SPECS = TABLE + EVEN + CROSS_HELPERS
 SPECS = RULE_SPECS + [Spec(op) for op in TUPLES]
 
 NONDIFF = [
@@ -142,9 +160,50 @@ def test_svd_rule(shape):
     check_tuple_rule(np.linalg.svd, {"a": x}, {"compute_uv": False})
 
 
-@pytest.mark.parametrize("shape", [(5, 3), (3, 3), (2, 4, 3)])
+@pytest.mark.parametrize("shape", [(5, 3), (3, 3), (2, 4, 3), (3, 5), (2, 2, 4), (1, 3)])
 def test_qr_rule(shape):
     check_tuple_rule(np.linalg.qr, {"a": _rng(3).standard_normal(shape)})
+    if shape[-2] <= shape[-1]:  # 'complete' is 'reduced' there
+        check_tuple_rule(np.linalg.qr, {"a": _rng(4).standard_normal(shape)}, {"mode": "complete"})
+
+
+def test_qr_of_a_wide_matrix_closed_forms():
+    """a = [a1 a2] (3 x 5): q and r1 are those of the square a1, so they do not move with a2, and
+    r2 = q^T a2 moves along q^T da2."""
+    a = _rng(6).standard_normal((3, 5))
+    fun = make_function("def f(a):\n    return np.linalg.qr(a)\n")
+    da = np.zeros_like(a)
+    da[:, 3:] = _rng(7).standard_normal((3, 2))
+    (q, r), (dq, dr) = s2sad.jvp(fun, (a,), (da,))
+    np.testing.assert_allclose(q @ r, a, atol=1e-12)
+    np.testing.assert_allclose(dq, 0.0, atol=1e-12)
+    np.testing.assert_allclose(dr[:, :3], 0.0, atol=1e-12)
+    np.testing.assert_allclose(dr[:, 3:], q.T @ da[:, 3:], atol=1e-12)
+    g = s2sad.grad(make_function("def f(a):\n    q, r = np.linalg.qr(a)\n    return np.sum(r[:, 3:] * w)\n",
+                                 {"w": np.arange(6.0).reshape(3, 2)}))(a)
+    np.testing.assert_allclose(g[:, 3:], q @ np.arange(6.0).reshape(3, 2), atol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore:Arrays of 2-dimensional vectors:DeprecationWarning")
+def test_cross_of_2_vectors():
+    """Of 2-vectors np.cross is the scalar a0 b1 - a1 b0 (an array of them for stacks): its
+    gradient is (b1, -b0) in a and (-a1, a0) in b; a 2-vector with a 3-vector is a 3-vector
+    with a zero third component."""
+    a, b = _rng(8).standard_normal((4, 2)), _rng(9).standard_normal((4, 2))
+    fun = make_function("def f(a, b):\n    return np.sum(np.cross(a, b) * w)\n", {"w": np.arange(1.0, 5.0)})
+    if True:
+        ga, gb = s2sad.grad(fun, argnums=(0, 1))(a, b)
+        w = np.arange(1.0, 5.0)[:, None]
+        np.testing.assert_allclose(ga, w * np.stack([b[:, 1], -b[:, 0]], -1), rtol=1e-12)
+        np.testing.assert_allclose(gb, w * np.stack([-a[:, 1], a[:, 0]], -1), rtol=1e-12)
+        for source, shapes in [("np.cross(a, b)", ((2,), (2,))), ("np.cross(a, b)", ((4, 2), (2,))),
+                               ("np.cross(a, b)", ((3, 2), (3, 3))), ("np.cross(a, b, axis=0)", ((2, 3), (2, 3))),
+                               ("np.cross(a, b, axisa=0, axisc=0)", ((2, 3), (3, 3)))]:
+            program = make_function(f"def f(a, b):\n    return np.sin({source})\n")
+            args = [_rng(10).standard_normal(shapes[0]), _rng(11).standard_normal(shapes[1])]
+            check_grads(program, args, order=2)
+            kwargs = {"axis": 0} if "axis=0" in source else {"axisa": 0, "axisc": 0} if "axisa" in source else {}
+            check_rule(np.cross, dict(zip("ab", args)), kwargs)
 
 
 @pytest.mark.parametrize("a, b", [((5, 3), (5,)), ((5, 3), (5, 2)), ((3, 5), (3,)), ((3, 5), (3, 2)), ((4, 4), (4,))])
@@ -307,7 +366,8 @@ def test_svd_of_a_rank_deficient_matrix_is_finite():
 @pytest.mark.parametrize("body, x, match", [
     ("w, v = np.linalg.eig(x)\n    return np.sum(w.real)", np.array([[0.0, 1.0], [-1.0, 0.0]]), "complex eigenvalues"),
     ("u, s, vh = np.linalg.svd(x)\n    return np.sum(s)", np.ones((3, 2)), "full_matrices=False"),
-    ("q, r = np.linalg.qr(x)\n    return np.sum(r)", np.ones((2, 3)), "at least as tall as wide"),
+    ("q, r = np.linalg.qr(x, mode='complete')\n    return np.sum(r)", np.ones((3, 2)), "mode 'reduced'"),
+    ("r = np.linalg.qr(x, mode='r')\n    return np.sum(r)", np.ones((3, 2)), "mode 'reduced'"),
 ])
 def test_refusals_name_the_construct_and_the_line(body, x, match):
     fun = make_function(f"def f(x):\n    {body}\n")
@@ -333,14 +393,18 @@ PROGRAMS = {
     "lstsq": ("def f(x):\n    sol, res, rank, sv = np.linalg.lstsq(x, np.arange(5.0))\n"
               "    return np.sum(np.sin(sol)) + np.sum(res) + np.sum(sv ** 2)\n", (5, 3)),
     "qr": ("def f(x):\n    q, r = np.linalg.qr(x)\n    return np.sum(np.sin(q)) + np.sum(np.diag(r) ** 2)\n", (4, 3)),
+    "qr_wide": ("def f(x):\n    q, r = np.linalg.qr(x + 2.0 * np.eye(3, 5))\n"
+                "    return np.sum(np.sin(q)) + np.sum(np.tanh(r))\n", (3, 5)),
     "matrix_power": ("def f(x):\n    return np.sum(np.linalg.matrix_power(x, 3)"
                      " - np.linalg.matrix_power(x + 3 * np.eye(3), -2))\n", (3, 3)),
     "expm": ("def f(x):\n    return np.sum(np.sin(expm(0.5 * x)))\n", (3, 3)),
     "kron": ("def f(x):\n    return np.sum(np.kron(x, x[:2]) ** 2)\n", (3, 2)),
     "cross": ("def f(x):\n    return np.sum(np.cross(x, x[::-1] ** 2) ** 2)\n", (4, 3)),
+    "cross_2d": ("def f(x):\n    return np.sum(np.sin(np.cross(x, x[::-1] ** 2)))\n", (4, 2)),
 }
 
 
+@pytest.mark.filterwarnings("ignore:Arrays of 2-dimensional vectors:DeprecationWarning")  # NumPy's, on cross_2d
 @pytest.mark.parametrize("name", PROGRAMS)
 def test_program_in_every_mode(name):
     source, shape = PROGRAMS[name]

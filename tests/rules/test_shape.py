@@ -446,7 +446,9 @@ def test_nan_to_num_in_every_mode_and_at_replaced_values():
 
 
 def test_piecewise_is_refused_with_the_fix():
-    fun = make_function("def f(x):\n    return np.piecewise(x, [x < 0, x >= 0], [neg, pos])\n",
+    """Where its function list is not known when the code is built (written in the call, it is
+    lowered: tests/test_piecewise.py)."""
+    fun = make_function("def f(x):\n    funcs = [neg, pos]\n    return np.piecewise(x, [x < 0, x >= 0], funcs)\n",
                         {"neg": np.negative, "pos": np.positive})
     with pytest.raises(s2sad.MissingRule, match="np.piecewise cannot be differentiated") as info:
         s2sad.grad(make_function("def g(x):\n    return np.sum(f(x))\n", {"f": fun}))(np.ones(3))
