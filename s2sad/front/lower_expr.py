@@ -19,14 +19,19 @@ from s2sad.core.modes import GRADIENTS, JVP
 from s2sad.core.naming import numpy_ref, runtime_ref, spelled_name
 from s2sad.core.syntax import BINARY, COMPARE, UNARY, operator_ref
 from s2sad.core.targets import (
+    Shaped,
     Specialised,
     as_function,
+    call_shape,
     callable_object,
     face_mode,
     is_function_value,
+    is_variadic,
     make_derivative,
     params_of,
     rule_kind,
+    shaped,
+    target_of,
 )
 from s2sad.errors import UnsupportedSyntax
 from s2sad.front.callees import NOT_STATIC, StaticValues, Unrolling
@@ -251,12 +256,14 @@ class ExprLowering(StaticValues, Unrolling, LocalFunctions):
         args = tuple(self.call_arg(a) for a in node.args)
         kwargs = tuple((k.arg, self.call_arg(k.value)) for k in node.keywords if self.check_keyword(k))
         if ref is not None:
-            ref = specialised(called(ref), args, kwargs)
+            ref, kwargs = at_call_shape(called(ref), args, kwargs)
+            ref = specialised(ref, args, kwargs)
         if ref is not None and _user_bound_method(ref.value):  # `obj.method(x)` on a global object
             method, owner = ref.value.__func__, ref.value.__self__
             cls = type(owner)
             target = Ref(MethodOf(method, cls), (cls.__name__, method.__name__), cls)
             args = (Ref(owner, (*ref.path, "__self__"), ref.root), *args)
+            target, kwargs = at_call_shape(target, args, kwargs)
             return Call(specialised(target, args, kwargs), args, kwargs)
         if ref is None and isinstance(func, gast.Attribute):
             return self.method_call(func, args, kwargs)
@@ -353,7 +360,9 @@ class ExprLowering(StaticValues, Unrolling, LocalFunctions):
             return Call(runtime_ref(name), (owner, *args))
         method = self.user_method(func)
         if method is not None:
-            return Call(method, (self.to_atom(func.value), *args), kwargs)
+            args = (self.to_atom(func.value), *args)
+            method, kwargs = at_call_shape(method, args, kwargs)
+            return Call(method, args, kwargs)
         if func.attr == "get" and len(args) in (1, 2) and not kwargs:
             return self.dict_get(func.value, *args)
         if func.attr not in ARRAY_METHODS:  # any other object's method: fine while nothing active flows in
@@ -482,6 +491,25 @@ def called(ref: Ref) -> Ref:
     if lookup(ref.value) is None and (isinstance(ref.value, functools.partial) or callable_object(ref.value)):
         return Ref(as_function(ref.value), (f"{ref.path[-1]}_call",))
     return ref
+
+
+def at_call_shape(ref: Ref, args: tuple, kwargs: tuple) -> tuple[Ref, tuple]:
+    """A user function with `*args` or `**kwargs` is called through its variant at the shape of
+    this call (`core.targets.Shaped`), which takes the extra keywords under their parameter
+    names (`kwargs_w=v`): the call's keywords renamed so."""
+    fun = ref.value
+    if (isinstance(fun, (Shaped, Specialised, types.MethodType)) or not is_user_function(fun)
+            or rule_kind(fun) is not None or getattr(fun, "__wrapped__", None) is not None):
+        return ref, kwargs  # a decorator's wrapper passing `*args, **kwargs` on: refused at its `def`
+    try:
+        target = target_of(fun)
+        variadic = is_variadic(target)
+    except Exception:  # noqa: BLE001 - no readable signature: called as it is
+        return ref, kwargs
+    if not variadic:
+        return ref, kwargs
+    shape, renamed = call_shape(target, args, dict(kwargs))
+    return Ref(shaped(fun, shape), ref.path, ref.root if len(ref.path) > 1 else None), tuple(renamed.items())
 
 
 def specialised(ref: Ref, args: tuple, kwargs: tuple) -> Ref:
