@@ -234,3 +234,45 @@ def test_argnums_past_the_arguments_of_the_call_is_refused():
     assert "extra ones included" in info.value.hint
     with pytest.raises(ArgnumsError, match="'v'"):
         s2sad.grad(weighted, argnums="v")(X, X, X, w=1.0)
+
+
+# ---------------------------------------------------------------- repetition by a count in a name
+
+
+def repeats_by_a_parameter(x, n):
+    t = (x,) * n
+    return sum(t) * t[-1]
+
+
+def repeats_by_a_computed_count(x, ys):
+    m = len(ys) + 1
+    row = m * [x, 2.0 * x]
+    return row[0] * row[-1] + len(row)
+
+
+def times_a_weight(x, w):
+    return np.sum((x, x * x) * w)
+
+
+def test_repetition_by_a_count_held_in_a_name_every_mode():
+    assert s2sad.grad(repeats_by_a_parameter)(1.5, 3) == pytest.approx(6 * 1.5)
+    assert s2sad.value_and_grad(repeats_by_a_parameter)(1.5, 3) == pytest.approx((3 * 1.5 ** 2, 9.0))
+    assert s2sad.jvp(repeats_by_a_parameter, (1.5, 3), (1.0, 0))[1] == pytest.approx(9.0)
+    assert s2sad.vjp(repeats_by_a_parameter, 1.5, 3)[1](1.0) == (pytest.approx(9.0), None)
+    assert s2sad.hessian(repeats_by_a_parameter)(1.5, 3) == pytest.approx(6.0)
+    check_grads(repeats_by_a_parameter, (1.5, 3), order=2)
+    check_grads(repeats_by_a_parameter, (1.5, np.int64(2)), order=2)
+    assert s2sad.grad(repeats_by_a_computed_count)(1.5, [0.0, 0.0]) == pytest.approx(4 * 1.5)
+    check_grads(repeats_by_a_computed_count, (1.5, [0.0, 0.0]), order=2)
+
+
+def test_a_tuple_times_an_array_in_a_name_stays_elementwise():
+    w = np.array([[2.0], [3.0]])
+    x = np.array([0.5, -1.0])
+    np.testing.assert_allclose(s2sad.grad(times_a_weight)(x, w), 2.0 + 3.0 * 2 * x, rtol=1e-13)
+    check_grads(times_a_weight, (x, w), order=2)
+
+
+def test_a_float_count_raises_what_python_raises():
+    with pytest.raises(TypeError, match="non-int"):
+        s2sad.grad(repeats_by_a_parameter)(1.5, 3.0)

@@ -291,6 +291,12 @@ def repeat_items(x, count):
     return x * count
 
 
+def is_count(n) -> bool:
+    """Whether `seq * n` repeats the tuple or list `seq` (an integer, as Python's `*` takes it),
+    rather than being NumPy's elementwise product (an array, a float)."""
+    return isinstance(n, (int, np.integer)) or (isinstance(n, np.ndarray) and n.ndim == 0 and n.dtype.kind in "iub")
+
+
 def head(g, x):
     """The first `len(x)` items of `g`, as `x`'s kind: the cotangent of `x` in `x + y`."""
     return _like(x, g[: len(x)])
