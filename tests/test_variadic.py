@@ -276,3 +276,49 @@ def test_a_tuple_times_an_array_in_a_name_stays_elementwise():
 def test_a_float_count_raises_what_python_raises():
     with pytest.raises(TypeError, match="non-int"):
         s2sad.grad(repeats_by_a_parameter)(1.5, 3.0)
+
+
+# ---------------------------------------------------------------- zip(*rows): the transpose
+
+
+def pairs_of_columns(rows):
+    return sum(a * b for a, b in zip(*rows))
+
+
+def columns_as_a_value(rows):
+    cols = list(zip(*rows))
+    out = 0.0
+    for col in zip(*rows):
+        out = out + col[0] * col[-1]
+    return out + np.sum(np.array(cols[0]) ** 2)
+
+
+def ragged_rows(x):
+    rows = [(x[0], x[1], x[2]), [2.0 * x[0], x[1] ** 2]]
+    out = 0.0
+    for i, (a, b) in enumerate(zip(*rows)):
+        out = out + (i + 1) * a * b
+    return out
+
+
+def test_zip_of_spread_rows_in_a_for_header_and_as_a_value():
+    rows = [[1.0, 2.0], [3.0, 4.0]]
+    assert s2sad.grad(pairs_of_columns)(rows) == [[3.0, 4.0], [1.0, 2.0]]
+    assert s2sad.grad(columns_as_a_value)(rows) == [[5.0, 4.0], [7.0, 2.0]]
+    assert s2sad.grad(pairs_of_columns)(((1.0, 2.0), (3.0, 4.0))) == ((3.0, 4.0), (1.0, 2.0))
+    check_grads(pairs_of_columns, (rows,), order=2)
+    check_grads(columns_as_a_value, (rows,), order=2)
+    matrix = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    np.testing.assert_allclose(s2sad.grad(pairs_of_columns)(matrix), matrix[::-1], rtol=1e-15)
+    check_grads(pairs_of_columns, (matrix,), order=2)
+
+
+def test_zip_of_rows_of_different_lengths_every_mode():
+    x = np.array([0.5, -1.5, 2.0])
+    exact = np.array([4 * x[0], 6 * x[1] ** 2, 0.0])  # 2 x0^2 + 2 x1^3: zip drops x[2]
+    np.testing.assert_allclose(s2sad.grad(ragged_rows)(x), exact, rtol=1e-14)
+    assert s2sad.jvp(ragged_rows, (x,), (np.ones(3),))[1] == pytest.approx(np.sum(exact))
+    np.testing.assert_allclose(s2sad.vjp(ragged_rows, x)[1](2.0)[0], 2 * exact, rtol=1e-14)
+    np.testing.assert_allclose(s2sad.jacfwd(ragged_rows)(x), s2sad.jacrev(ragged_rows)(x), rtol=1e-14)
+    np.testing.assert_allclose(s2sad.hessian(ragged_rows)(x), np.diag([4.0, 12 * x[1], 0.0]), rtol=1e-14)
+    check_grads(ragged_rows, (x,), order=2)

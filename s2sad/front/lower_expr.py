@@ -240,6 +240,8 @@ class ExprLowering(StaticValues, Unrolling, LocalFunctions):
         if len(node.args) == 1 and isinstance(node.args[0], gast.GeneratorExp):
             node.args = [gast.ListComp(node.args[0].elt, node.args[0].generators)]
         ref = self.resolve(func)
+        if ref is not None and ref.value is builtins.zip and spreads_rows(node):
+            return Call(runtime_ref("transposed"), (self.to_atom(node.args[0].value),))
         made = self.iteration_value(node, ref.value) if ref is not None else None
         if made is not None:
             return made
@@ -452,6 +454,13 @@ class ExprLowering(StaticValues, Unrolling, LocalFunctions):
                                         self.parsed.where(node))
             value = getattr(value, part)
         return Ref(value, (node.id, *parts), root)
+
+
+def spreads_rows(node: gast.Call) -> bool:
+    """`zip(*rows)` (one spread argument that is not a display): the transpose of `rows`, a new
+    list of tuples (`runtime.transposed`)."""
+    return (len(node.args) == 1 and not node.keywords and isinstance(node.args[0], gast.Starred)
+            and not isinstance(node.args[0].value, (gast.Tuple, gast.List)))
 
 
 def _spread_displays(args: list, keywords: list) -> tuple[list, list]:

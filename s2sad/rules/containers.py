@@ -224,6 +224,20 @@ class repeat_items_rule:
         return runtime.fold_repeats(g, x)
 
 
+@linear(runtime.transposed, "rows", linear_in="rows", structural=True)
+class transposed_rule:
+    """`zip(*rows)`: the cotangent of each tuple's items goes back to the rows they came from."""
+
+    def brows(g, rows):
+        return runtime.untransposed(g, rows)
+
+
+@linear(runtime.untransposed, "g, rows", linear_in="g", structural=True)
+class untransposed_rule:
+    def bg(c, g):
+        return runtime.transposed(c)
+
+
 @linear(runtime.head, "g, x", linear_in="g", structural=True)
 class head_rule:
     def bg(c, g):
