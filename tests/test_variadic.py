@@ -322,3 +322,29 @@ def test_zip_of_rows_of_different_lengths_every_mode():
     np.testing.assert_allclose(s2sad.jacfwd(ragged_rows)(x), s2sad.jacrev(ragged_rows)(x), rtol=1e-14)
     np.testing.assert_allclose(s2sad.hessian(ragged_rows)(x), np.diag([4.0, 12 * x[1], 0.0]), rtol=1e-14)
     check_grads(ragged_rows, (x,), order=2)
+
+
+# ---------------------------------------------------------------- passing *args and **kwargs on
+
+
+def forwards(x, *args, **kwargs):
+    return x * total(*args, **kwargs) + total(x, *args)
+
+
+def rebinds_its_args(x, *args):
+    args = args + (x,)
+    return total(*args)
+
+
+def test_the_functions_own_star_args_and_kwargs_passed_on():
+    found = s2sad.grad(forwards, argnums=(0, 1, 2, "scale"))(1.5, 2.0, 3.0, scale=2.0)
+    assert found == pytest.approx(((2.0 + 3.0) * 2.0 + 1.0, 1.5 * 2.0 + 1.0, 1.5 * 2.0 + 1.0, 1.5 * 5.0))
+    assert s2sad.jvp(forwards, (1.5, 2.0), (1.0, 0.0))[1] == pytest.approx(3.0)
+    check_grads(lambda x, a, b, s: forwards(x, a, b, scale=s), (1.5, 2.0, 3.0, 2.0), order=2)
+    assert s2sad.hessian(forwards, argnums=(0, "scale"))(1.5, 2.0, 3.0, scale=2.0)[0][1] == pytest.approx(5.0)
+
+
+def test_passing_on_star_args_rebound_in_the_body_is_refused():
+    with pytest.raises(MissingRule, match="the call of total spreads values") as info:
+        s2sad.grad(rebinds_its_args)(1.5, 2.0)
+    assert info.value.where.line == rebinds_its_args.__code__.co_firstlineno + 2

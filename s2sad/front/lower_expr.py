@@ -35,7 +35,7 @@ from s2sad.core.targets import (
 )
 from s2sad.errors import UnsupportedSyntax
 from s2sad.front.callees import NOT_STATIC, StaticValues, Unrolling
-from s2sad.front.local_functions import LocalFunctions
+from s2sad.front.local_functions import LocalFunctions, located
 from s2sad.front.methods import ARRAY_ATTRIBUTES, ARRAY_METHODS
 from s2sad.front.parse import MethodOf, in_library, is_user_function
 from s2sad.rules.registry import lookup
@@ -250,7 +250,7 @@ class ExprLowering(StaticValues, Unrolling, LocalFunctions):
             return Call(numpy_ref("max" if ref.value is builtins.max else "min"), (items,))
         if ref is not None and ref.value is _numpy().einsum:
             node.args = self.einsum_subscripts(node)
-        node.args, node.keywords = _spread_displays(node.args, node.keywords)
+        node.args, node.keywords = _spread_displays(*self.spread_known(node.args, node.keywords))
         if ref is None:
             ref = self.static_callee(func)
         if any(isinstance(a, gast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
@@ -274,6 +274,28 @@ class ExprLowering(StaticValues, Unrolling, LocalFunctions):
                                    "call a module-level function or an array method s2sad knows, pass the function "
                                    "as an argument, or pick it from a global dict or list at a constant key")
         return Call(ref, args, kwargs)
+
+    def spread_known(self, args: list, keywords: list) -> tuple[list, list]:
+        """`g(*args, **kwargs)` of the function's own `*args` and `**kwargs` at a call shape
+        (`Parsed.spreads`): their items written out, `g(args_0, args_1, w=kwargs_w)`."""
+        spreads = self.parsed.spreads
+
+        def known(node: gast.expr, kind: type) -> object:
+            name = node.id if isinstance(node, gast.Name) and node.id not in self.renames else None
+            return spreads.get(name) if isinstance(spreads.get(name), kind) else None
+
+        out: list = []
+        for arg in args:
+            items = known(arg.value, list) if isinstance(arg, gast.Starred) else None
+            out += [located(gast.Name(p, gast.Load(), None, None), arg.lineno) for p in items] \
+                if items is not None else [arg]
+        named: list = []
+        for k in keywords:
+            items = known(k.value, dict) if k.arg is None else None
+            named += [gast.keyword(key, located(gast.Name(p, gast.Load(), None, None), k.value.lineno))
+                      for key, p in items.items()] \
+                if items is not None else [k]
+        return out, named
 
     def unpacking_call(self, node: gast.Call, ref: Ref | None) -> Expr:
         """`f(*xs)` or `f(**opts)` with items not written out: a user function whose parameters

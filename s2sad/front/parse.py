@@ -67,6 +67,10 @@ class Parsed:
     defaults: dict | None = None
     """The parameters' default values, where the tree's parameters are not the function's (a
     call shape's, see `at_shape`); None: the function's own."""
+    spreads: dict = field(default_factory=dict)
+    """At a call shape: `*args` and `**kwargs` never rebound in the body, by name, and what they
+    hold: the names of the extra parameters (a list), or of the keywords' (a dict). A call that
+    spreads them (`g(*args, **kwargs)`) passes those parameters."""
 
     def lookup(self, name: str) -> tuple[bool, object]:
         """Resolve a free name the way Python would: closure, globals, builtins."""
@@ -152,8 +156,22 @@ def parse(fun: Target | object) -> Parsed:
     parsed = Parsed(plain, node, filename, lines, plain.__globals__, _closure(plain), target.self_class,
                     dict(target.known))
     if target.shape is not None:
+        parsed.spreads = _spreads(node, plain, target.shape)
         parsed.defaults = at_shape(node, plain, target.shape)
     return parsed
+
+
+def _spreads(node: gast.FunctionDef, plain: types.FunctionType, shape: tuple) -> dict:
+    """See `Parsed.spreads` (read before `at_shape` rewrites `node`)."""
+    stored = {n.id for n in gast.walk(node)
+              if isinstance(n, gast.Name) and not isinstance(n.ctx, (gast.Load, gast.Param))}
+    extra, keywords = shape_params(plain, shape)
+    found: dict = {}
+    if node.args.vararg is not None and node.args.vararg.id not in stored:
+        found[node.args.vararg.id] = list(extra)
+    if node.args.kwarg is not None and node.args.kwarg.id not in stored:
+        found[node.args.kwarg.id] = dict(zip(shape[1], keywords))
+    return found
 
 
 def at_shape(node: gast.FunctionDef, plain: types.FunctionType, shape: tuple) -> dict:
