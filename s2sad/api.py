@@ -15,7 +15,19 @@ import numpy as np
 
 from s2sad import cache
 from s2sad.core.modes import DIRECTIONS, GRAD, GRADIENTS, JVP, REVERSE, VALUE_AND_GRAD, VJP
-from s2sad.core.targets import UNBOUND, Target, register_face, target_of, trailing_kinds, value_kind
+from s2sad.core.targets import (
+    UNBOUND,
+    Shaped,
+    Target,
+    call_shape,
+    is_variadic,
+    keyword_params,
+    register_face,
+    shaped_target,
+    target_of,
+    trailing_kinds,
+    value_kind,
+)
 from s2sad.errors import ArgnumsError, CotangentError, IntegerArgument, Location, NonScalarOutput, UnsupportedSyntax
 from s2sad.pipeline import Built, Request
 from s2sad.runtime import map_structure, unwind_contexts, zeros_like
@@ -49,10 +61,10 @@ def resolve_argnums(fun: object, argnums: Argnums) -> tuple[tuple[str, ...], boo
 def _refuse_star_wrapper(target: Target) -> None:
     """A decorated function is differentiated as what is called: the decorator's wrapper. One
     that passes `*args, **kwargs` on cannot be followed (its parameters are not known)."""
-    fun = target.fun
+    fun = target.fun.fun if isinstance(target.fun, Shaped) else target.fun
     code = target.plain.__code__
     starred = code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS)
-    if not starred or getattr(fun, "__wrapped__", None) is None:
+    if not starred or target.fixed is None or getattr(fun, "__wrapped__", None) is None:
         return
     where = Location(code.co_filename, code.co_firstlineno, 0, linecache.getline(code.co_filename, code.co_firstlineno))
     raise UnsupportedSyntax(
@@ -71,11 +83,10 @@ def _argnum_name(fun: object, params: list[str], item: object) -> str:
                                _where(fun))
         return item
     if not -len(params) <= item < len(params):
-        code = target_of(fun).plain.__code__
-        starred = code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS) or code.co_kwonlyargcount
+        shaped = target_of(fun).shape is not None
         raise ArgnumsError(f"argnums={item} but {_name(fun)} takes {len(params)} parameters {params}",
-                           _where(fun), hint="s2sad differentiates positional parameters only, not *args, "
-                                             "**kwargs or keyword-only ones" if starred else "")
+                           _where(fun), hint="with *args, argnums counts the arguments of the call, the extra "
+                                             "ones included" if shaped else "")
     return params[item]
 
 
@@ -142,8 +153,20 @@ def _cast(grad, arg):
     return np.asarray(grad, dtype) if isinstance(arg, np.ndarray) else dtype.type(grad)
 
 
+def shaped_argnums(target: Target, shape: tuple, argnums: Argnums) -> Argnums:
+    """`argnums` of a call of a variadic target, for its code at that call's shape: positions
+    are the same, an extra keyword's name is its parameter's (`"w"` -> `"kwargs_w"`)."""
+    params = keyword_params(target.plain, shape)
+    if isinstance(argnums, str):
+        return argnums if argnums in target.params else params.get(argnums, argnums)
+    if isinstance(argnums, Sequence):
+        return tuple(shaped_argnums(target, shape, a) for a in argnums)
+    return argnums
+
+
 class Transformed:
-    """A derivative of `fun`: callable, with `.fun`, `.source` and `.show()`."""
+    """A derivative of `fun`: callable, with `.fun`, `.source` and `.show()`. Of a function with
+    `*args` or `**kwargs`, a derivative per call shape (see `for_shape`)."""
 
     def __init__(self, fun: Callable | Target, mode: str, argnums: Argnums, optimize: bool = True,
                  has_aux: bool = False) -> None:
@@ -151,7 +174,11 @@ class Transformed:
         self.fun = fun = target.fun
         self.mode = mode
         self.argnums = argnums
-        wrt, single = resolve_argnums(target, argnums)
+        self._shapes: dict[tuple, Transformed] | None = {} if is_variadic(target) else None
+        if self._shapes is not None:
+            _refuse_star_wrapper(target)
+        wrt, single = ((), isinstance(argnums, (int, str))) if self._shapes is not None else resolve_argnums(
+            target, argnums)
         self.request = Request(mode, wrt, single, optimize, has_aux=has_aux)
         self._bound = target.bound
         self._positions = [target.params.index(n) for n in wrt]
@@ -160,6 +187,17 @@ class Transformed:
         self._plain = plain if isinstance(plain, types.FunctionType) else None
         """The function whose source is read, when that is fixed (not an inner transform's code)."""
         functools.update_wrapper(self, fun, updated=())
+
+    def for_shape(self, shape: tuple) -> Transformed:
+        """The derivative of a variadic function at one call shape (see `Target.shape`): its
+        code takes the extra arguments as parameters, the extra keywords as `kwargs_<name>`."""
+        if shape not in self._shapes:
+            argnums = shaped_argnums(self.target, shape, self.argnums)
+            self._shapes[shape] = Transformed(shaped_target(self.target, shape), self.mode, argnums,
+                                              self.request.optimize, self.request.has_aux)
+        return self._shapes[shape]
+
+    __s2sad_for_shape__ = for_shape
 
     def built(self, kinds: tuple | None = None) -> Built:
         """The compiled derivative, specialised to the kinds of the arguments (None: generic)."""
@@ -171,7 +209,10 @@ class Transformed:
     @property
     def source(self) -> str:
         """The code for numeric arguments (floats or arrays of any shape); calls with arguments
-        of known kinds (all floats, say) run code specialised further."""
+        of known kinds (all floats, say) run code specialised further. A variadic function's:
+        the code for a call with no extra arguments."""
+        if self._shapes is not None:
+            return self.for_shape((0, ())).source
         return self.built(self.numeric_kinds()).source
 
     def numeric_kinds(self) -> tuple[str, ...]:
@@ -180,6 +221,8 @@ class Transformed:
 
     @property
     def __s2sad_source_function__(self) -> types.FunctionType:
+        if self._shapes is not None:  # a derivative of it is variadic too, and asks `for_shape`
+            return self.target.plain
         return self.built().fun
 
     @property
@@ -200,6 +243,9 @@ class Transformed:
         return args if self._bound is UNBOUND else (self._bound, *args)
 
     def __call__(self, *args, **kwargs):
+        if self._shapes is not None:
+            shape, kwargs = call_shape(self.target, args, kwargs)
+            return self.for_shape(shape)(*args, **kwargs)
         args = self._args(args, kwargs)
         built = self.built(tuple(map(_kind, args)) + trailing_kinds(self.target, len(args), kwargs))
         try:
@@ -279,6 +325,8 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence):
     target = target_of(fun)
     _refuse_star_wrapper(target)
     primals, tangents = tuple(primals), tuple(tangents)
+    if is_variadic(target):
+        target = shaped_target(target, call_shape(target, primals, {})[0])
     params, given = list(target.params), len(primals)
     defaults = _defaults(target)
     if len(primals) != len(tangents) or not len(params) - len(defaults) <= given <= len(params):
@@ -306,6 +354,10 @@ def vjp_with(fun: Callable, primals: tuple, kwargs: dict):
     positions = float_positions(primals)
     if not positions:
         raise IntegerArgument(f"vjp: every primal of {_name(fun)} is an integer; nothing to differentiate")
+    target = target_of(fun)
+    if is_variadic(target):
+        shape, kwargs = call_shape(target, primals, kwargs)
+        fun = shaped_target(target, shape)
     transformed = Transformed(fun, VJP, tuple(positions))
     out, residuals = transformed(*primals, **kwargs)  # the primal sweep: `f_fwd`
     built = transformed.built(tuple(map(_kind, transformed._args(primals, kwargs))))

@@ -1,7 +1,8 @@
 """Stage 8, cache: transform once, call many times; and the lookup of callees' derivatives.
 
 The key covers what can change the generated code: the function's code object, its globals,
-closure cells and default values, the class of a bound `self`, and the request (mode,
+closure cells and default values, the class of a bound `self`, the call shape of a function
+with `*args`, and the request (mode,
 arguments differentiated, kinds, options). A function with default values is keyed by its own
 identity (the entry keeps it alive): its defaults are baked into the generated code, and may
 be arrays, which have no value to hash. Each entry also remembers the global and closure names
@@ -42,7 +43,7 @@ def _key(target: Target, plain: types.FunctionType, request: Request) -> tuple:
     cells = tuple(id(cell) for cell in plain.__closure__ or ())  # kept alive by the entry's deps
     own = id(plain) if plain.__defaults__ or plain.__kwdefaults__ else None  # kept alive by `Built.origin`
     return (plain.__code__, id(plain.__globals__), cells, own, request, GENERATION[0], target.self_class,
-            target.known)
+            target.known, target.shape)
 
 
 def note(built: Built, plain: types.FunctionType) -> None:

@@ -11,7 +11,8 @@ of `fun` along each direction given (a `jvp` of `fun`'s code, then a `jvp` of th
 and so on), and the derivative of a Jacobian along a direction is the Jacobian assembled from
 those second derivatives. So `jacfwd(jacrev(f))`, `jacrev(jacrev(f))`,
 `elementwise_grad(elementwise_grad(f))` and `jvp` of any of them nest, to any order.
-Keyword arguments are passed through to the function, as constants.
+Keyword arguments are passed through to the function, as constants. Of a function with `*args`
+or `**kwargs`, each of these is made again for each call shape (`for_shape`, see `core.targets`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import numpy as np
 from s2sad import api
 from s2sad.api import Argnums, Transformed
 from s2sad.core.modes import GRAD, JVP
-from s2sad.core.targets import Target, target_of
+from s2sad.core.targets import Target, call_shape, is_variadic, shaped, shaped_target, target_of
 from s2sad.runtime import map_structure, zeros_like
 
 Direction = dict
@@ -144,16 +145,32 @@ class Derivative:
         self.base = base
         self.target = target if target is not None else _target(base)
         self.argnums = argnums
-        self.positions, self.single = _positions(self.target, argnums)
+        self.shapes: dict[tuple, Derivative] | None = {} if is_variadic(self.target) else None
+        if self.shapes is None:
+            self.positions, self.single = _positions(self.target, argnums)
         self.made: Forwards = {}
         functools.update_wrapper(self, self.target.fun, updated=())
 
+    def for_shape(self, shape: tuple) -> Derivative:
+        """This derivative of a variadic function at one call shape (see `api.Transformed.for_shape`)."""
+        if shape not in self.shapes:
+            argnums = api.shaped_argnums(self.target, shape, self.argnums)
+            self.shapes[shape] = type(self)(shaped(self.base, shape), argnums, shaped_target(self.target, shape))
+        return self.shapes[shape]
+
+    __s2sad_for_shape__ = for_shape
+
     def __call__(self, *args, **kwargs):
+        if self.shapes is not None:
+            shape, kwargs = call_shape(self.target, args, kwargs)
+            return self.for_shape(shape)(*args, **kwargs)
         args, kwargs = api.bind(self.target, args, kwargs)
         return self.derivative(args, kwargs, [])
 
     def __s2sad_along__(self, primals: tuple, tangents: tuple):
         """`jvp` of this derivative: its value and its derivative along `tangents`."""
+        if self.shapes is not None:
+            return self.for_shape(call_shape(self.target, primals, {})[0]).__s2sad_along__(primals, tangents)
         along = {i: tangents[i] for i in api.float_positions(primals)}
         return self(*primals), self.derivative(primals, {}, [along])
 
@@ -263,8 +280,11 @@ class Hvp:
 
     def __init__(self, fun: Callable, argnums: Argnums, vector_first: bool) -> None:
         self.target = target_of(fun)
+        self.argnums = argnums
         self.gradient = Transformed(fun, GRAD, argnums)
-        self.positions, self.single = _positions(self.target, argnums)
+        self.shapes: dict[tuple, Hvp] | None = {} if is_variadic(self.target) else None
+        if self.shapes is None:
+            self.positions, self.single = _positions(self.target, argnums)
         self.vector_first = vector_first
         self.made: Forwards = {}
         functools.update_wrapper(self, self.target.fun, updated=())
@@ -278,7 +298,17 @@ class Hvp:
             if not args:
                 raise TypeError("hvp: call it as h(*args, v); got no arguments")
             *args, v = args
-        args, kwargs = api.bind(self.target, tuple(args), kwargs)
+        return self.product(tuple(args), kwargs, v)
+
+    def product(self, args: tuple, kwargs: dict, v):
+        """The Hessian at `args` times `v`."""
+        if self.shapes is not None:
+            shape, kwargs = call_shape(self.target, args, kwargs)
+            if shape not in self.shapes:
+                argnums = api.shaped_argnums(self.target, shape, self.argnums)
+                self.shapes[shape] = Hvp(shaped(self.target.fun, shape), argnums, self.vector_first)
+            return self.shapes[shape].product(args, kwargs, v)
+        args, kwargs = api.bind(self.target, args, kwargs)
         directions = (v,) if self.single else _directions(v, len(self.positions))
         return tangent(self.gradient, args, kwargs, [dict(zip(self.positions, directions))], self.made)
 

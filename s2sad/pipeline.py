@@ -134,7 +134,7 @@ def transform(primal: ir.Function, request: Request, namer: Namer, derive: Deriv
     transform from TRANSFORMS; the activity table and the derivative."""
     if request.has_aux:
         primal = pair_output(primal, namer)
-    primal = sequence_ops(primal)
+    primal = sequence_ops(primal, namer)
     activity = analyse(primal, list(request.wrt))
     containers = frozenset(container_names(primal, request.kinds))
     ctx = TransformContext(request, activity, namer, containers, derive)

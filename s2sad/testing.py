@@ -15,7 +15,7 @@ import numpy as np
 from s2sad import api, runtime
 from s2sad.core.modes import GRAD, VJP
 from s2sad.core.source import define
-from s2sad.core.targets import params_of
+from s2sad.core.targets import call_shape, is_variadic, params_of, shaped, target_of
 from s2sad.rules.registry import Rule, _elementwise_params, lookup
 from s2sad.runtime import map_structure
 
@@ -88,6 +88,8 @@ def check_grads(fun: Callable, args: Sequence, order: int = 1, modes: Sequence[s
     """
     rng = np.random.default_rng(seed)
     args = tuple(args)
+    if is_variadic(target_of(fun)):  # `def f(x, *args)`: checked at the shape of this call
+        fun = shaped(fun, call_shape(target_of(fun), args, {})[0])
     positions = _float_positions(args)
     tangents = {i: _random_like(args[i], rng) for i in positions}
     numeric = numerical_jvp(fun, args, tangents, eps)

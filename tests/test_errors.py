@@ -215,9 +215,10 @@ def starred_parameters(*xs):
     return xs[0]
 
 
-def test_argnums_on_starred_parameters_explains():
-    with pytest.raises(s2sad.ArgnumsError) as info:
-        s2sad.grad(starred_parameters)
+def test_argnums_on_starred_parameters_counts_the_arguments_of_the_call():
+    assert s2sad.grad(starred_parameters)(2.0) == 1.0
+    with pytest.raises(s2sad.ArgnumsError, match="takes 1 parameters") as info:
+        s2sad.grad(starred_parameters, argnums=1)(2.0)
     assert "*args" in info.value.hint
 
 

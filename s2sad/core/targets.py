@@ -12,6 +12,11 @@ declared here: a custom-rule object says its kind in the class attribute `__s2sa
 derivative of a bound method gives its `self` in `__s2sad_bound__`, and the face registers its
 transform functions (`s2sad.grad`, ...) with `register_face`, so the lowering can build a
 derivative met in differentiated code (`s2sad.grad(f)(x)`) without importing the face.
+
+A function with `*args` or `**kwargs` is specialised to the shape of each call (how many extra
+positional arguments, which extra keywords: `Target.shape`): its code then takes one parameter
+per extra argument (`args_0`, `args_1`, `kwargs_w`), see `with_shape`. A derivative the face
+made of such a function makes its shaped variant through `__s2sad_for_shape__(shape)`.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from dataclasses import dataclass, replace
 
 from s2sad.core.naming import spelled_name
 from s2sad.core.source import define
-from s2sad.errors import NoSource
+from s2sad.errors import Location, NoSource, UnsupportedValue
 
 UNBOUND = object()
 """`bound_self` of a function that is not a bound method."""
@@ -72,6 +77,9 @@ class Target:
     known: tuple[tuple[str, object], ...] = ()
     """Parameters whose value is fixed where the code is built (a function passed as a value,
     a string naming one): the code is specialised to them, like to an argument's kind."""
+    shape: tuple | None = None
+    """For a function with `*args` or `**kwargs`: the call shape the code is specialised to,
+    `(number of extra positional arguments, names of extra keywords)` (see `with_shape`)."""
 
     @property
     def plain(self) -> types.FunctionType:
@@ -84,6 +92,8 @@ def target_of(fun: object) -> Target:
         return fun
     if isinstance(fun, Specialised):
         return replace(target_of(fun.fun), known=fun.known)
+    if isinstance(fun, Shaped):
+        return with_shape(target_of(fun.fun), fun.shape, fun)
     fun = as_function(fun)
     plain = _plain(fun)
     inner = fun.__func__ if isinstance(fun, types.MethodType) else fun
@@ -114,6 +124,106 @@ class Specialised:
 
     def __hash__(self) -> int:
         return hash((self.fun, self.known))
+
+
+class Shaped:
+    """A function with `*args` or `**kwargs` at one call shape (see `with_shape`): called with
+    its extra keywords under their parameter names (`kwargs_w=v`), it calls the function with
+    them under their own (`w=v`)."""
+
+    def __init__(self, fun: object, shape: tuple) -> None:
+        self.fun, self.shape = fun, shape
+        self.keywords = {param: key for key, param in keyword_params(plain_function(fun), shape).items()}
+        self.__name__ = getattr(fun, "__name__", "f")
+        self.__qualname__ = getattr(fun, "__qualname__", self.__name__)
+
+    def __call__(self, *args, **kwargs):
+        return self.fun(*args, **{self.keywords.get(k, k): v for k, v in kwargs.items()})
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Shaped) and (self.fun, self.shape) == (other.fun, other.shape)
+
+    def __hash__(self) -> int:
+        return hash((self.fun, self.shape))
+
+
+def is_variadic(target: Target) -> bool:
+    """A target with `*args` or `**kwargs` not yet specialised to a call shape."""
+    return target.shape is None and bool(target.plain.__code__.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS))
+
+
+def call_shape(target: Target, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    """The shape of the call `fun(*args, **kwargs)` of a variadic target (see `Target.shape`),
+    and `kwargs` with the extra keywords under their parameter names."""
+    code = target.plain.__code__
+    positional = code.co_argcount - (target.bound is not UNBOUND)
+    count = max(len(args) - positional, 0) if code.co_flags & inspect.CO_VARARGS else 0
+    named = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+    extra = tuple(k for k in kwargs if k not in named) if code.co_flags & inspect.CO_VARKEYWORDS else ()
+    odd = [k for k in extra if not k.isidentifier()]
+    if odd:
+        code_at = Location(code.co_filename, code.co_firstlineno)
+        raise UnsupportedValue(f"{code.co_name}(**kwargs) is called with the keyword {odd[0]!r}, which is not a "
+                               "Python name", code_at, hint="pass keywords that are Python names")
+    shape = (count, extra)
+    params = keyword_params(target.plain, shape)
+    return shape, {params.get(k, k): v for k, v in kwargs.items()}
+
+
+def shaped(fun: object, shape: tuple) -> object:
+    """`fun` specialised to a call shape: a derivative's own variant, else a `Shaped`."""
+    for_shape = getattr(fun, "__s2sad_for_shape__", None)
+    return for_shape(shape) if for_shape is not None else Shaped(fun, shape)
+
+
+def shaped_target(target: Target, shape: tuple) -> Target:
+    """`target` specialised to a call shape (a derivative's target: its shaped variant's)."""
+    for_shape = getattr(target.fun, "__s2sad_for_shape__", None)
+    if target.fixed is None and for_shape is not None:
+        return target_of(for_shape(shape))
+    return with_shape(target, shape)
+
+
+def with_shape(target: Target, shape: tuple, fun: object = None) -> Target:
+    """The target at a call shape: its parameters are the positional ones, one per extra
+    positional argument, the keyword-only ones, then one per extra keyword (see `shape_params`)."""
+    if target.fixed is None:
+        raise NoSource(f"{getattr(target.fun, '__qualname__', target.fun)!r} takes *args or **kwargs and has no "
+                       "source of its own to specialise to the call", hint="give it named parameters")
+    code = target.plain.__code__
+    extra, keywords = shape_params(target.plain, shape)
+    positional = code.co_varnames[: code.co_argcount]
+    with_default = target.plain.__kwdefaults__ or {}
+    keyword = code.co_varnames[code.co_argcount: code.co_argcount + code.co_kwonlyargcount]
+    names = positional + extra + tuple(sorted(keyword, key=lambda n: n in with_default)) + keywords
+    params = names[1:] if target.bound is not UNBOUND else names
+    return replace(target, fun=fun if fun is not None else Shaped(target.fun, shape), shape=shape, params=params)
+
+
+def shape_params(plain: types.FunctionType, shape: tuple) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The parameters that stand for the extra positional arguments (`args_0`, `args_1`, ...)
+    and the extra keywords (`kwargs_w`) of a call shape: the name of `*args` or `**kwargs` and
+    the position or keyword, made unique among the names the function uses."""
+    code = plain.__code__
+    star = code.co_argcount + code.co_kwonlyargcount
+    rest = code.co_varnames[star: star + 2]
+    args = rest[0] if code.co_flags & inspect.CO_VARARGS else "args"
+    kwargs = rest[-1] if code.co_flags & inspect.CO_VARKEYWORDS else "kwargs"
+    taken = set(code.co_varnames) | set(code.co_names) | set(code.co_freevars) | set(code.co_cellvars)
+    count, keys = shape
+    return (tuple(_unique(f"{args}_{i}", taken) for i in range(count)),
+            tuple(_unique(f"{kwargs}_{k}", taken) for k in keys))
+
+
+def keyword_params(plain: types.FunctionType, shape: tuple) -> dict[str, str]:
+    """The parameter standing for each extra keyword of a call shape, by keyword."""
+    return dict(zip(shape[1], shape_params(plain, shape)[1]))
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    while name in taken:
+        name += "_"
+    return name
 
 
 def is_function_value(value: object) -> bool:

@@ -86,7 +86,7 @@ class Lowerer(ExprLowering, FlowLowering, StatementLowering):
             self.body.append(ir.Return(Const(None), self.line))
         fn = ir.Function(tree.name, params, self.body, self.parsed.filename, tree.lineno, self.parsed.lines,
                          set(self.namer.temps))
-        fn.defaults = _defaults(self.parsed.fun)
+        fn.defaults = self.parsed.defaults if self.parsed.defaults is not None else _defaults(self.parsed.fun)
         return fn
 
     def params(self, args: gast.arguments) -> list[str]:

@@ -19,19 +19,24 @@ from s2sad.core.modes import GRADIENTS, JVP
 from s2sad.core.naming import numpy_ref, runtime_ref, spelled_name
 from s2sad.core.syntax import BINARY, COMPARE, UNARY, operator_ref
 from s2sad.core.targets import (
+    Shaped,
     Specialised,
     as_function,
+    call_shape,
     callable_object,
     face_mode,
     is_function_value,
+    is_variadic,
     make_derivative,
     params_of,
     rule_kind,
+    shaped,
+    target_of,
 )
 from s2sad.errors import UnsupportedSyntax
 from s2sad.front.callees import NOT_STATIC, StaticValues, Unrolling
 from s2sad.front.distributions import FrozenDistributions
-from s2sad.front.local_functions import LocalFunctions
+from s2sad.front.local_functions import LocalFunctions, located
 from s2sad.front.methods import ARRAY_ATTRIBUTES, ARRAY_METHODS
 from s2sad.front.parse import MethodOf, in_library, is_user_function
 from s2sad.front.piecewise import Piecewise
@@ -243,6 +248,8 @@ class ExprLowering(StaticValues, Unrolling, LocalFunctions, FrozenDistributions,
         if len(node.args) == 1 and isinstance(node.args[0], gast.GeneratorExp):
             node.args = [gast.ListComp(node.args[0].elt, node.args[0].generators)]
         ref = self.resolve(func)
+        if ref is not None and ref.value is builtins.zip and spreads_rows(node):
+            return Call(runtime_ref("transposed"), (self.to_atom(node.args[0].value),))
         made = self.iteration_value(node, ref.value) if ref is not None else None
         if made is not None:
             return made
@@ -251,7 +258,7 @@ class ExprLowering(StaticValues, Unrolling, LocalFunctions, FrozenDistributions,
             return Call(numpy_ref("max" if ref.value is builtins.max else "min"), (items,))
         if ref is not None and ref.value is _numpy().einsum:
             node.args = self.einsum_subscripts(node)
-        node.args, node.keywords = _spread_displays(node.args, node.keywords)
+        node.args, node.keywords = _spread_displays(*self.spread_known(node.args, node.keywords))
         if ref is None:
             ref = self.static_callee(func)
         if any(isinstance(a, gast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
@@ -259,12 +266,14 @@ class ExprLowering(StaticValues, Unrolling, LocalFunctions, FrozenDistributions,
         args = tuple(self.call_arg(a) for a in node.args)
         kwargs = tuple((k.arg, self.call_arg(k.value)) for k in node.keywords if self.check_keyword(k))
         if ref is not None:
-            ref = specialised(called(ref), args, kwargs)
+            ref, kwargs = at_call_shape(called(ref), args, kwargs)
+            ref = specialised(ref, args, kwargs)
         if ref is not None and _user_bound_method(ref.value):  # `obj.method(x)` on a global object
             method, owner = ref.value.__func__, ref.value.__self__
             cls = type(owner)
             target = Ref(MethodOf(method, cls), (cls.__name__, method.__name__), cls)
             args = (Ref(owner, (*ref.path, "__self__"), ref.root), *args)
+            target, kwargs = at_call_shape(target, args, kwargs)
             return Call(specialised(target, args, kwargs), args, kwargs)
         if ref is None and isinstance(func, gast.Attribute):
             return self.method_call(func, args, kwargs)
@@ -273,6 +282,28 @@ class ExprLowering(StaticValues, Unrolling, LocalFunctions, FrozenDistributions,
                                    "call a module-level function or an array method s2sad knows, pass the function "
                                    "as an argument, or pick it from a global dict or list at a constant key")
         return Call(ref, args, kwargs)
+
+    def spread_known(self, args: list, keywords: list) -> tuple[list, list]:
+        """`g(*args, **kwargs)` of the function's own `*args` and `**kwargs` at a call shape
+        (`Parsed.spreads`): their items written out, `g(args_0, args_1, w=kwargs_w)`."""
+        spreads = self.parsed.spreads
+
+        def known(node: gast.expr, kind: type) -> object:
+            name = node.id if isinstance(node, gast.Name) and node.id not in self.renames else None
+            return spreads.get(name) if isinstance(spreads.get(name), kind) else None
+
+        out: list = []
+        for arg in args:
+            items = known(arg.value, list) if isinstance(arg, gast.Starred) else None
+            out += [located(gast.Name(p, gast.Load(), None, None), arg.lineno) for p in items] \
+                if items is not None else [arg]
+        named: list = []
+        for k in keywords:
+            items = known(k.value, dict) if k.arg is None else None
+            named += [gast.keyword(key, located(gast.Name(p, gast.Load(), None, None), k.value.lineno))
+                      for key, p in items.items()] \
+                if items is not None else [k]
+        return out, named
 
     def unpacking_call(self, node: gast.Call, ref: Ref | None) -> Expr:
         """`f(*xs)` or `f(**opts)` with items not written out: a user function whose parameters
@@ -361,7 +392,9 @@ class ExprLowering(StaticValues, Unrolling, LocalFunctions, FrozenDistributions,
             return Call(runtime_ref(name), (owner, *args))
         method = self.user_method(func)
         if method is not None:
-            return Call(method, (self.to_atom(func.value), *args), kwargs)
+            args = (self.to_atom(func.value), *args)
+            method, kwargs = at_call_shape(method, args, kwargs)
+            return Call(method, args, kwargs)
         if func.attr == "get" and len(args) in (1, 2) and not kwargs:
             return self.dict_get(func.value, *args)
         if func.attr not in ARRAY_METHODS:  # any other object's method: fine while nothing active flows in
@@ -453,6 +486,13 @@ class ExprLowering(StaticValues, Unrolling, LocalFunctions, FrozenDistributions,
         return Ref(value, (node.id, *parts), root)
 
 
+def spreads_rows(node: gast.Call) -> bool:
+    """`zip(*rows)` (one spread argument that is not a display): the transpose of `rows`, a new
+    list of tuples (`runtime.transposed`)."""
+    return (len(node.args) == 1 and not node.keywords and isinstance(node.args[0], gast.Starred)
+            and not isinstance(node.args[0].value, (gast.Tuple, gast.List)))
+
+
 def _spread_displays(args: list, keywords: list) -> tuple[list, list]:
     """`f(*(a, b), **{"k": v})` as `f(a, b, k=v)`."""
     out = []
@@ -490,6 +530,25 @@ def called(ref: Ref) -> Ref:
     if lookup(ref.value) is None and (isinstance(ref.value, functools.partial) or callable_object(ref.value)):
         return Ref(as_function(ref.value), (f"{ref.path[-1]}_call",))
     return ref
+
+
+def at_call_shape(ref: Ref, args: tuple, kwargs: tuple) -> tuple[Ref, tuple]:
+    """A user function with `*args` or `**kwargs` is called through its variant at the shape of
+    this call (`core.targets.Shaped`), which takes the extra keywords under their parameter
+    names (`kwargs_w=v`): the call's keywords renamed so."""
+    fun = ref.value
+    if (isinstance(fun, (Shaped, Specialised, types.MethodType)) or not is_user_function(fun)
+            or rule_kind(fun) is not None or getattr(fun, "__wrapped__", None) is not None):
+        return ref, kwargs  # a decorator's wrapper passing `*args, **kwargs` on: refused at its `def`
+    try:
+        target = target_of(fun)
+        variadic = is_variadic(target)
+    except Exception:  # noqa: BLE001 - no readable signature: called as it is
+        return ref, kwargs
+    if not variadic:
+        return ref, kwargs
+    shape, renamed = call_shape(target, args, dict(kwargs))
+    return Ref(shaped(fun, shape), ref.path, ref.root if len(ref.path) > 1 else None), tuple(renamed.items())
 
 
 def specialised(ref: Ref, args: tuple, kwargs: tuple) -> Ref:

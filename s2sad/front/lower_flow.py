@@ -258,7 +258,8 @@ class FlowLowering:
             return self.to_atom(it), []
         if func is not None and func.value is builtins.enumerate and _enumerate_call(call):
             return self.zipped(call, target, True)
-        if func is not None and func.value is builtins.zip and not call.keywords:
+        if func is not None and func.value is builtins.zip and not call.keywords and not any(
+                isinstance(a, gast.Starred) for a in call.args):  # `zip(*rows)`: a list (see `lower_expr`)
             return self.zipped(call, target, False)
         view = isinstance(it, gast.Call) and isinstance(it.func, gast.Attribute) and not it.args
         if view and it.func.attr in ("items", "keys", "values") and self.resolve(it.func) is None:

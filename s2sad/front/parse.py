@@ -7,6 +7,11 @@ not the function: `inspect` follows a decorator's `__wrapped__` to the undecorat
 what is called, and so what is differentiated, is the wrapper (which calls the wrapped function
 from its closure, a callee like any other).
 
+A target specialised to a call shape (`Target.shape`, a function with `*args` or `**kwargs`)
+is read as the function of that shape: `def f(x, *args, **kwargs)` called `f(x, a, b, w=c)`
+becomes `def f(x, args_0, args_1, *, kwargs_w=None)` whose body opens with
+`args = (args_0, args_1)` and `kwargs = {"w": kwargs_w}`, at the line of the `def`.
+
 `is_user_function` says which callees are differentiated from their own source (a function
 with no rule), so the lowering's fence and the transforms agree on them.
 """
@@ -25,7 +30,17 @@ from dataclasses import dataclass, field
 
 import gast
 
-from s2sad.core.targets import MethodOf, Specialised, Target, defaults_of, rule_kind, self_class, target_of
+from s2sad.core.targets import (
+    MethodOf,
+    Shaped,
+    Specialised,
+    Target,
+    defaults_of,
+    rule_kind,
+    self_class,
+    shape_params,
+    target_of,
+)
 from s2sad.errors import Location, NoSource, UnsupportedSyntax
 from s2sad.front.lambdas import is_lambda, lambda_def
 from s2sad.rules.registry import is_internal, lookup
@@ -49,6 +64,13 @@ class Parsed:
     static_deps: list = field(default_factory=list)
     """(scope, key, value) for each item the lowering read where it resolved a callee (see
     `front.callees`); the cache rebuilds the code when one is rebound."""
+    defaults: dict | None = None
+    """The parameters' default values, where the tree's parameters are not the function's (a
+    call shape's, see `at_shape`); None: the function's own."""
+    spreads: dict = field(default_factory=dict)
+    """At a call shape: `*args` and `**kwargs` never rebound in the body, by name, and what they
+    hold: the names of the extra parameters (a list), or of the keywords' (a dict). A call that
+    spreads them (`g(*args, **kwargs)`) passes those parameters."""
 
     def lookup(self, name: str) -> tuple[bool, object]:
         """Resolve a free name the way Python would: closure, globals, builtins."""
@@ -74,7 +96,8 @@ def is_user_function(op: object) -> bool:
         return False  # s2sad's own helpers: displays and in-place operations the transforms handle
     if in_library(op):
         return False  # an installed library's function without a rule: refused at the call (MissingRule)
-    return isinstance(op, (types.FunctionType, MethodOf, Specialised)) or hasattr(op, "__s2sad_source_function__")
+    kinds = (types.FunctionType, MethodOf, Specialised, Shaped)
+    return isinstance(op, kinds) or hasattr(op, "__s2sad_source_function__")
 
 
 def in_library(op: object) -> bool:
@@ -130,8 +153,61 @@ def parse(fun: Target | object) -> Parsed:
         raise NoSource(f"source of {plain.__qualname__!r} is not a function definition", Location(filename, firstline))
     node.decorator_list = []
     lines = {firstline + i: line.rstrip("\n") for i, line in enumerate(source_lines)}
-    return Parsed(plain, node, filename, lines, plain.__globals__, _closure(plain), target.self_class,
-                  dict(target.known))
+    parsed = Parsed(plain, node, filename, lines, plain.__globals__, _closure(plain), target.self_class,
+                    dict(target.known))
+    if target.shape is not None:
+        parsed.spreads = _spreads(node, plain, target.shape)
+        parsed.defaults = at_shape(node, plain, target.shape)
+    return parsed
+
+
+def _spreads(node: gast.FunctionDef, plain: types.FunctionType, shape: tuple) -> dict:
+    """See `Parsed.spreads` (read before `at_shape` rewrites `node`)."""
+    stored = {n.id for n in gast.walk(node)
+              if isinstance(n, gast.Name) and not isinstance(n.ctx, (gast.Load, gast.Param))}
+    extra, keywords = shape_params(plain, shape)
+    found: dict = {}
+    if node.args.vararg is not None and node.args.vararg.id not in stored:
+        found[node.args.vararg.id] = list(extra)
+    if node.args.kwarg is not None and node.args.kwarg.id not in stored:
+        found[node.args.kwarg.id] = dict(zip(shape[1], keywords))
+    return found
+
+
+def at_shape(node: gast.FunctionDef, plain: types.FunctionType, shape: tuple) -> dict:
+    """Rewrite `node`, a function with `*args` or `**kwargs`, as the function of one call shape
+    (see the module docstring); its parameters' defaults out (positional ones are all passed
+    when extra positional arguments are)."""
+    args, (extra, keywords) = node.args, shape_params(plain, shape)
+    defaults = {n: p.default for n, p in inspect.signature(plain).parameters.items() if p.default is not p.empty}
+    if extra:
+        defaults = {n: v for n, v in defaults.items() if n not in {a.id for a in args.posonlyargs + args.args}}
+        args.defaults = []
+    prologue = []
+    if args.vararg is not None:
+        items = gast.Tuple([_name(p, gast.Load(), node) for p in extra], gast.Load())
+        prologue.append(gast.Assign([_name(args.vararg.id, gast.Store(), node)], items, None))
+    if args.kwarg is not None:
+        keys = [gast.Constant(k, None) for k in shape[1]]
+        items = gast.Dict(keys, [_name(p, gast.Load(), node) for p in keywords])
+        prologue.append(gast.Assign([_name(args.kwarg.id, gast.Store(), node)], items, None))
+    args.args = args.args + [_name(p, gast.Param(), node) for p in extra]
+    args.kwonlyargs = args.kwonlyargs + [_name(p, gast.Param(), node) for p in keywords]
+    args.kw_defaults = args.kw_defaults + [gast.Constant(None, None) for _ in keywords]
+    args.vararg = args.kwarg = None
+    for stmt in prologue:
+        for child in gast.walk(stmt):
+            if "lineno" in child._attributes:
+                child.lineno, child.col_offset = node.lineno, node.col_offset
+                child.end_lineno, child.end_col_offset = node.lineno, node.col_offset
+    node.body = prologue + node.body
+    return defaults | dict.fromkeys(keywords)
+
+
+def _name(name: str, ctx: gast.AST, node: gast.AST) -> gast.Name:
+    out = gast.Name(name, ctx, None, None)
+    out.lineno, out.col_offset, out.end_lineno, out.end_col_offset = node.lineno, node.col_offset, node.lineno, 0
+    return out
 
 
 def _closure(fun: types.FunctionType) -> dict:

@@ -101,6 +101,8 @@ declare(runtime.call_unpacking)
 constants (`np.random.randn(*shape)`); on a differentiated value it is refused."""
 nondiff(builtins.bool)
 nondiff(runtime.keys_of, structural=True)
+nondiff(runtime.is_count)
+"""Whether a tuple or list times a name is repetition: the test of that branch (see `derivs.sequence_ops`)."""
 declare(runtime.make_list, runtime.make_dict, runtime.list_append, structural=True)
 """Containers built or grown in place: their derivatives are built item by item (see `derivs`)."""
 declare(runtime.list_pop, runtime.tape_pop, view=True, structural=True)
@@ -220,6 +222,20 @@ class repeat_items_rule:
 
     def bx(g, x):
         return runtime.fold_repeats(g, x)
+
+
+@linear(runtime.transposed, "rows", linear_in="rows", structural=True)
+class transposed_rule:
+    """`zip(*rows)`: the cotangent of each tuple's items goes back to the rows they came from."""
+
+    def brows(g, rows):
+        return runtime.untransposed(g, rows)
+
+
+@linear(runtime.untransposed, "g, rows", linear_in="g", structural=True)
+class untransposed_rule:
+    def bg(c, g):
+        return runtime.transposed(c)
 
 
 @linear(runtime.head, "g, x", linear_in="g", structural=True)

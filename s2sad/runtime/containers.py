@@ -292,6 +292,12 @@ def repeat_items(x, count):
     return x * count
 
 
+def is_count(n) -> bool:
+    """Whether `seq * n` repeats the tuple or list `seq` (an integer, as Python's `*` takes it),
+    rather than being NumPy's elementwise product (an array, a float)."""
+    return isinstance(n, (int, np.integer)) or (isinstance(n, np.ndarray) and n.ndim == 0 and n.dtype.kind in "iub")
+
+
 def head(g, x):
     """The first `len(x)` items of `g`, as `x`'s kind: the cotangent of `x` in `x + y`."""
     return _like(x, g[: len(x)])
@@ -324,6 +330,24 @@ def fold_repeats(g, x):
 def unfold_repeats(c, g):
     """`c` repeated to the length of `g`: the transpose of `fold_repeats`."""
     return _like(g, list(c) * (len(g) // len(c) if len(c) else 0))
+
+
+def transposed(rows):
+    """`zip(*rows)` as a value: a new list of the tuples of the rows' items at each position
+    (as many as the shortest row has)."""
+    return list(zip(*rows))
+
+
+def untransposed(g, rows):
+    """The cotangent of `rows` in `transposed(rows)`: item `i` of row `r` gets `g[i][r]`, the
+    items past the shortest row (which `zip` leaves out) zeros; for an array, an array."""
+    if isinstance(rows, np.ndarray):
+        if not len(g):
+            return np.zeros_like(rows, dtype=np.result_type(rows, 1.0))
+        return np.swapaxes(np.asarray(g, dtype=np.result_type(rows, 1.0)), 0, 1)
+    out = [_like(row, [g[i][r] for i in range(len(g))] + [zeros_like(v) for v in row[len(g):]])
+           for r, row in enumerate(rows)]
+    return _like(rows, out)
 
 
 def _like(kind, items):

@@ -173,13 +173,15 @@ def _numeric(value: ir.Expr, numeric: set[str], writes_keep_kind: bool = False) 
     return lookup(value.op.value) is not None
 
 
-def sequence_ops(fn: ir.Function) -> ir.Function:
+def sequence_ops(fn: ir.Function, namer: Namer | None = None) -> ir.Function:
     """`a + b` where both operands are known to be tuples or lists (a display, a constant
     tuple, or a name every assignment binds to one) becomes `concat(a, b)`, and `a * n` or
     `n * a` with `a` one and `n` an integer constant `repeat_items(a, n)`: their derivatives are
     those of concatenation and repetition, not of elementwise arithmetic. (With an array on the
     other side, `+` and `*` are NumPy's elementwise ones; sequences s2sad cannot see, such as a
-    helper's parameters, are refused when the derivative code meets them: `unbroadcast`.)"""
+    helper's parameters, are refused when the derivative code meets them: `unbroadcast`.)
+    With `n` a name (`(x,) * n`), which of the two `*` is depends on its value when the code
+    runs: `if is_count(n): t = repeat_items(a, n) else: t = a * n` (given a `namer` for the test)."""
     sequences = _sequence_names(fn)
 
     def known(atom: ir.Atom) -> bool:
@@ -188,12 +190,15 @@ def sequence_ops(fn: ir.Function) -> ir.Function:
         return isinstance(atom, ir.Var) and atom.name in sequences
 
     def fix(body: list[ir.Stmt]) -> list[ir.Stmt]:
-        out = []
+        out: list[ir.Stmt] = []
         for stmt in body:
             if isinstance(stmt, ir.COMPOUND):
                 stmt = ir.rebuild(stmt, fix)
             elif isinstance(stmt, ir.Assign) and isinstance(stmt.value, Call) and len(stmt.value.args) == 2:
-                value = _as_sequence_op(stmt.value, known)
+                value = _as_sequence_op(stmt.value, known, namer is not None)
+                if value is not None and value.op.value is runtime.repeat_items and isinstance(value.args[1], ir.Var):
+                    out += _repeat_or_multiply(stmt, value, namer)
+                    continue
                 if value is not None:
                     stmt = ir.Assign(stmt.target, value, stmt.line)
             out.append(stmt)
@@ -203,21 +208,31 @@ def sequence_ops(fn: ir.Function) -> ir.Function:
                        fn.defaults, fn.tape)
 
 
-def _as_sequence_op(call: Call, known) -> Call | None:
+def _repeat_or_multiply(stmt: ir.Assign, repeat: Call, namer: Namer) -> list[ir.Stmt]:
+    """`t = a * n` with `n` a name: repetition when `n` is an integer, else NumPy's product."""
+    from s2sad.core.naming import runtime_ref
+
+    test = ir.Var(namer.temp())
+    check = ir.Assign(test, Call(runtime_ref("is_count"), (repeat.args[1],)), stmt.line)
+    return [check, ir.If(test, [ir.Assign(stmt.target, repeat, stmt.line)], [stmt], stmt.line)]
+
+
+def _as_sequence_op(call: Call, known, names: bool = False) -> Call | None:
     from s2sad.core.naming import runtime_ref
 
     a, b = call.args
     if call.op.value is operator.add and known(a) and known(b):
         return Call(runtime_ref("concat"), (a, b))
-    if call.op.value is operator.mul and known(a) and _count(b):
+    if call.op.value is operator.mul and known(a) and _count(b, names):
         return Call(runtime_ref("repeat_items"), (a, b))
-    if call.op.value is operator.mul and known(b) and _count(a):
+    if call.op.value is operator.mul and known(b) and _count(a, names):
         return Call(runtime_ref("repeat_items"), (b, a))
     return None
 
 
-def _count(atom: ir.Atom) -> bool:
-    return isinstance(atom, ir.Const) and type(atom.value) is int
+def _count(atom: ir.Atom, names: bool) -> bool:
+    """An integer constant, or (`names`) a name whose value may be one (see `sequence_ops`)."""
+    return (isinstance(atom, ir.Const) and type(atom.value) is int) or (names and isinstance(atom, ir.Var))
 
 
 def _sequence_names(fn: ir.Function) -> set[str]:
@@ -260,5 +275,5 @@ def _sequence_value(value: ir.Expr, names: set[str]) -> bool:
         return False
     seq = [isinstance(a, ir.Var) and a.name in names or isinstance(a, ir.Const) and isinstance(a.value, (tuple, list))
            for a in value.args]
-    counts = [_count(a) for a in value.args]
+    counts = [_count(a, False) for a in value.args]
     return all(seq) if op is operator.add else (seq[0] and counts[1]) or (seq[1] and counts[0])

@@ -55,7 +55,8 @@ CUSTOM_TESTED = (builtins.getattr, builtins.sum, builtins.reversed, runtime.copy
                  runtime.like_structure,
                  runtime.concat, runtime.repeat_items, runtime.head, runtime.tail, runtime.pad_head, runtime.pad_tail,
                  runtime.fold_repeats, runtime.unfold_repeats, runtime.sequence_tangent, runtime.rebindable,
-                 runtime.sequence_adjoint_transpose, runtime.unwritten_sequence, runtime.zero_item)
+                 runtime.sequence_adjoint_transpose, runtime.unwritten_sequence, runtime.zero_item,
+                 runtime.transposed, runtime.untransposed)
 """Ops whose arguments or results are containers: checked below with pytrees."""
 
 SPECS = TABLE + [Spec(op) for op in CUSTOM_TESTED]
@@ -73,6 +74,7 @@ NONDIFF = [
     Nondiff(runtime.zeros_like, "op(x) + 0.5"),
     Nondiff(runtime.seed, "op(x[0]) + 0.5"),
     Nondiff(runtime.keys_of, "op({2.0: x})[0] * 1.0"),
+    Nondiff(runtime.is_count, "op(len(x)) * 1.0 + op(x[0]) * 1.0"),
     Nondiff(runtime.shape_of, "(op([x, x[1:]]) is None) + 0.5"),
     Nondiff(operator.contains, "op(x, x[0]) * 1.0"),
     *[Nondiff(op, "(op('%s', x) is None) + 0.5") for op in (logging.debug, logging.info)],
@@ -207,6 +209,13 @@ TREE_CASES = [
                  {"x": [0.0, np.zeros(2)]}, id="fold_repeats"),
     pytest.param(runtime.unfold_repeats, {"c": [1.0, np.array([2.0, 3.0])]},
                  {"g": [0.0, np.zeros(2), 0.0, np.zeros(2)]}, id="unfold_repeats"),
+    pytest.param(runtime.transposed, {"rows": [[1.5, np.array([1.0, 2.0]), 3.0], (0.5, np.array([2.0, 4.0]))]},
+                 {}, id="transposed-ragged"),
+    pytest.param(runtime.transposed, {"rows": np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])}, {}, id="transposed-array"),
+    pytest.param(runtime.untransposed, {"g": [(1.5, 2.0), (np.array([1.0, 2.0]), np.array([3.0, 4.0]))]},
+                 {"rows": [[0.0, np.zeros(2), 0.0], (0.0, np.zeros(2))]}, id="untransposed-ragged"),
+    pytest.param(runtime.untransposed, {"g": [(1.0, 2.0), (3.0, 4.0), (5.0, 6.0)]}, {"rows": np.zeros((2, 3))},
+                 id="untransposed-array"),
     pytest.param(runtime.sequence_tangent, {"dx": [1.5, np.array([1.0, 2.0])]}, {"x": [0.0, np.zeros(2)]},
                  id="sequence_tangent-list"),
     pytest.param(runtime.sequence_tangent, {"dx": {2.0: 1.5, 3.0: np.array([1.0, 2.0])}},

@@ -185,6 +185,8 @@ EXCLUDED = {
     "sequence_tangent": CONTAINERS,
     "tail": CONTAINERS,
     "unfold_repeats": CONTAINERS,
+    "transposed": CONTAINERS,
+    "untransposed": CONTAINERS,
     "join": "runtime helper taking a sequence of arrays and of their shapes; its rule only serves second "
             "derivatives of the joins drawn below; adjoint pair with unjoin in test_shape.py",
     "unjoin": "runtime helper returning a tuple of pieces; drawn indirectly as the adjoint of the joins "
