@@ -112,8 +112,10 @@ class LocalFunctions:
             loaded = isinstance(use, gast.Name) and use.id == name and isinstance(use.ctx, gast.Load)
             if loaded and id(use) not in allowed:
                 raise self.unsupported(use, f"the nested function {name!r} used as a value (returned, stored or "
-                                       "passed on)", "call it where it is defined, or define it at module level "
-                                       "and pass it (functions passed as arguments are supported)")
+                                       "passed on)", "call it where it is defined, define it at module level "
+                                       "and pass it (functions passed as arguments are supported), or, for a "
+                                       "factory that returns it, define the factory in the module of its caller "
+                                       "(there it is inlined)")
 
     def is_taker(self, func: gast.expr) -> bool:
         try:

@@ -15,6 +15,7 @@ that calls function values is differentiated again the same way (higher order).
 
 from __future__ import annotations
 
+import keyword
 import linecache
 import threading
 
@@ -22,6 +23,8 @@ from s2sad.errors import Location, S2SADError, UnsupportedValue
 
 _DERIVE: list = []
 _CALLERS: dict[tuple, object] = {}
+_DERIVED: dict[tuple, tuple] = {}
+"""(f, count, keys, mode, wrt, part) -> (code, its cache entry): the lookup when the code runs."""
 _LOCK = threading.Lock()
 
 
@@ -40,14 +43,23 @@ def value_derivative(f, mode: str, wrt: tuple, count: int, keys: tuple, part: st
     positional arguments and the keyword arguments `keys`, with respect to the arguments at the
     positions `wrt` (keyword ones after the positional ones). A function value whose derivative
     cannot be built is refused at the user's call (`filename`, `line`)."""
+    try:
+        key = (f, count, keys, mode, wrt, part)
+        hit = _DERIVED.get(key)
+    except TypeError:  # an unhashable callable object
+        key, hit = None, None
+    if hit is not None and hit[1].still_valid():  # the hot path: valid as the cache's own entry is
+        return hit[0]
     if not _DERIVE:
         raise RuntimeError("s2sad internal error: no derive registered (import s2sad)")
     caller = _caller(f, count, keys, filename, line)
-    names = tuple(f"a{i}" for i in wrt)
     try:
-        return _DERIVE[0](caller, mode, names, part)[0]
+        code, built = _DERIVE[0](caller, mode, tuple(f"a{i}" for i in wrt), part)
     except S2SADError as error:
         raise _at_call(error, f, filename, line) from error
+    if key is not None and built is not None:
+        _DERIVED[key] = (code, built)
+    return code
 
 
 def _caller(f, count: int, keys: tuple, filename: str, line: int):
@@ -71,11 +83,13 @@ def _define_caller(f, count: int, keys: tuple):
     params = [f"a{i}" for i in range(count + len(keys))]
     passed = params[:count] + [f"{k}={p}" for k, p in zip(keys, params[count:])]
     spelled = getattr(f, "__name__", "")
-    name = "call_" + (spelled if isinstance(spelled, str) and spelled.isidentifier() else "value")
-    source = f"def {name}({', '.join(params)}):\n    return fn({', '.join(passed)})\n"
+    spelled = spelled if isinstance(spelled, str) and spelled.isidentifier() and spelled not in params \
+        and not keyword.iskeyword(spelled) else "fn"
+    name = "call_" + spelled
+    source = f"def {name}({', '.join(params)}):\n    return {spelled}({', '.join(passed)})\n"
     filename = f"<s2sad call of a function value {name} #{len(_CALLERS) + 1}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)  # read back to derive it
-    scope = {"fn": f}
+    scope = {spelled: f}
     exec(compile(source, filename, "exec"), scope)  # noqa: S102 - source written just above
     return scope[name]
 
@@ -85,7 +99,7 @@ def _at_call(error: S2SADError, f, filename: str, line: int) -> S2SADError:
     what = getattr(f, "__qualname__", None) or type(f).__name__
     message = f"the function value called here ({what}) cannot be differentiated: {error.message}"
     hint = error.hint or "pass a function s2sad can differentiate"
-    if error.where is not None and error.where.filename != filename:
+    if error.where is not None and not error.where.filename.startswith(("<s2sad call of", filename)):
         hint += f" (at {error.where})"
     try:
         return type(error)(message, _where(filename, line), hint)
