@@ -135,6 +135,47 @@ def test_the_same_code_calls_other_functions_on_another_call():
     assert grad(0.3, []) == 1.0
 
 
+def sine_times(x):
+    return np.sin(x) * x
+
+
+def power(x, p):
+    return x ** p
+
+
+class Quadratic:
+    def __init__(self, a):
+        self.a = a
+
+    def apply(self, x):
+        return self.a * x ** 2
+
+
+@s2sad.custom_vjp
+def doubled_tanh(x):
+    return np.tanh(x)
+
+
+doubled_tanh.defvjp(lambda x: (np.tanh(x), x), lambda x, g: (2.0 * g,))
+
+
+@pytest.mark.parametrize("fun, d, dd", [
+    (Quadratic(3.0).apply, lambda x: 6.0 * x, lambda x: 6.0),
+    (functools.partial(power, p=3.0), lambda x: 3 * x ** 2, lambda x: 6 * x),
+    (lambda v: v * np.exp(v), lambda x: (1 + x) * np.exp(x), lambda x: (2 + x) * np.exp(x)),
+    (s2sad.grad(sine_times), lambda x: 2 * np.cos(x) - x * np.sin(x), lambda x: -3 * np.sin(x) - x * np.cos(x)),
+], ids=["bound method", "partial", "lambda", "derivative"])
+def test_every_kind_of_function_value(fun, d, dd):
+    assert s2sad.grad(chain)(0.3, [fun]) == pytest.approx(d(0.3), rel=1e-12)
+    assert s2sad.hessian(chain)(0.3, [fun]) == pytest.approx(dd(0.3), rel=1e-10)
+    assert s2sad.value_and_grad(chain)(0.3, [fun])[1] == pytest.approx(d(0.3), rel=1e-12)
+
+
+def test_a_custom_rule_called_as_a_value_keeps_its_rule():
+    assert s2sad.grad(chain)(0.3, [doubled_tanh]) == 2.0
+    assert s2sad.grad(chain)(0.3, [np.sin, doubled_tanh]) == pytest.approx(2.0 * np.cos(0.3), rel=1e-12)
+
+
 def choose(x, flag):
     f = np.sin if flag else np.cos
     return f(x) * x
