@@ -94,6 +94,25 @@ def test_rk4_with_a_factory_closing_over_the_differentiated_parameter():
     np.testing.assert_allclose(gy @ Y0, numerical_jvp(integrate_factory, (Y0, 0.7), {0: Y0}), rtol=1e-6)
 
 
+def make_wave(k):
+    c = 2.0 * k
+    return lambda y: np.sin(c * y)
+
+
+def waves(y, ks):
+    for i in range(3):
+        wave = make_wave(ks[i])  # made again on each trip, closing over that trip's value
+        y = wave(y) + y
+    return np.sum(y)
+
+
+def test_a_factory_returning_a_lambda_called_in_a_loop():
+    ks = np.array([0.5, 1.0, 1.5])
+    check_grads(waves, [Y0, ks], order=2)
+    np.testing.assert_allclose(s2sad.grad(waves, argnums=1)(Y0, ks) @ ks, numerical_jvp(waves, (Y0, ks), {1: ks}),
+                               rtol=1e-6)
+
+
 class Dense:
     def __init__(self, w, act):
         self.w, self.act = w, act

@@ -207,23 +207,24 @@ class LocalFunctions:
 
     def bound_name(self, node: gast.Call) -> str | None:
         """The name `node` is bound to by the function's only assignment of it, when every other
-        use of the name calls it."""
+        use of the name calls it, after that assignment in the source."""
         for name, writes in self.written().items():
             if len(writes) == 1 and isinstance(writes[0], gast.Assign) and writes[0].value is node:
                 calls = {id(c.func) for c in gast.walk(self.parsed.tree) if isinstance(c, gast.Call)}
                 uses = [u for u in gast.walk(self.parsed.tree)
                         if isinstance(u, gast.Name) and u.id == name and isinstance(u.ctx, gast.Load)]
-                return name if all(id(u) in calls for u in uses) and name not in self.renames else None
+                after = all((u.lineno, u.col_offset) > (node.lineno, node.col_offset) for u in uses)
+                return name if after and all(id(u) in calls for u in uses) and name not in self.renames else None
         return None
 
     def free_caller_names(self, made: Local, tree: gast.FunctionDef) -> set[str]:
-        """Names `made` reads that are the caller's locals but not the factory's (they would be
-        read in the wrong scope when it is inlined here)."""
-        factory = {a.id for a in tree.args.posonlyargs + tree.args.args} | set(_stored(tree.body))
-        params = {a.id for a in made.args.posonlyargs + made.args.args}
-        body = [made.body] if isinstance(made, gast.Lambda) else made.body
-        loaded = {n.id for s in body for n in gast.walk(s) if isinstance(n, gast.Name)}
-        return (loaded & self.locals) - factory - params - set(_stored(body if isinstance(body, list) else []))
+        """Names the factory (its function included) reads that are the caller's locals but not
+        its own (inlined here, they would be read in the caller's scope)."""
+        own = {a.id for a in tree.args.posonlyargs + tree.args.args + made.args.posonlyargs + made.args.args}
+        body = [gast.Return(made.body)] if isinstance(made, gast.Lambda) else made.body
+        own |= set(_stored(tree.body)) | set(_stored(body))
+        loaded = {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)}
+        return (loaded & self.locals) - own
 
     def run_factory(self, tree: gast.FunctionDef, node: gast.Call) -> dict[str, str]:
         """Lower the factory's body up to its `return`; the renames its function reads."""
