@@ -2,6 +2,7 @@
 
 from s2sad import rules as _rules  # noqa: F401  (registers the derivative rules)
 from s2sad.api import grad, jvp, show, value_and_grad, vjp
+from s2sad.cache import derive as _derive
 from s2sad.custom import checkpoint, defjvp, defvjp, stop_gradient
 from s2sad.custom import custom_jvp_decorator as custom_jvp
 from s2sad.custom import custom_vjp_decorator as custom_vjp
@@ -17,6 +18,9 @@ from s2sad.errors import (
     UnsupportedValue,
 )
 from s2sad.higher import elementwise_grad, hessian, hessp, hvp, jacfwd, jacobian, jacrev
+from s2sad.runtime.dispatch import register_derive as _register_derive
+
+_register_derive(_derive)  # calls of function values look their derivative up when they run
 
 __version__ = "0.1.0"
 

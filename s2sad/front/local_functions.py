@@ -14,11 +14,13 @@ from __future__ import annotations
 import builtins
 import copy
 import functools
+import types
 
 import gast
 
-from s2sad.core.ir import Call, Const, Expr
+from s2sad.core.ir import Call, Const, Expr, Ref
 from s2sad.core.naming import numpy_ref
+from s2sad.front.parse import parse
 
 Local = gast.FunctionDef | gast.Lambda
 
@@ -52,6 +54,8 @@ class LocalFunctions:
         given to one inside the function (`def g` or `g = lambda ...`, its only binding)."""
         if isinstance(node, gast.Lambda):
             return node
+        if isinstance(node, gast.Name) and node.id in getattr(self, "factories", {}):
+            return self.factories[node.id]
         if not isinstance(node, gast.Name) or node.id in self.renames:
             return None
         made = getattr(self, "made_functions", {})
@@ -75,8 +79,26 @@ class LocalFunctions:
             if len(writes) == 1 and isinstance(writes[0], gast.Assign) and writes[0].value is node:
                 self.check_only_called(name, node)
                 return Const(None)
-        raise self.unsupported(node, "a lambda used as a value here",
-                               "call it, map it, or give it a name with `g = lambda ...` and call g")
+        made = self.lambda_value(node)
+        if made is not None:
+            return made
+        raise self.unsupported(node, "a lambda that reads the function's local names used as a value here",
+                               "call it, map it, give it a name with `g = lambda ...` and call g, or pass what it "
+                               "reads as arguments (a lambda that reads only its parameters and globals may be "
+                               "passed to a function)")
+
+    def lambda_value(self, node: gast.Lambda) -> Ref | None:
+        """`apply(lambda v: v * v, x)`: a lambda that reads only its parameters and the module's
+        globals is a function value known where the code is built (made here, at the user's
+        line, so its source is found): the callee is specialised to it like to a global
+        function. None for a lambda that reads the function's locals."""
+        params = {a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
+        loaded = {n.id for n in gast.walk(node.body) if isinstance(n, gast.Name)}
+        if node.args.vararg or node.args.kwarg or (loaded - params) & (self.locals | set(self.parsed.closure)):
+            return None
+        tree = gast.gast_to_ast(gast.Expression(body=node))
+        fun = eval(compile(tree, self.parsed.filename, "eval"), self.parsed.globals)  # noqa: S307 - the user's lambda
+        return Ref(fun, (self.namer.temp("lambda"),))
 
     def check_only_called(self, name: str, node: gast.AST) -> None:
         """Refuse a nested function used other than called (or given to map/reduce)."""
@@ -91,8 +113,10 @@ class LocalFunctions:
             loaded = isinstance(use, gast.Name) and use.id == name and isinstance(use.ctx, gast.Load)
             if loaded and id(use) not in allowed:
                 raise self.unsupported(use, f"the nested function {name!r} used as a value (returned, stored or "
-                                       "passed on)", "call it where it is defined, or define it at module level "
-                                       "and pass it (functions passed as arguments are supported)")
+                                       "passed on)", "call it where it is defined, define it at module level "
+                                       "and pass it (functions passed as arguments are supported), or, for a "
+                                       "factory that returns it, define the factory in the module of its caller "
+                                       "(there it is inlined)")
 
     def is_taker(self, func: gast.expr) -> bool:
         try:
@@ -128,6 +152,8 @@ class LocalFunctions:
                                    "writes `nonlocal`/`global` names", "define it at module level")
         saved = dict(self.renames)
         inlining.add(id(fun))
+        if id(fun) in getattr(self, "scopes", {}):
+            self.renames = dict(self.scopes[id(fun)])  # a factory's function: its names as the factory left them
         try:
             for name, atom in bound.items():
                 self.renames[name] = self.emit(self.fresh_local(name), atom).name
@@ -152,6 +178,69 @@ class LocalFunctions:
             return self.expr(last.value) if last.value is not None else Const(None)
         self.stmts(body)
         return Const(None)
+
+    # ------------------------------------------------------------ factories
+
+    def factory_call(self, node: gast.Call) -> Expr | None:
+        """`rhs = make_rhs(k)`, where `make_rhs` is a function of the same module that returns a
+        function it defines (`def rhs(y): ... return rhs`, or `return lambda y: ...`) and `rhs`
+        is bound once and only called: the factory's body runs here (its parameters and locals
+        get fresh names) and each call of `rhs` is inlined with the names as the factory left
+        them, so a closure over a differentiated value is differentiated through. None when
+        that does not apply (the call is then an ordinary one; see `runtime.dispatch`)."""
+        name = self.bound_name(node)
+        ref = self.resolve(node.func) if name is not None and isinstance(node.func, gast.Name) else None
+        fac = ref.value if ref is not None else None
+        if not isinstance(fac, types.FunctionType) or fac.__globals__ is not self.parsed.globals or \
+                fac.__closure__ or fac.__code__.co_filename != self.parsed.filename or \
+                not any(isinstance(c, types.CodeType) for c in fac.__code__.co_consts):
+            return None
+        try:
+            tree = parse(fac).tree
+        except SyntaxError:  # NoSource is not one: let it through as the ordinary call would
+            return None
+        made = _returned_function(tree)
+        if made is None or self.free_caller_names(made, tree):
+            return None
+        self.__dict__.setdefault("scopes", {})[id(made)] = self.run_factory(tree, node)
+        self.__dict__.setdefault("factories", {})[name] = made
+        return Const(None)
+
+    def bound_name(self, node: gast.Call) -> str | None:
+        """The name `node` is bound to by the function's only assignment of it, when every other
+        use of the name calls it, after that assignment in the source."""
+        for name, writes in self.written().items():
+            if len(writes) == 1 and isinstance(writes[0], gast.Assign) and writes[0].value is node:
+                calls = {id(c.func) for c in gast.walk(self.parsed.tree) if isinstance(c, gast.Call)}
+                uses = [u for u in gast.walk(self.parsed.tree)
+                        if isinstance(u, gast.Name) and u.id == name and isinstance(u.ctx, gast.Load)]
+                after = all((u.lineno, u.col_offset) > (node.lineno, node.col_offset) for u in uses)
+                return name if after and all(id(u) in calls for u in uses) and name not in self.renames else None
+        return None
+
+    def free_caller_names(self, made: Local, tree: gast.FunctionDef) -> set[str]:
+        """Names the factory (its function included) reads that are the caller's locals but not
+        its own (inlined here, they would be read in the caller's scope)."""
+        own = {a.id for a in tree.args.posonlyargs + tree.args.args + made.args.posonlyargs + made.args.args}
+        body = [gast.Return(made.body)] if isinstance(made, gast.Lambda) else made.body
+        own |= set(_stored(tree.body)) | set(_stored(body))
+        loaded = {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)}
+        return (loaded & self.locals) - own
+
+    def run_factory(self, tree: gast.FunctionDef, node: gast.Call) -> dict[str, str]:
+        """Lower the factory's body up to its `return`; the renames its function reads."""
+        params = [a.id for a in tree.args.posonlyargs + tree.args.args]
+        bound = self.bind_arguments(tree, params, node)
+        saved = dict(self.renames)
+        try:
+            for name, atom in bound.items():
+                self.renames[name] = self.emit(self.fresh_local(name), atom).name
+            for name in _stored(tree.body):
+                self.renames[name] = self.fresh_local(name)
+            self.stmts([s for s in tree.body[:-1] if not isinstance(s, gast.FunctionDef)])
+            return dict(self.renames)
+        finally:
+            self.renames = saved
 
     # ------------------------------------------------------------ map and reduce
 
@@ -221,6 +310,23 @@ class LocalFunctions:
         stmts.append(gast.For(_name(item, gast.Store), source, [step], [], None))
         self.stmts([located(s, self.line) for s in stmts])
         return self.expr(_name(acc))
+
+
+def _returned_function(tree: gast.FunctionDef) -> Local | None:
+    """The nested function a factory returns: its last statement returns a lambda or a nested
+    `def` of its body (the only one), and nothing else in it returns, yields or writes
+    `nonlocal`/`global` names. None for any other function."""
+    *body, last = tree.body
+    if tree.args.vararg or tree.args.kwarg or tree.args.kwonlyargs or not isinstance(last, gast.Return):
+        return None
+    if any(isinstance(n, (gast.Return, gast.Yield, gast.YieldFrom, gast.Nonlocal, gast.Global, gast.Lambda))
+           for s in body if not isinstance(s, gast.FunctionDef) for n in gast.walk(s)):
+        return None
+    defs = [s for s in body if isinstance(s, gast.FunctionDef)]
+    if isinstance(last.value, gast.Lambda) and not defs:
+        return last.value
+    named = isinstance(last.value, gast.Name) and len(defs) == 1 and defs[0].name == last.value.id
+    return defs[0] if named else None
 
 
 def _stored(body: list[gast.stmt]) -> list[str]:

@@ -227,6 +227,9 @@ class ExprLowering(StaticValues, Unrolling, LocalFunctions, FrozenDistributions,
         local = self.local_function(node.func)
         if local is not None:
             return self.inline_call(local, node)
+        made = self.factory_call(node)
+        if made is not None:
+            return made
         inline = self.inline_transform(node)
         if inline is not None:
             return inline
@@ -277,10 +280,8 @@ class ExprLowering(StaticValues, Unrolling, LocalFunctions, FrozenDistributions,
             return Call(specialised(target, args, kwargs), args, kwargs)
         if ref is None and isinstance(func, gast.Attribute):
             return self.method_call(func, args, kwargs)
-        if ref is None:
-            raise self.unsupported(func, f"calling `{describe(func)}` (a function known only when the code runs)",
-                                   "call a module-level function or an array method s2sad knows, pass the function "
-                                   "as an argument, or pick it from a global dict or list at a constant key")
+        if ref is None:  # a function value known only when the code runs (see `runtime.dispatch`)
+            return Call(runtime_ref("call_value"), (self.to_atom(func), *args), kwargs)
         return Call(ref, args, kwargs)
 
     def spread_known(self, args: list, keywords: list) -> tuple[list, list]:

@@ -7,6 +7,7 @@ from s2sad.rules import (  # noqa: F401,E501
     containers,
     creation,
     decompositions,
+    dispatch,
     elementwise,
     fft,
     indexing,

@@ -15,6 +15,7 @@ import inspect
 import linecache
 from dataclasses import dataclass
 
+from s2sad import runtime
 from s2sad.core import ir
 from s2sad.core.ir import Assign, Call, Const, Ref, Var
 from s2sad.core.modes import BWD, FUN, VJP
@@ -26,7 +27,7 @@ from s2sad.front.lower_expr import getitem_ref
 from s2sad.front.parse import is_user_function
 from s2sad.transforms.base import current_derive
 
-__all__ = ["ReverseCall", "callee_kind", "derivative", "is_user_function", "rewrite_for_reverse"]
+__all__ = ["ReverseCall", "ValueCall", "callee_kind", "derivative", "is_user_function", "rewrite_for_reverse"]
 
 
 def derivative(fun: object, mode: str, wrt: tuple[str, ...], part: str = FUN) -> tuple[object, object]:
@@ -93,21 +94,57 @@ class ReverseCall:
 
 def callee_kind(op: object) -> str | None:
     """"custom_jvp", "custom_vjp", "checkpoint" (a custom-rule object), "function" (a user
-    function, differentiated from its source) or None (an op with a rule)."""
+    function, differentiated from its source), "value" (a function value known only when the
+    code runs, `runtime.call_value`) or None (an op with a rule)."""
+    if op is runtime.call_value:
+        return "value"
     return rule_kind(op) or ("function" if is_user_function(op) else None)
 
 
+# ------------------------------------------------------------------ function values
+
+
+@dataclass(frozen=True)
+class ValueCall:
+    """`call_value(f, *args, **kwargs)` taken apart: the function value, the arguments (the
+    keyword ones after the positional ones, as its derivative takes them), their number and keys.
+    The function value itself carries no derivative (like an object's attributes): a closure over
+    a differentiated value is inlined where it is made (`front.local_functions`) or refused there."""
+
+    fun: ir.Atom
+    values: tuple[ir.Atom, ...]
+    count: int
+    keys: tuple[str, ...]
+
+    @staticmethod
+    def of(call: Call) -> ValueCall:
+        fun, *args = call.args
+        keys = tuple(k for k, _ in call.kwargs)
+        return ValueCall(fun, (*args, *(a for _, a in call.kwargs)), len(args), keys)
+
+    def derivative(self, mode: str, wrt: tuple[int, ...], part: str, where: Location) -> Call:
+        """`value_derivative(f, ...)`: the callee's derivative code, looked up when it runs."""
+        return Call(_runtime("value_derivative"), (self.fun, Const(mode), Const(wrt), Const(self.count),
+                                                   Const(self.keys), Const(part), Const(where.filename),
+                                                   Const(where.line)))
+
+
 def rewrite_for_reverse(body: list[ir.Stmt], is_active, namer: Namer, calls: dict[int, ReverseCall],
-                        written: set[str] | None = None) -> list:
+                        written: set[str] | None = None, where=None) -> list:
     """Replace each active call of a user function by its forward sweep (see `ReverseCall`).
-    `written`: the names written in place somewhere in the function (default: found in `body`)."""
+    `written`: the names written in place somewhere in the function (default: found in `body`);
+    `where(line)`: the user's location of a line (for calls of function values)."""
     written = ir.written_into(body) if written is None else written
     out: list[ir.Stmt] = []
     for stmt in body:
         if isinstance(stmt, ir.COMPOUND):
-            stmt = ir.rebuild(stmt, lambda b: rewrite_for_reverse(b, is_active, namer, calls, written))
+            stmt = ir.rebuild(stmt, lambda b: rewrite_for_reverse(b, is_active, namer, calls, written, where))
         elif isinstance(stmt, Assign) and isinstance(stmt.value, Call) and is_active(stmt.target):
             kind = callee_kind(stmt.value.op.value)
+            if kind == "value":
+                copies = _args_at_call_time(stmt, written, namer, out)
+                out += _split_value(stmt, is_active, namer, calls, copies, where(stmt.line))
+                continue
             if kind is not None:
                 kept = written if kind != "checkpoint" else set()  # a checkpoint reads its arguments again
                 out += SPLITTERS[kind](stmt, is_active, namer, calls, _args_at_call_time(stmt, kept, namer, out))
@@ -153,6 +190,21 @@ def _split_function(stmt: Assign, is_active, namer: Namer, calls: dict[int, Reve
     outputs = [(i, bound[name]) for i, name in enumerate(wrt)]
     calls[stmts[-1].sid] = ReverseCall(stmt.target, residuals, callee_ref(bwd, fun, "bwd"), outputs)
     return stmts
+
+
+def _split_value(stmt: Assign, is_active, namer: Namer, calls: dict[int, ReverseCall],
+                 copies: dict[str, Var], where: Location) -> list:
+    """`fwd = value_derivative(f, ...)`, `bwd = ...` and the forward sweep `call_value(fwd, ...)`;
+    the adjoint `call_value(bwd, residuals, bt)` (`bwd` passed first, as `extra`)."""
+    value = ValueCall.of(stmt.value)
+    wrt = tuple(i for i, a in enumerate(value.values) if is_active(a))
+    fwd, bwd = Var(namer.temp()), Var(namer.temp())
+    stmts: list[ir.Stmt] = [Assign(fwd, value.derivative(VJP, wrt, FUN, where), stmt.line),
+                            Assign(bwd, value.derivative(VJP, wrt, BWD, where), stmt.line)]
+    more, residuals = _forward_sweep(stmt, _runtime("call_value"), (fwd, *_passed(value.values, copies)), (), namer)
+    outputs = [(k, value.values[i]) for k, i in enumerate(wrt)]
+    calls[more[-1].sid] = ReverseCall(stmt.target, residuals, _runtime("call_value"), outputs, (bwd,))
+    return stmts + more
 
 
 def _split_checkpoint(stmt: Assign, is_active, namer: Namer, calls: dict[int, ReverseCall],

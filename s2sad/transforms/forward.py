@@ -16,12 +16,13 @@ from s2sad import runtime
 from s2sad.analyses.activity import Activity
 from s2sad.core import ir
 from s2sad.core.ir import Assign, Atom, Call, Const, Pack, Ref, Var
-from s2sad.core.modes import JVP
+from s2sad.core.modes import FUN, JVP
 from s2sad.core.naming import Namer, runtime_ref
 from s2sad.core.syntax import operator_ref
 from s2sad.front.lower_expr import getitem_ref
 from s2sad.transforms.base import TransformContext
 from s2sad.transforms.calls import (
+    ValueCall,
     active_params,
     callee_kind,
     callee_ref,
@@ -151,6 +152,8 @@ class Forward:
             return self.user_call(stmt, Call(Ref(value.op.value.fun, value.op.path), value.args, value.kwargs))
         if kind == "function":
             return self.user_call(stmt, value)
+        if kind == "value":
+            return self.value_call(stmt, value)
         terms = self.terms(stmt, value, stmts)
         return stmts + self.combine(target, terms, stmt.line)
 
@@ -176,6 +179,22 @@ class Forward:
         tangents = tuple(self.materialize(bound[w], stmts, stmt.line) for w in wrt)
         args = positional_args(fun, bound) + tangents
         pair = self.temp(Call(callee_ref(jvp, fun, "jvp"), args), stmts, stmt.line)
+        stmts.append(Assign(stmt.target, Call(getitem_ref(), (pair, Const(0))), stmt.line))
+        tangent = self.temp(Call(getitem_ref(), (pair, Const(1))), stmts, stmt.line)
+        return stmts + self.set_tangent(stmt.target.name, tangent, stmt.line)
+
+    def value_call(self, stmt: Assign, call: Call) -> list[ir.Stmt]:
+        """`t = f(...)` of a function value known only when the code runs: `t, dt =
+        call_value(f_jvp, ..., dx)` with `f_jvp = value_derivative(f, ...)` (see `runtime.dispatch`)."""
+        where = self.ctx.where(stmt.line)
+        value = ValueCall.of(call)
+        wrt = tuple(i for i, a in enumerate(value.values) if self.active(a))
+        if not any(self.tangent(value.values[i]) is not None for i in wrt):
+            return [stmt] + self.set_tangent(stmt.target.name, None, stmt.line)
+        stmts: list[ir.Stmt] = []
+        jvp = self.temp(value.derivative(JVP, wrt, FUN, where), stmts, stmt.line)
+        tangents = tuple(self.materialize(value.values[i], stmts, stmt.line) for i in wrt)
+        pair = self.temp(Call(runtime_ref("call_value"), (jvp, *value.values, *tangents)), stmts, stmt.line)
         stmts.append(Assign(stmt.target, Call(getitem_ref(), (pair, Const(0))), stmt.line))
         tangent = self.temp(Call(getitem_ref(), (pair, Const(1))), stmts, stmt.line)
         return stmts + self.set_tangent(stmt.target.name, tangent, stmt.line)

@@ -65,7 +65,7 @@ class Reverse(AdjointStatements):
         value, aux = ret.value, None
         if has_aux:
             value, aux = self.split_aux(value, primal, ret.line)
-        primal = rewrite_for_reverse(primal, self.active, self.ctx.namer, self.calls)
+        primal = rewrite_for_reverse(primal, self.active, self.ctx.namer, self.calls, where=self.ctx.where)
         self.shape_of = {name: self.ctx.namer.fresh(f"{name}_shape") for name in sorted(_looped(primal))
                          if name in self.ctx.activity.active}
         primal = [Assign(Var(self.shape_of[p]), self.shape_call(p), fn.firstline)
