@@ -137,6 +137,8 @@ def _locate(err: BaseException, built: Built) -> None:
 def _cast(grad, arg):
     """`grad` in the floating dtype of `arg` (arrays and NumPy scalars; Python floats as is)."""
     dtype = getattr(arg, "dtype", None)
+    if np.iscomplexobj(grad) and not np.iscomplexobj(arg):
+        grad = np.real(grad)  # a real argument's part of a complex cotangent (docs/conventions.md)
     if dtype is None or grad is None or not np.issubdtype(dtype, np.floating) or getattr(grad, "dtype", None) == dtype:
         return grad
     return np.asarray(grad, dtype) if isinstance(arg, np.ndarray) else dtype.type(grad)
