@@ -102,3 +102,21 @@ def test_the_builtin_abs_of_complex_values_is_the_modulus():
     expected = 10 * x + np.eye(5)[0] * 5 * np.sqrt(2) * np.sign(x[0])
     np.testing.assert_allclose(s2sad.grad(lambda v: np.sum(fun(v)))(x), expected, rtol=1e-12)
     check_grads(fun, [x], order=2)
+
+
+def spectrum(x):
+    return np.fft.fft(x)
+
+
+def scaled_power(x):
+    z = spectrum(x)  # complex only through the callee: the caller shows no complex value itself
+    return np.sum(np.abs(z * x) ** 2)
+
+
+def test_a_complex_value_from_a_callee_leaves_a_real_gradient():
+    x = RNG.uniform(-1, 1, 4)
+    grads = (s2sad.grad(scaled_power)(x), s2sad.value_and_grad(scaled_power)(x)[1],
+             s2sad.vjp(scaled_power, x)[1](1.0)[0])
+    for g in grads:
+        assert g.dtype == np.float64
+        np.testing.assert_allclose(g, s2sad.jacfwd(scaled_power)(x), rtol=1e-12)
