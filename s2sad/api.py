@@ -145,9 +145,20 @@ def _locate(err: BaseException, built: Built) -> None:
         tb = tb.tb_next
 
 
+def _any_complex(tree) -> bool:
+    """Whether a leaf of `tree` is complex: a real argument's gradient then needs its real part
+    (a complex value from a callee can reach a real variable where the caller shows no complex
+    values of its own, docs/conventions.md)."""
+    if isinstance(tree, (tuple, list)):
+        return any(_any_complex(t) for t in tree)
+    return isinstance(tree, (complex, np.complexfloating)) or (isinstance(tree, np.ndarray) and tree.dtype.kind == "c")
+
+
 def _cast(grad, arg):
     """`grad` in the floating dtype of `arg` (arrays and NumPy scalars; Python floats as is)."""
     dtype = getattr(arg, "dtype", None)
+    if np.iscomplexobj(grad) and not np.iscomplexobj(arg):
+        grad = np.real(grad)  # a real argument's part of a complex cotangent (docs/conventions.md)
     if dtype is None or grad is None or not np.issubdtype(dtype, np.floating) or getattr(grad, "dtype", None) == dtype:
         return grad
     return np.asarray(grad, dtype) if isinstance(arg, np.ndarray) else dtype.type(grad)
@@ -263,7 +274,8 @@ class Transformed:
         """A gradient has the dtype of its argument (float32 stays float32), leaf by leaf."""
         offset = self._bound is not UNBOUND
         wanted = [args[p + offset] if p + offset < len(args) else None for p in self._positions]
-        if all(type(w) is float or (type(w) is np.ndarray and w.dtype == np.float64) for w in wanted):
+        if all(type(w) is float or (type(w) is np.ndarray and w.dtype == np.float64) for w in wanted) and not (
+                _any_complex(result[1] if self.mode == VALUE_AND_GRAD else result)):
             return result  # float64 in, float64 out: nothing to cast
         grads = result[1] if self.mode == VALUE_AND_GRAD else result
         aux = None

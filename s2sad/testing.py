@@ -34,7 +34,7 @@ def make_function(source: str, namespace: dict | None = None) -> Callable:
 def _differentiable(leaf) -> bool:
     if isinstance(leaf, np.ndarray):
         return np.issubdtype(leaf.dtype, np.inexact)
-    return isinstance(leaf, (float, np.floating))
+    return isinstance(leaf, (float, complex, np.inexact))
 
 
 def _random_like(value, rng: np.random.Generator):
@@ -43,6 +43,9 @@ def _random_like(value, rng: np.random.Generator):
         if not _differentiable(x):
             return 0.0 if isinstance(x, (int, np.integer)) else None
         v = rng.standard_normal(np.shape(x))
+        if np.iscomplexobj(x):  # complex values get complex directions (docs/conventions.md)
+            v = v + 1j * rng.standard_normal(np.shape(x))
+            return v.astype(x.dtype) if isinstance(x, np.ndarray) else complex(v)
         return v.astype(x.dtype) if isinstance(x, np.ndarray) else float(v)
 
     return map_structure(leaf, value)
@@ -55,8 +58,14 @@ def _leaves(tree) -> list:
 
 
 def _inner(a, b) -> float:
-    return float(sum(np.sum(np.asarray(x, dtype=np.float64) * np.asarray(y, dtype=np.float64))
+    """<a, b> = Re(sum(a * b)), leaf by leaf, in double precision (the pairing of complex
+    (co)tangents, docs/conventions.md; the plain dot product for real ones)."""
+    return float(sum(np.real(np.sum(_double(x) * _double(y)))
                      for x, y in zip(_leaves(a), _leaves(b)) if x is not None and y is not None))
+
+
+def _double(x) -> np.ndarray:
+    return np.asarray(x, dtype=np.complex128 if np.iscomplexobj(x) else np.float64)
 
 
 def _float_positions(args: Sequence) -> list[int]:

@@ -25,5 +25,6 @@ ARRAY_METHODS = {
 }
 """Array methods and the NumPy function with the same meaning: `x.sum(0)` is `np.sum(x, 0)`."""
 
-ARRAY_ATTRIBUTES = {"T": "transpose", "shape": "shape", "ndim": "ndim", "size": "size", "real": "real"}
+ARRAY_ATTRIBUTES = {"T": "transpose", "shape": "shape", "ndim": "ndim", "size": "size", "real": "real",
+                    "imag": "imag"}
 """Array attributes and the NumPy function computing them: `x.T` is `np.transpose(x)`."""

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from s2sad.rules.registry import define, elementwise, linear
-from s2sad.runtime import broadcast_like, clip_weights, strong_div, unbroadcast
+from s2sad.runtime import abs_unit, angle_unit, broadcast_like, clip_weights, strong_div, unbroadcast
 
 LN2 = 0.6931471805599453
 LN10 = 2.302585092994046
@@ -221,10 +221,48 @@ class rad2deg:
 # ---------------------------------------------------------------- kinks: abs, max/min, clip, where
 
 
-@elementwise(np.absolute, also=(np.fabs,))
-def absolute(x):
-    """abs'(0) = 0: the minimum-norm subgradient."""
+@elementwise(np.fabs)
+def fabs(x):
+    """fabs'(0) = 0: the minimum-norm subgradient."""
     return np.sign(x)
+
+
+@define(np.absolute, "x", shape="elementwise")
+class absolute:
+    """abs'(0) = 0: the minimum-norm subgradient. Real or complex x, with u = conj(x) / |x|
+    (`abs_unit`, sign(x) for real x, 0 at 0): the tangent is Re(u dx), the adjoint Re(g) u
+    (complex cotangents pair by Re(sum(a * b)), docs/conventions.md)."""
+
+    def dx(dx, x):
+        return np.real(abs_unit(x) * dx)
+
+    def bx(g, x):
+        return np.real(g) * abs_unit(x)
+
+
+@define(abs_unit, "x", shape="elementwise", family="elementwise")
+class abs_unit_rule:
+    """u = conj(x) / |x| is constant in real x (sign); in complex x, du = (conj(dx) - u Re(u dx)) / |x|
+    (0 at x = 0, where it has no limit; exactly 0 for real x)."""
+
+    def dx(dx, x, out):
+        return np.where(out == 0, 0.0, (np.conj(dx) - out * np.real(out * dx)) / np.where(out == 0, 1.0, np.abs(x)))
+
+    def bx(g, x, out):
+        return np.where(out == 0, 0.0, (np.conj(g) - np.real(g * out) * out) / np.where(out == 0, 1.0, np.abs(x)))
+
+
+@define(np.angle, "z, deg=False", shape="elementwise")
+class angle:
+    """The argument of complex z: its tangent is Im(conj(z) dz) / |z|^2 (0 for real z, where the
+    angle is 0 or pi), its adjoint -1j Re(g) conj(z) / |z|^2; both 0 at z = 0 (the limit along
+    real directions)."""
+
+    def dz(dz, z, deg):
+        return angle_unit(deg) * strong_div(np.imag(np.conj(z) * dz), np.real(z * np.conj(z)))
+
+    def bz(g, z, deg):
+        return angle_unit(deg) * strong_div(-1j * np.real(g) * np.conj(z), np.real(z * np.conj(z)))
 
 
 @elementwise(np.maximum, "x, y")

@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from s2sad.rules.registry import define, elementwise, linear
-from s2sad.runtime import log_base, power_term, strong_div, strong_mul, ties
+from s2sad.runtime import abs_unit, log_base, power_term, strong_div, strong_mul, ties
 
 LN2 = 0.6931471805599453
 LN10 = 2.302585092994046
@@ -253,10 +253,16 @@ class remainder:
         return -g * round(x / y)
 
 
-@elementwise(abs)
-def builtin_abs(x):
-    """abs'(0) = 0: the minimum-norm subgradient (floats and arrays)."""
-    return np.sign(x)
+@define(abs, "x", shape="elementwise")
+class builtin_abs:
+    """abs'(0) = 0: the minimum-norm subgradient (floats and arrays); on complex values the
+    modulus, as np.abs (docs/conventions.md, "Complex values")."""
+
+    def dx(dx, x):
+        return np.real(abs_unit(x) * dx)
+
+    def bx(g, x):
+        return np.real(g) * abs_unit(x)
 
 
 @define(max, "x, y, z=None, w=None", also=(min,))

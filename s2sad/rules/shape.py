@@ -11,7 +11,7 @@ sequence of its rows (`np.vstack(x)`, `np.concatenate(x)`) has an array cotangen
 import numpy as np
 
 from s2sad import runtime
-from s2sad.rules.registry import declare, define, elementwise, linear, nondiff, refuse
+from s2sad.rules.registry import define, elementwise, linear, nondiff, refuse
 from s2sad.runtime import (
     broadcast_like,
     convert,
@@ -97,8 +97,6 @@ class flip:
         return np.flip(g, axis)
 
 
-declare(np.imag, view=True)
-"""A view without a derivative rule (it may still be called on constants)."""
 
 
 @linear(np.atleast_3d, "x", view=True)
@@ -353,12 +351,32 @@ class copy:
         return g
 
 
-@linear(np.real, "x", also=(np.conj, np.conjugate), view=True)
+# ---------------------------------------------------------------- complex parts (docs/conventions.md)
+
+
+@linear(np.real, "x", view=True)
 class real:
-    """Real arrays only: the real part and the conjugate of a real array are the array."""
+    """The adjoint of the real part is the real cotangent itself: Re(g dz) = g Re(dz)."""
 
     def bx(g):
-        return g
+        return np.real(g)
+
+
+@linear(np.imag, "x", view=True)
+class imag:
+    """g Im(dz) = Re(-1j g dz): the adjoint is -1j times the real cotangent (0 in the real part,
+    so a real x, whose imaginary part is the constant 0, gets none)."""
+
+    def bx(g):
+        return -1j * np.real(g)
+
+
+@linear(np.conj, "x", also=(np.conjugate,))
+class conj:
+    """Re(g conj(dz)) = Re(conj(g) dz): the adjoint conjugates the cotangent."""
+
+    def bx(g):
+        return np.conj(g)
 
 
 @define(np.asarray, "x, dtype=None, copy=None", also=(np.array,), view=True)

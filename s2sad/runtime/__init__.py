@@ -6,6 +6,7 @@ again. Keep them small and fast: they sit on the hot path. Generated code names 
 
 from s2sad.runtime.arrayops import *  # noqa: F403
 from s2sad.runtime.arrays import *  # noqa: F403
+from s2sad.runtime.complexes import *  # noqa: F403
 from s2sad.runtime.containers import *  # noqa: F403
 from s2sad.runtime.contexts import *  # noqa: F403
 from s2sad.runtime.core import *  # noqa: F403

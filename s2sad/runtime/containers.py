@@ -8,6 +8,7 @@ import dataclasses
 import numpy as np
 
 from s2sad.errors import UnsupportedValue
+from s2sad.runtime.complexes import real_like
 from s2sad.runtime.core import add, unbroadcast, zeros_like
 
 # ---------------------------------------------------------------- in-place operations
@@ -99,6 +100,7 @@ def list_pop(items):
 def add_at(x, index, value):
     """Accumulate `value` into `x[index]` in place: repeated integer indices add up."""
     if isinstance(x, np.ndarray):
+        value = real_like(value, x)  # a real array's part of a complex cotangent
         if isinstance(index, (int, slice, np.integer)) or (
                 isinstance(index, tuple) and all(isinstance(i, (int, slice, np.integer)) for i in index)):
             x[index] += value
@@ -166,7 +168,7 @@ def like_structure(g, x):
         return zeros_like(x)
     if isinstance(x, np.ndarray) and isinstance(g, (list, tuple)):
         return np.asarray(g)
-    return g
+    return real_like(g, x)  # a real leaf's part of a complex cotangent is its real part
 
 
 def _same_leaf_kind(g, x) -> bool:

@@ -17,7 +17,7 @@ def unbroadcast(g, like):
     if type(like) in _SCALARS:
         if type(g) is float:
             return g
-        return float(np.sum(g)) if type(like) is float else np.sum(g)
+        return float(np.real(np.sum(g))) if type(like) is float else np.sum(g)
     if isinstance(g, (tuple, list)):
         _joined_sequences()
     return unbroadcast_to(g, np.shape(like))
@@ -92,7 +92,7 @@ def zeros_like(x):
     array gets a float zero), the same container type for tuples, lists, dicts, namedtuples and
     dataclasses; None for values that carry no derivative (strings, None, objects)."""
     kind = type(x)
-    if kind is float or kind is int:
+    if kind is float or kind is int or kind is complex:
         return 0.0
     if kind is np.ndarray or isinstance(x, np.generic):
         zero = np.zeros(np.shape(x), x.dtype if np.issubdtype(x.dtype, np.inexact) else np.float64)

@@ -23,6 +23,7 @@ import operator
 from s2sad import runtime
 from s2sad.analyses import shapes
 from s2sad.analyses.activity import Activity
+from s2sad.analyses.complexes import may_be_complex
 from s2sad.analyses.recording import Recorder
 from s2sad.core import ir
 from s2sad.core.ir import Assign, Atom, Call, Const, Pack, Restore, Save, Var
@@ -48,6 +49,8 @@ class Reverse(AdjointStatements):
         self.single = single
         self.state = State()
         self.containers = containers
+        self.complexes = may_be_complex(fn)
+        """Whether the function may compute complex values (`analyses.complexes`)."""
         self.recorder = Recorder(namer, set(fn.params), _maybe_dicts(fn))
         self.calls: dict[int, ReverseCall] = {}
         self.guards: list[Var] = []
@@ -150,6 +153,8 @@ class Reverse(AdjointStatements):
                 adj = self.temp(Call(runtime_ref("zeros_like"), (Var(name),)), stmts, 0)
             elif name in self.containers:  # may be a list or tuple: its gradient is one too
                 adj = self.temp(Call(runtime_ref("like_structure"), (adj, Var(name))), stmts, 0)
+            elif self.complexes:  # a real argument's gradient is the real part of a complex cotangent
+                adj = self.temp(Call(runtime_ref("real_like"), (adj, Var(name))), stmts, 0)
             found.append(adj)
         if self.single:
             return found[0]

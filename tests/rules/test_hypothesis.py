@@ -126,7 +126,7 @@ def check_function(fun, args: list, seed: int, rtol: float = 1e-5, atol: float =
     for g, a in zip(grads, args, strict=True):
         assert np.shape(g) == np.shape(a), f"gradient shape {np.shape(g)} for an argument shaped {np.shape(a)}"
     lhs = sum(float(np.sum(g * d)) for g, d in zip(grads, directions))
-    rhs = sum(float(np.sum(w * t)) for w, t in zip(weights.values(), _pieces(tangent)))
+    rhs = sum(float(np.real(np.sum(w * t))) for w, t in zip(weights.values(), _pieces(tangent)))  # Re: complex
     np.testing.assert_allclose(lhs, rhs, rtol=1e-9, atol=1e-11, err_msg="grad vs jvp (dot-product identity)")
 
 
