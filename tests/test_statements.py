@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import s2sad
-from s2sad.testing import check_grads
+from s2sad.testing import check_grads, make_function
 from tests.test_errors import line_of
 
 # ------------------------------------------------------------------ assert
@@ -480,6 +480,26 @@ def test_a_return_in_an_except_leaves_the_function(x):
     check_grads(returns_from_an_except, [x], order=2)
     assert s2sad.value_and_grad(returns_from_an_except)(x)[0] == pytest.approx(returns_from_an_except(x), rel=1e-12)
     assert s2sad.grad(returns_from_an_except)(x) == pytest.approx(s2sad.jacfwd(returns_from_an_except)(x), rel=1e-12)
+
+
+def test_a_long_block_differentiates_twice():
+    """The random-program tester's seed 570: the adjoint of a `try` block was one `if` nested in
+    the next per statement, and its second derivative went past Python's 100 indentation levels.
+    Each piece is now one branch of its own."""
+    steps = 120
+    body = "".join(f"        y = y * 0.99 + np.sin(x) * {k % 3}\n" for k in range(steps))
+    source = (f"def long_block(x):\n    y = x\n    try:\n{body}    except ValueError:\n        y = -y\n"
+              "    return y * x\n")
+    fun = make_function(source)
+    coefficients = [k % 3 for k in range(steps)]
+    a = 0.99 ** steps
+    b = sum(c * 0.99 ** (steps - 1 - k) for k, c in enumerate(coefficients))
+    x = 0.4  # y = a x + b sin(x), f = x y
+    slope = 2 * a * x + b * (np.sin(x) + x * np.cos(x))
+    curvature = 2 * a + b * (2 * np.cos(x) - x * np.sin(x))
+    assert s2sad.grad(fun)(x) == pytest.approx(slope, rel=1e-12)
+    assert s2sad.grad(s2sad.grad(fun))(x) == pytest.approx(curvature, rel=1e-10)
+    assert s2sad.hessian(fun)(x) == pytest.approx(curvature, rel=1e-10)
 
 
 def test_a_bare_raise_in_an_except_raises_the_error_again():

@@ -196,7 +196,7 @@ class Reverse(AdjointStatements):
         if self.guards:
             pieces = _segments(primal, self.guards[-1])
             if pieces:
-                return self.guarded(pieces, self.guards[-1], 0)
+                return self.guarded(pieces, self.guards[-1])
         out: list = []
         for stmt in reversed(primal):
             out += self.stmt(stmt)
@@ -219,25 +219,25 @@ class Reverse(AdjointStatements):
             return self.assign(stmt)
         raise ir.unknown(stmt, "the reverse transform")
 
-    def guarded(self, pieces: list[tuple[int, list]], counter: Var, i: int) -> list:
+    def guarded(self, pieces: list[tuple[int, list]], counter: Var) -> list:
         """A `try` block's adjoint: each counted piece's adjoint runs where the block got that far
-        (`counter >= k`; see `front.lower_stmts._count`), as nested branches, so a block that
-        stopped early is undone from where it stopped. Each test reads the counter as the block
-        left it (nothing in the block saves it)."""
-        if i == len(pieces):
-            return []
-        k, piece = pieces[i]
-        line = piece[-1].line
+        (`counter >= k`; see `front.lower_stmts._count`), last piece first, one branch each (the
+        tests are monotonic: a block that got past piece k got past every earlier one), so a
+        block that stopped early is undone from where it stopped. Each test reads the counter as
+        the block left it (nothing in the block saves it)."""
         out: list = []
-        test = self.temp(Call(operator_ref(operator.ge), (counter, Const(k))), out, line)
-        start = self.state.copy()
-        body = self.guarded(pieces, counter, i + 1)
-        for stmt in reversed(piece):  # (the branches of an `if` in it are cut again, by `block`)
-            body += self.stmt(stmt)
-        ran = self.state
-        self.state = ran.join(start)
-        body += self.reconcile(ran, line)
-        return out + [ir.If(test, body, self.reconcile(start, line), line)]
+        for k, piece in reversed(pieces):
+            line = piece[-1].line
+            test = self.temp(Call(operator_ref(operator.ge), (counter, Const(k))), out, line)
+            start = self.state.copy()
+            body: list = []
+            for stmt in reversed(piece):  # (the branches of an `if` in it are cut again, by `block`)
+                body += self.stmt(stmt)
+            ran = self.state
+            self.state = ran.join(start)
+            body += self.reconcile(ran, line)
+            out.append(ir.If(test, body, self.reconcile(start, line), line))
+        return out
 
     def reconcile(self, branch: State, line: int) -> list:
         """At the end of a branch or loop body, make real the adjoints the joined state has."""
