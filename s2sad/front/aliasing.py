@@ -70,18 +70,21 @@ def copy_views(body: list[ir.Stmt], mutated: set[str], namer: Namer, risky: set[
     return out
 
 
-def _used_after_writes(body: list[ir.Stmt], mutated: set[str], result: str | None = None) -> set[int]:
+def _used_after_writes(body: list[ir.Stmt], mutated: set[str], result: str | None = None,
+                       sequences: frozenset[str] = frozenset()) -> set[int]:
     """Reads `t = x[...]` (or another view) of a written array whose `t` is used after a write
     to `x` that comes between the read and the use: later in the same pass, or, for a use
     earlier in a loop body (it sees the previous trip's `t`), from the read to the end of the
-    loop and from its start to the use. `result` holds what an early `return` returns: nothing
-    after its binding runs, so it is no later use."""
+    loop and from its start to the use. A use of `t` is a use of anything that holds it or a
+    part of it (`c = (m, t)`, `u = c[1]`, `items.append(t)`). `result` holds what an early
+    `return` returns: nothing after its binding runs, so it is no later use."""
     flat = _flatten(body)
     risky: set[int] = set()
     for i, (stmt, loops) in enumerate(flat):
         if not _reads_view(stmt, mutated):
             continue
-        owner, names = stmt.value.args[0], _views_of(flat, stmt.target.name) - {result}
+        owner = stmt.value.args[0]
+        names = _holders_of(flat, stmt.target.name, owner.name, sequences) - {result}
         writes = [w for w, (s, _) in enumerate(flat) if isinstance(s, Assign) and ir.is_inplace(s.value)
                   and s.value.args[0] == owner]
         for u, (use, use_loops) in enumerate(flat):
@@ -142,7 +145,8 @@ def check(fn: ir.Function, namer: Namer, augmented: dict[int, tuple] | None = No
         s.value.op.value is runtime.set_attribute for s in ir.walk(fn.body)
         if isinstance(s, Assign) and ir.is_inplace(s.value) and s.value.args[0] == Var(n))}
     contents = set(mutated) - attributes_only  # rebinding an attribute changes no array's contents
-    fn.body = copy_views(fn.body, contents, namer, _used_after_writes(fn.body, contents, result),
+    risky = _used_after_writes(fn.body, contents, result, _sequences(fn))
+    fn.body = copy_views(fn.body, contents, namer, risky,
                          lambda line: _where(fn, line))
     fn.temps |= namer.temps
     fn.body = _copy_fresh_bindings(fn, mutated)
@@ -328,49 +332,106 @@ def _flatten(body: list[ir.Stmt], loops: tuple = (), offset: int = 0) -> list[tu
 
 
 def _check_aliases_before_writes(fn: ir.Function, mutated: dict[str, int], namer: Namer,
-                                 result: str | None = None) -> list[ir.Stmt]:
-    """`a = x` (or `(x, y)`, `[x]`) while `x` is still to be written in place: `a` would change
-    with it, which the derivative would not follow (nor would the reverse sweep, which may keep
-    `a` for later). Where `a` (and whatever holds it) is only read before that write and never
-    written into itself, Python's `a` holds what a copy would (`(x if c else y)[0]`, `[x, y]`
-    handed to `np.stack`): `a` is made to hold a copy of `x`. Anything else is an error."""
+                                 result: str | None = None, refuse: bool = True) -> list[ir.Stmt]:
+    """`a = x` (or `(x, y)`, `[x]`, `items.append(x)`, `d[k] = x`) while `x` is still to be
+    written in place: `a` would change with it, which the derivative would not follow (nor would
+    the reverse sweep, which may keep `a` for later). Where `a` (and whatever holds it) is only
+    read before that write and never written into itself, Python's `a` holds what a copy would
+    (`(x if c else y)[0]`, `[x, y]` handed to `np.stack`): `a` is made to hold a copy of `x`.
+    Anything else is an error (with `refuse` False, a copy too: see `check_generated`)."""
     flat = _flatten(fn.body)
     branches = _branches(fn.body)
     sequences = _sequences(fn)
     writes = {name: [i for i, (s, _) in enumerate(flat) if isinstance(s, Assign) and ir.is_inplace(s.value)
                      and s.value.args[0] == Var(name)] for name in mutated}
     copies: dict[int, set[str]] = {}
+    checks: dict[int, tuple] = {}
     for i, (stmt, loops) in enumerate(flat):
-        if not isinstance(stmt, Assign) or ir.is_inplace(stmt.value):
+        if not isinstance(stmt, Assign):
             continue
-        held = _held(stmt.value) & set(mutated) - {stmt.target.name}
+        store = ir.is_inplace(stmt.value)
+        if store and not refuse:
+            continue  # the tape's pushes: the derivative code pushes what it keeps as it is
+        held = (_stored(stmt.value) if store else _held(stmt.value)) & set(mutated) - {stmt.target.name}
         for name in sorted(held):
             holders = _holders_of(flat, stmt.target.name, name, sequences) - {result}
-            for w in writes[name]:
-                if not (w > i or any(lo <= w <= hi for lo, hi in loops)) or _rebound_between(
-                        flat, branches, name, i, w):
-                    continue
+            later = [w for w in writes[name] if (w > i or any(lo <= w <= hi for lo, hi in loops))
+                     and not _rebound_between(flat, branches, name, i, w)]
+            for w in later if refuse else later[:1]:
                 use = _read_after_write(flat, branches, holders, w)
-                if use is not None or holders & set(mutated):
+                written = (holders - {stmt.target.name} if store else holders) & set(mutated)
+                if store and _may_copy_on_store(stmt, sequences, fn):
+                    checks[stmt.sid] = (name, None if use is None and not written else _where(fn, stmt.line))
+                    continue
+                if refuse and (use is not None or written):
                     _reject_alias(fn, stmt, name, flat[w][0].line, use)
                 copies.setdefault(stmt.sid, set()).add(name)
-    return _hold_copies(fn.body, copies, namer)
+    return _hold_copies(fn.body, copies, checks, namer)
 
 
-def _hold_copies(body: list[ir.Stmt], copies: dict[int, set[str]], namer: Namer) -> list[ir.Stmt]:
-    """Each statement in `copies` holds a copy of the names given instead of the names."""
+def check_generated(fn: ir.Function, namer: Namer) -> ir.Function:
+    """s2sad's own derivative code, differentiated again. Its restores (`y[1] = y_saved`) write
+    into the primal arrays after the primal sweep; a name bound to such an array before them
+    (`t = y` in a branch of `(y if c else z)`) changes with them, and the derivative of this code
+    reads it again in its own reverse sweep. Each such binding holds a copy."""
+    fn.body = _check_aliases_before_writes(fn, written_in_place(fn.body), namer, refuse=False)
+    fn.temps |= namer.temps
+    return fn
+
+
+def _stored(value: Call) -> set[str]:
+    """The names an in-place write stores into a list, dict or object (`items.append(x)`,
+    `d[k] = x`, `obj.w = x`): the container then holds that object itself."""
+    op = value.op.value
+    if op is runtime.list_append or op in (runtime.setitem, runtime.set_attribute) and not _into_an_array(value):
+        stored = value.args[-1]
+        return {stored.name} if isinstance(stored, Var) else set()
+    return set()
+
+
+def _may_copy_on_store(stmt: Assign, sequences: frozenset[str], fn: ir.Function) -> bool:
+    """Whether `into[k] = x` may store into an array (which copies `x`'s values): `into` is not
+    surely a list or dict, so which one it is is decided when it runs (`runtime.stored_value`)."""
+    if stmt.value.op.value is not runtime.setitem:
+        return False
+    into = stmt.target.name
+    return into not in sequences and not any(
+        isinstance(s, Assign) and s.target.name == into and isinstance(s.value, Call)
+        and s.value.op.value is runtime.make_dict for s in ir.walk(fn.body))
+
+
+def _hold_copies(body: list[ir.Stmt], copies: dict[int, set[str]], checks: dict[int, tuple],
+                 namer: Namer) -> list[ir.Stmt]:
+    """Each statement in `copies` holds a copy of the names given instead of the names; each in
+    `checks` (`into[k] = x`, with `x` and where to refuse a list or dict, or None) stores
+    `runtime.stored_value(x, into, where)`."""
     out: list[ir.Stmt] = []
     for stmt in body:
         if isinstance(stmt, ir.COMPOUND):
-            stmt = ir.rebuild(stmt, lambda block: _hold_copies(block, copies, namer))
-        elif stmt.sid in copies:
-            fresh: dict[str, Var] = {}
-            for name in sorted(copies[stmt.sid]):
-                fresh[name] = Var(namer.temp())
-                out.append(Assign(fresh[name], Call(runtime_ref("copy_value"), (Var(name),)), stmt.line))
-            stmt = Assign(stmt.target, _replace_atoms(stmt.value, fresh), stmt.line)
+            stmt = ir.rebuild(stmt, lambda block: _hold_copies(block, copies, checks, namer))
+            out.append(stmt)
+            continue
+        fresh: dict[str, Var] = {}
+        for name in sorted(copies.get(stmt.sid, ())):
+            fresh[name] = Var(namer.temp())
+            out.append(Assign(fresh[name], Call(runtime_ref("copy_value"), (Var(name),)), stmt.line))
+        if stmt.sid in checks:
+            name, where = checks[stmt.sid]
+            fresh[name] = Var(namer.temp())
+            out.append(Assign(fresh[name], Call(runtime_ref("stored_value"), (
+                Var(name), stmt.target, ir.Const(where))), stmt.line))
+        if fresh:
+            stmt = Assign(stmt.target, _replace_store(stmt.value, fresh), stmt.line)
         out.append(stmt)
     return out
+
+
+def _replace_store(value: ir.Expr, fresh: dict[str, Var]) -> ir.Expr:
+    """`value` holding the fresh names instead of the names: for an in-place write, in the
+    stored value only (the container and the index stay)."""
+    if ir.is_inplace(value):
+        return Call(value.op, (*value.args[:-1], _replace_atoms(value.args[-1], fresh)), value.kwargs)
+    return _replace_atoms(value, fresh)
 
 
 def _replace_atoms(value: ir.Expr, fresh: dict[str, Var]) -> ir.Expr:
@@ -416,6 +477,8 @@ def _holder(stmt: ir.Stmt, name: str, sequences: frozenset[str]) -> str | None:
     if not isinstance(stmt, Assign):
         return None
     value = stmt.value
+    if isinstance(value, Call) and value.op.value in runtime.POPS:
+        return stmt.target.name if value.args[0] == Var(name) else None  # `item = items.pop()`
     if ir.is_inplace(value):
         held = Var(name) in value.args[1:] and isinstance(value.args[0], Var) and not _into_an_array(value)
         return value.args[0].name if held else None

@@ -288,10 +288,13 @@ def _defaults(fun) -> dict[str, object]:
 
 def lower(parsed: Parsed, user_code: bool = True) -> ir.Function:
     """`user_code=False` for rule templates, which mutate their accumulators on purpose. s2sad's
-    own generated code is not checked either: it mutates only the tape and private adjoints."""
+    own generated code is only made to hold copies where its restores would change an alias
+    (`aliasing.check_generated`)."""
     lowerer = Lowerer(parsed)
     fn = lowerer.function()
-    if user_code and not getattr(parsed.fun, "__s2sad_generated__", False):
+    if user_code and getattr(parsed.fun, "__s2sad_generated__", False):
+        fn = aliasing.check_generated(fn, lowerer.namer)
+    elif user_code:
         fn.body = helper_writes.check_calls(fn, lowerer.augmented, lowerer.namer, _lower_callee)
         fn = aliasing.check(fn, lowerer.namer, lowerer.augmented, lowerer.ret[1] if lowerer.ret else None)
     ir.verify(fn)

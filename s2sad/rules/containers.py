@@ -285,6 +285,18 @@ class rebindable_rule:
         return g
 
 
+@define(runtime.stored_value, "x, like, where", structural=True)
+class stored_value_rule:
+    """The identity on a value stored into an array (`like`), or a copy of one stored into a
+    list or dict that is not read after the value is written (it is refused otherwise)."""
+
+    def dx(dx):
+        return dx
+
+    def bx(g):
+        return g
+
+
 @define(runtime.unwritten_sequence, "x, where", view=True, structural=True)
 class unwritten_sequence_rule:
     """The identity on what a for loop may iterate over while writing into it (a dict, a tuple);

@@ -7,7 +7,7 @@ import dataclasses
 
 import numpy as np
 
-from s2sad.errors import UnsupportedValue
+from s2sad.errors import Location, UnsupportedSyntax, UnsupportedValue
 from s2sad.runtime.complexes import real_like
 from s2sad.runtime.core import add, unbroadcast, zeros_like
 
@@ -372,6 +372,21 @@ def rebindable(value, where):
             "into it in place, which the derivative would not follow", Location(*where),
             hint="make a new value (y = y + v), or copy first (y = y.copy())")
     return value
+
+
+def stored_value(value, into, where):
+    """`value`, stored into `into` (`into[k] = value`) and written in place afterwards: an array
+    copies what it stores, so `value` goes on as it is; a list or dict would hold `value` itself
+    and see the write, which the derivative would not follow. With `where` None (nothing reads
+    `into` after the write) it holds a copy; otherwise that is an error at the user's line."""
+    if isinstance(into, np.ndarray):
+        return value
+    if where is None:
+        return copy_value(value)
+    raise UnsupportedSyntax(
+        f"a {type(into).__name__} holds this value itself, which is written in place afterwards while the "
+        f"{type(into).__name__} is still read: it would change too, which the derivative would not follow",
+        Location(*where), hint="store a copy: items[k] = x.copy()")
 
 
 def unwritten_sequence(items, where):

@@ -56,7 +56,7 @@ CUSTOM_TESTED = (builtins.getattr, builtins.sum, builtins.reversed, runtime.copy
                  runtime.concat, runtime.repeat_items, runtime.head, runtime.tail, runtime.pad_head, runtime.pad_tail,
                  runtime.fold_repeats, runtime.unfold_repeats, runtime.sequence_tangent, runtime.rebindable,
                  runtime.sequence_adjoint_transpose, runtime.unwritten_sequence, runtime.zero_item,
-                 runtime.transposed, runtime.untransposed)
+                 runtime.transposed, runtime.untransposed, runtime.stored_value)
 """Ops whose arguments or results are containers: checked below with pytrees."""
 
 SPECS = TABLE + [Spec(op) for op in CUSTOM_TESTED]
@@ -226,6 +226,10 @@ TREE_CASES = [
     pytest.param(runtime.sequence_adjoint_transpose, {"c": {"a": 1.0, "b": np.array([2.0, 3.0])}},
                  {"g": [0.0, 0.0], "items": {"a": 0.0, "b": np.zeros(2)}}, id="sequence_adjoint_transpose-dict"),
     pytest.param(runtime.rebindable, {"x": (1.5, 2.5)}, {"where": ("f.py", 1, 0, "")}, id="rebindable-tuple"),
+    pytest.param(runtime.stored_value, {"x": np.array([1.5, 2.5])}, {"like": np.zeros((2, 2)), "where": None},
+                 id="stored_value-into-array"),
+    pytest.param(runtime.stored_value, {"x": [1.5, np.array([2.5, 3.0])]}, {"like": [0.0, 0.0], "where": None},
+                 id="stored_value-copy-into-list"),
     pytest.param(runtime.unwritten_sequence, {"x": (1.5, np.array([2.5, 3.0]))}, {"where": ("f.py", 1, 0, "")},
                  id="unwritten_sequence-tuple"),
     pytest.param(runtime.unwritten_sequence, {"x": {"a": 1.5, "b": np.array([2.5, 3.0])}},

@@ -179,6 +179,7 @@ EXCLUDED = {
     "pad_head": CONTAINERS,
     "pad_tail": CONTAINERS,
     "rebindable": CONTAINERS,
+    "stored_value": CONTAINERS,
     "unwritten_sequence": CONTAINERS,
     "repeat_items": CONTAINERS,
     "sequence_adjoint_transpose": CONTAINERS,

@@ -1,0 +1,179 @@
+"""An array held by another value (a tuple, a list, a dict, an array it was stored into), then
+written in place: the holder sees the write in Python.
+
+Found by the random-program tester (seeds 7596, 7640, 7873 of `python -m tests.fuzz`). Where
+the holder is read after the write, s2sad cannot follow the change: the program is refused at
+the user's line. Where nothing reads it afterwards, or the holder is an array (which copies
+what it stores), the derivative is exact in every mode (`agree`: finite differences in a random
+direction, jvp against vjp, the pullback twice, hessian and hvp).
+"""
+
+import numpy as np
+import pytest
+
+import s2sad
+from s2sad.errors import S2SADError, UnsupportedSyntax
+from tests.test_modes_agree import each_mode
+from tests.test_purity import agree
+
+X = np.array([[0.3, -0.7, 1.1], [0.5, 0.2, -0.4]])
+
+
+def _line_of(fun, text: str) -> int:
+    source = open(__file__).read().splitlines()
+    return next(i for i in range(fun.__code__.co_firstlineno, len(source) + 1) if text in source[i - 1])
+
+
+def _refused(fun, x, error: type, text: str, match: str) -> None:
+    """Every first-order mode refuses `fun` at the line holding `text`."""
+    line = _line_of(fun, text)
+    for call in each_mode(fun, x):
+        with pytest.raises(error, match=match) as info:
+            call()
+        located = (getattr(info.value, "filename", None), getattr(info.value, "lineno", None)) == (__file__, line)
+        assert located or any(f"{__file__}:{line}:" in note for note in getattr(info.value, "__notes__", ()))
+
+
+# ------------------------------------------------------------------ read after the write: refused
+
+
+def unpacks_a_view_then_writes(x):
+    pair = (x > 0.22, x.T.T)
+    mask, view = pair
+    for i in range(2):
+        x[i, 1] = 0.86
+    return np.sum(view)
+
+
+def lists_a_view_then_writes(x):
+    items = [x.T, 1.0]
+    x[0, 1] = 0.5
+    return np.sum(items[0])
+
+
+def test_a_view_held_in_a_tuple_or_list_and_read_after_a_write_is_refused():
+    """Seed 7640: `sum(view)` read the array before the loop wrote it (value 3.0 where f gave 7.16)."""
+    _refused(unpacks_a_view_then_writes, X, S2SADError, "pair = (x > 0.22", "is a view of that array")
+    _refused(lists_a_view_then_writes, X, S2SADError, "items = [x.T", "is a view of that array")
+
+
+def appends_pops_then_writes(x):
+    items = []
+    items.append(x)
+    same = items.pop()
+    x[0] = same[-3]
+    return np.sum(same)
+
+
+def appends_to_a_dict_held_list_then_writes(x):
+    items = []
+    items.append(x)
+    same = items.pop()
+    table = {"a": items, "b": 2}
+    table["d"] = same[0]
+    x[0] = same[-3] + table["d"]
+    return np.sum(same)
+
+
+def stores_into_a_list_then_writes(x):
+    u = x * 1.0
+    out = [0.0, 0.0]
+    out[0] = u
+    u[1] = 3.0 * u[0]
+    return np.sum(out[0])
+
+
+@pytest.mark.parametrize("fun", [appends_pops_then_writes, appends_to_a_dict_held_list_then_writes,
+                                 stores_into_a_list_then_writes])
+def test_an_array_stored_into_a_list_and_read_after_a_write_is_refused(fun):
+    """Seed 7596: the item popped from the list is the array itself; its gradient missed the write."""
+    text = "out[0] = u" if fun is stores_into_a_list_then_writes else "items.append(x)"
+    _refused(fun, np.array([0.3, -0.7, 1.1, 0.5]), UnsupportedSyntax, text, "would change too")
+
+
+def _two_slots():
+    return [0.0, 0.0]
+
+
+def stores_into_a_list_made_elsewhere(x):
+    u = x * 1.0
+    out = _two_slots()
+    out[0] = u
+    u[1] = 3.0 * u[0]
+    return np.sum(out[0])
+
+
+def test_a_store_into_a_list_of_unknown_kind_is_refused_when_it_runs():
+    """Whether `out` is a list or an array is known only when it runs (`runtime.stored_value`)."""
+    _refused(stores_into_a_list_made_elsewhere, np.array([0.3, -0.7, 1.1]), UnsupportedSyntax, "out[0] = u",
+             "a list holds this value itself")
+
+
+# ------------------------------------------------------------------ exact
+
+
+def stores_rows_of_a_trajectory(x):
+    u = x * 1.0
+    out = np.zeros((3, 4))
+    for k in range(3):
+        u[1:] = u[1:] * u[:-1]
+        out[k] = u
+    return np.sum(out ** 2)
+
+
+def stores_into_a_list_not_read_again(x):
+    u = x * 1.0
+    out = [0.0, 0.0]
+    out[0] = u
+    u[1] = 3.0 * u[0]
+    return np.sum(u * u)
+
+
+def stores_into_an_array_made_elsewhere(x):
+    u = x * 1.0
+    out = np.zeros((2, 4))
+    out[0] = u
+    u[1] = 3.0 * u[0]
+    return np.sum(out[0] * u)
+
+
+def adds_then_reads_a_branch_of_it(y):
+    y[1] += np.sin(y[0])
+    t = y if y[0, 0] < 0.22 else y
+    return np.sum(np.sin(t))
+
+
+def adds_then_sums_a_branch_of_it(y):
+    y[1] += y[0] ** 2
+    v = np.sum(np.sin(y if y[0, 0] < 0.22 else 2.0 * y), axis=0)
+    return v[1]
+
+
+@pytest.mark.parametrize("fun", [stores_rows_of_a_trajectory, stores_into_a_list_not_read_again,
+                                 stores_into_an_array_made_elsewhere])
+def test_stores_whose_holder_is_an_array_or_not_read_again_are_exact(fun):
+    agree(fun, np.array([0.3, -0.7, 1.1, 0.5]))
+
+
+@pytest.mark.parametrize("fun", [adds_then_reads_a_branch_of_it, adds_then_sums_a_branch_of_it])
+@pytest.mark.parametrize("y00", [0.1, 0.9])
+def test_a_branch_that_holds_a_written_parameter_is_exact_to_second_order(fun, y00):
+    """Seed 7873: `t = y` in a branch held the array that the gradient's restore of `y[1]` wrote
+    into, and the second derivative read `t` after that (grad of grad off by a third)."""
+    y = np.array([[y00, -0.7], [1.1, 0.5], [0.2, 0.4]])
+    agree(fun, y)
+
+
+def adds_a_scalar_then_branches(x, y):
+    y[1] += x
+    v = np.sum(np.sin(y if y[0, 0] < 0.22 else y), axis=0)
+    return v[1]
+
+
+def test_grad_of_grad_through_a_branch_that_holds_a_written_parameter():
+    """The tester's own shrunk program, in x: grad(grad) against the closed form -sum(sin(y[1] + x))."""
+    y = np.arange(6.0).reshape(3, 2) / 7 + 0.1
+    for x in (0.3, -0.4):
+        closed = -np.sin(y[1, 1] + x)
+        assert np.isclose(s2sad.grad(s2sad.grad(adds_a_scalar_then_branches))(x, y.copy()), closed, rtol=1e-12)
+        assert np.isclose(s2sad.hessian(adds_a_scalar_then_branches)(x, y.copy()), closed, rtol=1e-12)
