@@ -28,7 +28,15 @@ from s2sad.core.targets import (
     trailing_kinds,
     value_kind,
 )
-from s2sad.errors import ArgnumsError, CotangentError, IntegerArgument, Location, NonScalarOutput, UnsupportedSyntax
+from s2sad.errors import (
+    ArgnumsError,
+    CotangentError,
+    IntegerArgument,
+    Location,
+    NonScalarOutput,
+    UnsupportedSyntax,
+    UnsupportedValue,
+)
 from s2sad.pipeline import Built, Request
 from s2sad.runtime import map_structure, unwind_contexts, zeros_like
 
@@ -114,10 +122,25 @@ def _check_float(fun: object, name: str, value: object) -> None:
         )
     leaves: list = []
     map_structure(leaves.append, value)
+    for leaf in leaves:
+        if _plain_object(leaf):
+            raise UnsupportedValue(
+                f"cannot differentiate {_name(fun)} with respect to {name!r}: it holds a {type(leaf).__name__}, "
+                "an object whose fields s2sad does not know", _where(fun),
+                hint=f"make {type(leaf).__name__} a dataclass or a NamedTuple (its fields are then differentiated), "
+                     f"or leave {name!r} out of argnums (the object's attributes are then constants)")
     if any(isinstance(leaf, (complex, np.complexfloating)) or np.iscomplexobj(leaf) for leaf in leaves
            if isinstance(leaf, (complex, np.ndarray, np.generic))):
         raise TypeError(f"{_name(fun)}: complex argument {name!r} is not supported yet; "
                         "differentiate the real and imaginary parts as separate float arguments")
+
+
+def _plain_object(leaf: object) -> bool:
+    """An instance of a class of the user's that is no structure s2sad knows (not a dataclass or
+    namedtuple, which `map_structure` goes into): its gradient has no shape."""
+    kind = type(leaf)
+    return (hasattr(leaf, "__dict__") and not callable(leaf) and not isinstance(leaf, type)
+            and kind.__module__.partition(".")[0] not in ("builtins", "numpy"))
 
 
 _SCALAR_TYPES = (float, int, np.float64, np.float32)
@@ -315,9 +338,18 @@ def value_and_grad(fun: Callable | None = None, argnums: Argnums = 0, *, has_aux
 
 
 def float_positions(primals: Sequence) -> list[int]:
-    """Positions of the arguments that are differentiable (not integers)."""
+    """Positions of the arguments that are differentiable (not integers, not holding an object
+    whose fields s2sad does not know: its attributes are constants)."""
     return [i for i, p in enumerate(primals) if not isinstance(p, (bool, numbers.Integral))
-            and not (isinstance(p, np.ndarray) and not np.issubdtype(p.dtype, np.inexact))]
+            and not (isinstance(p, np.ndarray) and not np.issubdtype(p.dtype, np.inexact)) and not _holds_object(p)]
+
+
+def _holds_object(value: object) -> bool:
+    if isinstance(value, (float, np.ndarray)):
+        return False
+    leaves: list = []
+    map_structure(leaves.append, value)
+    return any(_plain_object(leaf) for leaf in leaves)
 
 
 def _shapes(tree: object) -> object:

@@ -29,6 +29,7 @@ from s2sad.front.parse import MethodOf, Parsed, defaults_of, parse
 from s2sad.rules.registry import GENERATION
 from s2sad.transforms import forward, reverse
 from s2sad.transforms.base import Derive, Request, Transform, TransformContext, deriving
+from s2sad.transforms.calls import methods_as_values
 from s2sad.transforms.derivs import container_names, sequence_ops
 from s2sad.transforms.split import split
 
@@ -136,6 +137,9 @@ def transform(primal: ir.Function, request: Request, namer: Namer, derive: Deriv
         primal = pair_output(primal, namer)
     primal = sequence_ops(primal, namer)
     activity = analyse(primal, list(request.wrt))
+    primal, rewritten = methods_as_values(primal, activity.is_active, namer)
+    if rewritten:
+        activity = analyse(primal, list(request.wrt))
     containers = frozenset(container_names(primal, request.kinds))
     ctx = TransformContext(request, activity, namer, containers, derive)
     with deriving(derive):

@@ -306,7 +306,7 @@ def _computed_or_names(value: ir.Expr, fresh: dict[str, set[str]]) -> set[str] |
     if isinstance(value, Var):
         return fresh[value.name] if value.name in fresh else {value.name}
     if isinstance(value, Call) and not returns_view(value.op.value) and not ir.is_inplace(value) \
-            and value.op.value not in (runtime.make_list, runtime.make_dict):
+            and value.op.value not in (runtime.make_list, runtime.make_dict, runtime.make_record):
         return set()
     return None
 
@@ -580,8 +580,8 @@ def _held(value: ir.Expr, sequences: frozenset[str] = frozenset()) -> set[str]:
     the names that may hold a tuple or list, also those that `a + b` or `a * n` joins."""
     if isinstance(value, Var):
         return {value.name}
-    if isinstance(value, ir.Pack) or (isinstance(value, Call) and value.op.value in (runtime.make_list,
-                                                                                    runtime.make_dict)):
+    if isinstance(value, ir.Pack) or (isinstance(value, Call) and value.op.value in (
+            runtime.make_list, runtime.make_dict, runtime.make_record)):
         return {a.name for a in ir.atoms_of(value) if isinstance(a, Var)}
     if isinstance(value, Call) and value.op.value in (operator.add, operator.mul, runtime.copy_list):
         return {a.name for a in value.args if isinstance(a, Var) and a.name in sequences}

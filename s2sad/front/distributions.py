@@ -26,9 +26,9 @@ import gast
 from s2sad.core.ir import Assign, Atom, Call, Const, Expr, Ref, Var
 from s2sad.front.callees import NOT_STATIC
 from s2sad.rules.registry import lookup
+from s2sad.runtime.dispatch import DISTRIBUTION_METHODS as METHODS
 
-METHODS = frozenset({"logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "logpmf", "pmf"})
-"""The methods of a frozen distribution that are written as the distribution's own call."""
+# METHODS: the methods of a frozen distribution that are written as the distribution's own call
 
 Frozen = tuple[Ref, tuple[Atom, ...], tuple[tuple[str, Atom], ...]]
 """A frozen distribution as the lowering knows it: the distribution (its module-level object),

@@ -7,6 +7,7 @@ atoms, emitting the statements that compute those atoms first.
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import functools
 import inspect
 import operator
@@ -282,6 +283,9 @@ class ExprLowering(StaticValues, Unrolling, LocalFunctions, FrozenDistributions,
             return self.method_call(func, args, kwargs)
         if ref is None:  # a function value known only when the code runs (see `runtime.dispatch`)
             return Call(runtime_ref("call_value"), (self.to_atom(func), *args), kwargs)
+        fields = record_fields(ref.value, len(args), tuple(k for k, _ in kwargs))
+        if fields is not None:  # `Dense(w, b)`: a structure whose fields carry derivatives
+            return Call(runtime_ref("make_record"), (ref, Const(fields), *args, *(a for _, a in kwargs)))
         return Call(ref, args, kwargs)
 
     def spread_known(self, args: list, keywords: list) -> tuple[list, list]:
@@ -597,6 +601,34 @@ def _numpy():
     import numpy
 
     return numpy
+
+
+def record_fields(cls: object, count: int, keys: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The fields that `cls(*count positional, **keys)` sets, where `cls` is a namedtuple or a
+    dataclass whose generated `__init__` only stores them (no `__post_init__`, no field left out
+    of `__init__`): then it is a structure, built field by field. None otherwise."""
+    if not isinstance(cls, type):
+        return None
+    if issubclass(cls, tuple) and hasattr(cls, "_fields") and hasattr(cls, "_make"):
+        names = tuple(cls._fields)
+    elif dataclasses.is_dataclass(cls) and cls.__dataclass_params__.init and not hasattr(cls, "__post_init__"):
+        fields = dataclasses.fields(cls)
+        if any(not f.init for f in fields) or not _generated_init(cls):
+            return None
+        names = tuple(f.name for f in fields)
+    else:
+        return None
+    if count > len(names) or set(keys) - set(names[count:]) or len(set(keys)) < len(keys):
+        return None
+    return names[:count] + keys
+
+
+def _generated_init(cls: type) -> bool:
+    """Whether `cls.__init__` is the one dataclasses wrote for the class that defines it (a
+    dataclass, compiled from a string), not one the user wrote."""
+    owner = next((k for k in cls.__mro__ if "__init__" in k.__dict__), object)
+    code = getattr(owner.__dict__.get("__init__"), "__code__", None)
+    return "__dataclass_params__" in owner.__dict__ and code is not None and code.co_filename == "<string>"
 
 
 def _user_bound_method(value: object) -> bool:

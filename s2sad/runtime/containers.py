@@ -136,6 +136,11 @@ def make_list(*items):
     return list(items)
 
 
+def make_record(cls, names, *values):
+    """`Cls(a, b=c)` of a dataclass or namedtuple: the fields `names` given `values`."""
+    return cls(**dict(zip(names, values)))
+
+
 def make_dict(keys, *values):
     """`{k1: v1, k2: v2}` with the keys given as one tuple."""
     return dict(zip(keys, values))

@@ -15,11 +15,13 @@ that calls function values is differentiated again the same way (higher order).
 
 from __future__ import annotations
 
+import inspect
 import keyword
 import linecache
 import threading
+import types
 
-from s2sad.errors import Location, S2SADError, UnsupportedValue
+from s2sad.errors import Location, MissingRule, S2SADError, UnsupportedValue
 
 _DERIVE: list = []
 _CALLERS: dict[tuple, object] = {}
@@ -36,6 +38,57 @@ def register_derive(derive) -> None:
 def call_value(f, *args, **kwargs):
     """`f(*args, **kwargs)`: a call of a function value (its derivative: `value_derivative`)."""
     return f(*args, **kwargs)
+
+
+def method_value(obj, name: str, active: bool, filename: str, line: int):
+    """The function value behind `obj.name(...)` for an object known only when the code runs
+    (`layer.forward(x)` with `layer` from a list): with `active` False, the bound method (the
+    object's attributes are constants, as `self.w` is in a method); with `active` True (the
+    object itself carries a derivative: a dataclass or namedtuple being differentiated), the
+    function its class defines, called with the object first so that the derivative flows into
+    it. A method of a library object (a random generator, a list) is refused at the user's line."""
+    if _library(type(obj)):
+        raise _method_refusal(obj, name, False, filename, line)
+    if not active:
+        return getattr(obj, name)
+    found = inspect.getattr_static(type(obj), name, None)
+    if not isinstance(found, types.FunctionType) or name in getattr(obj, "__dict__", {}):
+        raise _method_refusal(obj, name, True, filename, line)
+    return found
+
+
+def _library(cls: type) -> bool:
+    return cls.__module__.partition(".")[0] in _LIBRARIES
+
+
+_LIBRARIES = frozenset({"builtins", "numpy", "scipy", "random", "collections"})
+"""Modules whose objects' methods s2sad has no derivative for (beyond the rules it has)."""
+
+
+DISTRIBUTION_METHODS = frozenset({"logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "logpmf", "pmf"})
+"""The methods of a frozen scipy.stats distribution that the lowering writes as the distribution's
+own call (`s2sad.front.distributions`); called on one it could not, they are refused naming that call."""
+
+
+def _method_refusal(obj, name: str, active: bool, filename: str, line: int) -> S2SADError:
+    if active:
+        return MissingRule(
+            f"the method call .{name}(...) is on a {type(obj).__name__} that carries a derivative itself, and "
+            f"{name} is not a function defined in its class", _where(filename, line),
+            "define the method in the class (def forward(self, x): ...), or pass what it needs as arguments")
+    frozen = ""
+    if name in DISTRIBUTION_METHODS:
+        frozen = (f" (a frozen scipy.stats distribution? d.{name}(x) is differentiated as "
+                  f"scipy.stats.norm.{name}(x, loc, scale) when d is made inside the function, "
+                  "d = norm(loc, scale), and used only to call logpdf, pdf, cdf, logcdf, sf, logsf, "
+                  "logpmf or pmf; or call the distribution's method with its parameters yourself)")
+    return MissingRule(
+        f"the method call .{name}(...) on a {type(obj).__name__} gets an active argument; s2sad has no rule for it",
+        _where(filename, line),
+        hint="call a module-level function instead, or a method defined in your own class, or wrap the "
+             "arguments in s2sad.stop_gradient if no derivative should flow; for a random generator made here, "
+             "scale standard draws (mu + sigma * rng.standard_normal(n)) or draw from a generator defined at "
+             f"module level{frozen}")
 
 
 def value_derivative(f, mode: str, wrt: tuple, count: int, keys: tuple, part: str, filename: str, line: int):
@@ -111,4 +164,4 @@ def _where(filename: str, line: int) -> Location:
     return Location(filename, line, 0, linecache.getline(filename, line))
 
 
-__all__ = ["call_value", "register_derive", "value_derivative"]
+__all__ = ["call_value", "method_value", "register_derive", "value_derivative"]

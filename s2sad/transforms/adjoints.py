@@ -146,9 +146,11 @@ class AdjointStatements:
 
     def item_terms(self, value: ir.Expr, items: tuple, g: Var, stmts: list, line: int) -> list:
         out = []
+        read = runtime_ref("attribute_of") if isinstance(value, Call) and value.op.value is runtime.make_record \
+            else self.getitem()
         for item, slot in zip(items, constructor_slots(value)):
             if self.active(item):
-                out.append((item, self.temp(Call(self.getitem(), (g, slot)), stmts, line)))
+                out.append((item, self.temp(Call(read, (g, slot)), stmts, line)))
         return out
 
     def accumulate_into(self, rule, param: str, bindings: dict, g: Var, var: Var, stmts: list, line: int) -> None:

@@ -129,6 +129,40 @@ class ValueCall:
                                                    Const(where.line)))
 
 
+def methods_as_values(fn: ir.Function, is_active, namer: Namer) -> tuple[ir.Function, bool]:
+    """`t = obj.name(*args)` on an object known only when the code runs (`runtime.call_method`),
+    where a derivative flows: the method becomes a function value, `m = method_value(obj, name,
+    ...)`, and `t = call_value(m, *args)`; where `obj` carries a derivative itself, `m` is the
+    function its class defines and `obj` is passed first. Whether anything changed, too."""
+    changed = False
+
+    def rewrite(body: list[ir.Stmt]) -> list[ir.Stmt]:
+        nonlocal changed
+        out: list[ir.Stmt] = []
+        for stmt in body:
+            if isinstance(stmt, ir.COMPOUND):
+                stmt = ir.rebuild(stmt, rewrite)
+            elif (isinstance(stmt, Assign) and isinstance(stmt.value, Call)
+                  and stmt.value.op.value is runtime.call_method and is_active(stmt.target)):
+                obj, name, *args = stmt.value.args
+                active = is_active(obj)
+                method = Var(namer.temp())
+                out.append(Assign(method, Call(_runtime("method_value"), (
+                    obj, name, Const(active), Const(fn.filename), Const(stmt.line))), stmt.line))
+                passed = (obj, *args) if active else tuple(args)
+                stmt = Assign(stmt.target, Call(_runtime("call_value"), (method, *passed), stmt.value.kwargs),
+                              stmt.line)
+                changed = True
+            out.append(stmt)
+        return out
+
+    body = rewrite(fn.body)
+    if not changed:
+        return fn, False
+    return ir.Function(fn.name, fn.params, body, fn.filename, fn.firstline, fn.lines, fn.temps | namer.temps,
+                       fn.defaults), True
+
+
 def rewrite_for_reverse(body: list[ir.Stmt], is_active, namer: Namer, calls: dict[int, ReverseCall],
                         written: set[str] | None = None, where=None) -> list:
     """Replace each active call of a user function by its forward sweep (see `ReverseCall`).

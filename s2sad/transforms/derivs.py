@@ -11,7 +11,7 @@ from s2sad.core import ir
 from s2sad.core.ir import Call, Var
 from s2sad.core.naming import Namer
 from s2sad.errors import Location, MissingRule, UnsupportedSyntax
-from s2sad.front.distributions import METHODS, distribution
+from s2sad.front.distributions import distribution
 from s2sad.rules.registry import Rule, facts, is_internal, lookup, refusal
 from s2sad.transforms.templates import bind
 
@@ -35,21 +35,6 @@ class Context:
 
     def rule_for(self, stmt: ir.Assign, call: Call) -> tuple[Rule, dict[str, ir.Atom]]:
         rule = lookup(call.op.value)
-        if rule is None and call.op.value is runtime.call_method:
-            method = call.args[1].value
-            frozen = ""
-            if method in _DISTRIBUTION_METHODS:
-                frozen = (f" (a frozen scipy.stats distribution? d.{method}(x) is differentiated as "
-                          f"scipy.stats.norm.{method}(x, loc, scale) when d is made inside the function, "
-                          "d = norm(loc, scale), and used only to call logpdf, pdf, cdf, logcdf, sf, logsf, "
-                          "logpmf or pmf; or call the distribution's method with its parameters yourself)")
-            raise MissingRule(
-                f"the method call .{method}(...) gets an active argument; s2sad has no rule for it",
-                self.where(stmt.line),
-                hint="call a module-level function instead (methods of your own objects are not followed), "
-                     "or wrap the arguments in s2sad.stop_gradient if no derivative should flow; for a random "
-                     "generator made here, scale standard draws (mu + sigma * rng.standard_normal(n)) or draw "
-                     f"from a generator defined at module level{frozen}")
         if rule is None and refusal(call.op.value) is not None:
             reason, hint = refusal(call.op.value)
             raise MissingRule(f"{call.op.dotted} cannot be differentiated: {reason}", self.where(stmt.line), hint=hint)
@@ -108,14 +93,9 @@ class Context:
         return [(p, bindings[p]) for p in diff if self.activity.is_active(bindings.get(p))]
 
 
-_DISTRIBUTION_METHODS = METHODS
-"""Methods of scipy.stats distributions: called on a frozen one that the lowering could not
-write as the distribution's call (one passed in as an argument), they are refused with the
-call that has a rule (see `s2sad.front.distributions`)."""
-
-
 def constructor_items(value: ir.Expr) -> tuple[ir.Atom, ...] | None:
-    """The items of a tuple, list or dict display (`Pack`, `make_list`, `make_dict`), else None.
+    """The items of a tuple, list or dict display (`Pack`, `make_list`, `make_dict`) or of a
+    dataclass or namedtuple made field by field (`make_record`), else None.
 
     Their derivatives are the same constructor over the items' derivatives, and the adjoint of
     an item is the matching slot of the container's adjoint.
@@ -126,13 +106,17 @@ def constructor_items(value: ir.Expr) -> tuple[ir.Atom, ...] | None:
         return value.args
     if isinstance(value, Call) and value.op.value is runtime.make_dict:
         return value.args[1:]
+    if isinstance(value, Call) and value.op.value is runtime.make_record:
+        return value.args[2:]
     return None
 
 
 def constructor_slots(value: ir.Expr) -> list[ir.Atom]:
-    """The index (position or key) of each item of a constructor, as atoms."""
+    """The index (position, key or field name) of each item of a constructor, as atoms."""
     if isinstance(value, Call) and value.op.value is runtime.make_dict:
         return [ir.Const(k) for k in value.args[0].value]
+    if isinstance(value, Call) and value.op.value is runtime.make_record:
+        return [ir.Const(k) for k in value.args[1].value]
     return [ir.Const(i) for i in range(len(constructor_items(value)))]
 
 

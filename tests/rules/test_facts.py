@@ -39,6 +39,7 @@ FACTS = [
         runtime.unwritten_sequence,
         runtime.reverse_items, runtime.concat, runtime.repeat_items, runtime.head, runtime.tail, runtime.pad_head,
         runtime.pad_tail, runtime.fold_repeats, runtime.unfold_repeats, runtime.make_list, runtime.make_dict,
+        runtime.make_record,
         np.split, np.array_split, np.linalg.slogdet, np.linspace)],
     # shapes: the result has the shape class of an argument, is a scalar, or broadcasts
     *[(op, "same_shape_as", i) for op, i in (
