@@ -120,3 +120,33 @@ def test_a_complex_value_from_a_callee_leaves_a_real_gradient():
     for g in grads:
         assert g.dtype == np.float64
         np.testing.assert_allclose(g, s2sad.jacfwd(scaled_power)(x), rtol=1e-12)
+
+
+def rotate(x):
+    return x * np.exp(0.3j)
+
+
+def through_a_rotation(x):
+    z = rotate(x)  # the caller's own `+ x` then sends a complex cotangent to the real x
+    return np.sum(np.abs(z * z + x) ** 2)
+
+
+def through_a_function_value(x, f):
+    z = f(x)  # known only when it runs: it may return complex values
+    return np.sum(np.abs(z * z + x) ** 2)
+
+
+@pytest.mark.parametrize("fun", [scaled_power, through_a_rotation, lambda x: through_a_function_value(x, rotate)],
+                         ids=["fft-in-callee", "complex-constant-in-callee", "function-value"])
+def test_second_derivatives_through_a_complex_callee_are_real(fun):
+    """The caller shows no complex value itself; its gradient code must still take the real part,
+    or the Jacobians of that gradient (hessian, jacfwd/jacrev of grad, hvp) come out complex."""
+    x, v = RNG.uniform(-1, 1, 4), RNG.uniform(-1, 1, 4)
+    gradient = s2sad.grad(fun)
+    fd = (gradient(x + 1e-6 * v) - gradient(x - 1e-6 * v)) / 2e-6
+    for second in (s2sad.hessian(fun)(x), s2sad.jacfwd(gradient)(x), s2sad.jacrev(gradient)(x)):
+        assert second.dtype == np.float64
+        np.testing.assert_allclose(second @ v, fd, rtol=1e-6, atol=1e-8)
+    for product in (s2sad.hvp(fun)(x, v), s2sad.jvp(gradient, (x,), (v,))[1]):
+        assert product.dtype == np.float64
+        np.testing.assert_allclose(product, fd, rtol=1e-6, atol=1e-8)

@@ -151,10 +151,13 @@ class Reverse(AdjointStatements):
             adj = self.state.adj.get(name)
             if adj is None:
                 adj = self.temp(Call(runtime_ref("zeros_like"), (Var(name),)), stmts, 0)
-            elif name in self.containers:  # may be a list or tuple: its gradient is one too
-                adj = self.temp(Call(runtime_ref("like_structure"), (adj, Var(name))), stmts, 0)
-            elif self.complexes:  # a real argument's gradient is the real part of a complex cotangent
+                found.append(adj)
+                continue
+            if self.complexes:  # a real argument's gradient is the real part of a complex cotangent
                 adj = self.temp(Call(runtime_ref("real_like"), (adj, Var(name))), stmts, 0)
+            if name in self.containers:  # may be a list or tuple: its gradient is one too (its
+                # leaves' real parts; where it is known to be an array, `real_like` stays)
+                adj = self.temp(Call(runtime_ref("like_structure"), (adj, Var(name))), stmts, 0)
             found.append(adj)
         if self.single:
             return found[0]
