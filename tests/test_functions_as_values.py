@@ -228,10 +228,46 @@ def test_generator_expressions_given_to_max_min_sum():
     check_grads(extremes, [X])
 
 
-def test_a_helper_that_yields_is_refused_as_a_generator():
-    with pytest.raises(UnsupportedSyntax, match="generator function") as err:
-        s2sad.grad(sums_a_generator)(X)
-    assert "return a list" in str(err.value)
+def pairs(x):
+    for i in range(len(x) - 1):
+        if x[i] > 0:
+            yield x[i] * x[i + 1]
+        else:
+            yield np.sin(x[i])
+    yield from doubled(x[:2])
+
+
+def stops(x):
+    for v in x:
+        if v > 10.0:
+            return
+        yield v ** 2
+
+
+def consumes_generators(x):
+    total = 0.0
+    for a, b in zip(doubled(x), pairs(x)):
+        total = total + a * b
+    return total + sum(p for p in pairs(x)) + max(stops(x)) + sum(tuple(doubled(x)))
+
+
+def sends(x):
+    got = yield x
+    yield got
+
+
+def test_a_helper_that_yields_gives_the_list_of_its_values():
+    """A generator helper is read as the function returning the list of what it yields (see
+    `front.generators`): `yield`, `yield from`, a `return` that ends the values."""
+    np.testing.assert_allclose(s2sad.grad(sums_a_generator)(X), 2.0 * np.ones_like(X))
+    check_grads(sums_a_generator, [X], order=2)
+    check_grads(consumes_generators, [np.array([0.3, -0.7, 1.1, 0.5])], order=2)
+
+
+def test_a_yield_used_as_a_value_is_refused_at_its_line():
+    with pytest.raises(UnsupportedSyntax, match="a `yield` used as a value") as err:
+        s2sad.grad(sends)(0.3)
+    assert err.value.lineno == sends.__code__.co_firstlineno + 1
 
 
 def test_code_is_rebuilt_when_a_picked_function_is_rebound():

@@ -103,7 +103,7 @@ def _code_parts(code: types.CodeType) -> tuple[list, set[str]]:
 
 def _filled(cell) -> bool:
     try:
-        cell.cell_contents
+        _ = cell.cell_contents
     except ValueError:
         return False
     return True

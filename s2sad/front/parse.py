@@ -42,6 +42,7 @@ from s2sad.core.targets import (
     target_of,
 )
 from s2sad.errors import Location, NoSource, UnsupportedSyntax
+from s2sad.front.generators import as_list_builder
 from s2sad.front.lambdas import is_lambda, lambda_def
 from s2sad.rules.registry import is_internal, lookup
 
@@ -134,11 +135,11 @@ def parse(fun: Target | object) -> Parsed:
             hint="define the function in a .py file (not exec, a lambda at a prompt, or a builtin)",
         ) from None
     firstline = max(firstline, 1)
-    if plain.__code__.co_flags & (inspect.CO_GENERATOR | inspect.CO_ASYNC_GENERATOR | inspect.CO_COROUTINE):
+    if plain.__code__.co_flags & (inspect.CO_ASYNC_GENERATOR | inspect.CO_COROUTINE):
         raise UnsupportedSyntax(
-            f"s2sad does not support a generator function yet ({plain.__qualname__!r} uses `yield`)",
+            f"s2sad does not support an async function yet ({plain.__qualname__!r})",
             Location(filename, firstline, 0, source_lines[0].rstrip("\n")),
-            hint="return a list of the values instead of yielding them (`out.append(v)` ... `return out`)")
+            hint="differentiate a plain function")
     text = textwrap.dedent("".join(source_lines))
     tree = gast.parse(text)
     gast.increment_lineno(tree, firstline - 1)
@@ -153,6 +154,8 @@ def parse(fun: Target | object) -> Parsed:
         raise NoSource(f"source of {plain.__qualname__!r} is not a function definition", Location(filename, firstline))
     node.decorator_list = []
     lines = {firstline + i: line.rstrip("\n") for i, line in enumerate(source_lines)}
+    if plain.__code__.co_flags & inspect.CO_GENERATOR:
+        node = as_list_builder(node, filename, lines)
     parsed = Parsed(plain, node, filename, lines, plain.__globals__, _closure(plain), target.self_class,
                     dict(target.known))
     if target.shape is not None:

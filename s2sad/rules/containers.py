@@ -157,6 +157,47 @@ class reversed_items_rule:
         return runtime.reversed_adjoint(g, x)
 
 
+@define(builtins.list, "x", view=True, structural=True)
+class list_of_items_rule:
+    """list(items) (a list of an array's rows, of a tuple's or a generator helper's values): the
+    items' derivatives, in the kind of each side (a dict's keys carry none)."""
+
+    def dx(dx, x):
+        return runtime.items_tangent(dx, x, "list")
+
+    def bx(g, x):
+        return runtime.items_adjoint(g, x)
+
+
+@define(builtins.tuple, "x", view=True, structural=True)
+class tuple_of_items_rule:
+    """tuple(items): as list(items)."""
+
+    def dx(dx, x):
+        return runtime.items_tangent(dx, x, "tuple")
+
+    def bx(g, x):
+        return runtime.items_adjoint(g, x)
+
+
+@linear(runtime.items_tangent, "dx, x, kind", linear_in="dx", structural=True)
+class items_tangent_rule:
+    def bdx(g, x):
+        return runtime.items_adjoint(g, x)
+
+
+@linear(runtime.items_adjoint, "g, items", linear_in="g", structural=True)
+class items_adjoint_rule:
+    def bg(c, g, items):
+        return runtime.items_adjoint_transpose(c, g, items)
+
+
+@linear(runtime.items_adjoint_transpose, "c, g, items", linear_in="c", structural=True)
+class items_adjoint_transpose_rule:
+    def bc(b, items):
+        return runtime.items_adjoint(b, items)
+
+
 @linear(runtime.reverse_items, "x", structural=True)
 class reverse_items_rule:
     def bx(g):

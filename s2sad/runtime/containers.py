@@ -189,6 +189,32 @@ def sequence_tangent(dx, x):
     return zeros_like(list(x)) if isinstance(x, dict) else as_sequence(dx)
 
 
+def items_tangent(dx, x, kind):
+    """The tangent of `list(x)` (`kind` "list") or `tuple(x)`: the items of `dx`, or zeros for a
+    dict's keys (keys are never differentiable)."""
+    items = zeros_like(list(x)) if isinstance(x, dict) else list(as_sequence(dx))
+    return items if kind == "list" else tuple(items)
+
+
+def items_adjoint(g, items):
+    """The cotangent of `items` in `list(items)` or `tuple(items)`: the items of `g` in the kind of
+    `items` (an array's as an array; a zero item, None, as zeros), zero for a dict's keys."""
+    if isinstance(items, dict):
+        return zeros_like(items)
+    parts = [zeros_like(item) if part is None else part for part, item in zip(g, as_sequence(items))]
+    if isinstance(items, np.ndarray):
+        return np.asarray(parts).reshape(items.shape) if parts else zeros_like(items)
+    return tuple(parts) if isinstance(items, tuple) else parts
+
+
+def items_adjoint_transpose(c, g, items):
+    """The transpose of `items_adjoint(g, items)` in `g`: the items of `c` in the kind of `g`."""
+    if isinstance(items, dict):
+        return zeros_like(g)
+    parts = list(as_sequence(c))
+    return tuple(parts) if isinstance(g, tuple) else parts
+
+
 def keys_of(mapping):
     """The keys of a dict, as a list (what `for k in d.keys()` and `d.items()` iterate)."""
     return list(mapping)

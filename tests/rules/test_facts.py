@@ -30,7 +30,8 @@ FACTS = [
     *[(op, "view", True) for op in (operator.getitem, getattr, np.transpose, np.reshape, np.diagonal, np.real)],
     # results that may be containers (derivs: their adjoints add up item by item)
     *[(op, "structural", True) for op in (
-        operator.getitem, getattr, builtins.reversed, builtins.sum, runtime.as_sequence, runtime.add,
+        operator.getitem, getattr, builtins.reversed, builtins.sum, builtins.list, builtins.tuple,
+        runtime.items_tangent, runtime.items_adjoint, runtime.items_adjoint_transpose, runtime.as_sequence, runtime.add,
         runtime.zeros_like, runtime.copy_value, runtime.copy_list, *runtime.POPS, runtime.list_append,
         runtime.add_at, runtime.setitem, runtime.receive, runtime.getitem_adjoint, runtime.attribute_adjoint,
         runtime.attribute_of, runtime.sum_adjoint, runtime.zero_item, runtime.sequence_adjoint,
