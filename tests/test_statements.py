@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import s2sad
+from s2sad.errors import S2SADError
 from s2sad.testing import check_grads, make_function
 from tests.test_errors import line_of
 
@@ -618,7 +619,34 @@ def test_writes_into_an_item_of_an_array_item(fun, args):
 def into_a_list_item(x):
     rows = [np.zeros(2), np.zeros(2)]
     rows[0][1] = x
-    return rows[0][1] * x
+    return rows[0][1] * x + np.sum(rows[1])
+
+
+def into_a_list_of_lists(x):
+    grid = [[0.0] * 3 for _ in range(3)]
+    for i in range(3):
+        for j in range(3):
+            grid[i][j] = x[i] * x[j] + (1.0 if i == j else 0.0)
+    grid[0][1] = np.sin(grid[0][1])
+    return np.sum(np.array(grid) ** 2)
+
+
+def into_a_dict_of_lists(x):
+    d = {"a": [x[0], x[1]], "b": {"u": x[2]}}
+    d["a"][1] = d["a"][0] * x[2]
+    d["b"]["u"] = d["b"]["u"] ** 2
+    return d["a"][1] + d["b"]["u"] + d["a"][0]
+
+
+@pytest.mark.parametrize("fun, args", [
+    (into_a_list_item, [1.5]),
+    (into_a_list_of_lists, [np.array([0.3, -0.7, 1.1])]),
+    (into_a_dict_of_lists, [np.array([0.3, -0.7, 1.1])]),
+], ids=lambda v: v.__name__ if callable(v) else "")
+def test_writes_into_an_item_of_a_list_or_dict(fun, args):
+    """`x[i][j] = v` on a list of lists (or arrays) or a dict of them: the item is copied, written
+    and put back, which is what Python's item holds when no other name or item holds it."""
+    check_grads(fun, args, order=2)
 
 
 def through_a_mask(x):
@@ -627,8 +655,28 @@ def through_a_mask(x):
     return np.sum(m) + x
 
 
-@pytest.mark.parametrize("fun", [into_a_list_item, through_a_mask])
-def test_writes_into_a_list_item_or_through_an_index_array_are_refused(fun):
+def into_shared_rows(x):
+    grid = [[0.0] * 2] * 2  # one row, twice: Python's write changes both
+    grid[0][0] = x
+    return grid[1][0] + grid[0][0]
+
+
+@pytest.mark.parametrize("fun", [through_a_mask, into_shared_rows])
+def test_writes_into_a_shared_item_or_through_an_index_array_are_refused(fun):
     with pytest.raises(s2sad.UnsupportedValue, match=r"x\[i\]\[j\] = v writes into an item") as info:
         s2sad.grad(fun)(1.5)
     assert any("raised in the derivative code" in note for note in info.value.__notes__)
+
+
+def holds_a_row_then_writes_into_it(x):
+    grid = [[x[0], x[1]], [x[2], 1.0]]
+    row = grid[0]
+    grid[0][1] = 5.0
+    return row[1] * x[0]
+
+
+def test_a_row_held_by_a_name_and_read_after_a_write_into_it_is_refused():
+    with pytest.raises(S2SADError, match="is one of its items") as info:
+        s2sad.grad(holds_a_row_then_writes_into_it)(np.array([0.3, -0.7, 1.1]))
+    line = holds_a_row_then_writes_into_it.__code__.co_firstlineno + 2
+    assert any(f":{line}:" in note for note in info.value.__notes__)

@@ -44,18 +44,22 @@ def shared(stmt: Assign) -> bool:
 
 
 def copy_views(body: list[ir.Stmt], mutated: set[str], namer: Namer, risky: set[int],
-               where: Callable[[int], tuple]) -> list[ir.Stmt]:
+               where: Callable[[int], tuple], nested: set[str] | None = None) -> list[ir.Stmt]:
     """`t = x[...]`, `x.T`, `x.reshape(...)` (any op whose rule says it returns a view) of an
     array written in place reads a copy: a view (`x[1:3]`, a row `x[i]` of a matrix, `x.T`)
     would change with `x`, which the derivative would not follow. A copy is what the code means
     while `t` is used before `x` is written again; where `t` is used after that (`risky`), the
-    read is checked when it runs instead: a view is an error. The sequence a `for` loop
+    read is checked when it runs instead: a view is an error (and, read from a list or dict whose
+    items are written into, `x[i][j] = v`, an item that is a list, dict or array). The sequence a `for` loop
     iterates over is `x` itself, not a view: if the loop writes into it, an array or a list is
     refused when the loop starts (`where(line)` locates the error)."""
     out: list[ir.Stmt] = []
+    if nested is None:  # the names whose items are written into, `x[i][j] = v`
+        nested = {s.value.args[0].name for s in ir.walk(body) if isinstance(s, Assign) and isinstance(s.value, Call)
+                  and s.value.op.value is runtime.item_to_write and isinstance(s.value.args[0], Var)}
     for stmt in body:
         if isinstance(stmt, ir.COMPOUND):
-            stmt = ir.rebuild(stmt, lambda block: copy_views(block, mutated, namer, risky, where))
+            stmt = ir.rebuild(stmt, lambda block: copy_views(block, mutated, namer, risky, where, nested))
         elif stmt.sid in risky and stmt.value.op.value is runtime.as_sequence:
             checked = Var(namer.temp())
             out.append(Assign(checked, Call(runtime_ref("unwritten_sequence"),
@@ -64,7 +68,8 @@ def copy_views(body: list[ir.Stmt], mutated: set[str], namer: Namer, risky: set[
         elif _reads_view(stmt, mutated):
             view = Var(namer.temp())
             out.append(Assign(view, stmt.value, stmt.line))
-            helper = "not_a_view" if stmt.sid in risky else "copy_value"
+            helper = "copy_value" if stmt.sid not in risky else \
+                "not_an_item" if stmt.value.args[0].name in nested else "not_a_view"
             stmt = Assign(stmt.target, Call(runtime_ref(helper), (view,)), stmt.line)
         out.append(stmt)
     return out

@@ -14,7 +14,7 @@ from s2sad.rules.registry import declare, define, linear, nondiff
 from s2sad.runtime import add_at, attribute_adjoint, getitem_adjoint, sum_adjoint
 
 
-@linear(operator.getitem, "x, index", view=True, structural=True, also=(runtime.item_or_missing, runtime.item_to_write))
+@linear(operator.getitem, "x, index", view=True, structural=True, also=(runtime.item_or_missing,))
 class getitem_rule:
     """x[index] for arrays, lists, tuples and dicts: the adjoint scatters into the slot read;
     repeated integer indices add up."""
@@ -24,6 +24,18 @@ class getitem_rule:
 
     def ix(bx, g, index):
         return add_at(bx, index, g)
+
+
+@define(runtime.item_to_write, "x, index", structural=True)
+class item_to_write_rule:
+    """A copy of x[index] (a row, a list or dict item) that `x[i][j] = v` writes into: as x[index]
+    (the tangent's item is copied as it is: the checks of the primal's item are done)."""
+
+    def dx(dx, index):
+        return runtime.copy_value(dx[index])
+
+    def bx(g, x, index):
+        return getitem_adjoint(g, x, index)
 
 
 @linear(builtins.getattr, "x, name", view=True, structural=True)
@@ -352,5 +364,11 @@ class unwritten_sequence_rule:
 
 @linear(runtime.not_a_view, "x")
 class not_a_view_rule:
+    def bx(g):
+        return g
+
+
+@linear(runtime.not_an_item, "x", structural=True)
+class not_an_item_rule:
     def bx(g):
         return g

@@ -7,7 +7,7 @@ import dataclasses
 
 import numpy as np
 
-from s2sad.errors import Location, UnsupportedSyntax, UnsupportedValue
+from s2sad.errors import Location, S2SADError, UnsupportedSyntax, UnsupportedValue
 from s2sad.runtime.complexes import real_like
 from s2sad.runtime.core import add, unbroadcast, zeros_like
 
@@ -55,16 +55,37 @@ def zero_item(adjoint, index, x):
 def item_to_write(x, index):
     """A copy of `x[index]`, for `x[index][j] = v`, which the lowering writes as
     `row = item_to_write(x, index); row[j] = v; x[index] = row`. That is exact for an array
-    indexed by integers and slices (where `x[index]` is a view, written through); an array
-    indexed by an array (a copy, whose write Python drops) or a list's or dict's item (an
-    object other names may hold) is refused."""
+    indexed by integers and slices (where `x[index]` is a view, written through), and for a
+    list's or dict's item that is a list, dict or array no other item of `x` is (names that
+    hold it are checked where they are read: `aliasing.copy_views`). An array indexed by an
+    array (a copy, whose write Python drops) and an item another item is too (the rows of
+    `[[0.0] * n] * n`, which Python writes all at once) are refused."""
     if isinstance(x, np.ndarray) and _basic_index(index):
         return x[index].copy()
+    if isinstance(x, (list, dict)) and not isinstance(index, slice):
+        item = x[index]
+        at = index % len(x) if isinstance(x, list) else index
+        others = (v for k, v in (x.items() if isinstance(x, dict) else enumerate(x)) if k != at)
+        if isinstance(item, (list, dict, np.ndarray)) and not any(v is item for v in others):
+            return copy_value(item)
     raise UnsupportedValue(
-        "x[i][j] = v writes into an item of a list or dict, or into an array indexed by an array: Python "
-        "changes that object itself (which other names may hold) or a copy it then drops; s2sad cannot follow "
-        "the write", hint="write into the array by one index, x[i, j] = v, or rebuild the item: "
-                          "row = x[i].copy(); row[j] = v; x[i] = row")
+        "x[i][j] = v writes into an item that is not a list, dict or array of its own (another item of x is "
+        "the same object, as the rows of [[0.0] * n] * n are), or into an array indexed by an array: Python "
+        "changes that object for every name that holds it, or a copy it then drops; s2sad cannot follow the "
+        "write", hint="make each item its own object ([[0.0] * n for _ in range(n)]), write into an array by "
+                      "one index, x[i, j] = v, or rebuild the item: row = x[i].copy(); row[j] = v; x[i] = row")
+
+
+def not_an_item(value):
+    """`value`, read from a list or dict whose items are written into (`x[i][j] = v`) later while
+    `value` is still used: fine for a number or a copy, an error for a list, dict or array (it
+    would change with the write in Python; s2sad writes into a copy of the item)."""
+    if isinstance(value, (list, dict)) or isinstance(value, np.ndarray) and value.ndim > 0:
+        raise S2SADError(
+            "this value read from a list or dict whose items are written into later (x[i][j] = v) is one of "
+            "its items: it would change with the write, which the derivative would not follow",
+            hint="take a copy where it is read: copy.deepcopy(x[i]), x[i].copy(), list(x[i])")
+    return not_a_view(value)
 
 
 def _basic_index(index) -> bool:
@@ -303,8 +324,6 @@ def not_a_view(value):
     """`value`, read from an array that is written in place later while `value` is still used:
     fine for a number or a copy, an error for a view (it would change, unlike its derivative)."""
     if isinstance(value, np.ndarray) and value.base is not None:
-        from s2sad.errors import S2SADError
-
         raise S2SADError(
             "this value read from an array that is written in place later (an item, a slice, x.T, a reshape) "
             "is a view of that array: it would change with the write, which the derivative would not follow",

@@ -215,9 +215,19 @@ class AdjointStatements:
             part = self.temp(Call(runtime_ref("copy_value"), (part,)), stmts, line)
         badj = self.own(name, stmts, line)
         stmts.append(Assign(badj, Call(runtime_ref("setitem"), (badj, index, Const(0.0))), line))
-        if part is not None:
+        if part is not None and isinstance(value, Var) and value.name in self.rows():
+            self.accumulate(value, part, stmts, line)  # `x[i][j] = v`'s row: maybe a list or dict
+        elif part is not None:
             self.accumulate(value, self.temp(Call(runtime_ref("unbroadcast"), (part, value)), stmts, line),
                             stmts, line)
+
+    def rows(self) -> set[str]:
+        """The names `x[i][j] = v` writes into, `row = item_to_write(x, i)`: the item written back
+        into `x[i]` has the kind of that item (an array, or a list or dict)."""
+        if getattr(self, "_rows", None) is None:
+            self._rows = {s.target.name for s in ir.walk(self.ctx.fn.body) if isinstance(s, Assign)
+                          and isinstance(s.value, Call) and s.value.op.value is runtime.item_to_write}
+        return self._rows
 
     def zero_restored_item(self, save: ir.Save) -> list:
         """After `x[i] = v`'s adjoint and x's restore, for an x that may be a list or dict: the

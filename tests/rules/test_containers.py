@@ -51,7 +51,7 @@ TABLE = [
 
 CUSTOM_TESTED = (builtins.getattr, builtins.sum, builtins.reversed, builtins.list, builtins.tuple,
                  runtime.items_tangent, runtime.items_adjoint, runtime.items_adjoint_transpose, runtime.copy_list,
-                 runtime.reverse_items,
+                 runtime.reverse_items, runtime.not_an_item,
                  runtime.reversed_adjoint, runtime.reversed_adjoint_transpose, runtime.not_a_view,
                  runtime.attribute_adjoint, runtime.attribute_of, runtime.getitem_adjoint, runtime.sum_adjoint,
                  runtime.like_structure,
@@ -195,6 +195,9 @@ TREE_CASES = [
     pytest.param(runtime.reversed_adjoint, {"g": [1.0, np.array([2.0, 3.0])]}, {"items": (0.0, np.zeros(2))},
                  id="reversed_adjoint-tuple"),
     pytest.param(runtime.not_a_view, {"x": np.array([1.0, 2.0])}, {}, id="not_a_view"),
+    pytest.param(runtime.not_an_item, {"x": 1.5}, {}, id="not_an_item"),
+    pytest.param(runtime.item_to_write, {"x": [[1.0, 2.0], np.array([3.0, 4.0])]}, {"index": 1},
+                 id="item_to_write-list"),
     pytest.param(builtins.list, {"x": np.array([[1.0, 2.0], [3.0, 4.0]])}, {}, id="list-of-rows"),
     pytest.param(builtins.list, {"x": (1.5, np.array([2.0, 3.0]))}, {}, id="list-of-tuple"),
     pytest.param(builtins.tuple, {"x": [1.5, np.array([2.0, 3.0])]}, {}, id="tuple-of-list"),

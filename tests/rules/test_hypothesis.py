@@ -177,6 +177,7 @@ EXCLUDED = {
     "reversed_adjoint": CONTAINERS,
     "reversed_adjoint_transpose": CONTAINERS,
     "not_a_view": CONTAINERS,
+    "not_an_item": CONTAINERS,
     "like_structure": CONTAINERS,
     "concat": CONTAINERS,
     "fold_repeats": CONTAINERS,
