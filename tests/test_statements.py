@@ -675,8 +675,27 @@ def holds_a_row_then_writes_into_it(x):
     return row[1] * x[0]
 
 
-def test_a_row_held_by_a_name_and_read_after_a_write_into_it_is_refused():
+def holds_an_array_item_then_writes_into_it(x):
+    rows = [x * 1.0, x * 2.0]
+    row = rows[0]
+    rows[0][1] = 5.0
+    return np.sum(row * x)
+
+
+def copies_rows_by_index_then_writes(x):
+    m = np.outer(x, x)
+    picked = m[np.array([0, 2])]  # a copy, unlike m[0]
+    m[0][1] = 5.0
+    return np.sum(picked ** 2) * np.sum(m)
+
+
+@pytest.mark.parametrize("fun", [holds_a_row_then_writes_into_it, holds_an_array_item_then_writes_into_it])
+def test_an_item_held_by_a_name_and_read_after_a_write_into_it_is_refused(fun):
     with pytest.raises(S2SADError, match="is one of its items") as info:
-        s2sad.grad(holds_a_row_then_writes_into_it)(np.array([0.3, -0.7, 1.1]))
-    line = holds_a_row_then_writes_into_it.__code__.co_firstlineno + 2
+        s2sad.grad(fun)(np.array([0.3, -0.7, 1.1]))
+    line = fun.__code__.co_firstlineno + 2
     assert any(f":{line}:" in note for note in info.value.__notes__)
+
+
+def test_a_copy_read_from_an_array_before_a_write_into_its_row_is_exact():
+    check_grads(copies_rows_by_index_then_writes, [np.array([0.3, -0.7, 1.1])], order=2)

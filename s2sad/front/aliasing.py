@@ -68,9 +68,10 @@ def copy_views(body: list[ir.Stmt], mutated: set[str], namer: Namer, risky: set[
         elif _reads_view(stmt, mutated):
             view = Var(namer.temp())
             out.append(Assign(view, stmt.value, stmt.line))
-            helper = "copy_value" if stmt.sid not in risky else \
-                "not_an_item" if stmt.value.args[0].name in nested else "not_a_view"
-            stmt = Assign(stmt.target, Call(runtime_ref(helper), (view,)), stmt.line)
+            owner = stmt.value.args[0]
+            helper = "copy_value" if stmt.sid not in risky else "not_an_item" if owner.name in nested else "not_a_view"
+            stmt = Assign(stmt.target, Call(runtime_ref(helper), (view, owner) if helper == "not_an_item" else (view,)),
+                          stmt.line)
         out.append(stmt)
     return out
 

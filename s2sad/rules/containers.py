@@ -368,7 +368,7 @@ class not_a_view_rule:
         return g
 
 
-@linear(runtime.not_an_item, "x", structural=True)
+@linear(runtime.not_an_item, "x, like", structural=True)
 class not_an_item_rule:
     def bx(g):
         return g

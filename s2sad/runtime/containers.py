@@ -76,10 +76,13 @@ def item_to_write(x, index):
                       "one index, x[i, j] = v, or rebuild the item: row = x[i].copy(); row[j] = v; x[i] = row")
 
 
-def not_an_item(value):
-    """`value`, read from a list or dict whose items are written into (`x[i][j] = v`) later while
-    `value` is still used: fine for a number or a copy, an error for a list, dict or array (it
-    would change with the write in Python; s2sad writes into a copy of the item)."""
+def not_an_item(value, like):
+    """`value`, read from `like`, whose items are written into (`x[i][j] = v`) later while `value`
+    is still used: fine for a number or a copy, an error for a view of an array `like`, and for
+    a list, dict or array read from a list or dict `like` (it would change with the write in
+    Python; s2sad writes into a copy of the item)."""
+    if isinstance(like, np.ndarray):
+        return not_a_view(value)
     if isinstance(value, (list, dict)) or isinstance(value, np.ndarray) and value.ndim > 0:
         raise S2SADError(
             "this value read from a list or dict whose items are written into later (x[i][j] = v) is one of "
