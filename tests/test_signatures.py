@@ -10,6 +10,7 @@ import pytest
 import s2sad
 from s2sad.testing import check_grads
 from tests.test_errors import line_of
+from tests.test_modes_agree import each_mode
 
 
 def affine(a, b, c):
@@ -85,15 +86,57 @@ def test_global_and_nonlocal_reads_are_the_value():
     assert s2sad.grad(make_reader())(1.5) == 2.0
 
 
-def test_global_writes_are_refused_at_the_line():
-    def writes_global(x):
-        global SCALE
-        SCALE = x
-        return x
+EVALUATIONS = 0
+LAST_POINT = None
 
-    with pytest.raises(s2sad.UnsupportedSyntax, match="assigning to the global name 'SCALE'") as info:
-        s2sad.grad(writes_global)(1.0)
-    assert info.value.lineno == line_of(writes_global, "global SCALE")
+
+def counts_its_evaluations(x):
+    global EVALUATIONS, LAST_POINT
+    EVALUATIONS += 1
+    LAST_POINT = x * 1.0
+    return np.sum(np.sin(x) * x) * (1.0 + 0.0 * EVALUATIONS)
+
+
+def loops_over_a_global(x):
+    global EVALUATIONS
+    total = 0.0
+    for EVALUATIONS in range(3):
+        total = total + EVALUATIONS * np.sum(x ** 2)
+    return total
+
+
+def test_a_global_the_function_assigns_is_module_state():
+    """`global n; n += 1`: read where `global` stands, written after each assignment, in every
+    mode as in the function (each derivative call runs the function once); no derivative."""
+    global EVALUATIONS
+    x = np.array([0.3, -0.7, 1.1])
+    EVALUATIONS = 0
+    for call in each_mode(counts_its_evaluations, x):
+        call()
+    assert EVALUATIONS == 4  # grad, value_and_grad, jvp, vjp
+    np.testing.assert_array_equal(LAST_POINT, x)
+    x[0] = 9.0
+    assert LAST_POINT[0] == 0.3  # the module holds its own array, not the caller's
+    check_grads(counts_its_evaluations, [np.array([0.3, -0.7, 1.1])], order=2)
+    check_grads(loops_over_a_global, [np.array([0.3, -0.7, 1.1])], order=2)
+    assert EVALUATIONS == 2
+
+
+def test_nonlocal_writes_are_refused_at_the_line():
+    def make():
+        k = 1.0
+
+        def writes_nonlocal(x):
+            nonlocal k
+            k = x
+            return x
+
+        return writes_nonlocal
+
+    fun = make()
+    with pytest.raises(s2sad.UnsupportedSyntax, match="assigning to the nonlocal name 'k'") as info:
+        s2sad.grad(fun)(1.0)
+    assert info.value.lineno == line_of(fun, "nonlocal k")
 
 
 # ------------------------------------------------------------------ keyword-only and positional-only

@@ -16,7 +16,7 @@ import gast
 
 from s2sad import runtime
 from s2sad.core import ir
-from s2sad.core.ir import Assign, Call, Const, Expr, Pack, Var
+from s2sad.core.ir import Assign, Call, Const, Expr, Pack, Ref, Var
 from s2sad.core.naming import Namer, runtime_ref
 from s2sad.core.syntax import BINARY, operator_ref
 from s2sad.errors import UnsupportedSyntax
@@ -43,6 +43,8 @@ class Lowerer(ExprLowering, FlowLowering, StatementLowering):
         """The `try_block` of each `except` block being lowered, innermost last (a bare `raise`)."""
         self.augmented: dict[int, tuple] = {}
         """`y += v` on a name: the statement computing `y + v`, by id, and where the user wrote it."""
+        self.written_globals: set[str] = set()
+        """Names declared `global` that the function assigns (see `write_globals`)."""
         args = parsed.tree.args
         self.self_name = (args.posonlyargs + args.args)[0].id if parsed.self_class and args.args else None
 
@@ -84,7 +86,8 @@ class Lowerer(ExprLowering, FlowLowering, StatementLowering):
             self.body.append(ir.Return(Var(self.ret[1]), self.line))
         elif not self.body or not isinstance(self.body[-1], ir.Return):
             self.body.append(ir.Return(Const(None), self.line))
-        fn = ir.Function(tree.name, params, self.body, self.parsed.filename, tree.lineno, self.parsed.lines,
+        body = write_globals(self.body, self.written_globals, self.parsed.globals, self.namer)
+        fn = ir.Function(tree.name, params, body, self.parsed.filename, tree.lineno, self.parsed.lines,
                          set(self.namer.temps))
         fn.defaults = self.parsed.defaults if self.parsed.defaults is not None else _defaults(self.parsed.fun)
         return fn
@@ -272,6 +275,30 @@ def _local_names(tree: gast.FunctionDef) -> set[str]:
         if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Del)):
             names.add(node.id)
     return names
+
+
+def write_globals(body: list[ir.Stmt], names: set[str], scope: dict, namer: Namer) -> list[ir.Stmt]:
+    """After each assignment to a name declared `global` (and at the top of a loop binding one),
+    `set_global(scope, name, value)`: the module sees each new value as Python's would."""
+    if not names:
+        return body
+    ref = Ref(scope, ("module_globals",), scope)
+
+    def written(name: str, line: int) -> ir.Assign:
+        return ir.Assign(Var(namer.temp()), Call(runtime_ref("set_global"), (ref, Const(name), Var(name))), line)
+
+    out: list[ir.Stmt] = []
+    for stmt in body:
+        if isinstance(stmt, ir.For) and stmt.target.name in names:
+            stmt = ir.rebuild(stmt, lambda block: write_globals(block, names, scope, namer))
+            stmt.body.insert(0, written(stmt.target.name, stmt.line))
+        elif isinstance(stmt, ir.COMPOUND):
+            stmt = ir.rebuild(stmt, lambda block: write_globals(block, names, scope, namer))
+        out.append(stmt)
+        if isinstance(stmt, ir.Assign) and stmt.target.name in names and not (
+                isinstance(stmt.value, Call) and stmt.value.op.value is runtime.global_value):
+            out.append(written(stmt.target.name, stmt.line))
+    return out
 
 
 def all_names(tree: gast.FunctionDef) -> set[str]:

@@ -21,7 +21,7 @@ import operator
 import gast
 
 from s2sad.core import ir
-from s2sad.core.ir import Atom, Call, Const, Pack, Var
+from s2sad.core.ir import Atom, Call, Const, Pack, Ref, Var
 from s2sad.core.naming import runtime_ref
 from s2sad.core.syntax import operator_ref
 from s2sad.front.lower_expr import describe, getitem_ref
@@ -167,15 +167,22 @@ class StatementLowering:
         return self.emit(self.namer.temp(), Pack(tuple(atoms)))
 
     def stmt_Global(self, node: gast.Global) -> None:
-        """`global n` (`nonlocal n`) for reading `n`: the name is resolved as any free name is
-        (its value now). Writing it would change state outside the function: refused."""
+        """`global n` for reading `n`: the name is resolved as any free name is (its value now).
+        For a name the function assigns: `n = global_value(scope, "n")` here, and after each
+        assignment to it `set_global(scope, "n", n)` (`front.lower.write_globals`)."""
+        for name in node.names:
+            if name in self.locals:
+                self.written_globals.add(name)
+                scope = Ref(self.parsed.globals, ("module_globals",), self.parsed.globals)
+                self.emit(name, Call(runtime_ref("global_value"), (scope, Const(name))))
+
+    def stmt_Nonlocal(self, node: gast.Nonlocal) -> None:
+        """`nonlocal n` for reading `n` (resolved as any free name is). Writing it would change a
+        cell of the enclosing function: refused."""
         written = [name for name in node.names if name in self.locals]
         if written:
-            kind = "global" if isinstance(node, gast.Global) else "nonlocal"
-            raise self.unsupported(node, f"assigning to the {kind} name {written[0]!r}",
+            raise self.unsupported(node, f"assigning to the nonlocal name {written[0]!r}",
                                    f"return the new value and assign it where {written[0]!r} lives")
-
-    stmt_Nonlocal = stmt_Global
 
     def stmt_Delete(self, node: gast.Delete) -> None:
         for target in node.targets:

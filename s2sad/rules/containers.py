@@ -107,6 +107,10 @@ nondiff(builtins.print, logging.debug, logging.info, logging.warning, logging.er
 """Calls for their output alone: they run in the primal sweep as in Python, and have no derivative."""
 nondiff(operator.contains)
 nondiff(runtime.assertion_failed, runtime.enter_context, runtime.exit_context, runtime.raise_error, effects=True)
+nondiff(runtime.set_global, statement=True, effects=True)
+nondiff(runtime.global_value)
+"""A name declared `global` and assigned: read where `global` stands, written after each assignment
+(`s2sad.runtime.state`); module state carries no derivative."""
 nondiff(runtime.try_block, runtime.try_outcome, runtime.caught_error)
 declare(runtime.call_unpacking)
 """`f(*xs, **opts)` whose items s2sad cannot list when it builds the derivative: it runs on

@@ -80,6 +80,8 @@ NONDIFF = [
     Nondiff(runtime.shape_of, "(op([x, x[1:]]) is None) + 0.5"),
     Nondiff(runtime.value_derivative, "(op(np.sin, 'jvp', (0,), 1, (), 'fun', 'f.py', 1) is None) + x[0] * 0.0 + 0.5"),
     Nondiff(operator.contains, "op(x, x[0]) * 1.0"),
+    Nondiff(runtime.global_value, "op({'k': 0.5}, 'k') + x[0] * 0.0"),
+    Nondiff(runtime.set_global, "(op({}, 'k', x) is None) + 0.5"),
     Nondiff(runtime.method_value, "(x[0] > 1e9 and op(x, 'sum', False, 'f.py', 1)) * 1.0 + 0.5"),  # refuses numpy's
     *[Nondiff(op, "(op('%s', x) is None) + 0.5") for op in (logging.debug, logging.info)],
     *[Nondiff(op, "(x[0] > 1e9 and op('never')) * 1.0 + 0.5")  # they warn or raise: not taken
