@@ -120,16 +120,49 @@ def test_starred_target_is_a_list_as_in_python():
     assert s2sad.grad(rest_twice)(np.array([2.0, 3.0, 4.0]))[0] == 4.0
 
 
-def test_del_of_an_item_is_refused_at_its_line():
-    def del_item(x):
-        items = [x, x]
-        del items[0]
-        return items[0]
+def deletes_a_key(x):
+    d = {"a": x * 2.0, "b": np.sin(x), "c": x ** 2}
+    del d["b"]
+    total = 0.0
+    for k in d:
+        total = total + np.sum(d[k])
+    return total + len(d)
 
-    with pytest.raises(s2sad.UnsupportedSyntax, match=r"`del items\[0\]`") as info:
-        s2sad.grad(del_item)(1.0)
-    assert info.value.lineno == line_of(del_item, "del items")
-    assert "build the container without the item" in str(info.value)
+
+def deletes_keys_in_a_loop(x):
+    d = {}
+    for i in range(3):
+        d[i] = x * i
+        if i == 1:
+            del d[0]
+    return np.sum(d[1] * d[2]) + len(d)
+
+
+def deletes_items_and_a_slice(x):
+    xs = [x, x * 2.0, np.sin(x), x ** 3]
+    del xs[0]
+    del xs[1:2]
+    return np.sum(xs[0] * xs[-1])
+
+
+@pytest.mark.parametrize("fun", [deletes_a_key, deletes_keys_in_a_loop, deletes_items_and_a_slice])
+def test_del_of_an_item_gives_the_container_without_it(fun):
+    x = np.array([0.3, -0.7, 1.1])
+    check_grads(fun, [x], order=2)
+    value, pullback = s2sad.vjp(fun, x)
+    np.testing.assert_array_equal(pullback(1.0)[0], pullback(1.0)[0])
+
+
+def test_del_of_an_item_of_a_shared_list_is_refused_at_its_line():
+    def del_shared(x):
+        items = [x, x * 2.0]
+        alias = items
+        del items[0]
+        return alias[0]
+
+    with pytest.raises(s2sad.UnsupportedSyntax, match=r"`del items\[...\]` on a dict or list that another") as info:
+        s2sad.grad(del_shared)(1.0)
+    assert info.value.lineno == line_of(del_shared, "del items")
 
 
 # ------------------------------------------------------------------ iteration as a value

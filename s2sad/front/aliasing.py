@@ -145,6 +145,10 @@ def check(fn: ir.Function, namer: Namer, augmented: dict[int, tuple] | None = No
     memory (see `guard_augmented`). `result`: the name an early `return` binds, if any."""
     if augmented:
         fn.body = guard_augmented(fn, augmented, namer)
+    deletions = {s.sid for s in ir.walk(fn.body) if isinstance(s, Assign) and isinstance(s.value, Call)
+                 and s.value.op.value is runtime.without}
+    if deletions:
+        refuse_shared_deletions(fn, deletions)
     mutated = written_in_place(fn.body)
     fn.body = _check_aliases_before_writes(fn, mutated, namer, result)
     attributes_only = {n for n in mutated if all(
@@ -635,21 +639,41 @@ def guard_augmented(fn: ir.Function, augmented: dict[int, tuple], namer: Namer) 
     holds `y`), Python would write into the shared object, which the derivative would not
     follow: `y + v` then reads `y` through `rebindable`, which lets numbers and tuples through
     and refuses an array or a list at the user's line (its kind is only known when it runs)."""
+    return _guard(fn.body, augmented, _shared_rebinds(fn, set(augmented)), namer)
+
+
+def _shared_rebinds(fn: ir.Function, rebinds: set[int]) -> set[int]:
+    """Of the statements `rebinds` (`y = y + v` for `y += v`, `d = without(d, k)` for `del d[k]`),
+    those whose name may share its object with another name read afterwards (or with a global
+    or a loop item): there Python would change the shared object in place."""
     flat = _flatten(fn.body)
     branches = _branches(fn.body)
     sources = _sources(fn)
     sequences = _sequences(fn)
     risky = set()
     for w, (stmt, loops) in enumerate(flat):
-        if stmt.sid not in augmented:
+        if stmt.sid not in rebinds:
             continue
         name = stmt.value.args[0].name
         others = sources(name, frozenset())
         if others is not None:
-            others = _held_by(flat, w, loops, others | {name}, (sequences, set(augmented))) - {name}
+            others = _held_by(flat, w, loops, others | {name}, (sequences, rebinds)) - {name}
         if others is None or _read_after_write(flat, branches, others, w) is not None:
             risky.add(stmt.sid)
-    return _guard(fn.body, augmented, risky, namer)
+    return risky
+
+
+def refuse_shared_deletions(fn: ir.Function, deletions: set[int]) -> None:
+    """`del d[k]` is lowered as `d = without(d, k)`, a new dict or list: what Python's `d` holds
+    when no other name holds the object. Where one may and is read afterwards, it is refused."""
+    for stmt in ir.walk(fn.body):
+        if stmt.sid in _shared_rebinds(fn, deletions):
+            name = stmt.value.args[0].name
+            raise UnsupportedSyntax(
+                f"`del {name}[...]` on a dict or list that another name may hold and read afterwards: Python "
+                "removes the item from that object too, which the derivative would not follow",
+                Location(fn.filename, stmt.line, 0, fn.lines.get(stmt.line, "")),
+                hint=f"delete from a copy: {name} = dict({name}) (or list({name})) before the del")
 
 
 def _guard(body: list[ir.Stmt], augmented: dict[int, tuple], risky: set[int], namer: Namer) -> list[ir.Stmt]:

@@ -64,7 +64,8 @@ class ExprLowering(StaticValues, Unrolling, LocalFunctions, FrozenDistributions,
     def expr(self, node: gast.expr) -> Expr:
         handler = getattr(self, "expr_" + type(node).__name__, None)
         if handler is None:
-            raise self.unsupported(node, f"the expression `{describe(node)}`")
+            raise self.unsupported(node, f"the expression `{describe(node)}`", UNSUPPORTED_HINTS.get(
+                type(node).__name__, "compute the value another way (see docs/programs.md)"))
         return handler(node)
 
     def expr_Constant(self, node: gast.Constant) -> Expr:
@@ -601,6 +602,15 @@ def _numpy():
     import numpy
 
     return numpy
+
+
+UNSUPPORTED_HINTS = {
+    "Set": "build a list or a dict (a set's order is not the order of its values)",
+    "SetComp": "build a list or a dict (a set's order is not the order of its values)",
+    "Await": "differentiate a plain function",
+    "NamedExpr": "assign the value on a line of its own (`v = ...`) before using it",
+}
+"""How to write an expression the lowering has no rule for, by its node."""
 
 
 def record_fields(cls: object, count: int, keys: tuple[str, ...]) -> tuple[str, ...] | None:

@@ -10,7 +10,10 @@ A mixin of `lower.Lowerer`:
 - `with m as v: body` enters and exits the managers around the body, in the primal sweep
   (`s2sad.runtime.contexts`: the face exits those a raising body left open).
 - `del name` ends nothing the derivative needs: reading the name afterwards is an error in
-  Python already, so the statement is dropped. `del x[i]` and `del obj.attr` are refused.
+  Python already, so the statement is dropped. `del d[k]` (`del xs[i]`, `del xs[i:j]`) binds
+  `d` to a new dict or list without the item (`runtime.without`), which is what Python's `d`
+  holds where no other name holds the object (`aliasing.refuse_shared_deletions`).
+  `del x[i][j]` and `del obj.attr` are refused.
 """
 
 from __future__ import annotations
@@ -186,7 +189,10 @@ class StatementLowering:
 
     def stmt_Delete(self, node: gast.Delete) -> None:
         for target in node.targets:
-            if not isinstance(target, gast.Name):
+            if isinstance(target, gast.Subscript) and not isinstance(target.value, gast.Subscript):
+                owner, index = self.subscript_target(target)  # `del d[k]`: see `runtime.without`
+                self.bind(owner.name, Call(runtime_ref("without"), (owner, index)))
+            elif not isinstance(target, gast.Name):
                 raise self.unsupported(node, f"`del {describe(target)}`",
                                        "build the container without the item (a new list or dict), or set the "
                                        "item to a value: x[i] = 0.0")

@@ -214,6 +214,20 @@ class items_adjoint_transpose_rule:
         return runtime.items_adjoint(b, items)
 
 
+@linear(runtime.without, "x, index", structural=True)
+class without_rule:
+    """`del x[index]` as a new dict or list: the deleted item's cotangent is zero."""
+
+    def bx(g, x, index):
+        return runtime.without_adjoint(g, x, index)
+
+
+@linear(runtime.without_adjoint, "g, x, index", linear_in="g", structural=True)
+class without_adjoint_rule:
+    def bg(c, index):
+        return runtime.without(c, index)
+
+
 @linear(runtime.reverse_items, "x", structural=True)
 class reverse_items_rule:
     def bx(g):

@@ -239,6 +239,38 @@ def items_adjoint_transpose(c, g, items):
     return tuple(parts) if isinstance(g, tuple) else parts
 
 
+def without(x, index):
+    """`del x[index]` as a new value: a dict without the key, a list without the item (or the
+    items of a slice). An array has no `del`, as in NumPy."""
+    if isinstance(x, dict):
+        return {k: v for k, v in x.items() if k != index}
+    if isinstance(x, list):
+        out = list(x)
+        del out[index]
+        return out
+    if isinstance(x, np.ndarray):
+        raise ValueError("cannot delete array elements")
+    raise TypeError(f"{type(x).__name__!r} object doesn't support item deletion")
+
+
+def without_adjoint(g, x, index):
+    """The cotangent of `x` in `without(x, index)`: `g` with a zero of each deleted item put back
+    where it was."""
+    if isinstance(x, dict):
+        return {k: (zeros_like(v) if k == index else _part(g, k, v)) for k, v in x.items()}
+    kept = list(range(len(x)))
+    del kept[index]
+    parts = [zeros_like(v) for v in x]
+    for k, at in enumerate(kept):
+        parts[at] = _part(g, k, x[at])
+    return parts
+
+
+def _part(g, key, item):
+    part = None if g is None else g.get(key) if isinstance(g, dict) else g[key]
+    return zeros_like(item) if part is None else part
+
+
 def keys_of(mapping):
     """The keys of a dict, as a list (what `for k in d.keys()` and `d.items()` iterate)."""
     return list(mapping)

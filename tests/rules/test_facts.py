@@ -37,7 +37,7 @@ FACTS = [
         runtime.attribute_of, runtime.sum_adjoint, runtime.zero_item, runtime.sequence_adjoint,
         runtime.sequence_adjoint_transpose,
         runtime.sequence_tangent, runtime.keys_of, runtime.rebindable, runtime.stored_value, runtime.not_an_item,
-        runtime.item_to_write,
+        runtime.item_to_write, runtime.without, runtime.without_adjoint,
         runtime.unwritten_sequence,
         runtime.reverse_items, runtime.concat, runtime.repeat_items, runtime.head, runtime.tail, runtime.pad_head,
         runtime.pad_tail, runtime.fold_repeats, runtime.unfold_repeats, runtime.make_list, runtime.make_dict,

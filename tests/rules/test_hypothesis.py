@@ -178,6 +178,8 @@ EXCLUDED = {
     "reversed_adjoint_transpose": CONTAINERS,
     "not_a_view": CONTAINERS,
     "not_an_item": CONTAINERS,
+    "without": CONTAINERS,
+    "without_adjoint": CONTAINERS,
     "like_structure": CONTAINERS,
     "concat": CONTAINERS,
     "fold_repeats": CONTAINERS,
