@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import s2sad
-from s2sad.errors import S2SADError, UnsupportedSyntax
+from s2sad.errors import S2SADError, UnsupportedSyntax, UnsupportedValue
 from tests.test_modes_agree import each_mode
 from tests.test_purity import agree
 
@@ -177,3 +177,38 @@ def test_grad_of_grad_through_a_branch_that_holds_a_written_parameter():
         closed = -np.sin(y[1, 1] + x)
         assert np.isclose(s2sad.grad(s2sad.grad(adds_a_scalar_then_branches))(x, y.copy()), closed, rtol=1e-12)
         assert np.isclose(s2sad.hessian(adds_a_scalar_then_branches)(x, y.copy()), closed, rtol=1e-12)
+
+
+# ------------------------------------------------------------------ one array passed as two parameters
+
+
+def writes_first_reads_second(a0, a1):
+    a0[:] = np.array([0.26, 0.58])
+    return a1[1] * a0[0]
+
+
+def passes_one_array_twice(x):
+    v = x[1:] + x[0]
+    return np.sum(x) + writes_first_reads_second(v, v)
+
+
+def passes_two_arrays(x):
+    v = x[1:] + x[0]
+    return np.sum(x) + writes_first_reads_second(v, v * 2.0)
+
+
+def test_a_parameter_written_in_place_that_is_another_parameter_is_refused():
+    """Seed 10638 (tester's seeds 10000:11000): `h(v, v)` where h writes into its first parameter
+    and reads its second. s2sad writes into a copy of the first, so the second kept the old
+    values (Python's sees the write): value_and_grad gave 0.46 where f gave 0.24."""
+    x = np.array([0.3, -0.7, 1.1])
+    for call in each_mode(passes_one_array_twice, x):
+        with pytest.raises(UnsupportedValue, match="'a0' is written in place and 'a1' is the same object"):
+            call()
+    same = x[:2].copy()
+    with pytest.raises(UnsupportedValue, match="is the same object"):  # called with one array twice
+        s2sad.grad(writes_first_reads_second, argnums=1)(same, same)
+    with pytest.raises(UnsupportedValue, match="shares memory"):  # or with overlapping views
+        s2sad.grad(writes_first_reads_second, argnums=1)(x[:2], x[1:])
+    assert s2sad.grad(writes_first_reads_second, argnums=1)(x[:2].copy(), x[1:].copy())[1] == 0.26
+    agree(passes_two_arrays, x)

@@ -163,11 +163,18 @@ def check(fn: ir.Function, namer: Namer, augmented: dict[int, tuple] | None = No
     fn.body = _check_writes_through_shared(fn, mutated, namer)
     fn.temps |= namer.temps
     copies: list[ir.Stmt] = []
-    for param in (p for p in fn.params if p in mutated and p not in attributes_only):
+    written = [p for p in fn.params if p in mutated and p not in attributes_only]
+    for param in written:
+        for other in (q for q in fn.params if q != param and q not in written[:written.index(param)]):
+            where = ir.Const((*_where(fn, fn.firstline), param, other))
+            copies.append(Assign(Var(namer.temp()), Call(runtime_ref("not_shared"), (Var(param), Var(other), where)),
+                                 fn.firstline))
+    for param in written:
         private = Var(f"{param}_copy")
         copies += [Assign(private, Call(runtime_ref("copy_value"), (Var(param),)), fn.firstline),
                    Assign(Var(param), private, fn.firstline)]
         fn.temps.add(private.name)
+    fn.temps |= namer.temps
     fn.body = copies + fn.body
     return fn
 

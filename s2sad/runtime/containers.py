@@ -355,6 +355,26 @@ def call_method(obj, name, *args, **kwargs):
     return getattr(obj, name)(*args, **kwargs)
 
 
+def not_shared(written, other, where):
+    """On entry to a function that writes into its parameter `written` in place (s2sad writes
+    into a copy): an error where the parameter `other` is the same object or shares memory with
+    it, as `h(v, v)` passes it (Python's `other` would see the write). `where`: the function's
+    location, then the two names."""
+    same = written is other
+    if not same and isinstance(written, np.ndarray) and isinstance(other, np.ndarray) \
+            and np.may_share_memory(written, other):
+        try:
+            same = np.shares_memory(written, other, max_work=10_000)
+        except getattr(np, "exceptions", np).TooHardError:
+            same = True
+    if same:
+        raise UnsupportedValue(
+            f"{where[4]!r} is written in place and {where[5]!r} is the same object, or shares memory with it, "
+            f"in this call: Python's {where[5]} would change with the write, which the derivative would not follow",
+            hint="pass a copy as one of them: h(v, v.copy())")
+    return None
+
+
 def not_a_view(value):
     """`value`, read from an array that is written in place later while `value` is still used:
     fine for a number or a copy, an error for a view (it would change, unlike its derivative)."""

@@ -81,6 +81,7 @@ NONDIFF = [
     Nondiff(runtime.value_derivative, "(op(np.sin, 'jvp', (0,), 1, (), 'fun', 'f.py', 1) is None) + x[0] * 0.0 + 0.5"),
     Nondiff(operator.contains, "op(x, x[0]) * 1.0"),
     Nondiff(runtime.global_value, "op({'k': 0.5}, 'k') + x[0] * 0.0"),
+    Nondiff(runtime.not_shared, "(op(x, x[0], ('f.py', 1, 0, '', 'a', 'b')) is None) + 0.5"),
     Nondiff(runtime.set_global, "(op({}, 'k', x) is None) + 0.5"),
     Nondiff(runtime.method_value, "(x[0] > 1e9 and op(x, 'sum', False, 'f.py', 1)) * 1.0 + 0.5"),  # refuses numpy's
     *[Nondiff(op, "(op('%s', x) is None) + 0.5") for op in (logging.debug, logging.info)],
