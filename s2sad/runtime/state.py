@@ -8,6 +8,7 @@ derivative: what the function computes from it, it computes from a constant.
 
 from __future__ import annotations
 
+from s2sad.errors import UnsupportedValue
 from s2sad.runtime.containers import copy_value
 
 
@@ -16,8 +17,6 @@ def global_value(scope: dict, name: str):
     try:
         return scope[name]
     except KeyError:
-        from s2sad.errors import UnsupportedValue
-
         raise UnsupportedValue(f"name {name!r} is not defined (global)",
                                hint=f"assign {name} at module level before the function runs") from None
 
