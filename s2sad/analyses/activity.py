@@ -10,6 +10,7 @@ never annotates the IR.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from s2sad import runtime
 from s2sad.core import ir
@@ -22,7 +23,7 @@ class Activity:
     varied: frozenset[str]
     useful: frozenset[str]
 
-    @property
+    @cached_property
     def active(self) -> frozenset[str]:
         return self.varied & self.useful
 

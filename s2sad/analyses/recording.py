@@ -232,16 +232,19 @@ def _needed(adjoint: list) -> set[int]:
 
 def _read_later(body: list, later: set[str], needed: set[int]) -> list[Restore]:
     """The restores whose variable the adjoint sweep reads after them: later in the block, in
-    any later trip of an enclosing loop, or after the enclosing statements."""
+    any later trip of an enclosing loop, or after the enclosing statements. One pass from the
+    block's end, carrying what is read after each statement (linear in the block's length)."""
     found: list[Restore] = []
-    for i, stmt in enumerate(body):
-        after = _reads(body[i + 1:], needed) | later
+    after = set(later)
+    for stmt in reversed(body):
         if isinstance(stmt, Restore) and stmt.save.name in after:
             found.append(stmt)
-        if isinstance(stmt, (ir.For, ir.While)):
-            after = after | _reads(ir.children(stmt)[-1], needed)
-        for child in ir.children(stmt):
-            found += _read_later(child, after, needed)
+        children = ir.children(stmt)
+        if children:
+            inner = after | _reads(children[-1], needed) if isinstance(stmt, (ir.For, ir.While)) else after
+            for child in children:
+                found += _read_later(child, inner, needed)
+        after |= _reads([stmt], needed)
     return found
 
 

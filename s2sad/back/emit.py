@@ -11,6 +11,7 @@ deterministic, so the same IR always gives the same bytes.
 from __future__ import annotations
 
 import ast
+import bisect
 import inspect
 from collections import Counter
 from dataclasses import dataclass, field
@@ -213,24 +214,69 @@ def _blocks(body: list[ir.Stmt]):
 
 
 def _inlinable(body: list[ir.Stmt], temps: set[str], reads: Counter) -> set[str]:
-    """Temporaries read exactly once, later in the same block, with their inputs unchanged."""
+    """Temporaries read exactly once, later in the same block, with their inputs unchanged.
+    Linear in the block's length (give or take a log): where each name is read and written, and
+    where the compound statements stand, are indexed once."""
     out: set[str] = set()
     size: dict[str, int] = {}
+    defs: dict[str, Assign] = {}
+    index = _BlockIndex(body)
     for i, stmt in enumerate(body):
-        if not (isinstance(stmt, Assign) and stmt.target.name in temps and reads[stmt.target.name] == 1):
-            continue
-        size[stmt.target.name] = 1 + sum(size.get(n, 0) for n in ir.reads(stmt) if n in out)
-        if size[stmt.target.name] > MAX_INLINED_OPS:
-            continue
-        inputs = _inputs(stmt, body[:i], out)
-        for later in body[i + 1:]:
-            if stmt.target.name in ir.reads(later):  # (a guard's manager keeps its name: `with attempt:`)
+        if _single_use_temp(stmt, temps, reads):
+            name = stmt.target.name
+            size[name] = 1 + sum(size.get(n, 0) for n in ir.reads(stmt) if n in out)
+            if size[name] <= MAX_INLINED_OPS and index.foldable(i, name, _inputs(stmt, defs, out)):
+                later = body[index.next_read(i, name)]
                 if not _is_seed(later) and not ir.is_inplace(stmt.value) and not isinstance(later, ir.Guard):
-                    out.add(stmt.target.name)
-                break
-            if ir.writes(later) & inputs or not isinstance(later, (Assign, ir.Return)):
-                break
+                    out.add(name)
+        if isinstance(stmt, Assign):
+            defs[stmt.target.name] = stmt
     return out
+
+
+def _single_use_temp(stmt: ir.Stmt, temps: set[str], reads: Counter) -> bool:
+    return isinstance(stmt, Assign) and stmt.target.name in temps and reads[stmt.target.name] == 1
+
+
+class _BlockIndex:
+    """For one block: the positions at which each name is read and written directly, and those of
+    the statements that stop folding (anything but an assignment or a return)."""
+
+    def __init__(self, body: list[ir.Stmt]) -> None:
+        self.read_at: dict[str, list[int]] = {}
+        self.written_at: dict[str, list[int]] = {}
+        self.barriers: list[int] = []
+        for i, stmt in enumerate(body):
+            for name in ir.reads(stmt):
+                self.read_at.setdefault(name, []).append(i)
+            for name in ir.writes(stmt):
+                self.written_at.setdefault(name, []).append(i)
+            if not isinstance(stmt, (Assign, ir.Return)):
+                self.barriers.append(i)
+
+    def next_read(self, i: int, name: str) -> int | None:
+        return _first_after(self.read_at.get(name, []), i)
+
+    def foldable(self, i: int, name: str, inputs: set[str]) -> bool:
+        """`name`, bound at `i`, is read later in the block, and no statement in between writes
+        one of `inputs` or is a compound statement (the reading statement itself may be one)."""
+        j = self.next_read(i, name)
+        if j is None:
+            return False
+        barrier = _first_after(self.barriers, i)
+        if barrier is not None and barrier < j:
+            return False
+        return not any(_written_between(self.written_at.get(n, []), i, j) for n in inputs)
+
+
+def _first_after(positions: list[int], i: int) -> int | None:
+    k = bisect.bisect_right(positions, i)
+    return positions[k] if k < len(positions) else None
+
+
+def _written_between(positions: list[int], i: int, j: int) -> bool:
+    nxt = _first_after(positions, i)
+    return nxt is not None and nxt < j
 
 
 def _is_seed(stmt: ir.Stmt) -> bool:
@@ -239,10 +285,10 @@ def _is_seed(stmt: ir.Stmt) -> bool:
     return isinstance(value, Call) and value.op.value in (runtime.receive, runtime.seed)
 
 
-def _inputs(stmt: Assign, before: list[ir.Stmt], inlined: set[str]) -> set[str]:
-    """The names an inlined expression reads, through the temporaries inlined into it."""
+def _inputs(stmt: Assign, defs: dict[str, Assign], inlined: set[str]) -> set[str]:
+    """The names an inlined expression reads, through the temporaries inlined into it (`defs`:
+    the last assignment to each name before `stmt`)."""
     names = set(ir.reads(stmt))
-    defs = {s.target.name: s for s in before if isinstance(s, Assign)}
     frontier = [n for n in names if n in inlined]
     while frontier:
         name = frontier.pop()

@@ -132,11 +132,11 @@ def container_names(fn: ir.Function, kinds: tuple[str | None, ...] | None, write
     targets = {s.target.name for s in assigns}
     candidates = {s.target.name for s in assigns if _numeric(s.value, targets | set(fn.params), writes_keep_kind)}
     changed = True
-    while changed:  # a name is numeric when every assignment to it is
+    while changed:  # a name is numeric when every assignment to it is (rounds until none drops)
         changed = False
+        known = numeric | (candidates - set(fn.params))
         for stmt in assigns:
             name = stmt.target.name
-            known = numeric | (candidates - set(fn.params))
             if name in candidates and not _numeric(stmt.value, known, writes_keep_kind):
                 candidates.discard(name)
                 changed = True
