@@ -144,6 +144,9 @@ def _plain_object(leaf: object) -> bool:
 
 
 _SCALAR_TYPES = (float, int, np.float64, np.float32)
+MAX_SIGNATURES = 8
+"""How many argument shapes one derivative is specialised to, per kinds of arguments; calls
+with further shapes run the code built for any shape."""
 
 
 def _kind(value: object) -> str | tuple | None:
@@ -217,6 +220,7 @@ class Transformed:
         self._bound = target.bound
         self._positions = [target.params.index(n) for n in wrt]
         self._by_kinds: dict[tuple, Built] = {}
+        self._signatures: dict[tuple, set[tuple]] = {}
         plain = getattr(fun, "__func__", fun)
         self._plain = plain if isinstance(plain, types.FunctionType) else None
         """The function whose source is read, when that is fixed (not an inner transform's code)."""
@@ -233,12 +237,27 @@ class Transformed:
 
     __s2sad_for_shape__ = for_shape
 
-    def built(self, kinds: tuple | None = None) -> Built:
-        """The compiled derivative, specialised to the kinds of the arguments (None: generic)."""
-        built = self._by_kinds.get(kinds)
+    def built(self, kinds: tuple | None = None, shapes: tuple | None = None) -> Built:
+        """The compiled derivative, specialised to the kinds of the arguments (None: generic) and
+        to the shapes of the array arguments (None: any shape)."""
+        built = self._by_kinds.get((kinds, shapes))
         if built is None or not built.valid_for(self._plain):
-            built = self._by_kinds[kinds] = cache.get(self.target, replace(self.request, kinds=kinds))
+            request = replace(self.request, kinds=kinds, shapes=shapes)
+            built = self._by_kinds[(kinds, shapes)] = cache.get(self.target, request)
         return built
+
+    def _signature(self, kinds: tuple, args: tuple) -> tuple | None:
+        """The shapes of the array arguments, while this derivative has been specialised to fewer
+        than `MAX_SIGNATURES` of them for these kinds; past that, None (code for any shape)."""
+        if "array" not in kinds:
+            return None
+        shapes = tuple(a.shape if type(a) is np.ndarray else None for a in args)
+        seen = self._signatures.setdefault(kinds, set())
+        if shapes not in seen:
+            if len(seen) >= MAX_SIGNATURES:
+                return None
+            seen.add(shapes)
+        return shapes
 
     @property
     def source(self) -> str:
@@ -281,7 +300,8 @@ class Transformed:
             shape, kwargs = call_shape(self.target, args, kwargs)
             return self.for_shape(shape)(*args, **kwargs)
         args = self._args(args, kwargs)
-        built = self.built(tuple(map(_kind, args)) + trailing_kinds(self.target, len(args), kwargs))
+        kinds = tuple(map(_kind, args)) + trailing_kinds(self.target, len(args), kwargs)
+        built = self.built(kinds, self._signature(kinds, args))
         try:
             result = built.fun(*args, **kwargs)
         except NonScalarOutput as err:

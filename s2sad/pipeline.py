@@ -185,7 +185,7 @@ def _start_classes(primal: ir.Function, derivative: ir.Function, request: Reques
     shape, whatever the kinds of the inputs (a float input may give an array output)."""
     if derivative.params[: len(primal.params)] != list(primal.params):
         return {}
-    start = shapes.initial(primal.params, request.kinds)
+    start = shapes.initial(primal.params, request.kinds, request.shapes)
     for primal_name, param in zip(request.wrt, derivative.params[len(primal.params):]):
         start[param] = start.get(primal_name)
     return start

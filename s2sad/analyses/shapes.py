@@ -11,6 +11,7 @@ a single helper call.
 from __future__ import annotations
 
 import builtins
+import operator
 
 import numpy as np
 
@@ -21,13 +22,21 @@ from s2sad.core.naming import runtime_ref
 from s2sad.rules.registry import facts, lookup
 
 SCALAR = "()"
+_MATMULS = (operator.matmul, np.matmul, np.dot)
 _BOTTOM = object()
 
 
-def initial(params: list[str], kinds: tuple[str | None, ...] | None) -> dict[str, str | None]:
-    """Classes of parameters of the given kinds ("scalar", "array" or None for unknown)."""
+def initial(params: list[str], kinds: tuple[str | None, ...] | None,
+            shapes: tuple[tuple[int, ...] | None, ...] | None = None) -> dict[str, object]:
+    """Classes of parameters of the given kinds ("scalar", "array" or None for unknown); an
+    array whose shape is given (`shapes`, per parameter) has that shape as its class."""
     kinds = kinds or (None,) * len(params)
-    return {p: SCALAR if k == "scalar" else p if k == "array" else None for p, k in zip(params, kinds)}
+    shapes = shapes or ()
+    start: dict[str, object] = {}
+    for i, (param, kind) in enumerate(zip(params, kinds)):
+        shape = shapes[i] if i < len(shapes) else None
+        start[param] = SCALAR if kind == "scalar" else None if kind != "array" else param if shape is None else shape
+    return start
 
 
 def classes(fn: ir.Function, start: dict[str, str | None]) -> dict[str, str | None]:
@@ -90,6 +99,12 @@ def _class_of(value: ir.Expr, table: dict) -> object:
         return _BOTTOM  # an earlier value of the same variable: no new information
     if known.reduction and len(value.args) == 1 and not value.kwargs:
         return SCALAR
+    if known.reduction:
+        return _reduced(value, table)
+    if op in _MATMULS and len(value.args) == 2 and not value.kwargs:
+        return _matmul(*(atom_class(a, table) for a in value.args))
+    if op is operator.getitem and isinstance(value.args[1], Const):
+        return _item(atom_class(value.args[0], table), value.args[1].value)
     if known.broadcasts:
         return _broadcast([atom_class(a, table) for a in value.args])
     if getattr(op, "__module__", None) == "math":
@@ -108,7 +123,63 @@ def _broadcast(parts: list[object]) -> object:
         return SCALAR
     if len(arrays) == 1 and None not in arrays:
         return arrays.pop()
+    if all(isinstance(p, tuple) for p in arrays):
+        try:
+            return np.broadcast_shapes(*arrays)
+        except ValueError:
+            return None  # NumPy raises when the code runs
     return None
+
+
+def _concrete(cls: object) -> bool:
+    return isinstance(cls, tuple)
+
+
+def _dummy(shape: tuple[int, ...]) -> np.ndarray:
+    """An array of `shape` that takes no memory: for asking NumPy the shape of a result."""
+    return np.broadcast_to(np.empty(()), shape)
+
+
+def _reduced(value: Call, table: dict) -> object:
+    """A reduction's class where the argument's shape and `axis`, `keepdims` are known."""
+    cls = atom_class(value.args[0], table)
+    options = dict(value.kwargs)
+    if len(value.args) != 1 or not _concrete(cls) or set(options) - {"axis", "keepdims"}:
+        return None
+    if not all(isinstance(a, Const) for a in options.values()):
+        return None
+    axis, keepdims = (options[k].value if k in options else d for k, d in (("axis", None), ("keepdims", False)))
+    try:
+        shape = np.sum(_dummy(cls), axis=axis, keepdims=bool(keepdims)).shape
+    except (TypeError, ValueError):
+        return None
+    return shape if shape else SCALAR
+
+
+def _matmul(a: object, b: object) -> object:
+    if not (_concrete(a) and _concrete(b)) or not a or not b:
+        return None
+    try:
+        shape = np.matmul(_dummy(a), _dummy(b)).shape if max(len(a), len(b)) <= 2 else None
+    except ValueError:
+        return None
+    return None if shape is None else shape if shape else SCALAR
+
+
+def _item(cls: object, index: object) -> object:
+    """`x[index]` for a constant basic index (ints, slices, None, ...) and a known shape."""
+    if not _concrete(cls) or not _basic(index):
+        return None
+    try:
+        shape = _dummy(cls)[index].shape
+    except (IndexError, TypeError, ValueError):
+        return None
+    return shape if shape else SCALAR
+
+
+def _basic(index: object) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(type(p) in (int, slice) or p is None or p is Ellipsis for p in parts)
 
 
 def simplify(fn: ir.Function, start: dict[str, str | None]) -> list[ir.Stmt]:

@@ -42,6 +42,9 @@ class Request:
     """Per parameter: "scalar", "array" or None (unknown); the code is specialised to them."""
     has_aux: bool = False
     """The function returns `(output, aux)`; only the output is differentiated."""
+    shapes: tuple[tuple[int, ...] | None, ...] | None = None
+    """Per parameter: the shape of an array argument (None for anything else); the code is
+    specialised to them, so broadcasting is decided when it is built (see `analyses.shapes`)."""
 
 
 @dataclass(frozen=True)

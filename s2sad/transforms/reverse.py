@@ -348,7 +348,7 @@ def transform(primal: ir.Function, ctx: TransformContext) -> ir.Function:
     """Reverse mode of `primal` (see `transforms.base`) in the request's form: `grad`,
     `value_and_grad` or `vjp` (which the pipeline then splits into its two sweeps)."""
     request = ctx.request
-    start = shapes.initial(primal.params, request.kinds)
+    start = shapes.initial(primal.params, request.kinds, request.shapes)
     structured = container_names(primal, request.kinds, writes_keep_kind=True)
     reverse = Reverse(primal, ctx.activity, ctx.namer, list(request.wrt), request.single, set(ctx.containers), start,
                       structured)
