@@ -246,6 +246,11 @@ class Transformed:
             built = self._by_kinds[(kinds, shapes)] = cache.get(self.target, request)
         return built
 
+    def built_for(self, args: tuple, kwargs: dict) -> Built:
+        """The code a call with `args` (`self` first for a bound method) and `kwargs` runs."""
+        kinds = tuple(map(_kind, args)) + trailing_kinds(self.target, len(args), kwargs)
+        return self.built(kinds, self._signature(kinds, args))
+
     def _signature(self, kinds: tuple, args: tuple) -> tuple | None:
         """The shapes of the array arguments, while this derivative has been specialised to fewer
         than `MAX_SIGNATURES` of them for these kinds; past that, None (code for any shape)."""
@@ -300,8 +305,7 @@ class Transformed:
             shape, kwargs = call_shape(self.target, args, kwargs)
             return self.for_shape(shape)(*args, **kwargs)
         args = self._args(args, kwargs)
-        kinds = tuple(map(_kind, args)) + trailing_kinds(self.target, len(args), kwargs)
-        built = self.built(kinds, self._signature(kinds, args))
+        built = self.built_for(args, kwargs)
         try:
             result = built.fun(*args, **kwargs)
         except NonScalarOutput as err:
@@ -424,7 +428,7 @@ def vjp_with(fun: Callable, primals: tuple, kwargs: dict):
         fun = shaped_target(target, shape)
     transformed = Transformed(fun, VJP, tuple(positions))
     out, residuals = transformed(*primals, **kwargs)  # the primal sweep: `f_fwd`
-    built = transformed.built(tuple(map(_kind, transformed._args(primals, kwargs))))
+    built = transformed.built_for(transformed._args(primals, kwargs), kwargs)
 
     def pullback(cotangent):
         cotangent = _check_cotangent(fun, out, cotangent)

@@ -150,7 +150,7 @@ def recorded(fun: Callable, *args, argnums=0) -> dict[str, object]:
     adjoint really reads."""
     transformed = api.Transformed(fun, VJP, argnums if isinstance(argnums, tuple) else (argnums,))
     _, residuals = transformed(*args)
-    built = transformed.built(tuple(map(api._kind, transformed._args(args, {}))))
+    built = transformed.built_for(transformed._args(args, {}), {})
     return dict(zip(built.residuals, residuals))
 
 
