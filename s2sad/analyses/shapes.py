@@ -168,7 +168,7 @@ def _matmul(a: object, b: object) -> object:
 
 def _item(cls: object, index: object) -> object:
     """`x[index]` for a constant basic index (ints, slices, None, ...) and a known shape."""
-    if not _concrete(cls) or not _basic(index):
+    if not _concrete(cls) or not basic_index(index):
         return None
     try:
         shape = _dummy(cls)[index].shape
@@ -177,7 +177,8 @@ def _item(cls: object, index: object) -> object:
     return shape if shape else SCALAR
 
 
-def _basic(index: object) -> bool:
+def basic_index(index: object) -> bool:
+    """Ints, slices, None and Ellipsis (alone or in a tuple): NumPy's basic indexing."""
     parts = index if isinstance(index, tuple) else (index,)
     return all(type(p) in (int, slice) or p is None or p is Ellipsis for p in parts)
 

@@ -9,6 +9,7 @@ from collections import Counter
 
 from s2sad import runtime
 from s2sad.analyses import shapes
+from s2sad.back.specialise import specialise
 from s2sad.core import ir, printer
 from s2sad.core.ir import Assign, Call, Const, Pack, Var
 from s2sad.core.syntax import operator_ref
@@ -22,7 +23,9 @@ def optimize(fn: ir.Function, start: dict[str, str | None] | None = None, namer=
     while before != (text := printer.format_function(fn)):
         before = text
         fn = ir.Function(fn.name, fn.params, fn.body, fn.filename, fn.firstline, fn.lines, fn.temps, fn.defaults)
-        fn.body = shapes.simplify(fn, start or {})
+        table = shapes.classes(fn, start or {})
+        fn.body = shapes.simplify_block(fn.body, table)
+        fn.body = specialise(fn, table, namer)
         fn.body = _fold(fn.body, namer, ir.written_into(fn.body))
         fn.body = _propagate_copies(fn)
         fn.body = _eliminate_dead(fn.body)
