@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from s2sad.analyses import shapes
 from s2sad.analyses.activity import Activity, analyse
+from s2sad.analyses.shifts import cancelling_shifts
 from s2sad.back.compile import compile_functions
 from s2sad.back.emit import emit_module
 from s2sad.back.optimize import optimize as run_optimizer
@@ -138,8 +139,9 @@ def transform(primal: ir.Function, request: Request, namer: Namer, derive: Deriv
     primal = sequence_ops(primal, namer)
     activity = analyse(primal, list(request.wrt))
     primal, rewritten = methods_as_values(primal, activity.is_active, namer)
-    if rewritten:
-        activity = analyse(primal, list(request.wrt))
+    shifts = frozenset(cancelling_shifts(primal)) - set(request.wrt)
+    if rewritten or shifts:
+        activity = analyse(primal, list(request.wrt), shifts)
     containers = frozenset(container_names(primal, request.kinds))
     ctx = TransformContext(request, activity, namer, containers, derive)
     with deriving(derive):

@@ -88,8 +88,10 @@ def flows(fn: ir.Function) -> list[tuple[str, set[str]]]:
     return edges
 
 
-def analyse(fn: ir.Function, wrt: list[str]) -> Activity:
-    edges = flows(fn)
+def analyse(fn: ir.Function, wrt: list[str], constants: frozenset[str] = frozenset()) -> Activity:
+    """`constants`: names never varied, whatever they are computed from (a shift that cancels,
+    see `analyses.shifts`)."""
+    edges = [(target, sources) for target, sources in flows(fn) if target not in constants]
     varied = set(wrt)
     useful = {name for s in ir.walk(fn.body) if isinstance(s, ir.Return) for name in ir.reads(s)}
     changed = True
