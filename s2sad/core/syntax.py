@@ -6,6 +6,7 @@ import ast
 import operator
 from collections.abc import Callable
 
+from s2sad import runtime
 from s2sad.core.ir import Atom, Call, Const, Expr, Pack, Ref, Var
 
 BINARY: dict[str, Callable] = {
@@ -92,6 +93,9 @@ def expr_to_ast(expr: Expr, spell: Callable[[Ref], str], sub: Callable[[Atom], a
         return ast.Attribute(conv(expr.args[0]), name, ast.Load())
     if expr.op.value is operator.getitem and len(expr.args) == 2 and not expr.kwargs:
         return ast.Subscript(conv(expr.args[0]), index_to_ast(expr.args[1], conv), ast.Load())
+    if _is_dict_display(expr):
+        keys = [atom_to_ast(Const(k), spell) for k in expr.args[0].value]
+        return ast.Dict(keys, [conv(a) for a in expr.args[1:]])
     args = [conv(a) for a in expr.args]  # each atom converted once: `conv` consumes inlined ones
     kind = _BY_FUNCTION.get(id(expr.op.value))
     if kind and not expr.kwargs:
@@ -106,6 +110,13 @@ def expr_to_ast(expr: Expr, spell: Callable[[Ref], str], sub: Callable[[Atom], a
     func = ast.parse(spell(expr.op), mode="eval").body
     keywords = [ast.keyword(k, conv(a)) for k, a in expr.kwargs]
     return ast.Call(func, args, keywords)
+
+
+def _is_dict_display(expr: Call) -> bool:
+    """`make_dict(keys, *values)` with constant keys, written `{k: v, ...}`."""
+    keys = expr.args[0] if expr.args else None
+    return (expr.op.value is runtime.make_dict and not expr.kwargs and isinstance(keys, Const)
+            and isinstance(keys.value, tuple) and len(keys.value) == len(expr.args) - 1)
 
 
 def expr_to_source(expr: Expr) -> str:
