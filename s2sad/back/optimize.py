@@ -28,6 +28,8 @@ def optimize(fn: ir.Function, start: dict[str, str | None] | None = None, namer=
         fn.body = specialise(fn, table, namer)
         fn.body = _fold(fn.body, namer, ir.written_into(fn.body))
         fn.body = _propagate_copies(fn)
+        fn.body = _forward_copies(fn.body, _counts(fn.body))
+        fn.body = _merge_renames(fn.body, _counts(fn.body), namer.temps if namer is not None else set())
         fn.body = _eliminate_dead(fn.body)
     return fn
 
@@ -139,6 +141,67 @@ def _propagate_copies(fn: ir.Function) -> list[ir.Stmt]:
                 continue
         body.append(_substitute(stmt, subst))
     return body
+
+
+def _forward_copies(body: list[ir.Stmt], counts: tuple[Counter, Counter]) -> list[ir.Stmt]:
+    """`a = b`, where `a` is next bound again later in the same block, or where `a` is bound
+    only here and read nowhere but in the statements after it: those statements read `b` for
+    `a`, and the copy goes. Only where `b` is not bound in between and no nested block stands
+    in between (renaming chains such as `bt20 = bloss; bloss = bt20` that `_propagate_copies`
+    leaves, as their names are bound more than once, or sit in loops)."""
+    body = [ir.rebuild(stmt, lambda block: _forward_copies(block, counts)) for stmt in body]
+    dropped: set[int] = set()
+    for i, stmt in enumerate(body):
+        if not (isinstance(stmt, Assign) and isinstance(stmt.value, (Var, Const))):
+            continue
+        end = _copy_reach(body, i, stmt.target.name, stmt.value, counts)
+        if end is None:
+            continue
+        for j in range(i + 1, end):
+            body[j] = _substitute(body[j], {stmt.target.name: stmt.value})
+        dropped.add(i)
+    return [s for i, s in enumerate(body) if i not in dropped]
+
+
+def _copy_reach(body: list[ir.Stmt], i: int, a: str, src: ir.Atom, counts: tuple[Counter, Counter]) -> int | None:
+    """How far the copy `a = src` at `i` can be read through: the end (exclusive) of the
+    statements that read `src` for `a`, or None where some read of `a` would be missed."""
+    writes, reads = counts
+    source = src.name if isinstance(src, Var) else None
+    local = 0
+    for j in range(i + 1, len(body)):
+        stmt = body[j]
+        if not isinstance(stmt, (Assign, ir.Return)):
+            break
+        written = ir.writes(stmt)
+        local += a in ir.reads(stmt)
+        if a in written:
+            return j + 1 if source not in written or source == a else None
+        if source in written:
+            break
+    else:
+        j = len(body)
+    whole = writes[a] == 1 and reads[a] == local
+    return j if whole and not (j < len(body) and a in ir.reads(body[j]) and source in ir.writes(body[j])) else None
+
+
+def _merge_renames(body: list[ir.Stmt], counts: tuple[Counter, Counter], temps: set[str]) -> list[ir.Stmt]:
+    """`t = expr` directly followed by `a = t`, for a temporary `t` bound and read only there:
+    `a = expr` (an in-place write keeps its own statement)."""
+    writes, reads = counts
+    out: list[ir.Stmt] = []
+    for stmt in body:
+        stmt = ir.rebuild(stmt, lambda block: _merge_renames(block, counts, temps))
+        last = out[-1] if out else None
+        if (isinstance(stmt, Assign) and isinstance(stmt.value, Var) and isinstance(last, Assign)
+                and last.target == stmt.value and last.target.name in temps
+                and writes[last.target.name] == 1 and reads[last.target.name] == 1
+                and stmt.target.name not in ir.reads(last)  # the IR binds no name it reads
+                and not (isinstance(last.value, Call) and (ir.is_inplace(last.value) or _effectful(last.value)))):
+            out[-1] = Assign(stmt.target, last.value, last.line)
+            continue
+        out.append(stmt)
+    return out
 
 
 def _apply(atom: ir.Atom, subst: dict[str, ir.Atom]) -> ir.Atom:
