@@ -157,6 +157,16 @@ def _kind(value: object) -> str | tuple | None:
     return "array" if type(value) is np.ndarray else value_kind(value)
 
 
+def _shape(value: object) -> tuple | None:
+    """What code is specialised to about an argument: the shape of a float or complex array,
+    the keys and such shapes of a dict's values (`("dict", ((key, shape or None), ...))`)."""
+    if type(value) is np.ndarray:
+        return value.shape if value.dtype.kind in "fc" else None
+    if type(value) is dict:
+        return ("dict", tuple((k, _shape(v) if type(v) is np.ndarray else None) for k, v in value.items()))
+    return None
+
+
 def _locate(err: BaseException, built: Built) -> None:
     """Add to an error raised inside generated code the user's line that code came from (and
     exit the `with` blocks it left open)."""
@@ -254,9 +264,9 @@ class Transformed:
     def _signature(self, kinds: tuple, args: tuple) -> tuple | None:
         """The shapes of the array arguments, while this derivative has been specialised to fewer
         than `MAX_SIGNATURES` of them for these kinds; past that, None (code for any shape)."""
-        if "array" not in kinds:
+        shapes = tuple(map(_shape, args))
+        if not any(shapes):
             return None
-        shapes = tuple(a.shape if type(a) is np.ndarray else None for a in args)
         seen = self._signatures.setdefault(kinds, set())
         if shapes not in seen:
             if len(seen) >= MAX_SIGNATURES:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import operator
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -23,7 +24,24 @@ from s2sad.rules.registry import facts, lookup
 
 SCALAR = "()"
 _MATMULS = (operator.matmul, np.matmul, np.dot)
+_REDUCTIONS = (np.sum, np.mean, np.max, np.min, np.amax, np.amin, np.prod, np.std, np.var)
+"""Reductions whose result has the shape of `np.sum`'s with the same `axis` and `keepdims`."""
 _BOTTOM = object()
+
+
+@dataclass(frozen=True)
+class Fields:
+    """The class of a dict argument whose keys are known: the class of each value (a shape, or
+    None). Only `d[key]` is asked of it; a dict used otherwise (passed on, written into) is
+    unknown, as a write could give a key a value of another shape."""
+
+    items: tuple[tuple[object, object], ...]
+
+    def get(self, key: object) -> object:
+        for k, cls in self.items:
+            if type(k) is type(key) and k == key:
+                return cls
+        return None
 
 
 def initial(params: list[str], kinds: tuple[str | None, ...] | None,
@@ -35,13 +53,19 @@ def initial(params: list[str], kinds: tuple[str | None, ...] | None,
     start: dict[str, object] = {}
     for i, (param, kind) in enumerate(zip(params, kinds)):
         shape = shapes[i] if i < len(shapes) else None
-        start[param] = SCALAR if kind == "scalar" else None if kind != "array" else param if shape is None else shape
+        if isinstance(shape, tuple) and shape[:1] == ("dict",):
+            start[param] = Fields(shape[1])
+        else:
+            array = param if shape is None else shape
+            start[param] = SCALAR if kind == "scalar" else array if kind == "array" else None
     return start
 
 
 def classes(fn: ir.Function, start: dict[str, str | None]) -> dict[str, str | None]:
     """The shape class of every name in `fn`, given the classes of its parameters."""
     table: dict[str, object] = {p: start.get(p) for p in fn.params}
+    for name in _indexed_only(fn, [p for p, cls in table.items() if isinstance(cls, Fields)]):
+        table[name] = None
     assigns = [s for s in ir.walk(fn.body) if isinstance(s, Assign)]
     counted = {s.target.name for s in assigns if _counts_integers(s.value)}
     for s in ir.walk(fn.body):
@@ -58,6 +82,26 @@ def classes(fn: ir.Function, start: dict[str, str | None]) -> dict[str, str | No
                 table[stmt.target.name] = new
                 changed = True
     return {k: (None if v is _BOTTOM else v) for k, v in table.items()}
+
+
+def _indexed_only(fn: ir.Function, dicts: list[str]) -> list[str]:
+    """Of the parameters in `dicts`, those used otherwise than by `d[constant]`, `zeros_like(d)`
+    and `like_structure(g, d)` (their keys and values may change: their class is unknown)."""
+    if not dicts:
+        return []
+    used_otherwise = set()
+    for stmt in ir.walk(fn.body):
+        value = stmt.value if isinstance(stmt, Assign) else None
+        op = value.op.value if isinstance(value, Call) else None
+        if op is operator.getitem and isinstance(value.args[1], Const) and not value.kwargs:
+            used_otherwise |= ir.reads(stmt) - {value.args[0].name} if isinstance(value.args[0], Var) else set()
+        elif op in (runtime.zeros_like, runtime.like_structure) and not value.kwargs:
+            used_otherwise |= ir.reads(stmt) - {value.args[-1].name} if isinstance(value.args[-1], Var) else set()
+        else:
+            used_otherwise |= ir.reads(stmt)
+        if isinstance(stmt, (Assign, ir.For)) and stmt.target.name in dicts:
+            used_otherwise.add(stmt.target.name)
+    return [d for d in dicts if d in used_otherwise]
 
 
 def _counts_integers(value: ir.Expr) -> bool:
@@ -86,7 +130,13 @@ def atom_class(atom: ir.Atom, table: dict) -> object:
 
 def _class_of(value: ir.Expr, table: dict) -> object:
     if isinstance(value, (Var, Const, Ref)):
-        return atom_class(value, table)
+        cls = atom_class(value, table)
+        return None if isinstance(cls, Fields) else cls  # a second name for the dict: unknown
+    cls = _call_class(value, table)
+    return None if isinstance(cls, Fields) else cls
+
+
+def _call_class(value: ir.Expr, table: dict) -> object:
     if isinstance(value, Pack):
         return None
     op = value.op.value
@@ -99,12 +149,17 @@ def _class_of(value: ir.Expr, table: dict) -> object:
         return _BOTTOM  # an earlier value of the same variable: no new information
     if known.reduction and len(value.args) == 1 and not value.kwargs:
         return SCALAR
-    if known.reduction:
+    if known.reduction or op in _REDUCTIONS:
         return _reduced(value, table)
     if op in _MATMULS and len(value.args) == 2 and not value.kwargs:
         return _matmul(*(atom_class(a, table) for a in value.args))
+    if op is builtins.getattr and value.args[1] == Const("T") and _concrete(atom_class(value.args[0], table)):
+        return atom_class(value.args[0], table)[::-1]
     if op is operator.getitem and isinstance(value.args[1], Const):
-        return _item(atom_class(value.args[0], table), value.args[1].value)
+        container = atom_class(value.args[0], table)
+        if isinstance(container, Fields):
+            return container.get(value.args[1].value)
+        return _item(container, value.args[1].value)
     if known.broadcasts:
         return _broadcast([atom_class(a, table) for a in value.args])
     if getattr(op, "__module__", None) == "math":
@@ -118,7 +173,7 @@ def _class_of(value: ir.Expr, table: dict) -> object:
 def _broadcast(parts: list[object]) -> object:
     if any(p is _BOTTOM for p in parts):
         return _BOTTOM
-    arrays = {p for p in parts if p != SCALAR}
+    arrays = {None if isinstance(p, Fields) else p for p in parts if p != SCALAR}
     if not arrays:
         return SCALAR
     if len(arrays) == 1 and None not in arrays:
@@ -201,7 +256,8 @@ def _simplify(stmt, table: dict):
     if not (isinstance(stmt, Assign) and isinstance(stmt.value, Call)):
         return stmt
     call = stmt.value
-    if call.op.value is runtime.like_structure and atom_class(call.args[1], table) not in (None, _BOTTOM):
+    if call.op.value is runtime.like_structure and atom_class(call.args[1], table) not in (None, _BOTTOM) and (
+            not isinstance(atom_class(call.args[1], table), Fields)):
         return Assign(stmt.target, call.args[0], stmt.line)  # a number or an array: no structure to give
     if call.op.value in (runtime.unbroadcast, runtime.broadcast_like, runtime.unreduce) and len(call.args) >= 2:
         g, like = call.args[0], call.args[1]

@@ -28,7 +28,7 @@ from s2sad.core import ir
 from s2sad.core.ir import Assign, Call, Const, Var
 from s2sad.core.naming import Namer, numpy_ref, runtime_ref
 from s2sad.core.syntax import operator_ref
-from s2sad.front.lower_expr import getitem_ref
+from s2sad.front.lower_expr import getattr_ref, getitem_ref
 from s2sad.rules.registry import facts
 
 _ARITHMETIC = (operator.neg, operator.pos, operator.add, operator.sub, operator.mul, operator.truediv)
@@ -42,6 +42,8 @@ def specialise(fn: ir.Function, table: dict, namer: Namer | None) -> list[ir.Stm
     body = _rewrite_block(fn.body, facts_, namer)
     if not facts_.complexes and namer is not None:
         body = _accumulate_in_place(body, facts_, namer)
+    if namer is not None:
+        body = _build_dicts(body, facts_, namer)
     return body
 
 
@@ -66,14 +68,22 @@ class _Facts:
         return shapes.atom_class(atom, self.table)
 
     def filled(self, atom: ir.Atom) -> tuple[ir.Atom, ir.Atom] | None:
-        """`(g, x)` where `atom` is `unreduce(g, x)` of a number `g` over an `x` of known shape."""
+        """`(g, x)` where `atom` is `unreduce(g, ...)` over an `x` of known shape and is what
+        broadcasting `g` to that shape gives: a number `g` (any axes: every entry is `g`), or a
+        `g` whose reduced axes were kept (`keepdims=True`)."""
         value = self.defs.get(atom.name) if isinstance(atom, Var) else None
         if not (isinstance(value, Call) and value.op.value is runtime.unreduce and not value.kwargs):
             return None
         g, like, *options = value.args
-        if not all(isinstance(o, Const) and o.value is d for o, d in zip(options, (None, False))):
-            return None  # over some axes only
-        return (g, like) if self.one_number(g) and isinstance(self.shape(like), tuple) else None
+        if not isinstance(self.shape(like), tuple) or not all(isinstance(o, Const) for o in options):
+            return None
+        inner = self.filled(g)
+        if inner is not None and self.one_number(inner[0]):
+            return inner[0], like  # the number spread over an array, then over a larger one
+        if self.one_number(g):
+            return g, like
+        keepdims = len(options) > 1 and options[1].value is True
+        return (g, like) if keepdims and _broadcasts_to(self.shape(g), self.shape(like)) else None
 
     def one_number(self, atom: ir.Atom, depth: int = 0) -> bool:
         """Known to be one number: a NumPy reduction of an array of known shape, or arithmetic on
@@ -88,6 +98,15 @@ class _Facts:
             return all(self.one_number(a, depth + 1) for a in value.args)
         return (facts(op).reduction and len(value.args) == 1 and getattr(op, "__module__", "") == "numpy"
                 and isinstance(self.shape(value.args[0]), tuple))
+
+
+def _broadcasts_to(have: object, want: object) -> bool:
+    if not (isinstance(have, tuple) and isinstance(want, tuple)):
+        return False
+    try:
+        return np.broadcast_shapes(have, want) == want
+    except ValueError:
+        return False
 
 
 def _no_axis(value: Call) -> bool:
@@ -113,8 +132,19 @@ def _rewrite(stmt: Assign, facts_: _Facts, namer: Namer | None) -> list[ir.Stmt]
         spread = _spread(stmt, facts_, namer)
         if spread is not None:
             return spread
+    if op is runtime.reduced_size and isinstance(facts_.shape(call.args[0]), tuple) and all(
+            isinstance(a, Const) for a in call.args[1:]):
+        axis = call.args[1].value if len(call.args) > 1 else None
+        return [Assign(stmt.target, Const(runtime.reduced_size(np.empty(facts_.shape(call.args[0]), bool), axis)),
+                       line)]
     if op is runtime.zeros_like and isinstance(call.args[0], Var) and call.args[0].name in facts_.fixed_arrays:
         return [Assign(stmt.target, Call(numpy_ref("zeros_like"), call.args), line)]
+    if op is runtime.like_structure and _built_like(call.args[0], call.args[1], facts_):
+        return [Assign(stmt.target, call.args[0], line)]
+    if op in (runtime.matmul_adjoint_x, runtime.matmul_adjoint_y) and namer is not None:
+        plain = _matmul_adjoint(stmt, facts_, namer)
+        if plain is not None:
+            return plain
     if op is runtime.unbroadcast and len(call.args) == 2 and namer is not None:
         summed = _sum_to(call.args[0], facts_.shape(call.args[0]), facts_.shape(call.args[1]), namer, line)
         if summed is not None:
@@ -131,7 +161,7 @@ def _spread(stmt: Assign, facts_: _Facts, namer: Namer) -> list[ir.Stmt] | None:
     filled = [facts_.filled(a) for a in call.args]
     if not any(filled):
         return None
-    if all(f is not None or facts_.one_number(a) for f, a in zip(filled, call.args)):
+    if all(facts_.one_number(a if f is None else f[0]) for f, a in zip(filled, call.args)):
         like = next(f for f in filled if f is not None)[1]
         number = Var(namer.temp())
         args = tuple(a if f is None else f[0] for f, a in zip(filled, call.args))
@@ -144,6 +174,21 @@ def _spread(stmt: Assign, facts_: _Facts, namer: Namer) -> list[ir.Stmt] | None:
             args = call.args[:i] + (f[0],) + call.args[i + 1:]
             return [Assign(stmt.target, Call(call.op, args), line)]
     return None
+
+
+def _matmul_adjoint(stmt: Assign, facts_: _Facts, namer: Namer) -> list[ir.Stmt] | None:
+    """Of `x @ y` with `x`, `y` and the cotangent `g` matrices: `g @ y.T` for `x`, `x.T @ g` for
+    `y` (what `matmul_adjoint_x` and `_y` compute for them, without asking)."""
+    g, x, y = stmt.value.args
+    if not all(isinstance(facts_.shape(a), tuple) and len(facts_.shape(a)) == 2 for a in (g, x, y)):
+        return None
+    transposed = Var(namer.temp())
+    if stmt.value.op.value is runtime.matmul_adjoint_x:
+        left, right, turned = g, transposed, y
+    else:
+        left, right, turned = transposed, g, x
+    return [Assign(transposed, Call(getattr_ref(), (turned, Const("T"))), stmt.line),
+            Assign(stmt.target, Call(operator_ref(operator.matmul), (left, right)), stmt.line)]
 
 
 def _sum_to(g: ir.Atom, have: object, want: object, namer: Namer, line: int) -> list | None:
@@ -244,3 +289,84 @@ def _touched_inside(stmt: ir.Stmt) -> set[str]:
 
 def _basic_const(index: ir.Atom) -> bool:
     return isinstance(index, Const) and shapes.basic_index(index.value)
+
+
+def _arrays_dict(facts_: _Facts, atom: ir.Atom) -> shapes.Fields | None:
+    """The class of a dict argument whose values are all arrays of known shapes."""
+    cls = facts_.shape(atom)
+    return cls if isinstance(cls, shapes.Fields) and all(isinstance(c, tuple) for _, c in cls.items) else None
+
+
+def _built_like(g: ir.Atom, like: ir.Atom, facts_: _Facts) -> bool:
+    """`g` is a dict display with the keys of the dict argument `like`, in its order, each
+    value of the shape of `like`'s value there: `like_structure(g, like)` is `g`."""
+    fields = _arrays_dict(facts_, like)
+    value = facts_.defs.get(g.name) if isinstance(g, Var) else None
+    if fields is None or not (isinstance(value, Call) and value.op.value is runtime.make_dict):
+        return False
+    keys = tuple(k for k, _ in fields.items)
+    return value.args[0] == Const(keys) and all(
+        facts_.shape(v) == c for v, (_, c) in zip(value.args[1:], fields.items))
+
+
+class _Gradient:
+    """The adjoint of a dict argument being gathered: the atom holding each key's sum so far."""
+
+    def __init__(self, source: ir.Atom, fields: shapes.Fields) -> None:
+        self.source, self.fields = source, fields
+        self.parts: dict[object, ir.Atom] = {}
+
+
+def _build_dicts(body: list[ir.Stmt], facts_: _Facts, namer: Namer) -> list[ir.Stmt]:
+    """`bd = zeros_like(d)` followed by `bd = add_at(bd, key, g)` for a dict argument `d` of
+    arrays of known shapes: each key's contributions are added up in a variable of their own,
+    and the dict is made once, `bd = {key: ...}`, where it is first read (a key that got no
+    contribution holds zeros)."""
+    out: list[ir.Stmt] = []
+    gathering: dict[str, _Gradient] = {}
+    for stmt in body:
+        if isinstance(stmt, Assign) and _gather(stmt, gathering, facts_, namer, out):
+            continue
+        touched = _touched_inside(stmt) if isinstance(stmt, ir.COMPOUND) else ir.reads(stmt) | ir.writes(stmt)
+        for name in sorted(touched & set(gathering)):
+            out += _make_dict(name, gathering.pop(name), namer, stmt.line)
+        out.append(ir.rebuild(stmt, lambda block: _build_dicts(block, facts_, namer)))
+    for name in sorted(gathering):
+        out += _make_dict(name, gathering[name], namer, body[-1].line)
+    return out
+
+
+def _gather(stmt: Assign, gathering: dict[str, _Gradient], facts_: _Facts, namer: Namer, out: list) -> bool:
+    """Take in `stmt` if it starts or adds to a dict's gradient (see `_build_dicts`)."""
+    name, value = stmt.target.name, stmt.value
+    op = value.op.value if isinstance(value, Call) else None
+    if op is runtime.zeros_like and name not in gathering and _arrays_dict(facts_, value.args[0]) is not None:
+        if isinstance(value.args[0], Var) and value.args[0].name != name:
+            gathering[name] = _Gradient(value.args[0], _arrays_dict(facts_, value.args[0]))
+            return True
+        return False
+    if op is not runtime.add_at or name not in gathering or value.args[0] != Var(name):
+        return False
+    gradient, (key, g) = gathering[name], value.args[1:]
+    if not isinstance(key, Const) or not isinstance(gradient.fields.get(key.value), tuple) or (
+            facts_.shape(g) != gradient.fields.get(key.value)):
+        return False
+    total = Var(namer.temp())
+    before = gradient.parts.get(key.value)
+    out.append(Assign(total, g if before is None else Call(operator_ref(operator.add), (before, g)), stmt.line))
+    gradient.parts[key.value] = total
+    return True
+
+
+def _make_dict(name: str, gradient: _Gradient, namer: Namer, line: int) -> list[ir.Stmt]:
+    stmts: list[ir.Stmt] = []
+    values = []
+    for key, _ in gradient.fields.items:
+        part = gradient.parts.get(key)
+        if part is None:
+            value, part = Var(namer.temp()), Var(namer.temp())
+            stmts += [Assign(value, Call(getitem_ref(), (gradient.source, Const(key))), line),
+                      Assign(part, Call(numpy_ref("zeros_like"), (value,)), line)]
+        values.append(part)
+    keys = Const(tuple(k for k, _ in gradient.fields.items))
+    return stmts + [Assign(Var(name), Call(runtime_ref("make_dict"), (keys, *values)), line)]

@@ -31,7 +31,7 @@ class unreduce_rule:
         return np.sum(c, axis=axis, keepdims=keepdims)
 
 
-@linear(runtime.matmul_adjoint_x, "g, x, y", linear_in="g,y")
+@linear(runtime.matmul_adjoint_x, "g, x, y", linear_in="g,y", same_shape_as=1)
 class matmul_adjoint_x_rule:
     """g @ y.T is linear in g and in y; each adjoint is a product with the other."""
 
@@ -42,7 +42,7 @@ class matmul_adjoint_x_rule:
         return matmul_adjoint_y(g, c, y)
 
 
-@linear(runtime.matmul_adjoint_y, "g, x, y", linear_in="g,x")
+@linear(runtime.matmul_adjoint_y, "g, x, y", linear_in="g,x", same_shape_as=2)
 class matmul_adjoint_y_rule:
     def bg(c, x):
         return x @ c
@@ -348,7 +348,8 @@ class convert_back_rule:
         return convert(c, dtype)
 
 
-nondiff(runtime.tie_weights, runtime.norm_axes, runtime.einsum_plan, runtime.tensordot_subscripts,
+nondiff(runtime.tie_weights, same_shape_as=0)
+nondiff(runtime.norm_axes, runtime.einsum_plan, runtime.tensordot_subscripts,
         runtime.inner_subscripts, runtime.dot_subscripts, runtime.sort_order)
 
 
