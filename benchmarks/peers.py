@@ -10,6 +10,7 @@ against the hand-written one before timing it.
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import time
 import types
@@ -32,7 +33,10 @@ def versions() -> dict[str, str]:
     found = {}
     for module in ("autograd", "jax", "torch"):
         if installed(module):
-            found[module] = getattr(__import__(module), "__version__", "?")
+            try:
+                found[module] = importlib.metadata.version(module)
+            except importlib.metadata.PackageNotFoundError:
+                found[module] = "?"
     return found
 
 

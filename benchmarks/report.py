@@ -64,7 +64,7 @@ def machine() -> list[str]:
     except OSError:
         pass
     found = peers.versions()
-    return [f"CPU: {cpu}, {os.cpu_count()} cores visible (a shared virtual machine); one thread used",
+    return [f"CPU: {cpu}, {os.cpu_count()} cores visible (a shared virtual machine); one thread, pinned to one core",
             f"Python {platform.python_version()}, NumPy {np.__version__}, s2sad commit {_commit()}",
             "peers: " + (", ".join(f"{k} {v}" for k, v in found.items()) or "none installed")]
 

@@ -6,7 +6,8 @@
     python benchmarks/run.py --no-peers         # primal, hand-written and s2sad only
     python benchmarks/run.py --write            # also update docs/performance.md, its PNG and the README
 
-Single-threaded (BLAS, OpenMP, XLA and torch threads set to one). Each repeat times every
+Single-threaded (BLAS, OpenMP, XLA and torch threads set to one, and the process pinned to one
+core where the OS allows, so a thread pool that ignores those settings gains nothing). Each repeat times every
 contender once, round-robin, and each contender's time is its best over the repeats; ratios are
 to the hand-written gradient. A gradient (s2sad's or a peer's) is checked against the
 hand-written one before it is timed: s2sad's to 1e-12 relative, and a mismatch is reported and
@@ -21,6 +22,8 @@ import os
 for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_name] = "1"
 os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+if hasattr(os, "sched_setaffinity"):  # one core for the whole process: a thread pool that ignores the above shares it
+    os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
 
 import argparse  # noqa: E402
 import gc  # noqa: E402
