@@ -187,7 +187,8 @@ def readme_summary(results) -> str:
                      f"{best[1]} {_ratio_text(best[0])}" if best else "n/a"])
     lines = [f"Time per gradient call as a ratio to the hand-written NumPy gradient (lower is faster), "
              f"single-threaded on a shared 2-core VM, {datetime.date.today().isoformat()}; details, memory and "
-             "build times in [docs/performance.md](docs/performance.md):", ""]
+             "build times in [docs/performance.md](docs/performance.md) (JAX jit: steady calls, its compile time "
+             "not included):", ""]
     return "\n".join(lines + _table(["workload", "s2sad", "best peer"], rows))
 
 
