@@ -1,143 +1,254 @@
 """Time s2sad against the hand-written gradient and the peers that are installed.
 
-    python benchmarks/run.py            # all benchmarks, a table of times and ratios
-    python benchmarks/run.py --quick    # fewer repeats
+    python benchmarks/run.py                    # every workload, a markdown report on stdout
+    python benchmarks/run.py --quick            # fewer repeats (the sizes stay as stated)
+    python benchmarks/run.py --only rnn,chain   # some workloads (names in benchmarks/workloads.py)
+    python benchmarks/run.py --no-peers         # primal, hand-written and s2sad only
+    python benchmarks/run.py --write            # also update docs/performance.md, its PNG and the README
 
-Each row is the best of several repeats. Ratios are to the hand-written gradient (the speed
-limit). Peers (autograd, JAX, PyTorch) are optional and skipped when not installed; none of
-them is a dependency of s2sad. Tests never assert timings: this script is where speed is shown.
+Single-threaded (BLAS, OpenMP, XLA and torch threads set to one, and the process pinned to one
+core where the OS allows, so a thread pool that ignores those settings gains nothing). Each repeat times every
+contender once, round-robin, and each contender's time is its best over the repeats; ratios are
+to the hand-written gradient. A gradient (s2sad's or a peer's) is checked against the
+hand-written one before it is timed: s2sad's to 1e-12 relative, and a mismatch is reported and
+makes the run exit nonzero; a peer that fails or differs is "n/a". Peers (autograd, JAX, PyTorch)
+are optional and never dependencies of s2sad. Tests never assert timings: this script shows speed.
 """
 
 from __future__ import annotations
 
-import argparse
-import math
-import sys
-import timeit
-from collections.abc import Callable
-from pathlib import Path
+import os
 
-import numpy as np
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_name] = "1"
+os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+if hasattr(os, "sched_setaffinity"):  # one core for the whole process: a thread pool that ignores the above shares it
+    os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
+
+import argparse  # noqa: E402
+import gc  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import timeit  # noqa: E402
+import tracemalloc  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import programs  # noqa: E402
+import peers  # noqa: E402
+import report  # noqa: E402
+import workloads  # noqa: E402
 
 import s2sad  # noqa: E402
+from s2sad import api  # noqa: E402
+from s2sad.core.targets import trailing_kinds  # noqa: E402
+
+LONG_LINES = (100, 200, 400)
+LONG_MODES = ("grad", "value_and_grad", "jvp")
 
 
-def best(fn: Callable[[], object], repeat: int) -> float:
-    number = max(1, int(0.05 / max(_once(fn), 1e-7)))
-    return min(timeit.repeat(fn, number=number, repeat=repeat)) / number
+@dataclass
+class Settings:
+    repeats: int
+    target: float
+    """Seconds one timed batch of calls should last (the calls per batch are calibrated to it)."""
+    peers: bool
 
 
-def _once(fn: Callable[[], object]) -> float:
-    return min(timeit.repeat(fn, number=1, repeat=3))
+@dataclass
+class Result:
+    """One workload's measurements: best seconds per contender, or why a contender is missing."""
+
+    work: workloads.Workload
+    times: dict[str, float] = field(default_factory=dict)
+    missing: dict[str, str] = field(default_factory=dict)
+    build: float | None = None
+    compile_jit: float | None = None
+    memory: tuple[int, int] | None = None
+    """Peak bytes of one s2sad gradient call and of one hand-written gradient call."""
+    failure: str | None = None
 
 
-def peers_scalar_loop(x: float, n: int) -> dict[str, Callable[[], object]]:
-    found: dict[str, Callable[[], object]] = {}
+# ------------------------------------------------------------------ timing
+
+
+def interleaved(contenders: dict[str, Callable[[], object]], settings: Settings) -> dict[str, float]:
+    """Best seconds per call of each contender: round-robin repeats, calls per batch calibrated."""
+    numbers = {name: _calls_per_batch(fn, settings.target) for name, fn in contenders.items()}
+    best = {name: float("inf") for name in contenders}
+    for _ in range(settings.repeats):
+        for name, fn in contenders.items():
+            best[name] = min(best[name], timeit.Timer(fn).timeit(numbers[name]) / numbers[name])
+    return best
+
+
+def _calls_per_batch(fn: Callable[[], object], target: float) -> int:
+    once = min(timeit.Timer(fn).repeat(repeat=2, number=1))
+    return max(1, int(target / max(once, 1e-7)))
+
+
+def first_minus_steady(call: Callable[[], object], steady: float) -> float:
+    """Seconds of `call` (a first call: it builds) minus `steady`, a steady call's seconds."""
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start - steady
+
+
+def peak_bytes(fn: Callable[[], object]) -> int:
+    """Peak memory traced (Python and NumPy allocations) during one call of `fn`, above its start."""
+    gc.collect()
+    tracemalloc.start()
     try:
-        import autograd
-        import autograd.numpy as anp
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        fn()
+        return tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
 
-        def loop(x):
-            s = x
-            for _ in range(n):
-                s = s * 0.99 + anp.sin(s) * x
-            return s
 
-        gradient = autograd.grad(loop)
-        found["autograd"] = lambda: gradient(x)
-    except ImportError:
-        pass
+# ------------------------------------------------------------------ one workload
+
+
+def measure(work: workloads.Workload, settings: Settings) -> Result:
+    result = Result(work)
+    args = work.args()
+    expected = work.grad(*args)
+    derivative = s2sad.grad(work.primal, argnums=work.argnums)
     try:
-        import torch
+        workloads.assert_same_gradient(derivative(*args), expected, rtol=1e-12)
+    except Exception as err:  # never time a wrong (or failing) gradient
+        result.failure = f"{type(err).__name__}: {err}"
+        return result
+    contenders: dict[str, Callable[[], object]] = {
+        "primal": lambda: work.primal(*args),
+        "hand-written": lambda: work.grad(*args),
+        "s2sad": lambda: derivative(*args),
+    }
+    if settings.peers:
+        contenders.update(_checked_peers(work, args, expected, result))
+    result.times = interleaved(contenders, settings)
+    if "JAX jit" in result.times and result.compile_jit is not None:
+        result.compile_jit -= result.times["JAX jit"]
+    result.memory = (peak_bytes(lambda: derivative(*args)), peak_bytes(lambda: work.grad(*args)))
+    result.build = _build_time(work, args, result.times["s2sad"], settings)
+    return result
 
-        def torch_grad():
-            t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
-            s = t
-            for _ in range(n):
-                s = s * 0.99 + torch.sin(s) * t
-            s.backward()
-            return t.grad
 
-        found["pytorch"] = torch_grad
-    except ImportError:
-        pass
-    try:
-        import jax
-        import jax.numpy as jnp
-
-        def loop_jax(x):
-            s = x
-            for _ in range(n):
-                s = s * 0.99 + jnp.sin(s) * x
-            return s
-
-        jax_grad = jax.grad(loop_jax)
-        found["jax (no jit)"] = lambda: jax_grad(x)
-    except ImportError:
-        pass
+def _checked_peers(work, args, expected, result: Result) -> dict[str, Callable[[], object]]:
+    """The peers whose gradient matches the hand-written one (1e-9 relative); others are noted."""
+    found = {}
+    for name, gradient in peers.gradients(work, args).items():
+        if isinstance(gradient, str):
+            result.missing[name] = gradient
+            continue
+        try:
+            got, seconds = peers.first_call(gradient)
+            workloads.assert_same_gradient(got, expected, rtol=1e-9)
+        except Exception as err:
+            result.missing[name] = f"{type(err).__name__}: {str(err).strip().splitlines()[0][:120]}"
+            continue
+        if name == "JAX jit":
+            result.compile_jit = seconds  # minus the steady call, once it is timed
+        found[name] = gradient
+    for name, why in result.missing.items():
+        print(f"  [{work.name}] {name}: n/a ({why})", file=sys.stderr)
     return found
 
 
-def scalar_loop(repeat: int) -> list[tuple[str, float]]:
-    x, n = 0.3, 1000
-    gradient = s2sad.grad(programs.scalar_loop)
-    assert math.isclose(gradient(x, n), programs.scalar_loop_grad(x, n), rel_tol=1e-12)
-    rows = [("primal (no derivative)", best(lambda: programs.scalar_loop(x, n), repeat)),
-            ("hand-written gradient", best(lambda: programs.scalar_loop_grad(x, n), repeat)),
-            ("s2sad.grad", best(lambda: gradient(x, n), repeat))]
-    for name, fn in peers_scalar_loop(x, n).items():
-        rows.append((name, best(fn, max(1, repeat // 2))))
+def _build_time(work: workloads.Workload, args: tuple, steady: float, settings: Settings) -> float:
+    """Transform + compile + first call of a fresh derivative, minus a steady call; best of a few."""
+    builds = []
+    for _ in range(min(3, settings.repeats)):
+        s2sad.cache.clear()
+        fresh = s2sad.grad(work.primal, argnums=work.argnums)
+        builds.append(first_minus_steady(lambda fresh=fresh: fresh(*args), steady))
+    return min(builds)
+
+
+# ------------------------------------------------------------------ per-call overhead, long model
+
+
+def call_overhead(settings: Settings) -> list[tuple[str, float, float]]:
+    """(case, seconds per call of the derivative object, of its generated function directly)."""
+    cases = [("scalar loop, n = 1 (a float)", workloads.scalar_loop, 0, (0.3, 1)),
+             ("two-layer network, tiny (a dict of arrays)", workloads.mlp_loss, 0, workloads.mlp_small_args(True))]
+    rows = []
+    for title, primal, argnums, args in cases:
+        derivative = s2sad.grad(primal, argnums=argnums)
+        derivative(*args)
+        kinds = tuple(map(api._kind, args)) + trailing_kinds(derivative.target, len(args), {})
+        generated = derivative.built(kinds).fun
+        workloads.assert_same_gradient(generated(*args), derivative(*args), rtol=0.0)
+        best = interleaved({"object": lambda d=derivative, a=args: d(*a),
+                            "generated": lambda g=generated, a=args: g(*a)}, settings)
+        rows.append((title, best["object"], best["generated"]))
     return rows
 
 
-def mlp(repeat: int) -> list[tuple[str, float]]:
-    rng = np.random.default_rng(0)
-    w1, b1, w2 = rng.standard_normal((32, 64)), rng.standard_normal(64), rng.standard_normal(64)
-    x, y = rng.standard_normal((256, 32)), rng.standard_normal(256)
-    args = (w1, b1, w2, x, y)
-    gradient = s2sad.grad(programs.mlp_loss, argnums=(0, 1, 2))
-    for mine, theirs in zip(gradient(*args), programs.mlp_loss_grad(*args)):
-        np.testing.assert_allclose(mine, theirs, rtol=1e-10)
-    rows = [("primal (no derivative)", best(lambda: programs.mlp_loss(*args), repeat)),
-            ("hand-written gradient", best(lambda: programs.mlp_loss_grad(*args), repeat)),
-            ("s2sad.grad", best(lambda: gradient(*args), repeat))]
-    try:
-        import autograd
-
-        import_grad = autograd.grad(programs.mlp_loss, argnum=0)
-        rows.append(("autograd (w1 only)", best(lambda: import_grad(*args), repeat)))
-    except ImportError:
-        pass
-    return rows
-
-
-def compile_time() -> list[tuple[str, float]]:
-    s2sad.cache.clear()
-    first = timeit.timeit(lambda: s2sad.grad(programs.scalar_loop)(0.3, 10), number=1)
-    again = timeit.timeit(lambda: s2sad.grad(programs.scalar_loop)(0.3, 10), number=1)
-    return [("first call (transform + compile)", first), ("second call (cached)", again)]
+def long_model_builds(settings: Settings) -> dict[tuple[int, str], float]:
+    """Build seconds (first call minus a steady one) of the long model per (lines, mode)."""
+    x, w = workloads.long_model_args()
+    tangents = (x * 0 + 1.0, w * 0)
+    found = {}
+    for lines in LONG_LINES:
+        model = workloads.load_long_model(lines)
+        calls = {"grad": lambda m=model: s2sad.grad(m, argnums=(0, 1))(x, w),
+                 "value_and_grad": lambda m=model: s2sad.value_and_grad(m, argnums=(0, 1))(x, w),
+                 "jvp": lambda m=model: s2sad.jvp(m, (x, w), tangents)}
+        for mode in LONG_MODES:
+            s2sad.cache.clear()
+            start = time.perf_counter()
+            calls[mode]()
+            first = time.perf_counter() - start
+            steady = min(timeit.Timer(calls[mode]).repeat(repeat=3, number=1))
+            found[(lines, mode)] = first - steady
+            print(f"  long model, {lines} lines, {mode}: {found[(lines, mode)]:.3f} s", file=sys.stderr)
+    return found
 
 
-def report(title: str, rows: list[tuple[str, float]]) -> None:
-    base = dict(rows).get("hand-written gradient")
-    print(f"\n{title}")
-    for name, seconds in rows:
-        ratio = f"{seconds / base:8.2f}x" if base else ""
-        print(f"  {name:34s} {seconds * 1e6:12.1f} us {ratio}")
+# ------------------------------------------------------------------ main
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats")
-    repeat = 3 if parser.parse_args().quick else 7
-    report("1000-step scalar loop, d/dx (ratio to hand-written)", scalar_loop(repeat))
-    report("two-layer network, batch 256, gradient of three parameters", mlp(repeat))
-    report("compile time", compile_time())
+    parser.add_argument("--quick", action="store_true", help="fewer repeats (sizes stay as stated)")
+    parser.add_argument("--only", help="comma-separated workload names: " + ",".join(workloads.BY_NAME))
+    parser.add_argument("--no-peers", action="store_true", help="time no peers")
+    parser.add_argument("--write", action="store_true", help="update docs/performance.md, its PNG and the README")
+    options = parser.parse_args(argv)
+    settings = Settings(repeats=3 if options.quick else 7, target=0.02 if options.quick else 0.05,
+                        peers=not options.no_peers)
+    chosen = _chosen(options.only)
+    results = []
+    for work in chosen:
+        print(f"measuring {work.name} ...", file=sys.stderr)
+        results.append(measure(work, settings))
+        if results[-1].failure:
+            print(f"\n!!! MISMATCH: s2sad's gradient of {work.name} is wrong or failed; not timed:\n"
+                  f"{results[-1].failure}\n", file=sys.stderr)
+    overhead = call_overhead(settings)
+    long_builds = long_model_builds(settings) if options.only is None else {}
+    text = report.markdown(results, overhead, long_builds, settings.repeats, options.quick)
+    print(text)
+    if options.write:
+        report.write(text, results)
+    failed = [r.work.name for r in results if r.failure]
+    if failed:
+        print(f"\n!!! s2sad gradient mismatch or failure on: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _chosen(only: str | None) -> list[workloads.Workload]:
+    if only is None:
+        return list(workloads.WORKLOADS)
+    unknown = [n for n in only.split(",") if n not in workloads.BY_NAME]
+    if unknown:
+        raise SystemExit(f"unknown workload {', '.join(unknown)}; known: {', '.join(workloads.BY_NAME)}")
+    return [workloads.BY_NAME[n] for n in only.split(",")]
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""The benchmark workloads (benchmarks/workloads.py) at tiny sizes: s2sad's gradient equals the
+hand-written one to 1e-12, and each hand-written gradient agrees with central differences.
+
+The benchmark runner refuses to time a gradient that differs; these checks keep the workloads
+themselves honest in CI at a cost of a second or two. No timings are asserted anywhere.
+"""
+
+import importlib.util
+import sys
+
+import numpy as np
+import pytest
+
+import s2sad
+from tests.conftest import ROOT
+
+_spec = importlib.util.spec_from_file_location("bench_workloads", ROOT / "benchmarks" / "workloads.py")
+workloads = sys.modules["bench_workloads"] = importlib.util.module_from_spec(_spec)  # dataclasses look it up
+_spec.loader.exec_module(workloads)
+
+NAMES = [w.name for w in workloads.WORKLOADS]
+
+
+def _positions(argnums) -> tuple[int, ...]:
+    return (argnums,) if isinstance(argnums, int) else tuple(argnums)
+
+
+def _direction(rng: np.random.Generator, value):
+    if isinstance(value, dict):
+        return {key: _direction(rng, item) for key, item in value.items()}
+    if isinstance(value, float):
+        return float(rng.standard_normal())
+    return rng.standard_normal(np.shape(value))
+
+
+def _moved(value, direction, step: float):
+    if isinstance(value, dict):
+        return {key: _moved(value[key], direction[key], step) for key in value}
+    return value + step * direction
+
+
+def _dot(grad, direction) -> float:
+    return sum(float(np.sum(g * d)) for g, d in zip(workloads.leaves(grad), workloads.leaves(direction)))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_s2sad_gradient_equals_the_hand_written_one(name):
+    work = workloads.BY_NAME[name]
+    args = work.args(small=True)
+    got = s2sad.grad(work.primal, argnums=work.argnums)(*args)
+    workloads.assert_same_gradient(got, work.grad(*args), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_hand_written_gradient_matches_central_differences(name):
+    work = workloads.BY_NAME[name]
+    args = work.args(small=True)
+    positions = _positions(work.argnums)
+    rng = np.random.default_rng(11)
+    directions = {p: _direction(rng, args[p]) for p in positions}
+    step = 1e-6
+
+    def along(sign: float) -> float:
+        moved = [_moved(a, directions[i], sign * step) if i in directions else a for i, a in enumerate(args)]
+        return float(work.primal(*moved))
+
+    difference = (along(1.0) - along(-1.0)) / (2 * step)
+    grad = work.grad(*args)
+    grads = (grad,) if isinstance(work.argnums, int) else grad
+    exact = sum(_dot(g, directions[p]) for g, p in zip(grads, positions))
+    assert abs(exact) > 1e-3  # a direction the function really changes along
+    assert difference == pytest.approx(exact, rel=1e-6)
+
+
+def test_the_gradient_differs_where_the_hand_written_one_is_wrong():
+    """The comparison the runner relies on catches a gradient off by one part in 1e9."""
+    work = workloads.BY_NAME["rosenbrock"]
+    (x,) = work.args(small=True)
+    wrong = work.grad(x) * (1 + 1e-9)
+    with pytest.raises(AssertionError):
+        workloads.assert_same_gradient(wrong, work.grad(x))
+
+
+def test_long_model_is_n_lines_of_seven_ops_and_its_modes_agree():
+    source = workloads.long_model_source(12)
+    body = [line for line in source.splitlines() if line.startswith("    h") and " = np." in line]
+    assert len(body) == 12 and all(line.count("*") + line.count("+") + line.count("np.") == 7 for line in body)
+    model = workloads.load_long_model(12)
+    x, w = workloads.long_model_args()
+    gx, gw = s2sad.grad(model, argnums=(0, 1))(x, w)
+    tx, tw = np.random.default_rng(12).standard_normal(x.shape), np.zeros_like(w)
+    value, tangent = s2sad.jvp(model, (x, w), (tx, tw))
+    assert value == pytest.approx(model(x, w), rel=1e-14)
+    assert tangent == pytest.approx(float(np.dot(gx, tx)), rel=1e-12)
+    assert gw.shape == (7,) and np.all(np.isfinite(gw))
