@@ -42,8 +42,6 @@ import report  # noqa: E402
 import workloads  # noqa: E402
 
 import s2sad  # noqa: E402
-from s2sad import api  # noqa: E402
-from s2sad.core.targets import trailing_kinds  # noqa: E402
 
 LONG_LINES = (100, 200, 400)
 LONG_MODES = ("grad", "value_and_grad", "jvp")
@@ -179,8 +177,7 @@ def call_overhead(settings: Settings) -> list[tuple[str, float, float]]:
     for title, primal, argnums, args in cases:
         derivative = s2sad.grad(primal, argnums=argnums)
         derivative(*args)
-        kinds = tuple(map(api._kind, args)) + trailing_kinds(derivative.target, len(args), {})
-        generated = derivative.built(kinds).fun
+        generated = derivative.built_for(args, {}).fun
         workloads.assert_same_gradient(generated(*args), derivative(*args), rtol=0.0)
         best = interleaved({"object": lambda d=derivative, a=args: d(*a),
                             "generated": lambda g=generated, a=args: g(*a)}, settings)

@@ -20,15 +20,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 import workloads  # noqa: E402
 
 import s2sad  # noqa: E402
-from s2sad import api  # noqa: E402
-from s2sad.core.targets import trailing_kinds  # noqa: E402
 
 
 def called_source(derivative, args: tuple) -> str:
-    """The code `derivative(*args)` runs (specialised to the arguments' kinds)."""
-    derivative(*args)
-    kinds = tuple(map(api._kind, args)) + trailing_kinds(derivative.target, len(args), {})
-    return derivative.built(kinds).source
+    """The code `derivative(*args)` runs (specialised to the arguments' kinds and shapes)."""
+    return derivative.source_for(*args)
 
 
 def main(names: list[str]) -> None:

@@ -256,6 +256,13 @@ class Transformed:
             built = self._by_kinds[(kinds, shapes)] = cache.get(self.target, request)
         return built
 
+    def source_for(self, *args, **kwargs) -> str:
+        """The code a call with these arguments runs (specialised to their kinds and shapes)."""
+        if self._shapes is not None:
+            shape, kwargs = call_shape(self.target, args, kwargs)
+            return self.for_shape(shape).source_for(*args, **kwargs)
+        return self.built_for(self._args(args, kwargs), kwargs).source
+
     def built_for(self, args: tuple, kwargs: dict) -> Built:
         """The code a call with `args` (`self` first for a bound method) and `kwargs` runs."""
         kinds = tuple(map(_kind, args)) + trailing_kinds(self.target, len(args), kwargs)
@@ -542,11 +549,21 @@ def _describe(value: object) -> str:
     return f"a {type(value).__name__} of shape {np.shape(value)}"
 
 
-def show(fun: Callable, *, mode: str = REVERSE, argnums: Argnums = 0, optimize: bool = True) -> str:
-    """The generated source of `fun`'s derivative: `mode="reverse"` (grad) or `"forward"` (jvp)."""
+def show(fun: Callable, *, mode: str = REVERSE, argnums: Argnums = 0, optimize: bool = True,
+         args: Sequence | None = None) -> str:
+    """The generated source of `fun`'s derivative: `mode="reverse"` (grad) or `"forward"` (jvp).
+    With example `args` (a tuple of arguments for `fun`; for "forward", the primals), the code a
+    call with such arguments runs: specialised to their kinds and to the shapes of their arrays.
+    Without, the code for floats or arrays of any shapes."""
     if mode not in DIRECTIONS:
         raise ValueError(f"show: mode must be 'reverse' or 'forward', not {mode!r}")
-    return Transformed(fun, DIRECTIONS[mode], argnums, optimize).source
+    transformed = Transformed(fun, DIRECTIONS[mode], argnums, optimize)
+    if args is None:
+        return transformed.source
+    args = tuple(args)
+    if mode != REVERSE:  # the forward-mode code takes the tangents after the primals
+        args += tuple(args[i] for i in transformed._positions)
+    return transformed.source_for(*args)
 
 
 register_face({GRAD: grad, VALUE_AND_GRAD: value_and_grad, JVP: jvp}, Transformed)

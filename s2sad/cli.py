@@ -83,12 +83,43 @@ def _kinds(text: str | None, fun: object) -> tuple | None:
     return kinds
 
 
-def render(fun: object, mode: str, argnums, stage: str, optimize: bool, kinds: tuple | None = None) -> str:
+def _shapes(text: str | None, fun: object) -> tuple[tuple, tuple] | None:
+    """`--shapes 32x8,10,scalar,-`: per parameter, an array's shape (`()` for a 0-d array), a
+    float (`scalar`), an array of any shape (`array`) or anything (`-`); the kinds and shapes."""
+    if text is None:
+        return None
+    tokens = [t.strip() for t in text.split(",")]
+    params = params_of(fun)
+    if len(tokens) != len(params):
+        raise TargetError(f"--shapes gives {len(tokens)} entries but {getattr(fun, '__qualname__', fun)} takes "
+                          f"{len(params)} parameters {params}")
+    kinds, shapes = zip(*map(_shape_token, tokens))
+    return kinds, shapes
+
+
+def _shape_token(token: str) -> tuple[str | None, tuple | None]:
+    if token in ("-", "scalar", "array"):
+        return {"-": None}.get(token, token), None
+    if token == "()":
+        return "array", ()
+    dims = token.split("x")
+    if not all(d.isdigit() for d in dims):
+        raise TargetError(f"--shapes takes a shape such as 32x8, or scalar, array or -, not {token!r}")
+    return "array", tuple(int(d) for d in dims)
+
+
+def render(fun: object, mode: str, argnums, stage: str, optimize: bool, kinds: tuple | None = None,
+           shapes: tuple | None = None) -> str:
     """The text `s2sad show` prints. `kinds` ("scalar"/"array" per parameter) specialises the
-    code the way a call with such arguments would; None shows the code for numeric arguments of any
+    code the way a call with such arguments would, `shapes` (an array's shape or None per
+    parameter) further to those shapes; None shows the code for numeric arguments of any
     shapes (what `.source` shows)."""
     transformed = Transformed(fun, DIRECTIONS[mode], argnums, optimize)
-    built = transformed.built(kinds or transformed.numeric_kinds())
+    kinds = kinds or transformed.numeric_kinds()
+    if shapes is not None and mode != REVERSE:  # the forward-mode code takes tangents too
+        kinds += tuple(kinds[i] for i in transformed._positions)
+        shapes += tuple(shapes[i] for i in transformed._positions)
+    built = transformed.built(kinds, shapes if shapes is not None and any(s is not None for s in shapes) else None)
     if stage == "ir":
         return printer.format_function(built.primal)
     if stage == "activity":
@@ -121,6 +152,10 @@ def parser() -> argparse.ArgumentParser:
     show.add_argument("--kinds", default=None,
                       help="scalar or array per parameter, comma separated (e.g. scalar,array): show the code "
                            "specialised to such arguments; by default, the code for floats or arrays of any shapes")
+    show.add_argument("--shapes", default=None,
+                      help="per parameter, comma separated: an array's shape (32x8), scalar, array or - "
+                           "(anything): show the code specialised to arguments of these shapes, "
+                           "as a call with them runs it")
     show.add_argument("--no-optimize", action="store_true", help="show the code before optimization")
     show.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     return top
@@ -130,8 +165,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         fun = load_target(args.target)
-        kinds = _kinds(args.kinds, fun)
-        text = render(fun, args.mode, _argnums(args.argnums), args.stage, not args.no_optimize, kinds)
+        kinds, shapes = _kinds(args.kinds, fun), None
+        given = _shapes(args.shapes, fun)
+        if given is not None:
+            if kinds is not None:
+                raise TargetError("give --kinds or --shapes, not both (--shapes says the kinds too)")
+            kinds, shapes = given
+        text = render(fun, args.mode, _argnums(args.argnums), args.stage, not args.no_optimize, kinds, shapes)
     except S2SADError as err:
         print(f"s2sad: error: {_one_line(err)}", file=sys.stderr)
         return 1

@@ -20,6 +20,7 @@ from s2sad.analyses.shifts import cancelling_shifts
 from s2sad.back.compile import compile_functions
 from s2sad.back.emit import emit_module
 from s2sad.back.optimize import optimize as run_optimizer
+from s2sad.back.specialise import fold_known_shapes
 from s2sad.core import ir
 from s2sad.core.modes import GRAD, JVP, VALUE_AND_GRAD, VJP
 from s2sad.core.naming import Namer
@@ -137,6 +138,8 @@ def transform(primal: ir.Function, request: Request, namer: Namer, derive: Deriv
     if request.has_aux:
         primal = pair_output(primal, namer)
     primal = sequence_ops(primal, namer)
+    if request.shapes is not None:
+        primal = fold_known_shapes(primal, shapes.initial(primal.params, request.kinds, request.shapes))
     activity = analyse(primal, list(request.wrt))
     primal, rewritten = methods_as_values(primal, activity.is_active, namer)
     shifts = frozenset(cancelling_shifts(primal)) - set(request.wrt)

@@ -24,6 +24,7 @@ from s2sad.rules.registry import facts, lookup
 
 SCALAR = "()"
 _MATMULS = (operator.matmul, np.matmul, np.dot)
+_CREATIONS = (np.zeros, np.ones, np.empty, np.full)
 _REDUCTIONS = (np.sum, np.mean, np.max, np.min, np.amax, np.amin, np.prod, np.std, np.var)
 """Reductions whose result has the shape of `np.sum`'s with the same `axis` and `keepdims`."""
 _BOTTOM = object()
@@ -68,16 +69,20 @@ def classes(fn: ir.Function, start: dict[str, str | None]) -> dict[str, str | No
         table[name] = None
     assigns = [s for s in ir.walk(fn.body) if isinstance(s, Assign)]
     counted = {s.target.name for s in assigns if _counts_integers(s.value)}
+    integers = set()
     for s in ir.walk(fn.body):
         if isinstance(s, ir.For):
             scalar = isinstance(s.iter, Var) and s.iter.name in counted
             table[s.target.name] = _join(table.get(s.target.name, _BOTTOM), SCALAR if scalar else None)
+            if scalar:
+                integers.add(s.target.name)
+    integers -= {s.target.name for s in assigns}  # only the loops bind them
     changed = True
     while changed:
         changed = False
         for stmt in assigns:
             old = table.get(stmt.target.name, _BOTTOM)
-            new = _join(old, _class_of(stmt.value, table))
+            new = _join(old, _class_of(stmt.value, table, integers))
             if new != old:
                 table[stmt.target.name] = new
                 changed = True
@@ -128,15 +133,15 @@ def atom_class(atom: ir.Atom, table: dict) -> object:
     return None
 
 
-def _class_of(value: ir.Expr, table: dict) -> object:
+def _class_of(value: ir.Expr, table: dict, integers: set[str] = frozenset()) -> object:
     if isinstance(value, (Var, Const, Ref)):
         cls = atom_class(value, table)
         return None if isinstance(cls, Fields) else cls  # a second name for the dict: unknown
-    cls = _call_class(value, table)
+    cls = _call_class(value, table, integers)
     return None if isinstance(cls, Fields) else cls
 
 
-def _call_class(value: ir.Expr, table: dict) -> object:
+def _call_class(value: ir.Expr, table: dict, integers: set[str]) -> object:
     if isinstance(value, Pack):
         return None
     op = value.op.value
@@ -153,8 +158,13 @@ def _call_class(value: ir.Expr, table: dict) -> object:
         return _reduced(value, table)
     if op in _MATMULS and len(value.args) == 2 and not value.kwargs:
         return _matmul(*(atom_class(a, table) for a in value.args))
+    if op in _CREATIONS and value.args and isinstance(value.args[0], Const):
+        return _shape_value(value.args[0].value)
     if op is builtins.getattr and value.args[1] == Const("T") and _concrete(atom_class(value.args[0], table)):
         return atom_class(value.args[0], table)[::-1]
+    if op is operator.getitem and isinstance(value.args[1], Var) and value.args[1].name in integers:
+        container = atom_class(value.args[0], table)  # `x[i]`, i counting a loop over a range
+        return (container[1:] or SCALAR) if _concrete(container) and container else None
     if op is operator.getitem and isinstance(value.args[1], Const):
         container = atom_class(value.args[0], table)
         if isinstance(container, Fields):
@@ -183,6 +193,15 @@ def _broadcast(parts: list[object]) -> object:
             return np.broadcast_shapes(*arrays)
         except ValueError:
             return None  # NumPy raises when the code runs
+    return None
+
+
+def _shape_value(value: object) -> tuple | None:
+    """A shape given to `np.zeros` and the like: an int or a tuple of ints (None otherwise)."""
+    if type(value) is int:
+        return (value,)
+    if isinstance(value, tuple) and all(type(n) is int for n in value):
+        return value
     return None
 
 

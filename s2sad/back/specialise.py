@@ -24,7 +24,7 @@ import numpy as np
 from s2sad import runtime
 from s2sad.analyses import shapes
 from s2sad.analyses.complexes import may_be_complex
-from s2sad.core import ir
+from s2sad.core import ir, printer
 from s2sad.core.ir import Assign, Call, Const, Var
 from s2sad.core.naming import Namer, numpy_ref, runtime_ref
 from s2sad.core.syntax import operator_ref
@@ -45,6 +45,89 @@ def specialise(fn: ir.Function, table: dict, namer: Namer | None) -> list[ir.Stm
     if namer is not None:
         body = _build_dicts(body, facts_, namer)
     return body
+
+
+def fold_known_shapes(fn: ir.Function, start: dict) -> ir.Function:
+    """The primal with what the argument shapes decide written as constants: `np.shape(x)`,
+    `x.shape` and `len(x)` of an array of known shape, items of constant tuples, tuples of
+    constants, and names bound once to a constant at the top of the function, read after it.
+    Repeated until nothing changes (a shape made constant may decide another)."""
+    while True:
+        table = shapes.classes(fn, start)
+        body = _fold_block(fn.body, table)
+        body = _constants_forward(body)
+        if printer_equal(body, fn.body):
+            return fn
+        fn = ir.Function(fn.name, fn.params, body, fn.filename, fn.firstline, fn.lines, fn.temps, fn.defaults)
+
+
+def printer_equal(a: list[ir.Stmt], b: list[ir.Stmt]) -> bool:
+    return [printer.format_stmt(s) for s in a] == [printer.format_stmt(s) for s in b]
+
+
+def _fold_block(body: list[ir.Stmt], table: dict) -> list[ir.Stmt]:
+    out: list[ir.Stmt] = []
+    for stmt in body:
+        if isinstance(stmt, Assign):
+            folded = _fold_shape(stmt.value, table)
+            stmt = stmt if folded is None else Assign(stmt.target, folded, stmt.line)
+        out.append(ir.rebuild(stmt, lambda block: _fold_block(block, table)))
+    return out
+
+
+def _fold_shape(value: ir.Expr, table: dict) -> Const | None:
+    if isinstance(value, ir.Pack):
+        return Const(tuple(a.value for a in value.items)) if all(isinstance(a, Const) for a in value.items) else None
+    if not isinstance(value, Call) or value.kwargs:
+        return None
+    op, args = value.op.value, value.args
+    shape = shapes.atom_class(args[0], table) if args else None
+    if isinstance(shape, tuple):
+        if op is np.shape and len(args) == 1 or op is getattr and args[1:] == (Const("shape"),):
+            return Const(shape)
+        if op is len and len(args) == 1 and shape:
+            return Const(shape[0])
+    if op is operator.getitem and all(isinstance(a, Const) for a in args) and isinstance(args[0].value, tuple) and (
+            type(args[1].value) is int and -len(args[0].value) <= args[1].value < len(args[0].value)):
+        return Const(args[0].value[args[1].value])
+    return None
+
+
+def _constants_forward(body: list[ir.Stmt]) -> list[ir.Stmt]:
+    """Names bound once, by a top-level statement, to a constant: read as the constant in the
+    statements after it."""
+    counts: dict[str, int] = {}
+    for stmt in ir.walk(body):
+        for name in ir.writes(stmt):
+            counts[name] = counts.get(name, 0) + 1
+    out: list[ir.Stmt] = []
+    known: dict[str, ir.Atom] = {}
+    for stmt in body:
+        stmt = _substitute_deep(stmt, known) if known else stmt
+        if isinstance(stmt, Assign) and isinstance(stmt.value, Const) and counts[stmt.target.name] == 1:
+            known[stmt.target.name] = stmt.value
+        out.append(stmt)
+    return out
+
+
+def _substitute_deep(stmt: ir.Stmt, known: dict[str, ir.Atom]) -> ir.Stmt:
+    if isinstance(stmt, ir.COMPOUND):
+        test = {k: _swap(getattr(stmt, k), known) for k in ("test", "iter") if hasattr(stmt, k)}
+        stmt = ir.rebuild(stmt, lambda block: [_substitute_deep(s, known) for s in block])
+        for k, v in test.items():
+            setattr(stmt, k, v)
+        return stmt
+    if isinstance(stmt, Assign) and isinstance(stmt.value, Call):
+        call = stmt.value
+        return Assign(stmt.target, Call(call.op, tuple(_swap(a, known) for a in call.args),
+                                        tuple((k, _swap(a, known)) for k, a in call.kwargs)), stmt.line)
+    if isinstance(stmt, Assign) and isinstance(stmt.value, ir.Pack):
+        return Assign(stmt.target, ir.Pack(tuple(_swap(a, known) for a in stmt.value.items)), stmt.line)
+    return stmt
+
+
+def _swap(atom: object, known: dict[str, ir.Atom]) -> object:
+    return known.get(atom.name, atom) if isinstance(atom, Var) else atom
 
 
 class _Facts:
@@ -116,7 +199,10 @@ def _no_axis(value: Call) -> bool:
 def _rewrite_block(body: list[ir.Stmt], facts_: _Facts, namer: Namer | None) -> list[ir.Stmt]:
     out: list[ir.Stmt] = []
     for stmt in body:
-        if isinstance(stmt, Assign) and isinstance(stmt.value, Call):
+        if isinstance(stmt, Assign) and isinstance(stmt.value, ir.Pack) and all(
+                isinstance(a, Const) for a in stmt.value.items):
+            out.append(Assign(stmt.target, Const(tuple(a.value for a in stmt.value.items)), stmt.line))
+        elif isinstance(stmt, Assign) and isinstance(stmt.value, Call):
             out += _rewrite(stmt, facts_, namer)
         else:
             out.append(ir.rebuild(stmt, lambda block: _rewrite_block(block, facts_, namer)))
@@ -126,6 +212,11 @@ def _rewrite_block(body: list[ir.Stmt], facts_: _Facts, namer: Namer | None) -> 
 def _rewrite(stmt: Assign, facts_: _Facts, namer: Namer | None) -> list[ir.Stmt]:
     call, line = stmt.value, stmt.line
     op = call.op.value
+    if op is np.shape and len(call.args) == 1 and isinstance(facts_.shape(call.args[0]), tuple):
+        return [Assign(stmt.target, Const(facts_.shape(call.args[0])), line)]
+    if op is operator.getitem and all(isinstance(a, Const) for a in call.args) and isinstance(
+            call.args[0].value, tuple) and type(call.args[1].value) is int and not call.kwargs:
+        return [Assign(stmt.target, Const(call.args[0].value[call.args[1].value]), line)]
     if op is runtime.seed and facts_.one_number(call.args[0]):
         return [Assign(stmt.target, Const(1.0), line)]
     if op in _ARITHMETIC and namer is not None:
