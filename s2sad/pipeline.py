@@ -33,6 +33,7 @@ from s2sad.transforms import forward, reverse
 from s2sad.transforms.base import Derive, Request, Transform, TransformContext, deriving
 from s2sad.transforms.calls import methods_as_values
 from s2sad.transforms.derivs import container_names, sequence_ops
+from s2sad.transforms.hoist import hoist_invariants
 from s2sad.transforms.split import split
 
 __all__ = ["TRANSFORMS", "Built", "Request", "build"]
@@ -138,8 +139,11 @@ def transform(primal: ir.Function, request: Request, namer: Namer, derive: Deriv
     if request.has_aux:
         primal = pair_output(primal, namer)
     primal = sequence_ops(primal, namer)
+    start = shapes.initial(primal.params, request.kinds, request.shapes)
     if request.shapes is not None:
-        primal = fold_known_shapes(primal, shapes.initial(primal.params, request.kinds, request.shapes))
+        primal = fold_known_shapes(primal, start)
+    if request.kinds is not None:
+        primal = hoist_invariants(primal, start)
     activity = analyse(primal, list(request.wrt))
     primal, rewritten = methods_as_values(primal, activity.is_active, namer)
     shifts = frozenset(cancelling_shifts(primal)) - set(request.wrt)

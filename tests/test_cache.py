@@ -57,16 +57,18 @@ def test_the_cache_key_includes_mode_and_argnums(fresh_cache):
     assert count(lambda: s2sad.grad(wave)(1.0)) == 0
 
 
-def test_one_specialisation_per_argument_kind(fresh_cache):
+def test_one_specialisation_per_argument_kind_and_shape(fresh_cache):
     dw = s2sad.grad(wave)
     before = builds()
     dw(0.5)
     dw(np.ones(3))
     assert builds() == before + 2
     dw(1.5)
-    dw(np.ones((2, 2)))
+    dw(np.ones(3) * 2)
     dw(np.float64(2.0))
     assert builds() == before + 2
+    dw(np.ones((2, 2)))  # another shape: code of its own
+    assert builds() == before + 3
     scalar, array = dw.built(("scalar",)).source, dw.built(("array",)).source
     assert scalar != array
     assert "unreduce" not in scalar and "unreduce" in array

@@ -24,8 +24,11 @@ from s2sad.rules.registry import facts, lookup
 
 SCALAR = "()"
 _MATMULS = (operator.matmul, np.matmul, np.dot)
+_LIKES = (np.zeros_like, np.ones_like, np.empty_like)
+_COUNTS = (runtime.reduced_size, builtins.len, np.size, np.ndim)
+"""Ops that return one integer."""
 _CREATIONS = (np.zeros, np.ones, np.empty, np.full)
-_REDUCTIONS = (np.sum, np.mean, np.max, np.min, np.amax, np.amin, np.prod, np.std, np.var)
+REDUCTIONS = (np.sum, np.mean, np.max, np.min, np.amax, np.amin, np.prod, np.std, np.var)
 """Reductions whose result has the shape of `np.sum`'s with the same `axis` and `keepdims`."""
 _BOTTOM = object()
 
@@ -148,13 +151,15 @@ def _call_class(value: ir.Expr, table: dict, integers: set[str]) -> object:
     known = facts(op)
     if known.same_shape_as is not None:
         return atom_class(value.args[known.same_shape_as], table) if len(value.args) > known.same_shape_as else None
-    if op is runtime.seed:
+    if op in _LIKES and len(value.args) == 1 and not value.kwargs:
+        return atom_class(value.args[0], table)
+    if op is runtime.seed or op in _COUNTS:
         return SCALAR
     if op is runtime.tape_pop:
         return _BOTTOM  # an earlier value of the same variable: no new information
     if known.reduction and len(value.args) == 1 and not value.kwargs:
         return SCALAR
-    if known.reduction or op in _REDUCTIONS:
+    if known.reduction or op in REDUCTIONS:
         return _reduced(value, table)
     if op in _MATMULS and len(value.args) == 2 and not value.kwargs:
         return _matmul(*(atom_class(a, table) for a in value.args))

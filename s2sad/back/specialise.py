@@ -18,6 +18,7 @@ is answered early); code built for unknown shapes is left as it is.
 from __future__ import annotations
 
 import operator
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -29,7 +30,7 @@ from s2sad.core.ir import Assign, Call, Const, Var
 from s2sad.core.naming import Namer, numpy_ref, runtime_ref
 from s2sad.core.syntax import operator_ref
 from s2sad.front.lower_expr import getattr_ref, getitem_ref
-from s2sad.rules.registry import facts
+from s2sad.rules.registry import facts, lookup
 
 _ARITHMETIC = (operator.neg, operator.pos, operator.add, operator.sub, operator.mul, operator.truediv)
 
@@ -150,23 +151,30 @@ class _Facts:
     def shape(self, atom: ir.Atom) -> object:
         return shapes.atom_class(atom, self.table)
 
-    def filled(self, atom: ir.Atom) -> tuple[ir.Atom, ir.Atom] | None:
-        """`(g, x)` where `atom` is `unreduce(g, ...)` over an `x` of known shape and is what
-        broadcasting `g` to that shape gives: a number `g` (any axes: every entry is `g`), or a
-        `g` whose reduced axes were kept (`keepdims=True`)."""
+    def filled(self, atom: ir.Atom) -> _Filled | None:
+        """Where `atom` is `unreduce(g, x, ...)`, the adjoint of a reduction, over an `x` of known
+        shape, and broadcasting `g` itself gives it: `g` a number, or `g` with the reduced axes
+        kept (`keepdims=True`) or leading."""
         value = self.defs.get(atom.name) if isinstance(atom, Var) else None
         if not (isinstance(value, Call) and value.op.value is runtime.unreduce and not value.kwargs):
             return None
         g, like, *options = value.args
-        if not isinstance(self.shape(like), tuple) or not all(isinstance(o, Const) for o in options):
+        want = self.shape(like)
+        if not isinstance(want, tuple) or not all(isinstance(o, Const) for o in options):
             return None
         inner = self.filled(g)
-        if inner is not None and self.one_number(inner[0]):
-            return inner[0], like  # the number spread over an array, then over a larger one
+        if inner is not None and self.one_number(inner.g):
+            return _Filled(inner.g, like, ())  # a number spread over an array, then over a larger one
         if self.one_number(g):
-            return g, like
-        keepdims = len(options) > 1 and options[1].value is True
-        return (g, like) if keepdims and _broadcasts_to(self.shape(g), self.shape(like)) else None
+            return _Filled(g, like, ())
+        axis, keepdims = (tuple(o.value for o in options) + (None, False))[:2]
+        if not keepdims and axis is not None and _leading(axis, len(want)) is None:
+            return None  # the reduced axes are not leading: `g` needs them put back first
+        return _Filled(g, like, tuple(options)) if _broadcasts_to(self.shape(g), want) else None
+
+    def elementwise(self, op: object) -> bool:
+        rule = lookup(op)
+        return op in _ARITHMETIC or rule is not None and rule.shape == "elementwise" and not rule.nondiff
 
     def one_number(self, atom: ir.Atom, depth: int = 0) -> bool:
         """Known to be one number: a NumPy reduction of an array of known shape, or arithmetic on
@@ -177,10 +185,10 @@ class _Facts:
         if not isinstance(value, Call) or depth > 20 or value.kwargs and not _no_axis(value):
             return False
         op = value.op.value
-        if op in _ARITHMETIC:
+        if self.elementwise(op) and not value.kwargs:
             return all(self.one_number(a, depth + 1) for a in value.args)
-        return (facts(op).reduction and len(value.args) == 1 and getattr(op, "__module__", "") == "numpy"
-                and isinstance(self.shape(value.args[0]), tuple))
+        return ((facts(op).reduction or op in shapes.REDUCTIONS) and len(value.args) == 1
+                and getattr(op, "__module__", "") == "numpy" and isinstance(self.shape(value.args[0]), tuple))
 
 
 def _broadcasts_to(have: object, want: object) -> bool:
@@ -219,7 +227,7 @@ def _rewrite(stmt: Assign, facts_: _Facts, namer: Namer | None) -> list[ir.Stmt]
         return [Assign(stmt.target, Const(call.args[0].value[call.args[1].value]), line)]
     if op is runtime.seed and facts_.one_number(call.args[0]):
         return [Assign(stmt.target, Const(1.0), line)]
-    if op in _ARITHMETIC and namer is not None:
+    if facts_.elementwise(op) and namer is not None:
         spread = _spread(stmt, facts_, namer)
         if spread is not None:
             return spread
@@ -244,25 +252,45 @@ def _rewrite(stmt: Assign, facts_: _Facts, namer: Namer | None) -> list[ir.Stmt]
     return [stmt]
 
 
+@dataclass(frozen=True)
+class _Filled:
+    """`unreduce(g, like, *options)` where broadcasting `g` to `like`'s shape gives the same."""
+
+    g: ir.Atom
+    like: ir.Atom
+    options: tuple
+
+
+def _leading(axis: object, ndim: int) -> tuple | None:
+    """The reduced axes, if they are the leading ones (0, 1, ...); None otherwise."""
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    if not all(type(a) is int and -ndim <= a < ndim for a in axes):
+        return None
+    axes = tuple(sorted(a % ndim for a in axes))
+    return axes if axes == tuple(range(len(axes))) else None
+
+
 def _spread(stmt: Assign, facts_: _Facts, namer: Namer) -> list[ir.Stmt] | None:
-    """Arithmetic on `unreduce(g, x)`, the adjoint of a full reduction: an array of `x`'s shape
-    filled with one number `g`. With an operand of `x`'s shape, `g` itself broadcasts to the
-    same values; with numbers only, the arithmetic is done on `g` and the result filled in."""
+    """Elementwise arithmetic on the adjoint of a reduction, `unreduce(g, x)`: an array of `x`'s
+    shape that broadcasting `g` gives (see `_Facts.filled`). With an operand of `x`'s shape, `g`
+    itself broadcasts to the same values; with numbers only, the arithmetic is done on `g` and
+    the result spread as before."""
     call, line = stmt.value, stmt.line
     filled = [facts_.filled(a) for a in call.args]
-    if not any(filled):
+    found = {f for f in filled if f is not None}
+    if not found or call.kwargs:
         return None
-    if all(facts_.one_number(a if f is None else f[0]) for f, a in zip(filled, call.args)):
-        like = next(f for f in filled if f is not None)[1]
-        number = Var(namer.temp())
-        args = tuple(a if f is None else f[0] for f, a in zip(filled, call.args))
-        return [Assign(number, Call(call.op, args), line),
-                Assign(stmt.target, Call(runtime_ref("unreduce"), (number, like)), line)]
+    if len(found) == 1 and all(f is not None or facts_.one_number(a) for f, a in zip(filled, call.args)):
+        spread = found.pop()
+        inner = Var(namer.temp())
+        args = tuple(a if f is None else f.g for f, a in zip(filled, call.args))
+        return [Assign(inner, Call(call.op, args), line),
+                Assign(stmt.target, Call(runtime_ref("unreduce"), (inner, spread.like, *spread.options)), line)]
     shape = facts_.shape(stmt.target)
     for i, f in enumerate(filled):
         others = call.args[:i] + call.args[i + 1:]
-        if f is not None and any(facts_.shape(a) == shape == facts_.shape(f[1]) for a in others):
-            args = call.args[:i] + (f[0],) + call.args[i + 1:]
+        if f is not None and any(facts_.shape(a) == shape == facts_.shape(f.like) for a in others):
+            args = call.args[:i] + (f.g,) + call.args[i + 1:]
             return [Assign(stmt.target, Call(call.op, args), line)]
     return None
 
