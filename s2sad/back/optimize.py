@@ -4,11 +4,13 @@ repeated until the IR stops changing.
 
 from __future__ import annotations
 
+import bisect
 import operator
 from collections import Counter
 
 from s2sad import runtime
 from s2sad.analyses import shapes
+from s2sad.analyses.complexes import may_be_complex
 from s2sad.back.specialise import specialise
 from s2sad.core import ir, printer
 from s2sad.core.ir import Assign, Call, Const, Pack, Var
@@ -20,18 +22,31 @@ def optimize(fn: ir.Function, start: dict[str, str | None] | None = None, namer=
     """`start`, the shape class of each parameter (see `shapes`), lets shape-only helpers go;
     `namer` (for temporaries) lets a helper with constant arguments become plain arithmetic."""
     before = None
-    while before != (text := printer.format_function(fn)):
-        before = text
+    complexes = may_be_complex(fn)  # optimizing makes no complex values
+    while not _same_body(before, fn.body):
+        before = fn.body
         fn = ir.Function(fn.name, fn.params, fn.body, fn.filename, fn.firstline, fn.lines, fn.temps, fn.defaults)
         table = shapes.classes(fn, start or {})
         fn.body = shapes.simplify_block(fn.body, table)
-        fn.body = specialise(fn, table, namer)
+        fn.body = specialise(fn, table, namer, complexes)
         fn.body = _fold(fn.body, namer, ir.written_into(fn.body))
         fn.body = _propagate_copies(fn)
+        temps = namer.temps if namer is not None else set()
         fn.body = _forward_copies(fn.body, _counts(fn.body))
-        fn.body = _merge_renames(fn.body, _counts(fn.body), namer.temps if namer is not None else set())
+        fn.body = _merge_renames(fn.body, _counts(fn.body), temps)
         fn.body = _eliminate_dead(fn.body)
     return fn
+
+
+def _same_body(before: list[ir.Stmt] | None, body: list[ir.Stmt]) -> bool:
+    """Whether a round of optimization changed nothing (statements compare by value; a constant
+    that NumPy cannot compare so is compared as text)."""
+    if before is None:
+        return False
+    try:
+        return bool(before == body)
+    except (ValueError, TypeError):
+        return printer.format_block(before) == printer.format_block(body)
 
 
 def _fold(body: list[ir.Stmt], namer, written: set[str]) -> list[ir.Stmt]:
@@ -148,41 +163,81 @@ def _forward_copies(body: list[ir.Stmt], counts: tuple[Counter, Counter]) -> lis
     only here and read nowhere but in the statements after it: those statements read `b` for
     `a`, and the copy goes. Only where `b` is not bound in between and no nested block stands
     in between (renaming chains such as `bt20 = bloss; bloss = bt20` that `_propagate_copies`
-    leaves, as their names are bound more than once, or sit in loops)."""
+    leaves, as their names are bound more than once, or sit in loops). Linear in the block's
+    length, give or take a log: where names are read and bound is indexed once."""
     body = [ir.rebuild(stmt, lambda block: _forward_copies(block, counts)) for stmt in body]
+    index = _Positions(body)
+    writes, reads = counts
     dropped: set[int] = set()
     for i, stmt in enumerate(body):
         if not (isinstance(stmt, Assign) and isinstance(stmt.value, (Var, Const))):
             continue
-        end = _copy_reach(body, i, stmt.target.name, stmt.value, counts)
+        a, src = stmt.target.name, stmt.value
+        end = _copy_reach(index, i, a, src, writes, reads)
         if end is None:
             continue
-        for j in range(i + 1, end):
-            body[j] = _substitute(body[j], {stmt.target.name: stmt.value})
+        for j in index.reads_between(a, i, end):
+            body[j] = _substitute(body[j], {a: src})
+            index.moved(a, src, j)
+            reads[a] -= 1
+            if isinstance(src, Var):
+                reads[src.name] += 1
         dropped.add(i)
     return [s for i, s in enumerate(body) if i not in dropped]
 
 
-def _copy_reach(body: list[ir.Stmt], i: int, a: str, src: ir.Atom, counts: tuple[Counter, Counter]) -> int | None:
+class _Positions:
+    """For one block: where each name is read and bound (as a target), and where the
+    statements stand that copies are not read through (anything but assignments and returns)."""
+
+    def __init__(self, body: list[ir.Stmt]) -> None:
+        self.read_at: dict[str, list[int]] = {}
+        self.bound_at: dict[str, list[int]] = {}
+        self.barriers: list[int] = []
+        self.length = len(body)
+        for i, stmt in enumerate(body):
+            for name in ir.reads(stmt):
+                self.read_at.setdefault(name, []).append(i)
+            if isinstance(stmt, (Assign, ir.For)):
+                self.bound_at.setdefault(stmt.target.name, []).append(i)
+            if not isinstance(stmt, (Assign, ir.Return)):
+                self.barriers.append(i)
+
+    def next_bound(self, name: str | None, i: int) -> int | None:
+        return _after(self.bound_at.get(name, []), i) if name is not None else None
+
+    def next_barrier(self, i: int) -> int | None:
+        return _after(self.barriers, i)
+
+    def reads_between(self, name: str, i: int, end: int) -> list[int]:
+        positions = self.read_at.get(name, [])
+        return positions[bisect.bisect_right(positions, i):bisect.bisect_left(positions, end)]
+
+    def moved(self, name: str, src: ir.Atom, j: int) -> None:
+        """Statement `j` reads `src` now where it read `name`."""
+        self.read_at[name].remove(j)
+        if isinstance(src, Var):
+            bisect.insort(self.read_at.setdefault(src.name, []), j)
+
+
+def _after(positions: list[int], i: int) -> int | None:
+    k = bisect.bisect_right(positions, i)
+    return positions[k] if k < len(positions) else None
+
+
+def _copy_reach(index: _Positions, i: int, a: str, src: ir.Atom, writes: Counter, reads: Counter) -> int | None:
     """How far the copy `a = src` at `i` can be read through: the end (exclusive) of the
     statements that read `src` for `a`, or None where some read of `a` would be missed."""
-    writes, reads = counts
     source = src.name if isinstance(src, Var) else None
-    local = 0
-    for j in range(i + 1, len(body)):
-        stmt = body[j]
-        if not isinstance(stmt, (Assign, ir.Return)):
-            break
-        written = ir.writes(stmt)
-        local += a in ir.reads(stmt)
-        if a in written:
-            return j + 1 if source not in written or source == a else None
-        if source in written:
-            break
-    else:
-        j = len(body)
-    whole = writes[a] == 1 and reads[a] == local
-    return j if whole and not (j < len(body) and a in ir.reads(body[j]) and source in ir.writes(body[j])) else None
+    barrier, rebound, moved = index.next_barrier(i), index.next_bound(a, i), index.next_bound(source, i)
+    if rebound is not None and (barrier is None or rebound < barrier):
+        return rebound + 1 if moved is None or moved > rebound else None
+    stops = [p for p in (barrier, moved) if p is not None]
+    end = min(stops) if stops else index.length
+    if end == moved and a in index.read_at and end in index.read_at[a]:
+        return None  # the statement that binds `src` reads `a` too
+    whole = writes[a] == 1 and reads[a] == len(index.reads_between(a, i, end))
+    return end if whole else None
 
 
 def _merge_renames(body: list[ir.Stmt], counts: tuple[Counter, Counter], temps: set[str]) -> list[ir.Stmt]:

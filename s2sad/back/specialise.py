@@ -24,7 +24,6 @@ import numpy as np
 
 from s2sad import runtime
 from s2sad.analyses import shapes
-from s2sad.analyses.complexes import may_be_complex
 from s2sad.core import ir, printer
 from s2sad.core.ir import Assign, Call, Const, Var
 from s2sad.core.naming import Namer, numpy_ref, runtime_ref
@@ -35,11 +34,12 @@ from s2sad.rules.registry import facts, lookup
 _ARITHMETIC = (operator.neg, operator.pos, operator.add, operator.sub, operator.mul, operator.truediv)
 
 
-def specialise(fn: ir.Function, table: dict, namer: Namer | None) -> list[ir.Stmt]:
-    """`fn`'s body with the rewrites above, given the shape class of each name (`table`)."""
+def specialise(fn: ir.Function, table: dict, namer: Namer | None, complexes: bool = True) -> list[ir.Stmt]:
+    """`fn`'s body with the rewrites above, given the shape class of each name (`table`);
+    `complexes`, whether `fn` may compute complex values (`analyses.complexes`)."""
     if not any(isinstance(c, tuple) for c in table.values()):
         return fn.body  # no known shapes: code for any shape
-    facts_ = _Facts(fn, table)
+    facts_ = _Facts(fn, table, complexes)
     body = _rewrite_block(fn.body, facts_, namer)
     if not facts_.complexes and namer is not None:
         body = _accumulate_in_place(body, facts_, namer)
@@ -63,7 +63,7 @@ def fold_known_shapes(fn: ir.Function, start: dict) -> ir.Function:
 
 
 def printer_equal(a: list[ir.Stmt], b: list[ir.Stmt]) -> bool:
-    return [printer.format_stmt(s) for s in a] == [printer.format_stmt(s) for s in b]
+    return printer.format_block(a) == printer.format_block(b)
 
 
 def _fold_block(body: list[ir.Stmt], table: dict) -> list[ir.Stmt]:
@@ -134,7 +134,7 @@ def _swap(atom: object, known: dict[str, ir.Atom]) -> object:
 class _Facts:
     """What the rewrites ask about `fn`: shape classes, single definitions, fixed parameters."""
 
-    def __init__(self, fn: ir.Function, table: dict) -> None:
+    def __init__(self, fn: ir.Function, table: dict, complexes: bool) -> None:
         self.table = table
         assigns = [s for s in ir.walk(fn.body) if isinstance(s, Assign)]
         counts: dict[str, int] = {}
@@ -146,7 +146,7 @@ class _Facts:
         self.fixed_arrays = {p for p in fn.params if isinstance(table.get(p), tuple) and p not in counts
                              and p not in loops}
         """Parameters of known shape (float64 arrays) that no statement rebinds."""
-        self.complexes = may_be_complex(fn)
+        self.complexes = complexes
 
     def shape(self, atom: ir.Atom) -> object:
         return shapes.atom_class(atom, self.table)

@@ -79,3 +79,7 @@ def format_function(fn: Function) -> str:
     for stmt in fn.body:
         lines += format_stmt(stmt, "    ")
     return "\n".join(lines) + "\n"
+
+
+def format_block(body: list[Stmt]) -> str:
+    return "\n".join(line for stmt in body for line in format_stmt(stmt))
