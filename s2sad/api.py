@@ -108,9 +108,20 @@ def _where(fun: object) -> Location:
     return Location(code.co_filename, code.co_firstlineno)
 
 
+def _float64(value: object) -> bool:
+    """A float, a float64 array, or a dict, list or tuple of such (one level): what needs no
+    check and no cast on a call (the common cases, tested first: this runs on every call)."""
+    kind = type(value)
+    if kind is float or (kind is np.ndarray and value.dtype == np.float64):
+        return True
+    items = value.values() if kind is dict else value if kind in (list, tuple) else None
+    return items is not None and all(type(v) is float or (type(v) is np.ndarray and v.dtype == np.float64)
+                                     for v in items)
+
+
 def _check_float(fun: object, name: str, value: object) -> None:
     kind = type(value)
-    if kind is float or (kind is np.ndarray and value.dtype.kind == "f"):
+    if kind is float or (kind is np.ndarray and value.dtype.kind == "f") or _float64(value):
         return  # the common cases, checked first: this runs on every call
     if isinstance(value, (bool, numbers.Integral)) or (
         isinstance(value, np.ndarray) and not np.issubdtype(value.dtype, np.inexact)
@@ -338,7 +349,7 @@ class Transformed:
         """A gradient has the dtype of its argument (float32 stays float32), leaf by leaf."""
         offset = self._bound is not UNBOUND
         wanted = [args[p + offset] if p + offset < len(args) else None for p in self._positions]
-        if all(type(w) is float or (type(w) is np.ndarray and w.dtype == np.float64) for w in wanted) and not (
+        if all(_float64(w) for w in wanted) and not (
                 _any_complex(result[1] if self.mode == VALUE_AND_GRAD else result)):
             return result  # float64 in, float64 out: nothing to cast
         grads = result[1] if self.mode == VALUE_AND_GRAD else result
