@@ -195,6 +195,7 @@ class _Positions:
         self.bound_at: dict[str, list[int]] = {}
         self.barriers: list[int] = []
         self.length = len(body)
+        self.body = body
         for i, stmt in enumerate(body):
             for name in ir.reads(stmt):
                 self.read_at.setdefault(name, []).append(i)
@@ -220,6 +221,11 @@ class _Positions:
             bisect.insort(self.read_at.setdefault(src.name, []), j)
 
 
+def _writes_into(stmt: ir.Stmt, name: str) -> bool:
+    value = stmt.value if isinstance(stmt, Assign) else None
+    return isinstance(value, Call) and ir.is_inplace(value) and value.args[:1] == (Var(name),)
+
+
 def _after(positions: list[int], i: int) -> int | None:
     k = bisect.bisect_right(positions, i)
     return positions[k] if k < len(positions) else None
@@ -231,6 +237,8 @@ def _copy_reach(index: _Positions, i: int, a: str, src: ir.Atom, writes: Counter
     source = src.name if isinstance(src, Var) else None
     barrier, rebound, moved = index.next_barrier(i), index.next_bound(a, i), index.next_bound(source, i)
     if rebound is not None and (barrier is None or rebound < barrier):
+        if _writes_into(index.body[rebound], a):
+            return None  # `a = setitem(a, ...)` stays about `a`: emitted as `a[...] = ...`
         return rebound + 1 if moved is None or moved > rebound else None
     stops = [p for p in (barrier, moved) if p is not None]
     end = min(stops) if stops else index.length
