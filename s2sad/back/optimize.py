@@ -8,13 +8,15 @@ import bisect
 import operator
 from collections import Counter
 
+import numpy as np
+
 from s2sad import runtime
 from s2sad.analyses import shapes
 from s2sad.analyses.complexes import may_be_complex
 from s2sad.back.specialise import specialise
 from s2sad.core import ir, printer
 from s2sad.core.ir import Assign, Call, Const, Pack, Var
-from s2sad.core.syntax import operator_ref
+from s2sad.core.syntax import BINARY, UNARY, operator_ref
 from s2sad.rules.registry import facts, lookup
 
 
@@ -32,6 +34,7 @@ def optimize(fn: ir.Function, start: dict[str, str | None] | None = None, namer=
         fn.body = _fold(fn.body, namer, ir.written_into(fn.body))
         fn.body = _propagate_copies(fn)
         temps = namer.temps if namer is not None else set()
+        fn.body = _common_subexpressions(fn.body, ir.written_into(fn.body))
         fn.body = _forward_copies(fn.body, _counts(fn.body))
         fn.body = _merge_renames(fn.body, _counts(fn.body), temps)
         fn.body = _eliminate_dead(fn.body)
@@ -300,6 +303,59 @@ def _eliminate_dead(body: list[ir.Stmt], reads: Counter | None = None) -> list[i
             continue
         out.append(ir.rebuild(stmt, lambda block: _eliminate_dead(block, reads)))
     return out
+
+
+def _common_subexpressions(body: list[ir.Stmt], written: set[str]) -> list[ir.Stmt]:
+    """The second `u = x * y` of a block, with `x` and `y` not bound again in between and no
+    write of any kind in between (a view written through another name would change the
+    value), is `u = t`, `t` the first one's name: each sum of products is computed once
+    (`bx + bs * s + bs * s`). Only operators, ufuncs and `math` functions, and only where
+    neither name's object is written in place (`written`): the two names hold one object."""
+    out: list[ir.Stmt] = []
+    seen: dict[tuple, str] = {}
+    for stmt in body:
+        if isinstance(stmt, ir.COMPOUND):
+            seen.clear()
+            out.append(ir.rebuild(stmt, lambda block: _common_subexpressions(block, written)))
+            continue
+        key = _pure_key(stmt)
+        if key is not None and stmt.target.name in written:
+            key = None
+        if key is not None and key in seen:
+            stmt = Assign(stmt.target, Var(seen[key]), stmt.line)
+        bound = ir.writes(stmt)
+        if key is None and isinstance(stmt, Assign) and isinstance(stmt.value, Call) and _effectful(stmt.value):
+            seen.clear()
+        for k in [k for k, holder in seen.items() if holder in bound or bound & set(k[1])]:
+            del seen[k]
+        if key is not None and key not in seen and not bound & set(key[1]):
+            seen[key] = stmt.target.name
+        out.append(stmt)
+    return out
+
+
+_OPERATORS = frozenset(id(f) for f in (*BINARY.values(), *UNARY.values()))
+
+
+def _pure_key(stmt: ir.Stmt) -> tuple | None:
+    """What identifies the value of `stmt` when it is a pure operation on atoms: the op and
+    the names and constants it reads (None otherwise)."""
+    value = stmt.value if isinstance(stmt, Assign) else None
+    if not isinstance(value, Call) or value.kwargs:
+        return None
+    op = value.op.value
+    if not (id(op) in _OPERATORS or isinstance(op, np.ufunc) or getattr(op, "__module__", None) == "math"):
+        return None
+    names, parts = [], []
+    for atom in value.args:
+        if isinstance(atom, Var):
+            names.append(atom.name)
+            parts.append(("var", atom.name))
+        elif isinstance(atom, Const) and type(atom.value) in (int, float, bool):
+            parts.append(("const", type(atom.value), atom.value))
+        else:
+            return None
+    return (id(op), tuple(names), tuple(parts))
 
 
 def _effectful(value: ir.Expr) -> bool:
