@@ -95,12 +95,16 @@ def analyse(fn: ir.Function, wrt: list[str], constants: frozenset[str] = frozens
     varied = set(wrt)
     useful = {name for s in ir.walk(fn.body) if isinstance(s, ir.Return) for name in ir.reads(s)}
     changed = True
-    while changed:
+    while changed:  # varied flows forward: in program order, one round reaches the end
         changed = False
         for target, sources in edges:
             if target not in varied and sources & varied:
                 varied.add(target)
                 changed = True
+    changed = True
+    while changed:  # useful flows backward: in reverse order (loops take another round or two)
+        changed = False
+        for target, sources in reversed(edges):
             if target in useful and not sources <= useful:
                 useful |= sources
                 changed = True

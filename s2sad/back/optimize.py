@@ -313,9 +313,11 @@ def _common_subexpressions(body: list[ir.Stmt], written: set[str]) -> list[ir.St
     neither name's object is written in place (`written`): the two names hold one object."""
     out: list[ir.Stmt] = []
     seen: dict[tuple, str] = {}
+    by_name: dict[str, set[tuple]] = {}  # the entries that a new binding of a name ends
     for stmt in body:
         if isinstance(stmt, ir.COMPOUND):
             seen.clear()
+            by_name.clear()
             out.append(ir.rebuild(stmt, lambda block: _common_subexpressions(block, written)))
             continue
         key = _pure_key(stmt)
@@ -326,10 +328,14 @@ def _common_subexpressions(body: list[ir.Stmt], written: set[str]) -> list[ir.St
         bound = ir.writes(stmt)
         if key is None and isinstance(stmt, Assign) and isinstance(stmt.value, Call) and _effectful(stmt.value):
             seen.clear()
-        for k in [k for k, holder in seen.items() if holder in bound or bound & set(k[1])]:
-            del seen[k]
+            by_name.clear()
+        for name in bound:
+            for k in by_name.pop(name, ()):
+                seen.pop(k, None)
         if key is not None and key not in seen and not bound & set(key[1]):
             seen[key] = stmt.target.name
+            for name in (stmt.target.name, *key[1]):
+                by_name.setdefault(name, set()).add(key)
         out.append(stmt)
     return out
 
