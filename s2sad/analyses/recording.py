@@ -236,14 +236,17 @@ def _needed(adjoint: list) -> set[int]:
 
 
 def _read_later(body: list, later: set[str], needed: set[int]) -> list[Restore]:
-    """The restores whose variable the adjoint sweep reads after them: later in the block, in
-    any later trip of an enclosing loop, or after the enclosing statements. One pass from the
-    block's end, carrying what is read after each statement (linear in the block's length)."""
+    """The restores whose variable the adjoint sweep reads after them, before a later restore
+    of the whole variable in the same block binds it again: later in the block, in any later
+    trip of an enclosing loop, or after the enclosing statements. One pass from the block's
+    end, carrying what is read after each statement (linear in the block's length)."""
     found: list[Restore] = []
     after = set(later)
     for stmt in reversed(body):
         if isinstance(stmt, Restore) and stmt.save.name in after:
             found.append(stmt)
+            if stmt.save.kind in ("value", "whole"):
+                after.discard(stmt.save.name)  # it binds the whole name: what came before is not read
         children = ir.children(stmt)
         if children:
             inner = after | _reads(children[-1], needed) if isinstance(stmt, (ir.For, ir.While)) else after

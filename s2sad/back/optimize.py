@@ -37,7 +37,7 @@ def optimize(fn: ir.Function, start: dict[str, str | None] | None = None, namer=
         fn.body = _common_subexpressions(fn.body, ir.written_into(fn.body))
         fn.body = _forward_copies(fn.body, _counts(fn.body))
         fn.body = _merge_renames(fn.body, _counts(fn.body), temps)
-        fn.body = _eliminate_dead(fn.body)
+        fn.body = _eliminate_dead(fn.body, table=table)
     return fn
 
 
@@ -168,7 +168,8 @@ def _forward_copies(body: list[ir.Stmt], counts: tuple[Counter, Counter]) -> lis
     in between (renaming chains such as `bt20 = bloss; bloss = bt20` that `_propagate_copies`
     leaves, as their names are bound more than once, or sit in loops). Linear in the block's
     length, give or take a log: where names are read and bound is indexed once."""
-    body = [ir.rebuild(stmt, lambda block: _forward_copies(block, counts)) for stmt in body]
+    body = [stmt if isinstance(stmt, ir.Guard) else ir.rebuild(stmt, lambda block: _forward_copies(block, counts))
+            for stmt in body]  # in a `try` block any statement may stop it: each binding is seen by the handler
     index = _Positions(body)
     writes, reads = counts
     dropped: set[int] = set()
@@ -293,16 +294,46 @@ def _subst_expr(expr, subst):
     return _apply(expr, subst)
 
 
-def _eliminate_dead(body: list[ir.Stmt], reads: Counter | None = None) -> list[ir.Stmt]:
-    """Drop assignments whose value nothing reads, in nested blocks too (pure operations only)."""
+def _eliminate_dead(body: list[ir.Stmt], reads: Counter | None = None, table: dict | None = None,
+                    kept: bool = False) -> list[ir.Stmt]:
+    """Drop assignments whose value nothing reads, in nested blocks too (pure operations only).
+    What may raise stays: a program that raises still raises (a `math` function, `/`, `//`, `%`
+    and `**` on Python numbers), and so does all a `with` block runs (`np.errstate(all="raise")`
+    makes any NumPy operation one that may raise). `table`: shape classes (arrays do not raise)."""
     if reads is None:
         _, reads = _counts(body)
     out = []
+    depth = 0
     for stmt in body:
-        if isinstance(stmt, Assign) and reads[stmt.target.name] == 0 and not _effectful(stmt.value):
+        op = stmt.value.op.value if isinstance(stmt, Assign) and isinstance(stmt.value, Call) else None
+        depth += (op is runtime.enter_context) - (op is runtime.exit_context and depth > 0)
+        inside = kept or depth > 0 or op is runtime.exit_context
+        if (isinstance(stmt, Assign) and reads[stmt.target.name] == 0 and not _effectful(stmt.value)
+                and not inside and not _may_raise(stmt.value, table or {})):
             continue
-        out.append(ir.rebuild(stmt, lambda block: _eliminate_dead(block, reads)))
+        out.append(ir.rebuild(stmt, lambda block, inside=inside: _eliminate_dead(block, reads, table, inside)))
     return out
+
+
+_RAISING_OPERATORS = (operator.truediv, operator.floordiv, operator.mod, operator.pow)
+
+
+def _may_raise(value: ir.Expr, table: dict) -> bool:
+    """Whether computing `value` may raise on some numbers: a `math` function, or an operator
+    that raises on Python numbers (ZeroDivisionError, OverflowError) with no operand known to
+    be an array (NumPy's operators return inf or nan)."""
+    if not isinstance(value, Call):
+        return False
+    op = value.op.value
+    if getattr(op, "__module__", None) == "math":
+        return True
+    if any(op is o for o in _RAISING_OPERATORS):
+        return not any(_an_array(shapes.atom_class(a, table)) for a in value.args)
+    return False
+
+
+def _an_array(cls: object) -> bool:
+    return isinstance(cls, tuple) or isinstance(cls, str) and cls != shapes.SCALAR
 
 
 def _common_subexpressions(body: list[ir.Stmt], written: set[str]) -> list[ir.Stmt]:

@@ -348,7 +348,7 @@ class unfold_repeats_rule:
         return runtime.fold_repeats(b, c)
 
 
-@define(runtime.rebindable, "x, where", structural=True)
+@define(runtime.rebindable, "x, where", structural=True, effects=True)
 class rebindable_rule:
     """The identity on numbers and tuples (an array or a list is refused when it runs)."""
 
@@ -359,7 +359,7 @@ class rebindable_rule:
         return g
 
 
-@define(runtime.stored_value, "x, like, where", structural=True)
+@define(runtime.stored_value, "x, like, where", structural=True, effects=True)
 class stored_value_rule:
     """The identity on a value stored into an array (`like`), or a copy of one stored into a
     list or dict that is not read after the value is written (it is refused otherwise)."""
@@ -371,7 +371,7 @@ class stored_value_rule:
         return g
 
 
-@define(runtime.unwritten_sequence, "x, where", view=True, structural=True)
+@define(runtime.unwritten_sequence, "x, where", view=True, structural=True, effects=True)
 class unwritten_sequence_rule:
     """The identity on what a for loop may iterate over while writing into it (a dict, a tuple);
     an array or a list is refused when it runs."""
@@ -383,13 +383,13 @@ class unwritten_sequence_rule:
         return g
 
 
-@linear(runtime.not_a_view, "x")
+@linear(runtime.not_a_view, "x", effects=True)
 class not_a_view_rule:
     def bx(g):
         return g
 
 
-@linear(runtime.not_an_item, "x, like", structural=True)
+@linear(runtime.not_an_item, "x, like", structural=True, effects=True)
 class not_an_item_rule:
     def bx(g):
         return g

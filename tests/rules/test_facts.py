@@ -53,6 +53,9 @@ FACTS = [
     *[(op, "broadcasts", True) for op in (*COMPARISONS, runtime.strong_div, runtime.strong_mul, runtime.power_term)],
     # the optimizer: calls kept when unused, arithmetic folded on constants
     *[(op, "effects", True) for op in (runtime.seed, runtime.receive)],
+    # checks that raise where s2sad cannot follow the program: kept even when their value is not read
+    *[(op, "effects", True) for op in (runtime.rebindable, runtime.stored_value, runtime.unwritten_sequence,
+                                       runtime.not_a_view, runtime.not_an_item, runtime.not_shared)],
     *[(op, "foldable", True) for op in (operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
                                         operator.neg)],
     # the lowering: calls that may stand as statements
