@@ -222,9 +222,11 @@ def _dummy(shape: tuple[int, ...]) -> np.ndarray:
 
 def _reduced(value: Call, table: dict) -> object:
     """A reduction's class where the argument's shape and `axis`, `keepdims` are known."""
-    cls = atom_class(value.args[0], table)
     options = dict(value.kwargs)
-    if len(value.args) != 1 or not _concrete(cls) or set(options) - {"axis", "keepdims"}:
+    if len(value.args) != 1 or set(options) - {"axis", "keepdims"}:
+        return None
+    cls = atom_class(value.args[0], table)
+    if not _concrete(cls):
         return None
     if not all(isinstance(a, Const) for a in options.values()):
         return None
