@@ -208,30 +208,3 @@ def test_cli_shapes_errors(options, message):
     result = run_main("show", "tests/fixtures/specialised.py:rosen", *options)
     assert result.returncode == 1
     assert message in result.stderr
-
-
-def test_a_loop_recording_only_floats_keeps_them_unboxed():
-    args = (0.3, 0.7, 20)
-    derivative = s2sad.grad(fx.scalar_loop, argnums=(0, 1))
-    assert "tape = float_tape()" in derivative.source_for(*args)
-    check_grads(fx.scalar_loop, args, modes=("fwd", "rev"))
-    out, pullback = s2sad.vjp(fx.scalar_loop, *args)
-    assert pullback(1.0) == pullback(1.0)  # the adjoint sweep pops a copy of the tape
-    _close(pullback(1.0)[:2], derivative(*args))
-
-
-def test_a_loop_recording_an_integer_keeps_a_list():
-    """`j` may be an int (k is not differentiated): a float tape would give it back as a float."""
-    derivative = s2sad.grad(fx.counted_loop)
-    assert "tape = make_list()" in derivative.source_for(0.3, 2, 5)
-    check_grads(fx.counted_loop, (0.3, 2, 5), modes=("fwd", "rev"))
-
-
-def test_python_floats():
-    from s2sad.front.lower import lower
-    from s2sad.front.parse import parse
-
-    floats = shapes.python_floats(lower(parse(fx.scalar_loop)), {"x", "k"})
-    assert "s" in floats
-    floats = shapes.python_floats(lower(parse(fx.counted_loop)), {"x"})
-    assert "j" not in floats and "s" not in floats  # k, so j, may be an int or an array

@@ -6,7 +6,6 @@ calling the same derivative at once get their own.
 """
 
 import threading
-from array import array
 
 import numpy as np
 import pytest
@@ -17,7 +16,7 @@ from s2sad.testing import recorded
 
 
 def tape_length(kept: dict) -> int:
-    return sum(len(value) for value in kept.values() if isinstance(value, (list, array)))
+    return sum(len(value) for value in kept.values() if isinstance(value, list))
 
 
 def per_step(fun, *args) -> float:

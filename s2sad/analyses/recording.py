@@ -34,9 +34,6 @@ class Recorder:
         """Where each kept save outside loops keeps its value (by the save's `sid`)."""
         self.surely: set[str] = set(params)
         """Names bound on every path to the statement being marked."""
-        self.floats: set[str] = set()
-        """Names known to hold Python floats (`analyses.shapes.python_floats`): a loop that records
-        only these keeps them on an unboxed `float_tape`."""
         self.counters_unsaved: set[str] = set()
         """The counters of the guarded blocks being marked: the adjoint reads a counter only as
         the whole block left it, which the save before the block's `counter = 0` keeps."""
@@ -129,13 +126,11 @@ class Recorder:
     def prologue(self, primal: list, needed: set[int]) -> list[ir.Stmt]:
         saves = [s for s in _saves(primal) if s.sid in needed]
         out: list[ir.Stmt] = []
-        pushed = [s for s in saves if s.in_loop and s.kind not in ("append", "pop")]
-        floats = bool(pushed) and all(s.kind == "value" and s.name in self.floats for s in pushed)
         if any(s.in_loop for s in saves):
-            out.append(Assign(Var(self.tape), Call(runtime_ref("float_tape" if floats else "make_list"), ()), 0))
+            out.append(Assign(Var(self.tape), Call(runtime_ref("make_list"), ()), 0))
         for name in sorted({s.name for s in saves if (s.in_loop or s.maybe_unbound) and s.kind == "value"}
-                           - self.params):  # a float tape takes no None: 0.0 stands for "not yet bound"
-            out.append(Assign(Var(name), Const(0.0 if floats and name in self.floats else None), 0))
+                           - self.params):
+            out.append(Assign(Var(name), Const(None), 0))
         return out
 
     def write_primal(self, body: list, needed: set[int]) -> list[ir.Stmt]:

@@ -11,7 +11,6 @@ a single helper call.
 from __future__ import annotations
 
 import builtins
-import math
 import operator
 from dataclasses import dataclass
 
@@ -330,47 +329,3 @@ def _shapes_only(body: list, shape_of: dict[str, str]) -> list:
             raise ir.unknown(stmt, "shape simplification")
         out.append(stmt)
     return out
-
-
-_FLOAT_MATH = frozenset(getattr(math, n) for n in (
-    "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "atanh", "exp", "expm1",
-    "log", "log1p", "log2", "log10", "sqrt", "hypot", "erf", "erfc", "fabs", "copysign"))
-"""`math` functions that return a float for any numbers they accept (not floor, ceil, ...)."""
-_FLOAT_ARITHMETIC = (operator.add, operator.sub, operator.mul, operator.neg, operator.pos)
-
-
-def python_floats(fn: ir.Function, known: set[str]) -> set[str]:
-    """Names every assignment binds to a Python float (or a NumPy float scalar), given `known`
-    such parameters: float constants, the float `math` functions, `+ - *` and negation with a
-    float operand and float or int others, `/` of such numbers, copies. Names bound otherwise
-    (a loop target, a call of anything else) are not."""
-    assigns = [s for s in ir.walk(fn.body) if isinstance(s, Assign)]
-    loops = {s.target.name for s in ir.walk(fn.body) if isinstance(s, ir.For)}
-    found = {s.target.name for s in assigns} - loops - set(fn.params)
-    changed = True
-    while changed:  # drop the names with an assignment of another kind until none drops
-        changed = False
-        floats = found | known
-        for stmt in assigns:
-            if stmt.target.name in found and not _float_value(stmt.value, floats):
-                found.discard(stmt.target.name)
-                changed = True
-    return found | known
-
-
-def _float_value(value: ir.Expr, floats: set[str]) -> bool:
-    def number(atom: object, float_only: bool) -> bool:
-        if isinstance(atom, Const):
-            return type(atom.value) is float or (not float_only and type(atom.value) is int)
-        return isinstance(atom, Var) and atom.name in floats
-
-    if isinstance(value, (Var, Const)):
-        return number(value, True)
-    if not isinstance(value, Call) or value.kwargs:
-        return False
-    op, args = value.op.value, value.args
-    if op in _FLOAT_MATH:
-        return all(number(a, False) for a in args)
-    if op in _FLOAT_ARITHMETIC:
-        return all(number(a, False) for a in args) and any(number(a, True) for a in args)
-    return op is operator.truediv and all(number(a, False) for a in args)

@@ -121,8 +121,7 @@ nondiff(builtins.bool)
 nondiff(runtime.keys_of, structural=True)
 nondiff(runtime.is_count)
 """Whether a tuple or list times a name is repetition: the test of that branch (see `derivs.sequence_ops`)."""
-declare(runtime.make_list, runtime.make_dict, runtime.make_record, runtime.list_append, runtime.float_tape,
-        structural=True)
+declare(runtime.make_list, runtime.make_dict, runtime.make_record, runtime.list_append, structural=True)
 """Containers built or grown in place: their derivatives are built item by item (see `derivs`)."""
 declare(runtime.list_pop, runtime.tape_pop, view=True, structural=True)
 """They hand out an item the container holds (so the item is shared with it)."""

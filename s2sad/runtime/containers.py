@@ -4,7 +4,6 @@ adjoints of item, attribute and sequence reads."""
 from __future__ import annotations
 
 import dataclasses
-from array import array as _array
 
 import numpy as np
 
@@ -159,12 +158,6 @@ def assertion_failed(*message):
 def make_list(*items):
     """`[a, b, ...]`."""
     return list(items)
-
-
-def float_tape():
-    """An empty tape of floats kept unboxed, 8 bytes each (a list keeps 32): for a loop whose
-    recorded values are all Python floats."""
-    return _array("d")
 
 
 def make_record(cls, names, *values):

@@ -52,8 +52,6 @@ class Reverse(AdjointStatements):
         self.complexes = may_be_complex(fn)
         """Whether the function may compute complex values (`analyses.complexes`)."""
         self.recorder = Recorder(namer, set(fn.params), _maybe_dicts(fn))
-        if not self.complexes:
-            self.recorder.floats = shapes.python_floats(fn, {p for p in wrt if start.get(p) == shapes.SCALAR})
         self.calls: dict[int, ReverseCall] = {}
         self.guards: list[Var] = []
         """The counter of each `try` block the sweep is in, innermost last."""

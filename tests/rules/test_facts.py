@@ -40,8 +40,7 @@ FACTS = [
         runtime.item_to_write, runtime.without, runtime.without_adjoint,
         runtime.unwritten_sequence,
         runtime.reverse_items, runtime.concat, runtime.repeat_items, runtime.head, runtime.tail, runtime.pad_head,
-        runtime.pad_tail, runtime.fold_repeats, runtime.unfold_repeats, runtime.make_list, runtime.float_tape,
-        runtime.make_dict,
+        runtime.pad_tail, runtime.fold_repeats, runtime.unfold_repeats, runtime.make_list, runtime.make_dict,
         runtime.make_record,
         np.split, np.array_split, np.linalg.slogdet, np.linspace)],
     # shapes: the result has the shape class of an argument, is a scalar, or broadcasts
