@@ -225,26 +225,35 @@ def _reduced(value: Call, table: dict) -> object:
     if len(value.args) != 1 or set(options) - {"axis", "keepdims"}:
         return None
     cls = atom_class(value.args[0], table)
-    if not _concrete(cls):
-        return None
-    if not all(isinstance(a, Const) for a in options.values()):
+    if not _concrete(cls) or not all(isinstance(a, Const) for a in options.values()):
         return None
     axis, keepdims = (options[k].value if k in options else d for k, d in (("axis", None), ("keepdims", False)))
-    try:
-        shape = np.sum(_dummy(cls), axis=axis, keepdims=bool(keepdims)).shape
-    except (TypeError, ValueError):
+    shape = _reduced_shape(cls, axis, bool(keepdims))
+    return None if shape is None else shape if shape else SCALAR
+
+
+def _reduced_shape(shape: tuple, axis: object, keepdims: bool) -> tuple | None:
+    """The shape `np.sum(x, axis=axis, keepdims=keepdims)` has for an `x` of `shape` (worked
+    out, not computed: the arrays may be large); None for an axis NumPy would refuse."""
+    if axis is None:
+        return (1,) * len(shape) if keepdims else ()
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    if not all(type(a) is int and -len(shape) <= a < len(shape) for a in axes):
         return None
-    return shape if shape else SCALAR
+    axes = {a % len(shape) for a in axes}
+    if keepdims:
+        return tuple(1 if i in axes else n for i, n in enumerate(shape))
+    return tuple(n for i, n in enumerate(shape) if i not in axes)
 
 
 def _matmul(a: object, b: object) -> object:
-    if not (_concrete(a) and _concrete(b)) or not a or not b:
+    """The class of `a @ b` for vectors and matrices of known shapes."""
+    if not (_concrete(a) and _concrete(b)) or not a or not b or max(len(a), len(b)) > 2:
         return None
-    try:
-        shape = np.matmul(_dummy(a), _dummy(b)).shape if max(len(a), len(b)) <= 2 else None
-    except ValueError:
-        return None
-    return None if shape is None else shape if shape else SCALAR
+    if a[-1] != b[0]:
+        return None  # NumPy raises when the code runs
+    shape = a[:-1] + b[1:]
+    return shape if shape else SCALAR
 
 
 def _item(cls: object, index: object) -> object:

@@ -384,11 +384,12 @@ def _in_place(stmt: Assign, fresh: dict[str, list | None], facts_: _Facts, namer
     return [stmt]
 
 
-_MAX_ELEMENTS = 1 << 20
+_MAX_ELEMENTS = 1 << 16
 
 
 def _elements(shape: tuple[int, ...], index: object) -> set[int] | None:
-    """The flat positions `index` selects in an array of `shape` (None for large arrays)."""
+    """The flat positions `index` selects in an array of `shape` (None for large arrays: their
+    writes are then taken to overlap, and add)."""
     size = int(np.prod(shape))
     if size > _MAX_ELEMENTS:
         return None
