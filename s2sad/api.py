@@ -348,10 +348,13 @@ class Transformed:
     def _match_dtypes(self, result, args: tuple):
         """A gradient has the dtype of its argument (float32 stays float32), leaf by leaf."""
         offset = self._bound is not UNBOUND
+        for p in self._positions:  # float64 in, float64 out: nothing to cast (the common case, first)
+            if p + offset < len(args) and not _float64(args[p + offset]):
+                break
+        else:
+            if not _any_complex(result[1] if self.mode == VALUE_AND_GRAD else result):
+                return result
         wanted = [args[p + offset] if p + offset < len(args) else None for p in self._positions]
-        if all(_float64(w) for w in wanted) and not (
-                _any_complex(result[1] if self.mode == VALUE_AND_GRAD else result)):
-            return result  # float64 in, float64 out: nothing to cast
         grads = result[1] if self.mode == VALUE_AND_GRAD else result
         aux = None
         if self.request.has_aux and self.mode == GRAD:

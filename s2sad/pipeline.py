@@ -86,13 +86,21 @@ class Built:
         return f"{self.primal.filename}:{line}: {self.primal.lines.get(line, '').strip()}"
 
     def still_valid(self) -> bool:
+        """Checked on every call: plain loops, a dict's own lookup for globals (the common case)."""
         if self.generation != GENERATION[0]:
             return False
-        if not all(_current(scope, name) is obj for scope, name, obj in self.deps):
+        for scope, name, obj in self.deps:
+            now = scope.get(name, _MISSING) if type(scope) is dict else _current(scope, name)
+            if now is not obj:
+                return False
+        origin = self.origin
+        if origin is not None and (self.defaults or origin.__defaults__ or origin.__kwdefaults__) and not _same(
+                defaults_of(origin), self.defaults):
             return False
-        if self.origin is not None and not _same(defaults_of(self.origin), self.defaults):
-            return False
-        return all(callee.valid_for(fun) for callee, fun in self.callees)
+        for callee, fun in self.callees:
+            if not callee.valid_for(fun):
+                return False
+        return True
 
     def valid_for(self, fun: types.FunctionType | None) -> bool:
         """Still valid, and for `fun`, which may share this entry with `origin` (same code,
