@@ -261,9 +261,10 @@ class Forward:
             return [stmt]
         stmts = self.own(container.name, stmt.line) + [stmt]
         dvalue = self.tangent(value)
-        if dvalue is None:
-            dvalue = Const(0.0) if op is not runtime.list_append else self.temp(
-                Call(runtime_ref("zeros_like"), (value,)), stmts, stmt.line)
+        if dvalue is None:  # into an array, 0.0 broadcasts; into a list or dict, the item's own zero
+            held = op is runtime.list_append or container.name in self.containers or (
+                isinstance(value, Var) and value.name in self.containers)
+            dvalue = self.temp(Call(runtime_ref("zeros_like"), (value,)), stmts, stmt.line) if held else Const(0.0)
         dcontainer = self.ctx.dname(container.name)
         stmts.append(Assign(dcontainer, Call(call.op, (dcontainer, *call.args[1:-1], dvalue)), stmt.line))
         return stmts
