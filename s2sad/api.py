@@ -171,10 +171,12 @@ def _kind(value: object) -> str | tuple | None:
 def _shape(value: object) -> tuple | None:
     """What code is specialised to about an argument: the shape of a float or complex array,
     the keys and such shapes of a dict's values (`("dict", ((key, shape or None), ...))`)."""
-    if type(value) is np.ndarray:
+    kind = type(value)
+    if kind is np.ndarray:
         return value.shape if value.dtype.kind in "fc" else None
-    if type(value) is dict:
-        return ("dict", tuple((k, _shape(v) if type(v) is np.ndarray else None) for k, v in value.items()))
+    if kind is dict:
+        return ("dict", tuple([(k, v.shape if type(v) is np.ndarray and v.dtype.kind in "fc" else None)
+                               for k, v in value.items()]))
     return None
 
 
@@ -277,6 +279,10 @@ class Transformed:
     def built_for(self, args: tuple, kwargs: dict) -> Built:
         """The code a call with `args` (`self` first for a bound method) and `kwargs` runs."""
         kinds = tuple(map(_kind, args)) + trailing_kinds(self.target, len(args), kwargs)
+        shapes = tuple(map(_shape, args))
+        built = self._by_kinds.get((kinds, shapes if any(shapes) else None))
+        if built is not None and built.valid_for(self._plain):
+            return built  # the hot path: a shape seen before
         return self.built(kinds, self._signature(kinds, args))
 
     def _signature(self, kinds: tuple, args: tuple) -> tuple | None:
@@ -328,6 +334,14 @@ class Transformed:
                 _check_float(self.target, name, kwargs[name])
         return args if self._bound is UNBOUND else (self._bound, *args)
 
+    def _all_float64(self, args: tuple) -> bool:
+        """Every differentiated argument given by position is a float64 (see `_float64`)."""
+        offset = self._bound is not UNBOUND
+        for p in self._positions:
+            if p + offset < len(args) and not _float64(args[p + offset]):
+                return False
+        return True
+
     def __call__(self, *args, **kwargs):
         if self._shapes is not None:
             shape, kwargs = call_shape(self.target, args, kwargs)
@@ -348,12 +362,8 @@ class Transformed:
     def _match_dtypes(self, result, args: tuple):
         """A gradient has the dtype of its argument (float32 stays float32), leaf by leaf."""
         offset = self._bound is not UNBOUND
-        for p in self._positions:  # float64 in, float64 out: nothing to cast (the common case, first)
-            if p + offset < len(args) and not _float64(args[p + offset]):
-                break
-        else:
-            if not _any_complex(result[1] if self.mode == VALUE_AND_GRAD else result):
-                return result
+        if self._all_float64(args) and not _any_complex(result[1] if self.mode == VALUE_AND_GRAD else result):
+            return result  # float64 in, float64 out: nothing to cast (the common case, first)
         wanted = [args[p + offset] if p + offset < len(args) else None for p in self._positions]
         grads = result[1] if self.mode == VALUE_AND_GRAD else result
         aux = None
