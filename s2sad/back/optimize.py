@@ -5,6 +5,7 @@ repeated until the IR stops changing.
 from __future__ import annotations
 
 import bisect
+import math
 import operator
 from collections import Counter
 
@@ -35,6 +36,7 @@ def optimize(fn: ir.Function, start: dict[str, str | None] | None = None, namer=
         fn.body = _propagate_copies(fn)
         temps = namer.temps if namer is not None else set()
         fn.body = _common_subexpressions(fn.body, ir.written_into(fn.body))
+        fn.body = _fold_scalings(fn.body, _counts(fn.body))
         fn.body = _forward_copies(fn.body, _counts(fn.body))
         fn.body = _merge_renames(fn.body, _counts(fn.body), temps)
         fn.body = _eliminate_dead(fn.body, table=table)
@@ -369,6 +371,65 @@ def _common_subexpressions(body: list[ir.Stmt], written: set[str]) -> list[ir.St
                 by_name.setdefault(name, set()).add(key)
         out.append(stmt)
     return out
+
+
+def _fold_scalings(body: list[ir.Stmt], counts: tuple[Counter, Counter]) -> list[ir.Stmt]:
+    """`u = 2 * v` read once, by `w = 100.0 * u` or `w = -u`: `w = 200.0 * v`, `w = -2 * v`.
+    Only where it is exact: one of the two numbers a small power of two (scaling by it rounds
+    nothing), or a negation."""
+    writes, reads = counts
+    scaled: dict[str, tuple[float, ir.Atom]] = {}
+    out: list[ir.Stmt] = []
+    for stmt in body:
+        if isinstance(stmt, ir.COMPOUND):
+            scaled.clear()
+            out.append(ir.rebuild(stmt, lambda block: _fold_scalings(block, counts)))
+            continue
+        stmt = _rescaled(stmt, scaled)
+        for name in ir.writes(stmt):
+            scaled.pop(name, None)
+            for k in [k for k, (_, v) in scaled.items() if v == Var(name)]:
+                del scaled[k]
+        factor = _scaling(stmt)
+        if factor is not None and writes[stmt.target.name] == 1 and reads[stmt.target.name] == 1:
+            scaled[stmt.target.name] = factor
+        out.append(stmt)
+    return out
+
+
+def _scaling(stmt: ir.Stmt) -> tuple[float, ir.Atom] | None:
+    """`(c, v)` for `u = c * v` or `u = v * c` with a number `c` (not a bool) and a name `v`."""
+    value = stmt.value if isinstance(stmt, Assign) else None
+    if not (isinstance(value, Call) and value.op.value is operator.mul and len(value.args) == 2) or value.kwargs:
+        return None
+    a, b = value.args
+    if _number(a) and isinstance(b, Var):
+        return a.value, b
+    if _number(b) and isinstance(a, Var):
+        return b.value, a
+    return None
+
+
+def _rescaled(stmt: ir.Stmt, scaled: dict[str, tuple[float, ir.Atom]]) -> ir.Stmt:
+    value = stmt.value if isinstance(stmt, Assign) else None
+    if not isinstance(value, Call) or value.kwargs:
+        return stmt
+    op = value.op.value
+    if op is operator.neg and len(value.args) == 1 and isinstance(value.args[0], Var) and value.args[0].name in scaled:
+        c, v = scaled[value.args[0].name]
+        return Assign(stmt.target, Call(operator_ref(operator.mul), (Const(-c), v)), stmt.line)
+    factor = _scaling(stmt)
+    if op is operator.mul and factor is not None and factor[1].name in scaled:
+        c1, (c2, v) = factor[0], scaled[factor[1].name]
+        if _power_of_two(c1) or _power_of_two(c2):
+            return Assign(stmt.target, Call(operator_ref(operator.mul), (Const(c1 * c2), v)), stmt.line)
+    return stmt
+
+
+def _power_of_two(c: float) -> bool:
+    """±2**k for a small k: multiplying by it is exact (no overflow or underflow for k <= 8)."""
+    mantissa, exponent = math.frexp(abs(c))
+    return mantissa == 0.5 and -7 <= exponent <= 9
 
 
 _OPERATORS = frozenset(id(f) for f in (*BINARY.values(), *UNARY.values()))
