@@ -43,7 +43,6 @@ def specialise(fn: ir.Function, table: dict, namer: Namer | None, complexes: boo
     body = _rewrite_block(fn.body, facts_, namer)
     if not facts_.complexes and namer is not None:
         body = _accumulate_in_place(body, facts_, namer)
-        body = _merge_slot_writes(body, _read_counts(body))
     if namer is not None:
         body = _build_dicts(body, facts_, namer)
     return body
@@ -383,61 +382,6 @@ def _in_place(stmt: Assign, fresh: dict[str, list | None], facts_: _Facts, namer
     if op is np.zeros_like and isinstance(value.args[0], Var) and value.args[0].name in facts_.fixed_arrays:
         fresh[name] = []
     return [stmt]
-
-
-def _read_counts(body: list[ir.Stmt]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for stmt in ir.walk(body):
-        for name in ir.reads(stmt):
-            counts[name] = counts.get(name, 0) + 1
-    return counts
-
-
-def _merge_slot_writes(body: list[ir.Stmt], reads: dict[str, int]) -> list[ir.Stmt]:
-    """`bx[i] = a`, then (nothing in between touching `bx` or binding `a`) `p = bx[i]`,
-    `t = p + g`, `bx[i] = t`: the first write goes and `p` is `a`, so the slot is written once,
-    `bx[i] = a + g` (`p` read only there: a view of the slot would have seen the second write)."""
-    body = [ir.rebuild(stmt, lambda block: _merge_slot_writes(block, reads)) for stmt in body]
-    dropped: set[int] = set()
-    for i, stmt in enumerate(body):
-        first = _slot_write(stmt)
-        if first is None or not isinstance(first[2], (Var, Const)):
-            continue
-        name, index, value = first
-        for j in range(i + 1, min(len(body), i + _MERGE_REACH)):
-            later = body[j]
-            if _slot_read(later, name, index) and reads.get(later.target.name, 0) == 1:
-                body[j] = Assign(later.target, value, later.line)
-                dropped.add(i)
-                break
-            touched = ir.reads(later) | ir.writes(later)
-            if not isinstance(later, Assign) or name in touched or (isinstance(value, Var) and value.name in
-                                                                     ir.writes(later)):
-                break
-    return [stmt for i, stmt in enumerate(body) if i not in dropped]
-
-
-_MERGE_REACH = 64
-"""How far after a slot's write its second write is looked for (a scan, kept short)."""
-
-
-def _slot_write(stmt: ir.Stmt) -> tuple | None:
-    """`(name, index, value)` of `name = setitem(name, index, value)` with a constant index."""
-    value = stmt.value if isinstance(stmt, Assign) else None
-    if isinstance(value, Call) and value.op.value is runtime.setitem and value.args[0] == Var(stmt.target.name) and (
-            isinstance(value.args[1], Const)):
-        return stmt.target.name, value.args[1], value.args[2]
-    return None
-
-
-def _slot_read(stmt: ir.Stmt, name: str, index: Const) -> bool:
-    value = stmt.value if isinstance(stmt, Assign) else None
-    return (isinstance(value, Call) and value.op.value is operator.getitem and value.args[0] == Var(name)
-            and isinstance(value.args[1], Const) and _same_index(value.args[1].value, index.value))
-
-
-def _same_index(a: object, b: object) -> bool:
-    return type(a) is type(b) and a == b
 
 
 _MAX_ELEMENTS = 1 << 16
