@@ -212,8 +212,9 @@ def test_cli_shapes_errors(options, message):
 
 @pytest.mark.parametrize("name", ["rosen", "rnn", "affine", "scaled_rows", "column_means", "scalar_loop"])
 def test_rewrites_are_exact(name):
-    """Folding `100.0 * (2 * t)` to `200.0 * t` (a power of two scales exactly), spreading a
-    reduction's adjoint: the same bits as the code before optimization."""
+    """Folding `100.0 * (2 * t)` to `200.0 * t` (a power of two scales exactly), joining two
+    contributions to one slice, spreading a reduction's adjoint: the same bits as the code
+    before optimization."""
     fun, make, argnums = CASES[name]
     args = make()
     optimized = s2sad.grad(fun, argnums=argnums)(*args)
@@ -222,8 +223,11 @@ def test_rewrites_are_exact(name):
         assert np.array_equal(a, b)
 
 
-def test_scalings_fold_in_rosenbrock():
-    assert "200.0 *" in s2sad.show(fx.rosen, args=(np.ones(10),))
+def test_rosenbrock_folds_scalings_and_writes_each_slice_once():
+    """Two contributions to exactly the elements a fresh adjoint's last write assigned join it
+    (`bx[:-1] = a + b`); a contribution to other elements that overlap adds."""
+    source = s2sad.show(fx.rosen, args=(np.ones(10),))
+    assert "200.0 *" in source and source.count("bx[:-1] =") == 1 and "bx[1:] = bx[1:] +" in source
 
 
 def test_a_slot_written_then_read_keeps_its_write():

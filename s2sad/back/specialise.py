@@ -342,46 +342,80 @@ def _accumulate_in_place(body: list[ir.Stmt], facts_: _Facts, namer: Namer) -> l
     """`bx = add_at(bx, index, g)` on an array made by `np.zeros_like` of a known array, with a
     constant basic index: `bx[index] = g` while no earlier write in the block reached those
     elements, `bx[index] = bx[index] + g` after one did (a name rebound, or read otherwise, or
-    touched in a nested block, is no longer fresh)."""
-    out: list[ir.Stmt] = []
-    fresh: dict[str, list | None] = {}
+    touched in a nested block, is no longer fresh). A second contribution to exactly the
+    elements the last write assigned joins it: `bx[index] = g1 + g2`, written once."""
+    out: list[ir.Stmt | None] = []
+    fresh: dict[str, _Fresh] = {}
     for stmt in body:
         if isinstance(stmt, ir.COMPOUND):
             stmt = ir.rebuild(stmt, lambda block: _accumulate_in_place(block, facts_, namer))
-            for name in _touched_inside(stmt) & set(fresh):
+            touched = _touched_inside(stmt)
+            for name in touched & set(fresh):
                 del fresh[name]
+            for state in fresh.values():
+                if state.last is not None and isinstance(state.last[2], Var) and state.last[2].name in touched:
+                    state.last = None
             out.append(stmt)
         elif isinstance(stmt, Assign):
-            out += _in_place(stmt, fresh, facts_, namer)
+            _in_place(stmt, fresh, facts_, namer, out)
         else:
             for name in ir.reads(stmt) & set(fresh):
                 del fresh[name]
             out.append(stmt)
-    return out
+    return [stmt for stmt in out if stmt is not None]
 
 
-def _in_place(stmt: Assign, fresh: dict[str, list | None], facts_: _Facts, namer: Namer) -> list[ir.Stmt]:
+@dataclass
+class _Fresh:
+    """An adjoint array made by `np.zeros_like`, not read since: the elements each write so far
+    assigned (None once a write added), and the last assignment (its place in the output, its
+    elements and value)."""
+
+    written: list[set[int]] | None
+    last: tuple[int, set[int], ir.Atom] | None = None
+
+
+def _in_place(stmt: Assign, fresh: dict[str, _Fresh], facts_: _Facts, namer: Namer, out: list) -> None:
     name, value, line = stmt.target.name, stmt.value, stmt.line
     op = value.op.value if isinstance(value, Call) else None
     if op is runtime.add_at and name in fresh and value.args[0] == Var(name) and _basic_const(value.args[1]):
-        index, g = value.args[1], value.args[2]
-        shape = facts_.shape(Var(name))
-        if fresh[name] is not None and isinstance(shape, tuple):
-            chosen = _elements(shape, index.value)
-            if chosen is not None and not any(chosen & earlier for earlier in fresh[name]):
-                fresh[name].append(chosen)
-                return [Assign(stmt.target, Call(runtime_ref("setitem"), (Var(name), index, g)), line)]
-        fresh[name] = None
-        part, total = Var(namer.temp()), Var(namer.temp())
-        return [Assign(part, Call(getitem_ref(), (Var(name), index)), line),
-                Assign(total, Call(operator_ref(operator.add), (part, g)), line),
-                Assign(stmt.target, Call(runtime_ref("setitem"), (Var(name), index, total)), line)]
+        _add_into(name, value.args[1], value.args[2], fresh[name], facts_, namer, out, line)
+        return
     for read in ir.reads(stmt) & set(fresh):
         del fresh[read]
     fresh.pop(name, None)
+    for state in fresh.values():  # a value that is bound again can no longer join a later write
+        if state.last is not None and state.last[2] == Var(name):
+            state.last = None
     if op is np.zeros_like and isinstance(value.args[0], Var) and value.args[0].name in facts_.fixed_arrays:
-        fresh[name] = []
-    return [stmt]
+        fresh[name] = _Fresh([])
+    out.append(stmt)
+
+
+def _add_into(name: str, index: Const, g: ir.Atom, state: _Fresh, facts_: _Facts, namer: Namer, out: list,
+              line: int) -> None:
+    target = Var(name)
+    shape = facts_.shape(target)
+    chosen = _elements(shape, index.value) if state.written is not None and isinstance(shape, tuple) else None
+    if chosen is not None and not any(chosen & earlier for earlier in state.written):
+        state.written.append(chosen)
+        state.last = (len(out), chosen, g)
+        out.append(Assign(target, Call(runtime_ref("setitem"), (target, index, g)), line))
+        return
+    last = state.last
+    if chosen is not None and last is not None and last[1] == chosen and not any(
+            chosen & earlier for earlier in state.written if earlier is not last[1]):
+        total = Var(namer.temp())  # the same elements again: one write of both
+        out[last[0]] = None
+        out.append(Assign(total, Call(operator_ref(operator.add), (last[2], g)), line))
+        state.last = (len(out), chosen, total)
+        out.append(Assign(target, Call(runtime_ref("setitem"), (target, index, total)), line))
+        return
+    state.written, state.last = None, None
+    part, total = Var(namer.temp()), Var(namer.temp())
+    out += [Assign(part, Call(getitem_ref(), (target, index)), line),
+            Assign(total, Call(operator_ref(operator.add), (part, g)), line),
+            Assign(target, Call(runtime_ref("setitem"), (target, index, total)), line)]
 
 
 _MAX_ELEMENTS = 1 << 16
