@@ -11,12 +11,12 @@ deterministic, so the same IR always gives the same bytes.
 from __future__ import annotations
 
 import ast
-import bisect
 import inspect
 from collections import Counter
 from dataclasses import dataclass, field
 
 from s2sad import runtime
+from s2sad.back.optimize import first_after
 from s2sad.core import ir
 from s2sad.core.ir import Assign, Atom, Call, Const, Ref, Var
 from s2sad.core.syntax import atom_to_ast, expr_to_ast, index_to_ast
@@ -255,7 +255,7 @@ class _BlockIndex:
                 self.barriers.append(i)
 
     def next_read(self, i: int, name: str) -> int | None:
-        return _first_after(self.read_at.get(name, []), i)
+        return first_after(self.read_at.get(name, []), i)
 
     def foldable(self, i: int, name: str, inputs: set[str]) -> bool:
         """`name`, bound at `i`, is read later in the block, and no statement in between writes
@@ -263,19 +263,14 @@ class _BlockIndex:
         j = self.next_read(i, name)
         if j is None:
             return False
-        barrier = _first_after(self.barriers, i)
+        barrier = first_after(self.barriers, i)
         if barrier is not None and barrier < j:
             return False
         return not any(_written_between(self.written_at.get(n, []), i, j) for n in inputs)
 
 
-def _first_after(positions: list[int], i: int) -> int | None:
-    k = bisect.bisect_right(positions, i)
-    return positions[k] if k < len(positions) else None
-
-
 def _written_between(positions: list[int], i: int, j: int) -> bool:
-    nxt = _first_after(positions, i)
+    nxt = first_after(positions, i)
     return nxt is not None and nxt < j
 
 

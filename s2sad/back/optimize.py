@@ -211,10 +211,10 @@ class _Positions:
                 self.barriers.append(i)
 
     def next_bound(self, name: str | None, i: int) -> int | None:
-        return _after(self.bound_at.get(name, []), i) if name is not None else None
+        return first_after(self.bound_at.get(name, []), i) if name is not None else None
 
     def next_barrier(self, i: int) -> int | None:
-        return _after(self.barriers, i)
+        return first_after(self.barriers, i)
 
     def reads_between(self, name: str, i: int, end: int) -> list[int]:
         positions = self.read_at.get(name, [])
@@ -232,7 +232,8 @@ def _writes_into(stmt: ir.Stmt, name: str) -> bool:
     return isinstance(value, Call) and ir.is_inplace(value) and value.args[:1] == (Var(name),)
 
 
-def _after(positions: list[int], i: int) -> int | None:
+def first_after(positions: list[int], i: int) -> int | None:
+    """The first of the sorted `positions` after `i`, or None."""
     k = bisect.bisect_right(positions, i)
     return positions[k] if k < len(positions) else None
 
