@@ -80,15 +80,19 @@ def classes(fn: ir.Function, start: dict[str, str | None]) -> dict[str, str | No
             if scalar:
                 integers.add(s.target.name)
     integers -= {s.target.name for s in assigns}  # only the loops bind them
+    first_read: dict[str, int] = {}
+    for i, stmt in enumerate(assigns):
+        for name in ir.reads(stmt):
+            first_read.setdefault(name, i)
     changed = True
-    while changed:
+    while changed:  # again only where a class changed after a statement read it
         changed = False
-        for stmt in assigns:
+        for i, stmt in enumerate(assigns):
             old = table.get(stmt.target.name, _BOTTOM)
             new = _join(old, _class_of(stmt.value, table, integers))
             if new != old:
                 table[stmt.target.name] = new
-                changed = True
+                changed = changed or first_read.get(stmt.target.name, i + 1) <= i
     return {k: (None if v is _BOTTOM else v) for k, v in table.items()}
 
 

@@ -26,32 +26,22 @@ def optimize(fn: ir.Function, start: dict[str, str | None] | None = None, namer=
     `namer` (for temporaries) lets a helper with constant arguments become plain arithmetic."""
     before = None
     complexes = may_be_complex(fn)  # optimizing makes no complex values
-    while not _same_body(before, fn.body):
+    while not printer.same_block(before, fn.body):
         before = fn.body
         fn = ir.Function(fn.name, fn.params, fn.body, fn.filename, fn.firstline, fn.lines, fn.temps, fn.defaults)
         table = shapes.classes(fn, start or {})
         fn.body = shapes.simplify_block(fn.body, table)
         fn.body = specialise(fn, table, namer, complexes)
-        fn.body = _fold(fn.body, namer, ir.written_into(fn.body))
         fn.body = _propagate_copies(fn)
+        fn.body = _fold(fn.body, namer, ir.written_into(fn.body))
         temps = namer.temps if namer is not None else set()
         fn.body = _common_subexpressions(fn.body, ir.written_into(fn.body))
-        fn.body = _fold_scalings(fn.body, _counts(fn.body))
-        fn.body = _forward_copies(fn.body, _counts(fn.body))
-        fn.body = _merge_renames(fn.body, _counts(fn.body), temps)
-        fn.body = _eliminate_dead(fn.body, table=table)
+        counts = _counts(fn.body)  # kept up to date by the passes that read it
+        fn.body = _fold_scalings(fn.body, counts)
+        fn.body = _forward_copies(fn.body, counts)
+        fn.body = _merge_renames(fn.body, counts, temps)
+        fn.body = _eliminate_dead(fn.body, counts[1], table=table)
     return fn
-
-
-def _same_body(before: list[ir.Stmt] | None, body: list[ir.Stmt]) -> bool:
-    """Whether a round of optimization changed nothing (statements compare by value; a constant
-    that NumPy cannot compare so is compared as text)."""
-    if before is None:
-        return False
-    try:
-        return bool(before == body)
-    except (ValueError, TypeError):
-        return printer.format_block(before) == printer.format_block(body)
 
 
 def _fold(body: list[ir.Stmt], namer, written: set[str]) -> list[ir.Stmt]:
@@ -189,6 +179,10 @@ def _forward_copies(body: list[ir.Stmt], counts: tuple[Counter, Counter]) -> lis
             if isinstance(src, Var):
                 reads[src.name] += 1
         dropped.add(i)
+    for i in dropped:  # for the passes after this one (this one's choices were made without it)
+        writes[body[i].target.name] -= 1
+        if isinstance(body[i].value, Var):
+            reads[body[i].value.name] -= 1
     return [s for i, s in enumerate(body) if i not in dropped]
 
 
@@ -269,6 +263,8 @@ def _merge_renames(body: list[ir.Stmt], counts: tuple[Counter, Counter], temps: 
                 and stmt.target.name not in ir.reads(last)  # the IR binds no name it reads
                 and not (isinstance(last.value, Call) and (ir.is_inplace(last.value) or _effectful(last.value)))):
             out[-1] = Assign(stmt.target, last.value, last.line)
+            writes[last.target.name] -= 1
+            reads[last.target.name] -= 1
             continue
         out.append(stmt)
     return out
@@ -302,20 +298,32 @@ def _eliminate_dead(body: list[ir.Stmt], reads: Counter | None = None, table: di
     """Drop assignments whose value nothing reads, in nested blocks too (pure operations only).
     What may raise stays: a program that raises still raises (a `math` function, `/`, `//`, `%`
     and `**` on Python numbers), and so does all a `with` block runs (`np.errstate(all="raise")`
-    makes any NumPy operation one that may raise). `table`: shape classes (arrays do not raise)."""
+    makes any NumPy operation one that may raise). `table`: shape classes (arrays do not raise).
+    The block is scanned from its end, and a dropped statement's reads are uncounted, so a chain
+    of dead statements goes in one scan."""
     if reads is None:
         _, reads = _counts(body)
     out = []
+    for stmt, inside in reversed(list(zip(body, _inside_with(body, kept)))):
+        if (isinstance(stmt, Assign) and reads[stmt.target.name] == 0 and not _effectful(stmt.value)
+                and not inside and not _may_raise(stmt.value, table or {})):
+            for name in ir.reads(stmt):
+                reads[name] -= 1
+            continue
+        out.append(ir.rebuild(stmt, lambda block, inside=inside: _eliminate_dead(block, reads, table, inside)))
+    out.reverse()
+    return out
+
+
+def _inside_with(body: list[ir.Stmt], kept: bool) -> list[bool]:
+    """For each statement of `body`, whether it runs inside a `with` block (or `kept`)."""
+    flags = []
     depth = 0
     for stmt in body:
         op = stmt.value.op.value if isinstance(stmt, Assign) and isinstance(stmt.value, Call) else None
         depth += (op is runtime.enter_context) - (op is runtime.exit_context and depth > 0)
-        inside = kept or depth > 0 or op is runtime.exit_context
-        if (isinstance(stmt, Assign) and reads[stmt.target.name] == 0 and not _effectful(stmt.value)
-                and not inside and not _may_raise(stmt.value, table or {})):
-            continue
-        out.append(ir.rebuild(stmt, lambda block, inside=inside: _eliminate_dead(block, reads, table, inside)))
-    return out
+        flags.append(kept or depth > 0 or op is runtime.exit_context)
+    return flags
 
 
 _RAISING_OPERATORS = (operator.truediv, operator.floordiv, operator.mod, operator.pow)
@@ -344,17 +352,20 @@ def _common_subexpressions(body: list[ir.Stmt], written: set[str]) -> list[ir.St
     write of any kind in between (a view written through another name would change the
     value), is `u = t`, `t` the first one's name: each sum of products is computed once
     (`bx + bs * s + bs * s`). Only operators, ufuncs and `math` functions, and only where
-    neither name's object is written in place (`written`): the two names hold one object."""
+    neither name's object is written in place (`written`): the two names hold one object.
+    A copy `u = t` (made here or found) lets a later `0.5 * u` match `0.5 * t`."""
     out: list[ir.Stmt] = []
     seen: dict[tuple, str] = {}
     by_name: dict[str, set[tuple]] = {}  # the entries that a new binding of a name ends
+    alias = _Aliases()
     for stmt in body:
         if isinstance(stmt, ir.COMPOUND):
             seen.clear()
             by_name.clear()
+            alias.clear()
             out.append(ir.rebuild(stmt, lambda block: _common_subexpressions(block, written)))
             continue
-        key = _pure_key(stmt)
+        key = _pure_key(stmt, alias.names)
         if key is not None and stmt.target.name in written:
             key = None
         if key is not None and key in seen:
@@ -366,12 +377,40 @@ def _common_subexpressions(body: list[ir.Stmt], written: set[str]) -> list[ir.St
         for name in bound:
             for k in by_name.pop(name, ()):
                 seen.pop(k, None)
+            alias.rebound(name)
         if key is not None and key not in seen and not bound & set(key[1]):
             seen[key] = stmt.target.name
             for name in (stmt.target.name, *key[1]):
                 by_name.setdefault(name, set()).add(key)
+        if isinstance(stmt, Assign) and isinstance(stmt.value, Var) and not {stmt.target.name, stmt.value.name} & written:
+            alias.copy(stmt.target.name, stmt.value.name)
         out.append(stmt)
     return out
+
+
+class _Aliases:
+    """Names bound by a copy `u = t` to the name they copy, while neither is bound again."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+        self._copies: dict[str, set[str]] = {}  # t -> the names u copying it
+
+    def copy(self, target: str, source: str) -> None:
+        if target == source:
+            return
+        source = self.names.get(source, source)
+        self.names[target] = source
+        self._copies.setdefault(source, set()).add(target)
+
+    def rebound(self, name: str) -> None:
+        self.names.pop(name, None)
+        for target in self._copies.pop(name, ()):
+            if self.names.get(target) == name:
+                del self.names[target]
+
+    def clear(self) -> None:
+        self.names.clear()
+        self._copies.clear()
 
 
 def _fold_scalings(body: list[ir.Stmt], counts: tuple[Counter, Counter]) -> list[ir.Stmt]:
@@ -380,20 +419,27 @@ def _fold_scalings(body: list[ir.Stmt], counts: tuple[Counter, Counter]) -> list
     nothing), or a negation."""
     writes, reads = counts
     scaled: dict[str, tuple[float, ir.Atom]] = {}
+    scaling_of: dict[str, set[str]] = {}  # v -> the names u scaled from it
     out: list[ir.Stmt] = []
     for stmt in body:
         if isinstance(stmt, ir.COMPOUND):
             scaled.clear()
+            scaling_of.clear()
             out.append(ir.rebuild(stmt, lambda block: _fold_scalings(block, counts)))
             continue
-        stmt = _rescaled(stmt, scaled)
+        rescaled = _rescaled(stmt, scaled)
+        if rescaled is not stmt:
+            reads.subtract(ir.reads(stmt))
+            reads.update(ir.reads(rescaled))
+            stmt = rescaled
         for name in ir.writes(stmt):
             scaled.pop(name, None)
-            for k in [k for k, (_, v) in scaled.items() if v == Var(name)]:
-                del scaled[k]
+            for k in scaling_of.pop(name, ()):
+                scaled.pop(k, None)
         factor = _scaling(stmt)
         if factor is not None and writes[stmt.target.name] == 1 and reads[stmt.target.name] == 1:
             scaled[stmt.target.name] = factor
+            scaling_of.setdefault(factor[1].name, set()).add(stmt.target.name)
         out.append(stmt)
     return out
 
@@ -436,9 +482,10 @@ def _power_of_two(c: float) -> bool:
 _OPERATORS = frozenset(id(f) for f in (*BINARY.values(), *UNARY.values()))
 
 
-def _pure_key(stmt: ir.Stmt) -> tuple | None:
+def _pure_key(stmt: ir.Stmt, alias: dict[str, str] | None = None) -> tuple | None:
     """What identifies the value of `stmt` when it is a pure operation on atoms: the op and
-    the names and constants it reads (None otherwise)."""
+    the names (through `alias`, the name each copy copies) and constants it reads (None
+    otherwise)."""
     value = stmt.value if isinstance(stmt, Assign) else None
     if not isinstance(value, Call) or value.kwargs:
         return None
@@ -448,8 +495,9 @@ def _pure_key(stmt: ir.Stmt) -> tuple | None:
     names, parts = [], []
     for atom in value.args:
         if isinstance(atom, Var):
-            names.append(atom.name)
-            parts.append(("var", atom.name))
+            name = alias.get(atom.name, atom.name) if alias else atom.name
+            names.append(name)
+            parts.append(("var", name))
         elif isinstance(atom, Const) and type(atom.value) in (int, float, bool):
             parts.append(("const", type(atom.value), atom.value))
         else:

@@ -57,13 +57,9 @@ def fold_known_shapes(fn: ir.Function, start: dict) -> ir.Function:
         table = shapes.classes(fn, start)
         body = _fold_block(fn.body, table)
         body = _constants_forward(body)
-        if printer_equal(body, fn.body):
+        if printer.same_block(fn.body, body):
             return fn
         fn = ir.Function(fn.name, fn.params, body, fn.filename, fn.firstline, fn.lines, fn.temps, fn.defaults)
-
-
-def printer_equal(a: list[ir.Stmt], b: list[ir.Stmt]) -> bool:
-    return printer.format_block(a) == printer.format_block(b)
 
 
 def _fold_block(body: list[ir.Stmt], table: dict) -> list[ir.Stmt]:
@@ -148,6 +144,16 @@ class _Facts:
         """Parameters of known shape (float64 arrays) that no statement rebinds."""
         self.complexes = complexes
 
+    def definition(self, atom: ir.Atom) -> ir.Expr | None:
+        """The value `atom` is bound to, through copies (`a = b`), where each name on the way is
+        bound once."""
+        value = self.defs.get(atom.name) if isinstance(atom, Var) else None
+        for _ in range(20):
+            if not isinstance(value, Var):
+                break
+            value = self.defs.get(value.name)
+        return value
+
     def shape(self, atom: ir.Atom) -> object:
         return shapes.atom_class(atom, self.table)
 
@@ -155,7 +161,7 @@ class _Facts:
         """Where `atom` is `unreduce(g, x, ...)`, the adjoint of a reduction, over an `x` of known
         shape, and broadcasting `g` itself gives it: `g` a number, or `g` with the reduced axes
         kept (`keepdims=True`) or leading."""
-        value = self.defs.get(atom.name) if isinstance(atom, Var) else None
+        value = self.definition(atom)
         if not (isinstance(value, Call) and value.op.value is runtime.unreduce and not value.kwargs):
             return None
         g, like, *options = value.args
@@ -181,10 +187,14 @@ class _Facts:
         numbers known so."""
         if isinstance(atom, Const):
             return type(atom.value) in (int, float)
-        value = self.defs.get(atom.name) if isinstance(atom, Var) else None
+        value = self.definition(atom)
+        if isinstance(value, Const):
+            return type(value.value) in (int, float)
         if not isinstance(value, Call) or depth > 20 or value.kwargs and not _no_axis(value):
             return False
         op = value.op.value
+        if op is runtime.seed and len(value.args) == 1:
+            return self.one_number(value.args[0], depth + 1)
         if self.elementwise(op) and not value.kwargs:
             return all(self.one_number(a, depth + 1) for a in value.args)
         return ((facts(op).reduction or op in shapes.REDUCTIONS) and len(value.args) == 1

@@ -83,3 +83,14 @@ def format_function(fn: Function) -> str:
 
 def format_block(body: list[Stmt]) -> str:
     return "\n".join(line for stmt in body for line in format_stmt(stmt))
+
+
+def same_block(before: list | None, body: list) -> bool:
+    """Whether two statement lists are the same (statements compare by value; a constant that
+    NumPy cannot compare is compared as text)."""
+    if before is None:
+        return False
+    try:
+        return bool(before == body)
+    except (ValueError, TypeError):
+        return format_block(before) == format_block(body)

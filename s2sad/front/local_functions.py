@@ -209,14 +209,23 @@ class LocalFunctions:
     def bound_name(self, node: gast.Call) -> str | None:
         """The name `node` is bound to by the function's only assignment of it, when every other
         use of the name calls it, after that assignment in the source."""
-        for name, writes in self.written().items():
-            if len(writes) == 1 and isinstance(writes[0], gast.Assign) and writes[0].value is node:
-                calls = {id(c.func) for c in gast.walk(self.parsed.tree) if isinstance(c, gast.Call)}
-                uses = [u for u in gast.walk(self.parsed.tree)
-                        if isinstance(u, gast.Name) and u.id == name and isinstance(u.ctx, gast.Load)]
-                after = all((u.lineno, u.col_offset) > (node.lineno, node.col_offset) for u in uses)
-                return name if after and all(id(u) in calls for u in uses) and name not in self.renames else None
-        return None
+        name = self.assigned_once().get(id(node))
+        if name is None:
+            return None
+        calls = {id(c.func) for c in gast.walk(self.parsed.tree) if isinstance(c, gast.Call)}
+        uses = [u for u in gast.walk(self.parsed.tree)
+                if isinstance(u, gast.Name) and u.id == name and isinstance(u.ctx, gast.Load)]
+        after = all((u.lineno, u.col_offset) > (node.lineno, node.col_offset) for u in uses)
+        return name if after and all(id(u) in calls for u in uses) and name not in self.renames else None
+
+    def assigned_once(self) -> dict[int, str]:
+        """`id` of the value of each name's only assignment (`name = value`) -> the name."""
+        if "_assigned_once" not in self.__dict__:
+            self._assigned_once: dict[int, str] = {}
+            for name, writes in self.written().items():
+                if len(writes) == 1 and isinstance(writes[0], gast.Assign):
+                    self._assigned_once.setdefault(id(writes[0].value), name)
+        return self._assigned_once
 
     def free_caller_names(self, made: Local, tree: gast.FunctionDef) -> set[str]:
         """Names the factory (its function included) reads that are the caller's locals but not
