@@ -382,7 +382,8 @@ def _common_subexpressions(body: list[ir.Stmt], written: set[str]) -> list[ir.St
             seen[key] = stmt.target.name
             for name in (stmt.target.name, *key[1]):
                 by_name.setdefault(name, set()).add(key)
-        if isinstance(stmt, Assign) and isinstance(stmt.value, Var) and not {stmt.target.name, stmt.value.name} & written:
+        copy = isinstance(stmt, Assign) and isinstance(stmt.value, Var)
+        if copy and not {stmt.target.name, stmt.value.name} & written:
             alias.copy(stmt.target.name, stmt.value.name)
         out.append(stmt)
     return out

@@ -391,12 +391,13 @@ def _in_place(stmt: Assign, fresh: dict[str, _Fresh], facts_: _Facts, namer: Nam
     if op is runtime.add_at and name in fresh and value.args[0] == Var(name) and _basic_const(value.args[1]):
         _add_into(name, value.args[1], value.args[2], fresh[name], facts_, namer, out, line)
         return
-    for read in ir.reads(stmt) & set(fresh):
-        del fresh[read]
-    fresh.pop(name, None)
-    for state in fresh.values():  # a value that is bound again can no longer join a later write
-        if state.last is not None and state.last[2] == Var(name):
-            state.last = None
+    if fresh:
+        for read in ir.reads(stmt) & fresh.keys():
+            del fresh[read]
+        fresh.pop(name, None)
+        for state in fresh.values():  # a value that is bound again can no longer join a later write
+            if state.last is not None and state.last[2] == Var(name):
+                state.last = None
     if op is np.zeros_like and isinstance(value.args[0], Var) and value.args[0].name in facts_.fixed_arrays:
         fresh[name] = _Fresh([])
     out.append(stmt)
@@ -491,10 +492,12 @@ def _build_dicts(body: list[ir.Stmt], facts_: _Facts, namer: Namer) -> list[ir.S
     for stmt in body:
         if isinstance(stmt, Assign) and _gather(stmt, gathering, facts_, namer, out):
             continue
-        touched = _touched_inside(stmt) if isinstance(stmt, ir.COMPOUND) else ir.reads(stmt) | ir.writes(stmt)
-        for name in sorted(touched & set(gathering)):
-            out += _make_dict(name, gathering.pop(name), namer, stmt.line)
-        out.append(ir.rebuild(stmt, lambda block: _build_dicts(block, facts_, namer)))
+        if gathering:
+            touched = _touched_inside(stmt) if isinstance(stmt, ir.COMPOUND) else ir.reads(stmt) | ir.writes(stmt)
+            for name in sorted(touched & set(gathering)):
+                out += _make_dict(name, gathering.pop(name), namer, stmt.line)
+        out.append(ir.rebuild(stmt, lambda block: _build_dicts(block, facts_, namer)) if isinstance(
+            stmt, ir.COMPOUND) else stmt)
     for name in sorted(gathering):
         out += _make_dict(name, gathering[name], namer, body[-1].line)
     return out

@@ -237,29 +237,44 @@ def unknown(stmt: object, stage: str) -> InternalError:
 
 
 def atoms_of(expr: Expr | Atom) -> tuple[Atom, ...]:
-    if isinstance(expr, Call):
-        return expr.args + tuple(a for _, a in expr.kwargs)
-    if isinstance(expr, Pack):
+    kind = type(expr)
+    if kind is Call:
+        return expr.args + tuple(a for _, a in expr.kwargs) if expr.kwargs else expr.args
+    if kind is Pack:
         return expr.items
     return (expr,)
+
+
+def _names(expr: Expr | Atom) -> set[str]:
+    """The names an expression reads."""
+    kind = type(expr)
+    if kind is Var:
+        return {expr.name}
+    if kind is Call:
+        names = {a.name for a in expr.args if type(a) is Var}
+        if expr.kwargs:
+            names.update(a.name for _, a in expr.kwargs if type(a) is Var)
+        return names
+    if kind is Pack:
+        return {a.name for a in expr.items if type(a) is Var}
+    return set()
 
 
 def reads(stmt: Stmt) -> set[str]:
     """Names a statement reads directly (not inside nested blocks). A `Save` reads its variable
     (unless it may be unbound there); a `Restore`, what it needs besides (`restore_reads`)."""
-    if isinstance(stmt, Assign):
-        return {a.name for a in atoms_of(stmt.value) if isinstance(a, Var)}
-    if isinstance(stmt, Return):
-        return {a.name for a in atoms_of(stmt.value) if isinstance(a, Var)}
-    if isinstance(stmt, (If, While)):
-        return {stmt.test.name} if isinstance(stmt.test, Var) else set()
-    if isinstance(stmt, For):
-        return {stmt.iter.name} if isinstance(stmt.iter, Var) else set()
-    if isinstance(stmt, Guard):
+    kind = type(stmt)
+    if kind is Assign or kind is Return:
+        return _names(stmt.value)
+    if kind is If or kind is While:
+        return {stmt.test.name} if type(stmt.test) is Var else set()
+    if kind is For:
+        return {stmt.iter.name} if type(stmt.iter) is Var else set()
+    if kind is Guard:
         return {stmt.manager.name}
-    if isinstance(stmt, Save):
+    if kind is Save:
         return set() if stmt.maybe_unbound else {stmt.name}
-    if isinstance(stmt, Restore):
+    if kind is Restore:
         return restore_reads(stmt.save)
     raise unknown(stmt, "ir.reads")
 
@@ -281,11 +296,11 @@ def is_inplace(value: object) -> bool:
 
 def writes(stmt: Stmt) -> set[str]:
     """Names a statement binds or mutates directly (not inside nested blocks)."""
-    if isinstance(stmt, Assign):
-        out = {stmt.target.name}
-        if is_inplace(stmt.value) and isinstance(stmt.value.args[0], Var):
-            out.add(stmt.value.args[0].name)
-        return out
+    if type(stmt) is Assign:
+        value = stmt.value
+        if type(value) is Call and getattr(value.op.value, "__s2sad_inplace__", False) and type(value.args[0]) is Var:
+            return {stmt.target.name, value.args[0].name}
+        return {stmt.target.name}
     if isinstance(stmt, For):
         return {stmt.target.name}
     if isinstance(stmt, Restore):
@@ -325,25 +340,26 @@ def walk(body: list[Stmt]):
     """Every statement, depth first, in source order."""
     for stmt in body:
         yield stmt
-        for child in children(stmt):
-            yield from walk(child)
+        if type(stmt) not in _FLAT:
+            for child in children(stmt):
+                yield from walk(child)
 
 
 def children(stmt: Stmt) -> list[list[Stmt]]:
-    if isinstance(stmt, If):
+    kind = type(stmt)
+    if kind is If:
         return [stmt.body, stmt.orelse]
-    if isinstance(stmt, For):
+    if kind is For or kind is Guard:
         return [stmt.body]
-    if isinstance(stmt, While):
+    if kind is While:
         return [stmt.test_body, stmt.body]
-    if isinstance(stmt, Guard):
-        return [stmt.body]
-    if isinstance(stmt, SIMPLE):
+    if kind in _FLAT:
         return []
     raise unknown(stmt, "ir.children")
 
 
 SIMPLE = (Assign, Return, Save, Restore)
+_FLAT = frozenset(SIMPLE)
 """The statements without nested blocks."""
 
 

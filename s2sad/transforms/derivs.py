@@ -130,7 +130,8 @@ def container_names(fn: ir.Function, kinds: tuple[str | None, ...] | None, write
     numeric = {p for p, k in zip(fn.params, kinds) if k in ("scalar", "array")}
     assigns = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign)]
     targets = {s.target.name for s in assigns}
-    candidates = {s.target.name for s in assigns if _numeric(s.value, targets | set(fn.params), writes_keep_kind)}
+    named = targets | set(fn.params)
+    candidates = {s.target.name for s in assigns if _numeric(s.value, named, writes_keep_kind)}
     changed = True
     while changed:  # a name is numeric when every assignment to it is (rounds until none drops)
         changed = False

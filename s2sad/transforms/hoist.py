@@ -23,6 +23,8 @@ _SAFE = (operator.neg, operator.pos, operator.add, operator.sub, operator.mul)
 def hoist_invariants(fn: ir.Function, start: dict) -> ir.Function:
     """`fn` with loop-invariant temporaries moved before their loops (see the module docstring);
     `start`, the shape classes of the parameters (numbers are known by them)."""
+    if not any(isinstance(s, (ir.For, ir.While)) for s in ir.walk(fn.body)):
+        return fn
     table = shapes.classes(fn, start)
     writes: Counter = Counter(n for s in ir.walk(fn.body) for n in ir.writes(s))
     body = _hoist_block(fn.body, table, writes, fn.temps)
