@@ -112,11 +112,18 @@ def _float64(value: object) -> bool:
     """A float, a float64 array, or a dict, list or tuple of such (one level): what needs no
     check and no cast on a call (the common cases, tested first: this runs on every call)."""
     kind = type(value)
-    if kind is float or (kind is np.ndarray and value.dtype == np.float64):
+    if kind is float or (kind is np.ndarray and value.dtype == _FLOAT64):
         return True
-    items = value.values() if kind is dict else value if kind in (list, tuple) else None
-    return items is not None and all(type(v) is float or (type(v) is np.ndarray and v.dtype == np.float64)
-                                     for v in items)
+    items = value.values() if kind is dict else value if kind is list or kind is tuple else None
+    if items is None:
+        return False
+    for v in items:
+        if not (type(v) is float or (type(v) is np.ndarray and v.dtype == _FLOAT64)):
+            return False
+    return True
+
+
+_FLOAT64 = np.dtype(np.float64)
 
 
 def _check_float(fun: object, name: str, value: object) -> None:
@@ -326,17 +333,20 @@ class Transformed:
         print(self.source, end="")
         return self.source
 
-    def _args(self, args: tuple, kwargs: dict) -> tuple:
+    def _args(self, args: tuple, kwargs: dict, plain: bool = False) -> tuple:
+        """`args` checked (`plain`: those by position are known float64 already), with the bound
+        `self` first."""
         for pos, name in zip(self._positions, self.request.wrt):
             if pos < len(args):
-                _check_float(self.target, name, args[pos])
+                if not plain:
+                    _check_float(self.target, name, args[pos])
             elif name in kwargs:
                 _check_float(self.target, name, kwargs[name])
         return args if self._bound is UNBOUND else (self._bound, *args)
 
-    def _all_float64(self, args: tuple) -> bool:
-        """Every differentiated argument given by position is a float64 (see `_float64`)."""
-        offset = self._bound is not UNBOUND
+    def _all_float64(self, args: tuple, offset: int) -> bool:
+        """Every differentiated argument given by position is a float64 (see `_float64`);
+        `offset`: 1 where `args` starts with a bound method's `self`."""
         for p in self._positions:
             if p + offset < len(args) and not _float64(args[p + offset]):
                 return False
@@ -346,7 +356,8 @@ class Transformed:
         if self._shapes is not None:
             shape, kwargs = call_shape(self.target, args, kwargs)
             return self.for_shape(shape)(*args, **kwargs)
-        args = self._args(args, kwargs)
+        plain = self._all_float64(args, 0)
+        args = self._args(args, kwargs, plain)
         built = self.built_for(args, kwargs)
         try:
             result = built.fun(*args, **kwargs)
@@ -356,13 +367,14 @@ class Transformed:
             _locate(err, built)
             raise
         if self.mode in GRADIENTS:
-            return self._match_dtypes(result, args)
+            return self._match_dtypes(result, args, plain)
         return result
 
-    def _match_dtypes(self, result, args: tuple):
-        """A gradient has the dtype of its argument (float32 stays float32), leaf by leaf."""
+    def _match_dtypes(self, result, args: tuple, plain: bool):
+        """A gradient has the dtype of its argument (float32 stays float32), leaf by leaf;
+        `plain`: the arguments by position are float64 (see `_all_float64`)."""
         offset = self._bound is not UNBOUND
-        if self._all_float64(args) and not _any_complex(result[1] if self.mode == VALUE_AND_GRAD else result):
+        if plain and not _any_complex(result[1] if self.mode == VALUE_AND_GRAD else result):
             return result  # float64 in, float64 out: nothing to cast (the common case, first)
         wanted = [args[p + offset] if p + offset < len(args) else None for p in self._positions]
         grads = result[1] if self.mode == VALUE_AND_GRAD else result

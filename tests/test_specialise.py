@@ -43,6 +43,10 @@ CASES = {
     "column_means": (fx.column_means, lambda: (RNG.normal(size=(4, 3)),), 0),
     "shift_used_elsewhere": (fx.shift_used_elsewhere, lambda: (RNG.normal(size=(3, 4)),), 0),
     "shift_over_other_axis": (fx.shift_over_other_axis, lambda: (RNG.normal(size=(3, 4)),), 0),
+    "matrix_vector": (fx.matrix_vector, lambda: (RNG.normal(size=(3, 4)), RNG.normal(size=4), RNG.normal(size=3)),
+                      (0, 1, 2)),
+    "log_loss": (fx.log_loss, lambda: (RNG.normal(size=4), RNG.normal(size=(6, 4)) * 30,
+                                       (RNG.random(6) < 0.5).astype(float)), 0),
 }
 
 

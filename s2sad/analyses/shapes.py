@@ -23,7 +23,7 @@ from s2sad.core.naming import runtime_ref
 from s2sad.rules.registry import facts, lookup
 
 SCALAR = "()"
-_MATMULS = (operator.matmul, np.matmul, np.dot)
+MATMULS = (operator.matmul, np.matmul, np.dot)
 _LIKES = (np.zeros_like, np.ones_like, np.empty_like)
 _COUNTS = (runtime.reduced_size, builtins.len, np.size, np.ndim)
 """Ops that return one integer."""
@@ -165,11 +165,13 @@ def _call_class(value: ir.Expr, table: dict, integers: set[str]) -> object:
         return SCALAR
     if known.reduction or op in REDUCTIONS:
         return _reduced(value, table)
-    if op in _MATMULS and len(value.args) == 2 and not value.kwargs:
+    if op in MATMULS and len(value.args) == 2 and not value.kwargs:
         return _matmul(*(atom_class(a, table) for a in value.args))
     if op in _CREATIONS and value.args and isinstance(value.args[0], Const):
         return _shape_value(value.args[0].value)
     if op is builtins.getattr and value.args[1] == Const("T") and _concrete(atom_class(value.args[0], table)):
+        return atom_class(value.args[0], table)[::-1]
+    if op is np.transpose and len(value.args) == 1 and not value.kwargs and _concrete(atom_class(value.args[0], table)):
         return atom_class(value.args[0], table)[::-1]
     if op is operator.getitem and isinstance(value.args[1], Var) and value.args[1].name in integers:
         container = atom_class(value.args[0], table)  # `x[i]`, i counting a loop over a range

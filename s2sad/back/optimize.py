@@ -116,6 +116,8 @@ def _fold_call(call: Call) -> ir.Expr:
         one = lambda a: _number(a) and a.value == 1  # noqa: E731
         if op is operator.pow and one(y) or op in (operator.mul, operator.truediv) and one(y):
             return x
+        if op is operator.sub and _number(y) and y.value == 0:  # x - 0 is x, -0.0 included
+            return x
         if op is operator.mul and one(x):
             return y
     return call

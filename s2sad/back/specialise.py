@@ -195,6 +195,8 @@ class _Facts:
         op = value.op.value
         if op is runtime.seed and len(value.args) == 1:
             return self.one_number(value.args[0], depth + 1)
+        if op in shapes.MATMULS and len(value.args) == 2:  # vector @ vector
+            return all(isinstance(self.shape(a), tuple) and len(self.shape(a)) == 1 for a in value.args)
         if self.elementwise(op) and not value.kwargs:
             return all(self.one_number(a, depth + 1) for a in value.args)
         return ((facts(op).reduction or op in shapes.REDUCTIONS) and len(value.args) == 1
@@ -306,18 +308,46 @@ def _spread(stmt: Assign, facts_: _Facts, namer: Namer) -> list[ir.Stmt] | None:
 
 
 def _matmul_adjoint(stmt: Assign, facts_: _Facts, namer: Namer) -> list[ir.Stmt] | None:
-    """Of `x @ y` with `x`, `y` and the cotangent `g` matrices: `g @ y.T` for `x`, `x.T @ g` for
-    `y` (what `matmul_adjoint_x` and `_y` compute for them, without asking)."""
+    """Of `x @ y` with `x` and `y` matrices or vectors of known shapes, the cotangent `g` as
+    plain NumPy (what `matmul_adjoint_x` and `_y` compute for them, without asking):
+
+    | x      | y      | for x        | for y        |
+    |--------|--------|--------------|--------------|
+    | matrix | matrix | `g @ y.T`    | `x.T @ g`    |
+    | matrix | vector | `outer(g, y)`| `x.T @ g`    |
+    | vector | matrix | `y @ g`      | `outer(x, g)`|
+    | vector | vector | `g * y`      | `x * g`      |
+    """
     g, x, y = stmt.value.args
-    if not all(isinstance(facts_.shape(a), tuple) and len(facts_.shape(a)) == 2 for a in (g, x, y)):
+    dims = tuple(_ndim(facts_.shape(a)) for a in (g, x, y))
+    if None in dims or dims not in _MATMUL_DIMS:
         return None
+    for_x = stmt.value.op.value is runtime.matmul_adjoint_x
+    line = stmt.line
+    if dims[1:] == (1, 1):
+        return [Assign(stmt.target, Call(operator_ref(operator.mul), (g, y) if for_x else (x, g)), line)]
+    if dims[1:] == (2, 1) and for_x or dims[1:] == (1, 2) and not for_x:
+        return [Assign(stmt.target, Call(numpy_ref("outer"), (g, y) if for_x else (x, g)), line)]
+    if dims[1:] == (1, 2):  # for x: y @ g
+        return [Assign(stmt.target, Call(operator_ref(operator.matmul), (y, g)), line)]
     transposed = Var(namer.temp())
-    if stmt.value.op.value is runtime.matmul_adjoint_x:
+    if for_x:
         left, right, turned = g, transposed, y
     else:
         left, right, turned = transposed, g, x
-    return [Assign(transposed, Call(getattr_ref(), (turned, Const("T"))), stmt.line),
-            Assign(stmt.target, Call(operator_ref(operator.matmul), (left, right)), stmt.line)]
+    return [Assign(transposed, Call(getattr_ref(), (turned, Const("T"))), line),
+            Assign(stmt.target, Call(operator_ref(operator.matmul), (left, right)), line)]
+
+
+_MATMUL_DIMS = {(2, 2, 2), (1, 2, 1), (1, 1, 2), (0, 1, 1)}
+"""(g, x, y) dimensions of `x @ y` that `_matmul_adjoint` writes out."""
+
+
+def _ndim(shape: object) -> int | None:
+    """The number of dimensions of a shape class: a concrete shape's, 0 for one number."""
+    if shape == shapes.SCALAR:
+        return 0
+    return len(shape) if isinstance(shape, tuple) else None
 
 
 def _sum_to(g: ir.Atom, have: object, want: object, namer: Namer, line: int) -> list | None:

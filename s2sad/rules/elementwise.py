@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from s2sad.rules.registry import define, elementwise, linear
-from s2sad.runtime import abs_unit, angle_unit, broadcast_like, clip_weights, strong_div, unbroadcast
+from s2sad.runtime import abs_unit, angle_unit, broadcast_like, clip_weights, sigmoid, strong_div, unbroadcast
 
 LN2 = 0.6931471805599453
 LN10 = 2.302585092994046
@@ -66,9 +66,16 @@ def log1p(x):
 
 
 @elementwise(np.logaddexp, "x, y")
-def logaddexp(x, y, out):
-    """log(eˣ + eʸ): the weights e^(x−out) and e^(y−out) sum to 1 (½ each at x = y)."""
-    return np.exp(x - out), np.exp(y - out)
+def logaddexp(x, y):
+    """log(eˣ + eʸ): the weights σ(x − y) and σ(y − x) sum to 1 (½ each at x = y), σ the
+    logistic function (`sigmoid`, which cannot overflow); a gradient needs no logaddexp."""
+    return sigmoid(x - y), sigmoid(y - x)
+
+
+@elementwise(sigmoid, family="elementwise")
+def sigmoid_rule(x, out):
+    """σ'(x) = σ(x) σ(−x), both factors exact where 1 − σ(x) would round to 0."""
+    return out * sigmoid(-x)
 
 
 @elementwise(np.logaddexp2, "x, y")

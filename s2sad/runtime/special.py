@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 # ---------------------------------------------------------------- special points: strong zeros
@@ -56,6 +58,20 @@ def log_base(base):
 def ties(out, x, y, z=None, w=None):
     """How many of the arguments of the builtin `max`/`min` equal its result (they share it)."""
     return max(sum(1 for v in (x, y, z, w) if v is not None and v == out), 1)
+
+
+def sigmoid(t):
+    """1 / (1 + exp(-t)) without overflow (only exp(-|t|) is computed), exact to rounding for
+    every t: the partials of `np.logaddexp` without its value. NaN stays NaN."""
+    if type(t) is float:
+        if t >= 0:
+            return 1.0 / (1.0 + math.exp(-t))
+        e = math.exp(t)
+        return e / (1.0 + e)
+    e = np.exp(-np.abs(t))
+    r = 1.0 / (1.0 + e)
+    out = np.where(t >= 0, r, e * r)
+    return out[()] if out.ndim == 0 else out
 
 
 def clip_weights(x, a_min, a_max):

@@ -8,7 +8,7 @@ namespace, in signature order.
 import numpy as np
 import pytest
 
-from s2sad import api
+from s2sad import api, runtime
 from s2sad.rules.registry import lookup
 from s2sad.testing import check_grads, make_function
 from tests.rules.family import test_pipeline, test_rule  # noqa: F401
@@ -29,6 +29,7 @@ SPECS = [
     Spec(np.log1p, domain=(-0.5, 2.0)),
     Spec(np.logaddexp, ("x", "y")),
     Spec(np.logaddexp2, ("x", "y")),
+    Spec(runtime.sigmoid, domain=(-40.0, 40.0)),
     Spec(np.sqrt, domain=POSITIVE),
     Spec(np.cbrt, domain=POSITIVE),
     Spec(np.cbrt, domain=(-2.0, -0.5), name="cbrt of negatives"),

@@ -70,6 +70,8 @@ ROWS = [
     Row("min(x, y, z)", (2.0, 2.0, 2.0), (1 / 3, 1 / 3, 1 / 3)),
     Row("max(x, y, z)", (2.0, 2.0, 1.0), (0.5, 0.5, 0.0)),
     Row("np.logaddexp(x, y)", (1.0, 1.0), (0.5, 0.5)),
+    Row("np.logaddexp(x, y)", (800.0, -800.0), (1.0, 0.0)),  # weights with no overflow
+    Row("np.logaddexp(x, y)", (INF, 1.0), (1.0, 0.0)),  # the limit, not inf - inf
     # a NaN loses in fmax/fmin
     Row("np.fmax(x, y)", (NAN, 1.0), (0.0, 1.0)),
     Row("np.fmin(x, y)", (1.0, NAN), (1.0, 0.0)),
