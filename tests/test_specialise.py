@@ -242,3 +242,26 @@ def test_a_slot_written_then_read_keeps_its_write():
     value, grads = s2sad.value_and_grad(fx.write_then_read_a_slot, argnums=(0, 1))(x, y.copy())
     assert value == pytest.approx(fx.write_then_read_a_slot(x, y.copy()), rel=1e-12)
     check_grads(fx.write_then_read_a_slot, (x, y), modes=("fwd", "rev"))
+
+
+def test_gradient_skips_the_value_s_numpy_arithmetic():
+    """`-np.sum(x * x) / 4`: dividing a NumPy value raises nothing, so a gradient, which does not
+    need the value, does not compute it."""
+    x = RNG.normal(size=5)
+    source = s2sad.grad(fx.mean_square_loss).source_for(x)
+    code = "\n".join(line for line in source.splitlines() if not line.strip().startswith("#"))
+    assert "np.sum" not in code and "/ 4" not in code, source
+    np.testing.assert_allclose(s2sad.grad(fx.mean_square_loss)(x), -x / 2, rtol=1e-15)
+
+
+def test_unused_arithmetic_that_may_raise_still_runs():
+    """Python numbers raise where NumPy's return inf: an unused `x / k` still runs, and still
+    raises at k = 0, in every mode; so does an unused NumPy integer to a negative power."""
+    for mode in (s2sad.grad, s2sad.value_and_grad):
+        with pytest.raises(ZeroDivisionError):
+            mode(fx.unused_quotient)(1.5, 0.0)
+        with pytest.raises(ValueError, match="negative integer powers"):
+            mode(fx.unused_numpy_power)(np.array([1.0, 2.0]), -1)
+    with pytest.raises(ZeroDivisionError):
+        s2sad.jvp(fx.unused_quotient, (1.5, 0.0), (1.0, 0.0))
+    assert s2sad.grad(fx.unused_quotient)(1.5, 2.0) == 2.0

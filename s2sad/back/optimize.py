@@ -296,7 +296,7 @@ def _subst_expr(expr, subst):
 
 
 def _eliminate_dead(body: list[ir.Stmt], reads: Counter | None = None, table: dict | None = None,
-                    kept: bool = False) -> list[ir.Stmt]:
+                    kept: bool = False, numpy_made: set[str] | None = None) -> list[ir.Stmt]:
     """Drop assignments whose value nothing reads, in nested blocks too (pure operations only).
     What may raise stays: a program that raises still raises (a `math` function, `/`, `//`, `%`
     and `**` on Python numbers), and so does all a `with` block runs (`np.errstate(all="raise")`
@@ -305,16 +305,46 @@ def _eliminate_dead(body: list[ir.Stmt], reads: Counter | None = None, table: di
     of dead statements goes in one scan."""
     if reads is None:
         _, reads = _counts(body)
+    if numpy_made is None:
+        numpy_made = _numpy_values(body, table or {})
     out = []
     for stmt, inside in reversed(list(zip(body, _inside_with(body, kept)))):
         if (isinstance(stmt, Assign) and reads[stmt.target.name] == 0 and not _effectful(stmt.value)
-                and not inside and not _may_raise(stmt.value, table or {})):
+                and not inside and not _may_raise(stmt.value, table or {}, numpy_made)):
             for name in ir.reads(stmt):
                 reads[name] -= 1
             continue
-        out.append(ir.rebuild(stmt, lambda block, inside=inside: _eliminate_dead(block, reads, table, inside)))
+        out.append(ir.rebuild(stmt, lambda block, inside=inside: _eliminate_dead(
+            block, reads, table, inside, numpy_made)))
     out.reverse()
     return out
+
+
+def _numpy_values(body: list[ir.Stmt], table: dict) -> set[str]:
+    """Names that hold NumPy values (scalars or arrays) wherever they are bound: each binding a
+    ufunc, a NumPy reduction or a matrix product, or an operator with such an operand. Their
+    arithmetic returns inf or nan where Python numbers' raises."""
+    known: set[str] = set()
+    while True:
+        made, other = set(), set()
+        for stmt in ir.walk(body):
+            if isinstance(stmt, Assign) and _numpy_result(stmt.value, known, table):
+                made.add(stmt.target.name)
+            elif isinstance(stmt, (Assign, ir.For)):
+                other.add(stmt.target.name)
+        if made - other == known:
+            return known
+        known = made - other
+
+
+def _numpy_result(value: ir.Expr, known: set[str], table: dict) -> bool:
+    if not isinstance(value, Call) or value.kwargs and not isinstance(value.op.value, np.ufunc):
+        return False
+    op = value.op.value
+    if isinstance(op, np.ufunc) or op in shapes.REDUCTIONS or op in (np.matmul, np.dot):
+        return True
+    return id(op) in _OPERATORS and any(
+        isinstance(a, Var) and (a.name in known or _an_array(shapes.atom_class(a, table))) for a in value.args)
 
 
 def _inside_with(body: list[ir.Stmt], kept: bool) -> list[bool]:
@@ -331,17 +361,19 @@ def _inside_with(body: list[ir.Stmt], kept: bool) -> list[bool]:
 _RAISING_OPERATORS = (operator.truediv, operator.floordiv, operator.mod, operator.pow)
 
 
-def _may_raise(value: ir.Expr, table: dict) -> bool:
+def _may_raise(value: ir.Expr, table: dict, numpy_made: set[str] = frozenset()) -> bool:
     """Whether computing `value` may raise on some numbers: a `math` function, or an operator
     that raises on Python numbers (ZeroDivisionError, OverflowError) with no operand known to
-    be an array (NumPy's operators return inf or nan)."""
+    be an array or a NumPy value (`numpy_made`; NumPy's operators return inf or nan)."""
     if not isinstance(value, Call):
         return False
     op = value.op.value
     if getattr(op, "__module__", None) == "math":
         return True
     if any(op is o for o in _RAISING_OPERATORS):
-        return not any(_an_array(shapes.atom_class(a, table)) for a in value.args)
+        made = numpy_made if op is not operator.pow else ()  # NumPy integers to negative powers raise
+        return not any(_an_array(shapes.atom_class(a, table)) or isinstance(a, Var) and a.name in made
+                       for a in value.args)
     return False
 
 
@@ -483,6 +515,9 @@ def _power_of_two(c: float) -> bool:
 
 
 _OPERATORS = frozenset(id(f) for f in (*BINARY.values(), *UNARY.values()))
+_COMMUTATIVE = frozenset(map(id, (np.add, np.multiply)))
+_COMMUTATIVE_WITH_NUMBERS = frozenset(map(id, (operator.add, operator.mul)))
+"""`+` and `*` commute where one operand is a number (not for two lists, or np.matrix products)."""
 
 
 def _pure_key(stmt: ir.Stmt, alias: dict[str, str] | None = None) -> tuple | None:
@@ -505,6 +540,8 @@ def _pure_key(stmt: ir.Stmt, alias: dict[str, str] | None = None) -> tuple | Non
             parts.append(("const", type(atom.value), atom.value))
         else:
             return None
+    if id(op) in _COMMUTATIVE or id(op) in _COMMUTATIVE_WITH_NUMBERS and any(p[0] == "const" for p in parts):
+        names, parts = sorted(names), sorted(parts, key=repr)  # a * b is b * a, exactly
     return (id(op), tuple(names), tuple(parts))
 
 
