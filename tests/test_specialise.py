@@ -231,7 +231,7 @@ def test_rosenbrock_folds_scalings_and_writes_each_slice_once():
     """Two contributions to exactly the elements a fresh adjoint's last write assigned join it
     (`bx[:-1] = a + b`); a contribution to other elements that overlap adds."""
     source = s2sad.show(fx.rosen, args=(np.ones(10),))
-    assert "200.0 *" in source and source.count("bx[:-1] =") == 1 and "bx[1:] = bx[1:] +" in source
+    assert "200.0 *" in source and source.count("bx[:-1] =") == 1 and "bx[1:] += " in source
 
 
 def test_a_slot_written_then_read_keeps_its_write():

@@ -145,6 +145,10 @@ class Emitter:
             owner, item = self.atom(value.args[0]), self.atom(value.args[2])
             index = index_to_ast(value.args[1], self.atom)
             node: ast.stmt = ast.Assign([ast.Subscript(owner, index, ast.Store())], item, lineno=0)
+        elif op is runtime.add_into:
+            owner, item = self.atom(value.args[0]), self.atom(value.args[2])
+            index = index_to_ast(value.args[1], self.atom)
+            node = ast.AugAssign(ast.Subscript(owner, index, ast.Store()), ast.Add(), item, lineno=0)
         elif op is runtime.set_attribute:
             owner, item = self.atom(value.args[0]), self.atom(value.args[2])
             node = ast.Assign([ast.Attribute(owner, value.args[1].value, ast.Store())], item, lineno=0)

@@ -37,7 +37,7 @@ def optimize(fn: ir.Function, start: dict[str, str | None] | None = None, namer=
         temps = namer.temps if namer is not None else set()
         fn.body = _common_subexpressions(fn.body, ir.written_into(fn.body))
         counts = _counts(fn.body)  # kept up to date by the passes that read it
-        fn.body = _fold_scalings(fn.body, counts)
+        fn.body = _fold_scalings(fn.body, counts, namer)
         fn.body = _forward_copies(fn.body, counts)
         fn.body = _merge_renames(fn.body, counts, temps)
         fn.body = _eliminate_dead(fn.body, counts[1], table=table)
@@ -448,9 +448,10 @@ class _Aliases:
         self._copies.clear()
 
 
-def _fold_scalings(body: list[ir.Stmt], counts: tuple[Counter, Counter]) -> list[ir.Stmt]:
-    """`u = 2 * v` read once, by `w = 100.0 * u` or `w = -u`: `w = 200.0 * v`, `w = -2 * v`.
-    Only where it is exact: one of the two numbers a small power of two (scaling by it rounds
+def _fold_scalings(body: list[ir.Stmt], counts: tuple[Counter, Counter], namer=None) -> list[ir.Stmt]:
+    """`u = 2 * v` (or `u = -v`) read once, by `w = 100.0 * u` or `w = -u`: `w = 200.0 * v`,
+    `w = -2 * v`; by `w = u * z` with `z = -y` read once too: `p = v * y; w = p * -2`. Only
+    where it is exact: one of the two numbers a small power of two (scaling by it rounds
     nothing), or a negation."""
     writes, reads = counts
     scaled: dict[str, tuple[float, ir.Atom]] = {}
@@ -460,13 +461,18 @@ def _fold_scalings(body: list[ir.Stmt], counts: tuple[Counter, Counter]) -> list
         if isinstance(stmt, ir.COMPOUND):
             scaled.clear()
             scaling_of.clear()
-            out.append(ir.rebuild(stmt, lambda block: _fold_scalings(block, counts)))
+            out.append(ir.rebuild(stmt, lambda block: _fold_scalings(block, counts, namer)))
             continue
-        rescaled = _rescaled(stmt, scaled)
+        rescaled = _rescaled(stmt, scaled, namer)
         if rescaled is not stmt:
             reads.subtract(ir.reads(stmt))
-            reads.update(ir.reads(rescaled))
-            stmt = rescaled
+            for new in rescaled[:-1]:
+                writes[new.target.name] += 1
+                reads[new.target.name] += 1
+            for new in rescaled:
+                reads.update(ir.reads(new))
+            out += rescaled[:-1]
+            stmt = rescaled[-1]
         for name in ir.writes(stmt):
             scaled.pop(name, None)
             for k in scaling_of.pop(name, ()):
@@ -480,9 +486,14 @@ def _fold_scalings(body: list[ir.Stmt], counts: tuple[Counter, Counter]) -> list
 
 
 def _scaling(stmt: ir.Stmt) -> tuple[float, ir.Atom] | None:
-    """`(c, v)` for `u = c * v` or `u = v * c` with a number `c` (not a bool) and a name `v`."""
+    """`(c, v)` for `u = c * v` or `u = v * c` with a number `c` (not a bool) and a name `v`;
+    `(-1, v)` for `u = -v`."""
     value = stmt.value if isinstance(stmt, Assign) else None
-    if not (isinstance(value, Call) and value.op.value is operator.mul and len(value.args) == 2) or value.kwargs:
+    if not isinstance(value, Call) or value.kwargs:
+        return None
+    if value.op.value is operator.neg and len(value.args) == 1 and isinstance(value.args[0], Var):
+        return -1, value.args[0]
+    if not (value.op.value is operator.mul and len(value.args) == 2):
         return None
     a, b = value.args
     if _number(a) and isinstance(b, Var):
@@ -492,19 +503,27 @@ def _scaling(stmt: ir.Stmt) -> tuple[float, ir.Atom] | None:
     return None
 
 
-def _rescaled(stmt: ir.Stmt, scaled: dict[str, tuple[float, ir.Atom]]) -> ir.Stmt:
+def _rescaled(stmt: ir.Stmt, scaled: dict[str, tuple[float, ir.Atom]], namer=None) -> ir.Stmt | list[ir.Stmt]:
+    """`stmt` with the scalings it reads folded in: the statement, or a list of the
+    statements that replace it."""
     value = stmt.value if isinstance(stmt, Assign) else None
     if not isinstance(value, Call) or value.kwargs:
         return stmt
-    op = value.op.value
+    op, mul = value.op.value, operator_ref(operator.mul)
     if op is operator.neg and len(value.args) == 1 and isinstance(value.args[0], Var) and value.args[0].name in scaled:
         c, v = scaled[value.args[0].name]
-        return Assign(stmt.target, Call(operator_ref(operator.mul), (Const(-c), v)), stmt.line)
+        return [Assign(stmt.target, Call(mul, (Const(-c), v)), stmt.line)]
     factor = _scaling(stmt)
     if op is operator.mul and factor is not None and factor[1].name in scaled:
         c1, (c2, v) = factor[0], scaled[factor[1].name]
         if _power_of_two(c1) or _power_of_two(c2):
-            return Assign(stmt.target, Call(operator_ref(operator.mul), (Const(c1 * c2), v)), stmt.line)
+            return [Assign(stmt.target, Call(mul, (Const(c1 * c2), v)), stmt.line)]
+    if op is operator.mul and namer is not None and len(value.args) == 2 and all(
+            isinstance(a, Var) and a.name in scaled and _power_of_two(scaled[a.name][0]) for a in value.args):
+        (c1, v1), (c2, v2) = (scaled[a.name] for a in value.args)
+        product = Var(namer.temp())
+        return [Assign(product, Call(mul, (v1, v2)), stmt.line),
+                Assign(stmt.target, Call(mul, (product, Const(c1 * c2))), stmt.line)]
     return stmt
 
 

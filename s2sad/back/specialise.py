@@ -453,10 +453,7 @@ def _add_into(name: str, index: Const, g: ir.Atom, state: _Fresh, facts_: _Facts
         out.append(Assign(target, Call(runtime_ref("setitem"), (target, index, total)), line))
         return
     state.written, state.last = None, None
-    part, total = Var(namer.temp()), Var(namer.temp())
-    out += [Assign(part, Call(getitem_ref(), (target, index)), line),
-            Assign(total, Call(operator_ref(operator.add), (part, g)), line),
-            Assign(target, Call(runtime_ref("setitem"), (target, index, total)), line)]
+    out.append(Assign(target, Call(runtime_ref("add_into"), (target, index, g)), line))
 
 
 _MAX_ELEMENTS = 1 << 16

@@ -125,7 +125,7 @@ declare(runtime.make_list, runtime.make_dict, runtime.make_record, runtime.list_
 """Containers built or grown in place: their derivatives are built item by item (see `derivs`)."""
 declare(runtime.list_pop, runtime.tape_pop, view=True, structural=True)
 """They hand out an item the container holds (so the item is shared with it)."""
-declare(runtime.setitem, runtime.add_at, structural=True, same_shape_as=0)
+declare(runtime.setitem, runtime.add_at, runtime.add_into, structural=True, same_shape_as=0)
 """In-place writes (s2sad's own helpers): the result is the container or array written."""
 
 

@@ -13,7 +13,7 @@ from s2sad.runtime.core import add, unbroadcast, zeros_like
 
 # ---------------------------------------------------------------- in-place operations
 # Each mutates its first argument. Generated code writes them as the statements they stand
-# for (`x[i] = v`, `items.append(v)`, `v = items.pop()`); `add_at` is called as it is.
+# for (`x[i] = v`, `x[i] += v`, `items.append(v)`, `v = items.pop()`); `add_at` is called as it is.
 
 
 def inplace(fn):
@@ -118,6 +118,14 @@ def list_append(items, value):
 def list_pop(items):
     """`items.pop()`: the last item, removed."""
     return items.pop()
+
+
+@inplace
+def add_into(x, index, value):
+    """`x[index] += value`, returning `x`: for a float array `x` and a basic index (integers and
+    slices), where code specialised to shapes knows both. Generated code writes the statement."""
+    x[index] += value
+    return x
 
 
 @inplace

@@ -199,7 +199,7 @@ class AdjointStatements:
             badj = self.own(container.name, stmts, stmt.line)
             item = self.temp(Call(runtime_ref("list_pop"), (badj,)), stmts, stmt.line)
             self.accumulate(value, item, stmts, stmt.line)
-        elif op is runtime.add_at:
+        elif op is runtime.add_at or op is runtime.add_into:
             part = self.temp(Call(self.getitem(), (g, call.args[1])), stmts, stmt.line)
             self.accumulate(value, self.temp(Call(runtime_ref("copy_value"), (part,)), stmts, stmt.line),
                             stmts, stmt.line)
