@@ -116,7 +116,7 @@ class Recorder:
 
     def finish(self, primal: list, adjoint: list) -> list[ir.Stmt]:
         """Real statements for the saves the adjoint needs; the rest of the markers dropped."""
-        needed = _needed(adjoint)
+        needed = needed_saves(adjoint)
         for save in _saves(primal):
             if save.sid in needed and not save.in_loop:
                 self.slots[save.sid] = self.namer.fresh(f"{save.name}_saved")
@@ -218,7 +218,7 @@ def _saves(body: list) -> list[Save]:
     return [s for s in ir.walk(body) if isinstance(s, Save)]
 
 
-def _needed(adjoint: list) -> set[int]:
+def needed_saves(adjoint: list) -> set[int]:
     """The saves (by `sid`) whose restore the adjoint sweep needs. A kept restore reads too (the
     index of the slice it writes back, the item it re-appends), so the values it reads must be
     restored in their turn: grown until nothing more is needed."""

@@ -35,6 +35,7 @@ from s2sad.transforms.base import TransformContext
 from s2sad.transforms.calls import ReverseCall, rewrite_for_reverse
 from s2sad.transforms.control import branch
 from s2sad.transforms.derivs import Context, container_names
+from s2sad.transforms.recompute import recompute_numbers
 
 
 class Reverse(AdjointStatements):
@@ -89,6 +90,8 @@ class Reverse(AdjointStatements):
         grads = self.grads(adjoint)
         result = self.result(form, out, grads, aux, adjoint)
         adjoint = self.cleanup(primal, adjoint + [ir.Return(result)])
+        if any(isinstance(s, Save) and s.in_loop for s in ir.walk(primal)):
+            primal, adjoint = recompute_numbers(primal, adjoint, self.numbers(primal, adjoint))
         body = self.recorder.finish(primal, adjoint)
         body = self.predefine(primal, body)
         return ir.Function(f"{fn.name}_{form}", list(fn.params), body, fn.filename, fn.firstline, fn.lines,
@@ -170,6 +173,11 @@ class Reverse(AdjointStatements):
         whole = ir.Function("_", self.ctx.fn.params, strip(primal) + strip(adjoint))
         simplified = shapes.simplify_block(adjoint, shapes.classes(whole, self.start))
         return drop_empty(shapes.shapes_only(simplified, self.shape_of))
+
+    def numbers(self, primal: list, adjoint: list) -> set[str]:
+        """The names that hold numbers (not arrays or containers) wherever they are bound."""
+        whole = ir.Function("_", self.ctx.fn.params, strip(primal) + strip(adjoint))
+        return {name for name, cls in shapes.classes(whole, self.start).items() if cls == shapes.SCALAR}
 
     def with_shapes(self, body: list) -> list:
         """After each assignment to an active variable that loops assign, `s = np.shape(t)`:
