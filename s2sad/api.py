@@ -170,9 +170,12 @@ with further shapes run the code built for any shape."""
 def _kind(value: object) -> str | tuple | None:
     """"scalar", "array", a function value's `("value", f)` or None: what the generated code
     may be specialised to."""
-    if type(value) in _SCALAR_TYPES:
+    kind = type(value)
+    if kind in _SCALAR_TYPES:
         return "scalar"
-    return "array" if type(value) is np.ndarray else value_kind(value)
+    if kind is np.ndarray:
+        return "array"
+    return None if kind is dict or kind is list or kind is tuple else value_kind(value)
 
 
 def _shape(value: object) -> tuple | None:

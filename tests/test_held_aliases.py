@@ -212,3 +212,46 @@ def test_a_parameter_written_in_place_that_is_another_parameter_is_refused():
         s2sad.grad(writes_first_reads_second, argnums=1)(x[:2], x[1:])
     assert s2sad.grad(writes_first_reads_second, argnums=1)(x[:2].copy(), x[1:].copy())[1] == 0.26
     agree(passes_two_arrays, x)
+
+
+# ------------------------------------------------------------------ an item taken out, written in place
+
+
+def _zero(a):
+    a -= a
+    return a
+
+
+def item_written_by_augmented_assignment(x):
+    c = [x[0]]
+    t = c[0]
+    t -= t
+    return x + t[0]
+
+
+def appended_item_written_by_a_helper(x):
+    held = []
+    for _ in range(3):
+        held.append(x[0])
+    t = _zero(held[2])
+    return x + t[0]
+
+
+def test_an_item_of_a_list_written_in_place_is_refused():
+    """Seed 11400: a row of `x` appended to a list, taken out again and written in place (`-=`, in
+    the function or in a helper) zeroes that row of `x`; the derivative went on with the row as
+    it was (a wrong value, in every mode). The item's object is traced back through the list to
+    `x`, and the write is refused at the user's line."""
+    _refused(item_written_by_augmented_assignment, X, UnsupportedSyntax, "    t -= t", "another name may hold")
+    _refused(appended_item_written_by_a_helper, X, UnsupportedSyntax, "t = _zero(held[2])", "writes into its parameter")
+
+
+def item_of_a_fresh_list_extended(x):
+    c = [x]
+    c += [x * 2.0]
+    return np.sum(c[0] * c[1])
+
+
+def test_a_fresh_list_extended_in_place_is_exact():
+    """The list itself is the function's own: `c += [...]` extends it, nothing else holds it."""
+    agree(item_of_a_fresh_list_extended, X)

@@ -702,10 +702,15 @@ def _sources(fn: ir.Function):
     """`sources(name)`: the user names whose object `name` may be (a copy of the name, a view of
     it; s2sad's temporaries looked through), or None when it may be a global or a loop item."""
     bindings: dict[str, list[ir.Expr]] = {}
+    items: dict[str, set[str]] = {}  # a list's, tuple's or dict's items, by name
     loop_targets = set()
     for stmt in ir.walk(fn.body):
         if isinstance(stmt, Assign) and not ir.is_inplace(stmt.value):
             bindings.setdefault(stmt.target.name, []).append(stmt.value)
+            if not isinstance(stmt.value, Var):  # `c = [v]`: an item of c is v
+                items.setdefault(stmt.target.name, set()).update(_held(stmt.value))
+        elif isinstance(stmt, Assign) and isinstance(stmt.value.args[0], Var):
+            items.setdefault(stmt.value.args[0].name, set()).update(_stored(stmt.value))  # `c.append(v)`
         elif isinstance(stmt, ir.For):
             loop_targets.add(stmt.target.name)
 
@@ -716,6 +721,11 @@ def _sources(fn: ir.Function):
         for value in bindings.get(name, ()):
             if isinstance(value, Call) and returns_view(value.op.value):
                 value = value.args[0]
+                for item in items.get(value.name, ()) if isinstance(value, Var) else ():  # `t = c[0]`
+                    more = sources(item, seen | {name})
+                    if more is None:
+                        return None
+                    found |= more | ({item} if item not in fn.temps else set())
             elif not isinstance(value, (Var, ir.Ref)):
                 continue
             if isinstance(value, ir.Ref):
