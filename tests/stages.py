@@ -203,7 +203,7 @@ def build_reverse(src: str, wrt: str | None, form: str, capture: dict) -> ir.Fun
     class Capturing(Recorder):
         def finish(self, primal: list, adjoint: list) -> list[ir.Stmt]:
             body = super().finish(primal, adjoint)
-            needed = recording._needed(adjoint)
+            needed = recording.needed_saves(adjoint)
             slots = {sid: "tape" for sid in needed} | self.slots
             capture.update(recorder=self, primal=primal, slots=slots)
             return body
