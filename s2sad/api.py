@@ -183,10 +183,10 @@ def _shape(value: object) -> tuple | None:
     the keys and such shapes of a dict's values (`("dict", ((key, shape or None), ...))`)."""
     kind = type(value)
     if kind is np.ndarray:
-        return value.shape if value.dtype.kind in "fc" else None
+        return value.shape if value.dtype is _FLOAT64 or value.dtype.kind in "fc" else None
     if kind is dict:
-        return ("dict", tuple([(k, v.shape if type(v) is np.ndarray and v.dtype.kind in "fc" else None)
-                               for k, v in value.items()]))
+        return ("dict", tuple([(k, v.shape if type(v) is np.ndarray and (v.dtype is _FLOAT64 or v.dtype.kind in "fc")
+                                else None) for k, v in value.items()]))
     return None
 
 

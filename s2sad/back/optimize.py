@@ -296,7 +296,7 @@ def _subst_expr(expr, subst):
 
 
 def _eliminate_dead(body: list[ir.Stmt], reads: Counter | None = None, table: dict | None = None,
-                    kept: bool = False, numpy_made: set[str] | None = None) -> list[ir.Stmt]:
+                    kept: bool = False, numpy_made: _Lazy | None = None) -> list[ir.Stmt]:
     """Drop assignments whose value nothing reads, in nested blocks too (pure operations only).
     What may raise stays: a program that raises still raises (a `math` function, `/`, `//`, `%`
     and `**` on Python numbers), and so does all a `with` block runs (`np.errstate(all="raise")`
@@ -306,7 +306,7 @@ def _eliminate_dead(body: list[ir.Stmt], reads: Counter | None = None, table: di
     if reads is None:
         _, reads = _counts(body)
     if numpy_made is None:
-        numpy_made = _numpy_values(body, table or {})
+        numpy_made = _Lazy(lambda: _numpy_values(body, table or {}))
     out = []
     for stmt, inside in reversed(list(zip(body, _inside_with(body, kept)))):
         if (isinstance(stmt, Assign) and reads[stmt.target.name] == 0 and not _effectful(stmt.value)
@@ -320,21 +320,43 @@ def _eliminate_dead(body: list[ir.Stmt], reads: Counter | None = None, table: di
     return out
 
 
+class _Lazy:
+    """A value computed when first asked for (`get`)."""
+
+    def __init__(self, make) -> None:
+        self._make, self._value = make, None
+
+    def get(self):
+        if self._make is not None:
+            self._value, self._make = self._make(), None
+        return self._value
+
+
 def _numpy_values(body: list[ir.Stmt], table: dict) -> set[str]:
     """Names that hold NumPy values (scalars or arrays) wherever they are bound: each binding a
     ufunc, a NumPy reduction or a matrix product, or an operator with such an operand. Their
-    arithmetic returns inf or nan where Python numbers' raises."""
+    arithmetic returns inf or nan where Python numbers' raises. A statement is looked at again
+    only when one of its operands becomes known (linear in the number of reads)."""
+    assigns = [s for s in ir.walk(body) if isinstance(s, Assign)]
+    unsure = Counter(s.target.name for s in assigns)
+    unsure.update(s.target.name for s in ir.walk(body) if isinstance(s, ir.For))  # never known
+    readers: dict[str, list[Assign]] = {}
+    for stmt in assigns:
+        for name in ir.reads(stmt):
+            readers.setdefault(name, []).append(stmt)
     known: set[str] = set()
-    while True:
-        made, other = set(), set()
-        for stmt in ir.walk(body):
-            if isinstance(stmt, Assign) and _numpy_result(stmt.value, known, table):
-                made.add(stmt.target.name)
-            elif isinstance(stmt, (Assign, ir.For)):
-                other.add(stmt.target.name)
-        if made - other == known:
-            return known
-        known = made - other
+    settled: set[int] = set()
+    work = list(assigns)
+    while work:
+        stmt = work.pop()
+        if stmt.sid in settled or not _numpy_result(stmt.value, known, table):
+            continue
+        settled.add(stmt.sid)
+        unsure[stmt.target.name] -= 1
+        if unsure[stmt.target.name] == 0:
+            known.add(stmt.target.name)
+            work += readers.get(stmt.target.name, ())
+    return known
 
 
 def _numpy_result(value: ir.Expr, known: set[str], table: dict) -> bool:
@@ -361,7 +383,7 @@ def _inside_with(body: list[ir.Stmt], kept: bool) -> list[bool]:
 _RAISING_OPERATORS = (operator.truediv, operator.floordiv, operator.mod, operator.pow)
 
 
-def _may_raise(value: ir.Expr, table: dict, numpy_made: set[str] = frozenset()) -> bool:
+def _may_raise(value: ir.Expr, table: dict, numpy_made: _Lazy | None = None) -> bool:
     """Whether computing `value` may raise on some numbers: a `math` function, or an operator
     that raises on Python numbers (ZeroDivisionError, OverflowError) with no operand known to
     be an array or a NumPy value (`numpy_made`; NumPy's operators return inf or nan)."""
@@ -371,9 +393,12 @@ def _may_raise(value: ir.Expr, table: dict, numpy_made: set[str] = frozenset()) 
     if getattr(op, "__module__", None) == "math":
         return True
     if any(op is o for o in _RAISING_OPERATORS):
-        made = numpy_made if op is not operator.pow else ()  # NumPy integers to negative powers raise
-        return not any(_an_array(shapes.atom_class(a, table)) or isinstance(a, Var) and a.name in made
-                       for a in value.args)
+        if any(_an_array(shapes.atom_class(a, table)) for a in value.args):
+            return False
+        if op is operator.pow or numpy_made is None:  # NumPy integers to negative powers raise
+            return True
+        made = numpy_made.get()
+        return not any(isinstance(a, Var) and a.name in made for a in value.args)
     return False
 
 
