@@ -255,3 +255,22 @@ def item_of_a_fresh_list_extended(x):
 def test_a_fresh_list_extended_in_place_is_exact():
     """The list itself is the function's own: `c += [...]` extends it, nothing else holds it."""
     agree(item_of_a_fresh_list_extended, X)
+
+
+def _double(a, b):
+    b += b
+    return 1.0
+
+
+def writes_a_view_of_itself_into_itself(x):
+    v = 0.68 if _double(x[1], x[::2]) > 0.49 else x
+    x[1:] = x[::2]
+    return np.sum(x * x) + v
+
+
+def test_an_array_written_from_a_view_of_itself_is_traced_without_end():
+    """Seed 20919: `x[1:] = x[::2]` stores a view of x into x; tracing an item back through its
+    holders went round that circle until the recursion limit (a crash in every mode). `v`, which
+    may be x, is read after x is written: refused at the user's line."""
+    _refused(writes_a_view_of_itself_into_itself, np.array([0.5, -0.2, 0.7]), UnsupportedSyntax,
+             "v = 0.68 if _double", "holds 'x' itself")

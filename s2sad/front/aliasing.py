@@ -722,7 +722,9 @@ def _sources(fn: ir.Function):
             if isinstance(value, Call) and returns_view(value.op.value):
                 value = value.args[0]
                 for item in items.get(value.name, ()) if isinstance(value, Var) else ():  # `t = c[0]`
-                    more = sources(item, seen | {name})
+                    if item in seen or item == name:
+                        continue
+                    more = sources(item, seen | {name, value.name})
                     if more is None:
                         return None
                     found |= more | ({item} if item not in fn.temps else set())
