@@ -732,3 +732,29 @@ def test_an_item_held_by_a_name_and_read_after_a_write_into_it_is_refused(fun):
 
 def test_a_copy_read_from_an_array_before_a_write_into_its_row_is_exact():
     check_grads(copies_rows_by_index_then_writes, [np.array([0.3, -0.7, 1.1])], order=2)
+
+
+def _unused_mismatch_caught(x):
+    s = np.sum(x * x)
+    try:
+        unused = np.ones(3) * np.ones((3, 2))  # noqa: F841 - raises: shapes (3,) and (3, 2) do not broadcast
+    except ValueError:
+        return s * 2.0
+    return s * 3.0
+
+
+def _unused_mismatch_caught_in_a_helper(x):
+    return _unused_mismatch_caught(x) * x
+
+
+@pytest.mark.parametrize("fun", [_unused_mismatch_caught, _unused_mismatch_caught_in_a_helper])
+def test_an_unused_statement_of_a_try_block_still_raises(fun):
+    """Seed 61263: the unused product of arrays that do not broadcast raises the ValueError that
+    sends the function to its `except`; the optimizer dropped it as dead code, so every mode took
+    the other return (a wrong value and derivative). Nothing a `try` block runs is dropped."""
+    from tests.test_purity import agree
+    x = np.array([-0.218, -1.051, -0.301])
+    assert fun(x) is not None
+    agree(fun, x)
+    np.testing.assert_allclose(s2sad.grad(lambda v: np.sum(fun(v)))(x), np.sum(s2sad.jacobian(fun)(x), axis=0)
+                               if np.ndim(fun(x)) else 4.0 * x)

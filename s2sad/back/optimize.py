@@ -300,7 +300,9 @@ def _eliminate_dead(body: list[ir.Stmt], reads: Counter | None = None, table: di
     """Drop assignments whose value nothing reads, in nested blocks too (pure operations only).
     What may raise stays: a program that raises still raises (a `math` function, `/`, `//`, `%`
     and `**` on Python numbers), and so does all a `with` block runs (`np.errstate(all="raise")`
-    makes any NumPy operation one that may raise). `table`: shape classes (arrays do not raise).
+    makes any NumPy operation one that may raise) and all a `try` block runs (an error it
+    catches, such as arrays of shapes that do not broadcast, decides what runs next).
+    `table`: shape classes.
     The block is scanned from its end, and a dropped statement's reads are uncounted, so a chain
     of dead statements goes in one scan."""
     if reads is None:
@@ -314,8 +316,9 @@ def _eliminate_dead(body: list[ir.Stmt], reads: Counter | None = None, table: di
             for name in ir.reads(stmt):
                 reads[name] -= 1
             continue
-        out.append(ir.rebuild(stmt, lambda block, inside=inside: _eliminate_dead(
-            block, reads, table, inside, numpy_made)))
+        kept_inside = inside or isinstance(stmt, ir.Guard)  # a `try` block: an error any statement raises is caught
+        out.append(ir.rebuild(stmt, lambda block, kept_inside=kept_inside: _eliminate_dead(
+            block, reads, table, kept_inside, numpy_made)))
     out.reverse()
     return out
 
