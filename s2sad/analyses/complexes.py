@@ -26,18 +26,26 @@ COMPLEX_OPS = frozenset(map(id, (np.real, np.imag, np.conj, np.conjugate, np.ang
 
 def may_be_complex(fn: ir.Function) -> bool:
     """Whether `fn` shows a sign of complex values (see the module docstring)."""
-    return any(_complex(value) for stmt in ir.walk(fn.body) for value in vars(stmt).values())
+    refs: dict[int, bool] = {}  # by the id of a value the IR holds (alive while this runs)
+    return any(_complex(value, refs) for stmt in ir.walk(fn.body) for value in vars(stmt).values())
 
 
-def _complex(node: object) -> bool:
-    if isinstance(node, ir.Const):
+def _complex(node: object, refs: dict[int, bool]) -> bool:
+    kind = type(node)
+    if kind is ir.Var:
+        return False
+    if kind is ir.Const:
         return _complex_value(node.value)
-    if isinstance(node, ir.Ref):
-        return _complex_value(node.value) or _complex_op(node.value)
-    if isinstance(node, ir.Call):
-        return _complex(node.op) or any(_complex(a) for a in node.args) or any(_complex(v) for _, v in node.kwargs)
-    if isinstance(node, (ir.Pack, tuple, list)):
-        return any(_complex(item) for item in getattr(node, "items", node))
+    if kind is ir.Ref:
+        key = id(node.value)
+        if key not in refs:
+            refs[key] = _complex_value(node.value) or _complex_op(node.value)
+        return refs[key]
+    if kind is ir.Call:
+        return (_complex(node.op, refs) or any(_complex(a, refs) for a in node.args)
+                or any(_complex(v, refs) for _, v in node.kwargs))
+    if kind is ir.Pack or kind is tuple or kind is list:
+        return any(_complex(item, refs) for item in getattr(node, "items", node))
     return False
 
 
