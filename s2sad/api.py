@@ -190,6 +190,36 @@ def _shape(value: object) -> tuple | None:
     return None
 
 
+_MAX_FAST = 64
+"""How many call signatures a derivative remembers for its fast path (see `_fast_key`)."""
+
+
+def _fast_key(args: tuple) -> tuple | None:
+    """What decides the code a call by position runs, and that its gradients need no cast, in
+    one pass over the arguments: the type of a float or int, a float64 array's shape (another
+    array's dtype and shape), a dict of floats and float64 arrays by keys and shapes; None for
+    anything else (such a call takes the general path)."""
+    key = []
+    for value in args:
+        kind = type(value)
+        if kind is np.ndarray:
+            key.append(value.shape if value.dtype is _FLOAT64 else (value.dtype, value.shape))
+        elif kind is float or kind is int:
+            key.append(kind)
+        elif kind is dict:
+            shapes = [None if type(v) is float else v.shape if type(v) is np.ndarray and v.dtype is _FLOAT64
+                      else _NOT_PLAIN for v in value.values()]
+            if _NOT_PLAIN in shapes:
+                return None
+            key.append((dict, tuple(value), tuple(shapes)))
+        else:
+            return None
+    return tuple(key)
+
+
+_NOT_PLAIN = object()
+
+
 def _locate(err: BaseException, built: Built) -> None:
     """Add to an error raised inside generated code the user's line that code came from (and
     exit the `with` blocks it left open)."""
@@ -243,6 +273,7 @@ class Transformed:
         self.target = target = target_of(fun)
         self.fun = fun = target.fun
         self.mode = mode
+        self._gradients = mode in GRADIENTS
         self.argnums = argnums
         self._shapes: dict[tuple, Transformed] | None = {} if is_variadic(target) else None
         if self._shapes is not None:
@@ -253,6 +284,8 @@ class Transformed:
         self._bound = target.bound
         self._positions = [target.params.index(n) for n in wrt]
         self._by_kinds: dict[tuple, Built] = {}
+        self._fast: dict[tuple, Built] = {}
+        """The code for calls by position whose `_fast_key` was seen with float64 gradients."""
         self._signatures: dict[tuple, set[tuple]] = {}
         plain = getattr(fun, "__func__", fun)
         self._plain = plain if isinstance(plain, types.FunctionType) else None
@@ -356,12 +389,25 @@ class Transformed:
         return True
 
     def __call__(self, *args, **kwargs):
+        if not kwargs and self._fast:
+            built = self._fast.get(_fast_key(args))
+            if built is not None and built.valid_for(self._plain):
+                return self._run(built, args if self._bound is UNBOUND else (self._bound, *args), kwargs, True)
         if self._shapes is not None:
             shape, kwargs = call_shape(self.target, args, kwargs)
             return self.for_shape(shape)(*args, **kwargs)
         plain = self._all_float64(args, 0)
+        given = args
         args = self._args(args, kwargs, plain)
         built = self.built_for(args, kwargs)
+        if plain and not kwargs and len(self._fast) < _MAX_FAST:
+            key = _fast_key(given)
+            if key is not None:
+                self._fast[key] = built
+        return self._run(built, args, kwargs, plain)
+
+    def _run(self, built: Built, args: tuple, kwargs: dict, plain: bool):
+        """The generated code on `args` (`self` first for a bound method), its errors located."""
         try:
             result = built.fun(*args, **kwargs)
         except NonScalarOutput as err:
@@ -369,9 +415,9 @@ class Transformed:
         except Exception as err:
             _locate(err, built)
             raise
-        if self.mode in GRADIENTS:
-            return self._match_dtypes(result, args, plain)
-        return result
+        if not self._gradients or plain and type(result) is float:
+            return result  # a float's gradient at a float: nothing to cast (the common case, first)
+        return self._match_dtypes(result, args, plain)
 
     def _match_dtypes(self, result, args: tuple, plain: bool):
         """A gradient has the dtype of its argument (float32 stays float32), leaf by leaf;

@@ -495,3 +495,78 @@ def test_jvp_leaves_out_defaulted_parameters_as_constants():
     assert s2sad.jvp(with_default, (1.5, 2.0), (0.0, 1.0))[1] == pytest.approx(2.25)
     with pytest.raises(TypeError, match="takes 2 arguments; got 0 primals"):
         s2sad.jvp(with_default, (), ())
+
+
+# ------------------------------------------------------------------ the call's fast path
+
+
+def dict_loss(params, x):
+    return np.sum(np.tanh(x * params["w"] + params["b"]) ** 2)
+
+
+def dict_loss_grad(params, x):
+    t = np.tanh(x * params["w"] + params["b"])
+    d = 2 * t * (1 - t * t)
+    return {"w": np.sum(d * x, axis=0), "b": np.sum(d, axis=0) if np.ndim(params["b"]) else float(np.sum(d))}
+
+
+def test_a_repeated_call_takes_the_fast_path_and_gives_the_same_gradient(rng):
+    grad = s2sad.grad(dict_loss)
+    params, x = {"w": rng.standard_normal(3), "b": rng.standard_normal(3)}, rng.standard_normal((4, 3))
+    first = grad(params, x)
+    assert len(grad._fast) == 1
+    for _ in range(2):
+        params = {"w": rng.standard_normal(3), "b": rng.standard_normal(3)}
+        again, expected = grad(params, x), dict_loss_grad(params, x)
+        assert again.keys() == expected.keys() == first.keys()
+        for key in expected:
+            np.testing.assert_allclose(again[key], expected[key], rtol=1e-12)
+    assert len(grad._fast) == 1
+
+
+def test_the_fast_path_tells_apart_what_the_general_path_does(rng):
+    """A float32 array, an integer, other dict keys or shapes after a float64 call of the same
+    shape each take their own code: cast, refused or rebuilt as on a first call."""
+    grad = s2sad.grad(sum_of_squares)
+    x = rng.standard_normal(3)
+    np.testing.assert_allclose(grad(x), 2 * x, rtol=1e-12)
+    x32 = x.astype(np.float32)
+    assert grad(x32).dtype == np.float32 and grad(x32).dtype == np.float32
+    with pytest.raises(s2sad.errors.IntegerArgument):
+        grad(np.arange(3))
+    with pytest.raises(s2sad.errors.IntegerArgument):
+        grad(np.arange(3))
+    np.testing.assert_allclose(grad(np.ones((2, 2))), 2 * np.ones((2, 2)), rtol=1e-12)
+    np.testing.assert_allclose(grad(1.5), 3.0, rtol=1e-12)
+    with pytest.raises(s2sad.errors.IntegerArgument):
+        grad(2)
+    dict_grad = s2sad.grad(dict_loss)
+    x2 = rng.standard_normal((4, 3))
+    params = {"w": rng.standard_normal(3), "b": rng.standard_normal(3)}
+    dict_grad(params, x2)
+    swapped = {"b": params["b"], "w": params["w"]}
+    got, expected = dict_grad(swapped, x2), dict_loss_grad(params, x2)
+    for key in expected:
+        np.testing.assert_allclose(got[key], expected[key], rtol=1e-12)
+    with_float = {"w": rng.standard_normal(3), "b": 0.25}
+    got, expected = dict_grad(with_float, x2), dict_loss_grad(with_float, x2)
+    np.testing.assert_allclose(got["b"], expected["b"], rtol=1e-12)
+    assert isinstance(got["b"], float)
+
+
+def test_the_fast_path_sees_a_changed_global():
+    global FACTOR
+    grad = s2sad.grad(scaled)
+    assert grad(2.0) == pytest.approx(3.0) and grad(2.0) == pytest.approx(3.0)
+    FACTOR = 5.0
+    try:
+        assert grad(2.0) == pytest.approx(5.0)
+    finally:
+        FACTOR = 3.0
+
+
+FACTOR = 3.0
+
+
+def scaled(x):
+    return FACTOR * x
