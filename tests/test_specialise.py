@@ -45,6 +45,7 @@ CASES = {
     "shift_over_other_axis": (fx.shift_over_other_axis, lambda: (RNG.normal(size=(3, 4)),), 0),
     "matrix_vector": (fx.matrix_vector, lambda: (RNG.normal(size=(3, 4)), RNG.normal(size=4), RNG.normal(size=3)),
                       (0, 1, 2)),
+    "as_methods": (fx.reductions_as_methods, lambda: (RNG.normal(size=(3, 4)), RNG.normal(size=3)), (0, 1)),
     "log_loss": (fx.log_loss, lambda: (RNG.normal(size=4), RNG.normal(size=(6, 4)) * 30,
                                        (RNG.random(6) < 0.5).astype(float)), 0),
 }
@@ -93,8 +94,8 @@ SHAPE_HELPERS = ("unbroadcast(", "unbroadcast_to(", "unreduce(", "seed(", "add_a
                  "zeros_like(", "matmul_adjoint", "_shape")
 
 
-@pytest.mark.parametrize("name", sorted(set(CASES) - {"shift_over_other_axis", "scalar_loop"}))  # a sum over a
-# spread number; numbers (not arrays)
+@pytest.mark.parametrize("name", sorted(set(CASES) - {"shift_over_other_axis", "scalar_loop", "as_methods"}))
+# a sum over a spread number; numbers (not arrays); a sum down to a number and a reshape's adjoint
 def test_specialised_gradient_asks_no_shape_questions(name):
     fun, make, argnums = CASES[name]
     source = s2sad.grad(fun, argnums=argnums).source_for(*make())
@@ -265,3 +266,20 @@ def test_unused_arithmetic_that_may_raise_still_runs():
     with pytest.raises(ZeroDivisionError):
         s2sad.jvp(fx.unused_quotient, (1.5, 0.0), (1.0, 0.0))
     assert s2sad.grad(fx.unused_quotient)(1.5, 2.0) == 2.0
+
+
+def test_numpy_functions_of_arrays_of_known_shape_are_written_as_methods():
+    """`np.sum(g, axis=0)` is `g.sum(axis=0)` where `g` is known to be an array (the same result,
+    without NumPy's function layer); a number's is not, nor is code for any shape."""
+    x, w = RNG.normal(size=(3, 4)), RNG.normal(size=3)
+    derivative = s2sad.grad(fx.reductions_as_methods, argnums=(0, 1))
+    source = derivative.source_for(x, w)
+    code = "\n".join(line for line in source.splitlines() if not line.strip().startswith("#"))
+    for method in ("x.max(axis=0)", "x.min(axis=1, keepdims=True)", ".reshape((2, -1))", "x.T", ".sum()",
+                   ".mean(axis=1)", ".prod(axis=0)", "x.max()", "w.min()"):
+        assert method in code, source
+    for function in ("np.sum", "np.max", "np.min", "np.mean", "np.prod", "np.amax", "np.amin"):
+        assert function + "(" not in code, source
+    assert "np.sum(" in derivative.source  # code for any shape: `x` may be a number
+    special, generic = _both(derivative, (x, w))
+    _close(special, generic)

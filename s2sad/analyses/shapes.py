@@ -173,6 +173,8 @@ def _call_class(value: ir.Expr, table: dict, integers: set[str]) -> object:
         return atom_class(value.args[0], table)[::-1]
     if op is np.transpose and len(value.args) == 1 and not value.kwargs and _concrete(atom_class(value.args[0], table)):
         return atom_class(value.args[0], table)[::-1]
+    if op is np.reshape and len(value.args) == 2 and not value.kwargs and isinstance(value.args[1], Const):
+        return _reshaped(atom_class(value.args[0], table), value.args[1].value)
     if op is operator.getitem and isinstance(value.args[1], Var) and value.args[1].name in integers:
         container = atom_class(value.args[0], table)  # `x[i]`, i counting a loop over a range
         return (container[1:] or SCALAR) if _concrete(container) and container else None
@@ -250,6 +252,18 @@ def _reduced_shape(shape: tuple, axis: object, keepdims: bool) -> tuple | None:
     if keepdims:
         return tuple(1 if i in axes else n for i, n in enumerate(shape))
     return tuple(n for i, n in enumerate(shape) if i not in axes)
+
+
+def _reshaped(cls: object, shape: object) -> object:
+    """The class of `np.reshape(x, shape)` for an `x` of known shape and a constant `shape`."""
+    shape = _shape_value(shape)
+    if not _concrete(cls) or shape is None:
+        return None
+    try:
+        shape = _dummy(cls).reshape(shape).shape
+    except ValueError:
+        return None  # NumPy raises when the code runs
+    return shape if shape else SCALAR
 
 
 def _matmul(a: object, b: object) -> object:

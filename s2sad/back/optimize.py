@@ -14,7 +14,7 @@ import numpy as np
 from s2sad import runtime
 from s2sad.analyses import shapes
 from s2sad.analyses.complexes import may_be_complex
-from s2sad.back.specialise import specialise
+from s2sad.back.specialise import as_methods, specialise
 from s2sad.core import ir, printer
 from s2sad.core.ir import Assign, Call, Const, Pack, Var
 from s2sad.core.syntax import BINARY, UNARY, operator_ref
@@ -41,6 +41,8 @@ def optimize(fn: ir.Function, start: dict[str, str | None] | None = None, namer=
         fn.body = _forward_copies(fn.body, counts)
         fn.body = _merge_renames(fn.body, counts, temps)
         fn.body = _eliminate_dead(fn.body, counts[1], table=table)
+    if any(isinstance(c, tuple) for c in table.values()):  # the last round changed nothing: `table` holds
+        fn.body = as_methods(fn.body, table)
     return fn
 
 

@@ -48,6 +48,47 @@ def specialise(fn: ir.Function, table: dict, namer: Namer | None, complexes: boo
     return body
 
 
+_AS_METHODS = {np.sum: np.ndarray.sum, np.max: np.ndarray.max, np.amax: np.ndarray.max, np.min: np.ndarray.min,
+               np.amin: np.ndarray.min, np.mean: np.ndarray.mean, np.prod: np.ndarray.prod}
+"""NumPy reductions whose array method takes the same arguments after the array."""
+
+
+def as_methods(body: list[ir.Stmt], table: dict) -> list[ir.Stmt]:
+    """NumPy functions of arrays of known shape written as the arrays' methods, as a person
+    would (`g.sum(axis=0)`, `g.reshape(shape)`, `g.T`): the same computation, without the
+    dispatch of NumPy's function layer (about a microsecond a call, most of a small array's
+    reduction). Run last: the optimizer's passes know the functions, not the methods."""
+    out: list[ir.Stmt] = []
+    for stmt in body:
+        if isinstance(stmt, Assign) and isinstance(stmt.value, Call):
+            stmt = Assign(stmt.target, _as_method(stmt.value, table), stmt.line)
+        elif not isinstance(stmt, Assign):
+            stmt = ir.rebuild(stmt, lambda block: as_methods(block, table))
+        out.append(stmt)
+    return out
+
+
+def _as_method(call: Call, table: dict) -> Call:
+    op, args = call.op.value, call.args
+    if not args or not _an_array(args[0], table) or not all(k in ("axis", "keepdims") for k, _ in call.kwargs):
+        return call
+    if op in _AS_METHODS and len(args) <= 2:
+        method = _AS_METHODS[op]
+    elif op is np.reshape and len(args) == 2 and not call.kwargs:
+        method = np.ndarray.reshape
+    elif op is np.transpose and len(args) == 1 and not call.kwargs:
+        return Call(getattr_ref(), (args[0], Const("T")))
+    else:
+        return call
+    return Call(ir.Ref(method, ("np", "ndarray", method.__name__), np), args, call.kwargs)
+
+
+def _an_array(atom: ir.Atom, table: dict) -> bool:
+    """Known to be a NumPy array (a name of known, non-empty shape; never a Python number)."""
+    cls = shapes.atom_class(atom, table)
+    return isinstance(atom, Var) and isinstance(cls, tuple) and len(cls) > 0
+
+
 def fold_known_shapes(fn: ir.Function, start: dict) -> ir.Function:
     """The primal with what the argument shapes decide written as constants: `np.shape(x)`,
     `x.shape` and `len(x)` of an array of known shape, items of constant tuples, tuples of

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import ast
 import operator
+import types
 from collections.abc import Callable
+
+import numpy as np
 
 from s2sad import runtime
 from s2sad.core.ir import Atom, Call, Const, Expr, Pack, Ref, Var
@@ -41,6 +44,7 @@ COMPARE: dict[str, Callable] = {
     "IsNot": operator.is_not,
 }
 
+_METHOD = types.MethodDescriptorType
 _BY_FUNCTION: dict[int, tuple[str, str]] = {}
 for _kind, _table in (("binary", BINARY), ("unary", UNARY), ("compare", COMPARE)):
     for _name, _fn in _table.items():
@@ -97,6 +101,9 @@ def expr_to_ast(expr: Expr, spell: Callable[[Ref], str], sub: Callable[[Atom], a
         keys = [atom_to_ast(Const(k), spell) for k in expr.args[0].value]
         return ast.Dict(keys, [conv(a) for a in expr.args[1:]])
     args = [conv(a) for a in expr.args]  # each atom converted once: `conv` consumes inlined ones
+    if isinstance(expr.op.value, _METHOD) and getattr(expr.op.value, "__objclass__", None) is np.ndarray and args:
+        keywords = [ast.keyword(k, conv(a)) for k, a in expr.kwargs]  # `np.ndarray.sum(g, ...)`: `g.sum(...)`
+        return ast.Call(ast.Attribute(args[0], expr.op.value.__name__, ast.Load()), args[1:], keywords)
     kind = _BY_FUNCTION.get(id(expr.op.value))
     if kind and not expr.kwargs:
         family, name = kind

@@ -6,6 +6,7 @@ out (golden text in tests/golden/stages/shapes/: the IR, then `name: class`).
 
 import pytest
 
+from s2sad.analyses import shapes
 from tests import stages
 from tests.stages import SNIPPETS
 
@@ -35,3 +36,18 @@ CASES = {
 def test_shape_classes(name, golden):
     src, kinds = CASES[name]
     golden(f"stages/shapes/{name}.txt", stages.shapes_text(src, kinds))
+
+
+def test_a_reshape_of_a_known_shape_to_a_constant_shape_is_known():
+    """`np.reshape` (and `x.reshape`) to a constant shape, `-1` worked out; a shape NumPy
+    refuses is unknown (NumPy raises when the code runs)."""
+    fn = stages._analysed_ir("""
+        def f(x):
+            a = np.reshape(x, (2, -1))
+            b = x.reshape((3, 4))
+            c = np.reshape(x, (5, -1))
+            d = np.reshape(x, -1)
+            return a, b, c, d
+    """)
+    table = shapes.classes(fn, shapes.initial(fn.params, ("array",), ((3, 4),)))
+    assert (table["a"], table["b"], table["c"], table["d"]) == ((2, 6), (3, 4), None, (12,))
