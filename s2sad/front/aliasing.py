@@ -183,6 +183,8 @@ def _copy_fresh_bindings(fn: ir.Function, mutated: dict[str, int]) -> list[ir.St
     """`y = t`, with `t` a temporary computed for it and `y` written in place later, binds `y` to
     a copy of `t`: `t` is the output of an op whose adjoint may read it (`t = np.exp(y)`, or a
     branch of `a if c else b`), and a write into `y` must not change it."""
+    if not mutated:
+        return fn.body  # nothing is written in place
     fresh = _fresh_temps(fn)
 
     def fix(body: list[ir.Stmt]) -> list[ir.Stmt]:
@@ -213,6 +215,8 @@ def _check_writes_through_shared(fn: ir.Function, mutated: dict[str, int], namer
     nothing is shared), the name is bound to a copy, which is what Python's name holds; where
     another name (or the caller, or a later trip of the loop) may see the write, it is an error.
     A binding after the last such write is harmless."""
+    if not mutated:
+        return fn.body  # nothing is written in place
     fresh = _fresh_temps(fn)
     flat = _flatten(fn.body)
     branches = _branches(fn.body)

@@ -32,8 +32,8 @@ class Lowerer(ExprLowering, FlowLowering, StatementLowering):
     def __init__(self, parsed: Parsed) -> None:
         self.parsed = parsed
         self.body: list[ir.Stmt] = []
-        self.locals = _local_names(parsed.tree)
-        self.namer = Namer(all_names(parsed.tree))
+        self.locals, every = _tree_names(parsed.tree)
+        self.namer = Namer(every)
         self.line = parsed.tree.lineno
         self.renames: dict[str, str] = {}
         self.loops: list[Loop] = []
@@ -269,12 +269,16 @@ class Lowerer(ExprLowering, FlowLowering, StatementLowering):
             raise self.unsupported(target, f"unpacking into {describe(target)}")
 
 
-def _local_names(tree: gast.FunctionDef) -> set[str]:
-    names = {a.id for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs}
+def _tree_names(tree: gast.FunctionDef) -> tuple[set[str], set[str]]:
+    """The function's local names (parameters, names bound or deleted), and `all_names`, in one walk."""
+    local = {a.id for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs}
+    every: set[str] = set()
     for node in gast.walk(tree):
-        if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Del)):
-            names.add(node.id)
-    return names
+        if isinstance(node, gast.Name):
+            every.add(node.id)
+            if isinstance(node.ctx, (gast.Store, gast.Del)):
+                local.add(node.id)
+    return local, every | {tree.name} | set(dir(builtins))
 
 
 def write_globals(body: list[ir.Stmt], names: set[str], scope: dict, namer: Namer) -> list[ir.Stmt]:
@@ -302,8 +306,8 @@ def write_globals(body: list[ir.Stmt], names: set[str], scope: dict, namer: Name
 
 
 def all_names(tree: gast.FunctionDef) -> set[str]:
-    names = {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)}
-    return names | {tree.name} | set(dir(builtins))
+    """Every name the function's text uses, its own name and the builtins': what a new name avoids."""
+    return _tree_names(tree)[1]
 
 
 def _defaults(fun) -> dict[str, object]:

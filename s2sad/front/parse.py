@@ -141,8 +141,7 @@ def parse(fun: Target | object) -> Parsed:
             Location(filename, firstline, 0, source_lines[0].rstrip("\n")),
             hint="differentiate a plain function")
     text = textwrap.dedent("".join(source_lines))
-    tree = gast.parse(text)
-    gast.increment_lineno(tree, firstline - 1)
+    tree = gast.parse("\n" * (firstline - 1) + text)  # blank lines first: each node has its line in the file
     node = tree.body[0]
     if isinstance(node, gast.Assign) and isinstance(node.value, gast.Lambda):
         raise NoSource(

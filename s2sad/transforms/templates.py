@@ -133,7 +133,7 @@ def _transposed(tangent: Callable, env: dict[str, Atom], g: Atom, like: Atom, na
                 line: int) -> tuple[list[ir.Stmt], Atom]:
     """An adjoint from a tangent rule alone: reverse mode of the rule, which is linear in its
     first argument (the tangent), taken at a zero tangent: `bx = tangent_rule^T g`."""
-    names = list(inspect.signature(tangent).parameters)
+    names = _params(tangent)
     fwd, _ = derivative(tangent, VJP, (names[0],), FUN)
     bwd, _ = derivative(tangent, VJP, (names[0],), BWD)
     stmts: list[ir.Stmt] = []
@@ -154,7 +154,7 @@ def accumulate_term(rule: Rule, param: str, bindings: dict[str, Atom], badj: Ato
                     namer: Namer, line: int) -> tuple[list[ir.Stmt], ir.Expr]:
     """Statements adding the cotangent `g` into the private adjoint `badj` of `param`, in place."""
     fn = rule.accumulate[param]
-    names = list(inspect.signature(fn).parameters)
+    names = _params(fn)
     env = {**bindings, names[0]: badj, names[1]: g}
     stmts, result = instantiate(fn, env, namer, line)
     if stmts and isinstance(stmts[-1], Assign) and stmts[-1].target == result:
@@ -188,7 +188,13 @@ def _finish(result, namer: Namer, line: int) -> tuple[list[ir.Stmt], Atom]:
 
 
 def _first(fn: Callable) -> str:
-    return next(iter(inspect.signature(fn).parameters))
+    return _params(fn)[0]
+
+
+@cache
+def _params(fn: Callable) -> tuple[str, ...]:
+    """A rule function's parameter names (asked for every use of the rule: kept)."""
+    return tuple(inspect.signature(fn).parameters)
 
 
 def _positional_names(rule: Rule, args: dict) -> list[str]:
