@@ -43,13 +43,17 @@ class _Provenance(str):
 
 
 class Emitter:
-    def __init__(self, fn: ir.Function, temps: set[str]) -> None:
+    def __init__(self, fn: ir.Function, temps: set[str], taken: set[str]) -> None:
+        """`taken`: the names an alias must not take (every local name of the module's functions)."""
         self.fn = fn
         self.aliases: dict[int, str] = {}
         self.namespace: dict = {}
-        self.taken = _all_local_names(fn)
+        self.taken = taken
         reads: Counter = Counter(n for s in ir.walk(fn.body) for n in _read_occurrences(s))
         self.inline = set().union(*(_inlinable(block, temps, reads) for block in _blocks(fn.body)))
+        self.unpacks = {sid: names for block in _blocks(fn.body) for sid, names in _unpacks(block, reads).items()}
+        """The tuples taken off the tape and unpacked at once (`a, b = tape.pop()`), by the pop's `sid`."""
+        self.inline -= {name for names in self.unpacks.values() for name in names}
         self.pending: dict[str, ast.expr] = {}
 
     def spell(self, ref: Ref) -> str:
@@ -84,8 +88,15 @@ class Emitter:
     def block(self, body: list[ir.Stmt], indent: str) -> list[str]:
         out: list[str] = []
         last_line = None
+        skip = 0
         for stmt in body:
-            text = self.stmt(stmt, indent)
+            if skip:
+                skip -= 1  # an item of the tuple unpacked above
+                continue
+            if isinstance(stmt, Assign) and stmt.sid in self.unpacks:
+                text, skip = [self.unpack(stmt, indent)], len(self.unpacks[stmt.sid])
+            else:
+                text = self.stmt(stmt, indent)
             if not text:
                 continue
             if stmt.line and stmt.line != last_line and stmt.line in self.fn.lines:
@@ -111,6 +122,12 @@ class Emitter:
         if isinstance(stmt, ir.Guard):
             return [f"{indent}with {stmt.manager.name}:"] + self.nested(stmt.body, inner)
         raise ir.unknown(stmt, "emission")
+
+    def unpack(self, stmt: Assign, indent: str) -> str:
+        """`a, b, c = tape.pop()`: a tuple of numbers taken off the tape, unpacked."""
+        targets = [ast.Name(n, ast.Store()) for n in self.unpacks[stmt.sid]]
+        node = ast.Assign([ast.Tuple(targets, ast.Store())], self.expr(stmt.value), lineno=0)
+        return indent + ast.unparse(node)
 
     def param(self, name: str) -> str:
         """`name`, or `name=<default>` (a literal, or a name bound to the default object)."""
@@ -167,12 +184,10 @@ class Emitter:
 
 def _drop_default_args(call: Call) -> Call:
     """`unreduce(g, x, None, False)` reads better as `unreduce(g, x)`: drop trailing defaults."""
-    fn = call.op.value
     if call.kwargs or not call.args or not isinstance(call.args[-1], Const):
         return call
-    try:
-        params = list(inspect.signature(fn).parameters.values())
-    except (TypeError, ValueError):  # builtins and ufuncs without a signature
+    params = _params(call.op.value)
+    if params is None:
         return call
     args = list(call.args)
     while args and len(args) <= len(params):
@@ -183,6 +198,28 @@ def _drop_default_args(call: Call) -> Call:
             break
         args.pop()
     return Call(call.op, tuple(args), call.kwargs)
+
+
+def _params(fn: object) -> tuple[inspect.Parameter, ...] | None:
+    """`fn`'s parameters (None for builtins and ufuncs without a signature), asked once each."""
+    try:
+        return _PARAMS[fn]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable callable
+        return _signature_params(fn)
+    found = _PARAMS[fn] = _signature_params(fn)
+    return found
+
+
+def _signature_params(fn: object) -> tuple[inspect.Parameter, ...] | None:
+    try:
+        return tuple(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):  # builtins and ufuncs without a signature
+        return None
+
+
+_PARAMS: dict[object, tuple[inspect.Parameter, ...] | None] = {}
 
 
 def _all_local_names(fn: ir.Function) -> set[str]:
@@ -236,6 +273,23 @@ def _inlinable(body: list[ir.Stmt], temps: set[str], reads: Counter) -> set[str]
         if isinstance(stmt, Assign):
             defs[stmt.target.name] = stmt
     return out
+
+
+def _unpacks(body: list[ir.Stmt], reads: Counter) -> dict[int, list[str]]:
+    """`entry = tape_pop_tuple(tape, n)` followed by `x_i = tape_item(entry, i)` for i = 0..n-1,
+    each read of `entry` among them: the names to unpack the tuple into, by the pop's `sid`."""
+    found: dict[int, list[str]] = {}
+    for at, stmt in enumerate(body):
+        value = stmt.value if isinstance(stmt, Assign) else None
+        if not (isinstance(value, Call) and value.op.value is runtime.tape_pop_tuple):
+            continue
+        n, entry = value.args[1].value, stmt.target
+        items = body[at + 1:at + 1 + n]
+        if reads[entry.name] == n and len(items) == n and all(
+                isinstance(s, Assign) and isinstance(s.value, Call) and s.value.op.value is runtime.tape_item
+                and s.value.args == (entry, Const(i)) for i, s in enumerate(items)):
+            found[stmt.sid] = [s.target.name for s in items]
+    return found
 
 
 def _single_use_temp(stmt: ir.Stmt, temps: set[str], reads: Counter) -> bool:
@@ -311,8 +365,8 @@ def emit_module(fns: list[ir.Function], temps: set[str]) -> Emitted:
     line_map: dict[int, int] = {}
     first = 1
     for fn in fns:
-        emitter = Emitter(fn, temps)
-        emitter.aliases, emitter.namespace, emitter.taken = aliases, namespace, taken
+        emitter = Emitter(fn, temps, taken)
+        emitter.aliases, emitter.namespace = aliases, namespace
         lines = emitter.function()
         first = _map_lines(lines, first, line_map) + 3  # two blank lines between functions
         sources.append("\n".join(lines) + "\n")

@@ -155,7 +155,7 @@ def test_the_forward_transform_does_not_take_an_unknown_statement_for_a_loop():
 
 
 def test_emission_does_not_take_an_unknown_statement_for_a_while():
-    emitter = Emitter(function(Return(Const(1.0))), set())
+    emitter = Emitter(function(Return(Const(1.0))), set(), set())
     with pytest.raises(InternalError, match="emission does not handle the statement kind Strange"):
         emitter.stmt(Strange(), "    ")
 
