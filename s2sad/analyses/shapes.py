@@ -20,7 +20,7 @@ from s2sad import runtime
 from s2sad.core import ir
 from s2sad.core.ir import Assign, Call, Const, Pack, Ref, Var
 from s2sad.core.naming import runtime_ref
-from s2sad.rules.registry import facts, lookup
+from s2sad.rules.registry import GENERATION, facts, lookup
 
 SCALAR = "()"
 MATMULS = (operator.matmul, np.matmul, np.dot)
@@ -148,26 +148,60 @@ def _class_of(value: ir.Expr, table: dict, integers: set[str] = frozenset()) -> 
     return None if isinstance(cls, Fields) else cls
 
 
+class _Op:
+    """What `_call_class` asks about an op, looked up once per op (see `_op`)."""
+
+    __slots__ = ("op", "facts", "like", "one_number", "reduction", "matmul", "creation", "elementwise", "math")
+
+    def __init__(self, op: object) -> None:
+        self.op = op  # held: the `id` it is found by stays this op's
+        self.facts = facts(op)
+        self.like = any(op is f for f in _LIKES)
+        self.one_number = op is runtime.seed or any(op is f for f in _COUNTS)
+        self.reduction = any(op is f for f in REDUCTIONS)
+        self.matmul = any(op is f for f in MATMULS)
+        self.creation = any(op is f for f in _CREATIONS)
+        rule = lookup(op)
+        self.elementwise = rule is not None and rule.shape == "elementwise"
+        self.math = getattr(op, "__module__", None) == "math"
+
+
+_OPS: dict[int, _Op] = {}
+_OPS_GENERATION = [-1]
+
+
+def _op(op: object) -> _Op:
+    """`op`'s `_Op`, kept while no rule is registered (see `registry.GENERATION`)."""
+    if _OPS_GENERATION[0] != GENERATION[0] or len(_OPS) > 10_000:
+        _OPS.clear()
+        _OPS_GENERATION[0] = GENERATION[0]
+    found = _OPS.get(id(op))
+    if found is None or found.op is not op:
+        found = _OPS[id(op)] = _Op(op)
+    return found
+
+
 def _call_class(value: ir.Expr, table: dict, integers: set[str]) -> object:
     if isinstance(value, Pack):
         return None
     op = value.op.value
-    known = facts(op)
+    info = _op(op)
+    known = info.facts
     if known.same_shape_as is not None:
         return atom_class(value.args[known.same_shape_as], table) if len(value.args) > known.same_shape_as else None
-    if op in _LIKES and len(value.args) == 1 and not value.kwargs:
+    if info.like and len(value.args) == 1 and not value.kwargs:
         return atom_class(value.args[0], table)
-    if op is runtime.seed or op in _COUNTS:
+    if info.one_number:
         return SCALAR
     if op is runtime.tape_pop or op is runtime.tape_item:
         return _BOTTOM  # an earlier value of the same variable: no new information
     if known.reduction and len(value.args) == 1 and not value.kwargs:
         return SCALAR
-    if known.reduction or op in REDUCTIONS:
+    if known.reduction or info.reduction:
         return _reduced(value, table)
-    if op in MATMULS and len(value.args) == 2 and not value.kwargs:
+    if info.matmul and len(value.args) == 2 and not value.kwargs:
         return _matmul(*(atom_class(a, table) for a in value.args))
-    if op in _CREATIONS and value.args and isinstance(value.args[0], Const):
+    if info.creation and value.args and isinstance(value.args[0], Const):
         return _shape_value(value.args[0].value)
     if op is builtins.getattr and value.args[1] == Const("T") and _concrete(atom_class(value.args[0], table)):
         return atom_class(value.args[0], table)[::-1]
@@ -185,10 +219,9 @@ def _call_class(value: ir.Expr, table: dict, integers: set[str]) -> object:
         return _item(container, value.args[1].value)
     if known.broadcasts:
         return _broadcast([atom_class(a, table) for a in value.args])
-    if getattr(op, "__module__", None) == "math":
+    if info.math:
         return SCALAR  # the math module works on Python floats
-    rule = lookup(op)
-    if rule is not None and rule.shape == "elementwise" and not value.kwargs:
+    if info.elementwise and not value.kwargs:
         return _broadcast([atom_class(a, table) for a in value.args])
     return None
 
@@ -304,11 +337,11 @@ def simplify_block(body: list, table: dict) -> list:
 
 
 def _simplify(stmt, table: dict):
-    if isinstance(stmt, ir.COMPOUND):
-        return ir.rebuild(stmt, lambda block: simplify_block(block, table))
-    if not isinstance(stmt, ir.SIMPLE):
-        raise ir.unknown(stmt, "shape simplification")
-    if not (isinstance(stmt, Assign) and isinstance(stmt.value, Call)):
+    if type(stmt) is not Assign or type(stmt.value) is not Call:  # (the common case is a call: tested first)
+        if isinstance(stmt, ir.COMPOUND):
+            return ir.rebuild(stmt, lambda block: simplify_block(block, table))
+        if not isinstance(stmt, ir.SIMPLE):
+            raise ir.unknown(stmt, "shape simplification")
         return stmt
     call = stmt.value
     if call.op.value is runtime.like_structure and atom_class(call.args[1], table) not in (None, _BOTTOM) and (

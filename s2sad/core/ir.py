@@ -323,6 +323,8 @@ def written_into(body: list[Stmt]) -> set[str]:
 
 def rebuild(stmt: Stmt, fix) -> Stmt:
     """The compound statement with each nested block replaced by `fix(block)`; others as they are."""
+    if type(stmt) in _FLAT:
+        return stmt  # the common case, first
     if isinstance(stmt, If):
         return If(stmt.test, fix(stmt.body), fix(stmt.orelse), stmt.line)
     if isinstance(stmt, For):
