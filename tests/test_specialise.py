@@ -283,3 +283,19 @@ def test_numpy_functions_of_arrays_of_known_shape_are_written_as_methods():
     assert "np.sum(" in derivative.source  # code for any shape: `x` may be a number
     special, generic = _both(derivative, (x, w))
     _close(special, generic)
+
+
+def test_an_array_summed_down_to_a_number_is_one_method_call():
+    """`unbroadcast(g, 0.0)` of an array `g` of known shape is `float(g.sum())`: a Python float,
+    as the helper gives (for a float parameter, and for an item of an array's gradient)."""
+    a, x, w = 0.5, RNG.normal(size=(3, 4)), RNG.normal(size=2)
+    derivative = s2sad.grad(fx.scalar_weight, argnums=(0, 1, 2))
+    source = derivative.source_for(a, x, w)
+    assert "unbroadcast(" not in source and source.count("float(") == 3, source
+    ga, gx, gw = derivative(a, x, w)
+    assert type(ga) is float
+    np.testing.assert_allclose(ga, np.sum(np.cos(a * x) * x * w[0]), rtol=1e-12)
+    np.testing.assert_allclose(gw, [np.sum(np.sin(a * x)), np.sum(x)], rtol=1e-12)
+    np.testing.assert_allclose(gx, np.cos(a * x) * a * w[0] + w[1], rtol=1e-12)
+    special, generic = _both(derivative, (a, x, w))
+    _close(special, generic)

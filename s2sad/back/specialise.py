@@ -26,7 +26,7 @@ from s2sad import runtime
 from s2sad.analyses import shapes
 from s2sad.core import ir, printer
 from s2sad.core.ir import Assign, Call, Const, Var
-from s2sad.core.naming import Namer, numpy_ref, runtime_ref
+from s2sad.core.naming import Namer, builtin_ref, numpy_ref, runtime_ref
 from s2sad.core.syntax import operator_ref
 from s2sad.front.lower_expr import getattr_ref, getitem_ref
 from s2sad.rules.registry import facts, lookup
@@ -302,7 +302,19 @@ def _rewrite(stmt: Assign, facts_: _Facts, namer: Namer | None) -> list[ir.Stmt]
         if summed is not None:
             *before, last = summed
             return before + [Assign(stmt.target, last, line)]
+        if _to_a_float(call, facts_):  # `unbroadcast(g, 0.0)`: `float(np.sum(g))`, as the helper computes it
+            total = Var(namer.temp())
+            return [Assign(total, Call(numpy_ref("sum"), (call.args[0],)), line),
+                    Assign(stmt.target, Call(builtin_ref("float"), (total,)), line)]
     return [stmt]
+
+
+def _to_a_float(call: Call, facts_: _Facts) -> bool:
+    """`unbroadcast(g, c)` of an array `g` of known shape down to a Python float constant, in code
+    without complex values (the helper takes the real part)."""
+    like, have = call.args[1], facts_.shape(call.args[0])
+    return (isinstance(like, Const) and type(like.value) is float and isinstance(have, tuple) and len(have) > 0
+            and not facts_.complexes)
 
 
 @dataclass(frozen=True)
