@@ -13,9 +13,8 @@ from __future__ import annotations
 import operator
 
 from s2sad import runtime
-from s2sad.analyses import tape_groups
 from s2sad.core import ir
-from s2sad.core.ir import Assign, Call, Const, Pack, Restore, Save, Var
+from s2sad.core.ir import Assign, Call, Const, Restore, Save, Var
 from s2sad.core.naming import Namer, runtime_ref
 from s2sad.core.syntax import operator_ref
 from s2sad.front.lower_expr import getattr_ref, getitem_ref
@@ -35,8 +34,6 @@ class Recorder:
         """Where each kept save outside loops keeps its value (by the save's `sid`)."""
         self.surely: set[str] = set(params)
         """Names bound on every path to the statement being marked."""
-        self.groups: dict[int, tape_groups.Group] = {}
-        """Saves of numbers one loop trip keeps in one tuple (by `sid`), see `tape_groups`."""
         self.counters_unsaved: set[str] = set()
         """The counters of the guarded blocks being marked: the adjoint reads a counter only as
         the whole block left it, which the save before the block's `counter = 0` keeps."""
@@ -117,11 +114,9 @@ class Recorder:
 
     # ------------------------------------------------------------ keeping what is read
 
-    def finish(self, primal: list, adjoint: list, numbers: set[str] = frozenset()) -> list[ir.Stmt]:
-        """Real statements for the saves the adjoint needs; the rest of the markers dropped.
-        `numbers`: names that hold numbers, whose saves in one loop trip may share a tuple."""
+    def finish(self, primal: list, adjoint: list) -> list[ir.Stmt]:
+        """Real statements for the saves the adjoint needs; the rest of the markers dropped."""
         needed = needed_saves(adjoint)
-        self.groups = tape_groups.groups(primal, adjoint, needed, numbers, self.namer) if numbers else {}
         for save in _saves(primal):
             if save.sid in needed and not save.in_loop:
                 self.slots[save.sid] = self.namer.fresh(f"{save.name}_saved")
@@ -160,12 +155,6 @@ class Recorder:
         line, name = save.line, Var(save.name)
         if save.kind in ("append", "pop"):
             return []
-        group = self.groups.get(save.sid)
-        if group is not None:
-            if save is not group.saves[0]:
-                return []  # on the tape in the tuple of the first
-            items = Var(self.namer.temp())
-            return [Assign(items, Pack(tuple(Var(s.name) for s in group.saves)), line), self.store(save, items)]
         stmts: list[ir.Stmt] = []
         value: ir.Atom = name
         if save.kind in ("slice", "attribute"):
@@ -197,8 +186,6 @@ class Recorder:
     def restore(self, save: Save) -> list[ir.Stmt]:
         line, name = save.line, Var(save.name)
         stmts: list[ir.Stmt] = []
-        if save.sid in self.groups:
-            return self.restore_grouped(save, self.groups[save.sid])
         if save.kind == "append":
             return [Assign(Var(self.namer.temp()), Call(runtime_ref("list_pop"), (name,)), line)]
         if save.kind == "pop":
@@ -213,21 +200,6 @@ class Recorder:
             writer = "setitem" if save.kind == "slice" else "set_attribute"
             return stmts + [Assign(name, Call(runtime_ref(writer), (name, index, value)), line)]
         return stmts + [Assign(name, value, line)]
-
-
-    def restore_grouped(self, save: Save, group: tape_groups.Group) -> list[ir.Stmt]:
-        """The last of a group restored first: the tuple taken back, each item bound (the
-        others to a name of their own until their restore)."""
-        line = save.line
-        if save is not group.saves[-1]:
-            return [Assign(Var(save.name), Var(group.parts[save.sid]), line)]
-        entry = Var(group.entry)
-        pop = Call(runtime_ref("tape_pop_tuple"), (Var(self.tape), Const(len(group.saves))))
-        stmts: list[ir.Stmt] = [Assign(entry, pop, line)]
-        for i, item in enumerate(group.saves):
-            target = Var(item.name if item is save else group.parts[item.sid])
-            stmts.append(Assign(target, Call(runtime_ref("tape_item"), (entry, Const(i))), line))
-        return stmts
 
 
 def _add() -> ir.Ref:

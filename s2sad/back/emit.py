@@ -51,9 +51,6 @@ class Emitter:
         self.taken = taken
         reads: Counter = Counter(n for s in ir.walk(fn.body) for n in _read_occurrences(s))
         self.inline = set().union(*(_inlinable(block, temps, reads) for block in _blocks(fn.body)))
-        self.unpacks = {sid: names for block in _blocks(fn.body) for sid, names in _unpacks(block, reads).items()}
-        """The tuples taken off the tape and unpacked at once (`a, b = tape.pop()`), by the pop's `sid`."""
-        self.inline -= {name for names in self.unpacks.values() for name in names}
         self.pending: dict[str, ast.expr] = {}
 
     def spell(self, ref: Ref) -> str:
@@ -88,15 +85,8 @@ class Emitter:
     def block(self, body: list[ir.Stmt], indent: str) -> list[str]:
         out: list[str] = []
         last_line = None
-        skip = 0
         for stmt in body:
-            if skip:
-                skip -= 1  # an item of the tuple unpacked above
-                continue
-            if isinstance(stmt, Assign) and stmt.sid in self.unpacks:
-                text, skip = [self.unpack(stmt, indent)], len(self.unpacks[stmt.sid])
-            else:
-                text = self.stmt(stmt, indent)
+            text = self.stmt(stmt, indent)
             if not text:
                 continue
             if stmt.line and stmt.line != last_line and stmt.line in self.fn.lines:
@@ -122,12 +112,6 @@ class Emitter:
         if isinstance(stmt, ir.Guard):
             return [f"{indent}with {stmt.manager.name}:"] + self.nested(stmt.body, inner)
         raise ir.unknown(stmt, "emission")
-
-    def unpack(self, stmt: Assign, indent: str) -> str:
-        """`a, b, c = tape.pop()`: a tuple of numbers taken off the tape, unpacked."""
-        targets = [ast.Name(n, ast.Store()) for n in self.unpacks[stmt.sid]]
-        node = ast.Assign([ast.Tuple(targets, ast.Store())], self.expr(stmt.value), lineno=0)
-        return indent + ast.unparse(node)
 
     def param(self, name: str) -> str:
         """`name`, or `name=<default>` (a literal, or a name bound to the default object)."""
@@ -273,23 +257,6 @@ def _inlinable(body: list[ir.Stmt], temps: set[str], reads: Counter) -> set[str]
         if isinstance(stmt, Assign):
             defs[stmt.target.name] = stmt
     return out
-
-
-def _unpacks(body: list[ir.Stmt], reads: Counter) -> dict[int, list[str]]:
-    """`entry = tape_pop_tuple(tape, n)` followed by `x_i = tape_item(entry, i)` for i = 0..n-1,
-    each read of `entry` among them: the names to unpack the tuple into, by the pop's `sid`."""
-    found: dict[int, list[str]] = {}
-    for at, stmt in enumerate(body):
-        value = stmt.value if isinstance(stmt, Assign) else None
-        if not (isinstance(value, Call) and value.op.value is runtime.tape_pop_tuple):
-            continue
-        n, entry = value.args[1].value, stmt.target
-        items = body[at + 1:at + 1 + n]
-        if reads[entry.name] == n and len(items) == n and all(
-                isinstance(s, Assign) and isinstance(s.value, Call) and s.value.op.value is runtime.tape_item
-                and s.value.args == (entry, Const(i)) for i, s in enumerate(items)):
-            found[stmt.sid] = [s.target.name for s in items]
-    return found
 
 
 def _single_use_temp(stmt: ir.Stmt, temps: set[str], reads: Counter) -> bool:

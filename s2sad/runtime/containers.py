@@ -316,19 +316,6 @@ def tape_pop(tape):
 POPS = (list_pop, tape_pop)
 
 
-@inplace
-def tape_pop_tuple(tape, n):
-    """`tape.pop()` in the adjoint sweep: the `n` numbers one loop trip saved together, as a
-    tuple (see `s2sad.analyses.tape_groups`); generated code unpacks it (`a, b, c = tape.pop()`)."""
-    return tape.pop()
-
-
-def tape_item(entry, i):
-    """`entry[i]`: one number of a tuple `tape_pop_tuple` took back. Shape analysis knows it is an
-    earlier value of the variable it is assigned to, as for `tape_pop`."""
-    return entry[i]
-
-
 def copy_list(items):
     """A new list with the same items (a tape the adjoint sweep may pop without consuming the
     caller's residuals)."""
