@@ -201,8 +201,8 @@ def build_reverse(src: str, wrt: str | None, form: str, capture: dict) -> ir.Fun
     original = reverse_stage.Recorder
 
     class Capturing(Recorder):
-        def finish(self, primal: list, adjoint: list) -> list[ir.Stmt]:
-            body = super().finish(primal, adjoint)
+        def finish(self, primal: list, adjoint: list, numbers: set[str] = frozenset()) -> list[ir.Stmt]:
+            body = super().finish(primal, adjoint, numbers)
             needed = recording.needed_saves(adjoint)
             slots = {sid: "tape" for sid in needed} | self.slots
             capture.update(recorder=self, primal=primal, slots=slots)

@@ -13,9 +13,10 @@ from __future__ import annotations
 import operator
 
 from s2sad import runtime
+from s2sad.analyses.trip_slots import Slot, trip_slots
 from s2sad.core import ir
 from s2sad.core.ir import Assign, Call, Const, Restore, Save, Var
-from s2sad.core.naming import Namer, runtime_ref
+from s2sad.core.naming import Namer, builtin_ref, runtime_ref
 from s2sad.core.syntax import operator_ref
 from s2sad.front.lower_expr import getattr_ref, getitem_ref
 
@@ -34,6 +35,10 @@ class Recorder:
         """Where each kept save outside loops keeps its value (by the save's `sid`)."""
         self.surely: set[str] = set(params)
         """Names bound on every path to the statement being marked."""
+        self.trips: dict[int, Slot] = {}
+        """Saves of numbers kept by trip of a loop over `range(n)` (by `sid`), see `trip_slots`."""
+        self.trip_lists: dict[int, list[str]] = {}
+        """The lists to make before each such loop (by the loop's `sid`)."""
         self.counters_unsaved: set[str] = set()
         """The counters of the guarded blocks being marked: the adjoint reads a counter only as
         the whole block left it, which the save before the block's `counter = 0` keeps."""
@@ -114,9 +119,11 @@ class Recorder:
 
     # ------------------------------------------------------------ keeping what is read
 
-    def finish(self, primal: list, adjoint: list) -> list[ir.Stmt]:
-        """Real statements for the saves the adjoint needs; the rest of the markers dropped."""
+    def finish(self, primal: list, adjoint: list, numbers: set[str] = frozenset()) -> list[ir.Stmt]:
+        """Real statements for the saves the adjoint needs; the rest of the markers dropped.
+        `numbers`: names that hold numbers, which a loop over `range(n)` keeps by trip."""
         needed = needed_saves(adjoint)
+        self.trips, self.trip_lists = trip_slots(primal, needed, numbers, self.namer)
         for save in _saves(primal):
             if save.sid in needed and not save.in_loop:
                 self.slots[save.sid] = self.namer.fresh(f"{save.name}_saved")
@@ -126,7 +133,7 @@ class Recorder:
     def prologue(self, primal: list, needed: set[int]) -> list[ir.Stmt]:
         saves = [s for s in _saves(primal) if s.sid in needed]
         out: list[ir.Stmt] = []
-        if any(s.in_loop for s in saves):
+        if any(s.in_loop and s.sid not in self.trips for s in saves):
             out.append(Assign(Var(self.tape), Call(runtime_ref("make_list"), ()), 0))
         for name in sorted({s.name for s in saves if (s.in_loop or s.maybe_unbound) and s.kind == "value"}
                            - self.params):
@@ -139,7 +146,21 @@ class Recorder:
             if isinstance(stmt, Save):
                 out += self.save(stmt) if stmt.sid in needed else []
             else:
+                out += self.make_trip_lists(stmt)
                 out.append(ir.rebuild(stmt, lambda b: self.write_primal(b, needed)))
+        return out
+
+    def make_trip_lists(self, stmt: ir.Stmt) -> list[ir.Stmt]:
+        """Before a loop over `range(n)` whose trips keep numbers by trip: `v = [None] * len(t)`."""
+        names = self.trip_lists.get(stmt.sid, []) if isinstance(stmt, ir.For) else []
+        if not names:
+            return []
+        trips, line = Var(self.namer.fresh("trips")), stmt.line
+        out: list[ir.Stmt] = [Assign(trips, Call(builtin_ref("len"), (stmt.iter,)), line)]
+        for name in names:
+            empty = Var(self.namer.temp())
+            out += [Assign(empty, Call(runtime_ref("make_list"), (Const(None),)), line),
+                    Assign(Var(name), Call(operator_ref(operator.mul), (empty, trips)), line)]
         return out
 
     def write_adjoint(self, body: list, needed: set[int]) -> list[ir.Stmt]:
@@ -174,11 +195,18 @@ class Recorder:
         return var
 
     def store(self, save: Save, value: ir.Atom) -> Assign:
+        slot = self.trips.get(save.sid)
+        if slot is not None:
+            values = Var(slot.values)
+            return Assign(values, Call(runtime_ref("setitem"), (values, slot.index, value)), save.line)
         if save.in_loop:
             return Assign(Var(self.tape), Call(runtime_ref("list_append"), (Var(self.tape), value)), save.line)
         return Assign(Var(self.slots[save.sid]), value, save.line)
 
     def load(self, save: Save) -> ir.Expr:
+        slot = self.trips.get(save.sid)
+        if slot is not None:
+            return Call(runtime_ref("trip_value"), (Var(slot.values), slot.index))
         if not save.in_loop:
             return Var(self.slots[save.sid])
         return Call(runtime_ref("tape_pop"), (Var(self.tape),))

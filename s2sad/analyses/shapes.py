@@ -193,7 +193,7 @@ def _call_class(value: ir.Expr, table: dict, integers: set[str]) -> object:
         return atom_class(value.args[0], table)
     if info.one_number:
         return SCALAR
-    if op is runtime.tape_pop:
+    if op is runtime.tape_pop or op is runtime.trip_value:
         return _BOTTOM  # an earlier value of the same variable: no new information
     if known.reduction and len(value.args) == 1 and not value.kwargs:
         return SCALAR

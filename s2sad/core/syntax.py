@@ -103,6 +103,8 @@ def expr_to_ast(expr: Expr, spell: Callable[[Ref], str], sub: Callable[[Atom], a
     args = [conv(a) for a in expr.args]  # each atom converted once: `conv` consumes inlined ones
     if expr.op.value is runtime.make_list and not expr.kwargs:
         return ast.List(args, ast.Load())  # `[a, b]`, as written, without a call
+    if expr.op.value is runtime.trip_value and len(args) == 2 and not expr.kwargs:
+        return ast.Subscript(args[0], args[1], ast.Load())  # `values[trip]`
     if isinstance(expr.op.value, _METHOD) and getattr(expr.op.value, "__objclass__", None) is np.ndarray and args:
         keywords = [ast.keyword(k, conv(a)) for k, a in expr.kwargs]  # `np.ndarray.sum(g, ...)`: `g.sum(...)`
         return ast.Call(ast.Attribute(args[0], expr.op.value.__name__, ast.Load()), args[1:], keywords)

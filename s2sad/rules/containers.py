@@ -123,7 +123,7 @@ nondiff(runtime.is_count)
 """Whether a tuple or list times a name is repetition: the test of that branch (see `derivs.sequence_ops`)."""
 declare(runtime.make_list, runtime.make_dict, runtime.make_record, runtime.list_append, structural=True)
 """Containers built or grown in place: their derivatives are built item by item (see `derivs`)."""
-declare(runtime.list_pop, runtime.tape_pop, view=True, structural=True)
+declare(runtime.list_pop, runtime.tape_pop, runtime.trip_value, view=True, structural=True)
 """They hand out an item the container holds (so the item is shared with it)."""
 declare(runtime.setitem, runtime.add_at, runtime.add_into, structural=True, same_shape_as=0)
 """In-place writes (s2sad's own helpers): the result is the container or array written."""

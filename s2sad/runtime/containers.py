@@ -316,6 +316,13 @@ def tape_pop(tape):
 POPS = (list_pop, tape_pop)
 
 
+def trip_value(values, trip):
+    """`values[trip]` in the adjoint sweep: a number a loop over `range(n)` kept for that trip
+    (see `s2sad.analyses.trip_slots`). Like `tape_pop`, shape analysis knows the value is an
+    earlier value of the variable it is assigned to."""
+    return values[trip]
+
+
 def copy_list(items):
     """A new list with the same items (a tape the adjoint sweep may pop without consuming the
     caller's residuals)."""

@@ -90,9 +90,11 @@ class Reverse(AdjointStatements):
         grads = self.grads(adjoint)
         result = self.result(form, out, grads, aux, adjoint)
         adjoint = self.cleanup(primal, adjoint + [ir.Return(result)])
+        numbers: set[str] = set()
         if any(isinstance(s, Save) and s.in_loop for s in ir.walk(primal)):
-            primal, adjoint = recompute_numbers(primal, adjoint, self.numbers(primal, adjoint))
-        body = self.recorder.finish(primal, adjoint)
+            numbers = self.numbers(primal, adjoint)
+            primal, adjoint = recompute_numbers(primal, adjoint, numbers)
+        body = self.recorder.finish(primal, adjoint, numbers)
         body = self.predefine(primal, body)
         return ir.Function(f"{fn.name}_{form}", list(fn.params), body, fn.filename, fn.firstline, fn.lines,
                            set(fn.temps), dict(fn.defaults), self.recorder.tape)

@@ -25,7 +25,8 @@ COMPARISONS = (operator.eq, operator.ne, operator.lt, operator.le, operator.gt, 
 
 FACTS = [
     # views (aliasing): items handed out by a container, views without a derivative rule
-    *[(op, "view", True) for op in (runtime.list_pop, runtime.tape_pop, np.atleast_1d, np.atleast_2d,
+    *[(op, "view", True) for op in (runtime.list_pop, runtime.tape_pop, runtime.trip_value, np.atleast_1d,
+                                    np.atleast_2d,
                                     np.atleast_3d, np.imag, np.rot90, np.fliplr, np.flipud)],
     *[(op, "view", True) for op in (operator.getitem, getattr, np.transpose, np.reshape, np.diagonal, np.real)],
     # results that may be containers (derivs: their adjoints add up item by item)
