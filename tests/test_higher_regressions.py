@@ -522,3 +522,40 @@ def test_second_order_of_small_array_programs(fun, seed):
     x = np.random.default_rng(seed).uniform(-1.0, 1.0, size=4)
     x = x if seed == 0 else -x
     check_second_order(fun, x)
+
+
+# ------------------------------------------------------------------ numbers kept by trip, again
+
+
+def _written_in_a_loop(a):
+    for i in range(2):
+        a[i, 0] = np.prod(a) * np.mean(a)
+    return np.dot(np.array([0.15, 0.59, 0.55]), a[1, :])
+
+
+def written_in_a_loop(x):
+    return _written_in_a_loop(x * np.ones((2, 3)))
+
+
+def kept_by_trip(x):
+    s, t = x, 0.5
+    for _ in range(3):
+        t = np.sin(s) * t  # t is saved before its first value: the first trip keeps None
+        s = s * 1.2 + t
+    return s * t
+
+
+@pytest.mark.parametrize("fun", [written_in_a_loop, kept_by_trip], ids=lambda f: f.__name__)
+def test_second_order_through_numbers_a_loop_keeps_by_trip(fun):
+    """The first trip's slot of a number not yet bound holds None; reverse over reverse reads its
+    cotangent as a zero (the tester's seed 3209: `unbroadcast` of a None cotangent raised)."""
+    first = grad(fun)
+    close(grad(first)(0.7), fd(first, 0.7))
+    close(jvp(first, (0.7,), (1.0,))[1], fd(first, 0.7))
+
+
+def test_a_missing_cotangent_is_a_zero_of_its_shape():
+    from s2sad.runtime import unbroadcast
+
+    assert unbroadcast(None, 0.5) == 0.0 and unbroadcast(None, None) is None
+    np.testing.assert_array_equal(unbroadcast(None, np.ones(3)), np.zeros(3))

@@ -14,6 +14,8 @@ _SCALARS = (float, int)
 
 def unbroadcast(g, like):
     """Sum `g` down to the shape of `like`, undoing NumPy broadcasting (the adjoint of it)."""
+    if g is None:
+        return zeros_like(like)  # no cotangent (a placeholder's): a zero shaped like `like`
     if type(like) in _SCALARS:
         if type(g) is float:
             return g
