@@ -10,6 +10,7 @@ import numbers
 import types
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import NoReturn
 
 import numpy as np
 
@@ -220,6 +221,16 @@ def _fast_key(args: tuple) -> tuple | None:
 _NOT_PLAIN = object()
 
 
+def _types(args: tuple) -> tuple:
+    """The arguments' types: `_fast_key` of numbers alone, found without its loop."""
+    n = len(args)
+    if n == 1:
+        return (type(args[0]),)
+    if n == 2:
+        return (type(args[0]), type(args[1]))
+    return tuple(map(type, args))
+
+
 def _locate(err: BaseException, built: Built) -> None:
     """Add to an error raised inside generated code the user's line that code came from (and
     exit the `with` blocks it left open)."""
@@ -389,10 +400,21 @@ class Transformed:
         return True
 
     def __call__(self, *args, **kwargs):
-        if not kwargs and self._fast:
-            built = self._fast.get(_fast_key(args))
-            if built is not None and built.valid_for(self._plain):
-                return self._run(built, args if self._bound is UNBOUND else (self._bound, *args), kwargs, True)
+        fast = self._fast
+        if fast and not kwargs:
+            built = fast.get(_types(args)) or fast.get(_fast_key(args))
+            if built is not None and (built.guard or built.still_valid)():  # (never a bound method's)
+                try:
+                    result = built.fun(*args)
+                except Exception as err:
+                    self._raise(err, built)
+                if not self._gradients or type(result) is float:
+                    return result
+                return self._match_dtypes(result, args, True)
+        return self._call(args, kwargs)
+
+    def _call(self, args: tuple, kwargs: dict):
+        """A call the fast path above does not take: find (or build) the code for it."""
         if self._shapes is not None:
             shape, kwargs = call_shape(self.target, args, kwargs)
             return self.for_shape(shape)(*args, **kwargs)
@@ -400,9 +422,9 @@ class Transformed:
         given = args
         args = self._args(args, kwargs, plain)
         built = self.built_for(args, kwargs)
-        if plain and not kwargs and len(self._fast) < _MAX_FAST:
+        if plain and not kwargs and len(self._fast) < _MAX_FAST and self._bound is UNBOUND:
             key = _fast_key(given)
-            if key is not None:
+            if key is not None and built.origin is self._plain:
                 self._fast[key] = built
         return self._run(built, args, kwargs, plain)
 
@@ -410,14 +432,18 @@ class Transformed:
         """The generated code on `args` (`self` first for a bound method), its errors located."""
         try:
             result = built.fun(*args, **kwargs)
-        except NonScalarOutput as err:
-            raise NonScalarOutput(err.message, _where(self.target), err.hint) from None
         except Exception as err:
-            _locate(err, built)
-            raise
+            self._raise(err, built)
         if not self._gradients or plain and type(result) is float:
             return result  # a float's gradient at a float: nothing to cast (the common case, first)
         return self._match_dtypes(result, args, plain)
+
+    def _raise(self, err: Exception, built: Built) -> NoReturn:
+        """Raise `err`, raised in `built`'s code, located at the user's line."""
+        if isinstance(err, NonScalarOutput):
+            raise NonScalarOutput(err.message, _where(self.target), err.hint) from None
+        _locate(err, built)
+        raise err
 
     def _match_dtypes(self, result, args: tuple, plain: bool):
         """A gradient has the dtype of its argument (float32 stays float32), leaf by leaf;

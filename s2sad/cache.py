@@ -111,7 +111,7 @@ def _get(target: Target, plain: types.FunctionType, k: tuple, request: Request) 
             if built is None or not built.still_valid():
                 with collecting() as used, building(k), _no_collection():
                     built = build(target, request, derive)
-                built.callees = tuple({(id(b), id(f)): (b, f) for b, f in used if b is not built}.values())
+                built.depends_on(tuple({(id(b), id(f)): (b, f) for b, f in used if b is not built}.values()))
                 _ENTRIES[k] = built
     note(built, plain)
     return built

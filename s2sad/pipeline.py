@@ -10,7 +10,6 @@ hands to the transform (see `transforms.base`).
 
 from __future__ import annotations
 
-import inspect
 import types
 from dataclasses import dataclass, field
 
@@ -28,6 +27,7 @@ from s2sad.core.targets import Target, target_of, with_value_kinds
 from s2sad.front.lower import all_names, lower
 from s2sad.front.lower_expr import getitem_ref
 from s2sad.front.parse import MethodOf, Parsed, defaults_of, parse
+from s2sad.guards import Guard, compile_guard, current, same
 from s2sad.rules.registry import GENERATION
 from s2sad.transforms import forward, reverse
 from s2sad.transforms.base import Derive, Request, Transform, TransformContext, deriving
@@ -77,6 +77,8 @@ class Built:
     """Line of `source` -> the user's line it came from (the emitter's line map)."""
     residuals: tuple[str, ...] = ()
     """For mode "vjp": the names of the values the primal sweep hands the adjoint sweep."""
+    guard: Guard | None = field(default=None, repr=False, compare=False)
+    """`still_valid`'s check, compiled (see `guards.compile_guard`)."""
 
     def user_line(self, generated_line: int) -> str | None:
         """`file:line: text` of the user's line a line of the generated code came from."""
@@ -86,48 +88,24 @@ class Built:
         return f"{self.primal.filename}:{line}: {self.primal.lines.get(line, '').strip()}"
 
     def still_valid(self) -> bool:
-        """Checked on every call: plain loops, a dict's own lookup for globals (the common case)."""
-        if self.generation != GENERATION[0]:
-            return False
-        for scope, name, obj in self.deps:
-            now = scope.get(name, _MISSING) if type(scope) is dict else _current(scope, name)
-            if now is not obj:
-                return False
-        origin = self.origin
-        if origin is not None and (self.defaults or origin.__defaults__ or origin.__kwdefaults__) and not _same(
-                defaults_of(origin), self.defaults):
-            return False
-        for callee, fun in self.callees:
-            if not callee.valid_for(fun):
-                return False
-        return True
+        """Checked on every call: the registry, the globals, class attributes and closure
+        variables the code read, `origin`'s defaults and the callees' entries are as they were
+        (see `guards`; the check is compiled on first use)."""
+        guard = self.guard
+        if guard is None:
+            guard = self.guard = compile_guard(self.generation, self.deps, self.origin, self.defaults, self.callees)
+        return guard()
+
+    def depends_on(self, callees: tuple[tuple[Built, types.FunctionType], ...]) -> None:
+        """Record the entries this one was built from (`callees`)."""
+        self.callees, self.guard = callees, None
 
     def valid_for(self, fun: types.FunctionType | None) -> bool:
         """Still valid, and for `fun`, which may share this entry with `origin` (same code,
         globals and cells, no defaults when looked up) and have been given defaults since."""
-        if fun is not None and fun is not self.origin and not _same(defaults_of(fun), self.defaults):
+        if fun is not None and fun is not self.origin and not same(defaults_of(fun), self.defaults):
             return False
         return self.still_valid()
-
-
-_MISSING = object()
-
-
-def _same(now: tuple, then: tuple) -> bool:
-    return len(now) == len(then) and all(a is b for a, b in zip(now, then))
-
-
-def _current(scope, name: str) -> object:
-    """What a global (scope a dict), a class attribute (scope a class) or a closure variable
-    (scope a cell) holds now."""
-    if isinstance(scope, dict):
-        return scope.get(name, _MISSING)
-    if isinstance(scope, type):
-        return inspect.getattr_static(scope, name, _MISSING)
-    try:
-        return scope.cell_contents
-    except ValueError:
-        return _MISSING
 
 
 def pair_output(fn: ir.Function, namer: Namer) -> ir.Function:
@@ -238,7 +216,7 @@ def _deps(parsed: Parsed, fn: ir.Function) -> tuple[tuple[dict, str, object], ..
             if isinstance(atom, ir.Ref):
                 roots[atom.path[0]] = atom.root
                 value = atom.value
-                if isinstance(value, MethodOf) and _current(value.cls, atom.path[-1]) is value.function:
+                if isinstance(value, MethodOf) and current(value.cls, atom.path[-1]) is value.function:
                     methods[(id(value.cls), atom.path[-1])] = value  # `self.other(...)`, found on the class
     code = parsed.fun.__code__
     cells = dict(zip(code.co_freevars, parsed.fun.__closure__ or ()))

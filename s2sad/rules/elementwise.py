@@ -5,7 +5,10 @@ partial, written with `out` where that is cheaper: exp' = out, tanh' = 1 − out
 partial can be inf or NaN at a special point (roots at 0, logarithms at 0, arcsin at ±1) uses
 the shorthand's strong-zero form (`strong="div"`: the function gives the divisor, and the terms
 are `strong_div(dx, q)`), so that a zero (co)tangent contributes exactly zero there
-(docs/conventions.md). Constants are Python floats, so float32 stays float32.
+(docs/conventions.md). Constants are Python floats, so float32 stays float32; in a partial of
+`out` (always a float or complex) even the small integers are written as floats (`1.0 - out * out`):
+the same numbers, and on Python floats (`math.tanh`) CPython's float-only arithmetic, not the
+mixed int-float path.
 """
 
 import math
@@ -38,7 +41,7 @@ def exp2(x, out):
 
 @elementwise(np.expm1, also=(math.expm1,))
 def expm1(x, out):
-    return out + 1
+    return out + 1.0
 
 
 @elementwise(np.log, strong="div")
@@ -89,13 +92,13 @@ def logaddexp2(x, y, out):
 @elementwise(np.sqrt, strong="div", also=(math.sqrt,))
 def sqrt(x, out):
     """sqrt'(0) = inf, the limit by continuity; a zero (co)tangent contributes 0 there."""
-    return 2 * out
+    return 2.0 * out
 
 
 @elementwise(np.cbrt, strong="div", also=(math.cbrt,))
 def cbrt(x, out):
     """cbrt'(0) = inf, like sqrt."""
-    return 3 * (out * out)
+    return 3.0 * (out * out)
 
 
 # ---------------------------------------------------------------- trigonometric and hyperbolic
@@ -113,7 +116,7 @@ def cos(x):
 
 @elementwise(np.tan, also=(math.tan,))
 def tan(x, out):
-    return 1 + out * out
+    return 1.0 + out * out
 
 
 @elementwise(np.arcsin, strong="div")
@@ -168,7 +171,7 @@ def cosh(x):
 
 @elementwise(np.tanh, also=(math.tanh,))
 def tanh(x, out):
-    return 1 - out * out
+    return 1.0 - out * out
 
 
 @elementwise(np.arcsinh)
