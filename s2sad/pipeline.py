@@ -18,6 +18,7 @@ from s2sad.analyses.activity import Activity, analyse
 from s2sad.analyses.shifts import cancelling_shifts
 from s2sad.back.compile import compile_functions
 from s2sad.back.emit import emit_module
+from s2sad.back.guards import Guard, compile_guard, current, same
 from s2sad.back.optimize import optimize as run_optimizer
 from s2sad.back.specialise import fold_known_shapes
 from s2sad.core import ir
@@ -27,7 +28,6 @@ from s2sad.core.targets import Target, target_of, with_value_kinds
 from s2sad.front.lower import all_names, lower
 from s2sad.front.lower_expr import getitem_ref
 from s2sad.front.parse import MethodOf, Parsed, defaults_of, parse
-from s2sad.guards import Guard, compile_guard, current, same
 from s2sad.rules.registry import GENERATION
 from s2sad.transforms import forward, reverse
 from s2sad.transforms.base import Derive, Request, Transform, TransformContext, deriving
@@ -78,7 +78,7 @@ class Built:
     residuals: tuple[str, ...] = ()
     """For mode "vjp": the names of the values the primal sweep hands the adjoint sweep."""
     guard: Guard | None = field(default=None, repr=False, compare=False)
-    """`still_valid`'s check, compiled (see `guards.compile_guard`)."""
+    """`still_valid`'s check, compiled (see `back.guards.compile_guard`)."""
 
     def user_line(self, generated_line: int) -> str | None:
         """`file:line: text` of the user's line a line of the generated code came from."""
@@ -90,7 +90,7 @@ class Built:
     def still_valid(self) -> bool:
         """Checked on every call: the registry, the globals, class attributes and closure
         variables the code read, `origin`'s defaults and the callees' entries are as they were
-        (see `guards`; the check is compiled on first use)."""
+        (see `back.guards`; the check is compiled on first use)."""
         guard = self.guard
         if guard is None:
             guard = self.guard = compile_guard(self.generation, self.deps, self.origin, self.defaults, self.callees)

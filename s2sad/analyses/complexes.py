@@ -27,7 +27,8 @@ COMPLEX_OPS = frozenset(map(id, (np.real, np.imag, np.conj, np.conjugate, np.ang
 def may_be_complex(fn: ir.Function) -> bool:
     """Whether `fn` shows a sign of complex values (see the module docstring)."""
     refs: dict[int, bool] = {}  # by the id of a value the IR holds (alive while this runs)
-    return any(_complex(value, refs) for stmt in ir.walk(fn.body) for value in vars(stmt).values())
+    return any(_complex(value, refs) for stmt in ir.walk(fn.body)
+               for value in map(stmt.__getattribute__, stmt.__dataclass_fields__))
 
 
 def _complex(node: object, refs: dict[int, bool]) -> bool:

@@ -43,17 +43,17 @@ from typing import Union
 from s2sad.errors import InternalError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Var:
     name: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Const:
     value: object
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class Ref:
     """A resolved object (function, module attribute, global value) and how to spell it.
 
@@ -83,14 +83,14 @@ class Ref:
 Atom = Union[Var, Const, Ref]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Call:
     op: Ref
     args: tuple[Atom, ...]
     kwargs: tuple[tuple[str, Atom], ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Pack:
     items: tuple[Atom, ...]
 
@@ -109,7 +109,7 @@ def _sid_field():  # a dataclass field: numbered when made, not compared, not sh
     return field(default_factory=_sid, compare=False, repr=False, kw_only=True)
 
 
-@dataclass
+@dataclass(slots=True)
 class Assign:
     target: Var
     value: Expr
@@ -117,14 +117,14 @@ class Assign:
     sid: int = _sid_field()
 
 
-@dataclass
+@dataclass(slots=True)
 class Return:
     value: Atom | Pack
     line: int = 0
     sid: int = _sid_field()
 
 
-@dataclass
+@dataclass(slots=True)
 class If:
     test: Atom
     body: list[Stmt]
@@ -133,7 +133,7 @@ class If:
     sid: int = _sid_field()
 
 
-@dataclass
+@dataclass(slots=True)
 class For:
     target: Var
     iter: Atom
@@ -142,7 +142,7 @@ class For:
     sid: int = _sid_field()
 
 
-@dataclass
+@dataclass(slots=True)
 class While:
     test_body: list[Stmt]
     test: Atom
@@ -151,7 +151,7 @@ class While:
     sid: int = _sid_field()
 
 
-@dataclass
+@dataclass(slots=True)
 class Guard:
     """The block of a `try`, run as `with manager: body` (`runtime.TryBlock` as the manager):
     an error an `except` of the `try` catches stops the body where it was raised, and the code
@@ -166,7 +166,7 @@ class Guard:
     sid: int = _sid_field()
 
 
-@dataclass
+@dataclass(slots=True)
 class Save:
     """Reverse mode: the value of `name` before the statement after this one changes it."""
 
@@ -191,7 +191,7 @@ NEEDS_STMT = ("slice", "attribute", "pop")
 """Save kinds whose restore reads the overwriting statement (its index, its popped item)."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Restore:
     """Reverse mode: put back what `save` kept, right after the adjoint of the statement it
     came before."""
@@ -207,7 +207,7 @@ COMPOUND = (If, For, While, Guard)
 """The statements that hold nested statement lists."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Function:
     name: str
     params: list[str]

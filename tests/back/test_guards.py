@@ -1,4 +1,4 @@
-"""The compiled check a cached derivative makes on every call (`s2sad.guards`)."""
+"""The compiled check a cached derivative makes on every call (`s2sad.back.guards`)."""
 
 import math
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import s2sad
-from s2sad.guards import MISSING, compile_guard, current
+from s2sad.back.guards import MISSING, compile_guard, current
 from s2sad.rules.registry import GENERATION
 
 
