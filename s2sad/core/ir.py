@@ -88,6 +88,8 @@ class Call:
     op: Ref
     args: tuple[Atom, ...]
     kwargs: tuple[tuple[str, Atom], ...] = ()
+    names: frozenset[str] | None = field(default=None, init=False, repr=False, compare=False)
+    """The names the call reads, found once (see `reads`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,12 +103,8 @@ Expr = Union[Var, Const, Ref, Call, Pack]
 _SIDS = itertools.count(1)
 
 
-def _sid() -> int:
-    return next(_SIDS)
-
-
 def _sid_field():  # a dataclass field: numbered when made, not compared, not shown
-    return field(default_factory=_sid, compare=False, repr=False, kw_only=True)
+    return field(default_factory=_SIDS.__next__, compare=False, repr=False, kw_only=True)
 
 
 @dataclass(slots=True)
@@ -245,48 +243,53 @@ def atoms_of(expr: Expr | Atom) -> tuple[Atom, ...]:
     return (expr,)
 
 
-def _names(expr: Expr | Atom) -> set[str]:
-    """The names an expression reads."""
+_NONE: frozenset[str] = frozenset()
+
+
+def _names(expr: Expr | Atom) -> frozenset[str]:
+    """The names an expression reads (a call's, found once and kept on it)."""
     kind = type(expr)
-    if kind is Var:
-        return {expr.name}
     if kind is Call:
-        names = {a.name for a in expr.args if type(a) is Var}
-        if expr.kwargs:
-            names.update(a.name for _, a in expr.kwargs if type(a) is Var)
+        names = expr.names
+        if names is None:
+            names = frozenset([a.name for a in expr.args if type(a) is Var]
+                              + [a.name for _, a in expr.kwargs if type(a) is Var])
+            object.__setattr__(expr, "names", names)
         return names
+    if kind is Var:
+        return frozenset((expr.name,))
     if kind is Pack:
-        return {a.name for a in expr.items if type(a) is Var}
-    return set()
+        return frozenset([a.name for a in expr.items if type(a) is Var])
+    return _NONE
 
 
-def reads(stmt: Stmt) -> set[str]:
+def reads(stmt: Stmt) -> frozenset[str]:
     """Names a statement reads directly (not inside nested blocks). A `Save` reads its variable
     (unless it may be unbound there); a `Restore`, what it needs besides (`restore_reads`)."""
     kind = type(stmt)
     if kind is Assign or kind is Return:
         return _names(stmt.value)
     if kind is If or kind is While:
-        return {stmt.test.name} if type(stmt.test) is Var else set()
+        return frozenset((stmt.test.name,)) if type(stmt.test) is Var else _NONE
     if kind is For:
-        return {stmt.iter.name} if type(stmt.iter) is Var else set()
+        return frozenset((stmt.iter.name,)) if type(stmt.iter) is Var else _NONE
     if kind is Guard:
-        return {stmt.manager.name}
+        return frozenset((stmt.manager.name,))
     if kind is Save:
-        return set() if stmt.maybe_unbound else {stmt.name}
+        return _NONE if stmt.maybe_unbound else frozenset((stmt.name,))
     if kind is Restore:
         return restore_reads(stmt.save)
     raise unknown(stmt, "ir.reads")
 
 
-def restore_reads(save: Save) -> set[str]:
+def restore_reads(save: Save) -> frozenset[str]:
     """The names a restore reads, other than the variable it restores."""
     if save.kind in ("slice", "attribute"):
         index = save.stmt.value.args[1]
-        return {a.name for a in atoms_of(index) if isinstance(a, Var)}
+        return frozenset([a.name for a in atoms_of(index) if isinstance(a, Var)])
     if save.kind == "pop":
-        return {save.stmt.target.name}
-    return set()
+        return frozenset((save.stmt.target.name,))
+    return _NONE
 
 
 def is_inplace(value: object) -> bool:
