@@ -61,8 +61,19 @@ def atom_to_ast(atom: Atom, spell: Callable[[Ref], str]) -> ast.expr:
     if isinstance(atom, Var):
         return ast.Name(atom.name, ast.Load())
     if isinstance(atom, Ref):
-        return ast.parse(spell(atom), mode="eval").body
+        return dotted_to_ast(spell(atom))
     return _const_to_ast(atom.value)
+
+
+def dotted_to_ast(text: str) -> ast.expr:
+    """`np.linalg.norm` as a Name and Attributes (what `ast.parse` gives, without parsing)."""
+    parts = text.split(".")
+    if not all(part.isidentifier() for part in parts):
+        return ast.parse(text, mode="eval").body
+    node: ast.expr = ast.Name(parts[0], ast.Load())
+    for part in parts[1:]:
+        node = ast.Attribute(node, part, ast.Load())
+    return node
 
 
 def index_to_ast(atom: Atom, conv: Callable[[Atom], ast.expr]) -> ast.expr:
@@ -118,7 +129,7 @@ def expr_to_ast(expr: Expr, spell: Callable[[Ref], str], sub: Callable[[Atom], a
             return ast.UnaryOp(op_node, args[0])
         if family == "compare" and len(args) == 2:
             return ast.Compare(args[0], [op_node], [args[1]])
-    func = ast.parse(spell(expr.op), mode="eval").body
+    func = dotted_to_ast(spell(expr.op))
     keywords = [ast.keyword(k, conv(a)) for k, a in expr.kwargs]
     return ast.Call(func, args, keywords)
 
