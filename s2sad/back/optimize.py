@@ -5,6 +5,7 @@ repeated until the IR stops changing.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import operator
 from collections import Counter
@@ -126,15 +127,10 @@ def _fold_call(call: Call) -> ir.Expr:
 
 
 def _counts(body: list[ir.Stmt]) -> tuple[Counter, Counter]:
-    writes: Counter = Counter()
-    reads: Counter = Counter()
-    for stmt in ir.walk(body):
-        for name in ir.reads(stmt):
-            reads[name] += 1
-        if isinstance(stmt, Assign):
-            writes[stmt.target.name] += 1
-        elif isinstance(stmt, ir.For):
-            writes[stmt.target.name] += 1
+    """How many statements bind each name, and how many read it."""
+    stmts = list(ir.walk(body))
+    reads = Counter(itertools.chain.from_iterable(map(ir.reads, stmts)))
+    writes = Counter([s.target.name for s in stmts if type(s) is Assign or type(s) is ir.For])
     return writes, reads
 
 

@@ -389,17 +389,22 @@ def verify(fn: Function) -> None:
 
 def _verify_block(body: list[Stmt], defined: set[str], top: bool, saves: set[int]) -> None:
     for i, stmt in enumerate(body):
-        if isinstance(stmt, While):
+        kind = type(stmt)
+        if kind is Assign:  # the common case first
+            for name in _names(stmt.value):
+                if name not in defined:
+                    raise IRError(f"line {stmt.line}: {name!r} read before assignment")
+            _verify_assign(stmt)
+            defined.add(stmt.target.name)
+            continue
+        if kind is While:
             _verify_block(stmt.test_body, defined, top=False, saves=saves)
-        if isinstance(stmt, (Save, Restore)):
+        if kind is Save or kind is Restore:
             _verify_marker(stmt, saves)
         for name in reads(stmt):
             if name not in defined:
                 raise IRError(f"line {stmt.line}: {name!r} read before assignment")
-        if isinstance(stmt, Assign):
-            _verify_assign(stmt)
-            defined.add(stmt.target.name)
-        elif isinstance(stmt, Return):
+        if isinstance(stmt, Return):
             if top and i != len(body) - 1:
                 raise IRError(f"line {stmt.line}: statements after return")
         elif isinstance(stmt, For):
@@ -423,14 +428,18 @@ def _verify_marker(stmt: Save | Restore, saves: set[int]) -> None:
     saves.add(stmt.sid)
 
 
+_ATOMS = frozenset((Var, Const, Ref))
+_EXPRS = _ATOMS | {Call, Pack}
+
+
 def _verify_assign(stmt: Assign) -> None:
-    if not isinstance(stmt.target, Var):
+    if type(stmt.target) is not Var:
         raise IRError(f"line {stmt.line}: target {stmt.target!r} is not a Var")
     value = stmt.value
-    if not isinstance(value, (Var, Const, Ref, Call, Pack)):
+    if type(value) not in _EXPRS:
         raise IRError(f"line {stmt.line}: {value!r} is not an expression")
     for atom in atoms_of(value):
-        if not isinstance(atom, (Var, Const, Ref)):
+        if type(atom) not in _ATOMS:
             raise IRError(f"line {stmt.line}: {atom!r} is not an atom (nested expression)")
-    if isinstance(value, Call) and stmt.target in atoms_of(value) and not is_inplace(value):
+    if type(value) is Call and stmt.target.name in _names(value) and not is_inplace(value):
         raise IRError(f"line {stmt.line}: {stmt.target.name} both read and written")
