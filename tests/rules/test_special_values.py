@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import operator
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -331,3 +332,19 @@ NONDIFF = [
     Nondiff(runtime.clip_weights, "op(x, 0.0, 1.0)[0] + 0.5"),
     Nondiff(stop_gradient, "op(x) * 2.0"),
 ]
+
+
+def test_sigmoid_of_an_array_is_the_floats_to_a_few_ulps_with_no_warning():
+    """The array form (1 / (1 + exp(-t)), overflow silenced) against the float form, which
+    never overflows; below t = -709 the array form gives 0 for a value below every normal float."""
+    t = np.concatenate([np.linspace(-708.0, 708.0, 4001), [-40.0, -1e-300, 0.0, 1e-300, 40.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = runtime.sigmoid(t)
+        extreme = runtime.sigmoid(np.array([-1000.0, -INF, INF, np.nan]))
+    expected = np.array([runtime.sigmoid(float(v)) for v in t])
+    np.testing.assert_allclose(got, expected, rtol=4 * np.finfo(float).eps, atol=0)
+    np.testing.assert_allclose(got, special.expit(t), rtol=4 * np.finfo(float).eps, atol=0)
+    np.testing.assert_array_equal(extreme[:3], [0.0, 0.0, 1.0])
+    assert np.isnan(extreme[3])
+    assert runtime.sigmoid(np.array([-1.0, 2.0], dtype=np.float32)).dtype == np.float32
