@@ -27,8 +27,17 @@ COMPLEX_OPS = frozenset(map(id, (np.real, np.imag, np.conj, np.conjugate, np.ang
 def may_be_complex(fn: ir.Function) -> bool:
     """Whether `fn` shows a sign of complex values (see the module docstring)."""
     refs: dict[int, bool] = {}  # by the id of a value the IR holds (alive while this runs)
-    return any(_complex(value, refs) for stmt in ir.walk(fn.body)
-               for value in map(stmt.__getattribute__, stmt.__dataclass_fields__))
+    return any(_complex(_value_of(stmt), refs) for stmt in ir.walk(fn.body))
+
+
+def _value_of(stmt: ir.Stmt) -> object:
+    """The expression a statement holds (the others hold names, statements and settings)."""
+    kind = type(stmt)
+    if kind is ir.Assign or kind is ir.Return:
+        return stmt.value
+    if kind is ir.If or kind is ir.While:
+        return stmt.test
+    return stmt.iter if kind is ir.For else None
 
 
 def _complex(node: object, refs: dict[int, bool]) -> bool:
