@@ -221,16 +221,6 @@ def _fast_key(args: tuple) -> tuple | None:
 _NOT_PLAIN = object()
 
 
-def _types(args: tuple) -> tuple:
-    """The arguments' types: `_fast_key` of numbers alone, found without its loop."""
-    n = len(args)
-    if n == 1:
-        return (type(args[0]),)
-    if n == 2:
-        return (type(args[0]), type(args[1]))
-    return tuple(map(type, args))
-
-
 def _locate(err: BaseException, built: Built) -> None:
     """Add to an error raised inside generated code the user's line that code came from (and
     exit the `with` blocks it left open)."""
@@ -402,7 +392,10 @@ class Transformed:
     def __call__(self, *args, **kwargs):
         fast = self._fast
         if fast and not kwargs:
-            built = fast.get(_types(args)) or fast.get(_fast_key(args))
+            n = len(args)  # the arguments' types: `_fast_key` of numbers alone (inlined: most calls)
+            kinds = (type(args[0]),) if n == 1 else (type(args[0]), type(args[1])) if n == 2 else tuple(
+                map(type, args))
+            built = fast.get(kinds) or fast.get(_fast_key(args))
             if built is not None and (built.guard or built.still_valid)():  # (never a bound method's)
                 try:
                     result = built.fun(*args)
