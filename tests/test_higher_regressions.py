@@ -13,6 +13,8 @@ differences of the gradient (in a seeded random direction for arrays), closed fo
 forward against reverse by the dot-product identity.
 """
 
+import math
+
 import numpy as np
 import pytest
 
@@ -559,3 +561,31 @@ def test_a_missing_cotangent_is_a_zero_of_its_shape():
 
     assert unbroadcast(None, 0.5) == 0.0 and unbroadcast(None, None) is None
     np.testing.assert_array_equal(unbroadcast(None, np.ones(3)), np.zeros(3))
+
+
+def test_a_numpy_number_cotangent_of_a_float_is_that_float():
+    """An item of an array (`params[0]`) in scalar code: its cotangent is a NumPy number, which
+    `unbroadcast` to a float takes as it is (the real part), with no reduction."""
+    from s2sad.runtime import unbroadcast
+
+    assert type(unbroadcast(np.float64(1.5), 0.0)) is float and unbroadcast(np.float64(1.5), 0.0) == 1.5
+    assert unbroadcast(np.complex128(2.0 - 3.0j), 0.0) == 2.0
+    assert type(unbroadcast(np.float32(0.25), 0)) is np.float32
+
+
+def loop_from_an_item(params, n):
+    a = params[0]
+    s = 0.0
+    for _ in range(n):
+        a = a * 0.9 + math.sin(a) * params[1]
+        s = s + a * a
+    return s
+
+
+def test_a_loop_started_from_array_items_matches_finite_differences_in_both_modes():
+    params = np.array([0.7, 0.3])
+    direction = np.array([0.6, -0.8])
+    eps = 1e-6
+    fd = (loop_from_an_item(params + eps * direction, 20) - loop_from_an_item(params - eps * direction, 20)) / (2 * eps)
+    assert float(grad(loop_from_an_item)(params, 20) @ direction) == pytest.approx(fd, rel=1e-7)
+    assert float(jvp(loop_from_an_item, (params, 20), (direction, 0))[1]) == pytest.approx(fd, rel=1e-7)

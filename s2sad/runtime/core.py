@@ -19,6 +19,8 @@ def unbroadcast(g, like):
     if type(like) in _SCALARS:
         if type(g) is float:
             return g
+        if isinstance(g, np.generic):  # a NumPy number (an item of an array): nothing to sum
+            return float(g.real) if type(like) is float else g
         return float(np.real(np.sum(g))) if type(like) is float else np.sum(g)
     if isinstance(g, (tuple, list)):
         _joined_sequences()
