@@ -96,6 +96,19 @@ def fit(jac, observed, dt, steps):
     return result, calls[0], time.perf_counter() - begin
 
 
+def timings(observed, dt, steps, repeat=5) -> tuple[float, float]:
+    """Milliseconds per call of the model and of s2sad's value and gradient, the best of `repeat`."""
+    value_and_grad = s2sad.value_and_grad(misfit)
+    value_and_grad(START, observed, dt, steps)
+    best = [math.inf, math.inf]
+    for _ in range(repeat):
+        for i, fun in enumerate((misfit, value_and_grad)):
+            begin = time.perf_counter()
+            fun(START, observed, dt, steps)
+            best[i] = min(best[i], 1e3 * (time.perf_counter() - begin))
+    return best[0], best[1]
+
+
 def plot_fit(path, observed, fitted, dt, steps) -> bool:
     try:
         import matplotlib
@@ -139,6 +152,9 @@ def main(small: bool = False, plot: str | None = "ode_fit.png") -> dict:
                                          ("finite differences", fd, fd_calls, fd_seconds)]:
         print(f"{name:22}{result.x[0]:9.4f}{result.x[1]:11.4f}{result.x[2]:8.4f}{result.fun:10.4f}"
               f"{calls:13d}{seconds:9.2f}")
+    model_ms, gradient_ms = timings(observed, dt, steps)
+    print(f"one model call {model_ms:.2f} ms, one call of s2sad's value and gradient {gradient_ms:.2f} ms "
+          f"({gradient_ms / model_ms:.0f}x; compiled on the first call, not counted here)")
     print(f"largest relative error of the s2sad fit: {np.max(error):.1%} (the example checks < 5%)")
     assert np.all(error < 0.05), f"the fit did not recover the parameters: {ad.x}"
 
@@ -155,6 +171,8 @@ def main(small: bool = False, plot: str | None = "ode_fit.png") -> dict:
         "calls_fd": fd_calls,
         "seconds": ad_seconds,
         "seconds_fd": fd_seconds,
+        "model_ms": model_ms,
+        "gradient_ms": gradient_ms,
         "success": bool(ad.success),
         "plot": plot if saved else None,
     }
