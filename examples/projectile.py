@@ -4,9 +4,10 @@
 projectile is below the ground (how many steps depends on the angle and the speed), then
 interpolates the last step to find where it crossed the ground. s2sad differentiates that loop
 as written: `s2sad.grad(landing_distance, argnums=(0, 1))` gives the sensitivity of the
-distance to the launch angle and to the speed. The script compares them with central finite
-differences at several angles, then finds the angle of the longest throw, where the derivative
-changes sign (below 45 degrees with drag), by Brent's method on s2sad's derivative.
+distance to the launch angle and to the speed (and `s2sad.jvp` the same in forward mode). The
+script compares them with central finite differences at several angles, then finds the angle
+of the longest throw, where the derivative changes sign (below 45 degrees with drag), by
+Brent's method on s2sad's derivative.
 
     python examples/projectile.py [--small] [--plot projectile.png]
 
@@ -112,6 +113,8 @@ def main(small: bool = False, plot: str | None = "projectile.png") -> dict:
     print(f"derivatives in m per radian and m per (m/s); largest relative difference {worst:.1e} "
           "(the example checks < 1e-5)")
     assert worst < 1e-5, f"s2sad and finite differences differ by {worst:.2e}"
+    _, forward = s2sad.jvp(landing_distance, (math.radians(45), speed, drag, dt), (1.0, 0.0, 0.0, 0.0))
+    print(f"forward mode (jvp) at 45 degrees: d/d angle = {forward:.10f}, reverse mode {rows[2]['d_angle']:.10f}")
 
     best = best_angle(speed, drag, dt)
     no_drag = speed**2 / GRAVITY
@@ -127,8 +130,8 @@ def main(small: bool = False, plot: str | None = "projectile.png") -> dict:
     saved = plot is not None and plot_distance(plot, angles, distances, slopes, best)
     if saved:
         print(f"wrote {plot}")
-    return {"rows": rows, "largest_difference": worst, "best_degrees": math.degrees(best),
-            "best_distance": farthest, "nearby_distances": nearby,
+    return {"rows": rows, "largest_difference": worst, "d_angle_forward_45": forward,
+            "best_degrees": math.degrees(best), "best_distance": farthest, "nearby_distances": nearby,
             "plot": plot if saved else None}
 
 

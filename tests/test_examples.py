@@ -92,6 +92,7 @@ def test_projectile_sensitivities_match_finite_differences(results):
     for row in found["rows"]:
         assert row["d_angle"] == pytest.approx(row["d_angle_fd"], rel=1e-5)
         assert row["d_speed"] == pytest.approx(row["d_speed_fd"], rel=1e-5)
+    assert found["d_angle_forward_45"] == pytest.approx(found["rows"][2]["d_angle"], rel=1e-10)
     assert found["rows"][1]["d_angle"] > 0 > found["rows"][2]["d_angle"]  # farthest between 30 and 45 degrees
     assert 37.0 < found["best_degrees"] < 39.0
     assert found["best_distance"] > max(found["nearby_distances"])
@@ -113,6 +114,14 @@ def test_without_matplotlib_there_is_no_figure_and_no_error(tmp_path, monkeypatc
     found = load("worked_examples").main(plot=str(tmp_path / "figure.png"))
     assert found["plot"] is None
     assert not (tmp_path / "figure.png").exists()
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_each_script_takes_small_and_plot(name):
+    done = subprocess.run([sys.executable, str(ROOT / "examples" / f"{name}.py"), "--help"],
+                          capture_output=True, text=True, timeout=120, env=_env())
+    assert done.returncode == 0, done.stderr
+    assert "--small" in done.stdout and "--plot" in done.stdout
 
 
 def test_a_script_runs_from_the_command_line(tmp_path):
