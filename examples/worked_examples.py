@@ -52,7 +52,7 @@ def plot_g(path: str) -> bool:
     plt = pyplot()
     if plt is None:
         return False
-    xs = np.linspace(math.pi / 2 + 0.25, 3 * math.pi / 2 - 0.25, 200)
+    xs = np.linspace(math.pi / 2 + 0.6, 3 * math.pi / 2 - 0.6, 200)
     dg = s2sad.grad(g)
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(xs, [g(x) for x in xs], label="g(x) = x² / cos x")
