@@ -61,7 +61,7 @@ declare(runtime.receive, effects=True, structural=True, same_shape_as=0)
 # ---------------------------------------------------------------- special points (strong zeros)
 
 from s2sad.rules.registry import define  # noqa: E402
-from s2sad.runtime import power_term, strong_div, strong_mul  # noqa: E402
+from s2sad.runtime import power_term, series_div, series_mul, strong_div, strong_mul  # noqa: E402
 
 
 @define(runtime.strong_mul, "d, p", shape="elementwise", broadcasts=True)
@@ -80,6 +80,9 @@ class strong_mul_rule:
     def bp(c, d, p):
         return unbroadcast(strong_mul(d, c), p)
 
+    def taylor(d, d_c, p, p_c):
+        return series_mul(d, d_c, p, p_c)
+
 
 @define(runtime.strong_div, "d, q", shape="elementwise", broadcasts=True)
 class strong_div_rule:
@@ -96,6 +99,9 @@ class strong_div_rule:
 
     def bq(c, q, out):
         return unbroadcast(strong_div(strong_mul(-c, out), q), q)
+
+    def taylor(d, d_c, q, q_c):
+        return series_div(d, d_c, q, q_c)
 
 
 @define(runtime.power_term, "d, x, y", shape="elementwise", broadcasts=True)
