@@ -3,8 +3,9 @@
 A request's mode names the derivative code built: `jvp` (forward mode), the three forms of
 reverse mode, `grad`, `value_and_grad` and `vjp` (a primal sweep and an adjoint sweep, split
 into two functions), and Taylor mode to order K, `taylor<K>` (`taylor_mode(K)`), whose order is
-part of the mode so that it is part of every cache key and reaches callees through `derive`. `show` and the command line spell the two directions `forward`
-and `reverse`, and Taylor mode `taylor` (with its order apart).
+part of the mode so that it is part of every cache key and reaches callees through `derive`.
+`show` and the command line spell the two directions `forward` and `reverse`, and Taylor mode
+`taylor` (with its order apart).
 """
 
 from __future__ import annotations
