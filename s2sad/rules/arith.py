@@ -15,7 +15,9 @@ from s2sad.runtime import (
     broadcast_like,
     power_term,
     series_div,
+    series_minus,
     series_mul,
+    series_plus,
     series_pow,
     strong_div,
     strong_mul,
@@ -23,7 +25,7 @@ from s2sad.runtime import (
 )
 
 
-@define(operator.add, "x, y", also=(np.add,), shape="elementwise", foldable=True, taylor="each")
+@define(operator.add, "x, y", also=(np.add,), shape="elementwise", foldable=True)
 class add:
     def dx(dx, out):
         return broadcast_like(dx, out)
@@ -37,8 +39,11 @@ class add:
     def by(g, y):
         return unbroadcast(g, y)
 
+    def taylor(x_c, y_c, out):
+        return series_plus(x_c, y_c, out)
 
-@define(operator.sub, "x, y", also=(np.subtract,), shape="elementwise", foldable=True, taylor="each")
+
+@define(operator.sub, "x, y", also=(np.subtract,), shape="elementwise", foldable=True)
 class sub:
     def dx(dx, out):
         return broadcast_like(dx, out)
@@ -51,6 +56,9 @@ class sub:
 
     def by(g, y):
         return unbroadcast(-g, y)
+
+    def taylor(x_c, y_c, out):
+        return series_minus(x_c, y_c, out)
 
 
 @define(operator.mul, "x, y", also=(np.multiply,), shape="elementwise", foldable=True)

@@ -56,6 +56,11 @@ nondiff(runtime.zeros_like, structural=True, same_shape_as=0)
 nondiff(runtime.reduced_size, runtime.inverse_axes, runtime.shape_of)
 declare(runtime.receive, effects=True, structural=True, same_shape_as=0)
 """Where a callee's adjoint hands its result back (see `transforms.calls`)."""
+# Taylor mode's coefficient lists (`runtime.series`): lists, whose items may be containers; the
+# items `series_pop` takes out are held by the coefficients of a container, like `list_pop`'s.
+declare(*(getattr(runtime, name) for name in runtime.series.__all__ if name not in ("Series", "series_pop")),
+        structural=True)
+declare(runtime.series_pop, structural=True, view=True)
 
 
 # ---------------------------------------------------------------- special points (strong zeros)

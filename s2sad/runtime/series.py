@@ -13,14 +13,16 @@ over k, the textbook recurrence of its op (Griewank & Walther, Evaluating Deriva
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
-from s2sad.runtime.core import zeros_like
+from s2sad.runtime.core import add, broadcast_like, map_structure, zeros_like
 
 __all__ = [
     "Series", "series_add", "series_cos", "series_cosh", "series_div", "series_each", "series_exp",
     "series_exp2", "series_expm1", "series_head", "series_inplace", "series_integral", "series_log",
-    "series_mul", "series_neg", "series_pack", "series_pop", "series_pow", "series_power", "series_scale",
+    "series_minus", "series_mul", "series_multilinear", "series_neg", "series_plus", "series_pack", "series_pop", "series_product", "series_pow", "series_power", "series_scale",
     "series_sigmoid", "series_sin", "series_sinh", "series_slope", "series_sqrt", "series_sub",
     "series_tan", "series_tanh", "series_through", "series_trunc", "series_zeros",
     "series_map",
@@ -47,7 +49,7 @@ def series_map(op, *args, **kwargs):
                    for k in range(order)])
 
 
-def series_inplace(op, xs, *args):
+def series_inplace(xs, op, *args):
     """The in-place write `op(x, *args)` done to each coefficient of `x` (its own private copy)."""
     for k in range(len(xs)):
         op(xs[k], *[a[k] if isinstance(a, Series) else a for a in args])
@@ -71,13 +73,61 @@ def series_each(rule, xs, *args):
     return Series([rule(c, *args) for c in xs])
 
 
+def series_multilinear(op, values, *args, **kwargs):
+    """An op linear in each of several moving arguments (a product: matmul, einsum): the
+    Cauchy product, y_k = Σ_{j_1+...+j_m=k} op(x1_{j_1}, ..., xm_{j_m}). The `Series` arguments
+    are the moving ones, `values` their values (coefficient 0), in order."""
+    at = [i for i, a in enumerate(args) if isinstance(a, Series)]
+    full = [[v, *args[i]] for v, i in zip(values, at)]
+    order = len(full[0]) - 1
+    result = []
+    for k in range(1, order + 1):
+        terms = []
+        for split in itertools.product(range(k + 1), repeat=len(at)):
+            if sum(split) == k:
+                chosen = list(args)
+                for i, j, coefs in zip(at, split, full):
+                    chosen[i] = coefs[j]
+                terms.append(op(*chosen, **kwargs))
+        result.append(sum_of(terms))
+    return Series(result)
+
+
+def series_product(op, x, xs, y, ys):
+    """op(x, y) for an op linear in each argument (matmul, dot): the Cauchy product."""
+    if ys is None:
+        return Series([op(a, y) for a in xs])
+    if xs is None:
+        return Series([op(x, b) for b in ys])
+    return series_multilinear(op, (x, y), xs, ys)
+
+
 def series_pack(*items):
     """The coefficients of a tuple of values: the tuple of their k-th coefficients."""
     return Series([tuple(s[k] for s in items) for k in range(len(items[0]))])
 
 
 def series_add(xs, ys):
-    return Series([a + b for a, b in zip(xs, ys)])
+    """The sum of two coefficient lists (of numbers, arrays or containers)."""
+    return Series([add(a, b) for a, b in zip(xs, ys)])
+
+
+def series_plus(xs, ys, out):
+    """x + y: the coefficients add, broadcast to the shape of the result `out`."""
+    if ys is None:
+        return Series([broadcast_like(a, out) for a in xs])
+    if xs is None:
+        return Series([broadcast_like(b, out) for b in ys])
+    return Series([broadcast_like(a + b, out) for a, b in zip(xs, ys)])
+
+
+def series_minus(xs, ys, out):
+    """x − y, like `series_plus`."""
+    if ys is None:
+        return Series([broadcast_like(a, out) for a in xs])
+    if xs is None:
+        return Series([broadcast_like(-b, out) for b in ys])
+    return Series([broadcast_like(a - b, out) for a, b in zip(xs, ys)])
 
 
 def series_sub(xs, ys):
@@ -263,7 +313,7 @@ def series_head(xs):
 
 def series_slope(xs):
     """The coefficients 1..K−1 of the velocity x'(t): (j+1)·x_{j+1}."""
-    return Series([(j + 1) * xs[j] for j in range(1, len(xs))])
+    return Series([_times(xs[j], j + 1) for j in range(1, len(xs))])
 
 
 def series_trunc(xs):
@@ -273,7 +323,14 @@ def series_trunc(xs):
 
 def series_integral(v, vs):
     """The coefficients 1..K of y from those 0..K−1 of y' = v: y_k = v_{k−1} / k."""
-    return Series([v, *(c / (k + 2) for k, c in enumerate(vs))])
+    return Series([v, *(_times(c, 1 / (k + 2)) for k, c in enumerate(vs))])
+
+
+def _times(c, factor):
+    """c·factor for a coefficient: a number, an array or a container of them."""
+    if isinstance(c, (list, tuple, dict)):
+        return map_structure(lambda leaf: None if leaf is None else leaf * factor, c)
+    return c * factor
 
 
 def sum_of(terms):
@@ -296,10 +353,10 @@ def series_through(order, out, fixed, *parts):
     ys = Series([zeros_like(out)] * (order - 1))
     result = []
     for k in range(1, order + 1):
-        total = fixed[k - 1] if fixed is not None else 0.0
+        total = fixed[k - 1] if fixed is not None else None
         for code, args, series, at, how in parts:
             pair = code(*args, *series[:at], ys, *series[at + 1:])
-            total = total + _velocity(pair, how, k) / k
+            total = add(total, _times(_velocity(pair, how, k), 1 / k))
         result.append(total)
         if k < order:
             ys[k - 1] = total

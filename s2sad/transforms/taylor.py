@@ -85,7 +85,12 @@ class Taylor(Forward):
             return []
         if callable(rule.taylor):
             return [self.hand(rule, bindings, stmt, stmts)]
-        terms = [self.term(rule, p, bindings, stmt, stmts) for p, _ in moving]
+        products = [p for p, _ in moving if p in rule.linear]
+        if len(products) > 1:  # linear in each of them: a product
+            terms = [self.product(rule, products, bindings, stmt, stmts)]
+            terms += [self.term(rule, p, bindings, stmt, stmts) for p, _ in moving if p not in products]
+        else:
+            terms = [self.term(rule, p, bindings, stmt, stmts) for p, _ in moving]
         parts = [t for t in terms if isinstance(t, ir.Pack)]
         if not parts:
             return terms
@@ -128,6 +133,17 @@ class Taylor(Forward):
         if rule.partials is not None:
             return self.through_partial(rule, param, bindings, series, stmt, stmts)
         raise self.missing(rule, stmt, f"it has no first-order rule for its argument {param!r}")
+
+    def product(self, rule: Rule, params: list[str], bindings: dict[str, Atom], stmt: Assign,
+                stmts: list[ir.Stmt]) -> Atom:
+        """`series_multilinear(op, (x, y), x_c, y_c)`: the Cauchy product of an op linear in each
+        of its moving arguments (forward mode's terms, one per argument, are its first order)."""
+        call = linear_call(rule, params[0], bindings, self.tangent(bindings[params[0]]))
+        for param in params[1:]:
+            call = linear_call(rule, param, _rebound(rule, call, bindings), self.tangent(bindings[param]))
+        values = self.temp(ir.Pack(tuple(bindings[p] for p in params)), stmts, stmt.line)
+        return self.temp(Call(runtime_ref("series_multilinear"), (call.op, values, *call.args), call.kwargs),
+                         stmts, stmt.line)
 
     def each(self, rule: Rule, param: str, bindings: dict[str, Atom], series: Var, stmt: Assign,
              stmts: list[ir.Stmt]) -> Atom:
@@ -231,6 +247,19 @@ class Taylor(Forward):
                            hint=f"give {rule.name} a `taylor` template beside its other rules (see "
                                 "docs/higher-order.md), or wrap the value in s2sad.stop_gradient if no derivative "
                                 "should flow through it")
+
+
+def _rebound(rule: Rule, call: Call, bindings: dict[str, Atom]) -> dict[str, Atom]:
+    """The bindings of `call` (a call of the rule's op) by parameter name."""
+    out = dict(bindings)
+    out.update(dict(zip(_positional(rule), call.args)))
+    out.update(dict(call.kwargs))
+    return out
+
+
+def _positional(rule: Rule) -> list[str]:
+    return [n for n, p in rule.signature.parameters.items()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is inspect.Parameter.empty]
 
 
 def _params(fn: Callable) -> tuple[str, ...]:
