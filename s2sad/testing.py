@@ -151,7 +151,8 @@ def check_taylor(fun: Callable, args: Sequence, order: int = 3, rtol: float = 1e
     expected = nested_jvps(line, 0.0, order)
     _close(out, expected[0], 1e-12, 1e-12, "taylor value")
     for k, coefficient in enumerate(coefs, 1):
-        _close(coefficient, map_structure(lambda leaf: leaf / math.factorial(k), expected[k]), rtol, atol,
+        scale = 1.0 / math.factorial(k)
+        _close(coefficient, map_structure(lambda leaf, scale=scale: leaf * scale, expected[k]), rtol, atol,
                f"taylor coefficient {k} vs {k} nested jvp's")
 
 

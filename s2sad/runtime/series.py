@@ -21,11 +21,11 @@ from s2sad.runtime.core import add, broadcast_like, map_structure, zeros_like
 
 __all__ = [
     "Series", "series_add", "series_cos", "series_cosh", "series_div", "series_each", "series_exp",
-    "series_exp2", "series_expm1", "series_head", "series_inplace", "series_integral", "series_log",
-    "series_minus", "series_mul", "series_multilinear", "series_neg", "series_plus", "series_pack", "series_pop", "series_product", "series_pow", "series_power", "series_scale",
-    "series_sigmoid", "series_sin", "series_sinh", "series_slope", "series_sqrt", "series_sub",
-    "series_tan", "series_tanh", "series_through", "series_trunc", "series_zeros",
-    "series_map",
+    "series_exp2", "series_expm1", "series_head", "series_inplace", "series_integral",
+    "series_log", "series_map", "series_minus", "series_mul", "series_multilinear", "series_neg",
+    "series_pack", "series_plus", "series_pop", "series_pow", "series_power", "series_product",
+    "series_scale", "series_sigmoid", "series_sin", "series_sinh", "series_slope", "series_sqrt",
+    "series_sub", "series_tan", "series_tanh", "series_through", "series_trunc", "series_zeros",
 ]
 
 
