@@ -14,6 +14,7 @@ over k, the textbook recurrence of its op (Griewank & Walther, Evaluating Deriva
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 
@@ -25,7 +26,7 @@ __all__ = [
     "series_log", "series_map", "series_minus", "series_mul", "series_multilinear", "series_neg",
     "series_pack", "series_plus", "series_pop", "series_pow", "series_power", "series_product",
     "series_scale", "series_sigmoid", "series_sin", "series_sinh", "series_slope", "series_sqrt",
-    "series_sub", "series_tan", "series_tanh", "series_through", "series_trunc", "series_zeros",
+    "series_tan", "series_tanh", "series_through", "series_trunc", "series_zeros",
 ]
 
 
@@ -114,6 +115,12 @@ def series_add(xs, ys):
 
 def series_plus(xs, ys, out):
     """x + y: the coefficients add, broadcast to the shape of the result `out`."""
+    if type(out) is float:  # numbers: nothing to broadcast (the hot path of scalar code)
+        if ys is None:
+            return xs
+        if xs is None:
+            return ys
+        return Series([a + b for a, b in zip(xs, ys)])
     if ys is None:
         return Series([broadcast_like(a, out) for a in xs])
     if xs is None:
@@ -124,14 +131,12 @@ def series_plus(xs, ys, out):
 def series_minus(xs, ys, out):
     """x − y, like `series_plus`."""
     if ys is None:
-        return Series([broadcast_like(a, out) for a in xs])
+        return xs if type(out) is float else Series([broadcast_like(a, out) for a in xs])
     if xs is None:
         return Series([broadcast_like(-b, out) for b in ys])
+    if type(out) is float:
+        return Series([a - b for a, b in zip(xs, ys)])
     return Series([broadcast_like(a - b, out) for a, b in zip(xs, ys)])
-
-
-def series_sub(xs, ys):
-    return Series([a - b for a, b in zip(xs, ys)])
 
 
 def series_neg(xs):
@@ -152,8 +157,14 @@ def series_mul(x, xs, y, ys):
         return Series([a * y for a in xs])
     if xs is None:
         return Series([x * b for b in ys])
-    X, Y = [x, *xs], [y, *ys]
-    return Series([sum_of(X[j] * Y[k - j] for j in range(k + 1)) for k in range(1, len(X))])
+    X, Y = (x, *xs), (y, *ys)
+    out = []
+    for k in range(1, len(X)):
+        total = X[0] * Y[k]
+        for j in range(1, k + 1):
+            total = total + X[j] * Y[k - j]
+        out.append(total)
+    return Series(out)
 
 
 def series_div(x, xs, y, ys):
@@ -281,26 +292,35 @@ def series_sigmoid(out, xs):
 def _pair(xs, s0, c0, sign):
     """s' = c·x', c' = sign·s·x' (sin/cos: sign −1; sinh/cosh: +1): both coefficient lists."""
     S, C = [s0], [c0]
+    W = [j * xs[j - 1] for j in range(1, len(xs) + 1)]  # j·x_j
     for k in range(1, len(xs) + 1):
-        S.append(sum_of(j * xs[j - 1] * C[k - j] for j in range(1, k + 1)) / k)
-        C.append(sign * sum_of(j * xs[j - 1] * S[k - j] for j in range(1, k + 1)) / k)
+        s, c = W[0] * C[k - 1], W[0] * S[k - 1]
+        for j in range(2, k + 1):
+            s, c = s + W[j - 1] * C[k - j], c + W[j - 1] * S[k - j]
+        S.append(s / k)
+        C.append(sign * c / k)
     return Series(S[1:]), Series(C[1:])
 
 
+def _scalar(np_fn, math_fn, x):
+    """`math_fn(x)` for a float (stays a float, fast), `np_fn(x)` otherwise."""
+    return math_fn(x) if type(x) is float else np_fn(x)
+
+
 def series_sin(x, xs, out):
-    return _pair(xs, out, np.cos(x), -1)[0]
+    return _pair(xs, out, _scalar(np.cos, math.cos, x), -1)[0]
 
 
 def series_cos(x, xs, out):
-    return _pair(xs, np.sin(x), out, -1)[1]
+    return _pair(xs, _scalar(np.sin, math.sin, x), out, -1)[1]
 
 
 def series_sinh(x, xs, out):
-    return _pair(xs, out, np.cosh(x), 1)[0]
+    return _pair(xs, out, _scalar(np.cosh, math.cosh, x), 1)[0]
 
 
 def series_cosh(x, xs, out):
-    return _pair(xs, np.sinh(x), out, 1)[1]
+    return _pair(xs, _scalar(np.sinh, math.sinh, x), out, 1)[1]
 
 
 # ------------------------------------------------------------------ composition through a first-order rule
