@@ -444,7 +444,7 @@ class clip:
         return unbroadcast(g * clip_weights(x, a_min, a_max)[2], a_max)
 
 
-@define(np.where, "condition, x, y", shape="elementwise")
+@define(np.where, "condition, x, y", shape="elementwise", taylor="each")
 class where:
     """The branch not taken gets an exact zero, so inf or NaN computed there cannot leak."""
 
