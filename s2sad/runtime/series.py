@@ -13,6 +13,7 @@ over k, the textbook recurrence of its op (Griewank & Walther, Evaluating Deriva
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 
@@ -157,6 +158,8 @@ def series_mul(x, xs, y, ys):
         return Series([a * y for a in xs])
     if xs is None:
         return Series([x * b for b in ys])
+    if type(x) is float and type(y) is float and len(xs) <= MAX_UNROLLED:
+        return _unrolled_product(len(xs))(x, xs, y, ys)
     X, Y = (x, *xs), (y, *ys)
     out = []
     for k in range(1, len(X)):
@@ -289,38 +292,79 @@ def series_sigmoid(out, xs):
     return _chain(xs, [out * (1 - out)], extend)
 
 
-def _pair(xs, s0, c0, sign):
-    """s' = c·x', c' = sign·s·x' (sin/cos: sign −1; sinh/cosh: +1): both coefficient lists."""
+def _pair(xs, s0, c0, sign, want_s):
+    """s' = c·x', c' = sign·s·x' (sin/cos: sign −1; sinh/cosh: +1): the coefficients of s
+    (`want_s`) or of c, each list needing the other's up to the order before."""
+    order = len(xs)
+    W = [(j + 1) * xs[j] for j in range(order)]  # the velocity's coefficients, (j+1)·x_{j+1}
     S, C = [s0], [c0]
-    W = [j * xs[j - 1] for j in range(1, len(xs) + 1)]  # j·x_j
-    for k in range(1, len(xs) + 1):
-        s, c = W[0] * C[k - 1], W[0] * S[k - 1]
-        for j in range(2, k + 1):
-            s, c = s + W[j - 1] * C[k - j], c + W[j - 1] * S[k - j]
+    for k in range(1, order + 1):
+        s = W[0] * C[k - 1]
+        c = W[0] * S[k - 1]
+        for j in range(1, k):
+            s = s + W[j] * C[k - 1 - j]
+            c = c + W[j] * S[k - 1 - j]
         S.append(s / k)
         C.append(sign * c / k)
-    return Series(S[1:]), Series(C[1:])
-
-
-def _scalar(np_fn, math_fn, x):
-    """`math_fn(x)` for a float (stays a float, fast), `np_fn(x)` otherwise."""
-    return math_fn(x) if type(x) is float else np_fn(x)
+    return Series(S[1:] if want_s else C[1:])
 
 
 def series_sin(x, xs, out):
-    return _pair(xs, out, _scalar(np.cos, math.cos, x), -1)[0]
+    if type(x) is float and len(xs) <= MAX_UNROLLED:
+        return Series([y.imag for y in _unrolled_turn(len(xs))(x, xs)])
+    return _pair(xs, out, np.cos(x), -1, True)
 
 
 def series_cos(x, xs, out):
-    return _pair(xs, _scalar(np.sin, math.sin, x), out, -1)[1]
+    if type(x) is float and len(xs) <= MAX_UNROLLED:
+        return Series([y.real for y in _unrolled_turn(len(xs))(x, xs)])
+    return _pair(xs, np.sin(x), out, -1, False)
+
+
+# ------------------------------------------------------------------ straight-line recurrences for floats
+
+MAX_UNROLLED = 12
+"""Up to this order, the recurrences of products and of sin/cos on floats run as straight-line
+code written for the order (Python's per-operation cost dominates on floats, not the O(K²)
+arithmetic); above it, and on arrays, the loops above."""
+
+
+@functools.cache
+def _unrolled_product(order: int):
+    """`(x, xs, y, ys) -> Series` of x·y, the Cauchy product written out for `order`."""
+    names = ", ".join(f"x{k}" for k in range(1, order + 1)) + ","
+    ynames = names.replace("x", "y")
+    terms = [" + ".join(f"x{j} * y{k - j}" for j in range(k + 1)) for k in range(1, order + 1)]
+    source = (f"def product(x0, xs, y0, ys):\n    {names} = xs\n    {ynames} = ys\n"
+              f"    return Series(({', '.join(terms)},))\n")
+    return _compiled(source, "product")
+
+
+@functools.cache
+def _unrolled_turn(order: int):
+    """`(x, xs) -> tuple` of the coefficients 1..order of e^{i·x(t)} = cos + i·sin for a float x:
+    exp's recurrence, y_k = (i/k)·Σ_{j=1..k} j·x_j·y_{k−j}, on complex numbers, written out."""
+    names = ", ".join(f"x{k}" for k in range(1, order + 1)) + ","
+    lines = [f"def turn(x, xs):\n    {names} = xs\n    y0 = complex(cos(x), sin(x))\n"]
+    for k in range(1, order + 1):
+        terms = " + ".join(f"{j}.0 * x{j} * y{k - j}" for j in range(1, k + 1))
+        lines.append(f"    y{k} = ({terms}) * {1 / k!r}j\n")
+    lines.append(f"    return ({', '.join(f'y{k}' for k in range(1, order + 1))},)\n")
+    return _compiled("".join(lines), "turn")
+
+
+def _compiled(source: str, name: str):
+    namespace = {"Series": Series, "cos": math.cos, "sin": math.sin}
+    exec(compile(source, f"<s2sad.runtime.series {name}>", "exec"), namespace)  # noqa: S102 - our own text
+    return namespace[name]
 
 
 def series_sinh(x, xs, out):
-    return _pair(xs, out, _scalar(np.cosh, math.cosh, x), 1)[0]
+    return _pair(xs, out, math.cosh(x) if type(x) is float else np.cosh(x), 1, True)
 
 
 def series_cosh(x, xs, out):
-    return _pair(xs, _scalar(np.sinh, math.sinh, x), out, 1)[1]
+    return _pair(xs, math.sinh(x) if type(x) is float else np.sinh(x), out, 1, False)
 
 
 # ------------------------------------------------------------------ composition through a first-order rule
