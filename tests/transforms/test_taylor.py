@@ -260,3 +260,45 @@ def test_show_and_source_agree():
     expand = s2sad.taylor(cube, order=3)
     assert expand.source == s2sad.show(cube, mode="taylor", order=3)
     assert "series_pow(" in expand.source
+
+
+# ------------------------------------------------------------------ function values and custom rules
+
+
+def apply_twice(g, x):
+    return g(g(x))
+
+
+def through_a_function_value(x):
+    return apply_twice(np.sin, x) + apply_twice(helper_of_one, x)
+
+
+def helper_of_one(u):
+    return u * np.exp(-u)
+
+
+@s2sad.custom_vjp
+def smooth_abs(x):
+    return np.sqrt(x * x + 1e-2)
+
+
+smooth_abs.defvjp(lambda x: (smooth_abs(x), x), lambda x, g: (g * x / smooth_abs(x),))
+
+
+def uses_custom_vjp(x):
+    return smooth_abs(x) * np.cos(x)
+
+
+@s2sad.checkpoint
+def heavy(x):
+    return np.tanh(x) ** 2
+
+
+def uses_checkpoint(x):
+    return heavy(x) + x
+
+
+@pytest.mark.parametrize("fun", [through_a_function_value, uses_custom_vjp, uses_checkpoint],
+                         ids=["function values", "custom_vjp (its function)", "checkpoint"])
+def test_calls_of_every_kind(fun):
+    check_taylor(fun, (0.6,), order=4)
