@@ -381,19 +381,19 @@ class angle:
         return angle_unit(deg) * strong_div(-1j * np.real(g) * np.conj(z), np.real(z * np.conj(z)))
 
 
-@elementwise(np.maximum, "x, y")
+@elementwise(np.maximum, "x, y", taylor="each")
 def maximum(x, y):
     """Ties split evenly: at x == y each input gets ½ (so relu = maximum(x, 0) has slope ½ at 0)."""
     return (1 + np.sign(x - y)) / 2, (1 - np.sign(x - y)) / 2
 
 
-@elementwise(np.minimum, "x, y")
+@elementwise(np.minimum, "x, y", taylor="each")
 def minimum(x, y):
     """Ties split evenly: at x == y each input gets ½."""
     return (1 - np.sign(x - y)) / 2, (1 + np.sign(x - y)) / 2
 
 
-@define(np.copysign, "x, y", shape="elementwise", constant="y")
+@define(np.copysign, "x, y", shape="elementwise", constant="y", taylor="each")
 class copysign:
     """|x| with the sign of y: ∂x = sign(x)·s(y), where s(y) = copysign(1, y) is ±1 (−1 for
     y = −0.0), computed as sign(x)·sign(out); 0 at x = 0, the kink of |x| (minimum-norm
@@ -406,21 +406,21 @@ class copysign:
         return unbroadcast(g * (np.sign(x) * np.sign(out)), x)
 
 
-@elementwise(np.fmax, "x, y")
+@elementwise(np.fmax, "x, y", taylor="each")
 def fmax(x, y):
     """Like maximum, but a NaN loses: the other input gets the whole derivative."""
     wx = np.where(np.isnan(y), 1.0, np.where(np.isnan(x), 0.0, (1 + np.sign(x - y)) / 2))
     return wx, 1 - wx
 
 
-@elementwise(np.fmin, "x, y")
+@elementwise(np.fmin, "x, y", taylor="each")
 def fmin(x, y):
     """Like minimum, but a NaN loses: the other input gets the whole derivative."""
     wx = np.where(np.isnan(y), 1.0, np.where(np.isnan(x), 0.0, (1 - np.sign(x - y)) / 2))
     return wx, 1 - wx
 
 
-@define(np.clip, "x, a_min=None, a_max=None", shape="elementwise")
+@define(np.clip, "x, a_min=None, a_max=None", shape="elementwise", taylor="each")
 class clip:
     """clip = minimum(maximum(x, a_min), a_max), so ties split evenly: at x == a_min, x and
     a_min get ½ each (slope ½ in x at a bound). With a_min > a_max the result is a_max."""
