@@ -24,7 +24,7 @@ from s2sad.runtime.core import add, broadcast_like, map_structure, zeros_like
 __all__ = [
     "Series", "series_add", "series_cos", "series_cosh", "series_div", "series_each", "series_exp",
     "series_exp2", "series_expm1", "series_head", "series_inplace", "series_integral",
-    "series_log", "series_map", "series_minus", "series_mul", "series_multilinear", "series_neg",
+    "series_log", "series_map", "series_minus", "series_mul", "series_multilinear",
     "series_pack", "series_plus", "series_pop", "series_pow", "series_power", "series_product",
     "series_scale", "series_sigmoid", "series_sin", "series_sinh", "series_slope", "series_sqrt",
     "series_tan", "series_tanh", "series_through", "series_trunc", "series_zeros",
@@ -138,10 +138,6 @@ def series_minus(xs, ys, out):
     if type(out) is float:
         return Series([a - b for a, b in zip(xs, ys)])
     return Series([broadcast_like(a - b, out) for a, b in zip(xs, ys)])
-
-
-def series_neg(xs):
-    return Series([-a for a in xs])
 
 
 def series_scale(xs, c):
