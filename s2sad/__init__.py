@@ -1,7 +1,7 @@
 """s2sad: source-to-source automatic differentiation for Python and NumPy."""
 
 from s2sad import rules as _rules  # noqa: F401  (registers the derivative rules)
-from s2sad.api import grad, jvp, show, value_and_grad, vjp
+from s2sad.api import derivatives, grad, jvp, show, taylor, value_and_grad, vjp
 from s2sad.cache import derive as _derive
 from s2sad.custom import checkpoint, defjvp, defvjp, stop_gradient
 from s2sad.custom import custom_jvp_decorator as custom_jvp
@@ -25,7 +25,7 @@ _register_derive(_derive)  # calls of function values look their derivative up w
 __version__ = "0.1.0"
 
 __all__ = [
-    "grad", "value_and_grad", "jvp", "vjp", "show",
+    "grad", "value_and_grad", "jvp", "vjp", "taylor", "derivatives", "show",
     "jacfwd", "jacrev", "jacobian", "hessian", "hvp", "hessp", "elementwise_grad",
     "custom_jvp", "custom_vjp", "defjvp", "defvjp", "stop_gradient", "checkpoint",
     "S2SADError", "UnsupportedSyntax", "NoSource", "MissingRule", "NonScalarOutput",

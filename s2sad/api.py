@@ -1,4 +1,5 @@
-"""The transforms users call: grad, value_and_grad, jvp, vjp, show. Argument checks live here."""
+"""The transforms users call: grad, value_and_grad, jvp, vjp, taylor, derivatives, show. Argument checks
+live here."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import dataclasses
 import functools
 import inspect
 import linecache
+import math
 import numbers
 import types
 from collections.abc import Callable, Sequence
@@ -15,7 +17,7 @@ from typing import NoReturn
 import numpy as np
 
 from s2sad import cache
-from s2sad.core.modes import DIRECTIONS, GRAD, GRADIENTS, JVP, REVERSE, VALUE_AND_GRAD, VJP
+from s2sad.core.modes import DIRECTIONS, GRAD, GRADIENTS, JVP, REVERSE, TAYLOR, VALUE_AND_GRAD, VJP, taylor_mode
 from s2sad.core.targets import (
     UNBOUND,
     Shaped,
@@ -39,7 +41,7 @@ from s2sad.errors import (
     UnsupportedValue,
 )
 from s2sad.pipeline import Built, Request
-from s2sad.runtime import map_structure, unwind_contexts, zeros_like
+from s2sad.runtime import Series, map_structure, unwind_contexts, zeros_like
 
 Argnums = int | str | Sequence[int | str]
 
@@ -653,20 +655,90 @@ def _describe(value: object) -> str:
     return f"a {type(value).__name__} of shape {np.shape(value)}"
 
 
+class Taylor:
+    """`taylor(fun, order, argnums)`: called as `(primals, series)`, see `taylor`."""
+
+    def __init__(self, fun: Callable, order: int, argnums: Argnums) -> None:
+        if not isinstance(order, numbers.Integral) or order < 1:
+            raise ValueError(f"taylor: order must be an integer of at least 1, not {order!r}")
+        self.order = int(order)
+        self.transformed = Transformed(fun, taylor_mode(order), argnums)
+        self.fun = self.transformed.fun
+        functools.update_wrapper(self, self.fun, updated=())
+
+    def __call__(self, primals: Sequence, series: Sequence):
+        primals, series = tuple(primals), tuple(series)
+        wanted = len(self.transformed._positions)
+        if len(series) != wanted:
+            raise TypeError(f"taylor: {_name(self.fun)} is expanded in {wanted} argument(s); got {len(series)} "
+                            "series (give one sequence of coefficients per differentiated argument)")
+        coefs = []
+        for i, terms in zip(self.transformed._positions, series):
+            terms = list(terms)
+            if len(terms) != self.order:
+                raise ValueError(f"taylor: the series of argument {i} has {len(terms)} coefficients; "
+                                 f"order {self.order} needs {self.order}")
+            coefs.append(Series(terms))
+        out, out_series = self.transformed(*primals, *coefs)
+        return out, list(out_series)
+
+    @property
+    def source(self) -> str:
+        return self.transformed.source
+
+    def show(self) -> str:
+        return self.transformed.show()
+
+    def __repr__(self) -> str:
+        return f"<s2sad.taylor of {_name(self.fun)} to order {self.order}>"
+
+
+def taylor(fun: Callable, order: int = 2, argnums: Argnums = 0) -> Taylor:
+    """Taylor mode: `taylor(fun, order=K)(primals, series) -> (out, [c_1, ..., c_K])`.
+
+    `primals` are `fun`'s arguments; `series` has, for each argument in `argnums`, its K Taylor
+    coefficients along a path x(t) = x + x_1·t + ... + x_K·t^K (a straight line x + t·v is
+    `(v, 0, ..., 0)`). The result is `fun`'s value and the K Taylor coefficients of `fun(x(t))`
+    at t = 0 (the k-th derivative divided by k!), each shaped like the value, all from one
+    forward pass (the coefficients, not the derivatives: see docs/higher-order.md)."""
+    return Taylor(fun, order, argnums)
+
+
+def derivatives(fun: Callable, order: int = 2, argnums: Argnums = 0) -> Callable:
+    """`derivatives(fun, order=K)(x, ...) -> (f, f', f'', ..., f^(K))` along x + t, from one
+    Taylor pass (the coefficients times k!). On an array x, elementwise: every entry moves
+    with speed 1 (for a function acting entry by entry, the derivatives of each entry)."""
+    expand = Taylor(fun, order, argnums)
+    if len(expand.transformed._positions) != 1:
+        raise ArgnumsError("derivatives: give one argument to differentiate (argnums=0, say); "
+                           "use s2sad.taylor to expand in several")
+
+    @functools.wraps(expand.fun)
+    def along(*args):
+        x = args[expand.transformed._positions[0]]
+        speed = zeros_like(x) + 1.0
+        out, coefs = expand(args, ([speed] + [zeros_like(x)] * (order - 1),))
+        return (out, *(math.factorial(k) * c for k, c in enumerate(coefs, 1)))
+
+    along.taylor = expand
+    return along
+
+
 def show(fun: Callable, *, mode: str = REVERSE, argnums: Argnums = 0, optimize: bool = True,
-         args: Sequence | None = None) -> str:
-    """The generated source of `fun`'s derivative: `mode="reverse"` (grad) or `"forward"` (jvp).
-    With example `args` (a tuple of arguments for `fun`; for "forward", the primals), the code a
-    call with such arguments runs: specialised to their kinds and to the shapes of their arrays.
-    Without, the code for floats or arrays of any shapes."""
-    if mode not in DIRECTIONS:
-        raise ValueError(f"show: mode must be 'reverse' or 'forward', not {mode!r}")
-    transformed = Transformed(fun, DIRECTIONS[mode], argnums, optimize)
+         args: Sequence | None = None, order: int = 2) -> str:
+    """The generated source of `fun`'s derivative: `mode="reverse"` (grad), `"forward"` (jvp) or
+    `"taylor"` (Taylor mode to `order`). With example `args` (a tuple of arguments for `fun`;
+    for "forward", the primals), the code a call with such arguments runs: specialised to their
+    kinds and to the shapes of their arrays. Without, the code for floats or arrays of any shapes."""
+    if mode not in DIRECTIONS and mode != TAYLOR:
+        raise ValueError(f"show: mode must be 'reverse', 'forward' or 'taylor', not {mode!r}")
+    built_mode = taylor_mode(order) if mode == TAYLOR else DIRECTIONS[mode]
+    transformed = Transformed(fun, built_mode, argnums, optimize)
     if args is None:
         return transformed.source
     args = tuple(args)
     if mode != REVERSE:  # the forward-mode code takes the tangents after the primals
-        args += tuple(args[i] for i in transformed._positions)
+        args += tuple(Series([args[i]] * order) if mode == TAYLOR else args[i] for i in transformed._positions)
     return transformed.source_for(*args)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from s2sad.api import Transformed
 from s2sad.core import printer
-from s2sad.core.modes import DIRECTIONS, REVERSE
+from s2sad.core.modes import DIRECTIONS, REVERSE, TAYLOR, taylor_mode
 from s2sad.core.targets import params_of
 from s2sad.errors import S2SADError, TargetError
 
@@ -109,16 +109,16 @@ def _shape_token(token: str) -> tuple[str | None, tuple | None]:
 
 
 def render(fun: object, mode: str, argnums, stage: str, optimize: bool, kinds: tuple | None = None,
-           shapes: tuple | None = None) -> str:
+           shapes: tuple | None = None, order: int = 2) -> str:
     """The text `s2sad show` prints. `kinds` ("scalar"/"array" per parameter) specialises the
     code the way a call with such arguments would, `shapes` (an array's shape or None per
     parameter) further to those shapes; None shows the code for numeric arguments of any
-    shapes (what `.source` shows)."""
-    transformed = Transformed(fun, DIRECTIONS[mode], argnums, optimize)
+    shapes (what `.source` shows). `order`: Taylor mode's (mode "taylor")."""
+    transformed = Transformed(fun, taylor_mode(order) if mode == TAYLOR else DIRECTIONS[mode], argnums, optimize)
     kinds = kinds or transformed.numeric_kinds()
-    if shapes is not None and mode != REVERSE:  # the forward-mode code takes tangents too
-        kinds += tuple(kinds[i] for i in transformed._positions)
-        shapes += tuple(shapes[i] for i in transformed._positions)
+    if shapes is not None and mode != REVERSE:  # forward and Taylor code take tangents or coefficients too
+        kinds += tuple(None if mode == TAYLOR else kinds[i] for i in transformed._positions)
+        shapes += tuple(None if mode == TAYLOR else shapes[i] for i in transformed._positions)
     built = transformed.built(kinds, shapes if shapes is not None and any(s is not None for s in shapes) else None)
     if stage == "ir":
         return printer.format_function(built.primal)
@@ -146,7 +146,9 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True)
     show = sub.add_parser("show", help="print the derivative code generated for a function")
     show.add_argument("target", help="package.module:function or path/to/file.py:function")
-    show.add_argument("--mode", choices=tuple(DIRECTIONS), default=REVERSE)
+    show.add_argument("--mode", choices=(*DIRECTIONS, TAYLOR), default=REVERSE)
+    show.add_argument("--order", type=int, default=2, help="with --mode taylor: the order K of the Taylor "
+                                                            "coefficients computed (default 2)")
     show.add_argument("--argnums", default="0", help="positions or names, comma separated: 0,1 or w,b")
     show.add_argument("--stage", choices=("ir", "activity", "final"), default="final")
     show.add_argument("--kinds", default=None,
@@ -171,7 +173,10 @@ def main(argv: list[str] | None = None) -> int:
             if kinds is not None:
                 raise TargetError("give --kinds or --shapes, not both (--shapes says the kinds too)")
             kinds, shapes = given
-        text = render(fun, args.mode, _argnums(args.argnums), args.stage, not args.no_optimize, kinds, shapes)
+        if args.order < 1:
+            raise TargetError(f"--order must be at least 1, not {args.order}")
+        text = render(fun, args.mode, _argnums(args.argnums), args.stage, not args.no_optimize, kinds, shapes,
+                      args.order)
     except S2SADError as err:
         print(f"s2sad: error: {_one_line(err)}", file=sys.stderr)
         return 1

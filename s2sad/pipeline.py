@@ -1,6 +1,6 @@
 """The whole compiler in one function: `build` calls one stage after another.
 
-    parse -> lower -> analyse -> TRANSFORMS[mode] -> (split) -> optimize -> emit -> compile
+    parse -> lower -> analyse -> TRANSFORMS[mode] (forward | reverse | taylor) -> (split) -> optimize -> emit -> compile
 
 Each stage takes plain data and returns plain data; `cache.get` keeps the result. The pipeline
 sits above every stage: it imports them, none imports it. It receives the normalised target
@@ -22,14 +22,14 @@ from s2sad.back.guards import Guard, compile_guard, current, same
 from s2sad.back.optimize import optimize as run_optimizer
 from s2sad.back.specialise import fold_known_shapes
 from s2sad.core import ir
-from s2sad.core.modes import GRAD, JVP, VALUE_AND_GRAD, VJP
+from s2sad.core.modes import GRAD, JVP, TAYLOR, VALUE_AND_GRAD, VJP, family
 from s2sad.core.naming import Namer
 from s2sad.core.targets import Target, target_of, with_value_kinds
 from s2sad.front.lower import all_names, lower
 from s2sad.front.lower_expr import getitem_ref
 from s2sad.front.parse import MethodOf, Parsed, defaults_of, parse
 from s2sad.rules.registry import GENERATION
-from s2sad.transforms import forward, reverse
+from s2sad.transforms import forward, reverse, taylor
 from s2sad.transforms.base import Derive, Request, Transform, TransformContext, deriving
 from s2sad.transforms.calls import methods_as_values
 from s2sad.transforms.derivs import container_names, sequence_ops
@@ -43,8 +43,10 @@ TRANSFORMS: dict[str, Transform] = {
     GRAD: reverse.transform,
     VALUE_AND_GRAD: reverse.transform,
     VJP: reverse.transform,
+    TAYLOR: taylor.transform,
 }
-"""The transform each mode runs (see `transforms.base` for what a transform receives)."""
+"""The transform each mode runs, the Taylor modes (`taylor<K>`) under their family (see
+`transforms.base` for what a transform receives)."""
 SPLIT = (VJP,)
 """The modes whose derivative is split into a primal sweep and an adjoint sweep."""
 
@@ -138,7 +140,7 @@ def transform(primal: ir.Function, request: Request, namer: Namer, derive: Deriv
     containers = frozenset(container_names(primal, request.kinds))
     ctx = TransformContext(request, activity, namer, containers, derive)
     with deriving(derive):
-        derivative = TRANSFORMS[request.mode](primal, ctx)
+        derivative = TRANSFORMS[family(request.mode)](primal, ctx)
     ir.verify(derivative)
     return activity, derivative
 

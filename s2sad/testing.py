@@ -1,4 +1,5 @@
-"""Check derivatives numerically: `check_grads` for functions, `check_rule` for one rule.
+"""Check derivatives numerically: `check_grads` for functions, `check_rule` for one rule,
+`check_taylor` for Taylor mode (against nested forward mode).
 
 Forward mode is compared with a central finite difference in one random direction; reverse
 mode with forward mode by the dot-product identity <J u, v> = <u, J^T v>, which holds to
@@ -8,6 +9,7 @@ rounding error, so it is checked tightly.
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -120,6 +122,38 @@ def check_grads(fun: Callable, args: Sequence, order: int = 1, modes: Sequence[s
                                    err_msg="vjp vs finite differences")
     if order > 1:
         _check_second_order(fun, args, positions, out, rng, modes, rtol, atol, eps, seed, order)
+
+
+def nested_jvps(fun: Callable, x, order: int) -> list:
+    """`[f(x), f'(x), ..., f^(order)(x)]` of a function of one float, by `order` nested jvp's."""
+    funs = [fun]
+    for _ in range(order):
+        funs.append(make_function("def derivative(t):\n    return jvp(g, (t,), (1.0,))[1]\n",
+                                  {"g": funs[-1], "jvp": api.jvp}))
+    return [f(x) for f in funs]
+
+
+def check_taylor(fun: Callable, args: Sequence, order: int = 3, rtol: float = 1e-6, atol: float = 1e-8,
+                 seed: int = 0) -> None:
+    """Raise AssertionError unless Taylor mode's coefficients of `fun` at `args` to `order`,
+    along the line args + t·v in a random direction v (every float argument moves), match
+    `order` nested jvp's of t ↦ fun(args + t·v) at 0, divided by k!."""
+    rng = np.random.default_rng(seed)
+    args = tuple(args)
+    positions = _float_positions(args)
+    directions = [_random_like(args[i], rng) for i in positions]
+    series = tuple([v] + [map_structure(lambda leaf: 0.0 * leaf, v)] * (order - 1) for v in directions)
+    out, coefs = api.taylor(fun, order, tuple(positions))(args, series)
+    names = [f"a{i}" for i in range(len(args))]
+    moved = [f"a{i} + t * v{i}" if i in positions else f"a{i}" for i in range(len(args))]
+    scope = {"f": fun, **dict(zip(names, args)), **{f"v{i}": v for i, v in zip(positions, directions)}}
+    line = make_function(f"def line(t):\n    return f({', '.join(moved)})\n", scope)
+    expected = nested_jvps(line, 0.0, order)
+    _close(out, expected[0], 1e-12, 1e-12, "taylor value")
+    for k, coefficient in enumerate(coefs, 1):
+        scale = 1.0 / math.factorial(k)
+        _close(coefficient, map_structure(lambda leaf, scale=scale: leaf * scale, expected[k]), rtol, atol,
+               f"taylor coefficient {k} vs {k} nested jvp's")
 
 
 def _check_second_order(fun, args, positions, out, rng, modes, rtol, atol, eps, seed, order) -> None:

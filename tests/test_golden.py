@@ -34,6 +34,11 @@ CASES = {
     "layer_reverse_array": (f"{TEXTBOOK}:layer", ("--argnums", "w,b", "--kinds", "array,array,array")),
     "layer_forward_array": (f"{TEXTBOOK}:layer", ("--mode", "forward", "--argnums", "w,b",
                                                   "--kinds", "array,array,array")),
+    "f_taylor_scalar": (f"{TEXTBOOK}:f", ("--mode", "taylor", "--order", "3", "--argnums", "0,1",
+                                          "--kinds", "scalar,scalar")),
+    "g_taylor_scalar": (f"{TEXTBOOK}:g", ("--mode", "taylor", "--order", "2", "--kinds", "scalar")),
+    "euler_taylor": (f"{TEXTBOOK}:euler", ("--mode", "taylor", "--order", "4", "--argnums", "t",
+                                           "--kinds", "scalar,scalar,scalar")),
 }
 
 

@@ -192,8 +192,10 @@ def test_a_target_is_passed_through_as_is():
 
 
 def test_every_mode_has_a_transform():
-    assert set(pipeline.TRANSFORMS) == {modes.JVP, *modes.REVERSE_FORMS}
+    assert set(pipeline.TRANSFORMS) == {modes.JVP, *modes.REVERSE_FORMS, modes.TAYLOR}
     assert set(modes.DIRECTIONS.values()) <= set(pipeline.TRANSFORMS)
+    assert modes.family(modes.taylor_mode(5)) == modes.TAYLOR and modes.taylor_order(modes.taylor_mode(5)) == 5
+    assert modes.family(modes.JVP) == modes.JVP and modes.taylor_order(modes.JVP) is None
 
 
 def _toy(primal: ir.Function, ctx) -> ir.Function:

@@ -50,9 +50,9 @@ class Namer:
                 self.temps.add(candidate)
                 return self.reserve(candidate)
 
-    def derived(self, prefix: str, name: str) -> str:
-        """`dx` for the tangent of `x`, `bx` for its adjoint (`b_x` style never needed)."""
-        return self.fresh(prefix + name)
+    def derived(self, prefix: str, name: str, suffix: str = "") -> str:
+        """`dx` for the tangent of `x`, `bx` for its adjoint, `x_c` for its Taylor coefficients."""
+        return self.fresh(prefix + name + suffix)
 
 
 def numpy_ref(name: str) -> Ref:

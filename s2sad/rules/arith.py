@@ -10,8 +10,19 @@ import operator
 
 import numpy as np
 
-from s2sad.rules.registry import define, elementwise, linear
-from s2sad.runtime import broadcast_like, power_term, strong_div, strong_mul, unbroadcast
+from s2sad.rules.registry import define, elementwise, linear, taylor_of
+from s2sad.runtime import (
+    broadcast_like,
+    power_term,
+    series_div,
+    series_minus,
+    series_mul,
+    series_plus,
+    series_pow,
+    strong_div,
+    strong_mul,
+    unbroadcast,
+)
 
 
 @define(operator.add, "x, y", also=(np.add,), shape="elementwise", foldable=True)
@@ -28,6 +39,9 @@ class add:
     def by(g, y):
         return unbroadcast(g, y)
 
+    def taylor(x_c, y_c, out):
+        return series_plus(x_c, y_c, out)
+
 
 @define(operator.sub, "x, y", also=(np.subtract,), shape="elementwise", foldable=True)
 class sub:
@@ -43,6 +57,9 @@ class sub:
     def by(g, y):
         return unbroadcast(-g, y)
 
+    def taylor(x_c, y_c, out):
+        return series_minus(x_c, y_c, out)
+
 
 @define(operator.mul, "x, y", also=(np.multiply,), shape="elementwise", foldable=True)
 class mul:
@@ -57,6 +74,9 @@ class mul:
 
     def by(g, x, y):
         return unbroadcast(x * g, y)
+
+    def taylor(x, x_c, y, y_c):
+        return series_mul(x, x_c, y, y_c)
 
 
 @define(operator.truediv, "x, y", also=(np.divide, np.true_divide), shape="elementwise", foldable=True)
@@ -75,6 +95,9 @@ class truediv:
 
     def by(g, y, out):
         return unbroadcast(strong_div(strong_mul(-g, out), y), y)
+
+    def taylor(x, x_c, y, y_c):
+        return series_div(x, x_c, y, y_c)
 
 
 @define(operator.pow, "x, y", also=(np.power, np.float_power, builtins.pow), shape="elementwise",
@@ -97,8 +120,11 @@ class pow:
     def by(g, x, y, out):
         return unbroadcast(strong_mul(g, strong_mul(out, np.log(x))), y)
 
+    def taylor(x, x_c, y, y_c, out):
+        return series_pow(x, x_c, y, y_c, out)
 
-@define(operator.mod, "x, y", also=(np.mod,), shape="elementwise")
+
+@define(operator.mod, "x, y", also=(np.mod,), shape="elementwise", taylor="each")
 class mod:
     """x % y = x − y·⌊x/y⌋: slope 1 in x, −⌊x/y⌋ in y (the jumps are not differentiated)."""
 
@@ -115,7 +141,7 @@ class mod:
         return unbroadcast(-g * (x // y), y)
 
 
-@define(np.fmod, "x, y", shape="elementwise")
+@define(np.fmod, "x, y", shape="elementwise", taylor="each")
 class fmod:
     """C's fmod, x − y·trunc(x/y): slope 1 in x, −trunc(x/y) in y."""
 
@@ -149,7 +175,17 @@ def square(x):
     return 2 * x
 
 
+@taylor_of(np.square)
+def square_series(x, x_c):
+    return series_mul(x, x_c, x, x_c)
+
+
 @elementwise(np.reciprocal, strong="mul")
 def reciprocal(x, out):
     """1/x: ∂ = −1/x², −inf at 0."""
     return -out * out
+
+
+@taylor_of(np.reciprocal)
+def reciprocal_series(x, x_c):
+    return series_div(1.0, None, x, x_c)

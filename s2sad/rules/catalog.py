@@ -46,6 +46,12 @@ How to read the columns:
   contributes exactly 0 there.
 - **reverse**: the adjoint term of each parameter; the template's first name (`g`, `c`) is the
   incoming cotangent. An elementwise rule gives `g * ∂x` (summed over broadcast axes).
+- **Taylor**: how Taylor mode gets the output's coefficient list `out_c` from the inputs'
+  (`x_c`, None where an input does not move): a template (a recurrence of `s2sad.runtime`);
+  *linear*: the op of each coefficient (*product*: the Cauchy product, for an op linear in each
+  of several arguments); *each*: the tangent rule on each coefficient (an op affine where it is
+  evaluated); *composed*: from the tangent rule's own Taylor code one order lower
+  ([higher-order.md](higher-order.md)).
 - *no derivative*: the result is a constant for the transforms (comparisons, rounding, sizes).
 - *view* (in the notes): the result may share memory with the first argument (a view, the
   array itself, an item of a container). Where that array is written in place afterwards, the
@@ -145,6 +151,19 @@ def reverse(rule: Rule) -> str:
     return _per_param(terms)
 
 
+def taylor(rule: Rule) -> str:
+    if rule.nondiff:
+        return "*no derivative*"
+    if callable(rule.taylor):
+        return _code(template_text(rule.taylor))
+    if rule.taylor == "each":
+        return "*each*"
+    if rule.linear:
+        return "*linear*" + (", *product*" if len(rule.linear) > 1 else "") + (
+            "" if set(rule.diff_params) <= set(rule.linear) else ", else *composed*")
+    return "*composed*"
+
+
 def notes(rule: Rule) -> str:
     text = " ".join(rule.notes.split()).replace("|", "\\|")
     return ("*view*. " + text).strip() if rule.view else text
@@ -152,7 +171,7 @@ def notes(rule: Rule) -> str:
 
 def _identity(rule: Rule) -> tuple:
     """Rules registered together (`also=`) share their templates: one row."""
-    return tuple(map(id, _templates(rule))), rule.linear, family(rule), rule.notes, rule.view
+    return tuple(map(id, _templates(rule))), rule.linear, family(rule), rule.notes, rule.view, taylor(rule)
 
 
 def rows(rules: list[Rule]) -> list[list[str]]:
@@ -164,7 +183,8 @@ def rows(rules: list[Rule]) -> list[list[str]]:
     for group in groups.values():
         names = sorted({spelling(r) for r in group}, key=_order)
         first = group[0]
-        out.append([", ".join(f"`{n}`" for n in names), family(first), forward(first), reverse(first), notes(first)])
+        out.append([", ".join(f"`{n}`" for n in names), family(first), forward(first), reverse(first), taylor(first),
+                    notes(first)])
     return sorted(out, key=lambda row: (row[1], _order(row[0].strip("`"))))
 
 
@@ -177,7 +197,7 @@ def _merge_nondiff(table: list[list[str]]) -> list[list[str]]:
     out: list[list[str]] = []
     merged: dict[str, list[str]] = {}
     for row in table:
-        if row[2] == "*no derivative*" and not row[4]:
+        if row[2] == "*no derivative*" and not row[-1]:
             if row[1] not in merged:
                 merged[row[1]] = row
                 out.append(row)
@@ -191,7 +211,8 @@ def _merge_nondiff(table: list[list[str]]) -> list[list[str]]:
 def markdown(rules: list[Rule] | None = None) -> str:
     rules = list(RULES.values()) if rules is None else rules
     table = _merge_nondiff(rows(rules))
-    lines = ["| operation | family | forward (tangent) | reverse (adjoint) | notes |", "|---|---|---|---|---|"]
+    lines = ["| operation | family | forward (tangent) | reverse (adjoint) | Taylor | notes |",
+             "|---|---|---|---|---|---|"]
     lines += ["| " + " | ".join(row) + " |" for row in table]
     return HEADER.format(count=len(rules), rows=len(table)) + "\n".join(lines) + "\n"
 

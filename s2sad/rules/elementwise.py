@@ -15,8 +15,30 @@ import math
 
 import numpy as np
 
-from s2sad.rules.registry import define, elementwise, linear
-from s2sad.runtime import abs_unit, angle_unit, broadcast_like, clip_weights, sigmoid, strong_div, unbroadcast
+from s2sad.rules.registry import define, elementwise, linear, taylor_of
+from s2sad.runtime import (
+    abs_unit,
+    angle_unit,
+    broadcast_like,
+    clip_weights,
+    series_cos,
+    series_cosh,
+    series_exp,
+    series_exp2,
+    series_expm1,
+    series_log,
+    series_power,
+    series_scale,
+    series_sigmoid,
+    series_sin,
+    series_sinh,
+    series_sqrt,
+    series_tan,
+    series_tanh,
+    sigmoid,
+    strong_div,
+    unbroadcast,
+)
 
 LN2 = 0.6931471805599453
 LN10 = 2.302585092994046
@@ -34,14 +56,30 @@ def exp(x, out):
     return out
 
 
+@taylor_of(np.exp, math.exp)
+def exp_series(x_c, out):
+    """y' = y·x': y_k = (1/k)·Σ_{j=1..k} j·x_j·y_{k−j}."""
+    return series_exp(out, x_c)
+
+
 @elementwise(np.exp2, also=(math.exp2,))
 def exp2(x, out):
     return out * LN2
 
 
+@taylor_of(np.exp2, math.exp2)
+def exp2_series(x_c, out):
+    return series_exp2(out, x_c)
+
+
 @elementwise(np.expm1, also=(math.expm1,))
 def expm1(x, out):
     return out + 1.0
+
+
+@taylor_of(np.expm1, math.expm1)
+def expm1_series(x_c, out):
+    return series_expm1(out, x_c)
 
 
 @elementwise(np.log, strong="div")
@@ -50,10 +88,21 @@ def log(x):
     return x
 
 
+@taylor_of(np.log)
+def log_series(x, x_c):
+    """y_k = (x_k − (1/k)·Σ_{j=1..k−1} j·y_j·x_{k−j}) / x."""
+    return series_log(x, x_c)
+
+
 @elementwise(np.log2, strong="div")
 def log2(x):
     """log2'(0) = inf, like log."""
     return x * LN2
+
+
+@taylor_of(np.log2)
+def log2_series(x, x_c):
+    return series_scale(series_log(x, x_c), 1 / LN2)
 
 
 @elementwise(np.log10, strong="div")
@@ -62,10 +111,20 @@ def log10(x):
     return x * LN10
 
 
+@taylor_of(np.log10)
+def log10_series(x, x_c):
+    return series_scale(series_log(x, x_c), 1 / LN10)
+
+
 @elementwise(np.log1p, strong="div")
 def log1p(x):
     """Infinite slope at x = −1."""
     return 1 + x
+
+
+@taylor_of(np.log1p)
+def log1p_series(x, x_c):
+    return series_log(1 + x, x_c)
 
 
 @elementwise(np.logaddexp, "x, y")
@@ -79,6 +138,12 @@ def logaddexp(x, y):
 def sigmoid_rule(x, out):
     """σ'(x) = σ(x) σ(−x), both factors exact where 1 − σ(x) would round to 0."""
     return out * sigmoid(-x)
+
+
+@taylor_of(sigmoid)
+def sigmoid_series(x_c, out):
+    """y' = (y − y²)·x'."""
+    return series_sigmoid(out, x_c)
 
 
 @elementwise(np.logaddexp2, "x, y")
@@ -95,10 +160,21 @@ def sqrt(x, out):
     return 2.0 * out
 
 
+@taylor_of(np.sqrt, math.sqrt)
+def sqrt_series(x_c, out):
+    """y·y = x: y_k = (x_k − Σ_{j=1..k−1} y_j·y_{k−j}) / (2y)."""
+    return series_sqrt(out, x_c)
+
+
 @elementwise(np.cbrt, strong="div", also=(math.cbrt,))
 def cbrt(x, out):
     """cbrt'(0) = inf, like sqrt."""
     return 3.0 * (out * out)
+
+
+@taylor_of(np.cbrt, math.cbrt)
+def cbrt_series(x, x_c, out):
+    return series_power(x, x_c, 1 / 3, out)
 
 
 # ---------------------------------------------------------------- trigonometric and hyperbolic
@@ -109,14 +185,31 @@ def sin(x):
     return np.cos(x)
 
 
+@taylor_of(np.sin)
+def sin_series(x, x_c, out):
+    """s' = c·x', c' = −s·x', carried together."""
+    return series_sin(x, x_c, out)
+
+
 @elementwise(np.cos)
 def cos(x):
     return -np.sin(x)
 
 
+@taylor_of(np.cos)
+def cos_series(x, x_c, out):
+    return series_cos(x, x_c, out)
+
+
 @elementwise(np.tan, also=(math.tan,))
 def tan(x, out):
     return 1.0 + out * out
+
+
+@taylor_of(np.tan, math.tan)
+def tan_series(x_c, out):
+    """y' = (1 + y²)·x'."""
+    return series_tan(out, x_c)
 
 
 @elementwise(np.arcsin, strong="div")
@@ -164,14 +257,30 @@ def sinh(x):
     return np.cosh(x)
 
 
+@taylor_of(np.sinh)
+def sinh_series(x, x_c, out):
+    return series_sinh(x, x_c, out)
+
+
 @elementwise(np.cosh)
 def cosh(x):
     return np.sinh(x)
 
 
+@taylor_of(np.cosh)
+def cosh_series(x, x_c, out):
+    return series_cosh(x, x_c, out)
+
+
 @elementwise(np.tanh, also=(math.tanh,))
 def tanh(x, out):
     return 1.0 - out * out
+
+
+@taylor_of(np.tanh, math.tanh)
+def tanh_series(x_c, out):
+    """y' = (1 − y²)·x'."""
+    return series_tanh(out, x_c)
 
 
 @elementwise(np.arcsinh)
@@ -275,19 +384,19 @@ class angle:
         return angle_unit(deg) * strong_div(-1j * np.real(g) * np.conj(z), np.real(z * np.conj(z)))
 
 
-@elementwise(np.maximum, "x, y")
+@elementwise(np.maximum, "x, y", taylor="each")
 def maximum(x, y):
     """Ties split evenly: at x == y each input gets ½ (so relu = maximum(x, 0) has slope ½ at 0)."""
     return (1 + np.sign(x - y)) / 2, (1 - np.sign(x - y)) / 2
 
 
-@elementwise(np.minimum, "x, y")
+@elementwise(np.minimum, "x, y", taylor="each")
 def minimum(x, y):
     """Ties split evenly: at x == y each input gets ½."""
     return (1 - np.sign(x - y)) / 2, (1 + np.sign(x - y)) / 2
 
 
-@define(np.copysign, "x, y", shape="elementwise", constant="y")
+@define(np.copysign, "x, y", shape="elementwise", constant="y", taylor="each")
 class copysign:
     """|x| with the sign of y: ∂x = sign(x)·s(y), where s(y) = copysign(1, y) is ±1 (−1 for
     y = −0.0), computed as sign(x)·sign(out); 0 at x = 0, the kink of |x| (minimum-norm
@@ -300,21 +409,21 @@ class copysign:
         return unbroadcast(g * (np.sign(x) * np.sign(out)), x)
 
 
-@elementwise(np.fmax, "x, y")
+@elementwise(np.fmax, "x, y", taylor="each")
 def fmax(x, y):
     """Like maximum, but a NaN loses: the other input gets the whole derivative."""
     wx = np.where(np.isnan(y), 1.0, np.where(np.isnan(x), 0.0, (1 + np.sign(x - y)) / 2))
     return wx, 1 - wx
 
 
-@elementwise(np.fmin, "x, y")
+@elementwise(np.fmin, "x, y", taylor="each")
 def fmin(x, y):
     """Like minimum, but a NaN loses: the other input gets the whole derivative."""
     wx = np.where(np.isnan(y), 1.0, np.where(np.isnan(x), 0.0, (1 - np.sign(x - y)) / 2))
     return wx, 1 - wx
 
 
-@define(np.clip, "x, a_min=None, a_max=None", shape="elementwise")
+@define(np.clip, "x, a_min=None, a_max=None", shape="elementwise", taylor="each")
 class clip:
     """clip = minimum(maximum(x, a_min), a_max), so ties split evenly: at x == a_min, x and
     a_min get ½ each (slope ½ in x at a bound). With a_min > a_max the result is a_max."""
@@ -338,7 +447,7 @@ class clip:
         return unbroadcast(g * clip_weights(x, a_min, a_max)[2], a_max)
 
 
-@define(np.where, "condition, x, y", shape="elementwise")
+@define(np.where, "condition, x, y", shape="elementwise", taylor="each")
 class where:
     """The branch not taken gets an exact zero, so inf or NaN computed there cannot leak."""
 

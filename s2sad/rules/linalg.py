@@ -29,6 +29,7 @@ from s2sad.runtime import (
     matmul_adjoint_y,
     norm_axes,
     norm_partial,
+    series_product,
     tensordot_subscripts,
     unbroadcast,
     unreduce,
@@ -53,6 +54,9 @@ class matmul:
     def by(g, x, y):
         return matmul_adjoint_y(g, x, y)
 
+    def taylor(x, x_c, y, y_c):
+        return series_product(np.matmul, x, x_c, y, y_c)
+
 
 @define(np.dot, "x, y")
 class dot:
@@ -70,6 +74,9 @@ class dot:
 
     def by(g, x, y):
         return dot_adjoint_y(g, x, y)
+
+    def taylor(x, x_c, y, y_c):
+        return series_product(np.dot, x, x_c, y, y_c)
 
 
 @define(np.vdot, "x, y")

@@ -15,8 +15,21 @@ import math
 
 import numpy as np
 
-from s2sad.rules.registry import define, elementwise, linear
-from s2sad.runtime import abs_unit, log_base, power_term, strong_div, strong_mul, ties
+from s2sad.rules.registry import define, elementwise, linear, taylor_of
+from s2sad.runtime import (
+    abs_unit,
+    log_base,
+    power_term,
+    series_cos,
+    series_cosh,
+    series_log,
+    series_scale,
+    series_sin,
+    series_sinh,
+    strong_div,
+    strong_mul,
+    ties,
+)
 
 LN2 = 0.6931471805599453
 LN10 = 2.302585092994046
@@ -47,14 +60,29 @@ def log1p(x):
     return 1.0 / (1.0 + x)
 
 
+@taylor_of(math.log1p)
+def log1p_series(x, x_c):
+    return series_log(1.0 + x, x_c)
+
+
 @elementwise(math.log2)
 def log2(x):
     return 1.0 / (x * LN2)
 
 
+@taylor_of(math.log2)
+def log2_series(x, x_c):
+    return series_scale(series_log(x, x_c), 1 / LN2)
+
+
 @elementwise(math.log10)
 def log10(x):
     return 1.0 / (x * LN10)
+
+
+@taylor_of(math.log10)
+def log10_series(x, x_c):
+    return series_scale(series_log(x, x_c), 1 / LN10)
 
 
 # ---------------------------------------------------------------- roots and powers
@@ -85,9 +113,19 @@ def sin(x):
     return math.cos(x)
 
 
+@taylor_of(math.sin)
+def sin_series(x, x_c, out):
+    return series_sin(x, x_c, out)
+
+
 @elementwise(math.cos)
 def cos(x):
     return -math.sin(x)
+
+
+@taylor_of(math.cos)
+def cos_series(x, x_c, out):
+    return series_cos(x, x_c, out)
 
 
 @elementwise(math.asin, strong="div")
@@ -129,9 +167,19 @@ def sinh(x):
     return math.cosh(x)
 
 
+@taylor_of(math.sinh)
+def sinh_series(x, x_c, out):
+    return series_sinh(x, x_c, out)
+
+
 @elementwise(math.cosh)
 def cosh(x):
     return math.sinh(x)
+
+
+@taylor_of(math.cosh)
+def cosh_series(x, x_c, out):
+    return series_cosh(x, x_c, out)
 
 
 @elementwise(math.asinh)

@@ -108,6 +108,12 @@ class Rule:
     """"elementwise": the result has the broadcast shape of the inputs (used to specialise)."""
     facts: Facts = NO_FACTS
     """What the stages need to know about the op besides its derivative (see `Facts`)."""
+    taylor: Callable | str | None = None
+    """Taylor mode: a template returning the output's coefficient list from the inputs' values,
+    their lists `<p>_c` (None where an input does not move) and `out`; or "each", the tangent
+    rule holds for every coefficient (the op is affine in its inputs where it is evaluated:
+    add, a select, a piecewise-linear op); or None, composed from the first-order rule (see
+    `transforms.taylor`). A `linear` rule needs none: it maps each coefficient."""
     family: str = ""
     notes: str = ""
 
@@ -329,8 +335,10 @@ def _register(op: object, params: str, path: str | None, family: str, settings: 
 
 
 def define(op: object, params: str, *, path: str | None = None, family: str = "", also: tuple = (),
-           shape: str = "", constant: str = "", settings: str | None = None, **facts: object):
-    """Register a class of `d<p>` / `b<p>` templates as the rule of `op` (and of `also`);
+           shape: str = "", constant: str = "", settings: str | None = None, taylor: str | None = None,
+           **facts: object):
+    """Register a class of `d<p>` / `b<p>` templates (and, for Taylor mode, a `taylor` template or
+    `taylor="each"`, see `Rule.taylor`) as the rule of `op` (and of `also`);
     `constant`: parameters the result is piecewise constant in; `settings`: the parameters that
     configure the op, if not those named in `SETTINGS`; `facts`: what else the stages need to know
     about `op` (the fields of `Facts`; they describe `op`, not the `also` spellings)."""
@@ -341,22 +349,25 @@ def define(op: object, params: str, *, path: str | None = None, family: str = ""
         for target in (op, *also):
             _register(target, params, path if target is op else None, family, _names(settings),
                       tangents=tangents, adjoints=adjoints, shape=shape, facts=_facts(facts, target is op),
-                      notes=inspect.getdoc(cls) or "", constant=_names(constant))
+                      notes=inspect.getdoc(cls) or "", constant=_names(constant),
+                      taylor=vars(cls).get("taylor", taylor))
         return cls
 
     return decorate
 
 
 def elementwise(op: object, params: str = "x", *, path: str | None = None, family: str = "", also: tuple = (),
-                strong: str = "", **facts: object):
+                strong: str = "", taylor: Callable | str | None = None, **facts: object):
     """Register a function returning the partial derivative(s) of an elementwise op (with
-    `strong="div"`, the divisor(s) instead; see `Rule.strong`); `facts` as for `define`."""
+    `strong="div"`, the divisor(s) instead; see `Rule.strong`); `taylor` as `Rule.taylor`;
+    `facts` as for `define`."""
     assert strong in ("", "mul", "div"), strong
 
     def decorate(fn: Callable) -> Callable:
         for target in (op, *also):
             _register(target, params, path if target is op else None, family, facts=_facts(facts, target is op),
-                      partials=fn, strong=strong, shape="elementwise", notes=inspect.getdoc(fn) or "")
+                      partials=fn, strong=strong, shape="elementwise", notes=inspect.getdoc(fn) or "",
+                      taylor=taylor)
         return fn
 
     return decorate
@@ -377,6 +388,24 @@ def linear(op: object, params: str = "x", *, linear_in: str = "x", path: str | N
         return cls
 
     return decorate
+
+
+def taylor_of(*ops: object, each: bool = False):
+    """Register a Taylor template (see `Rule.taylor`) for the rules of `ops`, written beside
+    them: `@taylor_of(np.exp, math.exp)` on `def exp_series(x_c, out): return series_exp(out, x_c)`.
+    `taylor_of(op, each=True)` alone (no template) says that the op's tangent rule holds for every
+    coefficient."""
+
+    def decorate(fn: Callable | None) -> Callable | None:
+        for op in ops:
+            rule = lookup(op)
+            if rule is None:
+                raise KeyError(f"taylor_of: {op!r} has no rule to add a Taylor template to")
+            rule.taylor = "each" if each else fn
+        GENERATION[0] += 1
+        return fn
+
+    return decorate(None) if each else decorate
 
 
 def _facts(facts: dict, declared: bool) -> Facts:

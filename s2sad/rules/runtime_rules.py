@@ -56,12 +56,17 @@ nondiff(runtime.zeros_like, structural=True, same_shape_as=0)
 nondiff(runtime.reduced_size, runtime.inverse_axes, runtime.shape_of)
 declare(runtime.receive, effects=True, structural=True, same_shape_as=0)
 """Where a callee's adjoint hands its result back (see `transforms.calls`)."""
+# Taylor mode's coefficient lists (`runtime.series`): lists, whose items may be containers; the
+# items `series_pop` takes out are held by the coefficients of a container, like `list_pop`'s.
+declare(*(getattr(runtime, name) for name in runtime.series.__all__ if name not in ("Series", "series_pop")),
+        structural=True)
+declare(runtime.series_pop, structural=True, view=True)
 
 
 # ---------------------------------------------------------------- special points (strong zeros)
 
 from s2sad.rules.registry import define  # noqa: E402
-from s2sad.runtime import power_term, strong_div, strong_mul  # noqa: E402
+from s2sad.runtime import power_term, series_div, series_mul, strong_div, strong_mul  # noqa: E402
 
 
 @define(runtime.strong_mul, "d, p", shape="elementwise", broadcasts=True)
@@ -80,6 +85,9 @@ class strong_mul_rule:
     def bp(c, d, p):
         return unbroadcast(strong_mul(d, c), p)
 
+    def taylor(d, d_c, p, p_c):
+        return series_mul(d, d_c, p, p_c)
+
 
 @define(runtime.strong_div, "d, q", shape="elementwise", broadcasts=True)
 class strong_div_rule:
@@ -96,6 +104,9 @@ class strong_div_rule:
 
     def bq(c, q, out):
         return unbroadcast(strong_div(strong_mul(-c, out), q), q)
+
+    def taylor(d, d_c, q, q_c):
+        return series_div(d, d_c, q, q_c)
 
 
 @define(runtime.power_term, "d, x, y", shape="elementwise", broadcasts=True)

@@ -14,5 +14,6 @@ from s2sad.runtime.core import _axes  # noqa: F401
 from s2sad.runtime.creation import *  # noqa: F403
 from s2sad.runtime.dispatch import *  # noqa: F403
 from s2sad.runtime.linalg import *  # noqa: F403
+from s2sad.runtime.series import *  # noqa: F403
 from s2sad.runtime.special import *  # noqa: F403
 from s2sad.runtime.state import *  # noqa: F403

@@ -23,11 +23,13 @@ class Context:
     namer: Namer
     prefix: str
     names: dict[str, str] = field(default_factory=dict)
+    suffix: str = ""
 
     def dname(self, var: str) -> Var:
-        """The derivative variable of `var`: `dx` (tangent) or `bx` (adjoint), fixed per name."""
+        """The derivative variable of `var`: `dx` (tangent), `bx` (adjoint) or `x_c` (Taylor
+        coefficients), fixed per name."""
         if var not in self.names:
-            self.names[var] = self.namer.derived(self.prefix, var)
+            self.names[var] = self.namer.derived(self.prefix, var, self.suffix)
         return Var(self.names[var])
 
     def where(self, line: int) -> Location:

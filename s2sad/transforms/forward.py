@@ -53,9 +53,18 @@ class State:
 
 
 class Forward:
+    """Forward mode. Its hooks (`mode`, `suffix`, `zero`, `lift`, `pack`, `sum_op`) say what a
+    tangent is; Taylor mode (`transforms.taylor`) overrides them to carry coefficient lists
+    through the same sweep: the same control flow, containers, writes and calls."""
+
+    mode = JVP
+    """The mode of the callees' derivatives this sweep calls."""
+    prefix, suffix = "d", ""
+    """The derivative of `x` is named `dx`."""
+
     def __init__(self, fn: ir.Function, activity: Activity, namer: Namer, wrt: list[str],
                  containers: set[str] = frozenset()) -> None:
-        self.ctx = Context(fn, activity, namer, "d")
+        self.ctx = Context(fn, activity, namer, self.prefix, suffix=self.suffix)
         self.containers = containers
         self.guarded: list[set[str]] = []
         """For each `try` block the sweep is in, the active names it assigns."""
@@ -68,8 +77,11 @@ class Forward:
         active = self.ctx.activity.active
         self.state = State({p for p in fn.params if p in active and p not in self.wrt}, set(), set(fn.params))
         body = self.block(fn.body)
-        return ir.Function(fn.name + "_jvp", fn.params + tangent_params, body, fn.filename, fn.firstline,
-                           fn.lines, set(fn.temps))
+        return ir.Function(fn.name + "_" + self.name_suffix(), fn.params + tangent_params, body, fn.filename,
+                           fn.firstline, fn.lines, set(fn.temps))
+
+    def name_suffix(self) -> str:
+        return "jvp"
 
     def block(self, body: list[ir.Stmt]) -> list[ir.Stmt]:
         out: list[ir.Stmt] = []
@@ -103,6 +115,23 @@ class Forward:
             return self.ctx.dname(atom.name)
         return None
 
+    def zero(self, atom: Atom) -> ir.Expr:
+        """A real zero derivative of `atom`."""
+        return Call(runtime_ref("zeros_like"), (atom,))
+
+    def lift(self, call: Call) -> Call:
+        """A call of a linear or structural op on derivatives (`dx[i]`, `[da, db]`, a write into
+        `dx`): as it is for tangents."""
+        return call
+
+    def pack(self, items: tuple[Atom, ...]) -> ir.Expr:
+        """The derivative of a tuple of values with these derivatives."""
+        return Pack(items)
+
+    def sum_op(self, target: str) -> Ref:
+        """The op that adds two derivatives of `target`."""
+        return runtime_ref("add") if target in self.containers else operator_ref(operator.add)
+
     def temp(self, value: ir.Expr, stmts: list[ir.Stmt], line: int) -> Var:
         var = Var(self.ctx.namer.temp())
         stmts.append(Assign(var, value, line))
@@ -111,13 +140,13 @@ class Forward:
     def materialize(self, atom: Atom, stmts: list[ir.Stmt], line: int) -> Atom:
         """The tangent of `atom` as a value: a zero of its shape when symbolically zero."""
         d = self.tangent(atom)
-        return d if d is not None else self.temp(Call(runtime_ref("zeros_like"), (atom,)), stmts, line)
+        return d if d is not None else self.temp(self.zero(atom), stmts, line)
 
     def zero_out(self, name: str, line: int) -> Assign:
         """`dname = zeros_like(name)`: a symbolic zero made real (and private)."""
         self.state.zero.discard(name)
         self.state.owned.add(name)
-        return Assign(self.ctx.dname(name), Call(runtime_ref("zeros_like"), (Var(name),)), line)
+        return Assign(self.ctx.dname(name), self.zero(Var(name)), line)
 
     def set_tangent(self, target: str, value: Atom | None, line: int, owned: bool = False) -> list[ir.Stmt]:
         if value is None:
@@ -174,11 +203,11 @@ class Forward:
         wrt, bound = active_params(fun, call, self.active)
         if not any(self.tangent(a) is not None for a in ir.atoms_of(call)):
             return [stmt] + self.set_tangent(stmt.target.name, None, stmt.line)
-        jvp, _ = derivative(fun, JVP, tuple(wrt))
+        jvp, _ = derivative(fun, self.mode, tuple(wrt))
         stmts: list[ir.Stmt] = []
         tangents = tuple(self.materialize(bound[w], stmts, stmt.line) for w in wrt)
         args = positional_args(fun, bound) + tangents
-        pair = self.temp(Call(callee_ref(jvp, fun, "jvp"), args), stmts, stmt.line)
+        pair = self.temp(Call(callee_ref(jvp, fun, self.name_suffix()), args), stmts, stmt.line)
         stmts.append(Assign(stmt.target, Call(getitem_ref(), (pair, Const(0))), stmt.line))
         tangent = self.temp(Call(getitem_ref(), (pair, Const(1))), stmts, stmt.line)
         return stmts + self.set_tangent(stmt.target.name, tangent, stmt.line)
@@ -192,7 +221,7 @@ class Forward:
         if not any(self.tangent(value.values[i]) is not None for i in wrt):
             return [stmt] + self.set_tangent(stmt.target.name, None, stmt.line)
         stmts: list[ir.Stmt] = []
-        jvp = self.temp(value.derivative(JVP, wrt, FUN, where), stmts, stmt.line)
+        jvp = self.temp(value.derivative(self.mode, wrt, FUN, where), stmts, stmt.line)
         tangents = tuple(self.materialize(value.values[i], stmts, stmt.line) for i in wrt)
         pair = self.temp(Call(runtime_ref("call_value"), (jvp, *value.values, *tangents)), stmts, stmt.line)
         stmts.append(Assign(stmt.target, Call(getitem_ref(), (pair, Const(0))), stmt.line))
@@ -221,7 +250,7 @@ class Forward:
             return self.set_tangent(target, None, line)
         stmts: list[ir.Stmt] = []
         total = terms[0]
-        op = runtime_ref("add") if target in self.containers else operator_ref(operator.add)
+        op = self.sum_op(target)
         for term in terms[1:]:
             total = self.temp(Call(op, (total, term)), stmts, line)
         return stmts + self.set_tangent(target, total, line)
@@ -234,10 +263,10 @@ class Forward:
         tangents = tuple(self.materialize(a, stmts, stmt.line) for a in items)
         value = stmt.value
         if isinstance(value, Pack):
-            new: ir.Expr = Pack(tangents)
+            new: ir.Expr = self.pack(tangents)
         else:
             fixed = value.args[: len(value.args) - len(items)]
-            new = Call(value.op, fixed + tangents)
+            new = self.lift(Call(value.op, fixed + tangents))
         return stmts + self.set_tangent(stmt.target.name, self.temp(new, stmts, stmt.line), stmt.line, owned=True)
 
     def inplace(self, stmt: Assign) -> list[ir.Stmt]:
@@ -251,7 +280,7 @@ class Forward:
             d = self.tangent(container)
             if d is None:
                 return [stmt] + self.set_tangent(stmt.target.name, None, stmt.line)
-            popped = Call(call.op, (d,))  # popped even when unused: the tangent list stays aligned
+            popped = self.lift(Call(call.op, (d,)))  # popped even when unused: the tangent list stays aligned
             if not self.active(stmt.target):
                 return [stmt, Assign(Var(self.ctx.namer.temp()), popped, stmt.line)]
             self.state.zero.discard(stmt.target.name)
@@ -264,9 +293,9 @@ class Forward:
         if dvalue is None:  # into an array, 0.0 broadcasts; into a list or dict, the item's own zero
             held = op is runtime.list_append or container.name in self.containers or (
                 isinstance(value, Var) and value.name in self.containers)
-            dvalue = self.temp(Call(runtime_ref("zeros_like"), (value,)), stmts, stmt.line) if held else Const(0.0)
+            dvalue = self.temp(self.zero(value), stmts, stmt.line) if held else Const(0.0)
         dcontainer = self.ctx.dname(container.name)
-        stmts.append(Assign(dcontainer, Call(call.op, (dcontainer, *call.args[1:-1], dvalue)), stmt.line))
+        stmts.append(Assign(dcontainer, self.lift(Call(call.op, (dcontainer, *call.args[1:-1], dvalue))), stmt.line))
         return stmts
 
     def own(self, name: str, line: int) -> list[ir.Stmt]:
@@ -277,14 +306,14 @@ class Forward:
             self.state.owned.add(name)
             d = self.ctx.dname(name)
             stmts: list[ir.Stmt] = []
-            return stmts + [Assign(d, self.temp(Call(runtime_ref("copy_value"), (d,)), stmts, line), line)]
+            return stmts + [Assign(d, self.temp(self.lift(Call(runtime_ref("copy_value"), (d,))), stmts, line), line)]
         return []
 
     # ------------------------------------------------------------ control flow
 
     def reconcile(self, branch: State, line: int) -> list[ir.Stmt]:
         """At the end of a branch, make real the zeros the joined state expects to be real."""
-        return [Assign(self.ctx.dname(n), Call(runtime_ref("zeros_like"), (Var(n),)), line)
+        return [Assign(self.ctx.dname(n), self.zero(Var(n)), line)
                 for n in sorted(branch.zero - self.state.zero) if n in branch.defined]
 
     def loop(self, stmt: ir.For | ir.While) -> list[ir.Stmt]:
@@ -306,7 +335,7 @@ class Forward:
             if not carried and not unowned:
                 break
             for name in carried:
-                before.append(Assign(self.ctx.dname(name), Call(runtime_ref("zeros_like"), (Var(name),)), stmt.line))
+                before.append(Assign(self.ctx.dname(name), self.zero(Var(name)), stmt.line))
                 start.zero.discard(name)
                 start.owned.add(name)
             start.owned -= unowned
@@ -323,7 +352,7 @@ class Forward:
         names = sorted(end.zero - start.zero)
         end.zero -= set(names)
         end.owned |= set(names)
-        return [Assign(self.ctx.dname(n), Call(runtime_ref("zeros_like"), (Var(n),)), line) for n in names]
+        return [Assign(self.ctx.dname(n), self.zero(Var(n)), line) for n in names]
 
     def guard(self, stmt: ir.Guard) -> list[ir.Stmt]:
         """A `try` block may stop after any of its statements: each tangent the block assigns is
@@ -351,7 +380,7 @@ class Forward:
         stmts: list[ir.Stmt] = []
         if isinstance(value, Pack):
             out = self.temp(value, stmts, line)
-            dout = self.temp(Pack(tuple(self.materialize(a, stmts, line) for a in value.items)), stmts, line)
+            dout = self.temp(self.pack(tuple(self.materialize(a, stmts, line) for a in value.items)), stmts, line)
         else:
             out, dout = value, self.materialize(value, stmts, line)
         return stmts + [ir.Return(Pack((out, dout)), line)]

@@ -99,15 +99,24 @@ def tangent_term(rule: Rule, param: str, bindings: dict[str, Atom], dparam: Atom
         fn = rule.tangents[param]
         return _finish(instantiate(fn, {**env, _first(fn): dparam}, namer, line), namer, line)
     if param in rule.linear:
-        args = dict(bindings)
-        args[param] = dparam
-        value = Call(rule.ref, tuple(args[p] for p in _positional_names(rule, args)), _keywords(rule, args))
-        return _finish(([], value), namer, line)
+        return _finish(([], linear_call(rule, param, bindings, dparam)), namer, line)
     if rule.partials is None:
         raise MissingRule(f"{rule.name} has no forward-mode rule for its argument {param!r}", None,
                           hint=f"register one with s2sad.defjvp({rule.name}, ...)")
     stmts, partial = _partial(rule, param, env, namer, line)
     return _scale(stmts, dparam, partial, namer, line, rule.strong)
+
+
+def linear_call(rule: Rule, param: str, bindings: dict[str, Atom], dparam: Atom) -> Call:
+    """The op itself on the derivative `dparam` in place of `param` (an op linear in `param`)."""
+    args = dict(bindings)
+    args[param] = dparam
+    return Call(rule.ref, tuple(args[p] for p in _positional_names(rule, args)), _keywords(rule, args))
+
+
+def partial_of(rule: Rule, param: str, env: dict[str, Atom], namer: Namer, line: int):
+    """The statements and the atom of an elementwise rule's partial derivative in `param`."""
+    return _partial(rule, param, env, namer, line)
 
 
 def adjoint_term(rule: Rule, param: str, bindings: dict[str, Atom], g: Atom, out: Atom,

@@ -11,18 +11,23 @@ test ids stay `test_<family>.py::test_rule[...]`:
   calling the op, through s2sad in both modes, by `CHECK_PIPELINE` (default
   `specs.check_case_pipeline`);
 - `test_nondiff_gives_zero_derivatives` over `NONDIFF`, a list of `Nondiff`: an op whose result
-  carries no derivative gives exactly zero in both modes.
+  carries no derivative gives exactly zero in both modes;
+- `test_taylor` over one case of each pipeline spec (its last, the most general shapes): the same
+  one-line function through Taylor mode to order 3, along a random line, against three nested
+  jvp's (`s2sad.testing.check_taylor`); `TAYLOR_XFAIL` maps a spec's label to the reason it is
+  expected to fail.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
 
 import s2sad
-from s2sad.testing import make_function
+from s2sad.testing import check_taylor, make_function
 from tests.rules.specs import Spec, cases, check_case_pipeline, check_case_rule
 
 
@@ -56,6 +61,25 @@ def test_nondiff_gives_zero_derivatives(item):
     check_nondiff(item)
 
 
+def test_taylor(case, request, monkeypatch):
+    """The module's pipeline check with `check_grads` replaced by `check_taylor` to order 3."""
+    reason = getattr(request.module, "TAYLOR_XFAIL", {}).get(case.spec.label())
+    if reason:
+        request.applymarker(pytest.mark.xfail(reason=reason, strict=True))
+    check = getattr(request.module, "CHECK_PIPELINE", check_case_pipeline)
+    monkeypatch.setattr(sys.modules[check.__module__], "check_grads", _taylor_instead)
+    check(case)
+
+
+def _taylor_instead(fun, args, rtol: float = 1e-5, atol: float = 1e-7, **_) -> None:
+    check_taylor(fun, args, order=3, rtol=max(rtol, 1e-6), atol=max(atol, 1e-8))
+
+
+def taylor_cases(specs: list[Spec]) -> list:
+    """One case of each spec, its last (the most general shapes)."""
+    return [cases([spec])[-1] for spec in specs]
+
+
 def rule_specs(module) -> list[Spec]:
     return getattr(module, "RULE_SPECS", None) or module.SPECS
 
@@ -71,5 +95,7 @@ def parametrize(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("case", cases(rule_specs(module)), ids=repr)
     elif function is test_pipeline:
         metafunc.parametrize("case", cases(pipeline_specs(module)), ids=repr)
+    elif function is test_taylor:
+        metafunc.parametrize("case", taylor_cases(pipeline_specs(module)), ids=repr)
     elif function is test_nondiff_gives_zero_derivatives:
         metafunc.parametrize("item", module.NONDIFF, ids=lambda item: f"{getattr(item.op, '__name__', item.op)}")

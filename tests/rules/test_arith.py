@@ -8,7 +8,7 @@ import pytest
 
 from s2sad import api, runtime
 from s2sad.testing import check_grads, make_function
-from tests.rules.family import test_pipeline, test_rule  # noqa: F401
+from tests.rules.family import test_pipeline, test_rule, test_taylor  # noqa: F401
 from tests.rules.specs import Spec
 from tests.rules.test_elementwise import check_float32, check_pipeline
 

@@ -25,7 +25,7 @@ from s2sad import runtime
 from s2sad.rules.registry import lookup
 from s2sad.runtime import map_structure
 from s2sad.testing import check_grads, make_function, rule_adjoint, rule_tangent
-from tests.rules.family import Nondiff, test_nondiff_gives_zero_derivatives, test_pipeline, test_rule  # noqa: F401
+from tests.rules.family import Nondiff, test_nondiff_gives_zero_derivatives, test_pipeline, test_rule, test_taylor  # noqa: F401
 from tests.rules.specs import Spec
 
 Point = namedtuple("Point", "x y")

@@ -11,7 +11,7 @@ import s2sad
 from s2sad import runtime
 from s2sad.rules.registry import lookup
 from s2sad.testing import check_grads, make_function
-from tests.rules.family import Nondiff, test_nondiff_gives_zero_derivatives, test_pipeline, test_rule  # noqa: F401
+from tests.rules.family import Nondiff, test_nondiff_gives_zero_derivatives, test_pipeline, test_rule, test_taylor  # noqa: F401
 from tests.rules.specs import Spec
 
 CREATION = [np.zeros, np.ones, np.empty, np.zeros_like, np.ones_like, np.empty_like, np.eye, np.identity, np.tri]

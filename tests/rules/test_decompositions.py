@@ -17,7 +17,7 @@ from s2sad import runtime
 from s2sad.errors import UnsupportedValue
 from s2sad.rules.registry import lookup
 from s2sad.testing import check_grads, check_rule, make_function, rule_adjoint, rule_tangent
-from tests.rules.family import Nondiff, test_nondiff_gives_zero_derivatives, test_pipeline, test_rule  # noqa: F401
+from tests.rules.family import Nondiff, test_nondiff_gives_zero_derivatives, test_pipeline, test_rule, test_taylor  # noqa: F401
 from tests.rules.specs import Spec
 
 ROOT = Path(__file__).resolve().parents[2]

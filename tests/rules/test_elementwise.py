@@ -11,7 +11,7 @@ import pytest
 from s2sad import api, runtime
 from s2sad.rules.registry import lookup
 from s2sad.testing import check_grads, make_function
-from tests.rules.family import test_pipeline, test_rule  # noqa: F401
+from tests.rules.family import test_pipeline, test_rule, test_taylor  # noqa: F401
 from tests.rules.specs import Case, Spec
 
 POSITIVE = (0.5, 2.0)

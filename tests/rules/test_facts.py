@@ -30,6 +30,8 @@ FACTS = [
                                     np.atleast_3d, np.imag, np.rot90, np.fliplr, np.flipud)],
     *[(op, "view", True) for op in (operator.getitem, getattr, np.transpose, np.reshape, np.diagonal, np.real)],
     # results that may be containers (derivs: their adjoints add up item by item)
+    *[(getattr(runtime, name), "structural", True) for name in runtime.series.__all__ if name != "Series"],
+    (runtime.series_pop, "view", True),
     *[(op, "structural", True) for op in (
         operator.getitem, getattr, builtins.reversed, builtins.sum, builtins.list, builtins.tuple,
         runtime.items_tangent, runtime.items_adjoint, runtime.items_adjoint_transpose, runtime.as_sequence, runtime.add,

@@ -8,7 +8,7 @@ import s2sad
 from s2sad import runtime
 from s2sad.testing import check_rule, make_function
 from tests.rules.endtoend import check_every_mode
-from tests.rules.family import test_pipeline, test_rule  # noqa: F401
+from tests.rules.family import test_pipeline, test_rule, test_taylor  # noqa: F401
 from tests.rules.specs import Spec
 
 ONE_D = [((8,),), ((5,),), ((3, 4),)]

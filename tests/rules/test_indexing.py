@@ -9,7 +9,7 @@ import pytest
 import s2sad
 from s2sad import runtime
 from s2sad.testing import check_grads, check_rule, make_function
-from tests.rules.family import Nondiff, test_nondiff_gives_zero_derivatives, test_pipeline, test_rule  # noqa: F401
+from tests.rules.family import Nondiff, test_nondiff_gives_zero_derivatives, test_pipeline, test_rule, test_taylor  # noqa: F401
 from tests.rules.specs import Spec
 
 LIKE = np.zeros((3, 4)).tolist()

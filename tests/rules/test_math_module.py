@@ -8,7 +8,7 @@ import pytest
 from s2sad import api
 from s2sad.rules.registry import lookup
 from s2sad.testing import check_grads, make_function, rule_adjoint, rule_tangent
-from tests.rules.family import test_pipeline, test_rule  # noqa: F401
+from tests.rules.family import test_pipeline, test_rule, test_taylor  # noqa: F401
 from tests.rules.specs import Case, Spec, check_case_rule
 from tests.rules.test_elementwise import check_pipeline, check_second_order
 

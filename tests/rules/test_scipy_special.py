@@ -10,7 +10,7 @@ from scipy import special
 import s2sad
 from s2sad import api
 from s2sad.testing import check_grads, make_function
-from tests.rules.family import test_pipeline, test_rule  # noqa: F401
+from tests.rules.family import test_pipeline, test_rule, test_taylor  # noqa: F401
 from tests.rules.specs import Spec
 from tests.rules.test_elementwise import check_float32, check_pipeline, check_second_order
 

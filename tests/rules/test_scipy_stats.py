@@ -13,7 +13,7 @@ from s2sad.errors import MissingRule, UnsupportedSyntax
 from s2sad.rules.registry import lookup
 from s2sad.rules.scipy_stats import covariance_adjoint, covariance_matrix
 from s2sad.testing import check_grads, check_rule, make_function
-from tests.rules.family import test_pipeline, test_rule  # noqa: F401
+from tests.rules.family import test_pipeline, test_rule, test_taylor  # noqa: F401
 from tests.rules.specs import Case, Spec
 from tests.rules.test_elementwise import call_source, check_second_order
 

@@ -8,7 +8,7 @@ import s2sad
 from s2sad import runtime
 from s2sad.testing import check_grads, make_function
 from tests.rules.endtoend import check_every_mode
-from tests.rules.family import Nondiff, test_nondiff_gives_zero_derivatives, test_pipeline, test_rule  # noqa: F401
+from tests.rules.family import Nondiff, test_nondiff_gives_zero_derivatives, test_pipeline, test_rule, test_taylor  # noqa: F401
 from tests.rules.specs import Spec, uniform
 
 MATRIX = [((3, 4),)]

@@ -23,7 +23,7 @@ from scipy import special
 
 from s2sad import api, runtime, stop_gradient
 from s2sad.testing import make_function
-from tests.rules.family import Nondiff, test_nondiff_gives_zero_derivatives  # noqa: F401
+from tests.rules.family import Nondiff, test_nondiff_gives_zero_derivatives, test_taylor  # noqa: F401
 from tests.rules.specs import Spec, cases, check_case_rule
 from tests.rules.test_elementwise import check_pipeline
 
@@ -249,6 +249,9 @@ def test_second_derivative(row):
 
 
 # ---------------------------------------------------------------- the helpers themselves
+
+CHECK_PIPELINE = check_pipeline
+"""The helpers go through the elementwise harness (the shared `test_taylor` reads it)."""
 
 SPECS = [
     Spec(runtime.strong_mul, ("d", "p")),
