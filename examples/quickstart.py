@@ -48,19 +48,17 @@ def main() -> None:
     print("\ngradient of a least-squares loss:", s2sad.grad(loss)(w, x, y))
 
     print("\nThe Wengert list s2sad builds from f (s2sad show examples/quickstart.py:f --stage ir):\n")
-    from s2sad.cli import render
-
-    print(render(f, "reverse", (0, 1), "ir", True, kinds=("scalar", "scalar")))
+    print(s2sad.show(f, argnums=(0, 1), stage="ir", kinds=("scalar", "scalar")))
     print("The reverse-mode code it generates for f, specialised to float arguments:\n")
-    print(render(f, "reverse", (0, 1), "final", True, kinds=("scalar", "scalar")))
+    print(s2sad.show(f, argnums=(0, 1), kinds=("scalar", "scalar")))
     print("And for the loss, on arrays:\n")
-    print(render(loss, "reverse", 0, "final", True, kinds=("array", "array", "array")))
+    print(s2sad.show(loss, kinds=("array", "array", "array")))
     step = 1e-6
     slope = (iterate(0.9 + step, 50) - iterate(0.9 - step, 50)) / (2 * step)
     print(f"d/dx of a 50-step loop with a branch at 0.9: {s2sad.grad(iterate)(0.9, 50):.10f}"
           f"  (finite differences: {slope:.10f})\n")
     print("Its reverse-mode code: the tape keeps only what the adjoint sweep reads:\n")
-    print(render(iterate, "reverse", 0, "final", True, kinds=("scalar", "scalar")))
+    print(s2sad.show(iterate, kinds=("scalar", "scalar")))
 
 
 if __name__ == "__main__":

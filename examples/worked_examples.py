@@ -21,7 +21,6 @@ import math
 import numpy as np
 
 import s2sad
-from s2sad.cli import render
 
 
 def f(x1, x2):
@@ -81,7 +80,7 @@ def main(small: bool = False, plot: str | None = "worked_examples.png") -> dict:
     print(f"  reverse mode     df/dx1 = {float(dx1_reverse)}, df/dx2 = {float(dx2_reverse)}   (one grad call)")
     print("  textbook         df/dx1 = 1/x1 + x2 = 5.5, df/dx2 = x1 = 2.0")
 
-    wengert = render(f, "reverse", (0, 1), "ir", True, kinds=("scalar", "scalar"))
+    wengert = s2sad.show(f, argnums=(0, 1), stage="ir", kinds=("scalar", "scalar"))
     # optimize=False: one derivative statement per entry of the Wengert list, as in the textbook
     forward_code = s2sad.show(f, mode="forward", argnums=(0, 1), args=(x1, x2), optimize=False)
     reverse_code = s2sad.show(f, mode="reverse", argnums=(0, 1), args=(x1, x2), optimize=False)

@@ -17,6 +17,7 @@ from typing import NoReturn
 import numpy as np
 
 from s2sad import cache
+from s2sad.core import printer
 from s2sad.core.modes import DIRECTIONS, GRAD, GRADIENTS, JVP, REVERSE, TAYLOR, VALUE_AND_GRAD, VJP, taylor_mode
 from s2sad.core.targets import (
     UNBOUND,
@@ -724,22 +725,56 @@ def derivatives(fun: Callable, order: int = 2, argnums: Argnums = 0) -> Callable
     return along
 
 
+STAGES = ("final", "ir", "activity")
+"""What `show` prints: the derivative's code, the function's Wengert list, or which of its
+values carry a derivative."""
+
+
 def show(fun: Callable, *, mode: str = REVERSE, argnums: Argnums = 0, optimize: bool = True,
-         args: Sequence | None = None, order: int = 2) -> str:
-    """The generated source of `fun`'s derivative: `mode="reverse"` (grad), `"forward"` (jvp) or
-    `"taylor"` (Taylor mode to `order`). With example `args` (a tuple of arguments for `fun`;
-    for "forward", the primals), the code a call with such arguments runs: specialised to their
-    kinds and to the shapes of their arrays. Without, the code for floats or arrays of any shapes."""
+         args: Sequence | None = None, order: int = 2, stage: str = "final", kinds: Sequence[str] | None = None,
+         shapes: Sequence[tuple | None] | None = None) -> str:
+    """The generated source of `fun`'s derivative (what `s2sad show` prints).
+
+    `mode`: "reverse" (grad), "forward" (jvp) or "taylor" (Taylor mode to `order`).
+    `stage`: "final" (the derivative's code), "ir" (the Wengert list s2sad lowers `fun` to) or
+    "activity" (which of its values carry a derivative).
+    Specialised, as a call would be: to example `args` (a tuple of arguments for `fun`: their
+    kinds and the shapes of their arrays), or to `kinds` ("scalar" or "array" per parameter)
+    and optionally `shapes` (an array's shape, or None, per parameter). Without any of them,
+    the code for floats or arrays of any shapes."""
     if mode not in DIRECTIONS and mode != TAYLOR:
         raise ValueError(f"show: mode must be 'reverse', 'forward' or 'taylor', not {mode!r}")
-    built_mode = taylor_mode(order) if mode == TAYLOR else DIRECTIONS[mode]
-    transformed = Transformed(fun, built_mode, argnums, optimize)
-    if args is None:
+    if stage not in STAGES:
+        raise ValueError(f"show: stage must be one of {', '.join(map(repr, STAGES))}, not {stage!r}")
+    if args is not None and (kinds is not None or shapes is not None):
+        raise ValueError("show: give example args, or kinds (and shapes), not both")
+    transformed = Transformed(fun, taylor_mode(order) if mode == TAYLOR else DIRECTIONS[mode], argnums, optimize)
+    if args is not None:
+        args = tuple(args)
+        if mode != REVERSE:  # the forward-mode code takes the tangents after the primals
+            args += tuple(Series([args[i]] * order) if mode == TAYLOR else args[i] for i in transformed._positions)
+        built = transformed.built_for(transformed._args(args, {}), {})
+    elif kinds is None and shapes is None and stage == "final":
         return transformed.source
-    args = tuple(args)
-    if mode != REVERSE:  # the forward-mode code takes the tangents after the primals
-        args += tuple(Series([args[i]] * order) if mode == TAYLOR else args[i] for i in transformed._positions)
-    return transformed.source_for(*args)
+    else:
+        built = transformed.built(*_show_signature(transformed, mode, kinds, shapes))
+    if stage == "ir":
+        return printer.format_function(built.primal)
+    return built.activity.format() if stage == "activity" else built.source
+
+
+def _show_signature(transformed: Transformed, mode: str, kinds: Sequence[str] | None,
+                    shapes: Sequence[tuple | None] | None) -> tuple[tuple, tuple | None]:
+    """The kinds and shapes `show` builds for: a forward or Taylor derivative takes its tangents
+    (coefficients) after the primals."""
+    kinds = tuple(kinds) if kinds is not None else transformed.numeric_kinds()
+    if shapes is None or all(s is None for s in shapes):
+        return kinds, None
+    shapes = tuple(shapes)
+    if mode != REVERSE:
+        kinds += tuple(None if mode == TAYLOR else kinds[i] for i in transformed._positions)
+        shapes += tuple(None if mode == TAYLOR else shapes[i] for i in transformed._positions)
+    return kinds, shapes
 
 
 register_face({GRAD: grad, VALUE_AND_GRAD: value_and_grad, JVP: jvp}, Transformed)

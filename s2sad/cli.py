@@ -12,9 +12,9 @@ import os
 import sys
 from pathlib import Path
 
-from s2sad.api import Transformed
-from s2sad.core import printer
-from s2sad.core.modes import DIRECTIONS, REVERSE, TAYLOR, taylor_mode
+from s2sad import __version__
+from s2sad.api import STAGES, show
+from s2sad.core.modes import DIRECTIONS, REVERSE, TAYLOR
 from s2sad.core.targets import params_of
 from s2sad.errors import S2SADError, TargetError
 
@@ -45,6 +45,11 @@ def _load_module(spec: str):
         sys.modules[name] = module
         try:
             module_spec.loader.exec_module(module)
+        except SystemExit as err:  # a script that exits at its top level: nothing to show
+            del sys.modules[name]
+            raise TargetError(f"cannot load {spec}: it called sys.exit({err.code!r}) while being imported",
+                              hint="keep a script's work under `if __name__ == \"__main__\":`, which "
+                                   "s2sad show does not run") from None
         except Exception as err:  # noqa: BLE001 - any failure of the user's module is reported
             del sys.modules[name]
             raise TargetError(f"cannot load {spec}: {_describe_error(err)}") from None
@@ -110,21 +115,9 @@ def _shape_token(token: str) -> tuple[str | None, tuple | None]:
 
 def render(fun: object, mode: str, argnums, stage: str, optimize: bool, kinds: tuple | None = None,
            shapes: tuple | None = None, order: int = 2) -> str:
-    """The text `s2sad show` prints. `kinds` ("scalar"/"array" per parameter) specialises the
-    code the way a call with such arguments would, `shapes` (an array's shape or None per
-    parameter) further to those shapes; None shows the code for numeric arguments of any
-    shapes (what `.source` shows). `order`: Taylor mode's (mode "taylor")."""
-    transformed = Transformed(fun, taylor_mode(order) if mode == TAYLOR else DIRECTIONS[mode], argnums, optimize)
-    kinds = kinds or transformed.numeric_kinds()
-    if shapes is not None and mode != REVERSE:  # forward and Taylor code take tangents or coefficients too
-        kinds += tuple(None if mode == TAYLOR else kinds[i] for i in transformed._positions)
-        shapes += tuple(None if mode == TAYLOR else shapes[i] for i in transformed._positions)
-    built = transformed.built(kinds, shapes if shapes is not None and any(s is not None for s in shapes) else None)
-    if stage == "ir":
-        return printer.format_function(built.primal)
-    if stage == "activity":
-        return built.activity.format()
-    return built.source
+    """The text `s2sad show` prints: `s2sad.show` with the command line's options."""
+    return show(fun, mode=mode, argnums=argnums, optimize=optimize, order=order, stage=stage, kinds=kinds,
+                shapes=shapes)
 
 
 def colorize(text: str, when: str) -> str:
@@ -137,20 +130,27 @@ def colorize(text: str, when: str) -> str:
         from pygments.formatters import TerminalFormatter
         from pygments.lexers import PythonLexer
     except ImportError:
+        if when == "always":
+            print("s2sad: warning: --color always needs Pygments (pip install pygments); printing plain text",
+                  file=sys.stderr)
         return text
     return highlight(text, PythonLexer(), TerminalFormatter())
 
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="s2sad", description="Source-to-source automatic differentiation.")
+    top.add_argument("--version", action="version", version=f"s2sad {__version__}")
     sub = top.add_subparsers(dest="command", required=True)
     show = sub.add_parser("show", help="print the derivative code generated for a function")
     show.add_argument("target", help="package.module:function or path/to/file.py:function")
-    show.add_argument("--mode", choices=(*DIRECTIONS, TAYLOR), default=REVERSE)
+    show.add_argument("--mode", choices=(*DIRECTIONS, TAYLOR), default=REVERSE,
+                      help="reverse (grad, the default), forward (jvp) or taylor (Taylor coefficients to --order)")
     show.add_argument("--order", type=int, default=2, help="with --mode taylor: the order K of the Taylor "
                                                             "coefficients computed (default 2)")
     show.add_argument("--argnums", default="0", help="positions or names, comma separated: 0,1 or w,b")
-    show.add_argument("--stage", choices=("ir", "activity", "final"), default="final")
+    show.add_argument("--stage", choices=STAGES, default="final",
+                      help="final (the derivative's code, the default), ir (the function's Wengert list) or "
+                           "activity (which of its values carry a derivative)")
     show.add_argument("--kinds", default=None,
                       help="scalar or array per parameter, comma separated (e.g. scalar,array): show the code "
                            "specialised to such arguments; by default, the code for floats or arrays of any shapes")
@@ -159,7 +159,9 @@ def parser() -> argparse.ArgumentParser:
                            "(anything): show the code specialised to arguments of these shapes, "
                            "as a call with them runs it")
     show.add_argument("--no-optimize", action="store_true", help="show the code before optimization")
-    show.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    show.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                      help="colour the code with Pygments (pip install s2sad[color]): always, never, or auto "
+                           "(on a terminal; the default); NO_COLOR turns it off")
     return top
 
 

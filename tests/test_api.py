@@ -570,3 +570,26 @@ FACTOR = 3.0
 
 def scaled(x):
     return FACTOR * x
+
+
+def product_and_log(x1, x2):
+    return np.log(x1) + x1 * x2
+
+
+def test_show_prints_each_stage_for_given_kinds_as_the_cli_does():
+    ir = s2sad.show(product_and_log, argnums=(0, 1), stage="ir", kinds=("scalar", "scalar"))
+    assert ir == ("def product_and_log(x1, x2):\n    t1 = np.log(x1)\n    t2 = x1 * x2\n    t3 = t1 + t2\n"
+                  "    return t3\n")
+    activity = s2sad.show(product_and_log, argnums=0, stage="activity")
+    assert "active: t1, t2, t3, x1\n" in activity
+    scalar = s2sad.show(product_and_log, argnums=(0, 1), kinds=("scalar", "scalar"))
+    assert "unbroadcast" not in scalar and scalar != s2sad.show(product_and_log, argnums=(0, 1))
+    shaped = s2sad.show(product_and_log, kinds=("array", "array"), shapes=((3,), (3,)))
+    assert shaped == s2sad.show(product_and_log, args=(np.ones(3), np.ones(3)))
+
+
+def test_show_refuses_an_unknown_stage_and_args_with_kinds():
+    with pytest.raises(ValueError, match="stage must be one of"):
+        s2sad.show(product_and_log, stage="tape")
+    with pytest.raises(ValueError, match="not both"):
+        s2sad.show(product_and_log, args=(1.0, 2.0), kinds=("scalar", "scalar"))

@@ -118,6 +118,46 @@ def test_help():
         assert option in result.stdout
 
 
+def test_every_option_says_what_it_does():
+    from s2sad.cli import parser
+
+    show_parser = parser()._subparsers._group_actions[0].choices["show"]
+    for action in show_parser._actions:
+        assert action.help, f"{action.option_strings or action.dest} has no help text"
+
+
+def test_version():
+    from s2sad import __version__
+
+    result = run_s2sad("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"s2sad {__version__}"
+
+
+def test_a_script_that_exits_while_imported_is_an_error_with_a_hint(tmp_path):
+    script = tmp_path / "exits.py"
+    script.write_text("import sys\n\n\ndef f(x):\n    return x * x\n\n\nsys.exit(3)\n")
+    result = run_main("show", f"{script}:f")
+    assert result.returncode == 1 and result.stdout == ""
+    assert "called sys.exit(3) while being imported" in result.stderr
+    assert 'if __name__ == "__main__"' in result.stderr
+
+
+def test_a_scripts_main_block_is_not_run(tmp_path):
+    script = tmp_path / "with_main.py"
+    script.write_text("def f(x):\n    return x * x\n\n\nif __name__ == '__main__':\n    raise SystemExit(9)\n")
+    result = run_main("show", f"{script}:f")
+    assert result.returncode == 0 and "def f_grad(x):" in result.stdout
+
+
+def test_color_always_without_pygments_warns_and_prints_plain_text(monkeypatch, capsys):
+    from s2sad.cli import colorize
+
+    monkeypatch.setitem(sys.modules, "pygments", None)  # importing it raises ImportError
+    assert colorize("x = 1\n", "always") == "x = 1\n"
+    assert "--color always needs Pygments" in capsys.readouterr().err
+    assert colorize("x = 1\n", "never") == "x = 1\n" and capsys.readouterr().err == ""
+
+
 # ------------------------------------------------------------------ colour
 
 ESC = "\x1b["
