@@ -16,6 +16,7 @@ from s2sad.errors import (
     S2SADError,
     UnsupportedSyntax,
     UnsupportedValue,
+    UsageError,
 )
 from s2sad.higher import elementwise_grad, hessian, hessp, hvp, jacfwd, jacobian, jacrev
 from s2sad.runtime.dispatch import register_derive as _register_derive
@@ -29,5 +30,5 @@ __all__ = [
     "jacfwd", "jacrev", "jacobian", "hessian", "hvp", "hessp", "elementwise_grad",
     "custom_jvp", "custom_vjp", "defjvp", "defvjp", "stop_gradient", "checkpoint",
     "S2SADError", "UnsupportedSyntax", "NoSource", "MissingRule", "NonScalarOutput",
-    "IntegerArgument", "ArgnumsError", "CotangentError", "UnsupportedValue",
+    "IntegerArgument", "ArgnumsError", "CotangentError", "UnsupportedValue", "UsageError",
 ]

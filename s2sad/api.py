@@ -40,6 +40,8 @@ from s2sad.errors import (
     NonScalarOutput,
     UnsupportedSyntax,
     UnsupportedValue,
+    UsageError,
+    caller,
 )
 from s2sad.pipeline import Built, Request
 from s2sad.runtime import Series, map_structure, unwind_contexts, zeros_like
@@ -61,11 +63,11 @@ def resolve_argnums(fun: object, argnums: Argnums) -> tuple[tuple[str, ...], boo
     single = isinstance(argnums, (int, str))
     if not single and not isinstance(argnums, Sequence):
         raise ArgnumsError(f"argnums must be an int, a parameter name or a tuple of those, got {argnums!r}",
-                           _where(fun), hint="e.g. argnums=0, argnums='w' or argnums=(0, 'b')")
+                           caller(), hint="e.g. argnums=0, argnums='w' or argnums=(0, 'b')")
     names = [_argnum_name(fun, params, item) for item in ([argnums] if single else list(argnums))]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
-        raise ArgnumsError(f"argnums={argnums!r} names {twice[0]!r} twice", _where(fun),
+        raise ArgnumsError(f"argnums={argnums!r} names {twice[0]!r} twice", caller(),
                            hint="list each parameter once")
     return tuple(names), single
 
@@ -88,17 +90,20 @@ def _refuse_star_wrapper(target: Target) -> None:
 
 def _argnum_name(fun: object, params: list[str], item: object) -> str:
     if isinstance(item, bool) or not isinstance(item, (int, str)):
-        raise ArgnumsError(f"argnums must be ints or parameter names, got {item!r}", _where(fun))
+        raise ArgnumsError(f"argnums must be ints or parameter names, got {item!r}", caller(),
+                           hint="e.g. argnums=0, argnums='w' or argnums=(0, 'b')")
     if isinstance(item, str):
         if item not in params:
             raise ArgnumsError(f"argnums names {item!r}, which is not a parameter of {_name(fun)} {params}",
-                               _where(fun))
+                               caller(), hint=f"name one of {', '.join(map(repr, params))}")
         return item
     if not -len(params) <= item < len(params):
         shaped = target_of(fun).shape is not None
         raise ArgnumsError(f"argnums={item} but {_name(fun)} takes {len(params)} parameters {params}",
-                           _where(fun), hint="with *args, argnums counts the arguments of the call, the extra "
-                                             "ones included" if shaped else "")
+                           caller(), hint="with *args, argnums counts the arguments of the call, the extra "
+                                          "ones included" if shaped else
+                           f"argnums counts from 0: 0 to {len(params) - 1}, or a parameter's name such as "
+                           f"{params[0]!r}" if params else "")
     return params[item]
 
 
@@ -153,8 +158,8 @@ def _check_float(fun: object, name: str, value: object) -> None:
                      f"or leave {name!r} out of argnums (the object's attributes are then constants)")
     if any(isinstance(leaf, (complex, np.complexfloating)) or np.iscomplexobj(leaf) for leaf in leaves
            if isinstance(leaf, (complex, np.ndarray, np.generic))):
-        raise TypeError(f"{_name(fun)}: complex argument {name!r} is not supported yet; "
-                        "differentiate the real and imaginary parts as separate float arguments")
+        raise UnsupportedValue(f"{_name(fun)}: complex argument {name!r} is not supported yet", caller(),
+                               hint="differentiate the real and imaginary parts as separate float arguments")
 
 
 def _plain_object(leaf: object) -> bool:
@@ -516,6 +521,10 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence):
         return along(tuple(primals), tuple(tangents))
     target = target_of(fun)
     _refuse_star_wrapper(target)
+    for what, given in (("primals", primals), ("tangents", tangents)):
+        if not isinstance(given, (tuple, list)):
+            raise UsageError(f"jvp takes its {what} as a tuple (one value per argument), not a {type(given).__name__}",
+                             caller(), hint="write jvp(f, (x,), (v,)) for a function of one argument")
     primals, tangents = tuple(primals), tuple(tangents)
     if is_variadic(target):
         target = shaped_target(target, call_shape(target, primals, {})[0])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import linecache
+import os
+import sys
 from dataclasses import dataclass
 
 
@@ -81,6 +84,29 @@ class TargetError(S2SADError, LookupError):
 
 class UnsupportedValue(S2SADError, TypeError):
     """A value of a kind the derivative code was not built for (seen when the code runs)."""
+
+
+class UsageError(S2SADError, TypeError):
+    """An s2sad function called with arguments it does not take (located at the call)."""
+
+
+def caller() -> Location | None:
+    """The user's line that called into s2sad: the first frame, walking out, whose code is not
+    s2sad's own (API misuse is reported there, not at the function's `def`)."""
+    frame = sys._getframe(1)
+    while frame is not None and _ours(frame.f_code.co_filename):
+        frame = frame.f_back
+    if frame is None:
+        return None
+    filename, line = frame.f_code.co_filename, frame.f_lineno
+    return Location(filename, line, 0, linecache.getline(filename, line))
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _ours(filename: str) -> bool:
+    return filename.startswith(_PACKAGE) or filename.startswith("<s2sad ")
 
 
 class InternalError(Exception):

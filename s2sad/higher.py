@@ -26,6 +26,7 @@ from s2sad import api
 from s2sad.api import Argnums, Transformed
 from s2sad.core.modes import GRAD, JVP
 from s2sad.core.targets import Target, call_shape, is_variadic, shaped, shaped_target, target_of
+from s2sad.errors import NonScalarOutput, caller
 from s2sad.runtime import map_structure, zeros_like
 
 Direction = dict
@@ -242,7 +243,12 @@ class Hessian(Jacfwd):
     """`jacfwd(grad(fun))`; for a tuple `argnums`, the blocks `H[i][j]` (see `hessian`)."""
 
     def derivative(self, args: tuple, kwargs: dict, directions: list[Direction]):
-        columns = super().derivative(args, kwargs, directions)
+        try:
+            columns = super().derivative(args, kwargs, directions)
+        except NonScalarOutput as err:
+            raise NonScalarOutput(err.message.replace("grad requires", "hessian requires"), caller(),
+                                  hint="for the second derivatives of each output, s2sad.jacfwd(s2sad.jacrev(f)); "
+                                       "for one output's, the Hessian of a function returning it") from None
         if self.single:
             return columns
         # columns[j][i]: the derivative of gradient i along argument j

@@ -81,9 +81,11 @@ def test_complex_constants_print_in_the_derivative_code():
 
 def test_a_complex_argument_is_refused_with_the_fix():
     fun = make_function("def f(z):\n    return np.abs(z)\n")
-    with pytest.raises(TypeError, match="complex argument 'z' is not supported yet; differentiate the real and "
-                                        "imaginary parts as separate float arguments"):
+    with pytest.raises(s2sad.UnsupportedValue, match="complex argument 'z' is not supported yet") as info:
         s2sad.grad(fun)(1.0 + 2.0j)
+    assert isinstance(info.value, TypeError)
+    assert info.value.hint == "differentiate the real and imaginary parts as separate float arguments"
+    assert info.value.where.filename == __file__  # the call's line
 
 
 def test_the_fix_for_a_complex_argument_differentiates():

@@ -206,8 +206,41 @@ def two(x, y):
 ])
 def test_bad_argnums(argnums, match):
     with pytest.raises(s2sad.ArgnumsError, match=match) as info:
-        s2sad.grad(two, argnums=argnums)
-    assert str(info.value).startswith(where(two, "def two"))
+        s2sad.grad(two, argnums=argnums)  # the line the error names
+    assert str(info.value).startswith(where(test_bad_argnums, "the line the error names"))
+    assert info.value.hint
+
+
+# ------------------------------------------------------------------ mistakes in calling s2sad
+
+
+def vector_valued(x):
+    return np.sin(x)
+
+
+MISTAKES = [
+    ("argnums past the parameters", lambda: s2sad.grad(two, argnums=2)(1.0, 2.0), s2sad.ArgnumsError,
+     "argnums=2 but two takes 2 parameters", "argnums counts from 0: 0 to 1"),
+    ("jvp with bare numbers", lambda: s2sad.jvp(two, 2.0, 1.0), s2sad.UsageError,
+     "jvp takes its primals as a tuple", "jvp(f, (x,), (v,))"),
+    ("a value instead of a function", lambda: s2sad.grad(two(2.0, 3.0)), s2sad.NoSource,
+     "was given a float (6.0)", "not the value of a call"),
+    ("a complex argument", lambda: s2sad.grad(vector_valued)(1.0 + 2.0j), s2sad.UnsupportedValue,
+     "complex argument 'x'", "real and imaginary parts"),
+    ("hessian of a vector function", lambda: s2sad.hessian(vector_valued)(np.ones(3)), s2sad.NonScalarOutput,
+     "hessian requires a scalar output", "jacfwd(s2sad.jacrev(f))"),
+    ("a cotangent of another shape", lambda: s2sad.vjp(vector_valued, np.ones(3))[1](np.ones(4)),
+     s2sad.CotangentError, "cotangent is an array of shape (4,)", "shapes of the function's output"),
+]
+
+
+@pytest.mark.parametrize("call, kind, message, hint", [m[1:] for m in MISTAKES], ids=[m[0] for m in MISTAKES])
+def test_a_mistake_in_calling_s2sad_is_a_typed_error_with_a_fix(call, kind, message, hint):
+    with pytest.raises(kind) as info:
+        call()
+    assert isinstance(info.value, s2sad.S2SADError)
+    assert message in info.value.message and hint in info.value.hint
+    assert info.value.where.filename == __file__  # this file's line: the call, or the function's
 
 
 def starred_parameters(*xs):

@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 
 from s2sad.core.naming import spelled_name
 from s2sad.core.source import define
-from s2sad.errors import Location, NoSource, UnsupportedValue
+from s2sad.errors import Location, NoSource, UnsupportedValue, caller
 
 UNBOUND = object()
 """`bound_self` of a function that is not a bound method."""
@@ -298,6 +298,12 @@ def _plain(fun: object) -> types.FunctionType:
         return _plain(fun.__func__)
     if isinstance(fun, types.FunctionType):
         return fun
+    if not callable(fun):
+        shown = repr(fun)
+        raise NoSource(
+            f"s2sad differentiates a function, but was given a {type(fun).__name__} "
+            f"({shown[:40] + '...' if len(shown) > 40 else shown})", caller(),
+            hint="pass the function itself, s2sad.grad(f), not the value of a call, s2sad.grad(f(x))")
     what = getattr(fun, "__name__", type(fun).__name__)
     raise NoSource(
         f"{what!r} is not a Python function s2sad can read the source of",
