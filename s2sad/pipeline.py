@@ -25,6 +25,7 @@ from s2sad.core import ir
 from s2sad.core.modes import GRAD, JVP, TAYLOR, VALUE_AND_GRAD, VJP, family
 from s2sad.core.naming import Namer
 from s2sad.core.targets import Target, target_of, with_value_kinds
+from s2sad.errors import Location, UsageError
 from s2sad.front.lower import all_names, lower
 from s2sad.front.lower_expr import getitem_ref
 from s2sad.front.parse import MethodOf, Parsed, defaults_of, parse
@@ -110,10 +111,23 @@ class Built:
         return self.still_valid()
 
 
-def pair_output(fn: ir.Function, namer: Namer) -> ir.Function:
-    """For `has_aux`: make the function end in `return (output, aux)` with two atoms."""
+def pair_output(fn: ir.Function, namer: Namer, start: dict) -> ir.Function:
+    """For `has_aux`: make the function end in `return (output, aux)` with two atoms. A return
+    that is not a pair where that is known (a display of another length, a number or an array
+    by the shape classes from `start`) is refused at the return's line."""
     ret = fn.body[-1]
-    if isinstance(ret.value, ir.Pack):
+    count = len(ret.value.items) if isinstance(ret.value, ir.Pack) else None
+    if count is None:
+        cls = shapes.atom_class(ret.value, shapes.classes(fn, start))
+        what = "a number" if cls == shapes.SCALAR else "an array" if isinstance(cls, tuple) else None
+    else:
+        what = None if count == 2 else f"{count} values"
+    if what is not None:
+        raise UsageError(f"has_aux=True: {fn.name} must return a pair (output, aux), but it returns {what}",
+                         Location(fn.filename, ret.line, 0, fn.lines.get(ret.line, "")),
+                         hint="return output, aux (aux: anything to hand back beside the derivative), or leave "
+                              "has_aux out")
+    if count == 2:
         return fn
     parts = [ir.Var(namer.temp()) for _ in range(2)]
     reads = [ir.Assign(p, ir.Call(getitem_ref(), (ret.value, ir.Const(i))), ret.line) for i, p in enumerate(parts)]
@@ -125,7 +139,7 @@ def transform(primal: ir.Function, request: Request, namer: Namer, derive: Deriv
     """Prepare the primal (aux paired, sequence ops explicit), analyse it, and run the mode's
     transform from TRANSFORMS; the activity table and the derivative."""
     if request.has_aux:
-        primal = pair_output(primal, namer)
+        primal = pair_output(primal, namer, shapes.initial(primal.params, request.kinds, request.shapes))
     primal = sequence_ops(primal, namer)
     start = shapes.initial(primal.params, request.kinds, request.shapes)
     if request.shapes is not None:

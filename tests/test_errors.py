@@ -218,6 +218,14 @@ def vector_valued(x):
     return np.sin(x)
 
 
+def vector_valued_sum(x):
+    return np.sum(np.sin(x))
+
+
+def three_outputs(x):
+    return x * x, x, 2.0 * x
+
+
 MISTAKES = [
     ("argnums past the parameters", lambda: s2sad.grad(two, argnums=2)(1.0, 2.0), s2sad.ArgnumsError,
      "argnums=2 but two takes 2 parameters", "argnums counts from 0: 0 to 1"),
@@ -229,6 +237,10 @@ MISTAKES = [
      "complex argument 'x'", "real and imaginary parts"),
     ("hessian of a vector function", lambda: s2sad.hessian(vector_valued)(np.ones(3)), s2sad.NonScalarOutput,
      "hessian requires a scalar output", "jacfwd(s2sad.jacrev(f))"),
+    ("has_aux without an aux output", lambda: s2sad.grad(vector_valued_sum, has_aux=True)(np.ones(3)),
+     s2sad.UsageError, "must return a pair (output, aux), but it returns a number", "return output, aux"),
+    ("has_aux with three outputs", lambda: s2sad.grad(three_outputs, has_aux=True)(1.0), s2sad.UsageError,
+     "but it returns 3 values", "return output, aux"),
     ("a cotangent of another shape", lambda: s2sad.vjp(vector_valued, np.ones(3))[1](np.ones(4)),
      s2sad.CotangentError, "cotangent is an array of shape (4,)", "shapes of the function's output"),
 ]
