@@ -3,6 +3,7 @@
 from s2sad import rules as _rules  # noqa: F401  (registers the derivative rules)
 from s2sad.api import derivatives, grad, jvp, show, taylor, value_and_grad, vjp
 from s2sad.cache import derive as _derive
+from s2sad.core.source import print_generated_lines as _print_generated_lines
 from s2sad.custom import checkpoint, defjvp, defvjp, stop_gradient
 from s2sad.custom import custom_jvp_decorator as custom_jvp
 from s2sad.custom import custom_vjp_decorator as custom_vjp
@@ -22,6 +23,7 @@ from s2sad.higher import elementwise_grad, hessian, hessp, hvp, jacfwd, jacobian
 from s2sad.runtime.dispatch import register_derive as _register_derive
 
 _register_derive(_derive)  # calls of function values look their derivative up when they run
+_print_generated_lines()  # (Python 3.11 and 3.12) uncaught errors show the generated code's lines
 
 __version__ = "0.1.0"
 

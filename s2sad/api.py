@@ -12,7 +12,6 @@ import numbers
 import types
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import NoReturn
 
 import numpy as np
 
@@ -33,15 +32,19 @@ from s2sad.core.targets import (
     value_kind,
 )
 from s2sad.errors import (
+    USER_CODE,
     ArgnumsError,
     CotangentError,
     IntegerArgument,
     Location,
     NonScalarOutput,
+    S2SADError,
     UnsupportedSyntax,
     UnsupportedValue,
     UsageError,
     caller,
+    trimmed,
+    user_facing,
 )
 from s2sad.pipeline import Built, Request
 from s2sad.runtime import Series, map_structure, unwind_contexts, zeros_like
@@ -150,6 +153,13 @@ def _check_float(fun: object, name: str, value: object) -> None:
     leaves: list = []
     map_structure(leaves.append, value)
     for leaf in leaves:
+        if leaf is value and _method_through_class(fun, value):
+            method = getattr(getattr(fun, "fun", fun), "__name__", "method")
+            raise UnsupportedValue(
+                f"{_name(fun)} is differentiated with respect to {name!r}, the {type(value).__name__} it is called "
+                f"on: a method taken from the class is a plain function whose first argument is the object",
+                caller(), hint=f"differentiate the bound method, s2sad.grad(obj.{method})(x) (argnums then count "
+                                f"from the first argument after {name!r}), or pass argnums=1")
         if _plain_object(leaf):
             raise UnsupportedValue(
                 f"cannot differentiate {_name(fun)} with respect to {name!r}: it holds a {type(leaf).__name__}, "
@@ -160,6 +170,14 @@ def _check_float(fun: object, name: str, value: object) -> None:
            if isinstance(leaf, (complex, np.ndarray, np.generic))):
         raise UnsupportedValue(f"{_name(fun)}: complex argument {name!r} is not supported yet", caller(),
                                hint="differentiate the real and imaginary parts as separate float arguments")
+
+
+def _method_through_class(fun: object, value: object) -> bool:
+    """Whether `fun` is a method read from the class (`Model.energy`) and `value`, its first
+    argument, an object of that class."""
+    fun = getattr(fun, "fun", fun)  # (a Target's function)
+    name = getattr(fun, "__name__", None)
+    return name is not None and getattr(type(value), name, None) is fun
 
 
 def _plain_object(leaf: object) -> bool:
@@ -227,6 +245,15 @@ def _fast_key(args: tuple) -> tuple | None:
 
 
 _NOT_PLAIN = object()
+
+
+class _Ran(Exception):  # noqa: N818 - a carrier, never seen by users
+    """Carries an error the generated code raised up to the public call, which raises it (so
+    that a `TypeError` of the user's code is not taken for an `S2SADError` on the way)."""
+
+    def __init__(self, err: Exception) -> None:
+        super().__init__()
+        self.err = err
 
 
 def _locate(err: BaseException, built: Built) -> None:
@@ -408,11 +435,17 @@ class Transformed:
                 try:
                     result = built.fun(*args)
                 except Exception as err:
-                    self._raise(err, built)
+                    raise trimmed(self._located(err, built))  # noqa: B904 - the same error
                 if not self._gradients or type(result) is float:
                     return result
                 return self._match_dtypes(result, args, True)
-        return self._call(args, kwargs)
+        try:
+            return self._call(args, kwargs)
+        except _Ran as ran:
+            err = ran.err  # an error of the generated code, at the user's line: raised below, out of this block
+        except S2SADError as err:
+            raise trimmed(err)  # noqa: B904 - the same error
+        raise trimmed(err)
 
     def _call(self, args: tuple, kwargs: dict):
         """A call the fast path above does not take: find (or build) the code for it."""
@@ -434,17 +467,18 @@ class Transformed:
         try:
             result = built.fun(*args, **kwargs)
         except Exception as err:
-            self._raise(err, built)
+            raise _Ran(self._located(err, built)) from None
         if not self._gradients or plain and type(result) is float:
             return result  # a float's gradient at a float: nothing to cast (the common case, first)
         return self._match_dtypes(result, args, plain)
 
-    def _raise(self, err: Exception, built: Built) -> NoReturn:
-        """Raise `err`, raised in `built`'s code, located at the user's line."""
+    def _located(self, err: Exception, built: Built) -> Exception:
+        """`err`, raised in `built`'s code, located at the user's line."""
         if isinstance(err, NonScalarOutput):
-            raise NonScalarOutput(err.message, _where(self.target), err.hint) from None
+            return NonScalarOutput(err.message, _where(self.target), err.hint).with_traceback(err.__traceback__)
         _locate(err, built)
-        raise err
+        setattr(err, USER_CODE, True)
+        return err
 
     def _match_dtypes(self, result, args: tuple, plain: bool):
         """A gradient has the dtype of its argument (float32 stays float32), leaf by leaf;
@@ -474,6 +508,7 @@ def _decorator(mode: str, fun: Callable | None, **options):
     return Transformed(fun, mode, **options)
 
 
+@user_facing
 def grad(fun: Callable | None = None, argnums: Argnums = 0, *, has_aux: bool = False, optimize: bool = True):
     """The gradient of a scalar-valued `fun` with respect to the arguments in `argnums`
     (`grad(f, 1)` or `grad(f, argnums=1)`).
@@ -482,6 +517,7 @@ def grad(fun: Callable | None = None, argnums: Argnums = 0, *, has_aux: bool = F
     return _decorator(GRAD, fun, argnums=argnums, optimize=optimize, has_aux=has_aux)
 
 
+@user_facing
 def value_and_grad(fun: Callable | None = None, argnums: Argnums = 0, *, has_aux: bool = False,
                    optimize: bool = True):
     """`(fun(*args), grad(fun)(*args))` in one pass; fits `scipy.optimize.minimize(jac=True)`.
@@ -514,6 +550,7 @@ def _shapes(tree: object) -> object:
     return leaves
 
 
+@user_facing
 def jvp(fun: Callable, primals: Sequence, tangents: Sequence):
     """Forward mode: `(fun(*primals), J @ tangents)`. Integer primals are constants."""
     along = getattr(fun, "__s2sad_along__", None)
@@ -544,6 +581,7 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence):
     return transformed(*primals, *(tangents[i] for i in positions))
 
 
+@user_facing
 def vjp(fun: Callable, *primals):
     """Reverse mode: `(fun(*primals), pullback)`; `pullback(ct)` gives one cotangent per primal
     (None for integer primals, which are constants)."""
@@ -703,6 +741,7 @@ class Taylor:
         return f"<s2sad.taylor of {_name(self.fun)} to order {self.order}>"
 
 
+@user_facing
 def taylor(fun: Callable, order: int = 2, argnums: Argnums = 0) -> Taylor:
     """Taylor mode: `taylor(fun, order=K)(primals, series) -> (out, [c_1, ..., c_K])`.
 
@@ -714,6 +753,7 @@ def taylor(fun: Callable, order: int = 2, argnums: Argnums = 0) -> Taylor:
     return Taylor(fun, order, argnums)
 
 
+@user_facing
 def derivatives(fun: Callable, order: int = 2, argnums: Argnums = 0) -> Callable:
     """`derivatives(fun, order=K)(x, ...) -> (f, f', f'', ..., f^(K))` along x + t, from one
     Taylor pass (the coefficients times k!). On an array x, elementwise: every entry moves
@@ -739,6 +779,7 @@ STAGES = ("final", "ir", "activity")
 values carry a derivative."""
 
 
+@user_facing
 def show(fun: Callable, *, mode: str = REVERSE, argnums: Argnums = 0, optimize: bool = True,
          args: Sequence | None = None, order: int = 2, stage: str = "final", kinds: Sequence[str] | None = None,
          shapes: Sequence[tuple | None] | None = None) -> str:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import linecache
 import os
+import re
 import sys
+import types
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
 
 
 @dataclass(frozen=True)
@@ -19,6 +24,22 @@ class Location:
 
     def __str__(self) -> str:
         return f"{self.filename}:{self.line}:{self.col + 1}"
+
+    @classmethod
+    def of(cls, filename: str, line: int, text: str, *names: str) -> Location:
+        """The place of a statement at `line` whose source is `text`: at the first of `names`
+        found in it (a callee's spelling, a variable), else where the statement starts."""
+        for name in names:
+            col = _column(text, name)
+            if col is not None:
+                return cls(filename, line, col, text)
+        return cls(filename, line, len(text) - len(text.lstrip()), text)
+
+
+def _column(text: str, name: str) -> int | None:
+    """Where `name` first stands as a whole word (dotted names included) in `text`."""
+    match = re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", text) if name else None
+    return match.start() if match else None
 
 
 class S2SADError(Exception):
@@ -99,7 +120,7 @@ def caller() -> Location | None:
     if frame is None:
         return None
     filename, line = frame.f_code.co_filename, frame.f_lineno
-    return Location(filename, line, 0, linecache.getline(filename, line))
+    return Location.of(filename, line, linecache.getline(filename, line).rstrip("\n"))
 
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -115,3 +136,49 @@ class InternalError(Exception):
 
     def __init__(self, message: str) -> None:
         super().__init__(f"{message} (this is a bug in s2sad, please report it)")
+
+
+# ---------------------------------------------------------------- tracebacks a user reads
+
+TRACEBACK_VARIABLE = "S2SAD_TRACEBACK"
+"""Set to `full` to keep s2sad's own frames in the tracebacks of user errors."""
+
+
+def trimmed(err: BaseException) -> BaseException:
+    """`err` with s2sad's own frames left out of its traceback, as JAX leaves out its frames: the
+    user's frames and the generated code's remain (the error is about them). Kept whole when
+    S2SAD_TRACEBACK=full."""
+    if os.environ.get(TRACEBACK_VARIABLE, "").lower() == "full":
+        return err
+    kept = []
+    tb = err.__traceback__
+    while tb is not None:
+        if not tb.tb_frame.f_code.co_filename.startswith(_PACKAGE):
+            kept.append(tb)
+        tb = tb.tb_next
+    rebuilt = None
+    for tb in reversed(kept):
+        rebuilt = types.TracebackType(rebuilt, tb.tb_frame, tb.tb_lasti, tb.tb_lineno)
+    return err.with_traceback(rebuilt)
+
+
+USER_CODE = "__s2sad_user_code__"
+"""Marks an error raised by the user's code running in a derivative (a user error, trimmed)."""
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def user_facing(fun: Callable[P, R]) -> Callable[P, R]:
+    """A public entry point: the `S2SADError`s it raises show the user's frames, not s2sad's."""
+
+    @functools.wraps(fun)
+    def entry(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fun(*args, **kwargs)
+        except Exception as err:
+            if isinstance(err, S2SADError) or getattr(err, USER_CODE, False):
+                raise trimmed(err)  # noqa: B904 - the same error, its cause kept
+            raise
+
+    return entry

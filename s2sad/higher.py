@@ -26,7 +26,7 @@ from s2sad import api
 from s2sad.api import Argnums, Transformed
 from s2sad.core.modes import GRAD, JVP
 from s2sad.core.targets import Target, call_shape, is_variadic, shaped, shaped_target, target_of
-from s2sad.errors import NonScalarOutput, caller
+from s2sad.errors import NonScalarOutput, caller, user_facing
 from s2sad.runtime import map_structure, zeros_like
 
 Direction = dict
@@ -161,6 +161,7 @@ class Derivative:
 
     __s2sad_for_shape__ = for_shape
 
+    @user_facing
     def __call__(self, *args, **kwargs):
         if self.shapes is not None:
             shape, kwargs = call_shape(self.target, args, kwargs)
@@ -255,11 +256,13 @@ class Hessian(Jacfwd):
         return tuple(tuple(column[i] for column in columns) for i in range(len(columns)))
 
 
+@user_facing
 def jacfwd(fun: Callable, argnums: Argnums = 0) -> Callable:
     """The Jacobian by forward mode: one `jvp` per input element (best for few inputs)."""
     return Jacfwd(fun, argnums)
 
 
+@user_facing
 def jacrev(fun: Callable, argnums: Argnums = 0) -> Callable:
     """The Jacobian by reverse mode: one pullback per output element (best for few outputs)."""
     return Jacrev(fun, argnums)
@@ -268,12 +271,14 @@ def jacrev(fun: Callable, argnums: Argnums = 0) -> Callable:
 jacobian = jacrev
 
 
+@user_facing
 def hessian(fun: Callable, argnums: Argnums = 0) -> Callable:
     """The Hessian of a scalar function: forward over reverse, `jacfwd(grad(fun))`. With a tuple
     `argnums`, `H[i][j]` is d²f/dxᵢdxⱼ, of shape `xᵢ.shape + xⱼ.shape`."""
     return Hessian(Transformed(fun, GRAD, argnums), argnums, target_of(fun))
 
 
+@user_facing
 def elementwise_grad(fun: Callable, argnums: Argnums = 0) -> Callable:
     """The gradient of `sum(fun(*args))`: for elementwise functions, each output's derivative."""
     return ElementwiseGrad(fun, argnums)
@@ -295,6 +300,7 @@ class Hvp:
         self.made: Forwards = {}
         functools.update_wrapper(self, self.target.fun, updated=())
 
+    @user_facing
     def __call__(self, *args, **kwargs):
         if self.vector_first:  # hessp(x, p, *args)
             if len(args) < 2:
@@ -319,6 +325,7 @@ class Hvp:
         return tangent(self.gradient, args, kwargs, [dict(zip(self.positions, directions))], self.made)
 
 
+@user_facing
 def hvp(fun: Callable, argnums: Argnums = 0) -> Callable:
     """`h(*args, v)`: the Hessian of `fun` times `v`, in one `jvp` of `grad` (vector last). With a
     tuple `argnums`, `v` is a tuple with one direction per argument in `argnums`, and the
@@ -326,6 +333,7 @@ def hvp(fun: Callable, argnums: Argnums = 0) -> Callable:
     return Hvp(fun, argnums, vector_first=False)
 
 
+@user_facing
 def hessp(fun: Callable) -> Callable:
     """`hessp(x, p, *args)`: the Hessian of `fun(x, *args)` in `x` times `p`, the signature
     `scipy.optimize.minimize(fun, x0, args=args, hessp=...)` calls."""

@@ -23,7 +23,7 @@ from s2sad.back.optimize import optimize as run_optimizer
 from s2sad.back.specialise import fold_known_shapes
 from s2sad.core import ir
 from s2sad.core.modes import GRAD, JVP, TAYLOR, VALUE_AND_GRAD, VJP, family
-from s2sad.core.naming import Namer
+from s2sad.core.naming import Namer, runtime_ref
 from s2sad.core.targets import Target, target_of, with_value_kinds
 from s2sad.errors import Location, UsageError
 from s2sad.front.lower import all_names, lower
@@ -124,13 +124,16 @@ def pair_output(fn: ir.Function, namer: Namer, start: dict) -> ir.Function:
         what = None if count == 2 else f"{count} values"
     if what is not None:
         raise UsageError(f"has_aux=True: {fn.name} must return a pair (output, aux), but it returns {what}",
-                         Location(fn.filename, ret.line, 0, fn.lines.get(ret.line, "")),
+                         Location.of(fn.filename, ret.line, fn.lines.get(ret.line, ""), "return"),
                          hint="return output, aux (aux: anything to hand back beside the derivative), or leave "
                               "has_aux out")
     if count == 2:
         return fn
     parts = [ir.Var(namer.temp()) for _ in range(2)]
-    reads = [ir.Assign(p, ir.Call(getitem_ref(), (ret.value, ir.Const(i))), ret.line) for i, p in enumerate(parts)]
+    where = ir.Const((fn.filename, ret.line, fn.lines.get(ret.line, ""), fn.name))
+    check = ir.Assign(ir.Var(namer.temp()), ir.Call(runtime_ref("check_pair"), (ret.value, where)), ret.line)
+    reads = [check] + [ir.Assign(p, ir.Call(getitem_ref(), (ret.value, ir.Const(i))), ret.line)
+                       for i, p in enumerate(parts)]
     body = fn.body[:-1] + reads + [ir.Return(ir.Pack(tuple(parts)), ret.line)]
     return ir.Function(fn.name, fn.params, body, fn.filename, fn.firstline, fn.lines, fn.temps, fn.defaults)
 

@@ -4,7 +4,11 @@ what to do next. Raised when the transform is built or called, never from genera
 import inspect
 import linecache
 import math
+import os
+import subprocess
+import sys
 import traceback
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -226,6 +230,26 @@ def three_outputs(x):
     return x * x, x, 2.0 * x
 
 
+def pair_or_number(x):
+    return (x * 2.0, x) if x > 100.0 else x
+
+
+def returns_a_callees_number(x):
+    return pair_or_number(x)
+
+
+def returns_a_callees_pair(x):
+    return pair_or_number(x * 200.0)
+
+
+class Model:
+    def __init__(self, k):
+        self.k = k
+
+    def energy(self, x):
+        return self.k * x ** 2
+
+
 MISTAKES = [
     ("argnums past the parameters", lambda: s2sad.grad(two, argnums=2)(1.0, 2.0), s2sad.ArgnumsError,
      "argnums=2 but two takes 2 parameters", "argnums counts from 0: 0 to 1"),
@@ -241,6 +265,13 @@ MISTAKES = [
      s2sad.UsageError, "must return a pair (output, aux), but it returns a number", "return output, aux"),
     ("has_aux with three outputs", lambda: s2sad.grad(three_outputs, has_aux=True)(1.0), s2sad.UsageError,
      "but it returns 3 values", "return output, aux"),
+    ("has_aux, a callee's number", lambda: s2sad.grad(returns_a_callees_number, has_aux=True)(1.0),
+     s2sad.UsageError, "must return a pair (output, aux), but it returned a float", "return output, aux"),
+    ("has_aux, a callee's number, value_and_grad",
+     lambda: s2sad.value_and_grad(returns_a_callees_number, has_aux=True)(1.0),
+     s2sad.UsageError, "must return a pair (output, aux), but it returned a float", "return output, aux"),
+    ("a method through the class", lambda: s2sad.grad(Model.energy)(Model(2.0), 3.0), s2sad.UnsupportedValue,
+     "a method taken from the class is a plain function", "s2sad.grad(obj.energy)(x)"),
     ("a cotangent of another shape", lambda: s2sad.vjp(vector_valued, np.ones(3))[1](np.ones(4)),
      s2sad.CotangentError, "cotangent is an array of shape (4,)", "shapes of the function's output"),
 ]
@@ -284,3 +315,111 @@ def test_an_error_inside_generated_code_names_the_users_line():
         s2sad.grad(log_of_shifted)(1.0)
     notes = "\n".join(getattr(caught.value, "__notes__", []))
     assert f"{__file__}:" in notes and "z = math.log(y - 2.0)" in notes
+
+
+def test_has_aux_through_a_callee_that_returns_a_pair():
+    grads, aux = s2sad.grad(returns_a_callees_pair, has_aux=True)(1.0)
+    assert grads == 400.0 and aux == 200.0
+    (value, aux), grads = s2sad.value_and_grad(returns_a_callees_pair, has_aux=True)(1.0)
+    assert (value, aux, grads) == (400.0, 200.0, 400.0)
+
+
+def test_has_aux_a_callees_number_is_reported_at_the_return():
+    with pytest.raises(s2sad.UsageError) as info:
+        s2sad.grad(returns_a_callees_number, has_aux=True)(1.0)
+    line = line_of(returns_a_callees_number, "return pair_or_number(x)")
+    assert (info.value.where.filename, info.value.where.line, info.value.where.col) == (__file__, line, 4)
+
+
+def test_a_method_through_the_class_is_reported_at_the_call_and_argnums_1_works():
+    with pytest.raises(s2sad.UnsupportedValue) as info:
+        s2sad.grad(Model.energy)(Model(2.0), 3.0)
+    assert info.value.where.line == info.traceback[0].lineno + 1  # this test's line, not the def's
+    assert s2sad.grad(Model.energy, argnums=1)(Model(2.0), 3.0) == 12.0
+    assert s2sad.grad(Model(2.0).energy)(3.0) == 12.0
+
+
+def uses_unique(x):
+    y = x * 2.0
+    return np.sum(np.unique(y))
+
+
+def test_a_missing_rule_points_at_the_callee_in_the_line():
+    with pytest.raises(s2sad.MissingRule) as info:
+        s2sad.grad(uses_unique)(np.arange(3.0))
+    text = "    return np.sum(np.unique(y))"
+    assert info.value.where.col == text.index("np.unique")
+    assert str(info.value).startswith(f"{__file__}:{line_of(uses_unique, 'np.unique')}:{text.index('np.unique') + 1}:")
+
+
+def aliased_then_written(x):
+    a = np.zeros(3)
+    b = a
+    a[0] = x
+    return np.sum(b * x)
+
+
+def test_an_alias_error_points_at_the_alias():
+    with pytest.raises(s2sad.UnsupportedSyntax) as info:
+        s2sad.grad(aliased_then_written)(1.0)
+    assert info.value.where.line == line_of(aliased_then_written, "b = a")
+    assert info.value.where.col == 4
+
+
+# ---------------------------------------------------------------- tracebacks
+
+def frames_of(err: BaseException) -> list[str]:
+    return [frame.filename for frame in traceback.extract_tb(err.__traceback__)]
+
+
+PACKAGE = str(Path(s2sad.__file__).parent)
+
+
+def test_s2sads_own_frames_are_left_out_of_a_user_errors_traceback(monkeypatch):
+    monkeypatch.delenv(errors.TRACEBACK_VARIABLE, raising=False)
+    with pytest.raises(s2sad.MissingRule) as info:
+        s2sad.grad(uses_unique)(np.arange(3.0))
+    ours = [f for f in frames_of(info.value) if f.startswith(PACKAGE)]
+    assert frames_of(info.value)[0] == __file__ and len(ours) == 1  # the public call's frame alone
+    monkeypatch.setenv(errors.TRACEBACK_VARIABLE, "full")
+    with pytest.raises(s2sad.MissingRule) as info:
+        s2sad.grad(uses_unique)(np.arange(3.5))
+    assert any(f.endswith(("transforms/derivs.py", "transforms\\derivs.py")) for f in frames_of(info.value))
+
+
+def test_an_error_of_the_users_code_keeps_the_generated_frame_and_drops_s2sads(monkeypatch):
+    monkeypatch.delenv(errors.TRACEBACK_VARIABLE, raising=False)
+    with pytest.raises(ValueError) as caught:
+        s2sad.grad(log_of_shifted)(1.0)
+    frames = frames_of(caught.value)
+    assert any(f.startswith("<s2sad grad of log_of_shifted") for f in frames)
+    assert len([f for f in frames if f.startswith(PACKAGE)]) == 1
+    with pytest.raises(s2sad.NonScalarOutput) as info:  # through hessian: one frame of s2sad's again
+        s2sad.hessian(vector_valued)(np.ones(3))
+    assert len([f for f in frames_of(info.value) if f.startswith(PACKAGE)]) == 1
+
+
+UNCAUGHT = """
+import math
+import s2sad
+
+def f(x):
+    y = x * 2.0
+    return math.log(y - 2.0) * x
+
+s2sad.grad(f)(1.0)
+"""
+
+
+def test_an_uncaught_error_prints_the_generated_line(tmp_path):
+    """On every Python, 3.11 and 3.12 included (whose interpreter prints no line of code compiled
+    from text): the traceback shows the generated code's line."""
+    script = tmp_path / "uncaught.py"
+    script.write_text(UNCAUGHT)
+    env = {**os.environ, "PYTHONPATH": str(Path(s2sad.__file__).parent.parent)}
+    env.pop(errors.TRACEBACK_VARIABLE, None)
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
+    assert run.returncode == 1
+    assert 'File "<s2sad grad of f wrt x' in run.stderr
+    assert "= math.log(" in run.stderr.split('File "<s2sad grad of f wrt x')[1]  # the generated line, shown
+    assert "ValueError: math domain error" in run.stderr and "s2sad/transforms" not in run.stderr

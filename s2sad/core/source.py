@@ -8,6 +8,8 @@ debuggers show its lines and the pipeline can read it back in to differentiate i
 from __future__ import annotations
 
 import linecache
+import sys
+import traceback
 import types
 
 
@@ -31,3 +33,33 @@ def define(source: str, filename: str, scope: dict, names: list[str] | None = No
     if names is None:
         return [v for v in scope.values() if isinstance(v, types.FunctionType) and v.__code__.co_filename == filename]
     return [scope[name] for name in names]
+
+
+def print_generated_lines() -> None:
+    """Before Python 3.13 the interpreter prints an uncaught error's traceback without the lines
+    of code compiled from text, although `linecache` holds them (3.13 prints them). Where the
+    default hook is in place, an error whose traceback passes through s2sad's generated code is
+    printed by the `traceback` module, which reads `linecache`, so its generated lines show."""
+    if sys.version_info < (3, 13) and sys.excepthook is sys.__excepthook__:
+        sys.excepthook = _excepthook
+
+
+def _excepthook(kind: type[BaseException], err: BaseException, tb: types.TracebackType | None) -> None:
+    if _through_generated(err, set()):
+        traceback.print_exception(kind, err, tb)
+    else:
+        sys.__excepthook__(kind, err, tb)
+
+
+def _through_generated(err: BaseException | None, seen: set[int]) -> bool:
+    """Whether `err`'s traceback, or one of the errors chained to it, runs through code s2sad
+    compiled (a `<s2sad ...>` pseudo-filename)."""
+    if err is None or id(err) in seen:
+        return False
+    seen.add(id(err))
+    tb = err.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.startswith("<s2sad"):
+            return True
+        tb = tb.tb_next
+    return _through_generated(err.__cause__, seen) or _through_generated(err.__context__, seen)

@@ -473,7 +473,7 @@ def _reject_alias(fn: ir.Function, stmt: Assign, name: str, line: int, use: int 
     raise UnsupportedSyntax(
         f"{alias!r} holds {name!r} itself (line {stmt.line}), and {name!r} is written in place afterwards "
         f"(line {line}) {why}: {alias!r} would change too, which the derivative would not follow",
-        Location(fn.filename, stmt.line, 0, fn.lines.get(stmt.line, "")), hint=f"hold a copy: {name}.copy()")
+        Location.of(fn.filename, stmt.line, fn.lines.get(stmt.line, ""), alias), hint=f"hold a copy: {name}.copy()")
 
 
 def _holders_of(flat: list, alias: str, owner: str, sequences: frozenset[str]) -> set[str]:
@@ -635,7 +635,7 @@ def _reject(fn: ir.Function, stmt: ir.Stmt, line: int) -> None:
     raise UnsupportedSyntax(
         f"writing into {name!r} in place, but {name!r} may share memory with another value "
         f"(it is bound at line {stmt.line}); the derivative would not see the change",
-        Location(fn.filename, line, 0, fn.lines.get(line, "")),
+        Location.of(fn.filename, line, fn.lines.get(line, ""), name),
         hint=f"write into a copy: {name} = {name}.copy() (or build it with np.zeros / np.array)",
     )
 
@@ -683,7 +683,7 @@ def refuse_shared_deletions(fn: ir.Function, deletions: set[int]) -> None:
             raise UnsupportedSyntax(
                 f"`del {name}[...]` on a dict or list that another name may hold and read afterwards: Python "
                 "removes the item from that object too, which the derivative would not follow",
-                Location(fn.filename, stmt.line, 0, fn.lines.get(stmt.line, "")),
+                Location.of(fn.filename, stmt.line, fn.lines.get(stmt.line, ""), "del"),
                 hint=f"delete from a copy: {name} = dict({name}) (or list({name})) before the del")
 
 

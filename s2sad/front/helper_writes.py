@@ -66,7 +66,7 @@ def check_calls(fn: ir.Function, augmented: dict[int, tuple], namer: Namer, lowe
                 continue
             shown = _shown(fn, sources, arg, param)
             message, hint = _refusal(fun, param, shown, line, only_augmented, reason or "")
-            where = Location(fn.filename, stmt.line, 0, fn.lines.get(stmt.line, ""))
+            where = Location.of(fn.filename, stmt.line, fn.lines.get(stmt.line, ""), getattr(fun, "__name__", ""))
             if reason is not None and not only_augmented:
                 raise UnsupportedSyntax(message, where, hint=hint)
             if isinstance(arg, Var):

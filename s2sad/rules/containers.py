@@ -108,7 +108,7 @@ nondiff(builtins.print, logging.debug, logging.info, logging.warning, logging.er
 nondiff(operator.contains)
 nondiff(runtime.assertion_failed, runtime.enter_context, runtime.exit_context, runtime.raise_error, effects=True)
 nondiff(runtime.set_global, statement=True, effects=True)
-nondiff(runtime.not_shared, effects=True)
+nondiff(runtime.not_shared, runtime.check_pair, effects=True)
 """The check, on entry, that a parameter written in place is no other parameter's object."""
 nondiff(runtime.global_value)
 """A name declared `global` and assigned: read where `global` stands, written after each assignment

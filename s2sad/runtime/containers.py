@@ -7,7 +7,7 @@ import dataclasses
 
 import numpy as np
 
-from s2sad.errors import Location, S2SADError, UnsupportedSyntax, UnsupportedValue
+from s2sad.errors import Location, S2SADError, UnsupportedSyntax, UnsupportedValue, UsageError
 from s2sad.runtime.complexes import real_like
 from s2sad.runtime.core import add, unbroadcast, zeros_like
 
@@ -388,6 +388,19 @@ def not_shared(written, other, where):
             f"in this call: Python's {where[5]} would change with the write, which the derivative would not follow",
             hint="pass a copy as one of them: h(v, v.copy())")
     return None
+
+
+
+def check_pair(value, where):
+    """`has_aux=True`: the function returned `value`, which must be a pair (output, aux), where
+    the return's kind is not known before it runs. `where`: the return's filename, line and
+    text, then the function's name."""
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        return None
+    what = f"{len(value)} values" if isinstance(value, (tuple, list)) else f"a {type(value).__name__}"
+    raise UsageError(f"has_aux=True: {where[3]} must return a pair (output, aux), but it returned {what}",
+                     Location.of(where[0], where[1], where[2], "return"),
+                     hint="return output, aux (aux: anything to hand back beside the derivative), or leave has_aux out")
 
 
 def not_a_view(value):

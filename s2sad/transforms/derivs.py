@@ -32,38 +32,44 @@ class Context:
             self.names[var] = self.namer.derived(self.prefix, var, self.suffix)
         return Var(self.names[var])
 
-    def where(self, line: int) -> Location:
-        return Location(self.fn.filename, line, 0, self.fn.lines.get(line, ""))
+    def where(self, line: int, *names: str) -> Location:
+        """The user's statement at `line`, at the first of `names` in it (see `Location.of`)."""
+        return Location.of(self.fn.filename, line, self.fn.lines.get(line, ""), *names)
+
+    def call_where(self, stmt: ir.Assign, call: Call) -> Location:
+        """The user's statement `stmt`, at the callee of `call` in it."""
+        return self.where(stmt.line, *spellings(call.op.dotted))
 
     def rule_for(self, stmt: ir.Assign, call: Call) -> tuple[Rule, dict[str, ir.Atom]]:
         rule = lookup(call.op.value)
         if rule is None and refusal(call.op.value) is not None:
             reason, hint = refusal(call.op.value)
-            raise MissingRule(f"{call.op.dotted} cannot be differentiated: {reason}", self.where(stmt.line), hint=hint)
+            raise MissingRule(f"{call.op.dotted} cannot be differentiated: {reason}", self.call_where(stmt, call),
+                              hint=hint)
         if rule is None and call.op.value is runtime.call_unpacking:
             fn = call.args[0]
             name = fn.dotted if isinstance(fn, ir.Ref) else "a callable"
             raise MissingRule(
                 f"the call of {name} spreads values that carry a derivative with `*` or `**`; s2sad cannot "
                 "list them when it builds the derivative",
-                self.where(stmt.line),
+                self.call_where(stmt, call),
                 hint="write the arguments out, f(xs[0], xs[1], axis=opts['axis']), or spread a display: f(*(a, b))")
         if rule is None and distribution(call.op.value) is call.op.value:
             raise MissingRule(
                 f"{call.op.dotted}(...) freezes parameters that carry a derivative into an object that is used "
                 "other than by calling its methods logpdf, pdf, cdf, logcdf, sf, logsf, logpmf or pmf",
-                self.where(stmt.line),
+                self.call_where(stmt, call),
                 hint=f"call its methods only (d.logpdf(x)), or the distribution's own: {call.op.dotted}.logpdf(x, "
                      "loc, scale); use its other methods (d.mean()) on a distribution frozen with s2sad.stop_gradient"
                      " parameters")
         if rule is None:
             raise MissingRule(
                 f"no derivative rule for {call.op.dotted} (called with active arguments)",
-                self.where(stmt.line),
+                self.call_where(stmt, call),
                 hint=(f"define one with s2sad.defvjp/s2sad.custom_vjp, or wrap the value in "
                       f"s2sad.stop_gradient if no derivative should flow through {call.op.dotted}"),
             )
-        return rule, bind(rule, call, self.where(stmt.line))
+        return rule, bind(rule, call, self.call_where(stmt, call))
 
     def refuse_active_attribute(self, stmt: ir.Assign) -> None:
         """`obj.name = v` with `v` depending on the inputs, and `obj.name` read again: attributes
@@ -264,3 +270,10 @@ def _sequence_value(value: ir.Expr, names: set[str]) -> bool:
            for a in value.args]
     counts = [_count(a, False) for a in value.args]
     return all(seq) if op is operator.add else (seq[0] and counts[1]) or (seq[1] and counts[0])
+
+
+def spellings(dotted: str) -> tuple[str, ...]:
+    """How a user may have written a call of `dotted` (`np.linalg.norm`): whole, then shorter
+    from the left (`linalg.norm`, `norm`), to find it in the user's line."""
+    parts = dotted.split(".")
+    return tuple(".".join(parts[i:]) for i in range(len(parts)))
