@@ -21,8 +21,11 @@ def equal_pairs(w):
 
 
 def real_pairs(w):
-    """`equal_pairs` of the eigenvalues np.linalg.eig returned, refusing complex ones."""
+    """`equal_pairs` of the eigenvalues np.linalg.eig returned, refusing complex ones (NumPy 2.5
+    returns real eigenvalues in a complex array: those are real)."""
     if np.iscomplexobj(w):
+        if not np.any(np.imag(w)):
+            return equal_pairs(np.real(w))
         raise UnsupportedValue(
             "np.linalg.eig returned complex eigenvalues: s2sad differentiates real eigendecompositions only",
             hint="for a symmetric matrix call np.linalg.eigh (or np.linalg.eigvalsh); otherwise wrap the "
