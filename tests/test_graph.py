@@ -4,6 +4,7 @@ text or has Graphviz's `dot` draw it."""
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import sys
@@ -15,7 +16,7 @@ from s2sad.api import Transformed, _show_signature
 from s2sad.core import graph, ir
 from s2sad.core.modes import DIRECTIONS
 from s2sad.core.printer import format_stmt
-from tests.conftest import run_main
+from tests.conftest import ROOT, run_main
 from tests.fixtures import graphs, textbook
 
 SCALARS = ("scalar", "scalar")
@@ -266,3 +267,17 @@ def test_show_help_names_the_graph_stage():
     assert "{final,ir,activity,graph}" in text
     assert "or graph (the computational graph and its adjoint or tangent operations, as Graphviz DOT text)" in text
     assert "-o FILE, --output FILE write to FILE instead of printing" in text
+
+
+def test_the_docs_picture_is_the_quickstart_graph():
+    """docs/graph.svg (drawn by Graphviz from `--stage graph`, see docs/how-it-works.md) shows
+    every node of the graph s2sad makes now."""
+    svg = (ROOT / "docs" / "graph.svg").read_text()
+    assert svg.startswith("<?xml") and "<svg" in svg
+    result = run_main("show", "examples/quickstart.py:f", "--argnums", "0,1", "--kinds", "scalar,scalar", "--stage",
+                      "graph")
+    nodes, _, labels = parse(result.stdout)
+    for label, _ in nodes.values():
+        for part in label.split("\\n"):
+            assert html.escape(part, quote=False).replace("'", "&#39;") in svg, part
+    assert labels == ["f", "adjoint"] and "cluster_adjoint" in svg
