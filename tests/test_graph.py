@@ -100,6 +100,24 @@ def test_forward_graph_has_tangent_inputs():
     assert ("d1", "d3", False) in edges and ("n1", "d3", True) in edges
 
 
+def test_unoptimized_graph_is_the_adjoint_table():
+    """Before optimization the adjoint cluster has the textbook's adjoint table: v̄3 = 1,
+    v̄1 = v̄2 = v̄3, x̄1 = v̄2·x2, x̄2 = x1·v̄2, x̄1 += v̄1 / x1 (through copies)."""
+    nodes, edges, _ = parse(s2sad.show(textbook.f, stage="graph", argnums=(0, 1), kinds=SCALARS, optimize=False))
+    ids = {label.split("\\n")[0]: node for node, (label, _) in nodes.items() if node.startswith("d")}
+    for text in ("bt3 = bout", "bt1 = t4", "bt2 = t5", "t6 = bt2 * x2", "t8 = x1 * bt2", "t10 = strong_div(bt1, x1)",
+                 "t11 = bx1 + t10"):
+        assert text in ids, text
+    assert (ids["bt2 = t5"], ids["t6 = bt2 * x2"], False) in edges
+    assert (ids["bx1 = t7"], ids["t11 = bx1 + t10"], False) in edges
+
+
+def test_taylor_graph_has_its_own_cluster():
+    nodes, _, labels = parse(s2sad.show(textbook.g, stage="graph", mode="taylor", kinds=("scalar",)))
+    assert labels == ["g", "taylor"]
+    assert nodes["d1"] == ("x_c\\nparameter", ', shape=ellipse, style=filled, fillcolor="lightyellow"')
+
+
 def test_loops_and_branches_are_labelled_clusters():
     _, _, labels = parse(s2sad.show(graphs.flow, stage="graph", kinds=SCALARS))
     assert labels == ["flow", "for i in range(n)", "if x > 0", "else", "adjoint", "for i in range(n)",
@@ -107,6 +125,12 @@ def test_loops_and_branches_are_labelled_clusters():
     _, _, labels = parse(s2sad.show(graphs.flow, stage="graph", mode="forward", kinds=SCALARS))
     assert labels == ["flow", "for i in range(n)", "if x > 0", "else", "tangent", "for i in range(n)", "if x > 0",
                       "else"]
+
+
+def test_while_and_try_are_clusters():
+    _, _, labels = parse(s2sad.show(graphs.doubled, stage="graph", kinds=("scalar",)))
+    assert labels[:4] == ["doubled", "while x < 10.0", "try", "if caught1 == 1"]
+    assert labels[4] == "adjoint" and "while x < 10.0" in labels[5:]
 
 
 def test_loop_carried_values_link_back():
@@ -132,6 +156,7 @@ def test_inactive_values_are_plain():
 
 CASES = [(textbook.f, (0, 1), SCALARS), (textbook.g, 0, ("scalar",)), (textbook.euler, 0, ("scalar",) * 3),
          (graphs.flow, 0, SCALARS), (graphs.scaled, 0, SCALARS), (graphs.quoted, 0, ("scalar",)),
+         (graphs.doubled, 0, ("scalar",)),
          (textbook.loss, 0, ("array",) * 3)]
 
 

@@ -2,17 +2,18 @@
 
 One node per operation (labelled with its statement and the user's line), one per parameter
 and one for the return; an edge from each value's definition to each of its uses. Nodes whose
-value carries a derivative (the `active` names) are filled and bold. Loops and branches are
-clusters labelled with their header. Beside it, optionally, the derivative's own operations
-(the adjoint sweep of reverse mode, the tangent statements of forward mode): the statements of
-the derivative function that are not copies of the primal's, with solid edges between them and
-dashed edges from the primal values they read.
+value carries a derivative (the `active` names) are filled and bold. Beside it, optionally,
+the derivative's own operations (the adjoint sweep of reverse mode, the tangent statements of
+forward mode): the statements of the derivative function that are not copies of the primal's,
+with solid edges between them and dashed edges from the primal values they read.
 
-Definitions reach uses as in a reaching-definitions analysis (both branches of an `if`, a
-loop's body twice for the values it carries), so a variable assigned several times links each
-use to the assignments that may have made its value. The loop variable of a `for` is a value of
-what it iterates over: its uses link to that. Node ids follow the statements' order, so the
-same IR always gives the same text.
+Loops and branches are clusters labelled with their header (`for i in range(n)`, `if x > 0`,
+`else`, `while ...`, `try`), a temporary that holds the range or the test spelled as the call
+that made it. Definitions reach uses as in a reaching-definitions analysis (both branches of
+an `if`, a loop's body twice for the values it carries), so a variable assigned several times
+links each use to the assignments that may have made its value. The loop variable of a `for`
+is a value of what it iterates over: its uses link to that. Node ids follow the statements'
+order, so the same IR always gives the same text.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ Defs = dict[str, frozenset[str]]
 value is the primal's: a parameter or a copied statement; `PRIMAL` + name where that is not known)."""
 
 PRIMAL = "primal:"
+"""In the derivative's definitions, `PRIMAL` + name: every primal node that assigns the name."""
 
 HEAD = ('graph [fontname="Helvetica"];', 'node [shape=box, fontname="Helvetica"];', 'edge [fontname="Helvetica"];')
 ACTIVE_STYLE = 'style="filled,bold", fillcolor="lightblue"'
@@ -137,7 +139,7 @@ class _Writer:
         if isinstance(stmt, Guard):
             number = self.graph.number()
             inner, after = self.block(stmt.body, dict(defs))
-            return self.graph.cluster(number, f"with {stmt.manager.name}", inner), _join(defs, after)
+            return self.graph.cluster(number, "try", inner), _join(defs, after)
         return self.simple(stmt, defs)
 
     def simple(self, stmt: Stmt, defs: Defs) -> tuple[list[str], Defs]:
@@ -182,7 +184,7 @@ class _Writer:
 
     def edge(self, source: str, target: str) -> None:
         if not source.startswith(PRIMAL):
-            self.graph.edges[(source, target, not source.startswith(self.graph.prefix))] = None
+            self.graph.edges[(source, target, source not in self.graph.order)] = None  # dashed: the primal's
             return
         for primal_node in self.primal.every_def.get(source[len(PRIMAL):], ()):
             self.graph.edges[(primal_node, target, True)] = None
