@@ -16,7 +16,7 @@ from dataclasses import replace
 import numpy as np
 
 from s2sad import cache
-from s2sad.core import printer
+from s2sad.core import graph, printer
 from s2sad.core.modes import DIRECTIONS, GRAD, GRADIENTS, JVP, REVERSE, TAYLOR, VALUE_AND_GRAD, VJP, taylor_mode
 from s2sad.core.targets import (
     UNBOUND,
@@ -774,9 +774,9 @@ def derivatives(fun: Callable, order: int = 2, argnums: Argnums = 0) -> Callable
     return along
 
 
-STAGES = ("final", "ir", "activity")
-"""What `show` prints: the derivative's code, the function's Wengert list, or which of its
-values carry a derivative."""
+STAGES = ("final", "ir", "activity", "graph")
+"""What `show` prints: the derivative's code, the function's Wengert list, which of its
+values carry a derivative, or its computational graph (DOT text for Graphviz)."""
 
 
 @user_facing
@@ -786,8 +786,10 @@ def show(fun: Callable, *, mode: str = REVERSE, argnums: Argnums = 0, optimize: 
     """The generated source of `fun`'s derivative (what `s2sad show` prints).
 
     `mode`: "reverse" (grad), "forward" (jvp) or "taylor" (Taylor mode to `order`).
-    `stage`: "final" (the derivative's code), "ir" (the Wengert list s2sad lowers `fun` to) or
-    "activity" (which of its values carry a derivative).
+    `stage`: "final" (the derivative's code), "ir" (the Wengert list s2sad lowers `fun` to),
+    "activity" (which of its values carry a derivative) or "graph" (the Wengert list as a
+    computational graph in Graphviz's DOT language, active values filled, with the adjoint
+    (reverse) or tangent (forward) operations beside it; render it with `dot -Tsvg`).
     Specialised, as a call would be: to example `args` (a tuple of arguments for `fun`: their
     kinds and the shapes of their arrays), or to `kinds` ("scalar" or "array" per parameter)
     and optionally `shapes` (an array's shape, or None, per parameter). Without any of them,
@@ -810,6 +812,9 @@ def show(fun: Callable, *, mode: str = REVERSE, argnums: Argnums = 0, optimize: 
         built = transformed.built(*_show_signature(transformed, mode, kinds, shapes))
     if stage == "ir":
         return printer.format_function(built.primal)
+    if stage == "graph":
+        kind = {REVERSE: "adjoint", TAYLOR: "taylor"}.get(mode, "tangent")
+        return graph.to_dot(built.primal, built.activity.active, built.derivative, kind)
     return built.activity.format() if stage == "activity" else built.source
 
 

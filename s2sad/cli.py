@@ -9,6 +9,8 @@ import argparse
 import importlib
 import importlib.util
 import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from s2sad import __version__
 from s2sad.api import STAGES, show
 from s2sad.core.modes import DIRECTIONS, REVERSE, TAYLOR
 from s2sad.core.targets import params_of
-from s2sad.errors import S2SADError, TargetError
+from s2sad.errors import OutputError, S2SADError, TargetError
 
 
 def load_target(target: str) -> object:
@@ -120,6 +122,35 @@ def render(fun: object, mode: str, argnums, stage: str, optimize: bool, kinds: t
                 shapes=shapes)
 
 
+GRAPHVIZ_FORMATS = ("svg", "png", "pdf")
+"""The `--output` suffixes that `--stage graph` renders with Graphviz's `dot` (others get the text)."""
+
+
+def write_output(text: str, path: str, stage: str) -> None:
+    """`--output`: the graph rendered by Graphviz for a .svg, .png or .pdf file; else the text."""
+    fmt = Path(path).suffix.lower().lstrip(".")
+    if stage == "graph" and fmt in GRAPHVIZ_FORMATS:
+        render_dot(text, path, fmt)
+        return
+    try:
+        Path(path).write_text(text)
+    except OSError as err:
+        raise OutputError(f"cannot write {path}: {err.strerror or err}") from None
+
+
+def render_dot(text: str, path: str, fmt: str) -> None:
+    """Run `dot -T<fmt> -o path` on the DOT text."""
+    program = shutil.which("dot")
+    if program is None:
+        raise OutputError(f"cannot render {path}: Graphviz's dot program is not installed (apt install graphviz / "
+                          "brew install graphviz / conda install graphviz), or write the DOT text with -o file.dot")
+    done = subprocess.run([program, f"-T{fmt}", "-o", path], input=text, capture_output=True, text=True,
+                          check=False)
+    if done.returncode != 0:
+        detail = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[0]
+        raise OutputError(f"dot could not render {path}: {detail}")
+
+
 def colorize(text: str, when: str) -> str:
     """Colour with Pygments when asked (`always`) or on a terminal (`auto`); never with NO_COLOR."""
     wanted = when == "always" or (when == "auto" and sys.stdout.isatty())
@@ -149,8 +180,12 @@ def parser() -> argparse.ArgumentParser:
                                                             "coefficients computed (default 2)")
     show.add_argument("--argnums", default="0", help="positions or names, comma separated: 0,1 or w,b")
     show.add_argument("--stage", choices=STAGES, default="final",
-                      help="final (the derivative's code, the default), ir (the function's Wengert list) or "
-                           "activity (which of its values carry a derivative)")
+                      help="final (the derivative's code, the default), ir (the function's Wengert list), "
+                           "activity (which of its values carry a derivative) or graph (the computational graph "
+                           "and its adjoint or tangent operations, as Graphviz DOT text)")
+    show.add_argument("-o", "--output", default=None, metavar="FILE",
+                      help="write to FILE instead of printing; with --stage graph, a .svg, .png or .pdf FILE is "
+                           "drawn by Graphviz's dot program (a .dot or .gv FILE gets the DOT text)")
     show.add_argument("--kinds", default=None,
                       help="scalar or array per parameter, comma separated (e.g. scalar,array): show the code "
                            "specialised to such arguments; by default, the code for floats or arrays of any shapes")
@@ -179,6 +214,9 @@ def main(argv: list[str] | None = None) -> int:
             raise TargetError(f"--order must be at least 1, not {args.order}")
         text = render(fun, args.mode, _argnums(args.argnums), args.stage, not args.no_optimize, kinds, shapes,
                       args.order)
+        if args.output is not None:
+            write_output(text, args.output, args.stage)
+            return 0
     except S2SADError as err:
         print(f"s2sad: error: {_one_line(err)}", file=sys.stderr)
         return 1

@@ -103,6 +103,11 @@ class TargetError(S2SADError, LookupError):
     """The CLI could not find the module, file or function named by a target."""
 
 
+class OutputError(S2SADError, OSError):
+    """The CLI could not write what `--output` asks for (no Graphviz `dot` program, a folder that
+    is not there)."""
+
+
 class UnsupportedValue(S2SADError, TypeError):
     """A value of a kind the derivative code was not built for (seen when the code runs)."""
 
