@@ -12,7 +12,7 @@ import numbers
 import types
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import NoReturn
+from typing import Any, NoReturn, cast
 
 import numpy as np
 
@@ -64,7 +64,8 @@ def resolve_argnums(fun: object, argnums: Argnums) -> tuple[tuple[str, ...], boo
     if not single and not isinstance(argnums, Sequence):
         raise ArgnumsError(f"argnums must be an int, a parameter name or a tuple of those, got {argnums!r}",
                            caller(), hint="e.g. argnums=0, argnums='w' or argnums=(0, 'b')")
-    names = [_argnum_name(fun, params, item) for item in ([argnums] if single else list(argnums))]
+    items = [argnums] if single else list(cast(Sequence[int | str], argnums))
+    names = [_argnum_name(fun, params, item) for item in items]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise ArgnumsError(f"argnums={argnums!r} names {twice[0]!r} twice", caller(),
@@ -117,7 +118,7 @@ def _where(fun: object) -> Location:
     return Location(code.co_filename, code.co_firstlineno)
 
 
-def _float64(value: object) -> bool:
+def _float64(value: Any) -> bool:
     """A float, a float64 array, or a dict, list or tuple of such (one level): what needs no
     check and no cast on a call (the common cases, tested first: this runs on every call)."""
     kind = type(value)
@@ -135,7 +136,7 @@ def _float64(value: object) -> bool:
 _FLOAT64 = np.dtype(np.float64)
 
 
-def _check_float(fun: object, name: str, value: object) -> None:
+def _check_float(fun: object, name: str, value: Any) -> None:
     kind = type(value)
     if kind is float or (kind is np.ndarray and value.dtype.kind == "f") or _float64(value):
         return  # the common cases, checked first: this runs on every call
@@ -187,7 +188,7 @@ def _kind(value: object) -> str | tuple | None:
     return None if kind is dict or kind is list or kind is tuple else value_kind(value)
 
 
-def _shape(value: object) -> tuple | None:
+def _shape(value: Any) -> tuple | None:
     """What code is specialised to about an argument: the shape of a float or complex array,
     the keys and such shapes of a dict's values (`("dict", ((key, shape or None), ...))`)."""
     kind = type(value)
@@ -265,11 +266,11 @@ def _cast(grad, arg):
 def shaped_argnums(target: Target, shape: tuple, argnums: Argnums) -> Argnums:
     """`argnums` of a call of a variadic target, for its code at that call's shape: positions
     are the same, an extra keyword's name is its parameter's (`"w"` -> `"kwargs_w"`)."""
-    params = keyword_params(target.plain, shape)
+    params = keyword_params(target.plain, shape)  # type: ignore[arg-type]  # mypy binds a property's FunctionType
     if isinstance(argnums, str):
         return argnums if argnums in target.params else params.get(argnums, argnums)
     if isinstance(argnums, Sequence):
-        return tuple(shaped_argnums(target, shape, a) for a in argnums)
+        return tuple(cast(int | str, shaped_argnums(target, shape, a)) for a in argnums)
     return argnums
 
 
@@ -277,7 +278,7 @@ class Transformed:
     """A derivative of `fun`: callable, with `.fun`, `.source` and `.show()`. Of a function with
     `*args` or `**kwargs`, a derivative per call shape (see `for_shape`)."""
 
-    def __init__(self, fun: Callable | Target, mode: str, argnums: Argnums, optimize: bool = True,
+    def __init__(self, fun: Any, mode: str, argnums: Argnums, optimize: bool = True,
                  has_aux: bool = False) -> None:
         self.target = target = target_of(fun)
         self.fun = fun = target.fun
@@ -293,7 +294,7 @@ class Transformed:
         self._bound = target.bound
         self._positions = [target.params.index(n) for n in wrt]
         self._by_kinds: dict[tuple, Built] = {}
-        self._fast: dict[tuple, Built] = {}
+        self._fast: dict[tuple | None, Built] = {}
         """The code for calls by position whose `_fast_key` was seen with float64 gradients."""
         self._signatures: dict[tuple, set[tuple]] = {}
         plain = getattr(fun, "__func__", fun)
@@ -304,11 +305,12 @@ class Transformed:
     def for_shape(self, shape: tuple) -> Transformed:
         """The derivative of a variadic function at one call shape (see `Target.shape`): its
         code takes the extra arguments as parameters, the extra keywords as `kwargs_<name>`."""
-        if shape not in self._shapes:
+        shapes = cast(dict[tuple, Transformed], self._shapes)  # a variadic function's: not None
+        if shape not in shapes:
             argnums = shaped_argnums(self.target, shape, self.argnums)
-            self._shapes[shape] = Transformed(shaped_target(self.target, shape), self.mode, argnums,
-                                              self.request.optimize, self.request.has_aux)
-        return self._shapes[shape]
+            shapes[shape] = Transformed(shaped_target(self.target, shape), self.mode, argnums,
+                                        self.request.optimize, self.request.has_aux)
+        return shapes[shape]
 
     __s2sad_for_shape__ = for_shape
 
@@ -364,7 +366,7 @@ class Transformed:
         return ("array",) * (len(self.target.params) + (self._bound is not UNBOUND))
 
     @property
-    def __s2sad_source_function__(self) -> types.FunctionType:
+    def __s2sad_source_function__(self) -> Callable[..., Any]:
         if self._shapes is not None:  # a derivative of it is variadic too, and asks `for_shape`
             return self.target.plain
         return self.built().fun
@@ -474,7 +476,8 @@ def _decorator(mode: str, fun: Callable | None, **options):
     return Transformed(fun, mode, **options)
 
 
-def grad(fun: Callable | None = None, argnums: Argnums = 0, *, has_aux: bool = False, optimize: bool = True):
+def grad(fun: Callable | None = None, argnums: Argnums = 0, *, has_aux: bool = False,
+         optimize: bool = True) -> Callable[..., Any]:
     """The gradient of a scalar-valued `fun` with respect to the arguments in `argnums`
     (`grad(f, 1)` or `grad(f, argnums=1)`).
 
@@ -483,7 +486,7 @@ def grad(fun: Callable | None = None, argnums: Argnums = 0, *, has_aux: bool = F
 
 
 def value_and_grad(fun: Callable | None = None, argnums: Argnums = 0, *, has_aux: bool = False,
-                   optimize: bool = True):
+                   optimize: bool = True) -> Callable[..., Any]:
     """`(fun(*args), grad(fun)(*args))` in one pass; fits `scipy.optimize.minimize(jac=True)`.
 
     With `has_aux=True`, `fun` returns `(output, aux)` and the result is `((output, aux), gradient)`."""
@@ -514,13 +517,14 @@ def _shapes(tree: object) -> object:
     return leaves
 
 
-def jvp(fun: Callable, primals: Sequence, tangents: Sequence):
+def jvp(fun: Callable, primals: Sequence, tangents: Sequence) -> tuple[Any, Any]:
     """Forward mode: `(fun(*primals), J @ tangents)`. Integer primals are constants."""
     along = getattr(fun, "__s2sad_along__", None)
     if along is not None:  # a Jacobian s2sad built in Python: its own forward mode
         return along(tuple(primals), tuple(tangents))
     target = target_of(fun)
     _refuse_star_wrapper(target)
+    given: Any
     for what, given in (("primals", primals), ("tangents", tangents)):
         if not isinstance(given, (tuple, list)):
             raise UsageError(f"jvp takes its {what} as a tuple (one value per argument), not a {type(given).__name__}",
@@ -544,13 +548,13 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence):
     return transformed(*primals, *(tangents[i] for i in positions))
 
 
-def vjp(fun: Callable, *primals):
+def vjp(fun: Callable, *primals: Any) -> tuple[Any, Callable[[Any], tuple]]:
     """Reverse mode: `(fun(*primals), pullback)`; `pullback(ct)` gives one cotangent per primal
     (None for integer primals, which are constants)."""
     return vjp_with(fun, primals, {})
 
 
-def vjp_with(fun: Callable, primals: tuple, kwargs: dict):
+def vjp_with(fun: object, primals: tuple, kwargs: dict) -> tuple[Any, Callable[[Any], tuple]]:
     """`vjp(fun, *primals)` with keyword arguments `kwargs` passed to `fun` (constants)."""
     positions = float_positions(primals)
     if not positions:
@@ -566,7 +570,7 @@ def vjp_with(fun: Callable, primals: tuple, kwargs: dict):
     def pullback(cotangent):
         cotangent = _check_cotangent(fun, out, cotangent)
         try:
-            grads = built.bwd(residuals, cotangent)  # the adjoint sweep pops a copy of the tape: reusable
+            grads = built.bwd(residuals, cotangent)  # type: ignore[misc]  # a vjp's code has its adjoint sweep
         except Exception as err:
             _locate(err, built)
             raise
@@ -576,7 +580,7 @@ def vjp_with(fun: Callable, primals: tuple, kwargs: dict):
     return out, pullback
 
 
-def bind(target: Target, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+def bind(target: Target, args: tuple | list, kwargs: dict) -> tuple[tuple, dict]:
     """The call `fun(*args, **kwargs)` with the keywords that name positional parameters moved
     into place (a parameter left out before one given by keyword takes its default), and the
     keywords left (keyword-only parameters)."""
@@ -603,7 +607,7 @@ def _default(target: Target, name: str) -> object:
     return defaults[name]
 
 
-def _check_cotangent(fun: object, out: object, cotangent: object, path: str = "the cotangent") -> object:
+def _check_cotangent(fun: object, out: Any, cotangent: Any, path: str = "the cotangent") -> Any:
     """`cotangent` if it has the structure and shapes of `out` (a list of numbers where `out` is
     an array is made an array; None is a zero anywhere), else a `CotangentError` naming what is expected."""
     if cotangent is None:
@@ -611,12 +615,13 @@ def _check_cotangent(fun: object, out: object, cotangent: object, path: str = "t
     expected = _describe(out)
     problem = None
     if isinstance(out, (tuple, list, dict)) or (dataclasses.is_dataclass(out) and not isinstance(out, type)):
+        # (mypy narrows `cotangent` to every structure `out` may be, not to the one it is)
         if type(cotangent) is not type(out):
             problem = f"is {_describe(cotangent)}"
-        elif isinstance(out, dict) and set(cotangent) != set(out):
-            problem = f"has the keys {', '.join(sorted(map(repr, cotangent)))}"
-        elif isinstance(out, (tuple, list)) and len(cotangent) != len(out):
-            problem = f"has {len(cotangent)} items"
+        elif isinstance(out, dict) and set(cotangent) != set(out):  # type: ignore[arg-type]
+            problem = f"has the keys {', '.join(sorted(map(repr, cotangent)))}"  # type: ignore[arg-type]
+        elif isinstance(out, (tuple, list)) and len(cotangent) != len(out):  # type: ignore[arg-type]
+            problem = f"has {len(cotangent)} items"  # type: ignore[arg-type]
         if problem is None:
             return _map_pairs(fun, out, cotangent, path)
     else:
@@ -632,7 +637,7 @@ def _check_cotangent(fun: object, out: object, cotangent: object, path: str = "t
     return cotangent
 
 
-def _map_pairs(fun: object, out: object, cotangent: object, path: str) -> object:
+def _map_pairs(fun: object, out: Any, cotangent: Any, path: str) -> Any:
     if isinstance(out, dict):
         return {k: _check_cotangent(fun, out[k], cotangent[k], f"{path}[{k!r}]") for k in out}
     if isinstance(out, (tuple, list)):
@@ -651,7 +656,7 @@ def _all_numbers(items: object) -> bool:
     return isinstance(items, (numbers.Number, np.generic))
 
 
-def _describe(value: object) -> str:
+def _describe(value: Any) -> str:
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape}"
     if isinstance(value, (tuple, list)):
@@ -671,9 +676,9 @@ class Taylor:
     def __init__(self, fun: Callable, order: int, argnums: Argnums) -> None:
         if not isinstance(order, numbers.Integral) or order < 1:
             raise ValueError(f"taylor: order must be an integer of at least 1, not {order!r}")
-        self.order = int(order)
-        self.transformed = Transformed(fun, taylor_mode(order), argnums)
-        self.fun = self.transformed.fun
+        self.order: int = int(order)
+        self.transformed: Transformed = Transformed(fun, taylor_mode(order), argnums)
+        self.fun: Callable = self.transformed.fun
         functools.update_wrapper(self, self.fun, updated=())
 
     def __call__(self, primals: Sequence, series: Sequence):
@@ -730,7 +735,7 @@ def derivatives(fun: Callable, order: int = 2, argnums: Argnums = 0) -> Callable
         out, coefs = expand(args, ([speed] + [zeros_like(x)] * (order - 1),))
         return (out, *(math.factorial(k) * c for k, c in enumerate(coefs, 1)))
 
-    along.taylor = expand
+    along.taylor = expand  # type: ignore[attr-defined]  # an attribute of the function made here
     return along
 
 
@@ -772,7 +777,7 @@ def show(fun: Callable, *, mode: str = REVERSE, argnums: Argnums = 0, optimize: 
     return built.activity.format() if stage == "activity" else built.source
 
 
-def _show_signature(transformed: Transformed, mode: str, kinds: Sequence[str] | None,
+def _show_signature(transformed: Transformed, mode: str, kinds: Sequence[str | None] | None,
                     shapes: Sequence[tuple | None] | None) -> tuple[tuple, tuple | None]:
     """The kinds and shapes `show` builds for: a forward or Taylor derivative takes its tangents
     (coefficients) after the primals."""

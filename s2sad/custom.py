@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import Any
 
 from s2sad.core.source import define
 from s2sad.core.targets import as_function
@@ -30,6 +31,7 @@ __all__ = ["as_function", "checkpoint", "custom_jvp", "custom_vjp", "defjvp", "d
 
 class custom_jvp:  # noqa: N801 - a decorator, spelled like the function it makes
     __s2sad_rule__ = "custom_jvp"
+    __name__: str  # the function's, set by `functools.update_wrapper`
 
     def __init__(self, fun: Callable, nondiff_argnums: tuple[int, ...] = ()) -> None:
         self.fun = fun
@@ -54,6 +56,7 @@ class custom_jvp:  # noqa: N801 - a decorator, spelled like the function it make
 
 class custom_vjp:  # noqa: N801
     __s2sad_rule__ = "custom_vjp"
+    __name__: str  # the function's, set by `functools.update_wrapper`
 
     def __init__(self, fun: Callable, nondiff_argnums: tuple[int, ...] = ()) -> None:
         self.fun = fun
@@ -88,19 +91,21 @@ class checkpoint:  # noqa: N801
         return self.fun(*args, **kwargs)
 
 
-def custom_jvp_decorator(fun: Callable | None = None, *, nondiff_argnums: tuple[int, ...] = ()):
+def custom_jvp_decorator(fun: Callable | None = None, *,
+                         nondiff_argnums: tuple[int, ...] = ()) -> custom_jvp | Callable[[Callable], custom_jvp]:
     if fun is None:
         return lambda f: custom_jvp(f, nondiff_argnums)
     return custom_jvp(fun, nondiff_argnums)
 
 
-def custom_vjp_decorator(fun: Callable | None = None, *, nondiff_argnums: tuple[int, ...] = ()):
+def custom_vjp_decorator(fun: Callable | None = None, *,
+                         nondiff_argnums: tuple[int, ...] = ()) -> custom_vjp | Callable[[Callable], custom_vjp]:
     if fun is None:
         return lambda f: custom_vjp(f, nondiff_argnums)
     return custom_vjp(fun, nondiff_argnums)
 
 
-def stop_gradient(x):
+def stop_gradient(x: Any) -> Any:
     """`x`, with no derivative flowing through it."""
     return x
 

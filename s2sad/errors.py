@@ -5,6 +5,7 @@ from __future__ import annotations
 import linecache
 import os
 import sys
+import types
 from dataclasses import dataclass
 
 
@@ -93,7 +94,7 @@ class UsageError(S2SADError, TypeError):
 def caller() -> Location | None:
     """The user's line that called into s2sad: the first frame, walking out, whose code is not
     s2sad's own (API misuse is reported there, not at the function's `def`)."""
-    frame = sys._getframe(1)
+    frame: types.FrameType | None = sys._getframe(1)
     while frame is not None and _ours(frame.f_code.co_filename):
         frame = frame.f_back
     if frame is None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import Any, cast
 
 import numpy as np
 
@@ -85,7 +86,7 @@ def _forward(fun: object, positions: tuple[int, ...], made: Forwards) -> Transfo
     return made[key][1]
 
 
-def tangent(fun: object, args: tuple, kwargs: dict, directions: list[Direction], made: Forwards):
+def tangent(fun: Any, args: tuple, kwargs: dict, directions: list[Direction], made: Forwards):
     """The derivative of `fun(*args, **kwargs)` along each of `directions` in turn (with none,
     the value): one direction is a `jvp`, two a `jvp` of the jvp's code, and so on."""
     if isinstance(fun, Derivative):
@@ -154,10 +155,11 @@ class Derivative:
 
     def for_shape(self, shape: tuple) -> Derivative:
         """This derivative of a variadic function at one call shape (see `api.Transformed.for_shape`)."""
-        if shape not in self.shapes:
+        shapes = cast(dict[tuple, Derivative], self.shapes)  # a variadic function's: not None
+        if shape not in shapes:
             argnums = api.shaped_argnums(self.target, shape, self.argnums)
-            self.shapes[shape] = type(self)(shaped(self.base, shape), argnums, shaped_target(self.target, shape))
-        return self.shapes[shape]
+            shapes[shape] = type(self)(shaped(self.base, shape), argnums, shaped_target(self.target, shape))
+        return shapes[shape]
 
     __s2sad_for_shape__ = for_shape
 
@@ -284,7 +286,7 @@ class Hvp:
 
     __s2sad_jacobian__ = True
 
-    def __init__(self, fun: Callable, argnums: Argnums, vector_first: bool) -> None:
+    def __init__(self, fun: object, argnums: Argnums, vector_first: bool) -> None:
         self.target = target_of(fun)
         self.argnums = argnums
         self.gradient = Transformed(fun, GRAD, argnums)
@@ -303,7 +305,7 @@ class Hvp:
         else:  # h(*args, v)
             if not args:
                 raise TypeError("hvp: call it as h(*args, v); got no arguments")
-            *args, v = args
+            *args, v = args  # type: ignore[assignment]  # a list, made a tuple below
         return self.product(tuple(args), kwargs, v)
 
     def product(self, args: tuple, kwargs: dict, v):

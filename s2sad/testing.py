@@ -224,8 +224,9 @@ def _call_template(fn: Callable, env: dict, first):
 
 
 def _partial(rule: Rule, param: str, env: dict):
-    names = list(inspect.signature(rule.partials).parameters)
-    result = rule.partials(*(env[n] for n in names))
+    # (called for elementwise rules only, whose `partials` is a function)
+    names = list(inspect.signature(rule.partials).parameters)  # type: ignore[arg-type]
+    result = rule.partials(*(env[n] for n in names))  # type: ignore[misc]
     if isinstance(result, tuple):
         return result[_elementwise_params(rule).index(param)]
     return result
@@ -236,7 +237,7 @@ def _call_op(rule: Rule, values: dict):
     args = [values[n] for n, p in sig.parameters.items() if p.default is inspect.Parameter.empty]
     kwargs = {n: values[n] for n, p in sig.parameters.items()
               if p.default is not inspect.Parameter.empty and n in values and values[n] is not p.default}
-    return rule.op(*args, **kwargs)
+    return rule.op(*args, **kwargs)  # type: ignore[operator]  # `Rule.op`, a callable, is typed object
 
 
 def check_rule(op: Callable, args: dict, kwargs: dict | None = None, rtol: float = 1e-5, atol: float = 1e-7,
