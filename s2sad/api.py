@@ -478,18 +478,81 @@ def _decorator(mode: str, fun: Callable | None, **options):
 
 def grad(fun: Callable | None = None, argnums: Argnums = 0, *, has_aux: bool = False,
          optimize: bool = True) -> Callable[..., Any]:
-    """The gradient of a scalar-valued `fun` with respect to the arguments in `argnums`
-    (`grad(f, 1)` or `grad(f, argnums=1)`).
+    """The gradient of a function with a scalar output, by reverse mode.
 
-    With `has_aux=True`, `fun` returns `(output, aux)` and the result is `(gradient, aux)`."""
+    A plain call (`grad(f)`, `grad(f, 1)`), a bare decorator (`@grad`) or a decorator with
+    options (`@grad(argnums="w")`). The derivative is generated, compiled and cached at its first
+    call with arguments of a new kind (numbers, arrays) or array shape.
+
+    Args:
+        fun: The function, defined with `def` (or `lambda`) in source s2sad can read. Left out,
+            `grad` returns a decorator.
+        argnums: What to differentiate: a parameter's position (negative counts from the end),
+            its name, or a tuple of those, which gives a tuple of gradients.
+        has_aux: `fun` returns a pair `(output, aux)`: `output` is differentiated, `aux` is
+            passed through, and the result is `(gradient, aux)`.
+        optimize: Run the optimizer on the generated code; False keeps the transform's direct
+            output, one statement per adjoint term.
+
+    Returns:
+        A function of `fun`'s arguments returning the gradient, which has the structure, shape
+        and dtype of its argument (float32 stays float32). It has `.fun` (the original),
+        `.source` (the generated code) and `.show()`. Without `fun`, a decorator making one.
+
+    Raises:
+        ArgnumsError: `argnums` names a parameter twice, a position out of range or a name
+            `fun` does not have (raised by `grad` itself).
+        NoSource: `fun` has no Python source s2sad can read (a builtin, say).
+        IntegerArgument: A differentiated argument is an integer (raised by the call).
+        NonScalarOutput: The output is not one number (raised by the call): see `jacrev`, `vjp`.
+        UnsupportedSyntax: `fun` uses a construct s2sad does not differentiate.
+
+    Examples:
+        >>> import s2sad
+        >>> def f(x, y):
+        ...     return x * y + x ** 2
+        >>> s2sad.grad(f)(1.0, 3.0)
+        5.0
+        >>> s2sad.grad(f, argnums=(0, "y"))(1.0, 3.0)
+        (5.0, 1.0)
+        >>> @s2sad.grad
+        ... def square(x):
+        ...     return x * x
+        >>> square(3.0)
+        6.0
+    """
     return _decorator(GRAD, fun, argnums=argnums, optimize=optimize, has_aux=has_aux)
 
 
 def value_and_grad(fun: Callable | None = None, argnums: Argnums = 0, *, has_aux: bool = False,
                    optimize: bool = True) -> Callable[..., Any]:
-    """`(fun(*args), grad(fun)(*args))` in one pass; fits `scipy.optimize.minimize(jac=True)`.
+    """The value of a function with a scalar output and its gradient, from one pass.
 
-    With `has_aux=True`, `fun` returns `(output, aux)` and the result is `((output, aux), gradient)`."""
+    `value_and_grad(f)(*args)` is `(f(*args), grad(f)(*args))`, the pair that
+    `scipy.optimize.minimize(..., jac=True)` asks for.
+
+    Args:
+        fun: The function, as for `grad`. Left out, `value_and_grad` returns a decorator.
+        argnums: What to differentiate: a position, a parameter's name, or a tuple of those.
+        has_aux: `fun` returns `(output, aux)`; the result is then `((output, aux), gradient)`.
+        optimize: Run the optimizer on the generated code.
+
+    Returns:
+        A function of `fun`'s arguments returning `(value, gradient)`, with `.fun`, `.source`
+        and `.show()` as for `grad`. Without `fun`, a decorator making one.
+
+    Raises:
+        ArgnumsError: `argnums` does not name parameters of `fun` (raised by `value_and_grad`).
+        IntegerArgument: A differentiated argument is an integer (raised by the call).
+        NonScalarOutput: The output is not one number (raised by the call).
+
+    Examples:
+        >>> import s2sad
+        >>> def f(x, y):
+        ...     return x * y
+        >>> s2sad.value_and_grad(f)(2.0, 3.0)
+        (6.0, 3.0)
+    """
     return _decorator(VALUE_AND_GRAD, fun, argnums=argnums, optimize=optimize, has_aux=has_aux)
 
 
@@ -518,7 +581,31 @@ def _shapes(tree: object) -> object:
 
 
 def jvp(fun: Callable, primals: Sequence, tangents: Sequence) -> tuple[Any, Any]:
-    """Forward mode: `(fun(*primals), J @ tangents)`. Integer primals are constants."""
+    """Forward mode: the value of a function and its derivative along a direction.
+
+    Args:
+        fun: The function, as for `grad`.
+        primals: The arguments, a tuple (or list) with one value per parameter; parameters
+            with defaults at the end may be left out, and integer arguments are constants.
+        tangents: The direction: one tangent per primal, each of its primal's shape.
+
+    Returns:
+        `(fun(*primals), J @ tangents)`: the output and its tangent, of the output's structure
+        (a tuple of tangents for a function returning a tuple).
+
+    Raises:
+        UsageError: `primals` or `tangents` is not a tuple or list.
+        TypeError: `primals` and `tangents` differ in number, or do not fit `fun`'s parameters.
+        ValueError: A tangent's shape is not its primal's.
+        IntegerArgument: Every primal is an integer: there is nothing to differentiate.
+
+    Examples:
+        >>> import s2sad
+        >>> def f(x, y):
+        ...     return x * y
+        >>> s2sad.jvp(f, (2.0, 3.0), (1.0, 0.0))
+        (6.0, 3.0)
+    """
     along = getattr(fun, "__s2sad_along__", None)
     if along is not None:  # a Jacobian s2sad built in Python: its own forward mode
         return along(tuple(primals), tuple(tangents))
@@ -549,8 +636,32 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence) -> tuple[Any, Any]
 
 
 def vjp(fun: Callable, *primals: Any) -> tuple[Any, Callable[[Any], tuple]]:
-    """Reverse mode: `(fun(*primals), pullback)`; `pullback(ct)` gives one cotangent per primal
-    (None for integer primals, which are constants)."""
+    """Reverse mode: the value of a function and its pullback (vector-Jacobian product).
+
+    Unlike `grad`, the output may be of any shape or structure.
+
+    Args:
+        fun: The function, as for `grad`.
+        *primals: Its arguments; integer arguments are constants.
+
+    Returns:
+        `(fun(*primals), pullback)`. `pullback(cotangent)`, given a cotangent of the output's
+        structure and shapes (None is a zero), returns a tuple with one cotangent per primal
+        (None for an integer primal). It may be called any number of times.
+
+    Raises:
+        IntegerArgument: Every primal is an integer: there is nothing to differentiate.
+        CotangentError: (from `pullback`) the cotangent's structure or shape is not the
+            output's.
+
+    Examples:
+        >>> import s2sad
+        >>> def f(x, y):
+        ...     return x * y
+        >>> out, pullback = s2sad.vjp(f, 2.0, 3.0)
+        >>> out, pullback(1.0)
+        (6.0, (3.0, 2.0))
+    """
     return vjp_with(fun, primals, {})
 
 
@@ -709,20 +820,68 @@ class Taylor:
 
 
 def taylor(fun: Callable, order: int = 2, argnums: Argnums = 0) -> Taylor:
-    """Taylor mode: `taylor(fun, order=K)(primals, series) -> (out, [c_1, ..., c_K])`.
+    """Taylor mode: truncated Taylor series carried through one forward pass.
 
-    `primals` are `fun`'s arguments; `series` has, for each argument in `argnums`, its K Taylor
-    coefficients along a path x(t) = x + x_1·t + ... + x_K·t^K (a straight line x + t·v is
-    `(v, 0, ..., 0)`). The result is `fun`'s value and the K Taylor coefficients of `fun(x(t))`
-    at t = 0 (the k-th derivative divided by k!), each shaped like the value, all from one
-    forward pass (the coefficients, not the derivatives: see docs/higher-order.md)."""
+    `taylor(fun, order=K)(primals, series) -> (out, [c_1, ..., c_K])`. `primals` are `fun`'s
+    arguments; `series` has, for each argument in `argnums`, its K Taylor coefficients along a
+    path x(t) = x + x_1·t + ... + x_K·t^K (a straight line x + t·v is `(v, 0, ..., 0)`). The
+    result is `fun`'s value and the K Taylor coefficients of `fun(x(t))` at t = 0 (the k-th
+    derivative divided by k!, not the derivative: see docs/higher-order.md), each shaped like
+    the value. The cost grows as K², not 2^K.
+
+    Args:
+        fun: The function, as for `grad`.
+        order: K, the number of coefficients, at least 1.
+        argnums: The arguments that move along the path: a position, a name or a tuple.
+
+    Returns:
+        A `Taylor` object, called as `(primals, series)`, with `.source` and `.show()`.
+
+    Raises:
+        ValueError: `order` is not an integer of at least 1; (from the call) a series does not
+            have `order` coefficients.
+        TypeError: (from the call) the number of series is not the number of arguments in
+            `argnums`.
+        MissingRule: An operation of `fun` has no Taylor rule to this order.
+
+    Examples:
+        >>> import numpy as np
+        >>> import s2sad
+        >>> def f(x):
+        ...     return np.exp(2.0 * x)
+        >>> value, coefficients = s2sad.taylor(f, order=3)((0.0,), ((1.0, 0.0, 0.0),))
+        >>> float(value), [float(c) for c in coefficients]  # 2^k / k!
+        (1.0, [2.0, 2.0, 1.3333333333333333])
+    """
     return Taylor(fun, order, argnums)
 
 
 def derivatives(fun: Callable, order: int = 2, argnums: Argnums = 0) -> Callable:
-    """`derivatives(fun, order=K)(x, ...) -> (f, f', f'', ..., f^(K))` along x + t, from one
-    Taylor pass (the coefficients times k!). On an array x, elementwise: every entry moves
-    with speed 1 (for a function acting entry by entry, the derivatives of each entry)."""
+    """The value and the first K derivatives of a function along x + t, from one Taylor pass.
+
+    `derivatives(fun, order=K)(x, ...) -> (f, f', f'', ..., f^(K))`: the Taylor coefficients
+    times k!. On an array x every entry moves with speed 1, so for a function acting entry by
+    entry these are the derivatives of each entry.
+
+    Args:
+        fun: The function, as for `grad`.
+        order: K, the highest derivative, at least 1.
+        argnums: The one argument that moves: a position or a name.
+
+    Returns:
+        A function of `fun`'s arguments returning the tuple `(f, f', ..., f^(K))`.
+
+    Raises:
+        ArgnumsError: `argnums` names more than one argument (use `taylor` for several).
+        ValueError: `order` is not an integer of at least 1.
+
+    Examples:
+        >>> import s2sad
+        >>> def f(x):
+        ...     return x ** 3
+        >>> [float(d) for d in s2sad.derivatives(f, order=4)(2.0)]
+        [8.0, 12.0, 12.0, 6.0, 0.0]
+    """
     expand = Taylor(fun, order, argnums)
     if len(expand.transformed._positions) != 1:
         raise ArgnumsError("derivatives: give one argument to differentiate (argnums=0, say); "
@@ -747,15 +906,41 @@ values carry a derivative."""
 def show(fun: Callable, *, mode: str = REVERSE, argnums: Argnums = 0, optimize: bool = True,
          args: Sequence | None = None, order: int = 2, stage: str = "final", kinds: Sequence[str] | None = None,
          shapes: Sequence[tuple | None] | None = None) -> str:
-    """The generated source of `fun`'s derivative (what `s2sad show` prints).
+    """The generated source of a function's derivative: what `s2sad show` prints.
 
-    `mode`: "reverse" (grad), "forward" (jvp) or "taylor" (Taylor mode to `order`).
-    `stage`: "final" (the derivative's code), "ir" (the Wengert list s2sad lowers `fun` to) or
-    "activity" (which of its values carry a derivative).
-    Specialised, as a call would be: to example `args` (a tuple of arguments for `fun`: their
-    kinds and the shapes of their arrays), or to `kinds` ("scalar" or "array" per parameter)
-    and optionally `shapes` (an array's shape, or None, per parameter). Without any of them,
-    the code for floats or arrays of any shapes."""
+    Without `args`, `kinds` or `shapes`, the code for floats or arrays of any shapes (the
+    derivative's `.source`); with them, the code a call with such arguments runs.
+
+    Args:
+        fun: The function, as for `grad`.
+        mode: "reverse" (the code `grad` runs), "forward" (`jvp`) or "taylor" (`taylor` to
+            `order`).
+        argnums: What to differentiate, as for `grad`.
+        optimize: Run the optimizer on the generated code.
+        args: Example arguments for `fun`: the code is specialised to their kinds and to the
+            shapes of their arrays.
+        order: The order of Taylor mode (`mode="taylor"`).
+        stage: "final" (the derivative's code), "ir" (the Wengert list s2sad lowers `fun`
+            to) or "activity" (which of its values carry a derivative).
+        kinds: Instead of `args`: "scalar" or "array" per parameter.
+        shapes: With `kinds`: an array's shape, or None, per parameter.
+
+    Returns:
+        The source text, valid Python.
+
+    Raises:
+        ValueError: An unknown `mode` or `stage`, or both `args` and `kinds`/`shapes`.
+        ArgnumsError: `argnums` does not name parameters of `fun`.
+
+    Examples:
+        >>> import s2sad
+        >>> def f(x, y):
+        ...     return x * y
+        >>> print(s2sad.show(f, stage="ir"), end="")
+        def f(x, y):
+            t1 = x * y
+            return t1
+    """
     if mode not in DIRECTIONS and mode != TAYLOR:
         raise ValueError(f"show: mode must be 'reverse', 'forward' or 'taylor', not {mode!r}")
     if stage not in STAGES:
