@@ -27,7 +27,8 @@ class S2SADError(Exception):
 
     Each subclass is also the built-in exception it resembles (`TypeError`, `ValueError`,
     `SyntaxError`, `LookupError`), so handlers written for those still catch it. The message
-    starts with the user's `file:line:column` and ends with a hint on what to do next.
+    starts with the place in the user's source it is about (`file:line:column`), where there
+    is one, and ends with a hint on what to do next.
 
     Args:
         message: What went wrong.
