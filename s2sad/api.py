@@ -12,6 +12,7 @@ import numbers
 import types
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import Any, cast
 
 import numpy as np
 
@@ -67,7 +68,8 @@ def resolve_argnums(fun: object, argnums: Argnums) -> tuple[tuple[str, ...], boo
     if not single and not isinstance(argnums, Sequence):
         raise ArgnumsError(f"argnums must be an int, a parameter name or a tuple of those, got {argnums!r}",
                            caller(), hint="e.g. argnums=0, argnums='w' or argnums=(0, 'b')")
-    names = [_argnum_name(fun, params, item) for item in ([argnums] if single else list(argnums))]
+    items = [argnums] if single else list(cast(Sequence[int | str], argnums))
+    names = [_argnum_name(fun, params, item) for item in items]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise ArgnumsError(f"argnums={argnums!r} names {twice[0]!r} twice", caller(),
@@ -120,7 +122,7 @@ def _where(fun: object) -> Location:
     return Location(code.co_filename, code.co_firstlineno)
 
 
-def _float64(value: object) -> bool:
+def _float64(value: Any) -> bool:
     """A float, a float64 array, or a dict, list or tuple of such (one level): what needs no
     check and no cast on a call (the common cases, tested first: this runs on every call)."""
     kind = type(value)
@@ -138,7 +140,7 @@ def _float64(value: object) -> bool:
 _FLOAT64 = np.dtype(np.float64)
 
 
-def _check_float(fun: object, name: str, value: object) -> None:
+def _check_float(fun: object, name: str, value: Any) -> None:
     kind = type(value)
     if kind is float or (kind is np.ndarray and value.dtype.kind == "f") or _float64(value):
         return  # the common cases, checked first: this runs on every call
@@ -205,7 +207,7 @@ def _kind(value: object) -> str | tuple | None:
     return None if kind is dict or kind is list or kind is tuple else value_kind(value)
 
 
-def _shape(value: object) -> tuple | None:
+def _shape(value: Any) -> tuple | None:
     """What code is specialised to about an argument: the shape of a float or complex array,
     the keys and such shapes of a dict's values (`("dict", ((key, shape or None), ...))`)."""
     kind = type(value)
@@ -292,11 +294,11 @@ def _cast(grad, arg):
 def shaped_argnums(target: Target, shape: tuple, argnums: Argnums) -> Argnums:
     """`argnums` of a call of a variadic target, for its code at that call's shape: positions
     are the same, an extra keyword's name is its parameter's (`"w"` -> `"kwargs_w"`)."""
-    params = keyword_params(target.plain, shape)
+    params = keyword_params(target.plain, shape)  # type: ignore[arg-type]  # mypy binds a property's FunctionType
     if isinstance(argnums, str):
         return argnums if argnums in target.params else params.get(argnums, argnums)
     if isinstance(argnums, Sequence):
-        return tuple(shaped_argnums(target, shape, a) for a in argnums)
+        return tuple(cast(int | str, shaped_argnums(target, shape, a)) for a in argnums)
     return argnums
 
 
@@ -304,7 +306,7 @@ class Transformed:
     """A derivative of `fun`: callable, with `.fun`, `.source` and `.show()`. Of a function with
     `*args` or `**kwargs`, a derivative per call shape (see `for_shape`)."""
 
-    def __init__(self, fun: Callable | Target, mode: str, argnums: Argnums, optimize: bool = True,
+    def __init__(self, fun: Any, mode: str, argnums: Argnums, optimize: bool = True,
                  has_aux: bool = False) -> None:
         self.target = target = target_of(fun)
         self.fun = fun = target.fun
@@ -320,7 +322,7 @@ class Transformed:
         self._bound = target.bound
         self._positions = [target.params.index(n) for n in wrt]
         self._by_kinds: dict[tuple, Built] = {}
-        self._fast: dict[tuple, Built] = {}
+        self._fast: dict[tuple | None, Built] = {}
         """The code for calls by position whose `_fast_key` was seen with float64 gradients."""
         self._signatures: dict[tuple, set[tuple]] = {}
         plain = getattr(fun, "__func__", fun)
@@ -331,11 +333,12 @@ class Transformed:
     def for_shape(self, shape: tuple) -> Transformed:
         """The derivative of a variadic function at one call shape (see `Target.shape`): its
         code takes the extra arguments as parameters, the extra keywords as `kwargs_<name>`."""
-        if shape not in self._shapes:
+        shapes = cast(dict[tuple, Transformed], self._shapes)  # a variadic function's: not None
+        if shape not in shapes:
             argnums = shaped_argnums(self.target, shape, self.argnums)
-            self._shapes[shape] = Transformed(shaped_target(self.target, shape), self.mode, argnums,
-                                              self.request.optimize, self.request.has_aux)
-        return self._shapes[shape]
+            shapes[shape] = Transformed(shaped_target(self.target, shape), self.mode, argnums,
+                                        self.request.optimize, self.request.has_aux)
+        return shapes[shape]
 
     __s2sad_for_shape__ = for_shape
 
@@ -391,7 +394,7 @@ class Transformed:
         return ("array",) * (len(self.target.params) + (self._bound is not UNBOUND))
 
     @property
-    def __s2sad_source_function__(self) -> types.FunctionType:
+    def __s2sad_source_function__(self) -> Callable[..., Any]:
         if self._shapes is not None:  # a derivative of it is variadic too, and asks `for_shape`
             return self.target.plain
         return self.built().fun
@@ -442,10 +445,10 @@ class Transformed:
         try:
             return self._call(args, kwargs)
         except _Ran as ran:
-            err = ran.err  # an error of the generated code, at the user's line: raised below, out of this block
+            failed = ran.err  # an error of the generated code, at the user's line: raised below, out of this block
         except S2SADError as err:
             raise trimmed(err)  # noqa: B904 - the same error
-        raise trimmed(err)
+        raise trimmed(failed)
 
     def _call(self, args: tuple, kwargs: dict):
         """A call the fast path above does not take: find (or build) the code for it."""
@@ -509,20 +512,84 @@ def _decorator(mode: str, fun: Callable | None, **options):
 
 
 @user_facing
-def grad(fun: Callable | None = None, argnums: Argnums = 0, *, has_aux: bool = False, optimize: bool = True):
-    """The gradient of a scalar-valued `fun` with respect to the arguments in `argnums`
-    (`grad(f, 1)` or `grad(f, argnums=1)`).
+def grad(fun: Callable | None = None, argnums: Argnums = 0, *, has_aux: bool = False,
+         optimize: bool = True) -> Callable[..., Any]:
+    """The gradient of a function with a scalar output, by reverse mode.
 
-    With `has_aux=True`, `fun` returns `(output, aux)` and the result is `(gradient, aux)`."""
+    A plain call (`grad(f)`, `grad(f, 1)`), a bare decorator (`@grad`) or a decorator with
+    options (`@grad(argnums="w")`). The derivative is generated, compiled and cached at its first
+    call with arguments of a new kind (numbers, arrays) or array shape.
+
+    Args:
+        fun: The function, defined with `def` (or `lambda`) in source s2sad can read. Left out,
+            `grad` returns a decorator.
+        argnums: What to differentiate: a parameter's position (negative counts from the end),
+            its name, or a tuple of those, which gives a tuple of gradients.
+        has_aux: `fun` returns a pair `(output, aux)`: `output` is differentiated, `aux` is
+            passed through, and the result is `(gradient, aux)`.
+        optimize: Run the optimizer on the generated code; False keeps the transform's direct
+            output, one statement per adjoint term.
+
+    Returns:
+        A function of `fun`'s arguments returning the gradient, which has the structure, shape
+        and dtype of its argument (float32 stays float32). It has `.fun` (the original),
+        `.source` (the generated code) and `.show()`. Without `fun`, a decorator making one.
+
+    Raises:
+        ArgnumsError: `argnums` names a parameter twice, a position out of range or a name
+            `fun` does not have (raised by `grad` itself).
+        NoSource: `fun` has no Python source s2sad can read (a builtin, say).
+        IntegerArgument: A differentiated argument is an integer (raised by the call).
+        NonScalarOutput: The output is not one number (raised by the call): see `jacrev`, `vjp`.
+        UnsupportedSyntax: `fun` uses a construct s2sad does not differentiate.
+
+    Examples:
+        >>> import s2sad
+        >>> def f(x, y):
+        ...     return x * y + x ** 2
+        >>> s2sad.grad(f)(1.0, 3.0)
+        5.0
+        >>> s2sad.grad(f, argnums=(0, "y"))(1.0, 3.0)
+        (5.0, 1.0)
+        >>> @s2sad.grad
+        ... def square(x):
+        ...     return x * x
+        >>> square(3.0)
+        6.0
+    """
     return _decorator(GRAD, fun, argnums=argnums, optimize=optimize, has_aux=has_aux)
 
 
 @user_facing
 def value_and_grad(fun: Callable | None = None, argnums: Argnums = 0, *, has_aux: bool = False,
-                   optimize: bool = True):
-    """`(fun(*args), grad(fun)(*args))` in one pass; fits `scipy.optimize.minimize(jac=True)`.
+                   optimize: bool = True) -> Callable[..., Any]:
+    """The value of a function with a scalar output and its gradient, from one pass.
 
-    With `has_aux=True`, `fun` returns `(output, aux)` and the result is `((output, aux), gradient)`."""
+    `value_and_grad(f)(*args)` is `(f(*args), grad(f)(*args))`, the pair that
+    `scipy.optimize.minimize(..., jac=True)` asks for.
+
+    Args:
+        fun: The function, as for `grad`. Left out, `value_and_grad` returns a decorator.
+        argnums: What to differentiate: a position, a parameter's name, or a tuple of those.
+        has_aux: `fun` returns `(output, aux)`; the result is then `((output, aux), gradient)`.
+        optimize: Run the optimizer on the generated code.
+
+    Returns:
+        A function of `fun`'s arguments returning `(value, gradient)`, with `.fun`, `.source`
+        and `.show()` as for `grad`. Without `fun`, a decorator making one.
+
+    Raises:
+        ArgnumsError: `argnums` does not name parameters of `fun` (raised by `value_and_grad`).
+        IntegerArgument: A differentiated argument is an integer (raised by the call).
+        NonScalarOutput: The output is not one number (raised by the call).
+
+    Examples:
+        >>> import s2sad
+        >>> def f(x, y):
+        ...     return x * y
+        >>> s2sad.value_and_grad(f)(2.0, 3.0)
+        (6.0, 3.0)
+    """
     return _decorator(VALUE_AND_GRAD, fun, argnums=argnums, optimize=optimize, has_aux=has_aux)
 
 
@@ -551,13 +618,38 @@ def _shapes(tree: object) -> object:
 
 
 @user_facing
-def jvp(fun: Callable, primals: Sequence, tangents: Sequence):
-    """Forward mode: `(fun(*primals), J @ tangents)`. Integer primals are constants."""
+def jvp(fun: Callable, primals: Sequence, tangents: Sequence) -> tuple[Any, Any]:
+    """Forward mode: the value of a function and its derivative along a direction.
+
+    Args:
+        fun: The function, as for `grad`.
+        primals: The arguments, a tuple (or list) with one value per parameter; parameters
+            with defaults at the end may be left out, and integer arguments are constants.
+        tangents: The direction: one tangent per primal, each of its primal's shape.
+
+    Returns:
+        `(fun(*primals), J @ tangents)`: the output and its tangent, of the output's structure
+        (a tuple of tangents for a function returning a tuple).
+
+    Raises:
+        UsageError: `primals` or `tangents` is not a tuple or list.
+        TypeError: `primals` and `tangents` differ in number, or do not fit `fun`'s parameters.
+        ValueError: A tangent's shape is not its primal's.
+        IntegerArgument: Every primal is an integer: there is nothing to differentiate.
+
+    Examples:
+        >>> import s2sad
+        >>> def f(x, y):
+        ...     return x * y
+        >>> s2sad.jvp(f, (2.0, 3.0), (1.0, 0.0))
+        (6.0, 3.0)
+    """
     along = getattr(fun, "__s2sad_along__", None)
     if along is not None:  # a Jacobian s2sad built in Python: its own forward mode
         return along(tuple(primals), tuple(tangents))
     target = target_of(fun)
     _refuse_star_wrapper(target)
+    given: Any
     for what, given in (("primals", primals), ("tangents", tangents)):
         if not isinstance(given, (tuple, list)):
             raise UsageError(f"jvp takes its {what} as a tuple (one value per argument), not a {type(given).__name__}",
@@ -582,13 +674,37 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence):
 
 
 @user_facing
-def vjp(fun: Callable, *primals):
-    """Reverse mode: `(fun(*primals), pullback)`; `pullback(ct)` gives one cotangent per primal
-    (None for integer primals, which are constants)."""
+def vjp(fun: Callable, *primals: Any) -> tuple[Any, Callable[[Any], tuple]]:
+    """Reverse mode: the value of a function and its pullback (vector-Jacobian product).
+
+    Unlike `grad`, the output may be of any shape or structure.
+
+    Args:
+        fun: The function, as for `grad`.
+        *primals: Its arguments; integer arguments are constants.
+
+    Returns:
+        `(fun(*primals), pullback)`. `pullback(cotangent)`, given a cotangent of the output's
+        structure and shapes (None is a zero), returns a tuple with one cotangent per primal
+        (None for an integer primal). It may be called any number of times.
+
+    Raises:
+        IntegerArgument: Every primal is an integer: there is nothing to differentiate.
+        CotangentError: (from `pullback`) the cotangent's structure or shape is not the
+            output's.
+
+    Examples:
+        >>> import s2sad
+        >>> def f(x, y):
+        ...     return x * y
+        >>> out, pullback = s2sad.vjp(f, 2.0, 3.0)
+        >>> out, pullback(1.0)
+        (6.0, (3.0, 2.0))
+    """
     return vjp_with(fun, primals, {})
 
 
-def vjp_with(fun: Callable, primals: tuple, kwargs: dict):
+def vjp_with(fun: object, primals: tuple, kwargs: dict) -> tuple[Any, Callable[[Any], tuple]]:
     """`vjp(fun, *primals)` with keyword arguments `kwargs` passed to `fun` (constants)."""
     positions = float_positions(primals)
     if not positions:
@@ -604,7 +720,7 @@ def vjp_with(fun: Callable, primals: tuple, kwargs: dict):
     def pullback(cotangent):
         cotangent = _check_cotangent(fun, out, cotangent)
         try:
-            grads = built.bwd(residuals, cotangent)  # the adjoint sweep pops a copy of the tape: reusable
+            grads = built.bwd(residuals, cotangent)  # type: ignore[misc]  # a vjp's code has its adjoint sweep
         except Exception as err:
             _locate(err, built)
             raise
@@ -614,7 +730,7 @@ def vjp_with(fun: Callable, primals: tuple, kwargs: dict):
     return out, pullback
 
 
-def bind(target: Target, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+def bind(target: Target, args: tuple | list, kwargs: dict) -> tuple[tuple, dict]:
     """The call `fun(*args, **kwargs)` with the keywords that name positional parameters moved
     into place (a parameter left out before one given by keyword takes its default), and the
     keywords left (keyword-only parameters)."""
@@ -641,7 +757,7 @@ def _default(target: Target, name: str) -> object:
     return defaults[name]
 
 
-def _check_cotangent(fun: object, out: object, cotangent: object, path: str = "the cotangent") -> object:
+def _check_cotangent(fun: object, out: Any, cotangent: Any, path: str = "the cotangent") -> Any:
     """`cotangent` if it has the structure and shapes of `out` (a list of numbers where `out` is
     an array is made an array; None is a zero anywhere), else a `CotangentError` naming what is expected."""
     if cotangent is None:
@@ -649,12 +765,13 @@ def _check_cotangent(fun: object, out: object, cotangent: object, path: str = "t
     expected = _describe(out)
     problem = None
     if isinstance(out, (tuple, list, dict)) or (dataclasses.is_dataclass(out) and not isinstance(out, type)):
+        # (mypy narrows `cotangent` to every structure `out` may be, not to the one it is)
         if type(cotangent) is not type(out):
             problem = f"is {_describe(cotangent)}"
-        elif isinstance(out, dict) and set(cotangent) != set(out):
-            problem = f"has the keys {', '.join(sorted(map(repr, cotangent)))}"
-        elif isinstance(out, (tuple, list)) and len(cotangent) != len(out):
-            problem = f"has {len(cotangent)} items"
+        elif isinstance(out, dict) and set(cotangent) != set(out):  # type: ignore[arg-type]
+            problem = f"has the keys {', '.join(sorted(map(repr, cotangent)))}"  # type: ignore[arg-type]
+        elif isinstance(out, (tuple, list)) and len(cotangent) != len(out):  # type: ignore[arg-type]
+            problem = f"has {len(cotangent)} items"  # type: ignore[arg-type]
         if problem is None:
             return _map_pairs(fun, out, cotangent, path)
     else:
@@ -670,7 +787,7 @@ def _check_cotangent(fun: object, out: object, cotangent: object, path: str = "t
     return cotangent
 
 
-def _map_pairs(fun: object, out: object, cotangent: object, path: str) -> object:
+def _map_pairs(fun: object, out: Any, cotangent: Any, path: str) -> Any:
     if isinstance(out, dict):
         return {k: _check_cotangent(fun, out[k], cotangent[k], f"{path}[{k!r}]") for k in out}
     if isinstance(out, (tuple, list)):
@@ -689,7 +806,7 @@ def _all_numbers(items: object) -> bool:
     return isinstance(items, (numbers.Number, np.generic))
 
 
-def _describe(value: object) -> str:
+def _describe(value: Any) -> str:
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape}"
     if isinstance(value, (tuple, list)):
@@ -709,9 +826,9 @@ class Taylor:
     def __init__(self, fun: Callable, order: int, argnums: Argnums) -> None:
         if not isinstance(order, numbers.Integral) or order < 1:
             raise ValueError(f"taylor: order must be an integer of at least 1, not {order!r}")
-        self.order = int(order)
-        self.transformed = Transformed(fun, taylor_mode(order), argnums)
-        self.fun = self.transformed.fun
+        self.order: int = int(order)
+        self.transformed: Transformed = Transformed(fun, taylor_mode(order), argnums)
+        self.fun: Callable = self.transformed.fun
         functools.update_wrapper(self, self.fun, updated=())
 
     def __call__(self, primals: Sequence, series: Sequence):
@@ -743,21 +860,69 @@ class Taylor:
 
 @user_facing
 def taylor(fun: Callable, order: int = 2, argnums: Argnums = 0) -> Taylor:
-    """Taylor mode: `taylor(fun, order=K)(primals, series) -> (out, [c_1, ..., c_K])`.
+    """Taylor mode: truncated Taylor series carried through one forward pass.
 
-    `primals` are `fun`'s arguments; `series` has, for each argument in `argnums`, its K Taylor
-    coefficients along a path x(t) = x + x_1·t + ... + x_K·t^K (a straight line x + t·v is
-    `(v, 0, ..., 0)`). The result is `fun`'s value and the K Taylor coefficients of `fun(x(t))`
-    at t = 0 (the k-th derivative divided by k!), each shaped like the value, all from one
-    forward pass (the coefficients, not the derivatives: see docs/higher-order.md)."""
+    `taylor(fun, order=K)(primals, series) -> (out, [c_1, ..., c_K])`. `primals` are `fun`'s
+    arguments; `series` has, for each argument in `argnums`, its K Taylor coefficients along a
+    path x(t) = x + x_1·t + ... + x_K·t^K (a straight line x + t·v is `(v, 0, ..., 0)`). The
+    result is `fun`'s value and the K Taylor coefficients of `fun(x(t))` at t = 0 (the k-th
+    derivative divided by k!, not the derivative: see docs/higher-order.md), each shaped like
+    the value. The cost grows as K², not 2^K.
+
+    Args:
+        fun: The function, as for `grad`.
+        order: K, the number of coefficients, at least 1.
+        argnums: The arguments that move along the path: a position, a name or a tuple.
+
+    Returns:
+        A `Taylor` object, called as `(primals, series)`, with `.source` and `.show()`.
+
+    Raises:
+        ValueError: `order` is not an integer of at least 1; (from the call) a series does not
+            have `order` coefficients.
+        TypeError: (from the call) the number of series is not the number of arguments in
+            `argnums`.
+        MissingRule: An operation of `fun` has no Taylor rule to this order.
+
+    Examples:
+        >>> import numpy as np
+        >>> import s2sad
+        >>> def f(x):
+        ...     return np.exp(2.0 * x)
+        >>> value, coefficients = s2sad.taylor(f, order=3)((0.0,), ((1.0, 0.0, 0.0),))
+        >>> float(value), [float(c) for c in coefficients]  # 2^k / k!
+        (1.0, [2.0, 2.0, 1.3333333333333333])
+    """
     return Taylor(fun, order, argnums)
 
 
 @user_facing
 def derivatives(fun: Callable, order: int = 2, argnums: Argnums = 0) -> Callable:
-    """`derivatives(fun, order=K)(x, ...) -> (f, f', f'', ..., f^(K))` along x + t, from one
-    Taylor pass (the coefficients times k!). On an array x, elementwise: every entry moves
-    with speed 1 (for a function acting entry by entry, the derivatives of each entry)."""
+    """The value and the first K derivatives of a function along x + t, from one Taylor pass.
+
+    `derivatives(fun, order=K)(x, ...) -> (f, f', f'', ..., f^(K))`: the Taylor coefficients
+    times k!. On an array x every entry moves with speed 1, so for a function acting entry by
+    entry these are the derivatives of each entry.
+
+    Args:
+        fun: The function, as for `grad`.
+        order: K, the highest derivative, at least 1.
+        argnums: The one argument that moves: a position or a name.
+
+    Returns:
+        A function of `fun`'s arguments returning the tuple `(f, f', ..., f^(K))`.
+
+    Raises:
+        ArgnumsError: `argnums` names more than one argument (use `taylor` for several).
+        ValueError: `order` is not an integer of at least 1.
+
+    Examples:
+        >>> import s2sad
+        >>> def f(x):
+        ...     return x ** 3
+        >>> [float(d) for d in s2sad.derivatives(f, order=4)(2.0)]
+        [8.0, 12.0, 12.0, 6.0, 0.0]
+    """
     expand = Taylor(fun, order, argnums)
     if len(expand.transformed._positions) != 1:
         raise ArgnumsError("derivatives: give one argument to differentiate (argnums=0, say); "
@@ -770,7 +935,7 @@ def derivatives(fun: Callable, order: int = 2, argnums: Argnums = 0) -> Callable
         out, coefs = expand(args, ([speed] + [zeros_like(x)] * (order - 1),))
         return (out, *(math.factorial(k) * c for k, c in enumerate(coefs, 1)))
 
-    along.taylor = expand
+    along.taylor = expand  # type: ignore[attr-defined]  # an attribute of the function made here
     return along
 
 
@@ -783,17 +948,41 @@ values carry a derivative, or its computational graph (DOT text for Graphviz).""
 def show(fun: Callable, *, mode: str = REVERSE, argnums: Argnums = 0, optimize: bool = True,
          args: Sequence | None = None, order: int = 2, stage: str = "final", kinds: Sequence[str] | None = None,
          shapes: Sequence[tuple | None] | None = None) -> str:
-    """The generated source of `fun`'s derivative (what `s2sad show` prints).
+    """The generated source of a function's derivative: what `s2sad show` prints.
 
-    `mode`: "reverse" (grad), "forward" (jvp) or "taylor" (Taylor mode to `order`).
-    `stage`: "final" (the derivative's code), "ir" (the Wengert list s2sad lowers `fun` to),
-    "activity" (which of its values carry a derivative) or "graph" (the Wengert list as a
-    computational graph in Graphviz's DOT language, active values filled, with the adjoint
-    (reverse) or tangent (forward) operations beside it; render it with `dot -Tsvg`).
-    Specialised, as a call would be: to example `args` (a tuple of arguments for `fun`: their
-    kinds and the shapes of their arrays), or to `kinds` ("scalar" or "array" per parameter)
-    and optionally `shapes` (an array's shape, or None, per parameter). Without any of them,
-    the code for floats or arrays of any shapes."""
+    Without `args`, `kinds` or `shapes`, the code for floats or arrays of any shapes (the
+    derivative's `.source`); with them, the code a call with such arguments runs.
+
+    Args:
+        fun: The function, as for `grad`.
+        mode: "reverse" (the code `grad` runs), "forward" (`jvp`) or "taylor" (`taylor` to
+            `order`).
+        argnums: What to differentiate, as for `grad`.
+        optimize: Run the optimizer on the generated code.
+        args: Example arguments for `fun`: the code is specialised to their kinds and to the
+            shapes of their arrays.
+        order: The order of Taylor mode (`mode="taylor"`).
+        stage: "final" (the derivative's code), "ir" (the Wengert list s2sad lowers `fun`
+            to) or "activity" (which of its values carry a derivative).
+        kinds: Instead of `args`: "scalar" or "array" per parameter.
+        shapes: With `kinds`: an array's shape, or None, per parameter.
+
+    Returns:
+        The source text, valid Python.
+
+    Raises:
+        ValueError: An unknown `mode` or `stage`, or both `args` and `kinds`/`shapes`.
+        ArgnumsError: `argnums` does not name parameters of `fun`.
+
+    Examples:
+        >>> import s2sad
+        >>> def f(x, y):
+        ...     return x * y
+        >>> print(s2sad.show(f, stage="ir"), end="")
+        def f(x, y):
+            t1 = x * y
+            return t1
+    """
     if mode not in DIRECTIONS and mode != TAYLOR:
         raise ValueError(f"show: mode must be 'reverse', 'forward' or 'taylor', not {mode!r}")
     if stage not in STAGES:
@@ -818,7 +1007,7 @@ def show(fun: Callable, *, mode: str = REVERSE, argnums: Argnums = 0, optimize: 
     return built.activity.format() if stage == "activity" else built.source
 
 
-def _show_signature(transformed: Transformed, mode: str, kinds: Sequence[str] | None,
+def _show_signature(transformed: Transformed, mode: str, kinds: Sequence[str | None] | None,
                     shapes: Sequence[tuple | None] | None) -> tuple[tuple, tuple | None]:
     """The kinds and shapes `show` builds for: a forward or Taylor derivative takes its tangents
     (coefficients) after the primals."""

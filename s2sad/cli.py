@@ -12,7 +12,9 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from s2sad import __version__
 from s2sad.api import STAGES, show
@@ -21,7 +23,7 @@ from s2sad.core.targets import params_of
 from s2sad.errors import OutputError, S2SADError, TargetError
 
 
-def load_target(target: str) -> object:
+def load_target(target: str) -> Any:
     """`package.module:qualname` or `path/to/file.py:qualname` (split on the last colon)."""
     module_part, sep, qualname = target.rpartition(":")
     if not sep or not module_part or not qualname:
@@ -43,10 +45,10 @@ def _load_module(spec: str):
         sys.path.insert(0, str(path.parent))
         name = path.stem
         module_spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(module_spec)
+        module = importlib.util.module_from_spec(module_spec)  # type: ignore[arg-type]  # a .py file has one
         sys.modules[name] = module
         try:
-            module_spec.loader.exec_module(module)
+            module_spec.loader.exec_module(module)  # type: ignore[union-attr]  # and a loader
         except SystemExit as err:  # a script that exits at its top level: nothing to show
             del sys.modules[name]
             raise TargetError(f"cannot load {spec}: it called sys.exit({err.code!r}) while being imported",
@@ -115,7 +117,7 @@ def _shape_token(token: str) -> tuple[str | None, tuple | None]:
     return "array", tuple(int(d) for d in dims)
 
 
-def render(fun: object, mode: str, argnums, stage: str, optimize: bool, kinds: tuple | None = None,
+def render(fun: Callable[..., Any], mode: str, argnums, stage: str, optimize: bool, kinds: tuple | None = None,
            shapes: tuple | None = None, order: int = 2) -> str:
     """The text `s2sad show` prints: `s2sad.show` with the command line's options."""
     return show(fun, mode=mode, argnums=argnums, optimize=optimize, order=order, stage=stage, kinds=kinds,

@@ -43,7 +43,31 @@ def _column(text: str, name: str) -> int | None:
 
 
 class S2SADError(Exception):
-    """Base class of every error s2sad raises on purpose."""
+    """Base class of every error s2sad raises on purpose: `except s2sad.S2SADError` catches them all.
+
+    Each subclass is also the built-in exception it resembles (`TypeError`, `ValueError`,
+    `SyntaxError`, `LookupError`), so handlers written for those still catch it. The message
+    starts with the place in the user's source it is about (`file:line:column`), where there
+    is one, and ends with a hint on what to do next.
+
+    Args:
+        message: What went wrong.
+        where: The place in the user's source it refers to, if any.
+        hint: What to do about it.
+
+    Attributes:
+        message: What went wrong, without the place and the hint.
+        where: The place in the user's source (`filename`, `line`, `col`, `text`), or None.
+        hint: What to do about it, or "".
+
+    Examples:
+        >>> import s2sad
+        >>> try:
+        ...     s2sad.grad(len)
+        ... except s2sad.S2SADError as err:
+        ...     print(type(err).__name__, "|", err.hint)
+        NoSource | pass a function defined with `def` in a file, or register a rule with s2sad.defvjp
+    """
 
     def __init__(self, message: str, where: Location | None = None, hint: str = "") -> None:
         self.message = message
@@ -61,7 +85,22 @@ class S2SADError(Exception):
 
 
 class UnsupportedSyntax(S2SADError, SyntaxError):
-    """A construct the lowering does not handle; a SyntaxError so Python shows a caret."""
+    """A construct s2sad does not differentiate yet, raised when the derivative is built.
+
+    A `SyntaxError` too, so Python shows the line with a caret. docs/programs.md lists the
+    constructs, each with its way around.
+
+    Examples:
+        >>> import numpy as np
+        >>> import s2sad
+        >>> def f(x):
+        ...     np.sin(x)  # a call for its side effect
+        ...     return x
+        >>> s2sad.grad(f)(1.0)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        s2sad.errors.UnsupportedSyntax: ...s2sad does not support an expression statement...
+    """
 
     def __init__(self, message: str, where: Location, hint: str = "") -> None:
         S2SADError.__init__(self, message, where, hint)
@@ -76,27 +115,101 @@ class UnsupportedSyntax(S2SADError, SyntaxError):
 
 
 class NoSource(S2SADError, TypeError):
-    """The function has no Python source s2sad can read."""
+    """The function has no Python source s2sad can read (a builtin, a compiled function).
+
+    Define it with `def` in a file, or give it rules with `defjvp`/`defvjp`.
+
+    Examples:
+        >>> import s2sad
+        >>> s2sad.grad(len)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        s2sad.errors.NoSource: 'len' is not a Python function s2sad can read the source of...
+    """
 
 
 class MissingRule(S2SADError, TypeError):
-    """An active call to a callable that has no derivative rule."""
+    """A differentiated value reaches a callable that has no derivative rule and no source.
+
+    Give it rules (`defjvp`, `defvjp`, `custom_jvp`, `custom_vjp`), or wrap the value in
+    `stop_gradient` if no derivative should flow through it.
+
+    Examples:
+        >>> import math
+        >>> import numpy as np
+        >>> import s2sad
+        >>> erf = np.vectorize(math.erf, otypes=[float])
+        >>> def f(x):
+        ...     return erf(x)
+        >>> s2sad.grad(f)(1.0)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        s2sad.errors.MissingRule: ...no derivative rule for erf (called with active arguments)...
+    """
 
 
 class NonScalarOutput(S2SADError, TypeError):
-    """`grad` of a function whose output is not a scalar."""
+    """`grad` (or `hessian`) of a function whose output is not one number.
+
+    `jacrev` gives the Jacobian of such a function, `vjp` a vector-Jacobian product.
+
+    Examples:
+        >>> import numpy as np
+        >>> import s2sad
+        >>> def double(x):
+        ...     return 2.0 * x
+        >>> s2sad.grad(double)(np.ones(3))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        s2sad.errors.NonScalarOutput: ...grad requires a scalar output, but the function returned (3,)...
+    """
 
 
 class IntegerArgument(S2SADError, TypeError):
-    """An integer argument named in `argnums`."""
+    """An integer argument in `argnums`: integers are constants, and have no gradient.
+
+    Pass a float, or leave the argument out of `argnums`.
+
+    Examples:
+        >>> import s2sad
+        >>> def square(x):
+        ...     return x * x
+        >>> s2sad.grad(square)(3)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        s2sad.errors.IntegerArgument: ...cannot differentiate square with respect to 'x': it is an integer (3)...
+    """
 
 
 class ArgnumsError(S2SADError, ValueError):
-    """`argnums` names a parameter that does not exist."""
+    """`argnums` names a parameter that does not exist, a position out of range, or one twice.
+
+    Raised when the transform is made, at the line that makes it.
+
+    Examples:
+        >>> import s2sad
+        >>> def f(x, y):
+        ...     return x * y
+        >>> s2sad.grad(f, argnums="z")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        s2sad.errors.ArgnumsError: ...argnums names 'z', which is not a parameter of f ['x', 'y']...
+    """
 
 
 class CotangentError(S2SADError, ValueError):
-    """A pullback called with a cotangent whose structure or shape is not the output's."""
+    """A pullback called with a cotangent whose structure or shape is not the output's.
+
+    Examples:
+        >>> import s2sad
+        >>> def f(x, y):
+        ...     return x * y
+        >>> out, pullback = s2sad.vjp(f, 1.0, 2.0)
+        >>> pullback((1.0, 2.0))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        s2sad.errors.CotangentError: ...the cotangent is a tuple of 2 items, but the output is a number (float)...
+    """
 
 
 class TargetError(S2SADError, LookupError):
@@ -109,17 +222,40 @@ class OutputError(S2SADError, OSError):
 
 
 class UnsupportedValue(S2SADError, TypeError):
-    """A value of a kind the derivative code was not built for (seen when the code runs)."""
+    """A value s2sad cannot differentiate, seen when the derivative runs.
+
+    A complex argument, an object whose fields s2sad does not know (not a dataclass or a
+    namedtuple), or a value the derivative code was not built for.
+
+    Examples:
+        >>> import s2sad
+        >>> def square(z):
+        ...     return z * z
+        >>> s2sad.grad(square)(1j)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        s2sad.errors.UnsupportedValue: ...square: complex argument 'z' is not supported yet...
+    """
 
 
 class UsageError(S2SADError, TypeError):
-    """An s2sad function called with arguments it does not take (located at the call)."""
+    """An s2sad function called with arguments it does not take, located at the call.
+
+    Examples:
+        >>> import s2sad
+        >>> def square(x):
+        ...     return x * x
+        >>> s2sad.jvp(square, 2.0, 1.0)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        s2sad.errors.UsageError: ...jvp takes its primals as a tuple (one value per argument), not a float...
+    """
 
 
 def caller() -> Location | None:
     """The user's line that called into s2sad: the first frame, walking out, whose code is not
     s2sad's own (API misuse is reported there, not at the function's `def`)."""
-    frame = sys._getframe(1)
+    frame: types.FrameType | None = sys._getframe(1)
     while frame is not None and _ours(frame.f_code.co_filename):
         frame = frame.f_back
     if frame is None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import Any, cast
 
 import numpy as np
 
@@ -85,7 +86,7 @@ def _forward(fun: object, positions: tuple[int, ...], made: Forwards) -> Transfo
     return made[key][1]
 
 
-def tangent(fun: object, args: tuple, kwargs: dict, directions: list[Direction], made: Forwards):
+def tangent(fun: Any, args: tuple, kwargs: dict, directions: list[Direction], made: Forwards):
     """The derivative of `fun(*args, **kwargs)` along each of `directions` in turn (with none,
     the value): one direction is a `jvp`, two a `jvp` of the jvp's code, and so on."""
     if isinstance(fun, Derivative):
@@ -154,10 +155,11 @@ class Derivative:
 
     def for_shape(self, shape: tuple) -> Derivative:
         """This derivative of a variadic function at one call shape (see `api.Transformed.for_shape`)."""
-        if shape not in self.shapes:
+        shapes = cast(dict[tuple, Derivative], self.shapes)  # a variadic function's: not None
+        if shape not in shapes:
             argnums = api.shaped_argnums(self.target, shape, self.argnums)
-            self.shapes[shape] = type(self)(shaped(self.base, shape), argnums, shaped_target(self.target, shape))
-        return self.shapes[shape]
+            shapes[shape] = type(self)(shaped(self.base, shape), argnums, shaped_target(self.target, shape))
+        return shapes[shape]
 
     __s2sad_for_shape__ = for_shape
 
@@ -258,13 +260,64 @@ class Hessian(Jacfwd):
 
 @user_facing
 def jacfwd(fun: Callable, argnums: Argnums = 0) -> Callable:
-    """The Jacobian by forward mode: one `jvp` per input element (best for few inputs)."""
+    """The Jacobian of a function by forward mode: one `jvp` per input element.
+
+    Best where the arguments have fewer elements than the output. For an output of shape
+    `out.shape` and an argument of shape `in.shape` the Jacobian has shape
+    `out.shape + in.shape`; for pytrees, the output's structure outside, the argument's inside.
+    The result can be differentiated again (`jacfwd(jacrev(f))`, `jvp`), to any order.
+
+    Args:
+        fun: The function, as for `grad`; its output may be a number, an array or a pytree.
+        argnums: What to differentiate: a position, a parameter's name, or a tuple of those,
+            which gives a tuple of Jacobians, one per argument.
+
+    Returns:
+        A function of `fun`'s arguments (keyword arguments are passed through as constants)
+        returning the Jacobian.
+
+    Raises:
+        ArgnumsError: `argnums` does not name parameters of `fun` (raised by `jacfwd`).
+
+    Examples:
+        >>> import numpy as np
+        >>> import s2sad
+        >>> def polar(r, theta):
+        ...     return np.array([r * np.cos(theta), r * np.sin(theta)])
+        >>> s2sad.jacfwd(polar, argnums=(0, 1))(2.0, 0.0)
+        (array([1., 0.]), array([0., 2.]))
+    """
     return Jacfwd(fun, argnums)
 
 
 @user_facing
 def jacrev(fun: Callable, argnums: Argnums = 0) -> Callable:
-    """The Jacobian by reverse mode: one pullback per output element (best for few outputs)."""
+    """The Jacobian of a function by reverse mode: one pullback per output element.
+
+    Best where the output has fewer elements than the arguments. `jacobian` is this function.
+    The Jacobian has the shape `out.shape + in.shape`, as for `jacfwd`; its own derivatives
+    are taken in forward mode.
+
+    Args:
+        fun: The function, as for `grad`; its output may be a number, an array or a pytree.
+        argnums: What to differentiate: a position, a parameter's name, or a tuple of those,
+            which gives a tuple of Jacobians, one per argument.
+
+    Returns:
+        A function of `fun`'s arguments (keyword arguments are passed through as constants)
+        returning the Jacobian.
+
+    Raises:
+        ArgnumsError: `argnums` does not name parameters of `fun` (raised by `jacrev`).
+
+    Examples:
+        >>> import numpy as np
+        >>> import s2sad
+        >>> def polar(r, theta):
+        ...     return np.array([r * np.cos(theta), r * np.sin(theta)])
+        >>> s2sad.jacrev(polar, argnums=1)(2.0, 0.0)
+        array([0., 2.])
+    """
     return Jacrev(fun, argnums)
 
 
@@ -273,14 +326,57 @@ jacobian = jacrev
 
 @user_facing
 def hessian(fun: Callable, argnums: Argnums = 0) -> Callable:
-    """The Hessian of a scalar function: forward over reverse, `jacfwd(grad(fun))`. With a tuple
-    `argnums`, `H[i][j]` is d²f/dxᵢdxⱼ, of shape `xᵢ.shape + xⱼ.shape`."""
+    """The Hessian of a function with a scalar output: forward over reverse, `jacfwd(grad(fun))`.
+
+    Args:
+        fun: The function, as for `grad`.
+        argnums: What to differentiate: a position, a name, or a tuple of those, which gives
+            nested tuples `H[i][j]` = d²f/dxᵢdxⱼ of shape `xᵢ.shape + xⱼ.shape`.
+
+    Returns:
+        A function of `fun`'s arguments returning the Hessian, of shape `x.shape + x.shape`.
+
+    Raises:
+        ArgnumsError: `argnums` does not name parameters of `fun` (raised by `hessian`).
+        NonScalarOutput: (from the call) the output is not one number: for the second
+            derivatives of each output, `jacfwd(jacrev(f))`.
+
+    Examples:
+        >>> import numpy as np
+        >>> import s2sad
+        >>> def cubes(x):
+        ...     return np.sum(x ** 3)
+        >>> s2sad.hessian(cubes)(np.array([1.0, 2.0]))
+        array([[ 6.,  0.],
+               [ 0., 12.]])
+    """
     return Hessian(Transformed(fun, GRAD, argnums), argnums, target_of(fun))
 
 
 @user_facing
 def elementwise_grad(fun: Callable, argnums: Argnums = 0) -> Callable:
-    """The gradient of `sum(fun(*args))`: for elementwise functions, each output's derivative."""
+    """The gradient of `sum(fun(*args))`: for a function acting entry by entry, each entry's derivative.
+
+    That is the diagonal of the Jacobian of such a function, from one pullback.
+
+    Args:
+        fun: The function, as for `grad`; its output may be an array.
+        argnums: What to differentiate: a position, a name, or a tuple of those.
+
+    Returns:
+        A function of `fun`'s arguments returning the gradient of the sum of the output.
+
+    Raises:
+        ArgnumsError: `argnums` does not name parameters of `fun`.
+
+    Examples:
+        >>> import numpy as np
+        >>> import s2sad
+        >>> def squares(x):
+        ...     return x * x
+        >>> s2sad.elementwise_grad(squares)(np.array([1.0, -2.0]))
+        array([ 2., -4.])
+    """
     return ElementwiseGrad(fun, argnums)
 
 
@@ -289,7 +385,7 @@ class Hvp:
 
     __s2sad_jacobian__ = True
 
-    def __init__(self, fun: Callable, argnums: Argnums, vector_first: bool) -> None:
+    def __init__(self, fun: object, argnums: Argnums, vector_first: bool) -> None:
         self.target = target_of(fun)
         self.argnums = argnums
         self.gradient = Transformed(fun, GRAD, argnums)
@@ -309,7 +405,7 @@ class Hvp:
         else:  # h(*args, v)
             if not args:
                 raise TypeError("hvp: call it as h(*args, v); got no arguments")
-            *args, v = args
+            *args, v = args  # type: ignore[assignment]  # a list, made a tuple below
         return self.product(tuple(args), kwargs, v)
 
     def product(self, args: tuple, kwargs: dict, v):
@@ -327,16 +423,62 @@ class Hvp:
 
 @user_facing
 def hvp(fun: Callable, argnums: Argnums = 0) -> Callable:
-    """`h(*args, v)`: the Hessian of `fun` times `v`, in one `jvp` of `grad` (vector last). With a
-    tuple `argnums`, `v` is a tuple with one direction per argument in `argnums`, and the
-    result a tuple with one product per argument: `sum_j H[i][j] @ v[j]`."""
+    """The Hessian of a function times a vector, by one `jvp` of `grad`, without forming the Hessian.
+
+    The vector comes last: `hvp(f)(*args, v)`, which is how
+    `scipy.optimize.minimize(..., hessp=...)` calls a function of one argument.
+
+    Args:
+        fun: The function, as for `grad`, with a scalar output.
+        argnums: What to differentiate: a position or a name; or a tuple of those, and then
+            `v` is a tuple with one direction per argument in `argnums` and the result a tuple
+            with one product per argument, `sum_j H[i][j] @ v[j]`.
+
+    Returns:
+        A function `h(*args, v, **kwargs)` returning the product, of `v`'s shape.
+
+    Raises:
+        ArgnumsError: `argnums` does not name parameters of `fun`.
+        TypeError: (from the call) no arguments.
+        ValueError: (from the call) with a tuple `argnums`, `v` is not a tuple of as many
+            directions.
+
+    Examples:
+        >>> import numpy as np
+        >>> import s2sad
+        >>> def cubes(x):
+        ...     return np.sum(x ** 3)
+        >>> s2sad.hvp(cubes)(np.array([1.0, 2.0]), np.array([1.0, 0.0]))
+        array([6., 0.])
+    """
     return Hvp(fun, argnums, vector_first=False)
 
 
 @user_facing
 def hessp(fun: Callable) -> Callable:
-    """`hessp(x, p, *args)`: the Hessian of `fun(x, *args)` in `x` times `p`, the signature
-    `scipy.optimize.minimize(fun, x0, args=args, hessp=...)` calls."""
+    """The Hessian of a function in its first argument times a vector, in SciPy's order.
+
+    `hessp(f)(x, p, *args)` is the Hessian of `f(x, *args)` in `x` times `p`: the signature
+    `scipy.optimize.minimize(f, x0, args=args, hessp=...)` calls (with `args=`, the
+    vector-last order of `hvp` does not fit).
+
+    Args:
+        fun: The function, as for `grad`, with a scalar output.
+
+    Returns:
+        A function `hessp(x, p, *args, **kwargs)` returning the product, of `x`'s shape.
+
+    Raises:
+        TypeError: (from the call) fewer than two arguments.
+
+    Examples:
+        >>> import numpy as np
+        >>> import s2sad
+        >>> def weighted_cubes(x, w):
+        ...     return np.sum(w * x ** 3)
+        >>> s2sad.hessp(weighted_cubes)(np.array([1.0, 2.0]), np.array([1.0, 0.0]), 2.0)
+        array([12.,  0.])
+    """
     return Hvp(fun, 0, vector_first=True)
 
 

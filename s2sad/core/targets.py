@@ -26,6 +26,7 @@ import inspect
 import types
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from s2sad.core.naming import spelled_name
 from s2sad.core.source import define
@@ -62,7 +63,7 @@ class MethodOf:
 class Target:
     """The user's function, normalised once (see `target_of`)."""
 
-    fun: object
+    fun: Any
     """What is called: the user's callable, a custom-rule object replaced by its caller."""
     fixed: types.FunctionType | None
     """The function whose source is read; None when it is a derivative s2sad made, whose code
@@ -170,7 +171,7 @@ def call_shape(target: Target, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
     return shape, {params.get(k, k): v for k, v in kwargs.items()}
 
 
-def shaped(fun: object, shape: tuple) -> object:
+def shaped(fun: object, shape: tuple) -> Callable[..., Any]:
     """`fun` specialised to a call shape: a derivative's own variant, else a `Shaped`."""
     for_shape = getattr(fun, "__s2sad_for_shape__", None)
     return for_shape(shape) if for_shape is not None else Shaped(fun, shape)
