@@ -9,6 +9,7 @@ from s2sad.custom import custom_vjp_decorator as custom_vjp
 from s2sad.errors import (
     ArgnumsError,
     CotangentError,
+    ExportError,
     IntegerArgument,
     MissingRule,
     NonScalarOutput,
@@ -18,6 +19,7 @@ from s2sad.errors import (
     UnsupportedValue,
     UsageError,
 )
+from s2sad.export import export
 from s2sad.higher import elementwise_grad, hessian, hessp, hvp, jacfwd, jacobian, jacrev
 from s2sad.runtime.dispatch import register_derive as _register_derive
 
@@ -26,9 +28,10 @@ _register_derive(_derive)  # calls of function values look their derivative up w
 __version__ = "0.1.0"
 
 __all__ = [
-    "grad", "value_and_grad", "jvp", "vjp", "taylor", "derivatives", "show",
+    "grad", "value_and_grad", "jvp", "vjp", "taylor", "derivatives", "show", "export",
     "jacfwd", "jacrev", "jacobian", "hessian", "hvp", "hessp", "elementwise_grad",
     "custom_jvp", "custom_vjp", "defjvp", "defvjp", "stop_gradient", "checkpoint",
     "S2SADError", "UnsupportedSyntax", "NoSource", "MissingRule", "NonScalarOutput",
     "IntegerArgument", "ArgnumsError", "CotangentError", "UnsupportedValue", "UsageError",
+    "ExportError",
 ]

@@ -90,6 +90,10 @@ class UsageError(S2SADError, TypeError):
     """An s2sad function called with arguments it does not take (located at the call)."""
 
 
+class ExportError(S2SADError, TypeError):
+    """`s2sad.export` met code that cannot be written out as a standalone module."""
+
+
 def caller() -> Location | None:
     """The user's line that called into s2sad: the first frame, walking out, whose code is not
     s2sad's own (API misuse is reported there, not at the function's `def`)."""
