@@ -43,6 +43,13 @@ from s2sad.pipeline import Built
 
 __all__ = ["export"]
 
+_RUNTIME, _USER, _GENERATED = "runtime", "user", "generated"
+_SECTIONS = {_RUNTIME: "s2sad's runtime helpers that the code calls (s2sad.runtime, s2sad.errors)",
+             _USER: "from the user's modules: the constants and functions the code reads",
+             _GENERATED: "the derivative code s2sad generated"}
+"""The module's sections, in order: each reads only from itself and those above it when the
+module is imported."""
+
 _MISSING = object()
 _OWN_SOURCE = ("s2sad.runtime", "s2sad.errors")
 """s2sad modules whose functions and classes are copied into an export (the rest are refused)."""
@@ -110,9 +117,12 @@ class _Module:
         self.by_id: dict[int, str] = {}
         self.imports: dict[str, str] = {}
         """Name -> the import statement that binds it."""
-        self.defs: list[str] = []
+        self.defs: dict[str, list[str]] = {group: [] for group in _SECTIONS}
+        """The definitions of each section, each list dependencies first."""
         self.entries = _callee_entries(built, {id(built.fun): built})
         self.where = _def_location(transformed.target.plain)
+        self.reader: tuple[Built | None, str] = (None, "")
+        """The piece of code whose reads are being bound (see `_bind_read`)."""
 
     # -- the text --------------------------------------------------------------------------------
 
@@ -126,7 +136,8 @@ class _Module:
         if self.mode == TAYLOR:
             entry = self._taylor_entry(entry)
         imports = "\n".join(sorted(self.imports.values(), key=_import_order))
-        body = "\n\n\n".join(d.rstrip("\n") for d in self.defs)
+        body = "\n\n\n".join(f"# {_SECTIONS[group]}\n\n" + "\n\n\n".join(d.rstrip("\n") for d in defs)
+                             for group, defs in self.defs.items() if defs)
         return (f"{_header(self, entry)}\nfrom __future__ import annotations\n\n{imports}\n\n\n{body}\n\n\n"
                 f"__all__ = [{entry!r}]\n")
 
@@ -144,7 +155,7 @@ class _Module:
         if _is_builtin(obj, preferred):
             return self._reserve(obj, preferred)
         if isinstance(obj, cache.Deferred):  # a recursive call: the entry being built then, built now
-            obj = self._deferred(obj)
+            return self.bind(self._deferred(obj), preferred, avoid, user)
         if isinstance(obj, types.ModuleType):
             return self._import_module(obj, preferred, avoid)
         if getattr(obj, "__s2sad_generated__", False) and id(obj) in self.entries:
@@ -191,9 +202,9 @@ class _Module:
         return name
 
     def _import_object(self, obj: object, preferred: str, avoid: frozenset[str]) -> str:
+        module, own = _import_path(obj)
         name = self._reserve(obj, self._choose(preferred, obj, avoid))
-        own = obj.__name__
-        self.imports[name] = f"from {obj.__module__} import {own}" + ("" if name == own else f" as {name}")
+        self.imports[name] = f"from {module} import {own}" + ("" if name == own else f" as {name}")
         return name
 
     def _generated(self, fun: types.FunctionType, preferred: str, avoid: frozenset[str]) -> str:
@@ -204,7 +215,7 @@ class _Module:
             if part is not None:
                 name = self._reserve(part, self._choose(preferred if part is fun else part.__name__, part, avoid))
                 renames[part.__name__] = name
-        self.defs.append(self._resolve(entry.source, entry.fun.__globals__, renames, entry))
+        self.defs[_GENERATED].append(self._resolve(entry.source, entry.fun.__globals__, renames, entry))
         return self.by_id[id(fun)]
 
     def _definition(self, obj: types.FunctionType | type, preferred: str, avoid: frozenset[str], user: str) -> str:
@@ -223,7 +234,8 @@ class _Module:
             return self._import_object(obj, preferred, avoid)
         source, scope = self._source_of(inspect.unwrap(obj), user)
         name = self._reserve(obj, self._choose(preferred, obj, avoid))
-        self.defs.append(self._resolve(source, scope, {inspect.unwrap(obj).__name__: name}, None))
+        group = _RUNTIME if module.startswith(_OWN_SOURCE) else _USER
+        self.defs[group].append(self._resolve(source, scope, {inspect.unwrap(obj).__name__: name}, None))
         return name
 
     def _source_of(self, obj: types.FunctionType | type, user: str) -> tuple[str, dict]:
@@ -249,7 +261,8 @@ class _Module:
     def _constant(self, obj: object, preferred: str, avoid: frozenset[str], user: str) -> str:
         text = self.literal(obj, f"{preferred} (read by {user or 'the derivative'})")
         name = self._reserve(obj, self._choose(preferred, obj, avoid))
-        self.defs.append(f"{name} = {text}\n")
+        self.defs[_RUNTIME if self.reader[1].startswith(_OWN_SOURCE) else _USER].append(
+            f"{name} = {text}\n")
         return name
 
     # -- source pieces ---------------------------------------------------------------------------
@@ -268,8 +281,7 @@ class _Module:
             if obj is _MISSING:
                 raise ExportError(f"cannot export {user}: it reads the global {name!r}, which is not defined",
                                   self.where, hint=f"define {name} at the top level of its module")
-            self.current = entry
-            new = self.bind(obj, name, frozenset(local), user)
+            new = self._bind_read(obj, name, frozenset(local), user, (entry, scope.get("__name__") or ""))
             if new != name:
                 renames[name] = new
         changed = {old: new for old, new in renames.items() if old != new}
@@ -278,9 +290,19 @@ class _Module:
                               "also a local variable there", self.where, hint="rename the local variable")
         return _rename(source, changed) if changed else source
 
+    def _bind_read(self, obj: object, name: str, local: frozenset[str], user: str, reader: tuple) -> str:
+        """`bind` for a name read by a piece of code; `reader`: the piece's generated entry (None
+        for copied source) and its module's name, which say where errors point and where a
+        constant goes."""
+        saved, self.reader = self.reader, reader
+        try:
+            return self.bind(obj, name, local, user)
+        finally:
+            self.reader = saved
+
     def _user_location(self, name: str) -> Location:
         """The user's line where the derivative code reads `name` (the function's `def` if unknown)."""
-        entry = getattr(self, "current", None) or self.built
+        entry = self.reader[0] or self.built
         for node in ast.walk(ast.parse(entry.source)):
             if isinstance(node, ast.Name) and node.id == name:
                 line = entry.lines.get(node.lineno)
@@ -309,7 +331,8 @@ class _Module:
         return self._numpy_literal(obj, what)
 
     def _numpy_literal(self, obj: object, what: str) -> str:
-        if isinstance(obj, (type, types.FunctionType, types.BuiltinFunctionType, types.ModuleType, np.ufunc)):
+        if isinstance(obj, (type, types.FunctionType, types.BuiltinFunctionType, types.ModuleType)) or _decorated(
+                obj) or _library_object(obj):  # in a container (a constant's own value is never one of these)
             return self.bind(obj, getattr(obj, "__name__", "value").rpartition(".")[2])
         np_name = lambda: self.bind(np, "np")  # noqa: E731 - bound only when needed
         if isinstance(obj, np.dtype):
@@ -336,7 +359,7 @@ class _Module:
                  f'    """{code}, after checking the arguments are what it was specialised to."""',
                  f"    {', '.join(params)}{',' if len(params) == 1 else ''} = args[:{len(params)}]"
                  if checks else "", *checks, f"    return {code}(*args, **kwargs)"]
-        self.defs.append("\n".join(line for line in lines if line) + "\n")
+        self.defs[_GENERATED].append("\n".join(line for line in lines if line) + "\n")
         return entry
 
     def _check(self, param: str, kind: str | None, shape: tuple | None, entry: str) -> list[str]:
@@ -358,7 +381,7 @@ class _Module:
         series = self.bind(_series_class(), "Series")
         entry = self._reserve(_TAYLOR_ENTRY, self._choose(f"{self.transformed.target.plain.__name__}_taylor",
                                                           _TAYLOR_ENTRY, frozenset()))
-        self.defs.append(
+        self.defs[_GENERATED].append(
             f"def {entry}(primals, series):\n"
             f'    """(out, [c_1, ..., c_{self.order}]): the value and its Taylor coefficients along the path whose\n'
             '    coefficients are `series` (one sequence per differentiated argument)."""\n'
@@ -400,10 +423,22 @@ def _library_module(module: str) -> bool:
 
 def _library_object(obj: object) -> bool:
     """A function, ufunc or class of a library module that the module can import by its name."""
+    return _import_path(obj) is not None
+
+
+def _import_path(obj: object) -> tuple[str, str] | None:
+    """(module, name) to import `obj` from: its own module's, or for a ufunc that names none
+    (SciPy's), the library module that holds it under its name."""
     module, name = getattr(obj, "__module__", None), getattr(obj, "__name__", None)
-    if not isinstance(module, str) or not isinstance(name, str) or not _library_module(module):
-        return False
-    return getattr(sys.modules.get(module), name, _MISSING) is obj
+    if not isinstance(name, str):
+        return None
+    places = [module] if isinstance(module, str) else []
+    if isinstance(obj, np.ufunc):
+        places += ["numpy", "scipy.special"]
+    for place in places:
+        if _library_module(place) and getattr(sys.modules.get(place), name, _MISSING) is obj:
+            return place, name
+    return None
 
 
 def _float(value: float) -> str:

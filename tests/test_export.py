@@ -83,14 +83,28 @@ REVERSE = {
     "layer": (fx.layer, 0, LAYER),
     "grow": (fx.grow, 0, (0.8,)),
     "nested": (fx.nested, 0, (X4,)),
+    "plain_helper": (fx.plain_helper, 0, (0.4,)),
+    "name_clash": (fx.name_clash, 0, (X4,)),
+    "recursion": (fx.power_tower, 0, (0.7, 3)),
+    "unoptimized": (fx.arrays, 1, (X4, Y3)),
 }
 
 
 @pytest.mark.parametrize("case", sorted(REVERSE))
 def test_reverse_export_runs_without_s2sad(case, tmp_path):
     fun, argnums, args = REVERSE[case]
-    text = s2sad.export(fun, mode="reverse", argnums=argnums)
+    text = s2sad.export(fun, mode="reverse", argnums=argnums, optimize=case != "unoptimized")
     assert_close(run_standalone(tmp_path, text, args), s2sad.grad(fun, argnums)(*args))
+
+
+def test_a_name_two_pieces_use_is_renamed_in_one():
+    text = s2sad.export(fx.name_clash)
+    assert "seed_1 = 0.25\n" in text and "return n * seed_1\n" in text and "bout = seed(t4)" in text
+
+
+def test_user_functions_called_by_the_code_are_copied():
+    text = s2sad.export(fx.plain_helper)
+    assert "def decay(n):\n    return 0.5 ** n + SCALE\n" in text and "SCALE = 2.5\n" in text
 
 
 FORWARD = {
