@@ -259,20 +259,31 @@ class _Module:
         return source, scope
 
     def _constant(self, obj: object, preferred: str, avoid: frozenset[str], user: str) -> str:
+        """A module global that is a value: its assignment as written in s2sad's runtime (a
+        singleton, a thread-local store), else a literal of its value."""
+        module = self.reader[1]
+        statement = _assignment(module, preferred) if module.startswith(_OWN_SOURCE) else None
+        if statement is not None:
+            name = self._reserve(obj, self._choose(preferred, obj, avoid))
+            scope = vars(sys.modules[module])
+            self.defs[_RUNTIME].append(self._resolve(statement, scope, {preferred: name}, None))
+            return name
         text = self.literal(obj, f"{preferred} (read by {user or 'the derivative'})")
         name = self._reserve(obj, self._choose(preferred, obj, avoid))
-        self.defs[_RUNTIME if self.reader[1].startswith(_OWN_SOURCE) else _USER].append(
-            f"{name} = {text}\n")
+        self.defs[_RUNTIME if module.startswith(_OWN_SOURCE) else _USER].append(f"{name} = {text}\n")
         return name
 
     # -- source pieces ---------------------------------------------------------------------------
 
     def _resolve(self, source: str, scope: dict, renames: dict[str, str], entry: Built | None) -> str:
         """`source` with each global it reads bound in the module (renamed where the module's
-        name differs)."""
+        name differs; `runtime.helper` read from s2sad's runtime package, the helper itself)."""
         reads, local = _free_names(source)
         user = next(iter(renames), "")
-        for name in sorted(reads):
+        reader = (entry, scope.get("__name__") or "")
+        spelled, through = _runtime_attributes(source, scope)
+        edits = [(node, self._bind_read(obj, node.attr, frozenset(local), user, reader)) for node, obj in spelled]
+        for name in sorted(reads - through):
             if name in renames:
                 continue
             obj = scope.get(name, _MISSING)
@@ -281,14 +292,14 @@ class _Module:
             if obj is _MISSING:
                 raise ExportError(f"cannot export {user}: it reads the global {name!r}, which is not defined",
                                   self.where, hint=f"define {name} at the top level of its module")
-            new = self._bind_read(obj, name, frozenset(local), user, (entry, scope.get("__name__") or ""))
+            new = self._bind_read(obj, name, frozenset(local), user, reader)
             if new != name:
                 renames[name] = new
         changed = {old: new for old, new in renames.items() if old != new}
         if set(changed) & local:
             raise ExportError(f"cannot export {user}: a global it reads would be renamed, and the name is "
                               "also a local variable there", self.where, hint="rename the local variable")
-        return _rename(source, changed) if changed else source
+        return _rename(source, changed, edits) if changed or edits else source
 
     def _bind_read(self, obj: object, name: str, local: frozenset[str], user: str, reader: tuple) -> str:
         """`bind` for a name read by a piece of code; `reader`: the piece's generated entry (None
@@ -400,6 +411,17 @@ def _series_class() -> type:
     return Series
 
 
+def _assignment(module: str, name: str) -> str | None:
+    """The source of the top-level statement `name = ...` of one of s2sad's modules."""
+    source = inspect.getsource(sys.modules[module])
+    for node in ast.parse(source).body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+            node, ast.AnnAssign) and node.value is not None else []
+        if [t.id for t in targets if isinstance(t, ast.Name)] == [name] and len(targets) == 1:
+            return ast.get_source_segment(source, node) + "\n"
+    return None
+
+
 def _decorated(obj: object) -> bool:
     """A function wrapped by a decorator (`functools.lru_cache`, say): copied with its decorators."""
     return callable(obj) and isinstance(getattr(obj, "__wrapped__", None), types.FunctionType)
@@ -496,11 +518,28 @@ def _scope_names(table: symtable.SymbolTable, reads: set[str], local: set[str]) 
         _scope_names(child, reads, local)
 
 
-def _rename(source: str, renames: dict[str, str]) -> str:
-    """`source` with the global names and the `def`/`class` names in `renames` renamed, the rest
-    of the text (comments, layout) as it was."""
+def _runtime_attributes(source: str, scope: dict) -> tuple[list[tuple[ast.Attribute, object]], set[str]]:
+    """The `runtime.helper` spellings in `source` (a name bound to one of s2sad's runtime
+    modules, then an attribute) with the helper each names, and the module names read only so."""
+    found, names = [], []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Name):
+            names.append(node.id)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            module = scope.get(node.value.id)
+            if isinstance(module, types.ModuleType) and module.__name__.startswith("s2sad.runtime"):
+                found.append((node, getattr(module, node.attr)))
+    through = {node.value.id for node, _ in found}
+    only = {name for name in through if names.count(name) == sum(node.value.id == name for node, _ in found)}
+    return [(node, obj) for node, obj in found if node.value.id in only], only
+
+
+def _rename(source: str, renames: dict[str, str], spelled: Sequence[tuple[ast.Attribute, str]] = ()) -> str:
+    """`source` with the global names and the `def`/`class` names in `renames` renamed, and each
+    (attribute, name) of `spelled` written as the name; the rest of the text (comments, layout)
+    as it was."""
     lines = source.splitlines(True)
-    edits: list[tuple[int, int, int, str]] = []
+    edits = [(node.lineno, node.col_offset, node.end_col_offset, name) for node, name in spelled]
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Name) and node.id in renames:
             edits.append((node.lineno, node.col_offset, node.end_col_offset, renames[node.id]))

@@ -87,6 +87,9 @@ REVERSE = {
     "name_clash": (fx.name_clash, 0, (X4,)),
     "recursion": (fx.power_tower, 0, (0.7, 3)),
     "unoptimized": (fx.arrays, 1, (X4, Y3)),
+    "dict_write": (fx.dict_write, 0, ({"a": 1.5, "b": 2.0}, 0.3)),
+    "list_append": (fx.list_append, 0, ([1.0, -2.0, 3.5],)),
+    "with_block": (fx.guarded_log, 0, (np.abs(X4) + 0.1,)),
 }
 
 
@@ -125,6 +128,15 @@ def test_forward_export_is_the_jvp(case, tmp_path):
     every = tuple(given.get(i, np.zeros_like(p)) for i, p in enumerate(primals))  # the others held still
     want = s2sad.jvp(fun, primals, every)
     assert_close(run_standalone(tmp_path, text, (*primals, *tangents)), tuple(want))
+
+
+def test_forward_over_reverse_export_is_the_hessian_vector_product(tmp_path):
+    gradient = s2sad.grad(fx.rosen)
+    text = s2sad.export(gradient, mode="forward")
+    x, v = rng.normal(size=5), rng.normal(size=5)
+    want = s2sad.jvp(gradient, (x,), (v,))
+    assert_close(run_standalone(tmp_path, text, (x, v)), tuple(want))
+    np.testing.assert_allclose(want[1], s2sad.hessian(fx.rosen)(x) @ v, rtol=1e-12)
 
 
 def test_taylor_export_gives_the_coefficients(tmp_path):
