@@ -127,12 +127,11 @@ class _Module:
     # -- the text --------------------------------------------------------------------------------
 
     def text(self) -> str:
-        generated = self.built.fun.__name__
-        specialised = self.kinds != self.transformed.numeric_kinds() or self.shapes is not None
-        self.bind(self.built.fun, f"{generated}_specialised" if specialised else generated)
-        entry = self.by_id[id(self.built.fun)]
-        if specialised:
-            entry = self._guarded(generated, entry)
+        entry = self.bind(self.built.fun, self.built.fun.__name__)
+        checks = [line for p, k, s in zip(self.transformed.target.params, self.kinds,
+                                          self.shapes or (None,) * len(self.kinds))
+                  for line in self._check(p, k, s, entry)]
+        self.defs[_GENERATED][-1] = _with_checks(self.defs[_GENERATED][-1], entry, checks)
         if self.mode == TAYLOR:
             entry = self._taylor_entry(entry)
         imports = "\n".join(sorted(self.imports.values(), key=_import_order))
@@ -336,6 +335,10 @@ class _Module:
         if kind in (tuple, list, set, frozenset):
             items = [self.literal(item, what) for item in obj]
             return _display(kind, items)
+        if kind is dict and "__builtins__" in obj:
+            raise ExportError(f"cannot export: {what} is a module's namespace: the function keeps state in its "
+                              "module (a `global` statement), which an exported module cannot share", self.where,
+                              hint="pass the state in and return it, or leave the `global` statement out")
         if kind is dict:
             pairs = ", ".join(f"{self.literal(k, what)}: {self.literal(v, what)}" for k, v in obj.items())
             return "{" + pairs + "}"
@@ -360,32 +363,23 @@ class _Module:
 
     # -- the entry -------------------------------------------------------------------------------
 
-    def _guarded(self, name: str, code: str) -> str:
-        """An entry checking that the arguments are of the kinds and shapes the code was built for."""
-        params = self.transformed.target.params
-        entry = self._reserve(_ENTRY, self._choose(name, _ENTRY, frozenset()))
-        checks = [c for p, k, s in zip(params, self.kinds, self.shapes or (None,) * len(params))
-                  for c in self._check(p, k, s, entry)]
-        lines = [f"def {entry}(*args, **kwargs):",
-                 f'    """{code}, after checking the arguments are what it was specialised to."""',
-                 f"    {', '.join(params)}{',' if len(params) == 1 else ''} = args[:{len(params)}]"
-                 if checks else "", *checks, f"    return {code}(*args, **kwargs)"]
-        self.defs[_GENERATED].append("\n".join(line for line in lines if line) + "\n")
-        return entry
-
     def _check(self, param: str, kind: str | None, shape: tuple | None, entry: str) -> list[str]:
+        """The lines at the top of the entry that check `param` is of the kind and shape the
+        code was built for (none for a parameter that may be anything)."""
         np_name = self.bind(np, "np")
         if kind == "scalar":
             test, wanted = f"type({param}) in (float, int, {np_name}.float64, {np_name}.float32)", "a float"
         elif shape is not None and shape[:1] != ("dict",):
-            test, wanted = f"isinstance({param}, {np_name}.ndarray) and {param}.shape == {shape!r}", \
-                f"an array of shape {shape!r}"
-        elif kind == "array" and self.kinds != self.transformed.numeric_kinds():
-            test, wanted = f"isinstance({param}, {np_name}.ndarray)", "an array"
+            test, wanted = (f"isinstance({param}, {np_name}.ndarray) and {param}.shape == {shape!r}",
+                            f"an array of shape {shape!r}")
+        elif kind == "array":
+            test, wanted = f"isinstance({param}, (float, int, {np_name}.ndarray, {np_name}.number))", \
+                "a number or an array"
         else:
             return []
-        message = f"{entry} was exported for {param} {wanted}; export again with the kinds and shapes of this call"
-        return [f"    if not ({test}):", f"        raise TypeError({message!r})"]
+        message = (f"{entry} was exported for {param} {wanted}, not {{type({param}).__name__}}: export again with "
+                   f"the kinds of this call (None for a container)")
+        return [f"    if not {f'({test})' if ' and ' in test else test}:", f"        raise TypeError(f{message!r})"]
 
     def _taylor_entry(self, code: str) -> str:
         """`entry(primals, series) -> (out, [c_1, ..., c_K])`, as `s2sad.taylor` calls it."""
@@ -401,9 +395,17 @@ class _Module:
         return entry
 
 
-_ENTRY = object()
 _TAYLOR_ENTRY = object()
-"""Stand-ins reserving the names of the entries the module adds."""
+"""Stands for the Taylor entry the module adds, reserving its name."""
+
+
+def _with_checks(source: str, name: str, checks: list[str]) -> str:
+    """The generated function `name` in `source` with the lines `checks` first in its body."""
+    if not checks:
+        return source
+    lines = source.splitlines(True)
+    at = next(i for i, line in enumerate(lines) if line.startswith(f"def {name}("))
+    return "".join(lines[:at + 1] + [line + "\n" for line in checks] + lines[at + 1:])
 
 
 def _series_class() -> type:
@@ -596,7 +598,7 @@ def _shown_path(filename: str) -> str:
 
 def _specialised(module: _Module, params: list[str]) -> str:
     if module.kinds == module.transformed.numeric_kinds() and module.shapes is None:
-        return "floats or arrays of any shape (the generic code)"
+        return "numbers or arrays of any shape (the generic code; other arguments raise TypeError)"
     shapes = module.shapes or (None,) * len(params)
     parts = []
     for param, kind, shape in zip(params, module.kinds, shapes):

@@ -74,29 +74,30 @@ Y3 = rng.normal(size=3)
 LAYER = ({"w": rng.normal(size=(3, 4)), "b": rng.normal(size=3)}, rng.normal(size=4))
 
 REVERSE = {
-    # name: (function, argnums, args)
+    # name: (function, argnums, args[, kinds: None for a container])
     "readme": (fx.readme, 0, (1.7, 0.3)),
     "readme_both": (fx.readme, (0, 1), (1.7, 0.3)),
     "loop_if": (fx.loop_if, 0, (np.array([0.7, -1.2, 0.4, -0.3]),)),
     "arrays": (fx.arrays, (0, 1), (X4, Y3)),
     "writes": (fx.writes, (0, 1), (X4, Y3)),
-    "layer": (fx.layer, 0, LAYER),
+    "layer": (fx.layer, 0, LAYER, (None, "array")),
     "grow": (fx.grow, 0, (0.8,)),
     "nested": (fx.nested, 0, (X4,)),
     "plain_helper": (fx.plain_helper, 0, (0.4,)),
     "name_clash": (fx.name_clash, 0, (X4,)),
     "recursion": (fx.power_tower, 0, (0.7, 3)),
     "unoptimized": (fx.arrays, 1, (X4, Y3)),
-    "dict_write": (fx.dict_write, 0, ({"a": 1.5, "b": 2.0}, 0.3)),
-    "list_append": (fx.list_append, 0, ([1.0, -2.0, 3.5],)),
+    "dict_write": (fx.dict_write, 0, ({"a": 1.5, "b": 2.0}, 0.3), (None, "scalar")),
+    "list_append": (fx.list_append, 0, ([1.0, -2.0, 3.5],), (None,)),
     "with_block": (fx.guarded_log, 0, (np.abs(X4) + 0.1,)),
 }
 
 
 @pytest.mark.parametrize("case", sorted(REVERSE))
 def test_reverse_export_runs_without_s2sad(case, tmp_path):
-    fun, argnums, args = REVERSE[case]
-    text = s2sad.export(fun, mode="reverse", argnums=argnums, optimize=case != "unoptimized")
+    fun, argnums, args, *kinds = REVERSE[case]
+    text = s2sad.export(fun, mode="reverse", argnums=argnums, optimize=case != "unoptimized",
+                        kinds=kinds[0] if kinds else None)
     assert_close(run_standalone(tmp_path, text, args), s2sad.grad(fun, argnums)(*args))
 
 
@@ -149,12 +150,20 @@ def test_taylor_export_gives_the_coefficients(tmp_path):
 
 def test_specialised_export_checks_its_arguments(tmp_path):
     text = s2sad.export(fx.arrays, argnums=(0, 1), shapes=[(4,), (3,)])
-    assert "x array of shape (4,), y array of shape (3,)" in text
+    assert "x array of shape (4,), y array of shape (3,) (other arguments raise TypeError)" in text
     assert_close(run_standalone(tmp_path, text, (X4, Y3)), s2sad.grad(fx.arrays, (0, 1))(X4, Y3))
     namespace: dict = {}
     exec(compile(text, "<export>", "exec"), namespace)  # noqa: S102 - the module under test
-    with pytest.raises(TypeError, match="exported for x an array of shape"):
+    with pytest.raises(TypeError, match="exported for x an array of shape \\(4,\\), not ndarray"):
         namespace["arrays_grad"](np.ones(5), Y3)
+
+
+def test_generic_export_refuses_a_container(tmp_path):
+    text = s2sad.export(fx.layer)
+    namespace: dict = {}
+    exec(compile(text, "<export>", "exec"), namespace)  # noqa: S102 - the module under test
+    with pytest.raises(TypeError, match="exported for params a number or an array, not dict"):
+        namespace["layer_grad"](*LAYER)
 
 
 def test_scalar_kinds(tmp_path):
@@ -195,6 +204,7 @@ REFUSED = {
     "object": (fx.reads_object, "OPAQUE .* an object of type Opaque"),
     "variadic": (fx.variadic, "takes \\*args or \\*\\*kwargs"),
     "bound method": (fx.Model(np.ones(3)).loss, "bound method"),
+    "global state": (fx.counted, "keeps state in its module"),
 }
 
 
