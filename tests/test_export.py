@@ -20,6 +20,7 @@ import pytest
 import s2sad
 from tests.conftest import ROOT, run_main
 from tests.fixtures import exported as fx
+from tests.programs import conv, newton, ode, rnn
 
 SITE = str(Path(np.__file__).resolve().parent.parent)
 
@@ -90,6 +91,12 @@ REVERSE = {
     "dict_write": (fx.dict_write, 0, ({"a": 1.5, "b": 2.0}, 0.3), (None, "scalar")),
     "list_append": (fx.list_append, 0, ([1.0, -2.0, 3.5],), (None,)),
     "with_block": (fx.guarded_log, 0, (np.abs(X4) + 0.1,)),
+    "rnn": (rnn.rnn_loss, (0, 1, 2), (rng.normal(size=(3, 2)), rng.normal(size=(3, 3)), rng.normal(size=3),
+                                      rng.normal(size=(6, 2)), rng.normal(size=3))),
+    "euler": (ode.oscillator, (2, 3), (2.0, 0.3, 1.0, 0.0, 0.013, 1.0)),
+    "newton": (newton.newton_sqrt, 0, (2.0, 8)),
+    "second_derivative": (s2sad.grad(newton.newton_sqrt), 0, (2.0,)),
+    "conv": (conv.conv_loss, (0, 1, 2), (rng.normal(size=9), rng.normal(size=3), rng.normal(size=7))),
 }
 
 
