@@ -137,8 +137,8 @@ class _Module:
         imports = "\n".join(sorted(self.imports.values(), key=_import_order))
         body = "\n\n\n".join(f"# {_SECTIONS[group]}\n\n" + "\n\n\n".join(d.rstrip("\n") for d in defs)
                              for group, defs in self.defs.items() if defs)
-        return (f"{_header(self, entry)}\nfrom __future__ import annotations\n\n{imports}\n\n\n{body}\n\n\n"
-                f"__all__ = [{entry!r}]\n")
+        head = f"{_header(self, entry)}\nfrom __future__ import annotations\n" + (f"\n{imports}\n" if imports else "")
+        return f"{head}\n\n{body}\n\n\n__all__ = [{entry!r}]\n"
 
     # -- binding one object to one name ----------------------------------------------------------
 
@@ -604,7 +604,8 @@ def _specialised(module: _Module, params: list[str]) -> str:
     for param, kind, shape in zip(params, module.kinds, shapes):
         text = kind or "anything"
         parts.append(f"{param} {text}" + (f" of shape {shape!r}" if shape is not None else ""))
-    return ", ".join(parts) + " (other arguments raise TypeError)"
+    checked = any(kind is not None for kind in module.kinds[:len(params)])
+    return ", ".join(parts) + (" (other arguments raise TypeError)" if checked else "")
 
 
 def _convention(module: _Module, entry: str, params: list[str], wrt: tuple[str, ...]) -> list[str]:
