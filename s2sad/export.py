@@ -171,7 +171,7 @@ class _Module:
 
     def _deferred(self, stub: cache.Deferred) -> types.FunctionType:
         entry = cache.get(stub.target, stub.request)
-        self.entries.update(_callee_entries(entry, {id(entry.fun): entry, id(entry.bwd): entry}))
+        self.entries.update(_callee_entries(entry, {id(part): entry for part in (entry.fun, entry.bwd) if part}))
         return stub.__s2sad_source_function__
 
     def _choose(self, preferred: str, obj: object, avoid: frozenset[str]) -> str:

@@ -173,6 +173,16 @@ def test_generic_export_refuses_a_container(tmp_path):
         namespace["layer_grad"](*LAYER)
 
 
+def test_a_dataclass_argument_with_kind_none():
+    text = s2sad.export(fx.dataclass_loss, kinds=(None, "array"))
+    namespace: dict = {}
+    exec(compile(text, "<export>", "exec"), namespace)  # noqa: S102 - the module under test
+    p, x = fx.Params(rng.normal(size=3), 0.3), rng.normal(size=3)
+    got, want = namespace["dataclass_loss_grad"](p, x), s2sad.grad(fx.dataclass_loss)(p, x)
+    assert type(got) is fx.Params and got.b == pytest.approx(want.b, rel=1e-12)
+    np.testing.assert_allclose(got.w, want.w, rtol=1e-12)
+
+
 def test_scalar_kinds(tmp_path):
     text = s2sad.export(fx.readme, argnums=(0, 1), kinds=("scalar", "scalar"))
     assert_close(run_standalone(tmp_path, text, (1.7, 0.3)), s2sad.grad(fx.readme, (0, 1))(1.7, 0.3))
@@ -190,7 +200,7 @@ def test_header_says_where_it_came_from():
     text = s2sad.export(fx.loop_if)
     header = [line for line in text.splitlines() if line.startswith("#")][:6]
     assert header[0] == f"# Exported by s2sad {s2sad.__version__} (s2sad.export): the gradient of loop_if."
-    assert header[1].endswith("exported.py:loop_if (line 22)")
+    assert header[1].endswith("exported.py:loop_if (line 23)")
     assert header[2] == "# Mode: reverse; argnums: 0 (x)"
     assert "def loop_if_grad(x):" in text and "def bump_bwd(" in text and "WEIGHTS = np.array(" in text
 
