@@ -123,6 +123,8 @@ class _Module:
         self.where = _def_location(transformed.target.plain)
         self.reader: tuple[Built | None, str] = (None, "")
         """The piece of code whose reads are being bound (see `_bind_read`)."""
+        self.constant = ""
+        """The global whose value is being written as a literal (errors point where it is read)."""
 
     # -- the text --------------------------------------------------------------------------------
 
@@ -267,6 +269,7 @@ class _Module:
             scope = vars(sys.modules[module])
             self.defs[_RUNTIME].append(self._resolve(statement, scope, {preferred: name}, None))
             return name
+        self.constant = preferred
         text = self.literal(obj, f"{preferred} (read by {user or 'the derivative'})")
         name = self._reserve(obj, self._choose(preferred, obj, avoid))
         self.defs[_RUNTIME if module.startswith(_OWN_SOURCE) else _USER].append(f"{name} = {text}\n")
@@ -312,7 +315,9 @@ class _Module:
 
     def _user_location(self, name: str) -> Location:
         """The user's line where the derivative code reads `name` (the function's `def` if unknown)."""
-        entry = self.reader[0] or self.built
+        entry = self.reader[0] or (None if self.reader[1] else self.built)  # copied source: its def
+        if entry is None:
+            return self.where
         for node in ast.walk(ast.parse(entry.source)):
             if isinstance(node, ast.Name) and node.id == name:
                 line = entry.lines.get(node.lineno)
@@ -337,7 +342,8 @@ class _Module:
             return _display(kind, items)
         if kind is dict and "__builtins__" in obj:
             raise ExportError(f"cannot export: {what} is a module's namespace: the function keeps state in its "
-                              "module (a `global` statement), which an exported module cannot share", self.where,
+                              "module (a `global` statement), which an exported module cannot share",
+                              self._user_location(self.constant),
                               hint="pass the state in and return it, or leave the `global` statement out")
         if kind is dict:
             pairs = ", ".join(f"{self.literal(k, what)}: {self.literal(v, what)}" for k, v in obj.items())
@@ -357,7 +363,7 @@ class _Module:
         if isinstance(obj, np.generic) and obj.dtype.kind in "biufc":
             return f"{np_name()}.{obj.dtype.name}({self.literal(obj.item(), what)})"
         raise ExportError(f"cannot export: {what} is an object of type {type(obj).__name__}, which has no "
-                          "literal form to write into a module", self.where,
+                          "literal form to write into a module", self._user_location(self.constant),
                           hint="make it a number, a string, a NumPy array or a tuple, list or dict of those, or "
                                "pass it to the function as an argument")
 

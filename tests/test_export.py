@@ -234,10 +234,13 @@ def test_refusals_are_export_errors(case, tmp_path):
     assert not (tmp_path / "never.py").exists()
 
 
-def test_function_value_refusal_names_the_users_line():
+@pytest.mark.parametrize(("fun", "line"), [(fx.uses_values, "s = s + f(x)"),
+                                          (fx.reads_object, "return x * (2.0 if OPAQUE else 1.0)"),
+                                          (fx.counted, "global calls")])
+def test_refusal_names_the_users_line(fun, line):
     with pytest.raises(s2sad.ExportError) as info:
-        s2sad.export(fx.uses_values)
-    assert info.value.where.text.strip() == "s = s + f(x)"
+        s2sad.export(fun)
+    assert info.value.where.text.strip() == line
 
 
 def test_cli_writes_the_module(tmp_path):
