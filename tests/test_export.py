@@ -243,9 +243,9 @@ def test_refusal_names_the_users_line(fun, line):
     assert info.value.where.text.strip() == line
 
 
-def test_cli_writes_the_module(tmp_path):
+def test_cli_writes_the_module(tmp_path, cli):
     out = tmp_path / "exported_module.py"
-    done = run_main("export", "tests/fixtures/exported.py:readme", "--argnums", "0,1", "-o", str(out))
+    done = cli("export", "tests/fixtures/exported.py:readme", "--argnums", "0,1", "-o", str(out))
     assert done.returncode == 0, done.stderr
     assert done.stdout == ""
     assert_close(run_standalone(tmp_path, out.read_text(), (1.7, 0.3)), s2sad.grad(fx.readme, (0, 1))(1.7, 0.3))
