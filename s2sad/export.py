@@ -38,7 +38,7 @@ from s2sad import cache
 from s2sad.api import Argnums, Transformed, _show_signature
 from s2sad.core.modes import DIRECTIONS, FORWARD, REVERSE, TAYLOR, taylor_mode
 from s2sad.core.targets import UNBOUND, is_variadic, target_of
-from s2sad.errors import ExportError, Location
+from s2sad.errors import ExportError, Location, UsageError, caller
 from s2sad.pipeline import Built
 
 __all__ = ["export"]
@@ -64,6 +64,8 @@ def export(fun: Callable, path: str | os.PathLike | None = None, *, mode: str = 
     `path` when given. The options are `s2sad.show`'s; see docs/api.md for the module's entry
     and its calling convention."""
     transformed = _transformed(fun, mode, argnums, order, optimize)
+    _check_per_parameter(transformed, kinds, "kinds")
+    _check_per_parameter(transformed, shapes, "shapes")
     signature = _show_signature(transformed, mode, kinds, shapes)
     built = transformed.built(*signature)
     text = _Module(transformed, built, mode, order, signature).text()
@@ -87,6 +89,14 @@ def _transformed(fun: Callable, mode: str, argnums: Argnums, order: int, optimiz
                           "per call shape", where, hint="give it named parameters for export")
     mode_name = taylor_mode(order) if mode == TAYLOR else DIRECTIONS[mode]
     return Transformed(fun, mode_name, argnums, optimize)
+
+
+def _check_per_parameter(transformed: Transformed, given: Sequence | None, what: str) -> None:
+    params = transformed.target.params
+    if given is not None and len(given) != len(params):
+        raise UsageError(f"export: {what} gives {len(given)} entries but {transformed.target.plain.__qualname__} "
+                         f"takes {len(params)} parameters {list(params)}", caller(),
+                         hint="give one entry per parameter (None: anything)")
 
 
 def _def_location(fun: types.FunctionType) -> Location:

@@ -234,6 +234,11 @@ def test_refusals_are_export_errors(case, tmp_path):
     assert not (tmp_path / "never.py").exists()
 
 
+def test_kinds_for_each_parameter():
+    with pytest.raises(s2sad.UsageError, match="kinds gives 1 entries but readme takes 2 parameters"):
+        s2sad.export(fx.readme, kinds=("scalar",))
+
+
 @pytest.mark.parametrize(("fun", "line"), [(fx.uses_values, "s = s + f(x)"),
                                           (fx.reads_object, "return x * (2.0 if OPAQUE else 1.0)"),
                                           (fx.counted, "global calls")])
