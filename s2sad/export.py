@@ -22,10 +22,7 @@ import ast
 import builtins
 import inspect
 import keyword
-import math
 import os
-import re
-import symtable
 import sys
 import textwrap
 import types
@@ -39,6 +36,22 @@ from s2sad.api import Argnums, Transformed, _show_signature
 from s2sad.core.modes import DIRECTIONS, FORWARD, REVERSE, TAYLOR, taylor_mode
 from s2sad.core.targets import UNBOUND, is_variadic, target_of
 from s2sad.errors import ExportError, Location, UsageError, caller
+from s2sad.export_source import (
+    MISSING,
+    assignment_source,
+    decorated,
+    display,
+    float_literal,
+    free_names,
+    import_order,
+    import_path,
+    is_builtin,
+    library_module,
+    library_object,
+    rename,
+    runtime_attributes,
+    with_checks,
+)
 from s2sad.pipeline import Built
 
 __all__ = ["export"]
@@ -50,7 +63,6 @@ _SECTIONS = {_RUNTIME: "s2sad's runtime helpers that the code calls (s2sad.runti
 """The module's sections, in order: each reads only from itself and those above it when the
 module is imported."""
 
-_MISSING = object()
 _OWN_SOURCE = ("s2sad.runtime", "s2sad.errors")
 """s2sad modules whose functions and classes are copied into an export (the rest are refused)."""
 _DISPATCH = "s2sad.runtime.dispatch"
@@ -143,10 +155,10 @@ class _Module:
         checks = [line for p, k, s in zip(self.transformed.target.params, self.kinds,
                                           self.shapes or (None,) * len(self.kinds))
                   for line in self._check(p, k, s, entry)]
-        self.defs[_GENERATED][-1] = _with_checks(self.defs[_GENERATED][-1], entry, checks)
+        self.defs[_GENERATED][-1] = with_checks(self.defs[_GENERATED][-1], entry, checks)
         if self.mode == TAYLOR:
             entry = self._taylor_entry(entry)
-        imports = "\n".join(sorted(self.imports.values(), key=_import_order))
+        imports = "\n".join(sorted(self.imports.values(), key=import_order))
         body = "\n\n\n".join(f"# {_SECTIONS[group]}\n\n" + "\n\n\n".join(d.rstrip("\n") for d in defs)
                              for group, defs in self.defs.items() if defs)
         head = f"{_header(self, entry)}\nfrom __future__ import annotations\n" + (f"\n{imports}\n" if imports else "")
@@ -163,7 +175,7 @@ class _Module:
                 raise ExportError(f"cannot export: {known!r} is a global of one piece of the code and a local "
                                   f"variable of {user or 'another'}", self.where, hint="rename one of them")
             return known
-        if _is_builtin(obj, preferred):
+        if is_builtin(obj, preferred):
             return self._reserve(obj, preferred)
         if isinstance(obj, cache.Deferred):  # a recursive call: the entry being built then, built now
             return self.bind(self._deferred(obj), preferred, avoid, user)
@@ -175,9 +187,9 @@ class _Module:
             raise ExportError(f"cannot export: the code calls {preferred}, a function with a custom rule "
                               "(custom_vjp, custom_jvp or checkpoint), which s2sad applies through its own objects",
                               self._user_location(preferred), hint="export a function without custom rules")
-        if isinstance(obj, (types.FunctionType, type)) or _decorated(obj):
+        if isinstance(obj, (types.FunctionType, type)) or decorated(obj):
             return self._definition(obj, preferred, avoid, user)
-        if _library_object(obj):
+        if library_object(obj):
             return self._import_object(obj, preferred, avoid)
         return self._constant(obj, preferred, avoid, user)
 
@@ -213,7 +225,7 @@ class _Module:
         return name
 
     def _import_object(self, obj: object, preferred: str, avoid: frozenset[str]) -> str:
-        module, own = _import_path(obj)
+        module, own = import_path(obj)
         name = self._reserve(obj, self._choose(preferred, obj, avoid))
         self.imports[name] = f"from {module} import {own}" + ("" if name == own else f" as {name}")
         return name
@@ -241,7 +253,7 @@ class _Module:
         if module.partition(".")[0] == "s2sad" and not module.startswith(_OWN_SOURCE):
             raise ExportError(f"cannot export: the code uses s2sad's {obj.__qualname__} ({module})", self.where,
                               hint="export a function whose code calls no s2sad function")
-        if module.partition(".")[0] != "s2sad" and _library_module(module):
+        if module.partition(".")[0] != "s2sad" and library_module(module):
             return self._import_object(obj, preferred, avoid)
         source, scope = self._source_of(inspect.unwrap(obj), user)
         name = self._reserve(obj, self._choose(preferred, obj, avoid))
@@ -273,7 +285,7 @@ class _Module:
         """A module global that is a value: its assignment as written in s2sad's runtime (a
         singleton, a thread-local store), else a literal of its value."""
         module = self.reader[1]
-        statement = _assignment(module, preferred) if module.startswith(_OWN_SOURCE) else None
+        statement = assignment_source(module, preferred) if module.startswith(_OWN_SOURCE) else None
         if statement is not None:
             name = self._reserve(obj, self._choose(preferred, obj, avoid))
             scope = vars(sys.modules[module])
@@ -290,18 +302,18 @@ class _Module:
     def _resolve(self, source: str, scope: dict, renames: dict[str, str], entry: Built | None) -> str:
         """`source` with each global it reads bound in the module (renamed where the module's
         name differs; `runtime.helper` read from s2sad's runtime package, the helper itself)."""
-        reads, local = _free_names(source)
+        reads, local = free_names(source)
         user = next(iter(renames), "")
         reader = (entry, scope.get("__name__") or "")
-        spelled, through = _runtime_attributes(source, scope)
+        spelled, through = runtime_attributes(source, scope)
         edits = [(node, self._bind_read(obj, node.attr, frozenset(local), user, reader)) for node, obj in spelled]
         for name in sorted(reads - through):
             if name in renames:
                 continue
-            obj = scope.get(name, _MISSING)
-            if obj is _MISSING:
-                obj = getattr(builtins, name, _MISSING)
-            if obj is _MISSING:
+            obj = scope.get(name, MISSING)
+            if obj is MISSING:
+                obj = getattr(builtins, name, MISSING)
+            if obj is MISSING:
                 raise ExportError(f"cannot export {user}: it reads the global {name!r}, which is not defined",
                                   self.where, hint=f"define {name} at the top level of its module")
             new = self._bind_read(obj, name, frozenset(local), user, reader)
@@ -311,7 +323,7 @@ class _Module:
         if set(changed) & local:
             raise ExportError(f"cannot export {user}: a global it reads would be renamed, and the name is "
                               "also a local variable there", self.where, hint="rename the local variable")
-        return _rename(source, changed, edits) if changed or edits else source
+        return rename(source, changed, edits) if changed or edits else source
 
     def _bind_read(self, obj: object, name: str, local: frozenset[str], user: str, reader: tuple) -> str:
         """`bind` for a name read by a piece of code; `reader`: the piece's generated entry (None
@@ -344,12 +356,12 @@ class _Module:
         if obj is None or kind in (bool, int, str, bytes):
             return repr(obj)
         if kind is float:
-            return _float(obj)
+            return float_literal(obj)
         if kind is complex:
-            return f"complex({_float(obj.real)}, {_float(obj.imag)})"
+            return f"complex({float_literal(obj.real)}, {float_literal(obj.imag)})"
         if kind in (tuple, list, set, frozenset):
             items = [self.literal(item, what) for item in obj]
-            return _display(kind, items)
+            return display(kind, items)
         if kind is dict and "__builtins__" in obj:
             raise ExportError(f"cannot export: {what} is a module's namespace: the function keeps state in its "
                               "module (a `global` statement), which an exported module cannot share",
@@ -361,8 +373,8 @@ class _Module:
         return self._numpy_literal(obj, what)
 
     def _numpy_literal(self, obj: object, what: str) -> str:
-        if isinstance(obj, (type, types.FunctionType, types.BuiltinFunctionType, types.ModuleType)) or _decorated(
-                obj) or _library_object(obj):  # in a container (a constant's own value is never one of these)
+        if isinstance(obj, (type, types.FunctionType, types.BuiltinFunctionType, types.ModuleType)) or decorated(
+                obj) or library_object(obj):  # in a container (a constant's own value is never one of these)
             return self.bind(obj, getattr(obj, "__name__", "value").rpartition(".")[2])
         np_name = lambda: self.bind(np, "np")  # noqa: E731 - bound only when needed
         if isinstance(obj, np.dtype):
@@ -415,161 +427,9 @@ _TAYLOR_ENTRY = object()
 """Stands for the Taylor entry the module adds, reserving its name."""
 
 
-def _with_checks(source: str, name: str, checks: list[str]) -> str:
-    """The generated function `name` in `source` with the lines `checks` first in its body."""
-    if not checks:
-        return source
-    lines = source.splitlines(True)
-    at = next(i for i, line in enumerate(lines) if line.startswith(f"def {name}("))
-    return "".join(lines[:at + 1] + [line + "\n" for line in checks] + lines[at + 1:])
-
-
 def _series_class() -> type:
     from s2sad.runtime import Series
     return Series
-
-
-def _assignment(module: str, name: str) -> str | None:
-    """The source of the top-level statement `name = ...` of one of s2sad's modules."""
-    source = inspect.getsource(sys.modules[module])
-    for node in ast.parse(source).body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
-            node, ast.AnnAssign) and node.value is not None else []
-        if [t.id for t in targets if isinstance(t, ast.Name)] == [name] and len(targets) == 1:
-            return ast.get_source_segment(source, node) + "\n"
-    return None
-
-
-def _decorated(obj: object) -> bool:
-    """A function wrapped by a decorator (`functools.lru_cache`, say): copied with its decorators."""
-    return callable(obj) and isinstance(getattr(obj, "__wrapped__", None), types.FunctionType)
-
-
-def _is_builtin(obj: object, name: str) -> bool:
-    return getattr(builtins, name, _MISSING) is obj and not isinstance(obj, (bool, type(None)))
-
-
-def _library_module(module: str) -> bool:
-    """A module of the standard library or an installed package (imported, not copied)."""
-    top = module.partition(".")[0]
-    if not top or top == "__main__":
-        return False
-    if top in sys.stdlib_module_names or top in ("numpy", "scipy"):
-        return True
-    found = sys.modules.get(top)
-    path = getattr(found, "__file__", None) or ""
-    return "site-packages" in path or "dist-packages" in path
-
-
-def _library_object(obj: object) -> bool:
-    """A function, ufunc or class of a library module that the module can import by its name."""
-    return _import_path(obj) is not None
-
-
-def _import_path(obj: object) -> tuple[str, str] | None:
-    """(module, name) to import `obj` from: its own module's, or for a ufunc that names none
-    (SciPy's), the library module that holds it under its name."""
-    module, name = getattr(obj, "__module__", None), getattr(obj, "__name__", None)
-    if not isinstance(name, str):
-        return None
-    places = [module] if isinstance(module, str) else []
-    if isinstance(obj, np.ufunc):
-        places += ["numpy", "scipy.special"]
-    for place in places:
-        if _library_module(place) and getattr(sys.modules.get(place), name, _MISSING) is obj:
-            return place, name
-    return None
-
-
-def _float(value: float) -> str:
-    if math.isnan(value):
-        return "float('nan')"
-    if math.isinf(value):
-        return "float('inf')" if value > 0 else "-float('inf')"
-    return repr(value)
-
-
-def _display(kind: type, items: list[str]) -> str:
-    if kind is tuple:
-        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
-    if kind is list:
-        return "[" + ", ".join(items) + "]"
-    inner = "{" + ", ".join(items) + "}" if items else ""
-    return f"{kind.__name__}({inner})"
-
-
-def _import_order(line: str) -> tuple[int, str]:
-    return (0 if line.startswith("import ") else 1, line)
-
-
-# -- names a piece of source reads ---------------------------------------------------------------
-
-
-def _free_names(source: str) -> tuple[set[str], set[str]]:
-    """The global names `source` (one function or class, or several) reads, and the names that
-    are local to one of its functions or classes (annotations left out: the module does not
-    evaluate them)."""
-    tree = ast.parse(source)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.arg):
-            node.annotation = None
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            node.returns = None
-        elif isinstance(node, ast.AnnAssign):
-            node.annotation = ast.Constant(None)
-    top = symtable.symtable(ast.unparse(tree), "<export>", "exec")
-    reads = {s.get_name() for s in top.get_symbols()
-             if s.is_referenced() and not (s.is_assigned() or s.is_imported())}
-    local: set[str] = set()
-    for child in top.get_children():
-        _scope_names(child, reads, local)
-    return reads, local
-
-
-def _scope_names(table: symtable.SymbolTable, reads: set[str], local: set[str]) -> None:
-    for symbol in table.get_symbols():
-        if symbol.is_global() and (symbol.is_referenced() or symbol.is_assigned()):
-            reads.add(symbol.get_name())
-        elif symbol.is_local() or symbol.is_parameter():
-            local.add(symbol.get_name())
-    for child in table.get_children():
-        _scope_names(child, reads, local)
-
-
-def _runtime_attributes(source: str, scope: dict) -> tuple[list[tuple[ast.Attribute, object]], set[str]]:
-    """The `runtime.helper` spellings in `source` (a name bound to one of s2sad's runtime
-    modules, then an attribute) with the helper each names, and the module names read only so."""
-    found, names = [], []
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Name):
-            names.append(node.id)
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-            module = scope.get(node.value.id)
-            if isinstance(module, types.ModuleType) and module.__name__.startswith("s2sad.runtime"):
-                found.append((node, getattr(module, node.attr)))
-    through = {node.value.id for node, _ in found}
-    only = {name for name in through if names.count(name) == sum(node.value.id == name for node, _ in found)}
-    return [(node, obj) for node, obj in found if node.value.id in only], only
-
-
-def _rename(source: str, renames: dict[str, str], spelled: Sequence[tuple[ast.Attribute, str]] = ()) -> str:
-    """`source` with the global names and the `def`/`class` names in `renames` renamed, and each
-    (attribute, name) of `spelled` written as the name; the rest of the text (comments, layout)
-    as it was."""
-    lines = source.splitlines(True)
-    edits = [(node.lineno, node.col_offset, node.end_col_offset, name) for node, name in spelled]
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Name) and node.id in renames:
-            edits.append((node.lineno, node.col_offset, node.end_col_offset, renames[node.id]))
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in renames:
-            text = lines[node.lineno - 1].encode()
-            found = re.compile(rb"(def|class)\s+(" + re.escape(node.name.encode()) + rb")\b").search(
-                text, node.col_offset)
-            edits.append((node.lineno, found.start(2), found.end(2), renames[node.name]))
-    for line, start, end, new in sorted(edits, reverse=True):
-        text = lines[line - 1].encode()
-        lines[line - 1] = (text[:start] + new.encode() + text[end:]).decode()
-    return "".join(lines)
 
 
 # -- the header ----------------------------------------------------------------------------------
