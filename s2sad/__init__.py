@@ -10,6 +10,7 @@ from s2sad.custom import custom_vjp_decorator as custom_vjp
 from s2sad.errors import (
     ArgnumsError,
     CotangentError,
+    ExportError,
     IntegerArgument,
     MissingRule,
     NonScalarOutput,
@@ -19,6 +20,7 @@ from s2sad.errors import (
     UnsupportedValue,
     UsageError,
 )
+from s2sad.export import export
 from s2sad.higher import elementwise_grad, hessian, hessp, hvp, jacfwd, jacobian, jacrev
 from s2sad.runtime.dispatch import register_derive as _register_derive
 
@@ -28,9 +30,10 @@ _print_generated_lines()  # (Python 3.11 and 3.12) uncaught errors show the gene
 __version__ = "0.1.0"
 
 __all__ = [
-    "grad", "value_and_grad", "jvp", "vjp", "taylor", "derivatives", "show",
+    "grad", "value_and_grad", "jvp", "vjp", "taylor", "derivatives", "show", "export",
     "jacfwd", "jacrev", "jacobian", "hessian", "hvp", "hessp", "elementwise_grad",
     "custom_jvp", "custom_vjp", "defjvp", "defvjp", "stop_gradient", "checkpoint",
     "S2SADError", "UnsupportedSyntax", "NoSource", "MissingRule", "NonScalarOutput",
     "IntegerArgument", "ArgnumsError", "CotangentError", "UnsupportedValue", "UsageError",
+    "ExportError",
 ]

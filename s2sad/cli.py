@@ -1,4 +1,5 @@
-"""`s2sad show TARGET`: print the derivative code s2sad generates for a function.
+"""`s2sad show TARGET`: print the derivative code s2sad generates for a function; `s2sad export
+TARGET -o file.py`: write it as a standalone module.
 
 A small tool built on the public API, and a demonstration of it.
 """
@@ -21,6 +22,7 @@ from s2sad.api import STAGES, show
 from s2sad.core.modes import DIRECTIONS, REVERSE, TAYLOR
 from s2sad.core.targets import params_of
 from s2sad.errors import OutputError, S2SADError, TargetError
+from s2sad.export import export
 
 
 def load_target(target: str) -> Any:
@@ -175,12 +177,7 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--version", action="version", version=f"s2sad {__version__}")
     sub = top.add_subparsers(dest="command", required=True)
     show = sub.add_parser("show", help="print the derivative code generated for a function")
-    show.add_argument("target", help="package.module:function or path/to/file.py:function")
-    show.add_argument("--mode", choices=(*DIRECTIONS, TAYLOR), default=REVERSE,
-                      help="reverse (grad, the default), forward (jvp) or taylor (Taylor coefficients to --order)")
-    show.add_argument("--order", type=int, default=2, help="with --mode taylor: the order K of the Taylor "
-                                                            "coefficients computed (default 2)")
-    show.add_argument("--argnums", default="0", help="positions or names, comma separated: 0,1 or w,b")
+    add_derivative_options(show)
     show.add_argument("--stage", choices=STAGES, default="final",
                       help="final (the derivative's code, the default), ir (the function's Wengert list), "
                            "activity (which of its values carry a derivative) or graph (the computational graph "
@@ -188,42 +185,70 @@ def parser() -> argparse.ArgumentParser:
     show.add_argument("-o", "--output", default=None, metavar="FILE",
                       help="write to FILE instead of printing; with --stage graph, a .svg, .png or .pdf FILE is "
                            "drawn by Graphviz's dot program (a .dot or .gv FILE gets the DOT text)")
-    show.add_argument("--kinds", default=None,
-                      help="scalar or array per parameter, comma separated (e.g. scalar,array): show the code "
-                           "specialised to such arguments; by default, the code for floats or arrays of any shapes")
-    show.add_argument("--shapes", default=None,
-                      help="per parameter, comma separated: an array's shape (32x8), scalar, array or - "
-                           "(anything): show the code specialised to arguments of these shapes, "
-                           "as a call with them runs it")
-    show.add_argument("--no-optimize", action="store_true", help="show the code before optimization")
     show.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                       help="colour the code with Pygments (pip install s2sad[color]): always, never, or auto "
                            "(on a terminal; the default); NO_COLOR turns it off")
+    exporter = sub.add_parser("export", help="write the derivative as a standalone module (needs numpy only)")
+    add_derivative_options(exporter)
+    exporter.add_argument("-o", "--output", default=None, help="the file to write (default: print it)")
     return top
+
+
+def add_derivative_options(command: argparse.ArgumentParser) -> None:
+    """The options `show` and `export` share: the target and which derivative to build."""
+    command.add_argument("target", help="package.module:function or path/to/file.py:function")
+    command.add_argument("--mode", choices=(*DIRECTIONS, TAYLOR), default=REVERSE,
+                         help="reverse (grad, the default), forward (jvp) or taylor (Taylor coefficients to --order)")
+    command.add_argument("--order", type=int, default=2, help="with --mode taylor: the order K of the Taylor "
+                                                               "coefficients computed (default 2)")
+    command.add_argument("--argnums", default="0", help="positions or names, comma separated: 0,1 or w,b")
+    command.add_argument("--kinds", default=None,
+                         help="scalar or array per parameter, comma separated (e.g. scalar,array): the code "
+                              "specialised to such arguments; by default, the code for floats or arrays of any "
+                              "shapes")
+    command.add_argument("--shapes", default=None,
+                         help="per parameter, comma separated: an array's shape (32x8), scalar, array or - "
+                              "(anything): the code specialised to arguments of these shapes, "
+                              "as a call with them runs it")
+    command.add_argument("--no-optimize", action="store_true", help="the code before optimization")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         fun = load_target(args.target)
-        kinds, shapes = _kinds(args.kinds, fun), None
-        given = _shapes(args.shapes, fun)
-        if given is not None:
-            if kinds is not None:
-                raise TargetError("give --kinds or --shapes, not both (--shapes says the kinds too)")
-            kinds, shapes = given
-        if args.order < 1:
-            raise TargetError(f"--order must be at least 1, not {args.order}")
-        text = render(fun, args.mode, _argnums(args.argnums), args.stage, not args.no_optimize, kinds, shapes,
-                      args.order)
-        if args.output is not None:
-            write_output(text, args.output, args.stage)
-            return 0
+        kinds, shapes = _signature(args, fun)
+        if args.command == "export":
+            text = export(fun, args.output, mode=args.mode, argnums=_argnums(args.argnums), kinds=kinds,
+                          shapes=shapes, order=args.order, optimize=not args.no_optimize)
+        else:
+            text = render(fun, args.mode, _argnums(args.argnums), args.stage, not args.no_optimize, kinds, shapes,
+                          args.order)
+            if args.output is not None:
+                write_output(text, args.output, args.stage)
+                return 0
     except S2SADError as err:
         print(f"s2sad: error: {_one_line(err)}", file=sys.stderr)
         return 1
+    if args.command == "export":
+        if args.output is None:
+            sys.stdout.write(text)
+        return 0
     sys.stdout.write(colorize(text, args.color))
     return 0
+
+
+def _signature(args: argparse.Namespace, fun: object) -> tuple[tuple | None, tuple | None]:
+    """The kinds and shapes the options ask for (checked), and that --order is a valid order."""
+    kinds, shapes = _kinds(args.kinds, fun), None
+    given = _shapes(args.shapes, fun)
+    if given is not None:
+        if kinds is not None:
+            raise TargetError("give --kinds or --shapes, not both (--shapes says the kinds too)")
+        kinds, shapes = given
+    if args.order < 1:
+        raise TargetError(f"--order must be at least 1, not {args.order}")
+    return kinds, shapes
 
 
 def _one_line(err: S2SADError) -> str:

@@ -252,6 +252,26 @@ class UsageError(S2SADError, TypeError):
     """
 
 
+class ExportError(S2SADError, TypeError):
+    """`s2sad.export` met code that cannot be written out as a standalone module.
+
+    A function value whose derivative is looked up when the code runs (`checkpoint` included),
+    a custom rule, a method, a closure or lambda the code calls, or a global with no literal
+    form: the message names it and the line that reads it.
+
+    Examples:
+        >>> import s2sad
+        >>> from s2sad.testing import make_function
+        >>> f = make_function("def f(x):\\n    return s2sad.checkpoint(g)(x)\\n",
+        ...                   {"s2sad": s2sad, "g": lambda x: x * x})
+        >>> try:
+        ...     s2sad.export(f)
+        ... except s2sad.ExportError as err:
+        ...     print(type(err).__name__)
+        ExportError
+    """
+
+
 def caller() -> Location | None:
     """The user's line that called into s2sad: the first frame, walking out, whose code is not
     s2sad's own (API misuse is reported there, not at the function's `def`)."""

@@ -1,6 +1,6 @@
 """The docstrings of the public API are complete and their examples are true.
 
-Every `>>>` example in s2sad/api.py, higher.py, custom.py, testing.py and errors.py runs (with
+Every `>>>` example in s2sad/api.py, higher.py, custom.py, testing.py, errors.py and export.py runs (with
 doctest) and prints what the docstring shows. Every public name (`s2sad.__all__` and
 `s2sad.testing.check_grads`) has a docstring in Google style, which mkdocstrings renders on the
 site's reference page (docs/reference.md): a summary, `Args:` for its parameters, `Returns:`,
@@ -10,6 +10,7 @@ and `Examples:`.
 from __future__ import annotations
 
 import doctest
+import importlib
 import inspect
 
 import pytest
@@ -18,7 +19,9 @@ import s2sad
 import s2sad.testing
 from s2sad import api, custom, errors, higher, testing
 
-MODULES = [api, higher, custom, testing, errors]
+export = importlib.import_module("s2sad.export")  # (the name s2sad.export is the function)
+
+MODULES = [api, higher, custom, testing, errors, export]
 FINDER = doctest.DocTestFinder(exclude_empty=True)
 EXAMPLES = [test for module in MODULES for test in FINDER.find(module) if test.examples]
 PUBLIC = {name: getattr(s2sad, name) for name in s2sad.__all__} | {"check_grads": s2sad.testing.check_grads}
@@ -53,5 +56,5 @@ def test_public_docstrings_are_complete(name):
 
 def test_every_documented_module_has_examples():
     found = {test.name.split(".")[1] for test in EXAMPLES}
-    assert found == {"api", "higher", "custom", "testing", "errors"}
+    assert found == {"api", "higher", "custom", "testing", "errors", "export"}
     assert len(EXAMPLES) >= len(PUBLIC) - 1  # jacobian is jacrev: one docstring for both

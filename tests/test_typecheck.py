@@ -44,5 +44,6 @@ def test_public_functions_are_annotated(fun):
 def test_mypy_checks_the_modules_of_every_public_name():
     checked = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]["files"])
     defined = {inspect.getmodule(obj).__name__.replace(".", "/") + ".py" for obj in PUBLIC}
-    assert defined == {"s2sad/api.py", "s2sad/higher.py", "s2sad/custom.py", "s2sad/testing.py", "s2sad/errors.py"}
+    assert defined == {"s2sad/api.py", "s2sad/higher.py", "s2sad/custom.py", "s2sad/testing.py", "s2sad/errors.py",
+                       "s2sad/export.py"}
     assert defined | {"s2sad/__init__.py", "s2sad/cli.py"} <= checked, checked
