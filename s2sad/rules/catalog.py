@@ -21,7 +21,8 @@ from s2sad.core.syntax import BINARY, COMPARE, UNARY
 from s2sad.rules.registry import RULES, Rule, _elementwise_params
 
 PREFIXES = {"_operator.": "operator.", "scipy_special.": "scipy.special.", "numpy_linalg.": "np.linalg.",
-            "s2sad_runtime.": "s2sad.runtime.", "scipy_linalg.": "scipy.linalg."}
+            "s2sad_runtime.": "s2sad.runtime.", "scipy_linalg.": "scipy.linalg.",
+            "numpy_random_mtrand.": "np.random."}  # (NumPy before 2.1 names np.random.rand so)
 
 SYMBOLS = {"Add": "+", "Sub": "-", "Mult": "*", "Div": "/", "FloorDiv": "//", "Mod": "%", "Pow": "**",
            "MatMult": "@", "BitAnd": "&", "BitOr": "|", "BitXor": "^", "LShift": "<<", "RShift": ">>",
