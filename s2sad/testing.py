@@ -274,8 +274,19 @@ def _call_op(rule: Rule, values: dict):
     sig = rule.signature
     args = [values[n] for n, p in sig.parameters.items() if p.default is inspect.Parameter.empty]
     kwargs = {n: values[n] for n, p in sig.parameters.items()
-              if p.default is not inspect.Parameter.empty and n in values and values[n] is not p.default}
+              if p.default is not inspect.Parameter.empty and n in values
+              and (values[n] is not p.default or _required_by(rule.op, n))}
     return rule.op(*args, **kwargs)  # type: ignore[operator]  # `Rule.op`, a callable, is typed object
+
+
+def _required_by(op: object, name: str) -> bool:
+    """Whether `op` itself has no default for `name` (NumPy before 2.3 requires take_along_axis's
+    `axis`, which the rule's signature gives as -1, its default since)."""
+    try:
+        param = inspect.signature(op).parameters.get(name)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return param is not None and param.default is inspect.Parameter.empty
 
 
 def check_rule(op: Callable, args: dict, kwargs: dict | None = None, rtol: float = 1e-5, atol: float = 1e-7,
