@@ -278,7 +278,12 @@ def _tree_names(tree: gast.FunctionDef) -> tuple[set[str], set[str]]:
             every.add(node.id)
             if isinstance(node.ctx, (gast.Store, gast.Del)):
                 local.add(node.id)
-    return local, every | {tree.name} | set(dir(builtins))
+    return local, every | {tree.name} | _BUILTINS
+
+
+_BUILTINS = set(dir(builtins)) - {"_"}
+"""Builtin names a derivative's names avoid: not `_`, which the interactive interpreter (and doctest) set
+in builtins to the last value shown."""
 
 
 def write_globals(body: list[ir.Stmt], names: set[str], scope: dict, namer: Namer) -> list[ir.Stmt]:

@@ -90,6 +90,7 @@ NONDIFF = [
                  runtime.assertion_failed)],
     Nondiff(logging.log, "(x[0] > 1e9 and op(50, 'never')) * 1.0 + 0.5"),
     Nondiff(runtime.raise_error, "(x[0] > 1e9 and op(ValueError('never'))) * 1.0 + 0.5"),
+    Nondiff(runtime.check_pair, "(op((x, x[0]), ('f.py', 1, '    return f(x)', 'f')) is None) + 0.5"),
     Nondiff(runtime.enter_context, "(op(__import__('contextlib').nullcontext()) is None) + 0.5"),
     Nondiff(runtime.exit_context, "(op(__import__('contextlib').nullcontext()) is None) + 0.5"),
     Nondiff(runtime.try_block, "(op(('f.py', 1, 0, ''), ((KeyError,),)).handlers == ((KeyError,),)) + x * 0.0"),
