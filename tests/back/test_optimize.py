@@ -6,8 +6,12 @@ code); the others optimize a derivative as the pipeline builds it, with the para
 that let shape-only helpers (`unbroadcast`, `like_structure`) go.
 """
 
+import math
+
 import pytest
 
+import s2sad
+from s2sad.testing import make_function
 from tests import stages
 from tests.stages import SNIPPETS
 
@@ -46,3 +50,56 @@ def test_optimized_ir(name, golden):
 def test_scalar_code_calls_no_shape_helper():
     text = stages.optimized_text(SNIPPETS["arith"], "grad", "x", "scalar,scalar")
     assert "unbroadcast" not in text and "like_structure" not in text
+
+
+# ---------------------------------------------------------------- restores sink below the products
+
+CHAIN = """
+def f(s, rounds):
+    for _ in range(rounds):
+        s = math.sin(s)
+        s = s * 1.5
+        s = math.tanh(s)
+        s = s + 0.25
+        s = math.exp(s)
+    return s
+"""
+
+
+def _reverse_loop(text: str) -> list[str]:
+    loop = text.split("for _ in reversed(")[1].split("return ")[0]
+    return [line.strip() for line in loop.splitlines()[1:] if line.strip() and not line.strip().startswith("#")]
+
+
+def test_a_loops_restores_move_below_the_products_that_read_the_current_values():
+    fun = make_function(CHAIN, {"math": math})
+    text = s2sad.show(fun, kinds=("scalar", "scalar"))
+    body = _reverse_loop(text)
+    assert body[-2:] == ["t6 = t6_trips[_]", "t4 = t4_trips[_]"], text  # after every read of t6, t4
+    assert "t7" not in text and "t11" not in text  # so the products fold into one expression
+    assert any("bs * t6 * (1.0 - t4 * t4)" in line for line in body), text
+
+
+@pytest.mark.parametrize("s", [0.7, -1.3, 2.0])
+def test_sunk_restores_give_the_unoptimized_code_s_numbers_exactly(s):
+    fun = make_function(CHAIN, {"math": math})
+    assert s2sad.grad(fun)(s, 7) == s2sad.grad(fun, optimize=False)(s, 7)
+    assert s2sad.value_and_grad(fun)(s, 7) == s2sad.value_and_grad(fun, optimize=False)(s, 7)
+
+
+def test_a_restore_stops_at_a_read_of_its_name_and_at_a_compound_statement():
+    from s2sad.back.optimize import sink_restores
+    from s2sad.core import ir
+    from s2sad.core.naming import runtime_ref
+
+    def restore(name):
+        return ir.Assign(ir.Var(name), ir.Call(runtime_ref("trip_value"), (ir.Var(f"{name}_trips"), ir.Var("i"))), 1)
+
+    def assign(target, *reads):
+        return ir.Assign(ir.Var(target), ir.Call(runtime_ref("add"), tuple(map(ir.Var, reads))), 1)
+
+    body = [restore("a"), restore("b"), assign("c", "x", "y"), assign("d", "b", "x"),
+            ir.If(ir.Var("c"), [assign("e", "x", "x")], [], 1), assign("f", "a", "a")]
+    moved = sink_restores(body)
+    names = [s.target.name if isinstance(s, ir.Assign) else "if" for s in moved]
+    assert names == ["c", "b", "d", "a", "if", "f"]  # b stops at d's read; a at the `if`
