@@ -42,13 +42,26 @@ RUNNER = textwrap.dedent("""
 """)
 
 
+def without_s2sad(tmp_path: Path) -> Path:
+    """A folder that holds what numpy's site-packages holds (links), but s2sad: installed with
+    `pip install .` (CI), s2sad sits beside numpy there."""
+    site = tmp_path / "site_without_s2sad"
+    if not site.exists():
+        site.mkdir()
+        for entry in Path(SITE).iterdir():
+            if not entry.name.startswith(("s2sad", "__editable__")) and entry.suffix != ".pth":
+                (site / entry.name).symlink_to(entry)
+    return site
+
+
 def run_standalone(tmp_path: Path, text: str, args: tuple) -> object:
     """What the exported module's entry returns on `args`, run where s2sad cannot be imported."""
     (tmp_path / "exported_module.py").write_text(text)
     (tmp_path / "runner.py").write_text(RUNNER)
     (tmp_path / "args.pkl").write_bytes(pickle.dumps(args))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    done = subprocess.run([sys.executable, "-I", "-S", str(tmp_path / "runner.py"), str(tmp_path), SITE,
+    done = subprocess.run([sys.executable, "-I", "-S", str(tmp_path / "runner.py"), str(tmp_path),
+                           str(without_s2sad(tmp_path)),
                            str(tmp_path / "args.pkl"), str(tmp_path / "out.pkl")],
                           capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
