@@ -6,6 +6,8 @@ themselves honest in CI at a cost of a second or two. No timings are asserted an
 """
 
 import importlib.util
+import os
+import subprocess
 import sys
 
 import numpy as np
@@ -93,3 +95,29 @@ def test_long_model_is_n_lines_of_seven_ops_and_its_modes_agree():
     assert value == pytest.approx(model(x, w), rel=1e-14)
     assert tangent == pytest.approx(float(np.dot(gx, tx)), rel=1e-12)
     assert gw.shape == (7,) and np.all(np.isfinite(gw))
+
+
+FAKE_VALGRIND = r"""#!/usr/bin/env python3
+import re, sys
+code = sys.argv[-1]
+calls = int(re.search(r"range\((\d+)\)", code).group(1))
+per_call = 150 if "'s2sad' ==" in code else 120
+print(f"==1== Collected : {5_000_000 + calls * per_call}", file=sys.stderr)
+"""
+
+
+def test_instruction_counts_per_call(tmp_path):
+    """benchmarks/instructions.py: one call's instructions are the difference of two callgrind
+    runs over the calls (the build left out), a row per workload. Run here with a stand-in for
+    valgrind that counts 120 instructions a hand-written call and 150 an s2sad one (a real
+    valgrind run takes minutes: `python benchmarks/instructions.py` is the measurement)."""
+    fake = tmp_path / "valgrind"
+    fake.write_text(FAKE_VALGRIND)
+    fake.chmod(0o755)
+    env = {**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "instructions.py"), "--only",
+                           "scalar_ops,mlp_small", "--calls", "50"], capture_output=True, text=True, timeout=120,
+                          env=env)
+    assert done.returncode == 0, done.stderr
+    rows = ["| scalar_ops | 120 | 150 | 1.250x |", "| mlp_small | 120 | 150 | 1.250x |"]
+    assert done.stdout.splitlines()[-2:] == rows
