@@ -23,11 +23,11 @@ from s2sad.errors import (
 from s2sad.export import export
 from s2sad.higher import elementwise_grad, hessian, hessp, hvp, jacfwd, jacobian, jacrev
 from s2sad.runtime.dispatch import register_derive as _register_derive
+from s2sad.version import __version__ as __version__
 
 _register_derive(_derive)  # calls of function values look their derivative up when they run
 _print_generated_lines()  # (Python 3.11 and 3.12) uncaught errors show the generated code's lines
 
-__version__ = "0.1.0"
 
 __all__ = [
     "grad", "value_and_grad", "jvp", "vjp", "taylor", "derivatives", "show", "export",

@@ -55,6 +55,8 @@ from s2sad.export_source import (
     with_checks,
 )
 from s2sad.pipeline import Built
+from s2sad.runtime.series import Series
+from s2sad.version import __version__
 
 __all__ = ["export"]
 
@@ -455,7 +457,7 @@ class _Module:
 
     def _taylor_entry(self, code: str) -> str:
         """`entry(primals, series) -> (out, [c_1, ..., c_K])`, as `s2sad.taylor` calls it."""
-        series = self.bind(_series_class(), "Series")
+        series = self.bind(Series, "Series")
         entry = self._reserve(_TAYLOR_ENTRY, self._choose(f"{self.transformed.target.plain.__name__}_taylor",
                                                           _TAYLOR_ENTRY, frozenset()))
         self.defs[_GENERATED].append(
@@ -471,17 +473,10 @@ _TAYLOR_ENTRY = object()
 """Stands for the Taylor entry the module adds, reserving its name."""
 
 
-def _series_class() -> type:
-    from s2sad.runtime import Series
-    return Series
-
-
 # -- the header ----------------------------------------------------------------------------------
 
 
 def _header(module: _Module, entry: str) -> str:
-    from s2sad import __version__
-
     transformed = module.transformed
     plain = transformed.target.plain
     params = list(transformed.target.params)
