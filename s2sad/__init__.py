@@ -9,6 +9,7 @@ from s2sad.custom import custom_jvp_decorator as custom_jvp
 from s2sad.custom import custom_vjp_decorator as custom_vjp
 from s2sad.errors import (
     ArgnumsError,
+    BackendError,
     CotangentError,
     ExportError,
     IntegerArgument,
@@ -35,5 +36,5 @@ __all__ = [
     "custom_jvp", "custom_vjp", "defjvp", "defvjp", "stop_gradient", "checkpoint",
     "S2SADError", "UnsupportedSyntax", "NoSource", "MissingRule", "NonScalarOutput",
     "IntegerArgument", "ArgnumsError", "CotangentError", "UnsupportedValue", "UsageError",
-    "ExportError",
+    "ExportError", "BackendError",
 ]

@@ -17,6 +17,7 @@ from typing import Any, cast
 import numpy as np
 
 from s2sad import cache
+from s2sad.back.jit import check_backend
 from s2sad.core import graph, printer
 from s2sad.core.modes import DIRECTIONS, GRAD, GRADIENTS, JVP, REVERSE, TAYLOR, VALUE_AND_GRAD, VJP, taylor_mode
 from s2sad.core.targets import (
@@ -307,7 +308,8 @@ class Transformed:
     `*args` or `**kwargs`, a derivative per call shape (see `for_shape`)."""
 
     def __init__(self, fun: Any, mode: str, argnums: Argnums, optimize: bool = True,
-                 has_aux: bool = False) -> None:
+                 has_aux: bool = False, backend: str = "python") -> None:
+        check_backend(backend)
         self.target = target = target_of(fun)
         self.fun = fun = target.fun
         self.mode = mode
@@ -318,7 +320,7 @@ class Transformed:
             _refuse_star_wrapper(target)
         wrt, single = ((), isinstance(argnums, (int, str))) if self._shapes is not None else resolve_argnums(
             target, argnums)
-        self.request = Request(mode, wrt, single, optimize, has_aux=has_aux)
+        self.request = Request(mode, wrt, single, optimize, has_aux=has_aux, backend=backend)
         self._bound = target.bound
         self._positions = [target.params.index(n) for n in wrt]
         self._by_kinds: dict[tuple, Built] = {}
@@ -337,7 +339,7 @@ class Transformed:
         if shape not in shapes:
             argnums = shaped_argnums(self.target, shape, self.argnums)
             shapes[shape] = Transformed(shaped_target(self.target, shape), self.mode, argnums,
-                                        self.request.optimize, self.request.has_aux)
+                                        self.request.optimize, self.request.has_aux, self.request.backend)
         return shapes[shape]
 
     __s2sad_for_shape__ = for_shape
@@ -388,6 +390,13 @@ class Transformed:
         if self._shapes is not None:
             return self.for_shape((0, ())).source
         return self.built(self.numeric_kinds()).source
+
+    @property
+    def compile_seconds(self) -> float:
+        """With `backend="numba"`: the seconds Numba has spent compiling this derivative so far
+        (once per signature of the arguments, at the first call with it); 0.0 otherwise."""
+        total = sum(getattr(built.fun, "compile_seconds", 0.0) for built in self._by_kinds.values())
+        return total + sum(shaped.compile_seconds for shaped in (self._shapes or {}).values())
 
     def numeric_kinds(self) -> tuple[str, ...]:
         """"array" (a number or an array, not a container) for each parameter."""
@@ -513,7 +522,7 @@ def _decorator(mode: str, fun: Callable | None, **options):
 
 @user_facing
 def grad(fun: Callable | None = None, argnums: Argnums = 0, *, has_aux: bool = False,
-         optimize: bool = True) -> Callable[..., Any]:
+         optimize: bool = True, backend: str = "python") -> Callable[..., Any]:
     """The gradient of a function with a scalar output, by reverse mode.
 
     A plain call (`grad(f)`, `grad(f, 1)`), a bare decorator (`@grad`) or a decorator with
@@ -529,6 +538,9 @@ def grad(fun: Callable | None = None, argnums: Argnums = 0, *, has_aux: bool = F
             passed through, and the result is `(gradient, aux)`.
         optimize: Run the optimizer on the generated code; False keeps the transform's direct
             output, one statement per adjoint term.
+        backend: "python" (the generated code runs as Python and NumPy) or "numba" (it is
+            compiled by Numba in nopython mode at the first call with each signature; see
+            docs/numba.md). The derivative then has `.compile_seconds`.
 
     Returns:
         A function of `fun`'s arguments returning the gradient, which has the structure, shape
@@ -542,6 +554,8 @@ def grad(fun: Callable | None = None, argnums: Argnums = 0, *, has_aux: bool = F
         IntegerArgument: A differentiated argument is an integer (raised by the call).
         NonScalarOutput: The output is not one number (raised by the call): see `jacrev`, `vjp`.
         UnsupportedSyntax: `fun` uses a construct s2sad does not differentiate.
+        BackendError: `backend="numba"` without Numba installed (raised by `grad`), or a
+            construct the Numba backend does not compile yet (raised by the call).
 
     Examples:
         >>> import s2sad
@@ -557,12 +571,12 @@ def grad(fun: Callable | None = None, argnums: Argnums = 0, *, has_aux: bool = F
         >>> square(3.0)
         6.0
     """
-    return _decorator(GRAD, fun, argnums=argnums, optimize=optimize, has_aux=has_aux)
+    return _decorator(GRAD, fun, argnums=argnums, optimize=optimize, has_aux=has_aux, backend=backend)
 
 
 @user_facing
 def value_and_grad(fun: Callable | None = None, argnums: Argnums = 0, *, has_aux: bool = False,
-                   optimize: bool = True) -> Callable[..., Any]:
+                   optimize: bool = True, backend: str = "python") -> Callable[..., Any]:
     """The value of a function with a scalar output and its gradient, from one pass.
 
     `value_and_grad(f)(*args)` is `(f(*args), grad(f)(*args))`, the pair that
@@ -573,6 +587,7 @@ def value_and_grad(fun: Callable | None = None, argnums: Argnums = 0, *, has_aux
         argnums: What to differentiate: a position, a parameter's name, or a tuple of those.
         has_aux: `fun` returns `(output, aux)`; the result is then `((output, aux), gradient)`.
         optimize: Run the optimizer on the generated code.
+        backend: "python" or "numba", as for `grad`.
 
     Returns:
         A function of `fun`'s arguments returning `(value, gradient)`, with `.fun`, `.source`
@@ -590,7 +605,7 @@ def value_and_grad(fun: Callable | None = None, argnums: Argnums = 0, *, has_aux
         >>> s2sad.value_and_grad(f)(2.0, 3.0)
         (6.0, 3.0)
     """
-    return _decorator(VALUE_AND_GRAD, fun, argnums=argnums, optimize=optimize, has_aux=has_aux)
+    return _decorator(VALUE_AND_GRAD, fun, argnums=argnums, optimize=optimize, has_aux=has_aux, backend=backend)
 
 
 def float_positions(primals: Sequence) -> list[int]:
@@ -618,7 +633,7 @@ def _shapes(tree: object) -> object:
 
 
 @user_facing
-def jvp(fun: Callable, primals: Sequence, tangents: Sequence) -> tuple[Any, Any]:
+def jvp(fun: Callable, primals: Sequence, tangents: Sequence, *, backend: str = "python") -> tuple[Any, Any]:
     """Forward mode: the value of a function and its derivative along a direction.
 
     Args:
@@ -626,6 +641,7 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence) -> tuple[Any, Any]
         primals: The arguments, a tuple (or list) with one value per parameter; parameters
             with defaults at the end may be left out, and integer arguments are constants.
         tangents: The direction: one tangent per primal, each of its primal's shape.
+        backend: "python" or "numba", as for `grad`.
 
     Returns:
         `(fun(*primals), J @ tangents)`: the output and its tangent, of the output's structure
@@ -669,7 +685,7 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence) -> tuple[Any, Any]
             raise ValueError(f"jvp: tangent {i} has shape {_shapes(t)}, its primal {_shapes(p)}")
     if not positions:
         raise IntegerArgument(f"jvp: every primal of {_name(fun)} is an integer; nothing to differentiate")
-    transformed = Transformed(target, JVP, tuple(positions))
+    transformed = Transformed(target, JVP, tuple(positions), backend=backend)
     return transformed(*primals, *(tangents[i] for i in positions))
 
 
@@ -947,7 +963,7 @@ values carry a derivative, or its computational graph (DOT text for Graphviz).""
 @user_facing
 def show(fun: Callable, *, mode: str = REVERSE, argnums: Argnums = 0, optimize: bool = True,
          args: Sequence | None = None, order: int = 2, stage: str = "final", kinds: Sequence[str] | None = None,
-         shapes: Sequence[tuple | None] | None = None) -> str:
+         shapes: Sequence[tuple | None] | None = None, backend: str = "python") -> str:
     """The generated source of a function's derivative: what `s2sad show` prints.
 
     Without `args`, `kinds` or `shapes`, the code for floats or arrays of any shapes (the
@@ -966,6 +982,8 @@ def show(fun: Callable, *, mode: str = REVERSE, argnums: Argnums = 0, optimize: 
             to) or "activity" (which of its values carry a derivative).
         kinds: Instead of `args`: "scalar" or "array" per parameter.
         shapes: With `kinds`: an array's shape, or None, per parameter.
+        backend: "python" or "numba": the code handed to Numba (for a call with `args` or
+            of `kinds`/`shapes`).
 
     Returns:
         The source text, valid Python.
@@ -989,7 +1007,10 @@ def show(fun: Callable, *, mode: str = REVERSE, argnums: Argnums = 0, optimize: 
         raise ValueError(f"show: stage must be one of {', '.join(map(repr, STAGES))}, not {stage!r}")
     if args is not None and (kinds is not None or shapes is not None):
         raise ValueError("show: give example args, or kinds (and shapes), not both")
-    transformed = Transformed(fun, taylor_mode(order) if mode == TAYLOR else DIRECTIONS[mode], argnums, optimize)
+    if backend != "python" and mode == TAYLOR:
+        raise ValueError("show: the numba backend compiles reverse and forward mode, not taylor")
+    transformed = Transformed(fun, taylor_mode(order) if mode == TAYLOR else DIRECTIONS[mode], argnums, optimize,
+                              backend=backend)
     if args is not None:
         args = tuple(args)
         if mode != REVERSE:  # the forward-mode code takes the tangents after the primals

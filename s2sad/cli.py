@@ -120,10 +120,10 @@ def _shape_token(token: str) -> tuple[str | None, tuple | None]:
 
 
 def render(fun: Callable[..., Any], mode: str, argnums, stage: str, optimize: bool, kinds: tuple | None = None,
-           shapes: tuple | None = None, order: int = 2) -> str:
+           shapes: tuple | None = None, order: int = 2, backend: str = "python") -> str:
     """The text `s2sad show` prints: `s2sad.show` with the command line's options."""
     return show(fun, mode=mode, argnums=argnums, optimize=optimize, order=order, stage=stage, kinds=kinds,
-                shapes=shapes)
+                shapes=shapes, backend=backend)
 
 
 GRAPHVIZ_FORMATS = ("svg", "png", "pdf")
@@ -182,6 +182,8 @@ def parser() -> argparse.ArgumentParser:
                       help="final (the derivative's code, the default), ir (the function's Wengert list), "
                            "activity (which of its values carry a derivative) or graph (the computational graph "
                            "and its adjoint or tangent operations, as Graphviz DOT text)")
+    show.add_argument("--backend", choices=("python", "numba"), default="python",
+                      help="python (the default) or numba: the code handed to Numba (pip install s2sad[numba])")
     show.add_argument("-o", "--output", default=None, metavar="FILE",
                       help="write to FILE instead of printing; with --stage graph, a .svg, .png or .pdf FILE is "
                            "drawn by Graphviz's dot program (a .dot or .gv FILE gets the DOT text)")
@@ -223,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
                           shapes=shapes, order=args.order, optimize=not args.no_optimize)
         else:
             text = render(fun, args.mode, _argnums(args.argnums), args.stage, not args.no_optimize, kinds, shapes,
-                          args.order)
+                          args.order, args.backend)
             if args.output is not None:
                 write_output(text, args.output, args.stage)
                 return 0

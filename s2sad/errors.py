@@ -252,6 +252,23 @@ class UsageError(S2SADError, TypeError):
     """
 
 
+class BackendError(S2SADError, TypeError):
+    """The backend asked for cannot compile this derivative: Numba is not installed, or the
+    derivative's code holds a construct the backend does not compile yet (named, at the user's
+    line).
+
+    Examples:
+        >>> import s2sad
+        >>> import numpy as np
+        >>> def square_norm(a):
+        ...     return np.einsum("i,i->", a, a)
+        >>> s2sad.grad(square_norm, backend="numba")(np.ones(3))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        s2sad.errors.BackendError: ...the numba backend does not compile s2sad's helper einsum_plan...
+    """
+
+
 class ExportError(S2SADError, TypeError):
     """`s2sad.export` met code that cannot be written out as a standalone module.
 

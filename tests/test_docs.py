@@ -26,7 +26,8 @@ import pytest
 
 from tests.conftest import ROOT, UPDATE_GOLDEN, run_main
 
-PAGES = ["README.md", "docs/how-it-works.md", "docs/api.md", "docs/higher-order.md", "docs/custom-rules.md"]
+PAGES = ["README.md", "docs/how-it-works.md", "docs/api.md", "docs/higher-order.md", "docs/custom-rules.md",
+         "docs/numba.md"]
 
 
 @dataclass

@@ -45,6 +45,9 @@ class Request:
     shapes: tuple[tuple[int, ...] | None, ...] | None = None
     """Per parameter: the shape of an array argument (None for anything else); the code is
     specialised to them, so broadcasting is decided when it is built (see `analyses.shapes`)."""
+    backend: str = "python"
+    """"python" (the generated code runs as Python and NumPy) or "numba" (compiled by Numba,
+    see `back.jit`)."""
 
 
 @dataclass(frozen=True)

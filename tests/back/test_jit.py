@@ -1,0 +1,153 @@
+"""The Numba backend (`backend="numba"`, s2sad/back/jit.py): the same derivatives as the default
+backend to 1e-12 on the workloads and programs it compiles, typed storage for kept numbers,
+compile time reported, and refusals as `BackendError` at the user's line."""
+
+import math
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import s2sad
+from benchmarks import workloads
+from s2sad.back import jit
+from tests.programs import newton
+
+numba = pytest.importorskip("numba", reason="the numba extra is not installed")
+
+
+def shrink(x):
+    while x > 1.0:
+        x = x * x / 4.0
+    return x
+
+
+def squares(x, n):
+    total = 0.0
+    for i in range(n):
+        total = total + math.sin(x * i) ** 2
+    return total
+
+
+def square_norm(a):
+    return np.einsum("i,i->", a, a)
+
+
+def same(got, expected):
+    for g, e in zip(workloads.leaves(got), workloads.leaves(expected)):
+        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-15)
+
+
+GRADIENTS = [
+    ("scalar_loop", workloads.scalar_loop, workloads.scalar_loop_args(True), 0),
+    ("scalar_ops", workloads.scalar_ops, workloads.scalar_ops_args(True), 0),
+    ("rosenbrock", workloads.rosenbrock, workloads.rosenbrock_args(True), 0),
+    ("logreg", workloads.logreg_loss, workloads.logreg_args(True), 0),
+    ("chain", workloads.chain, workloads.chain_args(True), 0),
+    ("while_with_a_tape", shrink, (3.0,), 0),
+    ("loop_over_range", squares, (0.7, 5), 0),
+    ("newton", newton.newton_sqrt, (2.0, 8), 0),
+]
+
+
+@pytest.mark.parametrize("name, fun, args, argnums", GRADIENTS, ids=[g[0] for g in GRADIENTS])
+def test_gradient_matches_the_default_backend(name, fun, args, argnums):
+    expected = s2sad.grad(fun, argnums)(*args)
+    compiled = s2sad.grad(fun, argnums, backend="numba")
+    same(compiled(*args), expected)
+    assert isinstance(compiled.built_for(args, {}).fun, jit.Jitted)
+
+
+def test_value_and_grad_and_jvp_match_the_default_backend():
+    args = (0.3, 20)
+    value, grad = s2sad.value_and_grad(workloads.scalar_loop, backend="numba")(*args)
+    assert (value, grad) == pytest.approx(s2sad.value_and_grad(workloads.scalar_loop)(*args), rel=1e-12)
+    out, tangent = s2sad.jvp(workloads.scalar_loop, args, (1.0, 0), backend="numba")
+    assert (out, tangent) == pytest.approx(s2sad.jvp(workloads.scalar_loop, args, (1.0, 0)), rel=1e-12)
+    assert tangent == pytest.approx(grad, rel=1e-12)
+
+
+def test_the_gradient_agrees_with_finite_differences():
+    g = s2sad.grad(squares, backend="numba")(0.7, 5)
+    h = 1e-6
+    fd = (squares(0.7 + h, 5) - squares(0.7 - h, 5)) / (2 * h)
+    assert g == pytest.approx(fd, rel=1e-7)
+
+
+def test_kept_numbers_are_one_float_array_and_the_code_is_shown():
+    source = s2sad.show(workloads.scalar_loop, args=(0.3, 10), backend="numba")
+    assert "s_trips = np.empty(trips)" in source
+    assert "[None]" not in source
+    assert "[None]" in s2sad.show(workloads.scalar_loop, args=(0.3, 10))
+
+
+def test_placeholders_of_kept_numbers_are_floats():
+    source = s2sad.show(workloads.scalar_ops, args=(0.7, 3), backend="numba")
+    assert "t4 = 0.0" in source and "None" not in source
+
+
+def test_compile_seconds_count_each_signature_once():
+    g = s2sad.grad(workloads.scalar_loop, backend="numba")
+    assert g.compile_seconds == 0.0
+    g(0.3, 10)
+    first = g.compile_seconds
+    assert first > 0.0
+    g(0.4, 12)
+    assert g.compile_seconds == first
+    assert s2sad.grad(workloads.scalar_loop).compile_seconds == 0.0
+
+
+def test_a_construct_numba_does_not_compile_is_refused_at_the_line():
+    with pytest.raises(s2sad.BackendError) as info:
+        s2sad.grad(square_norm, backend="numba")(np.ones(3))
+    err = info.value
+    assert err.where.line == square_norm.__code__.co_firstlineno + 1
+    assert "einsum_plan" in err.message and "default backend" in err.hint
+
+
+def float_or_array(x, flag):
+    y = 0.0
+    if flag > 0:
+        y = np.ones(3) * x
+    return np.sum(y * x)
+
+
+def test_a_numba_typing_error_is_located_at_the_users_line():
+    with pytest.raises(s2sad.BackendError) as info:
+        s2sad.grad(float_or_array, backend="numba")(2.0, 1)
+    err = info.value
+    first = float_or_array.__code__.co_firstlineno
+    assert "Cannot unify float64 and array" in err.message
+    assert err.where.filename == __file__ and first < err.where.line <= first + 4
+
+
+def test_a_numba_typing_error_becomes_a_backend_error():
+    refused = jit.Jitted(lambda x: x + "a", "<nowhere>", {}, {})  # no generated line to map: no location
+    with pytest.raises(s2sad.BackendError) as info:
+        refused(1.0)
+    assert "numba cannot compile" in info.value.message and info.value.where is None
+
+
+def test_an_unknown_backend_is_refused():
+    with pytest.raises(ValueError, match="backend must be one of 'python', 'numba', not 'cuda'"):
+        s2sad.grad(squares, backend="cuda")
+
+
+def test_without_numba_the_error_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "numba", None)
+    with pytest.raises(s2sad.BackendError) as info:
+        s2sad.grad(squares, backend="numba")
+    assert 's2sad[numba]' in info.value.hint
+
+
+def test_show_backend_numba_on_the_command_line():
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "loop.py"
+        path.write_text("import math\n\n\ndef f(x, n):\n    s = x\n    for _ in range(n):\n"
+                        "        s = s * 0.5 + math.sin(s)\n    return s\n")
+        done = subprocess.run([sys.executable, "-m", "s2sad", "show", f"{path}:f", "--kinds", "scalar,scalar",
+                               "--backend", "numba", "--color", "never"], capture_output=True, text=True, check=True)
+    assert "s_trips = np.empty(trips)" in done.stdout
