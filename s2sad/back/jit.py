@@ -117,8 +117,11 @@ def _check(stmt: ir.Stmt, fn: ir.Function) -> None:
         return
     op = value.op.value
     if not _compiles(op):
-        what = (f"s2sad's helper {value.op.dotted}, which this line's derivative calls,"
-                if (getattr(op, "__module__", None) or "").startswith("s2sad.") else value.op.dotted)
+        what = value.op.dotted
+        if getattr(op, "__s2sad_generated__", False) or type(op).__name__ == "Deferred":
+            what = f"a call of another function's derivative ({what}), which is not compiled with this one,"
+        elif (getattr(op, "__module__", None) or "").startswith("s2sad."):
+            what = f"s2sad's helper {what}, which this line's derivative calls,"
         raise BackendError(f"the numba backend does not compile {what} yet", _where(fn, stmt.line, value.op.dotted),
                            hint="use the default backend for this function")
 

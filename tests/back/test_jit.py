@@ -14,7 +14,7 @@ import pytest
 import s2sad
 from benchmarks import workloads
 from s2sad.back import jit
-from tests.programs import newton
+from tests.programs import flow, library, logistic, newton, ode
 
 numba = pytest.importorskip("numba", reason="the numba extra is not installed")
 
@@ -50,6 +50,12 @@ GRADIENTS = [
     ("while_with_a_tape", shrink, (3.0,), 0),
     ("loop_over_range", squares, (0.7, 5), 0),
     ("newton", newton.newton_sqrt, (2.0, 8), 0),
+    ("flow_loop", flow.loop, (0.5, 4), 0),
+    ("flow_branch", flow.branch, (0.5, 0.3), (0, 1)),
+    ("softplus", library.softplus, (0.3,), 0),
+    ("log_loss", logistic.log_loss, (np.array([0.3, -0.2, 0.5]), 0.1, np.arange(15.0).reshape(5, 3) / 10,
+                                     np.array([1.0, 0.0, 1.0, 1.0, 0.0])), (0, 1)),
+    ("oscillator", ode.oscillator, (2.0, 0.3, 1.0, 0.0, 0.013, 1.0), (0, 1, 2, 3)),
 ]
 
 
@@ -131,6 +137,11 @@ def test_a_numba_typing_error_becomes_a_backend_error():
     assert "numba cannot compile" in info.value.message and info.value.where is None
 
 
+def test_a_call_of_another_functions_derivative_is_refused():
+    with pytest.raises(s2sad.BackendError, match="a call of another function's derivative"):
+        s2sad.grad(library.power, backend="numba")(1.3, 5)
+
+
 def test_an_unknown_backend_is_refused():
     with pytest.raises(ValueError, match="backend must be one of 'python', 'numba', not 'cuda'"):
         s2sad.grad(squares, backend="cuda")
@@ -151,3 +162,33 @@ def test_show_backend_numba_on_the_command_line():
         done = subprocess.run([sys.executable, "-m", "s2sad", "show", f"{path}:f", "--kinds", "scalar,scalar",
                                "--backend", "numba", "--color", "never"], capture_output=True, text=True, check=True)
     assert "s_trips = np.empty(trips)" in done.stdout
+
+
+def test_random_programs_compile_to_the_same_gradient_or_are_refused(tmp_path):
+    """The differential tester's programs (tests/fuzz) through both backends: each either gives
+    the default backend's gradient to 1e-12 or is refused with a `BackendError`, never a crash
+    or another number."""
+    from s2sad.api import float_positions
+    from tests.fuzz.checks import copy_args, load, validate
+    from tests.fuzz.generate import generate
+
+    compiled = refused = 0
+    for seed in range(200):
+        program = generate(seed)
+        value, _ = validate(program)
+        positions = tuple(float_positions(program.args))
+        if value is None or program.vector or not positions:
+            continue
+        fun = getattr(load(program, tmp_path), program.entry)
+        try:
+            expected = s2sad.grad(fun, argnums=positions)(*copy_args(program.args))
+        except s2sad.S2SADError:
+            continue  # refused by s2sad itself: the fuzz tests' business
+        try:
+            got = s2sad.grad(fun, argnums=positions, backend="numba")(*copy_args(program.args))
+        except s2sad.BackendError:
+            refused += 1
+            continue
+        same(got, expected)
+        compiled += 1
+    assert compiled >= 1 and refused >= 1
