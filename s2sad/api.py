@@ -406,7 +406,8 @@ class Transformed:
     def __s2sad_source_function__(self) -> Callable[..., Any]:
         if self._shapes is not None:  # a derivative of it is variadic too, and asks `for_shape`
             return self.target.plain
-        return self.built().fun
+        fun = self.built().fun
+        return getattr(fun, "python", fun)  # Numba's: the Python function it compiled
 
     @property
     def __s2sad_bound__(self) -> object:
@@ -690,7 +691,7 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, *, backend: str = 
 
 
 @user_facing
-def vjp(fun: Callable, *primals: Any) -> tuple[Any, Callable[[Any], tuple]]:
+def vjp(fun: Callable, *primals: Any, backend: str = "python") -> tuple[Any, Callable[[Any], tuple]]:
     """Reverse mode: the value of a function and its pullback (vector-Jacobian product).
 
     Unlike `grad`, the output may be of any shape or structure.
@@ -698,6 +699,7 @@ def vjp(fun: Callable, *primals: Any) -> tuple[Any, Callable[[Any], tuple]]:
     Args:
         fun: The function, as for `grad`.
         *primals: Its arguments; integer arguments are constants.
+        backend: "python" or "numba" (both sweeps compiled), as for `grad`.
 
     Returns:
         `(fun(*primals), pullback)`. `pullback(cotangent)`, given a cotangent of the output's
@@ -717,10 +719,11 @@ def vjp(fun: Callable, *primals: Any) -> tuple[Any, Callable[[Any], tuple]]:
         >>> out, pullback(1.0)
         (6.0, (3.0, 2.0))
     """
-    return vjp_with(fun, primals, {})
+    return vjp_with(fun, primals, {}, backend)
 
 
-def vjp_with(fun: object, primals: tuple, kwargs: dict) -> tuple[Any, Callable[[Any], tuple]]:
+def vjp_with(fun: object, primals: tuple, kwargs: dict,
+             backend: str = "python") -> tuple[Any, Callable[[Any], tuple]]:
     """`vjp(fun, *primals)` with keyword arguments `kwargs` passed to `fun` (constants)."""
     positions = float_positions(primals)
     if not positions:
@@ -729,7 +732,7 @@ def vjp_with(fun: object, primals: tuple, kwargs: dict) -> tuple[Any, Callable[[
     if is_variadic(target):
         shape, kwargs = call_shape(target, primals, kwargs)
         fun = shaped_target(target, shape)
-    transformed = Transformed(fun, VJP, tuple(positions))
+    transformed = Transformed(fun, VJP, tuple(positions), backend=backend)
     out, residuals = transformed(*primals, **kwargs)  # the primal sweep: `f_fwd`
     built = transformed.built_for(transformed._args(primals, kwargs), kwargs)
 

@@ -117,12 +117,14 @@ def _get(target: Target, plain: types.FunctionType, k: tuple, request: Request) 
     return built
 
 
-def derive(fun: object, mode: str, wrt: tuple[str, ...], part: str = FUN) -> tuple[object, Built | None]:
+def derive(fun: object, mode: str, wrt: tuple[str, ...], part: str = FUN,
+           backend: str = "python") -> tuple[object, Built | None]:
     """The compiled derivative of callee `fun` (its `part`: "fun", or "bwd" for a vjp's adjoint
-    sweep) and its entry; a `Deferred` stub and None while it is being built on this thread."""
+    sweep) and its entry; a `Deferred` stub and None while it is being built on this thread.
+    `backend`: the caller's (a Numba-compiled derivative calls callees' compiled derivatives)."""
     target = target_of(fun)
     plain = target.plain
-    request = Request(mode, wrt, single=False)
+    request = Request(mode, wrt, single=False, backend=backend)
     k = _key(target, plain, request)
     if k in getattr(_BUILDING, "keys", set()):
         return Deferred(target, request, part), None

@@ -25,6 +25,7 @@ import numpy as np
 
 from s2sad import api
 from s2sad.api import Argnums, Transformed
+from s2sad.back.jit import check_backend
 from s2sad.core.modes import GRAD, JVP
 from s2sad.core.targets import Target, call_shape, is_variadic, shaped, shaped_target, target_of
 from s2sad.errors import NonScalarOutput, caller, user_facing
@@ -73,16 +74,21 @@ def _positions(fun: object, argnums: Argnums) -> tuple[list[int], bool]:
     return [target.params.index(n) for n in names], single
 
 
-Forwards = dict
-"""The jvp derivative objects a derivative made, by (id of the function, positions): made once
-per function and kept with the function (which keeps the id valid)."""
+class Forwards(dict):
+    """The jvp derivative objects a derivative made, by (id of the function, positions): made once
+    per function and kept with the function (which keeps the id valid); `backend`, the one they
+    are built for ("python" or "numba")."""
+
+    def __init__(self, backend: str = "python") -> None:
+        super().__init__()
+        self.backend = backend
 
 
 def _forward(fun: object, positions: tuple[int, ...], made: Forwards) -> Transformed:
     """`fun`'s jvp code as a function `(*args, *tangents) -> (out, tangent)`, made once."""
     key = (id(fun), positions)
     if key not in made:
-        made[key] = (fun, Transformed(fun, JVP, positions))
+        made[key] = (fun, Transformed(fun, JVP, positions, backend=getattr(made, "backend", "python")))
     return made[key][1]
 
 
@@ -143,14 +149,15 @@ class Derivative:
     __s2sad_jacobian__ = True
     """What `target_of` refuses: there is no generated code to read (for grad and vjp of it)."""
 
-    def __init__(self, base: object, argnums: Argnums, target: Target | None = None) -> None:
+    def __init__(self, base: object, argnums: Argnums, target: Target | None = None, backend: str = "python") -> None:
+        check_backend(backend)
         self.base = base
         self.target = target if target is not None else _target(base)
         self.argnums = argnums
         self.shapes: dict[tuple, Derivative] | None = {} if is_variadic(self.target) else None
         if self.shapes is None:
             self.positions, self.single = _positions(self.target, argnums)
-        self.made: Forwards = {}
+        self.made = Forwards(backend)
         functools.update_wrapper(self, self.target.fun, updated=())
 
     def for_shape(self, shape: tuple) -> Derivative:
@@ -158,7 +165,8 @@ class Derivative:
         shapes = cast(dict[tuple, Derivative], self.shapes)  # a variadic function's: not None
         if shape not in shapes:
             argnums = api.shaped_argnums(self.target, shape, self.argnums)
-            shapes[shape] = type(self)(shaped(self.base, shape), argnums, shaped_target(self.target, shape))
+            shapes[shape] = type(self)(shaped(self.base, shape), argnums, shaped_target(self.target, shape),
+                                       self.made.backend)
         return shapes[shape]
 
     __s2sad_for_shape__ = for_shape
@@ -325,13 +333,14 @@ jacobian = jacrev
 
 
 @user_facing
-def hessian(fun: Callable, argnums: Argnums = 0) -> Callable:
+def hessian(fun: Callable, argnums: Argnums = 0, *, backend: str = "python") -> Callable:
     """The Hessian of a function with a scalar output: forward over reverse, `jacfwd(grad(fun))`.
 
     Args:
         fun: The function, as for `grad`.
         argnums: What to differentiate: a position, a name, or a tuple of those, which gives
             nested tuples `H[i][j]` = d²f/dxᵢdxⱼ of shape `xᵢ.shape + xⱼ.shape`.
+        backend: "python" or "numba": the forward-over-reverse code compiled by Numba.
 
     Returns:
         A function of `fun`'s arguments returning the Hessian, of shape `x.shape + x.shape`.
@@ -350,7 +359,7 @@ def hessian(fun: Callable, argnums: Argnums = 0) -> Callable:
         array([[ 6.,  0.],
                [ 0., 12.]])
     """
-    return Hessian(Transformed(fun, GRAD, argnums), argnums, target_of(fun))
+    return Hessian(Transformed(fun, GRAD, argnums), argnums, target_of(fun), backend)
 
 
 @user_facing
@@ -385,7 +394,8 @@ class Hvp:
 
     __s2sad_jacobian__ = True
 
-    def __init__(self, fun: object, argnums: Argnums, vector_first: bool) -> None:
+    def __init__(self, fun: object, argnums: Argnums, vector_first: bool, backend: str = "python") -> None:
+        check_backend(backend)
         self.target = target_of(fun)
         self.argnums = argnums
         self.gradient = Transformed(fun, GRAD, argnums)
@@ -393,7 +403,7 @@ class Hvp:
         if self.shapes is None:
             self.positions, self.single = _positions(self.target, argnums)
         self.vector_first = vector_first
-        self.made: Forwards = {}
+        self.made = Forwards(backend)
         functools.update_wrapper(self, self.target.fun, updated=())
 
     @user_facing
@@ -414,7 +424,7 @@ class Hvp:
             shape, kwargs = call_shape(self.target, args, kwargs)
             if shape not in self.shapes:
                 argnums = api.shaped_argnums(self.target, shape, self.argnums)
-                self.shapes[shape] = Hvp(shaped(self.target.fun, shape), argnums, self.vector_first)
+                self.shapes[shape] = Hvp(shaped(self.target.fun, shape), argnums, self.vector_first, self.made.backend)
             return self.shapes[shape].product(args, kwargs, v)
         args, kwargs = api.bind(self.target, args, kwargs)
         directions = (v,) if self.single else _directions(v, len(self.positions))
@@ -422,7 +432,7 @@ class Hvp:
 
 
 @user_facing
-def hvp(fun: Callable, argnums: Argnums = 0) -> Callable:
+def hvp(fun: Callable, argnums: Argnums = 0, *, backend: str = "python") -> Callable:
     """The Hessian of a function times a vector, by one `jvp` of `grad`, without forming the Hessian.
 
     The vector comes last: `hvp(f)(*args, v)`, which is how
@@ -433,6 +443,7 @@ def hvp(fun: Callable, argnums: Argnums = 0) -> Callable:
         argnums: What to differentiate: a position or a name; or a tuple of those, and then
             `v` is a tuple with one direction per argument in `argnums` and the result a tuple
             with one product per argument, `sum_j H[i][j] @ v[j]`.
+        backend: "python" or "numba": the forward-over-reverse code compiled by Numba.
 
     Returns:
         A function `h(*args, v, **kwargs)` returning the product, of `v`'s shape.
@@ -451,11 +462,11 @@ def hvp(fun: Callable, argnums: Argnums = 0) -> Callable:
         >>> s2sad.hvp(cubes)(np.array([1.0, 2.0]), np.array([1.0, 0.0]))
         array([6., 0.])
     """
-    return Hvp(fun, argnums, vector_first=False)
+    return Hvp(fun, argnums, vector_first=False, backend=backend)
 
 
 @user_facing
-def hessp(fun: Callable) -> Callable:
+def hessp(fun: Callable, *, backend: str = "python") -> Callable:
     """The Hessian of a function in its first argument times a vector, in SciPy's order.
 
     `hessp(f)(x, p, *args)` is the Hessian of `f(x, *args)` in `x` times `p`: the signature
@@ -464,6 +475,7 @@ def hessp(fun: Callable) -> Callable:
 
     Args:
         fun: The function, as for `grad`, with a scalar output.
+        backend: "python" or "numba", as for `hvp`.
 
     Returns:
         A function `hessp(x, p, *args, **kwargs)` returning the product, of `x`'s shape.
@@ -479,7 +491,7 @@ def hessp(fun: Callable) -> Callable:
         >>> s2sad.hessp(weighted_cubes)(np.array([1.0, 2.0]), np.array([1.0, 0.0]), 2.0)
         array([12.,  0.])
     """
-    return Hvp(fun, 0, vector_first=True)
+    return Hvp(fun, 0, vector_first=True, backend=backend)
 
 
 def _directions(v, count: int) -> tuple:

@@ -10,6 +10,7 @@ hands to the transform (see `transforms.base`).
 
 from __future__ import annotations
 
+import functools
 import types
 from dataclasses import dataclass, field
 
@@ -166,6 +167,8 @@ def transform(primal: ir.Function, request: Request, namer: Namer, derive: Deriv
 def build(fun: Target | object, request: Request, derive: Derive) -> Built:
     """Build the derivative code `request` asks for; `derive` looks up callees' derivatives."""
     STATS["builds"] += 1
+    if request.backend != "python":  # callees' derivatives compiled by the same backend
+        derive = functools.partial(derive, backend=request.backend)
     parsed = parse(with_value_kinds(target_of(fun), request.kinds))
     primal = lower(parsed)
     ir.verify(primal)

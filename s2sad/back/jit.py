@@ -118,7 +118,9 @@ def _check(stmt: ir.Stmt, fn: ir.Function) -> None:
     op = value.op.value
     if not _compiles(op):
         what = value.op.dotted
-        if getattr(op, "__s2sad_generated__", False) or type(op).__name__ == "Deferred":
+        if type(op).__name__ == "Deferred":
+            what = f"a recursive call ({what})"
+        elif getattr(op, "__s2sad_generated__", False):
             what = f"a call of another function's derivative ({what}), which is not compiled with this one,"
         elif (getattr(op, "__module__", None) or "").startswith("s2sad."):
             what = f"s2sad's helper {what}, which this line's derivative calls,"
@@ -127,6 +129,8 @@ def _check(stmt: ir.Stmt, fn: ir.Function) -> None:
 
 
 def _compiles(op: object) -> bool:
+    if isinstance(op, Jitted):
+        return True  # a callee's derivative, compiled by this backend too
     if op in _HELPERS or op in _BUILTINS or op in _LIST_TAPE:
         return True
     if getattr(op, "__qualname__", "").startswith("ndarray.") or getattr(op, "__objclass__", None) is np.ndarray:
@@ -138,6 +142,8 @@ def _compiles(op: object) -> bool:
 
 
 def _where(fn: ir.Function, line: int, *names: str) -> Location:
+    """The user's line (a generated statement with none: the function's `def`)."""
+    line = line or fn.firstline
     return Location.of(fn.filename, line, fn.lines.get(line, ""), *names)
 
 
@@ -162,6 +168,50 @@ def _same(g, like):
 
 def _summed(g, like):
     return np.sum(g)
+
+
+def _shape(x):
+    return x.shape
+
+
+def _no_shape(x):
+    return ()
+
+
+def _times(g, x, y):
+    return g * y
+
+
+def _times_x(g, x, y):
+    return x * g
+
+
+def _g_yt(g, x, y):
+    return g @ y.T
+
+
+def _xt_g(g, x, y):
+    return x.T @ g
+
+
+def _outer_g_y(g, x, y):
+    return np.outer(g, y)
+
+
+def _outer_x_g(g, x, y):
+    return np.outer(x, g)
+
+
+def _y_g(g, x, y):
+    return y @ g
+
+
+def _plus(a, b):
+    return a + b
+
+
+def _filled(g, like):
+    return np.full(like.shape, g)
 
 
 def _reversed_range(r):
@@ -217,7 +267,9 @@ def _strong_mul(d, p):
 
 _HELPERS = {runtime.seed, runtime.zeros_like, runtime.unbroadcast, runtime.strong_div, runtime.strong_mul,
             runtime.trip_value, runtime.sigmoid, runtime.unreduce, runtime.reduced_size,
-            runtime.copy_value, runtime.as_sequence}
+            runtime.copy_value, runtime.as_sequence, runtime.broadcast_like,
+            runtime.add, runtime.shape_of, runtime.matmul_adjoint_x, runtime.matmul_adjoint_y,
+            runtime.like_structure}
 _REGISTERED = [False]
 
 
@@ -248,6 +300,40 @@ def _register(numba) -> None:
             return _same
         if isinstance(g, types.Array) and isinstance(like, number):
             return _summed
+
+    @overload(runtime.broadcast_like)
+    def broadcast_like(g, like):
+        if isinstance(g, number) and isinstance(like, number):
+            return _same
+        if isinstance(g, number) and isinstance(like, types.Array):
+            return _filled
+
+    @overload(runtime.add)
+    def add(a, b):
+        if isinstance(a, (*number, types.Array)) and isinstance(b, (*number, types.Array)):
+            return _plus
+
+    @overload(runtime.like_structure)
+    def like_structure(g, x):
+        if isinstance(g, number) and isinstance(x, number):
+            return _same
+        if isinstance(g, types.Array) and isinstance(x, types.Array) and g.ndim == x.ndim:
+            return _same
+
+    @overload(runtime.shape_of)
+    def shape_of(x):
+        if isinstance(x, types.Array):
+            return _shape
+        if isinstance(x, number):
+            return _no_shape
+
+    @overload(runtime.matmul_adjoint_x)
+    def matmul_adjoint_x(g, x, y):
+        return _matmul_adjoint(types, x, y, {(2, 2): _g_yt, (2, 1): _outer_g_y, (1, 2): _y_g, (1, 1): _times})
+
+    @overload(runtime.matmul_adjoint_y)
+    def matmul_adjoint_y(g, x, y):
+        return _matmul_adjoint(types, x, y, {(2, 2): _xt_g, (2, 1): _xt_g, (1, 2): _outer_x_g, (1, 1): _times_x})
 
     @overload(runtime.strong_div)
     def strong_div(d, q):
@@ -303,6 +389,13 @@ def _register(numba) -> None:
     _REGISTERED[0] = True
 
 
+def _matmul_adjoint(types, x, y, by_ndims: dict):
+    """The implementation for matrices and vectors (by the operands' dimensions), else none."""
+    if isinstance(x, types.Array) and isinstance(y, types.Array):
+        return by_ndims.get((x.ndim, y.ndim))
+    return None
+
+
 def _none(axis) -> bool:
     """`axis` left out or None, as Numba types it."""
     return axis is None or type(axis).__name__ in ("NoneType", "Omitted")
@@ -317,6 +410,9 @@ class Jitted:
     def __init__(self, fun: Callable, filename: str, lines: dict[int, int], user_lines: dict[int, str]) -> None:
         numba = numba_module()
         self.python = fun
+        for name, value in list(fun.__globals__.items()):  # callees' derivatives: called compiled
+            if isinstance(value, Jitted):
+                fun.__globals__[name] = value.dispatcher
         self.dispatcher = numba.njit(fun)
         self.compile_seconds = 0.0
         self._errors = numba.core.errors.TypingError, numba.core.errors.UnsupportedError
@@ -332,6 +428,11 @@ class Jitted:
             result = self.dispatcher(*args)
         except self._errors as err:
             raise self._refusal(err) from None
+        except SystemError as err:  # a result Numba cannot hand back to Python (a range, say)
+            if "cannot convert native" not in str(err.__cause__):
+                raise
+            raise BackendError(f"numba cannot return the derivative's result to Python: {err.__cause__}", None,
+                               hint="use the default backend for this function") from None
         if len(self.dispatcher.signatures) != known:
             self.compile_seconds += time.perf_counter() - start
         return result

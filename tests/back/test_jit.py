@@ -137,9 +137,53 @@ def test_a_numba_typing_error_becomes_a_backend_error():
     assert "numba cannot compile" in info.value.message and info.value.where is None
 
 
-def test_a_call_of_another_functions_derivative_is_refused():
-    with pytest.raises(s2sad.BackendError, match="a call of another function's derivative"):
+def test_a_recursive_call_is_refused():
+    with pytest.raises(s2sad.BackendError, match=r"does not compile a recursive call \(power_fwd\)"):
         s2sad.grad(library.power, backend="numba")(1.3, 5)
+
+
+def step(s, x):
+    return s * 0.9 + math.sin(s) * x
+
+
+def calls_a_helper(x, n):
+    s = x
+    for _ in range(n):
+        s = step(s, x)
+    return s
+
+
+def test_a_callee_is_compiled_by_the_same_backend_or_refused_at_its_line():
+    """The callee's derivative is built for any kinds of arguments, whose helpers Numba does not
+    all type yet: a BackendError at a line of the caller or the callee, not a Numba traceback."""
+    with pytest.raises(s2sad.BackendError) as info:
+        s2sad.grad(calls_a_helper, backend="numba")(0.3, 4)
+    assert info.value.where.filename == __file__
+    assert step.__code__.co_firstlineno <= info.value.where.line <= calls_a_helper.__code__.co_firstlineno + 4
+
+
+def cubes(x):
+    return np.sum(x ** 3)
+
+
+def sine_products(x, y):
+    return np.sum(np.sin(x) * y)
+
+
+def test_vjp_hessian_and_hvp_match_the_default_backend():
+    x, y = np.array([0.5, 1.0, 2.0]), np.arange(3.0)
+    out, pullback = s2sad.vjp(sine_products, x, y, backend="numba")
+    expected_out, expected_pullback = s2sad.vjp(sine_products, x, y)
+    assert out == pytest.approx(expected_out, rel=1e-12)
+    same(pullback(1.5), expected_pullback(1.5))
+    same(s2sad.hessian(cubes, backend="numba")(x), s2sad.hessian(cubes)(x))
+    same(s2sad.hvp(cubes, backend="numba")(x, y), s2sad.hvp(cubes)(x, y))
+    same(s2sad.hessp(cubes, backend="numba")(x, y), 6 * x * y)
+
+
+def test_a_result_numba_cannot_return_is_refused():
+    with pytest.raises(s2sad.BackendError, match="cannot return the derivative's result to Python"):
+        s2sad.vjp(workloads.scalar_loop, 0.3, 5, backend="numba")  # its residuals hold range(n)
 
 
 def test_an_unknown_backend_is_refused():
