@@ -182,15 +182,16 @@ def build(fun: Target | object, request: Request, derive: Derive) -> Built:
     if request.optimize:
         parts = tuple(run_optimizer(part, _start_classes(primal, part, request), namer) for part in parts)
         _verify(parts)
+    boundaries = []
     if request.backend == "numba":
-        parts = tuple(jit.prepare(part) for part in parts)
+        parts, boundaries = zip(*(jit.prepare(part) for part in parts))
     emitted = emit_module(list(parts), namer.temps | primal.temps)
     source, namespace = emitted.source, emitted.namespace
     wrt = ",".join(request.wrt)
     filename = f"<s2sad {request.mode} of {parsed.fun.__qualname__} wrt {wrt} ({parsed.filename}:{primal.firstline})>"
     compiled = compile_functions(source, namespace, [p.name for p in parts], filename)
     if request.backend == "numba":
-        compiled = jit.jitted(compiled, primal.filename, emitted.lines, primal.lines)
+        compiled = jit.jitted(compiled, list(boundaries), primal.filename, emitted.lines, primal.lines)
     bwd = compiled[1] if len(compiled) > 1 else None
     return Built(compiled[0], source, primal, parts[0], activity, _deps(parsed, primal), bwd, GENERATION[0],
                  parsed.fun, defaults_of(parsed.fun), lines=emitted.lines, residuals=residuals)

@@ -3,8 +3,9 @@
 `prepare` makes the optimized IR what Numba types: a loop's kept numbers go in one float64
 array made before the loop (`s_trips = np.empty(trips)`, not a list of `None`s), and every
 call is of an operator, a `math` or NumPy function, a builtin Numba knows, or a runtime helper
-given a Numba implementation here (`_register`). Anything else is refused at the user's line
-(`BackendError`) before Numba sees it. `Jitted` wraps the compiled function: it compiles on
+given a Numba implementation (`jit_helpers`, `jit_reductions`); dicts of parameters are passed
+as their arrays (`jit_boundary`). Anything else is refused at the user's line (`BackendError`)
+before Numba sees it. `Jitted` wraps the compiled function: it compiles on
 the first call with a new signature (Numba's lazy compilation), adds the seconds to
 `compile_seconds`, and turns a Numba typing error into a `BackendError` at the user's line.
 """
@@ -12,7 +13,6 @@ the first call with a new signature (Numba's lazy compilation), adds the seconds
 from __future__ import annotations
 
 import builtins
-import math
 import operator
 import re
 import time
@@ -21,6 +21,8 @@ from collections.abc import Callable
 import numpy as np
 
 from s2sad import runtime
+from s2sad.back import jit_helpers, jit_reductions
+from s2sad.back.jit_boundary import Boundary, at_boundary
 from s2sad.core import ir
 from s2sad.core.ir import Assign, Call, Const, Var
 from s2sad.core.naming import numpy_ref
@@ -44,7 +46,7 @@ def numba_module():
         import numba
     except ImportError:
         raise BackendError("backend='numba' needs Numba, which is not installed", None, hint=EXTRA_HINT) from None
-    _register(numba)
+    jit_helpers.register(numba)
     return numba
 
 
@@ -59,12 +61,16 @@ def check_backend(backend: str) -> None:
 # ------------------------------------------------------------------ the IR Numba compiles
 
 
-def prepare(fn: ir.Function) -> ir.Function:
-    """`fn` with typed storage for the numbers loops keep, every call checked for Numba."""
+def prepare(fn: ir.Function) -> tuple[ir.Function, Boundary]:
+    """`fn` with typed storage for the numbers loops keep, dicts of parameters and of gradients
+    as their values at the boundary (see `jit_boundary`), every call checked for Numba."""
+    fn, boundary = at_boundary(fn)
     feeds = _trip_list_seeds(fn.body)
-    body = _rewrite(fn.body, feeds, fn)
+    body = _rewrite(jit_reductions.along_axes(fn.body), feeds, fn)
     body = _numbers_before_loops(body)
-    return ir.Function(fn.name, fn.params, body, fn.filename, fn.firstline, fn.lines, fn.temps, fn.defaults, fn.tape)
+    prepared = ir.Function(fn.name, fn.params, body, fn.filename, fn.firstline, fn.lines, fn.temps, fn.defaults,
+                           fn.tape)
+    return prepared, boundary
 
 
 def _numbers_before_loops(body: list[ir.Stmt]) -> list[ir.Stmt]:
@@ -131,7 +137,7 @@ def _check(stmt: ir.Stmt, fn: ir.Function) -> None:
 def _compiles(op: object) -> bool:
     if isinstance(op, Jitted):
         return True  # a callee's derivative, compiled by this backend too
-    if op in _HELPERS or op in _BUILTINS or op in _LIST_TAPE:
+    if op in jit_helpers.CHOOSERS or op in _BUILTINS or op in _LIST_TAPE or op in jit_reductions.HELPERS:
         return True
     if getattr(op, "__qualname__", "").startswith("ndarray.") or getattr(op, "__objclass__", None) is np.ndarray:
         return True  # an array's method (`x.sum(axis=0)`)
@@ -147,269 +153,17 @@ def _where(fn: ir.Function, line: int, *names: str) -> Location:
     return Location.of(fn.filename, line, fn.lines.get(line, ""), *names)
 
 
-# ------------------------------------------------------------------ runtime helpers in Numba
-
-
-def _seed(out, where=""):
-    return 1.0
-
-
-def _zeros_like_number(x):
-    return 0.0
-
-
-def _zeros_like_array(x):
-    return np.zeros(x.shape)
-
-
-def _same(g, like):
-    return g
-
-
-def _summed(g, like):
-    return np.sum(g)
-
-
-def _shape(x):
-    return x.shape
-
-
-def _no_shape(x):
-    return ()
-
-
-def _times(g, x, y):
-    return g * y
-
-
-def _times_x(g, x, y):
-    return x * g
-
-
-def _g_yt(g, x, y):
-    return g @ y.T
-
-
-def _xt_g(g, x, y):
-    return x.T @ g
-
-
-def _outer_g_y(g, x, y):
-    return np.outer(g, y)
-
-
-def _outer_x_g(g, x, y):
-    return np.outer(x, g)
-
-
-def _y_g(g, x, y):
-    return y @ g
-
-
-def _plus(a, b):
-    return a + b
-
-
-def _filled(g, like):
-    return np.full(like.shape, g)
-
-
-def _reversed_range(r):
-    return range(r.stop - r.step, r.start - r.step, -r.step)
-
-
-def _item(values, trip):
-    return values[trip]
-
-
-def _sigmoid_number(t):
-    if t >= 0:
-        return 1.0 / (1.0 + math.exp(-t))
-    e = math.exp(t)
-    return e / (1.0 + e)
-
-
-def _sigmoid_array(t):
-    return 1.0 / (1.0 + np.exp(-t))
-
-
-def _unreduce_number(g, x, axis=None, keepdims=False):
-    return g
-
-
-def _unreduce_full(g, x, axis=None, keepdims=False):
-    return np.full(x.shape, g)
-
-
-def _copy(x):
-    return x.copy()
-
-
-def _itself(x):
-    return x
-
-
-def _size(x, axis=None):
-    return x.size
-
-
-def _strong_div(d, q):
-    if d == 0:
-        return 0.0
-    return d / q
-
-
-def _strong_mul(d, p):
-    if d == 0 or p == 0:
-        return 0.0
-    return d * p
-
-
-_HELPERS = {runtime.seed, runtime.zeros_like, runtime.unbroadcast, runtime.strong_div, runtime.strong_mul,
-            runtime.trip_value, runtime.sigmoid, runtime.unreduce, runtime.reduced_size,
-            runtime.copy_value, runtime.as_sequence, runtime.broadcast_like,
-            runtime.add, runtime.shape_of, runtime.matmul_adjoint_x, runtime.matmul_adjoint_y,
-            runtime.like_structure}
-_REGISTERED = [False]
-
-
-def _register(numba) -> None:
-    """Numba implementations of the runtime helpers the compiled code calls, by argument type."""
-    if _REGISTERED[0]:
-        return
-    from numba.core import types
-    from numba.extending import overload
-
-    number = (types.Float, types.Integer, types.Boolean)
-
-    @overload(runtime.seed)
-    def seed(out, where=""):
-        if isinstance(out, number):
-            return _seed
-
-    @overload(runtime.zeros_like)
-    def zeros_like(x):
-        if isinstance(x, number):
-            return _zeros_like_number
-        if isinstance(x, types.Array):
-            return _zeros_like_array
-
-    @overload(runtime.unbroadcast)
-    def unbroadcast(g, like):
-        if isinstance(g, number) and isinstance(like, number):
-            return _same
-        if isinstance(g, types.Array) and isinstance(like, number):
-            return _summed
-
-    @overload(runtime.broadcast_like)
-    def broadcast_like(g, like):
-        if isinstance(g, number) and isinstance(like, number):
-            return _same
-        if isinstance(g, number) and isinstance(like, types.Array):
-            return _filled
-
-    @overload(runtime.add)
-    def add(a, b):
-        if isinstance(a, (*number, types.Array)) and isinstance(b, (*number, types.Array)):
-            return _plus
-
-    @overload(runtime.like_structure)
-    def like_structure(g, x):
-        if isinstance(g, number) and isinstance(x, number):
-            return _same
-        if isinstance(g, types.Array) and isinstance(x, types.Array) and g.ndim == x.ndim:
-            return _same
-
-    @overload(runtime.shape_of)
-    def shape_of(x):
-        if isinstance(x, types.Array):
-            return _shape
-        if isinstance(x, number):
-            return _no_shape
-
-    @overload(runtime.matmul_adjoint_x)
-    def matmul_adjoint_x(g, x, y):
-        return _matmul_adjoint(types, x, y, {(2, 2): _g_yt, (2, 1): _outer_g_y, (1, 2): _y_g, (1, 1): _times})
-
-    @overload(runtime.matmul_adjoint_y)
-    def matmul_adjoint_y(g, x, y):
-        return _matmul_adjoint(types, x, y, {(2, 2): _xt_g, (2, 1): _xt_g, (1, 2): _outer_x_g, (1, 1): _times_x})
-
-    @overload(runtime.strong_div)
-    def strong_div(d, q):
-        if isinstance(d, number) and isinstance(q, number):
-            return _strong_div
-
-    @overload(runtime.strong_mul)
-    def strong_mul(d, p):
-        if isinstance(d, number) and isinstance(p, number):
-            return _strong_mul
-
-    @overload(runtime.trip_value)
-    def trip_value(values, trip):
-        if isinstance(values, types.Array):
-            return _item
-
-    @overload(runtime.sigmoid)
-    def sigmoid(t):
-        if isinstance(t, number):
-            return _sigmoid_number
-        if isinstance(t, types.Array):
-            return _sigmoid_array
-
-    @overload(runtime.unreduce)
-    def unreduce(g, x, axis=None, keepdims=False):
-        if isinstance(x, number):
-            return _unreduce_number
-        if isinstance(x, types.Array) and isinstance(g, number) and _none(axis):
-            return _unreduce_full
-
-    @overload(runtime.reduced_size)
-    def reduced_size(x, axis=None):
-        if isinstance(x, types.Array) and _none(axis):
-            return _size
-
-    @overload(runtime.copy_value)
-    def copy_value(x):
-        if isinstance(x, number):
-            return _itself
-        if isinstance(x, types.Array):
-            return _copy
-
-    @overload(runtime.as_sequence)
-    def as_sequence(items):
-        if isinstance(items, (types.Array, types.RangeType)):
-            return _itself
-
-    @overload(builtins.reversed)
-    def reversed_range(r):
-        if isinstance(r, types.RangeType):
-            return _reversed_range
-
-    _REGISTERED[0] = True
-
-
-def _matmul_adjoint(types, x, y, by_ndims: dict):
-    """The implementation for matrices and vectors (by the operands' dimensions), else none."""
-    if isinstance(x, types.Array) and isinstance(y, types.Array):
-        return by_ndims.get((x.ndim, y.ndim))
-    return None
-
-
-def _none(axis) -> bool:
-    """`axis` left out or None, as Numba types it."""
-    return axis is None or type(axis).__name__ in ("NoneType", "Omitted")
-
-
 # ------------------------------------------------------------------ the compiled function
 
 
 class Jitted:
     """A derivative's function compiled by Numba: called like it, compiling per signature."""
 
-    def __init__(self, fun: Callable, filename: str, lines: dict[int, int], user_lines: dict[int, str]) -> None:
+    def __init__(self, fun: Callable, filename: str, lines: dict[int, int], user_lines: dict[int, str],
+                 boundary: Boundary | None = None) -> None:
         numba = numba_module()
         self.python = fun
+        self.boundary = boundary if boundary is not None and not boundary.plain else None
         for name, value in list(fun.__globals__.items()):  # callees' derivatives: called compiled
             if isinstance(value, Jitted):
                 fun.__globals__[name] = value.dispatcher
@@ -422,6 +176,11 @@ class Jitted:
         self.__s2sad_generated__ = True
 
     def __call__(self, *args):
+        if self.boundary is None:
+            return self._compiled(args)
+        return self.boundary.rebuilt(self._compiled(self.boundary.arguments(args)))
+
+    def _compiled(self, args: tuple):
         known = len(self.dispatcher.signatures)
         start = time.perf_counter()
         try:
@@ -449,8 +208,9 @@ class Jitted:
                             hint="use the default backend for this function")
 
 
-def jitted(funs: list, filename: str, lines: dict[int, int], user_lines: dict[int, str]) -> list:
-    return [Jitted(f, filename, lines, user_lines) for f in funs]
+def jitted(funs: list, boundaries: list[Boundary], filename: str, lines: dict[int, int],
+           user_lines: dict[int, str]) -> list:
+    return [Jitted(f, filename, lines, user_lines, b) for f, b in zip(funs, boundaries)]
 
 
 __all__ = ["BACKENDS", "Jitted", "check_backend", "jitted", "numba_module", "prepare"]

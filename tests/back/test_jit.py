@@ -236,3 +236,52 @@ def test_random_programs_compile_to_the_same_gradient_or_are_refused(tmp_path):
         same(got, expected)
         compiled += 1
     assert compiled >= 1 and refused >= 1
+
+
+def test_a_dict_of_parameters_is_passed_as_its_arrays():
+    args = workloads.mlp_small_args(True)
+    expected = s2sad.grad(workloads.mlp_loss)(*args)
+    got = s2sad.grad(workloads.mlp_loss, backend="numba")(*args)
+    assert isinstance(got, dict) and sorted(got) == sorted(expected)
+    same(got, expected)
+    value, grads = s2sad.value_and_grad(workloads.mlp_loss, backend="numba")(*args)
+    assert value == pytest.approx(workloads.mlp_loss(*args), rel=1e-12)
+    same(grads, expected)
+    source = s2sad.show(workloads.mlp_loss, args=args, backend="numba")
+    assert source.startswith("def mlp_loss_grad(params_b1, params_b2, params_w1, params_w2, x, y):")
+
+
+def reductions(x):
+    shifted = x - np.max(x, axis=1, keepdims=True)
+    spread = np.mean(shifted, axis=0) - x.min(axis=1).sum()
+    return np.sum(spread * spread) + np.sum(np.sum(x * x, axis=0, keepdims=True))
+
+
+def test_reductions_along_an_axis():
+    x = np.arange(12.0).reshape(3, 4) / 7.0 + np.array([0.0, 0.5, -0.25, 0.1])
+    same(s2sad.grad(reductions, backend="numba")(x), s2sad.grad(reductions)(x))
+    source = s2sad.show(reductions, args=(x,), backend="numba")
+    code = [line for line in source.splitlines() if not line.strip().startswith("#")]
+    assert "    t1 = max_axis_kept(x, 1)" in code and not any("keepdims" in line for line in code)
+
+
+def ratios(d, q):
+    return np.sum(d / q)
+
+
+def test_strong_zeros_of_arrays_are_exact():
+    d, q = np.array([1.0, 2.0, 3.0]), np.array([2.0, 0.0, 4.0])
+    compiled, default = s2sad.grad(ratios, argnums=1, backend="numba"), s2sad.grad(ratios, argnums=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        same(compiled(d, q), default(d, q))
+        zero = compiled(np.zeros(3), q)
+        np.testing.assert_array_equal(zero, default(np.zeros(3), q))  # NaN where the default has NaN
+
+
+def test_the_boundary_splits_and_rebuilds():
+    from s2sad.back.jit_boundary import Boundary
+
+    boundary = Boundary(params=(("a", "b"), None), result=("pack", (None, ("dict", ("a", "b")))))
+    assert boundary.arguments(({"b": 2, "a": 1}, 3)) == (1, 2, 3)
+    assert boundary.rebuilt((0.5, (1, 2))) == (0.5, {"a": 1, "b": 2})
+    assert Boundary((None,)).plain and not boundary.plain

@@ -1,0 +1,340 @@
+"""Numba implementations of the runtime helpers that compiled derivative code calls.
+
+`CHOOSERS` maps each helper (`s2sad.runtime.seed`, ...) to a function of the types Numba
+infers for a call's arguments that returns the implementation for them, or None (then Numba's
+typing fails, and `jit.Jitted` reports it at the user's line). `register` hands them to
+`numba.extending.overload` once. The implementations are plain functions of numbers and
+arrays (vectors and matrices where an axis matters), each computing what the NumPy helper
+computes for those types.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+
+import numpy as np
+
+from s2sad import runtime
+from s2sad.back import jit_reductions
+
+# ------------------------------------------------------------------ implementations
+
+
+def _seed(out, where=""):
+    return 1.0
+
+
+def _zeros_like_number(x):
+    return 0.0
+
+
+def _zeros_like_array(x):
+    return np.zeros(x.shape)
+
+
+def _same(g, like):
+    return g
+
+
+def _summed(g, like):
+    return np.sum(g)
+
+
+def _shape(x):
+    return x.shape
+
+
+def _no_shape(x):
+    return ()
+
+
+def _times(g, x, y):
+    return g * y
+
+
+def _times_x(g, x, y):
+    return x * g
+
+
+def _g_yt(g, x, y):
+    return g @ y.T
+
+
+def _xt_g(g, x, y):
+    return x.T @ g
+
+
+def _outer_g_y(g, x, y):
+    return np.outer(g, y)
+
+
+def _outer_x_g(g, x, y):
+    return np.outer(x, g)
+
+
+def _y_g(g, x, y):
+    return y @ g
+
+
+def _plus(a, b):
+    return a + b
+
+
+def _filled(g, like):
+    return np.full(like.shape, g)
+
+
+def _reversed_range(r):
+    return range(r.stop - r.step, r.start - r.step, -r.step)
+
+
+def _item(values, trip):
+    return values[trip]
+
+
+def _sigmoid_number(t):
+    if t >= 0:
+        return 1.0 / (1.0 + math.exp(-t))
+    e = math.exp(t)
+    return e / (1.0 + e)
+
+
+def _sigmoid_array(t):
+    return 1.0 / (1.0 + np.exp(-t))
+
+
+def _unreduce_number(g, x, axis=None, keepdims=False):
+    return g
+
+
+def _unreduce_full(g, x, axis=None, keepdims=False):
+    return np.full(x.shape, g)
+
+
+def _copy(x):
+    return x.copy()
+
+
+def _itself(x):
+    return x
+
+
+def _size(x, axis=None):
+    return x.size
+
+
+def _unreduce_matrix(g, x, axis=None, keepdims=False):
+    along = axis if axis >= 0 else axis + 2
+    found = g.ravel()
+    out = np.empty(x.shape)
+    if along == 1:
+        for j in range(x.shape[1]):
+            out[:, j] = found
+    else:
+        for i in range(x.shape[0]):
+            out[i] = found
+    return out
+
+
+def _strong_div(d, q):
+    if d == 0:
+        return 0.0
+    return d / q
+
+
+def _strong_div_array(d, q):
+    t = d / q
+    total = t.sum()
+    if total != total:  # a NaN: 0 where d is 0 (0 / 0 and 0 / nan), as `runtime.strong_div`
+        return np.where(np.broadcast_to(d, t.shape) == 0, 0.0, t)
+    return t
+
+
+def _strong_mul_array(d, p):
+    t = d * p
+    total = t.sum()
+    if total != total:  # 0 where either factor is 0 (0 * inf), as `runtime.strong_mul`
+        return np.where((np.broadcast_to(d, t.shape) == 0) | (np.broadcast_to(p, t.shape) == 0), 0.0, t)
+    return t
+
+
+def _strong_mul_number_array(d, p):
+    t = d * p
+    total = t.sum()
+    if total != total:
+        return np.zeros(t.shape) if d == 0 else np.where(p == 0, 0.0, t)
+    return t
+
+
+def _strong_mul_array_number(d, p):
+    return _strong_mul_number_array(p, d)
+
+
+def _tie_weights_all(x, out, axis=None, keepdims=False):
+    mask = (x == out) * 1.0
+    return mask / mask.sum()
+
+
+def _tie_weights_matrix(x, out, axis=None, keepdims=False):
+    along = axis if axis >= 0 else axis + 2
+    found = out.ravel()
+    weights = np.zeros(x.shape)
+    if along == 1:
+        for i in range(x.shape[0]):
+            row = (x[i] == found[i]) * 1.0
+            weights[i] = row / row.sum()
+    else:
+        for j in range(x.shape[1]):
+            column = (x[:, j] == found[j]) * 1.0
+            weights[:, j] = column / column.sum()
+    return weights
+
+
+def _strong_mul(d, p):
+    if d == 0 or p == 0:
+        return 0.0
+    return d * p
+
+
+# ------------------------------------------------------------------ choosing by types
+
+_TYPES: list = []
+"""`numba.core.types`, once `register` has run."""
+
+
+def _number(t) -> bool:
+    types = _TYPES[0]
+    return isinstance(t, (types.Float, types.Integer, types.Boolean))
+
+
+def _array(t, ndim: int | None = None) -> bool:
+    return isinstance(t, _TYPES[0].Array) and (ndim is None or t.ndim == ndim)
+
+
+def _integer(t) -> bool:
+    return isinstance(t, _TYPES[0].Integer)
+
+
+def _none(axis) -> bool:
+    """`axis` left out or None, as Numba types it."""
+    return axis is None or type(axis).__name__ in ("NoneType", "Omitted")
+
+
+def seed(out, where=""):
+    return _seed if _number(out) else None
+
+
+def zeros_like(x):
+    return _zeros_like_number if _number(x) else _zeros_like_array if _array(x) else None
+
+
+def unbroadcast(g, like):
+    if _number(like):
+        return _same if _number(g) else _summed if _array(g) else None
+    return None
+
+
+def broadcast_like(g, like):
+    if _number(g):
+        return _same if _number(like) else _filled if _array(like) else None
+    return None
+
+
+def add(a, b):
+    return _plus if (_number(a) or _array(a)) and (_number(b) or _array(b)) else None
+
+
+def like_structure(g, x):
+    if _number(g) and _number(x) or _array(g) and _array(x) and g.ndim == x.ndim:
+        return _same
+    return None
+
+
+def shape_of(x):
+    return _shape if _array(x) else _no_shape if _number(x) else None
+
+
+def matmul_adjoint_x(g, x, y):
+    by_ndims = {(2, 2): _g_yt, (2, 1): _outer_g_y, (1, 2): _y_g, (1, 1): _times}
+    return by_ndims.get((x.ndim, y.ndim)) if _array(x) and _array(y) else None
+
+
+def matmul_adjoint_y(g, x, y):
+    by_ndims = {(2, 2): _xt_g, (2, 1): _xt_g, (1, 2): _outer_x_g, (1, 1): _times_x}
+    return by_ndims.get((x.ndim, y.ndim)) if _array(x) and _array(y) else None
+
+
+def strong_div(d, q):
+    if _number(d):
+        return _strong_div if _number(q) else None
+    return _strong_div_array if _array(d) and (_array(q) or _number(q)) else None
+
+
+def strong_mul(d, p):
+    if _number(d):
+        return _strong_mul if _number(p) else _strong_mul_number_array if _array(p) else None
+    if _array(d):
+        return _strong_mul_array if _array(p) else _strong_mul_array_number if _number(p) else None
+    return None
+
+
+def tie_weights(x, out, axis=None, keepdims=False):
+    if _array(x) and _number(out) and _none(axis):
+        return _tie_weights_all
+    return _tie_weights_matrix if _array(x, 2) and _array(out) and _integer(axis) else None
+
+
+def trip_value(values, trip):
+    return _item if _array(values) else None
+
+
+def sigmoid(t):
+    return _sigmoid_number if _number(t) else _sigmoid_array if _array(t) else None
+
+
+def unreduce(g, x, axis=None, keepdims=False):
+    if _number(x):
+        return _unreduce_number
+    if _array(x) and _number(g) and _none(axis):
+        return _unreduce_full
+    return _unreduce_matrix if _array(x, 2) and _array(g) and _integer(axis) else None
+
+
+def reduced_size(x, axis=None):
+    return _size if _array(x) and _none(axis) else None
+
+
+def copy_value(x):
+    return _itself if _number(x) else _copy if _array(x) else None
+
+
+def as_sequence(items):
+    return _itself if _array(items) or isinstance(items, _TYPES[0].RangeType) else None
+
+
+def reversed_range(r):
+    return _reversed_range if isinstance(r, _TYPES[0].RangeType) else None
+
+
+CHOOSERS = {
+    runtime.seed: seed, runtime.zeros_like: zeros_like, runtime.unbroadcast: unbroadcast,
+    runtime.broadcast_like: broadcast_like, runtime.add: add, runtime.like_structure: like_structure,
+    runtime.shape_of: shape_of, runtime.matmul_adjoint_x: matmul_adjoint_x,
+    runtime.matmul_adjoint_y: matmul_adjoint_y, runtime.strong_div: strong_div, runtime.strong_mul: strong_mul,
+    runtime.tie_weights: tie_weights, runtime.trip_value: trip_value, runtime.sigmoid: sigmoid,
+    runtime.unreduce: unreduce, runtime.reduced_size: reduced_size, runtime.copy_value: copy_value,
+    runtime.as_sequence: as_sequence,
+}
+"""Each runtime helper with a Numba implementation, and its chooser."""
+
+
+def register(numba) -> None:
+    """The implementations handed to Numba (once per process)."""
+    if _TYPES:
+        return
+    _TYPES.append(numba.core.types)
+    for helper, chooser in CHOOSERS.items():
+        numba.extending.overload(helper)(chooser)
+    numba.extending.overload(builtins.reversed)(reversed_range)
+    jit_reductions.register(numba, numba.core.types, numba.extending.overload)
