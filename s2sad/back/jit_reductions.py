@@ -104,15 +104,40 @@ def _vector_kept(reduce):
     return impl
 
 
-def _matrix(reduce):
+def _rows_sum(x):
+    """Row by row, as NumPy reduces a C-ordered matrix along axis 0 (the same sums, in order)."""
+    out = x[0].copy()
+    for i in range(1, x.shape[0]):
+        out += x[i]
+    return out
+
+
+def _rows_mean(rows_sum):
+    def impl(x):
+        return rows_sum(x) / x.shape[0]
+    return impl
+
+
+def _rows_max(x):
+    out = x[0].copy()
+    for i in range(1, x.shape[0]):
+        out = np.maximum(out, x[i])
+    return out
+
+
+def _rows_min(x):
+    out = x[0].copy()
+    for i in range(1, x.shape[0]):
+        out = np.minimum(out, x[i])
+    return out
+
+
+def _matrix(reduce, rows):
     def impl(x, axis):
         if axis < 0:
             axis += 2
         if axis == 0:
-            out = np.empty(x.shape[1])
-            for j in range(x.shape[1]):
-                out[j] = reduce(x[:, j])
-            return out
+            return rows(x)
         out = np.empty(x.shape[0])
         for i in range(x.shape[0]):
             out[i] = reduce(x[i])
@@ -131,12 +156,15 @@ def _matrix_kept(flat):
 
 def register(numba, types, overload) -> None:
     """Numba implementations of the helpers, for vectors and matrices of floats."""
-    reducers = {"sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min}
+    rows_sum = numba.njit(_rows_sum)
+    reducers = {"sum": (np.sum, _rows_sum), "mean": (np.mean, _rows_mean(rows_sum)), "max": (np.max, _rows_max),
+                "min": (np.min, _rows_min)}
     for kind, (flat, kept) in _KINDS.items():
         if kind.startswith("a"):
             continue  # amax, amin: the helpers of max, min
-        jitted = numba.njit(_reduce_1d(reducers[kind]))
-        matrix = numba.njit(_matrix(jitted))
+        reduce, rows = reducers[kind]
+        jitted = numba.njit(_reduce_1d(reduce))
+        matrix = numba.njit(_matrix(jitted, numba.njit(rows)))
         _overload(overload, types, flat, numba.njit(_vector(jitted)), matrix)
         _overload(overload, types, kept, numba.njit(_vector_kept(jitted)), numba.njit(_matrix_kept(matrix)))
 
