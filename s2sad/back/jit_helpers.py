@@ -147,7 +147,12 @@ def _strong_div_array(d, q):
     t = d / q
     total = t.sum()
     if total != total:  # a NaN: 0 where d is 0 (0 / 0 and 0 / nan), as `runtime.strong_div`
-        return np.where(np.broadcast_to(d, t.shape) == 0, 0.0, t)
+        zero = (d == 0) | np.zeros(t.shape, np.bool_)  # broadcast to t's shape
+        out, where = t.copy().ravel(), zero.ravel()  # (a loop: `np.where` takes seconds to compile)
+        for i in range(out.size):
+            if where[i]:
+                out[i] = 0.0
+        return out.reshape(t.shape)
     return t
 
 
@@ -155,7 +160,12 @@ def _strong_mul_array(d, p):
     t = d * p
     total = t.sum()
     if total != total:  # 0 where either factor is 0 (0 * inf), as `runtime.strong_mul`
-        return np.where((np.broadcast_to(d, t.shape) == 0) | (np.broadcast_to(p, t.shape) == 0), 0.0, t)
+        zero = (d == 0) | (p == 0) | np.zeros(t.shape, np.bool_)
+        out, where = t.copy().ravel(), zero.ravel()
+        for i in range(out.size):
+            if where[i]:
+                out[i] = 0.0
+        return out.reshape(t.shape)
     return t
 
 

@@ -88,91 +88,88 @@ def _along_axis(call: Call) -> ir.Expr:
 
 
 # ------------------------------------------------------------------ Numba implementations
+#
+# Plain loops: Numba compiles them in a fraction of the time its generic `np.sum(..., axis)`
+# machinery takes. Sums go in NumPy's order along axis 0 (row by row); along a row, one by
+# one (NumPy sums eight at a time: the last bits may differ). `max` and `min` propagate NaN.
 
 
-def _vector(reduce):
-    def impl(x, axis):
-        return reduce(x)
+def _add(total, v):
+    return total + v
+
+
+def _larger(best, v):
+    return v if v > best or v != v else best
+
+
+def _smaller(best, v):
+    return v if v < best or v != v else best
+
+
+def _along_row(combine):
+    def impl(row):
+        found = row[0]
+        for j in range(1, row.size):
+            found = combine(found, row[j])
+        return found
     return impl
 
 
-def _vector_kept(reduce):
-    def impl(x, axis):
-        out = np.empty(1)
-        out[0] = reduce(x)
+def _down_columns(combine):
+    def impl(x):
+        out = x[0].copy()
+        for i in range(1, x.shape[0]):
+            for j in range(x.shape[1]):
+                out[j] = combine(out[j], x[i, j])
         return out
     return impl
 
 
-def _rows_sum(x):
-    """Row by row, as NumPy reduces a C-ordered matrix along axis 0 (the same sums, in order)."""
-    out = x[0].copy()
-    for i in range(1, x.shape[0]):
-        out += x[i]
-    return out
-
-
-def _rows_mean(rows_sum):
-    def impl(x):
-        return rows_sum(x) / x.shape[0]
-    return impl
-
-
-def _rows_max(x):
-    out = x[0].copy()
-    for i in range(1, x.shape[0]):
-        out = np.maximum(out, x[i])
-    return out
-
-
-def _rows_min(x):
-    out = x[0].copy()
-    for i in range(1, x.shape[0]):
-        out = np.minimum(out, x[i])
-    return out
-
-
-def _matrix(reduce, rows):
+def _matrix(along_row, down_columns, mean):
     def impl(x, axis):
-        if axis < 0:
-            axis += 2
-        if axis == 0:
-            return rows(x)
+        if (axis + 2) % 2 == 0:
+            out = down_columns(x)
+            return out / x.shape[0] if mean else out
         out = np.empty(x.shape[0])
         for i in range(x.shape[0]):
-            out[i] = reduce(x[i])
-        return out
+            out[i] = along_row(x[i])
+        return out / x.shape[1] if mean else out
     return impl
 
 
-def _matrix_kept(flat):
+def _vector(along_row, mean):
     def impl(x, axis):
-        if axis < 0:
-            axis += 2
+        return along_row(x) / x.size if mean else along_row(x)
+    return impl
+
+
+def _kept(flat):
+    def matrix(x, axis):
         found = flat(x, axis)
-        return found.reshape((1, found.size)) if axis == 0 else found.reshape((found.size, 1))
+        return found.reshape((1, found.size)) if (axis + 2) % 2 == 0 else found.reshape((found.size, 1))
+    return matrix
+
+
+def _vector_kept(flat):
+    def impl(x, axis):
+        out = np.empty(1)
+        out[0] = flat(x, axis)
+        return out
     return impl
 
 
 def register(numba, types, overload) -> None:
     """Numba implementations of the helpers, for vectors and matrices of floats."""
-    rows_sum = numba.njit(_rows_sum)
-    reducers = {"sum": (np.sum, _rows_sum), "mean": (np.mean, _rows_mean(rows_sum)), "max": (np.max, _rows_max),
-                "min": (np.min, _rows_min)}
+    combines = {"sum": (_add, False), "mean": (_add, True), "max": (_larger, False), "min": (_smaller, False)}
     for kind, (flat, kept) in _KINDS.items():
         if kind.startswith("a"):
             continue  # amax, amin: the helpers of max, min
-        reduce, rows = reducers[kind]
-        jitted = numba.njit(_reduce_1d(reduce))
-        matrix = numba.njit(_matrix(jitted, numba.njit(rows)))
-        _overload(overload, types, flat, numba.njit(_vector(jitted)), matrix)
-        _overload(overload, types, kept, numba.njit(_vector_kept(jitted)), numba.njit(_matrix_kept(matrix)))
-
-
-def _reduce_1d(reduce):
-    def impl(v):
-        return reduce(v)
-    return impl
+        combine, mean = combines[kind]
+        combine = numba.njit(combine)
+        along_row, down = numba.njit(_along_row(combine)), numba.njit(_down_columns(combine))
+        vector, matrix = numba.njit(_vector(along_row, mean)), numba.njit(_matrix(along_row, down, mean))
+        _overload(overload, types, flat, vector, matrix)
+        _overload(overload, types, kept, numba.njit(_vector_kept(vector)), numba.njit(_kept(matrix)))
 
 
 def _overload(overload, types, helper, vector, matrix) -> None:
