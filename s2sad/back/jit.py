@@ -169,7 +169,7 @@ class Jitted:
                 fun.__globals__[name] = value.dispatcher
         self.dispatcher = numba.njit(fun)
         self.compile_seconds = 0.0
-        self._errors = numba.core.errors.TypingError, numba.core.errors.UnsupportedError
+        self._errors = numba.core.errors.NumbaError  # any failure to compile (typing, lowering, ...)
         self._where = (filename, lines, user_lines)
         self.__name__ = fun.__name__
         self.__code__ = fun.__code__  # where errors of the generated code are located (`api._locate`)
