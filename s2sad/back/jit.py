@@ -16,6 +16,7 @@ import builtins
 import operator
 import re
 import time
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -170,6 +171,8 @@ class Jitted:
         self.dispatcher = numba.njit(fun)
         self.compile_seconds = 0.0
         self._errors = numba.core.errors.NumbaError  # any failure to compile (typing, lowering, ...)
+        self._advice = numba.core.errors.NumbaPerformanceWarning
+        self._seen: set[tuple] = set()
         self._where = (filename, lines, user_lines)
         self.__name__ = fun.__name__
         self.__code__ = fun.__code__  # where errors of the generated code are located (`api._locate`)
@@ -181,10 +184,20 @@ class Jitted:
         return self.boundary.rebuilt(self._compiled(self.boundary.arguments(args)))
 
     def _compiled(self, args: tuple):
+        kinds = tuple((type(a), a.ndim, a.dtype) if type(a) is np.ndarray else type(a) for a in args)
+        if kinds in self._seen:
+            return self.dispatcher(*args)
+        return self._first(args, kinds)
+
+    def _first(self, args: tuple, kinds: tuple):
+        """A call with arguments of new types: Numba compiles (its performance advice about the
+        generated code silenced), and the seconds are counted."""
         known = len(self.dispatcher.signatures)
         start = time.perf_counter()
         try:
-            result = self.dispatcher(*args)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", self._advice)
+                result = self.dispatcher(*args)
         except self._errors as err:
             raise self._refusal(err) from None
         except SystemError as err:  # a result Numba cannot hand back to Python (a range, say)
@@ -194,6 +207,7 @@ class Jitted:
                                hint="use the default backend for this function") from None
         if len(self.dispatcher.signatures) != known:
             self.compile_seconds += time.perf_counter() - start
+        self._seen.add(kinds)
         return result
 
     def _refusal(self, err: Exception) -> BackendError:

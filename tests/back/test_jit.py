@@ -285,3 +285,18 @@ def test_the_boundary_splits_and_rebuilds():
     assert boundary.arguments(({"b": 2, "a": 1}, 3)) == (1, 2, 3)
     assert boundary.rebuilt((0.5, (1, 2))) == (0.5, {"a": 1, "b": 2})
     assert Boundary((None,)).plain and not boundary.plain
+
+
+def reversed_dot(a, x):
+    return (a @ x[::-1]) ** 2
+
+
+def test_numbas_performance_advice_about_generated_code_is_not_shown():
+    import warnings
+
+    a, x = np.array([1.0, 2.0, 3.0]), np.array([0.5, -1.0, 2.0])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = s2sad.grad(reversed_dot, argnums=(0, 1), backend="numba")(a, x)
+    same(got, s2sad.grad(reversed_dot, argnums=(0, 1))(a, x))
+    assert not [w for w in caught if issubclass(w.category, numba.core.errors.NumbaPerformanceWarning)]
