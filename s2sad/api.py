@@ -210,14 +210,20 @@ def _kind(value: object) -> str | tuple | None:
 
 def _shape(value: Any) -> tuple | None:
     """What code is specialised to about an argument: the shape of a float or complex array,
-    the keys and such shapes of a dict's values (`("dict", ((key, shape or None), ...))`)."""
+    the keys and such shapes of a dict's values (`("dict", ((key, shape or None), ...))`), and
+    the same of a tuple's or list's items by position (`("tuple", ((0, shape or None), ...))`)."""
     kind = type(value)
     if kind is np.ndarray:
         return value.shape if value.dtype is _FLOAT64 or value.dtype.kind in "fc" else None
     if kind is dict:
-        return ("dict", tuple([(k, v.shape if type(v) is np.ndarray and (v.dtype is _FLOAT64 or v.dtype.kind in "fc")
-                                else None) for k, v in value.items()]))
+        return ("dict", tuple([(k, _leaf_shape(v)) for k, v in value.items()]))
+    if kind is tuple or kind is list:
+        return (kind.__name__, tuple([(i, _leaf_shape(v)) for i, v in enumerate(value)]))
     return None
+
+
+def _leaf_shape(value: Any) -> tuple | None:
+    return value.shape if type(value) is np.ndarray and (value.dtype is _FLOAT64 or value.dtype.kind in "fc") else None
 
 
 _MAX_FAST = 64

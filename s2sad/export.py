@@ -443,7 +443,7 @@ class _Module:
         np_name = self.bind(np, "np")
         if kind == "scalar":
             test, wanted = f"type({param}) in (float, int, {np_name}.float64, {np_name}.float32)", "a float"
-        elif shape is not None and shape[:1] != ("dict",):
+        elif shape is not None and shape[:1] not in (("dict",), ("tuple",), ("list",)):
             test, wanted = (f"isinstance({param}, {np_name}.ndarray) and {param}.shape == {shape!r}",
                             f"an array of shape {shape!r}")
         elif kind == "array":

@@ -125,6 +125,32 @@ def test_network_with_a_dict_of_parameters():
     assert list(special) == list(params)
 
 
+@pytest.mark.parametrize("container", [tuple, list])
+def test_weights_in_a_tuple_or_list_read_by_position(container):
+    """A tuple's or list's items are specialised by position like a dict's by key: the gradient
+    is made once, of the same container type, and no helper is called."""
+    rng = np.random.default_rng(4)
+    layers, x = container([rng.normal(size=(4, 5)), rng.normal(size=(5, 3))]), rng.normal(size=(2, 4))
+    derivative = s2sad.grad(fx.layered)
+    special, generic = _both(derivative, (layers, x))
+    assert type(special) is container and type(generic) is container
+    _close(special, generic)
+    check_grads(fx.layered, [layers, x], modes=("fwd", "rev"))
+    source = derivative.source_for(layers, x)
+    assert "add_at" not in source and "zeros_like" not in source and "like_structure" not in source
+    made = "blayers = (x.T @ " if container is tuple else "blayers = [x.T @ "
+    assert made in source
+
+
+def test_weights_a_function_loops_over_are_not_specialised_by_position():
+    rng = np.random.default_rng(5)
+    layers, x = [rng.normal(size=(3, 3)), rng.normal(size=(3, 2))], rng.normal(size=(2, 3))
+    grads = s2sad.grad(fx.iterated_layers)(layers, x)
+    assert type(grads) is list
+    check_grads(fx.iterated_layers, [layers, x], modes=("fwd", "rev"))
+    assert "add_at" in s2sad.grad(fx.iterated_layers).source_for(layers, x)
+
+
 def test_network_vjp_uses_the_code_of_the_call():
     """The adjoint sweep is the one built with the primal sweep that ran (a vjp once crashed
     taking the generic adjoint sweep for the specialised primal sweep's residuals)."""

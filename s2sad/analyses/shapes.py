@@ -40,6 +40,8 @@ class Fields:
     unknown, as a write could give a key a value of another shape."""
 
     items: tuple[tuple[object, object], ...]
+    kind: str = "dict"
+    """"dict", or "tuple" or "list" (the items of a sequence argument, by position)."""
 
     def get(self, key: object) -> object:
         for k, cls in self.items:
@@ -57,8 +59,8 @@ def initial(params: list[str], kinds: tuple[str | None, ...] | None,
     start: dict[str, object] = {}
     for i, (param, kind) in enumerate(zip(params, kinds)):
         shape = shapes[i] if i < len(shapes) else None
-        if isinstance(shape, tuple) and shape[:1] == ("dict",):
-            start[param] = Fields(shape[1])
+        if isinstance(shape, tuple) and shape[:1] in (("dict",), ("tuple",), ("list",)):
+            start[param] = Fields(shape[1], shape[0])
         else:
             array = param if shape is None else shape
             start[param] = SCALAR if kind == "scalar" else array if kind == "array" else None

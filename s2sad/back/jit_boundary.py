@@ -1,7 +1,7 @@
 """Containers at the Numba backend's boundary: what Numba compiles sees arrays and numbers.
 
-A dict of parameters read only by constant keys (`params["w1"]`) is passed to the compiled
-function as its values, one parameter per key (`params_w1`); a dict the derivative returns (a
+A dict, tuple or list of parameters read only by constant keys (`params["w1"]`, `layers[0]`) is
+passed to the compiled function as its values, one parameter per key (`params_w1`, `layers_0`); a dict the derivative returns (a
 gradient of such a dict) comes back as a tuple of its values. `Boundary` says how, and turns a
 call's arguments and result from one form to the other around the compiled function.
 """
@@ -19,7 +19,8 @@ from s2sad.core.ir import Assign, Call, Const, Pack, Var
 @dataclass(frozen=True)
 class Boundary:
     """`params`: per parameter of the derivative, the keys its dict is split into (None: passed
-    as it is); `result`: None (as it is), ("dict", keys) or ("pack", items' specs)."""
+    as it is); `result`: None (as it is), ("dict", keys), ("list", length) or ("pack", items'
+    specs)."""
 
     params: tuple[tuple | None, ...] = ()
     result: object = None
@@ -47,6 +48,8 @@ def _rebuilt(result: object, spec: object) -> object:
     kind, parts = spec
     if kind == "dict":
         return dict(zip(parts, result))
+    if kind == "list":
+        return list(result)
     return tuple(_rebuilt(r, s) for r, s in zip(result, parts))
 
 
@@ -64,7 +67,8 @@ def _split_params(fn: ir.Function) -> tuple[ir.Function, tuple]:
     params: list[str] = []
     for p in fn.params:
         for key in keys[p] or ():
-            names[(p, key)] = _fresh(f"{p}_{key}" if str(key).isidentifier() else f"{p}_item", taken)
+            name = f"{p}_{key}"
+            names[(p, key)] = _fresh(name if name.isidentifier() else f"{p}_item", taken)
             params.append(names[(p, key)])
         if not keys[p]:
             params.append(p)
@@ -78,7 +82,8 @@ def _split_params(fn: ir.Function) -> tuple[ir.Function, tuple]:
 
 
 def _keys_read(fn: ir.Function, param: str) -> tuple | None:
-    """The keys of `param` the body reads, where it reads `param` by constant string keys only."""
+    """The keys of `param` the body reads, where it reads `param` by constant keys only (strings
+    of a dict, positions of a tuple or list)."""
     found = set()
     for stmt in ir.walk(fn.body):
         if param not in ir.reads(stmt):
@@ -87,14 +92,14 @@ def _keys_read(fn: ir.Function, param: str) -> tuple | None:
         if key is None:
             return None
         found.add(key)
-    return tuple(sorted(found)) or None
+    return tuple(sorted(found, key=lambda k: (type(k).__name__, k))) or None
 
 
-def _item_key(stmt: ir.Stmt, param: str) -> str | None:
+def _item_key(stmt: ir.Stmt, param: str) -> str | int | None:
     value = stmt.value if isinstance(stmt, Assign) else None
     if (isinstance(value, Call) and value.op.value is operator.getitem and not value.kwargs
             and value.args[0] == Var(param) and isinstance(value.args[1], Const)
-            and type(value.args[1].value) is str):
+            and type(value.args[1].value) in (str, int)):
         return value.args[1].value
     return None
 
@@ -114,15 +119,16 @@ def _read_items(body: list[ir.Stmt], names: dict[tuple, str]) -> list[ir.Stmt]:
         stmt = ir.rebuild(stmt, lambda block: _read_items(block, names))
         if isinstance(stmt, Assign) and isinstance(stmt.value, Call) and stmt.value.op.value is operator.getitem:
             container, key = stmt.value.args[0], stmt.value.args[1]
-            if isinstance(container, Var) and isinstance(key, Const) and (container.name, key.value) in names:
+            if (isinstance(container, Var) and isinstance(key, Const) and type(key.value) in (str, int)
+                    and (container.name, key.value) in names):
                 stmt = Assign(stmt.target, Var(names[(container.name, key.value)]), stmt.line)
         out.append(stmt)
     return out
 
 
 def _tuple_results(fn: ir.Function) -> tuple[ir.Function, object]:
-    """A returned dict (made by `make_dict`, bound once, read only where it is returned) as the
-    tuple of its values; through tuples of the result (`(value, grads)`)."""
+    """A returned dict or list (made by `make_dict` or `make_list`, bound once, read only where
+    it is returned) as the tuple of its values; through tuples of the result (`(value, grads)`)."""
     ret = fn.body[-1] if fn.body else None
     if not isinstance(ret, ir.Return):
         return fn, None
@@ -159,6 +165,9 @@ def _result_spec(value: object, body: list, defs: dict[str, int], reads: dict[st
     if isinstance(bound, Call) and bound.op.value is runtime.make_dict and isinstance(bound.args[0], Const):
         body[i] = Assign(body[i].target, Pack(bound.args[1:]), body[i].line)
         return ("dict", tuple(bound.args[0].value))
+    if isinstance(bound, Call) and bound.op.value is runtime.make_list and bound.args and not bound.kwargs:
+        body[i] = Assign(body[i].target, Pack(bound.args), body[i].line)  # a tuple: Numba's lists are reflected
+        return ("list", len(bound.args))
     if isinstance(bound, Pack):
         return _result_spec(bound, body, defs, reads)
     return None

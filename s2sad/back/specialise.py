@@ -547,11 +547,22 @@ def _built_like(g: ir.Atom, like: ir.Atom, facts_: _Facts) -> bool:
     value of the shape of `like`'s value there: `like_structure(g, like)` is `g`."""
     fields = _arrays_dict(facts_, like)
     value = facts_.defs.get(g.name) if isinstance(g, Var) else None
-    if fields is None or not (isinstance(value, Call) and value.op.value is runtime.make_dict):
+    if fields is None or _display(value, fields) is None:
         return False
-    keys = tuple(k for k, _ in fields.items)
-    return value.args[0] == Const(keys) and all(
-        facts_.shape(v) == c for v, (_, c) in zip(value.args[1:], fields.items))
+    return all(facts_.shape(v) == c for v, (_, c) in zip(_display(value, fields), fields.items))
+
+
+def _display(value: object, fields: shapes.Fields) -> tuple | None:
+    """The values of `value` if it displays a container of the kind and keys of `fields`."""
+    if fields.kind == "tuple" and isinstance(value, ir.Pack) and len(value.items) == len(fields.items):
+        return value.items
+    op = value.op.value if isinstance(value, Call) else None
+    if fields.kind == "list" and op is runtime.make_list and len(value.args) == len(fields.items):
+        return value.args
+    keys = Const(tuple(k for k, _ in fields.items))
+    if fields.kind == "dict" and op is runtime.make_dict and value.args[:1] == (keys,):
+        return value.args[1:]
+    return None
 
 
 class _Gradient:
@@ -615,5 +626,9 @@ def _make_dict(name: str, gradient: _Gradient, namer: Namer, line: int) -> list[
             stmts += [Assign(value, Call(getitem_ref(), (gradient.source, Const(key))), line),
                       Assign(part, Call(numpy_ref("zeros_like"), (value,)), line)]
         values.append(part)
+    if gradient.fields.kind == "tuple":
+        return stmts + [Assign(Var(name), ir.Pack(tuple(values)), line)]
+    if gradient.fields.kind == "list":
+        return stmts + [Assign(Var(name), Call(runtime_ref("make_list"), tuple(values)), line)]
     keys = Const(tuple(k for k, _ in gradient.fields.items))
     return stmts + [Assign(Var(name), Call(runtime_ref("make_dict"), (keys, *values)), line)]

@@ -300,3 +300,17 @@ def test_numbas_performance_advice_about_generated_code_is_not_shown():
         got = s2sad.grad(reversed_dot, argnums=(0, 1), backend="numba")(a, x)
     same(got, s2sad.grad(reversed_dot, argnums=(0, 1))(a, x))
     assert not [w for w in caught if issubclass(w.category, numba.core.errors.NumbaPerformanceWarning)]
+
+
+@pytest.mark.parametrize("container", [tuple, list])
+def test_weights_in_a_tuple_or_list_are_passed_as_arrays(container):
+    from tests.fixtures import specialised as fx
+
+    rng = np.random.default_rng(4)
+    layers, x = container([rng.normal(size=(4, 5)), rng.normal(size=(5, 3))]), rng.normal(size=(2, 4))
+    got = s2sad.grad(fx.layered, backend="numba")(layers, x)
+    assert type(got) is container
+    same(got, s2sad.grad(fx.layered)(layers, x))
+    source = s2sad.show(fx.layered, args=(layers, x), backend="numba")
+    assert source.startswith("def layered_grad(layers_0, layers_1, x):")
+    assert "    blayers = (x.T @ " in source  # a list comes back as a tuple, made a list again
