@@ -1,8 +1,9 @@
 """Containers at the Numba backend's boundary: what Numba compiles sees arrays and numbers.
 
 A dict, tuple or list of parameters read only by constant keys (`params["w1"]`, `layers[0]`) is
-passed to the compiled function as its values, one parameter per key (`params_w1`, `layers_0`); a dict the derivative returns (a
-gradient of such a dict) comes back as a tuple of its values. `Boundary` says how, and turns a
+passed to the compiled function as its values, one parameter per key (`params_w1`, `layers_0`);
+a dict or list the derivative returns (the gradient of such an argument) comes back as a tuple
+of its values. `Boundary` says how, and turns a
 call's arguments and result from one form to the other around the compiled function.
 """
 
