@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PERFORMANCE = ROOT / "docs" / "performance.md"
 README = ROOT / "README.md"
 CHART = ROOT / "docs" / "performance.png"
-COLUMNS = ("primal", "hand-written", "s2sad", *peers.PEERS)
+COLUMNS = ("primal", "hand-written", "s2sad", "s2sad numba", *peers.PEERS)
 TARGET_RATIO, TARGET_BUILD, TARGET_OVERHEAD, TARGET_LONG = 1.10, 0.050, 5e-6, 1.0
 
 
@@ -96,8 +96,8 @@ def markdown(results, overhead, long_builds, repeats: int, quick: bool) -> str:
     lines += _table(["workload", *[c for c in COLUMNS if c != "hand-written"]],
                     [[r.work.title] + [_ratio_cell(r, c) for c in COLUMNS if c != "hand-written"] for r in results])
     lines += ["", "### Build time and memory", ""]
-    lines += _table(["workload", "s2sad build", "JAX jit compile", "peak memory, s2sad", "peak memory, hand-written",
-                     "memory ratio"], [_memory_row(r) for r in results])
+    lines += _table(["workload", "s2sad build", "Numba compile", "JAX jit compile", "peak memory, s2sad",
+                     "peak memory, hand-written", "memory ratio"], [_memory_row(r) for r in results])
     lines += ["", "### Cost of calling the derivative object", ""]
     lines += _table(["case", "derivative object", "generated function", "added per call"],
                     [[title, duration(a), duration(b), duration(a - b)] for title, a, b in overhead])
@@ -124,10 +124,10 @@ def _ratio_cell(result, name: str) -> str:
 
 def _memory_row(result) -> list[str]:
     if result.memory is None:
-        return [result.work.title, "n/a", "n/a", "n/a", "n/a", "n/a"]
+        return [result.work.title, "n/a", "n/a", "n/a", "n/a", "n/a", "n/a"]
     mine, theirs = result.memory
-    return [result.work.title, duration(result.build), duration(result.compile_jit), size(mine), size(theirs),
-            f"{mine / theirs:.2f}x" if theirs else "n/a"]
+    return [result.work.title, duration(result.build), duration(result.compile_numba), duration(result.compile_jit),
+            size(mine), size(theirs), f"{mine / theirs:.2f}x" if theirs else "n/a"]
 
 
 def _long_rows(long_builds) -> list[list[str]]:

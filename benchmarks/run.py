@@ -27,6 +27,7 @@ if hasattr(os, "sched_setaffinity"):  # one core for the whole process: a thread
 
 import argparse  # noqa: E402
 import gc  # noqa: E402
+import importlib.util  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import timeit  # noqa: E402
@@ -64,6 +65,8 @@ class Result:
     missing: dict[str, str] = field(default_factory=dict)
     build: float | None = None
     compile_jit: float | None = None
+    compile_numba: float | None = None
+    """Seconds Numba took to compile s2sad's gradient (`backend="numba"`), where it did."""
     memory: tuple[int, int] | None = None
     """Peak bytes of one s2sad gradient call and of one hand-written gradient call."""
     failure: str | None = None
@@ -125,6 +128,7 @@ def measure(work: workloads.Workload, settings: Settings) -> Result:
         "hand-written": lambda: work.grad(*args),
         "s2sad": lambda: derivative(*args),
     }
+    contenders.update(_numba_backend(work, args, expected, result))
     if settings.peers:
         contenders.update(_checked_peers(work, args, expected, result))
     result.times = interleaved(contenders, settings)
@@ -133,6 +137,23 @@ def measure(work: workloads.Workload, settings: Settings) -> Result:
     result.memory = (peak_bytes(lambda: derivative(*args)), peak_bytes(lambda: work.grad(*args)))
     result.build = _build_time(work, args, result.times["s2sad"], settings)
     return result
+
+
+def _numba_backend(work, args, expected, result: Result) -> dict[str, Callable[[], object]]:
+    """s2sad's gradient compiled by Numba, where Numba is installed and the backend compiles the
+    workload (checked to 1e-10: Numba's `exp` and `sin` are the C library's, not NumPy's SIMD
+    loops, and differ in the last bit now and then); else why not, in `result.missing`."""
+    if importlib.util.find_spec("numba") is None:
+        result.missing["s2sad numba"] = "numba not installed"
+        return {}
+    compiled = s2sad.grad(work.primal, argnums=work.argnums, backend="numba")
+    try:
+        workloads.assert_same_gradient(compiled(*args), expected, rtol=1e-10)
+    except Exception as err:
+        result.missing["s2sad numba"] = f"{type(err).__name__}: {str(err).strip().splitlines()[0][:120]}"
+        return {}
+    result.compile_numba = compiled.compile_seconds
+    return {"s2sad numba": lambda: compiled(*args)}
 
 
 def _checked_peers(work, args, expected, result: Result) -> dict[str, Callable[[], object]]:
