@@ -184,7 +184,7 @@ def build(fun: Target | object, request: Request, derive: Derive) -> Built:
         _verify(parts)
     boundaries = []
     if request.backend == "numba":
-        parts, boundaries = zip(*(jit.prepare(part) for part in parts))
+        parts, boundaries = zip(*(jit.prepare(part, _start_classes(primal, part, request)) for part in parts))
     emitted = emit_module(list(parts), namer.temps | primal.temps)
     source, namespace = emitted.source, emitted.namespace
     wrt = ",".join(request.wrt)

@@ -121,7 +121,8 @@ class Recorder:
 
     def finish(self, primal: list, adjoint: list, numbers: set[str] = frozenset()) -> list[ir.Stmt]:
         """Real statements for the saves the adjoint needs; the rest of the markers dropped.
-        `numbers`: names that hold numbers, which a loop over `range(n)` keeps by trip."""
+        `numbers`: names that hold numbers (with the Numba backend, also arrays of known shape),
+        which a loop over `range(n)` keeps by trip."""
         needed = needed_saves(adjoint)
         self.trips, self.trip_lists = trip_slots(primal, needed, numbers, self.namer)
         for save in _saves(primal):

@@ -11,7 +11,9 @@ than a list's `append` and `pop`, and the lists hold what the tape did (one slot
 
 Numbers only (names whose shape class is a scalar wherever they are bound): the adjoint sweep
 never writes into what it reads back, so the lists stay as the primal sweep left them and a
-pullback can run again on the same residuals. `i` must not be bound in the loop's body.
+pullback can run again on the same residuals. For the Numba backend, also arrays of one known
+shape: its storage (`np.empty((trips, *shape))`, see `back.jit`) copies each into its row, as
+the tape would have kept it. `i` must not be bound in the loop's body.
 """
 
 from __future__ import annotations

@@ -22,10 +22,11 @@ from collections.abc import Callable
 import numpy as np
 
 from s2sad import runtime
+from s2sad.analyses import shapes
 from s2sad.back import jit_helpers, jit_reductions
 from s2sad.back.jit_boundary import Boundary, at_boundary
 from s2sad.core import ir
-from s2sad.core.ir import Assign, Call, Const, Var
+from s2sad.core.ir import Assign, Call, Const, Ref, Var
 from s2sad.core.naming import numpy_ref
 from s2sad.errors import BackendError, Location
 
@@ -62,29 +63,46 @@ def check_backend(backend: str) -> None:
 # ------------------------------------------------------------------ the IR Numba compiles
 
 
-def prepare(fn: ir.Function) -> tuple[ir.Function, Boundary]:
-    """`fn` with typed storage for the numbers loops keep, dicts of parameters and of gradients
-    as their values at the boundary (see `jit_boundary`), every call checked for Numba."""
+def prepare(fn: ir.Function, start: dict | None = None) -> tuple[ir.Function, Boundary]:
+    """`fn` with typed storage for the numbers and arrays loops keep, dicts of parameters and of
+    gradients as their values at the boundary (see `jit_boundary`), every call checked for
+    Numba. `start`: the classes of the parameters (see `analyses.shapes`)."""
+    kept = _kept_shapes(fn, shapes.classes(fn, start or {}))
     fn, boundary = at_boundary(fn)
     feeds = _trip_list_seeds(fn.body)
-    body = _rewrite(jit_reductions.along_axes(fn.body), feeds, fn)
-    body = _numbers_before_loops(body)
+    body = _rewrite(jit_reductions.along_axes(fn.body), feeds, kept, fn)
+    body = _placeholders(body, kept)
     prepared = ir.Function(fn.name, fn.params, body, fn.filename, fn.firstline, fn.lines, fn.temps, fn.defaults,
                            fn.tape)
     return prepared, boundary
 
 
-def _numbers_before_loops(body: list[ir.Stmt]) -> list[ir.Stmt]:
-    """`v = None` made `v = 0.0` where v is a number a loop keeps by trip (`v_trips[_] = v`
-    saves the value v had before the trip bound it: on the first trip, the placeholder; it is
-    restored after that trip's adjoint and read by nothing)."""
-    arrays = {s.target.name for s in ir.walk(body) if isinstance(s, Assign) and isinstance(s.value, Call)
-              and s.value.op.value is np.empty}
-    kept = {s.value.args[2].name for s in ir.walk(body) if isinstance(s, Assign) and isinstance(s.value, Call)
-            and s.value.op.value is runtime.setitem and isinstance(s.value.args[0], Var)
-            and s.value.args[0].name in arrays and isinstance(s.value.args[2], Var)}
-    return [Assign(s.target, Const(0.0), s.line) if isinstance(s, Assign) and s.value == Const(None)
-            and s.target.name in kept else s for s in body]
+def _kept_shapes(fn: ir.Function, table: dict) -> dict[str, tuple]:
+    """Per trip list (`v_trips`, see `analyses.trip_slots`), the shape of the values it keeps
+    (`()` for numbers), and per kept variable the same (`v`)."""
+    found: dict[str, tuple] = {}
+    for stmt in ir.walk(fn.body):
+        value = stmt.value if isinstance(stmt, Assign) else None
+        if not (isinstance(value, Call) and value.op.value is runtime.setitem and isinstance(value.args[2], Var)):
+            continue
+        cls = table.get(value.args[2].name)
+        shape = () if cls == shapes.SCALAR else cls if isinstance(cls, tuple) else None
+        if shape is not None and isinstance(value.args[0], Var) and value.args[0].name.endswith("_trips"):
+            found[value.args[0].name] = found[value.args[2].name] = shape
+    return found
+
+
+def _placeholders(body: list[ir.Stmt], kept: dict[str, tuple]) -> list[ir.Stmt]:
+    """`v = None` made `v = 0.0` (or zeros of its shape) where v is a value a loop keeps by trip
+    (`v_trips[_] = v` saves the value v had before the trip bound it: on the first trip, the
+    placeholder; it is restored after that trip's adjoint and read by nothing)."""
+    out: list[ir.Stmt] = []
+    for s in body:
+        if isinstance(s, Assign) and s.value == Const(None) and s.target.name in kept:
+            shape = kept[s.target.name]
+            s = Assign(s.target, Const(0.0) if shape == () else Call(numpy_ref("zeros"), (Const(shape),)), s.line)
+        out.append(s)
+    return out
 
 
 def _trip_list_seeds(body: list[ir.Stmt]) -> set[str]:
@@ -94,23 +112,35 @@ def _trip_list_seeds(body: list[ir.Stmt]) -> set[str]:
     return seeds
 
 
-def _rewrite(body: list[ir.Stmt], seeds: set[str], fn: ir.Function) -> list[ir.Stmt]:
+def _rewrite(body: list[ir.Stmt], seeds: set[str], kept: dict[str, tuple], fn: ir.Function) -> list[ir.Stmt]:
     out: list[ir.Stmt] = []
     for stmt in body:
         if isinstance(stmt, ir.COMPOUND):
-            out.append(ir.rebuild(stmt, lambda block: _rewrite(block, seeds, fn)))
+            out.append(ir.rebuild(stmt, lambda block: _rewrite(block, seeds, kept, fn)))
             continue
         if isinstance(stmt, Assign) and stmt.target.name in seeds:
             continue  # the `[None]` a trip list was made of
         if isinstance(stmt, Assign) and _is_trip_list(stmt.value, seeds):
-            trips = stmt.value.args[1]
-            out.append(Assign(stmt.target, Call(numpy_ref("empty"), (trips,)), stmt.line))
+            out.append(_storage(stmt, kept.get(stmt.target.name), fn))
             continue
         if isinstance(stmt, (ir.Save, ir.Restore)):
             raise ir.unknown(stmt, "the Numba backend")
         _check(stmt, fn)
         out.append(stmt)
     return out
+
+
+def _storage(stmt: Assign, shape: tuple | None, fn: ir.Function) -> Assign:
+    """`v_trips = np.empty(trips)` for numbers, `trip_storage(trips, shape)` (one row a trip)
+    for arrays of a known shape; values of another kind are refused."""
+    trips = stmt.value.args[1]
+    if shape == ():
+        return Assign(stmt.target, Call(numpy_ref("empty"), (trips,)), stmt.line)
+    if shape is not None:
+        return Assign(stmt.target, Call(Ref(jit_helpers.trip_storage, ("trip_storage",)), (trips, Const(shape))),
+                      stmt.line)
+    raise BackendError("the numba backend does not compile a loop that keeps values of unknown shape yet",
+                       _where(fn, stmt.line), hint="use the default backend for this function")
 
 
 def _is_trip_list(value: ir.Expr, seeds: set[str]) -> bool:

@@ -18,7 +18,17 @@ import numpy as np
 from s2sad import runtime
 from s2sad.back import jit_reductions
 
+
+def trip_storage(trips, shape):
+    """One row a trip for the arrays of `shape` a loop keeps (`np.empty((trips, *shape))`)."""
+    return np.empty((trips, *shape))
+
+
 # ------------------------------------------------------------------ implementations
+
+
+def _trip_storage(trips, shape):
+    return np.empty((trips,) + shape)
 
 
 def _seed(out, where=""):
@@ -323,6 +333,10 @@ def as_sequence(items):
     return _itself if _array(items) or isinstance(items, _TYPES[0].RangeType) else None
 
 
+def trip_storage_of(trips, shape):
+    return _trip_storage if _integer(trips) else None
+
+
 def reversed_range(r):
     return _reversed_range if isinstance(r, _TYPES[0].RangeType) else None
 
@@ -334,7 +348,7 @@ CHOOSERS = {
     runtime.matmul_adjoint_y: matmul_adjoint_y, runtime.strong_div: strong_div, runtime.strong_mul: strong_mul,
     runtime.tie_weights: tie_weights, runtime.trip_value: trip_value, runtime.sigmoid: sigmoid,
     runtime.unreduce: unreduce, runtime.reduced_size: reduced_size, runtime.copy_value: copy_value,
-    runtime.as_sequence: as_sequence,
+    runtime.as_sequence: as_sequence, trip_storage: trip_storage_of,
 }
 """Each runtime helper with a Numba implementation, and its chooser."""
 

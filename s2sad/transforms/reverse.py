@@ -40,8 +40,11 @@ from s2sad.transforms.recompute import recompute_numbers
 
 class Reverse(AdjointStatements):
     def __init__(self, fn: ir.Function, activity: Activity, namer: Namer, wrt: list[str], single: bool,
-                 containers: set[str], start: dict[str, str | None], structured: set[str] = frozenset()) -> None:
+                 containers: set[str], start: dict[str, str | None], structured: set[str] = frozenset(),
+                 keep_arrays: bool = False) -> None:
         self.start = start
+        self.keep_arrays = keep_arrays
+        """Whether loops keep arrays of known shape by trip too (for the Numba backend)."""
         self.structured = structured
         """Names that may hold a list or dict (not an array written in place): an item write
         may replace a structure, whose adjoint slot is then a zero of that structure."""
@@ -90,11 +93,12 @@ class Reverse(AdjointStatements):
         grads = self.grads(adjoint)
         result = self.result(form, out, grads, aux, adjoint)
         adjoint = self.cleanup(primal, adjoint + [ir.Return(result)])
-        numbers: set[str] = set()
+        kept: set[str] = set()
         if any(isinstance(s, Save) and s.in_loop for s in ir.walk(primal)):
-            numbers = self.numbers(primal, adjoint)
+            numbers, arrays = self.numbers_and_arrays(primal, adjoint)
             primal, adjoint = recompute_numbers(primal, adjoint, numbers)
-        body = self.recorder.finish(primal, adjoint, numbers)
+            kept = numbers | (arrays if self.keep_arrays else set())
+        body = self.recorder.finish(primal, adjoint, kept)
         body = self.predefine(primal, body)
         return ir.Function(f"{fn.name}_{form}", list(fn.params), body, fn.filename, fn.firstline, fn.lines,
                            set(fn.temps), dict(fn.defaults), self.recorder.tape)
@@ -176,10 +180,14 @@ class Reverse(AdjointStatements):
         simplified = shapes.simplify_block(adjoint, shapes.classes(whole, self.start))
         return drop_empty(shapes.shapes_only(simplified, self.shape_of))
 
-    def numbers(self, primal: list, adjoint: list) -> set[str]:
-        """The names that hold numbers (not arrays or containers) wherever they are bound."""
+    def numbers_and_arrays(self, primal: list, adjoint: list) -> tuple[set[str], set[str]]:
+        """The names that hold numbers (not arrays or containers) wherever they are bound, and
+        those that hold arrays of one known shape (what the Numba backend keeps by trip too,
+        in an array of its own: see `back.jit`)."""
         whole = ir.Function("_", self.ctx.fn.params, strip(primal) + strip(adjoint))
-        return {name for name, cls in shapes.classes(whole, self.start).items() if cls == shapes.SCALAR}
+        table = shapes.classes(whole, self.start)
+        numbers = {name for name, cls in table.items() if cls == shapes.SCALAR}
+        return numbers, {name for name, cls in table.items() if isinstance(cls, tuple)}
 
     def with_shapes(self, body: list) -> list:
         """After each assignment to an active variable that loops assign, `s = np.shape(t)`:
@@ -361,7 +369,7 @@ def transform(primal: ir.Function, ctx: TransformContext) -> ir.Function:
     start = shapes.initial(primal.params, request.kinds, request.shapes)
     structured = container_names(primal, request.kinds, writes_keep_kind=True)
     reverse = Reverse(primal, ctx.activity, ctx.namer, list(request.wrt), request.single, set(ctx.containers), start,
-                      structured)
+                      structured, keep_arrays=request.backend == "numba")
     return reverse.run(request.mode, request.has_aux)
 
 

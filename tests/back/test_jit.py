@@ -47,6 +47,7 @@ GRADIENTS = [
     ("rosenbrock", workloads.rosenbrock, workloads.rosenbrock_args(True), 0),
     ("logreg", workloads.logreg_loss, workloads.logreg_args(True), 0),
     ("chain", workloads.chain, workloads.chain_args(True), 0),
+    ("rnn", workloads.rnn_loss, workloads.rnn_args(True), (0, 1, 2)),
     ("while_with_a_tape", shrink, (3.0,), 0),
     ("loop_over_range", squares, (0.7, 5), 0),
     ("newton", newton.newton_sqrt, (2.0, 8), 0),
@@ -88,6 +89,16 @@ def test_kept_numbers_are_one_float_array_and_the_code_is_shown():
     assert "s_trips = np.empty(trips)" in source
     assert "[None]" not in source
     assert "[None]" in s2sad.show(workloads.scalar_loop, args=(0.3, 10))
+
+
+def test_arrays_a_loop_keeps_are_rows_of_one_array():
+    """With shapes known, a loop over range(n) keeps each array it overwrites in a row of an
+    array made before the loop (the default backend keeps them on its list tape)."""
+    args = workloads.rnn_args(True)
+    source = s2sad.show(workloads.rnn_loss, args=args, argnums=(0, 1, 2), backend="numba")
+    assert "h_trips = trip_storage(trips, (3, 4))" in source and "h = h_trips[t]" in source
+    assert "t9 = np.zeros((3, 2))" in source and "tape" not in source
+    assert "tape.append(h)" in s2sad.show(workloads.rnn_loss, args=args, argnums=(0, 1, 2))
 
 
 def test_placeholders_of_kept_numbers_are_floats():
