@@ -314,8 +314,8 @@ class Transformed:
     `*args` or `**kwargs`, a derivative per call shape (see `for_shape`)."""
 
     def __init__(self, fun: Any, mode: str, argnums: Argnums, optimize: bool = True,
-                 has_aux: bool = False, backend: str = "python") -> None:
-        check_backend(backend)
+                 has_aux: bool = False, backend: str = "python", cache_dir: Any = None) -> None:
+        cache_dir = check_backend(backend, cache_dir)
         self.target = target = target_of(fun)
         self.fun = fun = target.fun
         self.mode = mode
@@ -326,7 +326,7 @@ class Transformed:
             _refuse_star_wrapper(target)
         wrt, single = ((), isinstance(argnums, (int, str))) if self._shapes is not None else resolve_argnums(
             target, argnums)
-        self.request = Request(mode, wrt, single, optimize, has_aux=has_aux, backend=backend)
+        self.request = Request(mode, wrt, single, optimize, has_aux=has_aux, backend=backend, cache_dir=cache_dir)
         self._bound = target.bound
         self._positions = [target.params.index(n) for n in wrt]
         self._by_kinds: dict[tuple, Built] = {}
@@ -345,7 +345,8 @@ class Transformed:
         if shape not in shapes:
             argnums = shaped_argnums(self.target, shape, self.argnums)
             shapes[shape] = Transformed(shaped_target(self.target, shape), self.mode, argnums,
-                                        self.request.optimize, self.request.has_aux, self.request.backend)
+                                        self.request.optimize, self.request.has_aux, self.request.backend,
+                                        self.request.cache_dir)
         return shapes[shape]
 
     __s2sad_for_shape__ = for_shape
@@ -529,7 +530,7 @@ def _decorator(mode: str, fun: Callable | None, **options):
 
 @user_facing
 def grad(fun: Callable | None = None, argnums: Argnums = 0, *, has_aux: bool = False,
-         optimize: bool = True, backend: str = "python") -> Callable[..., Any]:
+         optimize: bool = True, backend: str = "python", cache_dir: Any = None) -> Callable[..., Any]:
     """The gradient of a function with a scalar output, by reverse mode.
 
     A plain call (`grad(f)`, `grad(f, 1)`), a bare decorator (`@grad`) or a decorator with
@@ -548,6 +549,9 @@ def grad(fun: Callable | None = None, argnums: Argnums = 0, *, has_aux: bool = F
         backend: "python" (the generated code runs as Python and NumPy) or "numba" (it is
             compiled by Numba in nopython mode at the first call with each signature; see
             docs/numba.md). The derivative then has `.compile_seconds`.
+        cache_dir: With `backend="numba"`, a folder for Numba's on-disk cache: a later process
+            loads the machine code instead of compiling it again. By default nothing is
+            written to disk.
 
     Returns:
         A function of `fun`'s arguments returning the gradient, which has the structure, shape
@@ -578,12 +582,13 @@ def grad(fun: Callable | None = None, argnums: Argnums = 0, *, has_aux: bool = F
         >>> square(3.0)
         6.0
     """
-    return _decorator(GRAD, fun, argnums=argnums, optimize=optimize, has_aux=has_aux, backend=backend)
+    return _decorator(GRAD, fun, argnums=argnums, optimize=optimize, has_aux=has_aux, backend=backend,
+                      cache_dir=cache_dir)
 
 
 @user_facing
 def value_and_grad(fun: Callable | None = None, argnums: Argnums = 0, *, has_aux: bool = False,
-                   optimize: bool = True, backend: str = "python") -> Callable[..., Any]:
+                   optimize: bool = True, backend: str = "python", cache_dir: Any = None) -> Callable[..., Any]:
     """The value of a function with a scalar output and its gradient, from one pass.
 
     `value_and_grad(f)(*args)` is `(f(*args), grad(f)(*args))`, the pair that
@@ -595,6 +600,7 @@ def value_and_grad(fun: Callable | None = None, argnums: Argnums = 0, *, has_aux
         has_aux: `fun` returns `(output, aux)`; the result is then `((output, aux), gradient)`.
         optimize: Run the optimizer on the generated code.
         backend: "python" or "numba", as for `grad`.
+        cache_dir: Numba's on-disk cache, as for `grad`.
 
     Returns:
         A function of `fun`'s arguments returning `(value, gradient)`, with `.fun`, `.source`
@@ -612,7 +618,8 @@ def value_and_grad(fun: Callable | None = None, argnums: Argnums = 0, *, has_aux
         >>> s2sad.value_and_grad(f)(2.0, 3.0)
         (6.0, 3.0)
     """
-    return _decorator(VALUE_AND_GRAD, fun, argnums=argnums, optimize=optimize, has_aux=has_aux, backend=backend)
+    return _decorator(VALUE_AND_GRAD, fun, argnums=argnums, optimize=optimize, has_aux=has_aux, backend=backend,
+                      cache_dir=cache_dir)
 
 
 def float_positions(primals: Sequence) -> list[int]:
@@ -640,7 +647,8 @@ def _shapes(tree: object) -> object:
 
 
 @user_facing
-def jvp(fun: Callable, primals: Sequence, tangents: Sequence, *, backend: str = "python") -> tuple[Any, Any]:
+def jvp(fun: Callable, primals: Sequence, tangents: Sequence, *, backend: str = "python",
+        cache_dir: Any = None) -> tuple[Any, Any]:
     """Forward mode: the value of a function and its derivative along a direction.
 
     Args:
@@ -649,6 +657,7 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, *, backend: str = 
             with defaults at the end may be left out, and integer arguments are constants.
         tangents: The direction: one tangent per primal, each of its primal's shape.
         backend: "python" or "numba", as for `grad`.
+        cache_dir: Numba's on-disk cache, as for `grad`.
 
     Returns:
         `(fun(*primals), J @ tangents)`: the output and its tangent, of the output's structure
@@ -692,12 +701,13 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, *, backend: str = 
             raise ValueError(f"jvp: tangent {i} has shape {_shapes(t)}, its primal {_shapes(p)}")
     if not positions:
         raise IntegerArgument(f"jvp: every primal of {_name(fun)} is an integer; nothing to differentiate")
-    transformed = Transformed(target, JVP, tuple(positions), backend=backend)
+    transformed = Transformed(target, JVP, tuple(positions), backend=backend, cache_dir=cache_dir)
     return transformed(*primals, *(tangents[i] for i in positions))
 
 
 @user_facing
-def vjp(fun: Callable, *primals: Any, backend: str = "python") -> tuple[Any, Callable[[Any], tuple]]:
+def vjp(fun: Callable, *primals: Any, backend: str = "python",
+        cache_dir: Any = None) -> tuple[Any, Callable[[Any], tuple]]:
     """Reverse mode: the value of a function and its pullback (vector-Jacobian product).
 
     Unlike `grad`, the output may be of any shape or structure.
@@ -706,6 +716,7 @@ def vjp(fun: Callable, *primals: Any, backend: str = "python") -> tuple[Any, Cal
         fun: The function, as for `grad`.
         *primals: Its arguments; integer arguments are constants.
         backend: "python" or "numba" (both sweeps compiled), as for `grad`.
+        cache_dir: Numba's on-disk cache, as for `grad`.
 
     Returns:
         `(fun(*primals), pullback)`. `pullback(cotangent)`, given a cotangent of the output's
@@ -725,11 +736,11 @@ def vjp(fun: Callable, *primals: Any, backend: str = "python") -> tuple[Any, Cal
         >>> out, pullback(1.0)
         (6.0, (3.0, 2.0))
     """
-    return vjp_with(fun, primals, {}, backend)
+    return vjp_with(fun, primals, {}, backend, cache_dir)
 
 
-def vjp_with(fun: object, primals: tuple, kwargs: dict,
-             backend: str = "python") -> tuple[Any, Callable[[Any], tuple]]:
+def vjp_with(fun: object, primals: tuple, kwargs: dict, backend: str = "python",
+             cache_dir: Any = None) -> tuple[Any, Callable[[Any], tuple]]:
     """`vjp(fun, *primals)` with keyword arguments `kwargs` passed to `fun` (constants)."""
     positions = float_positions(primals)
     if not positions:
@@ -738,7 +749,7 @@ def vjp_with(fun: object, primals: tuple, kwargs: dict,
     if is_variadic(target):
         shape, kwargs = call_shape(target, primals, kwargs)
         fun = shaped_target(target, shape)
-    transformed = Transformed(fun, VJP, tuple(positions), backend=backend)
+    transformed = Transformed(fun, VJP, tuple(positions), backend=backend, cache_dir=cache_dir)
     out, residuals = transformed(*primals, **kwargs)  # the primal sweep: `f_fwd`
     built = transformed.built_for(transformed._args(primals, kwargs), kwargs)
 

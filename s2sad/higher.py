@@ -79,16 +79,17 @@ class Forwards(dict):
     per function and kept with the function (which keeps the id valid); `backend`, the one they
     are built for ("python" or "numba")."""
 
-    def __init__(self, backend: str = "python") -> None:
+    def __init__(self, backend: str = "python", cache_dir: str | None = None) -> None:
         super().__init__()
-        self.backend = backend
+        self.backend, self.cache_dir = backend, cache_dir
 
 
 def _forward(fun: object, positions: tuple[int, ...], made: Forwards) -> Transformed:
     """`fun`'s jvp code as a function `(*args, *tangents) -> (out, tangent)`, made once."""
     key = (id(fun), positions)
     if key not in made:
-        made[key] = (fun, Transformed(fun, JVP, positions, backend=getattr(made, "backend", "python")))
+        made[key] = (fun, Transformed(fun, JVP, positions, backend=getattr(made, "backend", "python"),
+                                      cache_dir=getattr(made, "cache_dir", None)))
     return made[key][1]
 
 
@@ -149,15 +150,16 @@ class Derivative:
     __s2sad_jacobian__ = True
     """What `target_of` refuses: there is no generated code to read (for grad and vjp of it)."""
 
-    def __init__(self, base: object, argnums: Argnums, target: Target | None = None, backend: str = "python") -> None:
-        check_backend(backend)
+    def __init__(self, base: object, argnums: Argnums, target: Target | None = None, backend: str = "python",
+                 cache_dir: Any = None) -> None:
+        cache_dir = check_backend(backend, cache_dir)
         self.base = base
         self.target = target if target is not None else _target(base)
         self.argnums = argnums
         self.shapes: dict[tuple, Derivative] | None = {} if is_variadic(self.target) else None
         if self.shapes is None:
             self.positions, self.single = _positions(self.target, argnums)
-        self.made = Forwards(backend)
+        self.made = Forwards(backend, cache_dir)
         functools.update_wrapper(self, self.target.fun, updated=())
 
     def for_shape(self, shape: tuple) -> Derivative:
@@ -166,7 +168,7 @@ class Derivative:
         if shape not in shapes:
             argnums = api.shaped_argnums(self.target, shape, self.argnums)
             shapes[shape] = type(self)(shaped(self.base, shape), argnums, shaped_target(self.target, shape),
-                                       self.made.backend)
+                                       self.made.backend, self.made.cache_dir)
         return shapes[shape]
 
     __s2sad_for_shape__ = for_shape
@@ -333,7 +335,7 @@ jacobian = jacrev
 
 
 @user_facing
-def hessian(fun: Callable, argnums: Argnums = 0, *, backend: str = "python") -> Callable:
+def hessian(fun: Callable, argnums: Argnums = 0, *, backend: str = "python", cache_dir: Any = None) -> Callable:
     """The Hessian of a function with a scalar output: forward over reverse, `jacfwd(grad(fun))`.
 
     Args:
@@ -341,6 +343,7 @@ def hessian(fun: Callable, argnums: Argnums = 0, *, backend: str = "python") -> 
         argnums: What to differentiate: a position, a name, or a tuple of those, which gives
             nested tuples `H[i][j]` = d²f/dxᵢdxⱼ of shape `xᵢ.shape + xⱼ.shape`.
         backend: "python" or "numba": the forward-over-reverse code compiled by Numba.
+        cache_dir: Numba's on-disk cache, as for `grad`.
 
     Returns:
         A function of `fun`'s arguments returning the Hessian, of shape `x.shape + x.shape`.
@@ -359,7 +362,7 @@ def hessian(fun: Callable, argnums: Argnums = 0, *, backend: str = "python") -> 
         array([[ 6.,  0.],
                [ 0., 12.]])
     """
-    return Hessian(Transformed(fun, GRAD, argnums), argnums, target_of(fun), backend)
+    return Hessian(Transformed(fun, GRAD, argnums), argnums, target_of(fun), backend, cache_dir)
 
 
 @user_facing
@@ -394,8 +397,9 @@ class Hvp:
 
     __s2sad_jacobian__ = True
 
-    def __init__(self, fun: object, argnums: Argnums, vector_first: bool, backend: str = "python") -> None:
-        check_backend(backend)
+    def __init__(self, fun: object, argnums: Argnums, vector_first: bool, backend: str = "python",
+                 cache_dir: Any = None) -> None:
+        cache_dir = check_backend(backend, cache_dir)
         self.target = target_of(fun)
         self.argnums = argnums
         self.gradient = Transformed(fun, GRAD, argnums)
@@ -403,7 +407,7 @@ class Hvp:
         if self.shapes is None:
             self.positions, self.single = _positions(self.target, argnums)
         self.vector_first = vector_first
-        self.made = Forwards(backend)
+        self.made = Forwards(backend, cache_dir)
         functools.update_wrapper(self, self.target.fun, updated=())
 
     @user_facing
@@ -424,7 +428,8 @@ class Hvp:
             shape, kwargs = call_shape(self.target, args, kwargs)
             if shape not in self.shapes:
                 argnums = api.shaped_argnums(self.target, shape, self.argnums)
-                self.shapes[shape] = Hvp(shaped(self.target.fun, shape), argnums, self.vector_first, self.made.backend)
+                self.shapes[shape] = Hvp(shaped(self.target.fun, shape), argnums, self.vector_first, self.made.backend,
+                                         self.made.cache_dir)
             return self.shapes[shape].product(args, kwargs, v)
         args, kwargs = api.bind(self.target, args, kwargs)
         directions = (v,) if self.single else _directions(v, len(self.positions))
@@ -432,7 +437,7 @@ class Hvp:
 
 
 @user_facing
-def hvp(fun: Callable, argnums: Argnums = 0, *, backend: str = "python") -> Callable:
+def hvp(fun: Callable, argnums: Argnums = 0, *, backend: str = "python", cache_dir: Any = None) -> Callable:
     """The Hessian of a function times a vector, by one `jvp` of `grad`, without forming the Hessian.
 
     The vector comes last: `hvp(f)(*args, v)`, which is how
@@ -444,6 +449,7 @@ def hvp(fun: Callable, argnums: Argnums = 0, *, backend: str = "python") -> Call
             `v` is a tuple with one direction per argument in `argnums` and the result a tuple
             with one product per argument, `sum_j H[i][j] @ v[j]`.
         backend: "python" or "numba": the forward-over-reverse code compiled by Numba.
+        cache_dir: Numba's on-disk cache, as for `grad`.
 
     Returns:
         A function `h(*args, v, **kwargs)` returning the product, of `v`'s shape.
@@ -462,11 +468,11 @@ def hvp(fun: Callable, argnums: Argnums = 0, *, backend: str = "python") -> Call
         >>> s2sad.hvp(cubes)(np.array([1.0, 2.0]), np.array([1.0, 0.0]))
         array([6., 0.])
     """
-    return Hvp(fun, argnums, vector_first=False, backend=backend)
+    return Hvp(fun, argnums, vector_first=False, backend=backend, cache_dir=cache_dir)
 
 
 @user_facing
-def hessp(fun: Callable, *, backend: str = "python") -> Callable:
+def hessp(fun: Callable, *, backend: str = "python", cache_dir: Any = None) -> Callable:
     """The Hessian of a function in its first argument times a vector, in SciPy's order.
 
     `hessp(f)(x, p, *args)` is the Hessian of `f(x, *args)` in `x` times `p`: the signature
@@ -476,6 +482,7 @@ def hessp(fun: Callable, *, backend: str = "python") -> Callable:
     Args:
         fun: The function, as for `grad`, with a scalar output.
         backend: "python" or "numba", as for `hvp`.
+        cache_dir: Numba's on-disk cache, as for `grad`.
 
     Returns:
         A function `hessp(x, p, *args, **kwargs)` returning the product, of `x`'s shape.
@@ -491,7 +498,7 @@ def hessp(fun: Callable, *, backend: str = "python") -> Callable:
         >>> s2sad.hessp(weighted_cubes)(np.array([1.0, 2.0]), np.array([1.0, 0.0]), 2.0)
         array([12.,  0.])
     """
-    return Hvp(fun, 0, vector_first=True, backend=backend)
+    return Hvp(fun, 0, vector_first=True, backend=backend, cache_dir=cache_dir)
 
 
 def _directions(v, count: int) -> tuple:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from s2sad.analyses import shapes
 from s2sad.analyses.activity import Activity, analyse
 from s2sad.analyses.shifts import cancelling_shifts
-from s2sad.back import jit
+from s2sad.back import jit, jit_cache
 from s2sad.back.compile import compile_functions
 from s2sad.back.emit import emit_module
 from s2sad.back.guards import Guard, compile_guard, current, same
@@ -189,9 +189,14 @@ def build(fun: Target | object, request: Request, derive: Derive) -> Built:
     source, namespace = emitted.source, emitted.namespace
     wrt = ",".join(request.wrt)
     filename = f"<s2sad {request.mode} of {parsed.fun.__qualname__} wrt {wrt} ({parsed.filename}:{primal.firstline})>"
-    compiled = compile_functions(source, namespace, [p.name for p in parts], filename)
+    cached = None
+    if request.backend == "numba" and request.cache_dir is not None:
+        cached = jit_cache.cached_source(request.cache_dir, source, namespace, jit.numba_module().__version__)
+        namespace = jit_cache.as_module(cached, namespace) if cached is not None else namespace
+    compiled = compile_functions(source, namespace, [p.name for p in parts], str(cached) if cached else filename)
     if request.backend == "numba":
-        compiled = jit.jitted(compiled, list(boundaries), primal.filename, emitted.lines, primal.lines)
+        compiled = jit.jitted(compiled, list(boundaries), primal.filename, emitted.lines, primal.lines,
+                              cache=cached is not None)
     bwd = compiled[1] if len(compiled) > 1 else None
     return Built(compiled[0], source, primal, parts[0], activity, _deps(parsed, primal), bwd, GENERATION[0],
                  parsed.fun, defaults_of(parsed.fun), lines=emitted.lines, residuals=residuals)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import builtins
 import operator
+import os
 import re
 import time
 import warnings
@@ -52,12 +53,18 @@ def numba_module():
     return numba
 
 
-def check_backend(backend: str) -> None:
-    """Refuse an unknown backend, and the Numba one where Numba is missing (when asked for)."""
+def check_backend(backend: str, cache_dir: object = None) -> str | None:
+    """Refuse an unknown backend, the Numba one where Numba is missing, and a cache without it;
+    the cache folder as a string (None: no cache)."""
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, not {backend!r}")
     if backend == "numba":
         numba_module()
+    if cache_dir is None:
+        return None
+    if backend != "numba":
+        raise ValueError("cache_dir is Numba's on-disk cache: give it with backend='numba'")
+    return os.fspath(cache_dir)
 
 
 # ------------------------------------------------------------------ the IR Numba compiles
@@ -191,14 +198,14 @@ class Jitted:
     """A derivative's function compiled by Numba: called like it, compiling per signature."""
 
     def __init__(self, fun: Callable, filename: str, lines: dict[int, int], user_lines: dict[int, str],
-                 boundary: Boundary | None = None) -> None:
+                 boundary: Boundary | None = None, cache: bool = False) -> None:
         numba = numba_module()
         self.python = fun
         self.boundary = boundary if boundary is not None and not boundary.plain else None
         for name, value in list(fun.__globals__.items()):  # callees' derivatives: called compiled
             if isinstance(value, Jitted):
                 fun.__globals__[name] = value.dispatcher
-        self.dispatcher = numba.njit(fun)
+        self.dispatcher = numba.njit(fun, cache=cache)  # cache: `fun` is defined in a file (see `jit_cache`)
         self.compile_seconds = 0.0
         self._errors = numba.core.errors.NumbaError  # any failure to compile (typing, lowering, ...)
         self._advice = numba.core.errors.NumbaPerformanceWarning
@@ -244,7 +251,7 @@ class Jitted:
         """Numba's typing error as a `BackendError` at the user's line its generated line came from."""
         filename, lines, user_lines = self._where
         text = re.sub(r"\x1b\[[0-9;]*m", "", str(err))
-        found = [int(n) for n in re.findall(r'File "<s2sad[^"]*", line (\d+)', text)]
+        found = [int(n) for n in re.findall(r'File "(?:<s2sad[^"]*|s2sad_[0-9a-f]+\.py)", line (\d+)', text)]
         line = next((lines[n] for n in found if n in lines), 0)
         first = next((t.strip() for t in text.splitlines() if t.strip() and not t.startswith("Failed in")), text)
         return BackendError(f"numba cannot compile the derivative: {first}",
@@ -253,8 +260,8 @@ class Jitted:
 
 
 def jitted(funs: list, boundaries: list[Boundary], filename: str, lines: dict[int, int],
-           user_lines: dict[int, str]) -> list:
-    return [Jitted(f, filename, lines, user_lines, b) for f, b in zip(funs, boundaries)]
+           user_lines: dict[int, str], cache: bool = False) -> list:
+    return [Jitted(f, filename, lines, user_lines, b, cache) for f, b in zip(funs, boundaries)]
 
 
 __all__ = ["BACKENDS", "Jitted", "check_backend", "jitted", "numba_module", "prepare"]

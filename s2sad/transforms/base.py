@@ -48,6 +48,8 @@ class Request:
     backend: str = "python"
     """"python" (the generated code runs as Python and NumPy) or "numba" (compiled by Numba,
     see `back.jit`)."""
+    cache_dir: str | None = None
+    """With the Numba backend: the folder of Numba's on-disk cache (see `back.jit_cache`)."""
 
 
 @dataclass(frozen=True)

@@ -325,3 +325,51 @@ def test_weights_in_a_tuple_or_list_are_passed_as_arrays(container):
     source = s2sad.show(fx.layered, args=(layers, x), backend="numba")
     assert source.startswith("def layered_grad(layers_0, layers_1, x):")
     assert "    blayers = (x.T @ " in source  # a list comes back as a tuple, made a list again
+
+
+CACHED = """
+import json, sys
+sys.path.insert(0, {root!r})
+import s2sad
+from benchmarks import workloads
+g = s2sad.grad(workloads.scalar_loop, backend="numba", cache_dir={folder!r})
+value = g(0.3, 50)
+stats = g.built_for((0.3, 50), {{}}).fun.dispatcher.stats
+print(json.dumps([value, sum(stats.cache_hits.values()), sum(stats.cache_misses.values())]))
+"""
+
+
+def test_numbas_cache_is_used_only_when_asked_and_a_later_process_loads_it(tmp_path):
+    import json
+
+    folder = tmp_path / "cache"
+    code = CACHED.format(root=str(Path(__file__).resolve().parents[2]), folder=str(folder))
+    runs = [json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                      check=True).stdout) for _ in range(2)]
+    expected = s2sad.grad(workloads.scalar_loop)(0.3, 50)
+    assert runs[0] == [expected, 0, 1] and runs[1] == [expected, 1, 0]  # compiled, then loaded
+    written = sorted(p.name for p in folder.iterdir())
+    assert len(written) == 2 and written[0] == "__pycache__" and written[1].startswith("s2sad_")
+    assert "s_trips = np.empty(trips)" in (folder / written[1]).read_text()
+
+
+def scaled(x):
+    return np.sum(x * FACTOR)
+
+
+FACTOR = 2.0
+
+
+def test_a_global_of_another_value_is_another_cache_entry(tmp_path, monkeypatch):
+    x = np.arange(3.0)
+    first = s2sad.grad(scaled, backend="numba", cache_dir=tmp_path)(x)
+    monkeypatch.setitem(globals(), "FACTOR", 3.0)
+    second = s2sad.grad(scaled, backend="numba", cache_dir=tmp_path)(x)
+    np.testing.assert_array_equal(first, 2.0 * np.ones(3))
+    np.testing.assert_array_equal(second, 3.0 * np.ones(3))
+    assert len(list(tmp_path.glob("s2sad_*.py"))) == 2
+
+
+def test_a_cache_needs_the_numba_backend():
+    with pytest.raises(ValueError, match="give it with backend='numba'"):
+        s2sad.grad(squares, cache_dir="somewhere")
