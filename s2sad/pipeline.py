@@ -19,7 +19,7 @@ from s2sad.analyses.activity import Activity, analyse
 from s2sad.analyses.shifts import cancelling_shifts
 from s2sad.back import jit, jit_cache
 from s2sad.back.compile import compile_functions
-from s2sad.back.emit import emit_module
+from s2sad.back.emit import MAX_INLINED_OPS, emit_module
 from s2sad.back.guards import Guard, compile_guard, current, same
 from s2sad.back.optimize import optimize as run_optimizer
 from s2sad.back.specialise import fold_known_shapes
@@ -185,7 +185,8 @@ def build(fun: Target | object, request: Request, derive: Derive) -> Built:
     boundaries = []
     if request.backend == "numba":
         parts, boundaries = zip(*(jit.prepare(part, _start_classes(primal, part, request)) for part in parts))
-    emitted = emit_module(list(parts), namer.temps | primal.temps)
+    folded = jit.MAX_FOLDED if request.backend == "numba" else MAX_INLINED_OPS
+    emitted = emit_module(list(parts), namer.temps | primal.temps, folded)
     source, namespace = emitted.source, emitted.namespace
     wrt = ",".join(request.wrt)
     filename = f"<s2sad {request.mode} of {parsed.fun.__qualname__} wrt {wrt} ({parsed.filename}:{primal.firstline})>"

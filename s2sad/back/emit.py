@@ -43,14 +43,16 @@ class _Provenance(str):
 
 
 class Emitter:
-    def __init__(self, fn: ir.Function, temps: set[str], taken: set[str]) -> None:
-        """`taken`: the names an alias must not take (every local name of the module's functions)."""
+    def __init__(self, fn: ir.Function, temps: set[str], taken: set[str], max_inlined: int | None = None) -> None:
+        """`taken`: the names an alias must not take (every local name of the module's functions);
+        `max_inlined`: the most operations one folded expression holds (see `_inlinable`)."""
         self.fn = fn
         self.aliases: dict[int, str] = {}
         self.namespace: dict = {}
         self.taken = taken
         reads: Counter = Counter(n for s in ir.walk(fn.body) for n in _read_occurrences(s))
-        self.inline = set().union(*(_inlinable(block, temps, reads) for block in _blocks(fn.body)))
+        limit = MAX_INLINED_OPS if max_inlined is None else max_inlined
+        self.inline = set().union(*(_inlinable(block, temps, reads, limit) for block in _blocks(fn.body)))
         self.pending: dict[str, ast.expr] = {}
 
     def spell(self, ref: Ref) -> str:
@@ -238,7 +240,7 @@ def _blocks(body: list[ir.Stmt]):
                 yield from _blocks(child)
 
 
-def _inlinable(body: list[ir.Stmt], temps: set[str], reads: Counter) -> set[str]:
+def _inlinable(body: list[ir.Stmt], temps: set[str], reads: Counter, limit: int = MAX_INLINED_OPS) -> set[str]:
     """Temporaries read exactly once, later in the same block, with their inputs unchanged.
     Linear in the block's length (give or take a log): where each name is read and written, and
     where the compound statements stand, are indexed once."""
@@ -250,7 +252,7 @@ def _inlinable(body: list[ir.Stmt], temps: set[str], reads: Counter) -> set[str]
         if _single_use_temp(stmt, temps, reads):
             name = stmt.target.name
             size[name] = 1 + sum(size.get(n, 0) for n in ir.reads(stmt) if n in out)
-            if size[name] <= MAX_INLINED_OPS and index.foldable(i, name, _inputs(stmt, defs, out)):
+            if size[name] <= limit and index.foldable(i, name, _inputs(stmt, defs, out)):
                 later = body[index.next_read(i, name)]
                 if not _is_seed(later) and not ir.is_inplace(stmt.value) and not isinstance(later, ir.Guard):
                     out.add(name)
@@ -323,8 +325,10 @@ def emit(fn: ir.Function, temps: set[str]) -> Emitted:
     return emit_module([fn], temps)
 
 
-def emit_module(fns: list[ir.Function], temps: set[str]) -> Emitted:
-    """Several functions in one source text, sharing one namespace (one alias per object)."""
+def emit_module(fns: list[ir.Function], temps: set[str], max_inlined: int = MAX_INLINED_OPS) -> Emitted:
+    """Several functions in one source text, sharing one namespace (one alias per object);
+    `max_inlined`: the most operations one expression folds (a readable line for Python; the
+    Numba backend folds whole chains, which it compiles as one loop over the elements)."""
     sources = []
     aliases: dict[int, str] = {}
     namespace: dict = {}
@@ -332,7 +336,7 @@ def emit_module(fns: list[ir.Function], temps: set[str]) -> Emitted:
     line_map: dict[int, int] = {}
     first = 1
     for fn in fns:
-        emitter = Emitter(fn, temps, taken)
+        emitter = Emitter(fn, temps, taken, max_inlined)
         emitter.aliases, emitter.namespace = aliases, namespace
         lines = emitter.function()
         first = _map_lines(lines, first, line_map) + 3  # two blank lines between functions

@@ -32,6 +32,10 @@ from s2sad.core.naming import numpy_ref
 from s2sad.errors import BackendError, Location
 
 BACKENDS = ("python", "numba")
+MAX_FOLDED = 64
+"""The most operations the emitter folds into one expression for this backend (4 for Python's
+readable lines): Numba compiles an expression of elementwise array operations as one loop over
+the elements, with no temporary array between them."""
 EXTRA_HINT = 'install it with: pip install "s2sad[numba]"'
 
 _BUILTINS = {builtins.range, builtins.len, builtins.reversed, builtins.abs, builtins.min, builtins.max,

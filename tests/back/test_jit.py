@@ -373,3 +373,12 @@ def test_a_global_of_another_value_is_another_cache_entry(tmp_path, monkeypatch)
 def test_a_cache_needs_the_numba_backend():
     with pytest.raises(ValueError, match="give it with backend='numba'"):
         s2sad.grad(squares, cache_dir="somewhere")
+
+
+def test_a_chain_of_elementwise_operations_is_one_expression():
+    """Folded into one expression (not the four operations a line the default backend's code
+    keeps), which Numba compiles as one loop over the elements: no temporary array between."""
+    source = s2sad.show(workloads.chain, args=workloads.vector_ops_args(True), backend="numba")
+    assert "        by = by * t6 * (1.0 - t4 * t4) * 1.5 * np.cos(y)" in source.splitlines()
+    default = s2sad.show(workloads.chain, args=workloads.vector_ops_args(True))
+    assert "        by = by * t6 * (1.0 - t4 * t4) * 1.5 * np.cos(y)" not in default.splitlines()
