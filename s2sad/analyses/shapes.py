@@ -82,6 +82,7 @@ def classes(fn: ir.Function, start: dict[str, str | None]) -> dict[str, str | No
             if scalar:
                 integers.add(s.target.name)
     integers -= {s.target.name for s in assigns}  # only the loops bind them
+    integers |= _integer_arithmetic(assigns, integers)
     first_read: dict[str, int] = {}
     for i, stmt in enumerate(assigns):
         for name in ir.reads(stmt):
@@ -96,6 +97,35 @@ def classes(fn: ir.Function, start: dict[str, str | None]) -> dict[str, str | No
                 table[stmt.target.name] = new
                 changed = changed or first_read.get(stmt.target.name, i + 1) <= i
     return {k: (None if v is _BOTTOM else v) for k, v in table.items()}
+
+
+_INTEGER_OPS = (operator.add, operator.sub, operator.mul, operator.floordiv, operator.mod)
+
+
+def _integer_arithmetic(assigns: list[Assign], integers: set[str]) -> set[str]:
+    """Names every binding of which is `+`, `-`, `*`, `//` or `%` of integers (loop counters
+    over a range, integer constants, names found so): `x[i + 1]` is an item like `x[i]`."""
+    bindings: dict[str, list[ir.Expr]] = {}
+    for s in assigns:
+        bindings.setdefault(s.target.name, []).append(s.value)
+    found: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for name, values in bindings.items():
+            if name not in found and name not in integers and all(_integer_op(v, integers | found) for v in values):
+                found.add(name)
+                changed = True
+    return found
+
+
+def _integer_op(value: ir.Expr, integers: set[str]) -> bool:
+    return (isinstance(value, Call) and value.op.value in _INTEGER_OPS and not value.kwargs
+            and all(_integer(a, integers) for a in value.args))
+
+
+def _integer(atom: ir.Atom, integers: set[str]) -> bool:
+    return atom.name in integers if isinstance(atom, Var) else isinstance(atom, Const) and type(atom.value) is int
 
 
 def _indexed_only(fn: ir.Function, dicts: list[str]) -> list[str]:

@@ -87,6 +87,11 @@ def _y_g(g, x, y):
     return y @ g
 
 
+def _add_at_basic(x, index, value):
+    x[index] += value
+    return x
+
+
 def _plus(a, b):
     return a + b
 
@@ -333,6 +338,21 @@ def as_sequence(items):
     return _itself if _array(items) or isinstance(items, _TYPES[0].RangeType) else None
 
 
+def _basic_index(index) -> bool:
+    """An integer, a slice, or a tuple of those: `x[index] += v` adds each element once."""
+    types = _TYPES[0]
+    if isinstance(index, (types.Integer, types.SliceType)):
+        return True
+    return isinstance(index, types.BaseTuple) and all(isinstance(i, (types.Integer, types.SliceType))
+                                                      for i in index.types)
+
+
+def add_at(x, index, value):
+    """An array's basic index only: where an index array repeats an index, `x[index] += v`
+    would add once what `np.add.at` adds twice."""
+    return _add_at_basic if _array(x) and _basic_index(index) and (_number(value) or _array(value)) else None
+
+
 def trip_storage_of(trips, shape):
     return _trip_storage if _integer(trips) else None
 
@@ -348,7 +368,7 @@ CHOOSERS = {
     runtime.matmul_adjoint_y: matmul_adjoint_y, runtime.strong_div: strong_div, runtime.strong_mul: strong_mul,
     runtime.tie_weights: tie_weights, runtime.trip_value: trip_value, runtime.sigmoid: sigmoid,
     runtime.unreduce: unreduce, runtime.reduced_size: reduced_size, runtime.copy_value: copy_value,
-    runtime.as_sequence: as_sequence, trip_storage: trip_storage_of,
+    runtime.as_sequence: as_sequence, trip_storage: trip_storage_of, runtime.add_at: add_at,
 }
 """Each runtime helper with a Numba implementation, and its chooser."""
 

@@ -304,8 +304,33 @@ def _merge_renames(body: list[ir.Stmt], counts: tuple[Counter, Counter], temps: 
             writes[last.target.name] -= 1
             reads[last.target.name] -= 1
             continue
+        back = _round_trip(stmt, out, counts, temps)
+        if back is not None:  # `t = a; ...; a = t`: a keeps its value, both go
+            del out[back]
+            writes[stmt.value.name] -= 1
+            reads[stmt.value.name] -= 1
+            reads[stmt.target.name] -= 1
+            continue
         out.append(stmt)
     return out
+
+
+def _round_trip(stmt: ir.Stmt, out: list[ir.Stmt], counts: tuple[Counter, Counter], temps: set[str]) -> int | None:
+    """Where `a = t` (`stmt`) undoes `t = a` among the last few statements of `out`: `t` a
+    temporary bound and read only there, nothing in between binding `a` or `t`."""
+    if not (isinstance(stmt, Assign) and isinstance(stmt.value, Var) and stmt.value.name in temps):
+        return None
+    writes, reads = counts
+    a, t = stmt.target.name, stmt.value.name
+    if writes[t] != 1 or reads[t] != 1:
+        return None
+    for j in range(len(out) - 1, max(len(out) - 9, -1), -1):
+        earlier = out[j]
+        if isinstance(earlier, Assign) and earlier.target.name == t:
+            return j if earlier.value == Var(a) else None
+        if not isinstance(earlier, Assign) or {a, t} & ir.writes(earlier):
+            return None
+    return None
 
 
 def _apply(atom: ir.Atom, subst: dict[str, ir.Atom]) -> ir.Atom:
@@ -333,7 +358,8 @@ def _subst_expr(expr, subst):
 
 def _eliminate_dead(body: list[ir.Stmt], reads: Counter | None = None, table: dict | None = None,
                     kept: bool = False, numpy_made: _Lazy | None = None) -> list[ir.Stmt]:
-    """Drop assignments whose value nothing reads, in nested blocks too (pure operations only).
+    """Drop assignments whose value nothing reads, in nested blocks too (pure operations only),
+    and copies of a name into itself.
     What may raise stays: a program that raises still raises (a `math` function, `/`, `//`, `%`
     and `**` on Python numbers), and so does all a `with` block runs (`np.errstate(all="raise")`
     makes any NumPy operation one that may raise) and all a `try` block runs (an error it
@@ -347,6 +373,9 @@ def _eliminate_dead(body: list[ir.Stmt], reads: Counter | None = None, table: di
         numpy_made = _Lazy(lambda: _numpy_values(body, table or {}))
     out = []
     for stmt, inside in reversed(list(zip(body, _inside_with(body, kept)))):
+        if isinstance(stmt, Assign) and stmt.value == Var(stmt.target.name):
+            reads[stmt.target.name] -= 1  # `a = a`: nothing to do
+            continue
         if (isinstance(stmt, Assign) and reads[stmt.target.name] == 0 and not _effectful(stmt.value)
                 and not inside and not _may_raise(stmt.value, table or {}, numpy_made)):
             for name in ir.reads(stmt):

@@ -382,3 +382,16 @@ def test_a_chain_of_elementwise_operations_is_one_expression():
     assert "        by = by * t6 * (1.0 - t4 * t4) * 1.5 * np.cos(y)" in source.splitlines()
     default = s2sad.show(workloads.chain, args=workloads.vector_ops_args(True))
     assert "        by = by * t6 * (1.0 - t4 * t4) * 1.5 * np.cos(y)" not in default.splitlines()
+
+
+def gathered(x, idx):
+    return np.sum(x[idx] ** 2)
+
+
+def test_add_at_by_a_basic_index_compiles_and_by_an_index_array_is_refused():
+    from tests.fixtures import specialised as fx
+
+    x = np.linspace(0.5, 2.0, 6)
+    same(s2sad.grad(fx.neighbours, backend="numba")(x, 5), s2sad.grad(fx.neighbours)(x, 5))
+    with pytest.raises(s2sad.BackendError):  # repeated indices add up in np.add.at, not in x[idx] += v
+        s2sad.grad(gathered, backend="numba")(x, np.array([0, 0, 2]))
