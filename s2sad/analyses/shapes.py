@@ -82,7 +82,8 @@ def classes(fn: ir.Function, start: dict[str, str | None]) -> dict[str, str | No
             if scalar:
                 integers.add(s.target.name)
     integers -= {s.target.name for s in assigns}  # only the loops bind them
-    integers |= _integer_arithmetic(assigns, integers)
+    loops = {s.target.name for s in ir.walk(fn.body) if isinstance(s, ir.For)}
+    integers |= _integer_arithmetic([s for s in assigns if s.target.name not in loops], integers)
     first_read: dict[str, int] = {}
     for i, stmt in enumerate(assigns):
         for name in ir.reads(stmt):
@@ -103,8 +104,10 @@ _INTEGER_OPS = (operator.add, operator.sub, operator.mul, operator.floordiv, ope
 
 
 def _integer_arithmetic(assigns: list[Assign], integers: set[str]) -> set[str]:
-    """Names every binding of which is `+`, `-`, `*`, `//` or `%` of integers (loop counters
-    over a range, integer constants, names found so): `x[i + 1]` is an item like `x[i]`."""
+    """Names every binding of which is an integer constant or `+`, `-`, `*`, `//` or `%` of
+    integers (loop counters over a range, integer constants, names found so): `x[i + 1]` is an
+    item like `x[i]`, and so is `x[k]` for `k = 0` counted up by `k = k + 1`.
+    `assigns`: the assignments to names no loop binds."""
     bindings: dict[str, list[ir.Expr]] = {}
     for s in assigns:
         bindings.setdefault(s.target.name, []).append(s.value)
@@ -120,6 +123,10 @@ def _integer_arithmetic(assigns: list[Assign], integers: set[str]) -> set[str]:
 
 
 def _integer_op(value: ir.Expr, integers: set[str]) -> bool:
+    if isinstance(value, Call) and (value.op.value is runtime.tape_pop or value.op.value is runtime.trip_value):
+        return True  # an earlier value of the same name, restored
+    if isinstance(value, Const):
+        return type(value.value) is int  # `i = 0`, counted up by `i = i + 1`
     return (isinstance(value, Call) and value.op.value in _INTEGER_OPS and not value.kwargs
             and all(_integer(a, integers) for a in value.args))
 
