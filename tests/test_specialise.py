@@ -163,6 +163,18 @@ def test_an_item_at_a_counter_plus_one_is_a_number():
     assert "        bx = add_at(bx, t3, t2 * btotal)" in source.splitlines()
 
 
+def test_a_name_a_loop_binds_is_not_an_integer_by_its_arithmetic():
+    x, ws = np.array([0.5, 1.5, 2.0]), [np.ones(2), np.arange(2.0)]
+    check_grads(fx.loop_target_rebound, [x, ws], modes=("fwd", "rev"))
+    np.testing.assert_allclose(s2sad.grad(fx.loop_target_rebound)(x, ws), [2.0, 1.0, 0.0], rtol=1e-12)
+    from s2sad.front.lower import lower
+    from s2sad.front.parse import parse
+
+    primal = lower(parse(fx.loop_target_rebound))
+    table = shapes.classes(primal, shapes.initial(primal.params, ("array", None), ((3,), None)))
+    assert table["v"] != shapes.SCALAR and table["i"] == shapes.SCALAR
+
+
 def test_network_vjp_uses_the_code_of_the_call():
     """The adjoint sweep is the one built with the primal sweep that ran (a vjp once crashed
     taking the generic adjoint sweep for the specialised primal sweep's residuals)."""
