@@ -163,6 +163,16 @@ def test_an_item_at_a_counter_plus_one_is_a_number():
     assert "        bx = add_at(bx, t3, t2 * btotal)" in source.splitlines()
 
 
+def test_a_counter_of_a_while_loop_is_an_integer():
+    """`k = 0` counted up by `k = k + 1` (its increment and it read each other): `x[k]` and
+    `x[k + 1]` are numbers, and no shapes are kept on the tape."""
+    x = np.linspace(0.5, 2.0, 6)
+    check_grads(fx.counted_while, [x], modes=("fwd", "rev"))
+    np.testing.assert_allclose(s2sad.grad(fx.counted_while)(x), np.r_[x[1:5], 0.0, 0.0] + np.r_[0.0, x[:4], 0.0],
+                               rtol=1e-12)
+    assert "shape" not in s2sad.grad(fx.counted_while).source_for(x)
+
+
 def test_a_name_a_loop_binds_is_not_an_integer_by_its_arithmetic():
     x, ws = np.array([0.5, 1.5, 2.0]), [np.ones(2), np.arange(2.0)]
     check_grads(fx.loop_target_rebound, [x, ws], modes=("fwd", "rev"))

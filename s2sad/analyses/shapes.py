@@ -104,20 +104,21 @@ _INTEGER_OPS = (operator.add, operator.sub, operator.mul, operator.floordiv, ope
 
 
 def _integer_arithmetic(assigns: list[Assign], integers: set[str]) -> set[str]:
-    """Names every binding of which is an integer constant or `+`, `-`, `*`, `//` or `%` of
-    integers (loop counters over a range, integer constants, names found so): `x[i + 1]` is an
-    item like `x[i]`, and so is `x[k]` for `k = 0` counted up by `k = k + 1`.
+    """Names every binding of which is an integer constant, a copy or a restore of an integer,
+    or `+`, `-`, `*`, `//` or `%` of integers (loop counters over a range, integer constants and
+    names found so): `x[i + 1]` is an item like `x[i]`, and so is `x[k]` for `k = 0` counted up
+    by `k = k + 1`. The largest such set (a counter and its increment read each other).
     `assigns`: the assignments to names no loop binds."""
     bindings: dict[str, list[ir.Expr]] = {}
     for s in assigns:
         bindings.setdefault(s.target.name, []).append(s.value)
-    found: set[str] = set()
+    found = {name for name in bindings if name not in integers}
     changed = True
     while changed:
         changed = False
-        for name, values in bindings.items():
-            if name not in found and name not in integers and all(_integer_op(v, integers | found) for v in values):
-                found.add(name)
+        for name in sorted(found):
+            if not all(_integer_op(v, integers | found) for v in bindings[name]):
+                found.discard(name)
                 changed = True
     return found
 
@@ -125,8 +126,8 @@ def _integer_arithmetic(assigns: list[Assign], integers: set[str]) -> set[str]:
 def _integer_op(value: ir.Expr, integers: set[str]) -> bool:
     if isinstance(value, Call) and (value.op.value is runtime.tape_pop or value.op.value is runtime.trip_value):
         return True  # an earlier value of the same name, restored
-    if isinstance(value, Const):
-        return type(value.value) is int  # `i = 0`, counted up by `i = i + 1`
+    if isinstance(value, (Var, Const)):
+        return _integer(value, integers)  # `i = 0`, `k = t7`
     return (isinstance(value, Call) and value.op.value in _INTEGER_OPS and not value.kwargs
             and all(_integer(a, integers) for a in value.args))
 
