@@ -72,18 +72,20 @@ def classes(fn: ir.Function, start: dict[str, str | None]) -> dict[str, str | No
     table: dict[str, object] = {p: start.get(p) for p in fn.params}
     for name in _indexed_only(fn, [p for p, cls in table.items() if isinstance(cls, Fields)]):
         table[name] = None
-    assigns = [s for s in ir.walk(fn.body) if isinstance(s, Assign)]
+    statements = list(ir.walk(fn.body))
+    assigns = [s for s in statements if type(s) is Assign]
+    fors = [s for s in statements if type(s) is ir.For]
     counted = {s.target.name for s in assigns if _counts_integers(s.value)}
     integers = set()
-    for s in ir.walk(fn.body):
-        if isinstance(s, ir.For):
-            scalar = isinstance(s.iter, Var) and s.iter.name in counted
-            table[s.target.name] = _join(table.get(s.target.name, _BOTTOM), SCALAR if scalar else None)
-            if scalar:
-                integers.add(s.target.name)
-    integers -= {s.target.name for s in assigns}  # only the loops bind them
-    loops = {s.target.name for s in ir.walk(fn.body) if isinstance(s, ir.For)}
-    integers |= _integer_arithmetic([s for s in assigns if s.target.name not in loops], integers)
+    for s in fors:
+        scalar = isinstance(s.iter, Var) and s.iter.name in counted
+        table[s.target.name] = _join(table.get(s.target.name, _BOTTOM), SCALAR if scalar else None)
+        if scalar:
+            integers.add(s.target.name)
+    loops = {s.target.name for s in fors}
+    if loops:
+        integers -= {s.target.name for s in assigns}  # only the loops bind them
+    integers |= _integer_arithmetic([s for s in assigns if s.target.name not in loops] if loops else assigns, integers)
     first_read: dict[str, int] = {}
     for i, stmt in enumerate(assigns):
         for name in ir.reads(stmt):
@@ -107,24 +109,74 @@ def _integer_arithmetic(assigns: list[Assign], integers: set[str]) -> set[str]:
     """Names every binding of which is an integer constant, a copy or a restore of an integer,
     or `+`, `-`, `*`, `//` or `%` of integers (loop counters over a range, integer constants and
     names found so): `x[i + 1]` is an item like `x[i]`, and so is `x[k]` for `k = 0` counted up
-    by `k = k + 1`. The largest such set (a counter and its increment read each other).
-    `assigns`: the assignments to names no loop binds."""
+    by `k = k + 1`. The largest such set (a counter and its increment read each other) among the
+    names that integer constants and loop counters reach; a name only ever restored is not one.
+    `assigns`: the assignments to names no loop binds. Linear in the statements."""
     bindings: dict[str, list[ir.Expr]] = {}
     for s in assigns:
         bindings.setdefault(s.target.name, []).append(s.value)
-    found = {name for name in bindings if name not in integers}
-    changed = True
-    while changed:
-        changed = False
-        for name in sorted(found):
-            if not all(_integer_op(v, integers | found) for v in bindings[name]):
-                found.discard(name)
-                changed = True
+    if not integers and not any(isinstance(s.value, Const) and type(s.value.value) is int for s in assigns):
+        return set()  # nothing to start from
+    shaped = {name for name, values in bindings.items()
+              if name not in integers and all(map(_integer_shaped, values))}
+    readers: dict[str, list[str]] = {}  # name -> the names whose integer-ness needs it
+    seeds = []
+    for name in shaped:
+        for value in bindings[name]:
+            if isinstance(value, Const):
+                seeds.append(name)
+            for dep in _integer_operands(value):
+                readers.setdefault(dep, []).append(name)
+    found = _reached(seeds + [r for i in integers for r in readers.get(i, ())], readers)
+    found = {n for n in found if not all(map(_restores, bindings[n]))}
+    universe = integers | found
+    failing = [n for n in found if not all(_integer_op(v, universe) for v in bindings[n])]
+    while failing:  # a name that is not an integer takes every name that needs it along
+        name = failing.pop()
+        if name in found:
+            found.discard(name)
+            failing.extend(r for r in readers.get(name, ()) if r in found)
     return found
 
 
+def _reached(seeds: list[str], edges: dict[str, list[str]]) -> set[str]:
+    seen = set(seeds)
+    todo = list(seeds)
+    while todo:
+        for nxt in edges.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def _restores(value: ir.Expr) -> bool:
+    return isinstance(value, Call) and (value.op.value is runtime.tape_pop or value.op.value is runtime.trip_value)
+
+
+def _integer_shaped(value: ir.Expr) -> bool:
+    """Whether `value` is an integer when the names it reads are (a quick first sieve)."""
+    if isinstance(value, Const):
+        return type(value.value) is int
+    if isinstance(value, Var):
+        return True
+    if not isinstance(value, Call) or value.kwargs:
+        return False
+    op = value.op.value
+    return op is runtime.tape_pop or op is runtime.trip_value or (
+        op in _INTEGER_OPS and all(isinstance(a, Var) or type(a.value) is int for a in value.args))
+
+
+def _integer_operands(value: ir.Expr) -> list[str]:
+    """The names `value` is an integer only if they are (none for a restore)."""
+    if _restores(value):
+        return []
+    atoms = [value] if isinstance(value, Var) else value.args if isinstance(value, Call) else []
+    return [a.name for a in atoms if isinstance(a, Var)]
+
+
 def _integer_op(value: ir.Expr, integers: set[str]) -> bool:
-    if isinstance(value, Call) and (value.op.value is runtime.tape_pop or value.op.value is runtime.trip_value):
+    if _restores(value):
         return True  # an earlier value of the same name, restored
     if isinstance(value, (Var, Const)):
         return _integer(value, integers)  # `i = 0`, `k = t7`

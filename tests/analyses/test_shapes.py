@@ -4,9 +4,14 @@ out (golden text in tests/golden/stages/shapes/: the IR, then `name: class`).
 `()` is a scalar, a parameter's name stands for that parameter's shape, `?` is unknown.
 """
 
+import operator
+
 import pytest
 
 from s2sad.analyses import shapes
+from s2sad.core import ir
+from s2sad.core.naming import runtime_ref
+from s2sad.core.syntax import operator_ref
 from tests import stages
 from tests.stages import SNIPPETS
 
@@ -51,3 +56,31 @@ def test_a_reshape_of_a_known_shape_to_a_constant_shape_is_known():
     """)
     table = shapes.classes(fn, shapes.initial(fn.params, ("array",), ((3, 4),)))
     assert (table["a"], table["b"], table["c"], table["d"]) == ((2, 6), (3, 4), None, (12,))
+
+
+def _assign(target, value):
+    return ir.Assign(ir.Var(target), value, 1)
+
+
+def _call(op, *args):
+    return ir.Call(operator_ref(op), tuple(args))
+
+
+def test_integer_counters_are_found_from_constants_and_loop_counters():
+    """`k = 0` counted up by `k = k + 1` is an integer, and so is `j = i + k` of a loop counter
+    `i`; a name mixed with a float, or only ever restored from the tape, is not."""
+    pop = ir.Call(runtime_ref("tape_pop"), (ir.Var("tape"),))
+    assigns = [
+        _assign("t", ir.Const(0)), _assign("k", ir.Var("t")),
+        _assign("k1", _call(operator.add, ir.Var("k"), ir.Const(1))), _assign("k", ir.Var("k1")),
+        _assign("j", _call(operator.add, ir.Var("i"), ir.Var("k"))),
+        _assign("f", _call(operator.mul, ir.Var("k"), ir.Const(0.5))),
+        _assign("g", _call(operator.add, ir.Var("k"), ir.Var("f"))),
+        _assign("r", pop), _assign("k", pop),
+    ]
+    assert shapes._integer_arithmetic(assigns, {"i"}) == {"t", "k", "k1", "j"}
+
+
+def test_no_integer_constant_and_no_loop_counter_finds_no_integers():
+    assigns = [_assign("a", _call(operator.add, ir.Var("x"), ir.Var("y"))), _assign("b", ir.Var("a"))]
+    assert shapes._integer_arithmetic(assigns, set()) == set()
