@@ -50,6 +50,7 @@ from s2sad.errors import (
 )
 from s2sad.pipeline import Built, Request
 from s2sad.runtime import Series, map_structure, unwind_contexts, zeros_like
+from s2sad.runtime.core import foreign_array
 
 Argnums = int | str | Sequence[int | str]
 
@@ -146,7 +147,7 @@ def _check_float(fun: object, name: str, value: Any) -> None:
     if kind is float or (kind is np.ndarray and value.dtype.kind == "f") or _float64(value):
         return  # the common cases, checked first: this runs on every call
     if isinstance(value, (bool, numbers.Integral)) or (
-        isinstance(value, np.ndarray) and not np.issubdtype(value.dtype, np.inexact)
+        (isinstance(value, np.ndarray) or foreign_array(value)) and not np.issubdtype(value.dtype, np.inexact)
     ):
         raise IntegerArgument(
             f"cannot differentiate {_name(fun)} with respect to {name!r}: it is an integer ({value!r})",
@@ -188,7 +189,7 @@ def _plain_object(leaf: object) -> bool:
     namedtuple, which `map_structure` goes into): its gradient has no shape."""
     kind = type(leaf)
     return (hasattr(leaf, "__dict__") and not callable(leaf) and not isinstance(leaf, type)
-            and kind.__module__.partition(".")[0] not in ("builtins", "numpy"))
+            and kind.__module__.partition(".")[0] not in ("builtins", "numpy") and not foreign_array(leaf))
 
 
 _SCALAR_TYPES = (float, int, np.float64, np.float32)

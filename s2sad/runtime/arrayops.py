@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from s2sad.errors import S2SADError
-from s2sad.runtime.core import unbroadcast
+from s2sad.runtime.core import size, unbroadcast
 
 
 def _along(v, ndim: int, axis: int):
@@ -82,18 +82,18 @@ def _conv_offset(n: int, m: int, mode: str, how: str) -> int:
 def conv_embed(g, a, v, mode="full", how="convolve"):
     """A cotangent of `np.convolve(a, v, mode)` (or np.correlate) placed where its entries sit in
     the full result (zeros elsewhere): the adjoint of `conv_cut`."""
-    n, m = np.size(a), np.size(v)
+    n, m = size(a), size(v)
     start = _conv_offset(n, m, mode, how)
-    return np.pad(np.asarray(g, dtype=float), (start, n + m - 1 - start - np.size(g)))
+    return np.pad(np.asarray(g, dtype=float), (start, n + m - 1 - start - size(g)))
 
 
 def conv_cut(c, a, v, mode="full", how="convolve"):
     """The entries of a full convolution (or correlation) that `mode` keeps: the adjoint of
     `conv_embed`."""
-    n, m = np.size(a), np.size(v)
+    n, m = size(a), size(v)
     start = _conv_offset(n, m, mode, how)
-    size = {"full": n + m - 1, "same": max(n, m), "valid": max(n, m) - min(n, m) + 1}[mode]
-    return c[start:start + size]
+    length = {"full": n + m - 1, "same": max(n, m), "valid": max(n, m) - min(n, m) + 1}[mode]
+    return c[start:start + length]
 
 
 # ---------------------------------------------------------------- np.select

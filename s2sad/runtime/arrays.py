@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from s2sad.runtime.core import _SCALARS, _axes, matmul_adjoint_x, matmul_adjoint_y, unreduce, zeros_like
+from s2sad.runtime.core import _SCALARS, _axes, foreign_array, matmul_adjoint_x, matmul_adjoint_y, unreduce, zeros_like
 
 # ---------------------------------------------------------------- reductions, linear algebra,
 # shape and indexing helpers (rules in s2sad.rules.runtime_rules)
@@ -56,7 +56,9 @@ def prod_others(x, axis=None):
 def tie_weights(x, out, axis=None, keepdims=False):
     """1/k on the k elements equal to the reduction's result `out` (max, min), 0 elsewhere: ties
     share the derivative evenly."""
-    mask = np.asarray(x == unreduce(out, x, axis, keepdims), dtype=np.result_type(x, 1.0))
+    mask = x == unreduce(out, x, axis, keepdims)
+    dtype = np.result_type(x, 1.0)  # (`astype` keeps a Dask or CuPy array in its library)
+    mask = mask.astype(dtype) if foreign_array(mask) else np.asarray(mask, dtype)
     return mask / np.sum(mask, axis=axis, keepdims=True)
 
 

@@ -4,12 +4,13 @@ adjoints of item, attribute and sequence reads."""
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 
 from s2sad.errors import Location, S2SADError, UnsupportedSyntax, UnsupportedValue, UsageError
 from s2sad.runtime.complexes import real_like
-from s2sad.runtime.core import add, unbroadcast, zeros_like
+from s2sad.runtime.core import add, foreign_array, unbroadcast, zeros_like
 
 # ---------------------------------------------------------------- in-place operations
 # Each mutates its first argument. Generated code writes them as the statements they stand
@@ -138,6 +139,8 @@ def add_at(x, index, value):
             x[index] += value
         else:
             np.add.at(x, index, value)
+    elif foreign_array(x):
+        _add_into_foreign(x, index, value)
     elif isinstance(x, tuple):  # immutable: a new tuple (or namedtuple) with the slot updated
         items = list(x)
         items[index] = add(items[index], value)
@@ -147,9 +150,31 @@ def add_at(x, index, value):
     return x
 
 
+def _add_into_foreign(x, index, value) -> None:
+    """`add_at` into a Dask or CuPy array. Their item assignment keeps one of several values
+    written to one element (neither has `np.add.at`), so an index that selects an element
+    twice is refused, never summed wrongly; which elements it selects is worked out on the
+    shape alone."""
+    basic = (int, slice, np.integer, type(None), type(Ellipsis))
+    kind = f"{type(x).__module__.partition('.')[0]} {type(x).__name__}"
+    parts = index if isinstance(index, tuple) else (index,)
+    if not all(isinstance(i, basic) for i in parts):
+        if any(foreign_array(i) for i in parts):
+            raise UnsupportedValue(
+                f"an index that is itself a {kind} selects from a {kind} whose "
+                "derivative s2sad accumulates: not supported", hint="index with a NumPy array or a list")
+        chosen = np.arange(math.prod(x.shape)).reshape(x.shape)[index]
+        if np.unique(chosen).size < np.size(chosen):
+            raise UnsupportedValue(
+                f"an index that selects an element more than once, from a {kind}: the derivative adds "
+                f"up the repeats, which a {kind} cannot do in place",
+                hint="index without repeats, or pass NumPy arrays (where np.add.at sums them)")
+    x[index] = x[index] + value
+
+
 def copy_value(x):
     """A copy that generated code may mutate: arrays and containers are copied, numbers kept."""
-    if isinstance(x, np.ndarray):
+    if isinstance(x, np.ndarray) or foreign_array(x):
         return x.copy()
     if isinstance(x, list):
         return [copy_value(v) for v in x]
@@ -181,7 +206,7 @@ def make_dict(keys, *values):
 def as_sequence(items):
     """What a `for` loop indexes: arrays, lists and tuples as they are, a dict's keys, or any
     other iterable as a list."""
-    if isinstance(items, (np.ndarray, list, tuple, range)):
+    if isinstance(items, (np.ndarray, list, tuple, range)) or foreign_array(items):
         return items
     return list(items)
 
@@ -205,6 +230,8 @@ def like_structure(g, x):
         return zeros_like(x)
     if isinstance(x, np.ndarray) and isinstance(g, (list, tuple)):
         return np.asarray(g)
+    if foreign_array(x) and isinstance(g, (list, tuple)):
+        return np.stack(g)  # rows of a Dask or CuPy array: stacked by their library
     return real_like(g, x)  # a real leaf's part of a complex cotangent is its real part
 
 
@@ -212,7 +239,7 @@ def _same_leaf_kind(g, x) -> bool:
     """Whether `g` already has the structure `like_structure(g, x)` would give it."""
     if isinstance(x, (list, tuple, dict)):
         return False  # nested: look inside
-    return g is not None and not (isinstance(g, (list, tuple)) and isinstance(x, np.ndarray))
+    return g is not None and not (isinstance(g, (list, tuple)) and (isinstance(x, np.ndarray) or foreign_array(x)))
 
 
 def sequence_tangent(dx, x):

@@ -4,12 +4,20 @@ generated code calls."""
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 
 from s2sad.errors import NonScalarOutput, UnsupportedValue
 
 _SCALARS = (float, int)
+
+
+def foreign_array(x) -> bool:
+    """An array of another library that speaks NumPy's protocols (a Dask or CuPy array): NumPy's
+    functions dispatch to its own (`__array_function__`), so generated code runs on it as is."""
+    return (not isinstance(x, np.ndarray) and hasattr(type(x), "__array_function__")
+            and hasattr(x, "shape") and hasattr(x, "dtype"))
 
 
 def unbroadcast(g, like):
@@ -77,7 +85,7 @@ def seed(out, where: str = ""):
     clear error for anything else."""
     if type(out) is float:
         return 1.0
-    if np.ndim(out) == 0 and np.size(out) == 1 and not isinstance(out, (tuple, list, dict)):
+    if not isinstance(out, (tuple, list, dict)) and np.ndim(out) == 0:  # (size 1: no np.size, Dask lacks it)
         dtype = getattr(out, "dtype", None)
         if dtype is not None and np.issubdtype(dtype, np.floating):
             return np.ones((), dtype)[()]
@@ -103,6 +111,8 @@ def zeros_like(x):
         return zero if zero.ndim or kind is np.ndarray else zero[()]
     if isinstance(x, (list, tuple, dict)) or (dataclasses.is_dataclass(x) and not isinstance(x, type)):
         return map_structure(zeros_like, x)
+    if foreign_array(x):  # made by x's own library (a Dask array's zeros are lazy and chunked like x)
+        return np.zeros_like(x, dtype=x.dtype if np.issubdtype(x.dtype, np.inexact) else np.float64)
     if isinstance(x, range):
         return [0.0] * len(x)  # indexable like the range, so loops over it differentiate cleanly
     if kind is bool or isinstance(x, np.bool_):
@@ -162,18 +172,28 @@ def unreduce(g, x, axis=None, keepdims=False):
     shape = np.shape(x)
     if not shape:
         return g
+    dtype = getattr(x, "dtype", None)
+    dtype = np.result_type(g, dtype if dtype is not None and dtype.kind == "f" else 1.0)
+    if foreign_array(x) or foreign_array(g):  # zeros made by x's library (lazy, chunked like x)
+        g = g if keepdims or axis is None else np.expand_dims(g, _axes(axis, len(shape)))
+        return np.zeros_like(x, dtype=dtype) + g
     if axis is None and np.ndim(g) == 0:  # the common case (a full reduction), fast
-        dtype = getattr(x, "dtype", None)
-        return np.full(shape, g, np.result_type(g, dtype if dtype is not None and dtype.kind == "f" else 1.0))
+        return np.full(shape, g, dtype)
     if not keepdims:
         g = np.expand_dims(g, _axes(axis, len(shape)))
     return np.broadcast_to(g, shape) + np.zeros((), np.result_type(g))
 
 
+def size(x) -> int:
+    """`np.size(x)` from the shape: Dask arrays do not implement `np.size` (NumPy would warn and
+    convert), and every array library gives `np.shape`."""
+    return math.prod(np.shape(x))
+
+
 def reduced_size(x, axis=None) -> int:
     """How many elements a reduction over `axis` combines into one."""
     if axis is None:
-        return np.size(x)
+        return size(x)
     shape = np.shape(x)
     return int(np.prod([shape[a] for a in _axes(axis, len(shape))])) if shape else 1
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from s2sad.runtime.arrays import convert, convert_back
-from s2sad.runtime.core import unbroadcast, zeros_like
+from s2sad.runtime.core import size, unbroadcast, zeros_like
 
 
 def _dtype_of(out):
@@ -66,7 +66,7 @@ def linspace_part_adjoint(g, like, other, num=50, endpoint=True, retstep=False, 
 def arange_weights(samples, stop, which: str):
     """The derivative of `np.arange(start, stop, step)` in start (1 per element) or in step
     (k for element k). Called with one argument, np.arange's `start` is its stop: weight 0."""
-    n = np.size(samples)
+    n = size(samples)
     if which == "step":
         return np.arange(n, dtype=float)
     return np.full(n, 1.0 if stop is not None else 0.0)
@@ -126,12 +126,12 @@ def _layout(how, items) -> tuple[np.ndarray, list[int]]:
     tagged, sizes, offset = [], [], 0
     for item in items:
         if _numeric(item):
-            size = int(np.size(item))
-            tagged.append(np.arange(offset, offset + size, dtype=float).reshape(np.shape(item)))
-            sizes.append(size)
-            offset += size
+            count = int(size(item))
+            tagged.append(np.arange(offset, offset + count, dtype=float).reshape(np.shape(item)))
+            sizes.append(count)
+            offset += count
         elif isinstance(item, slice):
-            tagged.append(np.full(np.size(np.r_[item]), -1.0))
+            tagged.append(np.full(size(np.r_[item]), -1.0))
             sizes.append(0)
         else:
             tagged.append(item)
@@ -160,11 +160,11 @@ def index_concat_adjoint(g, how, items):
     placed = flat >= 0
     gathered[flat[placed]] = np.ravel(g)[placed]
     pieces, start = [], 0
-    for item, size in zip(items, sizes):
+    for item, count in zip(items, sizes):
         if not _numeric(item):
             pieces.append(None)
             continue
-        piece = np.reshape(gathered[start:start + size], np.shape(item))
+        piece = np.reshape(gathered[start:start + count], np.shape(item))
         pieces.append(float(piece) if type(item) in (float, int) else piece)
-        start += size
+        start += count
     return list(pieces) if isinstance(items, list) else tuple(pieces)
