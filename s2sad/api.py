@@ -640,7 +640,7 @@ def _holds_object(value: object) -> bool:
 
 def _shapes(tree: object) -> object:
     """The shape of an array or number; for a container, the shapes of its leaves."""
-    if isinstance(tree, (np.ndarray, np.generic, float, int)):
+    if isinstance(tree, (np.ndarray, np.generic, float, int)) or foreign_array(tree):
         return np.shape(tree)
     leaves: list = []
     map_structure(lambda leaf: leaves.append(np.shape(leaf) if leaf is not None else None), tree)

@@ -238,7 +238,9 @@ def _gradient_matrix(n: int, spacing, edge_order: int) -> np.ndarray:
 def gradient_along(f, spacing=None, axis=None, edge_order=1):
     """`np.gradient(f, spacing, axis=axis, edge_order=edge_order)` (no spacing argument for
     None): the tangent of np.gradient in f (it is linear in f)."""
-    return np.gradient(f, *(() if spacing is None else (spacing,)), axis=axis, edge_order=edge_order)
+    out = np.gradient(f, *(() if spacing is None else (spacing,)), axis=axis, edge_order=edge_order)
+    one = isinstance(out, list) and len(_gradient_axes(f, axis)) == 1
+    return out[0] if one else out  # (Dask's np.gradient gives a list of one array where NumPy's gives it)
 
 
 def gradient_adjoint(g, f, spacing=None, axis=None, edge_order=1):

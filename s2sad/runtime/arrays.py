@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from s2sad.runtime.containers import scatter_add
 from s2sad.runtime.core import _SCALARS, _axes, foreign_array, matmul_adjoint_x, matmul_adjoint_y, unreduce, zeros_like
 
 # ---------------------------------------------------------------- reductions, linear algebra,
@@ -355,14 +356,12 @@ def unrepeat(g, x, repeats, axis=None):
     shape = np.shape(x)
     if axis is None:
         source = np.repeat(np.arange(int(np.prod(shape))), repeats)
-        out = np.zeros(int(np.prod(shape)), np.result_type(g, 1.0))
-        np.add.at(out, source, g)
+        out = scatter_add(np.zeros(int(np.prod(shape)), np.result_type(g, 1.0)), source, g)
         return np.reshape(out, shape)
     axis = axis % len(shape)
     source = np.repeat(np.arange(shape[axis]), repeats)
     out = np.zeros(shape, np.result_type(g, 1.0))
-    np.add.at(np.moveaxis(out, axis, 0), source, np.moveaxis(g, axis, 0))
-    return out
+    return np.moveaxis(scatter_add(np.moveaxis(out, axis, 0), source, np.moveaxis(g, axis, 0)), 0, axis)
 
 
 _PAD_BY_INDEX = ("constant", "edge", "reflect", "symmetric", "wrap")
@@ -381,8 +380,8 @@ def unpad(g, x, pad_width, mode="constant"):
         source = np.pad(np.arange(size).reshape(shape), pad_width, mode=mode)
     keep = source >= 0
     out = np.zeros(size, np.result_type(g, 1.0))
-    np.add.at(out, source[keep], np.asarray(g)[keep])
-    return np.reshape(out, shape)
+    g = g if foreign_array(g) else np.asarray(g)
+    return np.reshape(scatter_add(out, source[keep], np.ravel(g)[np.flatnonzero(keep)]), shape)
 
 
 def take_adjoint(g, x, indices, axis=None):
@@ -391,12 +390,10 @@ def take_adjoint(g, x, indices, axis=None):
     out = np.zeros(shape, np.result_type(g, 1.0))
     if axis is None:
         flat = np.zeros(int(np.prod(shape)), out.dtype)
-        np.add.at(flat, indices, g)
-        return np.reshape(flat, shape)
+        return np.reshape(scatter_add(flat, indices, g), shape)
     axis = axis % len(shape)
     index = (slice(None),) * axis + (indices,)
-    np.add.at(out, index, g)
-    return out
+    return scatter_add(out, index, g)
 
 
 def take_along_axis_adjoint(g, x, indices, axis=-1):
@@ -404,14 +401,11 @@ def take_along_axis_adjoint(g, x, indices, axis=-1):
     shape = np.shape(x)
     if axis is None:
         flat = np.zeros(int(np.prod(shape)), np.result_type(g, 1.0))
-        np.add.at(flat, np.ravel(indices), np.ravel(g))
-        return np.reshape(flat, shape)
+        return np.reshape(scatter_add(flat, np.ravel(indices), np.ravel(g)), shape)
     axis = axis % len(shape)
     grid = list(np.ix_(*(np.arange(n) for n in np.shape(g))))
     grid[axis] = np.broadcast_to(indices, np.shape(g))
-    out = np.zeros(shape, np.result_type(g, 1.0))
-    np.add.at(out, tuple(grid), g)
-    return out
+    return scatter_add(np.zeros(shape, np.result_type(g, 1.0)), tuple(grid), g)
 
 
 def sort_order(x, axis=-1):

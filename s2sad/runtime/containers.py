@@ -151,25 +151,52 @@ def add_at(x, index, value):
 
 
 def _add_into_foreign(x, index, value) -> None:
-    """`add_at` into a Dask or CuPy array. Their item assignment keeps one of several values
-    written to one element (neither has `np.add.at`), so an index that selects an element
-    twice is refused, never summed wrongly; which elements it selects is worked out on the
-    shape alone."""
-    basic = (int, slice, np.integer, type(None), type(Ellipsis))
-    kind = f"{type(x).__module__.partition('.')[0]} {type(x).__name__}"
+    """`add_at` into a Dask or CuPy array, which has no `np.add.at`: its item assignment keeps
+    one of several values written to one element. Which elements `index` selects is worked out
+    on the shape alone (NumPy); an index that selects elements more than once is added in
+    rounds, each selecting every element at most once (the first time each is selected, then
+    the second...): the sums of `np.add.at`, added in its order."""
     parts = index if isinstance(index, tuple) else (index,)
-    if not all(isinstance(i, basic) for i in parts):
-        if any(foreign_array(i) for i in parts):
-            raise UnsupportedValue(
-                f"an index that is itself a {kind} selects from a {kind} whose "
-                "derivative s2sad accumulates: not supported", hint="index with a NumPy array or a list")
-        chosen = np.arange(math.prod(x.shape)).reshape(x.shape)[index]
-        if np.unique(chosen).size < np.size(chosen):
-            raise UnsupportedValue(
-                f"an index that selects an element more than once, from a {kind}: the derivative adds "
-                f"up the repeats, which a {kind} cannot do in place",
-                hint="index without repeats, or pass NumPy arrays (where np.add.at sums them)")
-    x[index] = x[index] + value
+    if all(isinstance(i, _BASIC_INDEX) for i in parts):
+        x[index] = x[index] + value
+        return
+    if any(foreign_array(i) for i in parts):
+        kind = f"{type(x).__module__.partition('.')[0]} {type(x).__name__}"
+        raise UnsupportedValue(
+            f"an index that is itself a {kind} selects from a {kind} whose derivative s2sad accumulates: "
+            "not supported", hint="index with a NumPy array or a list")
+    selected = np.arange(math.prod(x.shape)).reshape(x.shape)[index]  # the flat positions selected
+    chosen = selected.ravel()
+    values = (np.broadcast_to(value, selected.shape) + np.zeros((), np.result_type(value))).reshape(-1)
+    flat = x.reshape(-1)  # (the library indexes a flat array by a list of positions)
+    for picked in _rounds(chosen):
+        flat[chosen[picked]] = flat[chosen[picked]] + values[picked]
+    x[...] = flat.reshape(x.shape)
+
+
+_BASIC_INDEX = (int, slice, np.integer, type(None), type(Ellipsis))
+
+
+def _rounds(positions: np.ndarray) -> list[np.ndarray]:
+    """The indices into `positions` split into rounds: round r holds, for each position, its
+    r-th occurrence (in order), so no round names a position twice."""
+    order = np.argsort(positions, kind="stable")
+    ranked = positions[order]
+    starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
+    occurrence = np.arange(ranked.size) - np.repeat(starts, np.diff(np.r_[starts, ranked.size]))
+    return [order[occurrence == r] for r in range(int(occurrence.max()) + 1)] if ranked.size else []
+
+
+def scatter_add(out, index, g):
+    """`np.add.at(out, index, g)` where `g` may be a Dask or CuPy array (`out` is then made an
+    array of that library); the array holding the sums."""
+    if not foreign_array(g) and not foreign_array(out):
+        np.add.at(out, index, g)
+        return out
+    if not foreign_array(out):
+        out = np.zeros_like(g, shape=np.shape(out), dtype=out.dtype) + out
+    _add_into_foreign(out, index, g)
+    return out
 
 
 def copy_value(x):
