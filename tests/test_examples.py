@@ -18,7 +18,8 @@ import pytest
 
 from tests.conftest import ROOT
 
-EXAMPLES = ["worked_examples", "ode_fit", "digits_network", "newton_hessp", "projectile"]
+EXAMPLES = ["worked_examples", "ode_fit", "digits_network", "newton_hessp", "projectile",
+            "distributed_logistic_regression"]
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 
 
@@ -137,3 +138,13 @@ def _env() -> dict:
     """This checkout's s2sad first on the path, whatever is installed."""
     path = os.environ.get("PYTHONPATH")
     return {**os.environ, "PYTHONPATH": str(ROOT) + (os.pathsep + path if path else "")}
+
+
+def test_distributed_logistic_regression_matches_numpy(results):
+    """The descent on a Dask array split into chunks, on two worker processes, takes the steps
+    the same descent takes on NumPy arrays, and lowers the loss."""
+    found = results["distributed_logistic_regression"]
+    assert found["chunks"] == 4 and found["graph_tasks"] > 4
+    assert found["apart"] < 1e-12
+    np.testing.assert_allclose(found["weights"], found["weights_numpy"], rtol=1e-12, atol=1e-15)
+    assert found["loss_end"] < found["loss_start"] - 0.1
