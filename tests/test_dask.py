@@ -22,7 +22,7 @@ import pytest
 import s2sad
 from benchmarks import workloads
 from s2sad.errors import UnsupportedValue
-from tests import dask_cases
+from tests import array_cases
 from tests.programs import logistic, mlp, rnn
 from tests.rules import family
 from tests.rules.specs import cases
@@ -48,13 +48,17 @@ REFUSED = {
 }
 
 
+def _chunks(value):
+    return array_cases.as_dask(value, da)
+
+
 def _primal_runs(case) -> bool:
     values = case.values()
-    args = [dask_cases.as_dask(values[p], da) for p in case.spec.params]
+    args = [array_cases.as_dask(values[p], da) for p in case.spec.params]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", FutureWarning)
-            dask.compute(dask_cases.case_function(case)(*args))
+            dask.compute(array_cases.case_function(case)(*args))
     except Exception:  # noqa: BLE001 - whatever Dask raises: it does not run this op
         return False
     return True
@@ -76,10 +80,10 @@ def test_rule_on_dask_arrays(case):
     runs on Dask) still equal NumPy's; the cases of REFUSED raise."""
     if repr(case) in REFUSED:
         with pytest.raises(Exception):  # noqa: B017, PT011 - Dask's own errors vary
-            dask.compute(dask_cases.run_both(case, da)[1])
+            dask.compute(array_cases.run_both(case, _chunks)[1])
         return
     try:
-        on_numpy, on_dask = dask_cases.run_both(case, da)
+        on_numpy, on_dask = array_cases.run_both(case, _chunks)
         computed = dask.compute(*on_dask)
     except Exception:
         if _primal_runs(case):

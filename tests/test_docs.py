@@ -27,7 +27,7 @@ import pytest
 from tests.conftest import ROOT, UPDATE_GOLDEN, run_main
 
 PAGES = ["README.md", "docs/how-it-works.md", "docs/api.md", "docs/higher-order.md", "docs/custom-rules.md",
-         "docs/numba.md"]
+         "docs/numba.md", "docs/arrays.md"]
 
 
 @dataclass

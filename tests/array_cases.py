@@ -1,4 +1,5 @@
-"""Run a rule spec case through s2sad on NumPy arrays and on chunked Dask arrays; compare."""
+"""Run a rule spec case through s2sad on NumPy arrays and on another library's arrays (chunked
+Dask arrays, CuPy arrays): tests/test_dask.py and tests/test_cupy.py compare the two."""
 from __future__ import annotations
 
 import math
@@ -27,8 +28,9 @@ def case_function(case: Case):
                          {"op": spec.op, **names})
 
 
-def run_both(case: Case, da):
-    """(NumPy results, Dask results computed, the Dask results as returned) of jvp and vjp."""
+def run_both(case: Case, convert):
+    """(NumPy results, the other library's results) of jvp and vjp: (value, tangent, cotangents);
+    `convert` makes an argument, tangent or cotangent of the other library from a NumPy one."""
     fun = case_function(case)
     values = case.values()
     args = [values[p] for p in case.spec.params]
@@ -36,19 +38,19 @@ def run_both(case: Case, da):
     tangents = [rng.standard_normal(np.shape(a)) if isinstance(a, np.ndarray) else float(rng.standard_normal())
                 for a in args]
     found = []
-    for convert in (lambda v: v, lambda v: as_dask(v, da)):
+    for into in (lambda v: v, convert):
         with warnings.catch_warnings():
             warnings.simplefilter("error", FutureWarning)
-            out, tangent = s2sad.jvp(fun, tuple(map(convert, args)), tuple(map(convert, tangents)))
-            out2, pullback = s2sad.vjp(fun, *map(convert, args))
-            grads = pullback(_cotangent(out2, convert))
+            out, tangent = s2sad.jvp(fun, tuple(map(into, args)), tuple(map(into, tangents)))
+            out2, pullback = s2sad.vjp(fun, *map(into, args))
+            grads = pullback(_cotangent(out2, into))
         found.append((out, tangent, grads))
     return found
 
 
-def _cotangent(out, convert):
+def _cotangent(out, into):
     """A random cotangent shaped like `out` (item by item for a list or tuple)."""
     if isinstance(out, (list, tuple)):
-        return type(out)(_cotangent(item, convert) for item in out)
+        return type(out)(_cotangent(item, into) for item in out)
     cot = np.random.default_rng(2).standard_normal(np.shape(out))
-    return float(cot) if np.ndim(out) == 0 and not isinstance(out, np.ndarray) else convert(cot)
+    return float(cot) if isinstance(out, (float, int, np.generic)) else into(cot)
