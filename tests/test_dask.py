@@ -29,6 +29,7 @@ from tests.rules.specs import cases
 
 da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")
+callbacks = pytest.importorskip("dask.callbacks")
 
 FAMILIES = ("arith", "elementwise", "reductions", "shape", "indexing", "linalg", "containers")
 CASES = [case for name in FAMILIES
@@ -50,6 +51,16 @@ REFUSED = {
 
 def _chunks(value):
     return array_cases.as_dask(value, da)
+
+
+EAGER = {
+    # ops whose derivative computes (part of) a Dask array when it is called, not when asked:
+    # the values are right, the laziness is lost there (docs/arrays.md)
+    "np.asarray", "np.array", "convert",  # the function itself makes a NumPy array
+    "np.prod", "np.cumprod", "prod_others", "to_last", "from_last",  # products of the others
+    "np.diag", "np.diagonal", "np.trace", "diag_adjoint", "diagonal_adjoint", "einsum_place",  # diagonals
+    "conv_cut", "conv_embed", "interp_slope", "interp_slope_adjoint",
+}
 
 
 def _primal_runs(case) -> bool:
@@ -83,13 +94,16 @@ def test_rule_on_dask_arrays(case):
             dask.compute(array_cases.run_both(case, _chunks)[1])
         return
     try:
-        on_numpy, on_dask = array_cases.run_both(case, _chunks)
+        with _Computes() as computes:
+            on_numpy, on_dask = array_cases.run_both(case, _chunks)
         computed = dask.compute(*on_dask)
     except Exception:
         if _primal_runs(case):
             raise
         return  # Dask does not run the op: an error, never a value
     _assert_close(on_numpy, computed)
+    if case.spec.label() not in EAGER:
+        assert computes.count == 0, "the derivative computed a Dask array before it was asked to"
 
 
 def _chunked(*arrays, rows: int = 4):
@@ -188,8 +202,10 @@ def test_an_index_held_in_a_dask_array_is_refused_by_name():
         dask.compute(s2sad.grad(embedding_loss)(table, da.from_array(np.array([0, 2])), np.zeros((2, 2))))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def cluster_client():
+    """A client of a local cluster of two worker processes, closed after the test (while it is
+    open, `dask.compute` runs on it)."""
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl, \
             distributed.Client(cl) as client:
@@ -209,3 +225,47 @@ def test_gradients_computed_on_a_local_cluster(cluster_client):
     got = cluster_client.compute(s2sad.grad(mlp.mlp_loss)(params, *_chunked(inputs, targets, rows=5)), sync=True)
     for key, value in mlp.mlp_loss_by_hand(params, inputs, targets).items():
         np.testing.assert_allclose(got[key], value, rtol=1e-12, atol=1e-15)
+
+
+def masked_mean(x):
+    y = x[x > 0]  # Dask does not know how many elements are left
+    return np.sum(y * y) + np.mean(y)
+
+
+def test_unknown_chunk_sizes_are_a_clear_error_not_nan():
+    x = np.random.default_rng(0).standard_normal(10)
+    with pytest.raises(UnsupportedValue, match="chunk sizes are unknown"):
+        dask.compute(s2sad.grad(masked_mean)(da.from_array(x, chunks=5)))
+
+
+class _Computes(callbacks.Callback):
+    """Counts the graphs Dask's local schedulers start computing."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def _start(self, dsk) -> None:
+        self.count += 1
+
+
+def test_the_derivative_is_one_graph_computed_nothing_before():
+    """Reverse mode keeps the Dask arrays lazy on its tape: calling the gradient computes
+    nothing; one `dask.compute` evaluates the whole gradient."""
+    w, b, x, labels = _logistic_data()
+    xd, ld = _chunked(x, labels)
+    with _Computes() as computes:
+        grads = s2sad.grad(rnn.rnn_loss, argnums=(0, 1, 2))(*_rnn_args(da.from_array))
+        also = s2sad.grad(logistic.log_loss, argnums=(0, 1))(w, b, xd, ld)
+    assert computes.count == 0
+    with _Computes() as computes:
+        dask.compute(grads, also)
+    assert computes.count == 1
+    _assert_close(rnn.rnn_loss_by_hand(*_rnn_args(lambda a, chunks: a)), dask.compute(*grads))
+
+
+def _rnn_args(make):
+    rng = np.random.default_rng(0)
+    wx, wh, b = rng.standard_normal((3, 2)) * 0.5, rng.standard_normal((3, 3)) * 0.5, rng.standard_normal(3) * 0.1
+    xs, target = rng.standard_normal((6, 2)), rng.standard_normal(3)
+    return wx, wh, b, make(xs, chunks=(2, 2)), target

@@ -65,7 +65,7 @@ def tie_weights(x, out, axis=None, keepdims=False):
 
 def div_or_zero(num, den):
     """`num / den`, and 0 where `den` is 0 (the minimum-norm choice for norm-like kinks)."""
-    den = np.asarray(den)
+    den = den if foreign_array(den) else np.asarray(den)  # (a Dask array stays lazy)
     zero = den == 0
     out = np.where(zero, 0.0, num / np.where(zero, 1.0, den))
     return out if out.ndim else out[()]

@@ -20,6 +20,19 @@ def foreign_array(x) -> bool:
             and hasattr(x, "shape") and hasattr(x, "dtype"))
 
 
+def known_shape(x) -> tuple:
+    """`np.shape(x)`, for a Dask array whose chunk sizes are unknown (after a boolean mask) an
+    error that says so: a NaN in a shape would make sizes and means silently NaN."""
+    shape = np.shape(x)
+    if foreign_array(x) and not all(type(n) is int for n in shape):
+        kind = f"{type(x).__module__.partition('.')[0]} {type(x).__name__}"
+        raise UnsupportedValue(
+            f"the derivative needs the shape of a {kind} whose size is unknown ({shape}): its chunk sizes "
+            "are unknown, as after a boolean mask", hint="call .compute_chunk_sizes() on the masked array in your "
+                                                         "function, or mask with np.where instead")
+    return shape
+
+
 def unbroadcast(g, like):
     """Sum `g` down to the shape of `like`, undoing NumPy broadcasting (the adjoint of it)."""
     if g is None:
@@ -29,10 +42,12 @@ def unbroadcast(g, like):
             return g
         if isinstance(g, np.generic):  # a NumPy number (an item of an array): nothing to sum
             return float(g.real) if type(like) is float else g
+        if foreign_array(g):  # a Dask array's sum stays lazy: a float would compute it now
+            return np.real(np.sum(g)) if type(like) is float else np.sum(g)
         return float(np.real(np.sum(g))) if type(like) is float else np.sum(g)
     if isinstance(g, (tuple, list)):
         _joined_sequences()
-    return unbroadcast_to(g, np.shape(like))
+    return unbroadcast_to(g, known_shape(like))
 
 
 def _joined_sequences():
@@ -187,14 +202,14 @@ def unreduce(g, x, axis=None, keepdims=False):
 def size(x) -> int:
     """`np.size(x)` from the shape: Dask arrays do not implement `np.size` (NumPy would warn and
     convert), and every array library gives `np.shape`."""
-    return math.prod(np.shape(x))
+    return math.prod(known_shape(x))
 
 
 def reduced_size(x, axis=None) -> int:
     """How many elements a reduction over `axis` combines into one."""
     if axis is None:
         return size(x)
-    shape = np.shape(x)
+    shape = known_shape(x)
     return int(np.prod([shape[a] for a in _axes(axis, len(shape))])) if shape else 1
 
 

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+from s2sad.runtime.core import foreign_array
+
 # ---------------------------------------------------------------- special points: strong zeros
 # Used only by rules whose local partial can be inf or NaN (sqrt, log, division, power...), so
 # that a zero (co)tangent contributes exactly zero there; see docs/conventions.md.
@@ -14,7 +16,11 @@ _REALS = (float, int, np.float64, np.float32)
 
 
 def _has_nan(t) -> bool:
-    """One reduction: a NaN (or inf − inf, a harmless false alarm) makes the sum NaN."""
+    """One reduction: a NaN (or inf − inf, a harmless false alarm) makes the sum NaN. For a Dask
+    or CuPy array, True without looking (looking would compute a Dask array now): the zeros are
+    then put in by the array's own `where`, lazily."""
+    if foreign_array(t):
+        return True
     total = t.sum()
     return total != total
 
