@@ -640,8 +640,10 @@ def _holds_object(value: object) -> bool:
 
 def _shapes(tree: object) -> object:
     """The shape of an array or number; for a container, the shapes of its leaves."""
-    if isinstance(tree, (np.ndarray, np.generic, float, int)) or foreign_array(tree):
+    if isinstance(tree, (np.ndarray, np.generic, float, int)):
         return np.shape(tree)
+    if foreign_array(tree):
+        return tuple(cast(Any, tree).shape)  # a Dask or CuPy array's shape, read (never computed)
     leaves: list = []
     map_structure(lambda leaf: leaves.append(np.shape(leaf) if leaf is not None else None), tree)
     return leaves
