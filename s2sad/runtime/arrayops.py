@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from s2sad.errors import S2SADError
-from s2sad.runtime.core import size, unbroadcast
+from s2sad.runtime.core import foreign_array, size, unbroadcast
 
 
 def _along(v, ndim: int, axis: int):
@@ -84,7 +84,8 @@ def conv_embed(g, a, v, mode="full", how="convolve"):
     the full result (zeros elsewhere): the adjoint of `conv_cut`."""
     n, m = size(a), size(v)
     start = _conv_offset(n, m, mode, how)
-    return np.pad(np.asarray(g, dtype=float), (start, n + m - 1 - start - size(g)))
+    g = g.astype(float) if foreign_array(g) else np.asarray(g, dtype=float)
+    return np.pad(g, (start, n + m - 1 - start - size(g)))
 
 
 def conv_cut(c, a, v, mode="full", how="convolve"):

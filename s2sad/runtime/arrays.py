@@ -19,12 +19,14 @@ def _moved(shape: tuple, axis) -> tuple[list[int], tuple[int, ...]]:
 
 def _zeros(x):
     """Floating-point zeros shaped like `x` (float32 stays float32)."""
+    if foreign_array(x):
+        return np.zeros_like(x, dtype=np.result_type(x, 1.0))
     return np.zeros(np.shape(x), np.result_type(x, 1.0))
 
 
 def to_last(x, axis=None):
     """`x` with the axes of `axis` moved to the end and merged into one (all axes for None)."""
-    x = np.asarray(x)
+    x = x if foreign_array(x) else np.asarray(x)
     keep, axes = _moved(x.shape, axis)
     n = int(np.prod([x.shape[a] for a in axes]))
     return np.reshape(np.transpose(x, keep + list(axes)), tuple(x.shape[i] for i in keep) + (n,))
@@ -36,7 +38,7 @@ def from_last(y, like, axis=None):
     keep, axes = _moved(shape, axis)
     order = keep + list(axes)
     y = np.reshape(y, tuple(shape[i] for i in keep) + tuple(shape[a] for a in axes))
-    return np.transpose(y, np.argsort(order)) if order != sorted(order) else y
+    return np.transpose(y, [int(i) for i in np.argsort(order)]) if order != sorted(order) else y
 
 
 def prod_others(x, axis=None):
