@@ -121,3 +121,16 @@ def test_instruction_counts_per_call(tmp_path):
     assert done.returncode == 0, done.stderr
     rows = ["| scalar_ops | 120 | 150 | 1.250x |", "| mlp_small | 120 | 150 | 1.250x |"]
     assert done.stdout.splitlines()[-2:] == rows
+
+
+def test_dask_benchmark_agrees_with_numpy_at_a_small_size():
+    """benchmarks/dask_logreg.py at a small size: the gradient on a Dask array read from disk by
+    two workers equals NumPy's, and the figures it reports are printed."""
+    pytest.importorskip("distributed")
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "dask_logreg.py"), "--rows", "3000",
+                           "--cols", "4", "--chunk", "1000", "--steps", "1", "--memory-limit", "500MB"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "3 chunks" in done.stdout and "peak resident memory per worker" in done.stdout
+    difference = float(done.stdout.split("two gradients: ")[1].split()[0])
+    assert difference < 1e-12
