@@ -30,6 +30,7 @@ from s2sad.core.modes import GRAD, JVP
 from s2sad.core.targets import Target, call_shape, is_variadic, shaped, shaped_target, target_of
 from s2sad.errors import NonScalarOutput, caller, user_facing
 from s2sad.runtime import map_structure, zeros_like
+from s2sad.runtime.core import foreign_array
 
 Direction = dict
 """A direction in the space of a function's arguments: {position: tangent of that argument}."""
@@ -50,13 +51,14 @@ def flatten(tree) -> tuple[list, Callable[[list], object]]:
 def _basis(tree):
     """Every unit direction in the space of `tree`: (leaf index, element index, direction)."""
     leaves, rebuild = flatten(tree)
-    zeros = [zeros_like(leaf) for leaf in leaves]
+    zeros = [np.zeros(np.shape(leaf)) if foreign_array(leaf) else zeros_like(leaf) for leaf in leaves]  # (NumPy
+    # unit vectors for a Dask or CuPy leaf: the derivative code mixes them with its arrays)
     for i, leaf in enumerate(leaves):
         if zeros[i] is None:
             continue
         for index in np.ndindex(np.shape(leaf)):
             direction = [np.array(z, copy=True) if isinstance(z, np.ndarray) else z for z in zeros]
-            if isinstance(leaf, np.ndarray):
+            if isinstance(leaf, np.ndarray) or foreign_array(leaf):
                 direction[i][index] = 1.0
             else:
                 direction[i] = 1.0

@@ -266,3 +266,27 @@ def _rnn_args(make):
     wx, wh, b = rng.standard_normal((3, 2)) * 0.5, rng.standard_normal((3, 3)) * 0.5, rng.standard_normal(3) * 0.1
     xs, target = rng.standard_normal((6, 2)), rng.standard_normal(3)
     return wx, wh, b, make(xs, chunks=(2, 2)), target
+
+
+def _linear_response(w, x, labels):
+    return x @ w * labels
+
+
+def _summed_gradient(w, b, x, labels):
+    return np.sum(s2sad.grad(logistic.log_loss)(w, b, x, labels))
+
+
+@pytest.mark.parametrize("name", ["hessian", "hvp", "jacrev", "jacfwd", "grad of grad"])
+def test_higher_order_and_jacobians_on_dask_data(name):
+    """Second derivatives and Jacobians through Dask data equal those through NumPy data."""
+    w, b, x, labels = _logistic_data()
+    call = {
+        "hessian": lambda xs, ls: s2sad.hessian(logistic.log_loss)(w, b, xs, ls),
+        "hvp": lambda xs, ls: s2sad.hvp(logistic.log_loss)(w, b, xs, ls, np.arange(3.0)),
+        "jacrev": lambda xs, ls: s2sad.jacrev(_linear_response)(w, xs, ls),
+        "jacfwd": lambda xs, ls: s2sad.jacfwd(_linear_response)(w, xs, ls),
+        "grad of grad": lambda xs, ls: s2sad.grad(_summed_gradient)(w, b, xs, ls),
+    }[name]
+    expected = call(x, labels)
+    (got,) = dask.compute(call(*_chunked(x, labels)))
+    _assert_close(expected, got)
