@@ -290,3 +290,25 @@ def test_higher_order_and_jacobians_on_dask_data(name):
     expected = call(x, labels)
     (got,) = dask.compute(call(*_chunked(x, labels)))
     _assert_close(expected, got)
+
+
+def rows_backwards(x):
+    total = 0.0
+    for row in reversed(x):
+        total = total * 0.5 + np.sum(row * row)
+    return total
+
+
+def first_rows(x):
+    rows = list(x)
+    return np.sum(rows[0] * rows[1])
+
+
+@pytest.mark.parametrize("fun", [rows_backwards, first_rows])
+def test_rows_of_a_dask_array_give_a_dask_array(fun):
+    """A loop over `reversed(x)` and `list(x)` of a Dask array: the cotangent of the rows is
+    stacked back into a Dask array, not left a list."""
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    got = s2sad.grad(fun)(da.from_array(x, chunks=2))
+    assert isinstance(got, da.Array)
+    _assert_close(s2sad.grad(fun)(x), got.compute())

@@ -290,6 +290,8 @@ def items_adjoint(g, items):
     parts = [zeros_like(item) if part is None else part for part, item in zip(g, as_sequence(items))]
     if isinstance(items, np.ndarray):
         return np.asarray(parts).reshape(items.shape) if parts else zeros_like(items)
+    if foreign_array(items):  # a Dask or CuPy array's rows, stacked by their library
+        return np.stack(parts).reshape(items.shape) if parts else zeros_like(items)
     return tuple(parts) if isinstance(items, tuple) else parts
 
 
@@ -409,6 +411,8 @@ def reversed_adjoint(g, items):
     """The cotangent of `items` in `reversed(items)`: `g` in the original order and kind."""
     if isinstance(items, np.ndarray):
         return np.asarray(g)[::-1]
+    if foreign_array(items):
+        return (g if foreign_array(g) else np.stack(g))[::-1]
     parts = list(reversed(list(g)))
     return tuple(parts) if isinstance(items, tuple) else parts
 
