@@ -169,8 +169,9 @@ def _add_into_foreign(x, index, value) -> None:
     chosen = selected.ravel()
     values = (np.broadcast_to(value, selected.shape) + np.zeros((), np.result_type(value))).reshape(-1)
     flat = x.reshape(-1)  # (the library indexes a flat array by a list of positions)
-    for picked in _rounds(chosen):
-        flat[chosen[picked]] = flat[chosen[picked]] + values[picked]
+    for picked in _rounds(chosen):  # (positions as lists: every array library indexes by a list)
+        where, taken = chosen[picked].tolist(), picked.tolist()
+        flat[where] = flat[where] + values[taken]
     x[...] = flat.reshape(x.shape)
 
 
