@@ -327,8 +327,18 @@ def unjoin(g, arrays, axis=0, how="concatenate"):
         elif how == "dstack":
             axis = 2
         sizes = [p[axis] for p in promoted]
-    pieces = np.split(g, np.cumsum(sizes)[:-1], axis=axis)
+    pieces = _split(g, sizes, axis)
     return _sequence((np.reshape(p, s) for p, s in zip(pieces, shapes)), arrays)
+
+
+def _split(g, sizes: list[int], axis: int) -> list:
+    """`np.split` at the cumulative `sizes`; for a Dask or CuPy array by slicing (Dask has no
+    `np.split`)."""
+    if not foreign_array(g):
+        return np.split(g, np.cumsum(sizes)[:-1], axis=axis)
+    ends = np.cumsum(sizes).tolist()
+    lead = (slice(None),) * (axis % g.ndim)
+    return [g[lead + (slice(end - n, end),)] for n, end in zip(sizes, ends)]
 
 
 def join(c, arrays, axis=0, how="concatenate"):

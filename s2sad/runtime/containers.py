@@ -132,7 +132,10 @@ def add_into(x, index, value):
 @inplace
 def add_at(x, index, value):
     """Accumulate `value` into `x[index]` in place: repeated integer indices add up."""
-    if isinstance(x, np.ndarray):
+    if isinstance(x, np.ndarray) and foreign_array(value):  # NumPy zeros, a Dask or CuPy cotangent:
+        x = np.zeros_like(value, shape=x.shape, dtype=x.dtype) + x  # the sum in the cotangent's library
+        _add_into_foreign(x, index, value)
+    elif isinstance(x, np.ndarray):
         value = real_like(value, x)  # a real array's part of a complex cotangent
         if isinstance(index, (int, slice, np.integer)) or (
                 isinstance(index, tuple) and all(isinstance(i, (int, slice, np.integer)) for i in index)):
