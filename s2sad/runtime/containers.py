@@ -10,7 +10,7 @@ import numpy as np
 
 from s2sad.errors import Location, S2SADError, UnsupportedSyntax, UnsupportedValue, UsageError
 from s2sad.runtime.complexes import real_like
-from s2sad.runtime.core import add, foreign_array, unbroadcast, zeros_like
+from s2sad.runtime.core import add, array_kind, foreign_array, unbroadcast, zeros_like
 
 # ---------------------------------------------------------------- in-place operations
 # Each mutates its first argument. Generated code writes them as the statements they stand
@@ -164,7 +164,7 @@ def _add_into_foreign(x, index, value) -> None:
         x[index] = x[index] + value
         return
     if any(foreign_array(i) for i in parts):
-        kind = f"{type(x).__module__.partition('.')[0]} {type(x).__name__}"
+        kind = array_kind(x)
         raise UnsupportedValue(
             f"an index that is itself a {kind} selects from a {kind} whose derivative s2sad accumulates: "
             "not supported", hint="index with a NumPy array or a list")

@@ -20,12 +20,17 @@ def foreign_array(x) -> bool:
             and hasattr(x, "shape") and hasattr(x, "dtype"))
 
 
+def array_kind(x) -> str:
+    """How an error names an array of another library: "dask Array", "cupy ndarray"."""
+    return f"{type(x).__module__.partition('.')[0]} {type(x).__name__}"
+
+
 def known_shape(x) -> tuple:
     """`np.shape(x)`, for a Dask array whose chunk sizes are unknown (after a boolean mask) an
     error that says so: a NaN in a shape would make sizes and means silently NaN."""
     shape = np.shape(x)
     if foreign_array(x) and not all(type(n) is int for n in shape):
-        kind = f"{type(x).__module__.partition('.')[0]} {type(x).__name__}"
+        kind = array_kind(x)
         raise UnsupportedValue(
             f"the derivative needs the shape of a {kind} whose size is unknown ({shape}): its chunk sizes "
             "are unknown, as after a boolean mask", hint="call .compute_chunk_sizes() on the masked array in your "
