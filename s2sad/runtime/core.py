@@ -192,16 +192,20 @@ def unreduce(g, x, axis=None, keepdims=False):
     shape = np.shape(x)
     if not shape:
         return g
-    dtype = getattr(x, "dtype", None)
-    dtype = np.result_type(g, dtype if dtype is not None and dtype.kind == "f" else 1.0)
     if foreign_array(x) or foreign_array(g):  # zeros made by x's library (lazy, chunked like x)
         g = g if keepdims or axis is None else np.expand_dims(g, _axes(axis, len(shape)))
-        return np.zeros_like(x, dtype=dtype) + g
+        return np.zeros_like(x, dtype=_float_result(g, x)) + g
     if axis is None and np.ndim(g) == 0:  # the common case (a full reduction), fast
-        return np.full(shape, g, dtype)
+        return np.full(shape, g, _float_result(g, x))
     if not keepdims:
         g = np.expand_dims(g, _axes(axis, len(shape)))
     return np.broadcast_to(g, shape) + np.zeros((), np.result_type(g))
+
+
+def _float_result(g, x) -> np.dtype:
+    """The dtype of `g` spread over `x`: `x`'s if it is floating point, at least float64 else."""
+    dtype = getattr(x, "dtype", None)
+    return np.result_type(g, dtype if dtype is not None and dtype.kind == "f" else 1.0)
 
 
 def size(x) -> int:
