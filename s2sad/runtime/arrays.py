@@ -184,12 +184,27 @@ def dot_adjoint_y(g, x, y):
 
 def diagonal_adjoint(g, x, offset=0, axis1=0, axis2=1):
     """The adjoint of `np.diagonal(x, offset, axis1, axis2)`: `g` placed on that diagonal."""
+    if foreign_array(g):
+        return _on_diagonal(g, np.shape(x), offset, axis1, axis2)
     out = np.zeros(np.shape(x), np.result_type(g, 1.0))
     view = np.moveaxis(out, (axis1, axis2), (-2, -1))
     rows, cols = view.shape[-2:]
     i = np.arange(max(0, -offset), min(rows, cols - offset))
     view[..., i, i + offset] = g
     return out
+
+
+def _on_diagonal(g, shape: tuple, offset: int, axis1: int, axis2: int):
+    """`diagonal_adjoint` for a Dask or CuPy `g`, without writing into an array (Dask cannot
+    write through a view): each place of the two axes takes `g`'s entry for its position on the
+    diagonal where it is on it, and 0 elsewhere (`where`: no product, so inf and NaN stay put)."""
+    moved = np.moveaxis(np.zeros(shape, bool), (axis1, axis2), (-2, -1)).shape
+    rows, cols = moved[-2:]
+    r, c = np.indices((rows, cols))
+    on = c - r == offset
+    position = np.where(on, np.minimum(r, c), 0).ravel().tolist()  # the entry of g each place takes
+    spread = np.reshape(g[..., position], moved)
+    return np.moveaxis(np.where(on, spread, np.zeros((), np.result_type(g, 1.0))), (-2, -1), (axis1, axis2))
 
 
 def diag_adjoint(g, v, k=0):
