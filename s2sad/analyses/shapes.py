@@ -162,9 +162,8 @@ def _integer_shaped(value: ir.Expr) -> bool:
         return True
     if not isinstance(value, Call) or value.kwargs:
         return False
-    op = value.op.value
-    return op is runtime.tape_pop or op is runtime.trip_value or (
-        op in _INTEGER_OPS and all(isinstance(a, Var) or type(a.value) is int for a in value.args))
+    return _restores(value) or (
+        value.op.value in _INTEGER_OPS and all(isinstance(a, Var) or type(a.value) is int for a in value.args))
 
 
 def _integer_operands(value: ir.Expr) -> list[str]:
