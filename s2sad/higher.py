@@ -51,8 +51,7 @@ def flatten(tree) -> tuple[list, Callable[[list], object]]:
 def _basis(tree):
     """Every unit direction in the space of `tree`: (leaf index, element index, direction)."""
     leaves, rebuild = flatten(tree)
-    zeros = [np.zeros(np.shape(leaf)) if foreign_array(leaf) else zeros_like(leaf) for leaf in leaves]  # (NumPy
-    # unit vectors for a Dask or CuPy leaf: the derivative code mixes them with its arrays)
+    zeros = [np.zeros(np.shape(leaf)) if foreign_array(leaf) else zeros_like(leaf) for leaf in leaves]
     for i, leaf in enumerate(leaves):
         if zeros[i] is None:
             continue
@@ -62,7 +61,13 @@ def _basis(tree):
                 direction[i][index] = 1.0
             else:
                 direction[i] = 1.0
-            yield i, index, rebuild(direction)
+            yield i, index, rebuild([_like(d, x) for d, x in zip(direction, leaves)])
+
+
+def _like(direction, leaf):
+    """A unit vector made in NumPy, in the library of its Dask or CuPy leaf (CuPy does not mix
+    NumPy arrays into its own)."""
+    return np.asarray(direction, like=leaf) if foreign_array(leaf) and isinstance(direction, np.ndarray) else direction
 
 
 def _target(fun: object) -> Target:
@@ -112,32 +117,34 @@ def tangent(fun: Any, args: tuple, kwargs: dict, directions: list[Direction], ma
 
 
 def _entries(tree, leaf_i: int, index: tuple) -> list:
-    """The columns of one input element: ((leaf_i, index, output leaf, output index), value)."""
-    return [((leaf_i, index, leaf_o, out_index), np.asarray(t)[out_index])
-            for leaf_o, t in enumerate(flatten(tree)[0]) for out_index in np.ndindex(np.shape(t))]
+    """The columns of one input element: ((leaf_i, output leaf), the output leaf's derivative)."""
+    return [((leaf_i, leaf_o), t) for leaf_o, t in enumerate(flatten(tree)[0])]
 
 
-def _stack(columns: list, leaves_in: list, out_tree):
-    """Assemble per-direction results into `out.shape + in.shape` arrays per leaf pair."""
-    out_leaves, rebuild_out = flatten(out_tree)
-    result = []
-    for o, out_leaf in enumerate(out_leaves):
-        per_in = []
-        for i, in_leaf in enumerate(leaves_in):
-            block = np.zeros(np.shape(out_leaf) + np.shape(in_leaf), np.result_type(out_leaf, in_leaf, 1.0))
-            for (leaf_i, index, leaf_o, out_index), value in columns:
-                if leaf_i == i and leaf_o == o:
-                    block[out_index + index] = value
-            per_in.append(block)
-        result.append(per_in)
-    return result, rebuild_out
-
-
-def _assemble(columns: list, arg, out):
+def _assemble(columns: list, arg, out, forward: bool = True):
+    """The Jacobian blocks, `out.shape + in.shape` per pair of leaves, from the columns: for
+    `forward`, one output-shaped derivative per input element (in `np.ndindex` order), else one
+    input-shaped cotangent per output element. Stacked by the arrays' own library (a Dask or
+    CuPy Jacobian stays one)."""
     leaves_in, rebuild_in = flatten(arg)
-    blocks, rebuild_out = _stack(columns, leaves_in, out)
-    nested = [rebuild_in([_unwrap(b) for b in per_in]) for per_in in blocks]
+    out_leaves, rebuild_out = flatten(out)
+    found: dict[tuple[int, int], list] = {}
+    for key, value in columns:
+        found.setdefault(key, []).append(value)
+    nested = [rebuild_in([_unwrap(_block(found.get((i, o), []), out_leaf, in_leaf, forward))
+                          for i, in_leaf in enumerate(leaves_in)])
+              for o, out_leaf in enumerate(out_leaves)]
     return rebuild_out(nested)
+
+
+def _block(values: list, out_leaf, in_leaf, forward: bool):
+    """One output leaf's derivative in one input leaf (zeros where no column reached it)."""
+    out_shape, in_shape = np.shape(out_leaf), np.shape(in_leaf)
+    dtype = np.result_type(out_leaf, in_leaf, 1.0)
+    if not values:
+        return np.zeros(out_shape + in_shape, dtype)
+    block = np.stack(values, axis=-1 if forward else 0)  # (input elements last, or outputs first)
+    return np.reshape(block, out_shape + in_shape).astype(dtype, copy=False)
 
 
 def _unwrap(block: np.ndarray):
@@ -223,13 +230,12 @@ class Jacrev(Derivative):
             return super().derivative(args, kwargs, directions)
         out, pullback = api.vjp_with(self.base, args, kwargs)
         columns: dict[int, list] = {pos: [] for pos in self.positions}
-        for leaf_o, out_index, direction in _basis(out):
+        for leaf_o, _, direction in _basis(out):
             cotangents = pullback(direction)
             for pos in self.positions:
                 for leaf_i, g in enumerate(flatten(cotangents[pos])[0]):
-                    for index in np.ndindex(np.shape(g)):
-                        columns[pos].append(((leaf_i, index, leaf_o, out_index), np.asarray(g)[index]))
-        found = [_assemble(columns[pos], args[pos], out) for pos in self.positions]
+                    columns[pos].append(((leaf_i, leaf_o), g))
+        found = [_assemble(columns[pos], args[pos], out, forward=False) for pos in self.positions]
         return found[0] if self.single else tuple(found)
 
 
@@ -247,11 +253,13 @@ class ElementwiseGrad(Derivative):
 
     def block(self, args: tuple, kwargs: dict, directions: list[Direction], pos: int):
         leaves, rebuild = flatten(args[pos])
-        sums = [np.zeros(np.shape(leaf), np.result_type(leaf, 1.0)) for leaf in leaves]
-        for leaf_i, index, direction in _basis(args[pos]):
+        sums: list[list] = [[] for _ in leaves]
+        for leaf_i, _, direction in _basis(args[pos]):
             out = tangent(self.base, args, kwargs, [{pos: direction}, *directions], self.made)
-            sums[leaf_i][index] = sum(np.sum(t) for t in flatten(out)[0])
-        return rebuild([_unwrap(s) for s in sums])
+            sums[leaf_i].append(sum(np.sum(t) for t in flatten(out)[0]))
+        blocks = [np.reshape(np.stack(s), np.shape(leaf)).astype(np.result_type(leaf, 1.0), copy=False) if s
+                  else np.zeros(np.shape(leaf), np.result_type(leaf, 1.0)) for s, leaf in zip(sums, leaves)]
+        return rebuild([_unwrap(b) for b in blocks])
 
 
 class Hessian(Jacfwd):

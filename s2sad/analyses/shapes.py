@@ -25,8 +25,10 @@ from s2sad.rules.registry import GENERATION, facts, lookup
 SCALAR = "()"
 MATMULS = (operator.matmul, np.matmul, np.dot)
 _LIKES = (np.zeros_like, np.ones_like, np.empty_like)
-_COUNTS = (runtime.reduced_size, builtins.len, np.size, np.ndim)
+_COUNTS = (runtime.reduced_size, runtime.size, builtins.len, np.size, np.ndim)
 """Ops that return one integer."""
+_FLATTENS = (np.ravel, np.ndarray.flatten, runtime.flatten)
+"""Ops that return their argument as one axis."""
 _CREATIONS = (np.zeros, np.ones, np.empty, np.full)
 REDUCTIONS = (np.sum, np.mean, np.max, np.min, np.amax, np.amin, np.prod, np.std, np.var)
 """Reductions whose result has the shape of `np.sum`'s with the same `axis` and `keepdims`."""
@@ -300,6 +302,8 @@ def _call_class(value: ir.Expr, table: dict, integers: set[str]) -> object:
         return atom_class(value.args[0], table)[::-1]
     if op is np.reshape and len(value.args) == 2 and not value.kwargs and isinstance(value.args[1], Const):
         return _reshaped(atom_class(value.args[0], table), value.args[1].value)
+    if op in _FLATTENS and len(value.args) == 1 and not value.kwargs:
+        return _reshaped(atom_class(value.args[0], table), -1)
     if op is operator.getitem and isinstance(value.args[1], Var) and value.args[1].name in integers:
         container = atom_class(value.args[0], table)  # `x[i]`, i counting a loop over a range
         return (container[1:] or SCALAR) if _concrete(container) and container else None

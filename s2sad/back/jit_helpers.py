@@ -135,6 +135,26 @@ def _itself(x):
     return x
 
 
+def _flatten(x):
+    return x.flatten()
+
+
+def _count(x):
+    return x.size
+
+
+def _astype(x, dtype, copy=True):
+    return x.astype(dtype)
+
+
+def _cast_back(g, x, dtype=None):
+    return g.astype(x.dtype)
+
+
+def _no_cotangent(g, x, dtype=None):
+    return np.zeros(x.shape)
+
+
 def _size(x, axis=None):
     return x.size
 
@@ -334,6 +354,31 @@ def copy_value(x):
     return _itself if _number(x) else _copy if _array(x) else None
 
 
+def flatten(x):
+    return _flatten if _array(x) else None
+
+
+def size(x):
+    return _count if _array(x) else None
+
+
+def astype(x, dtype, copy=True):
+    return _astype if _array(x) and isinstance(dtype, (_TYPES[0].NumberClass, _TYPES[0].DType)) else None
+
+
+def convert_back(g, x, dtype=None):
+    """To a floating-point dtype (or none given) the cotangent cast back; to integers none."""
+    types = _TYPES[0]
+    if not (_array(x) and _array(g) and isinstance(x.dtype, types.Float)):
+        return None
+    if _none(dtype):
+        return _cast_back
+    kind = dtype.instance_type if isinstance(dtype, types.NumberClass) else getattr(dtype, "dtype", None)
+    if isinstance(kind, types.Float):
+        return _cast_back
+    return _no_cotangent if isinstance(kind, (types.Integer, types.Boolean)) else None
+
+
 def as_sequence(items):
     return _itself if _array(items) or isinstance(items, _TYPES[0].RangeType) else None
 
@@ -369,6 +414,8 @@ CHOOSERS = {
     runtime.tie_weights: tie_weights, runtime.trip_value: trip_value, runtime.sigmoid: sigmoid,
     runtime.unreduce: unreduce, runtime.reduced_size: reduced_size, runtime.copy_value: copy_value,
     runtime.as_sequence: as_sequence, trip_storage: trip_storage_of, runtime.add_at: add_at,
+    runtime.array_copy: copy_value, runtime.flatten: flatten, runtime.size: size, runtime.astype: astype,
+    runtime.convert_back: convert_back,
 }
 """Each runtime helper with a Numba implementation, and its chooser."""
 

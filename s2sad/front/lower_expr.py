@@ -38,7 +38,7 @@ from s2sad.errors import UnsupportedSyntax
 from s2sad.front.callees import NOT_STATIC, StaticValues, Unrolling
 from s2sad.front.distributions import FrozenDistributions
 from s2sad.front.local_functions import LocalFunctions, located
-from s2sad.front.methods import ARRAY_ATTRIBUTES, ARRAY_METHODS
+from s2sad.front.methods import ARRAY_ATTRIBUTES, ARRAY_METHODS, target_ref
 from s2sad.front.parse import MethodOf, in_library, is_user_function
 from s2sad.front.piecewise import Piecewise
 from s2sad.rules.registry import lookup
@@ -222,7 +222,7 @@ class ExprLowering(StaticValues, Unrolling, LocalFunctions, FrozenDistributions,
         if ref is not None:
             return ref
         if node.attr in ARRAY_ATTRIBUTES:
-            return Call(numpy_ref(ARRAY_ATTRIBUTES[node.attr]), (self.to_atom(node.value),))
+            return Call(target_ref(ARRAY_ATTRIBUTES[node.attr]), (self.to_atom(node.value),))
         return Call(getattr_ref(), (self.to_atom(node.value), Const(node.attr)))
 
     def expr_Call(self, node: gast.Call) -> Expr:
@@ -405,7 +405,7 @@ class ExprLowering(StaticValues, Unrolling, LocalFunctions, FrozenDistributions,
             return self.dict_get(func.value, *args)
         if func.attr not in ARRAY_METHODS:  # any other object's method: fine while nothing active flows in
             return Call(runtime_ref("call_method"), (self.to_atom(func.value), Const(func.attr), *args), kwargs)
-        ref = numpy_ref(ARRAY_METHODS[func.attr])
+        ref = target_ref(ARRAY_METHODS[func.attr])
         if func.attr in ("reshape", "transpose") and len(args) > 1:
             args = (self.emit(self.namer.temp(), Pack(args)),)
         return Call(ref, (self.to_atom(func.value), *args), kwargs)

@@ -28,6 +28,7 @@ from s2sad.runtime import (
     interp_values_adjoint,
     prod_others,
     reduced_size,
+    square_mask,
     tie_weights,
     to_last,
     trapezoid_weights,
@@ -143,13 +144,13 @@ class cumprod:
 
     def dx(dx, x, axis, out):
         z = to_last(x, axis)
-        low = np.tri(np.shape(z)[-1], dtype=bool)
+        low = square_mask(np.shape(z)[-1], z, lower=True)
         weights = prod_others(np.where(low, np.expand_dims(z, -2), 1.0), -1) * low
         return from_last(np.sum(weights * np.expand_dims(to_last(dx, axis), -2), axis=-1), out, axis)
 
     def bx(g, x, axis):
         z = to_last(x, axis)
-        low = np.tri(np.shape(z)[-1], dtype=bool)
+        low = square_mask(np.shape(z)[-1], z, lower=True)
         weights = prod_others(np.where(low, np.expand_dims(z, -2), 1.0), -1) * low
         return from_last(np.sum(weights * np.expand_dims(to_last(g, axis), -1), axis=-2), x, axis)
 

@@ -53,7 +53,8 @@ class matmul_adjoint_y_rule:
 
 nondiff(runtime.seed, effects=True)
 nondiff(runtime.zeros_like, structural=True, same_shape_as=0)
-nondiff(runtime.reduced_size, runtime.inverse_axes, runtime.shape_of)
+nondiff(runtime.reduced_size, runtime.size, runtime.inverse_axes, runtime.negated_shift, runtime.shape_of,
+        runtime.square_mask)
 declare(runtime.receive, effects=True, structural=True, same_shape_as=0)
 """Where a callee's adjoint hands its result back (see `transforms.calls`)."""
 # Taylor mode's coefficient lists (`runtime.series`): lists, whose items may be containers; the
@@ -163,6 +164,7 @@ from s2sad.runtime import (  # noqa: E402
     join,
     norm_hvp,
     prod_others,
+    square_mask,
     to_last,
     unjoin,
 )
@@ -187,13 +189,13 @@ class prod_others_rule:
 
     def dx(dx, x, axis):
         z = to_last(x, axis)
-        same = np.eye(np.shape(z)[-1], dtype=bool)
+        same = square_mask(np.shape(z)[-1], z)
         pairs = prod_others(np.where(same, 1.0, np.expand_dims(z, -2)), -1) * np.logical_not(same)
         return from_last(np.sum(pairs * np.expand_dims(to_last(dx, axis), -2), axis=-1), x, axis)
 
     def bx(g, x, axis):
         z = to_last(x, axis)
-        same = np.eye(np.shape(z)[-1], dtype=bool)
+        same = square_mask(np.shape(z)[-1], z)
         pairs = prod_others(np.where(same, 1.0, np.expand_dims(z, -2)), -1) * np.logical_not(same)
         return from_last(np.sum(pairs * np.expand_dims(to_last(g, axis), -2), axis=-1), x, axis)
 
@@ -347,7 +349,7 @@ class take_along_axis_adjoint_rule:
         return np.take_along_axis(c, indices, axis)
 
 
-@linear(runtime.convert, "x, dtype=None")
+@linear(runtime.convert, "x, dtype=None, like=None")
 class convert_rule:
     def bx(c, x, dtype):
         return convert_back(c, x, dtype)

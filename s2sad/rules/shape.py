@@ -13,11 +13,13 @@ import numpy as np
 from s2sad import runtime
 from s2sad.rules.registry import define, elementwise, linear, nondiff, refuse
 from s2sad.runtime import (
+    astype_tangent,
     broadcast_like,
     convert,
     convert_back,
     inverse_axes,
     join,
+    negated_shift,
     pad_value,
     pad_value_adjoint,
     rolled_to,
@@ -139,7 +141,7 @@ class rollaxis:
 @linear(np.roll, "x, shift, axis=None")
 class roll:
     def bx(g, shift, axis):
-        return np.roll(g, np.negative(shift), axis)
+        return np.roll(g, negated_shift(shift), axis)
 
 
 @linear(np.tile, "x, reps")
@@ -345,10 +347,48 @@ refuse(np.piecewise, reason="NumPy calls its functions itself, out of s2sad's si
             "np.where(x < 0, f(x), g(x))")
 
 
-@linear(np.copy, "x")
+@linear(np.copy, "x", same_shape_as=0)
 class copy:
     def bx(g):
         return g
+
+
+# The array methods that NumPy's functions would take out of the array's own library (`x.copy()`,
+# `x.flatten()`, `x.astype(t)`; see `front.methods`) lower to runtime helpers that call the method.
+
+
+@linear(runtime.array_copy, "x", same_shape_as=0)
+class array_copy:
+    """`x.copy()`: a copy by the array's library."""
+
+    def bx(g):
+        return g
+
+
+@linear(runtime.flatten, "x")
+class flatten_method:
+    """`x.flatten()`: a flat copy by the array's library."""
+
+    def bx(g, x):
+        return np.reshape(g, np.shape(x))
+
+
+@define(runtime.astype, "x, dtype, copy=True", taylor="each", same_shape_as=0)
+class astype:
+    """`x.astype(t)`: the tangent cast to `t` too (zeros for an integer `t`), the cotangent cast
+    back to the dtype of x."""
+
+    def dx(dx, dtype):
+        return astype_tangent(dx, dtype)
+
+    def bx(g, x, dtype):
+        return convert_back(g, x, dtype)
+
+
+@linear(runtime.astype_tangent, "dx, dtype", linear_in="dx", same_shape_as=0)
+class astype_tangent_rule:
+    def bdx(g, dx, dtype):
+        return convert_back(g, dx, dtype)
 
 
 # ---------------------------------------------------------------- complex parts (docs/conventions.md)
@@ -379,14 +419,15 @@ class conj:
         return np.conj(g)
 
 
-@define(np.asarray, "x, dtype=None, copy=None", also=(np.array,), view=True)
+@define(np.asarray, "x, dtype=None, copy=None, like=None", also=(np.array,), view=True)
 class asarray:
     """A conversion: the cotangent gets the dtype of x back (float32 stays float32); converting
     to an integer dtype carries no derivative. A list or tuple x (`np.array([a, b])`) has one
-    cotangent per item."""
+    cotangent per item. With `like=` (an array of another library) the tangent is made in that
+    library too."""
 
-    def dx(dx, dtype):
-        return convert(dx, dtype)
+    def dx(dx, dtype, like):
+        return convert(dx, dtype, like)
 
     def bx(g, x, dtype):
         return convert_back(g, x, dtype)

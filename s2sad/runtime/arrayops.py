@@ -46,7 +46,8 @@ def trapezoid_weights(y, x=None, dx=1.0, axis=-1):
     """The weight of each sample of `y` in `np.trapezoid(y, x, dx, axis)`: (h[i-1] + h[i]) / 2
     with h the spacings (dx, or the differences of x). Linear in x; broadcasts against y."""
     ndim, n = np.ndim(y), np.shape(y)[axis]
-    h = np.full(n - 1, dx, dtype=float) if x is None else np.diff(x, axis=axis if np.ndim(x) > 1 else -1)
+    like = y if foreign_array(y) else None  # (the spacings in y's library)
+    h = np.full(n - 1, dx, dtype=float, like=like) if x is None else np.diff(x, axis=axis if np.ndim(x) > 1 else -1)
     hdim = np.ndim(h)
     w = 0.5 * (np.pad(h, _edges(1, hdim, axis if hdim > 1 else -1, 1, 0))
                + np.pad(h, _edges(1, hdim, axis if hdim > 1 else -1, 0, 1)))
@@ -60,9 +61,16 @@ def trapezoid_weights_adjoint(c, y, x, axis=-1):
     if np.ndim(x) == 1 and ndim > 1:
         c = np.sum(c, axis=tuple(i for i in range(ndim) if i != axis % ndim))
         axis = -1
-    c = 0.5 * (np.take(c, np.arange(1, np.shape(c)[axis]), axis=axis)
-               + np.take(c, np.arange(0, np.shape(c)[axis] - 1), axis=axis))
+    c = 0.5 * (_part(c, axis, slice(1, None)) + _part(c, axis, slice(None, -1)))
     return np.reshape(diff_adjoint(c, 1, axis), np.shape(x))
+
+
+def _part(c, axis: int, part: slice):
+    """`c` sliced by `part` along `axis` (a slice: no index array, which a GPU array would
+    need on the device)."""
+    index = [slice(None)] * np.ndim(c)
+    index[axis] = part
+    return c[tuple(index)]
 
 
 # ---------------------------------------------------------------- np.convolve, np.correlate
@@ -255,5 +263,7 @@ def gradient_adjoint(g, f, spacing=None, axis=None, edge_order=1):
         if piece is None:
             continue
         matrix = _gradient_matrix(np.shape(f)[a], () if spacing is None else (spacing,), edge_order)
+        if foreign_array(piece):  # the matrix and the sum in the cotangent's library
+            matrix, out = np.asarray(matrix, like=piece), np.asarray(out, like=piece)
         out = out + np.moveaxis(np.tensordot(matrix.T, np.moveaxis(piece, a, 0), axes=1), 0, a)
     return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from s2sad.runtime.complexes import real_like
 from s2sad.runtime.containers import scatter_add
 from s2sad.runtime.core import _SCALARS, _axes, foreign_array, matmul_adjoint_x, matmul_adjoint_y, unreduce, zeros_like
 
@@ -50,10 +51,17 @@ def prod_others(x, axis=None):
     z = to_last(x, axis)
     if z.shape[-1] == 0:
         return _zeros(x)
-    ones = np.ones(z.shape[:-1] + (1,), z.dtype)
+    ones = np.ones_like(z, shape=z.shape[:-1] + (1,))  # (in z's library)
     before = np.cumprod(np.concatenate([ones, z[..., :-1]], axis=-1), axis=-1)
     after = np.cumprod(np.concatenate([ones, z[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
     return from_last(before * after, x, axis)
+
+
+def square_mask(n: int, like, lower: bool = False):
+    """The n-by-n boolean identity (`lower`: the lower triangle with the diagonal), in the
+    library of `like` (a Dask or CuPy array gets one of its own: no NumPy array mixes in)."""
+    mask = np.tri(n, dtype=bool) if lower else np.eye(n, dtype=bool)
+    return np.asarray(mask, like=like) if foreign_array(like) else mask
 
 
 def tie_weights(x, out, axis=None, keepdims=False):
@@ -77,7 +85,7 @@ def expand_weights(weights, x, axis=None):
     """The weights of `np.average(x, axis, weights)` broadcast to the shape of `x` (ones for None)."""
     shape = np.shape(x)
     if weights is None:
-        return np.ones(shape)
+        return np.ones_like(x, dtype=float) if foreign_array(x) else np.ones(shape)
     if np.shape(weights) == shape:
         return weights
     _, axes = _moved(shape, axis)
@@ -204,6 +212,7 @@ def _on_diagonal(g, shape: tuple, offset: int, axis1: int, axis2: int):
     on = c - r == offset
     position = np.where(on, np.minimum(r, c), 0).ravel().tolist()  # the entry of g each place takes
     spread = np.reshape(g[..., position], moved)
+    on = np.asarray(on, like=g)  # (in g's library, as the other operands of `where`)
     return np.moveaxis(np.where(on, spread, np.zeros((), np.result_type(g, 1.0))), (-2, -1), (axis1, axis2))
 
 
@@ -258,12 +267,36 @@ def einsum_place(r, place, like):
         return np.einsum(f"{target}->{mine}", r)
     sizes = dict(zip(target, np.shape(r)))
     sizes.update({c: n for c, n in zip(mine, np.shape(like)) if c not in sizes})
+    if foreign_array(r):
+        return _einsum_spread(r, target, mine, sizes)
     out = np.zeros(tuple(sizes[c] for c in mine), np.result_type(r, 1.0))
     unique = "".join(c for i, c in enumerate(mine) if c not in mine[:i])
     view = np.einsum(f"{mine}->{unique}", out)
     spread = np.einsum(f"{target}->{''.join(c for c in unique if c in target)}", r)
     view[...] = np.reshape(spread, tuple(sizes[c] if c in target else 1 for c in unique))
     return out
+
+
+def _einsum_spread(r, target: str, mine: str, sizes: dict):
+    """`einsum_place` without writing into a view (a Dask array has none): one einsum of `r` with
+    a diagonal mask for each letter `mine` repeats and ones for each letter `r` lacks, the masks
+    made by `r`'s library (`like=`)."""
+    fresh = [chr(ord("A") + i) for i in range(len(mine))]  # one letter per axis of the result
+    first = {c: fresh[mine.index(c)] for c in set(mine)}
+    operands, inputs = [r], ["".join(first.get(c, "") for c in target)]
+    for c in dict.fromkeys(mine):
+        axes = [fresh[i] for i, m in enumerate(mine) if m == c]
+        if len(axes) > 1 or c not in target:
+            operands.append(np.asarray(_diagonal_mask(sizes[c], len(axes)), like=r))
+            inputs.append("".join(axes))
+    return np.einsum(f"{','.join(inputs)}->{''.join(fresh)}", *operands)
+
+
+def _diagonal_mask(n: int, k: int) -> np.ndarray:
+    """The k-axis identity of size n: 1 where every index is equal (ones for k = 1)."""
+    mask = np.zeros((n,) * k)
+    mask[(np.arange(n),) * k] = 1.0
+    return mask
 
 
 def tensordot_subscripts(a, b, axes=2) -> str:
@@ -440,12 +473,40 @@ def sort_order(x, axis=-1):
     return np.argsort(x, axis=axis, kind="stable")
 
 
-def convert(x, dtype=None):
-    """`np.asarray(x, dtype)` for (co)tangents: zeros when `dtype` is not floating point (a
-    conversion to integers carries no derivative)."""
+def array_copy(x):
+    """`x.copy()`: a copy made by the array's own library (NumPy's `np.copy` would compute a Dask
+    array)."""
+    return x.copy() if foreign_array(x) else np.copy(x)
+
+
+def flatten(x):
+    """`x.flatten()`: a flat copy, made by the array's own library."""
+    if isinstance(x, np.ndarray) or foreign_array(x):
+        return x.flatten()
+    return np.ravel(x)
+
+
+def astype(x, dtype, copy=True):
+    """`x.astype(dtype, copy=copy)` made by the array's own library; on a number (a Python float,
+    which has no such method) what `np.array(x, dtype)` makes."""
+    if isinstance(x, np.ndarray) or foreign_array(x):
+        return x.astype(dtype, copy=copy)
+    return np.array(x, dtype)
+
+
+def astype_tangent(dx, dtype):
+    """The tangent of `astype`: the tangent cast too; zeros for a cast to integers."""
+    if not np.issubdtype(np.dtype(dtype), np.inexact):
+        return _zeros(dx) if foreign_array(dx) else np.zeros(np.shape(dx))
+    return astype(dx, dtype)
+
+
+def convert(x, dtype=None, like=None):
+    """`np.asarray(x, dtype, like=like)` for (co)tangents: zeros when `dtype` is not floating
+    point (a conversion to integers carries no derivative)."""
     if dtype is not None and not np.issubdtype(np.dtype(dtype), np.inexact):
-        return np.zeros(np.shape(x))
-    return np.asarray(x, dtype)
+        return np.zeros(np.shape(x)) if like is None else np.zeros_like(like, shape=np.shape(x), dtype=float)
+    return np.asarray(x, dtype) if like is None else np.asarray(x, dtype, like=like)
 
 
 def convert_back(g, x, dtype=None):
@@ -455,8 +516,11 @@ def convert_back(g, x, dtype=None):
         return zeros_like(x)
     if isinstance(x, (tuple, list)):
         return _sequence((convert_back(gi, xi) for gi, xi in zip(g, x)), x)
+    g = real_like(g, x)  # (a real x's part of a complex cotangent)
     if type(x) is float:
         return float(g)
     if isinstance(x, (np.ndarray, np.generic)) and np.issubdtype(x.dtype, np.inexact):
         return np.asarray(g, x.dtype) if isinstance(x, np.ndarray) else x.dtype.type(g)
+    if foreign_array(x) and np.issubdtype(x.dtype, np.inexact):
+        return g.astype(x.dtype) if hasattr(g, "astype") else np.asarray(g, x.dtype)
     return g

@@ -5,6 +5,8 @@ whose real part is its derivative."""
 
 import numpy as np
 
+from s2sad.runtime.core import foreign_array
+
 __all__ = ["real_like", "resize_axis", "resize_to", "irfft_weights", "fftn_axes", "rfftn_transpose", "rfftn_of",
            "irfftn_transpose", "irfftn_of", "angle_unit", "abs_unit"]
 
@@ -19,7 +21,7 @@ def real_like(g, x):
 
 def _is_complex(value) -> bool:
     return isinstance(value, (complex, np.complexfloating)) or (
-        isinstance(value, np.ndarray) and value.dtype.kind == "c")
+        (isinstance(value, np.ndarray) or foreign_array(value)) and value.dtype.kind == "c")
 
 
 def resize_axis(g, m: int, axis: int):

@@ -133,7 +133,7 @@ def add_into(x, index, value):
 def add_at(x, index, value):
     """Accumulate `value` into `x[index]` in place: repeated integer indices add up."""
     if isinstance(x, np.ndarray) and foreign_array(value):  # NumPy zeros, a Dask or CuPy cotangent:
-        x = np.zeros_like(value, shape=x.shape, dtype=x.dtype) + x  # the sum in the cotangent's library
+        x = np.asarray(x, like=value)  # the sum in the cotangent's library (CuPy mixes in no NumPy array)
         _add_into_foreign(x, index, value)
     elif isinstance(x, np.ndarray):
         value = real_like(value, x)  # a real array's part of a complex cotangent
@@ -154,15 +154,24 @@ def add_at(x, index, value):
 
 
 def _add_into_foreign(x, index, value) -> None:
-    """`add_at` into a Dask or CuPy array, which has no `np.add.at`: its item assignment keeps
-    one of several values written to one element. Which elements `index` selects is worked out
-    on the shape alone (NumPy); an index that selects elements more than once is added in
-    rounds, each selecting every element at most once (the first time each is selected, then
-    the second...): the sums of `np.add.at`, added in its order."""
+    """`add_at` into a Dask or CuPy array. CuPy has `np.add.at` (its `__array_ufunc__`); Dask
+    has not, and its item assignment keeps one of several values written to one element. Then
+    which elements `index` selects is worked out on the shape alone (NumPy); an index that
+    selects elements more than once is added in rounds, each selecting every element at most
+    once (the first time each is selected, then the second...): the sums of `np.add.at`, added
+    in its order."""
     parts = index if isinstance(index, tuple) else (index,)
     if all(isinstance(i, _BASIC_INDEX) for i in parts):
         x[index] = x[index] + value
         return
+    if any(foreign_array(i) for i in parts):  # an index on the device: the NumPy parts go there too
+        index = tuple(np.asarray(i, like=x) if isinstance(i, np.ndarray) else i for i in parts)
+        parts = index
+    try:
+        np.add.at(x, index if isinstance(index, tuple) else parts[0], value)
+        return
+    except TypeError:  # the library has no `add.at` (Dask): NotImplemented before any change
+        pass
     if any(foreign_array(i) for i in parts):
         kind = array_kind(x)
         raise UnsupportedValue(
@@ -198,7 +207,7 @@ def scatter_add(out, index, g):
         np.add.at(out, index, g)
         return out
     if not foreign_array(out):
-        out = np.zeros_like(g, shape=np.shape(out), dtype=out.dtype) + out
+        out = np.asarray(out, like=g)  # (in g's library: CuPy adds no NumPy array to its own)
     _add_into_foreign(out, index, g)
     return out
 

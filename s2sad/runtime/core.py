@@ -94,6 +94,8 @@ def broadcast_like(g, like):
         return g
     if isinstance(like, (tuple, list)):
         _joined_sequences()
+    if foreign_array(like) and not foreign_array(g):
+        g = np.asarray(g, like=like)  # (into like's library: CuPy does not mix with NumPy arrays)
     shape = np.shape(like)
     if np.shape(g) == shape:
         return g
@@ -194,6 +196,10 @@ def unreduce(g, x, axis=None, keepdims=False):
         return g
     if foreign_array(x) or foreign_array(g):  # zeros made by x's library (lazy, chunked like x)
         g = g if keepdims or axis is None else np.expand_dims(g, _axes(axis, len(shape)))
+        if not foreign_array(x):  # (or g's: CuPy adds no NumPy array to its own)
+            return np.zeros_like(g, shape=shape, dtype=_float_result(g, x)) + g
+        if isinstance(g, np.ndarray):
+            g = np.asarray(g, like=x)
         return np.zeros_like(x, dtype=_float_result(g, x)) + g
     if axis is None and np.ndim(g) == 0:  # the common case (a full reduction), fast
         return np.full(shape, g, _float_result(g, x))
@@ -225,6 +231,12 @@ def reduced_size(x, axis=None) -> int:
 def inverse_axes(axes):
     """The permutation that undoes `np.transpose(_, axes)`; None stays None."""
     return None if axes is None else tuple(np.argsort(axes))
+
+
+def negated_shift(shift):
+    """The shift that undoes `np.roll(_, shift)`: an int, or a tuple of ints (not a NumPy array,
+    which a GPU array library would not take)."""
+    return -shift if np.ndim(shift) == 0 else tuple(-int(s) for s in np.ravel(shift))
 
 
 def matmul_adjoint_x(g, x, y):

@@ -125,6 +125,8 @@ CHECK_PIPELINE = check_pipeline
 NONDIFF = [
     Nondiff(runtime.tie_weights, "op(x, np.max(x))"),
     Nondiff(runtime.reduced_size, "op(x) + 0.5"),
+    Nondiff(runtime.size, "op(x) * 1.0"),
+    Nondiff(runtime.square_mask, "op(3, x, lower=True) * 1.0"),
     Nondiff(np.digitize, "op(x, [0.0, 1.0]) * 1.0"),
     Nondiff(np.bincount, "op(np.digitize(x, [0.0, 1.0])) * 1.0"),
     Nondiff(np.histogram, "op(x, 3, range=(-2.0, 3.0))[0] * 1.0"),

@@ -71,6 +71,14 @@ TABLE = [
     Spec(np.partition, shapes=MATRIX, extra=(5,), kwargs=dict(axis=None)),
     Spec(np.nan_to_num, shapes=[((),), ((3,),), ((3, 4),)]),
     Spec(np.copy, shapes=[((),), ((3,),), ((3, 4),)]),
+    # the array methods x.copy(), x.flatten(), x.astype(t) (front.methods)
+    Spec(runtime.array_copy, shapes=[((),), ((3,),), ((3, 4),)]),
+    Spec(runtime.flatten, shapes=[((),), ((3,),)] + MATRIX + CUBE),
+    Spec(runtime.astype, shapes=[((),), ((3, 4),)], extra=("float64",)),
+    Spec(runtime.astype, shapes=MATRIX, extra=("int64",)),
+    Spec(runtime.astype, shapes=MATRIX, extra=("complex128",)),
+    Spec(runtime.astype_tangent, ("dx",), shapes=MATRIX, extra=("float64",)),
+    Spec(runtime.astype_tangent, ("dx",), shapes=MATRIX, extra=("int64",)),
     Spec(np.asarray, shapes=[((),), ((3, 4),)]),
     Spec(np.array, shapes=[((),), ((3, 4),)]),
     Spec(np.real, shapes=MATRIX),
@@ -103,6 +111,7 @@ RULE_SPECS = TABLE
 NONDIFF = [
     Nondiff(runtime.sort_order, "op(x) * 1.0"),
     Nondiff(runtime.inverse_axes, "op((1, 0))[0] + 0.5"),
+    Nondiff(runtime.negated_shift, "op((1, 2))[0] + 0.5"),
     Nondiff(np.argpartition, "op(x, 1) * 1.0"),
     Nondiff(runtime.rolled_to, "op(np.ones((2, 2)) * x[0], 1) * 1.0"),
     Nondiff(runtime.split_axis, "op(x, 1) * 1.0"),
