@@ -1,5 +1,6 @@
 """Run a rule spec case through s2sad on NumPy arrays and on another library's arrays (chunked
-Dask arrays, CuPy arrays): tests/test_dask.py and tests/test_cupy.py compare the two."""
+Dask arrays, CuPy arrays or their stand-in): tests/test_dask.py and tests/test_device_array.py
+compare the two."""
 from __future__ import annotations
 
 import math

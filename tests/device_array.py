@@ -8,6 +8,9 @@ checks for every rule, so that the CuPy path is tested where there is no GPU.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
@@ -132,3 +135,45 @@ def to_host(value):
     if isinstance(value, dict):
         return {k: to_host(v) for k, v in value.items()}
     return value.get() if isinstance(value, DeviceArray) else value
+
+
+@dataclass(frozen=True)
+class Library:
+    """An array library the device tests run on: the stand-in, or CuPy where a GPU is."""
+
+    name: str
+    to_device: Callable
+    to_host: Callable
+    array: type
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+STAND_IN = Library("stand-in", to_device, to_host, DeviceArray)
+
+
+def cupy_library() -> tuple[Library | None, str]:
+    """CuPy as a `Library`, or None and why not (not installed, or no GPU)."""
+    try:
+        import cupy
+    except ImportError:
+        return None, "CuPy is not installed: pip install '.[gpu]' on a machine with an NVIDIA GPU"
+    try:
+        gpus = cupy.cuda.runtime.getDeviceCount()
+    except Exception:  # noqa: BLE001 - CuPy without a driver or device raises its own errors
+        gpus = 0
+    if not gpus:
+        return None, "no GPU: CuPy is installed but finds no CUDA device"
+
+    def to_gpu(value):
+        return cupy.asarray(value) if isinstance(value, np.ndarray) else value
+
+    def from_gpu(value):
+        if isinstance(value, (tuple, list)):
+            return type(value)(from_gpu(v) for v in value)
+        if isinstance(value, dict):
+            return {k: from_gpu(v) for k, v in value.items()}
+        return cupy.asnumpy(value) if isinstance(value, cupy.ndarray) else value
+
+    return Library("cupy", to_gpu, from_gpu, cupy.ndarray), ""

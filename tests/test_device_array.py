@@ -1,7 +1,7 @@
-"""Derivatives on a strict device-array library, CuPy's stand-in on the CPU (tests/device_array.py):
-the same values as on NumPy arrays, device arrays back, and no implicit copy to NumPy or mixing of
-NumPy and device arrays anywhere in the generated code or the runtime helpers. tests/test_cupy.py
-runs the same cases on CuPy itself where a GPU is present."""
+"""Derivatives on arrays of a GPU library: CuPy where a GPU is, and everywhere a strict stand-in
+for it on the CPU (tests/device_array.py). The same values as on NumPy arrays, the library's
+arrays back, and no implicit copy to NumPy or mixing of NumPy and device arrays anywhere in the
+generated code or the runtime helpers (docs/arrays.md)."""
 
 from __future__ import annotations
 
@@ -13,96 +13,128 @@ import pytest
 import s2sad
 from benchmarks import workloads
 from tests import array_cases
-from tests.device_array import DeviceArray, to_device, to_host
+from tests.device_array import STAND_IN, Library, cupy_library
 from tests.programs import logistic, mlp
 from tests.rules import family
 from tests.rules.specs import cases
+
+CUPY, NO_CUPY = cupy_library()
+LIBRARIES = [STAND_IN] + ([CUPY] if CUPY else [])
+on_each_library = pytest.mark.parametrize("lib", LIBRARIES, ids=repr)
 
 FAMILIES = ("arith", "elementwise", "reductions", "shape", "indexing", "linalg", "containers")
 CASES = [case for name in FAMILIES
          for case in cases(family.pipeline_specs(importlib.import_module(f"tests.rules.test_{name}")))
          if any(shape != () for shape in case.shapes)]
+NOT_ON_DEVICE = {
+    # ops that do not run on the stand-in's arrays themselves, so neither can their derivative
+    "np.where": "the case's condition is a NumPy array",
+    "np.interp": "the sample points are NumPy arrays", "interp_values": "(the same)",
+    "interp_values_adjoint": "(the same)", "interp_slope": "(the same)", "interp_slope_adjoint": "(the same)",
+    "np.asarray": "converts to NumPy, which a device array refuses", "np.array": "(the same)",
+    "convert": "(the same)", "np.ndarray.flatten": "NumPy's own method, not the library's",
+    "item_to_write": "writes into an item that is a 0-d array of its own",
+}
 
 
-def _primal_runs(case) -> bool:
+def test_cupy_runs_these_tests_where_a_gpu_is():
+    if CUPY is None:
+        pytest.skip(NO_CUPY)
+    assert CUPY in LIBRARIES
+
+
+def _primal_runs(case, lib: Library) -> bool:
     values = case.values()
     try:
-        array_cases.case_function(case)(*[to_device(values[p]) for p in case.spec.params])
-    except Exception:  # noqa: BLE001 - the op itself needs NumPy arrays (a NumPy constant in the call)
+        array_cases.case_function(case)(*[lib.to_device(values[p]) for p in case.spec.params])
+    except Exception:  # noqa: BLE001 - the op itself does not run on the library's arrays
         return False
     return True
 
 
-def _close(got, expected) -> None:
-    np.testing.assert_allclose(np.asarray(to_host(got)), np.asarray(expected), rtol=1e-12, atol=1e-14)
+def test_the_ops_left_out_are_those_that_do_not_run_on_device_arrays():
+    """Nothing leaves the rule table quietly: the cases whose op does not run on the stand-in's
+    arrays are exactly those of NOT_ON_DEVICE."""
+    assert {c.spec.label() for c in CASES if not _primal_runs(c, STAND_IN)} == set(NOT_ON_DEVICE)
 
 
-@pytest.mark.parametrize("case", CASES, ids=repr)
-def test_rule_on_device_arrays(case):
-    """jvp and vjp of the one-line function on device arrays equal those on NumPy arrays, where
-    the function itself runs on device arrays."""
-    if not _primal_runs(case):
-        pytest.skip("the op itself does not run on device arrays (a NumPy constant in the call)")
-    on_numpy, on_device = array_cases.run_both(case, to_device)
-    _close(on_device[0], on_numpy[0])
-    _close(on_device[1], on_numpy[1])
+def _close(lib: Library, got, expected) -> None:
+    np.testing.assert_allclose(np.asarray(lib.to_host(got)), np.asarray(expected), rtol=1e-12, atol=1e-14)
+
+
+@on_each_library
+@pytest.mark.parametrize("case", [c for c in CASES if c.spec.label() not in NOT_ON_DEVICE], ids=repr)
+def test_rule_on_device_arrays(case, lib):
+    """jvp and vjp of the one-line function on device arrays equal those on NumPy arrays (on
+    CuPy, where CuPy runs the function itself)."""
+    if lib is not STAND_IN and not _primal_runs(case, lib):
+        pytest.skip("CuPy does not run the op itself")
+    on_numpy, on_device = array_cases.run_both(case, lib.to_device)
+    _close(lib, on_device[0], on_numpy[0])
+    _close(lib, on_device[1], on_numpy[1])
     for expected, got in zip(on_numpy[2], on_device[2]):
-        _close(got, expected)
+        _close(lib, got, expected)
 
 
 # ---------------------------------------------------------------- programs
 
 
-def _assert_same(expected, got) -> None:
-    """`got` holds device arrays where `expected` holds arrays, with the same values."""
+def _assert_same(lib: Library, expected, got) -> None:
+    """`got` holds the library's arrays where `expected` holds arrays, with the same values."""
     if isinstance(expected, dict):
         assert set(got) == set(expected)
         for key in expected:
-            _assert_same(expected[key], got[key])
+            _assert_same(lib, expected[key], got[key])
     elif isinstance(expected, (tuple, list)):
         for e, g in zip(expected, got, strict=True):
-            _assert_same(e, g)
+            _assert_same(lib, e, g)
     else:
         if isinstance(expected, np.ndarray) and expected.ndim:
-            assert isinstance(got, DeviceArray), type(got)
-        _close(got, expected)
+            assert isinstance(got, lib.array), type(got)
+        _close(lib, got, expected)
 
 
-def test_logistic_regression_gradient_stays_on_the_device():
+@on_each_library
+def test_logistic_regression_gradient_stays_on_the_device(lib):
     rng = np.random.default_rng(3)
     x, labels, w = rng.standard_normal((20, 3)), np.where(rng.random(20) < 0.5, -1.0, 1.0), rng.standard_normal(3)
-    got = s2sad.grad(logistic.log_loss, argnums=(0, 1))(to_device(w), 0.2, to_device(x), to_device(labels))
-    _assert_same(logistic.log_loss_by_hand(w, 0.2, x, labels), got)
+    got = s2sad.grad(logistic.log_loss, argnums=(0, 1))(lib.to_device(w), 0.2, lib.to_device(x), lib.to_device(labels))
+    _assert_same(lib, logistic.log_loss_by_hand(w, 0.2, x, labels), got)
 
 
-def test_network_with_a_dict_of_device_parameters():
+@on_each_library
+def test_network_with_a_dict_of_device_parameters(lib):
     params = mlp.init((3, 5, 2))
     rng = np.random.default_rng(5)
     inputs, targets = rng.standard_normal((12, 3)), rng.standard_normal((12, 2))
-    got = s2sad.grad(mlp.mlp_loss)({k: to_device(v) for k, v in params.items()}, to_device(inputs), to_device(targets))
-    _assert_same(mlp.mlp_loss_by_hand(params, inputs, targets), got)
+    on_device = {k: lib.to_device(v) for k, v in params.items()}
+    got = s2sad.grad(mlp.mlp_loss)(on_device, lib.to_device(inputs), lib.to_device(targets))
+    _assert_same(lib, mlp.mlp_loss_by_hand(params, inputs, targets), got)
 
 
+@on_each_library
 @pytest.mark.parametrize("name", ["logreg", "mlp_small", "rosenbrock", "chain", "scalar_ops", "vector_ops"])
-def test_benchmark_workloads_on_device_arrays(name):
+def test_benchmark_workloads_on_device_arrays(name, lib):
     work = next(w for w in workloads.WORKLOADS if w.name == name)
     args = work.args(True)
-    device_args = [{k: to_device(v) for k, v in a.items()} if isinstance(a, dict) else to_device(a) for a in args]
+    device_args = [_on_device(a, lib) for a in args]
     expected = s2sad.grad(work.primal, argnums=work.argnums)(*args)
-    _assert_same(expected, s2sad.grad(work.primal, argnums=work.argnums)(*device_args))
+    _assert_same(lib, expected, s2sad.grad(work.primal, argnums=work.argnums)(*device_args))
 
 
 def embedding_loss(table, ids, targets):
     return np.sum((table[ids] - targets) ** 2)
 
 
+@on_each_library
 @pytest.mark.parametrize("on_device", [False, True], ids=["NumPy ids", "device ids"])
-def test_repeated_indices_add_up_as_with_numpy(on_device):
+def test_repeated_indices_add_up_as_with_numpy(on_device, lib):
     rng = np.random.default_rng(6)
     table, targets = rng.standard_normal((5, 3)), rng.standard_normal((6, 3))
     ids = np.array([0, 3, 3, 1, 3, 0])
-    got = s2sad.grad(embedding_loss)(to_device(table), to_device(ids) if on_device else ids, to_device(targets))
-    _assert_same(s2sad.grad(embedding_loss)(table, ids, targets), got)
+    ids_given = lib.to_device(ids) if on_device else ids
+    got = s2sad.grad(embedding_loss)(lib.to_device(table), ids_given, lib.to_device(targets))
+    _assert_same(lib, s2sad.grad(embedding_loss)(table, ids, targets), got)
 
 
 def copies_and_casts(x):
@@ -112,26 +144,28 @@ def copies_and_casts(x):
     return np.sum(y * x.astype(np.float64)) + np.sum(flat[:3] ** 2) / x.size
 
 
+@on_each_library
 @pytest.mark.parametrize("mode", ["grad", "jvp", "hessian"])
-def test_array_methods_keep_the_array_on_the_device(mode):
+def test_array_methods_keep_the_array_on_the_device(mode, lib):
     """`x.copy()`, `x.flatten()`, `x.astype(t)`, `x.size`: the array's own methods, not NumPy's
     functions (which would need a NumPy array)."""
     x = np.random.default_rng(7).standard_normal((3, 4))
     run = {"grad": lambda a: s2sad.grad(copies_and_casts)(a),
            "jvp": lambda a: s2sad.jvp(copies_and_casts, (a,), (a * 0.5,)),
            "hessian": lambda a: s2sad.hvp(copies_and_casts)(a, a * 0.5)}[mode]
-    _assert_same(run(x), run(to_device(x)))
+    _assert_same(lib, run(x), run(lib.to_device(x)))
 
 
+@on_each_library
 @pytest.mark.parametrize("name", ["hessian", "hvp", "jacrev", "jacfwd"])
-def test_higher_order_on_device_arrays(name):
+def test_higher_order_on_device_arrays(name, lib):
     rng = np.random.default_rng(8)
     x, labels, w = rng.standard_normal((10, 3)), np.where(rng.random(10) < 0.5, -1.0, 1.0), rng.standard_normal(3)
     call = {"hessian": lambda *a: s2sad.hessian(logistic.log_loss)(a[0], 0.2, a[1], a[2]),
             "hvp": lambda *a: s2sad.hvp(logistic.log_loss)(a[0], 0.2, a[1], a[2], a[0] * 2.0),
             "jacrev": lambda *a: s2sad.jacrev(_linear_response)(*a),
             "jacfwd": lambda *a: s2sad.jacfwd(_linear_response)(*a)}[name]
-    _close(call(to_device(w), to_device(x), to_device(labels)), call(w, x, labels))
+    _close(lib, call(lib.to_device(w), lib.to_device(x), lib.to_device(labels)), call(w, x, labels))
 
 
 def _linear_response(w, x, labels):
@@ -141,29 +175,30 @@ def _linear_response(w, x, labels):
 # ---------------------------------------------------------------- the differential tester's programs
 
 
-def _on_device(value):
+def _on_device(value, lib: Library):
     """Arrays (in containers too) as device arrays; numbers as they are."""
     if isinstance(value, np.ndarray) and value.ndim:
-        return to_device(value)
+        return lib.to_device(value)
     if isinstance(value, (list, tuple)):
-        return type(value)(_on_device(v) for v in value)
+        return type(value)(_on_device(v, lib) for v in value)
     if isinstance(value, dict):
-        return {k: _on_device(v) for k, v in value.items()}
+        return {k: _on_device(v, lib) for k, v in value.items()}
     return value
 
 
-def _derivative(program, fun, args):
+def _derivative(program, fun, args, lib: Library = STAND_IN):
     """vjp along ones for a program returning an array, else grad w.r.t. its float arguments."""
     if program.vector:
         out, pullback = s2sad.vjp(fun, *args)
         ones = np.ones(np.shape(out))
-        return pullback(to_device(ones) if isinstance(out, DeviceArray) else ones)
+        return pullback(lib.to_device(ones) if isinstance(out, lib.array) else ones)
     wrt = tuple(i for i, a in enumerate(program.args)
                 if type(a) is float or isinstance(a, np.ndarray) and a.dtype.kind == "f")
     return s2sad.grad(fun, argnums=wrt)(*args)
 
 
-def test_random_programs_on_device_arrays_are_never_silently_wrong(tmp_path):
+@on_each_library
+def test_random_programs_on_device_arrays_are_never_silently_wrong(tmp_path, lib):
     """The differential tester's programs (tests/fuzz) given device arrays: where the program
     itself runs on them (a NumPy constant in it mixes with them, as CuPy refuses), the
     derivative equals the one on NumPy arrays. (Seeds 0:400 here: 138 compared, 0 wrong, one
@@ -179,12 +214,12 @@ def test_random_programs_on_device_arrays_are_never_silently_wrong(tmp_path):
         fun = getattr(load(program, tmp_path), program.entry)
         try:
             expected = _derivative(program, fun, copy_args(program.args))
-            fun(*_on_device(copy_args(program.args)))
+            fun(*_on_device(copy_args(program.args), lib))
         except Exception:  # noqa: BLE001 - refused on NumPy, or the program does not run on device arrays
             continue
-        got = _derivative(program, fun, _on_device(copy_args(program.args)))
+        got = _derivative(program, fun, _on_device(copy_args(program.args), lib), lib)
         for e, g in zip(_leaves(expected), _leaves(got), strict=True):
-            np.testing.assert_allclose(np.asarray(to_host(g)), np.asarray(e), rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(np.asarray(lib.to_host(g)), np.asarray(e), rtol=1e-9, atol=1e-12)
         compared += 1
     assert compared >= 25, compared
 
@@ -201,11 +236,22 @@ def made_like(x):
     return np.sum(h * x[1] * weights) + np.sum(np.asarray([x[0, 0], x[1, 1]], like=x) ** 2)
 
 
+@on_each_library
 @pytest.mark.parametrize("mode", ["grad", "jvp"])
-def test_arrays_made_like_the_argument_stay_on_the_device(mode):
+def test_arrays_made_like_the_argument_stay_on_the_device(mode, lib):
     """What a function makes itself must be made on the device (`like=x`), or CuPy refuses to
     mix it in; s2sad's derivative of such code makes its tangents there too."""
     x = np.arange(6.0).reshape(2, 3)
     run = {"grad": lambda a: s2sad.grad(made_like)(a),
            "jvp": lambda a: s2sad.jvp(made_like, (a,), (a * 0.5 + 1.0,))}[mode]
-    _assert_same(run(x), run(to_device(x)))
+    _assert_same(lib, run(x), run(lib.to_device(x)))
+
+
+@on_each_library
+def test_a_numpy_cotangent_added_into_a_device_array_goes_to_the_device(lib):
+    """`add_at` of a NumPy value into a device array at repeated indices: the value is moved to
+    the device first, and the repeats add up as `np.add.at` adds them."""
+    got = s2sad.runtime.add_at(lib.to_device(np.zeros((4, 3))), ([0, 2, 0],), np.arange(9.0).reshape(3, 3))
+    expected = np.zeros((4, 3))
+    np.add.at(expected, ([0, 2, 0],), np.arange(9.0).reshape(3, 3))
+    _assert_same(lib, expected, got)

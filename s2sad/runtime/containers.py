@@ -165,10 +165,11 @@ def _add_into_foreign(x, index, value) -> None:
         x[index] = x[index] + value
         return
     if any(foreign_array(i) for i in parts):  # an index on the device: the NumPy parts go there too
-        index = tuple(np.asarray(i, like=x) if isinstance(i, np.ndarray) else i for i in parts)
-        parts = index
+        index = parts = tuple(np.asarray(i, like=x) if isinstance(i, np.ndarray) else i for i in parts)
+    if isinstance(value, np.ndarray) and value.ndim:  # (CuPy adds no NumPy array to its own)
+        value = np.asarray(value, like=x)
     try:
-        np.add.at(x, index if isinstance(index, tuple) else parts[0], value)
+        np.add.at(x, index, value)
         return
     except TypeError:  # the library has no `add.at` (Dask): NotImplemented before any change
         pass
