@@ -255,3 +255,24 @@ def test_a_numpy_cotangent_added_into_a_device_array_goes_to_the_device(lib):
     expected = np.zeros((4, 3))
     np.add.at(expected, ([0, 2, 0],), np.arange(9.0).reshape(3, 3))
     _assert_same(lib, expected, got)
+
+
+def numpy_part_beside_device_part(x, z):
+    v = np.tanh(z * np.ones(3))  # a NumPy array, depending on the float z
+    return np.sum(x**2) * np.sum(v * v) + z
+
+
+@on_each_library
+@pytest.mark.parametrize("mode", ["grad", "jvp", "hessian"])
+def test_a_numpy_value_beside_device_values_gets_a_numpy_cotangent(mode, lib):
+    """The product of a device part and a NumPy part: the NumPy part's cotangent is the device
+    part's value, a device scalar; it must come back to NumPy (CuPy would refuse to multiply it
+    into the NumPy array). The tester's seeds 551, 779, 1039 and 1326 on the
+    stand-in raised here."""
+    x = np.arange(6.0).reshape(2, 3)
+    run = {"grad": lambda a: s2sad.grad(numpy_part_beside_device_part, argnums=(0, 1))(a, 0.3),
+           "jvp": lambda a: s2sad.jvp(numpy_part_beside_device_part, (a, 0.3), (a * 0.5, 1.0)),
+           "hessian": lambda a: s2sad.hessian(numpy_part_beside_device_part, argnums=1)(a, 0.3)}[mode]
+    expected, got = run(x), run(lib.to_device(x))
+    for e, g in zip(_leaves(expected), _leaves(got), strict=True):
+        _close(lib, g, e)

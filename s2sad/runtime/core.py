@@ -20,6 +20,15 @@ def foreign_array(x) -> bool:
             and hasattr(x, "shape") and hasattr(x, "dtype"))
 
 
+def on_host(g):
+    """A GPU library's cotangent (CuPy's) of a NumPy value, moved to NumPy by its `.get()`: such a
+    library mixes no NumPy array into its operations, so the cotangent must be where its value
+    is. A Dask array, which mixes with NumPy, stays as it is (lazy)."""
+    if hasattr(g, "__dask_graph__") or not callable(getattr(g, "get", None)):
+        return g
+    return g.get()
+
+
 def array_kind(x) -> str:
     """How an error names an array of another library: "dask Array", "cupy ndarray"."""
     return f"{type(x).__module__.partition('.')[0]} {type(x).__name__}"
@@ -42,6 +51,8 @@ def unbroadcast(g, like):
     """Sum `g` down to the shape of `like`, undoing NumPy broadcasting (the adjoint of it)."""
     if g is None:
         return zeros_like(like)  # no cotangent (a placeholder's): a zero shaped like `like`
+    if foreign_array(g) and not foreign_array(like):
+        g = on_host(g)  # (a NumPy value's cotangent: NumPy's, not CuPy's)
     if type(like) in _SCALARS:
         if type(g) is float:
             return g
@@ -194,6 +205,8 @@ def unreduce(g, x, axis=None, keepdims=False):
     shape = np.shape(x)
     if not shape:
         return g
+    if foreign_array(g) and not foreign_array(x):
+        g = on_host(g)  # (a NumPy value's cotangent: NumPy's, not CuPy's)
     if foreign_array(x) or foreign_array(g):  # zeros made by x's library (lazy, chunked like x)
         g = g if keepdims or axis is None else np.expand_dims(g, _axes(axis, len(shape)))
         if not foreign_array(x):  # (or g's: CuPy adds no NumPy array to its own)
