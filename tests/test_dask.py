@@ -23,6 +23,7 @@ import s2sad
 from benchmarks import workloads
 from s2sad.errors import UnsupportedValue
 from tests import array_cases
+from tests.fuzz import arrays as fuzz_arrays
 from tests.programs import logistic, mlp, rnn
 from tests.rules import family
 from tests.rules.specs import cases
@@ -32,8 +33,14 @@ dask = pytest.importorskip("dask")
 callbacks = pytest.importorskip("dask.callbacks")
 
 FAMILIES = ("arith", "elementwise", "reductions", "shape", "indexing", "linalg", "containers")
+
+
+def _table(name: str):
+    return importlib.import_module(f"tests.rules.test_{name}")
+
+
 CASES = [case for name in FAMILIES
-         for case in cases(family.pipeline_specs(importlib.import_module(f"tests.rules.test_{name}")))
+         for case in cases(family.pipeline_specs(_table(name)))
          if any(shape != () for shape in case.shapes)]
 
 REFUSED = {
@@ -100,6 +107,36 @@ def test_rule_on_dask_arrays(case):
     _assert_close(on_numpy, computed)
     if case.spec.label() not in EAGER:
         assert computes.count == 0, "the derivative computed a Dask array before it was asked to"
+
+
+NO_TAYLOR = (np.linalg.norm, np.interp)
+"""Ops with no Taylor rule past order 1 (docs/higher-order.md)."""
+TAYLOR_CASES = [case for name in FAMILIES
+                for case in family.taylor_cases(family.pipeline_specs(_table(name)))
+                if any(shape != () for shape in case.shapes) and repr(case) not in REFUSED
+                and case.spec.op not in NO_TAYLOR]
+
+
+@pytest.mark.parametrize("case", TAYLOR_CASES, ids=repr)
+def test_taylor_mode_on_dask_arrays(case):
+    """Three Taylor coefficients of the one-line function on chunked Dask arrays equal those on
+    NumPy arrays, where Dask runs the op itself."""
+    fun = array_cases.case_function(case)
+    values = case.values()
+    args = [values[p] for p in case.spec.params]
+    rng = np.random.default_rng(1)
+    series = [tuple(rng.standard_normal(np.shape(a)) if isinstance(a, np.ndarray) else float(rng.standard_normal())
+                    for _ in range(3)) for a in args]
+    taylor = s2sad.taylor(fun, order=3, argnums=tuple(range(len(args))))
+    expected = taylor(tuple(args), tuple(series))
+    if not _primal_runs(case):
+        with pytest.raises(Exception):  # noqa: B017, PT011 - Dask's own errors vary
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", FutureWarning)
+                dask.compute(taylor(tuple(map(_chunks, args)), tuple(tuple(map(_chunks, s)) for s in series)))
+        return
+    got = taylor(tuple(map(_chunks, args)), tuple(tuple(map(_chunks, s)) for s in series))
+    _assert_close((expected[0], *expected[1]), dask.compute(got[0], *got[1]))
 
 
 def _chunked(*arrays, rows: int = 4):
@@ -315,59 +352,11 @@ def test_rows_of_a_dask_array_give_a_dask_array(fun):
     _assert_close(s2sad.grad(fun)(x), got.compute())
 
 
-def _to_dask(value):
-    """Arrays (in containers too) as Dask arrays of two chunks along each axis."""
-    if isinstance(value, np.ndarray) and value.ndim:
-        return array_cases.as_dask(value, da)
-    if isinstance(value, (list, tuple)):
-        return type(value)(_to_dask(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _to_dask(v) for k, v in value.items()}
-    return value
-
-
-def _derivative(program, fun, args):
-    """vjp along ones for a program returning an array, else grad w.r.t. its float arguments."""
-    if program.vector:
-        out, pullback = s2sad.vjp(fun, *args)
-        return pullback(_to_dask(np.ones(np.shape(out))) if any(map(_foreign, args)) else np.ones(np.shape(out)))
-    wrt = tuple(i for i, a in enumerate(program.args)
-                if type(a) is float or isinstance(a, np.ndarray) and a.dtype.kind == "f")
-    return s2sad.grad(fun, argnums=wrt)(*args)
-
-
-def _foreign(value) -> bool:
-    return isinstance(value, da.Array) or isinstance(value, (list, tuple)) and any(map(_foreign, value))
-
-
-def test_random_programs_on_dask_arrays_are_never_silently_wrong(tmp_path):
-    """The differential tester's programs (tests/fuzz) with their arrays made Dask arrays: where
-    the program itself runs on them, the derivative runs too, without Dask warning that it
-    converted an array, and equals the derivative on the NumPy arrays. (Seeds 0:400: 348
-    compared, 0 wrong, 0 errors; 14 programs call what Dask lacks.)"""
-    from tests.fuzz.checks import copy_args, load, validate
-    from tests.fuzz.generate import generate
-
-    compared = 0
-    for seed in range(80):
-        program = generate(seed)
-        if validate(program)[0] is None:
-            continue
-        fun = getattr(load(program, tmp_path), program.entry)
-        try:
-            expected = _derivative(program, fun, copy_args(program.args))
-            fun(*_to_dask(copy_args(program.args)))
-        except Exception:  # noqa: BLE001 - refused on NumPy, or Dask does not run the program itself
-            continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", FutureWarning)  # Dask converting what it lacks
-            (got,) = dask.compute(_derivative(program, fun, _to_dask(copy_args(program.args))))
-        _assert_close(_leaves(expected), _leaves(got))
-        compared += 1
-    assert compared >= 60, compared
-
-
-def _leaves(tree) -> list:
-    found: list = []
-    s2sad.runtime.map_structure(lambda leaf: found.append(leaf) if leaf is not None else None, tree)
-    return found
+def test_random_programs_on_dask_arrays_are_never_silently_wrong():
+    """The differential tester's programs (tests/fuzz/arrays.py) with their arrays made Dask
+    arrays: where the program itself runs on them, the derivative runs too, without Dask warning
+    that it converted an array, and equals the derivative on the NumPy arrays.
+    (`python -m tests.fuzz.arrays --library dask --seeds 0:1400`: see docs/arrays.md.)"""
+    counts = fuzz_arrays.run(range(80), fuzz_arrays.dask_arrays())
+    assert counts["wrong"] == counts["fails"] == 0, counts
+    assert counts["same"] >= 60, counts

@@ -14,6 +14,7 @@ import s2sad
 from benchmarks import workloads
 from tests import array_cases
 from tests.device_array import STAND_IN, Library, cupy_library
+from tests.fuzz import arrays as fuzz_arrays
 from tests.programs import logistic, mlp
 from tests.rules import family
 from tests.rules.specs import cases
@@ -23,8 +24,14 @@ LIBRARIES = [STAND_IN] + ([CUPY] if CUPY else [])
 on_each_library = pytest.mark.parametrize("lib", LIBRARIES, ids=repr)
 
 FAMILIES = ("arith", "elementwise", "reductions", "shape", "indexing", "linalg", "containers")
+
+
+def _table(name: str):
+    return importlib.import_module(f"tests.rules.test_{name}")
+
+
 CASES = [case for name in FAMILIES
-         for case in cases(family.pipeline_specs(importlib.import_module(f"tests.rules.test_{name}")))
+         for case in cases(family.pipeline_specs(_table(name)))
          if any(shape != () for shape in case.shapes)]
 NOT_ON_DEVICE = {
     # ops that do not run on the stand-in's arrays themselves, so neither can their derivative
@@ -74,6 +81,33 @@ def test_rule_on_device_arrays(case, lib):
     _close(lib, on_device[1], on_numpy[1])
     for expected, got in zip(on_numpy[2], on_device[2]):
         _close(lib, got, expected)
+
+
+TAYLOR_CASES = [case for name in FAMILIES
+                for case in family.taylor_cases(family.pipeline_specs(_table(name)))
+                if any(shape != () for shape in case.shapes) and case.spec.label() not in NOT_ON_DEVICE
+                and case.spec.op is not np.linalg.norm]  # (np.linalg.norm has no Taylor rule past order 1)
+
+
+@on_each_library
+@pytest.mark.parametrize("case", TAYLOR_CASES, ids=repr)
+def test_taylor_mode_on_device_arrays(case, lib):
+    """Three Taylor coefficients of the one-line function on device arrays equal those on NumPy
+    arrays (on CuPy, where CuPy runs the op)."""
+    fun = array_cases.case_function(case)
+    values = case.values()
+    args = [values[p] for p in case.spec.params]
+    rng = np.random.default_rng(1)
+    series = [tuple(rng.standard_normal(np.shape(a)) if isinstance(a, np.ndarray) else float(rng.standard_normal())
+                    for _ in range(3)) for a in args]
+    taylor = s2sad.taylor(fun, order=3, argnums=tuple(range(len(args))))
+    expected = taylor(tuple(args), tuple(series))
+    if lib is not STAND_IN and not _primal_runs(case, lib):
+        pytest.skip("CuPy does not run the op itself")
+    got = taylor(tuple(map(lib.to_device, args)), tuple(tuple(map(lib.to_device, s)) for s in series))
+    _close(lib, got[0], expected[0])
+    for g, e in zip(got[1], expected[1], strict=True):
+        _close(lib, g, e)
 
 
 # ---------------------------------------------------------------- programs
@@ -186,48 +220,16 @@ def _on_device(value, lib: Library):
     return value
 
 
-def _derivative(program, fun, args, lib: Library = STAND_IN):
-    """vjp along ones for a program returning an array, else grad w.r.t. its float arguments."""
-    if program.vector:
-        out, pullback = s2sad.vjp(fun, *args)
-        ones = np.ones(np.shape(out))
-        return pullback(lib.to_device(ones) if isinstance(out, lib.array) else ones)
-    wrt = tuple(i for i, a in enumerate(program.args)
-                if type(a) is float or isinstance(a, np.ndarray) and a.dtype.kind == "f")
-    return s2sad.grad(fun, argnums=wrt)(*args)
-
-
 @on_each_library
-def test_random_programs_on_device_arrays_are_never_silently_wrong(tmp_path, lib):
-    """The differential tester's programs (tests/fuzz) given device arrays: where the program
-    itself runs on them (a NumPy constant in it mixes with them, as CuPy refuses), the
-    derivative equals the one on NumPy arrays. (Seeds 0:400 here: 138 compared, 0 wrong, one
-    error where the program's own `finally` replaced the device library's error.)"""
-    from tests.fuzz.checks import copy_args, load, validate
-    from tests.fuzz.generate import generate
-
-    compared = 0
-    for seed in range(100):
-        program = generate(seed)
-        if validate(program)[0] is None:
-            continue
-        fun = getattr(load(program, tmp_path), program.entry)
-        try:
-            expected = _derivative(program, fun, copy_args(program.args))
-            fun(*_on_device(copy_args(program.args), lib))
-        except Exception:  # noqa: BLE001 - refused on NumPy, or the program does not run on device arrays
-            continue
-        got = _derivative(program, fun, _on_device(copy_args(program.args), lib), lib)
-        for e, g in zip(_leaves(expected), _leaves(got), strict=True):
-            np.testing.assert_allclose(np.asarray(lib.to_host(g)), np.asarray(e), rtol=1e-9, atol=1e-12)
-        compared += 1
-    assert compared >= 25, compared
-
-
-def _leaves(tree) -> list:
-    found: list = []
-    s2sad.runtime.map_structure(lambda leaf: found.append(leaf) if leaf is not None else None, tree)
-    return found
+def test_random_programs_on_device_arrays_are_never_silently_wrong(lib):
+    """The differential tester's programs (tests/fuzz/arrays.py) given device arrays: where the
+    program itself runs on them (a NumPy constant in it mixes with them, as CuPy refuses), the
+    derivative runs and equals the one on NumPy arrays. (`python -m tests.fuzz.arrays --library
+    stand-in --seeds 0:1400`: see docs/arrays.md.)"""
+    arrays = fuzz_arrays.Arrays(lib.name, lib.to_device, lib.array, lib.to_host)
+    counts = fuzz_arrays.run(range(100), arrays)
+    assert counts["wrong"] == counts["fails"] == 0, counts
+    assert counts["same"] >= 25, counts
 
 
 def made_like(x):
@@ -274,5 +276,5 @@ def test_a_numpy_value_beside_device_values_gets_a_numpy_cotangent(mode, lib):
            "jvp": lambda a: s2sad.jvp(numpy_part_beside_device_part, (a, 0.3), (a * 0.5, 1.0)),
            "hessian": lambda a: s2sad.hessian(numpy_part_beside_device_part, argnums=1)(a, 0.3)}[mode]
     expected, got = run(x), run(lib.to_device(x))
-    for e, g in zip(_leaves(expected), _leaves(got), strict=True):
+    for e, g in zip(fuzz_arrays.leaves(expected), fuzz_arrays.leaves(got), strict=True):
         _close(lib, g, e)
