@@ -359,3 +359,16 @@ def test_an_array_summed_down_to_a_number_is_one_method_call():
     np.testing.assert_allclose(gx, np.cos(a * x) * a * w[0] + w[1], rtol=1e-12)
     special, generic = _both(derivative, (a, x, w))
     _close(special, generic)
+
+
+def test_sizes_of_arrays_of_known_shape_are_constants():
+    """`x.size`, `np.size(x)` and `np.ndim(x)` of an array of known shape are numbers in the
+    code for that shape (no call), and the gradient is the generic code's, in both modes."""
+    x = RNG.normal(size=(3, 4))
+    derivative = s2sad.grad(fx.mean_by_size)
+    code = "\n".join(line for line in derivative.source_for(x).splitlines() if not line.strip().startswith("#"))
+    assert "size(" not in code and "ndim(" not in code, code
+    special, generic = _both(derivative, (x,))
+    _close(special, generic)
+    np.testing.assert_allclose(special, 2 * x / 12 + 2 / 12, rtol=1e-12, atol=1e-15)
+    check_grads(fx.mean_by_size, (x,), modes=("fwd", "rev"))

@@ -17,6 +17,7 @@ is answered early); code built for unknown shapes is left as it is.
 
 from __future__ import annotations
 
+import math
 import operator
 from dataclasses import dataclass
 
@@ -125,6 +126,10 @@ def _fold_shape(value: ir.Expr, table: dict) -> Const | None:
             return Const(shape)
         if op is len and len(args) == 1 and shape:
             return Const(shape[0])
+        if op in (np.size, runtime.size) and len(args) == 1:  # (`x.size`)
+            return Const(math.prod(shape))
+        if op is np.ndim and len(args) == 1:
+            return Const(len(shape))
     if op is operator.getitem and all(isinstance(a, Const) for a in args) and isinstance(args[0].value, tuple) and (
             type(args[1].value) is int and -len(args[0].value) <= args[1].value < len(args[0].value)):
         return Const(args[0].value[args[1].value])
