@@ -13,7 +13,6 @@ derivative, an error, never a value.
 
 from __future__ import annotations
 
-import importlib
 import warnings
 
 import numpy as np
@@ -25,23 +24,12 @@ from s2sad.errors import UnsupportedValue
 from tests import array_cases
 from tests.fuzz import arrays as fuzz_arrays
 from tests.programs import logistic, mlp, rnn
-from tests.rules import family
-from tests.rules.specs import cases
 
 da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")
 callbacks = pytest.importorskip("dask.callbacks")
 
-FAMILIES = ("arith", "elementwise", "reductions", "shape", "indexing", "linalg", "containers")
-
-
-def _table(name: str):
-    return importlib.import_module(f"tests.rules.test_{name}")
-
-
-CASES = [case for name in FAMILIES
-         for case in cases(family.pipeline_specs(_table(name)))
-         if any(shape != () for shape in case.shapes)]
+CASES = array_cases.rule_cases()
 
 REFUSED = {
     # case: why its derivative (or Dask itself) raises on Dask arrays although the primal runs
@@ -109,33 +97,21 @@ def test_rule_on_dask_arrays(case):
         assert computes.count == 0, "the derivative computed a Dask array before it was asked to"
 
 
-NO_TAYLOR = (np.linalg.norm, np.interp)
-"""Ops with no Taylor rule past order 1 (docs/higher-order.md)."""
-TAYLOR_CASES = [case for name in FAMILIES
-                for case in family.taylor_cases(family.pipeline_specs(_table(name)))
-                if any(shape != () for shape in case.shapes) and repr(case) not in REFUSED
-                and case.spec.op not in NO_TAYLOR]
+TAYLOR_CASES = [case for case in array_cases.taylor_cases() if repr(case) not in REFUSED]
 
 
 @pytest.mark.parametrize("case", TAYLOR_CASES, ids=repr)
 def test_taylor_mode_on_dask_arrays(case):
     """Three Taylor coefficients of the one-line function on chunked Dask arrays equal those on
     NumPy arrays, where Dask runs the op itself."""
-    fun = array_cases.case_function(case)
-    values = case.values()
-    args = [values[p] for p in case.spec.params]
-    rng = np.random.default_rng(1)
-    series = [tuple(rng.standard_normal(np.shape(a)) if isinstance(a, np.ndarray) else float(rng.standard_normal())
-                    for _ in range(3)) for a in args]
-    taylor = s2sad.taylor(fun, order=3, argnums=tuple(range(len(args))))
-    expected = taylor(tuple(args), tuple(series))
+    taylor, expected, on_dask = array_cases.taylor_both(case, _chunks)
     if not _primal_runs(case):
         with pytest.raises(Exception):  # noqa: B017, PT011 - Dask's own errors vary
             with warnings.catch_warnings():
                 warnings.simplefilter("error", FutureWarning)
-                dask.compute(taylor(tuple(map(_chunks, args)), tuple(tuple(map(_chunks, s)) for s in series)))
+                dask.compute(taylor(*on_dask))
         return
-    got = taylor(tuple(map(_chunks, args)), tuple(tuple(map(_chunks, s)) for s in series))
+    got = taylor(*on_dask)
     _assert_close((expected[0], *expected[1]), dask.compute(got[0], *got[1]))
 
 

@@ -5,8 +5,6 @@ generated code or the runtime helpers (docs/arrays.md)."""
 
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 import pytest
 
@@ -16,23 +14,12 @@ from tests import array_cases
 from tests.device_array import STAND_IN, Library, cupy_library
 from tests.fuzz import arrays as fuzz_arrays
 from tests.programs import logistic, mlp
-from tests.rules import family
-from tests.rules.specs import cases
 
 CUPY, NO_CUPY = cupy_library()
 LIBRARIES = [STAND_IN] + ([CUPY] if CUPY else [])
 on_each_library = pytest.mark.parametrize("lib", LIBRARIES, ids=repr)
 
-FAMILIES = ("arith", "elementwise", "reductions", "shape", "indexing", "linalg", "containers")
-
-
-def _table(name: str):
-    return importlib.import_module(f"tests.rules.test_{name}")
-
-
-CASES = [case for name in FAMILIES
-         for case in cases(family.pipeline_specs(_table(name)))
-         if any(shape != () for shape in case.shapes)]
+CASES = array_cases.rule_cases()
 NOT_ON_DEVICE = {
     # ops that do not run on the stand-in's arrays themselves, so neither can their derivative
     "np.where": "the case's condition is a NumPy array",
@@ -83,10 +70,7 @@ def test_rule_on_device_arrays(case, lib):
         _close(lib, got, expected)
 
 
-TAYLOR_CASES = [case for name in FAMILIES
-                for case in family.taylor_cases(family.pipeline_specs(_table(name)))
-                if any(shape != () for shape in case.shapes) and case.spec.label() not in NOT_ON_DEVICE
-                and case.spec.op is not np.linalg.norm]  # (np.linalg.norm has no Taylor rule past order 1)
+TAYLOR_CASES = [case for case in array_cases.taylor_cases() if case.spec.label() not in NOT_ON_DEVICE]
 
 
 @on_each_library
@@ -94,17 +78,10 @@ TAYLOR_CASES = [case for name in FAMILIES
 def test_taylor_mode_on_device_arrays(case, lib):
     """Three Taylor coefficients of the one-line function on device arrays equal those on NumPy
     arrays (on CuPy, where CuPy runs the op)."""
-    fun = array_cases.case_function(case)
-    values = case.values()
-    args = [values[p] for p in case.spec.params]
-    rng = np.random.default_rng(1)
-    series = [tuple(rng.standard_normal(np.shape(a)) if isinstance(a, np.ndarray) else float(rng.standard_normal())
-                    for _ in range(3)) for a in args]
-    taylor = s2sad.taylor(fun, order=3, argnums=tuple(range(len(args))))
-    expected = taylor(tuple(args), tuple(series))
+    taylor, expected, on_device = array_cases.taylor_both(case, lib.to_device)
     if lib is not STAND_IN and not _primal_runs(case, lib):
         pytest.skip("CuPy does not run the op itself")
-    got = taylor(tuple(map(lib.to_device, args)), tuple(tuple(map(lib.to_device, s)) for s in series))
+    got = taylor(*on_device)
     _close(lib, got[0], expected[0])
     for g, e in zip(got[1], expected[1], strict=True):
         _close(lib, g, e)
@@ -151,7 +128,7 @@ def test_network_with_a_dict_of_device_parameters(lib):
 def test_benchmark_workloads_on_device_arrays(name, lib):
     work = next(w for w in workloads.WORKLOADS if w.name == name)
     args = work.args(True)
-    device_args = [_on_device(a, lib) for a in args]
+    device_args = [array_cases.convert_all(a, lib.to_device) for a in args]
     expected = s2sad.grad(work.primal, argnums=work.argnums)(*args)
     _assert_same(lib, expected, s2sad.grad(work.primal, argnums=work.argnums)(*device_args))
 
@@ -207,17 +184,6 @@ def _linear_response(w, x, labels):
 
 
 # ---------------------------------------------------------------- the differential tester's programs
-
-
-def _on_device(value, lib: Library):
-    """Arrays (in containers too) as device arrays; numbers as they are."""
-    if isinstance(value, np.ndarray) and value.ndim:
-        return lib.to_device(value)
-    if isinstance(value, (list, tuple)):
-        return type(value)(_on_device(v, lib) for v in value)
-    if isinstance(value, dict):
-        return {k: _on_device(v, lib) for k, v in value.items()}
-    return value
 
 
 @on_each_library

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 import s2sad
+from tests.array_cases import convert_all
 from tests.fuzz.checks import copy_args, load, validate
 from tests.fuzz.generate import generate
 
@@ -54,17 +55,6 @@ def stand_in_arrays() -> Arrays:
 LIBRARIES = {"dask": dask_arrays, "stand-in": stand_in_arrays}
 
 
-def _into(value, arrays: Arrays):
-    """Arrays (in containers too) in the library; numbers and 0-d arrays as they are."""
-    if isinstance(value, np.ndarray) and value.ndim:
-        return arrays.to_library(value)
-    if isinstance(value, (list, tuple)):
-        return type(value)(_into(v, arrays) for v in value)
-    if isinstance(value, dict):
-        return {k: _into(v, arrays) for k, v in value.items()}
-    return value
-
-
 def derivative(program, fun, args, arrays: Arrays | None = None):
     """vjp along ones for a program returning an array, else grad w.r.t. its float arguments."""
     if program.vector:
@@ -93,14 +83,17 @@ def compare(seed: int, arrays: Arrays, directory: Path) -> tuple[str, str]:
         expected = derivative(program, fun, copy_args(program.args))
     except Exception:  # noqa: BLE001 - refused on NumPy arrays: nothing to compare
         return "refused on NumPy", ""
+    def converted():
+        return convert_all(copy_args(program.args), arrays.to_library)
+
     try:
-        arrays.evaluate(fun(*_into(copy_args(program.args), arrays)))
+        arrays.evaluate(fun(*converted()))
     except Exception:  # noqa: BLE001 - the library does not run the program itself
         return "does not run", ""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", FutureWarning)  # (Dask converting what it lacks)
-            got = arrays.evaluate(derivative(program, fun, _into(copy_args(program.args), arrays), arrays))
+            got = arrays.evaluate(derivative(program, fun, converted(), arrays))
     except Exception as err:  # noqa: BLE001 - reported: the program ran, its derivative must
         return "fails", f"{type(err).__name__}: {err}"
     try:
