@@ -334,6 +334,39 @@ def test_nested_functions_match_closed_forms():
     np.testing.assert_allclose(s2sad.grad(folded)(X), [X[1] * X[2] + 2 * X[0], X[0] * X[2] + 2 * X[1], X[0] * X[1]])
 
 
+def rebinds_its_parameter(x, w):
+    def g(v, k=2.0):
+        v = v * k  # the parameter rebound: it was read before assignment (an IRError)
+        for _ in range(2):
+            v = v + w
+        return v * v
+
+    return np.sum(g(x) + g(x * w, k=w))
+
+
+def factory_rebinding_its_parameter(w):
+    w = w * 2.0
+
+    def scaled(v):
+        return v * w
+
+    return scaled
+
+
+def calls_a_rebinding_factory(x, w):
+    f = factory_rebinding_its_parameter(w)
+    return np.sum(f(x))
+
+
+def test_a_nested_function_or_factory_may_rebind_its_parameter():
+    check_grads(rebinds_its_parameter, [X, 0.7], order=2)
+    check_grads(calls_a_rebinding_factory, [X, 0.7], order=2)
+    w = 0.7
+    closed = 2 * (2 * X + 2 * w) * 2 + 2 * (X * w * w + 2 * w) * w * w
+    np.testing.assert_allclose(s2sad.grad(rebinds_its_parameter)(X, w), closed, rtol=1e-12)
+    np.testing.assert_allclose(s2sad.grad(calls_a_rebinding_factory, argnums=1)(X, w), 2 * np.sum(X), rtol=1e-12)
+
+
 def test_a_nested_function_used_as_a_value_is_refused_at_its_use():
     with pytest.raises(UnsupportedSyntax, match="nested function 'g' used as a value") as err:
         s2sad.grad(returns_its_lambda)(X)

@@ -18,7 +18,7 @@ import types
 
 import gast
 
-from s2sad.core.ir import Call, Const, Expr, Ref
+from s2sad.core.ir import Call, Const, Expr, Ref, Var
 from s2sad.core.naming import numpy_ref
 from s2sad.front.parse import parse
 
@@ -155,10 +155,7 @@ class LocalFunctions:
         if id(fun) in getattr(self, "scopes", {}):
             self.renames = dict(self.scopes[id(fun)])  # a factory's function: its names as the factory left them
         try:
-            for name, atom in bound.items():
-                self.renames[name] = self.emit(self.fresh_local(name), atom).name
-            for name in _stored(body):
-                self.renames[name] = self.fresh_local(name)
+            self.bind_locals(bound, body)
             return self.inline_body(body)
         finally:
             self.renames = saved
@@ -170,6 +167,20 @@ class LocalFunctions:
         if len(node.args) > len(params) or set(given) - set(params) or set(params) - set(given) - set(defaults):
             raise self.unsupported(node, "this call of a nested function (its arguments do not match its parameters)")
         return {p: self.to_atom(given[p] if p in given else defaults[p]) for p in params}
+
+    def bind_locals(self, bound: dict, body: list[gast.stmt]) -> None:
+        """Fresh names for an inlined body's parameters and locals. A parameter the body never
+        rebinds, passed a variable, reads that variable (the same object, as a call would pass
+        it); any other gets a local holding the argument."""
+        stored = _stored(body)
+        for name, atom in bound.items():
+            if isinstance(atom, Var) and name not in stored:
+                self.renames[name] = atom.name
+            else:
+                self.renames[name] = self.emit(self.fresh_local(name), atom).name
+        for name in stored:
+            if name not in bound:
+                self.renames[name] = self.fresh_local(name)
 
     def inline_body(self, body: list[gast.stmt]) -> Expr:
         last = body[-1]
@@ -242,10 +253,7 @@ class LocalFunctions:
         bound = self.bind_arguments(tree, params, node)
         saved = dict(self.renames)
         try:
-            for name, atom in bound.items():
-                self.renames[name] = self.emit(self.fresh_local(name), atom).name
-            for name in _stored(tree.body):
-                self.renames[name] = self.fresh_local(name)
+            self.bind_locals(bound, tree.body)
             self.stmts([s for s in tree.body[:-1] if not isinstance(s, gast.FunctionDef)])
             return dict(self.renames)
         finally:
