@@ -315,7 +315,9 @@ class Transformed:
     `*args` or `**kwargs`, a derivative per call shape (see `for_shape`)."""
 
     def __init__(self, fun: Any, mode: str, argnums: Argnums, optimize: bool = True,
-                 has_aux: bool = False, backend: str = "python", cache_dir: Any = None) -> None:
+                 has_aux: bool = False, backend: str = "python", cache_dir: Any = None,
+                 inline: bool = False) -> None:
+        """`inline`: the helpers inlined as for the Numba backend, with any backend (see `Request.inline`)."""
         cache_dir = check_backend(backend, cache_dir)
         self.target = target = target_of(fun)
         self.fun = fun = target.fun
@@ -327,7 +329,8 @@ class Transformed:
             _refuse_star_wrapper(target)
         wrt, single = ((), isinstance(argnums, (int, str))) if self._shapes is not None else resolve_argnums(
             target, argnums)
-        self.request = Request(mode, wrt, single, optimize, has_aux=has_aux, backend=backend, cache_dir=cache_dir)
+        self.request = Request(mode, wrt, single, optimize, has_aux=has_aux, backend=backend, cache_dir=cache_dir,
+                               inline=inline or backend == "numba")
         self._bound = target.bound
         self._positions = [target.params.index(n) for n in wrt]
         self._by_kinds: dict[tuple, Built] = {}
@@ -347,7 +350,7 @@ class Transformed:
             argnums = shaped_argnums(self.target, shape, self.argnums)
             shapes[shape] = Transformed(shaped_target(self.target, shape), self.mode, argnums,
                                         self.request.optimize, self.request.has_aux, self.request.backend,
-                                        self.request.cache_dir)
+                                        self.request.cache_dir, self.request.inline)
         return shapes[shape]
 
     __s2sad_for_shape__ = for_shape

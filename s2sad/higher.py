@@ -372,7 +372,8 @@ def hessian(fun: Callable, argnums: Argnums = 0, *, backend: str = "python", cac
         array([[ 6.,  0.],
                [ 0., 12.]])
     """
-    return Hessian(Transformed(fun, GRAD, argnums), argnums, target_of(fun), backend, cache_dir)
+    inner = Transformed(fun, GRAD, argnums, inline=backend == "numba")  # one function for Numba: helpers inlined
+    return Hessian(inner, argnums, target_of(fun), backend, cache_dir)
 
 
 @user_facing
@@ -412,7 +413,7 @@ class Hvp:
         cache_dir = check_backend(backend, cache_dir)
         self.target = target_of(fun)
         self.argnums = argnums
-        self.gradient = Transformed(fun, GRAD, argnums)
+        self.gradient = Transformed(fun, GRAD, argnums, inline=backend == "numba")
         self.shapes: dict[tuple, Hvp] | None = {} if is_variadic(self.target) else None
         if self.shapes is None:
             self.positions, self.single = _positions(self.target, argnums)

@@ -28,6 +28,7 @@ from s2sad.core.modes import GRAD, JVP, TAYLOR, VALUE_AND_GRAD, VJP, family
 from s2sad.core.naming import Namer, runtime_ref
 from s2sad.core.targets import Target, target_of, with_value_kinds
 from s2sad.errors import Location, UsageError
+from s2sad.front.inline import inline_module_calls
 from s2sad.front.lower import all_names, lower
 from s2sad.front.lower_expr import getitem_ref
 from s2sad.front.parse import MethodOf, Parsed, defaults_of, parse
@@ -170,6 +171,8 @@ def build(fun: Target | object, request: Request, derive: Derive) -> Built:
     if request.backend != "python":  # callees' derivatives compiled by the same backend
         derive = functools.partial(derive, backend=request.backend)
     parsed = parse(with_value_kinds(target_of(fun), request.kinds))
+    if request.inline:  # one compiled function: helpers inlined (see `front.inline`)
+        parsed = inline_module_calls(parsed)
     primal = lower(parsed)
     ir.verify(primal)
     namer = Namer(_names(primal, parsed))

@@ -50,6 +50,9 @@ class Request:
     see `back.jit`)."""
     cache_dir: str | None = None
     """With the Numba backend: the folder of Numba's on-disk cache (see `back.jit_cache`)."""
+    inline: bool = False
+    """The user's helper functions of the function's module inlined (see `front.inline`): the
+    Numba backend's code, and the gradient its Hessians and Hessian products differentiate."""
 
 
 @dataclass(frozen=True)

@@ -153,26 +153,6 @@ def test_a_recursive_call_is_refused():
         s2sad.grad(library.power, backend="numba")(1.3, 5)
 
 
-def step(s, x):
-    return s * 0.9 + math.sin(s) * x
-
-
-def calls_a_helper(x, n):
-    s = x
-    for _ in range(n):
-        s = step(s, x)
-    return s
-
-
-def test_a_callee_is_compiled_by_the_same_backend_or_refused_at_its_line():
-    """The callee's derivative is built for any kinds of arguments, whose helpers Numba does not
-    all type yet: a BackendError at a line of the caller or the callee, not a Numba traceback."""
-    with pytest.raises(s2sad.BackendError) as info:
-        s2sad.grad(calls_a_helper, backend="numba")(0.3, 4)
-    assert info.value.where.filename == __file__
-    assert step.__code__.co_firstlineno <= info.value.where.line <= calls_a_helper.__code__.co_firstlineno + 4
-
-
 def cubes(x):
     return np.sum(x ** 3)
 
