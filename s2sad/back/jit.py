@@ -134,6 +134,8 @@ def _rewrite(body: list[ir.Stmt], seeds: set[str], kept: dict[str, tuple], fn: i
         if isinstance(stmt, Assign) and _is_trip_list(stmt.value, seeds):
             out.append(_storage(stmt, kept.get(stmt.target.name), fn))
             continue
+        if isinstance(stmt, Assign) and _array_trip_write(stmt.value, kept):
+            stmt = Assign(stmt.target, Call(Ref(jit_helpers.store_trip, ("store_trip",)), stmt.value.args), stmt.line)
         if isinstance(stmt, (ir.Save, ir.Restore)):
             raise ir.unknown(stmt, "the Numba backend")
         _check(stmt, fn)
@@ -152,6 +154,12 @@ def _storage(stmt: Assign, shape: tuple | None, fn: ir.Function) -> Assign:
                       stmt.line)
     raise BackendError("the numba backend does not compile a loop that keeps values of unknown shape yet",
                        _where(fn, stmt.line), hint="use the default backend for this function")
+
+
+def _array_trip_write(value: ir.Expr, kept: dict[str, tuple]) -> bool:
+    """`v_trips[_] = v` into the rows of a `trip_storage` (an array a trip)."""
+    return (isinstance(value, Call) and value.op.value is runtime.setitem and isinstance(value.args[0], Var)
+            and kept.get(value.args[0].name, ()) != () and value.args[0].name.endswith("_trips"))
 
 
 def _is_trip_list(value: ir.Expr, seeds: set[str]) -> bool:

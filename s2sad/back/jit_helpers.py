@@ -24,11 +24,39 @@ def trip_storage(trips, shape):
     return np.empty((trips, *shape))
 
 
+def store_trip(storage, trip, value):
+    """`storage[trip] = value`, a trip's row of `trip_storage`. For Numba, written as loops over
+    the elements of a vector or matrix: Numba's item assignment of an array into an array takes
+    seconds to compile (about 3 s of a two-matrix RNN's 6)."""
+    storage[trip] = value
+    return storage
+
+
 # ------------------------------------------------------------------ implementations
 
 
 def _trip_storage(trips, shape):
     return np.empty((trips,) + shape)
+
+
+def _store_vector(storage, trip, value):
+    row = storage[trip]
+    for i in range(row.shape[0]):
+        row[i] = value[i]
+    return storage
+
+
+def _store_matrix(storage, trip, value):
+    row = storage[trip]
+    for i in range(row.shape[0]):
+        for j in range(row.shape[1]):
+            row[i, j] = value[i, j]
+    return storage
+
+
+def _store_item(storage, trip, value):
+    storage[trip] = value
+    return storage
 
 
 def _seed(out, where=""):
@@ -402,6 +430,12 @@ def trip_storage_of(trips, shape):
     return _trip_storage if _integer(trips) else None
 
 
+def store_trip_of(storage, trip, value):
+    if not (_array(storage) and _integer(trip) and _array(value)):
+        return None
+    return {1: _store_vector, 2: _store_matrix}.get(value.ndim, _store_item)
+
+
 def reversed_range(r):
     return _reversed_range if isinstance(r, _TYPES[0].RangeType) else None
 
@@ -413,7 +447,7 @@ CHOOSERS = {
     runtime.matmul_adjoint_y: matmul_adjoint_y, runtime.strong_div: strong_div, runtime.strong_mul: strong_mul,
     runtime.tie_weights: tie_weights, runtime.trip_value: trip_value, runtime.sigmoid: sigmoid,
     runtime.unreduce: unreduce, runtime.reduced_size: reduced_size, runtime.copy_value: copy_value,
-    runtime.as_sequence: as_sequence, trip_storage: trip_storage_of, runtime.add_at: add_at,
+    runtime.as_sequence: as_sequence, trip_storage: trip_storage_of, store_trip: store_trip_of, runtime.add_at: add_at,
     runtime.array_copy: copy_value, runtime.flatten: flatten, runtime.size: size, runtime.astype: astype,
     runtime.convert_back: convert_back,
 }

@@ -98,7 +98,26 @@ def test_arrays_a_loop_keeps_are_rows_of_one_array():
     source = s2sad.show(workloads.rnn_loss, args=args, argnums=(0, 1, 2), backend="numba")
     assert "h_trips = trip_storage(trips, (3, 4))" in source and "h = h_trips[t]" in source
     assert "t9 = np.zeros((3, 2))" in source and "tape" not in source
+    assert "h_trips = store_trip(h_trips, t, h)" in source  # loops over the elements, quick to compile
     assert "tape.append(h)" in s2sad.show(workloads.rnn_loss, args=args, argnums=(0, 1, 2))
+
+
+def keeps_a_vector_and_a_cube(x, c, n):
+    v = x * 1.0
+    cube = c * 1.0
+    for _ in range(n):
+        v = np.sin(v) * x
+        cube = np.tanh(cube) * 0.5 + c
+    return np.sum(v) + np.sum(cube * cube)
+
+
+def test_rows_of_vectors_matrices_and_cubes_are_stored_and_restored():
+    args = (np.array([0.3, -0.4, 0.9]), np.linspace(-1.0, 1.0, 24).reshape(2, 3, 4), 4)
+    source = s2sad.show(keeps_a_vector_and_a_cube, args=args, argnums=(0, 1), backend="numba")
+    assert "trip_storage(trips, (3,))" in source and "trip_storage(trips, (2, 3, 4))" in source
+    assert source.count("= store_trip(") == 3  # two vectors and a cube
+    same(s2sad.grad(keeps_a_vector_and_a_cube, argnums=(0, 1), backend="numba")(*args),
+         s2sad.grad(keeps_a_vector_and_a_cube, argnums=(0, 1))(*args))
 
 
 def test_placeholders_of_kept_numbers_are_floats():
