@@ -7,7 +7,9 @@ debuggers show its lines and the pipeline can read it back in to differentiate i
 
 from __future__ import annotations
 
+import inspect
 import linecache
+import os
 import sys
 import traceback
 import types
@@ -23,6 +25,28 @@ def register_source(filename: str, source: str) -> str:
         name = f"{filename[:-1]} #{n}>" if filename.endswith(">") else f"{filename} #{n}"
     linecache.cache[name] = (len(source), None, lines, name)
     return name
+
+
+def source_lines(fun: types.FunctionType) -> tuple[list[str], int]:
+    """The lines of `fun`'s definition and the number of its first line, as
+    `inspect.getsourcelines(fun.__code__)` gives them (not a decorator's `__wrapped__`), found
+    from the code's own file and line. `inspect` first looks for the module a code object
+    belongs to by going through every module imported, a few milliseconds a call where many
+    are (SciPy, Numba, Dask): most of a small derivative's build. OSError where there is no
+    source."""
+    code = fun.__code__
+    filename = code.co_filename
+    if not (filename.startswith("<") and filename.endswith(">")) and not os.path.exists(filename) and \
+            filename not in linecache.cache:
+        raise OSError("source code not available")
+    linecache.checkcache(filename)
+    lines = linecache.getlines(filename, fun.__globals__)
+    first = code.co_firstlineno - 1
+    if not lines:
+        raise OSError("could not get source code")
+    if first >= len(lines):
+        raise OSError("lineno is out of bounds")
+    return inspect.getblock(lines[first:]), first + 1
 
 
 def define(source: str, filename: str, scope: dict, names: list[str] | None = None) -> list[types.FunctionType]:

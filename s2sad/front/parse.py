@@ -1,9 +1,10 @@
 """Stage 1, parse: a target (`core.targets.Target`) in, its gast tree and the names it can see out.
 
-The source comes from `inspect.getsource` of the code object (which also finds s2sad's own
-generated code, registered in `linecache`), is dedented, loses its decorators and keeps the real
-file name and line numbers, so every later error can point at the user's line. The code object,
-not the function: `inspect` follows a decorator's `__wrapped__` to the undecorated source, but
+The source comes from the code object's file and first line, read as `inspect.getsource`
+reads them (`core.source.source_lines`; it also finds s2sad's own generated code, registered in
+`linecache`), is dedented, loses its decorators and keeps the real file name and line numbers,
+so every later error can point at the user's line. The code object, not the function:
+`inspect` follows a decorator's `__wrapped__` to the undecorated source, but
 what is called, and so what is differentiated, is the wrapper (which calls the wrapped function
 from its closure, a callee like any other).
 
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 
 import gast
 
+from s2sad.core.source import source_lines as read_source
 from s2sad.core.targets import (
     MethodOf,
     Shaped,
@@ -127,7 +129,7 @@ def parse(fun: Target | object) -> Parsed:
         return Parsed(plain, node, filename, lines, plain.__globals__, _closure(plain), target.self_class,
                       dict(target.known))
     try:
-        source_lines, firstline = inspect.getsourcelines(plain.__code__)  # not `__wrapped__`'s source
+        source_lines, firstline = read_source(plain)  # not `__wrapped__`'s source
     except (OSError, TypeError) as err:
         raise NoSource(
             f"cannot read the source of {plain.__qualname__!r} ({filename}): {err}",
