@@ -223,11 +223,23 @@ class LocalFunctions:
         name = self.assigned_once().get(id(node))
         if name is None:
             return None
-        calls = {id(c.func) for c in gast.walk(self.parsed.tree) if isinstance(c, gast.Call)}
-        uses = [u for u in gast.walk(self.parsed.tree)
-                if isinstance(u, gast.Name) and u.id == name and isinstance(u.ctx, gast.Load)]
+        calls, loads = self.calls_and_loads()
+        uses = loads.get(name, [])
         after = all((u.lineno, u.col_offset) > (node.lineno, node.col_offset) for u in uses)
         return name if after and all(id(u) in calls for u in uses) and name not in self.renames else None
+
+    def calls_and_loads(self) -> tuple[set[int], dict[str, list[gast.Name]]]:
+        """The `id`s of the function's callee expressions, and its reads of each name (one walk)."""
+        if "_calls_and_loads" not in self.__dict__:
+            calls: set[int] = set()
+            loads: dict[str, list[gast.Name]] = {}
+            for n in gast.walk(self.parsed.tree):
+                if isinstance(n, gast.Call):
+                    calls.add(id(n.func))
+                elif isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
+                    loads.setdefault(n.id, []).append(n)
+            self._calls_and_loads = (calls, loads)
+        return self._calls_and_loads
 
     def assigned_once(self) -> dict[int, str]:
         """`id` of the value of each name's only assignment (`name = value`) -> the name."""
