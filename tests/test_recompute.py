@@ -121,7 +121,7 @@ def test_gradients_are_exact(fun, x):
     (read_before_made, 2),  # t read before it is made again: recorded
     (operand_not_restored, 1),  # t (recording u in its place would save nothing)
     (operand_restored, 1),  # u only
-    (nested, 3),  # the inner loop's range, and s before each of its two steps
+    (nested, 2),  # s before each of the inner loop's two steps (its range(2), constant, is made once)
 ])
 def test_tape_entries_per_loop_step(fun, expected):
     assert per_step(fun, 0.7) == expected

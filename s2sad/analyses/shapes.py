@@ -304,6 +304,10 @@ def _call_class(value: ir.Expr, table: dict, integers: set[str]) -> object:
         return _reshaped(atom_class(value.args[0], table), value.args[1].value)
     if op in _FLATTENS and len(value.args) == 1 and not value.kwargs:
         return _reshaped(atom_class(value.args[0], table), -1)
+    if op in (runtime.setitem, runtime.add_into) and isinstance(atom_class(value.args[0], table), tuple):
+        return atom_class(value.args[0], table)  # `x[i] = v` into an array: the same array, the same shape
+    if op is runtime.as_sequence and isinstance(atom_class(value.args[0], table), tuple):
+        return atom_class(value.args[0], table)  # `for v in x` of an array: the array itself
     if op is operator.getitem and isinstance(value.args[1], Var) and value.args[1].name in integers:
         container = atom_class(value.args[0], table)  # `x[i]`, i counting a loop over a range
         return (container[1:] or SCALAR) if _concrete(container) and container else None

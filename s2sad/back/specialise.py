@@ -93,7 +93,9 @@ def _an_array(atom: ir.Atom, table: dict) -> bool:
 def fold_known_shapes(fn: ir.Function, start: dict) -> ir.Function:
     """The primal with what the argument shapes decide written as constants: `np.shape(x)`,
     `x.shape` and `len(x)` of an array of known shape, items of constant tuples, tuples of
-    constants, and names bound once to a constant at the top of the function, read after it.
+    constants, sums, differences, products, floor quotients and remainders of constant integers
+    (`n - m + 1` of two lengths), and names bound once to a constant at the top of the function,
+    read after it.
     Repeated until nothing changes (a shape made constant may decide another)."""
     while True:
         table = shapes.classes(fn, start)
@@ -114,6 +116,9 @@ def _fold_block(body: list[ir.Stmt], table: dict) -> list[ir.Stmt]:
     return out
 
 
+_INTEGER_OPS = (operator.add, operator.sub, operator.mul, operator.floordiv, operator.mod)
+
+
 def _fold_shape(value: ir.Expr, table: dict) -> Const | None:
     if isinstance(value, ir.Pack):
         return Const(tuple(a.value for a in value.items)) if all(isinstance(a, Const) for a in value.items) else None
@@ -130,6 +135,9 @@ def _fold_shape(value: ir.Expr, table: dict) -> Const | None:
             return Const(math.prod(shape))
         if op is np.ndim and len(args) == 1:
             return Const(len(shape))
+    if op in _INTEGER_OPS and len(args) == 2 and all(isinstance(a, Const) and type(a.value) is int for a in args):
+        if op not in (operator.floordiv, operator.mod) or args[1].value != 0:  # sizes computed from sizes
+            return Const(op(args[0].value, args[1].value))
     if op is operator.getitem and all(isinstance(a, Const) for a in args) and isinstance(args[0].value, tuple) and (
             type(args[1].value) is int and -len(args[0].value) <= args[1].value < len(args[0].value)):
         return Const(args[0].value[args[1].value])
@@ -166,6 +174,8 @@ def _substitute_deep(stmt: ir.Stmt, known: dict[str, ir.Atom]) -> ir.Stmt:
                                         tuple((k, _swap(a, known)) for k, a in call.kwargs)), stmt.line)
     if isinstance(stmt, Assign) and isinstance(stmt.value, ir.Pack):
         return Assign(stmt.target, ir.Pack(tuple(_swap(a, known) for a in stmt.value.items)), stmt.line)
+    if isinstance(stmt, Assign) and isinstance(stmt.value, Var) and stmt.value.name in known:
+        return Assign(stmt.target, known[stmt.value.name], stmt.line)  # a copy of a constant
     return stmt
 
 
@@ -297,6 +307,10 @@ def _rewrite(stmt: Assign, facts_: _Facts, namer: Namer | None) -> list[ir.Stmt]
     if op is runtime.zeros_like and isinstance(call.args[0], Var) and call.args[0].name in facts_.fixed_arrays:
         return [Assign(stmt.target, Call(numpy_ref("zeros_like"), call.args), line)]
     if op is runtime.like_structure and _built_like(call.args[0], call.args[1], facts_):
+        return [Assign(stmt.target, call.args[0], line)]
+    if op is runtime.as_sequence and _an_array(call.args[0], facts_.table):  # `for v in x` of an array: x
+        return [Assign(stmt.target, call.args[0], line)]
+    if op is runtime.sequence_adjoint and _an_array(call.args[1], facts_.table):  # an array's cotangent: g
         return [Assign(stmt.target, call.args[0], line)]
     if op in (runtime.matmul_adjoint_x, runtime.matmul_adjoint_y) and namer is not None:
         plain = _matmul_adjoint(stmt, facts_, namer)

@@ -2,9 +2,10 @@
 
 `s = s * (-k) + x * s` in a loop computes `-k` on every trip, and reverse mode would record it
 on every trip too. A temporary bound in a loop's body, once in the whole function, by an
-operation that cannot raise (`-`, `+`, `*` on numbers) on values the loop never rebinds, is
-computed before the loop instead: the same value, once, and recorded once. Only temporaries
-the lowering made are moved, so the user's names stay where they were written.
+operation that cannot raise (`-`, `+`, `*` on numbers, `range` of constant integers) on values
+the loop never rebinds, is computed before the loop instead: the same value, once, and recorded
+once. Only temporaries the lowering made are moved, so the user's names stay where they were
+written.
 """
 
 from __future__ import annotations
@@ -67,7 +68,11 @@ def _invariant(stmt: ir.Stmt, inside: set[str], table: dict, writes: Counter, te
     if not (isinstance(stmt, Assign) and isinstance(stmt.value, Call) and stmt.target.name in temps):
         return False
     call = stmt.value
-    if writes[stmt.target.name] != 1 or call.kwargs or not any(call.op.value is op for op in _SAFE):
+    if writes[stmt.target.name] != 1 or call.kwargs:
+        return False
+    if call.op.value is range:  # `range(3)` of constant integers (an inner loop's, its length folded)
+        return all(isinstance(a, Const) and type(a.value) is int for a in call.args)
+    if not any(call.op.value is op for op in _SAFE):
         return False
     return all(isinstance(a, Const) and type(a.value) in (int, float) or
                isinstance(a, Var) and a.name not in inside and table.get(a.name) == shapes.SCALAR

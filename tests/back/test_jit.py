@@ -14,7 +14,7 @@ import pytest
 import s2sad
 from benchmarks import workloads
 from s2sad.back import jit
-from tests.programs import flow, library, logistic, newton, ode
+from tests.programs import conv, flow, library, logistic, newton, ode
 
 numba = pytest.importorskip("numba", reason="the numba extra is not installed")
 
@@ -57,6 +57,11 @@ GRADIENTS = [
     ("log_loss", logistic.log_loss, (np.array([0.3, -0.2, 0.5]), 0.1, np.arange(15.0).reshape(5, 3) / 10,
                                      np.array([1.0, 0.0, 1.0, 1.0, 0.0])), (0, 1)),
     ("oscillator", ode.oscillator, (2.0, 0.3, 1.0, 0.0, 0.013, 1.0), (0, 1, 2, 3)),
+    ("conv_calling_a_helper", conv.conv_loss, (np.linspace(-1.0, 1.0, 9), np.array([0.5, -0.2, 0.3]),
+                                               np.linspace(0.3, 1.0, 7)), (0, 1, 2)),
+    ("penalised_loss_calling_a_helper", logistic.penalised_loss,
+     (np.array([0.3, -0.2, 0.5]), np.arange(15.0).reshape(5, 3) / 10, np.array([1.0, -1.0, 1.0, 1.0, -1.0])), 0),
+    ("affine_with_defaults", library.affine, (0.3,), 0),
 ]
 
 
@@ -167,9 +172,13 @@ def test_a_numba_typing_error_becomes_a_backend_error():
     assert "numba cannot compile" in info.value.message and info.value.where is None
 
 
-def test_a_recursive_call_is_refused():
-    with pytest.raises(s2sad.BackendError, match=r"does not compile a recursive call \(power_fwd\)"):
-        s2sad.grad(library.power, backend="numba")(1.3, 5)
+@pytest.mark.parametrize("fun", [library.power, library.fast_power, library.spiral_down])
+def test_a_recursive_call_is_refused(fun):
+    """Recursion (direct, twice in one body, mutual) is not inlined, and a call of a derivative
+    from compiled code is refused at its line."""
+    with pytest.raises(s2sad.BackendError, match=r"does not compile a recursive call") as info:
+        s2sad.grad(fun, backend="numba")(1.3, 5)
+    assert info.value.where.filename == library.__file__
 
 
 def cubes(x):
