@@ -14,7 +14,7 @@ import pytest
 import s2sad
 from benchmarks import workloads
 from s2sad.back import jit
-from tests.programs import conv, flow, library, logistic, newton, ode
+from tests.programs import conv, flow, library, logistic, mlp, newton, ode, rnn
 
 numba = pytest.importorskip("numba", reason="the numba extra is not installed")
 
@@ -62,6 +62,11 @@ GRADIENTS = [
     ("penalised_loss_calling_a_helper", logistic.penalised_loss,
      (np.array([0.3, -0.2, 0.5]), np.arange(15.0).reshape(5, 3) / 10, np.array([1.0, -1.0, 1.0, 1.0, -1.0])), 0),
     ("affine_with_defaults", library.affine, (0.3,), 0),
+    ("programs_rnn", rnn.rnn_loss, (np.linspace(-0.5, 0.5, 6).reshape(3, 2), np.linspace(0.4, -0.4, 9).reshape(3, 3),
+                                    np.array([0.1, -0.1, 0.05]), np.linspace(-1.0, 1.0, 12).reshape(6, 2),
+                                    np.array([0.2, -0.3, 0.1])), (0, 1, 2)),
+    ("programs_mlp", mlp.mlp_loss, (mlp.init((3, 4, 2)), np.linspace(-1.0, 1.0, 15).reshape(5, 3),
+                                    np.linspace(0.5, -0.5, 10).reshape(5, 2)), 0),
 ]
 
 
