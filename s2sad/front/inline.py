@@ -2,14 +2,20 @@
 
 Code that Numba compiles calls compiled code only, and a helper's own derivative, built once for
 any kinds of arguments, calls runtime helpers whose types Numba cannot decide. So for this
-backend a call `g(x)` of a function defined in the module of the differentiated function is
-inlined: `g`'s definition is copied into the function as a nested `def`, which the lowering
-inlines where it is called (`front.local_functions`), and the derivative is one function,
-specialised with everything it calls to the arguments' kinds and shapes.
+backend a call `g(x)` of a function of the user's is inlined: `g`'s definition is copied into
+the function as a nested `def`, which the lowering inlines where it is called
+(`front.local_functions`), and the derivative is one function, specialised with everything it
+calls to the arguments' kinds and shapes.
 
-A helper is inlined only where that is exactly what calling it does: a plain function of the same
-module and file (no closure, no decorator's wrapper, no custom rule), with positional or keyword
-parameters whose defaults are constants, not a generator, writing no
+A helper of the same module and file keeps its own lines. A helper of another module
+(`from lib import g`, or `lib.g(x)`) is copied once per call site (`_Foreign`): its nodes are
+located at the call's line (an error points into the user's file), and the globals it reads are
+read through aliases (`Parsed.aliases`) where the caller's module does not bind the same name to
+the same object, so that no local of the caller can stand for them.
+
+A helper is inlined only where that is exactly what calling it does: a plain function of the
+user's (no closure, no decorator's wrapper, no custom rule, not an installed library's), with
+positional or keyword parameters whose defaults are constants, not a generator, writing no
 `global`, calling none of its parameters, not recursive, only called (never passed on as a
 value), and reading no global whose name the caller (or another inlined helper) binds as a
 local. Any other call stays a call. A helper that returns early (`if x < 0: return 0.0`) is
@@ -19,6 +25,7 @@ not in loops.
 
 from __future__ import annotations
 
+import builtins
 import copy
 import inspect
 import types
@@ -37,15 +44,20 @@ _FLAGS = inspect.CO_VARARGS | inspect.CO_VARKEYWORDS | inspect.CO_GENERATOR | in
 def inline_module_calls(parsed: Parsed) -> Parsed:
     """`parsed` with the helpers it calls (and those they call) as nested functions."""
     found = _helpers(parsed)
-    if not found:
+    trees = [parsed.tree, *(helper.tree for helper in found.values())]
+    foreign = _Foreign(parsed, set(parsed.closure).union(*(_bound(t) for t in trees)),
+                       {n.id for t in trees for n in gast.walk(t) if isinstance(n, gast.Name)} | set(found))
+    for tree in trees:
+        foreign.rewrite_calls(tree, foreign.from_caller, parsed.globals, None, frozenset())
+    if not found and not foreign.defs:
         return parsed
     tree = copy.copy(parsed.tree)
-    tree.body = [*(helper.tree for helper in found.values()), *parsed.tree.body]
+    tree.body = [*(helper.tree for helper in found.values()), *foreign.defs, *parsed.tree.body]
     lines = dict(parsed.lines)
     for helper in found.values():
         lines.update({n: text for n, text in helper.lines.items() if n not in lines})
-    deps = [*parsed.static_deps, *((parsed.globals, name, parsed.globals[name]) for name in found)]
-    return replace(parsed, tree=tree, lines=lines, static_deps=deps)
+    deps = [*parsed.static_deps, *((parsed.globals, name, parsed.globals[name]) for name in found), *foreign.deps]
+    return replace(parsed, tree=tree, lines=lines, static_deps=deps, aliases={**parsed.aliases, **foreign.aliases})
 
 
 def _helpers(parsed: Parsed) -> dict[str, Parsed]:
@@ -86,13 +98,24 @@ def _inlinable(parsed: Parsed, name: str) -> Parsed | None:
     if name in parsed.closure or name not in parsed.globals:
         return None
     fun = parsed.globals[name]
+    if not _plain(fun) or fun.__globals__ is not parsed.globals or fun.__code__.co_filename != parsed.filename:
+        return None
+    return _one_return(fun, name)
+
+
+def _plain(fun: object) -> bool:
+    """A plain function of the user's, with no closure, custom rule or decorator's wrapper, and
+    only positional or keyword parameters: what a call of it does, its body does."""
     if not isinstance(fun, types.FunctionType) or not is_user_function(fun) or rule_kind(fun) is not None:
-        return None
+        return False
     code = fun.__code__
-    if fun.__globals__ is not parsed.globals or code.co_filename != parsed.filename or \
-            fun.__closure__ or code.co_flags & _FLAGS or code.co_kwonlyargcount or \
-            getattr(fun, "__wrapped__", None) is not None:
-        return None
+    return not (fun.__closure__ or code.co_flags & _FLAGS or code.co_kwonlyargcount or
+                getattr(fun, "__wrapped__", None) is not None)
+
+
+def _one_return(fun: types.FunctionType, name: str) -> Parsed | None:
+    """`fun` parsed and written with one return, at its end, named `name`; None where it is not
+    inlined (see the module docstring)."""
     try:
         helper = parse(fun)
     except (NoSource, UnsupportedSyntax, SyntaxError):
@@ -107,6 +130,117 @@ def _inlinable(parsed: Parsed, name: str) -> Parsed | None:
         return None
     tree.body, tree.name = body, name  # the name it is called by (a function may be bound to another)
     return helper
+
+
+# ------------------------------------------------------------------ helpers of other modules
+
+
+class _Foreign:
+    """Helpers defined in another module (or file), called from the function or its inlined
+    helpers, as `g(x)` (imported) or `mod.g(x)`: a copy per call site, renamed, its nodes located
+    at the call's line (the user's file is the caller's), its globals read through aliases that
+    the lowering resolves (`Parsed.aliases`; a global the caller's module binds to the same
+    object keeps its name), and its own calls of helpers copied the same way."""
+
+    def __init__(self, parsed: Parsed, bound: set[str], taken: set[str]) -> None:
+        self.parsed, self.bound, self.taken = parsed, bound, set(taken)
+        self.defs: list[gast.FunctionDef] = []
+        self.aliases: dict[str, object] = {}
+        self.deps: list[tuple[dict, str, object]] = []
+
+    def fresh(self, base: str) -> str:
+        name, n = base, 0
+        while name in self.taken:
+            n += 1
+            name = f"{base}_{n}"
+        self.taken.add(name)
+        return name
+
+    def from_caller(self, func: gast.expr, scope: dict, bound: set[str]) -> types.FunctionType | None:
+        """The helper of another module a callee expression of the caller (or of a helper of its
+        module) names."""
+        fun = _named(func, scope, self.bound | set(self.parsed.closure))
+        if fun is None or fun.__globals__ is self.parsed.globals and fun.__code__.co_filename == self.parsed.filename:
+            return None  # the module's own: inlined by name (`_helpers`) or called
+        return fun
+
+    def rewrite_calls(self, tree: gast.AST, resolve, scope: dict, at: gast.AST | None, chain: frozenset) -> bool:
+        """Each call in `tree` of a helper `resolve` finds made a call of its copy (located at
+        `at`, or at the call); False where a copy could not be made (`tree` is then not inlined)."""
+        bound = _bound(tree) if isinstance(tree, gast.FunctionDef) else set()
+        for call in [c for c in gast.walk(tree) if isinstance(c, gast.Call)]:
+            fun = resolve(call.func, scope, bound)
+            if fun is None:
+                continue
+            if fun in chain:
+                return False  # recursive
+            name = self.copy(fun, at or call, chain | {fun})
+            if name is None:
+                if at is not None:
+                    return False
+                continue
+            call.func = _located(gast.Name(name, gast.Load(), None, None), call.func)
+        return True
+
+    def within(self, fun: types.FunctionType):
+        def resolve(func: gast.expr, scope: dict, bound: set[str]) -> types.FunctionType | None:
+            return _named(func, fun.__globals__, bound)
+        return resolve
+
+    def copy(self, fun: types.FunctionType, at: gast.AST, chain: frozenset) -> str | None:
+        """The name of a copy of `fun` located at `at`, or None where it is not inlined."""
+        helper = _one_return(fun, fun.__name__) if _plain(fun) else None
+        if helper is None:
+            return None
+        tree = helper.tree
+        self.taken |= {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)}
+        if not self.rewrite_calls(tree, self.within(fun), fun.__globals__, at, chain):
+            return None
+        renames = self.globals_of(tree, fun)
+        if renames is None:
+            return None
+        for node in gast.walk(tree):
+            if isinstance(node, gast.Name) and node.id in renames:
+                node.id = renames[node.id]
+            if "lineno" in node._attributes:
+                gast.copy_location(node, at)
+        tree.name = self.fresh(fun.__name__)
+        self.defs.append(tree)
+        return tree.name
+
+    def globals_of(self, tree: gast.FunctionDef, fun: types.FunctionType) -> dict[str, str] | None:
+        """Names for the globals `tree` reads: the same where the caller's module binds that
+        name to the same object (and nothing binds it locally), an alias otherwise; None where
+        a name it reads is not defined."""
+        renames: dict[str, str] = {}
+        copies = {d.name for d in self.defs}
+        for name in sorted(_free(tree) - copies):
+            if name in fun.__globals__:
+                value = fun.__globals__[name]
+                self.deps.append((fun.__globals__, name, value))
+                same = self.parsed.globals.get(name, _MISSING) is value and name not in self.parsed.closure
+                if not same or name in self.bound:
+                    renames[name] = self.fresh(name)
+                    self.aliases[renames[name]] = value
+            elif name not in vars(builtins) or name in self.parsed.globals or name in self.parsed.closure or \
+                    name in self.bound:
+                return None
+        return renames
+
+
+_MISSING = object()
+
+
+def _named(func: gast.expr, scope: dict, bound: set[str]) -> types.FunctionType | None:
+    """The function a callee expression names in `scope`: `g` or `mod.g` (a module's)."""
+    if isinstance(func, gast.Name) and func.id not in bound:
+        fun = scope.get(func.id)
+    elif isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) and func.value.id not in bound and \
+            isinstance(scope.get(func.value.id), types.ModuleType):
+        fun = getattr(scope[func.value.id], func.attr, None)
+    else:
+        return None
+    return fun if _plain(fun) else None
 
 
 # ------------------------------------------------------------------ one return, at the end

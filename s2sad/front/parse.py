@@ -75,9 +75,14 @@ class Parsed:
     hold: the names of the extra parameters (a list), or of the keywords' (a dict). A call that
     spreads them (`g(*args, **kwargs)`) passes those parameters."""
 
+    aliases: dict = field(default_factory=dict)
+    """Names given to the globals of helpers of other modules inlined here (see `front.inline`),
+    and what they are bound to."""
+
     def lookup(self, name: str) -> tuple[bool, object]:
-        """Resolve a free name the way Python would: closure, globals, builtins."""
-        for scope in (self.closure, self.globals, vars(builtins)):
+        """Resolve a free name the way Python would: closure, globals, builtins (and the aliases
+        of inlined helpers' globals)."""
+        for scope in (self.aliases, self.closure, self.globals, vars(builtins)):
             if name in scope:
                 return True, scope[name]
         return False, None

@@ -11,6 +11,8 @@ import pytest
 
 import s2sad
 from tests.back.test_jit import same
+from tests.fixtures import foreign_helpers
+from tests.fixtures.foreign_helpers import step as foreign_step
 
 numba = pytest.importorskip("numba", reason="the numba extra is not installed")
 
@@ -130,3 +132,32 @@ def test_rebinding_an_inlined_helper_rebuilds_the_derivative(monkeypatch):
     assert g(3.0) == pytest.approx(6.0)
     monkeypatch.setattr(sys.modules[__name__], "helper", cube)
     assert g(3.0) == pytest.approx(27.0)
+
+
+def loop_of_a_foreign_helper(x, n):
+    s = x
+    for _ in range(n):
+        s = foreign_step(s, x)
+    return s
+
+
+def foreign_on_arrays(x):
+    return np.sum(foreign_helpers.squash(x) * foreign_helpers.squash(x * 2.0))
+
+
+def test_helpers_of_another_module_are_inlined_and_located_at_the_call():
+    for x in (0.3, 12.0):
+        assert s2sad.grad(loop_of_a_foreign_helper, backend="numba")(x, 4) == pytest.approx(
+            s2sad.grad(loop_of_a_foreign_helper)(x, 4), rel=1e-12)
+    same(s2sad.grad(foreign_on_arrays, backend="numba")(X), s2sad.grad(foreign_on_arrays)(X))
+    code = s2sad.show(loop_of_a_foreign_helper, backend="numba", args=(0.3, 4))
+    assert "step_fwd" not in code and "inner" not in code  # both copied in
+    first = loop_of_a_foreign_helper.__code__.co_firstlineno
+    assert "# line 9: if s > 10.0:" not in code and f"# line {first + 3}: s = foreign_step(s, x)" in code
+
+
+def test_rebinding_a_global_of_another_module_rebuilds_the_derivative(monkeypatch):
+    g = s2sad.grad(foreign_on_arrays, backend="numba")
+    before = g(X)
+    monkeypatch.setattr(foreign_helpers, "SCALE", 1.0)
+    np.testing.assert_allclose(g(X), before * 4.0, rtol=1e-12)

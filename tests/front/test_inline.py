@@ -8,6 +8,8 @@ import numpy as np
 
 from s2sad.front.inline import inline_module_calls, single_exit
 from s2sad.front.parse import parse
+from tests.fixtures import foreign_helpers
+from tests.fixtures.foreign_helpers import step
 from tests.programs import library
 
 scale = 2.0
@@ -78,7 +80,7 @@ def passes_a_helper(x):
 
 
 def calls_what_is_not_inlined(x):
-    return returns_in_a_loop(x) + computed_default(x) + recursive(x, 2) + decorated(x) + library.softplus(x)
+    return returns_in_a_loop(x) + computed_default(x) + recursive(x, 2) + decorated(x) + library.power(x, 2)
 
 
 def inlined(fun) -> set[str]:
@@ -98,7 +100,7 @@ def test_a_helper_passed_as_a_value_or_calling_a_parameter_is_not_inlined():
     assert inlined(passes_a_helper) == set()
 
 
-def test_returns_in_loops_computed_defaults_recursion_wrappers_and_other_modules_stay_calls():
+def test_returns_in_loops_computed_defaults_recursion_and_wrappers_stay_calls():
     assert inlined(calls_what_is_not_inlined) == set()
 
 
@@ -143,3 +145,45 @@ def test_inlined_helpers_are_dependencies_and_their_lines_are_known():
     assert {name for _, name, _ in parsed.static_deps} >= {"twice_sq", "sq", "reads_scale"}
     assert parsed.lines[sq.__code__.co_firstlineno + 1].strip() == "return v * v"
     assert parse(calls_helpers).tree.body[0].__class__ is gast.Return  # the parse itself is not changed
+
+
+def calls_foreign_helpers(x):
+    s = step(x, x)  # imported by name; its own call of `inner` is copied too
+    return foreign_helpers.squash(s) + foreign_helpers.squash(library.softplus(x))  # by the module, twice
+
+
+def binds_math(x):
+    math = 2.0  # the helper's `math` is its module's: read through an alias, not this local
+    return step(x, x) * math
+
+
+def calls_recursive_or_undefined(x):
+    return foreign_helpers.recursive(x, 2) + foreign_helpers.reads_an_undefined_name(x)
+
+
+def copies(fun) -> dict[str, gast.FunctionDef]:
+    parsed = inline_module_calls(parse(fun))
+    return {n.name: n for n in parsed.tree.body if isinstance(n, gast.FunctionDef)}, parsed
+
+
+def test_helpers_of_other_modules_are_copied_per_call_at_the_calls_line():
+    found, parsed = copies(calls_foreign_helpers)
+    assert sorted(found) == ["inner_1", "softplus", "squash", "squash_1", "step_1"]  # names not taken
+    first = calls_foreign_helpers.__code__.co_firstlineno
+    lines = {name: {n.lineno for n in gast.walk(tree) if hasattr(n, "lineno")} for name, tree in found.items()}
+    assert lines == {"step_1": {first + 1}, "inner_1": {first + 1}, "squash": {first + 2}, "squash_1": {first + 2},
+                     "softplus": {first + 2}}
+    by_name = {name.rstrip("_0123456789"): value for name, value in parsed.aliases.items()}
+    assert by_name == {"SCALE": 0.5, "numpy": np, "math": __import__("math")}  # names the caller's module lacks
+    assert (vars(foreign_helpers), "SCALE", 0.5) in parsed.static_deps  # rebinding it rebuilds
+
+
+def test_a_helpers_global_is_never_read_as_a_local_of_the_caller():
+    found, parsed = copies(binds_math)
+    reads = {n.id for n in gast.walk(found["step_1"]) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+    assert "math" not in reads and parsed.aliases[next(a for a in reads if a.startswith("math"))] is __import__("math")
+
+
+def test_recursive_helpers_and_undefined_names_of_other_modules_stay_calls():
+    found, _ = copies(calls_recursive_or_undefined)
+    assert found == {}
