@@ -170,7 +170,7 @@ def build(fun: Target | object, request: Request, derive: Derive) -> Built:
     STATS["builds"] += 1
     if request.backend != "python":  # callees' derivatives compiled by the same backend
         derive = functools.partial(derive, backend=request.backend)
-    parsed = parse(with_value_kinds(target_of(fun), request.kinds))
+    parsed = parse(with_value_kinds(target_of(fun), request.kinds, request.shapes))
     if request.inline:  # one compiled function: helpers inlined (see `front.inline`)
         parsed = inline_module_calls(parsed)
     primal = lower(parsed)

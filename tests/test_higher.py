@@ -597,3 +597,25 @@ def test_hessian_blocks_and_hvp_of_a_bound_method_with_an_argnums_tuple(rng):
     np.testing.assert_allclose(py, 0.5 * (exact[1][0] @ vx + exact[1][1] @ vy), rtol=1e-12)
     forward = s2sad.jacfwd(s2sad.grad(model.pair, argnums=(0, 1)), argnums=(0, 1))(x, y)
     np.testing.assert_allclose(forward[1][0], blocks[0][1], rtol=1e-12, atol=1e-14)
+
+
+def decaying_loop(x, n):
+    s = x
+    for _ in range(n):
+        s = s * 0.99 + math.sin(s) * x
+    return s
+
+
+def test_the_code_differentiated_again_is_the_gradient_for_the_arguments():
+    """A Hessian (forward over reverse) differentiates the gradient's code for the same kinds and
+    shapes of arguments: a loop's numbers in one list indexed by the trip, not a generic tape of
+    appends and pops (the Hessian of the scalar loop ran four times slower that way)."""
+    forward_of_grad = s2sad.show(s2sad.grad(decaying_loop), mode="forward", args=(0.3, 5))
+    assert "s_trips" in forward_of_grad and "tape" not in forward_of_grad
+    assert "tape" in s2sad.show(s2sad.grad(decaying_loop), mode="forward")  # the code for any kinds
+    h = 1e-5
+    differences = (s2sad.grad(decaying_loop)(0.3 + h, 5) - s2sad.grad(decaying_loop)(0.3 - h, 5)) / (2 * h)
+    assert s2sad.hessian(decaying_loop)(0.3, 5) == pytest.approx(differences, rel=1e-7)
+    x = np.linspace(-1.0, 1.0, 6)
+    for fun in (lambda v: np.sum(np.tanh(v) * v), lambda v: np.sum(v[1:] * v[:-1] ** 2)):
+        np.testing.assert_allclose(s2sad.hvp(fun)(x, x * 0.5), s2sad.hessian(fun)(x) @ (x * 0.5), rtol=1e-12)

@@ -264,18 +264,19 @@ def trailing_kinds(target: Target, given: int, kwargs: dict) -> tuple:
     return kinds if any(kinds) else ()
 
 
-def with_value_kinds(target: Target, kinds: tuple | None) -> Target:
+def with_value_kinds(target: Target, kinds: tuple | None, shapes: tuple | None = None) -> Target:
     """`target` specialised to the arguments of kind `("value", v)` in `kinds` (one per
-    parameter, a bound method's `self` first), see `value_kind`."""
+    parameter, a bound method's `self` first), see `value_kind`. The target of a derivative of
+    a derivative (`hessian`, `jvp` of a `grad`) is the inner derivative's code for the same
+    kinds and shapes of arguments, so the code differentiated again is the specialised one."""
     code = target.plain.__code__
     names = code.co_varnames[: code.co_argcount]
     known = tuple((n, k[1]) for n, k in zip(names, kinds or ()) if isinstance(k, tuple) and k[:1] == ("value",))
-    if not known:
-        return target
     inner = getattr(target.fun, "built", None)
-    if target.fixed is None and callable(inner):  # a derivative's code, itself specialised to them
-        return replace(target, fixed=inner(tuple(kinds[: len(names)])).fun, known=target.known + known)
-    return replace(target, known=target.known + known)
+    if target.fixed is None and callable(inner) and kinds is not None and len(kinds) >= len(names):
+        fun = inner(tuple(kinds[: len(names)]), tuple(shapes[: len(names)]) if shapes else None).fun
+        return replace(target, fixed=getattr(fun, "python", fun), known=target.known + known)
+    return replace(target, known=target.known + known) if known else target
 
 
 def plain_function(fun: object) -> types.FunctionType:
