@@ -304,6 +304,9 @@ def _call_class(value: ir.Expr, table: dict, integers: set[str]) -> object:
         return _reshaped(atom_class(value.args[0], table), value.args[1].value)
     if op in _FLATTENS and len(value.args) == 1 and not value.kwargs:
         return _reshaped(atom_class(value.args[0], table), -1)
+    if op is runtime.add and len(value.args) == 2 and not value.kwargs:  # two contributions to an adjoint
+        parts = [atom_class(a, table) for a in value.args]
+        return _broadcast(parts) if all(p is _BOTTOM or p == SCALAR or isinstance(p, tuple) for p in parts) else None
     if op in (runtime.setitem, runtime.add_into) and isinstance(atom_class(value.args[0], table), tuple):
         return atom_class(value.args[0], table)  # `x[i] = v` into an array: the same array, the same shape
     if op is runtime.as_sequence and isinstance(atom_class(value.args[0], table), tuple):

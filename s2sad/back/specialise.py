@@ -308,6 +308,9 @@ def _rewrite(stmt: Assign, facts_: _Facts, namer: Namer | None) -> list[ir.Stmt]
         return [Assign(stmt.target, Call(numpy_ref("zeros_like"), call.args), line)]
     if op is runtime.like_structure and _built_like(call.args[0], call.args[1], facts_):
         return [Assign(stmt.target, call.args[0], line)]
+    if op is runtime.add and len(call.args) == 2 and not call.kwargs and all(
+            facts_.shape(a) == shapes.SCALAR or isinstance(facts_.shape(a), tuple) for a in call.args):
+        return [Assign(stmt.target, Call(operator_ref(operator.add), call.args), line)]  # numbers or arrays: a + b
     if op is runtime.as_sequence and _an_array(call.args[0], facts_.table):  # `for v in x` of an array: x
         return [Assign(stmt.target, call.args[0], line)]
     if op is runtime.sequence_adjoint and _an_array(call.args[1], facts_.table):  # an array's cotangent: g
