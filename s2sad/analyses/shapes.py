@@ -78,16 +78,10 @@ def classes(fn: ir.Function, start: dict[str, str | None]) -> dict[str, str | No
     assigns = [s for s in statements if type(s) is Assign]
     fors = [s for s in statements if type(s) is ir.For]
     counted = {s.target.name for s in assigns if _counts_integers(s.value)}
-    integers = set()
     for s in fors:
         scalar = isinstance(s.iter, Var) and s.iter.name in counted
         table[s.target.name] = _join(table.get(s.target.name, _BOTTOM), SCALAR if scalar else None)
-        if scalar:
-            integers.add(s.target.name)
-    loops = {s.target.name for s in fors}
-    if loops:
-        integers -= {s.target.name for s in assigns}  # only the loops bind them
-    integers |= _integer_arithmetic([s for s in assigns if s.target.name not in loops] if loops else assigns, integers)
+    integers = _integers(assigns, fors, counted)
     first_read: dict[str, int] = {}
     for i, stmt in enumerate(assigns):
         for name in ir.reads(stmt):
@@ -105,6 +99,27 @@ def classes(fn: ir.Function, start: dict[str, str | None]) -> dict[str, str | No
 
 
 _INTEGER_OPS = (operator.add, operator.sub, operator.mul, operator.floordiv, operator.mod)
+
+
+def integer_names(fn: ir.Function) -> set[str]:
+    """The names that hold Python integers wherever they are bound: counters of loops over a
+    `range` (only the loop binds them) and integer arithmetic of those and of integer constants
+    (see `_integer_arithmetic`)."""
+    statements = list(ir.walk(fn.body))
+    assigns = [s for s in statements if type(s) is Assign]
+    fors = [s for s in statements if type(s) is ir.For]
+    counted = {s.target.name for s in assigns if _counts_integers(s.value)}
+    elsewhere = {s.target.name for s in fors if not (isinstance(s.iter, Var) and s.iter.name in counted)}
+    return _integers(assigns, fors, counted) - elsewhere  # a name another loop binds to anything: not one
+
+
+def _integers(assigns: list[Assign], fors: list[ir.For], counted: set[str]) -> set[str]:
+    integers = {s.target.name for s in fors if isinstance(s.iter, Var) and s.iter.name in counted}
+    loops = {s.target.name for s in fors}
+    if loops:
+        integers -= {s.target.name for s in assigns}  # only the loops bind them
+    return integers | _integer_arithmetic([s for s in assigns if s.target.name not in loops] if loops else assigns,
+                                          integers)
 
 
 def _integer_arithmetic(assigns: list[Assign], integers: set[str]) -> set[str]:

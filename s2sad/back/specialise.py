@@ -199,6 +199,7 @@ class _Facts:
                              and p not in loops}
         """Parameters of known shape (float64 arrays) that no statement rebinds."""
         self.complexes = complexes
+        self.integers = shapes.integer_names(fn)
 
     def definition(self, atom: ir.Atom) -> ir.Expr | None:
         """The value `atom` is bound to, through copies (`a = b`), where each name on the way is
@@ -308,6 +309,10 @@ def _rewrite(stmt: Assign, facts_: _Facts, namer: Namer | None) -> list[ir.Stmt]
         return [Assign(stmt.target, Call(numpy_ref("zeros_like"), call.args), line)]
     if op is runtime.like_structure and _built_like(call.args[0], call.args[1], facts_):
         return [Assign(stmt.target, call.args[0], line)]
+    if op is runtime.copy_value and _number_item(call.args[0], facts_):  # a NumPy scalar: immutable
+        return [Assign(stmt.target, call.args[0], line)]
+    if op is runtime.add_at and _item_of_known_array(stmt, facts_):  # `bx[i] += g` itself, not the helper
+        return [Assign(stmt.target, Call(runtime_ref("add_into"), call.args), line)]
     if op is runtime.add and len(call.args) == 2 and not call.kwargs and all(
             facts_.shape(a) == shapes.SCALAR or isinstance(facts_.shape(a), tuple) for a in call.args):
         return [Assign(stmt.target, Call(operator_ref(operator.add), call.args), line)]  # numbers or arrays: a + b
@@ -329,6 +334,25 @@ def _rewrite(stmt: Assign, facts_: _Facts, namer: Namer | None) -> list[ir.Stmt]
             return [Assign(total, Call(numpy_ref("sum"), (call.args[0],)), line),
                     Assign(stmt.target, Call(builtin_ref("float"), (total,)), line)]
     return [stmt]
+
+
+def _number_item(atom: ir.Atom, facts_: _Facts) -> bool:
+    """`atom` is `x[i]`, one element of a NumPy array of known shape (a NumPy scalar, which
+    nothing can change, so a copy of it is itself)."""
+    value = facts_.definition(atom)
+    return (isinstance(value, Call) and value.op.value is operator.getitem and not value.kwargs
+            and _an_array(value.args[0], facts_.table) and facts_.shape(atom) == shapes.SCALAR)
+
+
+def _item_of_known_array(stmt: Assign, facts_: _Facts) -> bool:
+    """`bx = add_at(bx, i, g)` into a NumPy array of known shape by an integer variable (a loop's
+    counter over a range, integer arithmetic of those), with no complex values: what the helper
+    does then is `bx[i] += g`."""
+    call = stmt.value
+    if len(call.args) != 3 or call.kwargs or facts_.complexes or call.args[0] != stmt.target:
+        return False
+    index = call.args[1]  # a constant index is `_accumulate_in_place`'s (a first write assigns)
+    return isinstance(index, Var) and index.name in facts_.integers and _an_array(call.args[0], facts_.table)
 
 
 def _to_a_float(call: Call, facts_: _Facts) -> bool:
