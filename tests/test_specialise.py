@@ -379,7 +379,8 @@ def test_sizes_computed_from_sizes_and_loops_over_an_arrays_items():
     """With shapes known, `n - m + 1` is a constant, so the loop's array has a known shape and
     its items are numbers (no shapes on the tape); the inner loop's constant range is made
     once; `for v in kernel` iterates the array itself (no `as_sequence`/`sequence_adjoint`);
-    adjoints of known shape add up with `+`, not the `add` helper.
+    adjoints of known shape add up with `+`, not the `add` helper; the sum the loop carries is
+    known to be a number, so the gradient does not compute the function's value.
     The gradient is the generic code's and the finite differences', in both modes."""
     signal, kernel = RNG.normal(size=9), RNG.normal(size=3)
     derivative = s2sad.grad(fx.windows, argnums=(0, 1))
@@ -387,6 +388,7 @@ def test_sizes_computed_from_sizes_and_loops_over_an_arrays_items():
                      if not line.strip().startswith("#"))
     assert "np.zeros(7)" in code and "_shape" not in code and "unbroadcast" not in code, code
     assert " add(" not in code, code  # two contributions to an adjoint of known shape: `a + b`
+    assert "seed(" not in code and "unreduce(" not in code, code  # a sum carried by a loop is a number
     assert "sequence" not in code and code.count("range(3)") == 2, code  # before the loops, and `for v in kernel`'s
     special, generic = _both(derivative, (signal, kernel))
     _close(special, generic)

@@ -195,6 +195,11 @@ class _Facts:
         loops = {s.target.name for s in ir.walk(fn.body) if isinstance(s, ir.For)}
         once = {name for name, n in counts.items() if n == 1} - loops
         self.defs = {s.target.name: s.value for s in assigns if s.target.name in once}
+        self.bindings: dict[str, list[ir.Expr]] = {}
+        """Every value each name no loop binds is bound to (a number carried through a loop)."""
+        for stmt in assigns:
+            if stmt.target.name not in loops:
+                self.bindings.setdefault(stmt.target.name, []).append(stmt.value)
         self.fixed_arrays = {p for p in fn.params if isinstance(table.get(p), tuple) and p not in counts
                              and p not in loops}
         """Parameters of known shape (float64 arrays) that no statement rebinds."""
@@ -239,25 +244,47 @@ class _Facts:
         rule = lookup(op)
         return op in _ARITHMETIC or rule is not None and rule.shape == "elementwise" and not rule.nondiff
 
-    def one_number(self, atom: ir.Atom, depth: int = 0) -> bool:
-        """Known to be one number: a NumPy reduction of an array of known shape, or arithmetic on
-        numbers known so."""
+    def one_number(self, atom: ir.Atom, depth: int = 0, carried: frozenset = frozenset()) -> bool:
+        """Known to be one number: a NumPy reduction of an array of known shape, an element of
+        one, or arithmetic on numbers known so; a name bound more than once (a sum carried
+        through a loop), where every value it is bound to is one (it being one itself while
+        that is asked: `total = total + v` with `total = 0.0` before the loop)."""
         if isinstance(atom, Const):
             return type(atom.value) in (int, float)
+        if isinstance(atom, Var) and atom.name in carried:
+            return True
         value = self.definition(atom)
-        if isinstance(value, Const):
-            return type(value.value) in (int, float)
+        if value is None and isinstance(atom, Var) and len(self.bindings.get(atom.name, ())) > 1 and depth <= 20:
+            inner = carried | {atom.name}
+            return all(self._number_value(v, depth + 1, inner) for v in self.bindings[atom.name])
+        return self._number_value(value, depth, carried)
+
+    def _number_value(self, value: ir.Expr | None, depth: int, carried: frozenset) -> bool:
+        if isinstance(value, Var):
+            return self.one_number(value, depth + 1, carried)
+        if isinstance(value, Const):  # None: the placeholder of a value a loop keeps, never computed with
+            return type(value.value) in (int, float) or value.value is None and bool(carried)
         if not isinstance(value, Call) or depth > 20 or value.kwargs and not _no_axis(value):
             return False
         op = value.op.value
+        if op in (runtime.tape_pop, runtime.trip_value) or op is operator.getitem and _trip_list(value):
+            return bool(carried)  # a value the name had before (restored): one of its other values
+        if op is operator.getitem and _an_array(value.args[0], self.table) and self.shape(value.args[0]) and \
+                shapes.atom_class(value.args[1], self.table) == shapes.SCALAR:
+            return len(self.shape(value.args[0])) == 1  # an element of a vector: a NumPy scalar
         if op is runtime.seed and len(value.args) == 1:
-            return self.one_number(value.args[0], depth + 1)
+            return self.one_number(value.args[0], depth + 1, carried)
         if op in shapes.MATMULS and len(value.args) == 2:  # vector @ vector
             return all(isinstance(self.shape(a), tuple) and len(self.shape(a)) == 1 for a in value.args)
         if self.elementwise(op) and not value.kwargs:
-            return all(self.one_number(a, depth + 1) for a in value.args)
+            return all(self.one_number(a, depth + 1, carried) for a in value.args)
         return ((facts(op).reduction or op in shapes.REDUCTIONS) and len(value.args) == 1
                 and getattr(op, "__module__", "") == "numpy" and isinstance(self.shape(value.args[0]), tuple))
+
+
+def _trip_list(value: Call) -> bool:
+    """`v_trips[i]`: a value a loop kept by trip (see `analyses.trip_slots`)."""
+    return isinstance(value.args[0], Var) and value.args[0].name.endswith("_trips")
 
 
 def _broadcasts_to(have: object, want: object) -> bool:
