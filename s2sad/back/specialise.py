@@ -254,7 +254,8 @@ class _Facts:
         if isinstance(atom, Var) and atom.name in carried:
             return True
         value = self.definition(atom)
-        if value is None and isinstance(atom, Var) and len(self.bindings.get(atom.name, ())) > 1 and depth <= 20:
+        if value is None and isinstance(atom, Var) and len(self.bindings.get(atom.name, ())) > 1 and depth <= 20 and (
+                self.shape(atom) == shapes.SCALAR):  # the shapes agree: no binding is an array
             inner = carried | {atom.name}
             return all(self._number_value(v, depth + 1, inner) for v in self.bindings[atom.name])
         return self._number_value(value, depth, carried)
