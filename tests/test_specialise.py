@@ -393,3 +393,13 @@ def test_sizes_computed_from_sizes_and_loops_over_an_arrays_items():
     special, generic = _both(derivative, (signal, kernel))
     _close(special, generic)
     check_grads(fx.windows, (signal, kernel), modes=("fwd", "rev"))
+
+
+def test_a_name_copied_to_itself_is_no_endless_definition():
+    """Asking whether `x` (bound by `x = x`) is one number followed the copy forever
+    (RecursionError, the tester's seed 3673): every mode, numbers and arrays."""
+    assert s2sad.value_and_grad(fx.copied_to_itself)(0.7) == (1.4, 2.0)
+    check_grads(fx.copied_to_itself, (0.7,), modes=("fwd", "rev"))
+    v = RNG.normal(size=3)
+    np.testing.assert_allclose(s2sad.jacrev(fx.copied_to_itself)(v), 2.0 * np.eye(3), rtol=1e-12)
+    check_grads(fx.copied_to_itself, (v,), modes=("fwd", "rev"))

@@ -253,6 +253,8 @@ class _Facts:
             return type(atom.value) in (int, float)
         if isinstance(atom, Var) and atom.name in carried:
             return True
+        if depth > 20:  # (a copy of itself, `x = x`, is a definition too)
+            return False
         value = self.definition(atom)
         if value is None and isinstance(atom, Var) and len(self.bindings.get(atom.name, ())) > 1 and depth <= 20 and (
                 self.shape(atom) == shapes.SCALAR):  # the shapes agree: no binding is an array
