@@ -98,7 +98,7 @@ def classes(fn: ir.Function, start: dict[str, str | None]) -> dict[str, str | No
     return {k: (None if v is _BOTTOM else v) for k, v in table.items()}
 
 
-_INTEGER_OPS = (operator.add, operator.sub, operator.mul, operator.floordiv, operator.mod)
+INTEGER_OPS = (operator.add, operator.sub, operator.mul, operator.floordiv, operator.mod)
 
 
 def integer_names(fn: ir.Function) -> set[str]:
@@ -180,7 +180,7 @@ def _integer_shaped(value: ir.Expr) -> bool:
     if not isinstance(value, Call) or value.kwargs:
         return False
     return _restores(value) or (
-        value.op.value in _INTEGER_OPS and all(isinstance(a, Var) or type(a.value) is int for a in value.args))
+        value.op.value in INTEGER_OPS and all(isinstance(a, Var) or type(a.value) is int for a in value.args))
 
 
 def _integer_operands(value: ir.Expr) -> list[str]:
@@ -196,7 +196,7 @@ def _integer_op(value: ir.Expr, integers: set[str]) -> bool:
         return True  # an earlier value of the same name, restored
     if isinstance(value, (Var, Const)):
         return _integer(value, integers)  # `i = 0`, `k = t7`
-    return (isinstance(value, Call) and value.op.value in _INTEGER_OPS and not value.kwargs
+    return (isinstance(value, Call) and value.op.value in INTEGER_OPS and not value.kwargs
             and all(_integer(a, integers) for a in value.args))
 
 

@@ -116,9 +116,6 @@ def _fold_block(body: list[ir.Stmt], table: dict) -> list[ir.Stmt]:
     return out
 
 
-_INTEGER_OPS = (operator.add, operator.sub, operator.mul, operator.floordiv, operator.mod)
-
-
 def _fold_shape(value: ir.Expr, table: dict) -> Const | None:
     if isinstance(value, ir.Pack):
         return Const(tuple(a.value for a in value.items)) if all(isinstance(a, Const) for a in value.items) else None
@@ -135,7 +132,7 @@ def _fold_shape(value: ir.Expr, table: dict) -> Const | None:
             return Const(math.prod(shape))
         if op is np.ndim and len(args) == 1:
             return Const(len(shape))
-    if op in _INTEGER_OPS and len(args) == 2 and all(isinstance(a, Const) and type(a.value) is int for a in args):
+    if op in shapes.INTEGER_OPS and len(args) == 2 and all(isinstance(a, Const) and type(a.value) is int for a in args):
         if op not in (operator.floordiv, operator.mod) or args[1].value != 0:  # sizes computed from sizes
             return Const(op(args[0].value, args[1].value))
     if op is operator.getitem and all(isinstance(a, Const) for a in args) and isinstance(args[0].value, tuple) and (
@@ -256,7 +253,7 @@ class _Facts:
         if depth > 20:  # (a copy of itself, `x = x`, is a definition too)
             return False
         value = self.definition(atom)
-        if value is None and isinstance(atom, Var) and len(self.bindings.get(atom.name, ())) > 1 and depth <= 20 and (
+        if value is None and isinstance(atom, Var) and len(self.bindings.get(atom.name, ())) > 1 and (
                 self.shape(atom) == shapes.SCALAR):  # the shapes agree: no binding is an array
             inner = carried | {atom.name}
             return all(self._number_value(v, depth + 1, inner) for v in self.bindings[atom.name])
