@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import operator
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -52,7 +53,8 @@ class Emitter:
         self.taken = taken
         reads: Counter = Counter(n for s in ir.walk(fn.body) for n in _read_occurrences(s))
         limit = MAX_INLINED_OPS if max_inlined is None else max_inlined
-        self.inline = set().union(*(_inlinable(block, temps, reads, limit) for block in _blocks(fn.body)))
+        shared = _shared_memory(fn)
+        self.inline = set().union(*(_inlinable(block, temps, reads, limit, shared) for block in _blocks(fn.body)))
         self.pending: dict[str, ast.expr] = {}
 
     def spell(self, ref: Ref) -> str:
@@ -240,14 +242,41 @@ def _blocks(body: list[ir.Stmt]):
                 yield from _blocks(child)
 
 
-def _inlinable(body: list[ir.Stmt], temps: set[str], reads: Counter, limit: int = MAX_INLINED_OPS) -> set[str]:
+def _shared_memory(fn: ir.Function) -> dict[str, set[str]]:
+    """Per name bound to a view or a copy of another (`t = x[1:]`, `t = x`), every name that
+    may share its memory: a write into one (`x[1:] = 0.0`) changes what the others read. A view
+    is an index by slices (an integer index of a vector is a number, not a view)."""
+    group: dict[str, set[str]] = {}
+    for stmt in ir.walk(fn.body):
+        source = _viewed(stmt) if type(stmt) is Assign else None
+        if source is None or source == stmt.target.name:
+            continue
+        merged = group.get(stmt.target.name, {stmt.target.name}) | group.get(source, {source})
+        for name in merged:
+            group[name] = merged
+    return group
+
+
+def _viewed(stmt: Assign) -> str | None:
+    value = stmt.value
+    if type(value) is Var:
+        return value.name
+    if not (type(value) is Call and value.op.value is operator.getitem and type(value.args[0]) is Var):
+        return None
+    index = value.args[1]
+    parts = index.value if type(index) is Const and type(index.value) is tuple else (getattr(index, "value", 0),)
+    return value.args[0].name if any(type(p) is slice or p is Ellipsis or p is None for p in parts) else None
+
+
+def _inlinable(body: list[ir.Stmt], temps: set[str], reads: Counter, limit: int = MAX_INLINED_OPS,
+               shared: dict[str, set[str]] | None = None) -> set[str]:
     """Temporaries read exactly once, later in the same block, with their inputs unchanged.
     Linear in the block's length (give or take a log): where each name is read and written, and
-    where the compound statements stand, are indexed once."""
+    where the compound statements stand, are indexed once. `shared`: see `_shared_memory`."""
     out: set[str] = set()
     size: dict[str, int] = {}
     defs: dict[str, Assign] = {}
-    index = _BlockIndex(body)
+    index = _BlockIndex(body, shared or {})
     for i, stmt in enumerate(body):
         if _single_use_temp(stmt, temps, reads):
             name = stmt.target.name
@@ -269,14 +298,17 @@ class _BlockIndex:
     """For one block: the positions at which each name is read and written directly, and those of
     the statements that stop folding (anything but an assignment or a return)."""
 
-    def __init__(self, body: list[ir.Stmt]) -> None:
+    def __init__(self, body: list[ir.Stmt], shared: dict[str, set[str]]) -> None:
         self.read_at: dict[str, list[int]] = {}
         self.written_at: dict[str, list[int]] = {}
         self.barriers: list[int] = []
         for i, stmt in enumerate(body):
             for name in ir.reads(stmt):
                 self.read_at.setdefault(name, []).append(i)
-            for name in ir.writes(stmt):
+            written = ir.writes(stmt)
+            if type(stmt) is Assign and ir.is_inplace(stmt.value):  # also what shares its memory
+                written = set().union(*(shared.get(n, {n}) for n in written))
+            for name in written:
                 self.written_at.setdefault(name, []).append(i)
             if not isinstance(stmt, (Assign, ir.Return)):
                 self.barriers.append(i)
