@@ -30,8 +30,10 @@ _COUNTS = (runtime.reduced_size, runtime.size, builtins.len, np.size, np.ndim)
 _FLATTENS = (np.ravel, np.ndarray.flatten, runtime.flatten)
 """Ops that return their argument as one axis."""
 _CREATIONS = (np.zeros, np.ones, np.empty, np.full)
-REDUCTIONS = (np.sum, np.mean, np.max, np.min, np.amax, np.amin, np.prod, np.std, np.var)
-"""Reductions whose result has the shape of `np.sum`'s with the same `axis` and `keepdims`."""
+REDUCTIONS = (np.sum, np.mean, np.max, np.min, np.amax, np.amin, np.prod, np.std, np.var, np.ndarray.sum,
+              np.ndarray.mean, np.ndarray.max, np.ndarray.min, np.ndarray.prod, np.ndarray.std, np.ndarray.var)
+"""Reductions whose result has the shape of `np.sum`'s with the same `axis` and `keepdims` (the
+functions, and the methods code specialised to arrays calls instead, `x.max(axis=1)`)."""
 _BOTTOM = object()
 
 
@@ -338,7 +340,7 @@ def _call_class(value: ir.Expr, table: dict, integers: set[str]) -> object:
         return _broadcast([atom_class(a, table) for a in value.args])
     if info.math:
         return SCALAR  # the math module works on Python floats
-    if info.elementwise and not value.kwargs:
+    if (info.elementwise or op is runtime.strong_mul or op is runtime.strong_div) and not value.kwargs:
         return _broadcast([atom_class(a, table) for a in value.args])
     return None
 
