@@ -189,7 +189,7 @@ def build(fun: Target | object, request: Request, derive: Derive) -> Built:
     if request.backend == "numba":
         parts, boundaries = zip(*(jit.prepare(part, _start_classes(primal, part, request)) for part in parts))
     folded = jit.MAX_FOLDED if request.backend == "numba" else MAX_INLINED_OPS
-    emitted = emit_module(list(parts), namer.temps | primal.temps, folded)
+    emitted = emit_module(list(parts), namer.temps | primal.temps | _temps(parts), folded)
     source, namespace = emitted.source, emitted.namespace
     wrt = ",".join(request.wrt)
     filename = f"<s2sad {request.mode} of {parsed.fun.__qualname__} wrt {wrt} ({parsed.filename}:{primal.firstline})>"
@@ -204,6 +204,11 @@ def build(fun: Target | object, request: Request, derive: Derive) -> Built:
     bwd = compiled[1] if len(compiled) > 1 else None
     return Built(compiled[0], source, primal, parts[0], activity, _deps(parsed, primal), bwd, GENERATION[0],
                  parsed.fun, defaults_of(parsed.fun), lines=emitted.lines, residuals=residuals)
+
+
+def _temps(parts: tuple[ir.Function, ...]) -> set[str]:
+    """Names a backend's preparation made (`jit_loops`' elements of a fused loop)."""
+    return set().union(*(part.temps for part in parts))
 
 
 def _verify(parts: tuple[ir.Function, ...]) -> None:

@@ -24,7 +24,7 @@ import numpy as np
 
 from s2sad import runtime
 from s2sad.analyses import shapes
-from s2sad.back import jit_helpers, jit_reductions
+from s2sad.back import jit_helpers, jit_loops, jit_reductions
 from s2sad.back.jit_boundary import Boundary, at_boundary
 from s2sad.core import ir
 from s2sad.core.ir import Assign, Call, Const, Ref, Var
@@ -78,14 +78,15 @@ def prepare(fn: ir.Function, start: dict | None = None) -> tuple[ir.Function, Bo
     """`fn` with typed storage for the numbers and arrays loops keep, dicts of parameters and of
     gradients as their values at the boundary (see `jit_boundary`), every call checked for
     Numba. `start`: the classes of the parameters (see `analyses.shapes`)."""
-    kept = _kept_shapes(fn, shapes.classes(fn, start or {}))
+    table = shapes.classes(fn, start or {})
+    kept = _kept_shapes(fn, table)
     fn, boundary = at_boundary(fn)
     feeds = _trip_list_seeds(fn.body)
     body = _rewrite(jit_reductions.along_axes(fn.body), feeds, kept, fn)
     body = _placeholders(body, kept)
     prepared = ir.Function(fn.name, fn.params, body, fn.filename, fn.firstline, fn.lines, fn.temps, fn.defaults,
                            fn.tape)
-    return prepared, boundary
+    return jit_loops.fuse(prepared, table), boundary
 
 
 def _kept_shapes(fn: ir.Function, table: dict) -> dict[str, tuple]:

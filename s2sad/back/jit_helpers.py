@@ -32,6 +32,27 @@ def store_trip(storage, trip, value):
     return storage
 
 
+def fused_empty(shape, *inputs):
+    """The array a fused loop (`jit_loops`) stores a value into: of `shape` and of the dtype
+    NumPy gives an elementwise operation on `inputs`."""
+    return np.empty(shape, np.result_type(*inputs))
+
+
+def fused_empty_real(shape, *inputs):
+    """`fused_empty` for a value an operation made a float of (`np.divide`, `np.sin`)."""
+    return np.empty(shape, np.result_type(1.0, *inputs))
+
+
+def strong_mul_element(d, p):
+    """`runtime.strong_mul` of two numbers of a fused loop: 0 where either is 0 (0 * inf)."""
+    return 0.0 if d == 0 or p == 0 else d * p
+
+
+def strong_div_element(d, q):
+    """`runtime.strong_div` of two numbers of a fused loop: 0 where d is 0, else NumPy's division."""
+    return 0.0 if d == 0 else np.divide(d, q)
+
+
 # ------------------------------------------------------------------ implementations
 
 
@@ -126,6 +147,18 @@ def _plus(a, b):
 
 def _filled(g, like):
     return np.full(like.shape, g)
+
+
+def _strong_mul_element(d, p):
+    if d == 0 or p == 0:
+        return 0.0
+    return d * p
+
+
+def _strong_div_element(d, q):
+    if d == 0:
+        return 0.0
+    return np.divide(d, q)
 
 
 def _reversed_range(r):
@@ -436,6 +469,48 @@ def store_trip_of(storage, trip, value):
     return {1: _store_vector, 2: _store_matrix}.get(value.ndim, _store_item)
 
 
+def fused_empty_of(shape, *inputs):
+    dtype = _result_dtype(inputs, real=False)
+    return None if dtype is None else _empty_of(dtype)
+
+
+def fused_empty_real_of(shape, *inputs):
+    dtype = _result_dtype(inputs, real=True)
+    return None if dtype is None else _empty_of(dtype)
+
+
+def _empty_of(dtype):
+    def empty(shape, *inputs):
+        return np.empty(shape, dtype)
+    return empty
+
+
+def _result_dtype(inputs, real: bool):
+    """NumPy's dtype for an elementwise result of `inputs` (Numba's types): the arrays'
+    promoted, a number only lifting its kind (an int array times a float is float64, a float32
+    array times a float stays float32); `real`: integers become float64."""
+    types = _TYPES[0]
+    arrays = [np.dtype(str(t.dtype)) for t in inputs if isinstance(t, types.Array)]
+    if not arrays or not all(isinstance(t, types.Array) or _number(t) or isinstance(t, types.Complex)
+                             for t in inputs):
+        return None
+    dtype = np.result_type(*arrays)
+    for t in inputs:
+        if isinstance(t, types.Complex) and dtype.kind != "c":
+            dtype = np.result_type(dtype, np.complex64)
+        elif isinstance(t, types.Float) and dtype.kind in "biu":
+            dtype = np.dtype(np.float64)
+    return np.dtype(np.float64) if real and dtype.kind in "biu" else dtype
+
+
+def strong_mul_element_of(d, p):
+    return _strong_mul_element if _number(d) and _number(p) else None
+
+
+def strong_div_element_of(d, q):
+    return _strong_div_element if _number(d) and _number(q) else None
+
+
 def reversed_range(r):
     return _reversed_range if isinstance(r, _TYPES[0].RangeType) else None
 
@@ -449,7 +524,8 @@ CHOOSERS = {
     runtime.unreduce: unreduce, runtime.reduced_size: reduced_size, runtime.copy_value: copy_value,
     runtime.as_sequence: as_sequence, trip_storage: trip_storage_of, store_trip: store_trip_of, runtime.add_at: add_at,
     runtime.array_copy: copy_value, runtime.flatten: flatten, runtime.size: size, runtime.astype: astype,
-    runtime.convert_back: convert_back,
+    runtime.convert_back: convert_back, fused_empty: fused_empty_of, fused_empty_real: fused_empty_real_of,
+    strong_mul_element: strong_mul_element_of, strong_div_element: strong_div_element_of,
 }
 """Each runtime helper with a Numba implementation, and its chooser."""
 

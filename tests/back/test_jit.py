@@ -337,7 +337,7 @@ def test_weights_in_a_tuple_or_list_are_passed_as_arrays(container):
     same(got, s2sad.grad(fx.layered)(layers, x))
     source = s2sad.show(fx.layered, args=(layers, x), backend="numba")
     assert source.startswith("def layered_grad(layers_0, layers_1, x):")
-    assert "    blayers = (x.T @ " in source  # a list comes back as a tuple, made a list again
+    assert "    blayers = (t21 @ t14_all, t11)" in source  # a list comes back as a tuple, made a list again
 
 
 CACHED = """
@@ -390,9 +390,11 @@ def test_a_cache_needs_the_numba_backend():
 
 def test_a_chain_of_elementwise_operations_is_one_expression():
     """Folded into one expression (not the four operations a line the default backend's code
-    keeps), which Numba compiles as one loop over the elements: no temporary array between."""
+    keeps) in one loop over the elements (`jit_loops`): no temporary array between."""
     source = s2sad.show(workloads.chain, args=workloads.vector_ops_args(True), backend="numba")
-    assert "        by = by * t6 * (1.0 - t4 * t4) * 1.5 * np.cos(y)" in source.splitlines()
+    lines = source.splitlines()
+    assert "            by_all[i1] = by[i1] * t6[i1] * (1.0 - t4_i1 * t4_i1) * 1.5 * np.cos(y[i1])" in lines
+    assert "        for i1 in range(16):" in lines
     default = s2sad.show(workloads.chain, args=workloads.vector_ops_args(True))
     assert "        by = by * t6 * (1.0 - t4 * t4) * 1.5 * np.cos(y)" not in default.splitlines()
 

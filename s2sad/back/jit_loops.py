@@ -1,0 +1,513 @@
+"""Fusion for the Numba backend: runs of elementwise statements written as one loop.
+
+Numba compiles one expression of elementwise array operations as one loop, but each statement
+is still its own loop with its own result array, and a value read by two statements (Rosenbrock's
+`200 * (x[1:] - x[:-1] ** 2)`, read by both writes into the gradient) is materialised between
+them. `fuse` finds runs of consecutive statements that are elementwise over arrays of one known
+shape (`t = a * b + c`, `np.tanh(t)`, a view `t = x[1:]`, a write `bx[:-1] = v` or
+`bx[1:] += v`) and writes each run as one loop over the elements (nested loops for a matrix):
+
+    bx = np.zeros_like(x)
+    bx_part = bx[:-1]
+    t22_all = fused_empty((9999,), 200.0, t1, t2, 2)
+    for i in range(9999):
+        t2_i = t2[i]
+        t22_i = 200.0 * (t1[i] - t2_i ** 2)
+        t22_all[i] = t22_i
+        bx_part[i] = -2.0 * (1 - t7[i]) + t22_i * t2_i * -2
+
+Every value the run binds is a number a trip; only the ones read after the run (`_Readers`)
+are stored, into an array made before the loop (`fused_empty`, of the dtype NumPy would give
+them). Views, and statements between that read nothing the run computes (`bx = ...` above),
+are made before the loop.
+
+A run is fused only where doing the statements element by element gives what doing them array
+by array gives: every operand is a number or an array of a known shape that broadcasts to the
+run's shape; a write goes into an array the function made itself (not a view, not an argument),
+and no statement of the run reads or writes that array through another selection (Rosenbrock's
+`bx[1:] += t22` reads elements the loop above has written: it is a loop of its own); divisions
+and powers are NumPy's (`np.divide`: a division by zero is inf, as for arrays, not Python's
+`ZeroDivisionError`).
+"""
+
+from __future__ import annotations
+
+import builtins
+import operator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from s2sad import runtime
+from s2sad.back import jit_helpers
+from s2sad.core import ir
+from s2sad.core.ir import Assign, Call, Const, Pack, Ref, Var
+from s2sad.core.naming import builtin_ref, numpy_ref, runtime_ref
+
+_UFUNCS = ("add", "subtract", "multiply", "divide", "negative", "positive", "power", "absolute", "square",
+           "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh",
+           "arctanh", "exp", "expm1", "log", "log1p", "log2", "log10", "exp2", "sqrt", "maximum", "minimum",
+           "arctan2", "hypot")
+_REAL = ("divide", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh",
+         "arccosh", "arctanh", "exp", "expm1", "log", "log1p", "log2", "log10", "exp2", "sqrt", "arctan2", "hypot")
+"""Ufuncs whose result is a float for integer operands."""
+
+
+def _element_ops() -> dict[int, tuple[Ref | None, bool]]:
+    """Per op (by id): the op a trip applies to numbers (None: the same op), and whether it
+    makes integers floats. Python's `/` and `**` become `np.divide` and `np.power`, whose
+    numbers behave as arrays do (a division by zero is inf, not `ZeroDivisionError`)."""
+    ops: dict[int, tuple[Ref | None, bool]] = {id(getattr(operator, name)): (None, False)
+                                               for name in ("add", "sub", "mul", "neg", "pos")}
+    ops[id(operator.truediv)] = (numpy_ref("divide"), True)
+    ops[id(operator.pow)] = (numpy_ref("power"), False)
+    ops[id(operator.abs)] = ops[id(builtins.abs)] = (numpy_ref("absolute"), False)
+    for name in _UFUNCS:
+        ops[id(getattr(np, name))] = (numpy_ref(name), name in _REAL)
+    ops[id(runtime.strong_mul)] = (Ref(jit_helpers.strong_mul_element, ("strong_mul_element",)), False)
+    ops[id(runtime.strong_div)] = (Ref(jit_helpers.strong_div_element, ("strong_div_element",)), True)
+    return ops
+
+
+_ELEMENT_OPS = _element_ops()
+_FRESH = (np.zeros, np.ones, np.empty, np.full, np.zeros_like, np.ones_like, np.empty_like, runtime.zeros_like,
+          runtime.array_copy, np.copy, jit_helpers.trip_storage, operator.matmul, np.matmul, np.dot)
+"""Ops whose result is a new array (with the elementwise ones): an array the function made."""
+_WRITES = (runtime.setitem, runtime.add_into)
+_GETITEM = Ref(operator.getitem, ("operator", "getitem"), operator)
+_UNKNOWN = "?"
+
+
+# ------------------------------------------------------------------ what may share memory
+
+
+def _bases(fn: ir.Function) -> dict[str, frozenset[str]]:
+    """Per name, the arrays (named by a variable that made one) whose memory it may share: itself
+    where every binding made a new array, else everything the bindings' operands may share (a
+    call may return a view of any argument), `?` for a parameter or unknown origin."""
+    bindings: dict[str, list[ir.Expr]] = {}
+    for stmt in ir.walk(fn.body):
+        if type(stmt) is Assign:
+            bindings.setdefault(stmt.target.name, []).append(stmt.value)
+        elif type(stmt) is ir.For:
+            bindings.setdefault(stmt.target.name, []).append(Var(_UNKNOWN))
+    found: dict[str, frozenset[str]] = {p: frozenset((p, _UNKNOWN)) for p in fn.params}
+    changed = True
+    while changed:
+        changed = False
+        for name, values in bindings.items():
+            new = frozenset().union(*(_shares(name, v, found) for v in values)) | found.get(name, frozenset())
+            if new != found.get(name):
+                found[name], changed = new, True
+    return found
+
+
+def _shares(name: str, value: ir.Expr, found: dict[str, frozenset[str]]) -> frozenset[str]:
+    if isinstance(value, Call) and value.op.value in _WRITES and value.args[0] == Var(name):
+        return frozenset((name,))  # written in place: still the array it was
+    if isinstance(value, Call) and (value.op.value in _FRESH or id(value.op.value) in _ELEMENT_OPS):
+        return frozenset((name,))
+    if isinstance(value, (Const, Ref)):
+        return frozenset((name,))
+    atoms = value.items if isinstance(value, Pack) else ir.atoms_of(value)
+    shared = {_UNKNOWN} if isinstance(value, Call) and not value.args else set()
+    for atom in atoms:
+        if isinstance(atom, Var):
+            shared |= found.get(atom.name, {_UNKNOWN} if atom.name == _UNKNOWN else frozenset())
+    return frozenset(shared) | ({name} if isinstance(value, Call) else frozenset())
+
+
+def _made_here(name: str, bases: dict[str, frozenset[str]]) -> bool:
+    """The function made the array `name` holds, and nothing else is bound to it."""
+    return bases.get(name) == frozenset((name,))
+
+
+class _Readers:
+    """The statements (by sid) that read each name, anywhere in the function."""
+
+    def __init__(self, fn: ir.Function) -> None:
+        self.by_name: dict[str, set[int]] = {}
+        for stmt in ir.walk(fn.body):
+            for name in ir.reads(stmt):
+                self.by_name.setdefault(name, set()).add(stmt.sid)
+
+    def only(self, name: str, sids: set[int]) -> bool:
+        return self.by_name.get(name, set()) <= sids
+
+
+# ------------------------------------------------------------------ runs
+
+
+@dataclass
+class _Run:
+    """Consecutive statements elementwise over arrays of `shape`."""
+
+    shape: tuple[int, ...]
+    stmts: list[Assign] = field(default_factory=list)
+    bound: dict[str, int] = field(default_factory=dict)
+    """Names the run binds (by an elementwise statement), and the position of the first binding."""
+    views: dict[str, tuple[str, object]] = field(default_factory=dict)
+    """Views the run makes (`t = x[1:]`): their array and index."""
+    read_before: set[str] = field(default_factory=set)
+    """Names read before the run binds them (the value they had before the run)."""
+    selections: dict[str, set] = field(default_factory=dict)
+    """Per array, how the run reads or writes it: (the name, the index) of each access."""
+    written: set[str] = field(default_factory=set)
+    read: set[str] = field(default_factory=set)
+    """Every name the run's statements read."""
+    moved: set[int] = field(default_factory=set)
+    """Statements (by sid) that are not elementwise and read nothing the run binds or writes
+    (`bx = np.zeros_like(x)` between the forward and the adjoint statements): made before the loop."""
+
+    @property
+    def work(self) -> int:
+        return sum(1 for s in self.stmts if s.sid not in self.moved and (s.target.name not in self.views
+                                                                         or _is_write(s)))
+
+    def can_move(self, stmt: ir.Stmt) -> bool:
+        """`stmt` (not part of the run) can be made before the run's loop: it reads nothing the
+        run has bound or written, and binds nothing the run has read, bound or written."""
+        if type(stmt) is not Assign or ir.writes(stmt) != {stmt.target.name}:
+            return False
+        changed = set(self.bound) | set(self.views) | self.written
+        return not (ir.reads(stmt) & changed) and stmt.target.name not in changed | self.read
+
+
+class _Kinds:
+    """What `fuse` asks of names and statements: their shape classes, what they share."""
+
+    def __init__(self, fn: ir.Function, table: dict) -> None:
+        self.table = table
+        self.bases = _bases(fn)
+
+    def array(self, atom: ir.Atom) -> tuple[int, ...] | None:
+        cls = self.table.get(atom.name) if isinstance(atom, Var) else None
+        return cls if isinstance(cls, tuple) and cls and all(type(n) is int for n in cls) else None
+
+    def number(self, atom: ir.Atom) -> bool:
+        if isinstance(atom, Var):
+            return self.table.get(atom.name) == "()"
+        value = atom.value
+        return type(value) in (int, float) or isinstance(value, (np.floating, np.integer))
+
+
+def _broadcasts(have: tuple[int, ...], shape: tuple[int, ...]) -> bool:
+    return len(have) <= len(shape) and all(h in (1, n) for h, n in zip(reversed(have), reversed(shape)))
+
+
+def _is_write(stmt: Assign) -> bool:
+    value = stmt.value
+    return (isinstance(value, Call) and value.op.value in _WRITES and value.args[0] == stmt.target
+            and isinstance(value.args[1], Const))
+
+
+def _shape_of(stmt: Assign, kinds: _Kinds) -> tuple[int, ...] | None:
+    """The shape of the elements `stmt` works on, where it is one a run can hold."""
+    value = stmt.value
+    if not isinstance(value, Call) or value.kwargs:
+        return None
+    if _is_write(stmt):
+        whole = kinds.array(stmt.target)
+        index = value.args[1].value
+        shape = _selected(whole, index) if whole else None
+        return shape if shape and _operand(value.args[2], shape, kinds) else None
+    shape = kinds.array(stmt.target)
+    if shape is None:
+        return None
+    if value.op.value is operator.getitem:
+        ok = kinds.array(value.args[0]) and isinstance(value.args[1], Const) and _view_index(value.args[1].value)
+        return shape if ok else None
+    if id(value.op.value) not in _ELEMENT_OPS:
+        return None
+    return shape if all(_operand(atom, shape, kinds) for atom in value.args) else None
+
+
+def _operand(atom: ir.Atom, shape: tuple[int, ...], kinds: _Kinds) -> bool:
+    """A number, or an array of a known shape that broadcasts to `shape`."""
+    have = kinds.array(atom)
+    return kinds.number(atom) or have is not None and _broadcasts(have, shape)
+
+
+def _small_power(exponent: ir.Atom) -> bool:
+    """A constant natural exponent, which Numba's `**` computes by multiplying (and which no
+    number turns into Python's `ZeroDivisionError`)."""
+    return isinstance(exponent, Const) and type(exponent.value) is int and 0 <= exponent.value <= 8
+
+
+def _view_index(index: object) -> bool:
+    """Slices (and `...`): `x[index]` is a view of x, of its number of axes."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(type(p) is slice or p is Ellipsis for p in parts)
+
+
+def _selected(shape: tuple[int, ...], index: object) -> tuple[int, ...] | None:
+    if not _view_index(index):
+        return None
+    try:
+        found = np.broadcast_to(np.empty(()), shape)[index].shape
+    except (IndexError, TypeError, ValueError):
+        return None
+    return found or None
+
+
+def _accesses(stmt: Assign, run: _Run, kinds: _Kinds) -> list[tuple[frozenset[str], tuple, bool]]:
+    """The arrays `stmt` reads or writes outside the run's own numbers: (what they may share,
+    (name, index), whether it writes)."""
+    value = stmt.value
+    found = []
+    reads = value.args[2:] if _is_write(stmt) else value.args
+    for atom in reads:
+        if isinstance(atom, Var) and atom.name not in run.bound and kinds.array(atom):
+            root, index = run.views.get(atom.name, (atom.name, None))
+            found.append((kinds.bases.get(root, frozenset((_UNKNOWN,))), (root, _selection(index)), False))
+    if _is_write(stmt):
+        name = stmt.target.name
+        found.append((frozenset((name,)), (name, _selection(value.args[1].value)), True))
+    return found
+
+
+def _whole(index: object) -> object:
+    """None for the whole array (`x[:]`), else the index."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return None if all(p == slice(None) or p is Ellipsis for p in parts) else index
+
+
+def _selection(index: object) -> tuple | None:
+    """The index as something to compare and hash (a slice is not hashable before Python 3.12)."""
+    index = _whole(index)
+    if index is None:
+        return None
+    parts = index if isinstance(index, tuple) else (index,)
+    return tuple((p.start, p.stop, p.step) if type(p) is slice else p for p in parts)
+
+
+def _joins(stmt: Assign, run: _Run, kinds: _Kinds) -> bool:
+    """Whether `stmt` can join `run`: its arrays and writes keep element-by-element order exact."""
+    value, name = stmt.value, stmt.target.name
+    if _is_write(stmt):
+        if name in run.bound or name in run.views or not _made_here(name, kinds.bases):
+            return False
+    elif value.op.value is operator.getitem:
+        root = value.args[0].name
+        if name in run.bound or name in run.read_before or name in run.written or root in run.bound or name == root:
+            return False
+    elif name in run.written:
+        return False
+    selections = {k: set(v) for k, v in run.selections.items()}
+    written = set(run.written)
+    for shared, selection, writes in _accesses(stmt, run, kinds):
+        for base in shared:
+            selections.setdefault(base, set()).add(selection)
+        if writes:
+            written.add(selection[0])
+    if any(len(selections.get(base, ())) > 1 for base in written):
+        return False
+    run.selections, run.written = selections, written
+    return True
+
+
+def _add(stmt: Assign, run: _Run) -> None:
+    value, name = stmt.value, stmt.target.name
+    run.read |= ir.reads(stmt)
+    reads = value.args[2:] if _is_write(stmt) else value.args
+    run.read_before |= {a.name for a in reads if isinstance(a, Var) and a.name not in run.bound}
+    if _is_write(stmt):
+        pass
+    elif value.op.value is operator.getitem:
+        run.views[name] = (value.args[0].name, value.args[1].value)
+    else:
+        run.bound.setdefault(name, len(run.stmts))
+        run.views.pop(name, None)
+    run.stmts.append(stmt)
+
+
+# ------------------------------------------------------------------ the pass
+
+
+def fuse(fn: ir.Function, table: dict) -> ir.Function:
+    """`fn` with its runs of elementwise statements as loops; `table`: shape classes of its names."""
+    kinds = _Kinds(fn, table)
+    names = _Names(fn)
+    body = _fuse_block(fn.body, kinds, _Readers(fn), names)
+    return ir.Function(fn.name, fn.params, body, fn.filename, fn.firstline, fn.lines, fn.temps | names.made,
+                       fn.defaults, fn.tape)
+
+
+def _fuse_block(body: list[ir.Stmt], kinds: _Kinds, readers: _Readers, names: _Names) -> list[ir.Stmt]:
+    out: list[ir.Stmt] = []
+    run: _Run | None = None
+    for stmt in body:
+        if isinstance(stmt, ir.COMPOUND):
+            out += _close(run, readers, names, kinds)
+            run = None
+            out.append(ir.rebuild(stmt, lambda block: _fuse_block(block, kinds, readers, names)))
+            continue
+        shape = _shape_of(stmt, kinds) if type(stmt) is Assign else None
+        if run is not None and shape == run.shape and _joins(stmt, run, kinds):
+            _add(stmt, run)
+            continue
+        if run is not None and shape is None and run.can_move(stmt):
+            run.moved.add(stmt.sid)
+            run.stmts.append(stmt)
+            run.read |= ir.reads(stmt)
+            continue
+        out += _close(run, readers, names, kinds)
+        run = None
+        if shape is not None:
+            run = _Run(shape)
+            if _joins(stmt, run, kinds):
+                _add(stmt, run)
+                continue
+            run = None
+        out.append(stmt)
+    return out + _close(run, readers, names, kinds)
+
+
+def _close(run: _Run | None, readers: _Readers, names: _Names, kinds: _Kinds) -> list[ir.Stmt]:
+    """The run as a loop, where it does work enough (two statements, or a write); else as it was."""
+    if run is None:
+        return []
+    if run.work < 2 and not run.written:
+        return list(run.stmts)
+    return _Loop(run, readers, names, kinds).statements()
+
+
+class _Names:
+    """Fresh names, none of the function's."""
+
+    def __init__(self, fn: ir.Function) -> None:
+        self.taken = set(fn.params) | fn.temps
+        for stmt in ir.walk(fn.body):
+            self.taken |= ir.reads(stmt) | ir.writes(stmt) if type(stmt) is Assign else ir.reads(stmt)
+            if type(stmt) is ir.For:
+                self.taken.add(stmt.target.name)
+        self.made: set[str] = set()
+
+    def fresh(self, base: str) -> str:
+        name, k = base, 1
+        while name in self.taken:
+            name, k = f"{base}{k}", k + 1
+        self.taken.add(name)
+        self.made.add(name)
+        return name
+
+
+class _Loop:
+    """One run written as nested loops over its shape."""
+
+    def __init__(self, run: _Run, readers: _Readers, names: _Names, kinds: _Kinds) -> None:
+        self.run, self.names, self.kinds = run, names, kinds
+        self.line = run.stmts[0].line
+        after = {name: {s.sid for s in run.stmts[first + 1:]} for name, first in run.bound.items()}
+        self.kept = [n for n in run.bound if n in run.read_before or not readers.only(n, after[n])]
+        self.last = {s.target.name: i for i, s in enumerate(run.stmts) if s.target.name in run.bound
+                     and s.sid not in run.moved}
+        self.counters = [Var(names.fresh("ijklmn"[d] if d < 6 else f"i{d}")) for d in range(len(run.shape))]
+        self.before: list[ir.Stmt] = []
+        self.body: list[ir.Stmt] = []
+        self.local: dict[str, ir.Atom] = {}
+        self.loaded: dict[tuple[str, tuple[int, ...]], Var] = {}
+        self.outputs: dict[str, Var] = {}
+        self.cones: dict[str, tuple[tuple[ir.Atom, ...], bool]] = {}
+        """Per name the run binds: the operands from outside the run its value is computed from,
+        and whether an operation on the way makes integers floats (for its array's dtype)."""
+        self.index = self._index()
+
+    def statements(self) -> list[ir.Stmt]:
+        for name in self.kept:
+            self.outputs[name] = Var(self.names.fresh(f"{name}_all"))
+        for position, stmt in enumerate(self.run.stmts):
+            self._statement(stmt, position)
+        allocations = [self._allocation(name) for name in self.kept]
+        loop = self.body
+        for d in reversed(range(len(self.run.shape))):
+            span = Var(self.names.fresh("span"))
+            loop = [Assign(span, Call(builtin_ref("range"), (Const(self.run.shape[d]),)), self.line),
+                    ir.For(self.counters[d], span, (self._pack() if d == len(self.run.shape) - 1 else []) + loop,
+                           self.line)]
+        rebound = [Assign(Var(name), self.outputs[name], self.line) for name in self.kept]
+        return self.before + allocations + loop + rebound
+
+    def _index(self) -> ir.Atom:
+        if len(self.counters) == 1:
+            return self.counters[0]
+        return Var(self.names.fresh("at"))
+
+    def _pack(self) -> list[ir.Stmt]:
+        if len(self.counters) == 1:
+            return []
+        return [Assign(self.index, Pack(tuple(self.counters)), self.line)]
+
+    def _statement(self, stmt: Assign, position: int) -> None:
+        value, name = stmt.value, stmt.target.name
+        if stmt.sid in self.run.moved:
+            self.before.append(stmt)
+        elif _is_write(stmt):
+            self._write(stmt)
+        elif value.op.value is operator.getitem:
+            self.before.append(stmt)  # a view: made once, read by the trips
+        else:
+            op, real = _ELEMENT_OPS[id(value.op.value)]
+            if value.op.value is operator.pow and _small_power(value.args[1]):
+                op = None  # `t ** 2`: Numba multiplies
+            self.cones[name] = self._cone(value.args, real)
+            args = tuple(self._element(a, stmt.line) for a in value.args)
+            local = Var(self.names.fresh(f"{name}_i"))
+            self.body.append(Assign(local, Call(op or value.op, args), stmt.line))
+            self.local[name] = local
+            if name in self.outputs and self.last[name] == position:
+                out = self.outputs[name]
+                self.body.append(Assign(out, Call(runtime_ref("setitem"), (out, self.index, local)), stmt.line))
+
+    def _write(self, stmt: Assign) -> None:
+        value = stmt.value
+        target = stmt.target
+        if _whole(value.args[1].value) is not None:
+            target = Var(self.names.fresh(f"{target.name}_part"))
+            self.before.append(Assign(target, Call(_GETITEM, (stmt.target, value.args[1])),
+                                      stmt.line))
+        element = self._element(value.args[2], stmt.line)
+        self.body.append(Assign(target, Call(value.op, (target, self.index, element)), stmt.line))
+
+    def _element(self, atom: ir.Atom, line: int) -> ir.Atom:
+        if isinstance(atom, Var) and atom.name in self.local:
+            return self.local[atom.name]
+        have = self.kinds.array(atom)
+        if have is None:
+            return atom  # a number
+        key = (atom.name, have)
+        if key not in self.loaded:
+            self.loaded[key] = Var(self.names.fresh(f"{atom.name}_i"))
+            self.body.append(Assign(self.loaded[key], Call(_GETITEM,
+                                                           (atom, self._index_for(have, line))), line))
+        return self.loaded[key]
+
+    def _index_for(self, have: tuple[int, ...], line: int) -> ir.Atom:
+        """The element of an array of shape `have` broadcast to the run's shape."""
+        if have == self.run.shape:
+            return self.index
+        skip = len(self.run.shape) - len(have)
+        parts = tuple(Const(0) if n == 1 else self.counters[skip + d] for d, n in enumerate(have))
+        if len(parts) == 1:
+            return parts[0]
+        packed = Var(self.names.fresh("at"))
+        self.body.append(Assign(packed, Pack(parts), line))
+        return packed
+
+    def _allocation(self, name: str) -> Assign:
+        """`t_all = fused_empty(shape, ...)`: of the dtype NumPy gives the statements making `t`."""
+        inputs, real = self.cones[name]
+        helper = jit_helpers.fused_empty_real if real else jit_helpers.fused_empty
+        call = Call(Ref(helper, (helper.__name__,)), (Const(self.run.shape), *inputs))
+        return Assign(self.outputs[name], call, self.line)
+
+    def _cone(self, args: tuple[ir.Atom, ...], real: bool) -> tuple[tuple[ir.Atom, ...], bool]:
+        inputs: list[ir.Atom] = []
+        for atom in args:
+            found, made_real = self.cones.get(atom.name if isinstance(atom, Var) else "", ((atom,), False))
+            inputs += [a for a in found if a not in inputs]
+            real = real or made_real
+        return tuple(inputs), real
+
+
+__all__ = ["fuse"]

@@ -1,0 +1,197 @@
+"""Fused loops of the Numba backend (s2sad/back/jit_loops.py): runs of elementwise statements
+written as one loop over the elements give what the statements give array by array, in every
+mode, where a run reads what it writes, broadcasts, divides by zero or works on integers; and
+the generated code is the loop (golden lines)."""
+
+import numpy as np
+import pytest
+
+import s2sad
+from benchmarks import workloads
+from s2sad.core import ir
+from tests.back.test_jit import same
+
+numba = pytest.importorskip("numba", reason="the numba extra is not installed")
+
+
+def overlapping(x):
+    """A write into `y[1:]` that reads `y[:-1]`: NumPy reads the whole right side first."""
+    y = np.zeros(x.shape)
+    y[:-1] = x[1:] * 2.0
+    y[1:] += y[:-1] * x[:-1]
+    return np.sum(y * y)
+
+
+def broadcast_rows(w, b, x):
+    """A row vector and a column broadcast against a matrix."""
+    z = x * w + b
+    return np.sum(np.tanh(z) * z)
+
+
+def ratio(x, y):
+    """Divisions by zero: inf and nan, as NumPy's arrays give, not Python's ZeroDivisionError."""
+    return np.sum(np.sin(x) / y + x / y)
+
+
+def relax(x, n):
+    """A view of a value the same run rebinds, in a loop (what a trip keeps is the old value)."""
+    for _ in range(n):
+        x = 0.5 * (x[::-1] + x) * x
+    return np.sum(x * x)
+
+
+def two_uses(x):
+    """A value read by two writes into one array through two selections: two loops."""
+    a = x[1:] - x[:-1] ** 2
+    return np.sum(100.0 * a ** 2 + (1 - x[:-1]) ** 2)
+
+
+RNG = np.random.default_rng(7)
+PROGRAMS = [
+    ("overlapping", overlapping, (RNG.normal(size=6),), 0),
+    ("broadcast_rows", broadcast_rows, (RNG.normal(size=3), RNG.normal(size=(4, 1)), RNG.normal(size=(4, 3))),
+     (0, 1, 2)),
+    ("ratio", ratio, (RNG.normal(size=4), np.array([1.5, 0.0, -2.0, 0.0])), (0, 1)),
+    ("relax", relax, (RNG.normal(size=5), 3), 0),
+    ("two_uses", two_uses, (RNG.normal(size=7),), 0),
+    ("rosenbrock", workloads.rosenbrock, workloads.rosenbrock_args(True), 0),
+]
+
+
+def _tangents(args, argnums):
+    argnums = (argnums,) if isinstance(argnums, int) else argnums
+    rng = np.random.default_rng(11)
+    return tuple(rng.normal(size=np.shape(args[i])) if i in argnums else np.zeros(np.shape(args[i]))
+                 for i in range(len(args))), argnums
+
+
+@pytest.mark.parametrize("name, fun, args, argnums", PROGRAMS, ids=[p[0] for p in PROGRAMS])
+def test_every_mode_matches_the_default_backend(name, fun, args, argnums):
+    with np.errstate(all="ignore"):
+        same(s2sad.grad(fun, argnums=argnums, backend="numba")(*args), s2sad.grad(fun, argnums=argnums)(*args))
+        value, grads = s2sad.value_and_grad(fun, argnums=argnums, backend="numba")(*args)
+        expected_value, expected_grads = s2sad.value_and_grad(fun, argnums=argnums)(*args)
+        same((value, grads), (expected_value, expected_grads))
+        if name in SPLIT:
+            out, pullback = s2sad.vjp(fun, *args, backend="numba")
+            expected_out, expected_pullback = s2sad.vjp(fun, *args)
+            same((out, pullback(1.5)), (expected_out, expected_pullback(1.5)))
+
+
+SPLIT = ("overlapping", "ratio", "two_uses", "rosenbrock")
+"""Programs whose `vjp` the backend compiles (the adjoint sweep, given no shapes, is refused
+where it broadcasts; a loop's residuals hold a `range`)."""
+FORWARD = [p for p in PROGRAMS if p[0] not in ("broadcast_rows", "relax")]
+"""Programs whose `jvp` it compiles (a tangent's broadcast, given no shapes, is refused)."""
+
+
+@pytest.mark.parametrize("name, fun, args, argnums", FORWARD, ids=[p[0] for p in FORWARD])
+def test_forward_mode_matches_the_default_backend(name, fun, args, argnums):
+    tangents, _ = _tangents(args, argnums)
+    with np.errstate(all="ignore"):
+        same(s2sad.jvp(fun, args, tangents, backend="numba"), s2sad.jvp(fun, args, tangents))
+
+
+def test_the_values_are_the_functions_own():
+    """Against the function itself, not only the other backend: the overlapping writes' order."""
+    x = np.array([0.5, -1.0, 2.0, 0.25])
+    value, _ = s2sad.value_and_grad(overlapping, backend="numba")(x)
+    assert value == pytest.approx(overlapping(x), rel=1e-14)
+    step = 1e-6 * np.random.default_rng(3).normal(size=4)
+    slope = (overlapping(x + step) - overlapping(x - step)) / 2
+    assert s2sad.grad(overlapping, backend="numba")(x) @ step == pytest.approx(slope, rel=1e-6)
+
+
+def test_rosenbrocks_adjoint_is_two_loops_with_no_temporary_between_its_uses():
+    source = s2sad.show(workloads.rosenbrock, args=workloads.rosenbrock_args(True), backend="numba")
+    lines = [line.strip() for line in source.splitlines()]
+    assert lines[lines.index("for i in range(19):") + 1:][:6] == [
+        "# line 178: return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)",
+        "t2_i = t2[i]",
+        "t22_i = 200.0 * (t1[i] - t2_i ** 2)",
+        "t22_all[i] = t22_i",
+        "bx_part[i] = -2.0 * (1 - t7[i]) + t22_i * t2_i * -2",
+        "t22 = t22_all",
+    ]
+    assert "bx_part1[i1] += t22[i1]" in lines  # bx[1:] read after bx[:-1] is written: its own loop
+
+
+def test_the_overlapping_write_is_not_fused_with_the_write_it_reads():
+    source = s2sad.show(overlapping, args=(np.zeros(6),), backend="numba")
+    loops = [line for line in source.splitlines() if line.strip().startswith("for ")]
+    assert len(loops) >= 2
+
+
+def test_an_integer_value_kept_after_a_run_keeps_its_dtype():
+    from s2sad.back import jit_helpers
+
+    numba.njit(lambda k: jit_helpers.fused_empty((3,), k, 3))(np.arange(3))  # compiles
+    assert numba.njit(lambda k: jit_helpers.fused_empty((3,), k, 3))(np.arange(3)).dtype == np.int64
+    assert numba.njit(lambda k: jit_helpers.fused_empty((3,), k, 0.5))(np.arange(3)).dtype == np.float64
+    assert numba.njit(lambda k: jit_helpers.fused_empty_real((3,), k))(np.arange(3)).dtype == np.float64
+    f32 = np.ones(3, np.float32)
+    assert numba.njit(lambda k: jit_helpers.fused_empty((3,), k, 0.5))(f32).dtype == np.float32
+
+
+def test_the_fused_code_is_verified_ir():
+    """The pass keeps the IR's contract (one binding an assignment, in-place writes as such)."""
+    from s2sad.analyses import shapes
+    from s2sad.back import jit_loops
+
+    x = ir.Var("x")
+    table = {"x": (5,), "a": (5,), "b": (5,), "g": (5,)}
+    body = [
+        ir.Assign(ir.Var("a"), ir.Call(ir.Ref(np.sin, ("np", "sin"), np), (x,)), 1),
+        ir.Assign(ir.Var("b"), ir.Call(ir.Ref(np.multiply, ("np", "multiply"), np), (ir.Var("a"), x)), 1),
+        ir.Assign(ir.Var("g"), ir.Call(ir.Ref(np.zeros_like, ("np", "zeros_like"), np), (x,)), 2),
+        ir.Return(ir.Var("b"), 3),
+    ]
+    fn = ir.Function("f", ["x"], body, "<test>", 1, {}, set(), ())
+    fused = jit_loops.fuse(fn, table)
+    ir.verify(fused)
+    loops = [s for s in fused.body if isinstance(s, ir.For)]
+    assert len(loops) == 1
+    assert shapes.SCALAR == "()"
+
+
+# ------------------------------------------------------------------ random runs
+
+
+def _random_program(seed: int) -> str:
+    """A straight-line function of elementwise statements over views of two arguments, writes
+    into a buffer through overlapping selections and reads of it: what fusion must keep exact."""
+    import random
+
+    rng = random.Random(seed)
+    lines = ["def f(x, y):", "    a0 = x[1:]", "    a1 = y[:-1]", "    a2 = x[:-1] * y[1:]", "    g = np.zeros(6)"]
+    pool = ["a0", "a1", "a2"]
+    for k in range(3, 3 + rng.randint(5, 10)):
+        p, q = rng.choice(pool), rng.choice(pool)
+        form = rng.choice(["{p} + {q}", "{p} * {q}", "{p} - 0.5 * {q}", "{p} / (1.5 + {q} * {q})", "np.sin({p})",
+                           "np.tanh({p}) * {q}", "np.exp(0.3 * {p})", "{p}[::-1]", "g[1:] * {p}", "g[:-1] + {q}",
+                           "WRITE", "WRITE"])
+        if form == "WRITE":
+            target = rng.choice(["g[1:] = ", "g[:-1] = ", "g[1:] += ", "g[:-1] += ", "g[:-1] -= 0.5 * "])
+            lines.append(f"    {target}{p}")
+            continue
+        lines.append(f"    a{k} = " + form.format(p=p, q=q))
+        pool.append(f"a{k}")
+    lines.append(f"    return np.sum({pool[-1]} * {rng.choice(pool)}) + np.sum(g * g)")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_random_runs_match_the_function_and_the_default_backend(seed, tmp_path):
+    import importlib.util
+
+    path = tmp_path / f"runs{seed}.py"
+    path.write_text("import numpy as np\n\n\n" + _random_program(seed))
+    spec = importlib.util.spec_from_file_location(f"runs{seed}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    rng = np.random.default_rng(seed)
+    x, y = rng.normal(size=6), rng.normal(size=6)
+    value, grads = s2sad.value_and_grad(module.f, argnums=(0, 1), backend="numba")(x, y)
+    assert value == pytest.approx(module.f(x, y), rel=1e-12)
+    same(grads, s2sad.grad(module.f, argnums=(0, 1))(x, y))
+    assert "for i in range(" in s2sad.show(module.f, args=(x, y), argnums=(0, 1), backend="numba")
