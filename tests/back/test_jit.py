@@ -13,7 +13,7 @@ import pytest
 
 import s2sad
 from benchmarks import workloads
-from s2sad.back import jit
+from s2sad.back import jit, jit_reductions
 from tests.programs import conv, flow, library, logistic, mlp, newton, ode, rnn
 
 numba = pytest.importorskip("numba", reason="the numba extra is not installed")
@@ -410,3 +410,20 @@ def test_add_at_by_a_basic_index_compiles_and_by_an_index_array_is_refused():
     same(s2sad.grad(fx.neighbours, backend="numba")(x, 5), s2sad.grad(fx.neighbours)(x, 5))
     with pytest.raises(s2sad.BackendError):  # repeated indices add up in np.add.at, not in x[idx] += v
         s2sad.grad(gathered, backend="numba")(x, np.array([0, 0, 2]))
+
+
+@pytest.mark.parametrize("helper", sorted(jit_reductions.HELPERS, key=lambda h: h.__name__),
+                         ids=lambda h: h.__name__)
+def test_every_reduction_helper_is_numpys_along_every_axis(helper):
+    """The Numba implementation of each helper (one loop, see `jit_reductions`) against the
+    helper's own NumPy, for a vector and a matrix, along each axis, NaN propagated."""
+    jit.numba_module()  # the helpers' implementations registered
+    compiled = numba.njit(lambda x, axis: helper(x, axis))
+    rng = np.random.default_rng(5)
+    matrix = rng.normal(size=(4, 3))
+    with_nan = matrix.copy()
+    with_nan[2, 1] = np.nan
+    for x, axes in ((rng.normal(size=5), (0, -1)), (matrix, (0, 1, -1, -2)), (with_nan, (0, 1))):
+        for axis in axes:
+            np.testing.assert_allclose(compiled(x, axis), helper(x, axis), rtol=1e-14)
+            assert np.shape(compiled(x, axis)) == np.shape(helper(x, axis))
