@@ -48,6 +48,11 @@ def strong_mul_element(d, p):
     return 0.0 if d == 0 or p == 0 else d * p
 
 
+def sigmoid_element(t):
+    """`runtime.sigmoid` of a number of a fused loop, as it computes an array's elements."""
+    return 1.0 / (1.0 + np.exp(-t))
+
+
 def strong_div_element(d, q):
     """`runtime.strong_div` of two numbers of a fused loop: 0 where d is 0, else NumPy's division."""
     return 0.0 if d == 0 else np.divide(d, q)
@@ -153,6 +158,10 @@ def _strong_mul_element(d, p):
     if d == 0 or p == 0:
         return 0.0
     return d * p
+
+
+def _sigmoid_element(t):
+    return 1.0 / (1.0 + np.exp(-t))
 
 
 def _strong_div_element(d, q):
@@ -507,6 +516,10 @@ def strong_mul_element_of(d, p):
     return _strong_mul_element if _number(d) and _number(p) else None
 
 
+def sigmoid_element_of(t):
+    return _sigmoid_element if _number(t) else None
+
+
 def strong_div_element_of(d, q):
     return _strong_div_element if _number(d) and _number(q) else None
 
@@ -526,6 +539,7 @@ CHOOSERS = {
     runtime.array_copy: copy_value, runtime.flatten: flatten, runtime.size: size, runtime.astype: astype,
     runtime.convert_back: convert_back, fused_empty: fused_empty_of, fused_empty_real: fused_empty_real_of,
     strong_mul_element: strong_mul_element_of, strong_div_element: strong_div_element_of,
+    sigmoid_element: sigmoid_element_of,
 }
 """Each runtime helper with a Numba implementation, and its chooser."""
 

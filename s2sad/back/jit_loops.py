@@ -66,6 +66,7 @@ def _element_ops() -> dict[int, tuple[Ref | None, bool]]:
         ops[id(getattr(np, name))] = (numpy_ref(name), name in _REAL)
     ops[id(runtime.strong_mul)] = (Ref(jit_helpers.strong_mul_element, ("strong_mul_element",)), False)
     ops[id(runtime.strong_div)] = (Ref(jit_helpers.strong_div_element, ("strong_div_element",)), True)
+    ops[id(runtime.sigmoid)] = (Ref(jit_helpers.sigmoid_element, ("sigmoid_element",)), True)
     return ops
 
 

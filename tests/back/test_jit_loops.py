@@ -33,6 +33,12 @@ def ratio(x, y):
     return np.sum(np.sin(x) / y + x / y)
 
 
+def log_loss(w, x):
+    """`sigmoid` in a loop: as for arrays, 1 / (1 + exp(-z)) with exp overflowing to inf far out."""
+    z = x * w
+    return np.sum(np.logaddexp(0.0, z) - 0.5 * z)
+
+
 def relax(x, n):
     """A view of a value the same run rebinds, in a loop (what a trip keeps is the old value)."""
     for _ in range(n):
@@ -53,6 +59,7 @@ PROGRAMS = [
      (0, 1, 2)),
     ("ratio", ratio, (RNG.normal(size=4), np.array([1.5, 0.0, -2.0, 0.0])), (0, 1)),
     ("relax", relax, (RNG.normal(size=5), 3), 0),
+    ("log_loss", log_loss, (np.array([1.0, -2.0, 3.0, 800.0]), np.array([0.5, 1.0, -300.0, -1.5])), (0, 1)),
     ("two_uses", two_uses, (RNG.normal(size=7),), 0),
     ("rosenbrock", workloads.rosenbrock, workloads.rosenbrock_args(True), 0),
 ]
@@ -78,7 +85,7 @@ def test_every_mode_matches_the_default_backend(name, fun, args, argnums):
             same((out, pullback(1.5)), (expected_out, expected_pullback(1.5)))
 
 
-SPLIT = ("overlapping", "ratio", "two_uses", "rosenbrock")
+SPLIT = ("overlapping", "ratio", "two_uses", "rosenbrock", "log_loss")
 """Programs whose `vjp` the backend compiles (the adjoint sweep, given no shapes, is refused
 where it broadcasts; a loop's residuals hold a `range`)."""
 FORWARD = [p for p in PROGRAMS if p[0] not in ("broadcast_rows", "relax")]
