@@ -165,13 +165,17 @@ class _Run:
         return sum(1 for s in self.stmts if s.sid not in self.moved and (s.target.name not in self.views
                                                                          or _is_write(s)))
 
-    def can_move(self, stmt: ir.Stmt) -> bool:
-        """`stmt` (not part of the run) can be made before the run's loop: it reads nothing the
-        run has bound or written, and binds nothing the run has read, bound or written."""
-        if type(stmt) is not Assign or ir.writes(stmt) != {stmt.target.name}:
+    def can_move(self, stmt: ir.Stmt, bases: dict[str, frozenset[str]]) -> bool:
+        """`stmt` (not part of the run) can be made before the run's loop: it changes nothing in
+        place, reads nothing the run has bound or written (nor what may share memory with an
+        array the run writes), and binds nothing the run has read, bound or written."""
+        if type(stmt) is not Assign or ir.is_inplace(stmt.value) or ir.writes(stmt) != {stmt.target.name}:
             return False
         changed = set(self.bound) | set(self.views) | self.written
-        return not (ir.reads(stmt) & changed) and stmt.target.name not in changed | self.read
+        reads = ir.reads(stmt)
+        if reads & changed or any(bases.get(name, frozenset()) & self.written for name in reads):
+            return False
+        return stmt.target.name not in changed | self.read
 
 
 class _Kinds:
@@ -347,7 +351,7 @@ def _fuse_block(body: list[ir.Stmt], kinds: _Kinds, readers: _Readers, names: _N
         if run is not None and shape == run.shape and _joins(stmt, run, kinds):
             _add(stmt, run)
             continue
-        if run is not None and shape is None and run.can_move(stmt):
+        if run is not None and shape is None and run.can_move(stmt, kinds.bases):
             run.moved.add(stmt.sid)
             run.stmts.append(stmt)
             run.read |= ir.reads(stmt)
