@@ -208,7 +208,13 @@ def _where(fn: ir.Function, line: int, *names: str) -> Location:
 
 
 class Jitted:
-    """A derivative's function compiled by Numba: called like it, compiling per signature."""
+    """A derivative's function compiled by Numba: called like it, compiling per signature.
+
+    A call goes straight to Numba's dispatcher; for arguments of a new signature Numba calls
+    its `_compile_for_args`, which this object replaces by `_compiling` (Numba looks it up on
+    the dispatcher object): there, and only there, Numba's performance advice about the
+    generated code is silenced, the seconds are counted and a typing error becomes a
+    `BackendError` at the user's line. Nothing is checked on a call that needs no compiling."""
 
     def __init__(self, fun: Callable, filename: str, lines: dict[int, int], user_lines: dict[int, str],
                  boundary: Boundary | None = None, cache: bool = False) -> None:
@@ -222,43 +228,35 @@ class Jitted:
         self.compile_seconds = 0.0
         self._errors = numba.core.errors.NumbaError  # any failure to compile (typing, lowering, ...)
         self._advice = numba.core.errors.NumbaPerformanceWarning
-        self._seen: set[tuple] = set()
+        self._compile_for_args = self.dispatcher._compile_for_args
+        self.dispatcher._compile_for_args = self._compiling
         self._where = (filename, lines, user_lines)
         self.__name__ = fun.__name__
         self.__code__ = fun.__code__  # where errors of the generated code are located (`api._locate`)
         self.__s2sad_generated__ = True
 
     def __call__(self, *args):
-        if self.boundary is None:
-            return self._compiled(args)
-        return self.boundary.rebuilt(self._compiled(self.boundary.arguments(args)))
-
-    def _compiled(self, args: tuple):
-        kinds = tuple((type(a), a.ndim, a.dtype) if type(a) is np.ndarray else type(a) for a in args)
-        if kinds in self._seen:
-            return self.dispatcher(*args)
-        return self._first(args, kinds)
-
-    def _first(self, args: tuple, kinds: tuple):
-        """A call with arguments of new types: Numba compiles (its performance advice about the
-        generated code silenced), and the seconds are counted."""
-        known = len(self.dispatcher.signatures)
-        start = time.perf_counter()
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", self._advice)
-                result = self.dispatcher(*args)
-        except self._errors as err:
-            raise self._refusal(err) from None
+            if self.boundary is None:
+                return self.dispatcher(*args)
+            return self.boundary.rebuilt(self.dispatcher(*self.boundary.arguments(args)))
         except SystemError as err:  # a result Numba cannot hand back to Python (a range, say)
             if "cannot convert native" not in str(err.__cause__):
                 raise
             raise BackendError(f"numba cannot return the derivative's result to Python: {err.__cause__}", None,
                                hint="use the default backend for this function") from None
-        if len(self.dispatcher.signatures) != known:
+
+    def _compiling(self, *args, **kwargs):
+        """Numba compiling for arguments of a new signature (and loading from its cache)."""
+        start = time.perf_counter()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", self._advice)
+                return self._compile_for_args(*args, **kwargs)
+        except self._errors as err:
+            raise self._refusal(err) from None
+        finally:
             self.compile_seconds += time.perf_counter() - start
-        self._seen.add(kinds)
-        return result
 
     def _refusal(self, err: Exception) -> BackendError:
         """Numba's typing error as a `BackendError` at the user's line its generated line came from."""
