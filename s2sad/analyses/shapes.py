@@ -261,7 +261,8 @@ def _class_of(value: ir.Expr, table: dict, integers: set[str] = frozenset()) -> 
 class _Op:
     """What `_call_class` asks about an op, looked up once per op (see `_op`)."""
 
-    __slots__ = ("op", "facts", "like", "one_number", "reduction", "matmul", "creation", "elementwise", "math")
+    __slots__ = ("op", "facts", "like", "one_number", "reduction", "matmul", "creation", "elementwise", "math",
+                 "plain")
 
     def __init__(self, op: object) -> None:
         self.op = op  # held: the `id` it is found by stays this op's
@@ -274,8 +275,23 @@ class _Op:
         rule = lookup(op)
         self.elementwise = rule is not None and rule.shape == "elementwise"
         self.math = getattr(op, "__module__", None) == "math"
+        self.plain = None if self._special() else (
+            _BROADCASTS if self.facts.broadcasts else SCALAR if self.math else
+            _ELEMENTWISE if self.elementwise else _UNKNOWN)
+        """For an op that no case of `_call_class` before the last few names: what its class is
+        (`_BROADCASTS`: its operands' broadcast; `_ELEMENTWISE`: the same without keywords)."""
+
+    def _special(self) -> bool:
+        op, known = self.op, self.facts
+        return (known.same_shape_as is not None or self.like or self.one_number or known.reduction
+                or self.reduction or self.matmul or self.creation or op in _FLATTENS
+                or any(op is f for f in _SPECIAL_OPS))
 
 
+_SPECIAL_OPS = (runtime.tape_pop, runtime.trip_value, builtins.getattr, np.transpose, np.reshape, runtime.add,
+                runtime.setitem, runtime.add_into, runtime.as_sequence, operator.getitem)
+"""The ops `_call_class` asks about by name."""
+_BROADCASTS, _ELEMENTWISE, _UNKNOWN = "broadcasts", "elementwise", "unknown"
 _OPS: dict[int, _Op] = {}
 _OPS_GENERATION = [-1]
 
@@ -296,6 +312,11 @@ def _call_class(value: ir.Expr, table: dict, integers: set[str]) -> object:
         return None
     op = value.op.value
     info = _op(op)
+    plain = info.plain
+    if plain is not None:  # the common case: arithmetic, ufuncs
+        if plain is _BROADCASTS or plain is _ELEMENTWISE and not value.kwargs:
+            return _broadcast([atom_class(a, table) for a in value.args])
+        return SCALAR if plain is SCALAR else None
     known = info.facts
     if known.same_shape_as is not None:
         return atom_class(value.args[known.same_shape_as], table) if len(value.args) > known.same_shape_as else None
@@ -346,9 +367,12 @@ def _call_class(value: ir.Expr, table: dict, integers: set[str]) -> object:
 
 
 def _broadcast(parts: list[object]) -> object:
-    if any(p is _BOTTOM for p in parts):
-        return _BOTTOM
-    arrays = {None if isinstance(p, Fields) else p for p in parts if p != SCALAR}
+    arrays = set()
+    for p in parts:
+        if p is _BOTTOM:
+            return _BOTTOM
+        if p != SCALAR:
+            arrays.add(None if isinstance(p, Fields) else p)
     if not arrays:
         return SCALAR
     if len(arrays) == 1 and None not in arrays:

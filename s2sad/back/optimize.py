@@ -34,9 +34,10 @@ def optimize(fn: ir.Function, start: dict[str, str | None] | None = None, namer=
         fn.body = shapes.simplify_block(fn.body, table)
         fn.body = specialise(fn, table, namer, complexes)
         fn.body = _propagate_copies(fn)
-        fn.body = _fold(fn.body, namer, ir.written_into(fn.body))
+        written = ir.written_into(fn.body)  # (folding writes into nothing new: see `_fold`)
+        fn.body = _fold(fn.body, namer, written)
         temps = namer.temps if namer is not None else set()
-        fn.body = _common_subexpressions(fn.body, ir.written_into(fn.body))
+        fn.body = _common_subexpressions(fn.body, written)
         counts = _counts(fn.body)  # kept up to date by the passes that read it
         fn.body = _fold_scalings(fn.body, counts, namer)
         fn.body = _forward_copies(fn.body, counts)
@@ -96,7 +97,8 @@ def _fold(body: list[ir.Stmt], namer, written: set[str]) -> list[ir.Stmt]:
                 value = _expand_power(value, out, namer, stmt.line)
             if isinstance(value, Var) and stmt.target.name in written:
                 value = stmt.value
-            stmt = Assign(stmt.target, value, stmt.line)
+            if value is not stmt.value:
+                stmt = Assign(stmt.target, value, stmt.line)
         else:
             stmt = ir.rebuild(stmt, lambda block: _fold(block, namer, written))
         out.append(stmt)
@@ -176,7 +178,7 @@ def _propagate_copies(fn: ir.Function) -> list[ir.Stmt]:
     """`a = b` with `a` and `b` each written once: read `b` wherever `a` was read."""
     if any(ir.children(s) for s in fn.body):
         return fn.body  # straight-line code only, for now
-    writes, _ = _counts(fn.body)
+    writes = Counter([s.target.name for s in fn.body if type(s) is Assign or type(s) is ir.For])
     params = set(fn.params)
     subst: dict[str, ir.Atom] = {}
     body = []
@@ -338,8 +340,8 @@ def _apply(atom: ir.Atom, subst: dict[str, ir.Atom]) -> ir.Atom:
 
 
 def _substitute(stmt: ir.Stmt, subst: dict[str, ir.Atom]) -> ir.Stmt:
-    if not subst:
-        return stmt
+    if not subst or subst.keys().isdisjoint(ir.reads(stmt)):
+        return stmt  # (the same statement: it reads none of the names)
     if isinstance(stmt, Assign):
         return Assign(stmt.target, _subst_expr(stmt.value, subst), stmt.line)
     if isinstance(stmt, ir.Return):
@@ -373,7 +375,7 @@ def _eliminate_dead(body: list[ir.Stmt], reads: Counter | None = None, table: di
         numpy_made = _Lazy(lambda: _numpy_values(body, table or {}))
     out = []
     for stmt, inside in reversed(list(zip(body, _inside_with(body, kept)))):
-        if isinstance(stmt, Assign) and stmt.value == Var(stmt.target.name):
+        if isinstance(stmt, Assign) and type(stmt.value) is Var and stmt.value.name == stmt.target.name:
             reads[stmt.target.name] -= 1  # `a = a`: nothing to do
             continue
         if (isinstance(stmt, Assign) and reads[stmt.target.name] == 0 and not _effectful(stmt.value)
@@ -602,7 +604,10 @@ def _rescaled(stmt: ir.Stmt, scaled: dict[str, tuple[float, ir.Atom]], namer=Non
     value = stmt.value if isinstance(stmt, Assign) else None
     if not isinstance(value, Call) or value.kwargs:
         return stmt
-    op, mul = value.op.value, operator_ref(operator.mul)
+    op = value.op.value
+    if op is not operator.neg and op is not operator.mul:
+        return stmt
+    mul = operator_ref(operator.mul)
     if op is operator.neg and len(value.args) == 1 and isinstance(value.args[0], Var) and value.args[0].name in scaled:
         c, v = scaled[value.args[0].name]
         return [Assign(stmt.target, Call(mul, (Const(-c), v)), stmt.line)]

@@ -52,6 +52,8 @@ def specialise(fn: ir.Function, table: dict, namer: Namer | None, complexes: boo
 _AS_METHODS = {np.sum: np.ndarray.sum, np.max: np.ndarray.max, np.amax: np.ndarray.max, np.min: np.ndarray.min,
                np.amin: np.ndarray.min, np.mean: np.ndarray.mean, np.prod: np.ndarray.prod}
 """NumPy reductions whose array method takes the same arguments after the array."""
+_METHOD_OPS = frozenset(map(id, (*_AS_METHODS, np.reshape, np.transpose)))
+"""The functions `as_methods` writes as methods."""
 
 
 def as_methods(body: list[ir.Stmt], table: dict) -> list[ir.Stmt]:
@@ -62,7 +64,8 @@ def as_methods(body: list[ir.Stmt], table: dict) -> list[ir.Stmt]:
     out: list[ir.Stmt] = []
     for stmt in body:
         if isinstance(stmt, Assign) and isinstance(stmt.value, Call):
-            stmt = Assign(stmt.target, _as_method(stmt.value, table), stmt.line)
+            value = _as_method(stmt.value, table)
+            stmt = stmt if value is stmt.value else Assign(stmt.target, value, stmt.line)
         elif not isinstance(stmt, Assign):
             stmt = ir.rebuild(stmt, lambda block: as_methods(block, table))
         out.append(stmt)
@@ -71,6 +74,8 @@ def as_methods(body: list[ir.Stmt], table: dict) -> list[ir.Stmt]:
 
 def _as_method(call: Call, table: dict) -> Call:
     op, args = call.op.value, call.args
+    if id(op) not in _METHOD_OPS:
+        return call
     if not args or not _an_array(args[0], table) or not all(k in ("axis", "keepdims") for k, _ in call.kwargs):
         return call
     if op in _AS_METHODS and len(args) <= 2:
@@ -192,6 +197,9 @@ class _Facts:
         loops = {s.target.name for s in ir.walk(fn.body) if isinstance(s, ir.For)}
         once = {name for name, n in counts.items() if n == 1} - loops
         self.defs = {s.target.name: s.value for s in assigns if s.target.name in once}
+        self.maybe_filled = {name for name, value in self.defs.items() if type(value) is Var or (
+            type(value) is Call and value.op.value is runtime.unreduce)}
+        """The names `filled` may find `unreduce(...)` behind: those bound to it, or to a copy."""
         self.bindings: dict[str, list[ir.Expr]] = {}
         """Every value each name no loop binds is bound to (a number carried through a loop)."""
         for stmt in assigns:
@@ -316,6 +324,8 @@ def _rewrite_block(body: list[ir.Stmt], facts_: _Facts, namer: Namer | None) -> 
 def _rewrite(stmt: Assign, facts_: _Facts, namer: Namer | None) -> list[ir.Stmt]:
     call, line = stmt.value, stmt.line
     op = call.op.value
+    if id(op) not in _REWRITTEN and not facts_.elementwise(op):
+        return [stmt]
     if op is np.shape and len(call.args) == 1 and isinstance(facts_.shape(call.args[0]), tuple):
         return [Assign(stmt.target, Const(facts_.shape(call.args[0])), line)]
     if op is operator.getitem and all(isinstance(a, Const) for a in call.args) and isinstance(
@@ -361,6 +371,13 @@ def _rewrite(stmt: Assign, facts_: _Facts, namer: Namer | None) -> list[ir.Stmt]
             return [Assign(total, Call(numpy_ref("sum"), (call.args[0],)), line),
                     Assign(stmt.target, Call(builtin_ref("float"), (total,)), line)]
     return [stmt]
+
+
+_REWRITTEN = frozenset(map(id, (
+    np.shape, operator.getitem, runtime.seed, runtime.reduced_size, runtime.zeros_like, runtime.like_structure,
+    runtime.copy_value, runtime.add_at, runtime.add, runtime.as_sequence, runtime.sequence_adjoint,
+    runtime.matmul_adjoint_x, runtime.matmul_adjoint_y, runtime.unbroadcast)))
+"""The ops `_rewrite` asks about by name (besides the elementwise ones)."""
 
 
 def _number_item(atom: ir.Atom, facts_: _Facts) -> bool:
@@ -414,6 +431,8 @@ def _spread(stmt: Assign, facts_: _Facts, namer: Namer) -> list[ir.Stmt] | None:
     itself broadcasts to the same values; with numbers only, the arithmetic is done on `g` and
     the result spread as before."""
     call, line = stmt.value, stmt.line
+    if not any(type(a) is Var and a.name in facts_.maybe_filled for a in call.args):
+        return None  # (no argument is bound to `unreduce(...)`, or to a copy)
     filled = [facts_.filled(a) for a in call.args]
     found = {f for f in filled if f is not None}
     if not found or call.kwargs:
