@@ -15,7 +15,7 @@ from functools import cached_property
 from s2sad import runtime
 from s2sad.core import ir
 from s2sad.core.ir import Assign, Call, Var
-from s2sad.rules.registry import is_internal, lookup
+from s2sad.rules.registry import DEFAULT, PACK, binding_plan, is_internal, lookup
 
 
 @dataclass(frozen=True)
@@ -53,10 +53,12 @@ def sources(value: ir.Expr) -> set[str]:
     rule = lookup(value.op.value) if isinstance(value, Call) else None
     if rule is None or ir.is_inplace(value):
         return names
-    try:
-        bound = rule.signature.bind(*value.args, **dict(value.kwargs)).arguments
-    except TypeError:
+    kwargs = dict(value.kwargs)
+    plan = binding_plan(rule, len(value.args), tuple(kwargs))
+    if plan is None:
         return names  # reported when the derivative is built
+    bound = {name: tuple(value.args[i] for i in what) if how is PACK else
+             value.args[what] if type(what) is int else kwargs[what] for name, how, what in plan if how is not DEFAULT}
     found = set()
     for param in _value_params(rule, bound):
         atoms = bound.get(param, ())

@@ -429,3 +429,48 @@ def _elementwise_params(rule: Rule) -> tuple[str, ...]:
     sig = rule.signature
     return tuple(n for n, p in sig.parameters.items() if p.default is inspect.Parameter.empty
                  and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+
+
+class _Slot:
+    """Where a call's argument stands (a position, or a keyword), bound in its place to find a plan."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: int | str) -> None:
+        self.key = key
+
+
+ATOM, PACK, DEFAULT = "atom", "pack", "default"
+"""How a parameter of a `binding_plan` gets its value: an argument, the arguments a `*args`
+gathers, its default."""
+_PLANS: dict[tuple, tuple[Rule, tuple | None]] = {}
+
+
+def binding_plan(rule: Rule, count: int, keywords: tuple[str, ...]) -> tuple | None:
+    """How `rule.signature` binds a call of `count` positional arguments and these `keywords`,
+    found once: (parameter, how, what) in the signature's order, `what` an argument's position or
+    keyword, the positions a `*args` gathers, or a default value; None where the call does not
+    bind (a TypeError)."""
+    key = (id(rule), count, keywords)
+    found = _PLANS.get(key)
+    if found is not None and found[0] is rule:
+        return found[1]
+    if len(_PLANS) > 10_000:
+        _PLANS.clear()
+    try:
+        bound = rule.signature.bind(*map(_Slot, range(count)), **{k: _Slot(k) for k in keywords})
+    except TypeError:
+        plan = None
+    else:
+        bound.apply_defaults()
+        plan = tuple(_step(rule.signature.parameters[name].kind, name, value)
+                     for name, value in bound.arguments.items()
+                     if rule.signature.parameters[name].kind is not inspect.Parameter.VAR_KEYWORD)
+    _PLANS[key] = (rule, plan)
+    return plan
+
+
+def _step(kind, name: str, value: object) -> tuple:
+    if kind is inspect.Parameter.VAR_POSITIONAL:
+        return name, PACK, tuple(slot.key for slot in value)
+    return (name, ATOM, value.key) if type(value) is _Slot else (name, DEFAULT, value)

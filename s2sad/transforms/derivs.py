@@ -69,7 +69,7 @@ class Context:
                 hint=(f"define one with s2sad.defvjp/s2sad.custom_vjp, or wrap the value in "
                       f"s2sad.stop_gradient if no derivative should flow through {call.op.dotted}"),
             )
-        return rule, bind(rule, call, self.call_where(stmt, call))
+        return rule, bind(rule, call, lambda: self.call_where(stmt, call))
 
     def refuse_active_attribute(self, stmt: ir.Assign) -> None:
         """`obj.name = v` with `v` depending on the inputs, and `obj.name` read again: attributes

@@ -21,7 +21,7 @@ from s2sad.errors import MissingRule
 from s2sad.front.lower import lower
 from s2sad.front.lower_expr import getitem_ref
 from s2sad.front.parse import parse
-from s2sad.rules.registry import Rule, _elementwise_params
+from s2sad.rules.registry import DEFAULT, PACK, Rule, _elementwise_params, binding_plan
 from s2sad.transforms.calls import callee_ref, derivative
 
 
@@ -69,22 +69,24 @@ def _subst(expr, env: dict[str, Atom]):
 
 
 def bind(rule: Rule, call: Call, where) -> dict[str, Atom]:
-    """Map the rule's parameter names to the call's atoms, defaults filled in."""
-    try:
-        bound = rule.signature.bind(*call.args, **dict(call.kwargs))
-    except TypeError as err:
-        raise MissingRule(f"cannot match the call of {rule.name} to its rule: {err}", where,
-                          hint="pass arguments the way the NumPy documentation shows") from None
-    bound.apply_defaults()
+    """Map the rule's parameter names to the call's atoms, defaults filled in. `where`: the
+    location of the call for the error, or a function that finds it (asked only then)."""
+    kwargs = dict(call.kwargs)
+    plan = binding_plan(rule, len(call.args), tuple(kwargs))
+    if plan is None:
+        try:
+            rule.signature.bind(*call.args, **kwargs)
+        except TypeError as err:
+            raise MissingRule(f"cannot match the call of {rule.name} to its rule: {err}",
+                              where() if callable(where) else where,
+                              hint="pass arguments the way the NumPy documentation shows") from None
     out: dict[str, Atom] = {}
-    for name, value in bound.arguments.items():
-        kind = rule.signature.parameters[name].kind
-        if kind is inspect.Parameter.VAR_POSITIONAL:
-            out[name] = Pack(tuple(value))  # type: ignore[assignment]
-        elif kind is inspect.Parameter.VAR_KEYWORD:
+    for name, how, what in plan:
+        if how is PACK:
+            out[name] = Pack(tuple(call.args[i] for i in what))  # type: ignore[assignment]
             continue
-        else:
-            out[name] = value if isinstance(value, (Var, Const, Ref, Pack)) else Const(value)
+        value = what if how is DEFAULT else call.args[what] if type(what) is int else kwargs[what]
+        out[name] = value if isinstance(value, (Var, Const, Ref, Pack)) else Const(value)
     return out
 
 
