@@ -497,8 +497,9 @@ def _common_subexpressions(body: list[ir.Stmt], written: set[str]) -> list[ir.St
         key = _pure_key(stmt, alias.names)
         if key is not None and stmt.target.name in written:
             key = None
-        if key is not None and key in seen:
-            stmt = Assign(stmt.target, Var(seen[key]), stmt.line)
+        known = seen.get(key) if key is not None else None
+        if known is not None:
+            stmt = Assign(stmt.target, Var(known), stmt.line)
         bound = ir.writes(stmt)
         if key is None and isinstance(stmt, Assign) and isinstance(stmt.value, Call) and _effectful(stmt.value):
             seen.clear()
@@ -507,7 +508,7 @@ def _common_subexpressions(body: list[ir.Stmt], written: set[str]) -> list[ir.St
             for k in by_name.pop(name, ()):
                 seen.pop(k, None)
             alias.rebound(name)
-        if key is not None and key not in seen and not bound & set(key[1]):
+        if key is not None and (known is None or key not in seen) and bound.isdisjoint(key[1]):
             seen[key] = stmt.target.name
             for name in (stmt.target.name, *key[1]):
                 by_name.setdefault(name, set()).add(key)
@@ -641,19 +642,19 @@ def _pure_key(stmt: ir.Stmt, alias: dict[str, str] | None = None) -> tuple | Non
     """What identifies the value of `stmt` when it is a pure operation on atoms: the op and
     the names (through `alias`, the name each copy copies) and constants it reads (None
     otherwise)."""
-    value = stmt.value if isinstance(stmt, Assign) else None
-    if not isinstance(value, Call) or value.kwargs:
+    value = stmt.value if type(stmt) is Assign else None
+    if type(value) is not Call or value.kwargs:
         return None
     op = value.op.value
     if not (id(op) in _OPERATORS or isinstance(op, np.ufunc) or getattr(op, "__module__", None) == "math"):
         return None
     names, parts = [], []
     for atom in value.args:
-        if isinstance(atom, Var):
+        if type(atom) is Var:
             name = alias.get(atom.name, atom.name) if alias else atom.name
             names.append(name)
             parts.append(("var", name))
-        elif isinstance(atom, Const) and type(atom.value) in (int, float, bool):
+        elif type(atom) is Const and type(atom.value) in (int, float, bool):
             parts.append(("const", type(atom.value), atom.value))
         else:
             return None
