@@ -596,7 +596,7 @@ def _binds(stmt: ir.Stmt, name: str) -> bool:
     return False
 
 
-def _held(value: ir.Expr, sequences: frozenset[str] = frozenset()) -> set[str]:
+def _held(value: ir.Expr, sequences: set[str] | frozenset[str] = frozenset()) -> set[str]:
     """Names whose object `value` is or contains (not a computed result); with `sequences`,
     the names that may hold a tuple or list, also those that `a + b` or `a * n` joins."""
     if isinstance(value, Var):
@@ -617,7 +617,7 @@ def _sequences(fn: ir.Function) -> frozenset[str]:
     while changed:
         changed = False
         for name, value in values:
-            if name not in found and (_held(value, frozenset(found)) & found or _a_sequence(value)):
+            if name not in found and (_held(value, found) & found or _a_sequence(value)):
                 found.add(name)
                 changed = True
     return frozenset(found)
