@@ -55,6 +55,8 @@ class Recorder:
         return out
 
     def stmt(self, stmt: ir.Stmt, defined: set[str], in_loop: bool) -> list:
+        if isinstance(stmt, Assign):  # the common case first
+            return self.assign(stmt, defined, in_loop)
         before = set(self.surely)
         if isinstance(stmt, ir.If):
             body = self.block(stmt.body, defined, in_loop)
@@ -76,8 +78,6 @@ class Recorder:
             self.counters_unsaved.discard(stmt.counter.name)
             self.surely = before  # the block may stop before any of its statements
             return [ir.Guard(stmt.manager, stmt.counter, body, stmt.line)]
-        if isinstance(stmt, Assign):
-            return self.assign(stmt, defined, in_loop)
         if isinstance(stmt, ir.Return):
             return [stmt]
         raise ir.unknown(stmt, "recording")
