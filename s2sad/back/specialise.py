@@ -190,22 +190,20 @@ class _Facts:
 
     def __init__(self, fn: ir.Function, table: dict, complexes: bool) -> None:
         self.table = table
-        assigns = [s for s in ir.walk(fn.body) if isinstance(s, Assign)]
-        counts: dict[str, int] = {}
-        for stmt in assigns:
-            counts[stmt.target.name] = counts.get(stmt.target.name, 0) + 1
-        loops = {s.target.name for s in ir.walk(fn.body) if isinstance(s, ir.For)}
-        once = {name for name, n in counts.items() if n == 1} - loops
-        self.defs = {s.target.name: s.value for s in assigns if s.target.name in once}
+        values: dict[str, list[ir.Expr]] = {}  # every value each name is bound to
+        loops: set[str] = set()
+        for stmt in ir.walk(fn.body):
+            if type(stmt) is Assign:
+                values.setdefault(stmt.target.name, []).append(stmt.value)
+            elif type(stmt) is ir.For:
+                loops.add(stmt.target.name)
+        self.bindings = {name: bound for name, bound in values.items() if name not in loops}
+        """Every value each name no loop binds is bound to (a number carried through a loop)."""
+        self.defs = {name: bound[0] for name, bound in self.bindings.items() if len(bound) == 1}
         self.maybe_filled = {name for name, value in self.defs.items() if type(value) is Var or (
             type(value) is Call and value.op.value is runtime.unreduce)}
         """The names `filled` may find `unreduce(...)` behind: those bound to it, or to a copy."""
-        self.bindings: dict[str, list[ir.Expr]] = {}
-        """Every value each name no loop binds is bound to (a number carried through a loop)."""
-        for stmt in assigns:
-            if stmt.target.name not in loops:
-                self.bindings.setdefault(stmt.target.name, []).append(stmt.value)
-        self.fixed_arrays = {p for p in fn.params if isinstance(table.get(p), tuple) and p not in counts
+        self.fixed_arrays = {p for p in fn.params if isinstance(table.get(p), tuple) and p not in values
                              and p not in loops}
         """Parameters of known shape (float64 arrays) that no statement rebinds."""
         self.complexes = complexes
