@@ -123,6 +123,18 @@ class Rule:
 
     @property
     def diff_params(self) -> tuple[str, ...]:
+        """The parameters the rule differentiates, in the signature's order (found once per
+        registry generation: the transforms ask it of every call)."""
+        found = _DIFF_PARAMS.get(id(self))
+        if found is not None and found[0] is self and found[1] == GENERATION[0]:
+            return found[2]
+        if len(_DIFF_PARAMS) > 10_000:
+            _DIFF_PARAMS.clear()
+        params = self._diff_params()
+        _DIFF_PARAMS[id(self)] = (self, GENERATION[0], params)
+        return params
+
+    def _diff_params(self) -> tuple[str, ...]:
         if self.nondiff:
             return ()
         names = set(self.tangents) | set(self.adjoints) | set(self.linear)
@@ -165,6 +177,8 @@ RULES: dict[object, Rule] = {}
 
 GENERATION = [0]
 """Bumped by every registration, so derivatives built before a rule changed are rebuilt."""
+_DIFF_PARAMS: dict[int, tuple[Rule, int, tuple[str, ...]]] = {}
+"""`Rule.diff_params` of each rule asked, by `id`, with the generation it was found in."""
 
 _KEEP_ALIVE: list[object] = []
 
