@@ -200,7 +200,8 @@ def _forward_copies(body: list[ir.Stmt], counts: tuple[Counter, Counter]) -> lis
     in between (renaming chains such as `bt20 = bloss; bloss = bt20` that `_propagate_copies`
     leaves, as their names are bound more than once, or sit in loops). Linear in the block's
     length, give or take a log: where names are read and bound is indexed once."""
-    body = [stmt if isinstance(stmt, ir.Guard) else ir.rebuild(stmt, lambda block: _forward_copies(block, counts))
+    body = [ir.rebuild(stmt, lambda block: _forward_copies(block, counts))
+            if isinstance(stmt, ir.COMPOUND) and not isinstance(stmt, ir.Guard) else stmt
             for stmt in body]  # in a `try` block any statement may stop it: each binding is seen by the handler
     index = _Positions(body)
     writes, reads = counts
@@ -227,8 +228,9 @@ def _forward_copies(body: list[ir.Stmt], counts: tuple[Counter, Counter]) -> lis
 
 
 class _Positions:
-    """For one block: where each name is read and bound (as a target), and where the
-    statements stand that copies are not read through (anything but assignments and returns)."""
+    """For one block: where each name a copy binds or copies is read and bound (as a target),
+    and where the statements stand that copies are not read through (anything but assignments
+    and returns). `_forward_copies` asks about no other name."""
 
     def __init__(self, body: list[ir.Stmt]) -> None:
         self.read_at: dict[str, list[int]] = {}
@@ -236,11 +238,14 @@ class _Positions:
         self.barriers: list[int] = []
         self.length = len(body)
         self.body = body
+        copied = _copied_names(body)
         for i, stmt in enumerate(body):
             for name in ir.reads(stmt):
-                self.read_at.setdefault(name, []).append(i)
+                if name in copied:
+                    self.read_at.setdefault(name, []).append(i)
             if isinstance(stmt, (Assign, ir.For)):
-                self.bound_at.setdefault(stmt.target.name, []).append(i)
+                if stmt.target.name in copied:
+                    self.bound_at.setdefault(stmt.target.name, []).append(i)
             if not isinstance(stmt, (Assign, ir.Return)):
                 self.barriers.append(i)
 
@@ -259,6 +264,17 @@ class _Positions:
         self.read_at[name].remove(j)
         if isinstance(src, Var):
             bisect.insort(self.read_at.setdefault(src.name, []), j)
+
+
+def _copied_names(body: list[ir.Stmt]) -> set[str]:
+    """The names the copies `a = b` and `a = constant` of a block bind, and those they copy."""
+    names = set()
+    for stmt in body:
+        if type(stmt) is Assign and type(stmt.value) in (Var, Const):
+            names.add(stmt.target.name)
+            if type(stmt.value) is Var:
+                names.add(stmt.value.name)
+    return names
 
 
 def _writes_into(stmt: ir.Stmt, name: str) -> bool:
@@ -295,7 +311,8 @@ def _merge_renames(body: list[ir.Stmt], counts: tuple[Counter, Counter], temps: 
     writes, reads = counts
     out: list[ir.Stmt] = []
     for stmt in body:
-        stmt = ir.rebuild(stmt, lambda block: _merge_renames(block, counts, temps))
+        if isinstance(stmt, ir.COMPOUND):
+            stmt = ir.rebuild(stmt, lambda block: _merge_renames(block, counts, temps))
         last = out[-1] if out else None
         if (isinstance(stmt, Assign) and isinstance(stmt.value, Var) and isinstance(last, Assign)
                 and last.target == stmt.value and last.target.name in temps
@@ -383,9 +400,11 @@ def _eliminate_dead(body: list[ir.Stmt], reads: Counter | None = None, table: di
             for name in ir.reads(stmt):
                 reads[name] -= 1
             continue
-        kept_inside = inside or isinstance(stmt, ir.Guard)  # a `try` block: an error any statement raises is caught
-        out.append(ir.rebuild(stmt, lambda block, kept_inside=kept_inside: _eliminate_dead(
-            block, reads, table, kept_inside, numpy_made)))
+        if isinstance(stmt, ir.COMPOUND):
+            kept_inside = inside or isinstance(stmt, ir.Guard)  # a `try` block: an error any statement raises is caught
+            stmt = ir.rebuild(stmt, lambda block, kept_inside=kept_inside: _eliminate_dead(
+                block, reads, table, kept_inside, numpy_made))
+        out.append(stmt)
     out.reverse()
     return out
 
