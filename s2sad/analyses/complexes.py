@@ -52,7 +52,7 @@ def _complex(node: object, refs: dict[int, bool]) -> bool:
             refs[key] = _complex_value(node.value) or _complex_op(node.value)
         return refs[key]
     if kind is ir.Call:
-        return (_complex(node.op, refs) or any(_complex(a, refs) for a in node.args)
+        return (_complex(node.op, refs) or any(type(a) is not ir.Var and _complex(a, refs) for a in node.args)
                 or any(_complex(v, refs) for _, v in node.kwargs))
     if kind is ir.Pack or kind is tuple or kind is list:
         return any(_complex(item, refs) for item in getattr(node, "items", node))
