@@ -363,8 +363,8 @@ def _check_aliases_before_writes(fn: ir.Function, mutated: dict[str, int], namer
     flat = _flatten(fn.body)
     branches = _branches(fn.body)
     sequences = _sequences(fn)
-    writes = {name: [i for i, (s, _) in enumerate(flat) if isinstance(s, Assign) and ir.is_inplace(s.value)
-                     and s.value.args[0] == Var(name)] for name in mutated}
+    writes = _writes_into_each(flat, mutated)
+    names = set(mutated)
     copies: dict[int, set[str]] = {}
     checks: dict[int, tuple] = {}
     for i, (stmt, loops) in enumerate(flat):
@@ -373,14 +373,14 @@ def _check_aliases_before_writes(fn: ir.Function, mutated: dict[str, int], namer
         store = ir.is_inplace(stmt.value)
         if store and not refuse:
             continue  # the tape's pushes: the derivative code pushes what it keeps as it is
-        held = (_stored(stmt.value) if store else _held(stmt.value)) & set(mutated) - {stmt.target.name}
+        held = (_stored(stmt.value) if store else _held(stmt.value)) & names - {stmt.target.name}
         for name in sorted(held):
             holders = _holders_of(flat, stmt.target.name, name, sequences) - {result}
             later = [w for w in writes[name] if (w > i or any(lo <= w <= hi for lo, hi in loops))
                      and not _rebound_between(flat, branches, name, i, w)]
             for w in later if refuse else later[:1]:
                 use = _read_after_write(flat, branches, holders, w)
-                written = (holders - {stmt.target.name} if store else holders) & set(mutated)
+                written = (holders - {stmt.target.name} if store else holders) & names
                 if store and _may_copy_on_store(stmt, sequences, fn):
                     checks[stmt.sid] = (name, None if use is None and not written else _where(fn, stmt.line))
                     continue
@@ -388,6 +388,16 @@ def _check_aliases_before_writes(fn: ir.Function, mutated: dict[str, int], namer
                     _reject_alias(fn, stmt, name, flat[w][0].line, use)
                 copies.setdefault(stmt.sid, set()).add(name)
     return _hold_copies(fn.body, copies, checks, namer)
+
+
+def _writes_into_each(flat: list[tuple[ir.Stmt, tuple]], names: dict[str, int]) -> dict[str, list[int]]:
+    """For each of `names`, the positions in `flat` of the in-place writes into it (one pass)."""
+    writes: dict[str, list[int]] = {name: [] for name in names}
+    for i, (stmt, _) in enumerate(flat):
+        if isinstance(stmt, Assign) and ir.is_inplace(stmt.value) and type(stmt.value.args[0]) is Var and (
+                stmt.value.args[0].name in writes):
+            writes[stmt.value.args[0].name].append(i)
+    return writes
 
 
 def check_generated(fn: ir.Function, namer: Namer) -> ir.Function:
