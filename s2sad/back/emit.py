@@ -185,7 +185,7 @@ def _drop_default_args(call: Call) -> Call:
                 type(last.value) is type(default) and last.value == default):
             break
         args.pop()
-    return Call(call.op, tuple(args), call.kwargs)
+    return call if len(args) == len(call.args) else Call(call.op, tuple(args), call.kwargs)
 
 
 def _params(fn: object) -> tuple[inspect.Parameter, ...] | None:
