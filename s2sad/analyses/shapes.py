@@ -93,7 +93,9 @@ def classes(fn: ir.Function, start: dict[str, str | None]) -> dict[str, str | No
         changed = False
         for i, stmt in enumerate(assigns):
             old = table.get(stmt.target.name, _BOTTOM)
-            new = _join(old, _class_of(stmt.value, table, integers))
+            new = _class_of(stmt.value, table, integers)
+            if old is not _BOTTOM:  # (`_join`, inline: asked of every statement)
+                new = old if new is _BOTTOM or old == new else None
             if new != old:
                 table[stmt.target.name] = new
                 changed = changed or first_read.get(stmt.target.name, i + 1) <= i
@@ -131,11 +133,11 @@ def _integer_arithmetic(assigns: list[Assign], integers: set[str]) -> set[str]:
     by `k = k + 1`. The largest such set (a counter and its increment read each other) among the
     names that integer constants and loop counters reach; a name only ever restored is not one.
     `assigns`: the assignments to names no loop binds. Linear in the statements."""
+    if not integers and not any(type(s.value) is Const and type(s.value.value) is int for s in assigns):
+        return set()  # nothing to start from
     bindings: dict[str, list[ir.Expr]] = {}
     for s in assigns:
         bindings.setdefault(s.target.name, []).append(s.value)
-    if not integers and not any(isinstance(s.value, Const) and type(s.value.value) is int for s in assigns):
-        return set()  # nothing to start from
     shaped = {name for name, values in bindings.items()
               if name not in integers and all(map(_integer_shaped, values))}
     readers: dict[str, list[str]] = {}  # name -> the names whose integer-ness needs it
