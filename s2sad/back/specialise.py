@@ -208,6 +208,7 @@ class _Facts:
         """Parameters of known shape (float64 arrays) that no statement rebinds."""
         self.complexes = complexes
         self.integers = shapes.integer_names(fn)
+        self._elementwise: dict[int, bool] = {}
 
     def definition(self, atom: ir.Atom) -> ir.Expr | None:
         """The value `atom` is bound to, through copies (`a = b`), where each name on the way is
@@ -244,8 +245,12 @@ class _Facts:
         return _Filled(g, like, tuple(options)) if _broadcasts_to(self.shape(g), want) else None
 
     def elementwise(self, op: object) -> bool:
-        rule = lookup(op)
-        return op in _ARITHMETIC or rule is not None and rule.shape == "elementwise" and not rule.nondiff
+        found = self._elementwise.get(id(op))  # (the ops are the IR's: alive, their ids their own)
+        if found is None:
+            rule = lookup(op)
+            found = self._elementwise[id(op)] = (
+                op in _ARITHMETIC or rule is not None and rule.shape == "elementwise" and not rule.nondiff)
+        return found
 
     def one_number(self, atom: ir.Atom, depth: int = 0, carried: frozenset = frozenset()) -> bool:
         """Known to be one number: a NumPy reduction of an array of known shape, an element of
