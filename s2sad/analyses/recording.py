@@ -276,15 +276,21 @@ def _read_later(body: list, later: set[str], needed: set[int]) -> list[Restore]:
             inner = after | _reads(children[-1], needed) if isinstance(stmt, (ir.For, ir.While)) else after
             for child in children:
                 found += _read_later(child, inner, needed)
-        after |= _reads([stmt], needed)
+            after |= _reads([stmt], needed)
+        else:
+            after |= _stmt_reads(stmt, needed)
     return found
 
 
 def _reads(body: list, needed: set[int]) -> set[str]:
     names: set[str] = set()
     for stmt in ir.walk(body):
-        if isinstance(stmt, Restore):
-            names |= ir.restore_reads(stmt.save) if stmt.save.sid in needed else set()
-        elif not isinstance(stmt, Save):
-            names |= ir.reads(stmt)
+        names |= _stmt_reads(stmt, needed)
     return names
+
+
+def _stmt_reads(stmt: ir.Stmt, needed: set[int]) -> frozenset[str]:
+    """What one statement reads itself (a restore: what it needs besides, where it is kept)."""
+    if isinstance(stmt, Restore):
+        return ir.restore_reads(stmt.save) if stmt.save.sid in needed else frozenset()
+    return frozenset() if isinstance(stmt, Save) else ir.reads(stmt)
