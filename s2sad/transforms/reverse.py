@@ -198,7 +198,7 @@ class Reverse(AdjointStatements):
             if isinstance(stmt, ir.COMPOUND):
                 stmt = ir.rebuild(stmt, self.with_shapes)
             out.append(stmt)
-            for name in sorted(ir.writes(stmt) & set(self.shape_of)):
+            for name in sorted(ir.writes(stmt) & self.shape_of.keys()):
                 out.append(Assign(Var(self.shape_of[name]), self.shape_call(name), stmt.line))
         return out
 
