@@ -200,8 +200,12 @@ class Lowerer(ExprLowering, FlowLowering, StatementLowering):
             raise self.unsupported(target, f"assignment to {describe(target)}",
                                    "assign to a local name or to an item of a local array")
 
+    def is_local(self, name: str) -> bool:
+        """A name the function binds (or renamed)."""
+        return name in self.locals or name in self.renames
+
     def attribute_owner(self, target: gast.Attribute) -> Var:
-        if not isinstance(target.value, gast.Name) or target.value.id not in self.locals | set(self.renames):
+        if not isinstance(target.value, gast.Name) or not self.is_local(target.value.id):
             raise self.unsupported(target, f"assigning to {describe(target)}",
                                    "set attributes of a parameter or local object only (obj.attr = v)")
         return Var(self.renames.get(target.value.id, target.value.id))
@@ -230,7 +234,7 @@ class Lowerer(ExprLowering, FlowLowering, StatementLowering):
         self.write_item(target.value, row_written)
 
     def subscript_target(self, target: gast.Subscript) -> tuple[Var, object]:
-        if not isinstance(target.value, gast.Name) or target.value.id not in self.locals | set(self.renames):
+        if not isinstance(target.value, gast.Name) or not self.is_local(target.value.id):
             raise self.unsupported(target, f"writing into {describe(target.value)}",
                                    "write into a local array by name: x[i, j] = v")
         name = self.renames.get(target.value.id, target.value.id)
