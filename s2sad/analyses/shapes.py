@@ -275,7 +275,8 @@ class _Op:
         self.matmul = any(op is f for f in MATMULS)
         self.creation = any(op is f for f in _CREATIONS)
         rule = lookup(op)
-        self.elementwise = rule is not None and rule.shape == "elementwise"
+        self.elementwise = (rule is not None and rule.shape == "elementwise"
+                            or op is runtime.strong_mul or op is runtime.strong_div)  # broadcasting helpers
         self.math = getattr(op, "__module__", None) == "math"
         self.plain = None if self._special() else (
             _BROADCASTS if self.facts.broadcasts else SCALAR if self.math else
@@ -363,7 +364,7 @@ def _call_class(value: ir.Expr, table: dict, integers: set[str]) -> object:
         return _broadcast([atom_class(a, table) for a in value.args])
     if info.math:
         return SCALAR  # the math module works on Python floats
-    if (info.elementwise or op is runtime.strong_mul or op is runtime.strong_div) and not value.kwargs:
+    if info.elementwise and not value.kwargs:
         return _broadcast([atom_class(a, table) for a in value.args])
     return None
 
