@@ -130,6 +130,12 @@ def _memory_row(result) -> list[str]:
             size(mine), size(theirs), f"{mine / theirs:.2f}x" if theirs else "n/a"]
 
 
+def long_builds_markdown(long_builds) -> str:
+    """The long model's build-time table alone (`run.py --long-only`)."""
+    header = ["lines", "grad", "value_and_grad", "jvp", "grad per line"]
+    return "\n".join(_table(header, _long_rows(long_builds))) + "\n"
+
+
 def _long_rows(long_builds) -> list[list[str]]:
     rows = []
     for lines in sorted({n for n, _ in long_builds}):

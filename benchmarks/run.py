@@ -236,9 +236,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="comma-separated workload names: " + ",".join(workloads.BY_NAME))
     parser.add_argument("--no-peers", action="store_true", help="time no peers")
     parser.add_argument("--write", action="store_true", help="update docs/performance.md, its PNG and the README")
+    parser.add_argument("--long-only", action="store_true", help="only the long model's build times, as a table")
     options = parser.parse_args(argv)
     settings = Settings(repeats=3 if options.quick else 7, target=0.02 if options.quick else 0.05,
                         peers=not options.no_peers)
+    if options.long_only:
+        print(report.long_builds_markdown(long_model_builds(settings)))
+        return 0
     chosen = _chosen(options.only)
     results = []
     for work in chosen:
