@@ -3,8 +3,10 @@
 A dict, tuple or list of parameters read only by constant keys (`params["w1"]`, `layers[0]`) is
 passed to the compiled function as its values, one parameter per key (`params_w1`, `layers_0`);
 a dict or list the derivative returns (the gradient of such an argument) comes back as a tuple
-of its values. `Boundary` says how, and turns a
-call's arguments and result from one form to the other around the compiled function.
+of its values. The checks a function that writes into a parameter makes on entry (`not_shared`:
+no other parameter is the same array) run here, in Python, before the compiled function: they
+read only the arguments, and raise s2sad's error with the user's location. `Boundary` says how,
+and turns a call's arguments and result from one form to the other around the compiled function.
 """
 
 from __future__ import annotations
@@ -25,12 +27,16 @@ class Boundary:
 
     params: tuple[tuple | None, ...] = ()
     result: object = None
+    checks: tuple[tuple[int, int, tuple], ...] = ()
+    """`not_shared(args[i], args[j], where)` for each (i, j, where), before the call."""
 
     @property
     def plain(self) -> bool:
-        return self.result is None and not any(self.params)
+        return self.result is None and not any(self.params) and not self.checks
 
     def arguments(self, args: tuple) -> tuple:
+        for i, j, where in self.checks:
+            runtime.not_shared(args[i], args[j], where)
         out: list = []
         for arg, keys in zip(args, self.params):
             if keys is None:
@@ -55,10 +61,32 @@ def _rebuilt(result: object, spec: object) -> object:
 
 
 def at_boundary(fn: ir.Function) -> tuple[ir.Function, Boundary]:
-    """`fn` taking dicts of parameters as their values and returning dicts as tuples, and how."""
+    """`fn` taking dicts of parameters as their values and returning dicts as tuples, its entry
+    checks made outside it, and how."""
+    fn, checks = _entry_checks(fn)
     fn, params = _split_params(fn)
     fn, result = _tuple_results(fn)
-    return fn, Boundary(params, result)
+    return fn, Boundary(params, result, checks)
+
+
+def _entry_checks(fn: ir.Function) -> tuple[ir.Function, tuple]:
+    """The function's top-level `not_shared(p, q, where)` of two parameters, whose result
+    nothing reads, taken out: (position of p, position of q, where) each."""
+    read = {n for s in ir.walk(fn.body) for n in ir.reads(s)}
+    checks, body = [], []
+    for stmt in fn.body:
+        value = stmt.value if isinstance(stmt, Assign) else None
+        if (isinstance(value, Call) and value.op.value is runtime.not_shared and stmt.target.name not in read
+                and all(isinstance(a, Var) and a.name in fn.params for a in value.args[:2])
+                and isinstance(value.args[2], Const)):
+            checks.append((fn.params.index(value.args[0].name), fn.params.index(value.args[1].name),
+                           value.args[2].value))
+            continue
+        body.append(stmt)
+    if not checks:
+        return fn, ()
+    return ir.Function(fn.name, fn.params, body, fn.filename, fn.firstline, fn.lines, fn.temps, fn.defaults,
+                       fn.tape), tuple(checks)
 
 
 def _split_params(fn: ir.Function) -> tuple[ir.Function, tuple]:

@@ -427,3 +427,22 @@ def test_every_reduction_helper_is_numpys_along_every_axis(helper):
         for axis in axes:
             np.testing.assert_allclose(compiled(x, axis), helper(x, axis), rtol=1e-14)
             assert np.shape(compiled(x, axis)) == np.shape(helper(x, axis))
+
+
+def writes_its_argument(a, b):
+    a[0] = a[0] * b[1]
+    return np.sum(a * b)
+
+
+def test_a_function_writing_into_its_argument_checks_aliasing_before_the_compiled_call():
+    """The entry check (`not_shared`) runs at the boundary, in Python: the compiled code is
+    the default backend's, and the same array passed twice is the same error."""
+    a, b = np.array([1.0, 2.0, 3.0]), np.array([0.5, -1.0, 2.0])
+    same(s2sad.grad(writes_its_argument, argnums=(0, 1), backend="numba")(a.copy(), b.copy()),
+         s2sad.grad(writes_its_argument, argnums=(0, 1))(a.copy(), b.copy()))
+    source = s2sad.show(writes_its_argument, args=(a, b), argnums=(0, 1), backend="numba")
+    assert "not_shared" not in source
+    v = a.copy()
+    with pytest.raises(s2sad.UnsupportedValue, match="'a' is written in place and 'b' is the same object"):
+        s2sad.grad(writes_its_argument, argnums=(0, 1), backend="numba")(v, v)
+    assert v.tolist() == [1.0, 2.0, 3.0]
