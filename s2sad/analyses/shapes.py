@@ -292,7 +292,8 @@ class _Op:
 
 
 _SPECIAL_OPS = (runtime.tape_pop, runtime.trip_value, builtins.getattr, np.transpose, np.reshape, runtime.add,
-                runtime.setitem, runtime.add_into, runtime.as_sequence, operator.getitem)
+                runtime.setitem, runtime.add_into, runtime.as_sequence, operator.getitem, builtins.sum,
+                runtime.sum_adjoint)
 """The ops `_call_class` asks about by name."""
 _BROADCASTS, _ELEMENTWISE, _UNKNOWN = "broadcasts", "elementwise", "unknown"
 _OPS: dict[int, _Op] = {}
@@ -350,6 +351,11 @@ def _call_class(value: ir.Expr, table: dict, integers: set[str]) -> object:
         return _broadcast(parts) if all(p is _BOTTOM or p == SCALAR or isinstance(p, tuple) for p in parts) else None
     if op in (runtime.setitem, runtime.add_into) and isinstance(atom_class(value.args[0], table), tuple):
         return atom_class(value.args[0], table)  # `x[i] = v` into an array: the same array, the same shape
+    if op is builtins.sum and len(value.args) == 1 and not value.kwargs and _concrete(atom_class(value.args[0], table)):
+        shape = atom_class(value.args[0], table)  # `sum(x)` of an array: over its first axis
+        return (shape[1:] or SCALAR) if shape else None
+    if op is runtime.sum_adjoint and len(value.args) == 2 and _concrete(atom_class(value.args[1], table)):
+        return atom_class(value.args[1], table)  # each row of the array summed gets the cotangent
     if op is runtime.as_sequence and isinstance(atom_class(value.args[0], table), tuple):
         return atom_class(value.args[0], table)  # `for v in x` of an array: the array itself
     if op is operator.getitem and isinstance(value.args[1], Var) and value.args[1].name in integers:

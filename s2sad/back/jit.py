@@ -82,7 +82,7 @@ def prepare(fn: ir.Function, start: dict | None = None) -> tuple[ir.Function, Bo
     kept = _kept_shapes(fn, table)
     fn, boundary = at_boundary(fn)
     feeds = _trip_list_seeds(fn.body)
-    body = _rewrite(jit_reductions.along_axes(fn.body), feeds, kept, fn)
+    body = _rewrite(jit_reductions.along_axes(fn.body, table), feeds, kept, fn)
     body = _placeholders(body, kept)
     prepared = ir.Function(fn.name, fn.params, body, fn.filename, fn.firstline, fn.lines, fn.temps, fn.defaults,
                            fn.tape)

@@ -160,6 +160,18 @@ def _strong_mul_element(d, p):
     return d * p
 
 
+def _each_item_number(g, items, start=0):
+    return np.full(items.shape, g)
+
+
+def _each_row(g, items, start=0):
+    out = np.empty(items.shape)
+    for i in range(items.shape[0]):
+        for j in range(items.shape[1]):
+            out[i, j] = g[j]
+    return out
+
+
 def _sigmoid_element(t):
     return 1.0 / (1.0 + np.exp(-t))
 
@@ -516,6 +528,13 @@ def strong_mul_element_of(d, p):
     return _strong_mul_element if _number(d) and _number(p) else None
 
 
+def sum_adjoint(g, items, start=0):
+    """`sum(items)` of a vector (a number's cotangent for each item) or of a matrix (a row's)."""
+    if _array(items, 1) and _number(g):
+        return _each_item_number
+    return _each_row if _array(items, 2) and _array(g, 1) else None
+
+
 def sigmoid_element_of(t):
     return _sigmoid_element if _number(t) else None
 
@@ -539,7 +558,7 @@ CHOOSERS = {
     runtime.array_copy: copy_value, runtime.flatten: flatten, runtime.size: size, runtime.astype: astype,
     runtime.convert_back: convert_back, fused_empty: fused_empty_of, fused_empty_real: fused_empty_real_of,
     strong_mul_element: strong_mul_element_of, strong_div_element: strong_div_element_of,
-    sigmoid_element: sigmoid_element_of,
+    sigmoid_element: sigmoid_element_of, runtime.sum_adjoint: sum_adjoint,
 }
 """Each runtime helper with a Numba implementation, and its chooser."""
 

@@ -9,10 +9,12 @@ Each helper is also plain NumPy, so the code runs the same without Numba.
 
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from s2sad.core import ir
-from s2sad.core.ir import Assign, Call, Const, Ref
+from s2sad.core.ir import Assign, Call, Const, Ref, Var
 
 
 def sum_axis(x, axis):
@@ -60,15 +62,26 @@ def _kind(op: object) -> str | None:
     return None
 
 
-def along_axes(body: list[ir.Stmt]) -> list[ir.Stmt]:
-    """Each reduction along a constant integer axis made a call of its helper."""
+def along_axes(body: list[ir.Stmt], table: dict | None = None) -> list[ir.Stmt]:
+    """Each reduction along a constant integer axis made a call of its helper; Python's
+    `sum(m)` of a matrix (`table`: shape classes), which Numba does not compile, the sum down
+    its columns (the same additions in the same order: row after row)."""
     out: list[ir.Stmt] = []
     for stmt in body:
-        stmt = ir.rebuild(stmt, along_axes)
+        stmt = ir.rebuild(stmt, lambda block: along_axes(block, table))
         if isinstance(stmt, Assign) and isinstance(stmt.value, Call):
-            stmt = Assign(stmt.target, _along_axis(stmt.value), stmt.line)
+            stmt = Assign(stmt.target, _down_columns(stmt.value, table or {}) or _along_axis(stmt.value), stmt.line)
         out.append(stmt)
     return out
+
+
+def _down_columns(call: Call, table: dict) -> Call | None:
+    if call.op.value is not builtins.sum or len(call.args) != 1 or call.kwargs or not isinstance(call.args[0], Var):
+        return None
+    shape = table.get(call.args[0].name)
+    if not (isinstance(shape, tuple) and len(shape) == 2):
+        return None
+    return Call(Ref(sum_axis, ("sum_axis",)), (call.args[0], Const(0)))
 
 
 def _along_axis(call: Call) -> ir.Expr:

@@ -36,6 +36,14 @@ def square_norm(a):
     return np.einsum("i,i->", a, a)
 
 
+def summed_items(x):
+    return sum(x * x)
+
+
+def summed_rows(m):
+    return np.sum(sum(m) ** 2)
+
+
 def same(got, expected):
     for g, e in zip(workloads.leaves(got), workloads.leaves(expected)):
         np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-15)
@@ -62,6 +70,8 @@ GRADIENTS = [
     ("penalised_loss_calling_a_helper", logistic.penalised_loss,
      (np.array([0.3, -0.2, 0.5]), np.arange(15.0).reshape(5, 3) / 10, np.array([1.0, -1.0, 1.0, 1.0, -1.0])), 0),
     ("affine_with_defaults", library.affine, (0.3,), 0),
+    ("python_sum_of_a_vector", summed_items, (np.array([0.5, -1.0, 2.0]),), 0),
+    ("python_sum_of_a_matrix", summed_rows, (np.arange(6.0).reshape(3, 2) / 5,), 0),
     ("programs_rnn", rnn.rnn_loss, (np.linspace(-0.5, 0.5, 6).reshape(3, 2), np.linspace(0.4, -0.4, 9).reshape(3, 3),
                                     np.array([0.1, -0.1, 0.05]), np.linspace(-1.0, 1.0, 12).reshape(6, 2),
                                     np.array([0.2, -0.3, 0.1])), (0, 1, 2)),
