@@ -209,50 +209,43 @@ def test_the_fused_code_is_verified_ir():
 # ------------------------------------------------------------------ random runs
 
 
-def _random_program(seed: int) -> str:
-    """A straight-line function of elementwise statements over views of two arguments, writes
-    into a buffer through overlapping selections and reads of it: what fusion must keep exact."""
+def _straight_line(seed: int, start: list[str], forms: list[str], writes: list[str]) -> str:
+    """A function `f(x, y)` of `start`'s lines, then 5 to 9 random statements: a form of two
+    earlier values (`{p}`, `{q}`), or a write of one into the buffer `g`; it returns a sum."""
     import random
 
     rng = random.Random(seed)
-    lines = ["def f(x, y):", "    a0 = x[1:]", "    a1 = y[:-1]", "    a2 = x[:-1] * y[1:]", "    g = np.zeros(6)"]
+    lines = ["def f(x, y):"] + [f"    {line}" for line in start]
     pool = ["a0", "a1", "a2"]
     for k in range(3, 3 + rng.randint(5, 10)):
         p, q = rng.choice(pool), rng.choice(pool)
-        form = rng.choice(["{p} + {q}", "{p} * {q}", "{p} - 0.5 * {q}", "{p} / (1.5 + {q} * {q})", "np.sin({p})",
-                           "np.tanh({p}) * {q}", "np.exp(0.3 * {p})", "{p}[::-1]", "g[1:] * {p}", "g[:-1] + {q}",
-                           "WRITE", "WRITE"])
+        form = rng.choice(forms + ["WRITE", "WRITE"])
         if form == "WRITE":
-            target = rng.choice(["g[1:] = ", "g[:-1] = ", "g[1:] += ", "g[:-1] += ", "g[:-1] -= 0.5 * "])
-            lines.append(f"    {target}{p}")
+            lines.append(f"    {rng.choice(writes)}{p}")
             continue
         lines.append(f"    a{k} = " + form.format(p=p, q=q))
         pool.append(f"a{k}")
     lines.append(f"    return np.sum({pool[-1]} * {rng.choice(pool)}) + np.sum(g * g)")
     return "\n".join(lines) + "\n"
+
+
+def _random_program(seed: int) -> str:
+    """Elementwise statements over views of two vectors, writes into a buffer through
+    overlapping selections and reads of it: what fusion must keep exact."""
+    return _straight_line(seed, ["a0 = x[1:]", "a1 = y[:-1]", "a2 = x[:-1] * y[1:]", "g = np.zeros(6)"],
+                          ["{p} + {q}", "{p} * {q}", "{p} - 0.5 * {q}", "{p} / (1.5 + {q} * {q})", "np.sin({p})",
+                           "np.tanh({p}) * {q}", "np.exp(0.3 * {p})", "{p}[::-1]", "g[1:] * {p}", "g[:-1] + {q}"],
+                          ["g[1:] = ", "g[:-1] = ", "g[1:] += ", "g[:-1] += ", "g[:-1] -= 0.5 * "])
 
 
 def _random_matrix_program(seed: int) -> str:
     """The same over a matrix: a row vector and a column broadcast against it, the buffer
     written whole and reversed (`g[::-1] += v` after `g[:] = w` in one run would be wrong)."""
-    import random
-
-    rng = random.Random(seed)
-    lines = ["def f(x, y):", "    a0 = x * y[0]", "    a1 = x[::-1] - y[1:, :1]", "    a2 = x[:, ::-1] * x",
-             "    g = np.zeros((4, 3))"]
-    pool = ["a0", "a1", "a2"]
-    for k in range(3, 3 + rng.randint(5, 10)):
-        p, q = rng.choice(pool), rng.choice(pool)
-        form = rng.choice(["{p} + {q}", "{p} * y[0]", "{p} - y[1:, :1] * {q}", "np.tanh({p}) * {q}", "{p}[::-1]",
-                           "g * {p}", "g[::-1] + {q}", "WRITE", "WRITE"])
-        if form == "WRITE":
-            target = rng.choice(["g[:] = ", "g[::-1] += ", "g[:, ::-1] -= 0.5 * ", "g += "])
-            lines.append(f"    {target}{p}")
-            continue
-        lines.append(f"    a{k} = " + form.format(p=p, q=q))
-        pool.append(f"a{k}")
-    lines.append(f"    return np.sum({pool[-1]} * {rng.choice(pool)}) + np.sum(g * g)")
-    return "\n".join(lines) + "\n"
+    return _straight_line(seed, ["a0 = x * y[0]", "a1 = x[::-1] - y[1:, :1]", "a2 = x[:, ::-1] * x",
+                                 "g = np.zeros((4, 3))"],
+                          ["{p} + {q}", "{p} * y[0]", "{p} - y[1:, :1] * {q}", "np.tanh({p}) * {q}", "{p}[::-1]",
+                           "g * {p}", "g[::-1] + {q}"],
+                          ["g[:] = ", "g[::-1] += ", "g[:, ::-1] -= 0.5 * ", "g += "])
 
 
 def _loaded(source: str, name: str, folder):
