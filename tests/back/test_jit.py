@@ -425,18 +425,21 @@ def test_add_at_by_a_basic_index_compiles_and_by_an_index_array_is_refused():
 @pytest.mark.parametrize("helper", sorted(jit_reductions.HELPERS, key=lambda h: h.__name__),
                          ids=lambda h: h.__name__)
 def test_every_reduction_helper_is_numpys_along_every_axis(helper):
-    """The Numba implementation of each helper (one loop, see `jit_reductions`) against the
-    helper's own NumPy, for a vector and a matrix, along each axis, NaN propagated."""
+    """The Numba implementations of each helper (loops, see `jit_reductions`) against the
+    helper's own NumPy, for a vector and a matrix, along each axis (a constant, as the generated
+    code passes it), NaN propagated."""
     jit.numba_module()  # the helpers' implementations registered
-    compiled = numba.njit(lambda x, axis: helper(x, axis))
     rng = np.random.default_rng(5)
     matrix = rng.normal(size=(4, 3))
     with_nan = matrix.copy()
     with_nan[2, 1] = np.nan
-    for x, axes in ((rng.normal(size=5), (0, -1)), (matrix, (0, 1, -1, -2)), (with_nan, (0, 1))):
-        for axis in axes:
-            np.testing.assert_allclose(compiled(x, axis), helper(x, axis), rtol=1e-14)
-            assert np.shape(compiled(x, axis)) == np.shape(helper(x, axis))
+    constant = numba.njit(lambda v, m: (helper(v, 0), helper(v, -1), helper(m, 0), helper(m, 1), helper(m, -1),
+                                        helper(m, -2)))
+    for v, m in ((rng.normal(size=5), matrix), (rng.normal(size=5), with_nan)):
+        expected = (helper(v, 0), helper(v, -1), helper(m, 0), helper(m, 1), helper(m, -1), helper(m, -2))
+        for got, want in zip(constant(v, m), expected, strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-14)
+            assert np.shape(got) == np.shape(want)
 
 
 def writes_its_argument(a, b):
