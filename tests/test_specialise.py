@@ -46,6 +46,7 @@ CASES = {
     "matrix_vector": (fx.matrix_vector, lambda: (RNG.normal(size=(3, 4)), RNG.normal(size=4), RNG.normal(size=3)),
                       (0, 1, 2)),
     "as_methods": (fx.reductions_as_methods, lambda: (RNG.normal(size=(3, 4)), RNG.normal(size=3)), (0, 1)),
+    "reversed_writes": (fx.reversed_writes, lambda: (RNG.normal(size=(4, 3)), RNG.normal(size=(5, 3))), (0, 1)),
     "log_loss": (fx.log_loss, lambda: (RNG.normal(size=4), RNG.normal(size=(6, 4)) * 30,
                                        (RNG.random(6) < 0.5).astype(float)), 0),
 }
@@ -91,7 +92,7 @@ def test_specialised_equals_generic_in_forward(name):
 
 
 SHAPE_HELPERS = ("unbroadcast(", "unbroadcast_to(", "unreduce(", "seed(", "add_at(", "like_structure(",
-                 "zeros_like(", "matmul_adjoint", "_shape")
+                 "zeros_like(", "matmul_adjoint", "_shape", "zero_item(")
 
 
 @pytest.mark.parametrize("name", sorted(set(CASES) - {"shift_over_other_axis", "scalar_loop", "as_methods"}))

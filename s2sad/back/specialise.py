@@ -349,6 +349,8 @@ def _rewrite(stmt: Assign, facts_: _Facts, namer: Namer | None) -> list[ir.Stmt]
         return [Assign(stmt.target, Call(numpy_ref("zeros_like"), call.args), line)]
     if op is runtime.like_structure and _built_like(call.args[0], call.args[1], facts_):
         return [Assign(stmt.target, call.args[0], line)]
+    if op is runtime.zero_item and _an_array(call.args[0], facts_.table):  # only a list's or dict's slot changes
+        return [Assign(stmt.target, call.args[0], line)]
     if op is runtime.copy_value and _number_item(call.args[0], facts_):  # a NumPy scalar: immutable
         return [Assign(stmt.target, call.args[0], line)]
     if op is runtime.add_at and _item_of_known_array(stmt, facts_):  # `bx[i] += g` itself, not the helper
@@ -379,7 +381,7 @@ def _rewrite(stmt: Assign, facts_: _Facts, namer: Namer | None) -> list[ir.Stmt]
 _REWRITTEN = frozenset(map(id, (
     np.shape, operator.getitem, runtime.seed, runtime.reduced_size, runtime.zeros_like, runtime.like_structure,
     runtime.copy_value, runtime.add_at, runtime.add, runtime.as_sequence, runtime.sequence_adjoint,
-    runtime.matmul_adjoint_x, runtime.matmul_adjoint_y, runtime.unbroadcast)))
+    runtime.matmul_adjoint_x, runtime.matmul_adjoint_y, runtime.unbroadcast, runtime.zero_item)))
 """The ops `_rewrite` asks about by name (besides the elementwise ones)."""
 
 
@@ -569,6 +571,9 @@ def _in_place(stmt: Assign, fresh: dict[str, _Fresh], facts_: _Facts, namer: Nam
     if op is runtime.add_at and name in fresh and value.args[0] == Var(name) and _basic_const(value.args[1]):
         _add_into(name, value.args[1], value.args[2], fresh[name], facts_, namer, out, line)
         return
+    if op is runtime.add_at and value.args[0] == Var(name) and _basic_const(value.args[1]) and _an_array(
+            value.args[0], facts_.table) and len(value.args) == 3:  # into an array not fresh: `bx[::-1] += g`
+        stmt = Assign(stmt.target, Call(runtime_ref("add_into"), value.args), line)
     if fresh:
         for read in ir.reads(stmt) & fresh.keys():
             del fresh[read]

@@ -86,7 +86,7 @@ class getitem_adjoint_rule:
         return c[index]
 
 
-@linear(runtime.zero_item, "adjoint, index, x", linear_in="adjoint", structural=True)
+@linear(runtime.zero_item, "adjoint, index, x", linear_in="adjoint", structural=True, same_shape_as=0)
 class zero_item_rule:
     """A projection (one slot set to zero): its own adjoint."""
 
