@@ -217,6 +217,10 @@ def _itself(x):
     return x
 
 
+def _unchanged_adjoint(adjoint, index, x):
+    return adjoint
+
+
 def _flatten(x):
     return x.flatten()
 
@@ -440,6 +444,12 @@ def flatten(x):
     return _flatten if _array(x) else None
 
 
+def zero_item(adjoint, index, x):
+    """An array's adjoint after the adjoint of a write into it (`g[::-1] += v`): unchanged
+    (only a list's or dict's slot becomes a zero shaped like its old item)."""
+    return _unchanged_adjoint if _array(adjoint) and _array(x) else None
+
+
 def size(x):
     return _count if _array(x) else None
 
@@ -558,7 +568,7 @@ CHOOSERS = {
     runtime.array_copy: copy_value, runtime.flatten: flatten, runtime.size: size, runtime.astype: astype,
     runtime.convert_back: convert_back, fused_empty: fused_empty_of, fused_empty_real: fused_empty_real_of,
     strong_mul_element: strong_mul_element_of, strong_div_element: strong_div_element_of,
-    sigmoid_element: sigmoid_element_of, runtime.sum_adjoint: sum_adjoint,
+    sigmoid_element: sigmoid_element_of, runtime.sum_adjoint: sum_adjoint, runtime.zero_item: zero_item,
 }
 """Each runtime helper with a Numba implementation, and its chooser."""
 

@@ -260,23 +260,16 @@ def _loaded(source: str, name: str, folder):
 
 
 def test_random_matrix_runs_match_the_function_and_the_default_backend(tmp_path):
-    """Each program compiles and matches, or is refused at its line (the adjoint of a write
-    into a reversed selection calls `zero_item`, which the backend does not compile yet)."""
-    compiled = 0
+    """Each program compiles (the adjoint of a write into a reversed selection, `zero_item`,
+    included) and matches the function and the default backend."""
     for seed in range(16):
         module = _loaded(_random_matrix_program(seed), f"matrix_runs{seed}", tmp_path)
         rng = np.random.default_rng(seed)
         x, y = rng.normal(size=(4, 3)), rng.normal(size=(5, 3))
-        try:
-            value, grads = s2sad.value_and_grad(module.f, argnums=(0, 1), backend="numba")(x, y)
-        except s2sad.BackendError as err:
-            assert "zero_item" in err.message
-            continue
+        value, grads = s2sad.value_and_grad(module.f, argnums=(0, 1), backend="numba")(x, y)
         assert value == pytest.approx(module.f(x, y), rel=1e-12)
         same(grads, s2sad.grad(module.f, argnums=(0, 1))(x, y))
         assert "for j in range(3):" in s2sad.show(module.f, args=(x, y), argnums=(0, 1), backend="numba")
-        compiled += 1
-    assert compiled >= 8
 
 
 @pytest.mark.parametrize("seed", range(24))
