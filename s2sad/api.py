@@ -243,18 +243,19 @@ def _fast_key(args: tuple) -> tuple | None:
             key.append(value.shape if value.dtype is _FLOAT64 else (value.dtype, value.shape))
         elif kind is float or kind is int:
             key.append(kind)
-        elif kind is dict:
-            shapes = [None if type(v) is float else v.shape if type(v) is np.ndarray and v.dtype is _FLOAT64
-                      else _NOT_PLAIN for v in value.values()]
-            if _NOT_PLAIN in shapes:
-                return None
-            key.append((dict, tuple(value), tuple(shapes)))
+        elif kind is dict:  # (dict, its keys, their values' shapes): 2n items after `dict`, unambiguous
+            shapes = []
+            for v in value.values():
+                if type(v) is np.ndarray and v.dtype is _FLOAT64:
+                    shapes.append(v.shape)
+                elif type(v) is float:
+                    shapes.append(None)
+                else:
+                    return None
+            key.append((dict, *value, *shapes))
         else:
             return None
     return tuple(key)
-
-
-_NOT_PLAIN = object()
 
 
 class _Ran(Exception):  # noqa: N818 - a carrier, never seen by users
@@ -284,7 +285,20 @@ def _any_complex(tree) -> bool:
     """Whether a leaf of `tree` is complex: a real argument's gradient then needs its real part
     (a complex value from a callee can reach a real variable where the caller shows no complex
     values of its own, docs/conventions.md)."""
-    if isinstance(tree, (tuple, list)):
+    kind = type(tree)
+    if kind is np.ndarray:
+        return tree.dtype.kind == "c"
+    if kind is float:
+        return False
+    if kind is dict or kind is tuple or kind is list:
+        for item in tree.values() if kind is dict else tree:
+            leaf = type(item)
+            if leaf is np.ndarray and item.dtype is _FLOAT64 or leaf is float:
+                continue  # (the common leaves, checked here: this runs on every call)
+            if _any_complex(item):
+                return True
+        return False
+    if isinstance(tree, (tuple, list)):  # a namedtuple
         return any(_any_complex(t) for t in tree)
     return isinstance(tree, (complex, np.complexfloating)) or (isinstance(tree, np.ndarray) and tree.dtype.kind == "c")
 

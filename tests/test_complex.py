@@ -124,6 +124,21 @@ def test_a_complex_value_from_a_callee_leaves_a_real_gradient():
         np.testing.assert_allclose(g, s2sad.jacfwd(scaled_power)(x), rtol=1e-12)
 
 
+
+def power_of_params(params, f):
+    return through_a_function_value(params["w"], f) + np.sum(params["b"] ** 2)
+
+
+def test_a_complex_value_from_a_callee_leaves_a_real_gradient_in_a_dict():
+    """A dict of real parameters gets real gradients, leaf by leaf, through a function value
+    that returns complex values."""
+    params = {"w": RNG.uniform(-1, 1, 4), "b": RNG.uniform(-1, 1, 3)}
+    expected = s2sad.jacfwd(through_a_function_value)(params["w"], rotate)
+    for g in (s2sad.grad(power_of_params)(params, rotate), s2sad.value_and_grad(power_of_params)(params, rotate)[1]):
+        assert {k: v.dtype for k, v in g.items()} == {"w": np.float64, "b": np.float64}
+        np.testing.assert_allclose(g["w"], expected, rtol=1e-12)
+        np.testing.assert_allclose(g["b"], 2 * params["b"], rtol=1e-12)
+
 def rotate(x):
     return x * np.exp(0.3j)
 
