@@ -103,7 +103,7 @@ def markdown(results, overhead, long_builds, repeats: int, quick: bool) -> str:
                     [[title, duration(a), duration(b), duration(a - b)] for title, a, b in overhead])
     if long_builds:
         lines += ["", "### Build time of a long straight-line model (7 operations a line)", ""]
-        lines += _table(["lines", "grad", "value_and_grad", "jvp", "grad per line"], _long_rows(long_builds))
+        lines += _table(LONG_HEADER, _long_rows(long_builds))
     lines += ["", "### Targets (issue 11)", ""] + _targets(results, overhead, long_builds)
     failed = [r for r in results if r.failure]
     if failed:
@@ -132,15 +132,20 @@ def _memory_row(result) -> list[str]:
 
 def long_builds_markdown(long_builds) -> str:
     """The long model's build-time table alone (`run.py --long-only`)."""
-    header = ["lines", "grad", "value_and_grad", "jvp", "grad per line"]
-    return "\n".join(_table(header, _long_rows(long_builds))) + "\n"
+    return "\n".join(_table(LONG_HEADER, _long_rows(long_builds))) + "\n"
+
+
+LONG_HEADER = ["lines", "grad", "value_and_grad", "jvp", "grad per line", "grad, over half the lines"]
 
 
 def _long_rows(long_builds) -> list[list[str]]:
+    """One row per length; the last column, the growth from the model half as long (2.00x: linear)."""
     rows = []
     for lines in sorted({n for n, _ in long_builds}):
         cells = [duration(long_builds.get((lines, mode))) for mode in ("grad", "value_and_grad", "jvp")]
-        rows.append([str(lines), *cells, duration(long_builds[(lines, "grad")] / lines)])
+        half = long_builds.get((lines // 2, "grad")) if lines % 2 == 0 else None
+        growth = f"{long_builds[(lines, 'grad')] / half:.2f}x" if half else ""
+        rows.append([str(lines), *cells, duration(long_builds[(lines, "grad")] / lines), growth])
     return rows
 
 

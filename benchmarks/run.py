@@ -206,12 +206,12 @@ def call_overhead(settings: Settings) -> list[tuple[str, float, float]]:
     return rows
 
 
-def long_model_builds(settings: Settings) -> dict[tuple[int, str], float]:
+def long_model_builds(settings: Settings, lengths: tuple[int, ...] = LONG_LINES) -> dict[tuple[int, str], float]:
     """Build seconds (first call minus a steady one) of the long model per (lines, mode)."""
     x, w = workloads.long_model_args()
     tangents = (x * 0 + 1.0, w * 0)
     found = {}
-    for lines in LONG_LINES:
+    for lines in lengths:
         model = workloads.load_long_model(lines)
         calls = {"grad": lambda m=model: s2sad.grad(m, argnums=(0, 1))(x, w),
                  "value_and_grad": lambda m=model: s2sad.value_and_grad(m, argnums=(0, 1))(x, w),
@@ -237,11 +237,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-peers", action="store_true", help="time no peers")
     parser.add_argument("--write", action="store_true", help="update docs/performance.md, its PNG and the README")
     parser.add_argument("--long-only", action="store_true", help="only the long model's build times, as a table")
+    parser.add_argument("--long-lines", default=",".join(map(str, LONG_LINES)),
+                        help="with --long-only: the model's lengths, comma separated (default %(default)s)")
     options = parser.parse_args(argv)
     settings = Settings(repeats=3 if options.quick else 7, target=0.02 if options.quick else 0.05,
                         peers=not options.no_peers)
     if options.long_only:
-        print(report.long_builds_markdown(long_model_builds(settings)))
+        lengths = tuple(int(n) for n in options.long_lines.split(","))
+        print(report.long_builds_markdown(long_model_builds(settings, lengths)))
         return 0
     chosen = _chosen(options.only)
     results = []
