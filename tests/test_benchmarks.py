@@ -134,3 +134,15 @@ def test_dask_benchmark_agrees_with_numpy_at_a_small_size():
     assert "3 chunks" in done.stdout and "peak resident memory per worker" in done.stdout
     difference = float(done.stdout.split("two gradients: ")[1].split()[0])
     assert difference < 1e-12
+
+
+def test_long_model_table_shows_growth_over_half_the_lines(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # as the scripts run: their modules side by side
+    import report
+
+    builds = {(lines, mode): seconds for lines, seconds in ((100, 0.2), (200, 0.44), (300, 0.7))
+              for mode in ("grad", "value_and_grad", "jvp")}
+    rows = report._long_rows(builds)
+    assert [row[0] for row in rows] == ["100", "200", "300"]
+    assert [row[-1] for row in rows] == ["", "2.20x", ""]  # 300 has no measured half
+    assert report.long_builds_markdown(builds).splitlines()[0].endswith("| grad, over half the lines |")
