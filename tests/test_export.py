@@ -123,7 +123,7 @@ def test_reverse_export_runs_without_s2sad(case, tmp_path):
 
 def test_a_name_two_pieces_use_is_renamed_in_one():
     text = s2sad.export(fx.name_clash)
-    assert "seed_1 = 0.25\n" in text and "return n * seed_1\n" in text and "bout = seed(t4)" in text
+    assert "seed_1 = 0.25\n" in text and "return n * seed_1\n" in text and " = unreduce(seed(t4) " in text
 
 
 def test_user_functions_called_by_the_code_are_copied():

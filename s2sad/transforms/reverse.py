@@ -143,6 +143,7 @@ class Reverse(AdjointStatements):
     def seed(self, form: str, out: Atom, items: tuple[Atom, ...] | None, line: int) -> list[ir.Stmt]:
         """The output's cotangent: 1 for `grad`, received from the caller for `vjp`."""
         bout = Var(self.ctx.namer.fresh("bout"))
+        self.ctx.namer.temps.add(bout.name)  # a name the adjoint reads once: `bx = seed(out)` where it can
         helper = "receive" if form == VJP else "seed"
         stmts: list[ir.Stmt] = [Assign(bout, Call(runtime_ref(helper), (out,)), line)]
         if items is None:
