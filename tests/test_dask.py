@@ -336,3 +336,18 @@ def test_random_programs_on_dask_arrays_are_never_silently_wrong():
     counts = fuzz_arrays.run(range(50), fuzz_arrays.dask_arrays())
     assert counts["wrong"] == counts["fails"] == 0, counts
     assert counts["same"] >= 35, counts
+
+
+def reversed_rows_times(x, w):
+    a = w[::-1] @ x
+    return np.sum(a * a) + np.sum(w * w)
+
+
+def test_a_dask_cotangent_added_into_a_numpy_adjoint_by_a_selection():
+    """`bw[::-1] += g` where `bw` is a NumPy array of known shape but `g` comes from a Dask
+    argument (a known shape, another library): added by `add_at`, in Dask, not in place."""
+    rng = np.random.default_rng(4)
+    x, w = rng.normal(size=(3, 3)), rng.normal(size=(2, 3))
+    derivative = s2sad.grad(reversed_rows_times, argnums=(0, 1))
+    got = derivative(da.from_array(x, chunks=1), w)
+    _assert_close(derivative(x, w), dask.compute(*got))

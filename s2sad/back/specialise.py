@@ -206,6 +206,9 @@ class _Facts:
         self.fixed_arrays = {p for p in fn.params if isinstance(table.get(p), tuple) and p not in values
                              and p not in loops}
         """Parameters of known shape (float64 arrays) that no statement rebinds."""
+        self.all_known = all(table.get(p) is not None for p in fn.params)
+        """Every parameter's class is known: the code is built for NumPy arrays and numbers (an
+        argument of another array library, Dask or CuPy, is given no shape)."""
         self.complexes = complexes
         self.integers = shapes.integer_names(fn)
         self._elementwise: dict[int, bool] = {}
@@ -571,8 +574,7 @@ def _in_place(stmt: Assign, fresh: dict[str, _Fresh], facts_: _Facts, namer: Nam
     if op is runtime.add_at and name in fresh and value.args[0] == Var(name) and _basic_const(value.args[1]):
         _add_into(name, value.args[1], value.args[2], fresh[name], facts_, namer, out, line)
         return
-    if op is runtime.add_at and value.args[0] == Var(name) and _basic_const(value.args[1]) and _an_array(
-            value.args[0], facts_.table) and len(value.args) == 3:  # into an array not fresh: `bx[::-1] += g`
+    if op is runtime.add_at and _into_known(value, name, facts_):  # into an array not fresh: `bx[::-1] += g`
         stmt = Assign(stmt.target, Call(runtime_ref("add_into"), value.args), line)
     if fresh:
         for read in ir.reads(stmt) & fresh.keys():
@@ -584,6 +586,18 @@ def _in_place(stmt: Assign, fresh: dict[str, _Fresh], facts_: _Facts, namer: Nam
     if op is np.zeros_like and isinstance(value.args[0], Var) and value.args[0].name in facts_.fixed_arrays:
         fresh[name] = _Fresh([])
     out.append(stmt)
+
+
+def _into_known(value: Call, name: str, facts_: _Facts) -> bool:
+    """`name = add_at(name, index, g)` with a constant basic index into a NumPy array of known
+    shape, of a `g` of known shape too, in code whose parameters all have known classes (so `g` is
+    a NumPy array or number: a Dask or CuPy value, which `add_at` adds in its own library, comes
+    from an argument of unknown class, and may still have a known shape)."""
+    if len(value.args) != 3 or value.kwargs or value.args[0] != Var(name) or not _basic_const(value.args[1]):
+        return False
+    added = facts_.shape(value.args[2])
+    return (facts_.all_known and _an_array(value.args[0], facts_.table)
+            and (added == shapes.SCALAR or isinstance(added, tuple)))
 
 
 def _add_into(name: str, index: Const, g: ir.Atom, state: _Fresh, facts_: _Facts, namer: Namer, out: list,
