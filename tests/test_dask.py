@@ -343,11 +343,20 @@ def reversed_rows_times(x, w):
     return np.sum(a * a) + np.sum(w * w)
 
 
-def test_a_dask_cotangent_added_into_a_numpy_adjoint_by_a_selection():
-    """`bw[::-1] += g` where `bw` is a NumPy array of known shape but `g` comes from a Dask
-    argument (a known shape, another library): added by `add_at`, in Dask, not in place."""
+def rows_in_a_loop(x, w):
+    total = np.sum(w * w)
+    for i in range(2):
+        total = total + np.sum(w[i] * x[i])
+    return total
+
+
+@pytest.mark.parametrize("fun", [reversed_rows_times, rows_in_a_loop])
+def test_a_dask_cotangent_added_into_a_numpy_adjoint_by_a_selection(fun):
+    """`bw[::-1] += g` or `bw[i] += g` where `bw` is a NumPy array of known shape but `g` comes
+    from a Dask argument (a known shape, another library): added by `add_at`, in Dask, not in
+    place by NumPy (which refuses a Dask operand)."""
     rng = np.random.default_rng(4)
     x, w = rng.normal(size=(3, 3)), rng.normal(size=(2, 3))
-    derivative = s2sad.grad(reversed_rows_times, argnums=(0, 1))
+    derivative = s2sad.grad(fun, argnums=(0, 1))
     got = derivative(da.from_array(x, chunks=1), w)
     _assert_close(derivative(x, w), dask.compute(*got))

@@ -398,13 +398,14 @@ def _number_item(atom: ir.Atom, facts_: _Facts) -> bool:
 
 def _item_of_known_array(stmt: Assign, facts_: _Facts) -> bool:
     """`bx = add_at(bx, i, g)` into a NumPy array of known shape by an integer variable (a loop's
-    counter over a range, integer arithmetic of those), with no complex values: what the helper
-    does then is `bx[i] += g`."""
+    counter over a range, integer arithmetic of those), with no complex values, in code built for
+    NumPy arguments: what the helper does then is `bx[i] += g`."""
     call = stmt.value
     if len(call.args) != 3 or call.kwargs or facts_.complexes or call.args[0] != stmt.target:
         return False
     index = call.args[1]  # a constant index is `_accumulate_in_place`'s (a first write assigns)
-    return isinstance(index, Var) and index.name in facts_.integers and _an_array(call.args[0], facts_.table)
+    return (isinstance(index, Var) and index.name in facts_.integers and _an_array(call.args[0], facts_.table)
+            and facts_.all_known)  # (no Dask or CuPy value to add: see `_into_known`)
 
 
 def _to_a_float(call: Call, facts_: _Facts) -> bool:
