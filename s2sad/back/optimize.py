@@ -622,6 +622,8 @@ def _rescaled(stmt: ir.Stmt, scaled: dict[str, tuple[float, ir.Atom]], namer=Non
     """`stmt` with the scalings it reads folded in: the statement, or a list of the
     statements that replace it."""
     value = stmt.value if isinstance(stmt, Assign) else None
+    if isinstance(value, Call) and value.op.value is np.sum and namer is not None:
+        return _negated_sum(stmt, scaled, namer)
     if not isinstance(value, Call) or value.kwargs:
         return stmt
     op = value.op.value
@@ -643,6 +645,20 @@ def _rescaled(stmt: ir.Stmt, scaled: dict[str, tuple[float, ir.Atom]], namer=Non
         return [Assign(product, Call(mul, (v1, v2)), stmt.line),
                 Assign(stmt.target, Call(mul, (product, Const(c1 * c2))), stmt.line)]
     return stmt
+
+
+def _negated_sum(stmt: Assign, scaled: dict[str, tuple[float, ir.Atom]], namer) -> ir.Stmt | list[ir.Stmt]:
+    """`w = np.sum(u, ...)` of `u = -v` read once: `s = np.sum(v, ...); w = -s`, one negation of
+    the sum instead of one per element (exact: the sum of the negated numbers is the negated sum,
+    added in the same order)."""
+    value = stmt.value
+    u = value.args[0] if value.args else None
+    if not (isinstance(u, Var) and u.name in scaled and scaled[u.name][0] == -1
+            and {k for k, _ in value.kwargs} <= {"axis", "keepdims"}):
+        return stmt
+    total = Var(namer.temp())
+    return [Assign(total, Call(value.op, (scaled[u.name][1], *value.args[1:]), value.kwargs), stmt.line),
+            Assign(stmt.target, Call(operator_ref(operator.neg), (total,)), stmt.line)]
 
 
 def _power_of_two(c: float) -> bool:

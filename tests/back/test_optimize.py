@@ -103,3 +103,26 @@ def test_a_restore_stops_at_a_read_of_its_name_and_at_a_compound_statement():
     moved = sink_restores(body)
     names = [s.target.name if isinstance(s, ir.Assign) else "if" for s in moved]
     assert names == ["c", "b", "d", "a", "if", "f"]  # b stops at d's read; a at the `if`
+
+
+NEGATED_SUMS = """
+def f(x, y):
+    logp = x - np.log(np.sum(np.exp(x), axis=1, keepdims=True))
+    return np.sum(y * logp)
+"""
+
+
+def test_a_sum_of_a_negation_is_the_negation_of_the_sum():
+    """`np.sum(-g, axis=...)` read once is `-np.sum(g, axis=...)`: one negation of the sum, not one
+    per element, and the same numbers bit for bit (negation rounds nothing)."""
+    import numpy as np
+
+    fun = make_function(NEGATED_SUMS, {"np": np})
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(4, 5)), rng.normal(size=(4, 5))
+    for mode in ("grad", "value_and_grad"):
+        optimized = getattr(s2sad, mode)(fun, argnums=(0, 1))(x, y)
+        plain = getattr(s2sad, mode)(fun, argnums=(0, 1), optimize=False)(x, y)
+        assert repr(optimized) == repr(plain)
+    source = s2sad.show(fun, args=(x, y), argnums=(0, 1))
+    assert "(-y)" not in source and "-y.sum(axis=1, keepdims=True)" in source, source
