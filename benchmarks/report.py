@@ -31,7 +31,7 @@ def duration(seconds: float | None) -> str:
     if seconds is None:
         return "n/a"
     for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-        if abs(seconds) >= scale:
+        if abs(seconds) >= scale * 0.9995:  # (999.7 ms rounds to 3 digits as 1 s, not "1e+03 ms")
             return f"{seconds / scale:.3g} {unit}"
     return f"{seconds * 1e9:.3g} ns"
 

@@ -146,3 +146,11 @@ def test_long_model_table_shows_growth_over_half_the_lines(monkeypatch):
     assert [row[0] for row in rows] == ["100", "200", "300"]
     assert [row[-1] for row in rows] == ["", "2.20x", ""]  # 300 has no measured half
     assert report.long_builds_markdown(builds).splitlines()[0].endswith("| grad, over half the lines |")
+
+
+def test_durations_round_into_the_next_unit(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import report
+
+    assert [report.duration(t) for t in (0.9996, 0.9994, 2.5e-3, 999.8e-9, 1.5e-7)] == [
+        "1 s", "999 ms", "2.5 ms", "1 µs", "150 ns"]
