@@ -141,8 +141,6 @@ def impl(x, axis):
     return {rows}
 """
 
-
-
 _VECTOR = """
 def impl(x, axis):
     found = x[0]
@@ -170,14 +168,13 @@ def register(numba, types, overload) -> None:
         for helper, columns, rows, result in (
                 (flat, "out", "out", "found"),
                 (kept, "out.reshape((1, out.size))", "out.reshape((out.size, 1))", "np.full(1, found)")):
-            matrix = tuple(_defined(template, columns=columns, rows=rows, **fields) for template in (_COLUMNS, _ROWS))
-            _overload(overload, types, helper, _defined(_VECTOR, result=result, **fields), matrix)
+            _overload(overload, types, helper, _defined(_VECTOR, result=result, **fields),
+                      _defined(_COLUMNS, columns=columns, **fields), _defined(_ROWS, rows=rows, **fields))
 
 
-def _overload(overload, types, helper, vector, matrix: tuple) -> None:
+def _overload(overload, types, helper, vector, columns, rows) -> None:
     """`helper`'s implementations; for a matrix, the loop along its axis alone, which Numba
     compiles in half the time of both: the axis must be a constant, as `along_axes` writes it."""
-    columns, rows = matrix
 
     @overload(helper, prefer_literal=True)
     def implementation(x, axis):
