@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from s2sad import runtime
-from s2sad.back import jit_reductions
+from s2sad.back import jit_math, jit_reductions
 
 
 def trip_storage(trips, shape):
@@ -173,7 +173,7 @@ def _each_row(g, items, start=0):
 
 
 def _sigmoid_element(t):
-    return 1.0 / (1.0 + np.exp(-t))
+    return np.divide(1.0, 1.0 + jit_math.exp_element(-t))  # no branch: vectorised
 
 
 def _strong_div_element(d, q):
@@ -582,3 +582,4 @@ def register(numba) -> None:
         numba.extending.overload(helper)(chooser)
     numba.extending.overload(builtins.reversed)(reversed_range)
     jit_reductions.register(numba, numba.core.types, numba.extending.overload)
+    jit_math.register(numba)

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from s2sad import runtime
-from s2sad.back import jit_helpers
+from s2sad.back import jit_helpers, jit_math
 from s2sad.core import ir
 from s2sad.core.ir import Assign, Call, Const, Pack, Ref, Var
 from s2sad.core.naming import builtin_ref, numpy_ref, runtime_ref
@@ -63,7 +63,9 @@ def _element_ops() -> dict[int, tuple[Ref | None, bool]]:
     ops[id(operator.pow)] = (numpy_ref("power"), False)
     ops[id(operator.abs)] = ops[id(builtins.abs)] = (numpy_ref("absolute"), False)
     for name in _UFUNCS:
-        ops[id(getattr(np, name))] = (numpy_ref(name), name in _REAL)
+        ufunc = getattr(np, name)
+        element = jit_math.ELEMENTS.get(ufunc)
+        ops[id(ufunc)] = (Ref(element, (element.__name__,)) if element else numpy_ref(name), name in _REAL)
     ops[id(runtime.strong_mul)] = (Ref(jit_helpers.strong_mul_element, ("strong_mul_element",)), False)
     ops[id(runtime.strong_div)] = (Ref(jit_helpers.strong_div_element, ("strong_div_element",)), True)
     ops[id(runtime.sigmoid)] = (Ref(jit_helpers.sigmoid_element, ("sigmoid_element",)), True)
@@ -71,6 +73,10 @@ def _element_ops() -> dict[int, tuple[Ref | None, bool]]:
 
 
 _ELEMENT_OPS = _element_ops()
+_NUMPY_TRIG = {element: numpy_ref(ufunc.__name__) for ufunc, element in jit_math.ELEMENTS.items()
+               if element in jit_math.TRIG}
+"""The vectorised sin and cos, and NumPy's (see `jit_math.WIDE`)."""
+_TRIG_WIDE = Ref(jit_math.trig_wide, ("trig_wide",))
 _FRESH = (np.zeros, np.ones, np.empty, np.full, np.zeros_like, np.ones_like, np.empty_like, runtime.zeros_like,
           runtime.array_copy, np.copy, jit_helpers.trip_storage, operator.matmul, np.matmul, np.dot)
 """Ops whose result is a new array (with the elementwise ones): an array the function made."""
@@ -419,6 +425,12 @@ class _Loop:
         """Per name the run binds: the operands from outside the run its value is computed from,
         and whether an operation on the way makes integers floats (for its array's dtype)."""
         self.index = self._index()
+        self.repeatable = not any(_is_write(s) for s in run.stmts if s.sid not in run.moved)
+        """Whether doing the loop twice gives what doing it once gives (it writes into no array
+        the function had: only into the arrays of the values it binds)."""
+        self.wide: Var | None = None
+        """Whether a sin or cos met an argument past `jit_math.WIDE` (then the loop is done again
+        with NumPy's functions); None where the loop has none, or is not repeatable."""
 
     def statements(self) -> list[ir.Stmt]:
         for name in self.kept:
@@ -432,6 +444,9 @@ class _Loop:
             loop = [Assign(span, Call(builtin_ref("range"), (Const(self.run.shape[d]),)), self.line),
                     ir.For(self.counters[d], span, (self._pack() if d == len(self.run.shape) - 1 else []) + loop,
                            self.line)]
+        if self.wide is not None:
+            loop = [Assign(self.wide, Const(False), self.line), *loop,
+                    ir.If(self.wide, self._again(loop, {}), [], self.line)]
         rebound = [Assign(Var(name), self.outputs[name], self.line) for name in self.kept]
         return self.before + allocations + loop + rebound
 
@@ -457,14 +472,44 @@ class _Loop:
             op, real = _ELEMENT_OPS[id(value.op.value)]
             if value.op.value is operator.pow and _small_power(value.args[1]):
                 op = None  # `t ** 2`: Numba multiplies
+            if op is not None and op.value in _NUMPY_TRIG and not self.repeatable:
+                op = _NUMPY_TRIG[op.value]
             self.cones[name] = self._cone(value.args, real)
             args = tuple(self._element(a, stmt.line) for a in value.args)
             local = Var(self.names.fresh(f"{name}_i"))
             self.body.append(Assign(local, Call(op or value.op, args), stmt.line))
+            if op is not None and op.value in _NUMPY_TRIG:
+                self._note_wide(args[0], stmt.line)
             self.local[name] = local
             if name in self.outputs and self.last[name] == position:
                 out = self.outputs[name]
                 self.body.append(Assign(out, Call(runtime_ref("setitem"), (out, self.index, local)), stmt.line))
+
+    def _note_wide(self, argument: ir.Atom, line: int) -> None:
+        """`wide = trig_wide(wide, argument)` after a vectorised sin or cos (through a temporary:
+        an assignment of a call reads none of the names it binds)."""
+        self.wide = self.wide or Var(self.names.fresh("wide"))
+        now = Var(self.names.fresh(f"{self.wide.name}_now"))
+        self.body += [Assign(now, Call(_TRIG_WIDE, (self.wide, argument)), line), Assign(self.wide, now, line)]
+
+    def _again(self, block: list[ir.Stmt], renamed: dict[str, Var]) -> list[ir.Stmt]:
+        """The loop `block` again, with NumPy's sin and cos, noting no wide argument; the numbers
+        it binds renamed (each is read once, so the emitter folds it into its reader)."""
+        out: list[ir.Stmt] = []
+        for stmt in block:
+            if type(stmt) is ir.For:
+                out.append(ir.For(stmt.target, renamed.get(stmt.iter.name, stmt.iter),
+                                  self._again(stmt.body, renamed), stmt.line))
+                continue
+            if stmt.target == self.wide or self.wide.name in ir.reads(stmt):
+                continue
+            value = _renamed(stmt.value, renamed)
+            if isinstance(value, Call) and value.op.value in _NUMPY_TRIG:
+                value = Call(_NUMPY_TRIG[value.op.value], value.args)
+            if not ir.is_inplace(value):
+                renamed[stmt.target.name] = Var(self.names.fresh(stmt.target.name))
+            out.append(Assign(renamed.get(stmt.target.name, stmt.target), value, stmt.line))
+        return out
 
     def _write(self, stmt: Assign) -> None:
         value = stmt.value
@@ -515,6 +560,16 @@ class _Loop:
             inputs += [a for a in found if a not in inputs]
             real = real or made_real
         return tuple(inputs), real
+
+
+def _renamed(value: ir.Expr, renamed: dict[str, Var]) -> ir.Expr:
+    if isinstance(value, Var):
+        return renamed.get(value.name, value)
+    if isinstance(value, Pack):
+        return Pack(tuple(_renamed(a, renamed) for a in value.items))
+    if isinstance(value, Call):
+        return Call(value.op, tuple(_renamed(a, renamed) for a in value.args), value.kwargs)
+    return value
 
 
 __all__ = ["fuse"]
