@@ -106,7 +106,8 @@ def _along_axis(call: Call) -> ir.Expr:
 # inside: Numba compiles them in a fraction of the time its generic `np.sum(..., axis)`
 # machinery takes (and of what the same loops take split over several small compiled functions:
 # the small network's reductions took 1.7 s of its 5.7 s compile that way; one function with
-# the loops for both axes, chosen at run time, 0.8 s, one per axis 0.5 s). The axis is a
+# the loops for both axes, chosen at run time, 0.8 s, one per axis 0.5 s). A kept axis is made
+# as such (`np.empty((n, 1))`), not reshaped after: `reshape` took 0.1 s of each. The axis is a
 # constant in the generated code, so Numba types it as a literal and the implementation for
 # that axis is chosen while compiling. Sums go in NumPy's order along axis 0 (row by row);
 # along a row, one by one (NumPy sums eight at a time: the last bits may differ). `max` and
@@ -117,28 +118,28 @@ _COMBINE = {"sum": "found + v", "mean": "found + v", "max": "v if v > found or v
 
 _COLUMNS = """
 def impl(x, axis):
-    out = x[0].copy()
+    out = x[{first}].copy()
     for i in range(1, x.shape[0]):
         for j in range(x.shape[1]):
-            found = out[j]
+            found = out[{at}]
             v = x[i, j]
-            out[j] = {combine}
+            out[{at}] = {combine}
     if {mean}:
         for j in range(x.shape[1]):
-            out[j] = out[j] / x.shape[0]
-    return {columns}
+            out[{at}] = out[{at}] / x.shape[0]
+    return out
 """
 
 _ROWS = """
 def impl(x, axis):
-    out = np.empty(x.shape[0])
+    out = np.empty({shape})
     for i in range(x.shape[0]):
         found = x[i, 0]
         for j in range(1, x.shape[1]):
             v = x[i, j]
             found = {combine}
-        out[i] = found / x.shape[1] if {mean} else found
-    return {rows}
+        out[{at}] = found / x.shape[1] if {mean} else found
+    return out
 """
 
 _VECTOR = """
@@ -166,10 +167,10 @@ def register(numba, types, overload) -> None:
             continue  # amax, amin: the helpers of max, min
         fields = {"combine": _COMBINE[kind], "mean": str(kind == "mean")}
         for helper, columns, rows, result in (
-                (flat, "out", "out", "found"),
-                (kept, "out.reshape((1, out.size))", "out.reshape((out.size, 1))", "np.full(1, found)")):
+                (flat, {"first": "0", "at": "j"}, {"shape": "x.shape[0]", "at": "i"}, "found"),
+                (kept, {"first": "0:1", "at": "0, j"}, {"shape": "(x.shape[0], 1)", "at": "i, 0"}, "np.full(1, found)")):
             _overload(overload, types, helper, _defined(_VECTOR, result=result, **fields),
-                      _defined(_COLUMNS, columns=columns, **fields), _defined(_ROWS, rows=rows, **fields))
+                      _defined(_COLUMNS, **columns, **fields), _defined(_ROWS, **rows, **fields))
 
 
 def _overload(overload, types, helper, vector, columns, rows) -> None:
