@@ -168,7 +168,8 @@ def register(numba, types, overload) -> None:
         fields = {"combine": _COMBINE[kind], "mean": str(kind == "mean")}
         for helper, columns, rows, result in (
                 (flat, {"first": "0", "at": "j"}, {"shape": "x.shape[0]", "at": "i"}, "found"),
-                (kept, {"first": "0:1", "at": "0, j"}, {"shape": "(x.shape[0], 1)", "at": "i, 0"}, "np.full(1, found)")):
+                (kept, {"first": "0:1", "at": "0, j"}, {"shape": "(x.shape[0], 1)", "at": "i, 0"},
+                 "np.full(1, found)")):
             _overload(overload, types, helper, _defined(_VECTOR, result=result, **fields),
                       _defined(_COLUMNS, **columns, **fields), _defined(_ROWS, **rows, **fields))
 
