@@ -1,4 +1,4 @@
-"""exp, expm1, log, tanh, sin and cos of float64 numbers, written so that LLVM vectorises them.
+"""exp, expm1, log, log1p, tanh, sin and cos of float64 numbers, written so that LLVM vectorises them.
 
 Numba computes `np.exp` of a number by calling the C library's scalar function, one element at a
 time, and a loop that calls a function is not vectorised (llvmlite here has no vector math
@@ -15,6 +15,8 @@ operations only, with no branch and no call, so that a loop of them is vectorise
 - tanh: `m / (m + 2)` with `m = expm1(2|x|)`, the sign of x restored (|x| past 20 gives 1).
 - log: `x = 2^e m` with m in [sqrt(2)/2, sqrt(2)) read from the bits (a subnormal x scaled by 2^54
   first), `log(m) = 2 atanh(s)` with `s = f / (2 + f)`, `f = m - 1`, by its series to s^21.
+- log1p: `log(u) x / (u - 1)` with `u = 1 + x` rounded (x itself where u is 1): the factor
+  corrects for the rounding of u.
 - sin, cos: `x = k pi/2 + r` with pi/2 in four parts (the first three of 33 bits, so each
   product with k is exact while |k| < 2^20) and the difference kept as two numbers, then the
   Taylor polynomials of sin and cos on |r| <= pi/4 and the quadrant k mod 4. The reduction is
@@ -23,7 +25,8 @@ operations only, with no branch and no call, so that a loop of them is vectorise
   `jit_loops`).
 
 Each is within 4 units in the last place of the C library's result over its whole domain (1 for
-exp, log, sin and cos, 2 for expm1, 4 for tanh: the most found on 3 million arguments each), with
+exp, log, sin and cos, 2 for expm1 and log1p, 4 for tanh: the most found on 3 million arguments
+each), with
 NumPy's special values (infinities, NaN, -0.0, subnormals, overflow): tests/back/test_jit_math.py
 compares them on 200,000 arguments each, spread over the domain. The functions below are what a
 fused loop means (NumPy's, also what runs where the fused code runs as Python); `register`
@@ -70,6 +73,10 @@ def log_element(x):
     return np.log(x)
 
 
+def log1p_element(x):
+    return np.log1p(x)
+
+
 def tanh_element(x):
     return np.tanh(x)
 
@@ -88,8 +95,8 @@ def trig_wide(wide, x):
     return wide
 
 
-ELEMENTS = {np.exp: exp_element, np.expm1: expm1_element, np.log: log_element, np.tanh: tanh_element,
-            np.sin: sin_element, np.cos: cos_element}
+ELEMENTS = {np.exp: exp_element, np.expm1: expm1_element, np.log: log_element, np.log1p: log1p_element,
+            np.tanh: tanh_element, np.sin: sin_element, np.cos: cos_element}
 """Each ufunc with a vectorised version, and the function a fused loop calls for it."""
 TRIG = (sin_element, cos_element)
 """The ones that need `trig_wide` beside them."""
@@ -178,6 +185,13 @@ def _log(x):
     return y if x < np.inf else x
 
 
+def _log1p(x):
+    u = 1.0 + x
+    y = _log(u) * np.divide(x, u - 1.0)  # log(u) (u - 1 rounded as u was): the rounding undone
+    y = x if u == 1.0 else y
+    return x if x == np.inf else y
+
+
 def _reduce(x):
     """(hi, lo, k mod 4) with hi + lo = x - k pi/2, |hi| <= pi/4, for |x| <= WIDE (else for 0)."""
     c = x if abs(x) <= WIDE else 0.0
@@ -256,10 +270,11 @@ def register(numba) -> None:
     """The vectorised implementations handed to Numba (once per process, by `jit_helpers`)."""
     types = numba.core.types
     _bitcasts(numba)
-    for helper in (_scale, _exp_tail, _exp, _expm1_near, _expm1, _tanh, _log, _reduce, _sin_cos, _sin, _cos):
+    for helper in (_scale, _exp_tail, _exp, _expm1_near, _expm1, _tanh, _log, _log1p, _reduce, _sin_cos, _sin, _cos):
         numba.extending.register_jitable(helper)
     for element, vectorised, ufunc in ((exp_element, _exp, np.exp), (expm1_element, _expm1, np.expm1),
-                                       (log_element, _log, np.log), (tanh_element, _tanh, np.tanh),
+                                       (log_element, _log, np.log), (log1p_element, _log1p, np.log1p),
+                                       (tanh_element, _tanh, np.tanh),
                                        (sin_element, _sin, np.sin), (cos_element, _cos, np.cos)):
         numba.extending.overload(element)(_chooser(vectorised, ufunc, types))
 
