@@ -181,6 +181,7 @@ def build(fun: Target | object, request: Request, derive: Derive) -> Built:
         sweeps = split(derivative, namer)
         parts, residuals = (sweeps.fwd, sweeps.bwd), sweeps.residuals
         _verify(parts)
+    del derivative  # held by `parts` alone: freed as the optimizer replaces them
     if request.optimize:
         parts = tuple(run_optimizer(part, _start_classes(primal, part, request), namer) for part in parts)
         _verify(parts)
