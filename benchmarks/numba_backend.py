@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's 
 
 import s2sad  # noqa: E402
 from benchmarks import workloads  # noqa: E402
-from benchmarks.run import Settings, interleaved  # noqa: E402
+from benchmarks.run import Settings, interleaved, steady_allocator  # noqa: E402
 
 
 def measure(work: workloads.Workload, settings: Settings) -> list[str]:
@@ -81,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     chosen = [workloads.BY_NAME[n] for n in options.only.split(",")] if options.only else workloads.WORKLOADS
     settings = Settings(repeats=3 if options.quick else 7, target=0.05 if options.quick else 0.2, peers=False)
+    steady_allocator()
     rows = [measure(work, settings) for work in chosen]
     header = ["workload", "default backend", "numba backend", "hand-written, njit", "compile", "calls to amortise",
               "note"]
