@@ -274,10 +274,15 @@ def test_random_matrix_runs_match_the_function_and_the_default_backend(tmp_path)
 
 @pytest.mark.parametrize("seed", range(24))
 def test_random_runs_match_the_function_and_the_default_backend(seed, tmp_path):
+    """Also at arguments past the vectorised `sin`'s range (`jit_math.WIDE`), where a fused loop
+    runs again with NumPy's (the same compiled code: the arguments' types are the same)."""
     module = _loaded(_random_program(seed), f"runs{seed}", tmp_path)
     rng = np.random.default_rng(seed)
     x, y = rng.normal(size=6), rng.normal(size=6)
-    value, grads = s2sad.value_and_grad(module.f, argnums=(0, 1), backend="numba")(x, y)
-    assert value == pytest.approx(module.f(x, y), rel=1e-12)
-    same(grads, s2sad.grad(module.f, argnums=(0, 1))(x, y))
+    compiled = s2sad.value_and_grad(module.f, argnums=(0, 1), backend="numba")
+    for scale in (1.0, 3e5):
+        with np.errstate(all="ignore"):
+            value, grads = compiled(x * scale, y)
+            assert value == pytest.approx(module.f(x * scale, y), rel=1e-12, nan_ok=True)
+            same(grads, s2sad.grad(module.f, argnums=(0, 1))(x * scale, y))
     assert "for i in range(" in s2sad.show(module.f, args=(x, y), argnums=(0, 1), backend="numba")
