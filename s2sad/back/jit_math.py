@@ -187,7 +187,7 @@ def _log(x):
 
 def _log1p(x):
     u = 1.0 + x
-    y = _log(u) * np.divide(x, u - 1.0)  # log(u) (u - 1 rounded as u was): the rounding undone
+    y = _log(u) * np.divide(x, u - 1.0)  # u is 1 + x rounded: x / (u - 1) undoes the rounding
     y = x if u == 1.0 else y
     return x if x == np.inf else y
 
