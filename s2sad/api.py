@@ -17,6 +17,7 @@ from typing import Any, cast
 import numpy as np
 
 from s2sad import cache
+from s2sad.analyses.shapes import NUMBER
 from s2sad.back.jit import check_backend
 from s2sad.core import graph, printer
 from s2sad.core.modes import DIRECTIONS, GRAD, GRADIENTS, JVP, REVERSE, TAYLOR, VALUE_AND_GRAD, VJP, taylor_mode
@@ -209,11 +210,14 @@ def _kind(value: object) -> str | tuple | None:
     return None if kind is dict or kind is list or kind is tuple else value_kind(value)
 
 
-def _shape(value: Any) -> tuple | None:
+def _shape(value: Any) -> tuple | str | None:
     """What code is specialised to about an argument: the shape of a float or complex array,
-    the keys and such shapes of a dict's values (`("dict", ((key, shape or None), ...))`), and
-    the same of a tuple's or list's items by position (`("tuple", ((0, shape or None), ...))`)."""
+    `shapes.NUMBER` for a Python float or int (not a NumPy scalar), the keys and such shapes of
+    a dict's values (`("dict", ((key, shape or None), ...))`), and the same of a tuple's or
+    list's items by position (`("tuple", ((0, shape or None), ...))`)."""
     kind = type(value)
+    if kind is float or kind is int:
+        return NUMBER
     if kind is np.ndarray:
         return value.shape if value.dtype is _FLOAT64 or value.dtype.kind in "fc" else None
     if kind is dict:

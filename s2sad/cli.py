@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from s2sad import __version__
+from s2sad.analyses.shapes import NUMBER
 from s2sad.api import STAGES, show
 from s2sad.core.modes import DIRECTIONS, REVERSE, TAYLOR
 from s2sad.core.targets import params_of
@@ -95,8 +96,9 @@ def _kinds(text: str | None, fun: object) -> tuple | None:
 
 
 def _shapes(text: str | None, fun: object) -> tuple[tuple, tuple] | None:
-    """`--shapes 32x8,10,scalar,-`: per parameter, an array's shape (`()` for a 0-d array), a
-    float (`scalar`), an array of any shape (`array`) or anything (`-`); the kinds and shapes."""
+    """`--shapes 32x8,10,scalar,float,-`: per parameter, an array's shape (`()` for a 0-d array),
+    a number (`scalar`: a Python float or int or a NumPy scalar), a Python float or int
+    (`float`), an array of any shape (`array`) or anything (`-`); the kinds and shapes."""
     if text is None:
         return None
     tokens = [t.strip() for t in text.split(",")]
@@ -108,14 +110,16 @@ def _shapes(text: str | None, fun: object) -> tuple[tuple, tuple] | None:
     return kinds, shapes
 
 
-def _shape_token(token: str) -> tuple[str | None, tuple | None]:
+def _shape_token(token: str) -> tuple[str | None, tuple | str | None]:
     if token in ("-", "scalar", "array"):
         return {"-": None}.get(token, token), None
     if token == "()":
         return "array", ()
+    if token == NUMBER:
+        return "scalar", NUMBER
     dims = token.split("x")
     if not all(d.isdigit() for d in dims):
-        raise TargetError(f"--shapes takes a shape such as 32x8, or scalar, array or -, not {token!r}")
+        raise TargetError(f"--shapes takes a shape such as 32x8, or scalar, float, array or -, not {token!r}")
     return "array", tuple(int(d) for d in dims)
 
 
@@ -209,9 +213,9 @@ def add_derivative_options(command: argparse.ArgumentParser) -> None:
                               "specialised to such arguments; by default, the code for floats or arrays of any "
                               "shapes")
     command.add_argument("--shapes", default=None,
-                         help="per parameter, comma separated: an array's shape (32x8), scalar, array or - "
-                              "(anything): the code specialised to arguments of these shapes, "
-                              "as a call with them runs it")
+                         help="per parameter, comma separated: an array's shape (32x8), scalar, float (a Python "
+                              "float or int), array or - (anything): the code specialised to arguments of these "
+                              "shapes, as a call with them runs it")
     command.add_argument("--no-optimize", action="store_true", help="the code before optimization")
 
 

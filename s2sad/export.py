@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from s2sad import cache
+from s2sad.analyses.shapes import NUMBER
 from s2sad.api import Argnums, Transformed, _show_signature
 from s2sad.core.modes import DIRECTIONS, FORWARD, REVERSE, TAYLOR, taylor_mode
 from s2sad.core.targets import UNBOUND, is_variadic, target_of
@@ -92,7 +93,9 @@ def export(fun: Callable, path: str | os.PathLike | None = None, *, mode: str = 
         argnums: The parameters to differentiate with respect to, as for `grad`.
         kinds: "scalar" or "array" (or None: anything) per parameter: export the code
             specialised to such arguments. By default, the code for floats or arrays of any shape.
-        shapes: An array's shape (or None) per parameter, with `kinds`.
+        shapes: An array's shape (or None) per parameter, with `kinds`; "float" for a Python
+            float or int (the code then writes the zero and seed of numbers made from it as
+            `0.0` and `1.0`).
         order: With mode="taylor", the order of the Taylor coefficients.
         optimize: Export the optimized code (the default) or the code before optimization.
 
@@ -441,7 +444,9 @@ class _Module:
         """The lines at the top of the entry that check `param` is of the kind and shape the
         code was built for (none for a parameter that may be anything)."""
         np_name = self.bind(np, "np")
-        if kind == "scalar":
+        if shape == NUMBER:
+            test, wanted = f"type({param}) in (float, int)", "a Python float or int"
+        elif kind == "scalar":
             test, wanted = f"type({param}) in (float, int, {np_name}.float64, {np_name}.float32)", "a float"
         elif shape is not None and shape[:1] not in (("dict",), ("tuple",), ("list",)):
             test, wanted = (f"isinstance({param}, {np_name}.ndarray) and {param}.shape == {shape!r}",
@@ -518,7 +523,10 @@ def _specialised(module: _Module, params: list[str]) -> str:
     parts = []
     for param, kind, shape in zip(params, module.kinds, shapes):
         text = kind or "anything"
-        parts.append(f"{param} {text}" + (f" of shape {shape!r}" if shape is not None else ""))
+        if shape == NUMBER:
+            parts.append(f"{param} a Python float or int")
+        else:
+            parts.append(f"{param} {text}" + (f" of shape {shape!r}" if shape is not None else ""))
     checked = any(kind is not None for kind in module.kinds[:len(params)])
     return ", ".join(parts) + (" (other arguments raise TypeError)" if checked else "")
 

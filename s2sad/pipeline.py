@@ -183,7 +183,8 @@ def build(fun: Target | object, request: Request, derive: Derive) -> Built:
         _verify(parts)
     del derivative  # held by `parts` alone: freed as the optimizer replaces them
     if request.optimize:
-        parts = tuple(run_optimizer(part, _start_classes(primal, part, request), namer) for part in parts)
+        parts = tuple(run_optimizer(part, _start_classes(primal, part, request), namer,
+                                    _number_params(primal, part, request)) for part in parts)
         _verify(parts)
     boundaries = []
     if request.backend == "numba":
@@ -226,6 +227,14 @@ def _start_classes(primal: ir.Function, derivative: ir.Function, request: Reques
     for primal_name, param in zip(request.wrt, derivative.params[len(primal.params):]):
         start[param] = start.get(primal_name)
     return start
+
+
+def _number_params(primal: ir.Function, derivative: ir.Function, request: Request) -> frozenset[str]:
+    """The derivative's parameters that are Python floats or ints (`shapes.NUMBER`): the primal's
+    own, where the derivative takes them first (not a vjp's adjoint sweep)."""
+    if request.shapes is None or derivative.params[: len(primal.params)] != list(primal.params):
+        return frozenset()
+    return frozenset(p for p, shape in zip(primal.params, request.shapes) if shape == shapes.NUMBER)
 
 
 def _names(fn: ir.Function, parsed: Parsed) -> set[str]:

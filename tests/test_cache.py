@@ -65,10 +65,12 @@ def test_one_specialisation_per_argument_kind_and_shape(fresh_cache):
     assert builds() == before + 2
     dw(1.5)
     dw(np.ones(3) * 2)
-    dw(np.float64(2.0))
     assert builds() == before + 2
-    dw(np.ones((2, 2)))  # another shape: code of its own
+    dw(np.float64(2.0))  # a NumPy scalar: the scalar code that keeps its dtype, not a Python float's
+    dw(np.float32(2.0))
     assert builds() == before + 3
+    dw(np.ones((2, 2)))  # another shape: code of its own
+    assert builds() == before + 4
     scalar, array = dw.built(("scalar",)).source, dw.built(("array",)).source
     assert scalar != array
     assert "unreduce" not in scalar and "unreduce" in array
@@ -112,12 +114,12 @@ def test_rebinding_a_global_helper_gives_new_code(fresh_cache):
     fun = make_function("def uses_helper(x):\n    return helper(x) * 2.0\n", scope)
     dfun = s2sad.grad(fun)
     assert dfun(0.3) == pytest.approx(2 * math.cos(0.3))
-    assert "np.cos" in dfun.built(("scalar",)).source
+    assert "np.cos" in dfun.source_for(0.3)
     before = builds()
     fun.__globals__["helper"] = np.exp
     assert dfun(0.3) == pytest.approx(2 * math.exp(0.3))
     assert builds() == before + 1
-    assert "np.cos" not in dfun.built(("scalar",)).source
+    assert "np.cos" not in dfun.source_for(0.3)
     assert dfun(0.4) == pytest.approx(2 * math.exp(0.4))
     assert builds() == before + 1
 

@@ -23,6 +23,9 @@ from s2sad.core.naming import runtime_ref
 from s2sad.rules.registry import GENERATION, facts, lookup
 
 SCALAR = "()"
+NUMBER = "float"
+"""The `Request.shapes` entry of a Python float or int argument (not a NumPy scalar): its class
+is `SCALAR`, and `analyses.numbers` knows the Python numbers computed from it."""
 MATMULS = (operator.matmul, np.matmul, np.dot)
 _LIKES = (np.zeros_like, np.ones_like, np.empty_like)
 _COUNTS = (runtime.reduced_size, runtime.size, builtins.len, np.size, np.ndim)
@@ -62,7 +65,7 @@ def initial(params: list[str], kinds: tuple[str | None, ...] | None,
     shapes = shapes or ()
     start: dict[str, object] = {}
     for i, (param, kind) in enumerate(zip(params, kinds)):
-        shape = shapes[i] if i < len(shapes) else None
+        shape = shapes[i] if i < len(shapes) and shapes[i] != NUMBER else None
         if isinstance(shape, tuple) and shape[:1] in (("dict",), ("tuple",), ("list",)):
             start[param] = Fields(shape[1], shape[0])
         else:
@@ -149,7 +152,7 @@ def _integer_arithmetic(assigns: list[Assign], integers: set[str]) -> set[str]:
             for dep in _integer_operands(value):
                 readers.setdefault(dep, []).append(name)
     found = _reached(seeds + [r for i in integers for r in readers.get(i, ())], readers)
-    found = {n for n in found if not all(map(_restores, bindings[n]))}
+    found = {n for n in found if not all(map(restores, bindings[n]))}
     universe = integers | found
     failing = [n for n in found if not all(_integer_op(v, universe) for v in bindings[n])]
     while failing:  # a name that is not an integer takes every name that needs it along
@@ -171,7 +174,7 @@ def _reached(seeds: list[str], edges: dict[str, list[str]]) -> set[str]:
     return seen
 
 
-def _restores(value: ir.Expr) -> bool:
+def restores(value: ir.Expr) -> bool:
     return isinstance(value, Call) and (value.op.value is runtime.tape_pop or value.op.value is runtime.trip_value)
 
 
@@ -183,20 +186,20 @@ def _integer_shaped(value: ir.Expr) -> bool:
         return True
     if not isinstance(value, Call) or value.kwargs:
         return False
-    return _restores(value) or (
+    return restores(value) or (
         value.op.value in INTEGER_OPS and all(isinstance(a, Var) or type(a.value) is int for a in value.args))
 
 
 def _integer_operands(value: ir.Expr) -> list[str]:
     """The names `value` is an integer only if they are (none for a restore)."""
-    if _restores(value):
+    if restores(value):
         return []
     atoms = [value] if isinstance(value, Var) else value.args if isinstance(value, Call) else []
     return [a.name for a in atoms if isinstance(a, Var)]
 
 
 def _integer_op(value: ir.Expr, integers: set[str]) -> bool:
-    if _restores(value):
+    if restores(value):
         return True  # an earlier value of the same name, restored
     if isinstance(value, (Var, Const)):
         return _integer(value, integers)  # `i = 0`, `k = t7`

@@ -22,9 +22,11 @@ from s2sad.core.syntax import BINARY, UNARY, operator_ref
 from s2sad.rules.registry import facts, lookup
 
 
-def optimize(fn: ir.Function, start: dict[str, str | None] | None = None, namer=None) -> ir.Function:
+def optimize(fn: ir.Function, start: dict[str, str | None] | None = None, namer=None,
+             numbers: frozenset[str] = frozenset()) -> ir.Function:
     """`start`, the shape class of each parameter (see `shapes`), lets shape-only helpers go;
-    `namer` (for temporaries) lets a helper with constant arguments become plain arithmetic."""
+    `namer` (for temporaries) lets a helper with constant arguments become plain arithmetic;
+    `numbers`, the parameters that are Python floats or ints (see `analyses.numbers`)."""
     before = None
     complexes = may_be_complex(fn)  # optimizing makes no complex values
     while not printer.same_block(before, fn.body):
@@ -32,7 +34,7 @@ def optimize(fn: ir.Function, start: dict[str, str | None] | None = None, namer=
         fn = ir.Function(fn.name, fn.params, fn.body, fn.filename, fn.firstline, fn.lines, fn.temps, fn.defaults)
         table = shapes.classes(fn, start or {})
         fn.body = shapes.simplify_block(fn.body, table)
-        fn.body = specialise(fn, table, namer, complexes)
+        fn.body = specialise(fn, table, namer, complexes, numbers)
         fn.body = _propagate_copies(fn)
         written = ir.written_into(fn.body)  # (folding writes into nothing new: see `_fold`)
         fn.body = _fold(fn.body, namer, written)

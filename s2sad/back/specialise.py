@@ -1,6 +1,6 @@
 """Rewrites that the shapes of the arguments allow (part of stage 5, optimize).
 
-A derivative built for known argument shapes (`Request.shapes`: float64 arrays) knows the
+A derivative built for known argument shapes (`Request.shapes`: float arrays) knows the
 shape of most of its values (`analyses.shapes`). Where it does, helpers that ask about shapes
 when the code runs become what a person writes by hand:
 
@@ -9,7 +9,9 @@ when the code runs become what a person writes by hand:
   on such) is `1.0`, so a gradient need not compute the output's value;
 - `zeros_like(x)` of such an argument is `np.zeros_like(x)`, and the adjoint accumulated into
   it by slices (`add_at(bx, slice, g)`) is written into it in place: the first contribution to
-  a slot is an assignment `bx[:-1] = g`, a later one `bx[1:] = bx[1:] + g`.
+  a slot is an assignment `bx[:-1] = g`, a later one `bx[1:] = bx[1:] + g`;
+- `zeros_like(v)` and `seed(v)` of a Python number (in code built for Python float arguments,
+  `shapes.NUMBER`: see `analyses.numbers`) are `0.0` and `1.0`.
 
 Each rewrite is an identity on the values the code computes (only the helper's shape question
 is answered early); code built for unknown shapes is left as it is.
@@ -25,6 +27,7 @@ import numpy as np
 
 from s2sad import runtime
 from s2sad.analyses import shapes
+from s2sad.analyses.numbers import python_numbers
 from s2sad.core import ir, printer
 from s2sad.core.ir import Assign, Call, Const, Var
 from s2sad.core.naming import Namer, builtin_ref, numpy_ref, runtime_ref
@@ -35,9 +38,14 @@ from s2sad.rules.registry import facts, lookup
 _ARITHMETIC = (operator.neg, operator.pos, operator.add, operator.sub, operator.mul, operator.truediv)
 
 
-def specialise(fn: ir.Function, table: dict, namer: Namer | None, complexes: bool = True) -> list[ir.Stmt]:
+def specialise(fn: ir.Function, table: dict, namer: Namer | None, complexes: bool = True,
+               numbers: frozenset[str] = frozenset()) -> list[ir.Stmt]:
     """`fn`'s body with the rewrites above, given the shape class of each name (`table`);
-    `complexes`, whether `fn` may compute complex values (`analyses.complexes`)."""
+    `complexes`, whether `fn` may compute complex values (`analyses.complexes`); `numbers`, the
+    parameters that are Python floats or ints."""
+    if numbers:
+        fn = ir.Function(fn.name, fn.params, _number_helpers(fn.body, python_numbers(fn, numbers)), fn.filename,
+                         fn.firstline, fn.lines, fn.temps, fn.defaults)
     if not any(isinstance(c, tuple) for c in table.values()):
         return fn.body  # no known shapes: code for any shape
     facts_ = _Facts(fn, table, complexes)
@@ -47,6 +55,21 @@ def specialise(fn: ir.Function, table: dict, namer: Namer | None, complexes: boo
     if namer is not None:
         body = _build_dicts(body, facts_, namer)
     return body
+
+
+def _number_helpers(body: list[ir.Stmt], numbers: frozenset[str]) -> list[ir.Stmt]:
+    """`zeros_like(v)` and `seed(v)` of a Python number `v` (see `analyses.numbers`) as the
+    constants they return for it, `0.0` and `1.0`."""
+    out = []
+    for stmt in body:
+        if type(stmt) is not Assign:
+            stmt = ir.rebuild(stmt, lambda block: _number_helpers(block, numbers))
+        elif type(stmt.value) is Call and len(stmt.value.args) == 1 and not stmt.value.kwargs:
+            op, arg = stmt.value.op.value, stmt.value.args[0]
+            if (op is runtime.zeros_like or op is runtime.seed) and type(arg) is Var and arg.name in numbers:
+                stmt = Assign(stmt.target, Const(0.0 if op is runtime.zeros_like else 1.0), stmt.line)
+        out.append(stmt)
+    return out
 
 
 _AS_METHODS = {np.sum: np.ndarray.sum, np.max: np.ndarray.max, np.amax: np.ndarray.max, np.min: np.ndarray.min,

@@ -42,9 +42,10 @@ class Request:
     """Per parameter: "scalar", "array" or None (unknown); the code is specialised to them."""
     has_aux: bool = False
     """The function returns `(output, aux)`; only the output is differentiated."""
-    shapes: tuple[tuple[int, ...] | None, ...] | None = None
-    """Per parameter: the shape of an array argument (None for anything else); the code is
-    specialised to them, so broadcasting is decided when it is built (see `analyses.shapes`)."""
+    shapes: tuple[tuple | str | None, ...] | None = None
+    """Per parameter: the shape of an array argument, `shapes.NUMBER` for a Python float or int
+    (None for anything else); the code is specialised to them, so broadcasting is decided when
+    it is built (see `analyses.shapes`) and Python numbers need no helper (`analyses.numbers`)."""
     backend: str = "python"
     """"python" (the generated code runs as Python and NumPy) or "numba" (compiled by Numba,
     see `back.jit`)."""

@@ -28,8 +28,8 @@ FUSED: list[str] = []
 
 
 def _fused(optimize):
-    def optimize_then_fuse(part, start, namer):
-        optimized = optimize(part, start, namer)
+    def optimize_then_fuse(part, start, namer, numbers=frozenset()):
+        optimized = optimize(part, start, namer, numbers)
         fused = jit_loops.fuse(optimized, shapes.classes(optimized, start))
         if fused.temps != optimized.temps:
             FUSED.append(fused.name)
