@@ -23,6 +23,7 @@ from s2sad.back.emit import MAX_INLINED_OPS, emit_module
 from s2sad.back.guards import Guard, compile_guard, current, same
 from s2sad.back.optimize import optimize as run_optimizer
 from s2sad.back.specialise import fold_known_shapes
+from s2sad.back.trip_order import save_after_computing
 from s2sad.core import ir
 from s2sad.core.modes import GRAD, JVP, TAYLOR, VALUE_AND_GRAD, VJP, family
 from s2sad.core.naming import Namer, runtime_ref
@@ -185,6 +186,8 @@ def build(fun: Target | object, request: Request, derive: Derive) -> Built:
     if request.optimize:
         parts = tuple(run_optimizer(part, _start_classes(primal, part, request), namer,
                                     _number_params(primal, part, request)) for part in parts)
+        if request.backend == "python":  # (the Numba backend's lists by trip hold arrays too)
+            parts = tuple(map(save_after_computing, parts))
         _verify(parts)
     boundaries = []
     if request.backend == "numba":
