@@ -353,6 +353,10 @@ class Transformed:
         self._positions = [target.params.index(n) for n in wrt]
         self._by_kinds: dict[tuple, Built] = {}
         self._fast: dict[tuple | None, Built] = {}
+        self._last: tuple = (0, None, None, None)
+        """(how many, the type of the first, of the second, the code) of the last call by
+        position of one or two numbers that `_fast` answered: the next such call with the same
+        types takes it without building a key."""
         """The code for calls by position whose `_fast_key` was seen with float64 gradients."""
         self._signatures: dict[tuple, set[tuple]] = {}
         plain = getattr(fun, "__func__", fun)
@@ -467,20 +471,21 @@ class Transformed:
         return True
 
     def __call__(self, *args, **kwargs):
-        fast = self._fast
-        if fast and not kwargs:
-            n = len(args)  # the arguments' types: `_fast_key` of numbers alone (inlined: most calls)
-            kinds = (type(args[0]),) if n == 1 else (type(args[0]), type(args[1])) if n == 2 else tuple(
-                map(type, args))
-            built = fast.get(kinds) or fast.get(_fast_key(args))
-            if built is not None and (built.guard or built.still_valid)():  # (never a bound method's)
-                try:
-                    result = built.fun(*args)
-                except Exception as err:
-                    raise trimmed(self._located(err, built))  # noqa: B904 - the same error
-                if not self._gradients or type(result) is float:
-                    return result
-                return self._match_dtypes(result, args, True)
+        last, n = self._last, len(args)
+        if n == last[0] and not kwargs and type(args[0]) is last[1] and (n == 1 or type(args[1]) is last[2]):
+            built = last[3]  # (the types of numbers decide the code: see `_fast_key`)
+        elif self._fast and not kwargs:
+            built = self._fast_entry(args, n)
+        else:
+            built = None
+        if built is not None and (built.guard or built.still_valid)():  # (never a bound method's)
+            try:
+                result = built.fun(*args)
+            except Exception as err:
+                raise trimmed(self._located(err, built))  # noqa: B904 - the same error
+            if not self._gradients or type(result) is float:
+                return result
+            return self._match_dtypes(result, args, True)
         try:
             return self._call(args, kwargs)
         except _Ran as ran:
@@ -489,8 +494,20 @@ class Transformed:
             raise trimmed(err)  # noqa: B904 - the same error
         raise trimmed(failed)
 
+    def _fast_entry(self, args: tuple, n: int) -> Built | None:
+        """The code `_fast` holds for a call by position, by the arguments' types where they are
+        numbers (kept in `_last` for one or two), else by `_fast_key`."""
+        kinds = (type(args[0]),) if n == 1 else (type(args[0]), type(args[1])) if n == 2 else tuple(map(type, args))
+        built = self._fast.get(kinds)
+        if built is None:
+            return self._fast.get(_fast_key(args))
+        if 0 < n <= 2:
+            self._last = (n, kinds[0], kinds[-1], built)
+        return built
+
     def _call(self, args: tuple, kwargs: dict):
         """A call the fast path above does not take: find (or build) the code for it."""
+        self._last = (0, None, None, None)  # (the code it held may be out of date)
         if self._shapes is not None:
             shape, kwargs = call_shape(self.target, args, kwargs)
             return self.for_shape(shape)(*args, **kwargs)

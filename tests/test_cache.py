@@ -77,6 +77,28 @@ def test_one_specialisation_per_argument_kind_and_shape(fresh_cache):
     np.testing.assert_allclose(dw(np.array([0.5, 1.5])), dwave(np.array([0.5, 1.5])), rtol=1e-14)
 
 
+def scaled(x, k):
+    return np.sum(x * k * k)
+
+
+def test_calls_alternating_the_types_of_numbers_run_the_code_for_each(fresh_cache):
+    """The last types of one or two numbers are remembered (`Transformed._last`): a call with
+    other types, or with arrays, must not take that code."""
+    d = s2sad.grad(scaled, argnums=1)
+    calls = [(2.0, 3.0), (2, 3.0), (np.float32(2.0), np.float32(3.0)), (2.0, np.float64(3.0)), (2.0, 3.0)]
+    for _ in range(3):
+        for x, k in calls:
+            result = d(x, k)
+            assert result == 12.0
+            assert (type(result) is np.float32) == (type(k) is np.float32)
+        assert d(1.5, 2.0) == 6.0
+    before = builds()
+    np.testing.assert_allclose(d(np.ones(3), 2.0), 12.0)  # an array: its shape decides, not its type
+    np.testing.assert_allclose(d(np.ones(4), 2.0), 16.0)
+    np.testing.assert_allclose(d(np.ones(3), 2.0), 12.0)
+    assert builds() == before + 2
+
+
 def test_generic_code_is_built_for_other_kinds(fresh_cache):
     dw = s2sad.grad(wave)
     before = builds()
