@@ -17,6 +17,7 @@ import operator
 import os
 import re
 import time
+import types
 import warnings
 from collections.abc import Callable
 
@@ -28,7 +29,8 @@ from s2sad.back import jit_helpers, jit_loops, jit_reductions
 from s2sad.back.jit_boundary import Boundary, at_boundary
 from s2sad.core import ir
 from s2sad.core.ir import Assign, Call, Const, Ref, Var
-from s2sad.core.naming import numpy_ref
+from s2sad.core.naming import builtin_ref, numpy_ref
+from s2sad.core.syntax import operator_ref
 from s2sad.errors import BackendError, Location
 
 BACKENDS = ("python", "numba")
@@ -82,8 +84,8 @@ def prepare(fn: ir.Function, start: dict | None = None) -> tuple[ir.Function, Bo
     kept = _kept_shapes(fn, table)
     fn, boundary = at_boundary(fn)
     feeds = _trip_list_seeds(fn.body)
-    body = _rewrite(jit_reductions.along_axes(fn.body, table), feeds, kept, fn)
-    body = _placeholders(body, kept)
+    body = _rewrite(jit_reductions.along_axes(_counted_down(fn), table), feeds, kept, fn)
+    body = _zeros(_placeholders(body, kept), table)
     prepared = ir.Function(fn.name, fn.params, body, fn.filename, fn.firstline, fn.lines, fn.temps, fn.defaults,
                            fn.tape)
     return jit_loops.fuse(prepared, table), boundary
@@ -114,6 +116,61 @@ def _placeholders(body: list[ir.Stmt], kept: dict[str, tuple]) -> list[ir.Stmt]:
             shape = kept[s.target.name]
             s = Assign(s.target, Const(0.0) if shape == () else Call(numpy_ref("zeros"), (Const(shape),)), s.line)
         out.append(s)
+    return out
+
+
+def _counted_down(fn: ir.Function) -> list[ir.Stmt]:
+    """`reversed(r)` of a `r = range(n)` bound once, written `range(n - 1, -1, -1)`: Numba then
+    compiles no `reversed` of a range (about 0.1 s, with the range's attributes it reads)."""
+    ranges = {}
+    for stmt in ir.walk(fn.body):
+        if isinstance(stmt, Assign) and isinstance(stmt.value, Call) and stmt.value.op.value is builtins.range:
+            ranges[stmt.target.name] = stmt.value if stmt.target.name not in ranges else None
+    names = set(fn.params) | {n for s in ir.walk(fn.body) for n in ir.reads(s) | ir.writes(s)}
+
+    def count_down(body: list[ir.Stmt]) -> list[ir.Stmt]:
+        out: list[ir.Stmt] = []
+        for stmt in body:
+            value = stmt.value if isinstance(stmt, Assign) else None
+            made = ranges.get(value.args[0].name) if isinstance(value, Call) and value.op.value is builtins.reversed \
+                and len(value.args) == 1 and isinstance(value.args[0], Var) else None
+            if made is None or len(made.args) != 1 or made.kwargs:
+                out.append(ir.rebuild(stmt, count_down))
+                continue
+            n = made.args[0]
+            if isinstance(n, Const) and type(n.value) is int:
+                first: ir.Atom = Const(n.value - 1)
+            elif isinstance(n, Var) and f"{stmt.target.name}_first" not in names:
+                first = Var(f"{stmt.target.name}_first")
+                out.append(Assign(first, Call(operator_ref(operator.sub), (n, Const(1))), stmt.line))
+            else:
+                out.append(stmt)
+                continue
+            out.append(Assign(stmt.target, Call(builtin_ref("range"), (first, Const(-1), Const(-1))), stmt.line))
+        return out
+    return count_down(fn.body)
+
+
+_ZEROS_ARRAY = Ref(jit_helpers.zeros_array, ("zeros_array",))
+_ZEROS_AS = Ref(jit_helpers.zeros_as, ("zeros_as",))
+
+
+def _zeros(body: list[ir.Stmt], table: dict) -> list[ir.Stmt]:
+    """`np.zeros(shape)` of a constant shape and `np.zeros_like(x)` of an array of known shape
+    written as the helpers Numba compiles as intrinsics (`jit_helpers.INTRINSICS`)."""
+    out: list[ir.Stmt] = []
+    for stmt in body:
+        value = stmt.value if isinstance(stmt, Assign) else None
+        if not isinstance(value, Call) or value.kwargs or len(value.args) != 1:
+            out.append(ir.rebuild(stmt, lambda block: _zeros(block, table)))
+            continue
+        op, arg = value.op.value, value.args[0]
+        if op is np.zeros and isinstance(arg, Const) and isinstance(arg.value, tuple) and all(
+                type(n) is int for n in arg.value):
+            stmt = Assign(stmt.target, Call(_ZEROS_ARRAY, (arg,)), stmt.line)
+        elif op is np.zeros_like and isinstance(arg, Var) and isinstance(table.get(arg.name), tuple):
+            stmt = Assign(stmt.target, Call(_ZEROS_AS, (arg,)), stmt.line)
+        out.append(stmt)
     return out
 
 
@@ -193,7 +250,7 @@ def _compiles(op: object) -> bool:
     if getattr(op, "__qualname__", "").startswith("ndarray.") or getattr(op, "__objclass__", None) is np.ndarray:
         return True  # an array's method (`x.sum(axis=0)`)
     module = getattr(op, "__module__", None) or ""
-    if op in _STATEMENTS:
+    if op in _STATEMENTS or op in jit_helpers.INTRINSICS:
         return True
     return module in ("_operator", "operator", "math") or module.startswith("numpy") or isinstance(op, np.ufunc)
 
@@ -224,7 +281,7 @@ class Jitted:
         for name, value in list(fun.__globals__.items()):  # callees' derivatives: called compiled
             if isinstance(value, Jitted):
                 fun.__globals__[name] = value.dispatcher
-        self.dispatcher = numba.njit(fun, cache=cache)  # cache: `fun` is defined in a file (see `jit_cache`)
+        self.dispatcher = numba.njit(_with_intrinsics(fun), cache=cache)  # cache: `fun` is in a file (`jit_cache`)
         self.compile_seconds = 0.0
         self._errors = numba.core.errors.NumbaError  # any failure to compile (typing, lowering, ...)
         self._advice = numba.core.errors.NumbaPerformanceWarning
@@ -268,6 +325,19 @@ class Jitted:
         return BackendError(f"numba cannot compile the derivative: {first}",
                             Location.of(filename, line, user_lines.get(line, "")) if line else None,
                             hint="use the default backend for this function")
+
+
+def _with_intrinsics(fun: Callable) -> Callable:
+    """`fun` reading the Numba intrinsics of the helpers that have one (`jit_helpers.INTRINSICS`)
+    under their names: a copy with its own globals, so that `fun` itself stays plain Python."""
+    swapped = {name: jit_helpers.INTRINSICS[value] for name, value in fun.__globals__.items()
+               if type(value) is types.FunctionType and value in jit_helpers.INTRINSICS}
+    if not swapped:
+        return fun
+    copy = types.FunctionType(fun.__code__, {**fun.__globals__, **swapped}, fun.__name__, fun.__defaults__,
+                              fun.__closure__)
+    copy.__qualname__, copy.__module__ = fun.__qualname__, fun.__module__
+    return copy
 
 
 def jitted(funs: list, boundaries: list[Boundary], filename: str, lines: dict[int, int],

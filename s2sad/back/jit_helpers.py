@@ -32,6 +32,16 @@ def store_trip(storage, trip, value):
     return storage
 
 
+def zeros_array(shape):
+    """`np.zeros(shape)` of a constant shape, in code Numba compiles (see `_intrinsics`)."""
+    return np.zeros(shape)
+
+
+def zeros_as(x):
+    """`np.zeros_like(x)` of an array, in code Numba compiles (see `_intrinsics`)."""
+    return np.zeros_like(x)
+
+
 def fused_empty(shape, *inputs):
     """The array a fused loop (`jit_loops`) stores a value into: of `shape` and of the dtype
     NumPy gives an elementwise operation on `inputs`."""
@@ -59,10 +69,6 @@ def strong_div_element(d, q):
 
 
 # ------------------------------------------------------------------ implementations
-
-
-def _trip_storage(trips, shape):
-    return np.empty((trips,) + shape)
 
 
 def _store_vector(storage, trip, value):
@@ -490,30 +496,82 @@ def add_at(x, index, value):
     return _add_at_basic if _array(x) and _basic_index(index) and (_number(value) or _array(value)) else None
 
 
-def trip_storage_of(trips, shape):
-    return _trip_storage if _integer(trips) else None
-
-
 def store_trip_of(storage, trip, value):
     if not (_array(storage) and _integer(trip) and _array(value)):
         return None
     return {1: _store_vector, 2: _store_matrix}.get(value.ndim, _store_item)
 
 
-def fused_empty_of(shape, *inputs):
-    dtype = _result_dtype(inputs, real=False)
-    return None if dtype is None else _empty_of(dtype)
+INTRINSICS: dict = {}
+"""Helpers Numba compiles as intrinsics, not as functions of their own (see `_allocation`):
+the Python helper -> its intrinsic, swapped in for the code Numba compiles (`jit.Jitted`)."""
 
 
-def fused_empty_real_of(shape, *inputs):
-    dtype = _result_dtype(inputs, real=True)
-    return None if dtype is None else _empty_of(dtype)
+def _intrinsics(numba) -> dict:
+    """The allocating helpers as Numba intrinsics: the array made in place, in the caller's
+    code. An overload's implementation would be compiled once for each combination of argument
+    types (about 30 ms each, and NumPy's `empty` or `zeros` behind it as much again); an
+    intrinsic costs its caller's compile a few instructions."""
+    types, cgutils = numba.core.types, numba.core.cgutils
+    from numba.core.imputils import impl_ret_new_ref
+    from numba.np.arrayobj import _empty_nd_impl
 
+    def made(context, builder, array, dims, zero: bool):
+        ary = _empty_nd_impl(context, builder, array, dims)
+        if zero:
+            itemsize = context.get_abi_sizeof(context.get_data_type(array.dtype))
+            cgutils.memset(builder, ary.data, builder.mul(ary.nitems, context.get_constant(types.intp, itemsize)), 0)
+        return impl_ret_new_ref(context, builder, array, ary._getvalue())
 
-def _empty_of(dtype):
-    def empty(shape, *inputs):
-        return np.empty(shape, dtype)
-    return empty
+    def dims_of(context, builder, shape_type, shape):
+        return [context.cast(builder, v, t, types.intp)
+                for v, t in zip(cgutils.unpack_tuple(builder, shape, len(shape_type)), shape_type)]
+
+    def integers(shape) -> bool:
+        return isinstance(shape, types.BaseTuple) and all(isinstance(t, types.Integer) for t in shape)
+
+    def empty(real: bool):
+        def typer(typingctx, shape, *inputs):
+            dtype = _result_dtype(inputs, real)
+            if dtype is None or not integers(shape):
+                return None
+            array = types.Array(numba.from_dtype(dtype), len(shape), "C")
+            return array(shape, types.StarArgTuple(inputs)), lambda context, builder, sig, args: made(
+                context, builder, array, dims_of(context, builder, shape, args[0]), False)
+        return typer
+
+    def zeros_typer(typingctx, shape):
+        if not integers(shape):
+            return None
+        array = types.Array(types.float64, len(shape), "C")
+        return array(shape), lambda context, builder, sig, args: made(
+            context, builder, array, dims_of(context, builder, shape, args[0]), True)
+
+    def zeros_as_typer(typingctx, x):
+        if not isinstance(x, types.Array):
+            return None
+        array = types.Array(x.dtype, x.ndim, "C")
+
+        def codegen(context, builder, sig, args):
+            shape = context.make_array(x)(context, builder, args[0]).shape
+            return made(context, builder, array, cgutils.unpack_tuple(builder, shape, x.ndim), True)
+        return array(x), codegen
+
+    def storage_typer(typingctx, trips, shape):
+        if not (isinstance(trips, types.Integer) and integers(shape)):
+            return None
+        array = types.Array(types.float64, 1 + len(shape), "C")
+
+        def codegen(context, builder, sig, args):
+            rows = context.cast(builder, args[0], trips, types.intp)
+            return made(context, builder, array, [rows, *dims_of(context, builder, shape, args[1])], False)
+        return array(trips, shape), codegen
+
+    typers = {fused_empty: empty(False), fused_empty_real: empty(True), zeros_array: zeros_typer,
+              zeros_as: zeros_as_typer, trip_storage: storage_typer}
+    for helper, typer in typers.items():
+        typer.__name__ = helper.__name__
+    return {helper: numba.extending.intrinsic(typer) for helper, typer in typers.items()}
 
 
 def _result_dtype(inputs, real: bool):
@@ -564,9 +622,9 @@ CHOOSERS = {
     runtime.matmul_adjoint_y: matmul_adjoint_y, runtime.strong_div: strong_div, runtime.strong_mul: strong_mul,
     runtime.tie_weights: tie_weights, runtime.trip_value: trip_value, runtime.sigmoid: sigmoid,
     runtime.unreduce: unreduce, runtime.reduced_size: reduced_size, runtime.copy_value: copy_value,
-    runtime.as_sequence: as_sequence, trip_storage: trip_storage_of, store_trip: store_trip_of, runtime.add_at: add_at,
+    runtime.as_sequence: as_sequence, store_trip: store_trip_of, runtime.add_at: add_at,
     runtime.array_copy: copy_value, runtime.flatten: flatten, runtime.size: size, runtime.astype: astype,
-    runtime.convert_back: convert_back, fused_empty: fused_empty_of, fused_empty_real: fused_empty_real_of,
+    runtime.convert_back: convert_back,
     strong_mul_element: strong_mul_element_of, strong_div_element: strong_div_element_of,
     sigmoid_element: sigmoid_element_of, runtime.sum_adjoint: sum_adjoint, runtime.zero_item: zero_item,
 }
@@ -581,5 +639,6 @@ def register(numba) -> None:
     for helper, chooser in CHOOSERS.items():
         numba.extending.overload(helper)(chooser)
     numba.extending.overload(builtins.reversed)(reversed_range)
+    INTRINSICS.update(_intrinsics(numba))
     jit_reductions.register(numba, numba.core.types, numba.extending.overload)
     jit_math.register(numba)

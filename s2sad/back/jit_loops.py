@@ -78,7 +78,8 @@ _NUMPY_TRIG = {element: numpy_ref(ufunc.__name__) for ufunc, element in jit_math
 """The vectorised sin and cos, and NumPy's (see `jit_math.WIDE`)."""
 _TRIG_WIDE = Ref(jit_math.trig_wide, ("trig_wide",))
 _FRESH = (np.zeros, np.ones, np.empty, np.full, np.zeros_like, np.ones_like, np.empty_like, runtime.zeros_like,
-          runtime.array_copy, np.copy, jit_helpers.trip_storage, operator.matmul, np.matmul, np.dot)
+          runtime.array_copy, np.copy, jit_helpers.trip_storage, jit_helpers.zeros_array, jit_helpers.zeros_as,
+          operator.matmul, np.matmul, np.dot)
 """Ops whose result is a new array (with the elementwise ones): an array the function made."""
 _WRITES = (runtime.setitem, runtime.add_into)
 _GETITEM = Ref(operator.getitem, ("operator", "getitem"), operator)

@@ -117,7 +117,7 @@ def test_arrays_a_loop_keeps_are_rows_of_one_array():
     args = workloads.rnn_args(True)
     source = s2sad.show(workloads.rnn_loss, args=args, argnums=(0, 1, 2), backend="numba")
     assert "h_trips = trip_storage(trips, (3, 4))" in source and "h = h_trips[t]" in source
-    assert "t9 = np.zeros((3, 2))" in source and "tape" not in source
+    assert "t9 = zeros_array((3, 2))" in source and "tape" not in source
     assert "h_trips = store_trip(h_trips, t, h)" in source  # loops over the elements, quick to compile
     assert "tape.append(h)" in s2sad.show(workloads.rnn_loss, args=args, argnums=(0, 1, 2))
 
@@ -143,6 +143,34 @@ def test_rows_of_vectors_matrices_and_cubes_are_stored_and_restored():
 def test_placeholders_of_kept_numbers_are_floats():
     source = s2sad.show(workloads.scalar_ops, args=(0.7, 3), backend="numba")
     assert "t4 = 0.0" in source and "None" not in source
+
+
+@pytest.mark.parametrize("n", [0, 1, 7])
+def test_a_range_loop_is_counted_down_without_reversed(n):
+    """The adjoint of a loop over `range(n)` runs `range(n - 1, -1, -1)` (a constant where n is),
+    not `reversed` of the range, which Numba compiles separately."""
+    source = s2sad.show(workloads.scalar_loop, args=(0.3, n), backend="numba")
+    assert "reversed(" not in source and "_first = n - 1" in source and ", -1, -1):" in source, source
+    assert s2sad.grad(workloads.scalar_loop, backend="numba")(0.3, n) == pytest.approx(
+        s2sad.grad(workloads.scalar_loop)(0.3, n), rel=1e-13)
+    rnn = s2sad.show(workloads.rnn_loss, args=workloads.rnn_args(True), argnums=(0, 1, 2), backend="numba")
+    assert "range(4, -1, -1)" in rnn and "reversed(" not in rnn
+
+
+def test_allocations_are_intrinsics_of_the_dtype_and_shape_numpy_gives():
+    from s2sad.back import jit_helpers
+
+    jit.numba_module()
+    zeros, zeros_as = jit_helpers.INTRINSICS[jit_helpers.zeros_array], jit_helpers.INTRINSICS[jit_helpers.zeros_as]
+    storage = jit_helpers.INTRINSICS[jit_helpers.trip_storage]
+    made = numba.njit(lambda: zeros((2, 3)))()
+    assert made.dtype == np.float64 and made.shape == (2, 3) and not made.any()
+    for x in (np.ones((3, 4), np.float32), np.arange(5), np.ones((2, 3, 4)).T):
+        like = numba.njit(lambda v: zeros_as(v))(x)
+        assert like.dtype == x.dtype and like.shape == x.shape and not like.any() and like.flags.c_contiguous
+    rows = numba.njit(lambda k: storage(k, (2, 3)))(4)
+    assert rows.shape == (4, 2, 3) and rows.dtype == np.float64
+    assert numba.njit(lambda k: storage(k, (5,)))(np.int32(0)).shape == (0, 5)
 
 
 def test_compile_seconds_count_each_signature_once():

@@ -131,14 +131,21 @@ def test_the_overlapping_write_is_not_fused_with_the_write_it_reads():
 
 
 def test_an_integer_value_kept_after_a_run_keeps_its_dtype():
-    from s2sad.back import jit_helpers
+    """The fused loops' allocations (Numba intrinsics) have the dtype NumPy gives the inputs."""
+    from s2sad.back import jit, jit_helpers
 
-    numba.njit(lambda k: jit_helpers.fused_empty((3,), k, 3))(np.arange(3))  # compiles
-    assert numba.njit(lambda k: jit_helpers.fused_empty((3,), k, 3))(np.arange(3)).dtype == np.int64
-    assert numba.njit(lambda k: jit_helpers.fused_empty((3,), k, 0.5))(np.arange(3)).dtype == np.float64
-    assert numba.njit(lambda k: jit_helpers.fused_empty_real((3,), k))(np.arange(3)).dtype == np.float64
+    jit.numba_module()
+    empty = jit_helpers.INTRINSICS[jit_helpers.fused_empty]
+    empty_real = jit_helpers.INTRINSICS[jit_helpers.fused_empty_real]
+    made = numba.njit(lambda k: empty((3,), k, 3))(np.arange(3))
+    assert made.dtype == np.int64 and made.shape == (3,)
+    assert numba.njit(lambda k: empty((3,), k, 0.5))(np.arange(3)).dtype == np.float64
+    assert numba.njit(lambda k: empty_real((3,), k))(np.arange(3)).dtype == np.float64
     f32 = np.ones(3, np.float32)
-    assert numba.njit(lambda k: jit_helpers.fused_empty((3,), k, 0.5))(f32).dtype == np.float32
+    assert numba.njit(lambda k: empty((3,), k, 0.5))(f32).dtype == np.float32
+    matrix = numba.njit(lambda k: empty((2, 4), k, k))(np.ones((2, 4)))
+    assert matrix.shape == (2, 4) and matrix.flags.c_contiguous
+    assert numba.njit(lambda k: empty((2, 4), k, 1j))(np.ones((2, 4))).dtype == np.complex128
 
 
 def _ref(obj, *path):
