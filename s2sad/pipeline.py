@@ -21,6 +21,7 @@ from s2sad.back import jit, jit_cache
 from s2sad.back.compile import compile_functions
 from s2sad.back.emit import MAX_INLINED_OPS, emit_module
 from s2sad.back.guards import Guard, compile_guard, current, same
+from s2sad.back.loop_names import name_loop_temps_apart
 from s2sad.back.optimize import optimize as run_optimizer
 from s2sad.back.specialise import fold_known_shapes
 from s2sad.back.trip_order import save_after_computing
@@ -187,7 +188,7 @@ def build(fun: Target | object, request: Request, derive: Derive) -> Built:
         parts = tuple(run_optimizer(part, _start_classes(primal, part, request), namer,
                                     _number_params(primal, part, request)) for part in parts)
         if request.backend == "python":  # (the Numba backend's lists by trip hold arrays too)
-            parts = tuple(map(save_after_computing, parts))
+            parts = tuple(name_loop_temps_apart(save_after_computing(part), namer, primal.temps) for part in parts)
         _verify(parts)
     boundaries = []
     if request.backend == "numba":

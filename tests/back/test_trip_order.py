@@ -71,7 +71,7 @@ def test_a_value_computed_in_the_trip_is_saved_after_it_and_read_back_first():
     assert forward.index("t4 = math.tanh(") < forward.index("t4_trips[_] = t4"), code
     assert forward.index("t6 = math.exp(") < forward.index("t6_trips[_] = t6"), code
     first = [line.strip() for line in backward.splitlines() if line.strip()]
-    assert set(first[:2]) == {"t4 = t4_trips[_]", "t6 = t6_trips[_]"}, code
+    assert first[0].endswith(" = t4_trips[_]") and "t6_trips[_]" in first[1], code  # read back first
     assert forward.index("s_trips[_] = s") < forward.index("math.sin(s)")  # read before it is bound: as it was
 
 
