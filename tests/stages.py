@@ -327,6 +327,16 @@ SNIPPETS = {
                 y = y * 2.0
             return y
     """,
+    "scalar_chain": """
+        def f(s, rounds):
+            for _ in range(rounds):
+                s = math.sin(s)
+                s = s * 1.5
+                s = math.tanh(s)
+                s = s + 0.25
+                s = math.exp(s)
+            return s
+    """,
 }
 """Small functions, one per thing a stage must get right: arithmetic, a branch, a loop that
 overwrites a variable, item writes, a call to a helper, an inactive parameter, a container and

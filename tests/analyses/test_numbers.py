@@ -21,16 +21,7 @@ LOOP = """
         return s
 """
 
-CHAIN = """
-    def f(s, rounds):
-        for _ in range(rounds):
-            s = math.sin(s)
-            s = s * 1.5
-            s = math.tanh(s)
-            s = s + 0.25
-            s = math.exp(s)
-        return s
-"""
+CHAIN = stages.SNIPPETS["scalar_chain"]
 
 MIXED = """
     def f(x, k):

@@ -7,6 +7,7 @@ that let shape-only helpers (`unbroadcast`, `like_structure`) go.
 """
 
 import math
+import textwrap
 
 import pytest
 
@@ -54,16 +55,7 @@ def test_scalar_code_calls_no_shape_helper():
 
 # ---------------------------------------------------------------- restores sink below the products
 
-CHAIN = """
-def f(s, rounds):
-    for _ in range(rounds):
-        s = math.sin(s)
-        s = s * 1.5
-        s = math.tanh(s)
-        s = s + 0.25
-        s = math.exp(s)
-    return s
-"""
+CHAIN = textwrap.dedent(SNIPPETS["scalar_chain"])
 
 
 def _reverse_loop(text: str) -> list[str]:

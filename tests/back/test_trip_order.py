@@ -10,16 +10,7 @@ import s2sad
 from s2sad.testing import check_grads
 from tests import stages
 
-CHAIN = """
-    def f(s, rounds):
-        for _ in range(rounds):
-            s = math.sin(s)
-            s = s * 1.5
-            s = math.tanh(s)
-            s = s + 0.25
-            s = math.exp(s)
-        return s
-"""
+CHAIN = stages.SNIPPETS["scalar_chain"]
 
 CARRIED = """
     def f(x, n):
