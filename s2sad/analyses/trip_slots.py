@@ -52,10 +52,21 @@ def trip_slots(primal: list[ir.Stmt], needed: set[int], numbers: set[str],
             continue  # the body binds the target: it no longer says which trip is running
         for save in _trip_saves(loop.body):
             if save.sid in needed and save.in_loop and save.kind == "value" and save.name in numbers:
-                slot = Slot(namer.fresh(f"{save.name}_trips"), loop.target)
+                slot = Slot(_list_name(namer, save.name), loop.target)
                 slots[save.sid] = slot
                 lists.setdefault(loop.sid, []).append(slot.values)
     return slots, lists
+
+
+def _list_name(namer: Namer, name: str) -> str:
+    """`{name}_trips`, else `{name}2_trips`, ...: a free name ending in `_trips`, which is how the
+    optimizer and the Numba backend know a list kept by trip (a second list for one name, where
+    the loop saves it twice, too)."""
+    candidate, k = f"{name}_trips", 1
+    while candidate in namer.taken:
+        k += 1
+        candidate = f"{name}{k}_trips"
+    return namer.reserve(candidate)
 
 
 def _one_range(stmt: ir.Stmt) -> bool:

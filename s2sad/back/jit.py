@@ -92,16 +92,18 @@ def prepare(fn: ir.Function, start: dict | None = None) -> tuple[ir.Function, Bo
 
 
 def _kept_shapes(fn: ir.Function, table: dict) -> dict[str, tuple]:
-    """Per trip list (`v_trips`, see `analyses.trip_slots`), the shape of the values it keeps
-    (`()` for numbers), and per kept variable the same (`v`)."""
+    """Per trip list (`v_trips = seed * trips`, see `analyses.trip_slots`), the shape of the
+    values it keeps (`()` for numbers), and per kept variable the same (`v`)."""
     found: dict[str, tuple] = {}
+    seeds = _trip_list_seeds(fn.body)
+    lists = {s.target.name for s in ir.walk(fn.body) if isinstance(s, Assign) and _is_trip_list(s.value, seeds)}
     for stmt in ir.walk(fn.body):
         value = stmt.value if isinstance(stmt, Assign) else None
         if not (isinstance(value, Call) and value.op.value is runtime.setitem and isinstance(value.args[2], Var)):
             continue
         cls = table.get(value.args[2].name)
         shape = () if cls == shapes.SCALAR else cls if isinstance(cls, tuple) else None
-        if shape is not None and isinstance(value.args[0], Var) and value.args[0].name.endswith("_trips"):
+        if shape is not None and isinstance(value.args[0], Var) and value.args[0].name in lists:
             found[value.args[0].name] = found[value.args[2].name] = shape
     return found
 
