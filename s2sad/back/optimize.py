@@ -15,6 +15,7 @@ import numpy as np
 from s2sad import runtime
 from s2sad.analyses import shapes
 from s2sad.analyses.complexes import may_be_complex
+from s2sad.back.kept_constants import drop_kept_constants
 from s2sad.back.specialise import as_methods, specialise
 from s2sad.core import ir, printer
 from s2sad.core.ir import Assign, Call, Const, Pack, Var
@@ -35,6 +36,8 @@ def optimize(fn: ir.Function, start: dict[str, str | None] | None = None, namer=
         table = shapes.classes(fn, start or {})
         fn.body = shapes.simplify_block(fn.body, table)
         fn.body = specialise(fn, table, namer, complexes, numbers)
+        if namer is not None:
+            fn.body = drop_kept_constants(fn.body, namer.given)
         fn.body = _propagate_copies(fn)
         written = ir.written_into(fn.body)  # (folding writes into nothing new: see `_fold`)
         fn.body = _fold(fn.body, namer, written)

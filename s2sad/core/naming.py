@@ -19,6 +19,8 @@ from s2sad.core.ir import Ref
 class Namer:
     def __init__(self, taken: Iterable[str] = ()) -> None:
         self.taken: set[str] = set(taken)
+        self.given: frozenset[str] = frozenset(self.taken)
+        """The names taken before any was made: the user's (a name not in it is s2sad's own)."""
         self.counters: dict[str, int] = {}
         self.temps: set[str] = set()
         """Names made by `temp`: emission may fold them into the expression that reads them."""

@@ -1,0 +1,144 @@
+"""Constants a loop keeps, read as constants instead (part of stage 5, optimize).
+
+Reverse mode keeps what a loop's trip overwrites: a temporary bound in the loop is saved before
+each trip binds it (`tape.append(t3_shape)`, or `t3_shape_trips[i] = t3_shape`), with a `None`
+placeholder before the loop for the first trip's save to read, and restored after the trip's
+adjoint. Where the arguments' shapes are known, a temporary that holds a shape for the adjoint
+(`t3_shape = shape_of(t2)`, read by `unbroadcast_to`) is a constant, `t3_shape = (6,)`, the
+same in every trip: every value the adjoint reads is that constant (the placeholder is read by
+the first save only). The saves, the restores and the placeholder then go, and each read of
+the temporary reads the constant, so that the adjoint's `unbroadcast_to(g, (6,))` specialises
+as any other (to nothing where the shapes are equal) and the Numba backend has no list of
+tuples to keep.
+
+A name s2sad made only (a temporary, or `acc_shape`, bound after each binding of `acc`: read
+after a binding, never the placeholder), not the user's own (a `None` the user bound may be
+read); each of its saves must have its restore (as many pushes of the name as pops into it, a list by
+trip that holds it and nothing else), else nothing changes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from s2sad import runtime
+from s2sad.core import ir
+from s2sad.core.ir import Assign, Call, Const, Var
+
+_CONSTANTS = (tuple, int, float, bool)
+
+
+def drop_kept_constants(body: list[ir.Stmt], given: frozenset[str]) -> list[ir.Stmt]:
+    """`body` with each name s2sad made (not in `given`, the user's) that a loop keeps and that
+    is one constant wherever it is computed read as that constant, its saves, restores and
+    placeholder gone."""
+    bindings: dict[str, list[ir.Expr]] = {}
+    for stmt in ir.walk(body):
+        if type(stmt) is Assign:
+            bindings.setdefault(stmt.target.name, []).append(stmt.value)
+        elif type(stmt) is ir.For:
+            bindings.setdefault(stmt.target.name, []).append(Var("?"))
+    found = {}
+    for name in bindings.keys() - given:
+        constant = _constant(bindings[name])
+        if constant is not None and _paired(body, name):
+            found[name] = constant
+    if not found:
+        return body
+    rewritten = _rewritten(body, found)
+    if any(not found.keys().isdisjoint(ir.reads(s)) for s in ir.walk(rewritten)):
+        return body  # a statement of a kind not rewritten reads one
+    return rewritten
+
+
+def _constant(values: list[ir.Expr]) -> Const | None:
+    """The one constant among `values` besides restores and `None`, where there is a restore."""
+    restores = [v for v in values if _is_restore(v)]
+    others = {(type(v.value), v.value) for v in values if type(v) is Const and v.value is not None}
+    if not restores or len(others) != 1 or len(restores) + sum(1 for v in values if type(v) is Const) != len(values):
+        return None
+    kind, value = next(iter(others))
+    return Const(value) if kind in _CONSTANTS and value == value else None
+
+
+def _is_restore(value: ir.Expr) -> bool:
+    return type(value) is Call and (value.op.value is runtime.tape_pop or value.op.value is runtime.trip_value)
+
+
+def _paired(body: list[ir.Stmt], name: str) -> bool:
+    """Every save of `name` has a restore into it, on the tape and by trip."""
+    counts: Counter = Counter()
+    lists: set[str] = set()
+    for stmt in ir.walk(body):
+        save = _saved(stmt)
+        if save is not None and save[1] == name:
+            counts[save[0]] += 1
+            lists |= {save[2]} if save[0] == "trip" else set()
+        elif type(stmt) is Assign and stmt.target.name == name and _is_restore(stmt.value):
+            kind = "tape" if stmt.value.op.value is runtime.tape_pop else "trip"
+            counts[kind] -= 1
+            lists |= {stmt.value.args[0].name} if kind == "trip" and type(stmt.value.args[0]) is Var else set()
+    return not any(counts.values()) and all(_holds_only(body, lst, name) for lst in lists)
+
+
+def _holds_only(body: list[ir.Stmt], values: str, name: str) -> bool:
+    return all(save[1] == name for stmt in ir.walk(body) if (save := _saved(stmt)) is not None
+               and save[0] == "trip" and save[2] == values)
+
+
+def _saved(stmt: ir.Stmt) -> tuple[str, str, str] | None:
+    """("tape", name, tape) for `tape.append(name)`, ("trip", name, list) for `list[i] = name`
+    into a list kept by trip; else None."""
+    value = stmt.value if type(stmt) is Assign else None
+    if type(value) is not Call or not value.args or value.args[0] != stmt.target or type(value.args[-1]) is not Var:
+        return None
+    if value.op.value is runtime.list_append and len(value.args) == 2:
+        return "tape", value.args[1].name, stmt.target.name
+    if value.op.value is runtime.setitem and len(value.args) == 3 and stmt.target.name.endswith("_trips"):
+        return "trip", value.args[2].name, stmt.target.name
+    return None
+
+
+def _rewritten(body: list[ir.Stmt], found: dict[str, Const]) -> list[ir.Stmt]:
+    out: list[ir.Stmt] = []
+    for stmt in body:
+        if isinstance(stmt, ir.COMPOUND):
+            stmt = ir.rebuild(stmt, lambda block: _rewritten(block, found))
+            out.append(_read_as(stmt, found))
+            continue
+        save = _saved(stmt)
+        if save is not None and save[1] in found:
+            continue
+        if type(stmt) is Assign and stmt.target.name in found:
+            continue  # a restore, the placeholder, or the binding itself (every read reads the constant)
+        out.append(_read_as(stmt, found))
+    return out
+
+
+def _read_as(stmt: ir.Stmt, found: dict[str, Const]) -> ir.Stmt:
+    """`stmt` reading each name of `found` as its constant (a compound statement's own test or iterable)."""
+    if isinstance(stmt, ir.COMPOUND):
+        for field in ("test", "iter"):
+            atom = getattr(stmt, field, None)
+            if type(atom) is Var and atom.name in found:
+                setattr(stmt, field, found[atom.name])
+        return stmt
+    if found.keys().isdisjoint(ir.reads(stmt)):
+        return stmt
+    if type(stmt) is Assign:
+        return Assign(stmt.target, _expr(stmt.value, found), stmt.line)
+    if type(stmt) is ir.Return:
+        return ir.Return(_expr(stmt.value, found), stmt.line)
+    return stmt
+
+
+def _expr(expr: ir.Expr, found: dict[str, Const]) -> ir.Expr:
+    swap = lambda a: found.get(a.name, a) if type(a) is Var else a  # noqa: E731
+    if type(expr) is Call:
+        return Call(expr.op, tuple(swap(a) for a in expr.args), tuple((k, swap(a)) for k, a in expr.kwargs))
+    if type(expr) is ir.Pack:
+        return ir.Pack(tuple(swap(a) for a in expr.items))
+    return swap(expr)
+
+
+__all__ = ["drop_kept_constants"]
