@@ -53,6 +53,25 @@ def fused_empty_real(shape, *inputs):
     return np.empty(shape, np.result_type(1.0, *inputs))
 
 
+def fused_reuse(old, shape, *inputs):
+    """`fused_empty`, or `old` itself where it is an array of that shape and dtype: the array of
+    a value a fused loop updates in place (`bwh = bwh + t41`, see `jit_loops`), which nothing
+    else holds."""
+    return _reused(old, shape, np.result_type(*inputs))
+
+
+def fused_reuse_real(old, shape, *inputs):
+    """`fused_reuse` for a value an operation made a float of."""
+    return _reused(old, shape, np.result_type(1.0, *inputs))
+
+
+def _reused(old, shape, dtype):
+    if (type(old) is np.ndarray and old.dtype == dtype and old.shape == tuple(shape) and old.flags.c_contiguous
+            and old.flags.writeable):
+        return old
+    return np.empty(shape, dtype)
+
+
 def strong_mul_element(d, p):
     """`runtime.strong_mul` of two numbers of a fused loop: 0 where either is 0 (0 * inf)."""
     return 0.0 if d == 0 or p == 0 else d * p
@@ -513,7 +532,7 @@ def _intrinsics(numba) -> dict:
     types (about 30 ms each, and NumPy's `empty` or `zeros` behind it as much again); an
     intrinsic costs its caller's compile a few instructions."""
     types, cgutils = numba.core.types, numba.core.cgutils
-    from numba.core.imputils import impl_ret_new_ref
+    from numba.core.imputils import impl_ret_borrowed, impl_ret_new_ref
     from numba.np.arrayobj import _empty_nd_impl
 
     def made(context, builder, array, dims, zero: bool):
@@ -538,6 +557,19 @@ def _intrinsics(numba) -> dict:
             array = types.Array(numba.from_dtype(dtype), len(shape), "C")
             return array(shape, types.StarArgTuple(inputs)), lambda context, builder, sig, args: made(
                 context, builder, array, dims_of(context, builder, shape, args[0]), False)
+        return typer
+
+    def reuse(real: bool):
+        def typer(typingctx, old, shape, *inputs):
+            dtype = _result_dtype(inputs, real)
+            if dtype is None or not integers(shape):
+                return None
+            array = types.Array(numba.from_dtype(dtype), len(shape), "C")
+            if old != array:  # (a C-contiguous array of that dtype; its shape is the loop's)
+                return array(old, shape, types.StarArgTuple(inputs)), lambda context, builder, sig, args: made(
+                    context, builder, array, dims_of(context, builder, shape, args[1]), False)
+            return array(old, shape, types.StarArgTuple(inputs)), lambda context, builder, sig, args: (
+                impl_ret_borrowed(context, builder, array, args[0]))
         return typer
 
     def zeros_typer(typingctx, shape):
@@ -567,7 +599,8 @@ def _intrinsics(numba) -> dict:
             return made(context, builder, array, [rows, *dims_of(context, builder, shape, args[1])], False)
         return array(trips, shape), codegen
 
-    typers = {fused_empty: empty(False), fused_empty_real: empty(True), zeros_array: zeros_typer,
+    typers = {fused_empty: empty(False), fused_empty_real: empty(True), fused_reuse: reuse(False),
+              fused_reuse_real: reuse(True), zeros_array: zeros_typer,
               zeros_as: zeros_as_typer, trip_storage: storage_typer}
     for helper, typer in typers.items():
         typer.__name__ = helper.__name__

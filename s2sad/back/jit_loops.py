@@ -126,7 +126,7 @@ def _shares(name: str, value: ir.Expr, found: dict[str, frozenset[str]]) -> froz
 
 
 def _made_here(name: str, bases: dict[str, frozenset[str]]) -> bool:
-    """The function made the array `name` holds, and nothing else is bound to it."""
+    """The function made every array `name` holds (whatever else may share it)."""
     return bases.get(name) == frozenset((name,))
 
 
@@ -151,6 +151,8 @@ class _Run:
     """Consecutive statements elementwise over arrays of `shape`."""
 
     shape: tuple[int, ...]
+    top: int = 0
+    """The statement of the function's body the run is in."""
     stmts: list[Assign] = field(default_factory=list)
     bound: dict[str, int] = field(default_factory=dict)
     """Names the run binds (by an elementwise statement), and the position of the first binding."""
@@ -191,6 +193,14 @@ class _Kinds:
     def __init__(self, fn: ir.Function, table: dict) -> None:
         self.table = table
         self.bases = _bases(fn)
+        self.first: dict[str, int] = {}
+        """Per name, the first statement of the function's body that binds it (or holds a binding)."""
+        for position, stmt in enumerate(fn.body):
+            for inner in ir.walk([stmt]):
+                if type(inner) in (Assign, ir.For):
+                    self.first.setdefault(inner.target.name, position)
+        self.position = 0
+        """The statement of the function's body being fused."""
 
     def array(self, atom: ir.Atom) -> tuple[int, ...] | None:
         cls = self.table.get(atom.name) if isinstance(atom, Var) else None
@@ -340,15 +350,17 @@ def fuse(fn: ir.Function, table: dict) -> ir.Function:
     """`fn` with its runs of elementwise statements as loops; `table`: shape classes of its names."""
     kinds = _Kinds(fn, table)
     names = _Names(fn)
-    body = _fuse_block(fn.body, kinds, _Readers(fn), names)
+    body = _fuse_block(fn.body, kinds, _Readers(fn), names, top=True)
     return ir.Function(fn.name, fn.params, body, fn.filename, fn.firstline, fn.lines, fn.temps | names.made,
                        fn.defaults, fn.tape)
 
 
-def _fuse_block(body: list[ir.Stmt], kinds: _Kinds, readers: _Readers, names: _Names) -> list[ir.Stmt]:
+def _fuse_block(body: list[ir.Stmt], kinds: _Kinds, readers: _Readers, names: _Names,
+                top: bool = False) -> list[ir.Stmt]:
     out: list[ir.Stmt] = []
     run: _Run | None = None
-    for stmt in body:
+    for position, stmt in enumerate(body):
+        kinds.position = position if top else kinds.position
         if isinstance(stmt, ir.COMPOUND):
             out += _close(run, readers, names, kinds)
             run = None
@@ -363,10 +375,10 @@ def _fuse_block(body: list[ir.Stmt], kinds: _Kinds, readers: _Readers, names: _N
             run.stmts.append(stmt)
             run.read |= ir.reads(stmt)
             continue
-        out += _close(run, readers, names, kinds)
+        out += _close(run, readers, names, kinds, stmt)
         run = None
         if shape is not None:
-            run = _Run(shape)
+            run = _Run(shape, kinds.position)
             if _joins(stmt, run, kinds):
                 _add(stmt, run)
                 continue
@@ -375,7 +387,8 @@ def _fuse_block(body: list[ir.Stmt], kinds: _Kinds, readers: _Readers, names: _N
     return out + _close(run, readers, names, kinds)
 
 
-def _close(run: _Run | None, readers: _Readers, names: _Names, kinds: _Kinds) -> list[ir.Stmt]:
+def _close(run: _Run | None, readers: _Readers, names: _Names, kinds: _Kinds,
+           following: ir.Stmt | None = None) -> list[ir.Stmt]:
     """The run as a loop, where it computes something (a run of views only stays as it was).
     One operation is a loop too: Numba compiles a loop over numbers in less time than an
     operation on arrays (`strong_div` of two arrays: 1.9 s, of two numbers in a loop: 0.1 s)."""
@@ -383,7 +396,7 @@ def _close(run: _Run | None, readers: _Readers, names: _Names, kinds: _Kinds) ->
         return []
     if run.work < 1:
         return list(run.stmts)
-    return _Loop(run, readers, names, kinds).statements()
+    return _Loop(run, readers, names, kinds, following).statements()
 
 
 class _Names:
@@ -409,7 +422,8 @@ class _Names:
 class _Loop:
     """One run written as nested loops over its shape."""
 
-    def __init__(self, run: _Run, readers: _Readers, names: _Names, kinds: _Kinds) -> None:
+    def __init__(self, run: _Run, readers: _Readers, names: _Names, kinds: _Kinds,
+                 following: ir.Stmt | None = None) -> None:
         self.run, self.names, self.kinds = run, names, kinds
         self.line = run.stmts[0].line
         after = {name: {s.sid for s in run.stmts[first + 1:]} for name, first in run.bound.items()}
@@ -426,12 +440,46 @@ class _Loop:
         """Per name the run binds: the operands from outside the run its value is computed from,
         and whether an operation on the way makes integers floats (for its array's dtype)."""
         self.index = self._index()
-        self.repeatable = not any(_is_write(s) for s in run.stmts if s.sid not in run.moved)
+        donors = {} if self._has_trig() else {n: self._donor(n, following) for n in self.kept}
+        self.donors = {n: d for n, d in donors.items() if d is not None}
+        """Per kept name, the name whose array its new elements may be written into (`_donor`)."""
+        self.repeatable = not self.donors and not any(_is_write(s) for s in run.stmts if s.sid not in run.moved)
         """Whether doing the loop twice gives what doing it once gives (it writes into no array
-        the function had: only into the arrays of the values it binds)."""
+        the function had: only into new arrays of the values it binds)."""
         self.wide: Var | None = None
         """Whether a sin or cos met an argument past `jit_math.WIDE` (then the loop is done again
         with NumPy's functions); None where the loop has none, or is not repeatable."""
+
+    def _donor(self, name: str, following: ir.Stmt | None) -> str | None:
+        """The name whose array the loop can write `name`'s new elements into (an accumulator,
+        `bwh = bwh + t41`, or `t42 = bwh + t41` followed by `bwh = t42`): `name` itself or the
+        name the statement after the run copies it to, whose old value no one reads after the
+        run. The run reads that array element by element only, through that name, each at the
+        element it writes (of the run's shape, not written, not broadcast); the function made
+        every array the name may hold, and no other name may hold one of them but `name`, which
+        the run rebinds: nothing sees the old elements afterwards. Where the old array is not
+        of the new one's dtype, `fused_reuse` makes a new one at compile time."""
+        candidates = [name]
+        if type(following) is Assign and following.value == Var(name):
+            candidates.insert(0, following.target.name)
+        return next((d for d in candidates if self._gives(d, name)), None)
+
+    def _gives(self, donor: str, name: str) -> bool:
+        run, kinds = self.run, self.kinds
+        bases = kinds.bases.get(donor, frozenset((_UNKNOWN,)))
+        if (donor not in run.read_before or donor in run.written or donor != name and donor in run.bound
+                or kinds.array(Var(donor)) != run.shape or _UNKNOWN in bases):
+            return False
+        if any(not run.selections.get(base, set()) <= {(donor, None)} for base in bases):
+            return False
+        holders = {other for other, found in kinds.bases.items() if found & bases} - {donor, name}
+        return all(kinds.first.get(other, -1) > run.top for other in holders)  # (bound after: the new array)
+
+    def _has_trig(self) -> bool:
+        """A sin or cos, vectorised only in a loop that can be done again (see `jit_math.WIDE`)."""
+        return any(s.sid not in self.run.moved and not _is_write(s) and isinstance(s.value, Call)
+                   and _ELEMENT_OPS.get(id(s.value.op.value), (None,))[0] is not None
+                   and _ELEMENT_OPS[id(s.value.op.value)][0].value in _NUMPY_TRIG for s in self.run.stmts)
 
     def statements(self) -> list[ir.Stmt]:
         for name in self.kept:
@@ -550,8 +598,12 @@ class _Loop:
     def _allocation(self, name: str) -> Assign:
         """`t_all = fused_empty(shape, ...)`: of the dtype NumPy gives the statements making `t`."""
         inputs, real = self.cones[name]
-        helper = jit_helpers.fused_empty_real if real else jit_helpers.fused_empty
-        call = Call(Ref(helper, (helper.__name__,)), (Const(self.run.shape), *inputs))
+        if name in self.donors:
+            helper = jit_helpers.fused_reuse_real if real else jit_helpers.fused_reuse
+            call = Call(Ref(helper, (helper.__name__,)), (Var(self.donors[name]), Const(self.run.shape), *inputs))
+        else:
+            helper = jit_helpers.fused_empty_real if real else jit_helpers.fused_empty
+            call = Call(Ref(helper, (helper.__name__,)), (Const(self.run.shape), *inputs))
         return Assign(self.outputs[name], call, self.line)
 
     def _cone(self, args: tuple[ir.Atom, ...], real: bool) -> tuple[tuple[ir.Atom, ...], bool]:

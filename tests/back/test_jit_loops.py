@@ -293,3 +293,83 @@ def test_random_runs_match_the_function_and_the_default_backend(seed, tmp_path):
             assert value == pytest.approx(module.f(x * scale, y), rel=1e-12, nan_ok=True)
             same(grads, s2sad.grad(module.f, argnums=(0, 1))(x * scale, y))
     assert "for i in range(" in s2sad.show(module.f, args=(x, y), argnums=(0, 1), backend="numba")
+
+
+# ------------------------------------------------------------------ accumulators updated in place
+
+
+def _accumulating_program(seed: int) -> str:
+    """A loop adding into accumulators (`acc = acc + v`, as adjoints do), with what must keep
+    an accumulator's old elements: a copy read later, a view, a read of it at other elements,
+    a second accumulator that reads the first."""
+    import random
+
+    rng = random.Random(seed)
+    lines = ["def f(x, y):", "    acc = np.zeros(6)", "    other = np.zeros(6)", "    copy = acc",
+             "    view = acc[::-1]", "    for k in range(3):"]
+    forms = ["acc = acc + np.sin(x) * y", "acc = acc * 0.5 + x", "other = other + acc * y", "acc = acc + other",
+             "copy = acc", "view = acc[::-1]", "acc = acc + acc[::-1] * 0.25",
+             "other = other - 0.1 * x * acc", "acc = acc + np.tanh(other)"]
+    lines += [f"        {rng.choice(forms)}" for _ in range(rng.randint(4, 8))]
+    lines.append("    return np.sum(acc * acc) + np.sum(other * y) + np.sum(copy * x) + np.sum(view * y)")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_accumulators_updated_in_place_match_the_function_and_the_default_backend(seed, tmp_path):
+    """Every mode's result is the function's and the default backend's, whatever holds an
+    accumulator's old array (an update in place would change what a copy, a view or a list sees)."""
+    module = _loaded(_accumulating_program(seed), f"accumulating{seed}", tmp_path)
+    rng = np.random.default_rng(seed)
+    x, y = rng.normal(size=6), rng.normal(size=6)
+    value, grads = s2sad.value_and_grad(module.f, argnums=(0, 1), backend="numba")(x, y)
+    assert value == pytest.approx(module.f(x, y), rel=1e-12)
+    same(grads, s2sad.grad(module.f, argnums=(0, 1))(x, y))
+    tangents = (rng.normal(size=6), rng.normal(size=6))
+    same(s2sad.jvp(module.f, (x, y), tangents, backend="numba"), s2sad.jvp(module.f, (x, y), tangents))
+
+
+def test_the_rnns_adjoint_adds_into_its_accumulators_in_place():
+    """`bwh = bwh + h.T @ t34` writes into the array bwh holds: nothing else holds it."""
+    source = s2sad.show(workloads.rnn_loss, args=workloads.rnn_args(True), argnums=(0, 1, 2), backend="numba")
+    reused = sorted(line.strip().split("(")[1].split(",")[0] for line in source.splitlines() if "fused_reuse(" in line)
+    assert reused == ["bb", "bwh", "bwx"]
+    assert "h_all = fused_empty_real(" in source  # the forward's `h` is on the tape: a new array a trip
+
+
+def test_an_accumulator_is_reused_only_where_its_dtype_is_the_results():
+    """`fused_reuse` gives the old array itself only where it is a C-contiguous, writeable array
+    of the result's dtype and shape, in Python and compiled."""
+    from s2sad.back import jit, jit_helpers
+
+    old = np.zeros(3)
+    assert jit_helpers.fused_reuse(old, (3,), old, 0.5) is old
+    assert jit_helpers.fused_reuse(old, (3,), old, 1j).dtype == np.complex128
+    ints = np.zeros(3, dtype=np.int64)
+    assert jit_helpers.fused_reuse(ints, (3,), ints, 2) is ints
+    assert jit_helpers.fused_reuse(ints, (3,), ints, 0.5).dtype == np.float64
+    assert jit_helpers.fused_reuse_real(ints, (3,), ints) is not ints
+    assert jit_helpers.fused_reuse(np.zeros(6)[::2], (3,), old) is not old
+    frozen = np.zeros(3)
+    frozen.flags.writeable = False
+    assert jit_helpers.fused_reuse(frozen, (3,), frozen) is not frozen
+    jit.numba_module()
+    reuse = jit_helpers.INTRINSICS[jit_helpers.fused_reuse]
+    same_array = numba.njit(lambda a: reuse(a, (3,), a, 0.5) is a)
+    assert same_array(np.zeros(3))
+    assert not numba.njit(lambda a: reuse(a, (3,), a, 0.5) is a)(np.zeros(3, dtype=np.int64))
+    assert numba.njit(lambda a: reuse(a, (3,), a, 0.5))(np.zeros(3, dtype=np.int64)).dtype == np.float64
+
+
+def test_a_loop_saving_a_name_twice_keeps_two_lists(tmp_path):
+    """`acc` saved before each of two bindings in one trip: two lists by trip (`acc_trips`,
+    `acc2_trips`), each named as a list kept by trip, so both get typed storage (the second,
+    once `acc_trips_1`, was refused as a loop keeping values of unknown shape)."""
+    source = ("def f(x, y):\n    acc = np.zeros(6)\n    other = np.zeros(6)\n    for k in range(3):\n"
+              "        acc = acc + other\n        other = other + acc * y\n        acc = acc + other\n"
+              "    return np.sum(acc * acc) + np.sum(other * x)\n")
+    module = _loaded(source, "saved_twice", tmp_path)
+    x, y = np.random.default_rng(2).normal(size=(2, 6))
+    shown = s2sad.show(module.f, args=(x, y), argnums=(0, 1), backend="numba")
+    assert "acc_trips = trip_storage(" in shown and "acc2_trips = trip_storage(" in shown, shown
+    same(s2sad.grad(module.f, argnums=(0, 1), backend="numba")(x, y), s2sad.grad(module.f, argnums=(0, 1))(x, y))
