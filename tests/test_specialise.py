@@ -46,6 +46,11 @@ CASES = {
     "matrix_vector": (fx.matrix_vector, lambda: (RNG.normal(size=(3, 4)), RNG.normal(size=4), RNG.normal(size=3)),
                       (0, 1, 2)),
     "as_methods": (fx.reductions_as_methods, lambda: (RNG.normal(size=(3, 4)), RNG.normal(size=3)), (0, 1)),
+    "invariant_arrays": (fx.invariant_arrays, lambda: (RNG.normal(size=6), RNG.normal(size=6)), (0, 1)),
+    "invariant_written_in_place": (fx.invariant_written_in_place,
+                                   lambda: (RNG.normal(size=6), RNG.normal(size=6)), (0, 1)),
+    "invariant_read_by_a_view": (fx.invariant_read_by_a_view, lambda: (RNG.normal(size=6), RNG.normal(size=6)),
+                                 (0, 1)),
     "reversed_writes": (fx.reversed_writes, lambda: (RNG.normal(size=(4, 3)), RNG.normal(size=(5, 3))), (0, 1)),
     "log_loss": (fx.log_loss, lambda: (RNG.normal(size=4), RNG.normal(size=(6, 4)) * 30,
                                        (RNG.random(6) < 0.5).astype(float)), 0),
@@ -95,8 +100,10 @@ SHAPE_HELPERS = ("unbroadcast(", "unbroadcast_to(", "unreduce(", "seed(", "add_a
                  "zeros_like(", "matmul_adjoint", "_shape", "zero_item(")
 
 
-@pytest.mark.parametrize("name", sorted(set(CASES) - {"shift_over_other_axis", "scalar_loop", "as_methods"}))
-# a sum over a spread number; numbers (not arrays); a sum down to a number and a reshape's adjoint
+@pytest.mark.parametrize("name", sorted(set(CASES) - {"shift_over_other_axis", "scalar_loop", "as_methods"}
+                                         - {n for n in CASES if n.startswith("invariant")}))
+# a sum over a spread number; numbers (not arrays); a sum down to a number and a reshape's adjoint;
+# loops (zeros for an adjoint accumulated over trips)
 def test_specialised_gradient_asks_no_shape_questions(name):
     fun, make, argnums = CASES[name]
     source = s2sad.grad(fun, argnums=argnums).source_for(*make())
@@ -404,3 +411,20 @@ def test_a_name_copied_to_itself_is_no_endless_definition():
     v = RNG.normal(size=3)
     np.testing.assert_allclose(s2sad.jacrev(fx.copied_to_itself)(v), 2.0 * np.eye(3), rtol=1e-12)
     check_grads(fx.copied_to_itself, (v,), modes=("fwd", "rev"))
+
+
+def _before_loop(fun, args, argnums) -> str:
+    source = s2sad.grad(fun, argnums=argnums).source_for(*args)
+    return source.partition("\n    for ")[0]
+
+
+def test_loop_invariant_arrays_are_computed_once_before_the_loop():
+    before = _before_loop(fx.invariant_arrays, (RNG.normal(size=6), RNG.normal(size=6)), (0, 1))
+    assert "np.sin(x)" in before and "0.1 * x" in before, before
+
+
+@pytest.mark.parametrize("name", ["invariant_written_in_place", "invariant_read_by_a_view"])
+def test_an_array_the_loop_may_write_into_is_computed_each_trip(name):
+    fun, make, argnums = CASES[name]
+    before = _before_loop(fun, make(), argnums)
+    assert "np.sin(" not in before and "np.cos(" not in before, before
