@@ -53,6 +53,13 @@ def fused_empty_real(shape, *inputs):
     return np.empty(shape, np.result_type(1.0, *inputs))
 
 
+def fused_sum_empty(shape, *inputs):
+    """The array a fused loop adds a sum along an axis into (`jit_loops`): zeros of `shape`, of
+    the dtype `np.sum` gives the elementwise result of `inputs` (NumPy's sum starts from 0.0
+    too: a sum of -0.0s is 0.0)."""
+    return np.zeros(shape, np.sum(np.zeros(1, np.result_type(*inputs))).dtype)
+
+
 def fused_reuse(old, shape, *inputs):
     """`fused_empty`, or `old` itself where it is an array of that shape and dtype: the array of
     a value a fused loop updates in place (`bwh = bwh + t41`, see `jit_loops`), which nothing
@@ -559,6 +566,15 @@ def _intrinsics(numba) -> dict:
                 context, builder, array, dims_of(context, builder, shape, args[0]), False)
         return typer
 
+    def sum_typer(typingctx, shape, *inputs):
+        dtype = _result_dtype(inputs, False)
+        if dtype is None or not integers(shape):
+            return None
+        dtype = np.dtype(np.uint64 if dtype.kind == "u" else np.int64) if dtype.kind in "biu" else dtype
+        array = types.Array(numba.from_dtype(dtype), len(shape), "C")
+        return array(shape, types.StarArgTuple(inputs)), lambda context, builder, sig, args: made(
+            context, builder, array, dims_of(context, builder, shape, args[0]), True)
+
     def reuse(real: bool):
         def typer(typingctx, old, shape, *inputs):
             dtype = _result_dtype(inputs, real)
@@ -599,7 +615,8 @@ def _intrinsics(numba) -> dict:
             return made(context, builder, array, [rows, *dims_of(context, builder, shape, args[1])], False)
         return array(trips, shape), codegen
 
-    typers = {fused_empty: empty(False), fused_empty_real: empty(True), fused_reuse: reuse(False),
+    typers = {fused_empty: empty(False), fused_empty_real: empty(True), fused_sum_empty: sum_typer,
+              fused_reuse: reuse(False),
               fused_reuse_real: reuse(True), zeros_array: zeros_typer,
               zeros_as: zeros_as_typer, trip_storage: storage_typer}
     for helper, typer in typers.items():

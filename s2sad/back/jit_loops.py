@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from s2sad import runtime
-from s2sad.back import jit_helpers, jit_math
+from s2sad.back import jit_helpers, jit_math, jit_reductions
 from s2sad.core import ir
 from s2sad.core.ir import Assign, Call, Const, Pack, Ref, Var
 from s2sad.core.naming import builtin_ref, numpy_ref, runtime_ref
@@ -168,6 +168,9 @@ class _Run:
     moved: set[int] = field(default_factory=set)
     """Statements (by sid) that are not elementwise and read nothing the run binds or writes
     (`bx = np.zeros_like(x)` between the forward and the adjoint statements): made before the loop."""
+    reductions: dict[str, tuple[ir.Atom, int, bool]] = field(default_factory=dict)
+    """Sums along an axis of an array of the run's shape (`t36 = sum_axis(t34, 0)`), added up
+    in the loop: per name, (the array, the axis, whether the axis is kept)."""
 
     @property
     def work(self) -> int:
@@ -180,7 +183,7 @@ class _Run:
         array the run writes), and binds nothing the run has read, bound or written."""
         if type(stmt) is not Assign or ir.is_inplace(stmt.value) or ir.writes(stmt) != {stmt.target.name}:
             return False
-        changed = set(self.bound) | set(self.views) | self.written
+        changed = set(self.bound) | set(self.views) | self.written | set(self.reductions)
         reads = ir.reads(stmt)
         if reads & changed or any(bases.get(name, frozenset()) & self.written for name in reads):
             return False
@@ -304,8 +307,11 @@ def _selection(index: object) -> tuple | None:
 
 
 def _joins(stmt: Assign, run: _Run, kinds: _Kinds) -> bool:
-    """Whether `stmt` can join `run`: its arrays and writes keep element-by-element order exact."""
+    """Whether `stmt` can join `run`: its arrays and writes keep element-by-element order exact
+    (and it reads no sum the loop is adding up)."""
     value, name = stmt.value, stmt.target.name
+    if name in run.reductions or not ir.reads(stmt).isdisjoint(run.reductions):
+        return False
     if _is_write(stmt):
         if name in run.bound or name in run.views or not _made_here(name, kinds.bases):
             return False
@@ -343,6 +349,30 @@ def _add(stmt: Assign, run: _Run) -> None:
     run.stmts.append(stmt)
 
 
+_SUMS = {jit_reductions.sum_axis: False, jit_reductions.sum_axis_kept: True}
+
+
+def _sums_along(stmt: ir.Stmt, run: _Run, kinds: _Kinds) -> bool:
+    """`t = sum_axis(a, axis)` (or `sum_axis_kept`) of a matrix of the run's shape, along a
+    constant axis, binding a name the run has not touched: added up in the run's loop."""
+    value = stmt.value if type(stmt) is Assign else None
+    if not (type(value) is Call and value.op.value in _SUMS and len(value.args) == 2 and not value.kwargs):
+        return False
+    array, axis = value.args
+    name = stmt.target.name
+    return (len(run.shape) == 2 and type(axis) is Const and axis.value in (0, 1, -1, -2) and type(array) is Var
+            and kinds.array(array) == run.shape and not kinds.bases.get(array.name, frozenset()) & run.written
+            and name not in set(run.bound) | set(run.views) | run.written | run.read | set(run.reductions))
+
+
+def _add_sum(stmt: Assign, run: _Run) -> None:
+    array, axis = stmt.value.args
+    run.reductions[stmt.target.name] = (array, axis.value % 2, _SUMS[stmt.value.op.value])
+    run.read.add(array.name)
+    run.read_before |= {array.name} - set(run.bound)
+    run.stmts.append(stmt)
+
+
 # ------------------------------------------------------------------ the pass
 
 
@@ -369,6 +399,9 @@ def _fuse_block(body: list[ir.Stmt], kinds: _Kinds, readers: _Readers, names: _N
         shape = _shape_of(stmt, kinds) if type(stmt) is Assign else None
         if run is not None and shape == run.shape and _joins(stmt, run, kinds):
             _add(stmt, run)
+            continue
+        if run is not None and shape is None and _sums_along(stmt, run, kinds):
+            _add_sum(stmt, run)
             continue
         if run is not None and shape is None and run.can_move(stmt, kinds.bases):
             run.moved.add(stmt.sid)
@@ -426,7 +459,12 @@ class _Loop:
                  following: ir.Stmt | None = None) -> None:
         self.run, self.names, self.kinds = run, names, kinds
         self.line = run.stmts[0].line
-        after = {name: {s.sid for s in run.stmts[first + 1:]} for name, first in run.bound.items()}
+        self.sums = {} if self._has_trig() else run.reductions
+        """The sums along an axis added up in the loop (none in a loop that may be done again)."""
+        self.after_loop = [s for s in run.stmts if s.target.name in run.reductions and s.target.name not in self.sums]
+        """The sums not added up in the loop: made after it, as they were."""
+        later = {s.sid for s in self.after_loop}
+        after = {name: {s.sid for s in run.stmts[first + 1:]} - later for name, first in run.bound.items()}
         self.kept = [n for n in run.bound if n in run.read_before or not readers.only(n, after[n])]
         self.last = {s.target.name: i for i, s in enumerate(run.stmts) if s.target.name in run.bound
                      and s.sid not in run.moved}
@@ -486,7 +524,7 @@ class _Loop:
             self.outputs[name] = Var(self.names.fresh(f"{name}_all"))
         for position, stmt in enumerate(self.run.stmts):
             self._statement(stmt, position)
-        allocations = [self._allocation(name) for name in self.kept]
+        allocations = [self._allocation(name) for name in self.kept] + [self._sum_allocation(n) for n in self.sums]
         loop = self.body
         for d in reversed(range(len(self.run.shape))):
             span = Var(self.names.fresh("span"))
@@ -496,8 +534,8 @@ class _Loop:
         if self.wide is not None:
             loop = [Assign(self.wide, Const(False), self.line), *loop,
                     ir.If(self.wide, self._again(loop, {}), [], self.line)]
-        rebound = [Assign(Var(name), self.outputs[name], self.line) for name in self.kept]
-        return self.before + allocations + loop + rebound
+        rebound = [Assign(Var(name), self.outputs[name], self.line) for name in [*self.kept, *self.sums]]
+        return self.before + allocations + loop + rebound + self.after_loop
 
     def _index(self) -> ir.Atom:
         if len(self.counters) == 1:
@@ -511,7 +549,10 @@ class _Loop:
 
     def _statement(self, stmt: Assign, position: int) -> None:
         value, name = stmt.value, stmt.target.name
-        if stmt.sid in self.run.moved:
+        if name in self.run.reductions:
+            if name in self.sums:
+                self._add_up(name, stmt.line)
+        elif stmt.sid in self.run.moved:
             self.before.append(stmt)
         elif _is_write(stmt):
             self._write(stmt)
@@ -594,6 +635,32 @@ class _Loop:
         packed = Var(self.names.fresh("at"))
         self.body.append(Assign(packed, Pack(parts), line))
         return packed
+
+    def _add_up(self, name: str, line: int) -> None:
+        """`t_all[j] = t_all[j] + a_ij`: the element added to its sum, in the order NumPy's
+        `np.sum` adds them along the axis (row after row; along a row, one by one)."""
+        array, axis, kept = self.sums[name]
+        element = self._element(array, line)
+        out = self.outputs[name] = self.outputs.get(name) or Var(self.names.fresh(f"{name}_all"))
+        other = self.counters[1 - axis]
+        index = other
+        if kept:
+            index = Var(self.names.fresh("at"))
+            self.body.append(Assign(index, Pack((other, Const(0)) if axis == 1 else (Const(0), other)), line))
+        found, total = Var(self.names.fresh(f"{name}_found")), Var(self.names.fresh(f"{name}_sum"))
+        self.body += [Assign(found, Call(_GETITEM, (out, index)), line),
+                      Assign(total, Call(Ref(operator.add, ("operator", "add"), operator), (found, element)), line),
+                      Assign(out, Call(runtime_ref("setitem"), (out, index, total)), line)]
+        self.cones[name] = self._cone((array,), False)
+
+    def _sum_allocation(self, name: str) -> Assign:
+        """`t_all = fused_sum_empty(shape, ...)`: zeros of the dtype `np.sum` gives."""
+        _, axis, kept = self.sums[name]
+        shape = tuple(1 if d == axis else n for d, n in enumerate(self.run.shape)) if kept else (
+            self.run.shape[1 - axis],)
+        inputs, _ = self.cones[name]
+        helper = jit_helpers.fused_sum_empty
+        return Assign(self.outputs[name], Call(Ref(helper, (helper.__name__,)), (Const(shape), *inputs)), self.line)
 
     def _allocation(self, name: str) -> Assign:
         """`t_all = fused_empty(shape, ...)`: of the dtype NumPy gives the statements making `t`."""

@@ -373,3 +373,66 @@ def test_a_loop_saving_a_name_twice_keeps_two_lists(tmp_path):
     shown = s2sad.show(module.f, args=(x, y), argnums=(0, 1), backend="numba")
     assert "acc_trips = trip_storage(" in shown and "acc2_trips = trip_storage(" in shown, shown
     same(s2sad.grad(module.f, argnums=(0, 1), backend="numba")(x, y), s2sad.grad(module.f, argnums=(0, 1))(x, y))
+
+
+# ------------------------------------------------------------------ sums along an axis in the loop
+
+
+def sums_along_axes(x, w):
+    """Sums of values a run computes, along each axis, kept or not, one read by the next run."""
+    z = np.tanh(x * w) * x
+    rows = np.sum(z, axis=1, keepdims=True)
+    cols = np.sum(z * z, axis=0)
+    return np.sum(rows * rows) + np.sum(cols * w[0]) + np.sum(z / (1.5 + rows))
+
+
+def sums_beside_a_sine(x, w):
+    """A run with `sin` (a loop that may be done again): its sums are made after the loop."""
+    z = np.sin(x * w) * x
+    return np.sum(np.sum(z, axis=0) ** 2) + np.sum(np.sum(z * w, axis=1) ** 2)
+
+
+@pytest.mark.parametrize("fun", [sums_along_axes, sums_beside_a_sine])
+def test_sums_along_an_axis_match_the_default_backend_in_every_mode(fun):
+    rng = np.random.default_rng(4)
+    x, w = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
+    value, grads = s2sad.value_and_grad(fun, argnums=(0, 1), backend="numba")(x, w)
+    assert value == pytest.approx(fun(x, w), rel=1e-12)
+    same(grads, s2sad.grad(fun, argnums=(0, 1))(x, w))
+    tangents = (rng.normal(size=(5, 3)), rng.normal(size=(5, 3)))
+    same(s2sad.jvp(fun, (x, w), tangents, backend="numba"), s2sad.jvp(fun, (x, w), tangents))
+
+
+def test_a_sum_is_added_up_in_the_loop_that_computes_its_array():
+    """The RNN's `db` term, `sum_axis(t34, 0)`: added up in the loop that makes t34."""
+    source = s2sad.show(workloads.rnn_loss, args=workloads.rnn_args(True), argnums=(0, 1, 2), backend="numba")
+    lines = [line.strip() for line in source.splitlines()]
+    assert "sum_axis(" not in source, source
+    allocation = next(line for line in lines if "fused_sum_empty(" in line)
+    name = allocation.split(" = ")[0]
+    assert any(line.startswith(f"{name}[j") and f"= {name}[j" in line for line in lines), source
+    sine = s2sad.show(sums_beside_a_sine, args=(np.ones((5, 3)), np.ones((5, 3))), argnums=(0, 1), backend="numba")
+    assert "sum_axis(" in sine  # a loop that may run again adds up nothing
+
+
+def test_a_sum_starts_from_zero_as_numpys_does():
+    """`fused_sum_empty` is zeros of the dtype `np.sum` gives; NumPy's sum of -0.0s is 0.0."""
+    from s2sad.back import jit, jit_helpers
+
+    jit.numba_module()
+    start = jit_helpers.INTRINSICS[jit_helpers.fused_sum_empty]
+    made = numba.njit(lambda v: start((2, 1), v))(np.ones(2))
+    assert made.shape == (2, 1) and np.array_equal(made, np.zeros((2, 1))) and not np.any(np.signbit(made))
+    assert numba.njit(lambda v: start((2,), v))(np.ones(2, dtype=np.int32)).dtype == np.int64
+    assert numba.njit(lambda v: start((2,), v, 0.5))(np.ones(2, dtype=np.float32)).dtype == np.float32
+    assert jit_helpers.fused_sum_empty((3,), np.ones(3, dtype=bool)).dtype == np.int64
+
+    def column_sum(x):
+        return np.sum(np.exp(x) * -0.0, axis=0)
+
+    x = np.ones((3, 2))
+    compiled = s2sad.jvp(column_sum, (x,), (np.ones((3, 2)),), backend="numba")
+    plain = s2sad.jvp(column_sum, (x,), (np.ones((3, 2)),))
+    assert "fused_sum_empty(" in s2sad.show(column_sum, args=(x,), mode="forward", backend="numba")
+    for got, want in zip(compiled, plain):
+        assert np.array_equal(np.signbit(got), np.signbit(want)) and np.array_equal(got, want)
