@@ -258,9 +258,24 @@ def atom_class(atom: ir.Atom, table: dict) -> object:
 def _class_of(value: ir.Expr, table: dict, integers: set[str] = frozenset()) -> object:
     if isinstance(value, (Var, Const, Ref)):
         cls = atom_class(value, table)
-        return None if isinstance(cls, Fields) else cls  # a second name for the dict: unknown
-    cls = _call_class(value, table, integers)
-    return None if isinstance(cls, Fields) else cls
+        return _held(cls)  # a second name for the dict: unknown
+    if isinstance(value, Pack):
+        return _tuple_of(value, table)
+    return _held(_call_class(value, table, integers))
+
+
+def _held(cls: object) -> object:
+    """`cls`, unless it is a dict's or list's (which another name could write into): unknown.
+    A tuple's items stay what they were."""
+    return None if isinstance(cls, Fields) and cls.kind != "tuple" else cls
+
+
+def _tuple_of(value: Pack, table: dict) -> Fields | None:
+    """A tuple display's class: its items', by position (`h, c = step(h, c)` of an inlined step)."""
+    items = tuple((i, atom_class(a, table)) for i, a in enumerate(value.items))
+    if any(cls is _BOTTOM for _, cls in items):
+        return None  # (an item not known yet: asked again when it is)
+    return Fields(items, "tuple")
 
 
 class _Op:
