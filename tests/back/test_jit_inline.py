@@ -161,3 +161,23 @@ def test_rebinding_a_global_of_another_module_rebuilds_the_derivative(monkeypatc
     before = g(X)
     monkeypatch.setattr(foreign_helpers, "SCALE", 1.0)
     np.testing.assert_allclose(g(X), before * 4.0, rtol=1e-12)
+
+
+def test_a_helper_returning_a_tuple_in_a_loop_compiles(tmp_path):
+    """`h, c = step(h, c, x[t], w)`, an LSTM's shape: inlined, the tuple's items keep their
+    shapes, so nothing asks a shape the Numba backend cannot answer (it refused the loop)."""
+    import importlib.util
+
+    path = tmp_path / "lstm_like.py"
+    path.write_text("import numpy as np\n\n\ndef step(h, c, x, w):\n    z = np.tanh(x * w + h)\n"
+                    "    c2 = c * 0.9 + z\n    return z * np.tanh(c2), c2\n\n\ndef f(x, w):\n    h = np.zeros(4)\n"
+                    "    c = np.zeros(4)\n    for t in range(3):\n        h, c = step(h, c, x[t], w)\n"
+                    "    return np.sum(h * h) + np.sum(c)\n")
+    spec = importlib.util.spec_from_file_location("lstm_like", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    x, w = np.random.default_rng(6).normal(size=(3, 4)), np.full(4, 0.5)
+    value, grads = s2sad.value_and_grad(module.f, argnums=(0, 1), backend="numba")(x, w)
+    assert value == pytest.approx(module.f(x, w), rel=1e-12)
+    for got, want in zip(grads, s2sad.grad(module.f, argnums=(0, 1))(x, w)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
