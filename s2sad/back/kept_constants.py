@@ -51,6 +51,32 @@ def drop_kept_constants(body: list[ir.Stmt], given: frozenset[str]) -> list[ir.S
     return rewritten
 
 
+def drop_unread_kept(body: list[ir.Stmt]) -> list[ir.Stmt]:
+    """`body` without the saves and restores of a name that nothing reads but its own saves (a
+    tuple taken apart as soon as it is built, `pair = (t7, t9)`, kept for an adjoint that reads
+    its items instead): its value is never used, so keeping it is work for nothing. Its
+    bindings stay, for the optimizer's dead-code pass to weigh."""
+    readers: dict[str, int] = Counter(n for s in ir.walk(body) for n in ir.reads(s))
+    saves: Counter = Counter(save[1] for s in ir.walk(body) if (save := _saved(s)) is not None)
+    unread = {n for n, count in saves.items() if readers[n] == count and _paired(body, n)}
+    return _without_kept(body, unread) if unread else body
+
+
+def _without_kept(body: list[ir.Stmt], names: set[str]) -> list[ir.Stmt]:
+    out: list[ir.Stmt] = []
+    for stmt in body:
+        if isinstance(stmt, ir.COMPOUND):
+            out.append(ir.rebuild(stmt, lambda block: _without_kept(block, names)))
+            continue
+        save = _saved(stmt)
+        if save is not None and save[1] in names:
+            continue
+        if type(stmt) is Assign and stmt.target.name in names and _is_restore(stmt.value):
+            continue
+        out.append(stmt)
+    return out
+
+
 def _constant(values: list[ir.Expr]) -> Const | None:
     """The one constant among `values` besides restores and `None`, where there is a restore."""
     restores = [v for v in values if _is_restore(v)]
@@ -141,4 +167,4 @@ def _expr(expr: ir.Expr, found: dict[str, Const]) -> ir.Expr:
     return swap(expr)
 
 
-__all__ = ["drop_kept_constants"]
+__all__ = ["drop_kept_constants", "drop_unread_kept"]

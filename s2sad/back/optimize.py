@@ -15,8 +15,9 @@ import numpy as np
 from s2sad import runtime
 from s2sad.analyses import shapes
 from s2sad.analyses.complexes import may_be_complex
-from s2sad.back.kept_constants import drop_kept_constants
+from s2sad.back.kept_constants import drop_kept_constants, drop_unread_kept
 from s2sad.back.specialise import as_methods, specialise
+from s2sad.back.tuples import read_items
 from s2sad.core import ir, printer
 from s2sad.core.ir import Assign, Call, Const, Pack, Var
 from s2sad.core.syntax import BINARY, UNARY, operator_ref
@@ -38,9 +39,10 @@ def optimize(fn: ir.Function, start: dict[str, str | None] | None = None, namer=
         fn.body = specialise(fn, table, namer, complexes, numbers)
         if namer is not None:
             fn.body = drop_kept_constants(fn.body, namer.given)
+        fn.body = drop_unread_kept(fn.body)
         fn.body = _propagate_copies(fn)
         written = ir.written_into(fn.body)  # (folding writes into nothing new: see `_fold`)
-        fn.body = _fold(fn.body, namer, written)
+        fn.body = read_items(_fold(fn.body, namer, written))
         temps = namer.temps if namer is not None else set()
         fn.body = _common_subexpressions(fn.body, written)
         counts = _counts(fn.body)  # kept up to date by the passes that read it
