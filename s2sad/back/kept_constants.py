@@ -19,6 +19,7 @@ trip that holds it and nothing else), else nothing changes.
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
 
 from s2sad import runtime
@@ -39,9 +40,10 @@ def drop_kept_constants(body: list[ir.Stmt], given: frozenset[str]) -> list[ir.S
         elif type(stmt) is ir.For:
             bindings.setdefault(stmt.target.name, []).append(Var("?"))
     found = {}
+    private = _private(body)
     for name in bindings.keys() - given:
         constant = _constant(bindings[name])
-        if constant is not None and _paired(body, name):
+        if constant is not None and _paired(body, name, private):
             found[name] = constant
     if not found:
         return body
@@ -58,7 +60,8 @@ def drop_unread_kept(body: list[ir.Stmt]) -> list[ir.Stmt]:
     bindings stay, for the optimizer's dead-code pass to weigh."""
     readers: dict[str, int] = Counter(n for s in ir.walk(body) for n in ir.reads(s))
     saves: Counter = Counter(save[1] for s in ir.walk(body) if (save := _saved(s)) is not None)
-    unread = {n for n, count in saves.items() if readers[n] == count and _paired(body, n)}
+    private = _private(body)
+    unread = {n for n, count in saves.items() if readers[n] == count and _paired(body, n, private)}
     return _without_kept(body, unread) if unread else body
 
 
@@ -91,20 +94,45 @@ def _is_restore(value: ir.Expr) -> bool:
     return type(value) is Call and (value.op.value is runtime.tape_pop or value.op.value is runtime.trip_value)
 
 
-def _paired(body: list[ir.Stmt], name: str) -> bool:
-    """Every save of `name` has a restore into it, on the tape and by trip."""
+def _paired(body: list[ir.Stmt], name: str, private: set[str]) -> bool:
+    """Every save of `name` has a restore into it from the same list (a tape, or a list by trip
+    that holds `name`'s values alone), each list one that `private` holds."""
     counts: Counter = Counter()
-    lists: set[str] = set()
     for stmt in ir.walk(body):
         save = _saved(stmt)
         if save is not None and save[1] == name:
-            counts[save[0]] += 1
-            lists |= {save[2]} if save[0] == "trip" else set()
+            counts[save[2]] += 1
         elif type(stmt) is Assign and stmt.target.name == name and _is_restore(stmt.value):
-            kind = "tape" if stmt.value.op.value is runtime.tape_pop else "trip"
-            counts[kind] -= 1
-            lists |= {stmt.value.args[0].name} if kind == "trip" and type(stmt.value.args[0]) is Var else set()
-    return not any(counts.values()) and all(_holds_only(body, lst, name) for lst in lists)
+            values = stmt.value.args[0]
+            if type(values) is not Var:
+                return False
+            counts[values.name] -= 1
+    return (bool(counts) and not any(counts.values()) and counts.keys() <= private
+            and all(_holds_only(body, lst, name) for lst in counts if lst.endswith("_trips")))
+
+
+def _private(body: list[ir.Stmt]) -> set[str]:
+    """The tapes and lists by trip that the code makes (`tape = []`, `v_trips = seed * trips`)
+    and uses for nothing but saves and restores: taking a name's saves and restores out of one
+    changes nothing else that reads it."""
+    made: dict[str, bool] = {}
+    for stmt in ir.walk(body):
+        if type(stmt) is Assign:
+            value, name = stmt.value, stmt.target.name
+            made_here = type(value) is Call and (value.op.value is runtime.make_list and not value.args
+                                                 or value.op.value is operator.mul and name.endswith("_trips"))
+            made[name] = made.get(name, True) and (made_here or _saved(stmt) is not None)
+    private = {name for name, ok in made.items() if ok}
+    for stmt in ir.walk(body):
+        used = ir.reads(stmt) & private
+        if not used:
+            continue
+        save = _saved(stmt)
+        restore = type(stmt) is Assign and _is_restore(stmt.value) and type(stmt.value.args[0]) is Var
+        allowed = {save[2]} if save is not None else {stmt.value.args[0].name} if restore else set()
+        if isinstance(stmt, ir.COMPOUND) or used - allowed or save is not None and save[1] in private:
+            private -= used
+    return private
 
 
 def _holds_only(body: list[ir.Stmt], values: str, name: str) -> bool:
