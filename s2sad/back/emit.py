@@ -276,18 +276,31 @@ def _inlinable(body: list[ir.Stmt], temps: set[str], reads: Counter, limit: int 
     out: set[str] = set()
     size: dict[str, int] = {}
     defs: dict[str, Assign] = {}
+    checks: set[str] = set()  # temporaries whose expression holds a check that raises at its line
     index = _BlockIndex(body, shared or {})
     for i, stmt in enumerate(body):
         if _single_use_temp(stmt, temps, reads):
             name = stmt.target.name
             size[name] = 1 + sum(size.get(n, 0) for n in ir.reads(stmt) if n in out)
+            if _checks(stmt.value) or any(n in checks for n in ir.reads(stmt) if n in out):
+                checks.add(name)
             if size[name] <= limit and index.foldable(i, name, _inputs(stmt, defs, out)):
                 later = body[index.next_read(i, name)]
-                if not _is_seed(later) and not ir.is_inplace(stmt.value) and not isinstance(later, ir.Guard):
+                if (not _is_seed(later) and not ir.is_inplace(stmt.value) and not isinstance(later, ir.Guard)
+                        and (name not in checks or later.line == stmt.line)):
                     out.add(name)
         if isinstance(stmt, Assign):
             defs[stmt.target.name] = stmt
     return out
+
+
+_CHECKS = (runtime.not_a_view, runtime.not_an_item)
+"""Runtime checks whose error is located at the line of the statement that calls them: not
+folded into a statement of another line."""
+
+
+def _checks(value: ir.Expr) -> bool:
+    return type(value) is ir.Call and any(value.op.value is check for check in _CHECKS)
 
 
 def _single_use_temp(stmt: ir.Stmt, temps: set[str], reads: Counter) -> bool:

@@ -62,7 +62,19 @@ def drop_unread_kept(body: list[ir.Stmt]) -> list[ir.Stmt]:
     saves: Counter = Counter(save[1] for s in ir.walk(body) if (save := _saved(s)) is not None)
     private = _private(body)
     unread = {n for n, count in saves.items() if readers[n] == count and _paired(body, n, private)}
-    return _without_kept(body, unread) if unread else body
+    if not unread:
+        return body
+    body = _without_kept(body, unread)
+    still = {n for s in ir.walk(body) for n in ir.reads(s)}
+    return _without_lists(body, private - still)  # (the Numba backend cannot type a list never filled)
+
+
+def _without_lists(body: list[ir.Stmt], names: set[str]) -> list[ir.Stmt]:
+    """`body` without the bindings of the tapes and lists in `names` (which nothing reads)."""
+    if not names:
+        return body
+    return [ir.rebuild(s, lambda block: _without_lists(block, names)) if isinstance(s, ir.COMPOUND) else s
+            for s in body if not (type(s) is Assign and s.target.name in names)]
 
 
 def _without_kept(body: list[ir.Stmt], names: set[str]) -> list[ir.Stmt]:
