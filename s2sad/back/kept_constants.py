@@ -33,18 +33,18 @@ def drop_kept_constants(body: list[ir.Stmt], given: frozenset[str]) -> list[ir.S
     """`body` with each name s2sad made (not in `given`, the user's) that a loop keeps and that
     is one constant wherever it is computed read as that constant, its saves, restores and
     placeholder gone."""
+    restored = {s.target.name for s in ir.walk(body) if type(s) is Assign and _is_restore(s.value)} - given
+    if not restored:
+        return body  # (straight-line code: nothing kept)
     bindings: dict[str, list[ir.Expr]] = {}
     for stmt in ir.walk(body):
-        if type(stmt) is Assign:
+        if type(stmt) is Assign and stmt.target.name in restored:
             bindings.setdefault(stmt.target.name, []).append(stmt.value)
-        elif type(stmt) is ir.For:
+        elif type(stmt) is ir.For and stmt.target.name in restored:
             bindings.setdefault(stmt.target.name, []).append(Var("?"))
-    found = {}
-    private = _private(body)
-    for name in bindings.keys() - given:
-        constant = _constant(bindings[name])
-        if constant is not None and _paired(body, name, private):
-            found[name] = constant
+    constants = {name: c for name in sorted(bindings) if (c := _constant(bindings[name])) is not None}
+    paired = _paired(body, set(constants), _private(body)) if constants else set()
+    found = {name: c for name, c in constants.items() if name in paired}
     if not found:
         return body
     rewritten = _rewritten(body, found)
@@ -58,10 +58,13 @@ def drop_unread_kept(body: list[ir.Stmt]) -> list[ir.Stmt]:
     tuple taken apart as soon as it is built, `pair = (t7, t9)`, kept for an adjoint that reads
     its items instead): its value is never used, so keeping it is work for nothing. Its
     bindings stay, for the optimizer's dead-code pass to weigh."""
-    readers: dict[str, int] = Counter(n for s in ir.walk(body) for n in ir.reads(s))
     saves: Counter = Counter(save[1] for s in ir.walk(body) if (save := _saved(s)) is not None)
-    private = _private(body)
-    unread = {n for n, count in saves.items() if readers[n] == count and _paired(body, n, private)}
+    if not saves:
+        return body  # (straight-line code: nothing kept)
+    readers: dict[str, int] = Counter(n for s in ir.walk(body) for n in ir.reads(s) if n in saves)
+    candidates = {n for n, count in saves.items() if readers[n] == count}
+    private = _private(body) if candidates else set()
+    unread = _paired(body, candidates, private) if candidates else set()
     if not unread:
         return body
     body = _without_kept(body, unread)
@@ -106,21 +109,24 @@ def _is_restore(value: ir.Expr) -> bool:
     return type(value) is Call and (value.op.value is runtime.tape_pop or value.op.value is runtime.trip_value)
 
 
-def _paired(body: list[ir.Stmt], name: str, private: set[str]) -> bool:
-    """Every save of `name` has a restore into it from the same list (a tape, or a list by trip
-    that holds `name`'s values alone), each list one that `private` holds."""
-    counts: Counter = Counter()
+def _paired(body: list[ir.Stmt], names: set[str], private: set[str]) -> set[str]:
+    """Those of `names` each save of which has a restore into the name from the same list (a
+    tape, or a list by trip that holds that name's values alone), each list one of `private`.
+    One walk over `body`."""
+    counts: dict[str, Counter] = {}
+    holders: dict[str, set[str]] = {}  # list by trip -> the names saved into it
     for stmt in ir.walk(body):
         save = _saved(stmt)
-        if save is not None and save[1] == name:
-            counts[save[2]] += 1
-        elif type(stmt) is Assign and stmt.target.name == name and _is_restore(stmt.value):
+        if save is not None:
+            holders.setdefault(save[2], set()).add(save[1])
+            if save[1] in names:
+                counts.setdefault(save[1], Counter())[save[2]] += 1
+        elif type(stmt) is Assign and stmt.target.name in names and _is_restore(stmt.value):
             values = stmt.value.args[0]
-            if type(values) is not Var:
-                return False
-            counts[values.name] -= 1
-    return (bool(counts) and not any(counts.values()) and counts.keys() <= private
-            and all(_holds_only(body, lst, name) for lst in counts if lst.endswith("_trips")))
+            counts.setdefault(stmt.target.name, Counter())[values.name if type(values) is Var else "?"] -= 1
+    return {name for name, found in counts.items()
+            if not any(found.values()) and found.keys() <= private
+            and all(holders.get(lst, set()) <= {name} for lst in found if lst.endswith("_trips"))}
 
 
 def _private(body: list[ir.Stmt]) -> set[str]:
@@ -145,11 +151,6 @@ def _private(body: list[ir.Stmt]) -> set[str]:
         if isinstance(stmt, ir.COMPOUND) or used - allowed or save is not None and save[1] in private:
             private -= used
     return private
-
-
-def _holds_only(body: list[ir.Stmt], values: str, name: str) -> bool:
-    return all(save[1] == name for stmt in ir.walk(body) if (save := _saved(stmt)) is not None
-               and save[0] == "trip" and save[2] == values)
 
 
 def _saved(stmt: ir.Stmt) -> tuple[str, str, str] | None:

@@ -26,11 +26,12 @@ def read_items(body: list[ir.Stmt]) -> list[ir.Stmt]:
             out.append(ir.rebuild(stmt, read_items))
             built.clear()  # (a nested block may bind anything)
             continue
-        stmt = _read(stmt, built)
-        for name in ir.writes(stmt):
-            built.pop(name, None)
-            for p in [p for p, items in built.items() if Var(name) in items]:
-                del built[p]
+        if built:  # (most code builds no tuple: nothing to look up or forget)
+            stmt = _read(stmt, built)
+            for name in ir.writes(stmt):
+                built.pop(name, None)
+                for p in [p for p, items in built.items() if Var(name) in items]:
+                    del built[p]
         if type(stmt) is Assign and type(stmt.value) is Pack and stmt.target not in stmt.value.items:
             built[stmt.target.name] = stmt.value.items
         out.append(stmt)
