@@ -471,6 +471,9 @@ class _Loop:
         self.counters = [Var(names.fresh("ijklmn"[d] if d < 6 else f"i{d}")) for d in range(len(run.shape))]
         self.before: list[ir.Stmt] = []
         self.body: list[ir.Stmt] = []
+        self.row_start: list[ir.Stmt] = []
+        self.row_end: list[ir.Stmt] = []
+        """Around the inner loop of a matrix: a sum along the row read before it, stored after."""
         self.local: dict[str, ir.Atom] = {}
         self.loaded: dict[tuple[str, tuple[int, ...]], Var] = {}
         self.outputs: dict[str, Var] = {}
@@ -528,6 +531,8 @@ class _Loop:
         loop = self.body
         for d in reversed(range(len(self.run.shape))):
             span = Var(self.names.fresh("span"))
+            if d == 0 and len(self.run.shape) == 2:  # a row's running sums around the inner loop
+                loop = self.row_start + loop + self.row_end
             loop = [Assign(span, Call(builtin_ref("range"), (Const(self.run.shape[d]),)), self.line),
                     ir.For(self.counters[d], span, (self._pack() if d == len(self.run.shape) - 1 else []) + loop,
                            self.line)]
@@ -637,8 +642,9 @@ class _Loop:
         return packed
 
     def _add_up(self, name: str, line: int) -> None:
-        """`t_all[j] = t_all[j] + a_ij`: the element added to its sum, in the order NumPy's
-        `np.sum` adds them along the axis (row after row; along a row, one by one)."""
+        """`t_all[j] = t_all[j] + a_ij` down the columns (row after row, as `np.sum` adds them);
+        along a row, a running number `s = s + a_ij`, read from `t_all[i]` before the row and
+        stored after it (one by one: NumPy adds eight at a time, so the last bits may differ)."""
         array, axis, kept = self.sums[name]
         element = self._element(array, line)
         out = self.outputs[name] = self.outputs.get(name) or Var(self.names.fresh(f"{name}_all"))
@@ -646,11 +652,19 @@ class _Loop:
         index = other
         if kept:
             index = Var(self.names.fresh("at"))
-            self.body.append(Assign(index, Pack((other, Const(0)) if axis == 1 else (Const(0), other)), line))
-        found, total = Var(self.names.fresh(f"{name}_found")), Var(self.names.fresh(f"{name}_sum"))
-        self.body += [Assign(found, Call(_GETITEM, (out, index)), line),
-                      Assign(total, Call(Ref(operator.add, ("operator", "add"), operator), (found, element)), line),
-                      Assign(out, Call(runtime_ref("setitem"), (out, index, total)), line)]
+            where = [Assign(index, Pack((other, Const(0)) if axis == 1 else (Const(0), other)), line)]
+            (self.row_start if axis == 1 else self.body).extend(where)
+        add = Ref(operator.add, ("operator", "add"), operator)
+        if axis == 1:  # along the row the inner loop runs over: a number, stored once the row is done
+            running, total = Var(self.names.fresh(f"{name}_running")), Var(self.names.fresh(f"{name}_sum"))
+            self.row_start.append(Assign(running, Call(_GETITEM, (out, index)), line))
+            self.body += [Assign(total, Call(add, (running, element)), line), Assign(running, total, line)]
+            self.row_end.append(Assign(out, Call(runtime_ref("setitem"), (out, index, running)), line))
+        else:
+            found, total = Var(self.names.fresh(f"{name}_found")), Var(self.names.fresh(f"{name}_sum"))
+            self.body += [Assign(found, Call(_GETITEM, (out, index)), line),
+                          Assign(total, Call(add, (found, element)), line),
+                          Assign(out, Call(runtime_ref("setitem"), (out, index, total)), line)]
         self.cones[name] = self._cone((array,), False)
 
     def _sum_allocation(self, name: str) -> Assign:
