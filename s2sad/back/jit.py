@@ -25,7 +25,7 @@ import numpy as np
 
 from s2sad import runtime
 from s2sad.analyses import shapes
-from s2sad.back import jit_helpers, jit_loops, jit_reductions
+from s2sad.back import jit_batched, jit_helpers, jit_loops, jit_reductions
 from s2sad.back.jit_boundary import Boundary, at_boundary
 from s2sad.core import ir
 from s2sad.core.ir import Assign, Call, Const, Ref, Var
@@ -88,7 +88,7 @@ def prepare(fn: ir.Function, start: dict | None = None) -> tuple[ir.Function, Bo
     body = _zeros(_placeholders(body, kept), table)
     prepared = ir.Function(fn.name, fn.params, body, fn.filename, fn.firstline, fn.lines, fn.temps, fn.defaults,
                            fn.tape)
-    return jit_loops.fuse(prepared, table), boundary
+    return jit_loops.fuse(jit_batched.batch_products(prepared, table), table), boundary
 
 
 def _kept_shapes(fn: ir.Function, table: dict) -> dict[str, tuple]:

@@ -32,6 +32,21 @@ def store_trip(storage, trip, value):
     return storage
 
 
+def store_rows(rows, trip, value):
+    """`rows[trip * k:(trip + 1) * k] = value` for a matrix `value` of `k` rows: a trip's rows
+    of the matrices `jit_batched` stacks. For Numba, loops over the elements (see `store_trip`)."""
+    k = value.shape[0]
+    rows[trip * k:(trip + 1) * k] = value
+    return rows
+
+
+def clear_rows(rows, trips, k):
+    """`rows[trips * k:] = 0`: the rows of `store_rows` (`k` a trip) that no trip wrote since
+    the last product."""
+    rows[trips * k:] = 0
+    return rows
+
+
 def zeros_array(shape):
     """`np.zeros(shape)` of a constant shape, in code Numba compiles (see `_intrinsics`)."""
     return np.zeros(shape)
@@ -110,6 +125,21 @@ def _store_matrix(storage, trip, value):
         for j in range(row.shape[1]):
             row[i, j] = value[i, j]
     return storage
+
+
+def _store_rows(rows, trip, value):
+    first = trip * value.shape[0]
+    for i in range(value.shape[0]):
+        for j in range(value.shape[1]):
+            rows[first + i, j] = value[i, j]
+    return rows
+
+
+def _clear_rows(rows, trips, k):
+    for i in range(trips * k, rows.shape[0]):
+        for j in range(rows.shape[1]):
+            rows[i, j] = 0
+    return rows
 
 
 def _store_item(storage, trip, value):
@@ -528,6 +558,14 @@ def store_trip_of(storage, trip, value):
     return {1: _store_vector, 2: _store_matrix}.get(value.ndim, _store_item)
 
 
+def clear_rows_of(rows, trips, k):
+    return _clear_rows if _array(rows) and rows.ndim == 2 and _integer(trips) and _integer(k) else None
+
+
+def store_rows_of(rows, trip, value):
+    return _store_rows if _array(rows) and _integer(trip) and _array(value) and rows.ndim == value.ndim == 2 else None
+
+
 INTRINSICS: dict = {}
 """Helpers Numba compiles as intrinsics, not as functions of their own (see `_allocation`):
 the Python helper -> its intrinsic, swapped in for the code Numba compiles (`jit.Jitted`)."""
@@ -672,7 +710,8 @@ CHOOSERS = {
     runtime.matmul_adjoint_y: matmul_adjoint_y, runtime.strong_div: strong_div, runtime.strong_mul: strong_mul,
     runtime.tie_weights: tie_weights, runtime.trip_value: trip_value, runtime.sigmoid: sigmoid,
     runtime.unreduce: unreduce, runtime.reduced_size: reduced_size, runtime.copy_value: copy_value,
-    runtime.as_sequence: as_sequence, store_trip: store_trip_of, runtime.add_at: add_at,
+    runtime.as_sequence: as_sequence, store_trip: store_trip_of, store_rows: store_rows_of,
+    clear_rows: clear_rows_of, runtime.add_at: add_at,
     runtime.array_copy: copy_value, runtime.flatten: flatten, runtime.size: size, runtime.astype: astype,
     runtime.convert_back: convert_back,
     strong_mul_element: strong_mul_element_of, strong_div_element: strong_div_element_of,

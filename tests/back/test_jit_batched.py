@@ -1,0 +1,128 @@
+"""Products added up over a loop's trips made one product a `CHUNK` of trips (the Numba
+backend, s2sad/back/jit_batched.py): the same derivatives as the default backend for every
+number of trips (none, fewer than a chunk, a whole number of chunks, chunks and a remainder),
+in every mode; products it must leave alone left alone; the generated code and the helpers."""
+
+import numpy as np
+import pytest
+
+import s2sad
+from benchmarks import workloads
+from s2sad.back import jit_batched, jit_helpers
+from tests.back.test_jit import same
+
+numba = pytest.importorskip("numba", reason="the numba extra is not installed")
+
+CHUNK = jit_batched.CHUNK
+
+
+def gram(xs, w):
+    """A product added up in the function's own loop: `g = g + x.T @ (x @ w)` a trip."""
+    g = np.zeros((w.shape[0], w.shape[1]))
+    for t in range(xs.shape[0]):
+        x = xs[t]
+        g = g + x.T @ (x @ w)
+    return np.sum(g * w)
+
+
+def read_inside(xs, w):
+    """The accumulator read inside the loop (`g * 0.5`): each trip's product must be added
+    before the next trip reads it, so nothing is batched."""
+    g = np.zeros((w.shape[0], w.shape[1]))
+    for t in range(xs.shape[0]):
+        x = xs[t]
+        g = 0.5 * g + x.T @ (x @ w)
+    return np.sum(g * w)
+
+
+def nested(xs, w):
+    """A loop in the loop: a trip's statements are not assignments only, so nothing is batched."""
+    g = np.zeros((w.shape[0], w.shape[1]))
+    c = 1.0
+    for t in range(xs.shape[0]):
+        x = xs[t]
+        for _ in range(2):
+            c = c * 0.5
+        g = g + x.T @ (x @ w)
+    return np.sum(g * w) * c
+
+
+def _rnn_args(steps: int):
+    rng = np.random.default_rng(11 + steps)
+    wx, wh = rng.normal(size=(3, 4)) / 2, rng.normal(size=(4, 4)) / 3
+    return wx, wh, 0.1 * rng.normal(size=4), rng.normal(size=(steps, 5, 3))
+
+
+def _gram_args(steps: int):
+    rng = np.random.default_rng(5 + steps)
+    return rng.normal(size=(steps, 6, 3)), rng.normal(size=(3, 2))
+
+
+@pytest.mark.parametrize("steps", [0, 3, CHUNK, 2 * CHUNK + 5])
+def test_the_rnns_gradient_is_the_default_backends_for_any_number_of_trips(steps):
+    args = _rnn_args(steps)
+    derivative = s2sad.grad(workloads.rnn_loss, argnums=(0, 1, 2, 3), backend="numba")
+    same(derivative(*args), s2sad.grad(workloads.rnn_loss, argnums=(0, 1, 2, 3))(*args))
+    if steps:
+        assert "store_rows(" in derivative.built_for(args, {}).source
+
+
+@pytest.mark.parametrize("steps", [0, 3, CHUNK, 2 * CHUNK + 5])
+@pytest.mark.parametrize("fun", [gram, read_inside, nested], ids=lambda f: f.__name__)
+def test_a_loops_products_give_the_default_backends_results_in_every_mode(fun, steps):
+    xs, w = _gram_args(steps)
+    rng = np.random.default_rng(steps)
+    value, grads = s2sad.value_and_grad(fun, argnums=(0, 1), backend="numba")(xs, w)
+    assert value == pytest.approx(fun(xs, w), rel=1e-12, abs=1e-14)
+    same(grads, s2sad.grad(fun, argnums=(0, 1))(xs, w))
+    tangents = (rng.normal(size=xs.shape), rng.normal(size=w.shape))
+    same(s2sad.jvp(fun, (xs, w), tangents, backend="numba"), s2sad.jvp(fun, (xs, w), tangents))
+
+
+def test_the_products_batched_are_those_added_up_and_read_nowhere_else():
+    """`gram`: its own loop's `g` and its adjoint's `bw`; `read_inside`: only the adjoint's `bw`
+    (the loop reads `g`); `nested`: neither (a loop in each trip)."""
+    args = _gram_args(CHUNK + 1)
+    chunked = {}
+    for fun in (gram, read_inside, nested):
+        source = s2sad.show(fun, args=args, argnums=(0, 1), backend="numba")
+        chunked[fun.__name__] = source.count(f" == {CHUNK}:")
+        assert source.count("store_rows(") == 2 * chunked[fun.__name__], source
+        assert source.count("clear_rows(") == 2 * chunked[fun.__name__], source
+    assert chunked == {"gram": 2, "read_inside": 1, "nested": 0}
+
+
+def test_the_rnns_weight_gradients_are_one_product_a_chunk():
+    """`bwh = bwh + h.T @ t34` and `bwx = bwx + t9.T @ t34`: three arrays of rows (the rows of
+    `t34`, read by both, are kept once), a product of each chunk, the bias added up in place."""
+    source = s2sad.show(workloads.rnn_loss, args=workloads.rnn_args(False), argnums=(0, 1, 2), backend="numba")
+    lines = [line.strip() for line in source.splitlines()]
+    made = [line for line in lines if "_rows" in line.split(" = ")[0] and "fused_empty(" in line]
+    assert len(made) == 3 and all(f"(({CHUNK * 16}, 32)," in line for line in made), source
+    assert f"if batch_row1 == {CHUNK}:" in lines, source
+    assert sum(".T @ " in line and "_rows" in line for line in lines) == 4, source  # in the loop and after it
+    reused = [line.split("(")[1].split(",")[0] for line in lines if "fused_reuse(" in line]
+    assert reused == ["bb"], source
+
+
+def test_a_product_too_large_to_gain_is_left_in_the_loop():
+    rng = np.random.default_rng(2)
+    xs, w = rng.normal(size=(3, 64, 40)), rng.normal(size=(40, 40))  # 64 * 40 * 40 > SMALL_PRODUCT
+    assert 64 * 40 * 40 > jit_batched.SMALL_PRODUCT
+    source = s2sad.show(gram, args=(xs, w), argnums=(0, 1), backend="numba")
+    assert "store_rows(" not in source
+    same(s2sad.grad(gram, argnums=(0, 1), backend="numba")(xs, w), s2sad.grad(gram, argnums=(0, 1))(xs, w))
+
+
+def test_rows_are_stored_and_cleared_in_python_and_compiled():
+    compiled_store = numba.njit(lambda rows, trip, value: jit_helpers.store_rows(rows, trip, value))
+    compiled_clear = numba.njit(lambda rows, trips, k: jit_helpers.clear_rows(rows, trips, k))
+    from s2sad.back import jit
+
+    jit.numba_module()
+    for store, clear in ((jit_helpers.store_rows, jit_helpers.clear_rows), (compiled_store, compiled_clear)):
+        rows = np.full((6, 2), 7.0)
+        store(rows, 1, np.array([[1.0, 2.0], [3.0, 4.0]]))
+        np.testing.assert_array_equal(rows[2:4], [[1.0, 2.0], [3.0, 4.0]])
+        clear(rows, 2, 2)
+        np.testing.assert_array_equal(rows, [[7.0, 7.0], [7.0, 7.0], [1.0, 2.0], [3.0, 4.0], [0.0, 0.0], [0.0, 0.0]])
