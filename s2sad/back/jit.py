@@ -314,15 +314,21 @@ class Jitted:
                 return self._compile_for_args(*args, **kwargs)
         except self._errors as err:
             raise self._refusal(err) from None
+        except Exception as err:  # Numba failing inside itself (its typing templates' `TypeError`s):
+            raise self._refusal(err, internal=True) from None  # nothing ran yet, only compiling
         finally:
             self.compile_seconds += time.perf_counter() - start
 
-    def _refusal(self, err: Exception) -> BackendError:
-        """Numba's typing error as a `BackendError` at the user's line its generated line came from."""
+    def _refusal(self, err: Exception, internal: bool = False) -> BackendError:
+        """Numba's typing error as a `BackendError` at the user's line its generated line came
+        from (`internal`: an error of Numba's own code, at the function's first line)."""
         filename, lines, user_lines = self._where
         text = re.sub(r"\x1b\[[0-9;]*m", "", str(err))
         found = [int(n) for n in re.findall(r'File "(?:<s2sad[^"]*|s2sad_[0-9a-f]+\.py)", line (\d+)', text)]
         line = next((lines[n] for n in found if n in lines), 0)
+        if internal:
+            line = line or min((n for n in lines.values() if n), default=0)
+            text = f"{type(err).__name__} inside Numba: {text}"
         first = next((t.strip() for t in text.splitlines() if t.strip() and not t.startswith("Failed in")), text)
         return BackendError(f"numba cannot compile the derivative: {first}",
                             Location.of(filename, line, user_lines.get(line, "")) if line else None,

@@ -215,6 +215,22 @@ def test_a_numba_typing_error_becomes_a_backend_error():
     assert "numba cannot compile" in info.value.message and info.value.where is None
 
 
+def test_an_error_inside_numbas_own_code_becomes_a_located_backend_error(monkeypatch):
+    """Numba's typing templates can fail with a `TypeError` of their own (`unhashable type:
+    'list'`, met by a random program): a `BackendError` at the function's first mapped line,
+    never Numba's traceback. Nothing has run: `_compile_for_args` only compiles."""
+    refused = jit.Jitted(lambda x: x + 1.0, "user.py", {3: 12, 4: 13}, {12: "y = x + 1.0", 13: "return y"})
+
+    def broken(*args, **kwargs):
+        raise TypeError("unhashable type: 'list'")
+
+    monkeypatch.setattr(refused, "_compile_for_args", broken)
+    with pytest.raises(s2sad.BackendError) as info:
+        refused(1.0)
+    assert "TypeError inside Numba: unhashable type: 'list'" in info.value.message
+    assert (info.value.where.filename, info.value.where.line) == ("user.py", 12)
+
+
 @pytest.mark.parametrize("fun", [library.power, library.fast_power, library.spiral_down])
 def test_a_recursive_call_is_refused(fun):
     """Recursion (direct, twice in one body, mutual) is not inlined, and a call of a derivative
