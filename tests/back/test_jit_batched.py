@@ -126,3 +126,16 @@ def test_rows_are_stored_and_cleared_in_python_and_compiled():
         np.testing.assert_array_equal(rows[2:4], [[1.0, 2.0], [3.0, 4.0]])
         clear(rows, 2, 2)
         np.testing.assert_array_equal(rows, [[7.0, 7.0], [7.0, 7.0], [1.0, 2.0], [3.0, 4.0], [0.0, 0.0], [0.0, 0.0]])
+
+
+def test_float32_products_into_a_float64_sum_are_computed_in_float64():
+    """The rows take the accumulator's dtype: `gram`'s `g` is float64, so its float32 products
+    are computed in float64 once batched (NumPy computes each in float32, then adds it): the
+    value is the float64 computation's, and within float32's precision of NumPy's. (A `grad`
+    of it is refused: the loop's tape holds float64 placeholders and float32 values.)"""
+    xs, w = (a.astype(np.float32) for a in _gram_args(CHUNK + 3))
+    assert "store_rows(" in s2sad.show(gram, args=(xs, w), mode="forward", backend="numba")
+    value, _ = s2sad.jvp(gram, (xs, w), (np.ones_like(xs), np.ones_like(w)), backend="numba")
+    products = sum(x.astype(np.float64).T @ (x @ w).astype(np.float64) for x in xs)  # each x @ w in float32
+    assert value == pytest.approx(np.sum(products * w), rel=1e-12)
+    assert value == pytest.approx(gram(xs, w), rel=1e-5)
