@@ -82,8 +82,8 @@ class _Rows:
 
 
 def batch_products(fn: ir.Function, table: dict) -> ir.Function:
-    """`fn` with the products its loops add up made one product after each loop; `table`: the
-    shape classes of its names (given the new products' too)."""
+    """`fn` with the products its loops add up made one product a `CHUNK` of trips; `table`:
+    the shape classes of its names (given the new products' too)."""
     counts = _Counts(fn)
     if not counts.products:
         return fn
