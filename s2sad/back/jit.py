@@ -85,10 +85,11 @@ def prepare(fn: ir.Function, start: dict | None = None) -> tuple[ir.Function, Bo
     fn, boundary = at_boundary(fn)
     feeds = _trip_list_seeds(fn.body)
     body = _rewrite(jit_reductions.along_axes(_counted_down(fn), table), feeds, kept, fn)
-    body = _zeros(_placeholders(body, kept), table)
+    body = _zeros(_placeholders(body, {**_listed_placeholders(fn, table), **kept}), table)
     prepared = ir.Function(fn.name, fn.params, body, fn.filename, fn.firstline, fn.lines, fn.temps, fn.defaults,
                            fn.tape)
-    return jit_loops.fuse(jit_batched.batch_products(prepared, table), table), boundary
+    prepared = jit_batched.batch_products(jit_batched.stack_products(prepared, table), table)
+    return jit_loops.fuse(prepared, table), boundary
 
 
 def _kept_shapes(fn: ir.Function, table: dict) -> dict[str, tuple]:
@@ -105,6 +106,22 @@ def _kept_shapes(fn: ir.Function, table: dict) -> dict[str, tuple]:
         shape = () if cls == shapes.SCALAR else cls if isinstance(cls, tuple) else None
         if shape is not None and isinstance(value.args[0], Var) and value.args[0].name in lists:
             found[value.args[0].name] = found[value.args[2].name] = shape
+    return found
+
+
+def _listed_placeholders(fn: ir.Function, table: dict) -> dict[str, tuple]:
+    """Per temporary pushed on a list tape (`tape.append(t9)`) and bound to `None` (its value
+    before the loop's first trip bound it), the shape of its values where all are known and
+    alike: its placeholder is then zeros of that shape (or 0.0), so that the tape holds values
+    of one type (a `None` among arrays, a list of optional arrays, is more than Numba types)."""
+    pushed = {s.value.args[1].name for s in ir.walk(fn.body) if isinstance(s, Assign) and isinstance(s.value, Call)
+              and s.value.op.value is runtime.list_append and isinstance(s.value.args[1], Var)}
+    found = {}
+    for name in pushed & fn.temps:
+        cls = table.get(name)
+        shape = () if cls == shapes.SCALAR else cls if isinstance(cls, tuple) else None
+        if shape is not None:
+            found[name] = shape
     return found
 
 

@@ -250,3 +250,108 @@ def _added(f: _Product, kept: list[Var], names: Namer, table: dict) -> list[ir.S
     return [Assign(turned, Call(_GETATTR, (kept[0], Const("T"))), f.line),
             Assign(total, Call(operator_ref(operator.matmul), (turned, kept[1])), f.line),
             Assign(f.acc, Call(operator_ref(operator.add), (f.acc, total)), f.line)]
+
+
+# ------------------------------------------------------------------ products of a trip's matrix
+
+
+STACKED_SIZE = 1 << 17
+"""The most numbers of the products of all trips made before a loop (`stack_products`)."""
+_STACKED = Ref(jit_helpers.stacked_product, ("stacked_product",))
+_GETITEM = Ref(operator.getitem, ("operator", "getitem"), operator)
+
+
+def stack_products(fn: ir.Function, table: dict) -> ir.Function:
+    """`fn` with each loop's `p = xs[t] @ w` (`t` the loop's counter, `xs` and `w` the same on
+    every trip) read from one product made before the loop: `xw = stacked_product(xs, w)`,
+    `p = xw[t]` (the RNN's `xs[t] @ wx` a step, 100 small BLAS calls, become one)."""
+    counts = _Counts(fn)
+    if not counts.products:
+        return fn
+    order = {s.sid: i for i, s in enumerate(ir.walk(fn.body))}
+    bound = {name: order[s.sid] for s in ir.walk(fn.body) for name in ir.writes(s)}
+    bound.update({p: -1 for p in fn.params})
+    ranges = {s.target.name: s.value for s in ir.walk(fn.body) if type(s) is Assign
+              and s.target.name in counts.ranges}
+    names = Namer(counts.taken)
+
+    def block(body: list[ir.Stmt]) -> list[ir.Stmt]:
+        out: list[ir.Stmt] = []
+        for stmt in body:
+            place = order[stmt.sid]  # (a rebuilt loop is a new statement)
+            stmt = ir.rebuild(stmt, block)
+            if type(stmt) is ir.For:
+                out += _stacked(stmt, place, ranges, bound, table, names)
+            else:
+                out.append(stmt)
+        return out
+
+    body = block(fn.body)
+    return ir.Function(fn.name, fn.params, body, fn.filename, fn.firstline, fn.lines, fn.temps | names.temps,
+                       fn.defaults, fn.tape)
+
+
+def _stacked(loop: ir.For, place: int, ranges: dict[str, Call], bound: dict[str, int], table: dict,
+             names: Namer) -> list[ir.Stmt]:
+    """`loop`, and before it the products of its trips' matrices (`place`: where `loop` is in
+    the function, depth first; `bound`: where each name is bound, -1 for a parameter)."""
+    trips = _trips(ranges.get(loop.iter.name)) if type(loop.iter) is Var else None
+    if trips is None:
+        return [loop]
+    written = set().union(*(ir.writes(s) for s in ir.walk(loop.body)))
+    before: list[ir.Stmt] = []
+    made: dict[tuple[str, str], Var] = {}
+    body = list(loop.body)
+    for j, stmt in enumerate(loop.body):
+        found = _row_product(loop, j, trips, written, table)
+        if found is None or not all(bound.get(v.name, place) < place for v in found[:2]):
+            continue
+        xs, w, shape = found
+        key = (xs.name, w.name)
+        if key not in made:
+            made[key] = Var(names.temp(f"{xs.name}_{w.name}"))
+            before.append(Assign(made[key], Call(_STACKED, (xs, w)), loop.line))
+            table[made[key].name] = (trips, *shape)
+        body[j] = Assign(stmt.target, Call(_GETITEM, (made[key], loop.target)), stmt.line)
+    if not made:
+        return [loop]
+    return [*before, ir.For(loop.target, loop.iter, body, loop.line)]
+
+
+def _trips(made: Call | None) -> int | None:
+    """N, for a `range(N)` or `range(N - 1, -1, -1)` of constants: every trip of 0 .. N-1."""
+    if made is None or made.kwargs or not all(type(a) is Const and type(a.value) is int for a in made.args):
+        return None
+    args = [a.value for a in made.args]
+    if len(args) == 1 and args[0] >= 1:
+        return args[0]
+    if len(args) == 3 and args[1:] == [-1, -1] and args[0] >= 0:
+        return args[0] + 1
+    return None
+
+
+def _row_product(loop: ir.For, j: int, trips: int, written: set[str],
+                 table: dict) -> tuple[Var, Var, tuple[int, int]] | None:
+    """(xs, w, the product's shape) where the trip's statement `j` is `p = a @ w`, `a = xs[t]` bound before it in the
+    trip (and not changed in between), neither `xs` nor `w` changed in the loop, `xs` of `trips`
+    matrices; None otherwise."""
+    value = loop.body[j].value if type(loop.body[j]) is Assign else None
+    if not (type(value) is Call and value.op.value is operator.matmul and not value.kwargs
+            and len(value.args) == 2 and all(type(a) is Var for a in value.args)):
+        return None
+    a, w = value.args
+    where = [i for i, s in enumerate(loop.body[:j]) if a.name in ir.writes(s)]
+    if len(where) != 1:  # bound once before it in the trip, and not changed after
+        return None
+    item = loop.body[where[0]].value if type(loop.body[where[0]]) is Assign else None
+    if not (type(item) is Call and item.op.value is operator.getitem and len(item.args) == 2
+            and type(item.args[0]) is Var and item.args[1] == loop.target):
+        return None
+    xs = item.args[0]
+    shapes = table.get(xs.name), table.get(w.name)
+    if xs.name in written or w.name in written or not all(isinstance(s, tuple) for s in shapes):
+        return None
+    (n, k, m), (m2, c) = shapes if len(shapes[0]) == 3 and len(shapes[1]) == 2 else ((0, 0, 0), (0, 0))
+    if n != trips or m != m2 or k < 1 or k * m * c > SMALL_PRODUCT or n * k * c > STACKED_SIZE:
+        return None
+    return xs, w, (k, c)

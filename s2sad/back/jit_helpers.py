@@ -40,6 +40,12 @@ def store_rows(rows, trip, value):
     return rows
 
 
+def stacked_product(xs, w):
+    """`xs @ w` of a 3-D array by a matrix: each of `xs`'s matrices times `w`, as one product of
+    all their rows (see `jit_batched`)."""
+    return np.matmul(xs, w)
+
+
 def clear_rows(rows, trips, k):
     """`rows[trips * k:] = 0`: the rows of `store_rows` (`k` a trip) that no trip wrote since
     the last product."""
@@ -133,6 +139,26 @@ def _store_rows(rows, trip, value):
         for j in range(value.shape[1]):
             rows[first + i, j] = value[i, j]
     return rows
+
+
+def _stacked_contiguous(xs, w):
+    return _matrices_view(_rows_view(xs) @ w, xs.shape[1])
+
+
+def _stacked_each(xs, w):
+    first = xs[0] @ w
+    out = np.empty((xs.shape[0], first.shape[0], first.shape[1]), first.dtype)
+    for t in range(xs.shape[0]):
+        product = xs[t] @ w
+        for i in range(product.shape[0]):
+            for j in range(product.shape[1]):
+                out[t, i, j] = product[i, j]
+    return out
+
+
+_rows_view = _matrices_view = None
+"""Numba intrinsics (made by `register`): a C-contiguous 3-D array's matrices as the rows of one
+matrix, and a C-contiguous matrix's rows `k` at a time as a 3-D array; views, no copy."""
 
 
 def _clear_rows(rows, trips, k):
@@ -562,6 +588,12 @@ def clear_rows_of(rows, trips, k):
     return _clear_rows if _array(rows) and rows.ndim == 2 and _integer(trips) and _integer(k) else None
 
 
+def stacked_product_of(xs, w):
+    if not (_array(xs, 3) and _array(w, 2)):
+        return None
+    return _stacked_contiguous if xs.layout == "C" else _stacked_each
+
+
 def store_rows_of(rows, trip, value):
     return _store_rows if _array(rows) and _integer(trip) and _array(value) and rows.ndim == value.ndim == 2 else None
 
@@ -662,6 +694,46 @@ def _intrinsics(numba) -> dict:
     return {helper: numba.extending.intrinsic(typer) for helper, typer in typers.items()}
 
 
+def _views(numba) -> None:
+    """`_rows_view` and `_matrices_view`, the intrinsics `_stacked_contiguous` reads."""
+    global _rows_view, _matrices_view
+    types, cgutils = numba.core.types, numba.core.cgutils
+    from numba.core.imputils import impl_ret_borrowed
+    from numba.np.arrayobj import make_array, populate_array
+
+    def view(context, builder, source, target, source_value, dims):
+        src = make_array(source)(context, builder, source_value)
+        shape, strides = cgutils.unpack_tuple(builder, src.shape), cgutils.unpack_tuple(builder, src.strides)
+        out = make_array(target)(context, builder)
+        sizes, steps = dims(builder, shape, strides)
+        populate_array(out, data=src.data, shape=sizes, strides=steps, itemsize=src.itemsize, meminfo=src.meminfo,
+                       parent=src.parent)
+        return impl_ret_borrowed(context, builder, target, out._getvalue())
+
+    def rows_typer(typingctx, xs):
+        if not (isinstance(xs, types.Array) and xs.ndim == 3 and xs.layout == "C"):
+            return None
+        target = types.Array(xs.dtype, 2, "C")
+        return target(xs), lambda context, builder, sig, args: view(
+            context, builder, xs, target, args[0],
+            lambda b, shape, strides: ([b.mul(shape[0], shape[1]), shape[2]], [strides[1], strides[2]]))
+
+    def matrices_typer(typingctx, m, k):
+        if not (isinstance(m, types.Array) and m.ndim == 2 and m.layout == "C" and isinstance(k, types.Integer)):
+            return None
+        target = types.Array(m.dtype, 3, "C")
+
+        def codegen(context, builder, sig, args):
+            height = context.cast(builder, args[1], k, types.intp)
+            return view(context, builder, m, target, args[0], lambda b, shape, strides: (
+                [b.sdiv(shape[0], height), height, shape[1]], [b.mul(strides[0], height), strides[0], strides[1]]))
+        return target(m, k), codegen
+
+    rows_typer.__name__, matrices_typer.__name__ = "rows_view", "matrices_view"
+    _rows_view = numba.extending.intrinsic(rows_typer)
+    _matrices_view = numba.extending.intrinsic(matrices_typer)
+
+
 def _result_dtype(inputs, real: bool):
     """NumPy's dtype for an elementwise result of `inputs` (Numba's types): the arrays'
     promoted, a number only lifting its kind (an int array times a float is float64, a float32
@@ -711,7 +783,8 @@ CHOOSERS = {
     runtime.tie_weights: tie_weights, runtime.trip_value: trip_value, runtime.sigmoid: sigmoid,
     runtime.unreduce: unreduce, runtime.reduced_size: reduced_size, runtime.copy_value: copy_value,
     runtime.as_sequence: as_sequence, store_trip: store_trip_of, store_rows: store_rows_of,
-    clear_rows: clear_rows_of, runtime.add_at: add_at,
+    clear_rows: clear_rows_of, stacked_product: stacked_product_of,
+    runtime.add_at: add_at,
     runtime.array_copy: copy_value, runtime.flatten: flatten, runtime.size: size, runtime.astype: astype,
     runtime.convert_back: convert_back,
     strong_mul_element: strong_mul_element_of, strong_div_element: strong_div_element_of,
@@ -729,5 +802,6 @@ def register(numba) -> None:
         numba.extending.overload(helper)(chooser)
     numba.extending.overload(builtins.reversed)(reversed_range)
     INTRINSICS.update(_intrinsics(numba))
+    _views(numba)
     jit_reductions.register(numba, numba.core.types, numba.extending.overload)
     jit_math.register(numba)

@@ -32,6 +32,26 @@ def squares(x, n):
     return total
 
 
+RNG = np.random.default_rng(17)
+
+
+def from_the_second_step(xs, w, u):
+    """A loop over `range(1, n)`: its values kept on a list tape, the first of them a
+    placeholder (before `xs[t]` was read), which is zeros of its shape, not `None`."""
+    h = np.zeros((xs.shape[1], u.shape[0]))
+    for t in range(1, xs.shape[0]):
+        h = np.tanh(xs[t] @ w + h @ u)
+    return np.sum(h * h)
+
+
+def halving(x, w):
+    """A `while` loop keeping arrays on a list tape."""
+    y = x
+    while np.sum(y * y) > 0.5:
+        y = np.tanh(y @ w) * 0.5
+    return np.sum(y)
+
+
 def square_norm(a):
     return np.einsum("i,i->", a, a)
 
@@ -213,6 +233,21 @@ def test_a_numba_typing_error_becomes_a_backend_error():
     with pytest.raises(s2sad.BackendError) as info:
         refused(1.0)
     assert "numba cannot compile" in info.value.message and info.value.where is None
+
+
+@pytest.mark.parametrize("fun,args", [
+    (from_the_second_step, (RNG.normal(size=(6, 4, 3)), RNG.normal(size=(3, 5)) / 2, RNG.normal(size=(5, 5)) / 3)),
+    (halving, (RNG.normal(size=(2, 3)), RNG.normal(size=(3, 3)))),
+], ids=["range_from_one", "while"])
+def test_a_list_tape_of_arrays_compiles_with_placeholders_of_their_shape(fun, args):
+    """Before, Numba failed inside its own code on a list of optional arrays (`TypeError:
+    unhashable type: 'list'`): the loop was refused."""
+    argnums = tuple(range(len(args)))
+    value, grads = s2sad.value_and_grad(fun, argnums=argnums, backend="numba")(*args)
+    assert value == pytest.approx(fun(*args), rel=1e-12)
+    same(grads, s2sad.grad(fun, argnums=argnums)(*args))
+    source = s2sad.show(fun, args=args, argnums=argnums, backend="numba")
+    assert "tape.append(" in source and " = None" not in source, source
 
 
 def test_an_error_inside_numbas_own_code_becomes_a_located_backend_error(monkeypatch):

@@ -139,3 +139,76 @@ def test_float32_products_into_a_float64_sum_are_computed_in_float64():
     products = sum(x.astype(np.float64).T @ (x @ w).astype(np.float64) for x in xs)  # each x @ w in float32
     assert value == pytest.approx(np.sum(products * w), rel=1e-12)
     assert value == pytest.approx(gram(xs, w), rel=1e-5)
+
+
+# ------------------------------------------------------------------ products of each trip's matrix
+
+
+def recurrent(xs, w, u):
+    """`xs[t] @ w` a trip with `xs` and `w` the same on every trip: one product before the loop."""
+    h = np.zeros((xs.shape[1], u.shape[0]))
+    for t in range(xs.shape[0]):
+        h = np.tanh(xs[t] @ w + h @ u)
+    return np.sum(h * h)
+
+
+def changing_weight(xs, w, u):
+    """`w` changes in the loop: each trip's product stays in it."""
+    h = np.zeros((xs.shape[1], u.shape[0]))
+    for t in range(xs.shape[0]):
+        h = np.tanh(xs[t] @ w + h @ u)
+        w = w * 0.9
+    return np.sum(h * h)
+
+
+def some_trips(xs, w, u):
+    """A loop over `range(1, n)`: not every matrix of `xs`, so nothing is made before it."""
+    h = np.zeros((xs.shape[1], u.shape[0]))
+    for t in range(1, xs.shape[0]):
+        h = np.tanh(xs[t] @ w + h @ u)
+    return np.sum(h * h)
+
+
+def _recurrent_args(steps: int, order: str = "C"):
+    rng = np.random.default_rng(21 + steps)
+    xs = np.asarray(rng.normal(size=(steps, 4, 3)), order=order)
+    return xs, rng.normal(size=(3, 5)) / 2, rng.normal(size=(5, 5)) / 3
+
+
+@pytest.mark.parametrize("steps,order", [(1, "C"), (6, "C"), (6, "F")])
+@pytest.mark.parametrize("fun", [recurrent, changing_weight, some_trips], ids=lambda f: f.__name__)
+def test_products_of_each_trips_matrix_give_the_default_backends_results(fun, steps, order):
+    args = _recurrent_args(steps, order)
+    rng = np.random.default_rng(steps)
+    value, grads = s2sad.value_and_grad(fun, argnums=(0, 1, 2), backend="numba")(*args)
+    assert value == pytest.approx(fun(*args), rel=1e-12)
+    same(grads, s2sad.grad(fun, argnums=(0, 1, 2))(*args))
+    tangents = tuple(rng.normal(size=a.shape) for a in args)
+    same(s2sad.jvp(fun, args, tangents, backend="numba"), s2sad.jvp(fun, args, tangents))
+
+
+def test_the_products_made_before_a_loop_are_those_the_same_on_every_trip():
+    args = _recurrent_args(6)
+    made = {fun.__name__: s2sad.show(fun, args=args, argnums=(0, 1, 2), backend="numba").count("stacked_product(")
+            for fun in (recurrent, changing_weight, some_trips)}
+    assert made == {"recurrent": 1, "changing_weight": 0, "some_trips": 0}
+    source = s2sad.show(workloads.rnn_loss, args=workloads.rnn_args(False), argnums=(0, 1, 2), backend="numba")
+    lines = [line.strip() for line in source.splitlines()]
+    assert "xs_wx1 = stacked_product(xs, wx)" in lines and "t10 = xs_wx1[t]" in lines, source
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+def test_a_stacked_product_is_each_matrix_times_the_weight_in_python_and_compiled(layout):
+    from s2sad.back import jit
+
+    jit.numba_module()
+    compiled = numba.njit(lambda xs, w: jit_helpers.stacked_product(xs, w))
+    rng = np.random.default_rng(3)
+    xs = rng.normal(size=(5, 3, 8))
+    xs = {"C": xs[:, :, :4].copy(), "F": np.asfortranarray(xs[:, :, :4]), "strided": xs[:, :, ::2]}[layout]
+    w = rng.normal(size=(4, 2))
+    expected = np.stack([x @ w for x in xs])
+    for product in (jit_helpers.stacked_product, compiled):
+        got = product(xs, w)
+        np.testing.assert_allclose(got, expected, rtol=1e-14)
+        assert got.shape == (5, 3, 2)
