@@ -1,4 +1,5 @@
-"""Products added up over a loop's trips, made one product a chunk of trips (the Numba backend).
+"""Products added up over a loop's trips made one product a chunk of trips, and products of each
+trip's matrix by one matrix made one before the loop (the Numba backend).
 
 An adjoint of a loop over matrices adds a product to a weight's gradient every trip:
 
@@ -31,6 +32,13 @@ matrices of `k` rows, `acc` and `p` of `x`'s columns by `g`'s, `k * m * n` at mo
 (the RNN's `t34`) is kept once. The rows take `acc`'s dtype: `acc = acc + p` keeps its type in
 compiled code, so `p`'s dtype is one `acc`'s promotes (and Numba's `@` is of floats only); a
 product of float32 matrices into a float64 `acc` is then computed in float64.
+
+`stack_products` does the same for products that do not add up: `p = xs[t] @ w` a trip, with
+`t` the counter of a loop over every matrix of `xs` and neither `xs` nor `w` changed in the
+loop (the RNN's `xs[t] @ wx`), is read from `stacked_product(xs, w)`, made before the loop:
+all of `xs`'s rows times `w`, one product (a view of `xs`'s matrices as the rows of one
+matrix, and of the product's rows as matrices again: no copy; a product a matrix where `xs` is
+not C-contiguous).
 """
 
 from __future__ import annotations
