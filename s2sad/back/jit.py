@@ -111,18 +111,13 @@ def _kept_shapes(fn: ir.Function, table: dict) -> dict[str, tuple]:
 
 def _listed_placeholders(fn: ir.Function, table: dict) -> dict[str, tuple]:
     """Per temporary pushed on a list tape (`tape.append(t9)`) and bound to `None` (its value
-    before the loop's first trip bound it), the shape of its values where all are known and
-    alike: its placeholder is then zeros of that shape (or 0.0), so that the tape holds values
-    of one type (a `None` among arrays, a list of optional arrays, is more than Numba types)."""
+    before the loop's first trip bound it), the shape of its values where they are arrays of one
+    known shape: its placeholder is then zeros of that shape, so that the tape holds arrays (a
+    list of optional arrays made Numba fail inside its own code). A number's `None` stays: a
+    list of optional numbers Numba types, and 0.0 would not be a bool's placeholder."""
     pushed = {s.value.args[1].name for s in ir.walk(fn.body) if isinstance(s, Assign) and isinstance(s.value, Call)
               and s.value.op.value is runtime.list_append and isinstance(s.value.args[1], Var)}
-    found = {}
-    for name in pushed & fn.temps:
-        cls = table.get(name)
-        shape = () if cls == shapes.SCALAR else cls if isinstance(cls, tuple) else None
-        if shape is not None:
-            found[name] = shape
-    return found
+    return {name: table[name] for name in pushed & fn.temps if isinstance(table.get(name), tuple) and table[name]}
 
 
 def _placeholders(body: list[ir.Stmt], kept: dict[str, tuple]) -> list[ir.Stmt]:
