@@ -351,6 +351,21 @@ def test_random_programs_compile_to_the_same_gradient_or_are_refused(tmp_path):
     assert compiled >= 1 and refused >= 1
 
 
+@pytest.mark.parametrize("seed", [1155, 1346])
+def test_random_programs_keeping_comparisons_on_a_list_tape_still_compile(seed, tmp_path):
+    """A comparison's value kept on a list tape keeps `None` as its placeholder (0.0, as for
+    arrays' zeros, made these two programs refused: a float where a bool was)."""
+    from s2sad.api import float_positions
+    from tests.fuzz.checks import copy_args, load
+    from tests.fuzz.generate import generate
+
+    program = generate(seed)
+    fun = getattr(load(program, tmp_path), program.entry)
+    positions = tuple(float_positions(program.args))
+    expected = s2sad.grad(fun, argnums=positions)(*copy_args(program.args))
+    same(s2sad.grad(fun, argnums=positions, backend="numba")(*copy_args(program.args)), expected)
+
+
 def test_a_dict_of_parameters_is_passed_as_its_arrays():
     args = workloads.mlp_small_args(True)
     expected = s2sad.grad(workloads.mlp_loss)(*args)
