@@ -340,17 +340,17 @@ def _trips(made: Call | None) -> int | None:
 
 def _row_product(loop: ir.For, j: int, trips: int, written: set[str],
                  table: dict) -> tuple[Var, Var, tuple[int, int]] | None:
-    """(xs, w, the product's shape) where the trip's statement `j` is `p = a @ w`, `a = xs[t]` bound before it in the
-    trip (and not changed in between), neither `xs` nor `w` changed in the loop, `xs` of `trips`
-    matrices; None otherwise."""
+    """(xs, w, the product's shape) where the trip's statement `j` is `p = a @ w`, `a = xs[t]`
+    bound before it in the trip (and not changed in between), neither `xs` nor `w` changed in
+    the loop, `xs` of `trips` matrices; None otherwise."""
     value = loop.body[j].value if type(loop.body[j]) is Assign else None
     if not (type(value) is Call and value.op.value is operator.matmul and not value.kwargs
             and len(value.args) == 2 and all(type(a) is Var for a in value.args)):
         return None
     a, w = value.args
     where = [i for i, s in enumerate(loop.body[:j]) if a.name in ir.writes(s)]
-    if len(where) != 1:  # bound once before it in the trip, and not changed after
-        return None
+    if len(where) != 1 or any(a.name in ir.writes(s) for s in ir.walk(loop.body[where[0] + 1:j])):
+        return None  # bound once before it in the trip, and not changed after (nor in a branch between)
     item = loop.body[where[0]].value if type(loop.body[where[0]]) is Assign else None
     if not (type(item) is Call and item.op.value is operator.getitem and len(item.args) == 2
             and type(item.args[0]) is Var and item.args[1] == loop.target):
