@@ -341,8 +341,8 @@ def _trips(made: Call | None) -> int | None:
 def _row_product(loop: ir.For, j: int, trips: int, written: set[str],
                  table: dict) -> tuple[Var, Var, tuple[int, int]] | None:
     """(xs, w, the product's shape) where the trip's statement `j` is `p = a @ w`, `a = xs[t]`
-    bound before it in the trip (and not changed in between), neither `xs` nor `w` changed in
-    the loop, `xs` of `trips` matrices; None otherwise."""
+    bound before it in the trip (and not changed in between), neither `xs`, `w` nor `t` changed
+    in the loop, `xs` of `trips` matrices; None otherwise."""
     value = loop.body[j].value if type(loop.body[j]) is Assign else None
     if not (type(value) is Call and value.op.value is operator.matmul and not value.kwargs
             and len(value.args) == 2 and all(type(a) is Var for a in value.args)):
@@ -357,7 +357,7 @@ def _row_product(loop: ir.For, j: int, trips: int, written: set[str],
         return None
     xs = item.args[0]
     shapes = table.get(xs.name), table.get(w.name)
-    if xs.name in written or w.name in written or not all(isinstance(s, tuple) for s in shapes):
+    if written & {xs.name, w.name, loop.target.name} or not all(isinstance(s, tuple) for s in shapes):
         return None
     (n, k, m), (m2, c) = shapes if len(shapes[0]) == 3 and len(shapes[1]) == 2 else ((0, 0, 0), (0, 0))
     if n != trips or m != m2 or k < 1 or k * m * c > SMALL_PRODUCT or n * k * c > STACKED_SIZE:
