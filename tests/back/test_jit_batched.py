@@ -47,6 +47,37 @@ def nested(xs, w):
     return np.sum(g * w) * c
 
 
+def self_product(xs, w):
+    """`g = g + x.T @ x`: one array of rows for both sides of the product."""
+    g = np.zeros((xs.shape[2], xs.shape[2]))
+    for t in range(xs.shape[0]):
+        x = np.tanh(xs[t])
+        g = g + x.T @ x
+    return np.sum(g * g) + np.sum(w * w)
+
+
+def kept_start(xs, w):
+    """The accumulator's first array held by another name, read after the loop."""
+    g = np.ones((w.shape[0], w.shape[1]))
+    start = g
+    for t in range(xs.shape[0]):
+        x = xs[t]
+        g = g + x.T @ (x @ w)
+    return np.sum(g * w) + np.sum(start * w)
+
+
+def epochs(xs, w):
+    """The loop that adds up inside another loop."""
+    total = 0.0
+    for e in range(2):
+        g = np.zeros((w.shape[0], w.shape[1]))
+        for t in range(xs.shape[0]):
+            x = xs[t] * (e + 1.0)
+            g = g + x.T @ (x @ w)
+        total = total + np.sum(g * w)
+    return total
+
+
 def _rnn_args(steps: int):
     rng = np.random.default_rng(11 + steps)
     wx, wh = rng.normal(size=(3, 4)) / 2, rng.normal(size=(4, 4)) / 3
@@ -68,7 +99,8 @@ def test_the_rnns_gradient_is_the_default_backends_for_any_number_of_trips(steps
 
 
 @pytest.mark.parametrize("steps", [0, 3, CHUNK, 2 * CHUNK + 5])
-@pytest.mark.parametrize("fun", [gram, read_inside, nested], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("fun", [gram, read_inside, nested, self_product, kept_start],
+                         ids=lambda f: f.__name__)
 def test_a_loops_products_give_the_default_backends_results_in_every_mode(fun, steps):
     xs, w = _gram_args(steps)
     rng = np.random.default_rng(steps)
@@ -77,6 +109,17 @@ def test_a_loops_products_give_the_default_backends_results_in_every_mode(fun, s
     same(grads, s2sad.grad(fun, argnums=(0, 1))(xs, w))
     tangents = (rng.normal(size=xs.shape), rng.normal(size=w.shape))
     same(s2sad.jvp(fun, (xs, w), tangents, backend="numba"), s2sad.jvp(fun, (xs, w), tangents))
+
+
+@pytest.mark.parametrize("steps", [0, 3, 2 * CHUNK + 5])
+def test_a_loop_that_adds_up_inside_another_loop(steps):
+    """`epochs`' forward mode, its inner loop batched on each outer trip (its reverse mode is
+    refused: the inner loop's kept shapes are not known)."""
+    xs, w = _gram_args(steps)
+    tangents = tuple(np.random.default_rng(steps).normal(size=a.shape) for a in (xs, w))
+    same(s2sad.jvp(epochs, (xs, w), tangents, backend="numba"), s2sad.jvp(epochs, (xs, w), tangents))
+    if steps:
+        assert "store_rows(" in s2sad.show(epochs, args=(xs, w), mode="forward", backend="numba")
 
 
 def test_the_products_batched_are_those_added_up_and_read_nowhere_else():
