@@ -351,6 +351,14 @@ def test_random_programs_compile_to_the_same_gradient_or_are_refused(tmp_path):
     assert compiled >= 1 and refused >= 1
 
 
+def test_the_backends_tester_counts_a_compiled_program(capsys):
+    """`python -m tests.fuzz.backends`: seed 1's program compiles and gives the same gradient."""
+    from tests.fuzz import backends
+
+    assert backends.main(["--seeds", "1:2"]) == 0
+    assert capsys.readouterr().out.startswith("1 compiled, 0 refused, 0 wrong")
+
+
 @pytest.mark.parametrize("seed", [1155, 1346])
 def test_random_programs_keeping_comparisons_on_a_list_tape_still_compile(seed, tmp_path):
     """A comparison's value kept on a list tape keeps `None` as its placeholder (0.0, as for
