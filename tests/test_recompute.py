@@ -1,4 +1,5 @@
-"""Numbers recomputed in the adjoint sweep instead of recorded (s2sad/transforms/recompute.py).
+"""Numbers, and items of arrays nothing writes into, recomputed in the adjoint sweep instead of
+recorded (s2sad/transforms/recompute.py).
 
 A number made in a loop by a cheap pure operation (`t = math.sin(s)`) is computed again where
 the sweep first reads it, once its operands hold what they held when it was made; the tape
@@ -152,3 +153,68 @@ def test_recomputed_code_reads_like_the_hand_written_gradient():
     source = s2sad.grad(decay).source_for(0.7, 5)
     code = "\n".join(line for line in source.splitlines() if not line.strip().startswith("#"))
     assert code.count("s_trips[_] = s") == 1 and code.count("math.sin(s)") == 2, source
+
+
+# ------------------------------------------------------------------ items of arrays nothing writes into
+
+
+def steps_of_inputs(w, xs, steps):
+    """A step's input `xs[t]`, an array: read again by the sweep, not recorded."""
+    h = np.zeros(xs.shape[1])
+    for t in range(steps):
+        h = np.tanh(xs[t] * w + h * 0.5)
+    return np.sum(h * h)
+
+
+def written_in_place(w, xs, steps):
+    """`xs` changes in place in the loop: its item is recorded, not read again."""
+    h = np.zeros(xs.shape[1])
+    xs = xs.copy()
+    for t in range(steps):
+        x = xs[t]
+        h = np.tanh(x * w + h * 0.5)
+        xs[(t + 1) % steps] = xs[(t + 1) % steps] * 0.5
+    return np.sum(h * h)
+
+
+def rebound_in_the_loop(w, xs, steps):
+    """`xs` rebound every step: the item is read again from the `xs` the sweep restores."""
+    h = np.zeros(xs.shape[1])
+    for t in range(steps):
+        x = xs[t]
+        h = np.tanh(x * w + h * 0.5)
+        xs = xs * 0.5 + h
+    return np.sum(h * h)
+
+
+ITEM_PROGRAMS = [steps_of_inputs, written_in_place, rebound_in_the_loop]
+
+
+def _item_args():
+    rng = np.random.default_rng(11)
+    return rng.standard_normal(2), rng.standard_normal((4, 2)), 4
+
+
+@pytest.mark.parametrize("fun", ITEM_PROGRAMS, ids=lambda f: f.__name__)
+def test_items_read_again_give_exact_gradients(fun):
+    w, xs, steps = _item_args()
+    check_grads(fun, (w, xs, steps))  # every mode: finite differences, forward against reverse
+    _, bwd = s2sad.vjp(fun, w, xs, steps)
+    first = bwd(1.0)
+    np.testing.assert_allclose(bwd(1.0)[1], first[1], rtol=0.0)  # a pullback called twice
+    value, grads = s2sad.value_and_grad(fun, argnums=(0, 1))(w, xs, steps)
+    assert value == fun(w, xs, steps)
+    np.testing.assert_allclose(grads[0], s2sad.grad(fun)(w, xs, steps), rtol=1e-12)
+
+
+def test_an_item_of_an_unwritten_array_is_read_again():
+    w, xs, steps = _item_args()
+    source = s2sad.grad(steps_of_inputs, argnums=(0, 1)).source_for(w, xs, steps)
+    assert "xs[t] *" in source.split("reversed")[1] and source.count("tape.append(") == 1, source
+
+
+def test_an_item_of_an_array_written_into_is_recorded():
+    """(Writing through a view of `xs` is refused: see test_views_and_loops.py.)"""
+    w, xs, steps = _item_args()
+    source = s2sad.grad(written_in_place).source_for(w, xs, steps)
+    assert "tape.append(x)" in source or "x_trips" in source, source

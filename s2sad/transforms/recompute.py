@@ -10,6 +10,10 @@ before its first read: at that point of each trip every `a` must hold the value 
 (the restores it keeps anyway: no value is recorded that was not before). The recomputation
 gives the same number (the same operation on the same numbers), so the derivative is unchanged.
 
+The same holds for an item of an array nothing writes into (`x = xs[t]`, a step's input in a loop
+over steps): the sweep reads it again by the same index instead of keeping every step's item (in
+the Numba backend, a copy of each in storage of its own).
+
 It works on the marked IR (`ir.Save` / `ir.Restore`, see `s2sad.analyses.recording`), before
 `Recorder.finish` decides what the tape keeps.
 """
@@ -18,22 +22,26 @@ from __future__ import annotations
 
 from collections import Counter
 
+import operator
+
 import numpy as np
 
 from s2sad.analyses.recording import needed_saves
 from s2sad.core import ir
 from s2sad.core.ir import Assign, Call, Const, Restore, Save, Var
 from s2sad.core.syntax import BINARY, UNARY
-from s2sad.rules.registry import facts
+from s2sad.rules.registry import DECLARED, facts, lookup
 
 _OPERATORS = frozenset(id(f) for f in (*BINARY.values(), *UNARY.values()))
 
 
-def recompute_numbers(primal: list, adjoint: list, numbers: set[str]) -> tuple[list, list]:
-    """`(primal, adjoint)` with the saves of the numbers (names in `numbers`) that the adjoint
-    sweep can compute again dropped, and the computation put where the sweep first reads them."""
-    state = _State(adjoint, numbers, Counter(s.target.name for s in ir.walk(primal)
-                                               if isinstance(s, (Assign, ir.For))))
+def recompute_numbers(primal: list, adjoint: list, numbers: set[str],
+                      arrays: set[str] = frozenset()) -> tuple[list, list]:
+    """`(primal, adjoint)` with the saves of the numbers (names in `numbers`) and of the items
+    that are arrays (names in `arrays`) that the adjoint sweep can compute again dropped, and
+    the computation put where the sweep first reads them."""
+    state = _State(adjoint, numbers, arrays, Counter(s.target.name for s in ir.walk(primal)
+                                               if isinstance(s, (Assign, ir.For))), _unwritten(primal, adjoint))
     adjoint = state.block(adjoint, in_loop=False)
     if not state.dropped:
         return primal, adjoint
@@ -41,9 +49,12 @@ def recompute_numbers(primal: list, adjoint: list, numbers: set[str]) -> tuple[l
 
 
 class _State:
-    def __init__(self, adjoint: list, numbers: set[str], bound: Counter) -> None:
+    def __init__(self, adjoint: list, numbers: set[str], arrays: set[str], bound: Counter, unwritten) -> None:
         self.needed = needed_saves(adjoint)
         self.numbers = numbers
+        self.arrays = arrays
+        self.unwritten = unwritten
+        """Whether an array is never written into (see `_unwritten`)."""
         self.bound = bound
         self.read = Counter(n for s in ir.walk(adjoint) for n in ir.reads(s))
         self.written = Counter(n for s in ir.walk(adjoint) for n in ir.writes(s))
@@ -87,15 +98,23 @@ class _State:
         if not (save.kind == "value" and save.in_loop and save.sid in self.needed and isinstance(made, Assign)):
             return None
         name, value = made.target.name, made.value
-        if name not in self.numbers or self.bound[name] != 1 or self.written[name] != 1 or name in self.recomputed:
+        if self.bound[name] != 1 or self.written[name] != 1 or name in self.recomputed:
             return None
-        if not (isinstance(value, Call) and not value.kwargs and _cheap(value.op.value)):
+        if not isinstance(value, Call) or value.kwargs:
+            return None
+        if not (name in self.numbers and _cheap(value.op.value) or name in self.arrays and self.is_unwritten_item(value)):
             return None
         if not all(isinstance(a, (Var, Const)) for a in value.args):
             return None
         if any(isinstance(a, Var) and a.name in self.recomputed for a in value.args):
             return None
         return made
+
+    def is_unwritten_item(self, value: Call) -> bool:
+        """`xs[i]` of an array nothing writes into: read again, it is the same item (an array: a
+        number's item is kept, as cheap as reading it again, and its index may not be)."""
+        return (value.op.value is operator.getitem and len(value.args) == 2 and isinstance(value.args[0], Var)
+                and self.unwritten(value.args[0].name))
 
     def place(self, body: list, r: int, made: Assign) -> int | None:
         """Where in the trip, before the restore at `r`, the operands hold what they held where
@@ -112,6 +131,23 @@ class _State:
                 if i < r:
                     at = max(at, i + 1)
         return at
+
+
+def _unwritten(primal: list, adjoint: list):
+    """Whether a name's object is never written into: where the primal sweep calls only
+    operations with rules (no function of the user's, which might write into its argument) and
+    none in place (through a view of another name either), the names no in-place call of the
+    adjoint sweep writes into."""
+    calls = [s.value for s in ir.walk(primal) if isinstance(s, Assign) and isinstance(s.value, Call)]
+    if any(ir.is_inplace(c) or not known(c.op.value) for c in calls):
+        return lambda name: False
+    written = ir.written_into(adjoint)
+    return lambda name: name not in written
+
+
+def known(op: object) -> bool:
+    """An operation s2sad has a rule or declared facts for (NumPy's, `math`'s, its own)."""
+    return lookup(op) is not None or id(op) in DECLARED
 
 
 def _cheap(op: object) -> bool:

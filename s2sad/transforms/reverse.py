@@ -96,7 +96,7 @@ class Reverse(AdjointStatements):
         kept: set[str] = set()
         if any(isinstance(s, Save) and s.in_loop for s in ir.walk(primal)):
             numbers, arrays = self.numbers_and_arrays(primal, adjoint)
-            primal, adjoint = recompute_numbers(primal, adjoint, numbers)
+            primal, adjoint = recompute_numbers(primal, adjoint, numbers, arrays)
             kept = numbers | (arrays if self.keep_arrays else set())
         body = self.recorder.finish(primal, adjoint, kept)
         body = self.predefine(primal, body)
