@@ -20,9 +20,8 @@ It works on the marked IR (`ir.Save` / `ir.Restore`, see `s2sad.analyses.recordi
 
 from __future__ import annotations
 
-from collections import Counter
-
 import operator
+from collections import Counter
 
 import numpy as np
 
@@ -102,7 +101,8 @@ class _State:
             return None
         if not isinstance(value, Call) or value.kwargs:
             return None
-        if not (name in self.numbers and _cheap(value.op.value) or name in self.arrays and self.is_unwritten_item(value)):
+        number = name in self.numbers and _cheap(value.op.value)
+        if not (number or name in self.arrays and self.is_unwritten_item(value)):
             return None
         if not all(isinstance(a, (Var, Const)) for a in value.args):
             return None
