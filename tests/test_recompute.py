@@ -178,7 +178,8 @@ def written_in_place(w, xs, steps):
 
 
 def rebound_in_the_loop(w, xs, steps):
-    """`xs` rebound every step: the item is read again from the `xs` the sweep restores."""
+    """`xs` rebound every step: the item is recorded (read again, it would need every step's
+    `xs` recorded instead)."""
     h = np.zeros(xs.shape[1])
     for t in range(steps):
         x = xs[t]
@@ -213,8 +214,9 @@ def test_an_item_of_an_unwritten_array_is_read_again():
     assert "xs[t] *" in source.split("reversed")[1] and source.count("tape.append(") == 1, source
 
 
-def test_an_item_of_an_array_written_into_is_recorded():
+@pytest.mark.parametrize("fun", [written_in_place, rebound_in_the_loop], ids=lambda f: f.__name__)
+def test_an_item_of_an_array_written_into_or_rebound_is_recorded(fun):
     """(Writing through a view of `xs` is refused: see test_views_and_loops.py.)"""
     w, xs, steps = _item_args()
-    source = s2sad.grad(written_in_place).source_for(w, xs, steps)
+    source = s2sad.grad(fun).source_for(w, xs, steps)
     assert "tape.append(x)" in source or "x_trips" in source, source

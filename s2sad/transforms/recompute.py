@@ -85,7 +85,7 @@ class _State:
         if len(uses) == 0 or sum(len(_names_read(body[i], name)) for i in uses) != self.read[name]:
             return body  # read elsewhere too (after the restore, or after the loop)
         at = self.place(body, r, made)
-        if at is None or at > uses[0]:
+        if at is None or at > uses[0] or name not in self.numbers and self.restores_the_array(body, made):
             return body
         self.dropped.add(restore.save.sid)
         self.recomputed.add(name)
@@ -115,6 +115,12 @@ class _State:
         number's item is kept, as cheap as reading it again, and its index may not be)."""
         return (value.op.value is operator.getitem and len(value.args) == 2 and isinstance(value.args[0], Var)
                 and self.unwritten(value.args[0].name))
+
+    @staticmethod
+    def restores_the_array(body: list, made: Assign) -> bool:
+        """Whether the trip binds the array an item is read from (restores it): reading the item
+        again would keep the whole array where the item was kept."""
+        return made.value.args[0].name in {n for s in body for n in _written_in(s)}
 
     def place(self, body: list, r: int, made: Assign) -> int | None:
         """Where in the trip, before the restore at `r`, the operands hold what they held where
