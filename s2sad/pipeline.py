@@ -21,6 +21,7 @@ from s2sad.back import jit, jit_cache
 from s2sad.back.compile import compile_functions
 from s2sad.back.emit import MAX_INLINED_OPS, emit_module
 from s2sad.back.guards import Guard, compile_guard, current, same
+from s2sad.back.jit_residuals import ranges_apart
 from s2sad.back.loop_names import name_loop_temps_apart
 from s2sad.back.optimize import optimize as run_optimizer
 from s2sad.back.specialise import fold_known_shapes
@@ -191,6 +192,8 @@ def build(fun: Target | object, request: Request, derive: Derive) -> Built:
             parts = tuple(name_loop_temps_apart(save_after_computing(part), namer, primal.temps) for part in parts)
         _verify(parts)
     boundaries = []
+    if request.backend == "numba" and request.mode in SPLIT:
+        parts = ranges_apart(*parts)
     if request.backend == "numba":
         parts, boundaries = zip(*(jit.prepare(part, _start_classes(primal, part, request)) for part in parts))
     folded = jit.MAX_FOLDED if request.backend == "numba" else MAX_INLINED_OPS

@@ -25,7 +25,7 @@ import numpy as np
 
 from s2sad import runtime
 from s2sad.analyses import shapes
-from s2sad.back import jit_batched, jit_helpers, jit_loops, jit_reductions
+from s2sad.back import jit_ahead, jit_batched, jit_helpers, jit_loops, jit_reductions
 from s2sad.back.jit_boundary import Boundary, at_boundary
 from s2sad.core import ir
 from s2sad.core.ir import Assign, Call, Const, Ref, Var
@@ -81,6 +81,7 @@ def prepare(fn: ir.Function, start: dict | None = None) -> tuple[ir.Function, Bo
     gradients as their values at the boundary (see `jit_boundary`), every call checked for
     Numba. `start`: the classes of the parameters (see `analyses.shapes`)."""
     table = shapes.classes(fn, start or {})
+    fn = jit_ahead.compute_ahead(fn, table)
     kept = _kept_shapes(fn, table)
     fn, boundary = at_boundary(fn)
     feeds = _trip_list_seeds(fn.body)
@@ -311,10 +312,11 @@ class Jitted:
             if self.boundary is None:
                 return self.dispatcher(*args)
             return self.boundary.rebuilt(self.dispatcher(*self.boundary.arguments(args)))
-        except SystemError as err:  # a result Numba cannot hand back to Python (a range, say)
-            if "cannot convert native" not in str(err.__cause__):
+        except SystemError as err:  # a result Numba cannot hand back to Python (a range in a loop's residuals)
+            cause = _unboxable(err)
+            if cause is None:
                 raise
-            raise BackendError(f"numba cannot return the derivative's result to Python: {err.__cause__}", None,
+            raise BackendError(f"numba cannot return the derivative's result to Python: {cause}", None,
                                hint="use the default backend for this function") from None
 
     def _compiling(self, *args, **kwargs):
@@ -345,6 +347,15 @@ class Jitted:
         return BackendError(f"numba cannot compile the derivative: {first}",
                             Location.of(filename, line, user_lines.get(line, "")) if line else None,
                             hint="use the default backend for this function")
+
+
+def _unboxable(err: BaseException) -> BaseException | None:
+    """The error, among `err`'s causes, of a value Numba could not make a Python object of."""
+    while err is not None:
+        if "cannot convert native" in str(err):
+            return err
+        err = err.__cause__
+    return None
 
 
 def _with_intrinsics(fun: Callable) -> Callable:
