@@ -48,6 +48,7 @@ import operator
 from collections import Counter
 from dataclasses import dataclass, field
 
+from s2sad import runtime
 from s2sad.back import jit_helpers
 from s2sad.core import ir
 from s2sad.core.ir import Assign, Call, Const, Ref, Var
@@ -64,6 +65,9 @@ _EMPTY = Ref(jit_helpers.fused_empty, ("fused_empty",))
 _STORE = Ref(jit_helpers.store_rows, ("store_rows",))
 _GETATTR = Ref(builtins.getattr, ("getattr",))
 _CLEAR = Ref(jit_helpers.clear_rows, ("clear_rows",))
+_TRIP_ROWS = Ref(jit_helpers.trip_rows, ("trip_rows",))
+_FIRST_ROWS = Ref(jit_helpers.first_rows, ("first_rows",))
+_MIN = Ref(builtins.min, ("min",))
 
 
 @dataclass
@@ -78,6 +82,7 @@ class _Product:
     shape: tuple[int, int, int]  # (k, m, n)
     transpose: int | None = None  # where `a = x.T` is, when nothing else reads `a`
     line: int = 0
+    turned: int = -1  # where `a = x.T` is
     kept: list[Var] = field(default_factory=list)  # the rows of `x` and of `g`
 
 
@@ -109,10 +114,22 @@ class _Counts:
         self.binds: Counter = Counter()
         self.ranges: set[str] = set()
         self.products = False
+        self.values: dict[str, ir.Expr] = {}
+        """What each name is bound to (its last binding; see `binds`)."""
+        self.stored: Counter = Counter()
+        """Per array of rows kept by trip, its bindings to itself by `store_trip`."""
+        self.storage: dict[str, Call] = {}
+        """Per array of rows kept by trip, the `trip_storage(trips, shape)` that made it."""
         for stmt in ir.walk(fn.body):
             self.reads.update(ir.reads(stmt))
             self.binds.update(ir.writes(stmt))
             value = stmt.value if type(stmt) is Assign else None
+            if value is not None:
+                self.values[stmt.target.name] = value
+            if type(value) is Call and value.op.value is jit_helpers.store_trip and value.args[0] == stmt.target:
+                self.stored[stmt.target.name] += 1
+            elif type(value) is Call and value.op.value is jit_helpers.trip_storage:
+                self.storage[stmt.target.name] = value
             if type(value) is Call and value.op.value is builtins.range:
                 self.ranges.add(stmt.target.name)
             self.products = self.products or type(value) is Call and value.op.value is operator.matmul
@@ -125,7 +142,11 @@ def _block(body: list[ir.Stmt], counts: _Counts, table: dict, names: Namer) -> l
     for stmt in body:
         stmt = ir.rebuild(stmt, lambda block: _block(block, counts, table, names))
         found = _products(stmt, counts, table) if type(stmt) is ir.For else []
-        out += _batched(stmt, found, table, names) if found else [stmt]
+        chosen = _sources(stmt, found, counts, table) if found else None
+        if chosen is not None:
+            out += _by_trip(stmt, found, *chosen, table, names)
+        else:
+            out += _batched(stmt, found, table, names) if found else [stmt]
     return out
 
 
@@ -168,7 +189,7 @@ def _product(loop: ir.For, at: int, counts: _Counts, table: dict) -> _Product | 
     if shape is None or any(x.name in ir.writes(s) for s in body[turned + 1:at]):
         return None
     alone = counts.reads[a.name] == 1 and counts.binds[a.name] == 1
-    return _Product(at, add, bind, x, g, acc, shape, turned if alone else None, body[bind].line)
+    return _Product(at, add, bind, x, g, acc, shape, turned if alone else None, body[bind].line, turned)
 
 
 def _transposed(body: list[ir.Stmt], at: int, a: Var) -> int | None:
@@ -257,6 +278,131 @@ def _added(f: _Product, kept: list[Var], names: Namer, table: dict) -> list[ir.S
     table[total.name] = f.shape[1:]
     return [Assign(turned, Call(_GETATTR, (kept[0], Const("T"))), f.line),
             Assign(total, Call(operator_ref(operator.matmul), (turned, kept[1])), f.line),
+            Assign(f.acc, Call(operator_ref(operator.add), (f.acc, total)), f.line)]
+
+
+# ------------------------------------------------------------------ rows read where they are
+
+
+@dataclass(frozen=True)
+class _Trips:
+    """A loop over every trip of 0 .. `count` - 1, down (`range(count - 1, -1, -1)`) or up."""
+    count: int
+    down: bool
+
+
+def _sources(loop: ir.For, found: list[_Product], counts: _Counts, table: dict) -> tuple[list[Var], _Trips] | None:
+    """Per product, the 3-D array whose matrix of the trip its `x` is (`x = xs[t]`, `x =
+    trip_value(h_trips, t)`, `t` the loop's counter), where every product's is and the loop runs
+    over all of them: their rows are then read where they are, not copied. None otherwise."""
+    trips = _all_trips(counts.values.get(loop.iter.name))
+    if trips is None or any(loop.target.name in ir.writes(s) for s in loop.body):
+        return None
+    written = set().union(*(ir.writes(s) for s in loop.body))
+    sources = [_source(loop, f, trips, written, counts, table) for f in found]
+    return (sources, trips) if all(v is not None for v in sources) else None
+
+
+def _all_trips(made: ir.Expr | None) -> _Trips | None:
+    count = _trips(made) if type(made) is Call else None
+    return None if count is None else _Trips(count, len(made.args) == 3)
+
+
+def _source(loop: ir.For, f: _Product, trips: _Trips, written: set[str], counts: _Counts,
+            table: dict) -> Var | None:
+    where = [i for i, s in enumerate(loop.body) if f.x.name in ir.writes(s)]
+    if len(where) != 1 or where[0] >= f.turned:
+        return None  # bound once in the trip, before it is transposed
+    value = loop.body[where[0]].value
+    if not (type(value) is Call and value.op.value in (operator.getitem, runtime.trip_value) and not value.kwargs
+            and len(value.args) == 2 and type(value.args[0]) is Var and value.args[1] == loop.target):
+        return None
+    xs = value.args[0]
+    if xs.name in written or _matrices(xs.name, counts, table) != (trips.count, *f.shape[:2]):
+        return None
+    return xs
+
+
+def _matrices(name: str, counts: _Counts, table: dict) -> tuple | None:
+    """The shape of a 3-D array: by its class, or, for the rows kept by trip
+    (`h_trips = trip_storage(trips, (16, 32))`, `trips = len(r)`, `r = range(100)`), by theirs."""
+    cls = table.get(name)
+    if isinstance(cls, tuple) and len(cls) == 3:
+        return cls
+    made = counts.storage.get(name) if counts.binds[name] == counts.stored[name] + 1 else None
+    if not (made is not None and type(made.args[0]) is Var
+            and type(made.args[1]) is Const and counts.binds[made.args[0].name] == 1):
+        return None
+    length = counts.values.get(made.args[0].name)
+    if not (type(length) is Call and length.op.value is builtins.len and type(length.args[0]) is Var
+            and counts.binds[length.args[0].name] == 1):
+        return None
+    trips = _all_trips(counts.values.get(length.args[0].name))
+    return None if trips is None else (trips.count, *made.args[1].value)
+
+
+def _by_trip(loop: ir.For, found: list[_Product], sources: list[Var], trips: _Trips, table: dict,
+             names: Namer) -> list[ir.Stmt]:
+    """The loop keeping each `g` in the rows of its trip's slot (`t % CHUNK`) and, once a run of
+    `CHUNK` trips aligned on a multiple of it is in (the first run down, or the last up, shorter),
+    adding up `acc = acc + xs_rows.T @ g_rows` with `xs_rows` the run's matrices of `xs` read
+    where they are. Every run ends inside the loop: nothing is left for after it."""
+    t = loop.target
+    rows, slot = _Rows(names), Var(names.temp("batch_slot"))
+    before: list[ir.Stmt] = []
+    stores: dict[int, list[ir.Stmt]] = {}
+    for f in found:
+        k, _, n = f.shape
+        f.kept = [_kept(rows, loop.body, f.at, f.g, (k, n), f.acc, before, stores, slot, loop.body[f.bind].line)]
+    dropped = {i for f in found for i in (f.at, f.add, f.bind, f.transpose) if i is not None}
+    body: list[ir.Stmt] = [Assign(slot, Call(operator_ref(operator.mod), (t, Const(CHUNK))), loop.line)]
+    for i, stmt in enumerate(loop.body):
+        body += stores.get(i, [])
+        if i not in dropped:
+            body.append(stmt)
+    run = _Run(Var(names.temp("batch_low")), Var(names.temp("batch_count")), Var(names.temp("batch_full")))
+    flush = run.bounds(t, slot, trips, names, loop.line)
+    flush += [s for f, xs in zip(found, sources) for s in _added_rows(f, xs, run, names, table)]
+    body += run.test(t, slot, trips, names, loop.line) + [ir.If(run.full, flush, [], loop.line)]
+    return [*before, ir.For(t, loop.iter, body, loop.line)]
+
+
+@dataclass(frozen=True)
+class _Run:
+    """The trips whose rows are added up: from `low`, `count` of them; `full` when a run ends."""
+    low: Var
+    count: Var
+    full: Var
+
+    def test(self, t: Var, slot: Var, trips: _Trips, names: Namer, line: int) -> list[ir.Stmt]:
+        """`full`: down, at a multiple of `CHUNK`; up, just before one, or at the last trip."""
+        if trips.down:
+            return [Assign(self.full, Call(operator_ref(operator.eq), (slot, Const(0))), line)]
+        edge, last = Var(names.temp("batch_edge")), Var(names.temp("batch_last"))
+        return [Assign(edge, Call(operator_ref(operator.eq), (slot, Const(CHUNK - 1))), line),
+                Assign(last, Call(operator_ref(operator.eq), (t, Const(trips.count - 1))), line),
+                Assign(self.full, Call(operator_ref(operator.or_), (edge, last)), line)]
+
+    def bounds(self, t: Var, slot: Var, trips: _Trips, names: Namer, line: int) -> list[ir.Stmt]:
+        if trips.down:
+            rest = Var(names.temp("batch_rest"))
+            return [Assign(self.low, t, line),
+                    Assign(rest, Call(operator_ref(operator.sub), (Const(trips.count), t)), line),
+                    Assign(self.count, Call(_MIN, (rest, Const(CHUNK))), line)]
+        return [Assign(self.low, Call(operator_ref(operator.sub), (t, slot)), line),
+                Assign(self.count, Call(operator_ref(operator.add), (slot, Const(1))), line)]
+
+
+def _added_rows(f: _Product, xs: Var, run: _Run, names: Namer, table: dict) -> list[ir.Stmt]:
+    """`acc = acc + trip_rows(xs, low, count, g_rows).T @ first_rows(g_rows, count, k)` (the
+    rows of `xs` of `g_rows`'s dtype, `acc`'s: see `_batched`)."""
+    x_rows, g_part = Var(names.temp(f"{xs.name}_run")), Var(names.temp(f"{f.g.name}_run"))
+    turned, total = Var(names.temp("batch_t")), Var(names.temp("batch_sum"))
+    table[total.name] = f.shape[1:]
+    return [Assign(x_rows, Call(_TRIP_ROWS, (xs, run.low, run.count, f.kept[0])), f.line),
+            Assign(g_part, Call(_FIRST_ROWS, (f.kept[0], run.count, Const(f.shape[0]))), f.line),
+            Assign(turned, Call(_GETATTR, (x_rows, Const("T"))), f.line),
+            Assign(total, Call(operator_ref(operator.matmul), (turned, g_part)), f.line),
             Assign(f.acc, Call(operator_ref(operator.add), (f.acc, total)), f.line)]
 
 

@@ -46,6 +46,18 @@ def stacked_product(xs, w):
     return np.matmul(xs, w)
 
 
+def trip_rows(xs, low, count, like):
+    """`xs[low:low + count]`, matrices of `k` rows each, as one matrix of `count * k` rows of
+    `like`'s dtype: the rows of a run of trips' matrices that `jit_batched` reads where they
+    are (a view of a C-contiguous `xs` of that dtype, no copy; else a copy)."""
+    return xs[low:low + count].reshape(-1, xs.shape[2]).astype(like.dtype, copy=False)
+
+
+def first_rows(rows, count, k):
+    """`rows[:count * k]`: the rows `count` trips (of `k` rows each) stored by `store_rows`."""
+    return rows[:count * k]
+
+
 def clear_rows(rows, trips, k):
     """`rows[trips * k:] = 0`: the rows of `store_rows` (`k` a trip) that no trip wrote since
     the last product."""
@@ -154,6 +166,23 @@ def _stacked_each(xs, w):
             for j in range(product.shape[1]):
                 out[t, i, j] = product[i, j]
     return out
+
+
+def _trip_rows_contiguous(xs, low, count, like):
+    return _rows_view(xs[low:low + count])
+
+
+def _trip_rows_each(xs, low, count, like):
+    out = np.empty((count * xs.shape[1], xs.shape[2]), like.dtype)
+    for t in range(count):
+        for i in range(xs.shape[1]):
+            for j in range(xs.shape[2]):
+                out[t * xs.shape[1] + i, j] = xs[low + t, i, j]
+    return out
+
+
+def _first_rows(rows, count, k):
+    return rows[:count * k]
 
 
 _rows_view = _matrices_view = None
@@ -594,6 +623,16 @@ def stacked_product_of(xs, w):
     return _stacked_contiguous if xs.layout == "C" else _stacked_each
 
 
+def trip_rows_of(xs, low, count, like):
+    if not (_array(xs, 3) and _integer(low) and _integer(count) and _array(like)):
+        return None
+    return _trip_rows_contiguous if xs.layout == "C" and xs.dtype == like.dtype else _trip_rows_each
+
+
+def first_rows_of(rows, count, k):
+    return _first_rows if _array(rows, 2) and _integer(count) and _integer(k) else None
+
+
 def store_rows_of(rows, trip, value):
     return _store_rows if _array(rows) and _integer(trip) and _array(value) and rows.ndim == value.ndim == 2 else None
 
@@ -783,7 +822,8 @@ CHOOSERS = {
     runtime.tie_weights: tie_weights, runtime.trip_value: trip_value, runtime.sigmoid: sigmoid,
     runtime.unreduce: unreduce, runtime.reduced_size: reduced_size, runtime.copy_value: copy_value,
     runtime.as_sequence: as_sequence, store_trip: store_trip_of, store_rows: store_rows_of,
-    clear_rows: clear_rows_of, stacked_product: stacked_product_of,
+    clear_rows: clear_rows_of, stacked_product: stacked_product_of, trip_rows: trip_rows_of,
+    first_rows: first_rows_of,
     runtime.add_at: add_at,
     runtime.array_copy: copy_value, runtime.flatten: flatten, runtime.size: size, runtime.astype: astype,
     runtime.convert_back: convert_back,

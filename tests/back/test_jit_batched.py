@@ -98,7 +98,7 @@ def test_the_rnns_gradient_is_the_default_backends_for_any_number_of_trips(steps
         assert "store_rows(" in derivative.built_for(args, {}).source
 
 
-@pytest.mark.parametrize("steps", [0, 3, CHUNK, 2 * CHUNK + 5])
+@pytest.mark.parametrize("steps", [0, 1, 3, CHUNK, CHUNK + 1, 2 * CHUNK + 5])
 @pytest.mark.parametrize("fun", [gram, read_inside, nested, self_product, kept_start],
                          ids=lambda f: f.__name__)
 def test_a_loops_products_give_the_default_backends_results_in_every_mode(fun, steps):
@@ -122,30 +122,78 @@ def test_a_loop_that_adds_up_inside_another_loop(steps):
         assert "store_rows(" in s2sad.show(epochs, args=(xs, w), mode="forward", backend="numba")
 
 
+def _batched_products(source: str) -> tuple[int, int]:
+    """(products whose `x` rows are read where they are, products whose rows are copied)."""
+    return source.count(".T @ first_rows("), source.count(f" == {CHUNK}:")
+
+
 def test_the_products_batched_are_those_added_up_and_read_nowhere_else():
     """`gram`: its own loop's `g` and its adjoint's `bw`; `read_inside`: only the adjoint's `bw`
-    (the loop reads `g`); `nested`: neither (a loop in each trip)."""
+    (the loop reads `g`); `nested`: neither (a loop in each trip). Each `x` is `xs[t]`, so only
+    `g`'s rows are copied, into the slot of the trip (`t % CHUNK`); `self_product`'s `x` is
+    `np.tanh(xs[t])`, copied into the next rows (once: it is both sides of its product), and
+    its adjoint adds no product up."""
     args = _gram_args(CHUNK + 1)
-    chunked = {}
-    for fun in (gram, read_inside, nested):
+    found = {}
+    for fun in (gram, read_inside, nested, self_product):
         source = s2sad.show(fun, args=args, argnums=(0, 1), backend="numba")
-        chunked[fun.__name__] = source.count(f" == {CHUNK}:")
-        assert source.count("store_rows(") == 2 * chunked[fun.__name__], source
-        assert source.count("clear_rows(") == 2 * chunked[fun.__name__], source
-    assert chunked == {"gram": 2, "read_inside": 1, "nested": 0}
+        found[fun.__name__] = viewed, copied = _batched_products(source)
+        assert source.count("trip_rows(xs, ") == viewed, source
+        if fun is not self_product:
+            assert source.count("store_rows(") == viewed + 2 * copied, source
+            assert source.count("clear_rows(") == 2 * copied, source
+    assert found == {"gram": (2, 0), "read_inside": (1, 0), "nested": (0, 0), "self_product": (0, 1)}
 
 
 def test_the_rnns_weight_gradients_are_one_product_a_chunk():
-    """`bwh = bwh + h.T @ t34` and `bwx = bwx + t9.T @ t34`: three arrays of rows (the rows of
-    `t34`, read by both, are kept once), a product of each chunk, the bias added up in place."""
+    """`bwh = bwh + h.T @ t34` and `bwx = bwx + t9.T @ t34`: `h` is a trip's row of the hidden
+    states kept, `t9` a trip's matrix of `xs`, both read where they are; the rows of `t34`, read
+    by both, are kept once, in the slot of their trip; a product of each run of trips down to a
+    multiple of the chunk, nothing after the loop; the bias added up in place."""
     source = s2sad.show(workloads.rnn_loss, args=workloads.rnn_args(False), argnums=(0, 1, 2), backend="numba")
     lines = [line.strip() for line in source.splitlines()]
     made = [line for line in lines if "_rows" in line.split(" = ")[0] and "fused_empty(" in line]
-    assert len(made) == 3 and all(f"(({CHUNK * 16}, 32)," in line for line in made), source
-    assert f"if batch_row1 == {CHUNK}:" in lines, source
-    assert sum(".T @ " in line and "_rows" in line for line in lines) == 4, source  # in the loop and after it
+    assert made == [f"t34_rows1 = fused_empty(({CHUNK * 16}, 32), bwh)"], source
+    assert "batch_slot1 = t % 16" in lines and "if batch_slot1 == 0:" in lines, source
+    assert "batch_count1 = min(100 - t, 16)" in lines, source
+    assert "batch_sum1 = trip_rows(h_trips, batch_low1, batch_count1, t34_rows1).T @ " \
+        "first_rows(t34_rows1, batch_count1, 16)" in lines, source
+    assert "clear_rows(" not in source and source.count(".T @ first_rows(") == 2, source
     reused = [line.split("(")[1].split(",")[0] for line in lines if "fused_reuse(" in line]
-    assert reused == ["bb"], source
+    assert reused[0] == "bb", source
+
+
+@pytest.mark.parametrize("steps", [1, CHUNK - 1, CHUNK + 1, 3 * CHUNK])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_rows_read_where_they_are_for_any_trips_and_layout(steps, order):
+    """Runs aligned on multiples of the chunk: down, the first run short; up, the last one;
+    an `xs` not C-contiguous is copied a run at a time."""
+    xs, w = _gram_args(steps)
+    xs = np.asarray(xs, order=order)
+    value, grads = s2sad.value_and_grad(gram, argnums=(0, 1), backend="numba")(xs, w)
+    assert value == pytest.approx(gram(xs, w), rel=1e-12)
+    same(grads, s2sad.grad(gram, argnums=(0, 1))(xs, w))
+    tangents = tuple(np.random.default_rng(steps).normal(size=a.shape) for a in (xs, w))
+    same(s2sad.jvp(gram, (xs, w), tangents, backend="numba"), s2sad.jvp(gram, (xs, w), tangents))
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+def test_trip_rows_and_first_rows_in_python_and_compiled(layout):
+    from s2sad.back import jit
+
+    jit.numba_module()
+    compiled_trips = numba.njit(lambda xs, low, count, like: jit_helpers.trip_rows(xs, low, count, like))
+    compiled_first = numba.njit(lambda rows, count, k: jit_helpers.first_rows(rows, count, k))
+    xs = np.arange(5 * 3 * 8.0).reshape(5, 3, 8)
+    xs = {"C": xs[:, :, :4].copy(), "F": np.asfortranarray(xs[:, :, :4]), "strided": xs[:, :, ::2]}[layout]
+    rows = np.arange(12.0).reshape(6, 2)
+    for trips, first in ((jit_helpers.trip_rows, jit_helpers.first_rows), (compiled_trips, compiled_first)):
+        np.testing.assert_array_equal(trips(xs, 1, 3, rows), np.concatenate([xs[1], xs[2], xs[3]]))
+        np.testing.assert_array_equal(trips(xs, 4, 1, rows), xs[4])
+        single = trips(xs.astype(np.float32), 0, 2, rows)  # rows of `like`'s dtype
+        assert single.dtype == np.float64
+        np.testing.assert_array_equal(single, np.concatenate([xs[0], xs[1]]))
+        np.testing.assert_array_equal(first(rows, 2, 2), rows[:4])
 
 
 def test_a_product_too_large_to_gain_is_left_in_the_loop():
