@@ -79,6 +79,7 @@ _NUMPY_TRIG = {element: numpy_ref(ufunc.__name__) for ufunc, element in jit_math
 _TRIG_WIDE = Ref(jit_math.trig_wide, ("trig_wide",))
 _FRESH = (np.zeros, np.ones, np.empty, np.full, np.zeros_like, np.ones_like, np.empty_like, runtime.zeros_like,
           runtime.array_copy, np.copy, jit_helpers.trip_storage, jit_helpers.zeros_array, jit_helpers.zeros_as,
+          jit_helpers.fused_empty, jit_helpers.fused_empty_real, jit_helpers.fused_sum_empty,
           operator.matmul, np.matmul, np.dot)
 """Ops whose result is a new array (with the elementwise ones): an array the function made."""
 _WRITES = (runtime.setitem, runtime.add_into)

@@ -330,11 +330,13 @@ def test_accumulators_updated_in_place_match_the_function_and_the_default_backen
 
 
 def test_the_rnns_adjoint_adds_into_its_accumulators_in_place():
-    """`bb = bb + t36` writes into the array bb holds: nothing else holds it (the weights'
-    `bwh = bwh + h.T @ t34` are added up a chunk of trips at a time: see test_jit_batched)."""
+    """`bb = bb + t36` writes into the array bb holds: nothing else holds it; so do the
+    weights' `bwh = bwh + batch_sum1` and `bwx = bwx + batch_sum2`, added up a run of trips at a
+    time (see test_jit_batched; the rows kept for them, `fused_empty((256, 32), bwh)`, are new
+    arrays, not `bwh`'s)."""
     source = s2sad.show(workloads.rnn_loss, args=workloads.rnn_args(True), argnums=(0, 1, 2), backend="numba")
     reused = sorted(line.strip().split("(")[1].split(",")[0] for line in source.splitlines() if "fused_reuse(" in line)
-    assert reused == ["bb"]
+    assert reused == ["bb", "bwh", "bwx"]
     assert "h_all = fused_empty_real(" in source  # the forward's `h` is on the tape: a new array a trip
 
 
