@@ -89,7 +89,7 @@ def prepare(fn: ir.Function, start: dict | None = None) -> tuple[ir.Function, Bo
     body = _zeros(_placeholders(body, {**_listed_placeholders(fn, table), **kept}), table)
     prepared = ir.Function(fn.name, fn.params, body, fn.filename, fn.firstline, fn.lines, fn.temps, fn.defaults,
                            fn.tape)
-    prepared = jit_batched.batch_products(jit_batched.stack_products(prepared, table), table)
+    prepared = jit_batched.stack_products(jit_batched.batch_products(prepared, table), table)
     return jit_loops.fuse(prepared, table), boundary
 
 

@@ -40,10 +40,10 @@ def store_rows(rows, trip, value):
     return rows
 
 
-def stacked_product(xs, w):
-    """`xs @ w` of a 3-D array by a matrix: each of `xs`'s matrices times `w`, as one product of
-    all their rows (see `jit_batched`)."""
-    return np.matmul(xs, w)
+def run_rows(products, slot, k):
+    """`products[slot * k:(slot + 1) * k]`: a trip's `k` rows of its run's products (see
+    `jit_batched.stack_products`)."""
+    return products[slot * k:(slot + 1) * k]
 
 
 def trip_rows(xs, low, count, like):
@@ -153,19 +153,8 @@ def _store_rows(rows, trip, value):
     return rows
 
 
-def _stacked_contiguous(xs, w):
-    return _matrices_view(_rows_view(xs) @ w, xs.shape[1])
-
-
-def _stacked_each(xs, w):
-    first = xs[0] @ w
-    out = np.empty((xs.shape[0], first.shape[0], first.shape[1]), first.dtype)
-    for t in range(xs.shape[0]):
-        product = xs[t] @ w
-        for i in range(product.shape[0]):
-            for j in range(product.shape[1]):
-                out[t, i, j] = product[i, j]
-    return out
+def _run_rows(products, slot, k):
+    return products[slot * k:(slot + 1) * k]
 
 
 def _trip_rows_contiguous(xs, low, count, like):
@@ -185,9 +174,9 @@ def _first_rows(rows, count, k):
     return rows[:count * k]
 
 
-_rows_view = _matrices_view = None
-"""Numba intrinsics (made by `register`): a C-contiguous 3-D array's matrices as the rows of one
-matrix, and a C-contiguous matrix's rows `k` at a time as a 3-D array; views, no copy."""
+_rows_view = None
+"""A Numba intrinsic (made by `register`): a C-contiguous 3-D array's matrices as the rows of one
+matrix, a view, no copy."""
 
 
 def _clear_rows(rows, trips, k):
@@ -617,10 +606,8 @@ def clear_rows_of(rows, trips, k):
     return _clear_rows if _array(rows) and rows.ndim == 2 and _integer(trips) and _integer(k) else None
 
 
-def stacked_product_of(xs, w):
-    if not (_array(xs, 3) and _array(w, 2)):
-        return None
-    return _stacked_contiguous if xs.layout == "C" else _stacked_each
+def run_rows_of(products, slot, k):
+    return _run_rows if _array(products, 2) and _integer(slot) and _integer(k) else None
 
 
 def trip_rows_of(xs, low, count, like):
@@ -734,8 +721,8 @@ def _intrinsics(numba) -> dict:
 
 
 def _views(numba) -> None:
-    """`_rows_view` and `_matrices_view`, the intrinsics `_stacked_contiguous` reads."""
-    global _rows_view, _matrices_view
+    """`_rows_view`, the intrinsic `_trip_rows_contiguous` reads."""
+    global _rows_view
     types, cgutils = numba.core.types, numba.core.cgutils
     from numba.core.imputils import impl_ret_borrowed
     from numba.np.arrayobj import make_array, populate_array
@@ -757,20 +744,8 @@ def _views(numba) -> None:
             context, builder, xs, target, args[0],
             lambda b, shape, strides: ([b.mul(shape[0], shape[1]), shape[2]], [strides[1], strides[2]]))
 
-    def matrices_typer(typingctx, m, k):
-        if not (isinstance(m, types.Array) and m.ndim == 2 and m.layout == "C" and isinstance(k, types.Integer)):
-            return None
-        target = types.Array(m.dtype, 3, "C")
-
-        def codegen(context, builder, sig, args):
-            height = context.cast(builder, args[1], k, types.intp)
-            return view(context, builder, m, target, args[0], lambda b, shape, strides: (
-                [b.sdiv(shape[0], height), height, shape[1]], [b.mul(strides[0], height), strides[0], strides[1]]))
-        return target(m, k), codegen
-
-    rows_typer.__name__, matrices_typer.__name__ = "rows_view", "matrices_view"
+    rows_typer.__name__ = "rows_view"
     _rows_view = numba.extending.intrinsic(rows_typer)
-    _matrices_view = numba.extending.intrinsic(matrices_typer)
 
 
 def _result_dtype(inputs, real: bool):
@@ -822,7 +797,7 @@ CHOOSERS = {
     runtime.tie_weights: tie_weights, runtime.trip_value: trip_value, runtime.sigmoid: sigmoid,
     runtime.unreduce: unreduce, runtime.reduced_size: reduced_size, runtime.copy_value: copy_value,
     runtime.as_sequence: as_sequence, store_trip: store_trip_of, store_rows: store_rows_of,
-    clear_rows: clear_rows_of, stacked_product: stacked_product_of, trip_rows: trip_rows_of,
+    clear_rows: clear_rows_of, run_rows: run_rows_of, trip_rows: trip_rows_of,
     first_rows: first_rows_of,
     runtime.add_at: add_at,
     runtime.array_copy: copy_value, runtime.flatten: flatten, runtime.size: size, runtime.astype: astype,

@@ -3,6 +3,8 @@ backend, s2sad/back/jit_batched.py): the same derivatives as the default backend
 number of trips (none, fewer than a chunk, a whole number of chunks, chunks and a remainder),
 in every mode; products it must leave alone left alone; the generated code and the helpers."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -138,7 +140,7 @@ def test_the_products_batched_are_those_added_up_and_read_nowhere_else():
     for fun in (gram, read_inside, nested, self_product):
         source = s2sad.show(fun, args=args, argnums=(0, 1), backend="numba")
         found[fun.__name__] = viewed, copied = _batched_products(source)
-        assert source.count("trip_rows(xs, ") == viewed, source
+        assert len(re.findall(r"trip_rows\(xs, [^)]*\)\.T @ first_rows\(", source)) == viewed, source
         if fun is not self_product:
             assert source.count("store_rows(") == viewed + 2 * copied, source
             assert source.count("clear_rows(") == 2 * copied, source
@@ -236,9 +238,18 @@ def test_float32_products_into_a_float64_sum_are_computed_in_float64():
 
 
 def recurrent(xs, w, u):
-    """`xs[t] @ w` a trip with `xs` and `w` the same on every trip: one product before the loop."""
+    """`xs[t] @ w` a trip with `xs` and `w` the same on every trip: one product a run of trips."""
     h = np.zeros((xs.shape[1], u.shape[0]))
     for t in range(xs.shape[0]):
+        h = np.tanh(xs[t] @ w + h @ u)
+    return np.sum(h * h)
+
+
+def recurrent_down(xs, w, u):
+    """The same, the steps taken last to first: runs aligned on multiples of the chunk, the
+    first one (trips n - 1 down to the last multiple) the shorter."""
+    h = np.zeros((xs.shape[1], u.shape[0]))
+    for t in range(xs.shape[0] - 1, -1, -1):
         h = np.tanh(xs[t] @ w + h @ u)
     return np.sum(h * h)
 
@@ -279,8 +290,9 @@ def _recurrent_args(steps: int, order: str = "C"):
     return xs, rng.normal(size=(3, 5)) / 2, rng.normal(size=(5, 5)) / 3
 
 
-@pytest.mark.parametrize("steps,order", [(1, "C"), (6, "C"), (6, "F")])
-@pytest.mark.parametrize("fun", [recurrent, changing_weight, some_trips, rebound_in_a_branch],
+@pytest.mark.parametrize("steps,order", [(1, "C"), (6, "C"), (6, "F"), (CHUNK, "C"), (CHUNK + 3, "C"),
+                                         (2 * CHUNK + 1, "F")])
+@pytest.mark.parametrize("fun", [recurrent, recurrent_down, changing_weight, some_trips, rebound_in_a_branch],
                          ids=lambda f: f.__name__)
 def test_products_of_each_trips_matrix_give_the_default_backends_results(fun, steps, order):
     args = _recurrent_args(steps, order)
@@ -292,28 +304,28 @@ def test_products_of_each_trips_matrix_give_the_default_backends_results(fun, st
     same(s2sad.jvp(fun, args, tangents, backend="numba"), s2sad.jvp(fun, args, tangents))
 
 
-def test_the_products_made_before_a_loop_are_those_the_same_on_every_trip():
+def test_the_products_made_a_run_at_a_time_are_those_the_same_on_every_trip():
     args = _recurrent_args(6)
-    made = {fun.__name__: s2sad.show(fun, args=args, argnums=(0, 1, 2), backend="numba").count("stacked_product(")
-            for fun in (recurrent, changing_weight, some_trips, rebound_in_a_branch)}
-    assert made == {"recurrent": 1, "changing_weight": 0, "some_trips": 0, "rebound_in_a_branch": 0}
+    made = {fun.__name__: s2sad.show(fun, args=args, argnums=(0, 1, 2), backend="numba").count(") @ w\n")
+            for fun in (recurrent, recurrent_down, changing_weight, some_trips, rebound_in_a_branch)}
+    assert made == {"recurrent": 1, "recurrent_down": 1, "changing_weight": 0, "some_trips": 0,
+                    "rebound_in_a_branch": 0}
     source = s2sad.show(workloads.rnn_loss, args=workloads.rnn_args(False), argnums=(0, 1, 2), backend="numba")
     lines = [line.strip() for line in source.splitlines()]
-    assert "xs_wx1 = stacked_product(xs, wx)" in lines and "t10 = xs_wx1[t]" in lines, source
+    assert "xs_wx1 = fused_empty((256, 32), xs, wx)" in lines, source  # (before the loop: bound on every path)
+    assert "stack_slot1 = t % 16" in lines and "if stack_slot1 == 0:" in lines, source
+    assert "xs_wx1 = trip_rows(xs, t, min(100 - t, 16), xs) @ wx" in lines, source
+    assert "t10 = run_rows(xs_wx1, stack_slot1, 16)" in lines, source
+    down = s2sad.show(recurrent_down, args=_recurrent_args(2 * CHUNK + 1), argnums=(0, 1, 2), backend="numba")
+    assert f"if (stack_slot1 == {CHUNK - 1}) | (t == {2 * CHUNK}):" in down, down
 
 
-@pytest.mark.parametrize("layout", ["C", "F", "strided"])
-def test_a_stacked_product_is_each_matrix_times_the_weight_in_python_and_compiled(layout):
+def test_a_runs_rows_in_python_and_compiled():
     from s2sad.back import jit
 
     jit.numba_module()
-    compiled = numba.njit(lambda xs, w: jit_helpers.stacked_product(xs, w))
-    rng = np.random.default_rng(3)
-    xs = rng.normal(size=(5, 3, 8))
-    xs = {"C": xs[:, :, :4].copy(), "F": np.asfortranarray(xs[:, :, :4]), "strided": xs[:, :, ::2]}[layout]
-    w = rng.normal(size=(4, 2))
-    expected = np.stack([x @ w for x in xs])
-    for product in (jit_helpers.stacked_product, compiled):
-        got = product(xs, w)
-        np.testing.assert_allclose(got, expected, rtol=1e-14)
-        assert got.shape == (5, 3, 2)
+    compiled = numba.njit(lambda products, slot, k: jit_helpers.run_rows(products, slot, k))
+    products = np.arange(24.0).reshape(12, 2)
+    for rows in (jit_helpers.run_rows, compiled):
+        np.testing.assert_array_equal(rows(products, 0, 3), products[:3])
+        np.testing.assert_array_equal(rows(products, 3, 3), products[9:])
