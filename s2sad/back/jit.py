@@ -286,7 +286,9 @@ class Jitted:
     its `_compile_for_args`, which this object replaces by `_compiling` (Numba looks it up on
     the dispatcher object): there, and only there, Numba's performance advice about the
     generated code is silenced, the seconds are counted and a typing error becomes a
-    `BackendError` at the user's line. Nothing is checked on a call that needs no compiling."""
+    `BackendError` at the user's line. Nothing is checked on a call that needs no compiling. An
+    argument Numba cannot type at all (an empty list: a `vjp`'s tape of a loop of no trips) runs
+    the same code as Python."""
 
     def __init__(self, fun: Callable, filename: str, lines: dict[int, int], user_lines: dict[int, str],
                  boundary: Boundary | None = None, cache: bool = False) -> None:
@@ -299,7 +301,9 @@ class Jitted:
         self.dispatcher = numba.njit(_with_intrinsics(fun), cache=cache)  # cache: `fun` is in a file (`jit_cache`)
         self.compile_seconds = 0.0
         self._errors = numba.core.errors.NumbaError  # any failure to compile (typing, lowering, ...)
-        self._advice = numba.core.errors.NumbaPerformanceWarning
+        self._advice = (numba.core.errors.NumbaPerformanceWarning, numba.core.errors.NumbaPendingDeprecationWarning)
+        """Numba's advice about the generated code, not the user's: its performance hints, and its
+        notice that a list passed in (a `vjp`'s tape, among the residuals) is reflected."""
         self._compile_for_args = self.dispatcher._compile_for_args
         self.dispatcher._compile_for_args = self._compiling
         self._where = (filename, lines, user_lines)
@@ -312,6 +316,10 @@ class Jitted:
             if self.boundary is None:
                 return self.dispatcher(*args)
             return self.boundary.rebuilt(self.dispatcher(*self.boundary.arguments(args)))
+        except ValueError as err:  # an argument Numba cannot type: a `vjp`'s tape of no trips
+            if "fingerprint of empty list" not in str(err):
+                raise
+            return self._as_python(args)
         except SystemError as err:  # a result Numba cannot hand back to Python (a range in a loop's residuals)
             cause = _unboxable(err)
             if cause is None:
@@ -319,12 +327,20 @@ class Jitted:
             raise BackendError(f"numba cannot return the derivative's result to Python: {cause}", None,
                                hint="use the default backend for this function") from None
 
+    def _as_python(self, args: tuple):
+        """The same code run as Python, for arguments Numba cannot type (an empty list has no
+        item type): the same operations, so the same results."""
+        if self.boundary is None:
+            return self.python(*args)
+        return self.boundary.rebuilt(self.python(*self.boundary.arguments(args)))
+
     def _compiling(self, *args, **kwargs):
         """Numba compiling for arguments of a new signature (and loading from its cache)."""
         start = time.perf_counter()
         try:
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore", self._advice)
+                for advice in self._advice:
+                    warnings.simplefilter("ignore", advice)
                 return self._compile_for_args(*args, **kwargs)
         except self._errors as err:
             raise self._refusal(err) from None

@@ -289,7 +289,8 @@ def _strong_div_element(d, q):
 
 
 def _reversed_range(r):
-    return range(r.stop - r.step, r.start - r.step, -r.step)
+    last = r.start + (len(r) - 1) * r.step  # (`r.stop - r.step` is last only where the step divides the length)
+    return range(last, r.start - r.step, -r.step)
 
 
 def _item(values, trip):
@@ -313,6 +314,10 @@ def _unreduce_number(g, x, axis=None, keepdims=False):
 
 def _unreduce_full(g, x, axis=None, keepdims=False):
     return np.full(x.shape, g)
+
+
+def _copy_list(items):
+    return list(items)
 
 
 def _copy(x):
@@ -544,6 +549,11 @@ def reduced_size(x, axis=None):
 
 def copy_value(x):
     return _itself if _number(x) else _copy if _array(x) else None
+
+
+def copy_list(items):
+    """A tape (a list of numbers or arrays) the adjoint sweep of a `vjp` pops: a new list."""
+    return _copy_list if isinstance(items, _TYPES[0].List) else None
 
 
 def flatten(x):
@@ -796,6 +806,7 @@ CHOOSERS = {
     runtime.matmul_adjoint_y: matmul_adjoint_y, runtime.strong_div: strong_div, runtime.strong_mul: strong_mul,
     runtime.tie_weights: tie_weights, runtime.trip_value: trip_value, runtime.sigmoid: sigmoid,
     runtime.unreduce: unreduce, runtime.reduced_size: reduced_size, runtime.copy_value: copy_value,
+    runtime.copy_list: copy_list,
     runtime.as_sequence: as_sequence, store_trip: store_trip_of, store_rows: store_rows_of,
     clear_rows: clear_rows_of, run_rows: run_rows_of, trip_rows: trip_rows_of,
     first_rows: first_rows_of,

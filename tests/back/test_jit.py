@@ -314,6 +314,65 @@ def sine_sum(x, n):
     return s
 
 
+def two_loops(x, n):
+    """A loop over `range(2, n + 3, 2)`: its trips kept on a list tape, which the `vjp`'s adjoint
+    sweep copies before it pops it."""
+    s = x
+    for _ in range(n):
+        s = s * 0.9 + math.sin(s) * x
+    for i in range(2, n + 3, 2):
+        s = s * 0.8 + math.cos(s) * i
+    return s
+
+
+def ranges_in_a_loop(x, n):
+    """A loop in a loop: the tape holds numbers and the inner loops' ranges."""
+    s = x
+    for i in range(n):
+        for _ in range(i + 1):
+            s = s * 0.9 + math.sin(s) * x
+    return s
+
+
+def test_reversed_ranges_compiled_are_pythons():
+    """`reversed(range(start, stop, step))` compiled (`jit_helpers.reversed_range`) starts from
+    the range's last item, not from `stop - step`: `range(2, 3, 2)` reversed is [2]. (It was
+    `range(stop - step, ...)`, wrong wherever the step does not divide the length: the gradient
+    of `two_loops` below was silently wrong for n = 0 and 2.)"""
+    jit.numba_module()
+    import numba
+
+    compiled = numba.njit(lambda start, stop, step: [i for i in reversed(range(start, stop, step))])
+    for start, stop, step in [(2, 3, 2), (2, 4, 2), (2, 5, 2), (0, 0, 1), (0, 7, 3), (5, 0, -2), (5, 1, -2),
+                              (-3, 4, 4), (3, 3, -1), (1, 10, 1)]:
+        assert compiled(start, stop, step) == list(reversed(range(start, stop, step))), (start, stop, step)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3])
+def test_a_loop_over_a_range_with_a_step_in_every_reverse_mode(n):
+    same(s2sad.grad(two_loops, backend="numba")(0.4, n), s2sad.grad(two_loops)(0.4, n))
+    value, grad = s2sad.value_and_grad(two_loops, backend="numba")(0.4, n)
+    assert value == pytest.approx(two_loops(0.4, n), rel=1e-12)
+    same(grad, s2sad.grad(two_loops)(0.4, n))
+    h = 1e-6
+    assert grad == pytest.approx((two_loops(0.4 + h, n) - two_loops(0.4 - h, n)) / (2 * h), rel=1e-6)
+    same(s2sad.vjp(two_loops, 0.4, n, backend="numba")[1](0.5)[0], s2sad.vjp(two_loops, 0.4, n)[1](0.5)[0])
+
+
+@pytest.mark.parametrize("n", [0, 1, 4])
+def test_a_vjp_whose_adjoint_pops_a_list_tape(n):
+    """The adjoint sweep pops its own copy of the tape (`copy_list`, compiled). A tape of no
+    items, which Numba cannot type (an empty list has no item type), runs the same code as Python."""
+    out, pullback = s2sad.vjp(two_loops, 0.4, n, backend="numba")
+    expected_out, expected_pullback = s2sad.vjp(two_loops, 0.4, n)
+    assert out == pytest.approx(expected_out, rel=1e-12)
+    same(pullback(1.5)[0], expected_pullback(1.5)[0])
+    same(pullback(1.5)[0], expected_pullback(1.5)[0])  # the residuals' tape not consumed
+    with pytest.raises(s2sad.BackendError, match="numba cannot compile the derivative") as info:
+        s2sad.vjp(ranges_in_a_loop, 0.4, n + 1, backend="numba")
+    assert info.value.where is not None and info.value.where.line == ranges_in_a_loop.__code__.co_firstlineno + 4
+
+
 def test_a_result_numba_cannot_return_is_found_among_the_errors_causes():
     """Numba raises `SystemError` for a result it cannot make a Python object of, the reason
     one or two causes down: refused as a `BackendError` (see `Jitted.__call__`)."""

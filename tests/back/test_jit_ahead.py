@@ -100,10 +100,6 @@ def test_the_default_backends_derivatives(fun, steps):
         assert grads[i] == pytest.approx((fun(*up) - fun(*down)) / (2 * h), rel=1e-6, abs=1e-9)
     tangents = (*(0.3 + 0.1 * i for i in wrt), 0)
     same(s2sad.jvp(fun, args, tangents, backend="numba"), s2sad.jvp(fun, args, tangents))
-    if fun is inner_loop:  # its adjoint sweep pops the inner loop's tape, a list it copies first
-        with pytest.raises(s2sad.BackendError, match="copy_list"):
-            s2sad.vjp(fun, *args, backend="numba")
-        return
     same(s2sad.vjp(fun, *args, backend="numba")[1](1.0)[:-1], s2sad.vjp(fun, *args)[1](1.0)[:-1])
 
 
