@@ -19,11 +19,13 @@ the tape would have kept it. `i` must not be bound in the loop's body.
 from __future__ import annotations
 
 import builtins
+import operator
 from collections import Counter
 from dataclasses import dataclass
 
+from s2sad import runtime
 from s2sad.core import ir
-from s2sad.core.ir import Assign, Call, Save, Var
+from s2sad.core.ir import Assign, Call, Const, Save, Var
 from s2sad.core.naming import Namer
 
 
@@ -98,3 +100,16 @@ def _trip_saves(body: list[ir.Stmt]) -> list[Save]:
             for child in ir.children(stmt):
                 found += _trip_saves(child)
     return found
+
+
+def trip_list_seeds(body: list[ir.Stmt]) -> set[str]:
+    """Names bound to `[None]` that only seed a trip list (`v = seed * trips`), once the
+    recorder has made the lists (for the backends that read them: `back.jit`)."""
+    return {s.target.name for s in ir.walk(body) if isinstance(s, Assign) and isinstance(s.value, Call)
+            and s.value.op.value is runtime.make_list and s.value.args == (Const(None),)}
+
+
+def is_trip_list(value: ir.Expr, seeds: set[str]) -> bool:
+    """`seed * trips`: a trip list made (`seeds`: see `trip_list_seeds`)."""
+    return (isinstance(value, Call) and value.op.value is operator.mul and len(value.args) == 2
+            and isinstance(value.args[0], Var) and value.args[0].name in seeds)

@@ -25,6 +25,7 @@ import numpy as np
 
 from s2sad import runtime
 from s2sad.analyses import shapes
+from s2sad.analyses.trip_slots import is_trip_list, trip_list_seeds
 from s2sad.back import jit_ahead, jit_batched, jit_helpers, jit_loops, jit_reductions
 from s2sad.back.jit_boundary import Boundary, at_boundary
 from s2sad.core import ir
@@ -84,7 +85,7 @@ def prepare(fn: ir.Function, start: dict | None = None) -> tuple[ir.Function, Bo
     fn = jit_ahead.compute_ahead(fn, table)
     kept = _kept_shapes(fn, table)
     fn, boundary = at_boundary(fn)
-    feeds = _trip_list_seeds(fn.body)
+    feeds = trip_list_seeds(fn.body)
     body = _rewrite(jit_reductions.along_axes(_counted_down(fn), table), feeds, kept, fn)
     body = _zeros(_placeholders(body, {**_listed_placeholders(fn, table), **kept}), table)
     prepared = ir.Function(fn.name, fn.params, body, fn.filename, fn.firstline, fn.lines, fn.temps, fn.defaults,
@@ -97,8 +98,8 @@ def _kept_shapes(fn: ir.Function, table: dict) -> dict[str, tuple]:
     """Per trip list (`v_trips = seed * trips`, see `analyses.trip_slots`), the shape of the
     values it keeps (`()` for numbers), and per kept variable the same (`v`)."""
     found: dict[str, tuple] = {}
-    seeds = _trip_list_seeds(fn.body)
-    lists = {s.target.name for s in ir.walk(fn.body) if isinstance(s, Assign) and _is_trip_list(s.value, seeds)}
+    seeds = trip_list_seeds(fn.body)
+    lists = {s.target.name for s in ir.walk(fn.body) if isinstance(s, Assign) and is_trip_list(s.value, seeds)}
     for stmt in ir.walk(fn.body):
         value = stmt.value if isinstance(stmt, Assign) else None
         if not (isinstance(value, Call) and value.op.value is runtime.setitem and isinstance(value.args[2], Var)):
@@ -189,13 +190,6 @@ def _zeros(body: list[ir.Stmt], table: dict) -> list[ir.Stmt]:
     return out
 
 
-def _trip_list_seeds(body: list[ir.Stmt]) -> set[str]:
-    """Names bound to `[None]` that only seed a trip list (`v = seed * trips`)."""
-    seeds = {s.target.name for s in ir.walk(body) if isinstance(s, Assign) and isinstance(s.value, Call)
-             and s.value.op.value is runtime.make_list and s.value.args == (Const(None),)}
-    return seeds
-
-
 def _rewrite(body: list[ir.Stmt], seeds: set[str], kept: dict[str, tuple], fn: ir.Function) -> list[ir.Stmt]:
     out: list[ir.Stmt] = []
     for stmt in body:
@@ -204,7 +198,7 @@ def _rewrite(body: list[ir.Stmt], seeds: set[str], kept: dict[str, tuple], fn: i
             continue
         if isinstance(stmt, Assign) and stmt.target.name in seeds:
             continue  # the `[None]` a trip list was made of
-        if isinstance(stmt, Assign) and _is_trip_list(stmt.value, seeds):
+        if isinstance(stmt, Assign) and is_trip_list(stmt.value, seeds):
             out.append(_storage(stmt, kept.get(stmt.target.name), fn))
             continue
         if isinstance(stmt, Assign) and _array_trip_write(stmt.value, kept):
@@ -233,11 +227,6 @@ def _array_trip_write(value: ir.Expr, kept: dict[str, tuple]) -> bool:
     """`v_trips[_] = v` into the rows of a `trip_storage` (an array a trip)."""
     return (isinstance(value, Call) and value.op.value is runtime.setitem and isinstance(value.args[0], Var)
             and kept.get(value.args[0].name, ()) != () and value.args[0].name.endswith("_trips"))
-
-
-def _is_trip_list(value: ir.Expr, seeds: set[str]) -> bool:
-    return (isinstance(value, Call) and value.op.value is operator.mul and len(value.args) == 2
-            and isinstance(value.args[0], Var) and value.args[0].name in seeds)
 
 
 def _check(stmt: ir.Stmt, fn: ir.Function) -> None:

@@ -19,7 +19,6 @@ adjoint's): a list stored at the top of one loop and read back at the top of ano
 
 from __future__ import annotations
 
-import operator
 from collections import Counter
 from dataclasses import dataclass
 
@@ -27,8 +26,9 @@ import numpy as np
 
 from s2sad import runtime
 from s2sad.analyses import shapes
+from s2sad.analyses.trip_slots import is_trip_list, trip_list_seeds
 from s2sad.core import ir
-from s2sad.core.ir import Assign, Call, Const, Ref, Var
+from s2sad.core.ir import Assign, Call, Ref, Var
 from s2sad.core.naming import Namer
 
 _STORE = Ref(runtime.setitem, ("setitem",))
@@ -62,13 +62,10 @@ def compute_ahead(fn: ir.Function, table: dict) -> ir.Function:
 
 def _trip_lists(body: list[ir.Stmt]) -> dict[str, Assign]:
     """Per trip list made once (`L = seed * trips`, the seed a `[None]`), the statement making it."""
-    seeds = {s.target.name for s in ir.walk(body) if type(s) is Assign and type(s.value) is Call
-             and s.value.op.value is runtime.make_list and s.value.args == (Const(None),)}
+    seeds = trip_list_seeds(body)
     made: dict[str, Assign | None] = {}
     for stmt in ir.walk(body):
-        value = stmt.value if type(stmt) is Assign else None
-        if type(value) is Call and value.op.value is operator.mul and len(value.args) == 2 \
-                and type(value.args[0]) is Var and value.args[0].name in seeds:
+        if type(stmt) is Assign and is_trip_list(stmt.value, seeds):
             made[stmt.target.name] = stmt if stmt.target.name not in made else None
     return {name: stmt for name, stmt in made.items() if stmt is not None}
 
